@@ -1,0 +1,14 @@
+import { createDefaultEsmPreset } from 'ts-jest';
+
+// Native ESM all the way (Middy 7 and aws-local-stepfunctions are ESM-only);
+// type checking is `tsc --noEmit`'s job, so ts-jest only transpiles.
+const preset = createDefaultEsmPreset({ tsconfig: { isolatedModules: true }, diagnostics: false });
+
+export default {
+  ...preset,
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+  testTimeout: 30000,
+};

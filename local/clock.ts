@@ -1,0 +1,78 @@
+/** Milliseconds since the epoch, the only thing the emulator and the handlers ask of time. */
+export interface Clock {
+  now(): number;
+}
+
+interface Sleeper {
+  wakeAt: number;
+  order: number;
+  wake: () => void;
+}
+
+/**
+ * Simulated time for the local engine: a discrete-event clock.
+ *
+ * Each running execution joins the clock. A Wait state calls `sleep`, which never
+ * waits in real time: once every joined execution is asleep, the clock jumps to the
+ * earliest wake-up and wakes whoever is due. With one execution that is an immediate
+ * jump; with two, their waits interleave exactly as they would in real time.
+ */
+export class SimulatedClock implements Clock {
+  private current: number;
+  private sleepers: Sleeper[] = [];
+  private participants = 0;
+  private sleepOrder = 0;
+
+  constructor(startMs: number) {
+    this.current = startMs;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  /** Registers one actor whose sleeps gate the clock; call the returned function when it ends. */
+  join(): () => void {
+    this.participants += 1;
+    let joined = true;
+    return () => {
+      if (!joined) return;
+      joined = false;
+      this.participants -= 1;
+      this.advanceIfAllAsleep();
+    };
+  }
+
+  sleep(seconds: number): Promise<void> {
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new RangeError(`sleep needs a non-negative number of seconds, got ${seconds}`);
+    }
+    return new Promise<void>((wake) => {
+      this.sleepers.push({ wakeAt: this.current + seconds * 1000, order: this.sleepOrder++, wake });
+      this.advanceIfAllAsleep();
+    });
+  }
+
+  private advanceIfAllAsleep(): void {
+    if (this.sleepers.length === 0 || this.sleepers.length < this.participants) return;
+    this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.order - b.order);
+    const first = this.sleepers[0]!;
+    this.current = Math.max(this.current, first.wakeAt);
+    const due = this.sleepers.filter((sleeper) => sleeper.wakeAt <= this.current);
+    this.sleepers = this.sleepers.filter((sleeper) => sleeper.wakeAt > this.current);
+    for (const sleeper of due) sleeper.wake();
+  }
+}
+
+/** Real time shifted to start at the world's startTime: for the standalone emulator. */
+export class ShiftedWallClock implements Clock {
+  private readonly offset: number;
+
+  constructor(startMs: number) {
+    this.offset = startMs - Date.now();
+  }
+
+  now(): number {
+    return Date.now() + this.offset;
+  }
+}
