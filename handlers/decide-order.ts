@@ -1,0 +1,32 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { z } from 'zod';
+import { decideOrder } from '../src/decide.js';
+import { parseOrThrow } from '../src/input.js';
+import { logger } from '../src/logger.js';
+
+/** What the DecideOrder state passes: the execution input as given, and who is asking. */
+const eventSchema = z.strictObject({
+  input: z.unknown(),
+  execution: z.strictObject({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    startTime: z.iso.datetime({ offset: true }),
+  }),
+});
+
+export const core = async (event: unknown) => {
+  const request = parseOrThrow(eventSchema, event, 'event');
+  logger.setCorrelationId(request.execution.name);
+  const decision = await decideOrder(request);
+  logger.info('order decided', {
+    order: decision.plan.order,
+    source: decision.plan.source,
+    dryRun: decision.plan.dryRun,
+    variableNames: Object.fromEntries(Object.entries(decision.plan.variables).map(([name, values]) => [name, Object.keys(values)])),
+  });
+  return decision;
+};
+
+export const handler = middy(core).use(injectLambdaContext(logger, { resetKeys: true }));

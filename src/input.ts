@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { InvalidInput } from './errors.js';
+import {
+  maxPipelinesPerRun,
+  maxVariableValueLength,
+  maxVariablesPerExecution,
+  pipelineNamePattern,
+  sequenceNamePattern,
+  variableNamePattern,
+} from './names.js';
+
+/**
+ * The execution input contract (also what the schedule sends). Strict: an unknown field is
+ * InvalidInput, because a typo such as "oder" must not silently run the default sequence.
+ */
+const pipelineName = z
+  .string({ error: 'must be a string' })
+  .regex(pipelineNamePattern, 'must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule)');
+
+const variableValues = z
+  .record(
+    z.string().regex(variableNamePattern, 'variable names are 1 to 128 characters of A-Z a-z 0-9 @ - _'),
+    z
+      .string({ error: 'must be a string' })
+      .min(1, 'must not be empty')
+      .max(maxVariableValueLength, `must be at most ${maxVariableValueLength} characters`),
+    { error: 'must be an object of variable name to string value' },
+  )
+  .refine((values) => Object.keys(values).length <= maxVariablesPerExecution, {
+    message: `at most ${maxVariablesPerExecution} variables per pipeline execution`,
+  });
+
+export const executionInputSchema = z.strictObject(
+  {
+    order: z
+      .array(pipelineName, { error: 'must be an array of pipeline names' })
+      .min(1, 'must name at least one pipeline')
+      .max(maxPipelinesPerRun, `must name at most ${maxPipelinesPerRun} pipelines`)
+      .optional(),
+    sequence: z
+      .string({ error: 'must be a string' })
+      .regex(sequenceNamePattern, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -')
+      .optional(),
+    variables: z
+      .record(pipelineName, variableValues, { error: 'must be an object of pipeline name to variables' })
+      .optional(),
+    dryRun: z.boolean({ error: 'must be true or false' }).optional(),
+    onSuperseded: z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" }).optional(),
+    pipelineTimeoutSeconds: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number of seconds')
+      .min(60, 'must be at least 60 seconds')
+      .max(31_536_000, 'must be at most one year (31536000 seconds)')
+      .optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export type ExecutionInput = z.infer<typeof executionInputSchema>;
+
+/** `order[1]`, `variables.P1.ENV`: the way a user would point at the field. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === 'number') return `${text}[${key}]`;
+    return text === '' ? String(key) : `${text}.${String(key)}`;
+  }, '');
+}
+
+/**
+ * JSON.parse keeps "__proto__" as an ordinary key, but a schema copying it into a plain object
+ * drops it silently (it lands on the prototype): find it first and refuse it by name.
+ */
+function findProtoKey(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const [key, child] of Object.entries(value)) {
+    const found = findProtoKey(child, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Parses one value with a schema, turning the first problem into InvalidInput that names the field. */
+export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
+  const protoPath = findProtoKey(value);
+  if (protoPath) throw new InvalidInput(`${fieldPath(protoPath)}: '__proto__' is a reserved name`);
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+  const field = fieldPath([...issue.path, ...keys.slice(0, 1)]) || root;
+  const known = schema instanceof z.ZodObject && issue.path.length === 0 ? Object.keys(schema.shape) : [];
+  const message =
+    issue.code !== 'unrecognized_keys'
+      ? issue.message
+      : known.length > 0
+        ? `unknown field; the fields are ${known.join(', ')}`
+        : 'unknown field';
+  throw new InvalidInput(`${field}: ${message}`, { cause: parsed.error });
+}

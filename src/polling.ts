@@ -1,0 +1,61 @@
+/**
+ * When to look at a pipeline again.
+ *
+ * A Standard execution fails at 25,000 history events and each look costs 9 of them (Wait,
+ * Task, Choice), so a fixed 30-second poll dies after about 23 hours. Two ideas keep a
+ * seven-day manual approval well inside the budget while noticing the end quickly:
+ *
+ * - Expected duration: when the pipeline's recent successful runs are known, sleep until
+ *   just before the fastest of them would have ended, poll every `pollSeconds` until a little
+ *   after the slowest, then back off.
+ * - Adaptive back-off (also the fallback without history): the wait grows with the time
+ *   already spent (a tenth of it), never below `pollSeconds` nor above `maxPollSeconds`.
+ *
+ * No single wait is longer than `maxPollSeconds`, so a pipeline that fails early is noticed
+ * within that bound, and no wait runs past the pipeline's timeout.
+ */
+
+export interface PollingSettings {
+  pollSeconds: number;
+  maxPollSeconds: number;
+}
+
+/** From the pipeline's recent successful executions (seconds). */
+export interface ExpectedDuration {
+  fastestSeconds: number;
+  slowestSeconds: number;
+  samples: number;
+}
+
+export interface PollingRequest {
+  elapsedSeconds: number;
+  settings: PollingSettings;
+  expected?: ExpectedDuration;
+  /** Seconds left before the pipeline's timeout. */
+  remainingSeconds: number;
+}
+
+const backOffFraction = 0.1;
+
+export function nextWaitSeconds({ elapsedSeconds, settings, expected, remainingSeconds }: PollingRequest): number {
+  const { pollSeconds, maxPollSeconds } = settings;
+  const clamp = (seconds: number) => Math.min(maxPollSeconds, Math.max(pollSeconds, Math.round(seconds)));
+  let wait: number;
+  if (!expected) {
+    wait = clamp(elapsedSeconds * backOffFraction);
+  } else {
+    const windowOpens = expected.fastestSeconds - pollSeconds;
+    const windowCloses = expected.slowestSeconds * 1.1 + pollSeconds;
+    if (elapsedSeconds < windowOpens) wait = Math.min(maxPollSeconds, Math.max(1, Math.round(windowOpens - elapsedSeconds)));
+    else if (elapsedSeconds <= windowCloses) wait = pollSeconds;
+    else wait = clamp((elapsedSeconds - windowCloses) * backOffFraction);
+  }
+  return Math.max(1, Math.min(wait, Math.ceil(remainingSeconds)));
+}
+
+/** Fastest and slowest of the recent successful durations; undefined without any. */
+export function expectedDurationFrom(durationsSeconds: readonly number[]): ExpectedDuration | undefined {
+  const usable = durationsSeconds.filter((seconds) => Number.isFinite(seconds) && seconds > 0);
+  if (usable.length === 0) return undefined;
+  return { fastestSeconds: Math.min(...usable), slowestSeconds: Math.max(...usable), samples: usable.length };
+}
