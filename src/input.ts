@@ -91,9 +91,11 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, root: stri
   const field = fieldPath([...issue.path, ...keys.slice(0, 1)]) || root;
   const known = schema instanceof z.ZodObject && issue.path.length === 0 ? Object.keys(schema.shape) : [];
   const message =
-    issue.code !== 'unrecognized_keys'
-      ? issue.message
-      : known.length > 0
+    issue.code === 'invalid_key'
+      ? (issue.issues[0]?.message ?? issue.message)
+      : issue.code !== 'unrecognized_keys'
+        ? issue.message
+        : known.length > 0
         ? `unknown field; the fields are ${known.join(', ')}`
         : 'unknown field';
   throw new InvalidInput(`${field}: ${message}`, { cause: parsed.error });

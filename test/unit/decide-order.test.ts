@@ -1,0 +1,187 @@
+import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { core } from '../../handlers/decide-order.js';
+import { useClock } from '../../src/clock.js';
+import { awsError, execution, useStageConfig } from '../support/fixtures.js';
+
+const codePipeline = mockClient(CodePipelineClient);
+const stepFunctions = mockClient(SFNClient);
+const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
+const startTime = '2026-01-05T06:00:00.000Z';
+
+const decide = (input: unknown) => core({ input, execution: { ...execution, stateMachineArn, startTime } });
+
+beforeEach(() => {
+  codePipeline.reset();
+  stepFunctions.reset();
+  useStageConfig();
+  useClock({ now: () => Date.parse(startTime) });
+  codePipeline.on(GetPipelineCommand).callsFake(({ name }) => ({
+    pipeline: { name, pipelineType: name === 'V1Pipe' ? 'V1' : 'V2', roleArn: 'r', stages: [] },
+  }));
+  stepFunctions.on(ListExecutionsCommand).resolves({
+    executions: [{ executionArn: execution.id, stateMachineArn, name: execution.name, status: 'RUNNING', startDate: new Date(startTime) }],
+  });
+});
+
+describe('decide-order: which order', () => {
+  it('takes an explicit order first', async () => {
+    const { plan, run } = await decide({ order: ['P3', 'P2', 'P1'], sequence: 'hotfix' });
+
+    expect(plan).toMatchObject({ order: ['P3', 'P2', 'P1'], count: 3, source: 'order', dryRun: false });
+    expect(run).toEqual({ index: 0, results: [] });
+  });
+
+  it('takes a named sequence from the stage when no order is given', async () => {
+    const { plan } = await decide({ sequence: 'hotfix' });
+
+    expect(plan).toMatchObject({ order: ['P2', 'P3', 'P1'], source: 'sequence:hotfix' });
+  });
+
+  it("falls back to the stage's default sequence", async () => {
+    const { plan } = await decide({});
+
+    expect(plan).toMatchObject({ order: ['P1', 'P2', 'P3'], source: 'default:release' });
+  });
+
+  it('carries the stage settings and lets the input override the superseded policy and timeout', async () => {
+    const { plan } = await decide({ onSuperseded: 'fail', pipelineTimeoutSeconds: 3600 });
+
+    expect(plan).toMatchObject({ onSuperseded: 'fail', pipelineTimeoutSeconds: 3600, polling: { pollSeconds: 30, maxPollSeconds: 600 } });
+  });
+
+  it('checks every pipeline exists with GetPipeline', async () => {
+    await decide({ order: ['P3', 'P1'] });
+
+    expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineCommand, 2);
+    expect(codePipeline).toHaveReceivedCommandWith(GetPipelineCommand, { name: 'P3' });
+    expect(codePipeline).toHaveReceivedCommandWith(GetPipelineCommand, { name: 'P1' });
+  });
+});
+
+describe('decide-order: refuses bad input by name, before anything else', () => {
+  it.each([
+    [{ oder: ['P1'] }, 'oder: unknown field'],
+    [{ order: 'P1' }, 'order: must be an array of pipeline names'],
+    [{ order: [] }, 'order: must name at least one pipeline'],
+    [{ order: ['P1', 'P1'] }, "order[1]: 'P1' appears twice"],
+    [{ order: ['bad name'] }, 'order[0]: must be 1 to 100 characters'],
+    [{ order: ['x'.repeat(101)] }, 'order[0]: must be 1 to 100 characters'],
+    [{ order: Array.from({ length: 101 }, (_, index) => `P${index}`) }, 'order: must name at most 100 pipelines'],
+    [{ sequence: 'nightly' }, "sequence: 'nightly' is not a sequence of this stage; the sequences are release, hotfix"],
+    [{ sequence: 'has space' }, 'sequence: must be 1 to 64 characters'],
+    [{ variables: { P9: { A: '1' } }, order: ['P1'] }, "variables.P9: 'P9' is not in the order"],
+    [{ variables: { P1: { 'bad name': '1' } } }, 'variables.P1.bad name: variable names are 1 to 128 characters'],
+    [{ variables: { P1: { A: '' } } }, 'variables.P1.A: must not be empty'],
+    [{ variables: { P1: { A: 'x'.repeat(1001) } } }, 'variables.P1.A: must be at most 1000 characters'],
+    [{ variables: { P1: { A: 5 } } }, 'variables.P1.A: must be a string'],
+    [{ variables: { P1: Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`V${index}`, 'x'])) } }, 'variables.P1: at most 50 variables'],
+    [{ dryRun: 'yes' }, 'dryRun: must be true or false'],
+    [{ onSuperseded: 'ignore' }, "onSuperseded: must be 'follow' or 'fail'"],
+    [{ pipelineTimeoutSeconds: 10 }, 'pipelineTimeoutSeconds: must be at least 60 seconds'],
+    [{ pipelineTimeoutSeconds: 60.5 }, 'pipelineTimeoutSeconds: must be a whole number'],
+    [JSON.parse('{"variables": {"__proto__": {"A": "1"}}}'), "variables.__proto__: '__proto__' is a reserved name"],
+    [null, 'input: must be a JSON object'],
+    [['P1'], 'input: must be a JSON object'],
+  ])('%j → InvalidInput "%s"', async (input, message) => {
+    const attempt = decide(input);
+
+    await expect(attempt).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining(message) });
+    expect(codePipeline).not.toHaveReceivedAnyCommand();
+    expect(stepFunctions).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a pipeline the stage does not allow, naming it and the allowed ones', async () => {
+    const attempt = decide({ order: ['P1', 'Prod-DB'] });
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'PipelineNotAllowed',
+      message: 'order: Prod-DB is not allowed in this stage; allowed: P1, P2, P3, V1Pipe',
+    });
+    expect(codePipeline).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses a pipeline CodePipeline does not know', async () => {
+    codePipeline
+      .on(GetPipelineCommand, { name: 'P2' })
+      .rejects(new PipelineNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 400 } }));
+
+    await expect(decide({ order: ['P1', 'P2'] })).rejects.toMatchObject({
+      name: 'PipelineNotFound',
+      message: expect.stringContaining("pipeline 'P2' does not exist"),
+    });
+    expect(stepFunctions).not.toHaveReceivedAnyCommand();
+  });
+
+  it('refuses variables for a V1 pipeline, which cannot take them', async () => {
+    await expect(decide({ order: ['V1Pipe'], variables: { V1Pipe: { A: '1' } } })).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: expect.stringContaining('V1 pipeline'),
+    });
+  });
+
+  it('refuses a plan too large for the state machine', async () => {
+    const order = ['P1', 'P2', 'P3', 'P4', 'P5'];
+    useStageConfig({ pipelines: order });
+    const variables = Object.fromEntries(
+      order.map((name) => [name, Object.fromEntries(Array.from({ length: 50 }, (_, index) => [`V${index}`, 'x'.repeat(1000)]))]),
+    );
+
+    await expect(decide({ order, variables })).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('bytes') });
+  });
+
+  it('reports a broken stage configuration as ConfigurationError', async () => {
+    process.env.STAGE_CONFIG = '{"pipelines": []}';
+
+    await expect(decide({})).rejects.toMatchObject({ name: 'ConfigurationError', message: expect.stringContaining('STAGE_CONFIG.pipelines') });
+  });
+});
+
+describe('decide-order: single flight', () => {
+  const other = (startDate: string, name = 'run-0') => ({
+    executionArn: `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${name}`,
+    stateMachineArn,
+    name,
+    status: 'RUNNING' as const,
+    startDate: new Date(startDate),
+  });
+
+  it('fails with AlreadyRunning when an older run is in flight', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other('2026-01-05T05:00:00Z')] });
+
+    await expect(decide({})).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining('run-0') });
+    expect(stepFunctions).toHaveReceivedCommandWith(ListExecutionsCommand, { stateMachineArn, statusFilter: 'RUNNING' });
+  });
+
+  it('goes on when the only other run started later (that one will stop itself)', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other('2026-01-05T06:00:01Z')] });
+
+    await expect(decide({})).resolves.toHaveProperty('plan');
+  });
+
+  it('breaks a tie in start time by execution ARN, so exactly one of two goes on', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other(startTime, 'run-0')] });
+
+    await expect(decide({})).rejects.toMatchObject({ name: 'AlreadyRunning' });
+  });
+
+  it('does not ask for a dry run, which starts nothing', async () => {
+    const { plan } = await decide({ dryRun: true });
+
+    expect(plan.dryRun).toBe(true);
+    expect(stepFunctions).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reports Step Functions throttling as AwsUnavailable, which the state machine retries', async () => {
+    stepFunctions.on(ListExecutionsCommand).rejects(awsError('ThrottlingException', 400));
+
+    await expect(decide({})).rejects.toMatchObject({ name: 'AwsUnavailable' });
+  });
+});
+
+describe('decide-order: the event itself', () => {
+  it('refuses an event without the execution context', async () => {
+    await expect(core({ input: {} })).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('execution') });
+  });
+});
