@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { projectRoot } from './stage.js';
+
+/** The ASL as written on disk: Task resources are `{ Fn::GetAtt: [functionKey, Arn] }`. */
+export interface Definition {
+  StartAt: string;
+  States: Record<string, Record<string, unknown>>;
+  [field: string]: unknown;
+}
+
+export const definitionPath = `${projectRoot}statemachines/sequencer.asl.yml`;
+
+export function loadDefinition(): Definition {
+  return parse(readFileSync(definitionPath, 'utf8')) as Definition;
+}
+
+export const localFunctionArn = (functionKey: string) =>
+  `arn:aws:lambda:us-east-1:123456789012:function:codepipeline-sequencer-local-${functionKey}`;
+
+/** The function key behind a Task's `Fn::GetAtt: [key, Arn]`, or undefined for any other resource. */
+export function functionKeyOf(state: Record<string, unknown>): string | undefined {
+  const resource = state.Resource as { 'Fn::GetAtt'?: unknown } | undefined;
+  const getAtt = resource?.['Fn::GetAtt'];
+  return Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? getAtt[0] : undefined;
+}
+
+export interface LocalDefinition {
+  definition: Definition;
+  /** Task state name → the serverless.yml function key it invokes. */
+  tasks: Record<string, string>;
+  /** Wait state name → how many seconds it waits, read from its input. */
+  waits: Record<string, (input: unknown) => number>;
+}
+
+/**
+ * The same definition, adapted in memory for the local engine and nothing else changed:
+ * each `Fn::GetAtt` resource becomes a plain Lambda ARN (served by the real handler in this
+ * process), and each Wait becomes a Task of the same name and transitions whose work is to
+ * advance the simulated clock by the Wait's seconds instead of sleeping.
+ */
+export function localizeDefinition(onDisk: Definition): LocalDefinition {
+  const tasks: Record<string, string> = {};
+  const waits: Record<string, (input: unknown) => number> = {};
+  const states: Definition['States'] = {};
+  // A deep copy: the engine's validator writes defaults into the definition it is given.
+  for (const [name, state] of Object.entries(structuredClone(onDisk.States))) {
+    const functionKey = functionKeyOf(state);
+    if (state.Type === 'Task' && functionKey) {
+      tasks[name] = functionKey;
+      states[name] = { ...state, Resource: localFunctionArn(functionKey) };
+    } else if (state.Type === 'Wait') {
+      waits[name] = waitSecondsReader(name, state);
+      const { Seconds: _seconds, SecondsPath: _secondsPath, ...transitions } = state;
+      states[name] = { ...transitions, Type: 'Task', Resource: localFunctionArn('simulated-wait') };
+    } else {
+      states[name] = state;
+    }
+  }
+  return { definition: { ...structuredClone(onDisk), States: states }, tasks, waits };
+}
+
+function waitSecondsReader(name: string, state: Record<string, unknown>): (input: unknown) => number {
+  if (typeof state.Seconds === 'number') {
+    const seconds = state.Seconds;
+    return () => seconds;
+  }
+  const path = state.SecondsPath;
+  if (typeof path !== 'string' || !/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(path)) {
+    throw new Error(`Wait state ${name}: the local engine reads Seconds or a dotted SecondsPath, got ${JSON.stringify(path)}`);
+  }
+  const keys = path.split('.').slice(1);
+  return (input) => {
+    const value = keys.reduce<unknown>(
+      (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+      input,
+    );
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw Object.assign(new Error(`Wait state ${name}: ${path} is ${JSON.stringify(value)}, not a non-negative number`), {
+        name: 'States.Runtime',
+      });
+    }
+    return value;
+  };
+}
