@@ -43,21 +43,24 @@ export function localizeDefinition(onDisk: Definition): LocalDefinition {
   const tasks: Record<string, string> = {};
   const waits: Record<string, (input: unknown) => number> = {};
   const states: Definition['States'] = {};
-  // A deep copy: the engine's validator writes defaults into the definition it is given.
-  for (const [name, state] of Object.entries(structuredClone(onDisk.States))) {
+  // A deep copy: the engine's validator writes defaults into the definition it is given. JSON,
+  // not structuredClone: under jest the latter builds objects of another realm, which the
+  // engine's payload templates do not recognise as objects.
+  const copy = JSON.parse(JSON.stringify(onDisk)) as Definition;
+  for (const [name, state] of Object.entries(copy.States)) {
     const functionKey = functionKeyOf(state);
     if (state.Type === 'Task' && functionKey) {
       tasks[name] = functionKey;
       states[name] = { ...state, Resource: localFunctionArn(functionKey) };
     } else if (state.Type === 'Wait') {
       waits[name] = waitSecondsReader(name, state);
-      const { Seconds: _seconds, SecondsPath: _secondsPath, ...transitions } = state;
+      const { Seconds, SecondsPath, ...transitions } = state;
       states[name] = { ...transitions, Type: 'Task', Resource: localFunctionArn('simulated-wait') };
     } else {
       states[name] = state;
     }
   }
-  return { definition: { ...structuredClone(onDisk), States: states }, tasks, waits };
+  return { definition: { ...copy, States: states }, tasks, waits };
 }
 
 function waitSecondsReader(name: string, state: Record<string, unknown>): (input: unknown) => number {

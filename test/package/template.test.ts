@@ -8,6 +8,8 @@ import { parseStageConfig } from '../../src/config.js';
  * fixtures: the template is what CloudFormation will deploy. Packaging runs offline.
  */
 const run = promisify(execFile);
+// CloudFormation properties are free-form JSON; the assertions say what shape they expect.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resource = { Type: string; Properties: Record<string, any> };
 type Template = { Resources: Record<string, Resource> };
 const templates: Record<string, Template> = {};

@@ -2,6 +2,7 @@ import {
   CodePipelineClient,
   ListPipelineExecutionsCommand,
   PipelineNotFoundException,
+  type PipelineExecutionStatus,
   StartPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -73,7 +74,7 @@ describe('start-pipeline', () => {
   });
 
   it('learns the expected duration from recent successful executions and sleeps most of it', async () => {
-    const run = (startSeconds: number, seconds: number, status = 'Succeeded') => ({
+    const run = (startSeconds: number, seconds: number, status: PipelineExecutionStatus = 'Succeeded') => ({
       pipelineExecutionId: `past-${startSeconds}`,
       status,
       startTime: new Date(startSeconds * 1000),

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AwsServiceError } from './errors.js';
+
+/** One AWS JSON service: requests name their operation in `X-Amz-Target: <targetPrefix>.<Operation>`. */
+export interface JsonService {
+  targetPrefix: string;
+  contentType: string;
+  /** Asked on every call, so the emulator can swap in another world behind the same endpoint. */
+  operations: () => Record<string, (input: unknown) => unknown>;
+}
+
+export interface ServeOptions {
+  services: JsonService[];
+  /** Runs before every routed call; throwing an AwsServiceError answers the call with it. */
+  beforeCall: (operation: string, input: Record<string, unknown>) => void;
+  port?: number;
+}
+
+export interface RunningServer {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+const fallbackContentType = 'application/x-amz-json-1.1';
+
+export async function serveAwsJson(options: ServeOptions): Promise<RunningServer> {
+  const server = createServer((request, response) => {
+    readBody(request)
+      .then((body) => answer(options, request, body, response))
+      .catch((error: unknown) => {
+        response.destroy(error instanceof Error ? error : new Error(String(error)));
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // SDK clients keep connections alive; without this close() waits for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): void {
+  const target = request.headers['x-amz-target'];
+  const [targetPrefix, operation] = typeof target === 'string' ? target.split('.', 2) : [];
+  const service = options.services.find((candidate) => candidate.targetPrefix === targetPrefix);
+  const contentType = service?.contentType ?? fallbackContentType;
+  try {
+    const operations = service?.operations() ?? {};
+    // Own properties only: `X-Amz-Target: CodePipeline_20150709.toString` is not an operation.
+    const handle = operation !== undefined && Object.hasOwn(operations, operation) ? operations[operation] : undefined;
+    if (request.method !== 'POST' || operation === undefined || handle === undefined) {
+      throw new AwsServiceError('UnknownOperationException', `Unknown operation ${String(target)}`);
+    }
+    const input = parseJsonObject(body);
+    options.beforeCall(operation, input);
+    send(response, 200, contentType, handle(input));
+  } catch (error) {
+    const serviceError =
+      error instanceof AwsServiceError
+        ? error
+        : // An emulator bug: report it to the caller as the service would report its own.
+          new AwsServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500);
+    const body = { __type: serviceError.errorType, message: serviceError.message };
+    send(response, serviceError.httpStatus, contentType, body, { 'x-amzn-errortype': serviceError.errorType });
+  }
+}
+
+function parseJsonObject(body: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = body.trim() === '' ? {} : JSON.parse(body);
+  } catch {
+    throw new AwsServiceError('SerializationException', 'Request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AwsServiceError('SerializationException', 'Request body must be a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function send(
+  response: ServerResponse,
+  status: number,
+  contentType: string,
+  payload: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(payload);
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...extraHeaders,
+  });
+  response.end(text);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { AwsServiceError } from './errors.js';
+
+/*
+ * Request validation with the service's own wording ("1 validation error detected: Value 'x'
+ * at 'name' failed to satisfy constraint: ..."), so a handler sees what AWS would tell it.
+ */
+
+export function awsString(constraints: { min?: number; max?: number; pattern?: string }) {
+  let schema = z.string();
+  if (constraints.min !== undefined) {
+    schema = schema.min(constraints.min, `Member must have length greater than or equal to ${constraints.min}`);
+  }
+  if (constraints.max !== undefined) {
+    schema = schema.max(constraints.max, `Member must have length less than or equal to ${constraints.max}`);
+  }
+  if (constraints.pattern !== undefined) {
+    // The service matches the whole value, so the documented pattern is anchored here.
+    schema = schema.regex(
+      new RegExp(`^(?:${constraints.pattern})$`),
+      `Member must satisfy regular expression pattern: ${constraints.pattern}`,
+    );
+  }
+  return schema;
+}
+
+export function awsInteger(constraints: { min: number; max: number }) {
+  return z
+    .int()
+    .min(constraints.min, `Member must have value greater than or equal to ${constraints.min}`)
+    .max(constraints.max, `Member must have value less than or equal to ${constraints.max}`);
+}
+
+export function awsList<Item extends z.ZodType>(item: Item, constraints: { min: number; max: number }) {
+  return z
+    .array(item)
+    .min(constraints.min, `Member must have length greater than or equal to ${constraints.min}`)
+    .max(constraints.max, `Member must have length less than or equal to ${constraints.max}`);
+}
+
+export function awsEnum<const Values extends readonly [string, ...string[]]>(values: Values) {
+  return z.enum(values, `Member must satisfy enum value set: [${values.join(', ')}]`);
+}
+
+export function parseRequest<Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> {
+  const result = schema.safeParse(input, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues;
+  const wrongType = issues.find((issue) => issue.code === 'invalid_type' && issue.input !== undefined);
+  if (wrongType) {
+    // A value of the wrong JSON type never reaches validation in the real service: it fails to deserialize.
+    throw new AwsServiceError('SerializationException', `Unexpected value type at '${memberPath(wrongType.path)}'`);
+  }
+  const problems = issues.map((issue) => {
+    const constraint = issue.code === 'invalid_type' ? 'Member must not be null' : issue.message;
+    const value = describeValue(issue.input);
+    return `Value ${value} at '${memberPath(issue.path)}' failed to satisfy constraint: ${constraint}`;
+  });
+  const count = `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected`;
+  throw new AwsServiceError('ValidationException', `${count}: ${problems.join('; ')}`);
+}
+
+/** AWS names list members from 1: `variables.1.member.name`. */
+function memberPath(path: PropertyKey[]): string {
+  return path
+    .map((segment) => (typeof segment === 'number' ? `${segment + 1}.member` : String(segment)))
+    .join('.');
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return 'null';
+  if (typeof value === 'string' || typeof value === 'number') return `'${value}'`;
+  return `'${JSON.stringify(value)}'`;
+}

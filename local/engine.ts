@@ -1,0 +1,261 @@
+import { setImmediate as drainEventLog } from 'node:timers/promises';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { SimulatedClock } from './clock.js';
+import { loadDefinition, localizeDefinition, type Definition } from './definition.js';
+import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.js';
+import { localStageConfig } from './stage.js';
+import { handlerFaults, type World } from './world.js';
+import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
+import { useClock } from '../src/clock.js';
+
+export const localStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
+const executionArnPrefix = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:';
+
+/** What a run tells a user, and what `sequencer run --json` prints. */
+export interface RunReport {
+  executionName: string;
+  status: 'SUCCEEDED' | 'FAILED';
+  error?: string;
+  cause?: string;
+  output?: unknown;
+  world: { executions: ExecutionView[] };
+  stats: { stateTransitions: number; historyEvents: number; lambdaInvocations: number; simulatedSeconds: number };
+}
+
+/** Progress, as the functions report it: what the human output prints line by line. */
+export type RunEvent =
+  | { type: 'decided'; executionName: string; output: unknown; at: number }
+  | { type: 'started'; executionName: string; output: unknown; at: number }
+  | { type: 'checked'; executionName: string; output: unknown; at: number }
+  | { type: 'retried'; executionName: string; state: string; at: number };
+
+export interface RunRequest {
+  input: unknown;
+  executionName?: string;
+  onEvent?: (event: RunEvent) => void;
+}
+
+type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** serverless.yml function key → the handler module, as sls deploys it. */
+const handlerModules: Record<string, { file: string; faultName: string }> = {
+  decideOrder: { file: '../handlers/decide-order.js', faultName: 'decide-order' },
+  startPipeline: { file: '../handlers/start-pipeline.js', faultName: 'start-pipeline' },
+  checkStatus: { file: '../handlers/check-status.js', faultName: 'check-status' },
+};
+
+/** A crashed or timed-out Lambda, as Step Functions reports it. */
+class LambdaUnknown extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Lambda.Unknown';
+  }
+}
+
+/** Step Functions' own failure when the history passes 25,000 events (not catchable, not retried). */
+class HistoryLimitReached extends Error {
+  constructor() {
+    super(`The execution reached the maximum number of history events (${historyEventLimit}).`);
+    this.name = 'States.Runtime';
+  }
+}
+
+/**
+ * The offline stand-in for AWS: the definition in statemachines/ run by aws-local-stepfunctions,
+ * its Tasks served by the real handlers in this process, talking through the real SDK to the
+ * CodePipeline emulator, all in one simulated clock. One emulator serves the whole process (the
+ * SDK clients read their endpoint once); each engine loads its own world into it.
+ */
+export class LocalEngine {
+  private runs = 0;
+  private readonly onDisk: Definition = loadDefinition();
+  private readonly crashes: Map<string, number>;
+
+  private constructor(
+    readonly world: World,
+    readonly clock: SimulatedClock,
+    readonly emulator: Emulator,
+    private readonly handlers: Record<string, LambdaHandler>,
+  ) {
+    this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
+  }
+
+  static async create(options: { world: World; stage?: string; logLevel?: string }): Promise<LocalEngine> {
+    const config = localStageConfig(
+      options.world.pipelines.map((pipeline) => pipeline.name),
+      options.stage,
+    );
+    const clock = new SimulatedClock(Date.parse(options.world.startTime));
+    const emulator = await sharedEmulator(options.world, clock);
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_CODEPIPELINE: emulator.endpoint,
+      AWS_ENDPOINT_URL_SFN: emulator.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      STAGE_CONFIG: JSON.stringify(config),
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
+    });
+    delete process.env.AWS_SESSION_TOKEN;
+    delete process.env.AWS_PROFILE;
+    useClock(clock);
+    const handlers: Record<string, LambdaHandler> = {};
+    for (const [functionKey, { file }] of Object.entries(handlerModules)) {
+      handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
+    }
+    return new LocalEngine(options.world, clock, emulator, handlers);
+  }
+
+  /** Runs one execution to its end. Several may run at once; they share the clock and the world. */
+  async run(request: RunRequest): Promise<RunReport> {
+    this.runs += 1;
+    const executionName = request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
+    const executionArn = `${executionArnPrefix}${executionName}`;
+    const startedAt = this.clock.now();
+    const leaveClock = this.clock.join();
+    const local = localizeDefinition(this.onDisk);
+    const history = new HistoryCounter((state) => this.onDisk.States[state]?.Type as string | undefined);
+    let lambdaInvocations = 0;
+    let historyLimitReached = false;
+    const emit = (event: RunEvent) => request.onEvent?.(event);
+
+    const guardHistory = async () => {
+      await drainEventLog();
+      if (history.events >= historyEventLimit - 1) {
+        historyLimitReached = true;
+        throw new HistoryLimitReached();
+      }
+    };
+
+    const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, functionKey] of Object.entries(local.tasks)) {
+      taskHandlers[stateName] = async (input) => {
+        await guardHistory();
+        lambdaInvocations += 1;
+        const event = stateName === 'DecideOrder' ? this.withSimulatedStartTime(input, startedAt) : input;
+        if (stateName === 'DecideOrder') this.register(executionArn, executionName, 'RUNNING', startedAt);
+        const output = await this.handlers[functionKey]!(event, lambdaContext(functionKey));
+        if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
+          throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
+        }
+        const type = stateName === 'DecideOrder' ? 'decided' : functionKey === 'startPipeline' ? 'started' : 'checked';
+        emit({ type, executionName, output, at: this.clock.now() });
+        return output;
+      };
+    }
+    for (const [stateName, seconds] of Object.entries(local.waits)) {
+      taskHandlers[stateName] = async (input) => {
+        await guardHistory();
+        await this.clock.sleep(seconds(input));
+        return input;
+      };
+    }
+
+    const machine = new StateMachine(local.definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    const execution = machine.run(request.input as never, {
+      overrides: {
+        taskResourceLocalHandlers: taskHandlers as never,
+        // Retries pause in simulated time, not real time.
+        retryIntervalOverrides: Object.fromEntries(Object.keys(local.tasks).map((state) => [state, 0])),
+      },
+      context: {
+        Execution: { Id: executionArn, Name: executionName },
+        StateMachine: { Id: localStateMachineArn, Name: 'codepipeline-sequencer-local' },
+      },
+    });
+    const eventLog = (async () => {
+      for await (const event of execution.eventLogs as AsyncIterable<EngineEvent>) {
+        history.record(event);
+        if (event.type === 'StateRetried') {
+          emit({ type: 'retried', executionName, state: event.state?.name ?? '', at: this.clock.now() });
+        }
+      }
+    })();
+
+    let report: Pick<RunReport, 'status' | 'error' | 'cause' | 'output'>;
+    try {
+      report = { status: 'SUCCEEDED', output: await execution.result };
+    } catch (error) {
+      report = { status: 'FAILED', ...describeFailure(error) };
+    } finally {
+      leaveClock();
+    }
+    await eventLog;
+    this.register(executionArn, executionName, report.status, startedAt, this.clock.now());
+    return {
+      executionName,
+      ...report,
+      world: { executions: this.emulator.executions() },
+      stats: {
+        stateTransitions: history.transitions,
+        historyEvents: historyLimitReached ? historyEventLimit : history.events,
+        lambdaInvocations,
+        simulatedSeconds: (this.clock.now() - startedAt) / 1000,
+      },
+    };
+  }
+
+  private register(executionArn: string, name: string, status: string, startDate: number, stopDate?: number): void {
+    this.emulator.stepFunctions.putExecution({
+      executionArn,
+      stateMachineArn: localStateMachineArn,
+      name,
+      status,
+      startDate,
+      ...(stopDate !== undefined ? { stopDate } : {}),
+    } as never);
+  }
+
+  /**
+   * aws-local-stepfunctions stamps $$.Execution.StartTime with the wall clock; on AWS it is the
+   * execution's start, which locally is simulated time. decide-order compares it with other
+   * runs' start dates (single flight), so hand it the simulated one.
+   */
+  private withSimulatedStartTime(input: unknown, startedAt: number): unknown {
+    const event = input as { execution?: Record<string, unknown> };
+    if (!event.execution) return input;
+    return { ...event, execution: { ...event.execution, startTime: new Date(startedAt).toISOString() } };
+  }
+
+  private takeCrash(handlerName: string): boolean {
+    const left = this.crashes.get(handlerName) ?? 0;
+    if (left <= 0) return false;
+    this.crashes.set(handlerName, left - 1);
+    return true;
+  }
+}
+
+function lambdaContext(functionKey: string) {
+  return {
+    functionName: `codepipeline-sequencer-local-${functionKey}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:codepipeline-sequencer-local-${functionKey}`,
+    memoryLimitInMB: '256',
+    awsRequestId: 'local',
+    logGroupName: `/aws/lambda/codepipeline-sequencer-local-${functionKey}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 20_000,
+  };
+}
+
+/** Error and Cause as Step Functions would report them for the failed execution. */
+function describeFailure(error: unknown): { error: string; cause: string } {
+  const inner = (error as { cause?: unknown }).cause ?? error;
+  if (inner instanceof Error) return { error: inner.name, cause: inner.message };
+  return { error: 'States.Runtime', cause: String(inner) };
+}
+
+let shared: Emulator | undefined;
+
+async function sharedEmulator(world: World, clock: SimulatedClock): Promise<Emulator> {
+  if (!shared) shared = await startEmulator({ world, clock });
+  else shared.reset({ world, clock });
+  return shared;
+}
+
+/** Stops the process-wide emulator (tests call it in afterAll; the CLI exits anyway). */
+export async function closeLocalEngine(): Promise<void> {
+  await shared?.close();
+  shared = undefined;
+}

@@ -1,0 +1,54 @@
+/** The part of aws-local-stepfunctions' event log this counter reads (its type is not exported). */
+export interface EngineEvent {
+  type: string;
+  state?: { name: string };
+}
+
+/** Step Functions fails a Standard execution whose history would pass this many events. */
+export const historyEventLimit = 25_000;
+
+/**
+ * Counts the history events and state transitions Step Functions would record, from the
+ * local engine's own event log. Per AWS: ExecutionStarted and the closing event count one
+ * each; every state writes its Entered and Exited events; a Lambda Task also writes
+ * Scheduled, Started and Succeeded (or Failed) for each attempt; a Fail state writes only
+ * FailStateEntered before ExecutionFailed. Every state entered, and every retry, is a
+ * billed state transition.
+ */
+export class HistoryCounter {
+  events = 0;
+  transitions = 0;
+
+  /** `typeOf` gives the state's type in the definition on disk (a local Wait runs as a Task). */
+  constructor(private readonly typeOf: (stateName: string) => string | undefined) {}
+
+  record(event: EngineEvent): void {
+    switch (event.type) {
+      case 'ExecutionStarted':
+      case 'ExecutionSucceeded':
+      case 'ExecutionFailed':
+        this.events += 1;
+        return;
+      case 'StateEntered':
+        this.events += 1;
+        this.transitions += 1;
+        return;
+      case 'StateRetried':
+        this.events += this.isLambdaTask(event.state?.name) ? 3 : 0;
+        this.transitions += 1;
+        return;
+      case 'StateFailed':
+        this.events += this.isLambdaTask(event.state?.name) ? 3 : 0;
+        return;
+      case 'StateExited':
+        this.events += this.isLambdaTask(event.state?.name) ? 4 : 1;
+        return;
+      default:
+        return;
+    }
+  }
+
+  private isLambdaTask(stateName: string | undefined): boolean {
+    return stateName !== undefined && this.typeOf(stateName) === 'Task';
+  }
+}

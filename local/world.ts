@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+
+/**
+ * A world file scripts what the local CodePipeline does: which pipelines exist, how long
+ * each execution runs and how it ends, what was already happening at startTime, and which
+ * calls fail. Every field is checked strictly so a typo fails loudly instead of being ignored.
+ *
+ * Time, as the emulator plays it (all in simulated seconds from the execution's start):
+ * - an execution is InProgress for durationSeconds, then takes its outcome; `outcomes` scripts
+ *   the executions StartPipelineExecution starts, in order, and `outcome` takes over after them;
+ * - Superseded: at that instant a newer execution (trigger CloudWatchEvent) appears and runs
+ *   supersededBy;
+ * - inProgressAtStart: someone else's execution, started 60 s before startTime, Succeeded at
+ *   startTime + remainingSeconds, unless the execution mode has ours supersede it;
+ * - history: past successes, newest first, the newest ending an hour before startTime and each
+ *   ending an hour before the next one starts.
+ */
+
+export class WorldFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WorldFileError';
+  }
+}
+
+/** The operations the emulator answers, so the ones a fault may target. */
+export const emulatedOperations = [
+  'GetPipeline',
+  'ListPipelines',
+  'StartPipelineExecution',
+  'GetPipelineExecution',
+  'ListPipelineExecutions',
+  'StopPipelineExecution',
+  'GetPipelineState',
+  'ListExecutions',
+] as const;
+export type EmulatedOperation = (typeof emulatedOperations)[number];
+
+const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');
+
+const oneOf = <const Values extends readonly [string, ...string[]]>(values: Values) =>
+  z.enum(values, `expected one of ${values.join(' | ')}`);
+
+// CodePipeline's own constraint on pipeline names (API reference, PipelineName).
+const pipelineNamePattern = /^[A-Za-z0-9.@\-_]{1,100}$/;
+
+const outcomes = ['Succeeded', 'Failed', 'Stopped', 'Cancelled', 'Superseded'] as const;
+// The newer execution that supersedes ours cannot itself be superseded: one level keeps worlds readable.
+const supersedingOutcomes = ['Succeeded', 'Failed', 'Stopped', 'Cancelled'] as const;
+
+const statusSummary = z.string().min(1, 'expected a non-empty string');
+
+const pipelineSchema = z
+  .strictObject({
+    name: z.string().regex(pipelineNamePattern, 'expected 1-100 characters of A-Z a-z 0-9 . @ - _'),
+    durationSeconds: positiveInteger,
+    outcome: oneOf(outcomes).default('Succeeded'),
+    statusSummary: statusSummary.optional(),
+    outcomes: z.array(oneOf(outcomes)).optional(),
+    supersededBy: z
+      .strictObject({
+        durationSeconds: positiveInteger,
+        outcome: oneOf(supersedingOutcomes).default('Succeeded'),
+        statusSummary: statusSummary.optional(),
+      })
+      .optional(),
+    executionMode: oneOf(['SUPERSEDED', 'QUEUED', 'PARALLEL']).default('SUPERSEDED'),
+    pipelineType: oneOf(['V1', 'V2']).default('V2'),
+    inProgressAtStart: z.strictObject({ remainingSeconds: positiveInteger }).optional(),
+    /** Durations in seconds of past successful executions, newest first. */
+    history: z.array(positiveInteger).default([]),
+  })
+  .superRefine((pipeline, context) => {
+    const canBeSuperseded = pipeline.outcome === 'Superseded' || (pipeline.outcomes ?? []).includes('Superseded');
+    if (canBeSuperseded && !pipeline.supersededBy) {
+      context.addIssue({ code: 'custom', path: ['supersededBy'], message: 'required when an outcome is Superseded' });
+    }
+    if (!canBeSuperseded && pipeline.supersededBy) {
+      context.addIssue({
+        code: 'custom',
+        path: ['supersededBy'],
+        message: 'only allowed when an outcome is Superseded',
+      });
+    }
+    // CodePipeline accepts QUEUED and PARALLEL only on V2 pipelines (PipelineDeclaration.executionMode).
+    if (pipeline.executionMode !== 'SUPERSEDED' && pipeline.pipelineType !== 'V2') {
+      context.addIssue({
+        code: 'custom',
+        path: ['executionMode'],
+        message: `${pipeline.executionMode} needs pipelineType V2`,
+      });
+    }
+  });
+
+const httpStatusMessage = 'expected an HTTP error status between 400 and 599';
+
+const operationFaultSchema = z.strictObject({
+  operation: oneOf(emulatedOperations),
+  error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException'),
+  httpStatus: z
+    .int(httpStatusMessage)
+    .min(400, httpStatusMessage)
+    .max(599, httpStatusMessage)
+    .optional(),
+  count: positiveInteger,
+  pipelineName: z.string().optional(),
+});
+
+const handlerFaultSchema = z.strictObject({
+  handler: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case handler name such as start-pipeline'),
+  crash: oneOf(['afterCall']),
+  count: positiveInteger,
+});
+
+// A fault is one of two shapes; picking the shape by its key gives messages about the
+// fields the author wrote, where a plain union would report both shapes' complaints.
+const faultSchema = z.unknown().transform((fault, context) => {
+  const isHandlerFault = typeof fault === 'object' && fault !== null && 'handler' in fault;
+  const result = (isHandlerFault ? handlerFaultSchema : operationFaultSchema).safeParse(fault, { reportInput: true });
+  if (result.success) return result.data;
+  // Reported issues carry their input, which is all a raw issue adds to them.
+  for (const issue of result.error.issues) context.issues.push(issue as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
+
+const worldSchema = z
+  .strictObject({
+    startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
+    pipelines: z.array(pipelineSchema),
+    faults: z.array(faultSchema).default([]),
+  })
+  .superRefine((world, context) => {
+    const firstIndexByName = new Map<string, number>();
+    world.pipelines.forEach((pipeline, index) => {
+      const firstIndex = firstIndexByName.get(pipeline.name);
+      if (firstIndex === undefined) firstIndexByName.set(pipeline.name, index);
+      else {
+        context.addIssue({
+          code: 'custom',
+          path: ['pipelines', index, 'name'],
+          message: `duplicate pipeline name "${pipeline.name}" (already pipelines[${firstIndex}])`,
+        });
+      }
+    });
+    world.faults.forEach((fault, index) => {
+      if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['faults', index, 'pipelineName'],
+          message: `no pipeline named "${fault.pipelineName}" in this world`,
+        });
+      }
+    });
+  });
+
+export type World = z.output<typeof worldSchema>;
+export type WorldPipeline = World['pipelines'][number];
+export type PipelineOutcome = WorldPipeline['outcome'];
+export type OperationFault = z.output<typeof operationFaultSchema>;
+export type HandlerFault = z.output<typeof handlerFaultSchema>;
+
+export function operationFaults(world: World): OperationFault[] {
+  return world.faults.filter((fault): fault is OperationFault => 'operation' in fault);
+}
+
+/** Crashes the runner injects into its handlers; the emulator never acts on these. */
+export function handlerFaults(world: World): HandlerFault[] {
+  return world.faults.filter((fault): fault is HandlerFault => 'handler' in fault);
+}
+
+export function parseWorld(json: unknown, sourceName: string): World {
+  const result = worldSchema.safeParse(json, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap(describeIssue);
+  throw new WorldFileError(`${sourceName} is not a valid world file:\n  ${problems.join('\n  ')}`, {
+    cause: result.error,
+  });
+}
+
+export async function loadWorld(path: string): Promise<World> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new WorldFileError(`${path}: cannot read the world file (${(error as Error).message})`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new WorldFileError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+  return parseWorld(json, path);
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${fieldPath([...issue.path, key])}: unknown field`);
+  }
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  return [`${fieldPath(issue.path)}: ${missing ? 'required' : issue.message}`];
+}
+
+/** `pipelines[1].durationSeconds`, the way a reader would point at the field. */
+function fieldPath(path: PropertyKey[]): string {
+  const joined = path
+    .map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`))
+    .join('')
+    .replace(/^\./, '');
+  return joined === '' ? '(root)' : joined;
+}

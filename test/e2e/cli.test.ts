@@ -1,0 +1,119 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepipeline';
+
+/** The command line as a user runs it: a separate process, judged by its output and exit code. */
+const sequencer = (args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('node', ['bin/sequencer.js', ...args], { env: { ...process.env, NO_COLOR: '' } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+
+const directory = mkdtempSync(join(tmpdir(), 'sequencer-cli-'));
+const worldFile = (name: string, world: unknown) => {
+  const path = join(directory, name);
+  writeFileSync(path, JSON.stringify(world));
+  return path;
+};
+const failing = worldFile('failing.json', {
+  startTime: '2026-01-01T00:00:00Z',
+  pipelines: [
+    { name: 'P1', durationSeconds: 300 },
+    { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' },
+    { name: 'P3', durationSeconds: 300 },
+  ],
+});
+
+describe('sequencer run', () => {
+  it('--json prints one JSON document: status, output, world executions in start order, stats', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/demo.json', '--input', '{"order":["P3","P2","P1"]}', '--json']);
+
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.output.order).toEqual(['P3', 'P2', 'P1']);
+    expect(report.world.executions.map((execution: { pipelineName: string }) => execution.pipelineName)).toEqual(['P3', 'P2', 'P1']);
+    for (const execution of report.world.executions) {
+      expect(execution).toMatchObject({ status: 'Succeeded', pipelineExecutionId: expect.any(String) });
+      expect(new Date(execution.startedAt).toISOString()).toBe(execution.startedAt);
+      expect(new Date(execution.finishedAt).toISOString()).toBe(execution.finishedAt);
+    }
+    expect(report.stats.lambdaInvocations).toBeGreaterThan(3);
+    expect(report.stats.historyEvents).toBeGreaterThan(report.stats.stateTransitions);
+    expect(report.stats.simulatedSeconds).toBeGreaterThan(0);
+  });
+
+  it('exits 1 on a failed run, with the error and cause in the JSON', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', failing, '--json']);
+
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'FAILED',
+      error: 'PipelineFailed',
+      cause: expect.stringContaining('P2 (position 2 of 3)'),
+    });
+  });
+
+  it('prints a readable run for a person: one line per step, a summary table, the outcome; no logs, no colour off a terminal', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', failing]);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain("order decided: P1 → P2 → P3 (the default sequence 'release')");
+    expect(stdout).toMatch(/P1 started \(1 of 3\), execution [0-9a-f-]{36}/);
+    expect(stdout).toContain('P2 Failed after 5 min: Integration tests failed');
+    expect(stdout).toMatch(/#\s+pipeline\s+status\s+started\s+finished\s+duration\s+execution/);
+    expect(stdout).toContain('FAILED  PipelineFailed: P2 (position 2 of 3)');
+    expect(stdout).not.toContain('"level"');
+    expect(stdout).not.toContain('\u001b[');
+  });
+
+  it.each([
+    [['run', '--world', 'no/such/world.json'], 'no/such/world.json'],
+    [['run', '--bogus'], "Unknown option '--bogus'"],
+    [['run', '--input', '{not json'], '--input is not valid JSON'],
+    [['run', '--stage', 'qa'], "unknown stage 'qa'"],
+    [['launch'], "unknown command 'launch'"],
+  ])('exits 2 with a clear message for %j', async (args, message) => {
+    const { code, stdout, stderr } = await sequencer(args);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stdout).toBe('');
+  });
+
+  it('exits 2 naming the field of a malformed world file', async () => {
+    const bad = worldFile('bad.json', { startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSecs: 60 }] });
+
+    const { code, stderr } = await sequencer(['run', '--world', bad]);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('pipelines[0]');
+    expect(stderr).toContain('durationSecs');
+  });
+});
+
+describe('sequencer emulator', () => {
+  it('serves the world on the port it prints, for the AWS CLI or your own code', async () => {
+    const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', 'local/worlds/demo.json', '--port', '0']);
+    try {
+      const endpoint = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
+          if (found) resolve(found[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+      });
+      const client = new CodePipelineClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+
+      const { pipelines } = await client.send(new ListPipelinesCommand({}));
+
+      expect(pipelines?.map((pipeline) => pipeline.name)).toEqual(['P1', 'P2', 'P3']);
+      client.destroy();
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+});

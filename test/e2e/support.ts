@@ -1,0 +1,31 @@
+import { LocalEngine, type RunReport } from '../../local/engine.js';
+import { parseWorld, type World } from '../../local/world.js';
+
+export type WorldJson = Record<string, unknown> & { pipelines: Record<string, unknown>[] };
+
+export const startTime = '2026-01-01T00:00:00Z';
+
+/** A world where every named pipeline simply succeeds after `durationSeconds`. */
+export const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}): World =>
+  parseWorld({ startTime, pipelines, ...extra }, 'test world');
+
+export const succeeding = (...names: string[]) => names.map((name, index) => ({ name, durationSeconds: 300 + index * 120 }));
+
+export async function runOnce(theWorld: World, input: unknown, options: { stage?: string } = {}): Promise<RunReport> {
+  const engine = await LocalEngine.create({ world: theWorld, ...options });
+  return engine.run({ input });
+}
+
+/** The executions the sequencer itself started, in start order. */
+export const ours = (report: RunReport) => report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
+
+/** What a user checks first: which pipelines started, in which order, each after the previous ended. */
+export function expectSequential(report: RunReport, order: string[]): void {
+  const started = ours(report);
+  expect(started.map((execution) => execution.pipelineName)).toEqual(order);
+  for (let index = 1; index < started.length; index += 1) {
+    const previousEnd = started[index - 1]!.finishedAt;
+    expect(previousEnd).not.toBeNull();
+    expect(Date.parse(started[index]!.startedAt)).toBeGreaterThanOrEqual(Date.parse(previousEnd!));
+  }
+}

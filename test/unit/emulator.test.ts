@@ -1,0 +1,338 @@
+import {
+  CodePipelineClient,
+  GetPipelineCommand,
+  GetPipelineExecutionCommand,
+  InvalidNextTokenException,
+  ListPipelineExecutionsCommand,
+  ListPipelinesCommand,
+  PipelineExecutionNotFoundException,
+  PipelineNotFoundException,
+  StartPipelineExecutionCommand,
+  ValidationException,
+} from '@aws-sdk/client-codepipeline';
+import { fileURLToPath } from 'node:url';
+import { SimulatedClock } from '../../local/clock.js';
+import { serveStandalone, startEmulator, type Emulator } from '../../local/emulator/index.js';
+import { parseWorld } from '../../local/world.js';
+
+const worldJson = {
+  startTime: '2026-01-01T00:00:00Z',
+  pipelines: [
+    { name: 'P1', durationSeconds: 600 },
+    { name: 'P2', durationSeconds: 300, executionMode: 'PARALLEL' },
+    { name: 'P3', durationSeconds: 60, pipelineType: 'V1' },
+  ],
+};
+
+const executionIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function clientFor(emulator: Emulator): CodePipelineClient {
+  return new CodePipelineClient({
+    endpoint: emulator.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+}
+
+async function startWorld(): Promise<Emulator> {
+  const world = parseWorld(worldJson, 'emulator.test world');
+  return startEmulator({ world, clock: new SimulatedClock(Date.parse(world.startTime)) });
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('the call succeeded where it should have failed');
+}
+
+describe('the CodePipeline emulator, through the real SDK client', () => {
+  let emulator: Emulator;
+  let codePipeline: CodePipelineClient;
+
+  beforeEach(async () => {
+    emulator = await startWorld();
+    codePipeline = clientFor(emulator);
+  });
+
+  afterEach(async () => {
+    codePipeline.destroy();
+    await emulator.close();
+  });
+
+  it('answers an unknown pipeline with the SDK’s own PipelineNotFoundException', async () => {
+    // Act
+    const error = await rejectionOf(codePipeline.send(new StartPipelineExecutionCommand({ name: 'Nope' })));
+
+    // Assess
+    expect(error).toBeInstanceOf(PipelineNotFoundException);
+    expect((error as PipelineNotFoundException).$metadata.httpStatusCode).toBe(400);
+    expect(emulator.executions()).toEqual([]);
+  });
+
+  it('refuses a pipeline name outside CodePipeline’s pattern with a ValidationException', async () => {
+    // Act
+    const error = await rejectionOf(codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1 and P2' })));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toBe(
+      "1 validation error detected: Value 'P1 and P2' at 'name' failed to satisfy constraint: " +
+        'Member must satisfy regular expression pattern: [A-Za-z0-9.@\\-_]+',
+    );
+  });
+
+  it('refuses a clientRequestToken outside ^[a-zA-Z0-9-]+$ and starts nothing', async () => {
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1', clientRequestToken: 'run_1' })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toContain("at 'clientRequestToken'");
+    expect(emulator.executions()).toEqual([]);
+  });
+
+  it('refuses an empty variable value, naming the list member as AWS does', async () => {
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1', variables: [{ name: 'release', value: '' }] })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toContain(
+      "Value '' at 'variables.1.member.value' failed to satisfy constraint: " +
+        'Member must have length greater than or equal to 1',
+    );
+  });
+
+  it('returns the same execution for a repeated clientRequestToken and starts nothing more', async () => {
+    // Prepare
+    const start = () =>
+      codePipeline.send(new StartPipelineExecutionCommand({ name: 'P2', clientRequestToken: 'run-7' }));
+    const first = await start();
+
+    // Act
+    const repeated = await start();
+
+    // Assess
+    expect(repeated.pipelineExecutionId).toBe(first.pipelineExecutionId);
+    expect(emulator.executions()).toHaveLength(1);
+    expect(emulator.executions()[0]).toMatchObject({ clientRequestToken: 'run-7', startedBy: 'sequencer' });
+  });
+
+  it('keeps clientRequestTokens per pipeline', async () => {
+    // Prepare
+    const startWithToken = (name: string) =>
+      codePipeline.send(new StartPipelineExecutionCommand({ name, clientRequestToken: 'run-7' }));
+
+    // Act
+    const onP1 = await startWithToken('P1');
+    const onP2 = await startWithToken('P2');
+
+    // Assess
+    expect(onP2.pipelineExecutionId).not.toBe(onP1.pipelineExecutionId);
+    expect(emulator.executions().map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+  });
+
+  it('hands the variables back as the execution’s resolved variables', async () => {
+    // Prepare
+    const variables = [
+      { name: 'release', value: '2026.01' },
+      { name: 'requested-by', value: 'sequencer@local' },
+    ];
+    const { pipelineExecutionId } = await codePipeline.send(
+      new StartPipelineExecutionCommand({ name: 'P1', variables }),
+    );
+
+    // Act
+    const { pipelineExecution } = await codePipeline.send(
+      new GetPipelineExecutionCommand({ pipelineName: 'P1', pipelineExecutionId }),
+    );
+
+    // Assess
+    expect(pipelineExecution).toEqual({
+      pipelineName: 'P1',
+      pipelineVersion: 1,
+      pipelineExecutionId,
+      status: 'InProgress',
+      artifactRevisions: [],
+      variables: [
+        { name: 'release', resolvedValue: '2026.01' },
+        { name: 'requested-by', resolvedValue: 'sequencer@local' },
+      ],
+      trigger: { triggerType: 'StartPipelineExecution' },
+      executionMode: 'SUPERSEDED',
+      executionType: 'STANDARD',
+    });
+    expect(emulator.executions()[0]?.variables).toEqual({ release: '2026.01', 'requested-by': 'sequencer@local' });
+  });
+
+  it('answers an execution id it never issued with PipelineExecutionNotFoundException', async () => {
+    // Prepare
+    const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1' }));
+
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P2', pipelineExecutionId })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(PipelineExecutionNotFoundException);
+  });
+
+  it('refuses an execution id that is not UUID-shaped with a ValidationException', async () => {
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P1', pipelineExecutionId: 'latest' })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toContain("at 'pipelineExecutionId'");
+  });
+
+  it('describes a pipeline with its execution mode and type', async () => {
+    // Act
+    const { pipeline, metadata } = await codePipeline.send(new GetPipelineCommand({ name: 'P3' }));
+
+    // Assess
+    expect(pipeline).toMatchObject({ name: 'P3', version: 1, executionMode: 'SUPERSEDED', pipelineType: 'V1' });
+    expect(metadata?.pipelineArn).toBe('arn:aws:codepipeline:us-east-1:123456789012:P3');
+  });
+
+  it('pages through ListPipelines with nextToken', async () => {
+    // Act
+    const firstPage = await codePipeline.send(new ListPipelinesCommand({ maxResults: 2 }));
+    const secondPage = await codePipeline.send(
+      new ListPipelinesCommand({ maxResults: 2, nextToken: firstPage.nextToken }),
+    );
+
+    // Assess
+    expect(firstPage.pipelines?.map((pipeline) => pipeline.name)).toEqual(['P1', 'P2']);
+    expect(secondPage.pipelines?.map((pipeline) => pipeline.name)).toEqual(['P3']);
+    expect(secondPage.nextToken).toBeUndefined();
+    expect(firstPage.pipelines?.[1]).toMatchObject({ executionMode: 'PARALLEL', pipelineType: 'V2' });
+  });
+
+  it('refuses a nextToken it did not issue with InvalidNextTokenException', async () => {
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(new ListPipelineExecutionsCommand({ pipelineName: 'P1', nextToken: 'made-up' })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidNextTokenException);
+  });
+
+  it.each(['DeletePipeline', 'toString'])('answers %s with UnknownOperationException', async (operation) => {
+    // Act
+    const response = await fetch(emulator.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `CodePipeline_20150709.${operation}` },
+      body: JSON.stringify({ name: 'P1' }),
+    });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');
+    expect(await response.json()).toMatchObject({ __type: 'UnknownOperationException' });
+  });
+
+  it('answers a body that is not JSON with SerializationException on the wire', async () => {
+    // Act
+    const response = await fetch(emulator.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'CodePipeline_20150709.GetPipeline' },
+      body: '{"name": ',
+    });
+
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/x-amz-json-1.1');
+    expect(response.headers.get('x-amzn-errortype')).toBe('SerializationException');
+    expect(await response.json()).toMatchObject({ __type: 'SerializationException' });
+  });
+});
+
+describe('reset', () => {
+  it('serves another world behind the same endpoint, forgetting the previous one', async () => {
+    // Prepare
+    const emulator = await startWorld();
+    const codePipeline = clientFor(emulator);
+    await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1' }));
+    const nextWorld = parseWorld(
+      { startTime: '2027-06-01T00:00:00Z', pipelines: [{ name: 'Next', durationSeconds: 5 }] },
+      'next world',
+    );
+
+    // Act
+    emulator.reset({ world: nextWorld, clock: new SimulatedClock(Date.parse(nextWorld.startTime)) });
+    const { pipelines } = await codePipeline.send(new ListPipelinesCommand({}));
+
+    // Assess
+    expect(pipelines?.map((pipeline) => pipeline.name)).toEqual(['Next']);
+    expect(emulator.executions()).toEqual([]);
+    expect(emulator.callCounts()).toEqual({ ListPipelines: 1 });
+    codePipeline.destroy();
+    await emulator.close();
+  });
+});
+
+describe('execution ids', () => {
+  it('are UUID-shaped and the same on every run of one world', async () => {
+    // Prepare
+    const startThree = async () => {
+      const emulator = await startWorld();
+      const codePipeline = clientFor(emulator);
+      const ids: string[] = [];
+      for (const name of ['P1', 'P2', 'P1']) {
+        const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name }));
+        ids.push(pipelineExecutionId!);
+      }
+      codePipeline.destroy();
+      await emulator.close();
+      return ids;
+    };
+
+    // Act
+    const firstRun = await startThree();
+    const secondRun = await startThree();
+
+    // Assess
+    expect(secondRun).toEqual(firstRun);
+    expect(new Set(firstRun).size).toBe(3);
+    for (const id of firstRun) expect(id).toMatch(executionIdPattern);
+  });
+});
+
+describe('serveStandalone', () => {
+  let emulator: Emulator;
+
+  afterEach(async () => {
+    await emulator.close();
+  });
+
+  it('serves a world file in wall time that starts at the world’s startTime', async () => {
+    // Prepare
+    emulator = await serveStandalone(fileURLToPath(new URL('../../local/worlds/contention.json', import.meta.url)));
+    const codePipeline = clientFor(emulator);
+
+    // Act
+    const { pipelineExecutionSummaries } = await codePipeline.send(
+      new ListPipelineExecutionsCommand({ pipelineName: 'build-api' }),
+    );
+
+    // Assess
+    expect(emulator.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const statuses = pipelineExecutionSummaries?.map((summary) => summary.status);
+    expect(statuses).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+    expect(pipelineExecutionSummaries?.[0]?.lastUpdateTime?.toISOString()).toBe('2025-12-31T23:00:00.000Z');
+    codePipeline.destroy();
+  });
+});

@@ -1,0 +1,160 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { handlerFaults, loadWorld, operationFaults, parseWorld, WorldFileError } from '../../local/world.js';
+
+const minimalPipeline = { name: 'P1', durationSeconds: 600 };
+
+function worldWith(overrides: Record<string, unknown>): Record<string, unknown> {
+  return { startTime: '2026-01-01T00:00:00Z', pipelines: [minimalPipeline], ...overrides };
+}
+
+function refusal(json: unknown): WorldFileError {
+  try {
+    parseWorld(json, 'worlds/broken.json');
+  } catch (error) {
+    if (error instanceof WorldFileError) return error;
+    throw error;
+  }
+  throw new Error('parseWorld accepted a world it should refuse');
+}
+
+describe('parseWorld', () => {
+  it('fills in the documented defaults', () => {
+    // Act
+    const world = parseWorld(worldWith({}), 'worlds/minimal.json');
+
+    // Assess
+    expect(world).toEqual({
+      startTime: '2026-01-01T00:00:00Z',
+      pipelines: [
+        {
+          name: 'P1',
+          durationSeconds: 600,
+          outcome: 'Succeeded',
+          executionMode: 'SUPERSEDED',
+          pipelineType: 'V2',
+          history: [],
+        },
+      ],
+      faults: [],
+    });
+  });
+
+  it('splits faults into the ones the emulator answers and the ones the runner injects', () => {
+    // Prepare
+    const throttle = { operation: 'GetPipelineExecution', error: 'ThrottlingException', count: 3 };
+    const crash = { handler: 'start-pipeline', crash: 'afterCall', count: 1 };
+
+    // Act
+    const world = parseWorld(worldWith({ faults: [throttle, crash] }), 'worlds/faults.json');
+
+    // Assess
+    expect(operationFaults(world)).toEqual([throttle]);
+    expect(handlerFaults(world)).toEqual([crash]);
+  });
+
+  it.each([
+    ['an unknown top-level field', worldWith({ clock: 'fast' }), 'clock: unknown field'],
+    [
+      'an unknown pipeline field',
+      worldWith({ pipelines: [{ ...minimalPipeline, duration: 5 }] }),
+      'pipelines[0].duration: unknown field',
+    ],
+    [
+      'an unknown field in a fault',
+      worldWith({ faults: [{ handler: 'start-pipeline', crash: 'afterCall', count: 1, when: 'later' }] }),
+      'faults[0].when: unknown field',
+    ],
+    [
+      'an outcome outside the enum',
+      worldWith({ pipelines: [{ ...minimalPipeline, outcome: 'Exploded' }] }),
+      'pipelines[0].outcome: expected one of Succeeded | Failed | Stopped | Cancelled | Superseded',
+    ],
+    [
+      'a Superseded outcome without supersededBy',
+      worldWith({ pipelines: [{ ...minimalPipeline, outcomes: ['Superseded'] }] }),
+      'pipelines[0].supersededBy: required when an outcome is Superseded',
+    ],
+    [
+      'supersededBy with no Superseded outcome',
+      worldWith({ pipelines: [{ ...minimalPipeline, supersededBy: { durationSeconds: 60 } }] }),
+      'pipelines[0].supersededBy: only allowed when an outcome is Superseded',
+    ],
+    [
+      'QUEUED on a V1 pipeline',
+      worldWith({ pipelines: [{ ...minimalPipeline, executionMode: 'QUEUED', pipelineType: 'V1' }] }),
+      'pipelines[0].executionMode: QUEUED needs pipelineType V2',
+    ],
+    [
+      'two pipelines with one name',
+      worldWith({ pipelines: [minimalPipeline, { name: 'P2', durationSeconds: 1 }, minimalPipeline] }),
+      'pipelines[2].name: duplicate pipeline name "P1" (already pipelines[0])',
+    ],
+    [
+      'a pipeline name CodePipeline would refuse',
+      worldWith({ pipelines: [{ ...minimalPipeline, name: 'my pipeline' }] }),
+      'pipelines[0].name: expected 1-100 characters of A-Z a-z 0-9 . @ - _',
+    ],
+    [
+      'a fractional duration',
+      worldWith({ pipelines: [minimalPipeline, { name: 'P2', durationSeconds: 1.5 }] }),
+      'pipelines[1].durationSeconds: expected a positive integer',
+    ],
+    ['a missing startTime', { pipelines: [] }, 'startTime: required'],
+    [
+      'a fault aimed at a pipeline the world lacks',
+      worldWith({
+        faults: [{ operation: 'StartPipelineExecution', error: 'InternalFailure', count: 1, pipelineName: 'P9' }],
+      }),
+      'faults[0].pipelineName: no pipeline named "P9" in this world',
+    ],
+    [
+      'a fault on an operation the emulator does not serve',
+      worldWith({ faults: [{ operation: 'DeletePipeline', error: 'ThrottlingException', count: 1 }] }),
+      'faults[0].operation: expected one of GetPipeline',
+    ],
+  ])('refuses %s, naming the field and the file', (_case, json, expectedProblem) => {
+    // Act
+    const error = refusal(json);
+
+    // Assess
+    expect(error.name).toBe('WorldFileError');
+    expect(error.message).toContain('worlds/broken.json');
+    expect(error.message).toContain(expectedProblem);
+  });
+});
+
+describe('loadWorld', () => {
+  it('loads the example world shipped with the emulator', async () => {
+    // Act
+    const world = await loadWorld(fileURLToPath(new URL('../../local/worlds/contention.json', import.meta.url)));
+
+    // Assess
+    expect(world.pipelines.map((pipeline) => pipeline.name)).toEqual(['build-api', 'deploy-web', 'migrate-db']);
+    expect(handlerFaults(world)).toEqual([{ handler: 'start-pipeline', crash: 'afterCall', count: 1 }]);
+  });
+
+  it('refuses a file that is not JSON, naming the file', async () => {
+    // Prepare
+    const path = join(await mkdtemp(join(tmpdir(), 'world-')), 'truncated.json');
+    await writeFile(path, '{ "startTime": ');
+
+    // Act
+    const loading = loadWorld(path);
+
+    // Assess
+    await expect(loading).rejects.toThrow(WorldFileError);
+    await expect(loading).rejects.toThrow(`${path}: not valid JSON`);
+  });
+
+  it('refuses a file it cannot read, naming the file', async () => {
+    // Act
+    const loading = loadWorld('local/worlds/no-such-world.json');
+
+    // Assess
+    await expect(loading).rejects.toThrow(WorldFileError);
+    await expect(loading).rejects.toThrow('local/worlds/no-such-world.json: cannot read the world file');
+  });
+});
