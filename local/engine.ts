@@ -7,6 +7,7 @@ import { localStageConfig } from './stage.js';
 import { handlerFaults, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
 import { useClock } from '../src/clock.js';
+import type { StageConfig } from '../src/config.js';
 
 export const localStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
 const executionArnPrefix = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:';
@@ -80,11 +81,20 @@ export class LocalEngine {
     this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
   }
 
-  static async create(options: { world: World; stage?: string; logLevel?: string }): Promise<LocalEngine> {
-    const config = localStageConfig(
-      options.world.pipelines.map((pipeline) => pipeline.name),
-      options.stage,
-    );
+  static async create(options: {
+    world: World;
+    stage?: string;
+    /** Overrides of the stage params, e.g. a polling policy to compare (benchmarks, tests). */
+    settings?: Partial<StageConfig>;
+    logLevel?: string;
+  }): Promise<LocalEngine> {
+    const config = {
+      ...localStageConfig(
+        options.world.pipelines.map((pipeline) => pipeline.name),
+        options.stage,
+      ),
+      ...options.settings,
+    };
     const clock = new SimulatedClock(Date.parse(options.world.startTime));
     const emulator = await sharedEmulator(options.world, clock);
     Object.assign(process.env, {

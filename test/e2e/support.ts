@@ -1,5 +1,6 @@
 import { LocalEngine, type RunReport } from '../../local/engine.js';
 import { parseWorld, type World } from '../../local/world.js';
+import type { StageConfig } from '../../src/config.js';
 
 export type WorldJson = Record<string, unknown> & { pipelines: Record<string, unknown>[] };
 
@@ -11,7 +12,11 @@ export const world = (pipelines: Record<string, unknown>[], extra: Record<string
 
 export const succeeding = (...names: string[]) => names.map((name, index) => ({ name, durationSeconds: 300 + index * 120 }));
 
-export async function runOnce(theWorld: World, input: unknown, options: { stage?: string } = {}): Promise<RunReport> {
+export async function runOnce(
+  theWorld: World,
+  input: unknown,
+  options: { stage?: string; settings?: Partial<StageConfig> } = {},
+): Promise<RunReport> {
   const engine = await LocalEngine.create({ world: theWorld, ...options });
   return engine.run({ input });
 }

@@ -1,0 +1,237 @@
+import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
+import type { PipelineResult } from '../../src/run.js';
+import { expectSequential, ours, runOnce, startTime, succeeding, world } from './support.js';
+
+afterAll(closeLocalEngine);
+
+const secondsAfterStart = (iso: string | null) => (Date.parse(iso!) - Date.parse(startTime)) / 1000;
+const pipelinesOf = (output: unknown) => (output as { pipelines: PipelineResult[] }).pipelines;
+
+describe('at most one start per position', () => {
+  it('starts each pipeline once although start-pipeline crashed after its call and was retried', async () => {
+    const engine = await LocalEngine.create({
+      world: world(succeeding('P1', 'P2', 'P3'), { faults: [{ handler: 'start-pipeline', crash: 'afterCall', count: 2 }] }),
+    });
+
+    const report = await engine.run({ input: { order: ['P1', 'P2', 'P3'] } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    expect(engine.emulator.callCounts().StartPipelineExecution).toBe(5);
+    expect(new Set(ours(report).map((execution) => execution.pipelineExecutionId)).size).toBe(3);
+  });
+
+  it('keeps watching the same execution when check-status crashed after its call', async () => {
+    const report = await runOnce(world(succeeding('P1', 'P2'), { faults: [{ handler: 'check-status', crash: 'afterCall', count: 3 }] }), {
+      order: ['P1', 'P2'],
+    });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2']);
+  });
+});
+
+describe('transient AWS errors', () => {
+  it('absorbs throttling and a 500 inside the SDK and still ends right', async () => {
+    const report = await runOnce(
+      world(succeeding('P1', 'P2', 'P3'), {
+        faults: [
+          { operation: 'GetPipelineExecution', error: 'ThrottlingException', count: 3 },
+          { operation: 'StartPipelineExecution', error: 'InternalFailure', httpStatus: 500, count: 1, pipelineName: 'P2' },
+        ],
+      }),
+      { order: ['P3', 'P2', 'P1'] },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P3', 'P2', 'P1']);
+  });
+
+  it('lets the state machine retry AwsUnavailable when throttling outlasts the SDK’s attempts', async () => {
+    const engine = await LocalEngine.create({
+      world: world(succeeding('P1'), { faults: [{ operation: 'StartPipelineExecution', error: 'ThrottlingException', count: 6 }] }),
+    });
+    const retried: RunEvent[] = [];
+
+    const report = await engine.run({ input: { order: ['P1'] }, onEvent: (event) => event.type === 'retried' && retried.push(event) });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(retried.map((event) => event.type === 'retried' && event.state)).toEqual(['StartNextPipeline']);
+    expect(ours(report)).toHaveLength(1);
+  });
+});
+
+describe('superseded executions', () => {
+  const supersededWorld = (outcome = 'Succeeded') =>
+    world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 600, outcome: 'Superseded', supersededBy: { durationSeconds: 400, outcome, statusSummary: 'newer change' } },
+      { name: 'P3', durationSeconds: 300 },
+    ]);
+
+  it('follows the newer execution by default and starts the next pipeline only after it succeeded', async () => {
+    const report = await runOnce(supersededWorld(), { order: ['P1', 'P2', 'P3'] });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const [, p2] = pipelinesOf(report.output);
+    const newer = report.world.executions.find((execution) => execution.startedBy === 'world' && execution.pipelineName === 'P2')!;
+    const oursP2 = ours(report)[1]!;
+    expect(p2).toMatchObject({ pipelineExecutionId: newer.pipelineExecutionId, supersededExecutionIds: [oursP2.pipelineExecutionId] });
+    expect(oursP2.status).toBe('Superseded');
+    expect(secondsAfterStart(ours(report)[2]!.startedAt)).toBeGreaterThanOrEqual(secondsAfterStart(newer.finishedAt));
+  });
+
+  it('fails with PipelineSuperseded when the input says onSuperseded: fail', async () => {
+    const report = await runOnce(supersededWorld(), { order: ['P1', 'P2', 'P3'], onSuperseded: 'fail' });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineSuperseded', cause: expect.stringContaining('P2 (position 2 of 3)') });
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+  });
+
+  it('fails with PipelineSuperseded when the stage param says fail', async () => {
+    const report = await runOnce(supersededWorld(), { order: ['P2'] }, { settings: { onSuperseded: 'fail' } });
+
+    expect(report.error).toBe('PipelineSuperseded');
+  });
+
+  it('reports the newer execution’s failure, naming both executions', async () => {
+    const report = await runOnce(supersededWorld('Failed'), { order: ['P2', 'P3'] });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(report.cause).toContain(`it had superseded ${ours(report)[0]!.pipelineExecutionId}`);
+    expect(report.cause).toContain('newer change');
+    expect(ours(report)).toHaveLength(1);
+  });
+});
+
+describe('long pipelines', () => {
+  it('fails with PipelineTimedOut past the input’s timeout, leaves the pipeline running, starts nothing after', async () => {
+    const report = await runOnce(world([{ name: 'P1', durationSeconds: 7200 }, { name: 'P2', durationSeconds: 60 }]), {
+      order: ['P1', 'P2'],
+      pipelineTimeoutSeconds: 3600,
+    });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineTimedOut', cause: expect.stringContaining('left running') });
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([['P1', 'InProgress']]);
+    expect(report.stats.simulatedSeconds).toBeGreaterThanOrEqual(3600);
+    expect(report.stats.simulatedSeconds).toBeLessThan(3700);
+  });
+
+  it('takes the timeout from the stage params when the input has none', async () => {
+    const report = await runOnce(world([{ name: 'P1', durationSeconds: 7200 }]), { order: ['P1'] }, { settings: { pipelineTimeoutSeconds: 1800 } });
+
+    expect(report.error).toBe('PipelineTimedOut');
+  });
+
+  it('shows why polling adapts: a fixed 30-second poll hits the 25,000-event history limit on a 2-day approval', async () => {
+    const report = await runOnce(
+      world([{ name: 'Approval', durationSeconds: 2 * 86_400 }, { name: 'Deploy', durationSeconds: 60 }]),
+      { order: ['Approval', 'Deploy'] },
+      { settings: { pollSeconds: 30, maxPollSeconds: 30 } },
+    );
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringContaining('25000') });
+    expect(report.stats.historyEvents).toBe(25_000);
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['Approval']);
+  });
+
+  it('while the adaptive default finishes a 7-day approval and the next pipeline with history to spare', async () => {
+    const report = await runOnce(world([{ name: 'Approval', durationSeconds: 7 * 86_400 }, { name: 'Deploy', durationSeconds: 60 }]), {
+      order: ['Approval', 'Deploy'],
+    });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.stats.historyEvents).toBeLessThan(12_500);
+  });
+});
+
+describe('single flight', () => {
+  it('fails a second run that starts while one is running (a schedule firing mid-run), before it starts anything', async () => {
+    const engine = await LocalEngine.create({ world: world(succeeding('P1', 'P2')) });
+    let second: Promise<RunReport> | undefined;
+
+    const first = await engine.run({
+      input: { order: ['P1', 'P2'] },
+      executionName: 'release',
+      onEvent: (event) => {
+        if (event.type === 'checked' && !second) second = engine.run({ input: { order: ['P2'] }, executionName: 'scheduled' });
+      },
+    });
+
+    expect(await second).toMatchObject({ status: 'FAILED', error: 'AlreadyRunning', cause: expect.stringContaining('release') });
+    expect(first.status).toBe('SUCCEEDED');
+    expectSequential(first, ['P1', 'P2']);
+  });
+
+  it('lets exactly one of two runs started at the same instant go on', async () => {
+    const engine = await LocalEngine.create({ world: world(succeeding('P1', 'P2')) });
+
+    const reports = await Promise.all([
+      engine.run({ input: { order: ['P1', 'P2'] }, executionName: 'nightly' }),
+      engine.run({ input: { order: ['P2', 'P1'] }, executionName: 'hotfix' }),
+    ]);
+
+    expect(reports.map((report) => report.error ?? report.status).sort()).toEqual(['AlreadyRunning', 'SUCCEEDED']);
+    const winner = reports.find((report) => report.status === 'SUCCEEDED')!;
+    expectSequential(winner, (winner.output as { order: string[] }).order);
+  });
+
+  it('lets the next run go once the first has finished', async () => {
+    const engine = await LocalEngine.create({ world: world(succeeding('P1')) });
+
+    const first = await engine.run({ input: { order: ['P1'] } });
+    const second = await engine.run({ input: { order: ['P1'] } });
+
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(ours(second)).toHaveLength(2);
+  });
+});
+
+describe('a pipeline already in progress when its turn comes', () => {
+  const busy = (executionMode: string) =>
+    world([{ name: 'P1', durationSeconds: 300, executionMode, pipelineType: 'V2', inProgressAtStart: { remainingSeconds: 1200 } }]);
+
+  it('SUPERSEDED mode: reports on the execution we started, which supersedes theirs', async () => {
+    const report = await runOnce(busy('SUPERSEDED'), { order: ['P1'] });
+
+    const [result] = pipelinesOf(report.output);
+    const theirs = report.world.executions.find((execution) => execution.startedBy === 'world')!;
+    expect(result!.pipelineExecutionId).toBe(ours(report)[0]!.pipelineExecutionId);
+    expect(theirs.status).toBe('Superseded');
+    expect(secondsAfterStart(result!.finishedAt)).toBe(300);
+  });
+
+  it('QUEUED mode: ours waits its turn behind theirs, and we report on ours', async () => {
+    const report = await runOnce(busy('QUEUED'), { order: ['P1'] });
+
+    const [result] = pipelinesOf(report.output);
+    expect(result!.pipelineExecutionId).toBe(ours(report)[0]!.pipelineExecutionId);
+    expect(secondsAfterStart(result!.finishedAt)).toBe(1500);
+  });
+
+  it('PARALLEL mode: ours runs beside theirs, and we report on ours', async () => {
+    const report = await runOnce(busy('PARALLEL'), { order: ['P1'] });
+
+    const [result] = pipelinesOf(report.output);
+    expect(result!.pipelineExecutionId).toBe(ours(report)[0]!.pipelineExecutionId);
+    expect(secondsAfterStart(result!.finishedAt)).toBe(300);
+  });
+});
+
+describe('re-running after a failure', () => {
+  it('starts again from the first pipeline and succeeds when the pipeline now does', async () => {
+    const engine = await LocalEngine.create({
+      world: world([
+        { name: 'P1', durationSeconds: 120, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' },
+        { name: 'P2', durationSeconds: 120 },
+      ]),
+    });
+
+    const first = await engine.run({ input: { order: ['P1', 'P2'] } });
+    const second = await engine.run({ input: { order: ['P1', 'P2'] } });
+
+    expect(first).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(second.status).toBe('SUCCEEDED');
+    expect(ours(second).map((execution) => `${execution.pipelineName}:${execution.status}`)).toEqual(['P1:Failed', 'P1:Succeeded', 'P2:Succeeded']);
+  });
+});
