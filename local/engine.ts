@@ -118,6 +118,7 @@ export class LocalEngine {
 
   /** Runs one execution to its end. Several may run at once; they share the clock and the world. */
   async run(request: RunRequest): Promise<RunReport> {
+    if (request.input === null) return this.refuseNullInput(request);
     this.runs += 1;
     const executionName = request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
     const executionArn = `${executionArnPrefix}${executionName}`;
@@ -161,7 +162,7 @@ export class LocalEngine {
       };
     }
 
-    const machine = new StateMachine(local.definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    const machine = validatedMachine(local.definition);
     const execution = machine.run(request.input as never, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers as never,
@@ -202,6 +203,36 @@ export class LocalEngine {
         lambdaInvocations,
         simulatedSeconds: (this.clock.now() - startedAt) / 1000,
       },
+    };
+  }
+
+  /**
+   * aws-local-stepfunctions cannot evaluate `$` on a null input, where Step Functions hands null
+   * to DecideOrder and decide-order refuses it. Ask decide-order directly, so a local run
+   * reports exactly what an AWS run would: its error, after one Task, nothing started.
+   */
+  private async refuseNullInput(request: RunRequest): Promise<RunReport> {
+    this.runs += 1;
+    const executionName = request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
+    const execution = {
+      id: `${executionArnPrefix}${executionName}`,
+      name: executionName,
+      stateMachineArn: localStateMachineArn,
+      startTime: new Date(this.clock.now()).toISOString(),
+    };
+    let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted a null input' };
+    try {
+      await this.handlers.decideOrder!({ input: null, execution }, lambdaContext('decideOrder'));
+    } catch (error) {
+      failure = { error: (error as Error).name, cause: (error as Error).message };
+    }
+    return {
+      executionName,
+      status: 'FAILED',
+      ...failure,
+      world: { executions: this.emulator.executions() },
+      // ExecutionStarted, TaskStateEntered, LambdaFunctionScheduled/Started/Failed, ExecutionFailed.
+      stats: { stateTransitions: 1, historyEvents: 6, lambdaInvocations: 1, simulatedSeconds: 0 },
     };
   }
 
@@ -254,6 +285,19 @@ function describeFailure(error: unknown): { error: string; cause: string } {
   const inner = (error as { cause?: unknown }).cause ?? error;
   if (inner instanceof Error) return { error: inner.name, cause: inner.message };
   return { error: 'States.Runtime', cause: String(inner) };
+}
+
+const machines = new Map<string, StateMachine>();
+
+/** Validating a definition compiles JSON schemas (a third of a second): do it once per definition. */
+function validatedMachine(definition: Definition): StateMachine {
+  const key = JSON.stringify(definition);
+  let machine = machines.get(key);
+  if (!machine) {
+    machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    machines.set(key, machine);
+  }
+  return machine;
 }
 
 let shared: Emulator | undefined;

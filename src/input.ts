@@ -87,16 +87,13 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, root: stri
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
-  const field = fieldPath([...issue.path, ...keys.slice(0, 1)]) || root;
+  const field = fieldPath(issue.path) || root;
   const known = schema instanceof z.ZodObject && issue.path.length === 0 ? Object.keys(schema.shape) : [];
   const message =
     issue.code === 'invalid_key'
       ? (issue.issues[0]?.message ?? issue.message)
       : issue.code !== 'unrecognized_keys'
         ? issue.message
-        : known.length > 0
-        ? `unknown field; the fields are ${known.join(', ')}`
-        : 'unknown field';
+        : `unknown field ${JSON.stringify(issue.keys[0])}${known.length > 0 ? `; the fields are ${known.join(', ')}` : ''}`;
   throw new InvalidInput(`${field}: ${message}`, { cause: parsed.error });
 }

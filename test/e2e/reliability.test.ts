@@ -1,4 +1,5 @@
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
+import fc from 'fast-check';
 import type { PipelineResult } from '../../src/run.js';
 import { expectSequential, ours, runOnce, startTime, succeeding, world } from './support.js';
 
@@ -233,5 +234,27 @@ describe('re-running after a failure', () => {
     expect(first).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
     expect(second.status).toBe('SUCCEEDED');
     expect(ours(second).map((execution) => `${execution.pipelineName}:${execution.status}`)).toEqual(['P1:Failed', 'P1:Succeeded', 'P2:Succeeded']);
+  });
+});
+
+describe('hostile input through the whole engine', () => {
+  it('refuses generated malformed inputs by name with zero pipelines started', async () => {
+    const engine = await LocalEngine.create({ world: world(succeeding('P1', 'P2', 'P3')) });
+    const malformed = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }).filter((value) => typeof value !== 'object' || value === null || Array.isArray(value)),
+      fc.record({ order: fc.array(fc.string({ maxLength: 8 }), { minLength: 1, maxLength: 4 }).filter((order) => order.some((name) => !/^P[123]$/.test(name))) }),
+      fc.record({ order: fc.constant(['P1']), typo: fc.jsonValue({ maxDepth: 1 }) }),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(malformed, async (input) => {
+        const report = await engine.run({ input });
+
+        expect(report.status).toBe('FAILED');
+        expect(['InvalidInput', 'PipelineNotAllowed']).toContain(report.error);
+        expect(report.world.executions).toEqual([]);
+      }),
+      { numRuns: 60, seed: 4 },
+    );
   });
 });

@@ -91,7 +91,7 @@ describe('bad requests fail before anything starts', () => {
   it.each([
     [{ order: ['P1', 'Nope'] }, 'PipelineNotAllowed', 'Nope is not allowed'],
     [{ order: ['P1', 'P1'] }, 'InvalidInput', "order[1]: 'P1' appears twice"],
-    [{ oder: ['P1'] }, 'InvalidInput', 'oder: unknown field'],
+    [{ oder: ['P1'] }, 'InvalidInput', 'input: unknown field "oder"'],
     [{ order: 'P1' }, 'InvalidInput', 'order: must be an array'],
     [{ sequence: 'nightly' }, 'InvalidInput', "sequence: 'nightly' is not a sequence"],
     ['P1,P2', 'InvalidInput', 'input: must be a JSON object'],

@@ -62,7 +62,7 @@ describe('decide-order: which order', () => {
 
 describe('decide-order: refuses bad input by name, before anything else', () => {
   it.each([
-    [{ oder: ['P1'] }, 'oder: unknown field'],
+    [{ oder: ['P1'] }, 'input: unknown field "oder"'],
     [{ order: 'P1' }, 'order: must be an array of pipeline names'],
     [{ order: [] }, 'order: must name at least one pipeline'],
     [{ order: ['P1', 'P1'] }, "order[1]: 'P1' appears twice"],
