@@ -2,6 +2,7 @@ import { InvalidArn, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist 
 import { SimulatedClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { parseWorld } from '../../local/world.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
 const otherStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:something-else';
@@ -15,15 +16,6 @@ function execution(name: string, startOffsetSeconds: number, stateMachine = stat
     status: 'RUNNING' as const,
     startDate: startMs + startOffsetSeconds * 1000,
   };
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call succeeded where it should have failed');
 }
 
 describe('Step Functions ListExecutions, through the real SDK client', () => {

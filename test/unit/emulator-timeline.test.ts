@@ -12,6 +12,7 @@ import {
 import { SimulatedClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { parseWorld } from '../../local/world.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const startTime = '2026-01-01T00:00:00Z';
 
@@ -375,11 +376,3 @@ describe('GetPipelineState', () => {
   });
 });
 
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call succeeded where it should have failed');
-}

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { SimulatedClock } from '../../local/clock.js';
 import { serveStandalone, startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { parseWorld } from '../../local/world.js';
+import { rejectionOf } from '../support/rejection.js';
 
 const worldJson = {
   startTime: '2026-01-01T00:00:00Z',
@@ -38,15 +39,6 @@ function clientFor(emulator: Emulator): CodePipelineClient {
 async function startWorld(): Promise<Emulator> {
   const world = parseWorld(worldJson, 'emulator.test world');
   return startEmulator({ world, clock: new SimulatedClock(Date.parse(world.startTime)) });
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('the call succeeded where it should have failed');
 }
 
 describe('the CodePipeline emulator, through the real SDK client', () => {
