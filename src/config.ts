@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError } from './errors.js';
 import { maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
 
