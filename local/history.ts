@@ -11,9 +11,10 @@ export const historyEventLimit = 25_000;
  * Counts the history events and state transitions Step Functions would record, from the
  * local engine's own event log. Per AWS: ExecutionStarted and the closing event count one
  * each; every state writes its Entered and Exited events; a Lambda Task also writes
- * Scheduled, Started and Succeeded (or Failed) for each attempt; a Fail state writes only
- * FailStateEntered before ExecutionFailed. Every state entered, and every retry, is a
- * billed state transition.
+ * LambdaFunctionScheduled, Started and Succeeded (or Failed) for each attempt; a Fail state
+ * writes only FailStateEntered before ExecutionFailed. Every state entered, and every retry,
+ * is a billed state transition. (The engine reports a failed attempt as StateFailed, then
+ * StateRetried when it tries again.)
  */
 export class HistoryCounter {
   events = 0;
@@ -34,7 +35,7 @@ export class HistoryCounter {
         this.transitions += 1;
         return;
       case 'StateRetried':
-        this.events += this.isLambdaTask(event.state?.name) ? 3 : 0;
+        // The failed attempt's events were counted at StateFailed; a retry is billed, not logged.
         this.transitions += 1;
         return;
       case 'StateFailed':
