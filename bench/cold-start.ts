@@ -1,0 +1,323 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { parse } from 'yaml';
+import { localStateMachineArn } from '../local/engine.js';
+import { ShiftedWallClock } from '../local/clock.js';
+import { startEmulator, type Emulator } from '../local/emulator/index.js';
+import { localStageConfig, projectRoot } from '../local/stage.js';
+import { parseWorld } from '../local/world.js';
+import { median, round } from './stats.js';
+
+const handlerNames = ['decide-order', 'start-pipeline', 'check-status'] as const;
+type HandlerName = (typeof handlerNames)[number];
+
+export interface BundleContributor {
+  /** An npm package, or `(project)` for handlers/ and src/. */
+  source: string;
+  bytes: number;
+}
+
+export interface ColdStartResult {
+  handler: HandlerName;
+  bundleBytes: number;
+  gzipBytes: number;
+  initMs: number;
+  baselineInitMs: number;
+  ratio: number;
+  /** Median time from process start until the bundle is imported; initMs minus this is the first invocation. */
+  importMs: number;
+  baselineImportMs: number;
+  baselineBundleBytes: number;
+  samples: number;
+  topContributors: BundleContributor[];
+}
+
+/** Fresh processes per handler and per bundle: at least 15, odd so the median is one real sample. */
+export const samplesPerBundle = 21;
+const contributorsShown = 8;
+
+const bundleDirectory = `${projectRoot}.bench/bundles`;
+const invokeOnce = `${projectRoot}bench/invoke-once.mjs`;
+const projectNode = `${projectRoot}node_modules/.bin/node`;
+
+/** Keys of custom.esbuild that serverless-esbuild keeps for itself and never hands to esbuild (its bundle.ts). */
+const pluginOnlyKeys = [
+  'concurrency',
+  'zipConcurrency',
+  'exclude',
+  'nativeZip',
+  'packager',
+  'packagePath',
+  'watch',
+  'keepOutputDirectory',
+  'packagerOptions',
+  'installExtraArgs',
+  'outputFileExtension',
+  'outputBuildFolder',
+  'outputWorkFolder',
+  'nodeExternals',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'disposeContext',
+];
+
+/**
+ * The esbuild options `sls package` uses, derived from serverless.yml the way serverless-esbuild
+ * derives them (its defaults, the runtime's target, then `custom.esbuild`, minus the plugin's
+ * own keys), so the bundle measured here is the one deployed even after someone edits the config.
+ */
+function slsPackageOptions(): BuildOptions {
+  const service = parse(readFileSync(`${projectRoot}serverless.yml`, 'utf8')) as {
+    provider: { runtime: string };
+    custom?: { esbuild?: Record<string, unknown> };
+  };
+  const runtimeTarget = /^nodejs(\d+)\.x$/.exec(service.provider.runtime)?.[1];
+  const merged: Record<string, unknown> = {
+    bundle: true,
+    platform: 'node',
+    external: [],
+    exclude: ['aws-sdk'],
+    outputFileExtension: '.js',
+    ...(runtimeTarget ? { target: `node${runtimeTarget}` } : {}),
+    ...service.custom?.esbuild,
+  };
+  const esbuildOptions = Object.fromEntries(Object.entries(merged).filter(([key]) => !pluginOnlyKeys.includes(key)));
+  const exclude = merged.exclude as string[];
+  return {
+    ...(esbuildOptions as BuildOptions),
+    external: [...(merged.external as string[]), ...(exclude.includes('*') ? [] : exclude)],
+    ...(merged.outputFileExtension !== '.js' ? { outExtension: { '.js': merged.outputFileExtension as string } } : {}),
+  };
+}
+
+/** What one gets from `esbuild --bundle --platform=node` without thinking further: CommonJS, readable, SDK inside. */
+const naiveOptions: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  minify: false,
+  outExtension: { '.js': '.cjs' },
+};
+
+interface Bundle {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  metafile: Metafile;
+}
+
+async function bundle(handler: HandlerName, flavour: 'project' | 'baseline'): Promise<Bundle> {
+  const options = flavour === 'project' ? slsPackageOptions() : naiveOptions;
+  const outdir = `${bundleDirectory}/${flavour}`;
+  const result = await build({
+    ...options,
+    absWorkingDir: projectRoot,
+    entryPoints: [`handlers/${handler}.ts`],
+    outdir,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const [file] = Object.keys(result.metafile.outputs);
+  const code = readFileSync(`${projectRoot}${file!}`);
+  return { file: `${projectRoot}${file!}`, bytes: code.length, gzipBytes: gzipSync(code).length, metafile: result.metafile };
+}
+
+/** Output bytes per npm package (scoped packages kept whole), largest first. */
+function topContributors(metafile: Metafile): BundleContributor[] {
+  const bytesBySource = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const inPackage = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const source = inPackage ? inPackage[1]! : '(project)';
+      bytesBySource.set(source, (bytesBySource.get(source) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...bytesBySource.entries()]
+    .map(([source, bytes]) => ({ source, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, contributorsShown);
+}
+
+interface Invocation {
+  importMs: number;
+  initMs: number;
+  result: unknown;
+}
+
+/** One fresh Node process: import the bundle, invoke the handler once, report its own timings. */
+function invokeInFreshProcess(bundleFile: string, event: unknown, env: Record<string, string>): Promise<Invocation> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(projectNode, [invokeOnce, bundleFile, JSON.stringify(event)], {
+      cwd: projectRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`invoking ${bundleFile} failed (exit ${code}):\n${stderr}${stdout}`));
+        return;
+      }
+      resolve(JSON.parse(stdout) as Invocation);
+    });
+  });
+}
+
+const coldStartExecution = {
+  id: `${localStateMachineArn.replace(':stateMachine:', ':execution:')}:cold-start`,
+  name: 'cold-start',
+};
+
+/**
+ * The pipelines the invocations touch. Build runs for an hour so that check-status finds it
+ * InProgress, the common case of the polling loop; the history gives start-pipeline a
+ * realistic ListPipelineExecutions page to read.
+ */
+function coldStartWorld(startTime: string) {
+  return parseWorld(
+    {
+      startTime,
+      pipelines: [
+        { name: 'Build', durationSeconds: 3600, history: [3300, 3500, 3700] },
+        { name: 'Deploy', durationSeconds: 1800, history: [1700, 1750, 1900] },
+      ],
+    },
+    'cold-start world',
+  );
+}
+
+/** The environment serverless.yml gives the functions, pointed at the emulator; nothing inherited. */
+function handlerEnvironment(emulator: Emulator, pipelines: string[]): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AWS_ENDPOINT_URL_CODEPIPELINE: emulator.endpoint,
+    AWS_ENDPOINT_URL_SFN: emulator.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    STAGE_CONFIG: JSON.stringify(localStageConfig(pipelines)),
+    POWERTOOLS_SERVICE_NAME: 'codepipeline-sequencer',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+}
+
+/**
+ * Each handler's event is what the previous handler returned, as in the state machine: the
+ * shapes cannot drift from the code, and check-status watches an execution start-pipeline
+ * really started. These first invocations also warm the disk cache before anything is timed.
+ */
+async function chainEvents(projectBundles: Record<HandlerName, Bundle>, env: Record<string, string>) {
+  const decideEvent = {
+    input: { order: ['Build', 'Deploy'] },
+    execution: { ...coldStartExecution, stateMachineArn: localStateMachineArn, startTime: new Date().toISOString() },
+  };
+  const decided = (await invokeInFreshProcess(projectBundles['decide-order'].file, decideEvent, env)).result as {
+    plan: unknown;
+    run: unknown;
+  };
+  const startEvent = { plan: decided.plan, run: decided.run, execution: coldStartExecution };
+  const started = (await invokeInFreshProcess(projectBundles['start-pipeline'].file, startEvent, env)).result;
+  const checkEvent = { plan: decided.plan, run: started, execution: coldStartExecution };
+  return { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent };
+}
+
+export interface ColdStarts {
+  handlers: ColdStartResult[];
+  /**
+   * The same harness importing a handler that does nothing: Node's own start, which no bundle
+   * can take away. What a bundle can win is initMs minus this.
+   */
+  floorMs: number;
+}
+
+/** A do-nothing ES module handler, for the floor. */
+async function emptyHandlerBundle(): Promise<string> {
+  const outfile = `${bundleDirectory}/floor/empty-handler.mjs`;
+  await build({
+    stdin: { contents: 'export const handler = async () => ({});', loader: 'js' },
+    format: 'esm',
+    platform: 'node',
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+export async function measureColdStarts(progress: (line: string) => void): Promise<ColdStarts> {
+  const bundles = {} as Record<HandlerName, { project: Bundle; baseline: Bundle }>;
+  for (const handler of handlerNames) {
+    bundles[handler] = { project: await bundle(handler, 'project'), baseline: await bundle(handler, 'baseline') };
+  }
+
+  // The wall clock, so that the times the handlers read agree with the emulator's.
+  const world = coldStartWorld(new Date().toISOString());
+  const emulator = await startEmulator({ world, clock: new ShiftedWallClock(Date.parse(world.startTime)) });
+  const results: ColdStartResult[] = [];
+  try {
+    // decide-order refuses to run unless Step Functions lists its own execution (single flight).
+    emulator.stepFunctions.putExecution({
+      executionArn: coldStartExecution.id,
+      stateMachineArn: localStateMachineArn,
+      name: coldStartExecution.name,
+      status: 'RUNNING',
+      startDate: Date.now(),
+    });
+    const env = handlerEnvironment(emulator, world.pipelines.map((pipeline) => pipeline.name));
+    const projectBundles = Object.fromEntries(handlerNames.map((handler) => [handler, bundles[handler].project])) as Record<
+      HandlerName,
+      Bundle
+    >;
+    const events = await chainEvents(projectBundles, env);
+
+    for (const handler of handlerNames) {
+      const { project, baseline } = bundles[handler];
+      // Untimed, as chainEvents was for the project's bundle: a first read from disk is a cost
+      // of this machine, not of the bundle.
+      await invokeInFreshProcess(baseline.file, events[handler], env);
+      const projectRuns: Invocation[] = [];
+      const baselineRuns: Invocation[] = [];
+      // Alternating which goes first (ABBA) spreads any drift in machine load over both sides.
+      for (let sample = 0; sample < samplesPerBundle; sample += 1) {
+        const order = sample % 2 === 0 ? (['baseline', 'project'] as const) : (['project', 'baseline'] as const);
+        for (const flavour of order) {
+          const file = flavour === 'project' ? project.file : baseline.file;
+          const run = await invokeInFreshProcess(file, events[handler], env);
+          (flavour === 'project' ? projectRuns : baselineRuns).push(run);
+        }
+      }
+      const initMs = median(projectRuns.map((run) => run.initMs));
+      const baselineInitMs = median(baselineRuns.map((run) => run.initMs));
+      results.push({
+        handler,
+        bundleBytes: project.bytes,
+        gzipBytes: project.gzipBytes,
+        initMs: round(initMs, 1),
+        baselineInitMs: round(baselineInitMs, 1),
+        ratio: round(initMs / baselineInitMs, 3),
+        importMs: round(median(projectRuns.map((run) => run.importMs)), 1),
+        baselineImportMs: round(median(baselineRuns.map((run) => run.importMs)), 1),
+        baselineBundleBytes: baseline.bytes,
+        samples: samplesPerBundle,
+        topContributors: topContributors(project.metafile),
+      });
+      progress(`cold start: ${handler} measured`);
+    }
+    const emptyHandler = await emptyHandlerBundle();
+    const floorRuns: Invocation[] = [];
+    for (let sample = 0; sample < samplesPerBundle; sample += 1) {
+      floorRuns.push(await invokeInFreshProcess(emptyHandler, {}, env));
+    }
+    return { handlers: results, floorMs: round(median(floorRuns.map((run) => run.initMs)), 1) };
+  } finally {
+    await emulator.close();
+  }
+}

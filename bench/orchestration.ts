@@ -1,0 +1,154 @@
+import { LocalEngine, closeLocalEngine, type RunReport } from '../local/engine.js';
+import type { StageConfig } from '../src/config.js';
+import type { PipelineResult } from '../src/run.js';
+import { costUsd, type Usage } from './pricing.js';
+import { percentile, round } from './stats.js';
+import type { Workload } from './workload.js';
+
+export const policyNames = ['project', 'fixed30', 'eventDriven'] as const;
+export type PolicyName = (typeof policyNames)[number];
+
+export interface ExecutionFigures {
+  status: string;
+  error?: string;
+  cause?: string;
+  pipelines: number;
+  stateTransitions: number;
+  historyEvents: number;
+  lambdaInvocations: number;
+  /** null for the computed policy, which has no clock. */
+  simulatedSeconds: number | null;
+  detectionLatenciesSeconds: number[];
+  costUsd: number;
+}
+
+export interface PolicyFigures {
+  /** Per-pipeline figures and the cost per run are the 20-pipeline execution's. */
+  transitionsPerPipeline: number;
+  lambdaInvocationsPerPipeline: number;
+  /** null when no pipeline of the run was seen to end. */
+  p50DetectionLatencySeconds: number | null;
+  p95DetectionLatencySeconds: number | null;
+  /** With 20 pipelines p95 is the second worst; the worst is worth seeing too. */
+  maxDetectionLatencySeconds: number | null;
+  /** The larger of the two executions' history, the one that meets the 25,000 limit first. */
+  maxHistoryEvents: number;
+  costUsdPerRun: number;
+  computed: boolean;
+  executions: { twentyPipelines: ExecutionFigures; sevenDayApproval: ExecutionFigures };
+  failures: { execution: string; error: string; cause: string }[];
+}
+
+/** The settings each measured policy runs with; the project's are serverless.yml's default params. */
+const measuredPolicies: Record<Exclude<PolicyName, 'eventDriven'>, Partial<StageConfig> | undefined> = {
+  project: undefined,
+  // No wait longer than 30 s. The last wait before a pipeline's history window is shortened to
+  // open it on time, so inside the window fixed30 looks at the same instants as the project and
+  // their latencies mostly coincide; they differ where a pipeline ends outside its window.
+  fixed30: { pollSeconds: 30, maxPollSeconds: 30 },
+};
+
+function detectionLatencies(report: RunReport): number[] {
+  const results = (report.output as { pipelines?: PipelineResult[] } | undefined)?.pipelines ?? [];
+  return results.map((result) => (Date.parse(result.detectedAt) - Date.parse(result.finishedAt)) / 1000);
+}
+
+async function runExecution(workload: Workload, order: string[], settings: Partial<StageConfig> | undefined) {
+  // A fresh engine per execution: both start at the world's startTime, on their own clock.
+  const engine = await LocalEngine.create({ world: workload.world, ...(settings ? { settings } : {}) });
+  const report = await engine.run({ input: { order } });
+  return figuresOf(report, order.length);
+}
+
+function figuresOf(report: RunReport, pipelines: number): ExecutionFigures {
+  const usage: Usage = report.stats;
+  return {
+    status: report.status,
+    ...(report.error !== undefined ? { error: report.error } : {}),
+    ...(report.cause !== undefined ? { cause: report.cause } : {}),
+    pipelines,
+    stateTransitions: report.stats.stateTransitions,
+    historyEvents: report.stats.historyEvents,
+    lambdaInvocations: report.stats.lambdaInvocations,
+    simulatedSeconds: report.stats.simulatedSeconds,
+    detectionLatenciesSeconds: detectionLatencies(report),
+    costUsd: round(costUsd(usage), 6),
+  };
+}
+
+/**
+ * The ideal the polling loop is compared with: EventBridge reports each pipeline's end once,
+ * nothing polls. The smallest Standard machine that does it:
+ *
+ *   DecideOrder (Lambda Task) → StartPipelineAndWait (lambda:invoke.waitForTaskToken)
+ *     → PipelineEnded? (Choice: failed → Fail, more left → StartPipelineAndWait, else → Done)
+ *
+ * Per pipeline that is 2 state transitions (the callback Task and the Choice; the index moves
+ * on inside the Task's result) and 2 Lambda invocations: the one that starts the pipeline and
+ * parks the task token, and the one an EventBridge rule on the pipeline's terminal
+ * "CodePipeline Pipeline Execution State Change" invokes to call SendTaskSuccess (EventBridge
+ * cannot call SendTaskSuccess itself). Once per execution: DecideOrder and the closing state,
+ * 2 transitions and 1 invocation. AWS service events on the default bus cost nothing.
+ *
+ * History, counted as local/history.ts counts it: ExecutionStarted and the closing event 1
+ * each; DecideOrder 5 (Entered, Scheduled, Started, Succeeded, Exited); the callback Task 6
+ * (Entered, Scheduled, Started, Submitted, Succeeded, Exited); a Choice or Succeed state 2.
+ */
+function eventDrivenExecution(pipelines: number): ExecutionFigures {
+  const stateTransitions = 2 * pipelines + 2;
+  const lambdaInvocations = 2 * pipelines + 1;
+  return {
+    status: 'SUCCEEDED',
+    pipelines,
+    stateTransitions,
+    historyEvents: 1 + 5 + 8 * pipelines + 2 + 1,
+    lambdaInvocations,
+    simulatedSeconds: null,
+    detectionLatenciesSeconds: Array.from({ length: pipelines }, () => 0),
+    costUsd: round(costUsd({ stateTransitions, lambdaInvocations }), 6),
+  };
+}
+
+function summarise(
+  twentyPipelines: ExecutionFigures,
+  sevenDayApproval: ExecutionFigures,
+  computed: boolean,
+): PolicyFigures {
+  const latencies = twentyPipelines.detectionLatenciesSeconds;
+  const executions = { twentyPipelines, sevenDayApproval };
+  return {
+    transitionsPerPipeline: round(twentyPipelines.stateTransitions / twentyPipelines.pipelines, 2),
+    lambdaInvocationsPerPipeline: round(twentyPipelines.lambdaInvocations / twentyPipelines.pipelines, 2),
+    // A run that failed before any end was seen has no latency to report; 0 would flatter it.
+    p50DetectionLatencySeconds: latencies.length > 0 ? percentile(latencies, 0.5) : null,
+    p95DetectionLatencySeconds: latencies.length > 0 ? percentile(latencies, 0.95) : null,
+    maxDetectionLatencySeconds: latencies.length > 0 ? Math.max(...latencies) : null,
+    maxHistoryEvents: Math.max(twentyPipelines.historyEvents, sevenDayApproval.historyEvents),
+    costUsdPerRun: round(twentyPipelines.costUsd, 6),
+    computed,
+    executions,
+    failures: Object.entries(executions)
+      .filter(([, figures]) => figures.status !== 'SUCCEEDED')
+      .map(([execution, figures]) => ({ execution, error: figures.error ?? 'unknown', cause: figures.cause ?? '' })),
+  };
+}
+
+export async function compareOrchestration(
+  workload: Workload,
+  progress: (line: string) => void,
+): Promise<Record<PolicyName, PolicyFigures>> {
+  const figures = {} as Record<PolicyName, PolicyFigures>;
+  try {
+    for (const [policy, settings] of Object.entries(measuredPolicies) as [PolicyName, Partial<StageConfig> | undefined][]) {
+      const twentyPipelines = await runExecution(workload, workload.order, settings);
+      progress(`orchestration: ${policy}, 20 pipelines ${twentyPipelines.status}`);
+      const sevenDayApproval = await runExecution(workload, [workload.approval.name], settings);
+      progress(`orchestration: ${policy}, 7-day approval ${sevenDayApproval.status}`);
+      figures[policy] = summarise(twentyPipelines, sevenDayApproval, false);
+    }
+  } finally {
+    await closeLocalEngine();
+  }
+  figures.eventDriven = summarise(eventDrivenExecution(workload.order.length), eventDrivenExecution(1), true);
+  return figures;
+}
