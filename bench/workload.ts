@@ -16,6 +16,8 @@ export const approvalPipelineName = 'weekly-approval';
 export interface Workload {
   seed: number;
   world: World;
+  /** The same pipelines with no past runs to learn from. */
+  worldWithoutHistory: World;
   /** The 20 ordinary pipelines, run in this order as one execution. */
   order: string[];
   pipelines: { name: string; typicalSeconds: number; durationSeconds: number; history: number[] }[];
@@ -51,15 +53,16 @@ export function buildWorkload(seed = workloadSeed): Workload {
     return { name: `service-${String(index + 1).padStart(2, '0')}`, typicalSeconds, durationSeconds: near(typicalSeconds), history };
   });
   const approval = { name: approvalPipelineName, durationSeconds: approvalSeconds };
-  const world = parseWorld(
-    {
-      startTime: '2026-01-05T06:00:00Z',
-      pipelines: [
-        ...pipelines.map(({ name, durationSeconds, history }) => ({ name, durationSeconds, history })),
-        { name: approval.name, durationSeconds: approval.durationSeconds },
-      ],
-    },
-    'benchmark workload',
-  );
-  return { seed, world, order: pipelines.map((pipeline) => pipeline.name), pipelines, approval };
+  const worldOf = (withHistory: boolean) =>
+    parseWorld(
+      {
+        startTime: '2026-01-05T06:00:00Z',
+        pipelines: [
+          ...pipelines.map(({ name, durationSeconds, history }) => ({ name, durationSeconds, ...(withHistory ? { history } : {}) })),
+          { name: approval.name, durationSeconds: approval.durationSeconds },
+        ],
+      },
+      'benchmark workload',
+    );
+  return { seed, world: worldOf(true), worldWithoutHistory: worldOf(false), order: pipelines.map((pipeline) => pipeline.name), pipelines, approval };
 }

@@ -5,9 +5,12 @@
  * Task, Choice), so a fixed 30-second poll dies after about 23 hours. Two ideas keep a
  * seven-day manual approval well inside the budget while noticing the end quickly:
  *
- * - Expected duration: when the pipeline's recent successful runs are known, sleep until
- *   just before the fastest of them would have ended, poll every `pollSeconds` until a little
- *   after the slowest, then back off.
+ * - Expected duration: when the pipeline's recent successful runs are known, sleep until a
+ *   little before the fastest of them would have ended (a run can beat its history), poll
+ *   closely until a little after the slowest, then back off. Close means every `pollSeconds`,
+ *   unless the window is so wide (approvals that took a day once and a week another time)
+ *   that this would cost more than `lookBudgetPerWindow` looks: then the window's looks are
+ *   spread evenly, still never further apart than `maxPollSeconds`.
  * - Adaptive back-off (also the fallback without history): the wait grows with the time
  *   already spent (a tenth of it), never below `pollSeconds` nor above `maxPollSeconds`.
  *
@@ -36,6 +39,10 @@ export interface PollingRequest {
 }
 
 const backOffFraction = 0.1;
+/** How much earlier than the fastest past run, and later than the slowest, the window reaches. */
+const windowMargin = 0.1;
+/** 120 looks are about 1,100 history events: the window can never exhaust the 25,000. */
+export const lookBudgetPerWindow = 120;
 
 export function nextWaitSeconds({ elapsedSeconds, settings, expected, remainingSeconds }: PollingRequest): number {
   const { pollSeconds, maxPollSeconds } = settings;
@@ -44,10 +51,10 @@ export function nextWaitSeconds({ elapsedSeconds, settings, expected, remainingS
   if (!expected) {
     wait = clamp(elapsedSeconds * backOffFraction);
   } else {
-    const windowOpens = expected.fastestSeconds - pollSeconds;
-    const windowCloses = expected.slowestSeconds * 1.1 + pollSeconds;
+    const windowOpens = expected.fastestSeconds * (1 - windowMargin) - pollSeconds;
+    const windowCloses = expected.slowestSeconds * (1 + windowMargin) + pollSeconds;
     if (elapsedSeconds < windowOpens) wait = Math.min(maxPollSeconds, Math.max(1, Math.round(windowOpens - elapsedSeconds)));
-    else if (elapsedSeconds <= windowCloses) wait = pollSeconds;
+    else if (elapsedSeconds <= windowCloses) wait = clamp((windowCloses - windowOpens) / lookBudgetPerWindow);
     else wait = clamp((elapsedSeconds - windowCloses) * backOffFraction);
   }
   return Math.max(1, Math.min(wait, Math.ceil(remainingSeconds)));

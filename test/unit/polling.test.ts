@@ -50,19 +50,20 @@ describe('expected-duration polling (with history)', () => {
   const expected = { fastestSeconds: 3000, slowestSeconds: 3300, samples: 3 };
   const wait = (elapsedSeconds: number) => nextWaitSeconds({ elapsedSeconds, settings, expected, remainingSeconds: far });
 
-  it('sleeps towards the fastest past run in steps no longer than maxPollSeconds', () => {
+  it('sleeps towards a little before the fastest past run, in steps no longer than maxPollSeconds', () => {
     expect(wait(0)).toBe(600);
-    expect(wait(2500)).toBe(470);
+    expect(wait(2500)).toBe(170);
   });
 
-  it('polls every pollSeconds from just before the fastest to a little after the slowest', () => {
-    expect(wait(2970)).toBe(30);
+  it('polls every pollSeconds from 10% before the fastest to 10% after the slowest', () => {
+    expect(wait(2670)).toBe(30);
     expect(wait(3400)).toBe(30);
     expect(wait(3660)).toBe(30);
   });
 
   it('backs off after the window, capped', () => {
     expect(wait(4000)).toBe(34);
+    expect(wait(4300)).toBe(64);
     expect(wait(20_000)).toBe(600);
   });
 
@@ -72,6 +73,21 @@ describe('expected-duration polling (with history)', () => {
 
     expect(ours.latency).toBeLessThanOrEqual(30);
     expect(ours.looks * 3).toBeLessThanOrEqual(fixed.looks);
+  });
+
+  it('notices a run that beat its history by 5% within pollSeconds', () => {
+    expect(looksUntil(2850, wait).latency).toBeLessThanOrEqual(30);
+  });
+
+  it('spreads its looks over a wide window, so approvals that took 1 to 7 days stay far inside the history limit', () => {
+    const approvals = { fastestSeconds: 86_400, slowestSeconds: 7 * 86_400, samples: 3 };
+    const policy = (elapsedSeconds: number) =>
+      nextWaitSeconds({ elapsedSeconds, settings, expected: approvals, remainingSeconds: far });
+
+    const { looks, latency } = looksUntil(7 * 86_400, policy);
+
+    expect(looks * 9).toBeLessThan(12_500);
+    expect(latency).toBeLessThanOrEqual(600);
   });
 });
 
