@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
-import { parse } from 'yaml';
 import { localStateMachineArn } from '../local/engine.js';
 import { ShiftedWallClock } from '../local/clock.js';
 import { startEmulator, type Emulator } from '../local/emulator/index.js';
 import { localStageConfig, projectRoot } from '../local/stage.js';
 import { parseWorld } from '../local/world.js';
 import { median, round } from './stats.js';
+import { slsPackageOptions } from '../deploy/bundle.js';
 
 const handlerNames = ['decide-order', 'start-pipeline', 'check-status'] as const;
 type HandlerName = (typeof handlerNames)[number];
@@ -39,60 +39,8 @@ export const samplesPerBundle = 21;
 const contributorsShown = 8;
 
 const bundleDirectory = `${projectRoot}.bench/bundles`;
-const invokeOnce = `${projectRoot}bench/invoke-once.mjs`;
+const invokeOnce = `${projectRoot}local/invoke-bundle.mjs`;
 const projectNode = `${projectRoot}node_modules/.bin/node`;
-
-/** Keys of custom.esbuild that serverless-esbuild keeps for itself and never hands to esbuild (its bundle.ts). */
-const pluginOnlyKeys = [
-  'concurrency',
-  'zipConcurrency',
-  'exclude',
-  'nativeZip',
-  'packager',
-  'packagePath',
-  'watch',
-  'keepOutputDirectory',
-  'packagerOptions',
-  'installExtraArgs',
-  'outputFileExtension',
-  'outputBuildFolder',
-  'outputWorkFolder',
-  'nodeExternals',
-  'skipBuild',
-  'skipRebuild',
-  'skipBuildExcludeFns',
-  'stripEntryResolveExtensions',
-  'disposeContext',
-];
-
-/**
- * The esbuild options `sls package` uses, derived from serverless.yml the way serverless-esbuild
- * derives them (its defaults, the runtime's target, then `custom.esbuild`, minus the plugin's
- * own keys), so the bundle measured here is the one deployed even after someone edits the config.
- */
-function slsPackageOptions(): BuildOptions {
-  const service = parse(readFileSync(`${projectRoot}serverless.yml`, 'utf8')) as {
-    provider: { runtime: string };
-    custom?: { esbuild?: Record<string, unknown> };
-  };
-  const runtimeTarget = /^nodejs(\d+)\.x$/.exec(service.provider.runtime)?.[1];
-  const merged: Record<string, unknown> = {
-    bundle: true,
-    platform: 'node',
-    external: [],
-    exclude: ['aws-sdk'],
-    outputFileExtension: '.js',
-    ...(runtimeTarget ? { target: `node${runtimeTarget}` } : {}),
-    ...service.custom?.esbuild,
-  };
-  const esbuildOptions = Object.fromEntries(Object.entries(merged).filter(([key]) => !pluginOnlyKeys.includes(key)));
-  const exclude = merged.exclude as string[];
-  return {
-    ...(esbuildOptions as BuildOptions),
-    external: [...(merged.external as string[]), ...(exclude.includes('*') ? [] : exclude)],
-    ...(merged.outputFileExtension !== '.js' ? { outExtension: { '.js': merged.outputFileExtension as string } } : {}),
-  };
-}
 
 /** What one gets from `esbuild --bundle --platform=node` without thinking further: CommonJS, readable, SDK inside. */
 const naiveOptions: BuildOptions = {

@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { slsPackageOptions } from '../../deploy/bundle.js';
+import { ShiftedWallClock } from '../../local/clock.js';
+import { localStateMachineArn } from '../../local/engine.js';
+import { startEmulator, type Emulator } from '../../local/emulator/index.js';
+import { localStageConfig } from '../../local/stage.js';
+import { parseWorld } from '../../local/world.js';
+
+/**
+ * The deployed code is the bundle, not the TypeScript the other tests run: built with
+ * serverless.yml's own esbuild options (ESM, minified, SDK inside, credentials from the
+ * environment, built-ins through require), each handler must load in a fresh Node process and
+ * do its job against CodePipeline, as Lambda's runtime would run it.
+ */
+const run = promisify(execFile);
+const directory = mkdtempSync(join(tmpdir(), 'sequencer-bundles-'));
+const execution = { id: `${localStateMachineArn.replace(':stateMachine:', ':execution:')}:bundle-test`, name: 'bundle-test' };
+let emulator: Emulator;
+let env: Record<string, string>;
+
+async function invoke(handler: string, event: unknown): Promise<unknown> {
+  const bundle = join(directory, 'handlers', `${handler}.mjs`);
+  const { stdout } = await run('node', ['local/invoke-bundle.mjs', bundle, JSON.stringify(event)], { env });
+  return (JSON.parse(stdout) as { result: unknown }).result;
+}
+
+beforeAll(async () => {
+  await build({
+    ...slsPackageOptions(),
+    entryPoints: ['handlers/decide-order.ts', 'handlers/start-pipeline.ts', 'handlers/check-status.ts'],
+    outdir: join(directory, 'handlers'),
+    logLevel: 'silent',
+  });
+  const world = parseWorld({ startTime: new Date().toISOString(), pipelines: [{ name: 'P1', durationSeconds: 3600 }] }, 'bundle world');
+  emulator = await startEmulator({ world, clock: new ShiftedWallClock(Date.parse(world.startTime)) });
+  emulator.stepFunctions.putExecution({
+    executionArn: execution.id,
+    stateMachineArn: localStateMachineArn,
+    name: execution.name,
+    status: 'RUNNING',
+    startDate: Date.now(),
+  });
+  env = {
+    PATH: process.env.PATH ?? '',
+    AWS_ENDPOINT_URL_CODEPIPELINE: emulator.endpoint,
+    AWS_ENDPOINT_URL_SFN: emulator.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    STAGE_CONFIG: JSON.stringify(localStageConfig(['P1'])),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+}, 60_000);
+
+afterAll(() => emulator.close());
+
+it('decides, starts and checks a pipeline from the bundles sls package deploys', async () => {
+  const decided = (await invoke('decide-order', {
+    input: { order: ['P1'] },
+    execution: { ...execution, stateMachineArn: localStateMachineArn, startTime: new Date().toISOString() },
+  })) as { plan: { order: string[] }; run: unknown };
+  const started = (await invoke('start-pipeline', { plan: decided.plan, run: decided.run, execution })) as {
+    current: { pipelineExecutionId: string };
+  };
+  const checked = (await invoke('check-status', { plan: decided.plan, run: started, execution })) as {
+    current: { pipelineExecutionId: string; status: string; polls: number };
+  };
+
+  expect(decided.plan.order).toEqual(['P1']);
+  expect(emulator.executions().map((started) => started.pipelineName)).toEqual(['P1']);
+  expect(started.current.pipelineExecutionId).toBe(emulator.executions()[0]!.pipelineExecutionId);
+  expect(checked.current).toMatchObject({ pipelineExecutionId: started.current.pipelineExecutionId, status: 'InProgress', polls: 1 });
+});
+
+it('reports a refusal by name from the bundle, as Step Functions will see it', async () => {
+  const attempt = invoke('decide-order', {
+    input: { order: ['P9'] },
+    execution: { ...execution, stateMachineArn: localStateMachineArn, startTime: new Date().toISOString() },
+  });
+
+  await expect(attempt).rejects.toThrow(/PipelineNotAllowed/);
+});
