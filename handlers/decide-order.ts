@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { decideOrder } from '../src/decide.js';
 import { parseOrThrow } from '../src/input.js';
 import { logger } from '../src/logger.js';
@@ -9,9 +9,9 @@ import { logger } from '../src/logger.js';
 const eventSchema = z.strictObject({
   input: z.unknown(),
   execution: z.strictObject({
-    id: z.string().min(1),
-    name: z.string().min(1),
-    stateMachineArn: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
+    name: z.string().check(z.minLength(1)),
+    stateMachineArn: z.string().check(z.minLength(1)),
     startTime: z.iso.datetime({ offset: true }),
   }),
 });

@@ -1,22 +1,31 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
 import { maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
 
-const pipelineName = z.string().regex(pipelineNamePattern, 'is not a valid CodePipeline name');
+const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, 'is not a valid CodePipeline name'));
+const list = (min: number, max: number) => [
+  z.minLength(min, `must have at least ${min} item${min === 1 ? '' : 's'}`),
+  z.maxLength(max, `must have at most ${max} items`),
+];
+const wholeNumber = (min: number, max: number) =>
+  z.int({ error: 'must be a whole number' }).check(z.minimum(min, `must be at least ${min}`), z.maximum(max, `must be at most ${max}`));
+const sequenceName = z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, 'is not a valid sequence name'));
 
 /** The stage's params, as serverless.yml hands them to every function in STAGE_CONFIG. */
-const stageConfigSchema = z.strictObject({
-  pipelines: z.array(pipelineName).min(1).max(500),
-  sequences: z.record(
-    z.string().regex(sequenceNamePattern, 'is not a valid sequence name'),
-    z.array(pipelineName).min(1).max(maxPipelinesPerRun),
-  ),
-  defaultSequence: z.string().regex(sequenceNamePattern, 'is not a valid sequence name'),
-  pollSeconds: z.number().int().min(1).max(3600),
-  maxPollSeconds: z.number().int().min(1).max(86_400),
-  pipelineTimeoutSeconds: z.number().int().min(60).max(31_536_000),
-  onSuperseded: z.enum(['follow', 'fail']),
-});
+const stageConfigSchema = z.strictObject(
+  {
+    pipelines: z.array(pipelineName, { error: 'must be a list of pipeline names' }).check(...list(1, 500)),
+    sequences: z.record(sequenceName, z.array(pipelineName, { error: 'must be a list of pipeline names' }).check(...list(1, maxPipelinesPerRun)), {
+      error: 'must map sequence names to lists of pipelines',
+    }),
+    defaultSequence: sequenceName,
+    pollSeconds: wholeNumber(1, 3600),
+    maxPollSeconds: wholeNumber(1, 86_400),
+    pipelineTimeoutSeconds: wholeNumber(60, 31_536_000),
+    onSuperseded: z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" }),
+  },
+  { error: 'must be an object of the stage params' },
+);
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 

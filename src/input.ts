@@ -1,4 +1,5 @@
-import * as z from 'zod';
+// zod/mini: the same validation as zod's classic API, a fraction of the bundle (npm run bench).
+import * as z from 'zod/mini';
 import { InvalidInput } from './errors.js';
 import {
   maxPipelinesPerRun,
@@ -15,43 +16,51 @@ import {
  */
 const pipelineName = z
   .string({ error: 'must be a string' })
-  .regex(pipelineNamePattern, 'must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule)');
+  .check(z.regex(pipelineNamePattern, 'must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule)'));
 
 const variableValues = z
   .record(
-    z.string().regex(variableNamePattern, 'variable names are 1 to 128 characters of A-Z a-z 0-9 @ - _'),
+    z.string().check(z.regex(variableNamePattern, 'variable names are 1 to 128 characters of A-Z a-z 0-9 @ - _')),
     z
       .string({ error: 'must be a string' })
-      .min(1, 'must not be empty')
-      .max(maxVariableValueLength, `must be at most ${maxVariableValueLength} characters`),
+      .check(
+        z.minLength(1, 'must not be empty'),
+        z.maxLength(maxVariableValueLength, `must be at most ${maxVariableValueLength} characters`),
+      ),
     { error: 'must be an object of variable name to string value' },
   )
-  .refine((values) => Object.keys(values).length <= maxVariablesPerExecution, {
-    message: `at most ${maxVariablesPerExecution} variables per pipeline execution`,
-  });
+  .check(
+    z.refine(
+      (values) => Object.keys(values).length <= maxVariablesPerExecution,
+      `at most ${maxVariablesPerExecution} variables per pipeline execution`,
+    ),
+  );
 
 export const executionInputSchema = z.strictObject(
   {
-    order: z
-      .array(pipelineName, { error: 'must be an array of pipeline names' })
-      .min(1, 'must name at least one pipeline')
-      .max(maxPipelinesPerRun, `must name at most ${maxPipelinesPerRun} pipelines`)
-      .optional(),
-    sequence: z
-      .string({ error: 'must be a string' })
-      .regex(sequenceNamePattern, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -')
-      .optional(),
-    variables: z
-      .record(pipelineName, variableValues, { error: 'must be an object of pipeline name to variables' })
-      .optional(),
-    dryRun: z.boolean({ error: 'must be true or false' }).optional(),
-    onSuperseded: z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" }).optional(),
-    pipelineTimeoutSeconds: z
-      .number({ error: 'must be a number' })
-      .int('must be a whole number of seconds')
-      .min(60, 'must be at least 60 seconds')
-      .max(31_536_000, 'must be at most one year (31536000 seconds)')
-      .optional(),
+    order: z.optional(
+      z
+        .array(pipelineName, { error: 'must be an array of pipeline names' })
+        .check(
+          z.minLength(1, 'must name at least one pipeline'),
+          z.maxLength(maxPipelinesPerRun, `must name at most ${maxPipelinesPerRun} pipelines`),
+        ),
+    ),
+    sequence: z.optional(
+      z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -')),
+    ),
+    variables: z.optional(z.record(pipelineName, variableValues, { error: 'must be an object of pipeline name to variables' })),
+    dryRun: z.optional(z.boolean({ error: 'must be true or false' })),
+    onSuperseded: z.optional(z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" })),
+    pipelineTimeoutSeconds: z.optional(
+      z
+        .number({ error: 'must be a number' })
+        .check(
+          z.refine((seconds) => Number.isInteger(seconds), 'must be a whole number of seconds'),
+          z.minimum(60, 'must be at least 60 seconds'),
+          z.maximum(31_536_000, 'must be at most one year (31536000 seconds)'),
+        ),
+    ),
   },
   { error: 'must be a JSON object' },
 );
@@ -81,14 +90,14 @@ function findProtoKey(value: unknown, path: PropertyKey[] = []): PropertyKey[] |
 }
 
 /** Parses one value with a schema, turning the first problem into InvalidInput that names the field. */
-export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, root: string): T {
+export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root: string): T {
   const protoPath = findProtoKey(value);
   if (protoPath) throw new InvalidInput(`${fieldPath(protoPath)}: '__proto__' is a reserved name`);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = fieldPath(issue.path) || root;
-  const known = schema instanceof z.ZodObject && issue.path.length === 0 ? Object.keys(schema.shape) : [];
+  const known = schema instanceof z.ZodMiniObject && issue.path.length === 0 ? Object.keys(schema.shape) : [];
   const message =
     issue.code === 'invalid_key'
       ? (issue.issues[0]?.message ?? issue.message)

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ExpectedDuration } from './polling.js';
 
 /**
@@ -71,6 +71,10 @@ export interface ExecutionRef {
  * What start-pipeline and check-status accept. The state machine builds it, so a mismatch is a
  * bug in the definition, reported as InvalidInput naming the field rather than a TypeError.
  */
+const atLeast = (min: number) => z.int().check(z.minimum(min));
+const text = z.string();
+const nonEmpty = z.string().check(z.minLength(1));
+
 const expectedSchema = z.strictObject({
   fastestSeconds: z.number(),
   slowestSeconds: z.number(),
@@ -78,55 +82,55 @@ const expectedSchema = z.strictObject({
 });
 
 const trackedSchema = z.strictObject({
-  position: z.number().int().min(0),
-  pipelineName: z.string(),
-  pipelineExecutionId: z.string(),
-  status: z.string(),
-  statusSummary: z.string().optional(),
+  position: atLeast(0),
+  pipelineName: text,
+  pipelineExecutionId: text,
+  status: text,
+  statusSummary: z.optional(text),
   startedAt: z.iso.datetime(),
   watchedSince: z.iso.datetime(),
-  finishedAt: z.iso.datetime().optional(),
-  detectedAt: z.iso.datetime().optional(),
+  finishedAt: z.optional(z.iso.datetime()),
+  detectedAt: z.optional(z.iso.datetime()),
   waitSeconds: z.number(),
-  polls: z.number().int(),
-  expected: expectedSchema.optional(),
-  supersededExecutionIds: z.array(z.string()),
-  error: z.string().optional(),
-  cause: z.string().optional(),
+  polls: atLeast(0),
+  expected: z.optional(expectedSchema),
+  supersededExecutionIds: z.array(text),
+  error: z.optional(text),
+  cause: z.optional(text),
 });
 
 const resultSchema = z.strictObject({
-  position: z.number().int(),
-  pipelineName: z.string(),
-  pipelineExecutionId: z.string(),
-  status: z.string(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  detectedAt: z.string(),
-  polls: z.number().int(),
-  supersededExecutionIds: z.array(z.string()),
+  position: atLeast(0),
+  pipelineName: text,
+  pipelineExecutionId: text,
+  status: text,
+  startedAt: text,
+  finishedAt: text,
+  detectedAt: text,
+  polls: atLeast(0),
+  supersededExecutionIds: z.array(text),
 });
 
 export const planSchema = z.strictObject({
-  order: z.array(z.string()).min(1),
-  count: z.number().int().min(1),
-  source: z.string(),
+  order: z.array(text).check(z.minLength(1)),
+  count: atLeast(1),
+  source: text,
   dryRun: z.boolean(),
-  variables: z.record(z.string(), z.record(z.string(), z.string())),
+  variables: z.record(text, z.record(text, text)),
   onSuperseded: z.enum(['follow', 'fail']),
-  pipelineTimeoutSeconds: z.number().int().positive(),
-  polling: z.strictObject({ pollSeconds: z.number().int().positive(), maxPollSeconds: z.number().int().positive() }),
+  pipelineTimeoutSeconds: atLeast(1),
+  polling: z.strictObject({ pollSeconds: atLeast(1), maxPollSeconds: atLeast(1) }),
   decidedAt: z.iso.datetime(),
 });
 
 export const stepInputSchema = z.strictObject({
   plan: planSchema,
   run: z.strictObject({
-    index: z.number().int().min(0),
+    index: atLeast(0),
     results: z.array(resultSchema),
-    current: trackedSchema.optional(),
+    current: z.optional(trackedSchema),
   }),
-  execution: z.strictObject({ id: z.string().min(1), name: z.string().min(1) }),
+  execution: z.strictObject({ id: nonEmpty, name: nonEmpty }),
 });
 
 export type StepInput = z.infer<typeof stepInputSchema>;
