@@ -16,13 +16,13 @@ const templates: Record<string, Template> = {};
 const stages = ['dev', 'prod'] as const;
 
 beforeAll(async () => {
-  await Promise.all(
-    stages.map(async (stage) => {
-      const directory = `.serverless-${stage}`;
-      await run('npx', ['sls', 'package', '--stage', stage, '--package', directory], { env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } });
-      templates[stage] = JSON.parse(readFileSync(`${directory}/cloudformation-template-update-stack.json`, 'utf8')) as Template;
-    }),
-  );
+  // One after the other: serverless-esbuild builds in one shared .esbuild folder, and two
+  // packages at once can wait on each other forever.
+  for (const stage of stages) {
+    const directory = `.serverless-${stage}`;
+    await run('npx', ['sls', 'package', '--stage', stage, '--package', directory], { env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } });
+    templates[stage] = JSON.parse(readFileSync(`${directory}/cloudformation-template-update-stack.json`, 'utf8')) as Template;
+  }
 }, 180_000);
 
 const resources = (stage: string, type: string) =>
