@@ -5,7 +5,7 @@ import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { localStateMachineArn } from '../local/engine.js';
 import { ShiftedWallClock } from '../local/clock.js';
 import { startEmulator, type Emulator } from '../local/emulator/index.js';
-import { localStageConfig, projectRoot } from '../local/stage.js';
+import { localLambdaEnvironment, localStageConfig, projectRoot } from '../local/stage.js';
 import { parseWorld } from '../local/world.js';
 import { median, round } from './stats.js';
 import { slsPackageOptions } from '../deploy/bundle.js';
@@ -145,17 +145,7 @@ function coldStartWorld(startTime: string) {
 
 /** The environment serverless.yml gives the functions, pointed at the emulator; nothing inherited. */
 function handlerEnvironment(emulator: Emulator, pipelines: string[]): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '',
-    AWS_ENDPOINT_URL_CODEPIPELINE: emulator.endpoint,
-    AWS_ENDPOINT_URL_SFN: emulator.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    STAGE_CONFIG: JSON.stringify(localStageConfig(pipelines)),
-    POWERTOOLS_SERVICE_NAME: 'codepipeline-sequencer',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  };
+  return { PATH: process.env.PATH ?? '', ...localLambdaEnvironment(emulator.endpoint, localStageConfig(pipelines)) };
 }
 
 /**

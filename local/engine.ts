@@ -3,7 +3,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
 import { loadDefinition, localizeDefinition, type Definition } from './definition.js';
 import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.js';
-import { localStageConfig } from './stage.js';
+import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
 import { useClock } from '../src/clock.js';
@@ -97,15 +97,7 @@ export class LocalEngine {
     };
     const clock = new SimulatedClock(Date.parse(options.world.startTime));
     const emulator = await sharedEmulator(options.world, clock);
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_CODEPIPELINE: emulator.endpoint,
-      AWS_ENDPOINT_URL_SFN: emulator.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      STAGE_CONFIG: JSON.stringify(config),
-      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'SILENT',
-    });
+    Object.assign(process.env, localLambdaEnvironment(emulator.endpoint, config, options.logLevel));
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     useClock(clock);

@@ -46,3 +46,20 @@ export function localStageConfig(worldPipelines: readonly string[], stage?: stri
     }),
   );
 }
+
+/**
+ * The environment a function gets from serverless.yml, pointed at the local emulator through
+ * the SDK's own endpoint variables, with dummy credentials the emulator accepts.
+ */
+export function localLambdaEnvironment(endpoint: string, config: StageConfig, logLevel = 'SILENT'): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_CODEPIPELINE: endpoint,
+    AWS_ENDPOINT_URL_SFN: endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    STAGE_CONFIG: JSON.stringify(config),
+    POWERTOOLS_SERVICE_NAME: 'codepipeline-sequencer',
+    POWERTOOLS_LOG_LEVEL: logLevel,
+  };
+}

@@ -8,7 +8,7 @@ import { slsPackageOptions } from '../../deploy/bundle.js';
 import { ShiftedWallClock } from '../../local/clock.js';
 import { localStateMachineArn } from '../../local/engine.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
-import { localStageConfig } from '../../local/stage.js';
+import { localLambdaEnvironment, localStageConfig } from '../../local/stage.js';
 import { parseWorld } from '../../local/world.js';
 
 /**
@@ -45,16 +45,7 @@ beforeAll(async () => {
     status: 'RUNNING',
     startDate: Date.now(),
   });
-  env = {
-    PATH: process.env.PATH ?? '',
-    AWS_ENDPOINT_URL_CODEPIPELINE: emulator.endpoint,
-    AWS_ENDPOINT_URL_SFN: emulator.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    STAGE_CONFIG: JSON.stringify(localStageConfig(['P1'])),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-  };
+  env = { PATH: process.env.PATH ?? '', ...localLambdaEnvironment(emulator.endpoint, localStageConfig(['P1'])) };
 }, 60_000);
 
 afterAll(() => emulator.close());
