@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepipeline';
@@ -115,5 +115,18 @@ describe('sequencer emulator', () => {
     } finally {
       child.kill('SIGINT');
     }
+  });
+});
+
+describe('npm start', () => {
+  it('prints what the README shows (the sample there is this run, lines elided with ...)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const sample = /```text\n([\s\S]*?)```/.exec(readme)![1]!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
+
+    const { code, stdout } = await sequencer(['run']);
+
+    expect(code).toBe(0);
+    const printed = stdout.split('\n');
+    for (const line of sample) expect(printed).toContain(line);
   });
 });
