@@ -19,11 +19,14 @@ const maxFollows = 20;
  */
 export async function checkStatus({ plan, run }: StepInput): Promise<Run> {
   let current: TrackedExecution = { ...run.current!, polls: run.current!.polls + 1 };
+  // One listing serves the whole look: finding superseders and reading the end time.
+  let listed: Promise<PipelineExecutionSummary[]> | undefined;
+  const recent = () => (listed ??= listRecentExecutions(current.pipelineName, listing));
   for (let follows = 0; ; follows += 1) {
     const { status, statusSummary } = await getExecution(current.pipelineName, current.pipelineExecutionId);
     current = { ...current, status, ...(statusSummary ? { statusSummary } : {}) };
     if (status !== 'Superseded' || plan.onSuperseded !== 'follow' || follows >= maxFollows) break;
-    const newer = await findSuperseder(current);
+    const newer = findSuperseder(current, await recent());
     if (!newer) break;
     current = {
       ...current,
@@ -47,7 +50,7 @@ export async function checkStatus({ plan, run }: StepInput): Promise<Run> {
     return { ...run, current: { ...current, waitSeconds } };
   }
 
-  const finished = await withCodePipelineTimes(current, now);
+  const finished = withCodePipelineTimes(current, await recent(), now);
   if (finished.status === 'Succeeded') {
     return {
       index: run.index,
@@ -101,8 +104,7 @@ function timedOut(current: TrackedExecution, plan: Plan, now: number): TrackedEx
 }
 
 /** The newer execution that superseded ours: the first one CodePipeline started after it. */
-async function findSuperseder(current: TrackedExecution): Promise<PipelineExecutionSummary | undefined> {
-  const summaries = await listRecentExecutions(current.pipelineName, listing);
+function findSuperseder(current: TrackedExecution, summaries: PipelineExecutionSummary[]): PipelineExecutionSummary | undefined {
   const ours = summaries.find((summary) => summary.pipelineExecutionId === current.pipelineExecutionId);
   const oursStarted = ours?.startTime?.getTime() ?? Date.parse(current.watchedSince);
   return summaries
@@ -112,8 +114,7 @@ async function findSuperseder(current: TrackedExecution): Promise<PipelineExecut
 }
 
 /** CodePipeline's own end time, so finishedAt is when the pipeline ended, not when we looked. */
-async function withCodePipelineTimes(current: TrackedExecution, now: number): Promise<TrackedExecution> {
-  const summaries = await listRecentExecutions(current.pipelineName, listing);
+function withCodePipelineTimes(current: TrackedExecution, summaries: PipelineExecutionSummary[], now: number): TrackedExecution {
   const ours = summaries.find((summary) => summary.pipelineExecutionId === current.pipelineExecutionId);
   const detectedAt = new Date(now).toISOString();
   return { ...current, finishedAt: ours?.lastUpdateTime?.toISOString() ?? detectedAt, detectedAt };

@@ -61,12 +61,6 @@ export interface Run {
   current?: TrackedExecution;
 }
 
-export interface ExecutionRef {
-  /** The execution's ARN ($$.Execution.Id). */
-  id: string;
-  name: string;
-}
-
 /**
  * What start-pipeline and check-status accept. The state machine builds it, so a mismatch is a
  * bug in the definition, reported as InvalidInput naming the field rather than a TypeError.
@@ -111,7 +105,7 @@ const resultSchema = z.strictObject({
   supersededExecutionIds: z.array(text),
 });
 
-export const planSchema = z.strictObject({
+const planSchema = z.strictObject({
   order: z.array(text).check(z.minLength(1)),
   count: atLeast(1),
   source: text,
