@@ -70,6 +70,7 @@ class HistoryLimitReached extends Error {
 export class LocalEngine {
   private runs = 0;
   private readonly onDisk: Definition = loadDefinition();
+  private readonly local = localizeDefinition(this.onDisk);
   private readonly crashes: Map<string, number>;
 
   private constructor(
@@ -111,12 +112,11 @@ export class LocalEngine {
   /** Runs one execution to its end. Several may run at once; they share the clock and the world. */
   async run(request: RunRequest): Promise<RunReport> {
     if (request.input === null) return this.refuseNullInput(request);
-    this.runs += 1;
-    const executionName = request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
+    const executionName = this.nameFor(request);
     const executionArn = `${executionArnPrefix}${executionName}`;
     const startedAt = this.clock.now();
     const leaveClock = this.clock.join();
-    const local = localizeDefinition(this.onDisk);
+    const { local } = this;
     const history = new HistoryCounter((state) => this.onDisk.States[state]?.Type as string | undefined);
     let lambdaInvocations = 0;
     let historyLimitReached = false;
@@ -204,8 +204,7 @@ export class LocalEngine {
    * reports exactly what an AWS run would: its error, after one Task, nothing started.
    */
   private async refuseNullInput(request: RunRequest): Promise<RunReport> {
-    this.runs += 1;
-    const executionName = request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
+    const executionName = this.nameFor(request);
     const execution = {
       id: `${executionArnPrefix}${executionName}`,
       name: executionName,
@@ -226,6 +225,11 @@ export class LocalEngine {
       // ExecutionStarted, TaskStateEntered, LambdaFunctionScheduled/Started/Failed, ExecutionFailed.
       stats: { stateTransitions: 1, historyEvents: 6, lambdaInvocations: 1, simulatedSeconds: 0 },
     };
+  }
+
+  private nameFor(request: RunRequest): string {
+    this.runs += 1;
+    return request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
   }
 
   private register(executionArn: string, name: string, status: string, startDate: number, stopDate?: number): void {
