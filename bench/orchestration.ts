@@ -53,7 +53,9 @@ const measuredPolicies: Record<Exclude<PolicyName, 'eventDriven'>, MeasuredPolic
 
 function detectionLatencies(report: RunReport): number[] {
   const results = (report.output as { pipelines?: PipelineResult[] } | undefined)?.pipelines ?? [];
-  return results.map((result) => (Date.parse(result.detectedAt) - Date.parse(result.finishedAt)) / 1000);
+  return results
+    .filter((result) => result.status === 'Succeeded')
+    .map((result) => (Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!)) / 1000);
 }
 
 async function runExecution(workload: Workload, order: string[], { settings, learnsFromHistory }: MeasuredPolicy) {

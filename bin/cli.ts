@@ -92,6 +92,8 @@ function jsonReport(report: RunReport) {
         startedBy: execution.startedBy,
       })),
     },
+    generations: report.generations,
+    redrives: report.redrives,
     stats: report.stats,
   };
 }

@@ -1,5 +1,5 @@
 import type { RunEvent, RunReport } from '../local/engine.js';
-import type { Plan, PipelineResult, Run, TrackedExecution } from '../src/run.js';
+import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set. */
 export function palette(enabled: boolean) {
@@ -48,6 +48,7 @@ const statusColour = (colours: Palette, status: string) =>
  */
 export class ProgressPrinter {
   private nextReportSeconds = new Map<string, number>();
+  private readonly ended = new Set<string>();
   private count = 0;
 
   constructor(
@@ -59,11 +60,20 @@ export class ProgressPrinter {
   on(event: RunEvent): void {
     const at = this.colours.dim(offset(event.at - this.runStartMs).padStart(13));
     if (event.type === 'decided') {
-      const { plan } = event.output as { plan: Plan };
+      const { plan, run } = event.output as { plan: Plan; run: Run };
       this.count = plan.count;
+      if (run.generation > 1) {
+        this.write(`${at}  ${event.executionName} took over the run (execution ${run.generation} of the train)`);
+        return;
+      }
       const [kind, name] = plan.source.split(':');
       const source = kind === 'order' ? 'from the input' : kind === 'default' ? `the default sequence '${name}'` : `sequence '${name}'`;
-      this.write(`${at}  order decided: ${this.colours.bold(plan.order.join(' → '))} (${source})`);
+      const order = plan.order.map((entry) => (typeof entry === 'string' ? entry : `[${entry.join(' + ')}]`)).join(' → ');
+      this.write(`${at}  order decided: ${this.colours.bold(order)} (${source})`);
+      if (plan.from !== undefined) {
+        const skipped = run.results.map((result) => result.pipelineName);
+        this.write(`${at}  from ${plan.from}: ${skipped.length > 0 ? `skipping ${skipped.join(', ')}` : 'nothing to skip'}`);
+      }
       if (plan.dryRun) this.write(`${at}  dry run: nothing will be started`);
       return;
     }
@@ -71,38 +81,71 @@ export class ProgressPrinter {
       this.write(`${at}  ${this.colours.yellow(`${event.state} failed and is being retried`)}`);
       return;
     }
-    const { current } = event.output as Run;
-    if (!current) return;
-    if (event.type === 'started') {
-      this.nextReportSeconds.set(current.pipelineExecutionId, 300);
-      const position = `${current.position + 1} of ${this.count}`;
-      this.write(`${at}  ${this.colours.bold(current.pipelineName)} started (${position}), execution ${current.pipelineExecutionId}`);
+    if (event.type === 'continued') {
+      this.write(`${at}  ${this.colours.dim(`history at ${event.historyEvents} events: the run continues as new execution ${event.successorName}`)}`);
       return;
     }
-    this.onCheck(at, current, event.at);
+    if (event.type === 'redriven') {
+      this.write(`${at}  ${this.colours.yellow(`${event.executionName} redriven from ${event.state} (redrive ${event.redriveCount})`)}`);
+      return;
+    }
+    const run = event.output as Run;
+    for (const member of run.members) {
+      if (member.pipelineExecutionId === undefined) continue;
+      if (event.type === 'started') this.onStart(at, member, run.members.length);
+      else this.onCheck(at, member, event.at);
+    }
+    // An entry that succeeded has moved from the members to the results.
+    if (event.type === 'checked') {
+      for (const result of run.results) {
+        if (result.pipelineExecutionId !== undefined && !this.ended.has(result.pipelineExecutionId)) this.onCheck(at, resultAsMember(result), event.at);
+      }
+    }
   }
 
-  private onCheck(at: string, current: TrackedExecution, nowMs: number): void {
-    const elapsed = (nowMs - Date.parse(current.startedAt)) / 1000;
-    const name = this.colours.bold(current.pipelineName);
-    if (current.supersededExecutionIds.length > 0 && !this.nextReportSeconds.has(current.pipelineExecutionId)) {
-      this.nextReportSeconds.set(current.pipelineExecutionId, elapsed * 2);
-      this.write(`${at}  ${name} was superseded; now following the newer execution ${current.pipelineExecutionId}`);
+  private onStart(at: string, member: Member, groupSize: number): void {
+    const id = member.pipelineExecutionId!;
+    if (this.nextReportSeconds.has(id)) return;
+    this.nextReportSeconds.set(id, 300);
+    const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
+    const attempt = member.attempt > 0 ? `, again after redrive ${member.attempt}` : '';
+    this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt}), execution ${id}`);
+  }
+
+  private onCheck(at: string, member: Member, nowMs: number): void {
+    const id = member.pipelineExecutionId!;
+    if (this.ended.has(id)) return;
+    const elapsed = (nowMs - Date.parse(member.startedAt!)) / 1000;
+    const name = this.colours.bold(member.pipelineName);
+    if (member.supersededExecutionIds.length > 0 && !this.nextReportSeconds.has(id)) {
+      this.nextReportSeconds.set(id, elapsed * 2);
+      this.write(`${at}  ${name} was superseded; now following the newer execution ${id}`);
     }
-    if (['InProgress', 'Stopping'].includes(current.status)) {
-      const next = this.nextReportSeconds.get(current.pipelineExecutionId) ?? 300;
+    if (['InProgress', 'Stopping'].includes(member.status)) {
+      const next = this.nextReportSeconds.get(id) ?? 300;
       if (elapsed >= next) {
-        this.write(`${at}  ${name} still ${statusColour(this.colours, current.status)} after ${duration(elapsed)}`);
+        this.write(`${at}  ${name} still ${statusColour(this.colours, member.status)} after ${duration(elapsed)}`);
         let following = next;
         while (following <= elapsed) following *= 2;
-        this.nextReportSeconds.set(current.pipelineExecutionId, following);
+        this.nextReportSeconds.set(id, following);
       }
       return;
     }
-    const took = current.finishedAt ? (Date.parse(current.finishedAt) - Date.parse(current.startedAt)) / 1000 : elapsed;
-    const summary = current.status === 'Succeeded' || !current.statusSummary ? '' : `: ${current.statusSummary}`;
-    this.write(`${at}  ${name} ${statusColour(this.colours, current.status)} after ${duration(took)}${summary}`);
+    this.ended.add(id);
+    const took = member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
+    const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
+    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}`);
   }
+}
+
+function resultAsMember(result: PipelineResult): Member {
+  return {
+    ...result,
+    attempt: result.attempt ?? 0,
+    polls: result.polls ?? 0,
+    supersededExecutionIds: result.supersededExecutionIds ?? [],
+    earlierExecutionIds: [],
+  };
 }
 
 function table(rows: string[][], colours: Palette): string[] {

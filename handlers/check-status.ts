@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { checkStatus } from '../src/check.js';
+import { checkPipelines } from '../src/check.js';
 import { parseOrThrow } from '../src/input.js';
 import { stepInputSchema } from '../src/run.js';
 import { logger } from '../src/logger.js';
@@ -8,15 +8,14 @@ import { logger } from '../src/logger.js';
 export const core = async (event: unknown) => {
   const request = parseOrThrow(stepInputSchema, event, 'event');
   logger.setCorrelationId(request.execution.name);
-  const run = await checkStatus(request);
-  const current = run.current!;
-  logger.info('pipeline checked', {
-    pipelineName: current.pipelineName,
-    pipelineExecutionId: current.pipelineExecutionId,
-    status: current.status,
-    polls: current.polls,
-    waitSeconds: current.waitSeconds,
-    ...(current.error ? { error: current.error } : {}),
+  const run = await checkPipelines(request);
+  logger.info('pipelines checked', {
+    position: run.index,
+    phase: run.phase,
+    members: run.members.map(({ pipelineName, pipelineExecutionId, status, polls }) => ({ pipelineName, pipelineExecutionId, status, polls })),
+    waitSeconds: run.waitSeconds,
+    historyEvents: run.history.events,
+    ...(run.successor ? { successor: run.successor.executionName } : {}),
   });
   return run;
 };

@@ -14,6 +14,8 @@ const eventSchema = z.strictObject({
     stateMachineArn: z.string().check(z.minLength(1)),
     startTime: z.iso.datetime({ offset: true }),
   }),
+  retryCount: z.int().check(z.minimum(0)),
+  redriveCount: z.int().check(z.minimum(0)),
 });
 
 export const core = async (event: unknown) => {
@@ -23,6 +25,7 @@ export const core = async (event: unknown) => {
   logger.info('order decided', {
     order: decision.plan.order,
     source: decision.plan.source,
+    generation: decision.run.generation,
     dryRun: decision.plan.dryRun,
     variableNames: Object.fromEntries(Object.entries(decision.plan.variables).map(([name, values]) => [name, Object.keys(values)])),
   });

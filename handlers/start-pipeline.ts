@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { startPipeline } from '../src/start.js';
+import { startPipelines } from '../src/start.js';
 import { parseOrThrow } from '../src/input.js';
 import { stepInputSchema } from '../src/run.js';
 import { logger } from '../src/logger.js';
@@ -8,12 +8,12 @@ import { logger } from '../src/logger.js';
 export const core = async (event: unknown) => {
   const request = parseOrThrow(stepInputSchema, event, 'event');
   logger.setCorrelationId(request.execution.name);
-  const run = await startPipeline(request);
-  logger.info('pipeline started', {
-    pipelineName: run.current!.pipelineName,
-    pipelineExecutionId: run.current!.pipelineExecutionId,
-    position: run.current!.position,
-    waitSeconds: run.current!.waitSeconds,
+  const run = await startPipelines(request);
+  logger.info('pipelines started', {
+    position: run.index,
+    started: run.members.map(({ pipelineName, pipelineExecutionId, attempt }) => ({ pipelineName, pipelineExecutionId, attempt })),
+    waitSeconds: run.waitSeconds,
+    historyEvents: run.history.events,
   });
   return run;
 };

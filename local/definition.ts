@@ -31,17 +31,23 @@ export interface LocalDefinition {
   tasks: Record<string, string>;
   /** Wait state name → how many seconds it waits, read from its input. */
   waits: Record<string, (input: unknown) => number>;
+  /** Task states that start this state machine again (`states:startExecution`): the engine serves them. */
+  continuations: Record<string, true>;
 }
+
+const startExecutionResource = 'arn:aws:states:::states:startExecution';
 
 /**
  * The same definition, adapted in memory for the local engine and nothing else changed:
  * each `Fn::GetAtt` resource becomes a plain Lambda ARN (served by the real handler in this
  * process), and each Wait becomes a Task of the same name and transitions whose work is to
- * advance the simulated clock by the Wait's seconds instead of sleeping.
+ * advance the simulated clock by the Wait's seconds instead of sleeping. A startExecution Task
+ * names this state machine through CloudFormation (`Fn::Sub`); locally it is `stateMachineArn`.
  */
-export function localizeDefinition(onDisk: Definition): LocalDefinition {
+export function localizeDefinition(onDisk: Definition, stateMachineArn: string): LocalDefinition {
   const tasks: Record<string, string> = {};
   const waits: Record<string, (input: unknown) => number> = {};
+  const continuations: Record<string, true> = {};
   const states: Definition['States'] = {};
   // A deep copy: the engine's validator writes defaults into the definition it is given. JSON,
   // not structuredClone: under jest the latter builds objects of another realm, which the
@@ -52,6 +58,9 @@ export function localizeDefinition(onDisk: Definition): LocalDefinition {
     if (state.Type === 'Task' && functionKey) {
       tasks[name] = functionKey;
       states[name] = { ...state, Resource: localFunctionArn(functionKey) };
+    } else if (state.Type === 'Task' && state.Resource === startExecutionResource) {
+      continuations[name] = true;
+      states[name] = { ...state, Parameters: { ...(state.Parameters as Record<string, unknown>), StateMachineArn: stateMachineArn } };
     } else if (state.Type === 'Wait') {
       waits[name] = waitSecondsReader(name, state);
       const { Seconds, SecondsPath, ...transitions } = state;
@@ -60,7 +69,7 @@ export function localizeDefinition(onDisk: Definition): LocalDefinition {
       states[name] = state;
     }
   }
-  return { definition: { ...copy, States: states }, tasks, waits };
+  return { definition: { ...copy, States: states }, tasks, waits, continuations };
 }
 
 function waitSecondsReader(name: string, state: Record<string, unknown>): (input: unknown) => number {

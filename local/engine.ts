@@ -7,10 +7,20 @@ import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
 import { useClock } from '../src/clock.js';
+import { successorName } from '../src/continuation.js';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { StageConfig } from '../src/config.js';
 
 export const localStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
 const executionArnPrefix = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:';
+
+/** One execution of a train, as `--json` reports it. */
+export interface GenerationReport {
+  executionName: string;
+  status: 'SUCCEEDED' | 'FAILED' | 'RUNNING';
+  historyEvents: number;
+  stateTransitions: number;
+}
 
 /** What a run tells a user, and what `sequencer run --json` prints. */
 export interface RunReport {
@@ -20,7 +30,18 @@ export interface RunReport {
   cause?: string;
   output?: unknown;
   world: { executions: ExecutionView[] };
-  stats: { stateTransitions: number; historyEvents: number; lambdaInvocations: number; simulatedSeconds: number };
+  /** Every execution the train used, in order: the first, then each continuation. */
+  generations: GenerationReport[];
+  /** How many times the failed execution was redriven. */
+  redrives: number;
+  stats: {
+    stateTransitions: number;
+    /** The largest history of any one execution: what the 25,000-event limit applies to. */
+    historyEvents: number;
+    lambdaInvocations: number;
+    simulatedSeconds: number;
+    executions: number;
+  };
 }
 
 /** Progress, as the functions report it: what the human output prints line by line. */
@@ -28,12 +49,16 @@ export type RunEvent =
   | { type: 'decided'; executionName: string; output: unknown; at: number }
   | { type: 'started'; executionName: string; output: unknown; at: number }
   | { type: 'checked'; executionName: string; output: unknown; at: number }
-  | { type: 'retried'; executionName: string; state: string; at: number };
+  | { type: 'retried'; executionName: string; state: string; at: number }
+  | { type: 'continued'; executionName: string; successorName: string; historyEvents: number; at: number }
+  | { type: 'redriven'; executionName: string; state: string; redriveCount: number; at: number };
 
 export interface RunRequest {
   input: unknown;
   executionName?: string;
   onEvent?: (event: RunEvent) => void;
+  /** Redrive the train's last execution once if it fails, as Step Functions' Redrive would. */
+  redrive?: boolean;
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -45,11 +70,22 @@ const handlerModules: Record<string, { file: string; faultName: string }> = {
   checkStatus: { file: '../handlers/check-status.js', faultName: 'check-status' },
 };
 
+/** The fault name that makes the continuation's StartExecution lose its answer after it succeeded. */
+const continuationFaultName = 'continue-as-new';
+
 /** A crashed or timed-out Lambda, as Step Functions reports it. */
 class LambdaUnknown extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'Lambda.Unknown';
+  }
+}
+
+/** A service integration call whose answer was lost (the Step Functions integration's own error name). */
+class SdkClientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepFunctions.SdkClientException';
   }
 }
 
@@ -61,17 +97,42 @@ class HistoryLimitReached extends Error {
   }
 }
 
+/** Where a failed execution stopped: what a redrive re-enters. */
+interface FailurePoint {
+  state: string;
+  input: unknown;
+}
+
+/** One execution's life, across its redrives. */
+interface ExecutionRecord {
+  name: string;
+  arn: string;
+  input: unknown;
+  startedAt: number;
+  history: HistoryCounter;
+  lambdaInvocations: number;
+  redriveCount: number;
+  outcome?: Pick<RunReport, 'status' | 'error' | 'cause' | 'output'>;
+  failurePoint?: FailurePoint;
+  /** Set when the execution handed over to a successor (ContinueAsNewExecution succeeded). */
+  successor?: Promise<ExecutionRecord>;
+}
+
 /**
  * The offline stand-in for AWS: the definition in statemachines/ run by aws-local-stepfunctions,
  * its Tasks served by the real handlers in this process, talking through the real SDK to the
  * CodePipeline emulator, all in one simulated clock. One emulator serves the whole process (the
- * SDK clients read their endpoint once); each engine loads its own world into it.
+ * SDK clients read their endpoint once); each engine loads its own world into it. A train's
+ * continuations are started through the emulator's StartExecution, and run here too.
  */
 export class LocalEngine {
   private runs = 0;
   private readonly onDisk: Definition = loadDefinition();
-  private readonly local = localizeDefinition(this.onDisk);
+  private readonly local = localizeDefinition(this.onDisk, localStateMachineArn);
   private readonly crashes: Map<string, number>;
+  private readonly records = new Map<string, ExecutionRecord>();
+  private readonly stepFunctionsClient: SFNClient;
+  private readonly listeners = new Map<string, (event: RunEvent) => void>();
 
   private constructor(
     readonly world: World,
@@ -80,6 +141,13 @@ export class LocalEngine {
     private readonly handlers: Record<string, LambdaHandler>,
   ) {
     this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
+    this.stepFunctionsClient = new SFNClient({ endpoint: emulator.endpoint, region: 'us-east-1', maxAttempts: 1 });
+    emulator.stepFunctions.serveStateMachine(localStateMachineArn, (started) => {
+      const predecessor = this.predecessorOf(started.input);
+      const record = this.newRecord(started.name, JSON.parse(started.input ?? '{}'), started.startDate);
+      const running = this.execute(record, { leaveClock: this.clock.join() });
+      if (predecessor) predecessor.successor = running.then(() => record);
+    });
   }
 
   static async create(options: {
@@ -109,18 +177,129 @@ export class LocalEngine {
     return new LocalEngine(options.world, clock, emulator, handlers);
   }
 
-  /** Runs one execution to its end. Several may run at once; they share the clock and the world. */
+  /**
+   * Runs one train to its end: the first execution, each continuation it hands over to, and
+   * (with `redrive`) one redrive of the last execution if it failed. Several trains may run at
+   * once; they share the clock and the world.
+   */
   async run(request: RunRequest): Promise<RunReport> {
-    if (request.input === null) return this.refuseNullInput(request);
     const executionName = this.nameFor(request);
-    const executionArn = `${executionArnPrefix}${executionName}`;
+    if (request.input === null) return this.refuseNullInput(executionName);
+    if (request.onEvent) this.listeners.set(executionName, request.onEvent);
     const startedAt = this.clock.now();
-    const leaveClock = this.clock.join();
+    const first = this.newRecord(executionName, request.input, startedAt);
+    this.emulator.stepFunctions.putExecution({
+      executionArn: first.arn,
+      stateMachineArn: localStateMachineArn,
+      name: executionName,
+      status: 'RUNNING',
+      startDate: startedAt,
+      input: JSON.stringify(request.input),
+    });
+    const generations: ExecutionRecord[] = [];
+    let current: ExecutionRecord | undefined = await this.execute(first, { leaveClock: this.clock.join() });
+    let redrives = 0;
+    while (current) {
+      generations.push(current);
+      if (current.outcome?.status === 'FAILED' && request.redrive && redrives === 0 && current.failurePoint) {
+        redrives += 1;
+        current = await this.redrive(current);
+        generations.pop();
+        continue;
+      }
+      current = current.successor ? await current.successor : undefined;
+    }
+    this.listeners.delete(executionName);
+    const last = generations.at(-1)!;
+    return {
+      executionName,
+      ...last.outcome!,
+      world: { executions: this.emulator.executions() },
+      generations: generations.map((generation) => ({
+        executionName: generation.name,
+        status: generation.outcome?.status ?? 'RUNNING',
+        historyEvents: generation.history.events,
+        stateTransitions: generation.history.transitions,
+      })),
+      redrives,
+      stats: {
+        stateTransitions: sum(generations.map((generation) => generation.history.transitions)),
+        historyEvents: Math.max(...generations.map((generation) => generation.history.events)),
+        lambdaInvocations: sum(generations.map((generation) => generation.lambdaInvocations)),
+        simulatedSeconds: (this.clock.now() - startedAt) / 1000,
+        executions: generations.length,
+      },
+    };
+  }
+
+  /**
+   * Step Functions' Redrive: the failed execution goes on from the state that failed, with the
+   * input that state had, under the same name, with $$.Execution.RedriveCount one higher. Its
+   * history continues (ExecutionRedriven in place of ExecutionStarted).
+   */
+  async redrive(record: ExecutionRecord): Promise<ExecutionRecord> {
+    const failurePoint = record.failurePoint!;
+    record.redriveCount += 1;
+    delete record.failurePoint;
+    this.emit(record, { type: 'redriven', executionName: record.name, state: failurePoint.state, redriveCount: record.redriveCount, at: this.clock.now() });
+    this.emulator.stepFunctions.putExecution({
+      executionArn: record.arn,
+      stateMachineArn: localStateMachineArn,
+      name: record.name,
+      status: 'RUNNING',
+      startDate: record.startedAt,
+      redriveCount: record.redriveCount,
+    });
+    return this.execute(record, { leaveClock: this.clock.join(), from: failurePoint });
+  }
+
+  private newRecord(name: string, input: unknown, startedAt: number): ExecutionRecord {
+    const record: ExecutionRecord = {
+      name,
+      arn: `${executionArnPrefix}${name}`,
+      input,
+      startedAt,
+      history: new HistoryCounter((state) => this.onDisk.States[state]?.Type as string | undefined),
+      lambdaInvocations: 0,
+      redriveCount: 0,
+    };
+    this.records.set(name, record);
+    return record;
+  }
+
+  /** The record of the execution that started this one (AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID). */
+  private predecessorOf(input: string | undefined): ExecutionRecord | undefined {
+    try {
+      const startedBy = (JSON.parse(input ?? '{}') as { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: unknown }).AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID;
+      return typeof startedBy === 'string' ? this.records.get(startedBy.slice(executionArnPrefix.length)) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private emit(record: ExecutionRecord, event: RunEvent): void {
+    const origin = this.originOf(record);
+    this.listeners.get(origin)?.(event);
+  }
+
+  /** The train's first execution name, from a continuation's name (`<origin>-g<n>`) or the record itself. */
+  private originOf(record: ExecutionRecord): string {
+    for (const name of this.listeners.keys()) {
+      if (record.name === name || isSuccessorOf(record.name, name)) {
+        return name;
+      }
+    }
+    return record.name;
+  }
+
+  /** Runs (or, with `from`, redrives) one execution to its end; it has joined the clock already. */
+  private async execute(record: ExecutionRecord, options: { leaveClock: () => void; from?: FailurePoint }): Promise<ExecutionRecord> {
     const { local } = this;
-    const history = new HistoryCounter((state) => this.onDisk.States[state]?.Type as string | undefined);
-    let lambdaInvocations = 0;
+    const { history } = record;
+    const retriesInARow = new Map<string, number>();
     let historyLimitReached = false;
-    const emit = (event: RunEvent) => request.onEvent?.(event);
+    const emit = (event: RunEvent) => this.emit(record, event);
+    const executionName = record.name;
 
     const guardHistory = async () => {
       await drainEventLog();
@@ -129,21 +308,52 @@ export class LocalEngine {
         throw new HistoryLimitReached();
       }
     };
+    const attempt = async <T>(stateName: string, work: () => Promise<T>): Promise<T> => {
+      try {
+        const output = await work();
+        retriesInARow.delete(stateName);
+        return output;
+      } catch (error) {
+        retriesInARow.set(stateName, (retriesInARow.get(stateName) ?? 0) + 1);
+        throw error;
+      }
+    };
 
     const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, functionKey] of Object.entries(local.tasks)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
-        lambdaInvocations += 1;
-        const event = stateName === 'DecideOrder' ? this.withSimulatedStartTime(input, startedAt) : input;
-        if (stateName === 'DecideOrder') this.register(executionArn, executionName, 'RUNNING', startedAt);
-        const output = await this.handlers[functionKey]!(event, lambdaContext(functionKey));
-        if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
-          throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
-        }
-        const type = stateName === 'DecideOrder' ? 'decided' : functionKey === 'startPipeline' ? 'started' : 'checked';
-        emit({ type, executionName, output, at: this.clock.now() });
-        return output;
+        record.lambdaInvocations += 1;
+        return attempt(stateName, async () => {
+          // $$.State.RetryCount: the engine's context object is fixed per run, so it is filled in here.
+          const event = { ...(input as Record<string, unknown>), retryCount: retriesInARow.get(stateName) ?? 0 };
+          const output = await this.handlers[functionKey]!(
+            stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event,
+            lambdaContext(functionKey),
+          );
+          if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
+            throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
+          }
+          const type = stateName === 'DecideOrder' ? 'decided' : functionKey === 'startPipeline' ? 'started' : 'checked';
+          emit({ type, executionName, output, at: this.clock.now() });
+          return output;
+        });
+      };
+    }
+    for (const stateName of Object.keys(local.continuations)) {
+      taskHandlers[stateName] = async (input) => {
+        await guardHistory();
+        return attempt(stateName, async () => {
+          const { StateMachineArn, Name, Input } = input as { StateMachineArn: string; Name: string; Input: unknown };
+          const started = await this.stepFunctionsClient.send(
+            new StartExecutionCommand({ stateMachineArn: StateMachineArn, name: Name, input: JSON.stringify(Input) }),
+          );
+          if (this.takeCrash(continuationFaultName)) {
+            throw new SdkClientError('the answer to StartExecution was lost after the execution started (injected fault)');
+          }
+          emit({ type: 'continued', executionName, successorName: Name, historyEvents: history.events, at: this.clock.now() });
+          return { ExecutionArn: started.executionArn, StartDate: started.startDate!.toISOString() };
+        });
       };
     }
     for (const [stateName, seconds] of Object.entries(local.waits)) {
@@ -154,48 +364,52 @@ export class LocalEngine {
       };
     }
 
-    const machine = validatedMachine(local.definition);
-    const execution = machine.run(request.input as never, {
+    const machine = validatedMachine(local.definition, options.from?.state);
+    const execution = machine.run((options.from ? options.from.input : record.input) as never, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers as never,
         // Retries pause in simulated time, not real time.
-        retryIntervalOverrides: Object.fromEntries(Object.keys(local.tasks).map((state) => [state, 0])),
+        retryIntervalOverrides: Object.fromEntries([...Object.keys(local.tasks), ...Object.keys(local.continuations)].map((state) => [state, 0])),
       },
       context: {
-        Execution: { Id: executionArn, Name: executionName },
+        Execution: { Id: record.arn, Name: executionName, RedriveCount: record.redriveCount },
         StateMachine: { Id: localStateMachineArn, Name: 'codepipeline-sequencer-local' },
+        State: { Name: '', EnteredTime: '', RetryCount: 0 },
       },
     });
+    let lastEntered: FailurePoint | undefined;
     const eventLog = (async () => {
       for await (const event of execution.eventLogs as AsyncIterable<EngineEvent>) {
         history.record(event);
+        if (event.type === 'StateEntered' && event.state) lastEntered = { state: event.state.name, input: event.state.input };
         if (event.type === 'StateRetried') {
           emit({ type: 'retried', executionName, state: event.state?.name ?? '', at: this.clock.now() });
         }
       }
     })();
 
-    let report: Pick<RunReport, 'status' | 'error' | 'cause' | 'output'>;
     try {
-      report = { status: 'SUCCEEDED', output: await execution.result };
+      record.outcome = { status: 'SUCCEEDED', output: await execution.result };
     } catch (error) {
-      report = { status: 'FAILED', ...describeFailure(error) };
+      record.outcome = { status: 'FAILED', ...describeFailure(error) };
     } finally {
-      leaveClock();
+      options.leaveClock();
     }
     await eventLog;
-    this.register(executionArn, executionName, report.status, startedAt, this.clock.now());
-    return {
-      executionName,
-      ...report,
-      world: { executions: this.emulator.executions() },
-      stats: {
-        stateTransitions: history.transitions,
-        historyEvents: historyLimitReached ? historyEventLimit : history.events,
-        lambdaInvocations,
-        simulatedSeconds: (this.clock.now() - startedAt) / 1000,
-      },
-    };
+    if (historyLimitReached) history.events = historyEventLimit;
+    if (record.outcome.status === 'FAILED' && lastEntered && !historyLimitReached) record.failurePoint = lastEntered;
+    this.emulator.stepFunctions.putExecution({
+      executionArn: record.arn,
+      stateMachineArn: localStateMachineArn,
+      name: executionName,
+      status: record.outcome.status,
+      startDate: record.startedAt,
+      stopDate: this.clock.now(),
+      ...(record.outcome.status === 'SUCCEEDED'
+        ? { output: JSON.stringify(record.outcome.output) }
+        : { error: record.outcome.error!, cause: record.outcome.cause! }),
+    });
+    return record;
   }
 
   /**
@@ -203,8 +417,7 @@ export class LocalEngine {
    * to DecideOrder and decide-order refuses it. Ask decide-order directly, so a local run
    * reports exactly what an AWS run would: its error, after one Task, nothing started.
    */
-  private async refuseNullInput(request: RunRequest): Promise<RunReport> {
-    const executionName = this.nameFor(request);
+  private async refuseNullInput(executionName: string): Promise<RunReport> {
     const execution = {
       id: `${executionArnPrefix}${executionName}`,
       name: executionName,
@@ -213,34 +426,26 @@ export class LocalEngine {
     };
     let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted a null input' };
     try {
-      await this.handlers.decideOrder!({ input: null, execution }, lambdaContext('decideOrder'));
+      await this.handlers.decideOrder!({ input: null, execution, retryCount: 0, redriveCount: 0 }, lambdaContext('decideOrder'));
     } catch (error) {
       failure = { error: (error as Error).name, cause: (error as Error).message };
     }
+    // ExecutionStarted, TaskStateEntered, LambdaFunctionScheduled/Started/Failed, ExecutionFailed.
+    const historyEvents = 6;
     return {
       executionName,
       status: 'FAILED',
       ...failure,
       world: { executions: this.emulator.executions() },
-      // ExecutionStarted, TaskStateEntered, LambdaFunctionScheduled/Started/Failed, ExecutionFailed.
-      stats: { stateTransitions: 1, historyEvents: 6, lambdaInvocations: 1, simulatedSeconds: 0 },
+      generations: [{ executionName, status: 'FAILED', historyEvents, stateTransitions: 1 }],
+      redrives: 0,
+      stats: { stateTransitions: 1, historyEvents, lambdaInvocations: 1, simulatedSeconds: 0, executions: 1 },
     };
   }
 
   private nameFor(request: RunRequest): string {
     this.runs += 1;
     return request.executionName ?? `local-${String(this.runs).padStart(3, '0')}`;
-  }
-
-  private register(executionArn: string, name: string, status: string, startDate: number, stopDate?: number): void {
-    this.emulator.stepFunctions.putExecution({
-      executionArn,
-      stateMachineArn: localStateMachineArn,
-      name,
-      status,
-      startDate,
-      ...(stopDate !== undefined ? { stopDate } : {}),
-    } as never);
   }
 
   /**
@@ -260,6 +465,14 @@ export class LocalEngine {
     this.crashes.set(handlerName, left - 1);
     return true;
   }
+}
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+/** Whether `name` is a continuation of the train whose first execution is `originName`. */
+function isSuccessorOf(name: string, originName: string): boolean {
+  const generation = Number(/-g(\d+)$/.exec(name)?.[1]);
+  return Number.isInteger(generation) && successorName(originName, generation) === name;
 }
 
 function lambdaContext(functionKey: string) {
@@ -285,12 +498,18 @@ function describeFailure(error: unknown): { error: string; cause: string } {
 
 const machines = new Map<string, StateMachine>();
 
-/** Validating a definition compiles JSON schemas (a third of a second): do it once per definition. */
-function validatedMachine(definition: Definition): StateMachine {
+/**
+ * Validating a definition compiles JSON schemas (a third of a second): do it once per definition.
+ * A redrive runs the same definition from the state that failed.
+ */
+function validatedMachine(local: Definition, startAt?: string): StateMachine {
+  const definition = startAt === undefined ? local : { ...local, StartAt: startAt };
   const key = JSON.stringify(definition);
   let machine = machines.get(key);
   if (!machine) {
-    machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    // The redrive copy is the validated definition entered elsewhere: its first states are unreachable on purpose.
+    const validationOptions = startAt === undefined ? { checkArn: true, checkPaths: true } : { noValidate: true };
+    machine = new StateMachine(definition as never, { validationOptions });
     machines.set(key, machine);
   }
   return machine;

@@ -1,7 +1,7 @@
 /** The part of aws-local-stepfunctions' event log this counter reads (its type is not exported). */
 export interface EngineEvent {
   type: string;
-  state?: { name: string };
+  state?: { name: string; input?: unknown };
 }
 
 /** Step Functions fails a Standard execution whose history would pass this many events. */

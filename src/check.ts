@@ -1,121 +1,208 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { getExecution, listRecentExecutions } from './codepipeline.js';
-import { pipelineOutcomeErrors } from './errors.js';
-import { nextWaitSeconds } from './polling.js';
+import { pipelineOutcomeError, pipelineOutcomeErrors, type PipelineOutcomeError } from './errors.js';
+import { nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
+import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents } from './history-budget.js';
+import { successorName } from './continuation.js';
+import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
-import type { Plan, Run, StepInput, TrackedExecution } from './run.js';
+import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
-const stillRunning = new Set(['InProgress', 'Stopping']);
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
 const listing = { maxPages: 5, pageSize: 50 };
 /** A chain of supersessions longer than this is reported rather than followed forever. */
 const maxFollows = 20;
+/** A member whose next look falls within this of now is looked at now, not after another Wait. */
+const dueToleranceMs = 1000;
 
 /**
- * Looks at the watched execution once and returns the next run: still going (with the next
- * wait), finished (appended to results), or ended badly (with the error name and cause the
- * Fail state raises). Superseded executions are followed to their newer execution when the
- * plan says so; a pipeline past its timeout is reported, and left running.
+ * One look at the current entry: every member that is due is looked at once (a lone pipeline is
+ * a group of one). Then the loop either waits again, moves to the next entry (all succeeded),
+ * restarts failed members (the execution was redriven), or continues as new when this
+ * execution's history nears the limit. When every member has ended and one did not succeed,
+ * it throws the first failure by name, with a cause naming each member's outcome: the other
+ * members are watched to their end, never stopped, and later entries are never started.
  */
-export async function checkStatus({ plan, run }: StepInput): Promise<Run> {
-  let current: TrackedExecution = { ...run.current!, polls: run.current!.polls + 1 };
-  // One listing serves the whole look: finding superseders and reading the end time.
-  let listed: Promise<PipelineExecutionSummary[]> | undefined;
-  const recent = () => (listed ??= listRecentExecutions(current.pipelineName, listing));
-  for (let follows = 0; ; follows += 1) {
-    const { status, statusSummary } = await getExecution(current.pipelineName, current.pipelineExecutionId);
-    current = { ...current, status, ...(statusSummary ? { statusSummary } : {}) };
-    if (status !== 'Superseded' || plan.onSuperseded !== 'follow' || follows >= maxFollows) break;
-    const newer = findSuperseder(current, await recent());
-    if (!newer) break;
-    current = {
-      ...current,
-      pipelineExecutionId: newer.pipelineExecutionId!,
-      watchedSince: newer.startTime!.toISOString(),
-      supersededExecutionIds: [...current.supersededExecutionIds, current.pipelineExecutionId],
-    };
-    delete current.statusSummary;
-  }
-
+export async function checkPipelines({ plan, run, retryCount, redriveCount }: StepInput): Promise<Run> {
+  const redrivesSince = Math.max(0, redriveCount - run.redrives);
+  const events = afterTask(run.history, { retryCount, redrivesSince });
   const now = nowMs();
-  if (stillRunning.has(current.status)) {
-    const timeoutAt = Date.parse(current.startedAt) + plan.pipelineTimeoutSeconds * 1000;
-    if (now >= timeoutAt) return { ...run, current: timedOut(current, plan, now) };
-    const waitSeconds = nextWaitSeconds({
-      elapsedSeconds: (now - Date.parse(current.watchedSince)) / 1000,
-      settings: plan.polling,
-      remainingSeconds: (timeoutAt - now) / 1000,
-      ...(current.expected ? { expected: current.expected } : {}),
-    });
-    return { ...run, current: { ...current, waitSeconds } };
-  }
+  const looked = await Promise.all(
+    run.members.map((member) => {
+      const resumed = redrivesSince > 0 ? extendDeadline(member, plan, now) : member;
+      return isDue(resumed, now) ? look(resumed, plan, now) : resumed;
+    }),
+  );
 
-  const finished = withCodePipelineTimes(current, await recent(), now);
-  if (finished.status === 'Succeeded') {
-    return {
-      index: run.index,
-      current: finished,
-      results: [
-        ...run.results,
-        {
-          position: finished.position,
-          pipelineName: finished.pipelineName,
-          pipelineExecutionId: finished.pipelineExecutionId,
-          status: finished.status,
-          startedAt: finished.startedAt,
-          finishedAt: finished.finishedAt!,
-          detectedAt: finished.detectedAt!,
-          polls: finished.polls,
-          supersededExecutionIds: finished.supersededExecutionIds,
-        },
-      ],
-    };
+  let next: Run;
+  if (looked.some((member) => stillRunning.has(member.status))) {
+    next = { ...run, phase: 'watch', members: looked, waitSeconds: secondsUntilNextLook(looked, now) };
+  } else if (looked.every((member) => member.status === 'Succeeded')) {
+    next = { ...run, phase: 'start', index: run.index + 1, members: [], waitSeconds: 0, results: [...run.results, ...looked.map(toResult)] };
+  } else if (redrivesSince > 0) {
+    // Redriven after this entry failed: start the members that did not succeed once more, with a new token.
+    const restarted = looked.map((member) => (member.status === 'Succeeded' ? member : restart(member, redriveCount, plan, now)));
+    next = { ...run, phase: 'start', members: restarted, waitSeconds: 0 };
+  } else {
+    throw entryFailure(looked, plan);
   }
-  return { ...run, current: failed(finished, plan) };
+  return withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events);
 }
 
-function describe(current: TrackedExecution, plan: Plan): string {
-  return `${current.pipelineName} (position ${current.position + 1} of ${plan.count}) execution ${current.pipelineExecutionId}`;
-}
-
-function failed(current: TrackedExecution, plan: Plan): TrackedExecution {
-  const known = Object.hasOwn(pipelineOutcomeErrors, current.status);
-  const error = known ? pipelineOutcomeErrors[current.status as keyof typeof pipelineOutcomeErrors] : pipelineOutcomeErrors.Failed;
-  const summary = current.statusSummary ?? 'CodePipeline gave no statusSummary';
-  const superseded =
-    current.supersededExecutionIds.length > 0 ? `; it had superseded ${current.supersededExecutionIds.join(', ')}` : '';
-  const unexpected = known ? '' : ` (an unexpected status, treated as a failure)`;
+/** Hands the count on, and turns the next step into a continuation when it would not fit. */
+function withHistory(next: Run, plan: Plan, events: number): Run {
+  const finished = next.phase === 'start' && next.index >= plan.count;
+  const nextStep = handOn(events, 'checked', next.phase).pending + taskEvents(0);
+  if (finished || !mustContinue(events + nextStep)) return { ...next, history: handOn(events, 'checked', next.phase) };
+  const { successor: _previous, ...rest } = next;
   return {
-    ...current,
-    error,
-    cause: `${describe(current, plan)} ended ${current.status}${unexpected}: ${summary}${superseded}. Later pipelines were not started.`,
+    ...rest,
+    phase: 'continue',
+    history: { events, pending: eventsOnTheWay.checkedToContinue },
+    successor: {
+      executionName: successorName(next.origin.executionName, next.generation + 1),
+      resume: next.phase === 'watch' ? 'watch' : 'start',
+    },
   };
 }
 
-function timedOut(current: TrackedExecution, plan: Plan, now: number): TrackedExecution {
-  const elapsed = Math.round((now - Date.parse(current.startedAt)) / 1000);
+const isDue = (member: Member, now: number): boolean =>
+  stillRunning.has(member.status) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);
+
+/** A redrive gives a member that outlived its timeout a fresh one: it was left running, not failed. */
+function extendDeadline(member: Member, plan: Plan, now: number): Member {
+  if (!stillRunning.has(member.status) || member.deadline === undefined || Date.parse(member.deadline) > now) return member;
+  return { ...member, deadline: new Date(now + plan.pipelineTimeoutSeconds * 1000).toISOString(), nextLookAt: new Date(now).toISOString() };
+}
+
+function restart(member: Member, attempt: number, plan: Plan, now: number): Member {
+  const earlier = [...member.earlierExecutionIds, ...member.supersededExecutionIds, ...(member.pipelineExecutionId ? [member.pipelineExecutionId] : [])];
+  if (member.status === 'TimedOut') {
+    // Left running past its timeout: watch it again from now rather than start a second one.
+    const { error: _error, cause: _cause, detectedAt: _detectedAt, ...rest } = member;
+    return {
+      ...rest,
+      status: 'InProgress',
+      deadline: new Date(now + plan.pipelineTimeoutSeconds * 1000).toISOString(),
+      nextLookAt: new Date(now).toISOString(),
+    };
+  }
+  return { ...pendingMember(member.position, member.member, member.pipelineName, attempt), earlierExecutionIds: earlier };
+}
+
+/** Looks at one member's execution once: follows a superseder, notices the end, or decides the next look. */
+async function look(start: Member, plan: Plan, now: number): Promise<Member> {
+  let member: Member = { ...start, polls: start.polls + 1 };
+  // One listing serves the whole look: finding superseders and reading the end time.
+  let listed: Promise<PipelineExecutionSummary[]> | undefined;
+  const recent = () => (listed ??= listRecentExecutions(member.pipelineName, listing));
+  for (let follows = 0; ; follows += 1) {
+    const { status, statusSummary } = await getExecution(member.pipelineName, member.pipelineExecutionId!);
+    member = { ...member, status, ...(statusSummary ? { statusSummary } : {}) };
+    if (status !== 'Superseded' || plan.onSuperseded !== 'follow' || follows >= maxFollows) break;
+    const newer = findSuperseder(member, await recent());
+    if (!newer) break;
+    member = {
+      ...member,
+      pipelineExecutionId: newer.pipelineExecutionId!,
+      watchedSince: newer.startTime!.toISOString(),
+      supersededExecutionIds: [...member.supersededExecutionIds, member.pipelineExecutionId!],
+    };
+    delete member.statusSummary;
+  }
+
+  if (stillRunning.has(member.status)) {
+    const deadline = Date.parse(member.deadline!);
+    if (now >= deadline) return timedOut(member, plan, now);
+    const waitSeconds = nextWaitSeconds({
+      elapsedSeconds: (now - Date.parse(member.watchedSince!)) / 1000,
+      settings: plan.polling,
+      remainingSeconds: (deadline - now) / 1000,
+      ...(member.expected ? { expected: member.expected } : {}),
+    });
+    return { ...member, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
+  }
+
+  const finished = withCodePipelineTimes(member, await recent(), now);
+  return finished.status === 'Succeeded' ? finished : failed(finished, plan);
+}
+
+function where(member: Member, plan: Plan): string {
+  const entry = plan.order[member.position]!;
+  const group = typeof entry === 'string' ? '' : `, in a group of ${entry.length}`;
+  return `${member.pipelineName} (position ${member.position + 1} of ${plan.count}${group})`;
+}
+
+function errorFor(status: string): { error: PipelineOutcomeError; known: boolean } {
+  const known = Object.hasOwn(pipelineOutcomeErrors, status);
+  return { error: known ? pipelineOutcomeErrors[status as keyof typeof pipelineOutcomeErrors] : pipelineOutcomeErrors.Failed, known };
+}
+
+function failed(member: Member, plan: Plan): Member {
+  const { error, known } = errorFor(member.status);
+  const summary = member.statusSummary ?? 'CodePipeline gave no statusSummary';
+  const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${member.supersededExecutionIds.join(', ')}` : '';
+  const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
+  return { ...member, error, cause: `${where(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}` };
+}
+
+function timedOut(member: Member, plan: Plan, now: number): Member {
+  const elapsed = Math.round((now - Date.parse(member.startedAt!)) / 1000);
   return {
-    ...current,
+    ...member,
     status: 'TimedOut',
     detectedAt: new Date(now).toISOString(),
     error: pipelineOutcomeErrors.TimedOut,
-    cause: `${describe(current, plan)} is still ${current.status} after ${elapsed} s, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds}. The pipeline was left running; later pipelines were not started.`,
+    cause: `${where(member, plan)} execution ${member.pipelineExecutionId} is still ${member.status} after ${elapsed} s, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds}. The pipeline was left running`,
+  };
+}
+
+/** The first member to fail names the error; the cause tells every member's outcome. */
+function entryFailure(members: Member[], plan: Plan): Error {
+  const failures = members
+    .filter((member) => member.error !== undefined)
+    .sort((a, b) => Date.parse(a.detectedAt ?? '') - Date.parse(b.detectedAt ?? '') || a.member - b.member);
+  const first = failures[0]!;
+  const others = members
+    .filter((member) => member !== first)
+    .map((member) => member.cause ?? `${where(member, plan)} execution ${member.pipelineExecutionId} ${member.status}`);
+  const position = first.position;
+  const later = plan.count - position - 1;
+  const laterText = later > 0 ? ' Later pipelines were not started.' : '';
+  const othersText = others.length > 0 ? ` Other members of the group: ${others.join('; ')}.` : '';
+  const message = `${first.cause!}.${othersText}${laterText}`;
+  return pipelineOutcomeError(first.error as PipelineOutcomeError, message);
+}
+
+function toResult(member: Member): PipelineResult {
+  return {
+    position: member.position,
+    member: member.member,
+    pipelineName: member.pipelineName,
+    status: member.status,
+    pipelineExecutionId: member.pipelineExecutionId!,
+    attempt: member.attempt,
+    startedAt: member.startedAt!,
+    finishedAt: member.finishedAt!,
+    detectedAt: member.detectedAt!,
+    polls: member.polls,
+    supersededExecutionIds: member.supersededExecutionIds,
   };
 }
 
 /** The newer execution that superseded ours: the first one CodePipeline started after it. */
-function findSuperseder(current: TrackedExecution, summaries: PipelineExecutionSummary[]): PipelineExecutionSummary | undefined {
-  const ours = summaries.find((summary) => summary.pipelineExecutionId === current.pipelineExecutionId);
-  const oursStarted = ours?.startTime?.getTime() ?? Date.parse(current.watchedSince);
+function findSuperseder(member: Member, summaries: PipelineExecutionSummary[]): PipelineExecutionSummary | undefined {
+  const ours = summaries.find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId);
+  const oursStarted = ours?.startTime?.getTime() ?? Date.parse(member.watchedSince!);
   return summaries
-    .filter((summary) => summary.pipelineExecutionId !== current.pipelineExecutionId && summary.startTime)
+    .filter((summary) => summary.pipelineExecutionId !== member.pipelineExecutionId && summary.startTime)
     .filter((summary) => summary.startTime!.getTime() >= oursStarted)
     .sort((a, b) => a.startTime!.getTime() - b.startTime!.getTime())[0];
 }
 
 /** CodePipeline's own end time, so finishedAt is when the pipeline ended, not when we looked. */
-function withCodePipelineTimes(current: TrackedExecution, summaries: PipelineExecutionSummary[], now: number): TrackedExecution {
-  const ours = summaries.find((summary) => summary.pipelineExecutionId === current.pipelineExecutionId);
+function withCodePipelineTimes(member: Member, summaries: PipelineExecutionSummary[], now: number): Member {
+  const ours = summaries.find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId);
   const detectedAt = new Date(now).toISOString();
-  return { ...current, finishedAt: ours?.lastUpdateTime?.toISOString() ?? detectedAt, detectedAt };
+  return { ...member, finishedAt: ours?.lastUpdateTime?.toISOString() ?? detectedAt, detectedAt };
 }

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The idempotency token for starting the pipeline at `position` in one execution. Derived only
- * from the execution's ARN and the position, so a retried task, a Lambda that crashed after
- * its call, or a redriven execution sends the same token and CodePipeline starts nothing new.
+ * The idempotency token for one start: the train's first execution, the entry's position, the
+ * member within it, and the attempt (0, then the redrive count that restarted it). A retried
+ * task, a Lambda that crashed after its call, or a continuation of the train sends the same
+ * token and CodePipeline starts nothing new; a redrive that restarts a failed member sends a
+ * new one, so the pipeline really runs again, once per redrive.
  * Hex of a SHA-256 fits CodePipeline's `^[a-zA-Z0-9-]+$`, 1 to 128 characters.
  */
-export function clientRequestToken(executionId: string, position: number): string {
-  const digest = createHash('sha256').update(`${executionId}\u0000${position}`).digest('hex');
-  return `seq-${position}-${digest}`;
+export function clientRequestToken(originExecutionArn: string, position: number, member = 0, attempt = 0): string {
+  const digest = createHash('sha256').update(`${originExecutionArn}\u0000${position}\u0000${member}\u0000${attempt}`).digest('hex');
+  return `seq-${position}-${member}-${attempt}-${digest}`;
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
-import { maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
+import { maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
 
 const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, 'is not a valid CodePipeline name'));
 const list = (min: number, max: number) => [
@@ -15,13 +15,18 @@ const sequenceName = z.string({ error: 'must be a string' }).check(z.regex(seque
 const stageConfigSchema = z.strictObject(
   {
     pipelines: z.array(pipelineName, { error: 'must be a list of pipeline names' }).check(...list(1, 500)),
-    sequences: z.record(sequenceName, z.array(pipelineName, { error: 'must be a list of pipeline names' }).check(...list(1, maxPipelinesPerRun)), {
-      error: 'must map sequence names to lists of pipelines',
-    }),
+    // An entry is a pipeline, or a group (a list) of pipelines that run at the same time; decide-order checks the rest.
+    sequences: z.record(
+      sequenceName,
+      z
+        .array(z.union([pipelineName, z.array(pipelineName)]), { error: 'must be a list of pipeline names or groups of them' })
+        .check(...list(1, maxPipelinesPerRun)),
+      { error: 'must map sequence names to lists of pipelines' },
+    ),
     defaultSequence: sequenceName,
     pollSeconds: wholeNumber(1, 3600),
     maxPollSeconds: wholeNumber(1, 86_400),
-    pipelineTimeoutSeconds: wholeNumber(60, 31_536_000),
+    pipelineTimeoutSeconds: wholeNumber(60, maxPipelineTimeoutSeconds),
     onSuperseded: z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" }),
   },
   { error: 'must be an object of the stage params' },

@@ -1,12 +1,15 @@
-import { stageConfig } from './config.js';
-import { AlreadyRunning, InvalidInput, PipelineNotAllowed } from './errors.js';
-import { executionInputSchema, parseOrThrow } from './input.js';
+import * as z from 'zod/mini';
+import { stageConfig, type StageConfig } from './config.js';
+import { AlreadyRunning, InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
+import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js';
 import { getPipelineType } from './codepipeline.js';
-import { listRunningExecutions } from './stepfunctions.js';
+import { describeExecution, listRunningExecutions } from './stepfunctions.js';
 import { chooseOrder } from './order-policy.js';
-import { maxPipelinesPerRun, pipelineNamePattern } from './names.js';
+import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
+import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents } from './history-budget.js';
+import { executionArnPrefix, looksLikeSuccessor, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
-import type { Plan, Run } from './run.js';
+import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
 
 /** Step Functions refuses state larger than 256 KiB; keep room for the run's own results. */
 export const maxPlanBytes = 200 * 1024;
@@ -14,15 +17,21 @@ export const maxPlanBytes = 200 * 1024;
 export interface DecideRequest {
   input: unknown;
   execution: { id: string; name: string; stateMachineArn: string; startTime: string };
+  /** $$.State.RetryCount and $$.Execution.RedriveCount: the history this Task's attempts wrote. */
+  retryCount?: number;
+  redriveCount?: number;
 }
 
 /**
  * Validates everything and decides the order before anything starts: the input, the order the
- * policy chose, the stage's allow-list, every pipeline's existence, and that no other run of
- * this state machine is in flight. Any failure here means no pipeline was started.
+ * policy chose (entries and groups), the stage's allow-list, every pipeline's existence, and
+ * that no other run of this state machine is in flight. Any failure here means no pipeline was
+ * started. A continued execution of a train goes through `continueTrain` instead.
  */
-export async function decideOrder({ input, execution }: DecideRequest): Promise<{ plan: Plan; run: Run }> {
+export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan; run: Run }> {
+  const { input, execution } = request;
   const config = stageConfig();
+  if (typeof input === 'object' && input !== null && Object.hasOwn(input, 'continuation')) return continueTrain(request, config);
   const executionInput = parseOrThrow(executionInputSchema, input, 'input');
   const now = new Date(nowMs());
   const { order, source } = chooseOrder({
@@ -33,68 +42,188 @@ export async function decideOrder({ input, execution }: DecideRequest): Promise<
   });
   const field = source === 'order' ? 'order' : `sequence '${source.split(':')[1]}'`;
 
-  checkOrder(order, field);
-  const allowed = new Set(config.pipelines);
-  const disallowed = order.filter((name) => !allowed.has(name));
-  if (disallowed.length > 0) {
-    throw new PipelineNotAllowed(
-      `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${config.pipelines.join(', ')}`,
-    );
-  }
-  const variables = executionInput.variables ?? {};
-  for (const name of Object.keys(variables)) {
-    if (!order.includes(name)) throw new InvalidInput(`variables.${name}: '${name}' is not in the order (${order.join(', ')})`);
-  }
-
   const plan: Plan = {
     order,
     count: order.length,
     source,
     dryRun: executionInput.dryRun ?? false,
-    variables,
+    ...(executionInput.from !== undefined ? { from: executionInput.from } : {}),
+    variables: executionInput.variables ?? {},
     onSuperseded: executionInput.onSuperseded ?? config.onSuperseded,
     pipelineTimeoutSeconds: executionInput.pipelineTimeoutSeconds ?? config.pipelineTimeoutSeconds,
     polling: { pollSeconds: config.pollSeconds, maxPollSeconds: config.maxPollSeconds },
     decidedAt: now.toISOString(),
   };
+  checkPlan(plan, config, field);
   const planBytes = Buffer.byteLength(JSON.stringify(plan));
   if (planBytes > maxPlanBytes) {
     throw new InvalidInput(`input: the plan would be ${planBytes} bytes; at most ${maxPlanBytes} fit in Step Functions' 256 KiB state`);
   }
 
-  for (const name of order) {
+  for (const name of order.flatMap(membersOf)) {
     const type = await getPipelineType(name);
-    if (type === 'V1' && Object.hasOwn(variables, name)) {
+    if (type === 'V1' && Object.hasOwn(plan.variables, name)) {
       throw new InvalidInput(`variables.${name}: '${name}' is a V1 pipeline; pipeline-level variables need a V2 pipeline`);
     }
   }
 
-  if (!plan.dryRun) {
-    // Only an older run blocks this one: when two start together, each sees the other, and
-    // exactly one of them (the earlier, ties broken by ARN) must go on.
-    const ourStart = Date.parse(execution.startTime);
-    const others = (await listRunningExecutions(execution.stateMachineArn)).filter((running) => {
-      if (running.executionArn === execution.id) return false;
-      const theirStart = running.startDate?.getTime() ?? Number.NEGATIVE_INFINITY;
-      return theirStart < ourStart || (theirStart === ourStart && running.executionArn < execution.id);
-    });
-    if (others.length > 0) {
-      const names = others.map((other) => `${other.name} (started ${other.startDate?.toISOString() ?? 'at an unknown time'})`);
-      throw new AlreadyRunning(`another run of this state machine is in progress: ${names.join(', ')}; nothing was started`);
-    }
-  }
-  return { plan, run: { index: 0, results: [] } };
+  if (!plan.dryRun) await checkSingleFlight(execution);
+  const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
+  const redriveCount = request.redriveCount ?? 0;
+  return {
+    plan,
+    run: {
+      index: startIndex,
+      phase: 'start',
+      waitSeconds: 0,
+      members: [],
+      results: order.slice(0, startIndex).flatMap(skipped),
+      history: {
+        events: openingEvents + redriveCount * redriveEvents + taskEvents(request.retryCount ?? 0),
+        pending: eventsOnTheWay.decidedToStart,
+      },
+      redrives: redriveCount,
+      generation: 1,
+      origin: { executionArn: execution.id, executionName: execution.name },
+    },
+  };
 }
 
-function checkOrder(order: unknown, field: string): asserts order is string[] {
-  if (!Array.isArray(order) || order.length === 0) throw new InvalidInput(`${field}: must name at least one pipeline`);
-  if (order.length > maxPipelinesPerRun) throw new InvalidInput(`${field}: must name at most ${maxPipelinesPerRun} pipelines`);
-  const seen = new Set<string>();
-  order.forEach((name, index) => {
-    if (typeof name !== 'string' || !pipelineNamePattern.test(name)) {
-      throw new InvalidInput(`${field}[${index}]: ${JSON.stringify(name)} is not a valid CodePipeline name`);
-    }
-    if (seen.has(name)) throw new InvalidInput(`${field}[${index}]: '${name}' appears twice; each pipeline runs once per run`);
-    seen.add(name);
+const skipped = (entry: OrderEntry, position: number): PipelineResult[] =>
+  membersOf(entry).map((pipelineName, member) => ({ position, member, pipelineName, status: 'Skipped' }));
+
+/**
+ * Only an older run blocks this one: when two start together, each sees the other, and exactly
+ * one of them (the earlier, ties broken by ARN) must go on. A continuation of a train counts as
+ * older than any new run: its train began before.
+ */
+async function checkSingleFlight(execution: DecideRequest['execution']): Promise<void> {
+  const ourStart = Date.parse(execution.startTime);
+  const others = (await listRunningExecutions(execution.stateMachineArn)).filter((running) => {
+    if (running.executionArn === execution.id) return false;
+    if (looksLikeSuccessor(running.name)) return true;
+    const theirStart = running.startDate?.getTime() ?? Number.NEGATIVE_INFINITY;
+    return theirStart < ourStart || (theirStart === ourStart && running.executionArn < execution.id);
   });
+  if (others.length > 0) {
+    const names = others.map((other) => `${other.name} (started ${other.startDate?.toISOString() ?? 'at an unknown time'})`);
+    throw new AlreadyRunning(`another run of this state machine is in progress: ${names.join(', ')}; nothing was started`);
+  }
+}
+
+/** Everything about a plan that the stage decides: the order's shape, the allow-list, variables, `from`, limits. */
+function checkPlan(plan: Plan, config: StageConfig, field: string): void {
+  checkOrder(plan.order, field);
+  const names = plan.order.flatMap(membersOf);
+  const allowed = new Set(config.pipelines);
+  const disallowed = names.filter((name) => !allowed.has(name));
+  if (disallowed.length > 0) {
+    throw new PipelineNotAllowed(
+      `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${config.pipelines.join(', ')}`,
+    );
+  }
+  for (const name of Object.keys(plan.variables)) {
+    if (!names.includes(name)) throw new InvalidInput(`variables.${name}: '${name}' is not in the order (${names.join(', ')})`);
+  }
+  if (plan.from !== undefined && !names.includes(plan.from)) {
+    throw new InvalidInput(`from: '${plan.from}' is not in the order (${names.join(', ')})`);
+  }
+  if (plan.pipelineTimeoutSeconds > maxPipelineTimeoutSeconds) {
+    throw new InvalidInput(`pipelineTimeoutSeconds: must be at most ${maxPipelineTimeoutSeconds} seconds`);
+  }
+}
+
+function checkOrder(order: unknown, field: string): asserts order is OrderEntry[] {
+  if (!Array.isArray(order) || order.length === 0) throw new InvalidInput(`${field}: must name at least one pipeline`);
+  const seen = new Set<string>();
+  const checkName = (name: unknown, at: string) => {
+    if (typeof name !== 'string') throw new InvalidInput(`${at}: must be a pipeline name, or a group (a list) of pipeline names`);
+    if (!pipelineNamePattern.test(name)) throw new InvalidInput(`${at}: ${pipelineNameRule}; got ${JSON.stringify(name)}`);
+    if (seen.has(name)) throw new InvalidInput(`${at}: '${name}' appears twice; each pipeline runs once per run`);
+    seen.add(name);
+  };
+  order.forEach((entry, index) => {
+    if (!Array.isArray(entry)) return checkName(entry, `${field}[${index}]`);
+    if (entry.length < 2 || entry.length > maxGroupSize) {
+      throw new InvalidInput(`${field}[${index}]: a group runs 2 to ${maxGroupSize} pipelines at the same time; this one has ${entry.length}`);
+    }
+    entry.forEach((name, member) => checkName(name, `${field}[${index}][${member}]`));
+  });
+  if (seen.size > maxPipelinesPerRun) throw new InvalidInput(`${field}: must name at most ${maxPipelinesPerRun} pipelines; it names ${seen.size}`);
+}
+
+const continuationSchema = z.strictObject({
+  continuation: z.strictObject({ plan: planSchema, run: runSchema }),
+  AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.string().check(z.minLength(1)),
+});
+
+/**
+ * A train's next execution, started by its predecessor when that one's history neared the
+ * limit. Nothing in its input is taken on trust: the plan is checked against the stage like
+ * any input, the run must be a handover to exactly this execution (name derived from the
+ * train's first execution), and the predecessor must be a real execution of this state machine
+ * that ended by handing over to us. A stopped predecessor stops the train. Single flight is
+ * inherited: the predecessor held it, so its own run does not block us.
+ */
+async function continueTrain(request: DecideRequest, config: StageConfig): Promise<{ plan: Plan; run: Run }> {
+  const { execution } = request;
+  const { continuation, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: predecessorArn } = parseOrThrow(
+    continuationSchema,
+    request.input,
+    'input',
+  );
+  const { plan, run } = continuation as { plan: Plan; run: Run };
+  const refuse = (reason: string) => new InvalidInput(`continuation: ${reason}; nothing was started`);
+  const generation = run.generation + 1;
+  const prefix = executionArnPrefix(execution.stateMachineArn);
+  if (run.phase !== 'continue' || run.successor === undefined) throw refuse('the run it carries was not handed over');
+  if (run.successor.executionName !== execution.name || successorName(run.origin.executionName, generation) !== execution.name) {
+    throw refuse(`it was handed to '${run.successor.executionName}', not to this execution '${execution.name}'`);
+  }
+  if (run.origin.executionArn !== `${prefix}${run.origin.executionName}`) {
+    throw refuse(`the train's first execution ${run.origin.executionArn} is not an execution of this state machine`);
+  }
+  if (predecessorArn !== `${prefix}${predecessorName(run.origin.executionName, generation)}`) {
+    throw refuse(`${predecessorArn} is not the execution before this one in its train`);
+  }
+  checkPlan(plan, config, 'continuation.plan.order');
+  if (plan.count !== plan.order.length || run.index >= plan.count) throw refuse('the run does not fit its plan');
+  const entry = membersOf(plan.order[run.index]!);
+  if (run.members.some((member) => member.position !== run.index || entry[member.member] !== member.pipelineName)) {
+    throw refuse(`its members are not the entry at position ${run.index + 1}`);
+  }
+
+  const predecessor = await describeExecution(predecessorArn);
+  if (predecessor.status === 'RUNNING') {
+    throw new PredecessorStillRunning(`continuation: ${predecessorArn} is still handing over to ${execution.name}`);
+  }
+  const handedTo = predecessor.status === 'SUCCEEDED' ? parseHandover(predecessor.output) : undefined;
+  if (handedTo !== execution.id) {
+    throw refuse(`${predecessorArn} ended ${predecessor.status} without handing over to this execution (a stopped train does not continue)`);
+  }
+
+  const redriveCount = request.redriveCount ?? 0;
+  const { successor, ...carried } = run;
+  return {
+    plan,
+    run: {
+      ...carried,
+      phase: successor.resume,
+      generation,
+      redrives: redriveCount,
+      history: {
+        events: openingEvents + redriveCount * redriveEvents + taskEvents(request.retryCount ?? 0),
+        pending: successor.resume === 'watch' ? eventsOnTheWay.decidedToWatch : eventsOnTheWay.decidedToStart,
+      },
+    },
+  };
+}
+
+function parseHandover(output: string | undefined): string | undefined {
+  try {
+    const parsed = JSON.parse(output ?? 'null') as { continuedAs?: unknown } | null;
+    return typeof parsed?.continuedAs === 'string' ? parsed.continuedAs : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -61,9 +61,10 @@ export class AwsUnavailable extends Error {
 }
 
 /**
- * Terminal outcomes of a pipeline that end the run. check-status does not throw these:
- * it reports them, and the definition's Fail state raises them by name (ErrorPath), so the
- * execution fails with exactly this error and a cause naming pipeline, execution and position.
+ * Terminal outcomes of a pipeline that end the run. check-status records them on the member
+ * and, once every member of the entry has ended, throws the first one by name, so the
+ * execution fails at CheckPipelines with exactly this error and a cause naming each member's
+ * pipeline, execution, outcome and position; a redrive re-enters there and restarts the member.
  */
 export const pipelineOutcomeErrors = {
   Failed: 'PipelineFailed',
@@ -75,6 +76,68 @@ export const pipelineOutcomeErrors = {
 
 export type PipelineOutcomeError = (typeof pipelineOutcomeErrors)[keyof typeof pipelineOutcomeErrors];
 
+/** A pipeline ended Failed (or in a status CodePipeline may add later). */
+export class PipelineFailed extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineFailed';
+  }
+}
+
+/** A pipeline was stopped by someone. */
+export class PipelineStopped extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineStopped';
+  }
+}
+
+/** A pipeline execution was cancelled (QUEUED mode). */
+export class PipelineCancelled extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineCancelled';
+  }
+}
+
+/** A newer execution superseded ours and onSuperseded is `fail` (or no newer one could be found). */
+export class PipelineSuperseded extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineSuperseded';
+  }
+}
+
+/** A pipeline ran past pipelineTimeoutSeconds; it was left running. */
+export class PipelineTimedOut extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineTimedOut';
+  }
+}
+
+const outcomeErrorClasses = {
+  PipelineFailed,
+  PipelineStopped,
+  PipelineCancelled,
+  PipelineSuperseded,
+  PipelineTimedOut,
+} satisfies Record<PipelineOutcomeError, new (message: string) => Error>;
+
+/** The error a pipeline outcome raises, by its name. */
+export const pipelineOutcomeError = (name: PipelineOutcomeError, message: string): Error => new outcomeErrorClasses[name](message);
+
+/**
+ * A continued execution started before its predecessor had ended. Transient: the predecessor
+ * ends a moment after it started its successor, so the state machine retries this shortly.
+ */
+export class PredecessorStillRunning extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PredecessorStillRunning';
+  }
+}
+
 /** The names the state machine never retries: retrying a validation error cannot succeed. */
 export const nonRetryableErrorNames = [
   'InvalidInput',
@@ -83,6 +146,7 @@ export const nonRetryableErrorNames = [
   'AlreadyRunning',
   'ConfigurationError',
   'AwsRequestRejected',
+  ...Object.values(pipelineOutcomeErrors),
 ] as const;
 
 /** CodePipeline or Step Functions refused a request for good (validation, access denied, conflict). Never retried. */

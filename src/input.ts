@@ -2,6 +2,7 @@
 import * as z from 'zod/mini';
 import { InvalidInput } from './errors.js';
 import {
+  maxPipelineTimeoutSeconds,
   maxPipelinesPerRun,
   maxVariableValueLength,
   maxVariablesPerExecution,
@@ -14,9 +15,8 @@ import {
  * The execution input contract (also what the schedule sends). Strict: an unknown field is
  * InvalidInput, because a typo such as "oder" must not silently run the default sequence.
  */
-const pipelineName = z
-  .string({ error: 'must be a string' })
-  .check(z.regex(pipelineNamePattern, 'must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule)'));
+export const pipelineNameRule = 'must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule)';
+const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, pipelineNameRule));
 
 const variableValues = z
   .record(
@@ -40,7 +40,8 @@ export const executionInputSchema = z.strictObject(
   {
     order: z.optional(
       z
-        .array(pipelineName, { error: 'must be an array of pipeline names' })
+        // Each entry is a name or a group of names: decide-order checks them one by one, naming the entry.
+        .array(z.unknown(), { error: 'must be an array of pipeline names' })
         .check(
           z.minLength(1, 'must name at least one pipeline'),
           z.maxLength(maxPipelinesPerRun, `must name at most ${maxPipelinesPerRun} pipelines`),
@@ -50,6 +51,7 @@ export const executionInputSchema = z.strictObject(
       z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -')),
     ),
     variables: z.optional(z.record(pipelineName, variableValues, { error: 'must be an object of pipeline name to variables' })),
+    from: z.optional(pipelineName),
     dryRun: z.optional(z.boolean({ error: 'must be true or false' })),
     onSuperseded: z.optional(z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" })),
     pipelineTimeoutSeconds: z.optional(
@@ -58,9 +60,14 @@ export const executionInputSchema = z.strictObject(
         .check(
           z.refine((seconds) => Number.isInteger(seconds), 'must be a whole number of seconds'),
           z.minimum(60, 'must be at least 60 seconds'),
-          z.maximum(31_536_000, 'must be at most one year (31536000 seconds)'),
+          z.maximum(
+            maxPipelineTimeoutSeconds,
+            `must be at most ${maxPipelineTimeoutSeconds} seconds (60 days, the longest a CodePipeline manual approval can wait)`,
+          ),
         ),
     ),
+    // What a parent state machine passes when it starts a run (AWS's convention); only read for continuations.
+    AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.optional(z.string({ error: 'must be an execution ARN' })),
   },
   { error: 'must be a JSON object' },
 );

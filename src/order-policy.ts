@@ -11,30 +11,32 @@
  */
 import { InvalidInput } from './errors.js';
 import type { ExecutionInput } from './input.js';
+import type { OrderEntry } from './run.js';
 
 export interface OrderRequest {
   input: ExecutionInput;
-  sequences: Readonly<Record<string, readonly string[]>>;
+  sequences: Readonly<Record<string, readonly OrderEntry[]>>;
   defaultSequence: string;
   /** When this run started (UTC): for rules such as "reverse order on Mondays". */
   now: Date;
 }
 
 export interface OrderDecision {
-  order: string[];
+  /** Each entry is a pipeline, or a group of pipelines that run at the same time. */
+  order: OrderEntry[];
   /** Where the order came from, shown in the plan and the summary: `order`, `sequence:release`, ... */
   source: string;
 }
 
 export function chooseOrder({ input, sequences, defaultSequence }: OrderRequest): OrderDecision {
-  if (input.order) return { order: [...input.order], source: 'order' };
+  if (input.order) return { order: structuredClone(input.order) as OrderEntry[], source: 'order' };
   if (input.sequence !== undefined) {
     if (!Object.hasOwn(sequences, input.sequence)) {
       throw new InvalidInput(
         `sequence: '${input.sequence}' is not a sequence of this stage; the sequences are ${Object.keys(sequences).join(', ')}`,
       );
     }
-    return { order: [...sequences[input.sequence]!], source: `sequence:${input.sequence}` };
+    return { order: structuredClone([...sequences[input.sequence]!]), source: `sequence:${input.sequence}` };
   }
-  return { order: [...sequences[defaultSequence]!], source: `default:${defaultSequence}` };
+  return { order: structuredClone([...sequences[defaultSequence]!]), source: `default:${defaultSequence}` };
 }

@@ -66,3 +66,18 @@ export function expectedDurationFrom(durationsSeconds: readonly number[]): Expec
   if (usable.length === 0) return undefined;
   return { fastestSeconds: Math.min(...usable), slowestSeconds: Math.max(...usable), samples: usable.length };
 }
+
+/** Statuses in which a pipeline execution may still change: keep watching. */
+export const stillRunning: ReadonlySet<string> = new Set(['InProgress', 'Stopping']);
+
+/**
+ * A group waits once for all its members: until the first one still running is due for a look.
+ * Members share the Wait and the look, so a group costs the history of one pipeline per look.
+ */
+export function secondsUntilNextLook(members: ReadonlyArray<{ status: string; nextLookAt?: string }>, now: number): number {
+  const due = members
+    .filter((member) => stillRunning.has(member.status) && member.nextLookAt !== undefined)
+    .map((member) => Date.parse(member.nextLookAt!));
+  if (due.length === 0) return 0;
+  return Math.max(1, Math.ceil((Math.min(...due) - now) / 1000));
+}

@@ -3,15 +3,25 @@ import type { ExpectedDuration } from './polling.js';
 
 /**
  * The state the Step Functions loop carries: `plan` (decided once, never changes) and `run`
- * (the index into the order, the finished pipelines, and the execution being watched).
- * start-pipeline and check-status each take { plan, run, execution } and return the next run.
+ * (where the train is, the members of the current entry, the finished pipelines, and the
+ * history budget of this execution). start-pipeline and check-status each take
+ * { plan, run, execution, retryCount, redriveCount } and return the next run.
  */
+
+/** One entry of the order: a pipeline, or a group of pipelines that run at the same time. */
+export type OrderEntry = string | string[];
+
+export const membersOf = (entry: OrderEntry): string[] => (typeof entry === 'string' ? [entry] : entry);
+
 export interface Plan {
-  order: string[];
+  order: OrderEntry[];
+  /** How many entries the order has (a group counts once). */
   count: number;
   /** Where the order came from: `order`, `sequence:<name>` or `default:<name>`. */
   source: string;
   dryRun: boolean;
+  /** `from`: the pipeline the run resumes at; entries before its entry are Skipped. */
+  from?: string;
   variables: Record<string, Record<string, string>>;
   onSuperseded: 'follow' | 'fail';
   pipelineTimeoutSeconds: number;
@@ -19,55 +29,93 @@ export interface Plan {
   decidedAt: string;
 }
 
-export interface TrackedExecution {
-  /** 0-based index into the order. */
+/** What the loop routes on after each Task: start the entry at `index`, watch its members, or continue as new. */
+export type Phase = 'start' | 'watch' | 'continue';
+
+/** One pipeline of the current entry: a lone pipeline, or one member of a group. */
+export interface Member {
+  /** 0-based index of the entry in the order. */
   position: number;
+  /** 0-based index within the entry (0 for a lone pipeline). */
+  member: number;
   pipelineName: string;
-  pipelineExecutionId: string;
+  /** 0 for the first start; n for the start made after the execution's n-th redrive. */
+  attempt: number;
+  /** `Pending` until started; then CodePipeline's status, or `TimedOut`. */
   status: string;
+  pipelineExecutionId?: string;
   statusSummary?: string;
-  /** When we started it (ISO-8601): the pipeline's timeout counts from here. */
-  startedAt: string;
+  /** When we started it (ISO-8601). */
+  startedAt?: string;
+  /** The pipeline's timeout: past this instant the run fails with PipelineTimedOut. */
+  deadline?: string;
   /** When the execution being watched started: ours, or the newer one that superseded it. */
-  watchedSince: string;
+  watchedSince?: string;
+  /** When this member is due for its next look. */
+  nextLookAt?: string;
   finishedAt?: string;
   /** When check-status saw the terminal status: finishedAt + detection latency. */
   detectedAt?: string;
-  waitSeconds: number;
   polls: number;
   expected?: ExpectedDuration;
   /** Our execution first, then each that superseded it, when onSuperseded is `follow`. */
   supersededExecutionIds: string[];
-  /** For a non-success: the error name the Fail state raises, and its cause. */
+  /** Executions started by earlier attempts (before a redrive restarted this member). */
+  earlierExecutionIds: string[];
+  /** For a non-success: the error name the run fails with, and a cause naming pipeline and execution. */
   error?: string;
   cause?: string;
 }
 
 export interface PipelineResult {
   position: number;
+  member: number;
   pipelineName: string;
-  pipelineExecutionId: string;
+  /** `Succeeded`, or `Skipped` for an entry before `from`. */
   status: string;
-  startedAt: string;
-  finishedAt: string;
-  detectedAt: string;
-  polls: number;
-  supersededExecutionIds: string[];
-}
-
-export interface Run {
-  index: number;
-  results: PipelineResult[];
-  current?: TrackedExecution;
+  pipelineExecutionId?: string;
+  attempt?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  detectedAt?: string;
+  polls?: number;
+  supersededExecutionIds?: string[];
 }
 
 /**
- * What start-pipeline and check-status accept. The state machine builds it, so a mismatch is a
- * bug in the definition, reported as InvalidInput naming the field rather than a TypeError.
+ * The history budget of this execution, counted as Step Functions counts it (src/history-budget.ts):
+ * `events` once the last Task has exited, `pending` the events of the states the loop passes
+ * through before the next Task.
  */
+export interface HistoryCount {
+  events: number;
+  pending: number;
+}
+
+export interface Run {
+  /** The entry being run (or next to start); `plan.count` once all have succeeded. */
+  index: number;
+  phase: Phase;
+  /** The next wait of WaitForPipelines: until the first member is due for a look. */
+  waitSeconds: number;
+  /** The current entry's pipelines, one per member. */
+  members: Member[];
+  results: PipelineResult[];
+  history: HistoryCount;
+  /** How many redrives this run has taken into account (Step Functions' RedriveCount). */
+  redrives: number;
+  /** 1 for the train's first execution, n for its (n-1)-th continuation. */
+  generation: number;
+  /** The train's first execution: idempotency tokens and successor names derive from it. */
+  origin: { executionArn: string; executionName: string };
+  /** Set with phase `continue`: the successor to start, and where it resumes. */
+  successor?: { executionName: string; resume: 'start' | 'watch' };
+}
+
 const atLeast = (min: number) => z.int().check(z.minimum(min));
 const text = z.string();
 const nonEmpty = z.string().check(z.minLength(1));
+const isoTime = z.iso.datetime();
 
 const expectedSchema = z.strictObject({
   fastestSeconds: z.number(),
@@ -75,56 +123,82 @@ const expectedSchema = z.strictObject({
   samples: z.number(),
 });
 
-const trackedSchema = z.strictObject({
+const memberSchema = z.strictObject({
   position: atLeast(0),
-  pipelineName: text,
-  pipelineExecutionId: text,
-  status: text,
+  member: atLeast(0),
+  pipelineName: nonEmpty,
+  attempt: atLeast(0),
+  status: nonEmpty,
+  pipelineExecutionId: z.optional(nonEmpty),
   statusSummary: z.optional(text),
-  startedAt: z.iso.datetime(),
-  watchedSince: z.iso.datetime(),
-  finishedAt: z.optional(z.iso.datetime()),
-  detectedAt: z.optional(z.iso.datetime()),
-  waitSeconds: z.number(),
+  startedAt: z.optional(isoTime),
+  deadline: z.optional(isoTime),
+  watchedSince: z.optional(isoTime),
+  nextLookAt: z.optional(isoTime),
+  finishedAt: z.optional(isoTime),
+  detectedAt: z.optional(isoTime),
   polls: atLeast(0),
   expected: z.optional(expectedSchema),
   supersededExecutionIds: z.array(text),
+  earlierExecutionIds: z.array(text),
   error: z.optional(text),
   cause: z.optional(text),
 });
 
 const resultSchema = z.strictObject({
   position: atLeast(0),
-  pipelineName: text,
-  pipelineExecutionId: text,
-  status: text,
-  startedAt: text,
-  finishedAt: text,
-  detectedAt: text,
-  polls: atLeast(0),
-  supersededExecutionIds: z.array(text),
+  member: atLeast(0),
+  pipelineName: nonEmpty,
+  status: nonEmpty,
+  pipelineExecutionId: z.optional(text),
+  attempt: z.optional(atLeast(0)),
+  startedAt: z.optional(text),
+  finishedAt: z.optional(text),
+  detectedAt: z.optional(text),
+  polls: z.optional(atLeast(0)),
+  supersededExecutionIds: z.optional(z.array(text)),
 });
 
-const planSchema = z.strictObject({
-  order: z.array(text).check(z.minLength(1)),
+export const orderEntrySchema = z.union([text, z.array(text)]);
+
+export const planSchema = z.strictObject({
+  order: z.array(orderEntrySchema).check(z.minLength(1)),
   count: atLeast(1),
   source: text,
   dryRun: z.boolean(),
+  from: z.optional(text),
   variables: z.record(text, z.record(text, text)),
   onSuperseded: z.enum(['follow', 'fail']),
   pipelineTimeoutSeconds: atLeast(1),
   polling: z.strictObject({ pollSeconds: atLeast(1), maxPollSeconds: atLeast(1) }),
-  decidedAt: z.iso.datetime(),
+  decidedAt: isoTime,
 });
 
+export const runSchema = z.strictObject({
+  index: atLeast(0),
+  phase: z.enum(['start', 'watch', 'continue']),
+  waitSeconds: z.number().check(z.minimum(0)),
+  members: z.array(memberSchema),
+  results: z.array(resultSchema),
+  history: z.strictObject({ events: atLeast(0), pending: atLeast(0) }),
+  redrives: atLeast(0),
+  generation: atLeast(1),
+  origin: z.strictObject({ executionArn: nonEmpty, executionName: nonEmpty }),
+  successor: z.optional(z.strictObject({ executionName: nonEmpty, resume: z.enum(['start', 'watch']) })),
+});
+
+/**
+ * What start-pipeline and check-status accept. The state machine builds it, so a mismatch is a
+ * bug in the definition, reported as InvalidInput naming the field rather than a TypeError.
+ */
 export const stepInputSchema = z.strictObject({
   plan: planSchema,
-  run: z.strictObject({
-    index: atLeast(0),
-    results: z.array(resultSchema),
-    current: z.optional(trackedSchema),
-  }),
+  run: runSchema,
   execution: z.strictObject({ id: nonEmpty, name: nonEmpty }),
+  /** $$.State.RetryCount: failed attempts of this Task before this one (history they wrote). */
+  retryCount: atLeast(0),
+  /** $$.Execution.RedriveCount: a rise means the execution was redriven since the last Task. */
+  redriveCount: atLeast(0),
 });
 
 export type StepInput = z.infer<typeof stepInputSchema>;

@@ -1,19 +1,53 @@
 import { startExecution, listRecentExecutions } from './codepipeline.js';
 import { clientRequestToken } from './client-token.js';
-import { expectedDurationFrom, nextWaitSeconds } from './polling.js';
-import { nowIso } from './clock.js';
-import type { Run, StepInput } from './run.js';
+import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook } from './polling.js';
+import { afterTask, handOn } from './history-budget.js';
+import { nowMs } from './clock.js';
+import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 
 /** How many recent executions teach us a pipeline's typical duration: one cheap page. */
 const historyPageSize = 20;
 
+/** A member of the entry at `position`, not started yet. */
+export const pendingMember = (position: number, member: number, pipelineName: string, attempt: number): Member => ({
+  position,
+  member,
+  pipelineName,
+  attempt,
+  status: 'Pending',
+  polls: 0,
+  supersededExecutionIds: [],
+  earlierExecutionIds: [],
+});
+
 /**
- * Starts the pipeline at `run.index`, at most once per position: the clientRequestToken is
- * derived from the execution and the position, so any retry gets the same execution id back.
+ * Starts every pending member of the entry at `run.index`: the lone pipeline, or each member of
+ * a group at once. Each start is made at most once: its clientRequestToken derives from the
+ * train's first execution, the position, the member and the attempt, so any retry of this Task
+ * (or a redrive of a failed start) gets the same execution back.
  */
-export async function startPipeline({ plan, run, execution }: StepInput): Promise<Run> {
-  const position = run.index;
-  const pipelineName = plan.order[position]!;
+export async function startPipelines({ plan, run, retryCount, redriveCount }: StepInput): Promise<Run> {
+  const events = afterTask(run.history, { retryCount, redrivesSince: Math.max(0, redriveCount - run.redrives) });
+  const members =
+    run.members.length > 0
+      ? run.members
+      : membersOf(plan.order[run.index]!).map((name, member) => pendingMember(run.index, member, name, 0));
+  const started = await Promise.all(
+    members.map((member) => (member.status === 'Pending' ? startMember(plan, run, member) : member)),
+  );
+  const now = nowMs();
+  return {
+    ...run,
+    phase: 'watch',
+    members: started,
+    waitSeconds: secondsUntilNextLook(started, now),
+    history: handOn(events, 'started', 'watch'),
+    redrives: Math.max(run.redrives, redriveCount),
+  };
+}
+
+async function startMember(plan: Plan, run: Run, member: Member): Promise<Member> {
+  const { pipelineName } = member;
   const expected = expectedDurationFrom(
     (await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: historyPageSize }))
       .filter((summary) => summary.status === 'Succeeded' && summary.startTime && summary.lastUpdateTime)
@@ -22,28 +56,24 @@ export async function startPipeline({ plan, run, execution }: StepInput): Promis
   const pipelineExecutionId = await startExecution({
     pipelineName,
     variables: Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {},
-    clientRequestToken: clientRequestToken(execution.id, position),
+    clientRequestToken: clientRequestToken(run.origin.executionArn, member.position, member.member, member.attempt),
   });
-  const startedAt = nowIso();
+  const now = nowMs();
+  const startedAt = new Date(now).toISOString();
+  const waitSeconds = nextWaitSeconds({
+    elapsedSeconds: 0,
+    settings: plan.polling,
+    remainingSeconds: plan.pipelineTimeoutSeconds,
+    ...(expected ? { expected } : {}),
+  });
   return {
-    index: run.index,
-    results: run.results,
-    current: {
-      position,
-      pipelineName,
-      pipelineExecutionId,
-      status: 'InProgress',
-      startedAt,
-      watchedSince: startedAt,
-      waitSeconds: nextWaitSeconds({
-        elapsedSeconds: 0,
-        settings: plan.polling,
-        remainingSeconds: plan.pipelineTimeoutSeconds,
-        ...(expected ? { expected } : {}),
-      }),
-      polls: 0,
-      ...(expected ? { expected } : {}),
-      supersededExecutionIds: [],
-    },
+    ...member,
+    status: 'InProgress',
+    pipelineExecutionId,
+    startedAt,
+    deadline: new Date(now + plan.pipelineTimeoutSeconds * 1000).toISOString(),
+    watchedSince: startedAt,
+    nextLookAt: new Date(now + waitSeconds * 1000).toISOString(),
+    ...(expected ? { expected } : {}),
   };
 }

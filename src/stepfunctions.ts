@@ -1,5 +1,6 @@
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { toNamedAwsError } from './aws-errors.js';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { isNamed, toNamedAwsError } from './aws-errors.js';
+import { InvalidInput } from './errors.js';
 
 /** Created once; AWS_ENDPOINT_URL_SFN points it at the local engine's emulator. */
 export const stepFunctions = new SFNClient({ maxAttempts: 4, retryMode: 'standard' });
@@ -27,4 +28,22 @@ export async function listRunningExecutions(stateMachineArn: string): Promise<Ru
     throw toNamedAwsError(error, 'ListExecutions');
   }
   return running;
+}
+
+export interface DescribedExecution {
+  status: string;
+  output?: string;
+}
+
+/** One execution's status and output: how a continued run checks the predecessor it claims. */
+export async function describeExecution(executionArn: string): Promise<DescribedExecution> {
+  try {
+    const { status, output } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+    return { status: status ?? 'UNKNOWN', ...(output !== undefined ? { output } : {}) };
+  } catch (error) {
+    if (isNamed(error, 'ExecutionDoesNotExist') || isNamed(error, 'InvalidArn')) {
+      throw new InvalidInput(`continuation: there is no execution ${executionArn} to continue`, { cause: error });
+    }
+    throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
+  }
 }

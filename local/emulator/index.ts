@@ -3,7 +3,7 @@ import { loadWorld, operationFaults, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
 import { serveAwsJson } from './server.js';
-import { StepFunctionsRegistry, type SfnExecutionRecord } from './stepfunctions.js';
+import { StepFunctionsRegistry, type ExecutionStarter, type SfnExecutionRecord } from './stepfunctions.js';
 
 export type { ExecutionView } from './codepipeline.js';
 export type { SfnExecutionRecord } from './stepfunctions.js';
@@ -15,7 +15,11 @@ export interface Emulator {
   executions(): ExecutionView[];
   /** Calls per operation name, faulted calls included. */
   callCounts(): Record<string, number>;
-  stepFunctions: { putExecution(execution: SfnExecutionRecord): void };
+  stepFunctions: {
+    putExecution(execution: SfnExecutionRecord): void;
+    serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
+    execution(executionArn: string): SfnExecutionRecord | undefined;
+  };
   /**
    * Forgets everything and serves another world on another clock behind the same endpoint:
    * SDK clients read their endpoint once per process, so the server outlives one run.
@@ -43,8 +47,11 @@ function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
 /** A local CodePipeline (and Step Functions ListExecutions) whose executions follow the world and the clock. */
 export async function startEmulator(options: { world: World; clock: Clock; port?: number }): Promise<Emulator> {
   let account = emulatedAccount(options.world, options.clock);
+  let clock = options.clock;
   const stepFunctionsOperations = {
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
+    StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
+    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
   };
 
   const server = await serveAwsJson({
@@ -72,9 +79,14 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     endpoint: server.endpoint,
     executions: () => account.codePipeline.executions(),
     callCounts: () => ({ ...account.callCounts }),
-    stepFunctions: { putExecution: (execution) => account.stepFunctions.putExecution(execution) },
-    reset: ({ world, clock }) => {
-      account = emulatedAccount(world, clock);
+    stepFunctions: {
+      putExecution: (execution) => account.stepFunctions.putExecution(execution),
+      serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),
+      execution: (executionArn) => account.stepFunctions.execution(executionArn),
+    },
+    reset: ({ world, clock: nextClock }) => {
+      account = emulatedAccount(world, nextClock);
+      clock = nextClock;
     },
     close: () => server.close(),
   };

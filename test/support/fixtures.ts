@@ -1,4 +1,4 @@
-import type { Plan, Run, StepInput, TrackedExecution } from '../../src/run.js';
+import type { Member, Plan, Run, StepInput } from '../../src/run.js';
 import type { StageConfig } from '../../src/config.js';
 
 export const stageConfig: StageConfig = {
@@ -33,23 +33,47 @@ export const plan = (overrides: Partial<Plan> = {}): Plan => ({
   ...overrides,
 });
 
-export const tracked = (overrides: Partial<TrackedExecution> = {}): TrackedExecution => ({
+/** A started member of the entry at position 1: P2, alone, watched since 00:00. */
+export const tracked = (overrides: Partial<Member> = {}): Member => ({
   position: 1,
+  member: 0,
   pipelineName: 'P2',
+  attempt: 0,
   pipelineExecutionId: 'exec-p2',
   status: 'InProgress',
   startedAt: '2026-01-01T00:00:00.000Z',
+  deadline: '2026-01-02T00:00:00.000Z',
   watchedSince: '2026-01-01T00:00:00.000Z',
-  waitSeconds: 30,
+  nextLookAt: '2026-01-01T00:00:30.000Z',
   polls: 0,
   supersededExecutionIds: [],
+  earlierExecutionIds: [],
   ...overrides,
 });
 
-export const stepInput = (run: Partial<Run> = {}, planOverrides: Partial<Plan> = {}): StepInput => ({
+export const run = (overrides: Partial<Run> = {}): Run => ({
+  index: 1,
+  phase: 'watch',
+  waitSeconds: 30,
+  members: [tracked()],
+  results: [],
+  history: { events: 100, pending: 4 },
+  redrives: 0,
+  generation: 1,
+  origin: { executionArn: execution.id, executionName: execution.name },
+  ...overrides,
+});
+
+export const stepInput = (
+  runOverrides: Partial<Run> = {},
+  planOverrides: Partial<Plan> = {},
+  counts: { retryCount?: number; redriveCount?: number } = {},
+): StepInput => ({
   plan: plan(planOverrides),
-  run: { index: 1, results: [], current: tracked(), ...run },
+  run: run(runOverrides),
   execution,
+  retryCount: counts.retryCount ?? 0,
+  redriveCount: counts.redriveCount ?? 0,
 });
 
 /** An SDK-shaped service error, as the real client raises it. */

@@ -8,11 +8,14 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/check-status.js';
 import { useClock } from '../../src/clock.js';
-import { awsError, stepInput, tracked } from '../support/fixtures.js';
+import { continueAtEvents, eventsOnTheWay, redriveEvents, taskEvents } from '../../src/history-budget.js';
+import { successorName } from '../../src/continuation.js';
+import { awsError, execution, stepInput, tracked } from '../support/fixtures.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const started = Date.parse('2026-01-01T00:00:00.000Z');
 let nowMs = started;
+const at = (seconds: number) => new Date(started + seconds * 1000).toISOString();
 
 const statusIs = (id: string, status: PipelineExecutionStatus, statusSummary?: string) =>
   codePipeline
@@ -26,6 +29,10 @@ const summary = (id: string, startSeconds: number, endSeconds: number, status = 
   lastUpdateTime: new Date(started + endSeconds * 1000),
 });
 
+/** P2 and P3 side by side at position 1 (a group of two in the order P1, [P2, P3], P4). */
+const group = { order: ['P1', ['P2', 'P3'], 'P4'], count: 3 };
+const p3 = (overrides = {}) => tracked({ member: 1, pipelineName: 'P3', pipelineExecutionId: 'exec-p3', ...overrides });
+
 beforeEach(() => {
   codePipeline.reset();
   nowMs = started + 600_000;
@@ -34,52 +41,42 @@ beforeEach(() => {
 });
 
 describe('check-status: still running', () => {
-  it.each(['InProgress', 'Stopping'] as const)('%s: counts the poll and waits again', async (status) => {
+  it.each(['InProgress', 'Stopping'] as const)('%s: counts the look and waits again', async (status) => {
     statusIs('exec-p2', status);
 
-    const run = await core(stepInput({ current: tracked({ polls: 3 }) }));
+    const run = await core(stepInput({ members: [tracked({ polls: 3 })] }));
 
-    expect(run.current).toMatchObject({ status, polls: 4, waitSeconds: 60 });
-    expect(run.results).toEqual([]);
+    expect(run).toMatchObject({ phase: 'watch', waitSeconds: 60, results: [] });
+    expect(run.members[0]).toMatchObject({ status, polls: 4, nextLookAt: at(660) });
     expect(codePipeline).toHaveReceivedCommandWith(GetPipelineExecutionCommand, { pipelineName: 'P2', pipelineExecutionId: 'exec-p2' });
-  });
-
-  it('fails with PipelineTimedOut past the timeout, and does not stop the pipeline', async () => {
-    statusIs('exec-p2', 'InProgress');
-    nowMs = started + 7200_000;
-
-    const run = await core(stepInput({}, { pipelineTimeoutSeconds: 3600 }));
-
-    expect(run.current).toMatchObject({ status: 'TimedOut', error: 'PipelineTimedOut' });
-    expect(run.current!.cause).toContain('P2 (position 2 of 3) execution exec-p2 is still InProgress after 7200 s');
-    expect(run.current!.cause).toContain('left running');
-    expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(1);
   });
 
   it('never waits past the timeout', async () => {
     statusIs('exec-p2', 'InProgress');
     nowMs = started + 3590_000;
 
-    const run = await core(stepInput({}, { pipelineTimeoutSeconds: 3600 }));
+    const run = await core(stepInput({ members: [tracked({ deadline: at(3600) })] }));
 
-    expect(run.current!.waitSeconds).toBe(10);
+    expect(run.waitSeconds).toBe(10);
   });
 });
 
 describe('check-status: succeeded', () => {
-  it('appends the result with CodePipeline’s own end time and when we noticed it', async () => {
+  it('appends the result with CodePipeline’s own end time and when we noticed it, and moves to the next entry', async () => {
     statusIs('exec-p2', 'Succeeded');
-    const earlier = { position: 0, pipelineName: 'P3', pipelineExecutionId: 'exec-p3', status: 'Succeeded', startedAt: 'a', finishedAt: 'b', detectedAt: 'c', polls: 2, supersededExecutionIds: [] };
+    const earlier = { position: 0, member: 0, pipelineName: 'P3', status: 'Succeeded', pipelineExecutionId: 'exec-p3' };
 
-    const run = await core(stepInput({ results: [earlier], current: tracked({ polls: 4 }) }));
+    const run = await core(stepInput({ results: [earlier], members: [tracked({ polls: 4 })] }));
 
-    expect(run.index).toBe(1);
+    expect(run).toMatchObject({ index: 2, phase: 'start', members: [] });
     expect(run.results).toEqual([
       earlier,
       {
         position: 1,
+        member: 0,
         pipelineName: 'P2',
         pipelineExecutionId: 'exec-p2',
+        attempt: 0,
         status: 'Succeeded',
         startedAt: '2026-01-01T00:00:00.000Z',
         finishedAt: '2026-01-01T00:09:50.000Z',
@@ -96,33 +93,44 @@ describe('check-status: ended badly', () => {
     ['Failed', 'PipelineFailed'],
     ['Stopped', 'PipelineStopped'],
     ['Cancelled', 'PipelineCancelled'],
-  ] as const)('%s → %s, naming pipeline, execution, summary and position', async (status, error) => {
+  ] as const)('%s → throws %s, naming pipeline, execution, summary and position', async (status, error) => {
     statusIs('exec-p2', status, 'Unit tests failed');
 
-    const run = await core(stepInput());
+    await expect(core(stepInput())).rejects.toMatchObject({
+      name: error,
+      message: `P2 (position 2 of 3) execution exec-p2 ended ${status}: Unit tests failed. Later pipelines were not started.`,
+    });
+  });
 
-    expect(run.results).toEqual([]);
-    expect(run.current).toMatchObject({ status, error });
-    expect(run.current!.cause).toBe(
-      `P2 (position 2 of 3) execution exec-p2 ended ${status}: Unit tests failed. Later pipelines were not started.`,
-    );
+  it('says "later pipelines were not started" only when there are later ones', async () => {
+    statusIs('exec-p2', 'Failed', 'boom');
+
+    await expect(core(stepInput({}, { order: ['P3', 'P2'], count: 2 }))).rejects.toMatchObject({
+      message: 'P2 (position 2 of 2) execution exec-p2 ended Failed: boom.',
+    });
   });
 
   it('says so when CodePipeline gave no statusSummary', async () => {
     statusIs('exec-p2', 'Failed');
 
-    const run = await core(stepInput());
-
-    expect(run.current!.cause).toContain('CodePipeline gave no statusSummary');
+    await expect(core(stepInput())).rejects.toMatchObject({ message: expect.stringContaining('CodePipeline gave no statusSummary') });
   });
 
   it('treats a status it does not know as a failure rather than waiting forever', async () => {
     codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Exploded' as PipelineExecutionStatus } });
 
-    const run = await core(stepInput());
+    await expect(core(stepInput())).rejects.toMatchObject({ name: 'PipelineFailed', message: expect.stringContaining('unexpected status') });
+  });
 
-    expect(run.current).toMatchObject({ status: 'Exploded', error: 'PipelineFailed' });
-    expect(run.current!.cause).toContain('unexpected status');
+  it('fails with PipelineTimedOut past the deadline, and does not stop the pipeline', async () => {
+    statusIs('exec-p2', 'InProgress');
+    nowMs = started + 7200_000;
+
+    await expect(core(stepInput({ members: [tracked({ deadline: at(3600) })] }, { pipelineTimeoutSeconds: 3600 }))).rejects.toMatchObject({
+      name: 'PipelineTimedOut',
+      message: expect.stringMatching(/P2 \(position 2 of 3\) execution exec-p2 is still InProgress after 7200 s.*left running/),
+    });
+    expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(1);
   });
 
   it('reports a vanished execution as PipelineNotFound', async () => {
@@ -137,6 +145,125 @@ describe('check-status: ended badly', () => {
     codePipeline.on(GetPipelineExecutionCommand).rejects(awsError('ThrottlingException', 400));
 
     await expect(core(stepInput())).rejects.toMatchObject({ name: 'AwsUnavailable' });
+  });
+});
+
+describe('check-status: a group', () => {
+  it('looks only at the members that are due, and waits for the next one due', async () => {
+    statusIs('exec-p2', 'InProgress');
+    statusIs('exec-p3', 'InProgress');
+
+    const run = await core(stepInput({ members: [tracked(), p3({ nextLookAt: at(900) })] }, group));
+
+    expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineExecutionCommand, 1);
+    expect(run.members.map((member) => member.polls)).toEqual([1, 0]);
+    expect(run).toMatchObject({ phase: 'watch', waitSeconds: 60 });
+  });
+
+  it('keeps watching the other members after one failed, and never stops them', async () => {
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    statusIs('exec-p3', 'InProgress');
+
+    const run = await core(stepInput({ members: [tracked(), p3()] }, group));
+
+    expect(run.phase).toBe('watch');
+    expect(run.members[0]).toMatchObject({ status: 'Failed', error: 'PipelineFailed' });
+    expect(run.members[1]).toMatchObject({ status: 'InProgress' });
+  });
+
+  it('fails with the first failure once every member ended, naming every member’s outcome', async () => {
+    statusIs('exec-p3', 'Stopped', 'Stopped by someone');
+    const failedFirst = tracked({ status: 'Failed', error: 'PipelineFailed', cause: 'P2 (position 2 of 3, in a group of 2) execution exec-p2 ended Failed: Tests failed', detectedAt: at(300) });
+
+    await expect(core(stepInput({ members: [failedFirst, p3()] }, group))).rejects.toMatchObject({
+      name: 'PipelineFailed',
+      message:
+        'P2 (position 2 of 3, in a group of 2) execution exec-p2 ended Failed: Tests failed. Other members of the group: ' +
+        'P3 (position 2 of 3, in a group of 2) execution exec-p3 ended Stopped: Stopped by someone. Later pipelines were not started.',
+    });
+  });
+
+  it('moves on only when every member succeeded, recording each', async () => {
+    statusIs('exec-p2', 'Succeeded');
+    statusIs('exec-p3', 'Succeeded');
+
+    const run = await core(stepInput({ members: [tracked(), p3()] }, group));
+
+    expect(run).toMatchObject({ index: 2, phase: 'start' });
+    expect(run.results.map((result) => [result.pipelineName, result.member, result.status])).toEqual([
+      ['P2', 0, 'Succeeded'],
+      ['P3', 1, 'Succeeded'],
+    ]);
+  });
+});
+
+describe('check-status: redrive', () => {
+  it('restarts only the members that did not succeed, as a new attempt, once the execution was redriven', async () => {
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    statusIs('exec-p3', 'Succeeded');
+
+    const run = await core(stepInput({ members: [tracked(), p3()] }, group, { redriveCount: 1 }));
+
+    expect(run).toMatchObject({ phase: 'start', index: 1, redrives: 1 });
+    expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending', attempt: 1, earlierExecutionIds: ['exec-p2'] });
+    expect(run.members[0]).not.toHaveProperty('pipelineExecutionId');
+    expect(run.members[1]).toMatchObject({ pipelineName: 'P3', status: 'Succeeded', attempt: 0 });
+  });
+
+  it('throws again when the same redrive looks again (no second restart per redrive)', async () => {
+    statusIs('exec-p2', 'Failed');
+
+    await expect(core(stepInput({ redrives: 1 }, {}, { redriveCount: 1 }))).rejects.toMatchObject({ name: 'PipelineFailed' });
+  });
+
+  it('gives a member left running past its timeout a fresh timeout instead of a second execution', async () => {
+    statusIs('exec-p2', 'InProgress');
+    nowMs = started + 7200_000;
+
+    const run = await core(stepInput({ members: [tracked({ deadline: at(3600) })] }, { pipelineTimeoutSeconds: 3600 }, { redriveCount: 1 }));
+
+    expect(run.phase).toBe('watch');
+    expect(run.members[0]).toMatchObject({ status: 'InProgress', pipelineExecutionId: 'exec-p2', deadline: at(7200 + 3600) });
+  });
+});
+
+describe('check-status: the history budget', () => {
+  it('counts this look as Step Functions does: the states since the last Task, its retries, and its own events', async () => {
+    statusIs('exec-p2', 'InProgress');
+
+    const run = await core(stepInput({ history: { events: 1000, pending: 4 } }, {}, { retryCount: 2 }));
+
+    expect(run.history).toEqual({ events: 1000 + 4 + taskEvents(2), pending: eventsOnTheWay.checkedToWatch });
+  });
+
+  it('adds what a redrive wrote', async () => {
+    statusIs('exec-p2', 'InProgress');
+
+    const run = await core(stepInput({ history: { events: 1000, pending: 4 } }, {}, { redriveCount: 1 }));
+
+    expect(run.history.events).toBe(1000 + 4 + redriveEvents + taskEvents(0));
+  });
+
+  it('continues as new when the next step would pass the budget, naming the successor from the first execution', async () => {
+    statusIs('exec-p2', 'InProgress');
+
+    const run = await core(stepInput({ history: { events: continueAtEvents - 10, pending: 4 }, generation: 3 }));
+
+    expect(run).toMatchObject({
+      phase: 'continue',
+      successor: { executionName: successorName(execution.name, 4), resume: 'watch' },
+      history: { pending: eventsOnTheWay.checkedToContinue },
+    });
+    expect(run.members[0]).toMatchObject({ status: 'InProgress', pipelineExecutionId: 'exec-p2' });
+  });
+
+  it('does not continue when the run is finished anyway', async () => {
+    statusIs('exec-p2', 'Succeeded');
+
+    const run = await core(stepInput({ history: { events: continueAtEvents - 10, pending: 4 } }, { order: ['P3', 'P2'], count: 2 }));
+
+    expect(run).toMatchObject({ phase: 'start', index: 2 });
+    expect(run).not.toHaveProperty('successor');
   });
 });
 
@@ -159,7 +286,7 @@ describe('check-status: superseded', () => {
 
     const run = await core(stepInput());
 
-    expect(run.current).toMatchObject({
+    expect(run.members[0]).toMatchObject({
       pipelineExecutionId: 'newest',
       status: 'InProgress',
       supersededExecutionIds: ['exec-p2', 'newer'],
@@ -177,17 +304,13 @@ describe('check-status: superseded', () => {
   });
 
   it('fails with PipelineSuperseded when the plan says fail', async () => {
-    const run = await core(stepInput({}, { onSuperseded: 'fail' }));
-
-    expect(run.current).toMatchObject({ status: 'Superseded', error: 'PipelineSuperseded' });
+    await expect(core(stepInput({}, { onSuperseded: 'fail' }))).rejects.toMatchObject({ name: 'PipelineSuperseded' });
     expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineExecutionCommand, 1);
   });
 
   it('fails with PipelineSuperseded when no newer execution can be found', async () => {
     codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [summary('exec-p2', 0, 300, 'Superseded')] });
 
-    const run = await core(stepInput());
-
-    expect(run.current).toMatchObject({ error: 'PipelineSuperseded', pipelineExecutionId: 'exec-p2' });
+    await expect(core(stepInput())).rejects.toMatchObject({ name: 'PipelineSuperseded', message: expect.stringContaining('exec-p2') });
   });
 });

@@ -10,7 +10,7 @@ const stepFunctions = mockClient(SFNClient);
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
 const startTime = '2026-01-05T06:00:00.000Z';
 
-const decide = (input: unknown) => core({ input, execution: { ...execution, stateMachineArn, startTime } });
+const decide = (input: unknown) => core({ input, execution: { ...execution, stateMachineArn, startTime }, retryCount: 0, redriveCount: 0 });
 
 beforeEach(() => {
   codePipeline.reset();
@@ -30,7 +30,18 @@ describe('decide-order: which order', () => {
     const { plan, run } = await decide({ order: ['P3', 'P2', 'P1'], sequence: 'hotfix' });
 
     expect(plan).toMatchObject({ order: ['P3', 'P2', 'P1'], count: 3, source: 'order', dryRun: false });
-    expect(run).toEqual({ index: 0, results: [] });
+    expect(run).toEqual({
+      index: 0,
+      phase: 'start',
+      waitSeconds: 0,
+      members: [],
+      results: [],
+      // ExecutionStarted, then DecideOrder's five events; DryRun? and MorePipelines? before the first start.
+      history: { events: 6, pending: 4 },
+      redrives: 0,
+      generation: 1,
+      origin: { executionArn: execution.id, executionName: execution.name },
+    });
   });
 
   it('takes a named sequence from the stage when no order is given', async () => {
@@ -81,6 +92,15 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     [{ onSuperseded: 'ignore' }, "onSuperseded: must be 'follow' or 'fail'"],
     [{ pipelineTimeoutSeconds: 10 }, 'pipelineTimeoutSeconds: must be at least 60 seconds'],
     [{ pipelineTimeoutSeconds: 60.5 }, 'pipelineTimeoutSeconds: must be a whole number'],
+    [{ pipelineTimeoutSeconds: 60 * 86_400 + 1 }, 'pipelineTimeoutSeconds: must be at most 5184000 seconds (60 days'],
+    [{ order: ['P1', ['P2']] }, 'order[1]: a group runs 2 to 10 pipelines at the same time; this one has 1'],
+    [{ order: [Array.from({ length: 11 }, (_, index) => `P${index}`)] }, 'order[0]: a group runs 2 to 10 pipelines'],
+    [{ order: ['P1', ['P2', 'P1']] }, "order[1][1]: 'P1' appears twice"],
+    [{ order: [['P1', 'bad name']] }, 'order[0][1]: must be 1 to 100 characters'],
+    [{ order: ['P1', ['P2', ['P3']]] }, 'order[1][1]: must be a pipeline name, or a group'],
+    [{ order: ['P1', 7] }, 'order[1]: must be a pipeline name, or a group'],
+    [{ order: ['P1', 'P2'], from: 'P3' }, "from: 'P3' is not in the order (P1, P2)"],
+    [{ order: ['P1'], from: 'bad name' }, 'from: must be 1 to 100 characters'],
     [JSON.parse('{"variables": {"__proto__": {"A": "1"}}}'), "variables.__proto__: '__proto__' is a reserved name"],
     [null, 'input: must be a JSON object'],
     [['P1'], 'input: must be a JSON object'],
@@ -138,6 +158,46 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
   });
 });
 
+describe('decide-order: groups and from', () => {
+  it('keeps a group as one entry of the order, and counts entries', async () => {
+    const { plan } = await decide({ order: ['P1', ['P2', 'P3'], 'V1Pipe'] });
+
+    expect(plan).toMatchObject({ order: ['P1', ['P2', 'P3'], 'V1Pipe'], count: 3 });
+    expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineCommand, 4);
+  });
+
+  it('takes groups from a named sequence of the stage', async () => {
+    useStageConfig({ sequences: { release: ['P1', 'P2', 'P3'], wide: [['P1', 'P2'], 'P3'] } });
+
+    const { plan } = await decide({ sequence: 'wide' });
+
+    expect(plan.order).toEqual([['P1', 'P2'], 'P3']);
+  });
+
+  it('refuses a group in a named sequence the same way, naming the sequence', async () => {
+    useStageConfig({ sequences: { release: ['P1', 'P2', 'P3'], broken: [['P1'], 'P3'] } });
+
+    await expect(decide({ sequence: 'broken' })).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining("sequence 'broken'[0]: a group") });
+  });
+
+  it('starts from the entry holding `from`, reporting earlier entries as Skipped', async () => {
+    const { plan, run } = await decide({ order: [['P1', 'V1Pipe'], 'P2', 'P3'], from: 'P2' });
+
+    expect(plan.from).toBe('P2');
+    expect(run.index).toBe(1);
+    expect(run.results).toEqual([
+      { position: 0, member: 0, pipelineName: 'P1', status: 'Skipped' },
+      { position: 0, member: 1, pipelineName: 'V1Pipe', status: 'Skipped' },
+    ]);
+  });
+
+  it('runs a whole group when `from` names one of its members', async () => {
+    const { run } = await decide({ order: ['P1', ['P2', 'P3']], from: 'P3' });
+
+    expect(run.index).toBe(1);
+  });
+});
+
 describe('decide-order: single flight', () => {
   const other = (startDate: string, name = 'run-0') => ({
     executionArn: `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${name}`,
@@ -164,6 +224,12 @@ describe('decide-order: single flight', () => {
     stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other(startTime, 'run-0')] });
 
     await expect(decide({})).rejects.toMatchObject({ name: 'AlreadyRunning' });
+  });
+
+  it('counts a running continuation of another train as older, whenever it started', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other('2026-01-05T07:00:00Z', 'nightly-g2')] });
+
+    await expect(decide({})).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining('nightly-g2') });
   });
 
   it('does not ask for a dry run, which starts nothing', async () => {

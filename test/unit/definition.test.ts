@@ -6,13 +6,21 @@ import { nonRetryableErrorNames, pipelineOutcomeErrors } from '../../src/errors.
 const definition = loadDefinition();
 const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
+const lambdaTasks = tasks.filter(([, state]) => functionKeyOf(state) !== undefined);
+const localArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
 type Retrier = { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number };
 
-/** The definition as CloudFormation would resolve it: every Fn::GetAtt becomes a function ARN. */
+/** The definition as CloudFormation would resolve it: every Fn::GetAtt a function ARN, every Fn::Sub a state machine ARN. */
 const resolved = {
   ...definition,
   States: Object.fromEntries(
-    states.map(([name, state]) => [name, functionKeyOf(state) ? { ...state, Resource: localFunctionArn(functionKeyOf(state)!) } : state]),
+    states.map(([name, state]) => {
+      if (functionKeyOf(state)) return [name, { ...state, Resource: localFunctionArn(functionKeyOf(state)!) }];
+      if (state.Resource === 'arn:aws:states:::states:startExecution') {
+        return [name, { ...state, Parameters: { ...(state.Parameters as object), StateMachineArn: localArn } }];
+      }
+      return [name, state];
+    }),
   ),
 };
 
@@ -32,16 +40,49 @@ describe('statemachines/sequencer.asl.yml', () => {
 
   it('tells the story in its state names', () => {
     expect(Object.keys(definition.States)).toEqual(
-      expect.arrayContaining(['DecideOrder', 'StartNextPipeline', 'WaitForPipeline', 'CheckPipelineStatus', 'PipelineSucceeded?']),
+      expect.arrayContaining(['DecideOrder', 'MorePipelines?', 'StartPipelines', 'WaitForPipelines', 'CheckPipelines', 'PipelinesDone?']),
     );
-    expect(tasks.map(([name, state]) => [name, functionKeyOf(state)])).toEqual([
+    expect(tasks.map(([name, state]) => [name, functionKeyOf(state) ?? state.Resource])).toEqual([
       ['DecideOrder', 'decideOrder'],
-      ['StartNextPipeline', 'startPipeline'],
-      ['CheckPipelineStatus', 'checkStatus'],
+      ['StartPipelines', 'startPipeline'],
+      ['CheckPipelines', 'checkStatus'],
+      ['ContinueAsNewExecution', 'arn:aws:states:::states:startExecution'],
     ]);
   });
 
-  it.each(tasks.map(([name]) => name))('%s retries the Lambda service errors with backoff and full jitter', (name) => {
+  it('has one per-pipeline loop: a single Wait, a single start and a single look serve lone pipelines and group members', () => {
+    expect(states.filter(([, state]) => state.Type === 'Wait').map(([name]) => name)).toEqual(['WaitForPipelines']);
+    expect(definition.States.StartPipelines!.Next).toBe('WaitForPipelines');
+    expect(definition.States.WaitForPipelines!.Next).toBe('CheckPipelines');
+    expect(definition.States.CheckPipelines!.Next).toBe('PipelinesDone?');
+    expect(states.filter(([, state]) => state.Type === 'Map' || state.Type === 'Parallel')).toEqual([]);
+  });
+
+  it('has no Fail state: a pipeline’s failure fails CheckPipelines, so a redrive re-enters there', () => {
+    expect(states.filter(([, state]) => state.Type === 'Fail')).toEqual([]);
+  });
+
+  it('hands every Task the retry and redrive counts the history budget needs', () => {
+    for (const [, state] of lambdaTasks) {
+      expect(state.Parameters).toMatchObject({ 'retryCount.$': '$$.State.RetryCount', 'redriveCount.$': '$$.Execution.RedriveCount' });
+    }
+  });
+
+  it('continues as new into this same state machine, named by the run, with AWS’s started-by link', () => {
+    const continuation = definition.States.ContinueAsNewExecution!;
+
+    expect(continuation.Parameters).toMatchObject({
+      StateMachineArn: { 'Fn::Sub': expect.stringMatching(/:stateMachine:\$\{self:service\}-\$\{sls:stage\}$/) },
+      'Name.$': '$.run.successor.executionName',
+      Input: {
+        continuation: { 'plan.$': '$.plan', 'run.$': '$.run' },
+        'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+      },
+    });
+    expect(definition.States[continuation.Next as string]).toMatchObject({ Type: 'Succeed', OutputPath: '$.handover' });
+  });
+
+  it.each(lambdaTasks.map(([name]) => name))('%s retries the Lambda service errors with backoff and full jitter', (name) => {
     const retriers = definition.States[name]!.Retry as Retrier[];
     const lambda = retriers.find((retrier) => retrier.ErrorEquals.includes('Lambda.ServiceException'));
 
@@ -60,21 +101,16 @@ describe('statemachines/sequencer.asl.yml', () => {
   it('names only errors that src/errors.ts defines, besides AWS’s own', () => {
     const named = new Set(
       tasks.flatMap(([, state]) => (state.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals)).filter(
-        (error) => !error.startsWith('Lambda.') && !error.startsWith('States.'),
+        (error) => !error.startsWith('Lambda.') && !error.startsWith('States.') && !error.startsWith('StepFunctions.'),
       ),
     );
 
-    expect([...named]).toEqual(['AwsUnavailable']);
+    expect([...named].sort()).toEqual(['AwsUnavailable', 'PredecessorStillRunning']);
     const errorsModule = readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');
     for (const error of named) expect(errorsModule).toContain(`this.name = '${error}'`);
   });
 
-  it('raises the pipeline outcome by name from check-status’s report, with its cause', () => {
-    expect(definition.States.PipelineDidNotSucceed).toMatchObject({
-      Type: 'Fail',
-      ErrorPath: '$.run.current.error',
-      CausePath: '$.run.current.cause',
-    });
+  it('raises the pipeline outcomes by name from check-status, never retried', () => {
     expect(Object.values(pipelineOutcomeErrors).sort()).toEqual([
       'PipelineCancelled',
       'PipelineFailed',
@@ -82,11 +118,12 @@ describe('statemachines/sequencer.asl.yml', () => {
       'PipelineSuperseded',
       'PipelineTimedOut',
     ]);
+    expect(nonRetryableErrorNames).toEqual(expect.arrayContaining(Object.values(pipelineOutcomeErrors)));
   });
 });
 
 describe('the local engine’s copy of the definition', () => {
-  const local = localizeDefinition(definition);
+  const local = localizeDefinition(definition, localArn);
 
   it('turns only Waits into clock advances and Fn::GetAtt into plain ARNs; the graph is otherwise the same', () => {
     const restored = Object.fromEntries(
@@ -94,25 +131,28 @@ describe('the local engine’s copy of the definition', () => {
         const original = definition.States[name]!;
         if (original.Type === 'Wait') return [name, { ...state, Type: 'Wait', Resource: undefined, SecondsPath: original.SecondsPath }];
         if (local.tasks[name]) return [name, { ...state, Resource: original.Resource }];
+        if (local.continuations[name]) return [name, { ...state, Parameters: original.Parameters }];
         return [name, state];
       }),
     );
 
     expect(JSON.parse(JSON.stringify(restored))).toEqual(definition.States);
     expect({ ...local.definition, States: undefined }).toEqual({ ...definition, States: undefined });
-    expect(Object.keys(local.waits)).toEqual(['WaitForPipeline']);
-    expect(local.tasks).toEqual({ DecideOrder: 'decideOrder', StartNextPipeline: 'startPipeline', CheckPipelineStatus: 'checkStatus' });
+    expect(Object.keys(local.waits)).toEqual(['WaitForPipelines']);
+    expect(local.tasks).toEqual({ DecideOrder: 'decideOrder', StartPipelines: 'startPipeline', CheckPipelines: 'checkStatus' });
+    expect(local.continuations).toEqual({ ContinueAsNewExecution: true });
+    expect((local.definition.States.ContinueAsNewExecution!.Parameters as { StateMachineArn: string }).StateMachineArn).toBe(localArn);
   });
 
   it('reads the wait from the same SecondsPath', () => {
-    const waitFor = local.waits.WaitForPipeline!;
+    const waitFor = local.waits.WaitForPipelines!;
 
-    expect(waitFor({ run: { current: { waitSeconds: 420 } } })).toBe(420);
+    expect(waitFor({ run: { waitSeconds: 420 } })).toBe(420);
     expect(() => waitFor({ run: {} })).toThrow(expect.objectContaining({ name: 'States.Runtime' }));
   });
 
   it('leaves the file on disk untouched', () => {
-    localizeDefinition(definition);
+    localizeDefinition(definition, localArn);
 
     expect(loadDefinition()).toEqual(definition);
   });

@@ -9,7 +9,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/start-pipeline.js';
 import { clientRequestToken } from '../../src/client-token.js';
 import { useClock } from '../../src/clock.js';
-import { awsError, execution, stepInput } from '../support/fixtures.js';
+import { awsError, execution, stepInput, tracked } from '../support/fixtures.js';
+import { pendingMember } from '../../src/start.js';
+import { eventsOnTheWay, taskEvents } from '../../src/history-budget.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const now = '2026-01-01T10:00:00.000Z';
@@ -21,7 +23,7 @@ beforeEach(() => {
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
 });
 
-const startAt = (index: number, planOverrides = {}) => core(stepInput({ index, current: undefined }, planOverrides));
+const startAt = (index: number, planOverrides = {}) => core(stepInput({ index, members: [], phase: 'start' }, planOverrides));
 
 describe('start-pipeline', () => {
   it('starts the pipeline at run.index and watches it from now', async () => {
@@ -29,19 +31,64 @@ describe('start-pipeline', () => {
 
     expect(codePipeline).toHaveReceivedCommandWith(StartPipelineExecutionCommand, {
       name: 'P2',
-      clientRequestToken: clientRequestToken(execution.id, 1),
+      clientRequestToken: clientRequestToken(execution.id, 1, 0, 0),
     });
-    expect(run.current).toMatchObject({
-      position: 1,
-      pipelineName: 'P2',
-      pipelineExecutionId: 'exec-new',
-      status: 'InProgress',
-      startedAt: now,
-      watchedSince: now,
-      polls: 0,
-      waitSeconds: 30,
-      supersededExecutionIds: [],
-    });
+    expect(run).toMatchObject({ phase: 'watch', waitSeconds: 30 });
+    expect(run.members).toEqual([
+      expect.objectContaining({
+        position: 1,
+        member: 0,
+        pipelineName: 'P2',
+        attempt: 0,
+        pipelineExecutionId: 'exec-new',
+        status: 'InProgress',
+        startedAt: now,
+        watchedSince: now,
+        deadline: '2026-01-02T10:00:00.000Z',
+        nextLookAt: '2026-01-01T10:00:30.000Z',
+        polls: 0,
+        supersededExecutionIds: [],
+      }),
+    ]);
+  });
+
+  it('starts every member of a group at once, each with its own token', async () => {
+    codePipeline.on(StartPipelineExecutionCommand, { name: 'P3' }).resolves({ pipelineExecutionId: 'exec-p3' });
+
+    const run = await core(stepInput({ index: 1, members: [], phase: 'start' }, { order: ['P1', ['P2', 'P3']], count: 2 }));
+
+    expect(run.members.map((member) => [member.pipelineName, member.member, member.pipelineExecutionId])).toEqual([
+      ['P2', 0, 'exec-new'],
+      ['P3', 1, 'exec-p3'],
+    ]);
+    const tokens = codePipeline.commandCalls(StartPipelineExecutionCommand).map((call) => call.args[0].input.clientRequestToken);
+    expect(tokens).toEqual([clientRequestToken(execution.id, 1, 0, 0), clientRequestToken(execution.id, 1, 1, 0)]);
+  });
+
+  it('restarts only the pending members (a redrive), with the attempt in the token, and keeps the others', async () => {
+    const succeeded = tracked({ member: 1, pipelineName: 'P3', status: 'Succeeded', pipelineExecutionId: 'exec-p3' });
+
+    const run = await core(
+      stepInput({ index: 1, phase: 'start', members: [pendingMember(1, 0, 'P2', 1), succeeded] }, { order: ['P1', ['P2', 'P3']], count: 2 }),
+    );
+
+    expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 1);
+    expect(codePipeline).toHaveReceivedCommandWith(StartPipelineExecutionCommand, { name: 'P2', clientRequestToken: clientRequestToken(execution.id, 1, 0, 1) });
+    expect(run.members[1]).toEqual(succeeded);
+  });
+
+  it('derives the token from the train’s first execution, so a continued run sends the same one', async () => {
+    const origin = { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:first', executionName: 'first' };
+
+    await core(stepInput({ index: 1, members: [], phase: 'start', origin, generation: 3 }));
+
+    expect(codePipeline).toHaveReceivedCommandWith(StartPipelineExecutionCommand, { clientRequestToken: clientRequestToken(origin.executionArn, 1, 0, 0) });
+  });
+
+  it('counts its own history events and the states on the way to the next look', async () => {
+    const run = await core(stepInput({ index: 1, members: [], phase: 'start', history: { events: 200, pending: 4 } }, {}, { retryCount: 1 }));
+
+    expect(run.history).toEqual({ events: 200 + 4 + taskEvents(1), pending: eventsOnTheWay.startedToWatch });
   });
 
   it('passes only this pipeline’s variables, as CodePipeline name/value pairs', async () => {
@@ -84,10 +131,10 @@ describe('start-pipeline', () => {
       pipelineExecutionSummaries: [run(0, 3000), run(10_000, 3200), run(20_000, 60, 'Failed')],
     });
 
-    const { current } = await startAt(1, { polling: { pollSeconds: 30, maxPollSeconds: 3600 } });
+    const { members, waitSeconds } = await startAt(1, { polling: { pollSeconds: 30, maxPollSeconds: 3600 } });
 
-    expect(current!.expected).toEqual({ fastestSeconds: 3000, slowestSeconds: 3200, samples: 2 });
-    expect(current!.waitSeconds).toBe(2670);
+    expect(members[0]!.expected).toEqual({ fastestSeconds: 3000, slowestSeconds: 3200, samples: 2 });
+    expect(waitSeconds).toBe(2670);
   });
 
   it('reports a deleted pipeline as PipelineNotFound', async () => {
@@ -114,21 +161,24 @@ describe('start-pipeline', () => {
     });
   });
 
-  it('refuses an event that is not { plan, run, execution }', async () => {
+  it('refuses an event that is not { plan, run, execution, retryCount, redriveCount }', async () => {
     await expect(core({ plan: {}, run: {} })).rejects.toMatchObject({ name: 'InvalidInput' });
   });
 });
 
 describe('clientRequestToken', () => {
   it('fits CodePipeline’s pattern and length for any execution ARN', () => {
-    const token = clientRequestToken(`arn:aws:states:us-east-1:123456789012:execution:${'x'.repeat(80)}:${'y'.repeat(80)}`, 99);
+    const token = clientRequestToken(`arn:aws:states:us-east-1:123456789012:execution:${'x'.repeat(80)}:${'y'.repeat(80)}`, 99, 9, 99);
 
     expect(token).toMatch(/^[a-zA-Z0-9-]{1,128}$/);
   });
 
-  it('depends on the execution and the position only', () => {
-    expect(clientRequestToken('a', 1)).toBe(clientRequestToken('a', 1));
+  it('depends on the first execution, the position, the member and the attempt only', () => {
+    expect(clientRequestToken('a', 1, 0, 0)).toBe(clientRequestToken('a', 1, 0, 0));
     expect(clientRequestToken('a', 1)).not.toBe(clientRequestToken('b', 1));
     expect(clientRequestToken('a1', 1)).not.toBe(clientRequestToken('a', 11));
+    expect(clientRequestToken('a', 1, 0)).not.toBe(clientRequestToken('a', 1, 1));
+    expect(clientRequestToken('a', 1, 0, 0)).not.toBe(clientRequestToken('a', 1, 0, 1));
+    expect(clientRequestToken('a', 1, 11, 0)).not.toBe(clientRequestToken('a', 11, 1, 0));
   });
 });

@@ -1,0 +1,301 @@
+import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
+import { historyEventLimit, redriveEvents } from '../../src/history-budget.js';
+import { successorName } from '../../src/continuation.js';
+import type { Run } from '../../src/run.js';
+import { expectSequential, ours, runOnce, world } from './support.js';
+
+afterAll(closeLocalEngine);
+
+const day = 86_400;
+
+/** Runs a train, keeping the last run state each execution's Tasks returned. */
+async function runTrain(theWorld: ReturnType<typeof world>, input: unknown, options: { redrive?: boolean; settings?: object } = {}) {
+  const engine = await LocalEngine.create({ world: theWorld, ...(options.settings ? { settings: options.settings } : {}) });
+  const lastRun = new Map<string, Run>();
+  const events: RunEvent[] = [];
+  const report = await engine.run({
+    input,
+    ...(options.redrive ? { redrive: true } : {}),
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === 'started' || event.type === 'checked') lastRun.set(event.executionName, event.output as Run);
+    },
+  });
+  return { report, lastRun, events };
+}
+
+/** Every execution stayed inside the limit, and every pipeline was started exactly once. */
+function expectWholeTrain(report: RunReport, names: string[]): void {
+  expect(report.status).toBe('SUCCEEDED');
+  expect(report.stats.historyEvents).toBeLessThan(historyEventLimit);
+  for (const generation of report.generations) expect(generation.historyEvents).toBeLessThan(historyEventLimit);
+  expect(ours(report).map((execution) => execution.pipelineName).sort()).toEqual([...names].sort());
+}
+
+describe('no accepted run dies of the history limit', () => {
+  it('runs three 7-day approvals in one train, continuing as new, each started once and in order', async () => {
+    const approvals = ['A1', 'A2', 'A3'].map((name) => ({ name, durationSeconds: 7 * day }));
+
+    const { report } = await runTrain(world(approvals), { order: ['A1', 'A2', 'A3'] });
+
+    expectWholeTrain(report, ['A1', 'A2', 'A3']);
+    expectSequential(report, ['A1', 'A2', 'A3']);
+    expect(report.stats.executions).toBeGreaterThan(1);
+    expect(report.generations.map((generation) => generation.executionName)).toEqual(
+      report.generations.map((_, index) => (index === 0 ? report.executionName : successorName(report.executionName, index + 1))),
+    );
+    // Every execution but the last handed over and ended successfully.
+    expect(report.generations.every((generation) => generation.status === 'SUCCEEDED')).toBe(true);
+  });
+
+  it.each([
+    ['without history', undefined],
+    ['with history', [3600, 3700, 3500]],
+  ])('runs 100 one-hour pipelines %s', async (_, history) => {
+    const names = Array.from({ length: 100 }, (__, index) => `Pipe-${String(index).padStart(3, '0')}`);
+    const pipelines = names.map((name) => ({ name, durationSeconds: 3600, ...(history ? { history } : {}) }));
+
+    const { report } = await runTrain(world(pipelines), { order: names });
+
+    expectWholeTrain(report, names);
+    expectSequential(report, names);
+  });
+
+  it('runs a pipeline as long as the largest timeout it accepts (60 days), continuing in the middle of it', async () => {
+    const { report } = await runTrain(world([{ name: 'Slow', durationSeconds: 59 * day }]), { order: ['Slow'], pipelineTimeoutSeconds: 60 * day });
+
+    expectWholeTrain(report, ['Slow']);
+    expect(report.stats.executions).toBeGreaterThan(2);
+    const [result] = (report.output as { pipelines: { finishedAt: string; detectedAt: string }[] }).pipelines;
+    // The continuation carried the watch: seen within one longest wait of the end.
+    expect((Date.parse(result!.detectedAt) - Date.parse(result!.finishedAt)) / 1000).toBeLessThanOrEqual(600);
+  });
+
+  it('counts history in the run state exactly as the engine counts it, retries included', async () => {
+    const theWorld = world(
+      [
+        // At a fixed 30-second poll a day is 2,880 looks: more than one execution holds.
+        { name: 'P1', durationSeconds: day },
+        { name: 'P2', durationSeconds: 600 },
+      ],
+      {
+        faults: [
+          { operation: 'GetPipelineExecution', error: 'ThrottlingException', count: 5 },
+          { handler: 'check-status', crash: 'afterCall', count: 2 },
+          { handler: 'start-pipeline', crash: 'afterCall', count: 1 },
+        ],
+      },
+    );
+
+    const { report, lastRun } = await runTrain(theWorld, { order: ['P1', 'P2'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30 } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.generations.length).toBeGreaterThan(1);
+    report.generations.forEach((generation, index) => {
+      const last = lastRun.get(generation.executionName)!;
+      const isLast = index === report.generations.length - 1;
+      // Handed over: PipelinesDone?, ContinueAsNewExecution (5), ContinuedAsNew, ExecutionSucceeded.
+      // Finished: MorePipelines? was counted as pending; SummariseRun, AllPipelinesSucceeded, ExecutionSucceeded.
+      const closing = isLast ? 2 + 2 + 1 : 5 + 2 + 1;
+      expect(generation.historyEvents).toBe(last.history.events + last.history.pending + closing);
+    });
+  });
+});
+
+describe('continuation', () => {
+  it('survives a lost answer between the new execution’s start and the old one’s end: the retry names the same execution', async () => {
+    const theWorld = world([{ name: 'Long', durationSeconds: day }, { name: 'After', durationSeconds: 60 }], {
+      faults: [{ handler: 'continue-as-new', crash: 'afterCall', count: 1 }],
+    });
+
+    const { report, events } = await runTrain(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30 } });
+
+    expectWholeTrain(report, ['Long', 'After']);
+    expect(events.filter((event) => event.type === 'retried').map((event) => event.type === 'retried' && event.state)).toContain('ContinueAsNewExecution');
+    const names = report.generations.map((generation) => generation.executionName);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('refuses a hand-written input that claims to be a successor, starting nothing', async () => {
+    const first = await runOnce(world([{ name: 'P1', durationSeconds: 60 }]), { order: ['P1'], dryRun: true });
+    const plan = first.output as Record<string, unknown>;
+    const run = {
+      index: 0,
+      phase: 'continue',
+      waitSeconds: 0,
+      members: [],
+      results: [],
+      history: { events: 24_000, pending: 2 },
+      redrives: 0,
+      generation: 1,
+      origin: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:real', executionName: 'real' },
+      successor: { executionName: 'real-g2', resume: 'start' },
+    };
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 60 }]) });
+    const forged = (executionName: string, startedBy: string) =>
+      engine.run({ executionName, input: { continuation: { plan, run }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: startedBy } });
+
+    const wrongName = await forged('mine', run.origin.executionArn);
+    const noPredecessor = await forged('real-g2', run.origin.executionArn);
+
+    expect(wrongName).toMatchObject({ status: 'FAILED', error: 'InvalidInput', cause: expect.stringContaining("handed to 'real-g2', not to this execution 'mine'") });
+    expect(noPredecessor).toMatchObject({ status: 'FAILED', error: 'InvalidInput', cause: expect.stringContaining('no execution') });
+    expect(ours(noPredecessor)).toEqual([]);
+  });
+
+  it('does not go on after the current execution is stopped: its successor refuses to take over', async () => {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 60 }]) });
+    const origin = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:stopped';
+    engine.emulator.stepFunctions.putExecution({
+      executionArn: origin,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local',
+      name: 'stopped',
+      status: 'ABORTED',
+      startDate: Date.parse('2026-01-01T00:00:00Z'),
+      stopDate: Date.parse('2026-01-01T00:00:00Z'),
+    });
+    const dry = await engine.run({ input: { order: ['P1'], dryRun: true } });
+    const run = {
+      index: 0,
+      phase: 'continue',
+      waitSeconds: 0,
+      members: [],
+      results: [],
+      history: { events: 24_000, pending: 2 },
+      redrives: 0,
+      generation: 1,
+      origin: { executionArn: origin, executionName: 'stopped' },
+      successor: { executionName: 'stopped-g2', resume: 'start' },
+    };
+
+    const report = await engine.run({
+      executionName: 'stopped-g2',
+      input: { continuation: { plan: dry.output, run }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: origin },
+    });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'InvalidInput', cause: expect.stringContaining('ended ABORTED') });
+    expect(ours(report)).toEqual([]);
+  });
+});
+
+describe('parallel stages', () => {
+  it('runs a group side by side, and the next entry only after every member succeeded', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 1800 },
+      { name: 'P3', durationSeconds: 600 },
+      { name: 'P4', durationSeconds: 300 },
+    ]);
+
+    const { report } = await runTrain(theWorld, { order: ['P1', ['P2', 'P3'], 'P4'] });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const byName = Object.fromEntries(ours(report).map((execution) => [execution.pipelineName, execution]));
+    expect(byName.P2!.startedAt).toBe(byName.P3!.startedAt);
+    expect(Date.parse(byName.P2!.startedAt)).toBeGreaterThanOrEqual(Date.parse(byName.P1!.finishedAt!));
+    expect(Date.parse(byName.P4!.startedAt)).toBeGreaterThanOrEqual(Date.parse(byName.P2!.finishedAt!));
+    expect(report.output).toMatchObject({ order: ['P1', ['P2', 'P3'], 'P4'] });
+  });
+
+  it('a member failing in the middle: the others are watched to their end, later entries never start, the cause names every member', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 3600 },
+      { name: 'P3', durationSeconds: 600, outcome: 'Failed', statusSummary: 'Integration tests failed' },
+      { name: 'P4', durationSeconds: 900 },
+      { name: 'P5', durationSeconds: 300 },
+    ]);
+
+    const { report } = await runTrain(theWorld, { order: ['P1', ['P2', 'P3', 'P4'], 'P5'] });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    const byName = Object.fromEntries(ours(report).map((execution) => [execution.pipelineName, execution]));
+    expect(Object.keys(byName).sort()).toEqual(['P1', 'P2', 'P3', 'P4']);
+    expect(byName.P2!.status).toBe('Succeeded');
+    expect(byName.P4!.status).toBe('Succeeded');
+    expect(report.cause).toMatch(/^P3 \(position 2 of 3, in a group of 3\) execution \S+ ended Failed: Integration tests failed\./);
+    expect(report.cause).toContain(`P2 (position 2 of 3, in a group of 3) execution ${byName.P2!.pipelineExecutionId} Succeeded`);
+    expect(report.cause).toContain(`P4 (position 2 of 3, in a group of 3) execution ${byName.P4!.pipelineExecutionId} Succeeded`);
+    expect(report.cause).toContain('Later pipelines were not started.');
+  });
+
+  it('a group of week-long approvals completes, sharing one history budget', async () => {
+    const approvals = ['A1', 'A2', 'A3', 'A4'].map((name, index) => ({ name, durationSeconds: 7 * day - index * 3600 }));
+
+    const { report } = await runTrain(world(approvals), { order: [['A1', 'A2', 'A3', 'A4']] });
+
+    expectWholeTrain(report, ['A1', 'A2', 'A3', 'A4']);
+  });
+
+  it('shows the groups on a dry run', async () => {
+    const report = await runOnce(world([{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }]), {
+      order: [['P1', 'P2']],
+      dryRun: true,
+    });
+
+    expect(report.output).toMatchObject({ order: [['P1', 'P2']], count: 1, dryRun: true });
+  });
+});
+
+describe('resume: from and redrive', () => {
+  it('`from` skips the entries before the named pipeline, and reports them Skipped', async () => {
+    const { report } = await runTrain(world(['P1', 'P2', 'P3', 'P4'].map((name) => ({ name, durationSeconds: 300 }))), {
+      order: ['P1', ['P2', 'P3'], 'P4'],
+      from: 'P3',
+    });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(ours(report).map((execution) => execution.pipelineName).sort()).toEqual(['P2', 'P3', 'P4']);
+    const pipelines = (report.output as { pipelines: { pipelineName: string; status: string }[] }).pipelines;
+    expect(pipelines.filter((pipeline) => pipeline.status === 'Skipped').map((pipeline) => pipeline.pipelineName)).toEqual(['P1']);
+  });
+
+  it('redrive after a lone pipeline failed: starts it again once, with a new token, and goes on; succeeded ones are not rerun', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 600, outcomes: ['Failed', 'Succeeded'] },
+      { name: 'P3', durationSeconds: 300 },
+    ]);
+
+    const { report, lastRun } = await runTrain(theWorld, { order: ['P1', 'P2', 'P3'] }, { redrive: true });
+
+    expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    // What the failed attempt wrote is not known to the handlers: they count an upper bound for it.
+    const last = lastRun.get(report.executionName)!;
+    const counted = last.history.events + last.history.pending + 5;
+    expect(counted).toBeGreaterThanOrEqual(report.generations[0]!.historyEvents);
+    expect(counted - report.generations[0]!.historyEvents).toBeLessThanOrEqual(redriveEvents);
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Failed'],
+      ['P2', 'Succeeded'],
+      ['P3', 'Succeeded'],
+    ]);
+    expect(report.generations).toHaveLength(1);
+  });
+
+  it('redrive after a group member failed: restarts that member only', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 600, outcomes: ['Failed', 'Succeeded'] },
+      { name: 'P3', durationSeconds: 900 },
+      { name: 'P4', durationSeconds: 300 },
+    ]);
+
+    const { report } = await runTrain(theWorld, { order: ['P1', ['P2', 'P3'], 'P4'] }, { redrive: true });
+
+    expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    const started = ours(report).map((execution) => execution.pipelineName);
+    expect(started.filter((name) => name === 'P2')).toHaveLength(2);
+    expect(started.filter((name) => name === 'P3')).toHaveLength(1);
+    expect(started.at(-1)).toBe('P4');
+  });
+
+  it('without redrive the failed run stays failed, naming the pipeline', async () => {
+    const theWorld = world([{ name: 'P2', durationSeconds: 600, outcomes: ['Failed', 'Succeeded'] }]);
+
+    const { report } = await runTrain(theWorld, { order: ['P2'] });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed', redrives: 0 });
+  });
+});
