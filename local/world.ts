@@ -45,6 +45,62 @@ export const emulatedOperations = [
 ] as const;
 export type EmulatedOperation = (typeof emulatedOperations)[number];
 
+/** Errors every AWS JSON API may answer (API reference, "Common Errors"), beyond each operation's own. */
+export const commonErrors = [
+  'AccessDeniedException',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'InternalFailure',
+  'InvalidClientTokenId',
+  'MissingAuthenticationToken',
+  'NotAuthorized',
+  'OptInRequired',
+  'RequestExpired',
+  'ServiceUnavailable',
+  'ThrottlingException',
+  'UnrecognizedClientException',
+  'ValidationError',
+] as const;
+
+/**
+ * The errors each emulated operation's model lists (the SDK's `@throws`), so a world can inject
+ * only what the service could answer; the conformance test holds this list to the SDK's.
+ */
+export const modelledErrors: Record<EmulatedOperation, readonly string[]> = {
+  GetPipeline: ['PipelineNotFoundException', 'PipelineVersionNotFoundException', 'ValidationException'],
+  ListPipelines: ['InvalidNextTokenException', 'ValidationException'],
+  StartPipelineExecution: [
+    'ConcurrentPipelineExecutionsLimitExceededException',
+    'ConflictException',
+    'PipelineNotFoundException',
+    'ValidationException',
+  ],
+  GetPipelineExecution: ['PipelineExecutionNotFoundException', 'PipelineNotFoundException', 'ValidationException'],
+  ListPipelineExecutions: ['InvalidNextTokenException', 'PipelineNotFoundException', 'ValidationException'],
+  ListActionExecutions: [
+    'InvalidNextTokenException',
+    'PipelineExecutionNotFoundException',
+    'PipelineNotFoundException',
+    'ValidationException',
+  ],
+  StopPipelineExecution: [
+    'ConflictException',
+    'DuplicatedStopRequestException',
+    'PipelineExecutionNotStoppableException',
+    'PipelineNotFoundException',
+    'ValidationException',
+  ],
+  GetPipelineState: ['PipelineNotFoundException', 'ValidationException'],
+  ListExecutions: [
+    'InvalidArn',
+    'InvalidToken',
+    'ResourceNotFound',
+    'StateMachineDoesNotExist',
+    'StateMachineTypeNotSupported',
+    'ValidationException',
+  ],
+};
+
 const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');
 
 const oneOf = <const Values extends readonly [string, ...string[]]>(values: Values) =>
@@ -219,6 +275,13 @@ const worldSchema = z
       }
     });
     world.faults.forEach((fault, index) => {
+      if ('operation' in fault && ![...modelledErrors[fault.operation], ...commonErrors].includes(fault.error)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['faults', index, 'error'],
+          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...modelledErrors[fault.operation], ...commonErrors].join(', ')}`,
+        });
+      }
       if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
         context.addIssue({
           code: 'custom',

@@ -303,11 +303,18 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
     expect(error).toBeInstanceOf(InvalidNextTokenException);
   });
 
-  it.each(['DeletePipeline', 'toString'])('answers %s with UnknownOperationException', async (operation) => {
+  it.each([
+    'CodePipeline_20150709.DeletePipeline',
+    'CodePipeline_20150709.toString',
+    'CodePipeline_20150709.GetPipeline.extra',
+    'CodePipeline_20150709.GetPipelineX',
+    'CodePipeline_2015.GetPipeline',
+    'GetPipeline',
+  ])('answers X-Amz-Target %s with UnknownOperationException', async (target) => {
     // Act
     const response = await fetch(emulator.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `CodePipeline_20150709.${operation}` },
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
       body: JSON.stringify({ name: 'P1' }),
     });
 
