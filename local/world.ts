@@ -7,12 +7,19 @@ import { z } from 'zod';
  * calls fail. Every field is checked strictly so a typo fails loudly instead of being ignored.
  *
  * Time, as the emulator plays it (all in simulated seconds from the execution's start):
- * - an execution is InProgress for durationSeconds, then takes its outcome; `outcomes` scripts
- *   the executions StartPipelineExecution starts, in order, and `outcome` takes over after them;
- * - Superseded: at that instant a newer execution (trigger CloudWatchEvent) appears and runs
- *   supersededBy;
- * - inProgressAtStart: someone else's execution, started 60 s before startTime, Succeeded at
- *   startTime + remainingSeconds, unless the execution mode has ours supersede it;
+ * - an execution goes through the pipeline's stages (without `stages`: a Source stage taking a
+ *   tenth of durationSeconds, at most 30 s, and a Build stage taking the rest); an execution of
+ *   another length (history, supersededBy, inProgressAtStart) spends the same share in each;
+ * - it ends with its outcome at the end of its last stage; `outcomes` scripts the executions
+ *   StartPipelineExecution starts, in order, and `outcome` takes over after them;
+ * - the execution mode decides who waits (emulator/timeline.ts follows AWS's rules): SUPERSEDED
+ *   and QUEUED lock each stage to one execution, PARALLEL does not;
+ * - Superseded: the execution finishes every stage but the last, then waits at the last one's
+ *   inbound transition (disabled, as a person would disable it); a newer execution (trigger
+ *   CloudWatchEvent) starts at that instant, runs supersededBy, and supersedes ours when it
+ *   reaches the same transition;
+ * - inProgressAtStart: someone else's execution, started 60 s before startTime, which ends
+ *   startTime + remainingSeconds at the earliest;
  * - history: past successes, newest first, the newest ending an hour before startTime and each
  *   ending an hour before the next one starts.
  */
@@ -30,12 +37,69 @@ export const emulatedOperations = [
   'ListPipelines',
   'StartPipelineExecution',
   'GetPipelineExecution',
+  'ListActionExecutions',
   'ListPipelineExecutions',
   'StopPipelineExecution',
   'GetPipelineState',
   'ListExecutions',
 ] as const;
 export type EmulatedOperation = (typeof emulatedOperations)[number];
+
+/** Errors every AWS JSON API may answer (API reference, "Common Errors"), beyond each operation's own. */
+export const commonErrors = [
+  'AccessDeniedException',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'InternalFailure',
+  'InvalidClientTokenId',
+  'MissingAuthenticationToken',
+  'NotAuthorized',
+  'OptInRequired',
+  'RequestExpired',
+  'ServiceUnavailable',
+  'ThrottlingException',
+  'UnrecognizedClientException',
+  'ValidationError',
+] as const;
+
+/**
+ * The errors each emulated operation's model lists (the SDK's `@throws`), so a world can inject
+ * only what the service could answer; the conformance test holds this list to the SDK's.
+ */
+export const modelledErrors: Record<EmulatedOperation, readonly string[]> = {
+  GetPipeline: ['PipelineNotFoundException', 'PipelineVersionNotFoundException', 'ValidationException'],
+  ListPipelines: ['InvalidNextTokenException', 'ValidationException'],
+  StartPipelineExecution: [
+    'ConcurrentPipelineExecutionsLimitExceededException',
+    'ConflictException',
+    'PipelineNotFoundException',
+    'ValidationException',
+  ],
+  GetPipelineExecution: ['PipelineExecutionNotFoundException', 'PipelineNotFoundException', 'ValidationException'],
+  ListPipelineExecutions: ['InvalidNextTokenException', 'PipelineNotFoundException', 'ValidationException'],
+  ListActionExecutions: [
+    'InvalidNextTokenException',
+    'PipelineExecutionNotFoundException',
+    'PipelineNotFoundException',
+    'ValidationException',
+  ],
+  StopPipelineExecution: [
+    'ConflictException',
+    'DuplicatedStopRequestException',
+    'PipelineExecutionNotStoppableException',
+    'PipelineNotFoundException',
+    'ValidationException',
+  ],
+  GetPipelineState: ['PipelineNotFoundException', 'ValidationException'],
+  ListExecutions: [
+    'InvalidArn',
+    'InvalidToken',
+    'ResourceNotFound',
+    'StateMachineDoesNotExist',
+    'StateMachineTypeNotSupported',
+    'ValidationException',
+  ],
+};
 
 const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');
 
@@ -51,10 +115,31 @@ const supersedingOutcomes = ['Succeeded', 'Failed', 'Stopped', 'Cancelled'] as c
 
 const statusSummary = z.string().min(1, 'expected a non-empty string');
 
+// CodePipeline's constraints on stage, action and namespace names and on pipeline-level variables
+// (API reference: StageDeclaration, ActionDeclaration, PipelineVariableDeclaration).
+const stageOrActionName = z.string().regex(/^[A-Za-z0-9.@\-_]{1,100}$/, 'expected 1-100 characters of A-Z a-z 0-9 . @ - _');
+const variableName = z.string().regex(/^[A-Za-z0-9@\-_]{1,128}$/, 'expected 1-128 characters of A-Z a-z 0-9 @ - _');
+const variableValue = z.string().min(1, 'expected 1-1000 characters').max(1000, 'expected 1-1000 characters');
+const namespace = z.string().regex(/^[A-Za-z0-9@\-_]{1,100}$/, 'expected 1-100 characters of A-Z a-z 0-9 @ - _');
+
+const actionSchema = z.strictObject({
+  name: stageOrActionName,
+  namespace: namespace.optional(),
+  /** What the action publishes once it has succeeded (ListActionExecutions, #{namespace.name}). */
+  outputVariables: z.record(variableName, variableValue).optional(),
+});
+
+const stageSchema = z.strictObject({
+  name: stageOrActionName,
+  durationSeconds: positiveInteger,
+  actions: z.array(actionSchema).min(1, 'expected at least one action'),
+});
+
 const pipelineSchema = z
   .strictObject({
     name: z.string().regex(pipelineNamePattern, 'expected 1-100 characters of A-Z a-z 0-9 . @ - _'),
-    durationSeconds: positiveInteger,
+    /** Without `stages`: a Source stage and a Build stage that split it. With `stages`: their sum, if given. */
+    durationSeconds: positiveInteger.optional(),
     outcome: oneOf(outcomes).default('Succeeded'),
     statusSummary: statusSummary.optional(),
     outcomes: z.array(oneOf(outcomes)).optional(),
@@ -67,6 +152,13 @@ const pipelineSchema = z
       .optional(),
     executionMode: oneOf(['SUPERSEDED', 'QUEUED', 'PARALLEL']).default('SUPERSEDED'),
     pipelineType: oneOf(['V1', 'V2']).default('V2'),
+    /** Pipeline-level variables (V2 only): the only names StartPipelineExecution accepts. */
+    variables: z
+      .array(z.strictObject({ name: variableName, defaultValue: variableValue.optional(), description: z.string().max(200).optional() }))
+      .max(50, 'expected at most 50 variables')
+      .optional(),
+    /** A real pipeline has at least two stages, the first holding its source actions. */
+    stages: z.array(stageSchema).min(2, 'expected at least two stages (Source first)').optional(),
     inProgressAtStart: z.strictObject({ remainingSeconds: positiveInteger }).optional(),
     /** Durations in seconds of past successful executions, newest first. */
     history: z.array(positiveInteger).default([]),
@@ -83,6 +175,10 @@ const pipelineSchema = z
         message: 'only allowed when an outcome is Superseded',
       });
     }
+    // Only SUPERSEDED mode supersedes: QUEUED queues and PARALLEL runs side by side.
+    if (canBeSuperseded && pipeline.executionMode !== 'SUPERSEDED') {
+      context.addIssue({ code: 'custom', path: ['outcome'], message: `Superseded needs executionMode SUPERSEDED` });
+    }
     // CodePipeline accepts QUEUED and PARALLEL only on V2 pipelines (PipelineDeclaration.executionMode).
     if (pipeline.executionMode !== 'SUPERSEDED' && pipeline.pipelineType !== 'V2') {
       context.addIssue({
@@ -91,7 +187,42 @@ const pipelineSchema = z
         message: `${pipeline.executionMode} needs pipelineType V2`,
       });
     }
-  });
+    if (pipeline.variables && pipeline.pipelineType !== 'V2') {
+      context.addIssue({ code: 'custom', path: ['variables'], message: 'pipeline-level variables need pipelineType V2' });
+    }
+    reportDuplicates(pipeline.variables?.map((variable) => variable.name) ?? [], ['variables'], 'variable', context);
+    if (pipeline.stages) {
+      const stageSeconds = pipeline.stages.reduce((sum, stage) => sum + stage.durationSeconds, 0);
+      if (pipeline.durationSeconds !== undefined && pipeline.durationSeconds !== stageSeconds) {
+        context.addIssue({
+          code: 'custom',
+          path: ['durationSeconds'],
+          message: `must equal the stages' sum (${stageSeconds}) when both are given`,
+        });
+      }
+      reportDuplicates(pipeline.stages.map((stage) => stage.name), ['stages'], 'stage', context);
+      const namespaces = pipeline.stages.flatMap((stage) => stage.actions.flatMap((action) => action.namespace ?? []));
+      reportDuplicates(namespaces, ['stages'], 'namespace', context);
+      pipeline.stages.forEach((stage, index) =>
+        reportDuplicates(stage.actions.map((action) => action.name), ['stages', index, 'actions'], 'action', context),
+      );
+    } else if (pipeline.durationSeconds === undefined) {
+      context.addIssue({ code: 'custom', path: ['durationSeconds'], message: 'required unless stages are given' });
+    }
+  })
+  // Every pipeline has a duration once parsed: the one given, or its stages' sum.
+  .transform((pipeline) => ({
+    ...pipeline,
+    durationSeconds: pipeline.durationSeconds ?? (pipeline.stages ?? []).reduce((sum, stage) => sum + stage.durationSeconds, 0),
+  }));
+
+function reportDuplicates(names: string[], path: PropertyKey[], what: string, context: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) context.addIssue({ code: 'custom', path, message: `duplicate ${what} name "${name}"` });
+    seen.add(name);
+  }
+}
 
 const httpStatusMessage = 'expected an HTTP error status between 400 and 599';
 
@@ -144,6 +275,13 @@ const worldSchema = z
       }
     });
     world.faults.forEach((fault, index) => {
+      if ('operation' in fault && ![...modelledErrors[fault.operation], ...commonErrors].includes(fault.error)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['faults', index, 'error'],
+          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...modelledErrors[fault.operation], ...commonErrors].join(', ')}`,
+        });
+      }
       if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
         context.addIssue({
           code: 'custom',
@@ -157,6 +295,7 @@ const worldSchema = z
 export type World = z.output<typeof worldSchema>;
 export type WorldPipeline = World['pipelines'][number];
 export type PipelineOutcome = WorldPipeline['outcome'];
+export type WorldStage = NonNullable<WorldPipeline['stages']>[number];
 export type OperationFault = z.output<typeof operationFaultSchema>;
 export type HandlerFault = z.output<typeof handlerFaultSchema>;
 

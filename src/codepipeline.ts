@@ -6,8 +6,7 @@ import {
   StartPipelineExecutionCommand,
   type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
-import { PipelineNotFound } from './errors.js';
-import { isNamed, toNamedAwsError } from './aws-errors.js';
+import { toNamedAwsError } from './aws-errors.js';
 
 /**
  * Created once at module load. Region and endpoint come from the SDK's own configuration
@@ -25,10 +24,11 @@ export async function getPipelineType(pipelineName: string): Promise<PipelineTyp
     const { pipeline } = await codePipeline.send(new GetPipelineCommand({ name: pipelineName }));
     return pipeline?.pipelineType === 'V1' ? 'V1' : 'V2';
   } catch (error) {
-    if (isNamed(error, 'PipelineNotFoundException')) {
-      throw new PipelineNotFound(`pipeline '${pipelineName}' does not exist in this account and region`, { cause: error });
-    }
-    throw toNamedAwsError(error, `GetPipeline ${pipelineName}`);
+    throw toNamedAwsError(
+      error,
+      `GetPipeline ${pipelineName}`,
+      `pipeline '${pipelineName}' does not exist in this account and region`,
+    );
   }
 }
 
@@ -48,10 +48,11 @@ export async function startExecution(request: {
     );
     return pipelineExecutionId!;
   } catch (error) {
-    if (isNamed(error, 'PipelineNotFoundException')) {
-      throw new PipelineNotFound(`pipeline '${request.pipelineName}' does not exist any more`, { cause: error });
-    }
-    throw toNamedAwsError(error, `StartPipelineExecution ${request.pipelineName}`);
+    throw toNamedAwsError(
+      error,
+      `StartPipelineExecution ${request.pipelineName}`,
+      `pipeline '${request.pipelineName}' does not exist any more`,
+    );
   }
 }
 
@@ -70,13 +71,11 @@ export async function getExecution(pipelineName: string, pipelineExecutionId: st
       ...(pipelineExecution?.statusSummary ? { statusSummary: pipelineExecution.statusSummary } : {}),
     };
   } catch (error) {
-    if (isNamed(error, 'PipelineNotFoundException') || isNamed(error, 'PipelineExecutionNotFoundException')) {
-      throw new PipelineNotFound(
-        `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
-        { cause: error },
-      );
-    }
-    throw toNamedAwsError(error, `GetPipelineExecution ${pipelineName} ${pipelineExecutionId}`);
+    throw toNamedAwsError(
+      error,
+      `GetPipelineExecution ${pipelineName} ${pipelineExecutionId}`,
+      `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
+    );
   }
 }
 
@@ -97,7 +96,8 @@ export async function listRecentExecutions(
       if (!nextToken) break;
     }
   } catch (error) {
-    throw toNamedAwsError(error, `ListPipelineExecutions ${pipelineName}`);
+    // A pipeline deleted mid-run is PipelineNotFound here too, not a refusal: the same fact as above.
+    throw toNamedAwsError(error, `ListPipelineExecutions ${pipelineName}`, `pipeline '${pipelineName}' does not exist any more`);
   }
   return summaries;
 }

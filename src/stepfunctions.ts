@@ -1,5 +1,5 @@
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { isNamed, toNamedAwsError } from './aws-errors.js';
+import { toNamedAwsError } from './aws-errors.js';
 import { InvalidInput } from './errors.js';
 
 /** Created once; AWS_ENDPOINT_URL_SFN points it at the local engine's emulator. */
@@ -41,7 +41,8 @@ export async function describeExecution(executionArn: string): Promise<Described
     const { status, output } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
     return { status: status ?? 'UNKNOWN', ...(output !== undefined ? { output } : {}) };
   } catch (error) {
-    if (isNamed(error, 'ExecutionDoesNotExist') || isNamed(error, 'InvalidArn')) {
+    const name = (error as { name?: unknown } | null)?.name;
+    if (name === 'ExecutionDoesNotExist' || name === 'InvalidArn') {
       throw new InvalidInput(`continuation: there is no execution ${executionArn} to continue`, { cause: error });
     }
     throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);

@@ -1,12 +1,20 @@
-import type { TriggerType } from '@aws-sdk/client-codepipeline';
+import type { ActionExecutionStatus, TriggerType } from '@aws-sdk/client-codepipeline';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
 import type { EmulatedOperation, World, WorldPipeline } from '../world.js';
 import { AwsServiceError } from './errors.js';
 import { executionIdFor } from './ids.js';
 import { paginate } from './paging.js';
-import { resolveTimeline, stateAt, type Execution, type ExecutionOrigin, type ResolvedExecution } from './timeline.js';
-import { awsInteger, awsList, awsString, parseRequest } from './validation.js';
+import {
+  resolveTimeline,
+  stateAt,
+  type Execution,
+  type ExecutionOrigin,
+  type ResolvedExecution,
+  type StageVisit,
+} from './timeline.js';
+import { awsEnum, awsInteger, awsList, awsString, parseRequest } from './validation.js';
 
 export interface ExecutionView {
   pipelineName: string;
@@ -32,6 +40,11 @@ const inProgressAtStartAgeMs = 60 * secondsToMs;
 const historyGapMs = 3600 * secondsToMs;
 // Stopping lasts while in-progress actions finish, or briefly when they are abandoned.
 const stoppingMs = { finishActions: 30 * secondsToMs, abandon: 5 * secondsToMs };
+// Without `stages`, the Source stage takes a tenth of the pipeline's duration, at most this long.
+const defaultSourceSeconds = 30;
+// SourceRevisionOverride.revisionType; the emulated source actions (CodeStarSourceConnection) take commits.
+const sourceRevisionTypes = ['COMMIT_ID', 'IMAGE_DIGEST', 'S3_OBJECT_VERSION_ID', 'S3_OBJECT_KEY'] as const;
+const emulatedSourceRevisionType = 'COMMIT_ID';
 // Pipelines are old news: created well before any history the world could describe.
 const pipelineCreatedBeforeStartMs = 365 * 24 * 3600 * secondsToMs;
 
@@ -44,20 +57,43 @@ const nextToken = awsString({ min: 1, max: 2048 }).optional();
 
 const getPipelineInput = z.object({ name: pipelineName, version: awsInteger({ min: 1, max: 2 ** 31 - 1 }).optional() });
 const listPipelinesInput = z.object({ maxResults: awsInteger({ min: 1, max: 1000 }).optional(), nextToken });
+const stageOrActionName = awsString({ min: 1, max: 100, pattern: '[A-Za-z0-9.@\\-_]+' });
 const startPipelineExecutionInput = z.object({
   name: pipelineName,
   variables: awsList(
     z.object({
       name: awsString({ min: 1, max: 128, pattern: '[A-Za-z0-9@\\-_]+' }),
-      value: awsString({ min: 1, max: 1000 }),
+      value: awsString({ min: 1, max: 1000, pattern: '.*' }),
     }),
     { min: 1, max: 50 },
   ).optional(),
   clientRequestToken: awsString({ min: 1, max: 128, pattern: '^[a-zA-Z0-9-]+$' }).optional(),
+  sourceRevisions: awsList(
+    z.object({
+      actionName: stageOrActionName,
+      revisionType: awsEnum(sourceRevisionTypes),
+      revisionValue: awsString({ min: 1, max: 1500 }),
+    }),
+    { min: 0, max: 50 },
+  ).optional(),
 });
 const executionInput = z.object({ pipelineName, pipelineExecutionId });
 const listPipelineExecutionsInput = z.object({
   pipelineName,
+  maxResults: awsInteger({ min: 1, max: 100 }).optional(),
+  filter: z.object({ succeededInStage: z.object({ stageName: stageOrActionName.optional() }).optional() }).optional(),
+  nextToken,
+});
+const listActionExecutionsInput = z.object({
+  pipelineName,
+  filter: z
+    .object({
+      pipelineExecutionId: pipelineExecutionId.optional(),
+      latestInPipelineExecution: z
+        .object({ pipelineExecutionId, startTimeFilter: awsEnum(['Latest', 'All']) })
+        .optional(),
+    })
+    .optional(),
   maxResults: awsInteger({ min: 1, max: 100 }).optional(),
   nextToken,
 });
@@ -77,11 +113,49 @@ const triggerTypeByOrigin: Record<ExecutionOrigin, TriggerType> = {
   superseding: 'CloudWatchEvent',
 };
 
-// The one stage every emulated pipeline has: stages are not modelled, the whole run is one.
-const stageName = 'Run';
+interface ActionModel {
+  name: string;
+  namespace?: string;
+  outputVariables?: Record<string, string>;
+  isSource: boolean;
+  artifactName: string;
+}
+
+interface StageModel {
+  name: string;
+  seconds: number;
+  actions: ActionModel[];
+}
+
+/** The world's stages, or the Source and Build stages every pipeline without `stages` gets. */
+function stagesOf(definition: WorldPipeline): StageModel[] {
+  const declared = definition.stages ?? [
+    {
+      name: 'Source',
+      durationSeconds: Math.min(defaultSourceSeconds, definition.durationSeconds / 10),
+      actions: [{ name: 'Source', namespace: 'SourceVariables' }],
+    },
+    {
+      name: 'Build',
+      durationSeconds: definition.durationSeconds - Math.min(defaultSourceSeconds, definition.durationSeconds / 10),
+      actions: [{ name: 'Build', namespace: 'BuildVariables' }],
+    },
+  ];
+  return declared.map((stage, stageIndex) => ({
+    name: stage.name,
+    seconds: stage.durationSeconds,
+    actions: stage.actions.map((action) => ({
+      ...action,
+      // The first stage holds the source actions, as CodePipeline requires.
+      isSource: stageIndex === 0,
+      artifactName: stageIndex === 0 ? `${action.name}Artifact` : `${action.name}Output`,
+    })),
+  }));
+}
 
 interface PipelineState {
   definition: WorldPipeline;
+  stages: StageModel[];
   executions: Execution[];
   startedBySequencer: number;
   executionIdByClientRequestToken: Map<string, string>;
@@ -102,6 +176,7 @@ export class CodePipelineEmulator {
     for (const definition of world.pipelines) {
       const pipeline: PipelineState = {
         definition,
+        stages: stagesOf(definition),
         executions: [],
         startedBySequencer: 0,
         executionIdByClientRequestToken: new Map(),
@@ -127,6 +202,7 @@ export class CodePipelineEmulator {
     StartPipelineExecution: (input) => this.startPipelineExecution(input),
     GetPipelineExecution: (input) => this.getPipelineExecution(input),
     ListPipelineExecutions: (input) => this.listPipelineExecutions(input),
+    ListActionExecutions: (input) => this.listActionExecutions(input),
     StopPipelineExecution: (input) => this.stopPipelineExecution(input),
     GetPipelineState: (input) => this.getPipelineState(input),
   };
@@ -161,32 +237,44 @@ export class CodePipelineEmulator {
 
   private getPipeline(input: unknown) {
     const request = parseRequest(getPipelineInput, input);
-    const { definition } = this.pipelineNamed(request.name);
+    const pipeline = this.pipelineNamed(request.name);
+    const { definition } = pipeline;
     if (request.version !== undefined && request.version !== 1) {
       throw new AwsServiceError(
         'PipelineVersionNotFoundException',
         `Pipeline version ${request.version} not found for pipeline ${definition.name}`,
       );
     }
+    const sourceArtifact = pipeline.stages[0]!.actions[0]!.artifactName;
     return {
       pipeline: {
         name: definition.name,
         roleArn: `arn:aws:iam::${accountId}:role/${definition.name}-service-role`,
         artifactStore: { type: 'S3', location: `codepipeline-${region}-${accountId}` },
-        stages: [
-          {
-            name: stageName,
-            actions: [
-              {
-                name: stageName,
-                actionTypeId: { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' },
-              },
-            ],
-          },
-        ],
+        stages: pipeline.stages.map((stage) => ({
+          name: stage.name,
+          actions: stage.actions.map((action) => ({
+            name: action.name,
+            actionTypeId: action.isSource
+              ? { category: 'Source', owner: 'AWS', provider: 'CodeStarSourceConnection', version: '1' }
+              : { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' },
+            runOrder: 1,
+            configuration: action.isSource
+              ? {
+                  ConnectionArn: `arn:aws:codeconnections:${region}:${accountId}:connection/emulated`,
+                  FullRepositoryId: `example/${definition.name}`,
+                  BranchName: 'main',
+                }
+              : { ProjectName: `${definition.name}-${action.name}` },
+            outputArtifacts: [{ name: action.artifactName }],
+            inputArtifacts: action.isSource ? [] : [{ name: sourceArtifact }],
+            ...(action.namespace !== undefined && { namespace: action.namespace }),
+          })),
+        })),
         version: 1,
         executionMode: definition.executionMode,
         pipelineType: definition.pipelineType,
+        ...(definition.variables && { variables: definition.variables }),
       },
       metadata: {
         pipelineArn: `arn:aws:codepipeline:${region}:${accountId}:${definition.name}`,
@@ -221,6 +309,10 @@ export class CodePipelineEmulator {
   private startPipelineExecution(input: unknown) {
     const request = parseRequest(startPipelineExecutionInput, input);
     const pipeline = this.pipelineNamed(request.name);
+    const variables = request.variables ?? [];
+    const sourceRevisions = request.sourceRevisions ?? [];
+    this.checkVariables(pipeline, variables);
+    this.checkSourceRevisions(pipeline, sourceRevisions);
     const now = this.clock.now();
     this.settle(pipeline, now);
     const token = request.clientRequestToken;
@@ -236,11 +328,67 @@ export class CodePipelineEmulator {
       durationMs: definition.durationSeconds * secondsToMs,
       outcome: definition.outcomes?.[pipeline.startedBySequencer - 1] ?? definition.outcome,
       ...(definition.statusSummary !== undefined && { statusSummary: definition.statusSummary }),
-      variables: request.variables ?? [],
+      variables,
+      sourceRevisions,
       ...(token !== undefined && { clientRequestToken: token }),
     });
     if (token !== undefined) pipeline.executionIdByClientRequestToken.set(token, execution.pipelineExecutionId);
     return { pipelineExecutionId: execution.pipelineExecutionId };
+  }
+
+  /**
+   * Pipeline-level variables exist only on V2 pipelines, and a start may set only the ones the
+   * pipeline declares; one declared without a default value must be given.
+   */
+  private checkVariables(pipeline: PipelineState, variables: { name: string; value: string }[]): void {
+    const { definition } = pipeline;
+    if (variables.length > 0 && definition.pipelineType !== 'V2') {
+      throw new AwsServiceError(
+        'ValidationException',
+        `Pipeline-level variables are supported only for pipeline type V2; pipeline ${definition.name} is ${definition.pipelineType}`,
+      );
+    }
+    const declared = new Map((definition.variables ?? []).map((variable) => [variable.name, variable]));
+    const given = new Set<string>();
+    for (const { name } of variables) {
+      if (!declared.has(name)) {
+        throw new AwsServiceError('ValidationException', `Variable ${name} is not declared in pipeline ${definition.name}`);
+      }
+      if (given.has(name)) throw new AwsServiceError('ValidationException', `Variable ${name} is given more than once`);
+      given.add(name);
+    }
+    for (const variable of declared.values()) {
+      if (variable.defaultValue === undefined && !given.has(variable.name)) {
+        throw new AwsServiceError(
+          'ValidationException',
+          `Variable ${variable.name} of pipeline ${definition.name} has no default value and needs one at start`,
+        );
+      }
+    }
+  }
+
+  /** Each override must name one of the pipeline's source actions, once, with the revision type it takes. */
+  private checkSourceRevisions(pipeline: PipelineState, sourceRevisions: Execution['sourceRevisions']): void {
+    const sourceActions = new Set(pipeline.stages[0]!.actions.map((action) => action.name));
+    const seen = new Set<string>();
+    for (const revision of sourceRevisions) {
+      if (!sourceActions.has(revision.actionName)) {
+        throw new AwsServiceError(
+          'ValidationException',
+          `Action ${revision.actionName} is not a source action of pipeline ${pipeline.definition.name}`,
+        );
+      }
+      if (seen.has(revision.actionName)) {
+        throw new AwsServiceError('ValidationException', `Source action ${revision.actionName} is overridden more than once`);
+      }
+      seen.add(revision.actionName);
+      if (revision.revisionType !== emulatedSourceRevisionType) {
+        throw new AwsServiceError(
+          'ValidationException',
+          `Revision type ${revision.revisionType} is not supported by source action ${revision.actionName} (CodeStarSourceConnection takes ${emulatedSourceRevisionType})`,
+        );
+      }
+    }
   }
 
   private getPipelineExecution(input: unknown) {
@@ -257,8 +405,8 @@ export class CodePipelineEmulator {
         pipelineExecutionId: execution.pipelineExecutionId,
         status: state.status,
         ...(state.statusSummary !== undefined && { statusSummary: state.statusSummary }),
-        artifactRevisions: [],
-        variables: execution.variables.map((variable) => ({ name: variable.name, resolvedValue: variable.value })),
+        artifactRevisions: this.artifactRevisions(pipeline, resolved, now),
+        variables: this.resolvedVariables(pipeline, execution),
         trigger: { triggerType: triggerTypeByOrigin[execution.origin] },
         executionMode: pipeline.definition.executionMode,
         executionType: 'STANDARD',
@@ -266,11 +414,52 @@ export class CodePipelineEmulator {
     };
   }
 
+  /** The declared variables with the values this execution ran with: given at start, else the default. */
+  private resolvedVariables(pipeline: PipelineState, execution: Execution) {
+    const given = new Map(execution.variables.map((variable) => [variable.name, variable.value]));
+    return (pipeline.definition.variables ?? []).flatMap((variable) => {
+      const value = given.get(variable.name) ?? variable.defaultValue;
+      return value === undefined ? [] : [{ name: variable.name, resolvedValue: value }];
+    });
+  }
+
+  /** The commit a source action fetched: the override given at start, else the world's, else one derived from the execution. */
+  private revisionOf(action: ActionModel, execution: Execution): string {
+    const override = execution.sourceRevisions.find((revision) => revision.actionName === action.name);
+    return (
+      override?.revisionValue ??
+      action.outputVariables?.CommitId ??
+      createHash('sha1').update(`${execution.pipelineExecutionId}/${action.name}`).digest('hex')
+    );
+  }
+
+  /** Known once the source stage has succeeded, as in CodePipeline. */
+  private artifactRevisions(pipeline: PipelineState, resolved: ResolvedExecution, now: number) {
+    const sourceVisit = resolved.visits.find((visit) => visit.stageIndex === 0);
+    if (!sourceVisit || sourceVisit.leftAt > now || sourceVisit.endStatus !== 'Succeeded') return [];
+    return pipeline.stages[0]!.actions.map((action) => ({
+      name: action.artifactName,
+      revisionId: this.revisionOf(action, resolved.execution),
+      revisionSummary: `Source of ${pipeline.definition.name}`,
+      created: toEpochSeconds(sourceVisit.leftAt),
+    }));
+  }
+
   private listPipelineExecutions(input: unknown) {
     const request = parseRequest(listPipelineExecutionsInput, input);
     const pipeline = this.pipelineNamed(request.pipelineName);
     const now = this.clock.now();
-    const newestFirst = this.settle(pipeline, now).reverse();
+    const stageName = request.filter?.succeededInStage?.stageName;
+    const stageIndex = stageName === undefined ? undefined : pipeline.stages.findIndex((stage) => stage.name === stageName);
+    const newestFirst = this.settle(pipeline, now)
+      .filter(
+        (resolved) =>
+          stageIndex === undefined ||
+          resolved.visits.some(
+            (visit) => visit.stageIndex === stageIndex && visit.leftAt <= now && visit.endStatus === 'Succeeded',
+          ),
+      )
+      .reverse();
     const { page, nextToken } = paginate({
       items: newestFirst,
       keyOf: (resolved) => resolved.execution.pipelineExecutionId,
@@ -291,7 +480,11 @@ export class CodePipelineEmulator {
           ...(state.statusSummary !== undefined && { statusSummary: state.statusSummary }),
           startTime: toEpochSeconds(execution.startedAt),
           lastUpdateTime: toEpochSeconds(state.lastUpdateTime),
-          sourceRevisions: [],
+          sourceRevisions: this.artifactRevisions(pipeline, resolved, now).map((revision, index) => ({
+            actionName: pipeline.stages[0]!.actions[index]!.name,
+            revisionId: revision.revisionId,
+            revisionSummary: revision.revisionSummary,
+          })),
           trigger: { triggerType: triggerTypeByOrigin[execution.origin] },
           ...(stopReason !== undefined && { stopTrigger: { reason: stopReason } }),
           executionMode: pipeline.definition.executionMode,
@@ -300,6 +493,71 @@ export class CodePipelineEmulator {
       }),
       ...(nextToken !== undefined && { nextToken }),
     };
+  }
+
+  private listActionExecutions(input: unknown) {
+    const request = parseRequest(listActionExecutionsInput, input);
+    const pipeline = this.pipelineNamed(request.pipelineName);
+    const now = this.clock.now();
+    const wanted = request.filter?.pipelineExecutionId ?? request.filter?.latestInPipelineExecution?.pipelineExecutionId;
+    const executions =
+      wanted === undefined ? this.settle(pipeline, now) : [this.resolvedExecution(pipeline, wanted, now)];
+    const details = executions
+      .flatMap((resolved) =>
+        resolved.visits
+          .filter((visit) => visit.enteredAt <= now)
+          .flatMap((visit) => pipeline.stages[visit.stageIndex]!.actions.map((action, index) => ({ resolved, visit, action, index }))),
+      )
+      .sort((a, b) => b.visit.enteredAt - a.visit.enteredAt || b.resolved.execution.sequence - a.resolved.execution.sequence);
+    const { page, nextToken } = paginate({
+      items: details,
+      keyOf: ({ resolved, visit, action }) => actionExecutionIdFor(resolved.execution, visit, action),
+      maxResults: request.maxResults ?? 100,
+      nextToken: request.nextToken,
+      invalidToken: () => new AwsServiceError('InvalidNextTokenException', 'The next token is not valid'),
+    });
+    return {
+      actionExecutionDetails: page.map(({ resolved, visit, action, index }) => {
+        const { execution } = resolved;
+        const stage = pipeline.stages[visit.stageIndex]!;
+        const status = actionStatusAt(visit, index === stage.actions.length - 1, execution, now);
+        const outputVariables = status === 'Succeeded' ? this.outputVariablesOf(action, execution) : {};
+        const actionExecutionId = actionExecutionIdFor(execution, visit, action);
+        return {
+          pipelineExecutionId: execution.pipelineExecutionId,
+          actionExecutionId,
+          pipelineVersion: 1,
+          stageName: stage.name,
+          actionName: action.name,
+          startTime: toEpochSeconds(visit.enteredAt),
+          lastUpdateTime: toEpochSeconds(status === 'InProgress' ? visit.enteredAt : visit.leftAt),
+          status,
+          input: {
+            actionTypeId: action.isSource
+              ? { category: 'Source', owner: 'AWS', provider: 'CodeStarSourceConnection', version: '1' }
+              : { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' },
+            configuration: {},
+            resolvedConfiguration: {},
+            region,
+            inputArtifacts: [],
+            ...(action.namespace !== undefined && { namespace: action.namespace }),
+          },
+          output: {
+            outputArtifacts: status === 'Succeeded' ? [{ name: action.artifactName }] : [],
+            executionResult: { externalExecutionId: actionExecutionId, externalExecutionSummary: `${action.name} ${status}` },
+            outputVariables,
+          },
+        };
+      }),
+      ...(nextToken !== undefined && { nextToken }),
+    };
+  }
+
+  /** What an action publishes once it has succeeded: the world's values; a source action also its commit. */
+  private outputVariablesOf(action: ActionModel, execution: Execution): Record<string, string> {
+    return action.isSource
+      ? { ...action.outputVariables, CommitId: this.revisionOf(action, execution) }
+      : { ...action.outputVariables };
   }
 
   private stopPipelineExecution(input: unknown) {
@@ -348,29 +606,61 @@ export class CodePipelineEmulator {
     const request = parseRequest(getPipelineStateInput, input);
     const pipeline = this.pipelineNamed(request.name);
     const now = this.clock.now();
-    // The stage shows the execution that entered it last; superseded ones never held it to the end.
-    const inStage = this.settle(pipeline, now)
-      .filter((resolved) => resolved.runsFrom <= now)
-      .flatMap((resolved) => {
-        const { status } = stateAt(resolved, now);
-        return status === 'Superseded' ? [] : [{ id: resolved.execution.pipelineExecutionId, status }];
-      })
-      .at(-1);
+    const settled = this.settle(pipeline, now);
     return {
       pipelineName: pipeline.definition.name,
       pipelineVersion: 1,
-      stageStates: [
-        {
-          stageName,
-          ...(inStage && {
+      stageStates: pipeline.stages.map((stage, stageIndex) => {
+        // The stage shows the execution that entered it last.
+        const latest = settled
+          .flatMap((resolved) =>
+            resolved.visits
+              .filter((visit) => visit.stageIndex === stageIndex && visit.enteredAt <= now)
+              .map((visit) => ({ resolved, visit })),
+          )
+          .sort((a, b) => a.visit.enteredAt - b.visit.enteredAt || a.resolved.execution.sequence - b.resolved.execution.sequence)
+          .at(-1);
+        const inbound = settled.flatMap((resolved) =>
+          resolved.waits
+            .filter((wait) => wait.stageIndex === stageIndex && wait.from <= now && now < wait.until)
+            .map((wait) => ({ resolved, wait })),
+        );
+        const held = inbound.find(({ wait }) => wait.held);
+        const inboundExecutions = inbound.map(({ resolved }) => ({
+          pipelineExecutionId: resolved.execution.pipelineExecutionId,
+          status: 'InProgress',
+          type: 'STANDARD',
+        }));
+        return {
+          stageName: stage.name,
+          ...(inboundExecutions.length > 0 && { inboundExecution: inboundExecutions[0], inboundExecutions }),
+          inboundTransitionState: held
+            ? {
+                enabled: false,
+                lastChangedBy: 'world file',
+                lastChangedAt: toEpochSeconds(held.wait.from),
+                disabledReason: 'Held by the world file until a newer execution arrives',
+              }
+            : { enabled: true },
+          actionStates: stage.actions.map((action, index) => ({
+            actionName: action.name,
+            ...(latest && {
+              latestExecution: {
+                actionExecutionId: actionExecutionIdFor(latest.resolved.execution, latest.visit, action),
+                status: actionStatusAt(latest.visit, index === stage.actions.length - 1, latest.resolved.execution, now),
+                lastStatusChange: toEpochSeconds(latest.visit.leftAt <= now ? latest.visit.leftAt : latest.visit.enteredAt),
+              },
+            }),
+          })),
+          ...(latest && {
             latestExecution: {
-              pipelineExecutionId: inStage.id,
-              status: inStage.status,
+              pipelineExecutionId: latest.resolved.execution.pipelineExecutionId,
+              status: stageStatusAt(latest.visit, latest.resolved, now),
               type: 'STANDARD',
             },
           }),
-        },
-      ],
+        };
+      }),
       created: this.pipelineCreatedTimestamp(),
       updated: this.pipelineCreatedTimestamp(),
     };
@@ -402,19 +692,22 @@ export class CodePipelineEmulator {
 
   /**
    * The pipeline's executions visible at `now`, settled, in start order. An execution scripted to
-   * end Superseded brings its successor into being at that instant, however late we look.
+   * end Superseded brings its successor into being the instant it reaches the held transition,
+   * however late we look.
    */
   private settle(pipeline: PipelineState, now: number): ResolvedExecution[] {
     const { definition } = pipeline;
+    const stageSeconds = pipeline.stages.map((stage) => stage.seconds);
     for (;;) {
-      const timeline = resolveTimeline(pipeline.executions, definition.executionMode);
-      const successorDue = timeline.find(
-        (resolved) =>
-          resolved.endedBy === 'outcome' &&
-          resolved.endStatus === 'Superseded' &&
-          resolved.endsAt <= now &&
-          !pipeline.supersededWithSuccessor.has(resolved.execution.pipelineExecutionId),
-      );
+      const timeline = resolveTimeline(pipeline.executions, definition.executionMode, stageSeconds);
+      const successorDue = timeline
+        .filter(
+          (resolved) =>
+            resolved.heldAt !== undefined &&
+            resolved.heldAt <= now &&
+            !pipeline.supersededWithSuccessor.has(resolved.execution.pipelineExecutionId),
+        )
+        .sort((a, b) => a.heldAt! - b.heldAt!)[0];
       if (!successorDue || !definition.supersededBy) {
         return timeline.filter((resolved) => resolved.execution.startedAt <= now);
       }
@@ -423,7 +716,7 @@ export class CodePipelineEmulator {
       this.addExecution(pipeline, {
         identity: `${supersededId}/superseded-by`,
         origin: 'superseding',
-        startedAt: successorDue.endsAt,
+        startedAt: successorDue.heldAt!,
         durationMs: definition.supersededBy.durationSeconds * secondsToMs,
         outcome: definition.supersededBy.outcome,
         ...(definition.supersededBy.statusSummary !== undefined && {
@@ -455,18 +748,20 @@ export class CodePipelineEmulator {
 
   private addExecution(
     pipeline: PipelineState,
-    spec: Omit<Execution, 'pipelineExecutionId' | 'sequence' | 'variables'> & {
+    spec: Omit<Execution, 'pipelineExecutionId' | 'sequence' | 'variables' | 'sourceRevisions'> & {
       identity: string;
       variables?: Execution['variables'];
+      sourceRevisions?: Execution['sourceRevisions'];
     },
   ): Execution {
-    const { identity, variables, ...rest } = spec;
+    const { identity, variables, sourceRevisions, ...rest } = spec;
     this.sequence += 1;
     const execution: Execution = {
       ...rest,
       pipelineExecutionId: executionIdFor(identity),
       sequence: this.sequence,
       variables: variables ?? [],
+      sourceRevisions: sourceRevisions ?? [],
     };
     pipeline.executions.push(execution);
     return execution;
@@ -475,6 +770,31 @@ export class CodePipelineEmulator {
   private pipelineCreatedTimestamp(): number {
     return toEpochSeconds(this.startTimeMs - pipelineCreatedBeforeStartMs);
   }
+}
+
+function actionExecutionIdFor(execution: Execution, visit: StageVisit, action: ActionModel): string {
+  return executionIdFor(`${execution.pipelineExecutionId}/${visit.stageIndex}/${action.name}`);
+}
+
+/** A stage's actions run for the whole stage; when it fails, its last action is the one that failed. */
+function actionStatusAt(visit: StageVisit, lastAction: boolean, execution: Execution, now: number): ActionExecutionStatus {
+  if (now < visit.leftAt) return 'InProgress';
+  switch (visit.endStatus) {
+    case 'Succeeded':
+      return 'Succeeded';
+    case 'Failed':
+      return lastAction ? 'Failed' : 'Succeeded';
+    case 'Stopped':
+      // Stop and wait lets in-progress actions finish; stop and abandon abandons them.
+      return execution.stopRequest?.abandon ? 'Abandoned' : 'Succeeded';
+    case 'Cancelled':
+      return 'Abandoned';
+  }
+}
+
+function stageStatusAt(visit: StageVisit, resolved: ResolvedExecution, now: number): string {
+  if (now >= visit.leftAt) return visit.endStatus;
+  return resolved.stoppingFrom !== undefined && now >= resolved.stoppingFrom ? 'Stopping' : 'InProgress';
 }
 
 /** AWS JSON protocols carry timestamps as epoch seconds. */

@@ -1,8 +1,8 @@
 import type { OperationFault } from '../world.js';
 import { AwsServiceError } from './errors.js';
 
-// AWS answers these with server-side statuses; everything else a world injects is a 400.
-const defaultHttpStatusByError: Record<string, number> = { InternalFailure: 500, ServiceUnavailable: 503 };
+// AWS answers these with their own statuses (ConflictException's is in the model); everything else a world injects is a 400.
+const defaultHttpStatusByError: Record<string, number> = { InternalFailure: 500, ServiceUnavailable: 503, ConflictException: 409 };
 
 /** Answers the next `count` matching calls with the world's error, in world-file order. */
 export class FaultInjector {

@@ -51,7 +51,9 @@ export async function serveAwsJson(options: ServeOptions): Promise<RunningServer
 
 function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): void {
   const target = request.headers['x-amz-target'];
-  const [targetPrefix, operation] = typeof target === 'string' ? target.split('.', 2) : [];
+  // Exactly `<targetPrefix>.<Operation>`: with anything more (`...GetPipeline.x`) it names no operation.
+  const parts = typeof target === 'string' ? target.split('.') : [];
+  const [targetPrefix, operation] = parts.length === 2 ? parts : [];
   const service = options.services.find((candidate) => candidate.targetPrefix === targetPrefix);
   const contentType = service?.contentType ?? fallbackContentType;
   try {

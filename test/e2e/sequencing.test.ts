@@ -36,7 +36,8 @@ describe('the order decided at run time', () => {
   });
 
   it('hands each pipeline its own variables', async () => {
-    const pipelines = succeeding('P1', 'P2', 'P3');
+    // CodePipeline accepts only the variables a pipeline declares.
+    const pipelines = succeeding('P1', 'P2', 'P3').map((pipeline) => ({ ...pipeline, variables: [{ name: 'ENV' }, { name: 'TAG', defaultValue: 'latest' }] }));
     const report = await runOnce(world(pipelines), {
       order: ['P1', 'P2'],
       variables: { P1: { ENV: 'prod' }, P2: { ENV: 'staging', TAG: 'v1.2.3' } },

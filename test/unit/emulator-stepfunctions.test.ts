@@ -1,4 +1,4 @@
-import { InvalidArn, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist } from '@aws-sdk/client-sfn';
+import { InvalidArn, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist, ValidationException } from '@aws-sdk/client-sfn';
 import { SimulatedClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { parseWorld } from '../../local/world.js';
@@ -112,5 +112,73 @@ describe('Step Functions ListExecutions, through the real SDK client', () => {
     // Assess
     expect(error).toBeInstanceOf(InvalidArn);
     expect(emulator.callCounts()).toEqual({ ListExecutions: 1 });
+  });
+
+  it('lists only PENDING_REDRIVE executions when asked, and filters on whether they were redriven', async () => {
+    // Prepare
+    emulator.stepFunctions.putExecution({ ...execution('failed', 0), status: 'FAILED', stopDate: startMs + 5000 });
+    emulator.stepFunctions.putExecution({ ...execution('redriving', 10), status: 'PENDING_REDRIVE', redriveCount: 1, redriveDate: startMs + 60_000 });
+    emulator.stepFunctions.putExecution({ ...execution('redriven', 20), redriveCount: 2, redriveDate: startMs + 90_000 });
+
+    // Act
+    const pending = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'PENDING_REDRIVE' }));
+    const redriven = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'REDRIVEN' }));
+    const notRedriven = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'NOT_REDRIVEN' }));
+
+    // Assess
+    expect(pending.executions).toEqual([
+      expect.objectContaining({ name: 'redriving', status: 'PENDING_REDRIVE', redriveCount: 1, redriveDate: new Date(startMs + 60_000) }),
+    ]);
+    expect(redriven.executions?.map((listed) => listed.name)).toEqual(['redriven', 'redriving']);
+    expect(notRedriven.executions?.map((listed) => listed.name)).toEqual(['failed']);
+  });
+
+  it('lists by version or alias ARN the executions started through it, and by the plain ARN all of them', async () => {
+    // Prepare
+    const version = `${stateMachineArn}:3`;
+    const alias = `${stateMachineArn}:live`;
+    emulator.stepFunctions.putExecution(execution('plain', 0));
+    emulator.stepFunctions.putExecution({ ...execution('through-version', 10), stateMachineVersionArn: version });
+    emulator.stepFunctions.putExecution({ ...execution('through-alias', 20), stateMachineVersionArn: version, stateMachineAliasArn: alias });
+
+    // Act
+    const names = async (arn: string) =>
+      ((await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn: arn }))).executions ?? []).map((listed) => listed.name);
+
+    // Assess
+    expect(await names(stateMachineArn)).toEqual(['through-alias', 'through-version', 'plain']);
+    expect(await names(version)).toEqual(['through-alias', 'through-version']);
+    expect(await names(alias)).toEqual(['through-alias']);
+    expect(await names(`${stateMachineArn}:other`)).toEqual([]);
+  });
+
+  it('accepts the legal names Step Functions allows, + and ! included, and refuses the illegal ones', async () => {
+    // Prepare
+    const legal = 'arn:aws:states:us-east-1:123456789012:stateMachine:release+hotfix!';
+    emulator.stepFunctions.putExecution(execution('run+1!', 0, legal));
+
+    // Act
+    const { executions } = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn: legal }));
+    const illegal = await Promise.all(
+      ['release hotfix', 'release#1', 'release:0', 'release:a:b'].map((name) =>
+        rejectionOf(stepFunctions.send(new ListExecutionsCommand({ stateMachineArn: `arn:aws:states:us-east-1:123456789012:stateMachine:${name}` }))),
+      ),
+    );
+
+    // Assess
+    expect(executions?.map((listed) => listed.name)).toEqual(['run+1!']);
+    for (const error of illegal) expect(error).toBeInstanceOf(InvalidArn);
+  });
+
+  it('refuses both a stateMachineArn and a mapRunArn, or neither, with a ValidationException', async () => {
+    // Act
+    const neither = await rejectionOf(stepFunctions.send(new ListExecutionsCommand({})));
+    const both = await rejectionOf(
+      stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, mapRunArn: `${stateMachineArn.replace(':stateMachine:', ':mapRun:')}/m:1` })),
+    );
+
+    // Assess
+    expect(neither).toBeInstanceOf(ValidationException);
+    expect(both).toBeInstanceOf(ValidationException);
   });
 });

@@ -116,6 +116,7 @@ describe('an execution’s status follows the simulated clock', () => {
 });
 
 describe('a pipeline whose execution is superseded by a newer source change', () => {
+  // Source takes 30 s of ours (600 s), 15 s of the newer one (300 s): the same share.
   const local = useWorld([
     {
       name: 'Busy',
@@ -125,28 +126,35 @@ describe('a pipeline whose execution is superseded by a newer source change', ()
     },
   ]);
 
-  it('shows our execution Superseded and the newer one InProgress from that very instant', async () => {
+  it('supersedes ours only at the stage boundary, when the newer execution reaches it', async () => {
     // Prepare
     const ours = await start(local, 'Busy');
-    await local.clock.sleep(599);
-    const before = await summaries(local, 'Busy');
+    await local.clock.sleep(44);
+    const waiting = await summaries(local, 'Busy');
+    const { stageStates } = await local.codePipeline.send(new GetPipelineStateCommand({ name: 'Busy' }));
 
     // Act
     await local.clock.sleep(1);
     const after = await summaries(local, 'Busy');
 
     // Assess
-    expect(before.map((summary) => summary.status)).toEqual(['InProgress']);
-    expect(after.map((summary) => [summary.status, summary.trigger?.triggerType])).toEqual([
+    expect(waiting.map((summary) => [summary.status, summary.trigger?.triggerType])).toEqual([
       ['InProgress', 'CloudWatchEvent'],
-      ['Superseded', 'StartPipelineExecution'],
+      ['InProgress', 'StartPipelineExecution'],
     ]);
-    expect(after[0]?.startTime?.toISOString()).toBe(at(600));
-    expect(after[1]?.pipelineExecutionId).toBe(ours);
+    expect(waiting[0]?.startTime?.toISOString()).toBe(at(30));
+    expect(stageStates?.[1]).toMatchObject({
+      stageName: 'Build',
+      inboundTransitionState: { enabled: false },
+      inboundExecutions: [{ pipelineExecutionId: ours, status: 'InProgress' }],
+    });
+    expect(stageStates?.[0]?.latestExecution).toMatchObject({ pipelineExecutionId: waiting[0]?.pipelineExecutionId, status: 'InProgress' });
+    expect(after.map((summary) => summary.status)).toEqual(['InProgress', 'Superseded']);
+    expect(after[1]?.lastUpdateTime?.toISOString()).toBe(at(45));
     expect(await statusOf(local, 'Busy', ours)).toEqual({ status: 'Superseded', statusSummary: undefined });
   });
 
-  it('places the newer execution at the instant ours ended even when nobody looked in between', async () => {
+  it('places the newer execution where ours waited even when nobody looked in between', async () => {
     // Prepare
     await start(local, 'Busy');
 
@@ -155,15 +163,15 @@ describe('a pipeline whose execution is superseded by a newer source change', ()
 
     // Assess
     expect(local.emulator.executions()).toMatchObject([
-      { status: 'Superseded', startedBy: 'sequencer', startedAt: at(0), finishedAt: at(600) },
-      { status: 'Failed', statusSummary: 'Deploy failed', startedBy: 'world', startedAt: at(600), finishedAt: at(900) },
+      { status: 'Superseded', startedBy: 'sequencer', startedAt: at(0), finishedAt: at(45) },
+      { status: 'Failed', statusSummary: 'Deploy failed', startedBy: 'world', startedAt: at(30), finishedAt: at(330) },
     ]);
   });
 
-  it('never brings the newer execution if ours was stopped first', async () => {
+  it('never brings the newer execution if ours was stopped before it reached the boundary', async () => {
     // Prepare
     const ours = await start(local, 'Busy');
-    await local.clock.sleep(100);
+    await local.clock.sleep(10);
 
     // Act
     await local.codePipeline.send(
@@ -177,6 +185,8 @@ describe('a pipeline whose execution is superseded by a newer source change', ()
 });
 
 describe('an execution already InProgress at startTime', () => {
+  // Theirs runs 180 s (60 before startTime, 120 after): its Source stage ends at -51 s, its Build at 120 s.
+  // Ours runs 600 s: Source 30 s, Build 570 s.
   const local = useWorld([
     { name: 'Superseding', durationSeconds: 600, inProgressAtStart: { remainingSeconds: 120 } },
     { name: 'Queued', durationSeconds: 600, executionMode: 'QUEUED', inProgressAtStart: { remainingSeconds: 120 } },
@@ -194,38 +204,66 @@ describe('an execution already InProgress at startTime', () => {
     expect(local.emulator.executions().every((execution) => execution.startedBy === 'world')).toBe(true);
   });
 
-  it('in SUPERSEDED mode is superseded by ours, which runs its full duration from its start', async () => {
+  it.each(['Superseding', 'Queued'])(
+    'in %s mode: ours waits in front of the stage theirs holds, and neither is superseded',
+    async (pipelineName) => {
+      // Prepare
+      await local.clock.sleep(10);
+
+      // Act
+      const ours = await start(local, pipelineName);
+      await local.clock.sleep(110);
+      const theirsDone = await summaries(local, pipelineName);
+      await local.clock.sleep(569);
+      const oneSecondShort = await statusOf(local, pipelineName, ours);
+      await local.clock.sleep(1);
+
+      // Assess
+      const [newest, older] = await summaries(local, pipelineName);
+      expect(theirsDone.map((summary) => summary.status)).toEqual(['InProgress', 'Succeeded']);
+      expect(oneSecondShort.status).toBe('InProgress');
+      expect(newest).toMatchObject({ pipelineExecutionId: ours, status: 'Succeeded' });
+      expect(newest?.lastUpdateTime?.toISOString()).toBe(at(690));
+      expect(older?.status).toBe('Succeeded');
+      expect(older?.lastUpdateTime?.toISOString()).toBe(at(120));
+    },
+  );
+
+  it('in SUPERSEDED mode: a newer start supersedes ours while ours waits, and the newer one goes on', async () => {
     // Prepare
-    await local.clock.sleep(10);
+    const ours = await start(local, 'Superseding');
+    await local.clock.sleep(20);
 
     // Act
-    const ours = await start(local, 'Superseding');
-    await local.clock.sleep(600);
+    const newer = await start(local, 'Superseding');
+    await local.clock.sleep(39);
+    const beforeNewerReachesBuild = await statusOf(local, 'Superseding', ours);
+    await local.clock.sleep(1);
+    const superseded = await statusOf(local, 'Superseding', ours);
+    await local.clock.sleep(1000);
 
-    // Assess
-    const [newest, older] = await summaries(local, 'Superseding');
-    expect(newest).toMatchObject({ pipelineExecutionId: ours, status: 'Succeeded' });
-    expect(newest?.lastUpdateTime?.toISOString()).toBe(at(610));
-    expect(older?.status).toBe('Superseded');
-    expect(older?.lastUpdateTime?.toISOString()).toBe(at(10));
+    // Assess: ours leaves Source at 30 s and waits for Build; the newer one runs Source 30-60 s.
+    expect(beforeNewerReachesBuild.status).toBe('InProgress');
+    expect(superseded.status).toBe('Superseded');
+    expect(await statusOf(local, 'Superseding', newer)).toMatchObject({ status: 'Succeeded' });
   });
 
-  it('in QUEUED mode holds ours InProgress until the older one ends, then runs its full duration', async () => {
+  it('in QUEUED mode: the same two starts both run, one after the other, stage by stage', async () => {
     // Prepare
-    const ours = await start(local, 'Queued');
+    const first = await start(local, 'Queued');
+    await local.clock.sleep(20);
 
     // Act
-    await local.clock.sleep(120);
-    const olderDone = await summaries(local, 'Queued');
-    await local.clock.sleep(599);
-    const oneSecondShort = await statusOf(local, 'Queued', ours);
-    await local.clock.sleep(1);
-    const finished = await statusOf(local, 'Queued', ours);
+    const second = await start(local, 'Queued');
+    await local.clock.sleep(2000);
 
-    // Assess
-    expect(olderDone.map((summary) => summary.status)).toEqual(['InProgress', 'Succeeded']);
-    expect(oneSecondShort.status).toBe('InProgress');
-    expect(finished.status).toBe('Succeeded');
+    // Assess: Build runs theirs to 120 s, the first to 690 s, the second to 1260 s.
+    const statuses = await summaries(local, 'Queued');
+    expect(statuses.map((summary) => [summary.pipelineExecutionId, summary.status, summary.lastUpdateTime?.toISOString()])).toEqual([
+      [second, 'Succeeded', at(1260)],
+      [first, 'Succeeded', at(690)],
+      [expect.any(String), 'Succeeded', at(120)],
+    ]);
   });
 
   it('in PARALLEL mode lets both run independently', async () => {
@@ -362,7 +400,7 @@ describe('StopPipelineExecution', () => {
 describe('GetPipelineState', () => {
   const local = useWorld([{ name: 'Staged', durationSeconds: 60, history: [50] }]);
 
-  it('shows the execution that entered the stage last', async () => {
+  it('shows each stage with the execution that entered it last, and its actions', async () => {
     // Prepare
     const id = await start(local, 'Staged');
 
@@ -370,9 +408,15 @@ describe('GetPipelineState', () => {
     const { stageStates } = await local.codePipeline.send(new GetPipelineStateCommand({ name: 'Staged' }));
 
     // Assess
-    expect(stageStates).toEqual([
-      { stageName: 'Run', latestExecution: { pipelineExecutionId: id, status: 'InProgress', type: 'STANDARD' } },
+    expect(stageStates?.map((stage) => [stage.stageName, stage.latestExecution?.status])).toEqual([
+      ['Source', 'InProgress'],
+      ['Build', 'Succeeded'],
     ]);
+    expect(stageStates?.[0]).toMatchObject({
+      latestExecution: { pipelineExecutionId: id, type: 'STANDARD' },
+      inboundTransitionState: { enabled: true },
+      actionStates: [{ actionName: 'Source', latestExecution: { status: 'InProgress' } }],
+    });
+    expect(stageStates?.[1]?.latestExecution?.pipelineExecutionId).not.toBe(id);
   });
 });
-

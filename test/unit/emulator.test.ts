@@ -4,6 +4,7 @@ import {
   GetPipelineExecutionCommand,
   InvalidNextTokenException,
   ListPipelineExecutionsCommand,
+  ListActionExecutionsCommand,
   ListPipelinesCommand,
   PipelineExecutionNotFoundException,
   PipelineNotFoundException,
@@ -19,7 +20,11 @@ import { rejectionOf } from '../support/rejection.js';
 const worldJson = {
   startTime: '2026-01-01T00:00:00Z',
   pipelines: [
-    { name: 'P1', durationSeconds: 600 },
+    {
+      name: 'P1',
+      durationSeconds: 600,
+      variables: [{ name: 'release', defaultValue: 'latest' }, { name: 'requested-by' }, { name: 'region', defaultValue: 'eu-west-1' }],
+    },
     { name: 'P2', durationSeconds: 300, executionMode: 'PARALLEL' },
     { name: 'P3', durationSeconds: 60, pipelineType: 'V1' },
   ],
@@ -36,9 +41,12 @@ function clientFor(emulator: Emulator): CodePipelineClient {
   });
 }
 
+let emulatorClock: SimulatedClock;
+
 async function startWorld(): Promise<Emulator> {
   const world = parseWorld(worldJson, 'emulator.test world');
-  return startEmulator({ world, clock: new SimulatedClock(Date.parse(world.startTime)) });
+  emulatorClock = new SimulatedClock(Date.parse(world.startTime));
+  return startEmulator({ world, clock: emulatorClock });
 }
 
 describe('the CodePipeline emulator, through the real SDK client', () => {
@@ -124,15 +132,15 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
       codePipeline.send(new StartPipelineExecutionCommand({ name, clientRequestToken: 'run-7' }));
 
     // Act
-    const onP1 = await startWithToken('P1');
+    const onP3 = await startWithToken('P3');
     const onP2 = await startWithToken('P2');
 
     // Assess
-    expect(onP2.pipelineExecutionId).not.toBe(onP1.pipelineExecutionId);
-    expect(emulator.executions().map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+    expect(onP2.pipelineExecutionId).not.toBe(onP3.pipelineExecutionId);
+    expect(emulator.executions().map((execution) => execution.pipelineName)).toEqual(['P3', 'P2']);
   });
 
-  it('hands the variables back as the execution’s resolved variables', async () => {
+  it('hands the variables back as the execution’s resolved variables, defaults filling in the rest', async () => {
     // Prepare
     const variables = [
       { name: 'release', value: '2026.01' },
@@ -157,6 +165,7 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
       variables: [
         { name: 'release', resolvedValue: '2026.01' },
         { name: 'requested-by', resolvedValue: 'sequencer@local' },
+        { name: 'region', resolvedValue: 'eu-west-1' },
       ],
       trigger: { triggerType: 'StartPipelineExecution' },
       executionMode: 'SUPERSEDED',
@@ -165,13 +174,85 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
     expect(emulator.executions()[0]?.variables).toEqual({ release: '2026.01', 'requested-by': 'sequencer@local' });
   });
 
+  it.each([
+    ['on a V1 pipeline', 'P3', [{ name: 'release', value: '1' }], 'supported only for pipeline type V2'],
+    ['that the pipeline does not declare', 'P1', [{ name: 'requested-by', value: 'me' }, { name: 'colour', value: 'red' }], 'Variable colour is not declared in pipeline P1'],
+    ['missing where the declaration has no default', 'P1', [{ name: 'release', value: '1' }], 'Variable requested-by of pipeline P1 has no default value'],
+    ['given twice', 'P1', [{ name: 'requested-by', value: 'a' }, { name: 'requested-by', value: 'b' }], 'given more than once'],
+  ])('refuses variables %s with a ValidationException and starts nothing', async (_case, name, variables, message) => {
+    // Act
+    const error = await rejectionOf(codePipeline.send(new StartPipelineExecutionCommand({ name, variables })));
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toContain(message);
+    expect(emulator.executions()).toEqual([]);
+  });
+
+  it('applies a source revision override: the commit shows in the artifact revisions and the source action’s output', async () => {
+    // Prepare
+    const commit = '4f2a9c1e0b7d6a5c3e2f1a0b9c8d7e6f5a4b3c2d';
+    const { pipelineExecutionId } = await codePipeline.send(
+      new StartPipelineExecutionCommand({
+        name: 'P2',
+        sourceRevisions: [{ actionName: 'Source', revisionType: 'COMMIT_ID', revisionValue: commit }],
+      }),
+    );
+
+    // Act
+    await emulatorClock.sleep(30);
+    const { pipelineExecution } = await codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P2', pipelineExecutionId }));
+    const { pipelineExecutionSummaries } = await codePipeline.send(new ListPipelineExecutionsCommand({ pipelineName: 'P2' }));
+    const { actionExecutionDetails } = await codePipeline.send(
+      new ListActionExecutionsCommand({ pipelineName: 'P2', filter: { pipelineExecutionId } }),
+    );
+
+    // Assess
+    expect(pipelineExecution?.artifactRevisions).toEqual([expect.objectContaining({ name: 'SourceArtifact', revisionId: commit })]);
+    expect(pipelineExecutionSummaries?.[0]?.sourceRevisions).toEqual([expect.objectContaining({ actionName: 'Source', revisionId: commit })]);
+    const source = actionExecutionDetails?.find((detail) => detail.actionName === 'Source');
+    expect(source).toMatchObject({ status: 'Succeeded', output: { outputVariables: { CommitId: commit } } });
+  });
+
+  it.each([
+    ['an action that is not a source action', [{ actionName: 'Build', revisionType: 'COMMIT_ID', revisionValue: 'abc' }], 'not a source action'],
+    ['a revision type the source does not take', [{ actionName: 'Source', revisionType: 'IMAGE_DIGEST', revisionValue: 'sha256:1' }], 'not supported'],
+    ['the same action twice', [{ actionName: 'Source', revisionType: 'COMMIT_ID', revisionValue: 'a' }, { actionName: 'Source', revisionType: 'COMMIT_ID', revisionValue: 'b' }], 'more than once'],
+  ] as const)('refuses a source revision override naming %s', async (_case, sourceRevisions, message) => {
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(new StartPipelineExecutionCommand({ name: 'P2', sourceRevisions: [...sourceRevisions] })),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toContain(message);
+    expect(emulator.executions()).toEqual([]);
+  });
+
+  it('refuses a revision type outside the model’s enum as a validation error', async () => {
+    // Act
+    const error = await rejectionOf(
+      codePipeline.send(
+        new StartPipelineExecutionCommand({
+          name: 'P2',
+          sourceRevisions: [{ actionName: 'Source', revisionType: 'TAG' as 'COMMIT_ID', revisionValue: 'v1' }],
+        }),
+      ),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ValidationException);
+    expect(error.message).toContain('Member must satisfy enum value set');
+  });
+
   it('answers an execution id it never issued with PipelineExecutionNotFoundException', async () => {
     // Prepare
-    const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1' }));
+    const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P2' }));
 
     // Act
     const error = await rejectionOf(
-      codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P2', pipelineExecutionId })),
+      codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P3', pipelineExecutionId })),
     );
 
     // Assess
@@ -222,11 +303,18 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
     expect(error).toBeInstanceOf(InvalidNextTokenException);
   });
 
-  it.each(['DeletePipeline', 'toString'])('answers %s with UnknownOperationException', async (operation) => {
+  it.each([
+    'CodePipeline_20150709.DeletePipeline',
+    'CodePipeline_20150709.toString',
+    'CodePipeline_20150709.GetPipeline.extra',
+    'CodePipeline_20150709.GetPipelineX',
+    'CodePipeline_2015.GetPipeline',
+    'GetPipeline',
+  ])('answers X-Amz-Target %s with UnknownOperationException', async (target) => {
     // Act
     const response = await fetch(emulator.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `CodePipeline_20150709.${operation}` },
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target },
       body: JSON.stringify({ name: 'P1' }),
     });
 
@@ -257,7 +345,7 @@ describe('reset', () => {
     // Prepare
     const emulator = await startWorld();
     const codePipeline = clientFor(emulator);
-    await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1' }));
+    await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P2' }));
     const nextWorld = parseWorld(
       { startTime: '2027-06-01T00:00:00Z', pipelines: [{ name: 'Next', durationSeconds: 5 }] },
       'next world',
@@ -283,7 +371,7 @@ describe('execution ids', () => {
       const emulator = await startWorld();
       const codePipeline = clientFor(emulator);
       const ids: string[] = [];
-      for (const name of ['P1', 'P2', 'P1']) {
+      for (const name of ['P3', 'P2', 'P3']) {
         const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name }));
         ids.push(pipelineExecutionId!);
       }

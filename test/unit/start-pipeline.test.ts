@@ -150,7 +150,9 @@ describe('start-pipeline', () => {
     ['InternalFailure', 500, 'AwsUnavailable'],
     ['ServiceUnavailable', 503, 'AwsUnavailable'],
     ['ValidationException', 400, 'AwsRequestRejected'],
-    ['ConflictException', 409, 'AwsRequestRejected'],
+    ['ConflictException', 409, 'AwsUnavailable'],
+    ['ConcurrentPipelineExecutionsLimitExceededException', 400, 'AwsUnavailable'],
+    ['TooManyRequestsException', 429, 'AwsUnavailable'],
     ['AccessDeniedException', 400, 'AwsRequestRejected'],
   ])('reports %s (HTTP %i) as %s', async (name, status, expected) => {
     codePipeline.on(StartPipelineExecutionCommand).rejects(awsError(name, status));

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { handlerFaults, loadWorld, operationFaults, parseWorld, WorldFileError } from '../../local/world.js';
 
 const minimalPipeline = { name: 'P1', durationSeconds: 600 };
+const stage = (name: string, durationSeconds: number) => ({ name, durationSeconds, actions: [{ name }] });
 
 function worldWith(overrides: Record<string, unknown>): Record<string, unknown> {
   return { startTime: '2026-01-01T00:00:00Z', pipelines: [minimalPipeline], ...overrides };
@@ -40,6 +41,30 @@ describe('parseWorld', () => {
       ],
       faults: [],
     });
+  });
+
+  it('takes a pipeline with stages and declared variables as the issue shows it, its duration the stages’ sum', () => {
+    // Act
+    const { pipelines } = parseWorld(
+      worldWith({
+        pipelines: [
+          {
+            name: 'P1',
+            pipelineType: 'V2',
+            variables: [{ name: 'ENV', defaultValue: 'dev' }],
+            stages: [
+              { name: 'Source', durationSeconds: 30, actions: [{ name: 'Source', namespace: 'SourceVariables', outputVariables: { CommitId: '9f1c2e7' } }] },
+              { name: 'Build', durationSeconds: 570, actions: [{ name: 'Build', namespace: 'BuildVariables', outputVariables: { IMAGE_TAG: '1.4.2' } }] },
+            ],
+          },
+        ],
+      }),
+      'stages world',
+    );
+
+    // Assess
+    expect(pipelines[0]).toMatchObject({ durationSeconds: 600, variables: [{ name: 'ENV', defaultValue: 'dev' }] });
+    expect(pipelines[0]?.stages?.map((declared) => declared.name)).toEqual(['Source', 'Build']);
   });
 
   it('splits faults into the ones the emulator answers and the ones the runner injects', () => {
@@ -109,6 +134,41 @@ describe('parseWorld', () => {
         faults: [{ operation: 'StartPipelineExecution', error: 'InternalFailure', count: 1, pipelineName: 'P9' }],
       }),
       'faults[0].pipelineName: no pipeline named "P9" in this world',
+    ],
+    [
+      'a fault the operation cannot answer',
+      worldWith({ faults: [{ operation: 'GetPipelineExecution', error: 'ConflictException', count: 1 }] }),
+      'faults[0].error: GetPipelineExecution cannot answer ConflictException',
+    ],
+    [
+      'variables on a V1 pipeline',
+      worldWith({ pipelines: [{ ...minimalPipeline, pipelineType: 'V1', variables: [{ name: 'ENV' }] }] }),
+      'pipelines[0].variables: pipeline-level variables need pipelineType V2',
+    ],
+    [
+      'a Superseded outcome outside SUPERSEDED mode',
+      worldWith({ pipelines: [{ ...minimalPipeline, executionMode: 'QUEUED', outcome: 'Superseded', supersededBy: { durationSeconds: 60 } }] }),
+      'pipelines[0].outcome: Superseded needs executionMode SUPERSEDED',
+    ],
+    [
+      'a single stage',
+      worldWith({ pipelines: [{ name: 'P1', stages: [{ name: 'Build', durationSeconds: 60, actions: [{ name: 'Build' }] }] }] }),
+      'pipelines[0].stages: expected at least two stages (Source first)',
+    ],
+    [
+      'stages whose sum is not the durationSeconds given',
+      worldWith({ pipelines: [{ name: 'P1', durationSeconds: 100, stages: [stage('Source', 30), stage('Build', 60)] }] }),
+      "pipelines[0].durationSeconds: must equal the stages' sum (90) when both are given",
+    ],
+    [
+      'neither stages nor durationSeconds',
+      worldWith({ pipelines: [{ name: 'P1' }] }),
+      'pipelines[0].durationSeconds: required unless stages are given',
+    ],
+    [
+      'two stages with one name',
+      worldWith({ pipelines: [{ name: 'P1', stages: [stage('Build', 30), stage('Build', 60)] }] }),
+      'pipelines[0].stages: duplicate stage name "Build"',
     ],
     [
       'a fault on an operation the emulator does not serve',
