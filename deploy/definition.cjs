@@ -12,11 +12,10 @@
 //
 // A TimeoutSeconds written in the ASL is kept, and refused if it leaves less than the margin.
 const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
 const { parse } = require('yaml');
 
 const taskTimeoutMarginSeconds = 10;
-const definitionFile = join(__dirname, '..', 'statemachines', 'sequencer.asl.yml');
+const definitionFile = require.resolve('../statemachines/sequencer.asl.yml');
 
 /** The function a Task invokes: `Fn::GetAtt: [fn, Arn]`, or arn:aws:states:::lambda:invoke with FunctionName. */
 function invokedFunction(state) {
