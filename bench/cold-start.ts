@@ -72,7 +72,8 @@ async function bundle(handler: HandlerName, flavour: 'project' | 'baseline'): Pr
     metafile: true,
     logLevel: 'silent',
   });
-  const [file] = Object.keys(result.metafile.outputs);
+  // The code, not the source map beside it.
+  const file = Object.keys(result.metafile.outputs).find((output) => !output.endsWith('.map'));
   const code = readFileSync(`${projectRoot}${file!}`);
   return { file: `${projectRoot}${file!}`, bytes: code.length, gzipBytes: gzipSync(code).length, metafile: result.metafile };
 }
