@@ -24,6 +24,8 @@ export interface ColdStartResult {
   bundleBytes: number;
   gzipBytes: number;
   initMs: number;
+  /** The same bundle run as Lambda runs it, with NODE_OPTIONS=--enable-source-maps (serverless.yml). */
+  sourceMapInitMs: number;
   baselineInitMs: number;
   ratio: number;
   /** Median time from process start until the bundle is imported; initMs minus this is the first invocation. */
@@ -70,7 +72,8 @@ async function bundle(handler: HandlerName, flavour: 'project' | 'baseline'): Pr
     metafile: true,
     logLevel: 'silent',
   });
-  const [file] = Object.keys(result.metafile.outputs);
+  // The code, not the source map beside it.
+  const file = Object.keys(result.metafile.outputs).find((output) => !output.endsWith('.map'));
   const code = readFileSync(`${projectRoot}${file!}`);
   return { file: `${projectRoot}${file!}`, bytes: code.length, gzipBytes: gzipSync(code).length, metafile: result.metafile };
 }
@@ -175,6 +178,31 @@ export interface ColdStarts {
    * can take away. What a bundle can win is initMs minus this.
    */
   floorMs: number;
+  /**
+   * A handler bundled the same way that only creates a CodePipeline client and makes one call
+   * (GetPipeline): the least any handler of ours could cost, since each makes at least that.
+   */
+  sdkFloorMs: number;
+}
+
+/** The SDK floor's handler, bundled with the project's own options. */
+async function sdkFloorBundle(): Promise<string> {
+  const outfile = `${bundleDirectory}/floor/sdk-call.mjs`;
+  await build({
+    ...slsPackageOptions(),
+    stdin: {
+      contents: [
+        "import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';",
+        'const client = new CodePipelineClient({});',
+        "export const handler = async () => (await client.send(new GetPipelineCommand({ name: 'Build' }))).pipeline?.name;",
+      ].join('\n'),
+      loader: 'ts',
+      resolveDir: projectRoot,
+    },
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
 }
 
 /** A do-nothing ES module handler, for the floor. */
@@ -221,17 +249,18 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
       // Untimed, as chainEvents was for the project's bundle: a first read from disk is a cost
       // of this machine, not of the bundle.
       await invokeInFreshProcess(baseline.file, events[handler], env);
-      const projectRuns: Invocation[] = [];
-      const baselineRuns: Invocation[] = [];
-      // Alternating which goes first (ABBA) spreads any drift in machine load over both sides.
+      const runs = { project: [] as Invocation[], sourceMaps: [] as Invocation[], baseline: [] as Invocation[] };
+      const withSourceMaps = { ...env, NODE_OPTIONS: '--enable-source-maps' };
+      // Rotating which goes first spreads any drift in machine load over every flavour.
+      const flavours = ['baseline', 'project', 'sourceMaps'] as const;
       for (let sample = 0; sample < samplesPerBundle; sample += 1) {
-        const order = sample % 2 === 0 ? (['baseline', 'project'] as const) : (['project', 'baseline'] as const);
-        for (const flavour of order) {
-          const file = flavour === 'project' ? project.file : baseline.file;
-          const run = await invokeInFreshProcess(file, events[handler], env);
-          (flavour === 'project' ? projectRuns : baselineRuns).push(run);
+        for (let turn = 0; turn < flavours.length; turn += 1) {
+          const flavour = flavours[(sample + turn) % flavours.length]!;
+          const file = flavour === 'baseline' ? baseline.file : project.file;
+          runs[flavour].push(await invokeInFreshProcess(file, events[handler], flavour === 'sourceMaps' ? withSourceMaps : env));
         }
       }
+      const { project: projectRuns, baseline: baselineRuns } = runs;
       const initMs = median(projectRuns.map((run) => run.initMs));
       const baselineInitMs = median(baselineRuns.map((run) => run.initMs));
       results.push({
@@ -239,6 +268,7 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
         bundleBytes: project.bytes,
         gzipBytes: project.gzipBytes,
         initMs: round(initMs, 1),
+        sourceMapInitMs: round(median(runs.sourceMaps.map((run) => run.initMs)), 1),
         baselineInitMs: round(baselineInitMs, 1),
         ratio: round(initMs / baselineInitMs, 3),
         importMs: round(median(projectRuns.map((run) => run.importMs)), 1),
@@ -254,7 +284,17 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     for (let sample = 0; sample < samplesPerBundle; sample += 1) {
       floorRuns.push(await invokeInFreshProcess(emptyHandler, {}, env));
     }
-    return { handlers: results, floorMs: round(median(floorRuns.map((run) => run.initMs)), 1) };
+    const sdkHandler = await sdkFloorBundle();
+    await invokeInFreshProcess(sdkHandler, {}, env);
+    const sdkFloorRuns: Invocation[] = [];
+    for (let sample = 0; sample < samplesPerBundle; sample += 1) {
+      sdkFloorRuns.push(await invokeInFreshProcess(sdkHandler, {}, env));
+    }
+    return {
+      handlers: results,
+      floorMs: round(median(floorRuns.map((run) => run.initMs)), 1),
+      sdkFloorMs: round(median(sdkFloorRuns.map((run) => run.initMs)), 1),
+    };
   } finally {
     await emulator.close();
   }

@@ -36,6 +36,7 @@ if (values.json) {
         command,
         coldStart: coldStart.handlers,
         coldStartFloorMs: coldStart.floorMs,
+        coldStartSdkFloorMs: coldStart.sdkFloorMs,
         orchestration,
         local,
         assumptions: {
@@ -68,16 +69,18 @@ function describeWorkload({ seed, pipelines, approval }: Workload) {
   return { seed, pipelines, approval };
 }
 
-function coldStartSection({ handlers: results, floorMs }: ColdStarts): string {
+function coldStartSection({ handlers: results, floorMs, sdkFloorMs }: ColdStarts): string {
   const sizes = table(
-    ['handler', 'minified', 'gzip', 'init', 'baseline init', 'ratio', 'import', 'baseline import', 'baseline size'],
+    ['handler', 'minified', 'gzip', 'init', 'source maps', 'baseline init', 'ratio', 'over SDK floor', 'import', 'baseline import', 'baseline size'],
     results.map((result) => [
       result.handler,
       kilobytes(result.bundleBytes),
       kilobytes(result.gzipBytes),
       milliseconds(result.initMs),
+      `${milliseconds(result.sourceMapInitMs)} (+${milliseconds(Math.max(0, result.sourceMapInitMs - result.initMs))})`,
       milliseconds(result.baselineInitMs),
       result.ratio.toFixed(2),
+      `+${milliseconds(Math.max(0, result.initMs - sdkFloorMs))}`,
       milliseconds(result.importMs),
       milliseconds(result.baselineImportMs),
       kilobytes(result.baselineBundleBytes),
@@ -94,10 +97,13 @@ function coldStartSection({ handlers: results, floorMs }: ColdStarts): string {
     `baseline (esbuild --bundle --platform=node: CommonJS, not minified, SDK bundled). init is the median over`,
     `${samplesPerBundle} fresh Node processes per bundle, interleaved, from process start to the end of one invocation`,
     `against the local emulator; import is the time from process start until the bundle is loaded.`,
+    `source maps: the same bundle with NODE_OPTIONS=--enable-source-maps, as deployed.`,
     '',
     sizes,
     '',
     `Floor: the same harness with a do-nothing handler starts in ${milliseconds(floorMs)}; no bundle can go below it.`,
+    `SDK floor: a handler bundled the same way that only makes one CodePipeline call (GetPipeline) takes`,
+    `${milliseconds(sdkFloorMs)}; "over SDK floor" is what each handler costs beyond that.`,
     '',
     'Largest contributors to each minified bundle:',
     ...contributors,

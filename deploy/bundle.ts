@@ -29,6 +29,13 @@ const pluginOnlyKeys = [
 ];
 
 /**
+ * Keys left out because serverless.yml sets them through a variable only `sls package` resolves:
+ * `define` writes the stage config into the bundle (deploy/stage-config.cjs). Without it the
+ * bundle reads STAGE_CONFIG from the environment, which is how tests and the bench hand it over.
+ */
+const packageTimeKeys = ['define'];
+
+/**
  * The esbuild options `sls package` uses, derived from serverless.yml the way serverless-esbuild
  * derives them (its defaults, the runtime's target, then `custom.esbuild`, minus the plugin's
  * own keys, with `plugins` loaded from their file), so what the bench measures and the package
@@ -49,7 +56,9 @@ export function slsPackageOptions(): BuildOptions {
     ...(runtimeTarget ? { target: `node${runtimeTarget}` } : {}),
     ...service.custom?.esbuild,
   };
-  const esbuildOptions = Object.fromEntries(Object.entries(merged).filter(([key]) => !pluginOnlyKeys.includes(key)));
+  const esbuildOptions = Object.fromEntries(
+    Object.entries(merged).filter(([key]) => !pluginOnlyKeys.includes(key) && !packageTimeKeys.includes(key)),
+  );
   const exclude = merged.exclude as string[];
   const plugins =
     typeof merged.plugins === 'string'

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { inflateRawSync } from 'node:zlib';
 import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { parseStageConfig } from '../../src/config.js';
 
 /**
@@ -10,120 +12,403 @@ import { parseStageConfig } from '../../src/config.js';
 const run = promisify(execFile);
 // CloudFormation properties are free-form JSON; the assertions say what shape they expect.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Resource = { Type: string; Properties: Record<string, any> };
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Template = { Resources: Record<string, Resource> };
-const templates: Record<string, Template> = {};
-const stages = ['dev', 'prod'] as const;
+type Packaged = { template: Template; directory: string };
+
+// A stage at the scale the issue names: 100 pipelines of 100 characters, 10 sequences, and every
+// optional extra turned on. It lives in a temporary copy of serverless.yml, beside it.
+const scaleStage = 'scale';
+const examplesStage = 'scheduled-examples';
+const scaleConfig = 'serverless-scale-test.yml';
+const pipelineName = (index: number) => `pipeline-${String(index).padStart(3, '0')}-`.padEnd(100, 'x');
+const scalePipelines = Array.from({ length: 100 }, (_, index) => pipelineName(index));
+const existingTopic = 'arn:aws:sns:us-east-1:123456789012:team-alerts';
+const scaleParams = {
+  pipelines: scalePipelines,
+  sequences: Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`sequence${index}`, scalePipelines.slice(index * 10, index * 10 + 10)])),
+  defaultSequence: 'sequence0',
+  notificationTopicArn: existingTopic,
+  notificationEmail: 'team@example.com',
+  notifyOnSuccess: true,
+  logLevel: 'ALL',
+  tracing: true,
+  scheduleEnabled: true,
+  scheduleTimezone: 'Europe/Paris',
+  scheduleInput: { sequence: 'sequence3' },
+};
+const tooLongStage = 'a-stage-name-of-28-characters';
+
+const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
+const packaged: Record<string, Packaged> = {};
+const refusals: Record<string, string> = {};
+
+async function slsPackage(stage: string, config?: string): Promise<Packaged> {
+  const directory = `.serverless-${stage}`;
+  await run('npx', ['sls', 'package', '--stage', stage, '--package', directory, ...(config ? ['--config', config] : [])], { env });
+  return { directory, template: JSON.parse(readFileSync(`${directory}/cloudformation-template-update-stack.json`, 'utf8')) as Template };
+}
+
+async function refusal(stage: string, config?: string): Promise<string> {
+  try {
+    await slsPackage(stage, config);
+  } catch (error) {
+    return String((error as { stderr?: string; stdout?: string }).stderr) + String((error as { stdout?: string }).stdout);
+  }
+  throw new Error(`sls package --stage ${stage} succeeded, and should not have`);
+}
 
 beforeAll(async () => {
-  // One after the other: serverless-esbuild builds in one shared .esbuild folder, and two
-  // packages at once can wait on each other forever.
-  for (const stage of stages) {
-    const directory = `.serverless-${stage}`;
-    await run('npx', ['sls', 'package', '--stage', stage, '--package', directory], { env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } });
-    templates[stage] = JSON.parse(readFileSync(`${directory}/cloudformation-template-update-stack.json`, 'utf8')) as Template;
+  const service = parse(readFileSync('serverless.yml', 'utf8')) as { params: Record<string, unknown> };
+  service.params[scaleStage] = scaleParams;
+  service.params[examplesStage] = { scheduleEnabled: true };
+  writeFileSync(scaleConfig, stringify(service));
+  try {
+    // One after the other: serverless-esbuild builds in one shared .esbuild folder, and two
+    // packages at once can wait on each other forever.
+    for (const stage of ['dev', 'prod']) packaged[stage] = await slsPackage(stage);
+    packaged[scaleStage] = await slsPackage(scaleStage, scaleConfig);
+    refusals[examplesStage] = await refusal(examplesStage, scaleConfig);
+    refusals[tooLongStage] = await refusal(tooLongStage);
+  } finally {
+    rmSync(scaleConfig, { force: true });
   }
-}, 180_000);
+}, 300_000);
 
-const resources = (stage: string, type: string) =>
-  Object.entries(templates[stage]!.Resources).filter(([, resource]) => resource.Type === type);
+const resources = (stage: string, type: string) => Object.entries(packaged[stage]!.template.Resources).filter(([, resource]) => resource.Type === type);
 const only = (stage: string, type: string) => {
   const found = resources(stage, type);
   expect(found).toHaveLength(1);
   return found[0]!;
 };
-const statements = (role: Resource) =>
-  role.Properties.Policies.flatMap((policy: { PolicyDocument: { Statement: unknown[] } }) => policy.PolicyDocument.Statement);
+const resource = (stage: string, id: string) => packaged[stage]!.template.Resources[id]!;
+type Statement = { Effect: string; Action: string[]; Resource: unknown };
+const statements = (role: Resource): Statement[] =>
+  role.Properties.Policies.flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement);
+const machineId = (stage: string) => only(stage, 'AWS::StepFunctions::StateMachine')[0];
+const machineName = (stage: string) => `codepipeline-sequencer-${stage}`;
+const ownArn = (stage: string, kind: 'stateMachine' | 'execution') => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:${kind}:${machineName(stage)}${kind === 'execution' ? ':*' : ''}`,
+});
 
-describe.each(stages)('sls package --stage %s', (stage) => {
-  it('deploys the three functions on nodejs24.x, arm64, with short timeouts', () => {
+/** One file out of a package's zip (stored or deflated, as the packager writes them). */
+function readFromZip(zipFile: string, name: string): string {
+  const zip = readFileSync(zipFile);
+  let offset = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const entries = zip.readUInt16LE(offset + 10);
+  offset = zip.readUInt32LE(offset + 16);
+  for (let entry = 0; entry < entries; entry += 1) {
+    const method = zip.readUInt16LE(offset + 10);
+    const compressedSize = zip.readUInt32LE(offset + 20);
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    const localHeader = zip.readUInt32LE(offset + 42);
+    if (zip.toString('utf8', offset + 46, offset + 46 + nameLength) === name) {
+      const start = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
+      const data = zip.subarray(start, start + compressedSize);
+      return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
+    }
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  throw new Error(`${name} is not in ${zipFile}`);
+}
+
+/** The stage config esbuild wrote into a bundle: the JSON object literal that starts with its pipelines. */
+function bundledStageConfig(bundle: string) {
+  const start = bundle.indexOf('{"pipelines":');
+  expect(start).toBeGreaterThan(-1);
+  let depth = 0;
+  let end = start;
+  do {
+    if (bundle[end] === '{') depth += 1;
+    if (bundle[end] === '}') depth -= 1;
+    end += 1;
+  } while (depth > 0);
+  return parseStageConfig(bundle.slice(start, end));
+}
+
+/** decide-order, the one handler that reads the stage config (the others get what they need from the plan). */
+const decideOrderBundle = (stage: string) => readFromZip(`${packaged[stage]!.directory}/decideOrder.zip`, 'handlers/decide-order.mjs');
+
+/** Every Task state of a definition, also inside Map and Parallel states. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function taskStates(states: Record<string, any>): [string, any][] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    ...(state.Type === 'Task' ? [[name, state] as [string, unknown]] : []),
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ...(state.Branches ?? []).flatMap((branch: any) => taskStates(branch.States)),
+    ...(state.ItemProcessor ?? state.Iterator ? taskStates((state.ItemProcessor ?? state.Iterator).States) : []),
+  ]);
+}
+
+const functionFiles = { DecideOrderLambdaFunction: 'decideOrder', StartPipelineLambdaFunction: 'startPipeline', CheckStatusLambdaFunction: 'checkStatus' };
+const handlerFiles = { decideOrder: 'decide-order', startPipeline: 'start-pipeline', checkStatus: 'check-status' };
+const untaggableTypes = ['AWS::S3::BucketPolicy', 'AWS::IAM::ManagedPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SNS::Subscription', 'AWS::Scheduler::Schedule'];
+
+describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
+  it('deploys the three functions on nodejs24.x, arm64, with short timeouts and source-mapped stack traces', () => {
     const functions = Object.fromEntries(resources(stage, 'AWS::Lambda::Function').map(([id, resource]) => [id, resource.Properties]));
 
-    expect(Object.keys(functions).sort()).toEqual(['CheckStatusLambdaFunction', 'DecideOrderLambdaFunction', 'StartPipelineLambdaFunction']);
-    for (const properties of Object.values(functions)) {
+    expect(Object.keys(functions).sort()).toEqual(Object.keys(functionFiles).sort());
+    for (const [id, properties] of Object.entries(functions)) {
+      const key = functionFiles[id as keyof typeof functionFiles];
+      const zip = `${packaged[stage]!.directory}/${key}.zip`;
+      const bundle = readFromZip(zip, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs`);
+      const sourceMap = JSON.parse(readFromZip(zip, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs.map`)) as { sources: string[] };
+
       expect(properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256 });
       expect(properties.Timeout).toBeLessThanOrEqual(30);
-      expect(properties.Handler).toMatch(/^handlers\/(decide-order|start-pipeline|check-status)\.handler$/);
+      expect(properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(bundle.trimEnd()).toMatch(/\/\/# sourceMappingURL=[\w-]+\.mjs\.map$/);
+      expect(sourceMap.sources).toEqual(expect.arrayContaining([expect.stringMatching(/(^|\/)src\/[\w-]+\.ts$/), expect.stringMatching(/(^|\/)handlers\/[\w-]+\.ts$/)]));
     }
   });
 
-  it('hands every function a valid STAGE_CONFIG built from the stage params', () => {
-    for (const [, resource] of resources(stage, 'AWS::Lambda::Function')) {
-      const config = parseStageConfig(resource.Properties.Environment.Variables.STAGE_CONFIG);
-      expect(config).toMatchObject({ pipelines: ['P1', 'P2', 'P3'], defaultSequence: 'release', pollSeconds: stage === 'dev' ? 15 : 30 });
+  it('writes the stage config into the code, not into the 4 KB Lambda environment', () => {
+    for (const [id, resource] of resources(stage, 'AWS::Lambda::Function')) {
+      const key = functionFiles[id as keyof typeof functionFiles];
+      const bundle = readFromZip(`${packaged[stage]!.directory}/${key}.zip`, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs`);
+
+      expect(resource.Properties.Environment.Variables.STAGE_CONFIG).toBeUndefined();
+      expect(bundle).not.toContain('env.STAGE_CONFIG');
     }
+    expect(bundledStageConfig(decideOrderBundle(stage))).toMatchObject({
+      pipelines: ['P1', 'P2', 'P3'],
+      defaultSequence: 'release',
+      pollSeconds: stage === 'dev' ? 15 : 30,
+    });
   });
 
-  it('creates a Standard state machine named after the stage, calling only our functions, with task timeouts', () => {
+  it('creates a Standard state machine named after the stage, whose Tasks outlast their functions by 10 s', () => {
     const [id, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
-    const [definition, substitutions] = machine.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
-    const asl = JSON.parse(definition);
+    const [definition, substitutions] = machine.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, { 'Fn::GetAtt': [string, string] }>];
+    const lambdaTasks = taskStates(JSON.parse(definition).States).filter(([, state]) => /^\$\{\w+\}$/.test(state.Resource));
 
-    expect(machine.Properties.StateMachineName).toBe(`codepipeline-sequencer-${stage}`);
+    expect(machine.Properties.StateMachineName).toBe(machineName(stage));
     expect(machine.Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
+    expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['StateMachineRole', 'Arn'] });
     expect(id).toBeTruthy();
-    expect(Object.values(substitutions).map((value) => JSON.stringify(value)).sort()).toEqual([
-      JSON.stringify({ 'Fn::GetAtt': ['CheckStatusLambdaFunction', 'Arn'] }),
-      JSON.stringify({ 'Fn::GetAtt': ['DecideOrderLambdaFunction', 'Arn'] }),
-      JSON.stringify({ 'Fn::GetAtt': ['StartPipelineLambdaFunction', 'Arn'] }),
-    ]);
-    expect(asl.States.DecideOrder.TimeoutSeconds).toBe(30);
-    expect(asl.States.StartNextPipeline.TimeoutSeconds).toBe(20);
-    expect(asl.States.CheckPipelineStatus.TimeoutSeconds).toBe(20);
+    expect(lambdaTasks.length).toBeGreaterThanOrEqual(3);
+    for (const [name, state] of lambdaTasks) {
+      const functionId = substitutions[state.Resource.slice(2, -1)]!['Fn::GetAtt'][0];
+      expect({ name, TimeoutSeconds: state.TimeoutSeconds }).toEqual({ name, TimeoutSeconds: resource(stage, functionId).Properties.Timeout + 10 });
+    }
   });
 
-  it('schedules a run with the stage input, enabled only where the stage says so', () => {
-    const [, rule] = only(stage, 'AWS::Events::Rule');
+  it('logs the state machine at ERROR, without execution data, to a log group kept 30 days; tracing off', () => {
+    const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
+    const logGroup = resource(stage, 'StateMachineLogGroup');
 
-    expect(rule.Properties.ScheduleExpression).toBe('cron(0 6 ? * MON-FRI *)');
-    expect(rule.Properties.State).toBe(stage === 'prod' ? 'ENABLED' : 'DISABLED');
-    expect(JSON.parse(rule.Properties.Targets[0].Input)).toEqual({ sequence: 'release' });
+    expect(machine.Properties.LoggingConfiguration).toEqual({
+      Level: 'ERROR',
+      IncludeExecutionData: false,
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['StateMachineLogGroup', 'Arn'] } } }],
+    });
+    expect(logGroup.Properties).toMatchObject({ LogGroupName: `/aws/vendedlogs/states/${machineName(stage)}`, RetentionInDays: 30 });
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: false });
+    for (const [, fn] of resources(stage, 'AWS::Lambda::Function')) expect(fn.Properties.TracingConfig).toBeUndefined();
+  });
+
+  it('tells its own topic, in words, when a run fails, times out or is aborted', () => {
+    const [, rule] = only(stage, 'AWS::Events::Rule');
+    const [target] = rule.Properties.Targets;
+    const [, topicPolicy] = only(stage, 'AWS::SNS::TopicPolicy');
+
+    expect(only(stage, 'AWS::SNS::Topic')[0]).toBe('NotificationTopic');
+    expect(resources(stage, 'AWS::SNS::Subscription')).toEqual([]);
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: machineId(stage) }] },
+    });
+    expect(target.Arn).toEqual({ Ref: 'NotificationTopic' });
+    expect(target.InputTransformer.InputPathsMap).toMatchObject({
+      name: '$.detail.name',
+      status: '$.detail.status',
+      error: '$.detail.error',
+      cause: '$.detail.cause',
+      executionArn: '$.detail.executionArn',
+    });
+    const message: string = target.InputTransformer.InputTemplate;
+    expect(message).toContain(`on stage ${stage}: run <name> ended <status>`);
+    expect(message).toContain('Error: <error>');
+    expect(message).toContain('Cause: <cause>');
+    expect(message).toContain('https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<executionArn>');
+    expect(message.trimStart().startsWith('{')).toBe(false);
+    expect(topicPolicy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['RunFailedNotificationRule', 'Arn'] }] } } }),
+      expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
+    ]);
+  });
+
+  it('alarms to the topic on failed, timed-out, aborted and throttled executions', () => {
+    const alarms = resources(stage, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+
+    expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual(['ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/States',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Statistic: 'Sum',
+        AlarmActions: [{ Ref: 'NotificationTopic' }],
+        TreatMissingData: 'notBreaching',
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId(stage) } }],
+      });
+    }
+  });
+
+  it('keeps its schedule off, in a time zone, with a bounded retry policy', () => {
+    const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
+    const role = resource(stage, schedule.Properties.Target.RoleArn['Fn::GetAtt'][0]);
+
+    expect(schedule.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 6 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'UTC',
+      State: 'DISABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: { Ref: machineId(stage) }, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } },
+    });
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'release' });
+    expect(statements(role)).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: machineId(stage) } }]);
   });
 
   it('grants no wildcard action anywhere', () => {
-    const actions = resources(stage, 'AWS::IAM::Role').flatMap(([, role]) =>
-      statements(role).flatMap((statement: { Action: string | string[] }) => [statement.Action].flat()),
+    const actions = [...resources(stage, 'AWS::IAM::Role').flatMap(([, role]) => statements(role)), ...resources(stage, 'AWS::IAM::ManagedPolicy').flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement)].flatMap(
+      (statement: { Action: string | string[] }) => [statement.Action].flat(),
     );
 
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it('lets the functions call only the CodePipeline actions they use, on the stage’s pipelines only', () => {
-    const role = templates[stage]!.Resources.IamRoleLambdaExecution!;
-    const codePipeline = statements(role).filter((statement: { Action: string[] }) => statement.Action.some((action) => action.startsWith('codepipeline:')));
-    const stepFunctions = statements(role).filter((statement: { Action: string[] }) => statement.Action.some((action) => action.startsWith('states:')));
+  it('lets the functions use only the CodePipeline actions they need, on the stage’s pipelines only, and read their own executions', () => {
+    const role = resource(stage, 'IamRoleLambdaExecution');
+    const [[, codePipeline]] = resources(stage, 'AWS::IAM::ManagedPolicy') as [[string, Resource]];
+    const [grant] = codePipeline.Properties.PolicyDocument.Statement;
 
-    expect(codePipeline).toHaveLength(1);
-    expect([...codePipeline[0].Action].sort()).toEqual([
+    expect(resources(stage, 'AWS::IAM::ManagedPolicy')).toHaveLength(1);
+    expect(codePipeline.Properties.Roles).toEqual([{ Ref: 'IamRoleLambdaExecution' }]);
+    expect([...grant.Action].sort()).toEqual([
       'codepipeline:GetPipeline',
       'codepipeline:GetPipelineExecution',
       'codepipeline:ListPipelineExecutions',
       'codepipeline:StartPipelineExecution',
     ]);
-    expect(codePipeline[0].Resource).toEqual(
-      ['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })),
-    );
-    expect(stepFunctions).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['states:ListExecutions'],
-        Resource: {
-          'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:codepipeline-sequencer-${stage}`,
-        },
-      },
+    expect(grant.Resource).toEqual(['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })));
+    expect(statements(role).filter((statement) => statement.Action.some((action) => action.startsWith('codepipeline:')))).toEqual([]);
+    expect(statements(role).filter((statement) => statement.Action.some((action) => action.startsWith('states:')))).toEqual([
+      { Effect: 'Allow', Action: ['states:ListExecutions'], Resource: ownArn(stage, 'stateMachine') },
+      { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: ownArn(stage, 'execution') },
     ]);
   });
 
-  it('lets the state machine invoke only the three functions', () => {
-    const machineRoles = resources(stage, 'AWS::IAM::Role').filter(([, role]) =>
-      statements(role).some((statement: { Action: string[] }) => statement.Action.includes('lambda:InvokeFunction')),
-    );
-    expect(machineRoles).toHaveLength(1);
-    const granted = statements(machineRoles[0]![1]);
+  it('lets the state machine invoke only the three functions, start only itself, and deliver its logs', () => {
+    const granted = statements(resource(stage, 'StateMachineRole'));
+    const invoke = granted.filter((statement) => statement.Action.includes('lambda:InvokeFunction'));
+    const start = granted.filter((statement) => statement.Action.some((action) => action.startsWith('states:')));
+    const others = granted.filter((statement) => !invoke.includes(statement) && !start.includes(statement));
 
-    expect(granted.flatMap((statement: { Action: string[] }) => statement.Action)).toEqual(['lambda:InvokeFunction']);
-    const targets = new Set(JSON.stringify(granted).match(/[A-Za-z]+LambdaFunction/g));
-    expect([...targets].sort()).toEqual(['CheckStatusLambdaFunction', 'DecideOrderLambdaFunction', 'StartPipelineLambdaFunction']);
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0]!.Action).toEqual(['lambda:InvokeFunction']);
+    expect([...new Set(JSON.stringify(invoke).match(/[A-Za-z]+LambdaFunction/g))].sort()).toEqual(Object.keys(functionFiles).sort());
+    expect(start).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: ownArn(stage, 'stateMachine') }]);
+    expect(others.flatMap((statement) => statement.Action).every((action) => action.startsWith('logs:'))).toBe(true);
+  });
+
+  it('tags every resource that takes tags with the service and the stage', () => {
+    for (const [id, found] of Object.entries(packaged[stage]!.template.Resources)) {
+      if (untaggableTypes.includes(found.Type)) continue;
+      expect({ id, tags: found.Properties.Tags }).toEqual({
+        id,
+        tags: expect.arrayContaining([
+          { Key: 'service', Value: 'codepipeline-sequencer' },
+          { Key: 'stage', Value: stage },
+        ]),
+      });
+    }
+  });
+
+  it(`keeps the state machine when the stack goes only where the stage says so`, () => {
+    const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
+    const retained = stage === 'prod' ? 'Retain' : undefined;
+
+    expect([machine.DeletionPolicy, machine.UpdateReplacePolicy]).toEqual([retained, retained]);
+  });
+});
+
+describe('a stage of 100 pipelines of 100 characters, with every extra turned on', () => {
+  const stage = scaleStage;
+  // IAM counts the resolved policy without whitespace; the longest partition bounds every other.
+  const resolvedLength = (document: unknown) =>
+    JSON.stringify(document)
+      .replace(/\{"Fn::Sub":"([^"]*)"\}/g, '"$1"')
+      .replaceAll('${AWS::Partition}', 'aws-us-gov')
+      .replaceAll('${AWS::Region}', 'us-east-1')
+      .replaceAll('${AWS::AccountId}', '123456789012').length;
+
+  it('packages, with the whole stage config in each bundle and a small Lambda environment', () => {
+    expect(bundledStageConfig(decideOrderBundle(stage))).toMatchObject({ pipelines: scalePipelines, sequences: scaleParams.sequences });
+    for (const [, resource] of resources(stage, 'AWS::Lambda::Function')) {
+      const variables = Object.entries(resource.Properties.Environment.Variables as Record<string, string>);
+
+      expect(variables.reduce((size, [name, value]) => size + name.length + value.length, 0)).toBeLessThan(4096);
+    }
+  });
+
+  it('splits the CodePipeline grants into managed policies within IAM’s sizes, covering each pipeline once', () => {
+    const policies = resources(stage, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties);
+    const granted = policies.flatMap((policy) => policy.PolicyDocument.Statement[0].Resource.map((arn: { 'Fn::Sub': string }) => arn['Fn::Sub'].split(':').pop()));
+
+    expect(policies.length).toBeGreaterThan(1);
+    expect(policies.length).toBeLessThanOrEqual(10);
+    expect(granted).toEqual(scalePipelines);
+    for (const policy of policies) expect(resolvedLength(policy.PolicyDocument)).toBeLessThanOrEqual(6144);
+    for (const [, role] of resources(stage, 'AWS::IAM::Role')) {
+      expect(resolvedLength(role.Properties.Policies.map((policy: { PolicyDocument: unknown }) => policy.PolicyDocument))).toBeLessThanOrEqual(10240);
+    }
+  });
+
+  it('keeps every name within its limit', () => {
+    for (const [, fn] of resources(stage, 'AWS::Lambda::Function')) expect(fn.Properties.FunctionName.length).toBeLessThanOrEqual(64);
+    expect(resource(stage, 'IamRoleLambdaExecution').Properties.RoleName).toBe('codepipeline-sequencer-scale-us-east-1');
+    expect(only(stage, 'AWS::StepFunctions::StateMachine')[1].Properties.StateMachineName.length).toBeLessThanOrEqual(80);
+  });
+
+  it('uses the given topic, subscribes the e-mail, tells of successes too, and traces', () => {
+    const rules = resources(stage, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const [, subscription] = only(stage, 'AWS::SNS::Subscription');
+    const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
+
+    expect(resources(stage, 'AWS::SNS::Topic')).toEqual([]);
+    expect(resources(stage, 'AWS::SNS::TopicPolicy')).toEqual([]);
+    expect(subscription.Properties).toEqual({ TopicArn: existingTopic, Protocol: 'email', Endpoint: 'team@example.com' });
+    expect(rules.map((rule) => rule.EventPattern.detail.status)).toEqual(expect.arrayContaining([['FAILED', 'TIMED_OUT', 'ABORTED'], ['SUCCEEDED']]));
+    for (const rule of rules) expect(rule.Targets[0].Arn).toBe(existingTopic);
+    for (const [, alarm] of resources(stage, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toEqual([existingTopic]);
+    expect(machine.Properties.LoggingConfiguration.Level).toBe('ALL');
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    for (const [, fn] of resources(stage, 'AWS::Lambda::Function')) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+  });
+
+  it('turns its schedule on, in its own time zone, once its pipelines are its own', () => {
+    const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
+
+    expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpressionTimezone: 'Europe/Paris' });
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3' });
+  });
+});
+
+describe('stages sls package refuses', () => {
+  it('refuses a schedule that would run the example pipelines, saying what to set', () => {
+    expect(refusals[examplesStage]).toContain(`stage '${examplesStage}' turns its schedule on (scheduleEnabled: true) but still allows the example pipelines P1, P2, P3`);
+    expect(refusals[examplesStage]).toContain(`set params.${examplesStage}.pipelines`);
+  });
+
+  it('refuses a stage name that overflows a name limit, naming the limit', () => {
+    expect(refusals[tooLongStage]).toContain(
+      `the Lambda function name 'codepipeline-sequencer-${tooLongStage}-startPipeline' has 66 characters; AWS allows 64 (a stage name of at most 27 characters fits)`,
+    );
   });
 });
