@@ -54,18 +54,23 @@ it('decides, starts and checks a pipeline from the bundles sls package deploys',
   const decided = (await invoke('decide-order', {
     input: { order: ['P1'] },
     execution: { ...execution, stateMachineArn: localStateMachineArn, startTime: new Date().toISOString() },
+    retryCount: 0,
+    redriveCount: 0,
   })) as { plan: { order: string[] }; run: unknown };
-  const started = (await invoke('start-pipeline', { plan: decided.plan, run: decided.run, execution })) as {
-    current: { pipelineExecutionId: string };
+  const counts = { retryCount: 0, redriveCount: 0 };
+  const started = (await invoke('start-pipeline', { plan: decided.plan, run: decided.run, execution, ...counts })) as {
+    members: { pipelineExecutionId: string; nextLookAt: string }[];
   };
-  const checked = (await invoke('check-status', { plan: decided.plan, run: started, execution })) as {
-    current: { pipelineExecutionId: string; status: string; polls: number };
+  // The wait has passed: the first look is due now.
+  const due = { ...started, members: started.members.map((member) => ({ ...member, nextLookAt: new Date().toISOString() })) };
+  const checked = (await invoke('check-status', { plan: decided.plan, run: due, execution, ...counts })) as {
+    members: { pipelineExecutionId: string; status: string; polls: number }[];
   };
 
   expect(decided.plan.order).toEqual(['P1']);
   expect(emulator.executions().map((started) => started.pipelineName)).toEqual(['P1']);
-  expect(started.current.pipelineExecutionId).toBe(emulator.executions()[0]!.pipelineExecutionId);
-  expect(checked.current).toMatchObject({ pipelineExecutionId: started.current.pipelineExecutionId, status: 'InProgress', polls: 1 });
+  expect(started.members[0]!.pipelineExecutionId).toBe(emulator.executions()[0]!.pipelineExecutionId);
+  expect(checked.members[0]).toMatchObject({ pipelineExecutionId: started.members[0]!.pipelineExecutionId, status: 'InProgress', polls: 1 });
 });
 
 it('reports a refusal by name from the bundle, as Step Functions will see it', async () => {
