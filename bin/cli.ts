@@ -7,9 +7,10 @@ import { serveStandalone } from '../local/emulator/index.js';
 import { ProgressPrinter, palette, summary } from './format.js';
 
 const usage = `Usage:
-  sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--json]
+  sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json]
       Run the sequencer once, offline: the real state machine and handlers against a local
       CodePipeline emulator, in simulated time. Default world: local/worlds/demo.json.
+      --redrive: if the run fails, redrive it once, as Step Functions' Redrive would.
       Exit code: 0 SUCCEEDED, 1 FAILED, 2 bad command line or world file.
   sequencer emulator --world FILE [--port N]
       Serve the CodePipeline emulator alone, in wall time from the world's startTime, and print
@@ -49,6 +50,7 @@ async function run(argv: string[]): Promise<number> {
       world: { type: 'string' },
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
+      redrive: { type: 'boolean', default: false },
     },
   });
   if (values.input !== undefined && values['input-file'] !== undefined) {
@@ -62,7 +64,7 @@ async function run(argv: string[]): Promise<number> {
 
   let report: RunReport;
   if (values.json) {
-    report = await engine.run({ input });
+    report = await engine.run({ input, redrive: values.redrive });
     console.log(JSON.stringify(jsonReport(report), null, 2));
   } else {
     const colours = palette(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
@@ -70,7 +72,7 @@ async function run(argv: string[]): Promise<number> {
     console.log(
       colours.dim(`codepipeline-sequencer · local run · world ${worldPath.replace(projectRoot, '')} · simulated time from ${world.startTime}`),
     );
-    report = await engine.run({ input, onEvent: (event) => printer.on(event) });
+    report = await engine.run({ input, redrive: values.redrive, onEvent: (event) => printer.on(event) });
     for (const line of summary(report, colours, runStart)) console.log(line);
   }
   await engine.emulator.close();

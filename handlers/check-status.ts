@@ -2,13 +2,16 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { checkPipelines } from '../src/check.js';
 import { parseOrThrow } from '../src/input.js';
-import { stepInputSchema } from '../src/run.js';
+import { stepInputSchema, whatWasLeft } from '../src/run.js';
+import { withWhatWasLeft } from '../src/errors.js';
 import { logger } from '../src/logger.js';
 
 export const core = async (event: unknown) => {
   const request = parseOrThrow(stepInputSchema, event, 'event');
   logger.setCorrelationId(request.execution.name);
-  const run = await checkPipelines(request);
+  const run = await checkPipelines(request).catch((error: unknown) => {
+    throw withWhatWasLeft(error, whatWasLeft(request.plan, request.run));
+  });
   logger.info('pipelines checked', {
     position: run.index,
     phase: run.phase,

@@ -2,13 +2,16 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { startPipelines } from '../src/start.js';
 import { parseOrThrow } from '../src/input.js';
-import { stepInputSchema } from '../src/run.js';
+import { stepInputSchema, whatWasLeft } from '../src/run.js';
+import { withWhatWasLeft } from '../src/errors.js';
 import { logger } from '../src/logger.js';
 
 export const core = async (event: unknown) => {
   const request = parseOrThrow(stepInputSchema, event, 'event');
   logger.setCorrelationId(request.execution.name);
-  const run = await startPipelines(request);
+  const run = await startPipelines(request).catch((error: unknown) => {
+    throw withWhatWasLeft(error, whatWasLeft(request.plan, request.run));
+  });
   logger.info('pipelines started', {
     position: run.index,
     started: run.members.map(({ pipelineName, pipelineExecutionId, attempt }) => ({ pipelineName, pipelineExecutionId, attempt })),

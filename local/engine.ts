@@ -330,7 +330,12 @@ export class LocalEngine {
           const output = await this.handlers[functionKey]!(
             stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event,
             lambdaContext(functionKey),
-          );
+          ).catch((error: unknown) => {
+            // A look that ended the entry badly: show what it saw before the error fails the state.
+            const seen = (error as { run?: unknown } | null)?.run;
+            if (seen !== undefined) emit({ type: 'checked', executionName, output: seen, at: this.clock.now() });
+            throw error;
+          });
           if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
             throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
           }

@@ -44,7 +44,11 @@ export async function checkPipelines({ plan, run, retryCount, redriveCount }: St
     const restarted = looked.map((member) => (member.status === 'Succeeded' ? member : restart(member, redriveCount, plan, now)));
     next = { ...run, phase: 'start', members: restarted, waitSeconds: 0 };
   } else {
-    throw entryFailure(looked, plan);
+    throw Object.defineProperty(entryFailure(looked, plan), 'run', {
+      // What the look saw, for a caller in the same process (the local engine's progress lines); Lambda sends only name and message.
+      value: { ...run, members: looked },
+      enumerable: false,
+    });
   }
   return withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events);
 }

@@ -156,3 +156,14 @@ export class AwsRequestRejected extends Error {
     this.name = 'AwsRequestRejected';
   }
 }
+
+const outcomeNames = new Set<string>(Object.values(pipelineOutcomeErrors));
+
+/**
+ * Adds to a failure's cause which pipelines the run left, and where, so the execution's cause
+ * names them whatever failed (a pipeline outcome's cause already does). The name is kept.
+ */
+export function withWhatWasLeft(error: unknown, left: string): unknown {
+  if (error instanceof Error && !outcomeNames.has(error.name)) error.message = `${error.message} (the run was ${left})`;
+  return error;
+}

@@ -202,3 +202,14 @@ export const stepInputSchema = z.strictObject({
 });
 
 export type StepInput = z.infer<typeof stepInputSchema>;
+
+/** What the run was doing, for a failure's cause: `watching P2 execution abc (position 2 of 3)`. */
+export function whatWasLeft(plan: Plan, run: Run): string {
+  const members = run.members.map((member) =>
+    member.pipelineExecutionId === undefined
+      ? `${member.pipelineName} (not started)`
+      : `${member.pipelineName} execution ${member.pipelineExecutionId} (${member.status})`,
+  );
+  if (members.length === 0) return `about to start position ${run.index + 1} of ${plan.count}`;
+  return `at position ${run.index + 1} of ${plan.count}: ${members.join(', ')}`;
+}

@@ -314,3 +314,14 @@ describe('check-status: superseded', () => {
     await expect(core(stepInput())).rejects.toMatchObject({ name: 'PipelineSuperseded', message: expect.stringContaining('exec-p2') });
   });
 });
+
+describe('check-status: any other failure', () => {
+  it('names the pipelines the run left, keeping the error’s name', async () => {
+    codePipeline.on(GetPipelineExecutionCommand).rejects(awsError('AccessDeniedException', 400));
+
+    await expect(core(stepInput({ members: [tracked(), p3()] }, group))).rejects.toMatchObject({
+      name: 'AwsRequestRejected',
+      message: expect.stringContaining('(the run was at position 2 of 3: P2 execution exec-p2 (InProgress), P3 execution exec-p3 (InProgress))'),
+    });
+  });
+});
