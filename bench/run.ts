@@ -7,6 +7,7 @@ import { assumedBilledSecondsPerInvocation, pricesReadOn } from './pricing.js';
 import { round } from './stats.js';
 import { duration, kilobytes, milliseconds, seconds, table } from './table.js';
 import { buildWorkload, type Workload } from './workload.js';
+import { measureTrains, type Trains } from './trains.js';
 
 /**
  * `npm run bench [-- --json]`: bundle size and cold start per handler, polling cost and
@@ -25,6 +26,7 @@ const workload = buildWorkload();
 
 const coldStart = await measureColdStarts(progress);
 const orchestration = await compareOrchestration(workload, progress);
+const trains = await measureTrains(progress);
 const local = await measureLocalSpeed(callerEnvironment, progress);
 
 if (values.json) {
@@ -38,6 +40,7 @@ if (values.json) {
         coldStartFloorMs: coldStart.floorMs,
         coldStartSdkFloorMs: coldStart.sdkFloorMs,
         orchestration,
+        trains: trains.policies,
         local,
         assumptions: {
           coldStartSamplesPerBundle: samplesPerBundle,
@@ -59,6 +62,8 @@ if (values.json) {
       coldStartSection(coldStart),
       '',
       orchestrationSection(orchestration, workload),
+      '',
+      trainsSection(trains),
       '',
       localSection(local),
     ].join('\n'),
@@ -181,6 +186,33 @@ function orchestrationSection(figures: Record<PolicyName, PolicyFigures>, { seed
     '',
     `Relative to fixed30: project transitions/pipeline ${ratio('project', 'transitionsPerPipeline')}, USD/run ${ratio('project', 'costUsdPerRun')};`,
     `eventDriven transitions/pipeline ${ratio('eventDriven', 'transitionsPerPipeline')}, USD/run ${ratio('eventDriven', 'costUsdPerRun')}.`,
+  ].join('\n');
+}
+
+function trainsSection({ policies: figures, trainNames }: Trains): string {
+  const rows = trainNames.flatMap((name) =>
+    (['project', 'fixed30'] as const).map((policy) => {
+      const train = figures[policy][name]!;
+      return [
+        `${name} · ${policy}`,
+        train.status,
+        String(train.executions),
+        String(train.largestHistory),
+        String(train.stateTransitions),
+        duration(train.simulatedSeconds),
+        seconds(train.p50DetectionSeconds),
+        seconds(train.p95DetectionSeconds),
+        seconds(train.maxDetectionSeconds),
+        train.costUsd.toFixed(4),
+      ];
+    }),
+  );
+  return [
+    'Release trains, in simulated time: executions a run needed (it continues as new before 24,000 history events),',
+    'the largest history of any one execution, and detection latency (detectedAt - finishedAt). fixed30 is the',
+    'baseline: pollSeconds = maxPollSeconds = 30. Pipelines have no history unless the name says so.',
+    '',
+    table(['train · policy', 'status', 'executions', 'largest history', 'transitions', 'simulated', 'p50 latency', 'p95 latency', 'max latency', 'USD'], rows),
   ].join('\n');
 }
 
