@@ -7,6 +7,7 @@ import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
 import { useClock } from '../src/clock.js';
+import { tooDeeplyNested } from '../src/input.js';
 import type { StageConfig } from '../src/config.js';
 
 export const localStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
@@ -15,7 +16,8 @@ const executionArnPrefix = 'arn:aws:states:us-east-1:123456789012:execution:code
 /** What a run tells a user, and what `sequencer run --json` prints. */
 export interface RunReport {
   executionName: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  /** ABORTED: the caller's signal interrupted the run (Ctrl-C), as StopExecution would on AWS. */
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   error?: string;
   cause?: string;
   output?: unknown;
@@ -28,12 +30,22 @@ export type RunEvent =
   | { type: 'decided'; executionName: string; output: unknown; at: number }
   | { type: 'started'; executionName: string; output: unknown; at: number }
   | { type: 'checked'; executionName: string; output: unknown; at: number }
-  | { type: 'retried'; executionName: string; state: string; at: number };
+  | { type: 'retried'; executionName: string; state: string; at: number; retry?: RetryDetail };
+
+/** Which error a Task failed with, and the Retry entry of the definition that retries it. */
+export interface RetryDetail {
+  error: string;
+  /** 1 for the first retry. */
+  retryNumber: number;
+  retrier: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
+}
 
 export interface RunRequest {
   input: unknown;
   executionName?: string;
   onEvent?: (event: RunEvent) => void;
+  /** Aborting it stops the execution where it is: the report says ABORTED, with what ran so far. */
+  signal?: AbortSignal;
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -111,7 +123,9 @@ export class LocalEngine {
 
   /** Runs one execution to its end. Several may run at once; they share the clock and the world. */
   async run(request: RunRequest): Promise<RunReport> {
-    if (request.input === null) return this.refuseNullInput(request);
+    // Too deep for aws-local-stepfunctions (it clones the input recursively, outside its own
+    // error handling, and would never settle): decide-order refuses it anyway, so ask it directly.
+    if (request.input === null || tooDeeplyNested(request.input)) return this.refuseNullInput(request);
     const executionName = this.nameFor(request);
     const executionArn = `${executionArnPrefix}${executionName}`;
     const startedAt = this.clock.now();
@@ -166,11 +180,17 @@ export class LocalEngine {
         StateMachine: { Id: localStateMachineArn, Name: 'codepipeline-sequencer-local' },
       },
     });
+    const abort = () => execution.abort();
+    if (request.signal?.aborted) abort();
+    request.signal?.addEventListener('abort', abort, { once: true });
     const eventLog = (async () => {
-      for await (const event of execution.eventLogs as AsyncIterable<EngineEvent>) {
+      let lastError = '';
+      for await (const event of execution.eventLogs as AsyncIterable<EngineEvent & RetryEventFields>) {
         history.record(event);
+        if (event.type === 'StateFailed') lastError = event.Error ?? '';
         if (event.type === 'StateRetried') {
-          emit({ type: 'retried', executionName, state: event.state?.name ?? '', at: this.clock.now() });
+          const retry = event.retry ? { error: lastError, retryNumber: event.retry.attempt, retrier: event.retry.retrier } : undefined;
+          emit({ type: 'retried', executionName, state: event.state?.name ?? '', at: this.clock.now(), ...(retry && { retry }) });
         }
       }
     })();
@@ -179,8 +199,9 @@ export class LocalEngine {
     try {
       report = { status: 'SUCCEEDED', output: await execution.result };
     } catch (error) {
-      report = { status: 'FAILED', ...describeFailure(error) };
+      report = request.signal?.aborted ? { status: 'ABORTED' } : { status: 'FAILED', ...describeFailure(error) };
     } finally {
+      request.signal?.removeEventListener('abort', abort);
       leaveClock();
     }
     await eventLog;
@@ -199,8 +220,8 @@ export class LocalEngine {
   }
 
   /**
-   * aws-local-stepfunctions cannot evaluate `$` on a null input, where Step Functions hands null
-   * to DecideOrder and decide-order refuses it. Ask decide-order directly, so a local run
+   * aws-local-stepfunctions cannot evaluate `$` on a null input, nor clone a deeply nested one,
+   * where Step Functions hands either to DecideOrder and decide-order refuses it. Ask decide-order directly, so a local run
    * reports exactly what an AWS run would: its error, after one Task, nothing started.
    */
   private async refuseNullInput(request: RunRequest): Promise<RunReport> {
@@ -211,9 +232,9 @@ export class LocalEngine {
       stateMachineArn: localStateMachineArn,
       startTime: new Date(this.clock.now()).toISOString(),
     };
-    let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted a null input' };
+    let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted an input the local engine cannot run' };
     try {
-      await this.handlers.decideOrder!({ input: null, execution }, lambdaContext('decideOrder'));
+      await this.handlers.decideOrder!({ input: request.input, execution }, lambdaContext('decideOrder'));
     } catch (error) {
       failure = { error: (error as Error).name, cause: (error as Error).message };
     }
@@ -260,6 +281,12 @@ export class LocalEngine {
     this.crashes.set(handlerName, left - 1);
     return true;
   }
+}
+
+/** The fields of aws-local-stepfunctions' StateFailed and StateRetried events the retry lines read. */
+interface RetryEventFields {
+  Error?: string;
+  retry?: { attempt: number; retrier: RetryDetail['retrier'] };
 }
 
 function lambdaContext(functionKey: string) {
