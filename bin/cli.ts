@@ -74,12 +74,12 @@ const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<
   run,
   emulator,
   status: async () => {
-    throw new CommandUnavailable("'status' is not available yet");
+    throw new CannotRun("'status' is not available yet");
   },
 };
 
-/** A command that exists but cannot run yet: exit 2, without a usage hint. */
-class CommandUnavailable extends Error {}
+/** Exit 2 with one line and no usage hint: a command not available yet, a port already in use. */
+class CannotRun extends Error {}
 
 const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
 const defaultWorld = `${projectRoot}local/worlds/demo.json`;
@@ -169,7 +169,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }
-    if (error instanceof WorldFileError || error instanceof CommandUnavailable) {
+    if (error instanceof WorldFileError || error instanceof CannotRun) {
       output.err(`sequencer: ${oneLine(error.message)}`);
       return 2;
     }
@@ -358,8 +358,8 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
     server = await serveStandalone(values.world, port);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`);
-    if (code === 'EACCES') throw new UsageError(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
+    if (code === 'EADDRINUSE') throw new CannotRun(`port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`);
+    if (code === 'EACCES') throw new CannotRun(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
     throw error;
   }
   output.out(`CodePipeline emulator listening on ${server.endpoint}`);
