@@ -119,9 +119,9 @@ export async function cli(argv: string[]): Promise<void> {
     process.channel.unref();
     process.once('disconnect', () => interrupt('SIGTERM'));
   }
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  // The reader went away (EPIPE, then writes to a destroyed stream): stop writing, finish the run.
+  process.stdout.on('error', () => {
     output.stdoutOpen = false;
-    if (error.code !== 'EPIPE') output.err(`sequencer: cannot write the output: ${error.message}`);
   });
   process.stderr.on('error', () => {
     output.stderrOpen = false;
