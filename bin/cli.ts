@@ -1,46 +1,191 @@
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalEngine, type RunReport } from '../local/engine.js';
-import { UsageError, projectRoot } from '../local/stage.js';
+import { UsageError, localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, WorldFileError, type World } from '../local/world.js';
 import { serveStandalone } from '../local/emulator/index.js';
-import { ProgressPrinter, palette, summary } from './format.js';
+import { ConfigurationError } from '../src/errors.js';
+import { executionInputSchema, parseOrThrow } from '../src/input.js';
+import { chooseOrder } from '../src/order-policy.js';
+import { ProgressPrinter, colourWanted, failureLine, offsetFrom, palette, summary, utcTime } from './format.js';
 
-const usage = `Usage:
-  sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json]
-      Run the sequencer once, offline: the real state machine and handlers against a local
-      CodePipeline emulator, in simulated time. Default world: local/worlds/demo.json.
-      --redrive: if the run fails, redrive it once, as Step Functions' Redrive would.
-      Exit code: 0 SUCCEEDED, 1 FAILED, 2 bad command line or world file.
-  sequencer emulator --world FILE [--port N]
-      Serve the CodePipeline emulator alone, in wall time from the world's startTime, and print
-      its endpoint (for AWS_ENDPOINT_URL_CODEPIPELINE). Ctrl-C stops it.`;
+const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
 
+const help: Record<string, string> = {
+  sequencer: `Usage: sequencer <command> [options]
+
+Commands:
+  run        Run the sequencer once, offline, in simulated time
+  emulator   Serve the local CodePipeline emulator on its own
+  status     Show a run's progress and summary (not available yet)
+
+Options:
+  -h, --help     Show this help; 'sequencer <command> --help' shows a command's
+  -V, --version  Show the version
+
+${exitCodes}`,
+  run: `Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps]
+
+Run the sequencer once, offline: the real state machine and handlers against a local
+CodePipeline emulator, in simulated time.
+
+Options:
+  --input JSON       The execution input (default {}), e.g. '{"order":["P3","P2","P1"]}'
+  --input-file FILE  Read the execution input from FILE
+  --world FILE       The pipelines to emulate (default local/worlds/demo.json)
+  --stage NAME       Allow only the pipelines of this stage's params in serverless.yml
+  --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
+  --json             Print one JSON document instead of progress lines and a summary
+  --timestamps       Show absolute UTC times instead of offsets from the run's start
+  -h, --help         Show this help
+
+Environment:
+  NO_COLOR, FORCE_COLOR  Colour is on for a terminal or with FORCE_COLOR, never with NO_COLOR
+  GITHUB_ACTIONS=true    Progress in a collapsible group, a failure as an ::error:: annotation
+  SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG
+
+${exitCodes}`,
+  emulator: `Usage: sequencer emulator --world FILE [--port N]
+
+Serve the CodePipeline emulator (and Step Functions' ListExecutions) on its own, in wall time
+from the world's startTime, and print its endpoint for AWS_ENDPOINT_URL_CODEPIPELINE.
+Ctrl-C (or SIGTERM) stops it.
+
+Options:
+  --world FILE  The pipelines to emulate
+  --port N      The port on 127.0.0.1 (default: any free one)
+  -h, --help    Show this help
+
+Exit codes: 0 stopped, 2 bad command line, world file, or a port already in use.`,
+  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json]
+
+Show a run's progress lines and summary, read from Step Functions (DescribeExecution,
+GetExecutionHistory), following a train that continued in new executions. Not available yet.
+
+Options:
+  --stage NAME            The stage whose state machine to read
+  --execution NAME|ARN    The execution to show (default: the stage's latest)
+  --json                  Print one JSON document
+  -h, --help              Show this help`,
+};
+
+const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<number>> = {
+  run,
+  emulator,
+  status: async () => {
+    throw new CannotRun("'status' is not available yet");
+  },
+};
+
+/** Exit 2 with one line and no usage hint: a command not available yet, a port already in use. */
+class CannotRun extends Error {}
+
+const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
 const defaultWorld = `${projectRoot}local/worlds/demo.json`;
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    if (command === 'run') return await run(rest);
-    if (command === 'emulator') return await emulator(rest);
-    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-      console.log(usage);
-      return command === undefined ? 2 : 0;
+/** What the command prints, and whether anyone still reads it (`sequencer run | head -2`). */
+const output = {
+  stdoutOpen: true,
+  stderrOpen: true,
+  out(line: string): void {
+    if (this.stdoutOpen) process.stdout.write(`${line}\n`);
+  },
+  err(line: string): void {
+    if (this.stderrOpen) process.stderr.write(`${line}\n`);
+  },
+};
+
+/**
+ * The command line as the `sequencer` binary runs it: Ctrl-C and SIGTERM interrupt, a closed
+ * pipe stops the output but not the run, and whatever goes wrong is one line, never a stack.
+ */
+export async function cli(argv: string[]): Promise<void> {
+  const controller = new AbortController();
+  let interruptedAt = 0;
+  const interrupt = (signalName: 'SIGINT' | 'SIGTERM' | 'SIGHUP') => {
+    if (!controller.signal.aborted) {
+      interruptedAt = Date.now();
+      controller.abort(signalName);
+      return;
     }
-    throw new UsageError(`unknown command '${command}'`);
+    // A terminal's Ctrl-C reaches the Node-20 wrapper and us alike, and the wrapper forwards its copy.
+    if (Date.now() - interruptedAt < 1000) return;
+    process.exit(128 + constants.signals[signalName]);
+  };
+  for (const signalName of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signalName, () => interrupt(signalName));
+  // Started by the Node-20 wrapper (bin/sequencer.js): when it goes, however it goes, so do we.
+  if (process.env.SEQUENCER_WRAPPER_PID !== undefined && process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => interrupt('SIGTERM'));
+  }
+  // The reader went away (EPIPE, then writes to a destroyed stream): stop writing, finish the run.
+  process.stdout.on('error', () => {
+    output.stdoutOpen = false;
+  });
+  process.stderr.on('error', () => {
+    output.stderrOpen = false;
+  });
+  const crash = (error: unknown) => {
+    output.err(`sequencer: unexpected ${describe(error)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  const code = await main(argv, controller.signal);
+  // Interrupted work (a handler mid-call, a Wait in simulated time) must not hold the process.
+  if (controller.signal.aborted) process.exit(code);
+  process.exitCode = code;
+}
+
+const describe = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ') : String(error);
+
+export async function main(argv: string[], signal: AbortSignal): Promise<number> {
+  const [command, ...rest] = argv;
+  const known = command !== undefined && Object.hasOwn(commands, command);
+  try {
+    if (command === undefined) throw new UsageError(`no command given; the commands are ${Object.keys(commands).join(', ')}`);
+    if (['-h', '--help', 'help'].includes(command)) {
+      const topic = rest[0] ?? 'sequencer';
+      if (!Object.hasOwn(help, topic)) throw new UsageError(`no help for '${topic}'; the commands are ${Object.keys(commands).join(', ')}`);
+      output.out(help[topic]!);
+      return 0;
+    }
+    if (['-V', '--version', 'version'].includes(command)) {
+      output.out(`sequencer ${version}`);
+      return 0;
+    }
+    if (!known) throw new UsageError(`unknown command '${command}'; the commands are ${Object.keys(commands).join(', ')}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      output.out(help[command]!);
+      return 0;
+    }
+    return await commands[command]!(rest, signal);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof WorldFileError || isArgumentError(error)) {
-      console.error(`sequencer: ${(error as Error).message}\n\n${usage}`);
+    if (error instanceof UsageError || isArgumentError(error)) {
+      output.err(`sequencer: ${oneLine((error as Error).message)}`);
+      output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }
-    throw error;
+    if (error instanceof WorldFileError || error instanceof CannotRun) {
+      output.err(`sequencer: ${oneLine(error.message)}`);
+      return 2;
+    }
+    output.err(`sequencer: ${describe(error)}`);
+    return 1;
   }
 }
+
+/** `X is not a valid world file:\n  a\n  b` → `X is not a valid world file: a; b`. */
+const oneLine = (message: string) => message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
 
 const isArgumentError = (error: unknown) =>
   typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
 
-async function run(argv: string[]): Promise<number> {
+async function run(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -51,6 +196,7 @@ async function run(argv: string[]): Promise<number> {
       stage: { type: 'string' },
       json: { type: 'boolean', default: false },
       redrive: { type: 'boolean', default: false },
+      timestamps: { type: 'boolean', default: false },
     },
   });
   if (values.input !== undefined && values['input-file'] !== undefined) {
@@ -58,32 +204,117 @@ async function run(argv: string[]): Promise<number> {
   }
   const input = readInput(values.input, values['input-file']);
   const worldPath = values.world ?? defaultWorld;
+  const worldName = values.world ?? relative(process.cwd(), defaultWorld);
   const world: World = await loadWorld(worldPath);
-  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined ? { stage: values.stage } : {}) });
+  checkWorldFitsStage(world, worldName, values.stage);
+  checkOrderIsInWorld(input, world, worldName, values.stage);
+  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }) });
   const runStart = engine.clock.now();
+  const onGitHub = process.env.GITHUB_ACTIONS === 'true';
 
   let report: RunReport;
   if (values.json) {
-    report = await engine.run({ input, redrive: values.redrive });
-    console.log(JSON.stringify(jsonReport(report), null, 2));
+    report = await engine.run({ input, signal, redrive: values.redrive });
+    output.out(JSON.stringify(jsonReport(report), null, 2));
   } else {
-    const colours = palette(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
-    const printer = new ProgressPrinter((line) => console.log(line), colours, runStart);
-    console.log(
-      colours.dim(`codepipeline-sequencer · local run · world ${worldPath.replace(projectRoot, '')} · simulated time from ${world.startTime}`),
-    );
-    report = await engine.run({ input, redrive: values.redrive, onEvent: (event) => printer.on(event) });
-    for (const line of summary(report, colours, runStart)) console.log(line);
+    const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+    const time = values.timestamps ? utcTime : offsetFrom(runStart);
+    const printer = new ProgressPrinter((line) => output.out(line), colours, time);
+    const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
+    output.out(onGitHub ? `::group::${header}` : colours.dim(header));
+    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => printer.on(event) });
+    if (report.status === 'ABORTED') {
+      output.out(`${colours.dim(time(engine.clock.now()).padStart(13))}  ${colours.yellow(`interrupted (${String(signal.reason)})`)}`);
+    }
+    if (onGitHub) output.out('::endgroup::');
+    for (const line of summary(report, colours, time)) output.out(line);
   }
   await engine.emulator.close();
+  if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
+  if (report.status === 'ABORTED') return 128 + constants.signals[signal.reason as 'SIGINT'];
   return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/**
+ * The failure line goes to stderr too, where CI keeps it apart from the progress (unless both
+ * streams are the same terminal, which would show it twice); on GitHub Actions it becomes an
+ * annotation on the run, written to stdout unless stdout is the --json document.
+ */
+function reportFailure(report: RunReport, json: boolean, onGitHub: boolean): void {
+  if (!(process.stdout.isTTY && process.stderr.isTTY) || json) output.err(`sequencer: ${failureLine(report, palette(false))}`);
+  if (onGitHub) {
+    const annotation = `::error title=${escapeProperty(`sequencer: ${report.error}`)}::${escapeData(report.cause ?? '')}`;
+    if (json) output.err(annotation);
+    else output.out(annotation);
+  }
+}
+
+// GitHub's workflow command escaping (toolkit's command.ts): data, and property values.
+const escapeData = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (text: string) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+/**
+ * A world with no pipelines, or none the stage allows, or more than a stage may list, cannot
+ * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
+ */
+function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
+  const names = world.pipelines.map((pipeline) => pipeline.name);
+  if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
+  try {
+    localStageConfig(names, undefined);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new WorldFileError(`${worldName}: its ${names.length} pipelines do not fit a stage: ${error.message.replace(/^STAGE_CONFIG\./, '')}`);
+    }
+    throw error;
+  }
+  if (stage === undefined) return;
+  try {
+    localStageConfig(names, stage);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new WorldFileError(`--stage ${stage} allows none of the pipelines in ${worldName} (${names.join(', ')}): see the stage's params in serverless.yml`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Names the world file when the order the run would take names a pipeline it does not have:
+ * locally that is the world's gap, not the stage's allow-list. Decides the order with the real
+ * policy; an input it cannot read is left for the run to refuse, exactly as on AWS.
+ */
+function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined): void {
+  const names = world.pipelines.map((pipeline) => pipeline.name);
+  let order: string[];
+  let source: string;
+  try {
+    const config = localStageConfig(names, stage);
+    const decision = chooseOrder({
+      input: parseOrThrow(executionInputSchema, input, 'input'),
+      sequences: config.sequences,
+      defaultSequence: config.defaultSequence,
+      now: new Date(world.startTime),
+    });
+    order = (decision.order as unknown[]).flat().filter((name): name is string => typeof name === 'string');
+    source = decision.source;
+  } catch {
+    return;
+  }
+  const missing = order.filter((name) => !names.includes(name));
+  if (missing.length === 0) return;
+  const [kind, sequence] = source.split(':');
+  const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${order.join(', ')})`;
+  throw new WorldFileError(
+    `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${names.join(', ')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give --input '{"order":[...]}' with the world's pipelines`,
+  );
 }
 
 /** The documented --json shape: world executions carry the five fields users rely on. */
 function jsonReport(report: RunReport) {
   return {
     status: report.status,
-    ...(report.status === 'FAILED' ? { error: report.error, cause: report.cause } : { output: report.output }),
+    ...(report.status === 'FAILED' ? { error: report.error, cause: report.cause } : report.status === 'SUCCEEDED' ? { output: report.output } : {}),
     world: {
       executions: report.world.executions.map((execution) => ({
         pipelineName: execution.pipelineName,
@@ -119,18 +350,29 @@ function readInput(inline: string | undefined, file: string | undefined): unknow
   }
 }
 
-async function emulator(argv: string[]): Promise<number> {
+async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { world: { type: 'string' }, port: { type: 'string' } } });
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+  if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
   }
-  const server = await serveStandalone(values.world, port);
-  console.log(`CodePipeline emulator listening on ${server.endpoint}`);
-  console.log(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${server.endpoint} AWS_ENDPOINT_URL_SFN=${server.endpoint}`);
-  console.log('Ctrl-C stops it.');
-  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  let server;
+  try {
+    server = await serveStandalone(values.world, port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new CannotRun(`port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`);
+    if (code === 'EACCES') throw new CannotRun(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
+    throw error;
+  }
+  output.out(`CodePipeline emulator listening on ${server.endpoint}`);
+  output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${server.endpoint} AWS_ENDPOINT_URL_SFN=${server.endpoint}`);
+  output.out('Ctrl-C stops it.');
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   await server.close();
   return 0;
 }

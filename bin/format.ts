@@ -1,7 +1,17 @@
-import type { RunEvent, RunReport } from '../local/engine.js';
+import type { RetryDetail, RunEvent, RunReport } from '../local/engine.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
 
-/** Colour only for a person at a terminal, and never when NO_COLOR is set. */
+/**
+ * Colour for a person at a terminal, or when FORCE_COLOR asks for it (CI logs that render it);
+ * never when NO_COLOR is set to anything (no-color.org), which wins over both.
+ */
+export function colourWanted(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return !['0', 'false'].includes(force.toLowerCase());
+  return isTTY;
+}
+
 export function palette(enabled: boolean) {
   const paint = (code: number) => (text: string) => (enabled ? `\u001b[${code}m${text}\u001b[0m` : text);
   return { dim: paint(2), bold: paint(1), green: paint(32), red: paint(31), yellow: paint(33) };
@@ -9,24 +19,37 @@ export function palette(enabled: boolean) {
 
 export type Palette = ReturnType<typeof palette>;
 
-/** `10 min 2 s`, `3 h 5 min`, `2 d 4 h`: the two largest units are enough to read a duration. */
+/**
+ * `42 s`, `10 min`, `7 min 36 s` under an hour; beyond it, exact to the second with fixed-width
+ * fields, so durations in a column line up: `1 h 02 min 05 s`, `7 d 00 h 12 min 30 s`.
+ */
 export function duration(seconds: number): string {
-  const units: [string, number][] = [
-    ['d', 86_400],
-    ['h', 3600],
-    ['min', 60],
-    ['s', 1],
-  ];
-  let rest = Math.round(seconds);
-  const parts: string[] = [];
-  for (const [unit, size] of units) {
-    const amount = Math.floor(rest / size);
-    rest -= amount * size;
-    if (amount > 0 || (parts.length > 0 && parts.length < 2)) parts.push(`${amount} ${unit}`);
-    if (parts.length === 2) break;
-  }
-  return parts.length === 0 ? '0 s' : parts.filter((part) => !part.startsWith('0 ')).join(' ') || '0 s';
+  const total = Math.round(seconds);
+  const days = Math.floor(total / 86_400);
+  const hours = Math.floor((total % 86_400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total % 60;
+  const two = (amount: number) => String(amount).padStart(2, '0');
+  if (days > 0) return `${days} d ${two(hours)} h ${two(minutes)} min ${two(rest)} s`;
+  if (hours > 0) return `${hours} h ${two(minutes)} min ${two(rest)} s`;
+  if (minutes > 0) return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
+  return `${rest} s`;
 }
+
+/** `1 state transition`, `2 state transitions`. */
+export const count = (amount: number, noun: string) => `${amount} ${noun}${amount === 1 ? '' : 's'}`;
+
+/** How a line or a table cell shows an instant of simulated time (epoch milliseconds). */
+export type TimeFormat = (ms: number) => string;
+
+/** `--timestamps`: absolute UTC, to the second: `2026-01-01T09:10:06Z`. */
+export const utcTime: TimeFormat = (ms) => new Date(Math.round(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/** The default: an offset from the run's start. */
+export const offsetFrom =
+  (runStartMs: number): TimeFormat =>
+  (ms) =>
+    offset(ms - runStartMs);
 
 /** Simulated time as an offset from the run's start: `+0:10:02`, `+2d 03:00:00`. */
 export function offset(ms: number): string {
@@ -54,11 +77,11 @@ export class ProgressPrinter {
   constructor(
     private readonly write: (line: string) => void,
     private readonly colours: Palette,
-    private readonly runStartMs: number,
+    private readonly time: TimeFormat,
   ) {}
 
   on(event: RunEvent): void {
-    const at = this.colours.dim(offset(event.at - this.runStartMs).padStart(13));
+    const at = this.colours.dim(this.time(event.at).padStart(13));
     if (event.type === 'decided') {
       const { plan, run } = event.output as { plan: Plan; run: Run };
       this.count = plan.count;
@@ -78,7 +101,7 @@ export class ProgressPrinter {
       return;
     }
     if (event.type === 'retried') {
-      this.write(`${at}  ${this.colours.yellow(`${event.state} failed and is being retried`)}`);
+      this.write(`${at}  ${this.colours.yellow(retryLine(event.state, event.retry))}`);
       return;
     }
     if (event.type === 'continued') {
@@ -148,6 +171,23 @@ function resultAsMember(result: PipelineResult): Member {
   };
 }
 
+/**
+ * `StartPipelines failed with AwsUnavailable; retrying (attempt 2 of 6, backoff up to 5 s with full jitter)`.
+ * The backoff is the one Step Functions would wait (the local engine waits none in simulated
+ * time): IntervalSeconds × BackoffRate^(retry − 1), capped by MaxDelaySeconds; full jitter picks
+ * a random wait up to it. Defaults per the States Language: 1 s, 3 retries, rate 2, no jitter.
+ */
+export function retryLine(state: string, retry: RetryDetail | undefined): string {
+  if (!retry) return `${state} failed and is being retried`;
+  const { retrier, retryNumber } = retry;
+  const maxAttempts = retrier.MaxAttempts ?? 3;
+  const uncapped = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (retryNumber - 1);
+  const backoff = retrier.MaxDelaySeconds === undefined ? uncapped : Math.min(uncapped, retrier.MaxDelaySeconds);
+  const wait = retrier.JitterStrategy === 'FULL' ? `up to ${duration(backoff)} with full jitter` : duration(backoff);
+  const error = retry.error === '' ? '' : ` with ${retry.error}`;
+  return `${state} failed${error}; retrying (attempt ${retryNumber + 1} of ${maxAttempts + 1}, backoff ${wait})`;
+}
+
 function table(rows: string[][], colours: Palette): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => visibleLength(row[column]!))));
   return rows.map((row, index) => {
@@ -160,7 +200,7 @@ function table(rows: string[][], colours: Palette): string[] {
 const visibleLength = (text: string) => text.replace(/\u001b\[\d+m/g, '').length;
 
 /** The summary table and the outcome, in simulated time. */
-export function summary(report: RunReport, colours: Palette, runStartMs: number): string[] {
+export function summary(report: RunReport, colours: Palette, time: TimeFormat): string[] {
   const lines: string[] = [''];
   const output = report.output as { pipelines?: PipelineResult[]; order?: string[] } | undefined;
   const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
@@ -173,8 +213,8 @@ export function summary(report: RunReport, colours: Palette, runStartMs: number)
         String(index + 1),
         execution.pipelineName,
         statusColour(colours, execution.status),
-        offset(started - runStartMs),
-        finished === undefined ? '-' : offset(finished - runStartMs),
+        time(started),
+        finished === undefined ? '-' : time(finished),
         finished === undefined ? '-' : duration((finished - started) / 1000),
         execution.pipelineExecutionId,
       ]);
@@ -182,13 +222,23 @@ export function summary(report: RunReport, colours: Palette, runStartMs: number)
     lines.push(...table(rows, colours), '');
   }
   const { stats } = report;
-  const counts = `${stats.stateTransitions} state transitions, ${stats.historyEvents} history events, ${stats.lambdaInvocations} Lambda invocations`;
+  const counts = [
+    count(stats.stateTransitions, 'state transition'),
+    count(stats.historyEvents, 'history event'),
+    count(stats.lambdaInvocations, 'Lambda invocation'),
+  ].join(', ');
   if (report.status === 'SUCCEEDED') {
-    const what = output?.pipelines ? `${output.pipelines.length} pipeline${output.pipelines.length === 1 ? '' : 's'} succeeded` : 'dry run: the plan is valid, nothing was started';
+    const what = output?.pipelines ? `${count(output.pipelines.length, 'pipeline')} succeeded` : 'dry run: the plan is valid, nothing was started';
     lines.push(`${colours.green('SUCCEEDED')}  ${what} in ${duration(stats.simulatedSeconds)} of simulated time (${counts})`);
+  } else if (report.status === 'ABORTED') {
+    lines.push(`${colours.yellow('INTERRUPTED')}  the run was stopped; a pipeline in progress was left running`);
+    lines.push(colours.dim(`after ${duration(stats.simulatedSeconds)} of simulated time (${counts})`));
   } else {
-    lines.push(`${colours.red('FAILED')}  ${report.error}: ${report.cause}`);
+    lines.push(failureLine(report, colours));
     lines.push(colours.dim(`after ${duration(stats.simulatedSeconds)} of simulated time (${counts})`));
   }
   return lines;
 }
+
+/** `FAILED  PipelineFailed: P2 (position 2 of 3) ...`: also what goes to stderr. */
+export const failureLine = (report: RunReport, colours: Palette) => `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;

@@ -2,8 +2,9 @@
 // The `sequencer` command. The project is TypeScript run as it is (no build step): tsx loads it.
 // It needs Node 22 or newer; the project brings Node 24 as a devDependency, so an older `node`
 // on the PATH hands over to that one instead of failing half-way.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -13,11 +14,25 @@ if (major < 22) {
     console.error(`sequencer: needs Node 22 or newer (this is ${process.version}); run 'npm ci' first, which brings Node 24.`);
     process.exit(2);
   }
-  const { status } = spawnSync(projectNode, process.argv.slice(1), { stdio: 'inherit' });
-  process.exit(status ?? 1);
+  // The IPC channel is a lifeline: if this process dies however it dies (even SIGKILL), the
+  // child sees it close and stops too, so an emulator never outlives the command that started it.
+  const child = spawn(projectNode, process.argv.slice(1), {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, SEQUENCER_WRAPPER_PID: String(process.pid) },
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(signal, () => child.kill(signal));
+  }
+  child.on('error', (error) => {
+    console.error(`sequencer: cannot start ${projectNode}: ${error.message}`);
+    process.exit(2);
+  });
+  child.on('exit', (code, signal) => {
+    process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
+  });
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { cli } = await import('./cli.ts');
+  await cli(process.argv.slice(2));
 }
-
-const { register } = await import('tsx/esm/api');
-register();
-const { main } = await import('./cli.ts');
-process.exitCode = await main(process.argv.slice(2));

@@ -9,6 +9,7 @@ import { startEmulator, type Emulator, type ExecutionView } from './emulator/ind
 import { useClock } from '../src/clock.js';
 import { successorName } from '../src/continuation.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { tooDeeplyNested } from '../src/input.js';
 import type { StageConfig } from '../src/config.js';
 
 export const localStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
@@ -17,7 +18,7 @@ const executionArnPrefix = 'arn:aws:states:us-east-1:123456789012:execution:code
 /** One execution of a train, as `--json` reports it. */
 export interface GenerationReport {
   executionName: string;
-  status: 'SUCCEEDED' | 'FAILED' | 'RUNNING';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'RUNNING';
   historyEvents: number;
   stateTransitions: number;
 }
@@ -25,7 +26,8 @@ export interface GenerationReport {
 /** What a run tells a user, and what `sequencer run --json` prints. */
 export interface RunReport {
   executionName: string;
-  status: 'SUCCEEDED' | 'FAILED';
+  /** ABORTED: the caller's signal interrupted the run (Ctrl-C), as StopExecution would on AWS. */
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   error?: string;
   cause?: string;
   output?: unknown;
@@ -49,9 +51,17 @@ export type RunEvent =
   | { type: 'decided'; executionName: string; output: unknown; at: number }
   | { type: 'started'; executionName: string; output: unknown; at: number }
   | { type: 'checked'; executionName: string; output: unknown; at: number }
-  | { type: 'retried'; executionName: string; state: string; at: number }
+  | { type: 'retried'; executionName: string; state: string; at: number; retry?: RetryDetail }
   | { type: 'continued'; executionName: string; successorName: string; historyEvents: number; at: number }
   | { type: 'redriven'; executionName: string; state: string; redriveCount: number; at: number };
+
+/** Which error a Task failed with, and the Retry entry of the definition that retries it. */
+export interface RetryDetail {
+  error: string;
+  /** 1 for the first retry. */
+  retryNumber: number;
+  retrier: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
+}
 
 export interface RunRequest {
   input: unknown;
@@ -59,6 +69,8 @@ export interface RunRequest {
   onEvent?: (event: RunEvent) => void;
   /** Redrive the train's last execution once if it fails, as Step Functions' Redrive would. */
   redrive?: boolean;
+  /** Aborting it stops the execution where it is: the report says ABORTED, with what ran so far. */
+  signal?: AbortSignal;
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
@@ -133,6 +145,7 @@ export class LocalEngine {
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly stepFunctionsClient: SFNClient;
   private readonly listeners = new Map<string, (event: RunEvent) => void>();
+  private readonly signals = new Map<string, AbortSignal>();
 
   private constructor(
     readonly world: World,
@@ -184,8 +197,11 @@ export class LocalEngine {
    */
   async run(request: RunRequest): Promise<RunReport> {
     const executionName = this.nameFor(request);
-    if (request.input === null) return this.refuseNullInput(executionName);
+    // Too deep for aws-local-stepfunctions (it clones the input recursively, outside its own
+    // error handling, and would never settle): decide-order refuses it anyway, so ask it directly.
+    if (request.input === null || tooDeeplyNested(request.input)) return this.refuseUnrunnableInput(executionName, request.input);
     if (request.onEvent) this.listeners.set(executionName, request.onEvent);
+    if (request.signal) this.signals.set(executionName, request.signal);
     const startedAt = this.clock.now();
     const first = this.newRecord(executionName, request.input, startedAt);
     this.emulator.stepFunctions.putExecution({
@@ -210,6 +226,7 @@ export class LocalEngine {
       current = current.successor ? await current.successor : undefined;
     }
     this.listeners.delete(executionName);
+    this.signals.delete(executionName);
     const last = generations.at(-1)!;
     return {
       executionName,
@@ -383,12 +400,19 @@ export class LocalEngine {
       },
     });
     let lastEntered: FailurePoint | undefined;
+    const signal = this.signals.get(this.originOf(record));
+    const abort = () => execution.abort();
+    if (signal?.aborted) abort();
+    signal?.addEventListener('abort', abort, { once: true });
     const eventLog = (async () => {
-      for await (const event of execution.eventLogs as AsyncIterable<EngineEvent>) {
+      let lastError = '';
+      for await (const event of execution.eventLogs as AsyncIterable<EngineEvent & RetryEventFields>) {
         history.record(event);
         if (event.type === 'StateEntered' && event.state) lastEntered = { state: event.state.name, input: event.state.input };
+        if (event.type === 'StateFailed') lastError = event.Error ?? '';
         if (event.type === 'StateRetried') {
-          emit({ type: 'retried', executionName, state: event.state?.name ?? '', at: this.clock.now() });
+          const retry = event.retry ? { error: lastError, retryNumber: event.retry.attempt, retrier: event.retry.retrier } : undefined;
+          emit({ type: 'retried', executionName, state: event.state?.name ?? '', at: this.clock.now(), ...(retry && { retry }) });
         }
       }
     })();
@@ -396,8 +420,9 @@ export class LocalEngine {
     try {
       record.outcome = { status: 'SUCCEEDED', output: await execution.result };
     } catch (error) {
-      record.outcome = { status: 'FAILED', ...describeFailure(error) };
+      record.outcome = signal?.aborted ? { status: 'ABORTED' } : { status: 'FAILED', ...describeFailure(error) };
     } finally {
+      signal?.removeEventListener('abort', abort);
       options.leaveClock();
     }
     await eventLog;
@@ -410,28 +435,28 @@ export class LocalEngine {
       status: record.outcome.status,
       startDate: record.startedAt,
       stopDate: this.clock.now(),
-      ...(record.outcome.status === 'SUCCEEDED'
-        ? { output: JSON.stringify(record.outcome.output) }
-        : { error: record.outcome.error!, cause: record.outcome.cause! }),
+      ...(record.outcome.status === 'SUCCEEDED' && { output: JSON.stringify(record.outcome.output) }),
+      ...(record.outcome.status === 'FAILED' && { error: record.outcome.error!, cause: record.outcome.cause! }),
     });
     return record;
   }
 
   /**
-   * aws-local-stepfunctions cannot evaluate `$` on a null input, where Step Functions hands null
-   * to DecideOrder and decide-order refuses it. Ask decide-order directly, so a local run
-   * reports exactly what an AWS run would: its error, after one Task, nothing started.
+   * aws-local-stepfunctions cannot evaluate `$` on a null input, nor clone a deeply nested one,
+   * where Step Functions hands either to DecideOrder and decide-order refuses it. Ask
+   * decide-order directly, so a local run reports exactly what an AWS run would: its error,
+   * after one Task, nothing started.
    */
-  private async refuseNullInput(executionName: string): Promise<RunReport> {
+  private async refuseUnrunnableInput(executionName: string, input: unknown): Promise<RunReport> {
     const execution = {
       id: `${executionArnPrefix}${executionName}`,
       name: executionName,
       stateMachineArn: localStateMachineArn,
       startTime: new Date(this.clock.now()).toISOString(),
     };
-    let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted a null input' };
+    let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted an input the local engine cannot run' };
     try {
-      await this.handlers.decideOrder!({ input: null, execution, retryCount: 0, redriveCount: 0 }, lambdaContext('decideOrder'));
+      await this.handlers.decideOrder!({ input, execution, retryCount: 0, redriveCount: 0 }, lambdaContext('decideOrder'));
     } catch (error) {
       failure = { error: (error as Error).name, cause: (error as Error).message };
     }
@@ -478,6 +503,12 @@ const sum = (values: number[]) => values.reduce((total, value) => total + value,
 function isSuccessorOf(name: string, originName: string): boolean {
   const generation = Number(/-g(\d+)$/.exec(name)?.[1]);
   return Number.isInteger(generation) && successorName(originName, generation) === name;
+}
+
+/** The fields of aws-local-stepfunctions' StateFailed and StateRetried events the retry lines read. */
+interface RetryEventFields {
+  Error?: string;
+  retry?: { attempt: number; retrier: RetryDetail['retrier'] };
 }
 
 function lambdaContext(functionKey: string) {

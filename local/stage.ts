@@ -51,7 +51,12 @@ export function localStageConfig(worldPipelines: readonly string[], stage?: stri
  * The environment a function gets from serverless.yml, pointed at the local emulator through
  * the SDK's own endpoint variables, with dummy credentials the emulator accepts.
  */
-export function localLambdaEnvironment(endpoint: string, config: StageConfig, logLevel = 'SILENT'): Record<string, string> {
+export function localLambdaEnvironment(
+  endpoint: string,
+  config: StageConfig,
+  // Quiet unless asked for: SEQUENCER_LOG_LEVEL=INFO shows the functions' JSON logs.
+  logLevel = process.env.SEQUENCER_LOG_LEVEL || 'SILENT',
+): Record<string, string> {
   return {
     AWS_ENDPOINT_URL_CODEPIPELINE: endpoint,
     AWS_ENDPOINT_URL_SFN: endpoint,

@@ -96,8 +96,35 @@ function findProtoKey(value: unknown, path: PropertyKey[] = []): PropertyKey[] |
   return undefined;
 }
 
+/**
+ * How deeply objects and arrays may nest in anything a handler parses. The deepest real input
+ * (`variables.P1.ENV` inside a handler's event) is 4 levels; a far deeper one is hostile, and
+ * would overflow the stack of a recursive validator, so it is refused before anything recurses.
+ */
+export const maxNestingDepth = 32;
+
+/** The top-level field holding a value nested deeper than maxNestingDepth, walked without recursion. */
+export function tooDeeplyNested(value: unknown): { field: PropertyKey | undefined } | undefined {
+  const pending: { value: unknown; depth: number; field: PropertyKey | undefined }[] = [{ value, depth: 1, field: undefined }];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (typeof next.value !== 'object' || next.value === null) continue;
+    if (next.depth > maxNestingDepth) return { field: next.field };
+    for (const [key, child] of Object.entries(next.value)) {
+      const field = next.field ?? (Array.isArray(next.value) ? Number(key) : key);
+      pending.push({ value: child, depth: next.depth + 1, field });
+    }
+  }
+  return undefined;
+}
+
 /** Parses one value with a schema, turning the first problem into InvalidInput that names the field. */
 export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root: string): T {
+  const deep = tooDeeplyNested(value);
+  if (deep) {
+    const field = deep.field === undefined ? root : fieldPath([deep.field]);
+    throw new InvalidInput(`${field}: objects and arrays nested more than ${maxNestingDepth} levels deep; at most ${maxNestingDepth} are accepted`);
+  }
   const protoPath = findProtoKey(value);
   if (protoPath) throw new InvalidInput(`${fieldPath(protoPath)}: '__proto__' is a reserved name`);
   const parsed = schema.safeParse(value);

@@ -7,7 +7,7 @@ import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepi
 /** The command line as a user runs it: a separate process, judged by its output and exit code. */
 const sequencer = (args: string[]) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile('node', ['bin/sequencer.js', ...args], { env: { ...process.env, NO_COLOR: '' } }, (error, stdout, stderr) =>
+    execFile('node', ['bin/sequencer.js', ...args], { env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', GITHUB_ACTIONS: '' } }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
     );
   });

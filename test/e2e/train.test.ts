@@ -6,6 +6,9 @@ import { expectSequential, ours, runOnce, world } from './support.js';
 
 afterAll(closeLocalEngine);
 
+/** A train of thousands of looks takes seconds of wall time, more on a shared machine. */
+const longTrain = 180_000;
+
 const day = 86_400;
 
 /** Runs a train, keeping the last run state each execution's Tasks returned. */
@@ -46,7 +49,7 @@ describe('no accepted run dies of the history limit', () => {
     );
     // Every execution but the last handed over and ended successfully.
     expect(report.generations.every((generation) => generation.status === 'SUCCEEDED')).toBe(true);
-  });
+  }, longTrain);
 
   it.each([
     ['without history', undefined],
@@ -59,7 +62,7 @@ describe('no accepted run dies of the history limit', () => {
 
     expectWholeTrain(report, names);
     expectSequential(report, names);
-  });
+  }, longTrain);
 
   it('runs a pipeline as long as the largest timeout it accepts (60 days), continuing in the middle of it', async () => {
     const { report } = await runTrain(world([{ name: 'Slow', durationSeconds: 59 * day }]), { order: ['Slow'], pipelineTimeoutSeconds: 60 * day });
@@ -69,7 +72,7 @@ describe('no accepted run dies of the history limit', () => {
     const [result] = (report.output as { pipelines: { finishedAt: string; detectedAt: string }[] }).pipelines;
     // The continuation carried the watch: seen within one longest wait of the end.
     expect((Date.parse(result!.detectedAt) - Date.parse(result!.finishedAt)) / 1000).toBeLessThanOrEqual(600);
-  });
+  }, longTrain);
 
   it('counts history in the run state exactly as the engine counts it, retries included', async () => {
     const theWorld = world(
@@ -99,7 +102,7 @@ describe('no accepted run dies of the history limit', () => {
       const closing = isLast ? 2 + 2 + 1 : 5 + 2 + 1;
       expect(generation.historyEvents).toBe(last.history.events + last.history.pending + closing);
     });
-  });
+  }, longTrain);
 });
 
 describe('continuation', () => {
@@ -114,7 +117,7 @@ describe('continuation', () => {
     expect(events.filter((event) => event.type === 'retried').map((event) => event.type === 'retried' && event.state)).toContain('ContinueAsNewExecution');
     const names = report.generations.map((generation) => generation.executionName);
     expect(new Set(names).size).toBe(names.length);
-  });
+  }, longTrain);
 
   it('refuses a hand-written input that claims to be a successor, starting nothing', async () => {
     const first = await runOnce(world([{ name: 'P1', durationSeconds: 60 }]), { order: ['P1'], dryRun: true });
@@ -225,7 +228,7 @@ describe('parallel stages', () => {
     const { report } = await runTrain(world(approvals), { order: [['A1', 'A2', 'A3', 'A4']] });
 
     expectWholeTrain(report, ['A1', 'A2', 'A3', 'A4']);
-  });
+  }, longTrain);
 
   it('shows the groups on a dry run', async () => {
     const report = await runOnce(world([{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }]), {

@@ -1,0 +1,363 @@
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/**
+ * The command line as a platform engineer and a CI job meet it: a separate process, judged by
+ * its exit code and what it prints. No failure may show a stack trace or the whole usage.
+ */
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Colour, CI and log settings of the machine running the tests must not leak in. */
+const cleanEnv = (extra: Record<string, string> = {}) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL']) {
+    if (!(name in extra)) delete env[name];
+  }
+  return env;
+};
+
+const sequencer = (args: string[], extraEnv: Record<string, string> = {}) =>
+  new Promise<Result>((resolve) => {
+    execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+
+const lines = (text: string) => text.split('\n').filter((line) => line !== '');
+const stackFrame = /^\s+at /m;
+
+const directory = mkdtempSync(join(tmpdir(), 'sequencer-robust-'));
+const file = (name: string, content: unknown) => {
+  const path = join(directory, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const startTime = '2026-01-01T00:00:00Z';
+const failing = file('failing.json', {
+  startTime,
+  pipelines: [
+    { name: 'P1', durationSeconds: 300 },
+    { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' },
+    { name: 'P3', durationSeconds: 300 },
+  ],
+});
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+describe('help and version', () => {
+  it.each([
+    [['--help'], 'Usage: sequencer <command>'],
+    [['help'], 'Usage: sequencer <command>'],
+    [['run', '--help'], 'Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps]'],
+    [['help', 'run'], 'Usage: sequencer run '],
+    [['emulator', '--help'], 'Usage: sequencer emulator --world FILE [--port N]'],
+    [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--port N]'],
+    [['status', '--help'], 'Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json]'],
+  ])('%j prints its usage and exits 0', async (args, firstLine) => {
+    const { code, stdout, stderr } = await sequencer(args);
+
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[0]).toContain(firstLine);
+    expect(stderr).toBe('');
+  });
+
+  it('run --help documents every option it accepts', async () => {
+    const { stdout } = await sequencer(['run', '--help']);
+
+    for (const option of ['--input JSON', '--input-file FILE', '--world FILE', '--stage NAME', '--json', '--timestamps', 'NO_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL']) {
+      expect(stdout).toContain(option);
+    }
+  });
+
+  it.each([['--version'], ['-V'], ['version']])('%s prints the version from package.json', async (flag) => {
+    const { code, stdout } = await sequencer([flag]);
+
+    expect(code).toBe(0);
+    expect(stdout).toBe(`sequencer ${packageVersion}\n`);
+  });
+
+  it('status says in one line that it is not available yet, exit 2', async () => {
+    const { code, stdout, stderr } = await sequencer(['status', '--stage', 'dev']);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(lines(stderr)).toEqual(["sequencer: 'status' is not available yet"]);
+  });
+});
+
+describe('a command-line error: one line and a hint, never the usage', () => {
+  it.each([
+    [[], "Run 'sequencer --help' for usage."],
+    [['launch'], "Run 'sequencer --help' for usage."],
+    [['run', '--bogus'], "Run 'sequencer run --help' for usage."],
+    [['run', '--input', '{}', '--input-file', 'x.json'], "Run 'sequencer run --help' for usage."],
+    [['emulator'], "Run 'sequencer emulator --help' for usage."],
+    [['emulator', '--world', 'local/worlds/demo.json', '--port', 'http'], "Run 'sequencer emulator --help' for usage."],
+  ])('%j exits 2', async (args, hint) => {
+    const { code, stdout, stderr } = await sequencer(args);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const [message, ...rest] = lines(stderr);
+    expect(message).toMatch(/^sequencer: \S/);
+    expect(rest).toEqual([hint]);
+  });
+});
+
+describe('a world or run that cannot be: one line, exit 2, no stack trace', () => {
+  const many = Array.from({ length: 501 }, (_, index) => ({ name: `Q${index}`, durationSeconds: 60 }));
+
+  it.each([
+    ['an empty world', ['--world', file('empty.json', { startTime, pipelines: [] })], '"pipelines" is empty'],
+    ['--stage filtering every pipeline out', ['--world', file('other.json', { startTime, pipelines: [{ name: 'X1', durationSeconds: 60 }] }), '--stage', 'prod'], '--stage prod allows none of the pipelines in'],
+    ['a 501-pipeline world', ['--world', file('many.json', { startTime, pipelines: many })], 'its 501 pipelines do not fit a stage: pipelines: must have at most 500 items'],
+    ['a world with several problems', ['--world', file('bad.json', { startTime, pipelines: [{ name: 'P1', durationSecs: 1 }] })], 'is not a valid world file: pipelines[0].durationSecs: unknown field; pipelines[0].durationSeconds: required unless stages are given'],
+    ['a world file that is not JSON', ['--world', file('broken.json', '{ "startTime": ')], 'not valid JSON'],
+  ])('%s', async (_, args, message) => {
+    const { code, stdout, stderr } = await sequencer(['run', ...args]);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(lines(stderr)).toHaveLength(1);
+    expect(stderr).toContain(message);
+    expect(stderr).not.toMatch(stackFrame);
+  });
+
+  it('--json changes nothing about it: stdout stays empty', async () => {
+    const { code, stdout, stderr } = await sequencer(['run', '--world', file('empty-too.json', { startTime, pipelines: [] }), '--json']);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(lines(stderr)).toHaveLength(1);
+  });
+
+  it('a pipeline in the order that the world file lacks is named, with the file', async () => {
+    const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
+
+    const byDefault = await sequencer(['run', '--world', world]);
+    const byInput = await sequencer(['run', '--world', world, '--input', '{"order":["P2","P9","P1"]}']);
+
+    expect(byDefault.code).toBe(2);
+    expect(lines(byDefault.stderr)).toEqual([
+      `sequencer: P3 is in the default sequence 'release' (P1, P2, P3) but not in the world file ${world}, which has P1, P2; add it to the world, or give --input '{"order":[...]}' with the world's pipelines`,
+    ]);
+    expect(byInput.code).toBe(2);
+    expect(byInput.stderr).toContain(`P9 is in the input order but not in the world file ${world}`);
+    expect(byDefault.stderr + byInput.stderr).not.toContain('not allowed in this stage');
+  });
+
+  it('a pipeline the world has but the stage does not allow is still the stage’s refusal', async () => {
+    const world = file('extra.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'X1', durationSeconds: 60 }] });
+
+    const { code, stdout } = await sequencer(['run', '--world', world, '--stage', 'prod', '--input', '{"order":["P1","X1"]}', '--json']);
+
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed' });
+  });
+});
+
+/** `{"a":{"a":...}}`, 4,000 objects deep, the text a user would pass. */
+const deepInput = file('deep.json', `${'{"a":'.repeat(4000)}1${'}'.repeat(4000)}`);
+
+describe('a 4,000-level nested input', () => {
+  it('is refused as InvalidInput by decide-order, naming the limit, and the run ends (it used to hang)', async () => {
+    const { code, stdout, stderr } = await sequencer(['run', '--input-file', deepInput, '--json']);
+
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ status: 'FAILED', error: 'InvalidInput', cause: 'input: objects and arrays nested more than 32 levels deep; at most 32 are accepted' });
+    expect(report.world.executions).toEqual([]);
+    expect(stderr).not.toMatch(stackFrame);
+  });
+
+  it('reads "1 state transition" for a run refused at the first Task', async () => {
+    const { stdout } = await sequencer(['run', '--input-file', deepInput]);
+
+    expect(stdout).toContain('(1 state transition, 6 history events, 1 Lambda invocation)');
+  });
+});
+
+describe('output for people and for CI', () => {
+  it('is plain off a terminal, coloured with FORCE_COLOR, and never coloured with NO_COLOR', async () => {
+    const plain = await sequencer(['run', '--world', failing]);
+    const forced = await sequencer(['run', '--world', failing], { FORCE_COLOR: '1' });
+    const refused = await sequencer(['run', '--world', failing], { FORCE_COLOR: '1', NO_COLOR: '1' });
+
+    expect(plain.stdout).not.toContain('\u001b[');
+    expect(forced.stdout).toContain('\u001b[31mFailed\u001b[0m');
+    expect(refused.stdout).not.toContain('\u001b[');
+  });
+
+  it('puts the failure line on stderr too, alone', async () => {
+    const { code, stdout, stderr } = await sequencer(['run', '--world', failing]);
+
+    expect(code).toBe(1);
+    expect(stdout).toContain('FAILED  PipelineFailed: P2 (position 2 of 3)');
+    expect(lines(stderr)).toEqual([expect.stringMatching(/^sequencer: FAILED {2}PipelineFailed: P2 \(position 2 of 3\) .*Integration tests failed/)]);
+  });
+
+  it('on GitHub Actions, groups the progress and turns a failure into an ::error:: annotation', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', failing], { GITHUB_ACTIONS: 'true' });
+
+    expect(code).toBe(1);
+    const printed = lines(stdout);
+    expect(printed[0]).toMatch(/^::group::codepipeline-sequencer · local run · world /);
+    const end = printed.indexOf('::endgroup::');
+    expect(printed.slice(1, end).some((line) => line.includes('P2 Failed after 5 min'))).toBe(true);
+    expect(printed.slice(end).some((line) => /^#\s+pipeline/.test(line))).toBe(true);
+    expect(printed.at(-1)).toMatch(/^::error title=sequencer%3A PipelineFailed::P2 \(position 2 of 3\) execution [0-9a-f-]+ ended Failed: Integration tests failed/);
+  });
+
+  it('on GitHub Actions with --json, keeps stdout one JSON document and annotates on stderr', async () => {
+    const { code, stdout, stderr } = await sequencer(['run', '--world', failing, '--json'], { GITHUB_ACTIONS: 'true' });
+
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(stderr).toMatch(/^::error title=sequencer%3A PipelineFailed::P2 /m);
+  });
+
+  it('--timestamps shows absolute UTC times in the progress and the table', async () => {
+    const { stdout } = await sequencer(['run', '--world', failing, '--timestamps']);
+
+    expect(stdout).toContain("2026-01-01T00:00:00Z  order decided: P1 → P2 → P3 (the default sequence 'release')");
+    expect(stdout).toMatch(/^1 {2}P1 +Succeeded +2026-01-01T00:00:00Z +2026-01-01T00:05:00Z +5 min /m);
+    expect(stdout).not.toMatch(/\+0:0\d:\d\d/);
+  });
+
+  it('names the error, the attempt and the backoff of each retry', async () => {
+    const world = file('throttled.json', {
+      startTime,
+      pipelines: [{ name: 'P1', durationSeconds: 120 }],
+      // 4 failed SDK attempts make one AwsUnavailable: two of them, then success. A 5xx, not
+      // throttling, so the SDK's own backoff (in wall time) stays short.
+      faults: [{ operation: 'GetPipelineExecution', error: 'InternalFailure', httpStatus: 500, count: 8 }],
+    });
+
+    const { code, stdout } = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}']);
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('CheckPipelines failed with AwsUnavailable; retrying (attempt 2 of 6, backoff up to 5 s with full jitter)');
+    expect(stdout).toContain('CheckPipelines failed with AwsUnavailable; retrying (attempt 3 of 6, backoff up to 10 s with full jitter)');
+  });
+});
+
+/** Resolves with the first stdout line matching `pattern`; rejects if the process exits first. */
+const waitForLine = (child: ChildProcessWithoutNullStreams, pattern: RegExp) =>
+  new Promise<RegExpExecArray>((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const found = pattern.exec(seen);
+      if (found) resolve(found);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before printing ${pattern}: ${seen}`)));
+  });
+
+const collect = (child: ChildProcessWithoutNullStreams) => {
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { output, exited };
+};
+
+const portIsFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(true));
+  });
+
+/**
+ * The wrapper hands over to the project's Node when the `node` it runs on is older than 22: run
+ * it on the oldest `node` outside node_modules on the PATH (Node 20 on the CI image), so the
+ * hand-over is what is tested there; with no older Node, the same promises hold in one process.
+ */
+function oldestNode(): string {
+  const candidates = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((entry) => entry !== '' && !entry.includes('node_modules'))
+    .map((entry) => join(entry, 'node'))
+    .filter((path) => {
+      try {
+        accessSync(path, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  const major = (path: string) => Number(execFileSync(path, ['-p', 'process.versions.node.split(".")[0]']).toString().trim());
+  return [...candidates, process.execPath].sort((a, b) => major(a) - major(b))[0]!;
+}
+
+describe('signals and pipes', () => {
+  let busy: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (busy ? busy.close(() => resolve()) : resolve()));
+    busy = undefined;
+  });
+
+  it.each(['SIGTERM', 'SIGKILL'] as const)('%s to the wrapper while the emulator serves leaves no process on the port', async (signal) => {
+    const child = spawn(oldestNode(), ['bin/sequencer.js', 'emulator', '--world', 'local/worlds/demo.json', '--port', '0'], { env: cleanEnv() });
+    const { exited } = collect(child);
+    const port = Number((await waitForLine(child, /listening on http:\/\/127\.0\.0\.1:(\d+)/))[1]);
+    expect(await portIsFree(port)).toBe(false);
+
+    child.kill(signal);
+    const code = await exited;
+
+    if (signal === 'SIGTERM') expect(code).toBe(0);
+    // The emulator behind a killed wrapper stops when its lifeline to the wrapper closes.
+    for (let attempt = 0; attempt < 50 && !(await portIsFree(port)); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await portIsFree(port)).toBe(true);
+  });
+
+  it('the emulator on a busy port says so in one line naming the port, exit 2', async () => {
+    busy = createServer();
+    await new Promise<void>((resolve) => busy!.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+
+    const { code, stdout, stderr } = await sequencer(['emulator', '--world', 'local/worlds/demo.json', '--port', String(port)]);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(lines(stderr)).toEqual([`sequencer: port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`]);
+  });
+
+  it('an interrupted run prints "interrupted" and the summary so far, exit 130', async () => {
+    const world = file('long.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 10 * 86_400 }] });
+    const child = spawn(oldestNode(), ['bin/sequencer.js', 'run', '--world', world, '--input', '{"order":["P1"],"pipelineTimeoutSeconds":1000000}'], {
+      env: cleanEnv(),
+    });
+    const { output, exited } = collect(child);
+    await waitForLine(child, /P1 still InProgress after 10 min/);
+
+    child.kill('SIGINT');
+
+    expect(await exited).toBe(130);
+    expect(output.stdout).toMatch(/ {2}interrupted \(SIGINT\)\n/);
+    expect(output.stdout).toMatch(/^1 {2}P1 +InProgress +\+0:00:00 +- +- +[0-9a-f-]{36}$/m);
+    expect(output.stdout).toContain('INTERRUPTED  the run was stopped; a pipeline in progress was left running');
+    expect(output.stderr).toBe('');
+  });
+
+  it('`sequencer run | head -2`: stops writing when the reader goes, quietly, and still exits with the outcome', async () => {
+    const child = spawn('node', ['bin/sequencer.js', 'run'], { env: cleanEnv() });
+    const { output, exited } = collect(child);
+    await waitForLine(child, /order decided/);
+
+    child.stdout.destroy();
+
+    expect(await exited).toBe(0);
+    expect(output.stderr).toBe('');
+  });
+});
