@@ -138,6 +138,18 @@ export class PredecessorStillRunning extends Error {
   }
 }
 
+/**
+ * A value forwarded from an earlier pipeline (`#{P1.BuildVariables.IMAGE_TAG}`) is not in the
+ * execution the run watched succeed, or is not a value CodePipeline takes: the later pipeline
+ * was not started. Never retried: a finished execution's outputs do not change.
+ */
+export class OutputNotFound extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OutputNotFound';
+  }
+}
+
 /** The names the state machine never retries: retrying a validation error cannot succeed. */
 export const nonRetryableErrorNames = [
   'InvalidInput',
@@ -146,6 +158,7 @@ export const nonRetryableErrorNames = [
   'AlreadyRunning',
   'ConfigurationError',
   'AwsRequestRejected',
+  'OutputNotFound',
   ...Object.values(pipelineOutcomeErrors),
 ] as const;
 
