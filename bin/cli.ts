@@ -77,7 +77,7 @@ async function run(argv: string[]): Promise<number> {
   return report.status === 'SUCCEEDED' ? 0 : 1;
 }
 
-/** The documented --json shape: world executions carry the five fields users rely on. */
+/** The documented --json shape: world executions carry the fields users rely on, and the variables each was started with. */
 function jsonReport(report: RunReport) {
   return {
     status: report.status,
@@ -90,6 +90,7 @@ function jsonReport(report: RunReport) {
         startedAt: execution.startedAt,
         finishedAt: execution.finishedAt,
         startedBy: execution.startedBy,
+        variables: execution.variables,
       })),
     },
     generations: report.generations,
