@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { CodePipelineClient, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { closeLocalEngine, LocalEngine, type RunEvent } from '../../local/engine.js';
 import { loadWorld, type World } from '../../local/world.js';
@@ -156,5 +158,26 @@ describe('forwarding outputs from one pipeline to a later one', () => {
     expect(startedBy.get(p1!.pipelineExecutionId)).toBe(report.executionName);
     expect(startedBy.get(p2!.pipelineExecutionId)).not.toBe(report.executionName);
     expect(p2!.variables).toEqual({ TAG: '1.4.2' });
+  });
+});
+
+describe('README: passing outputs between pipelines', () => {
+  it('runs the command it shows against the shipped world and prints the lines it shows', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Passing outputs between pipelines'));
+    const [, command, sample] = /```text\n(npx sequencer run --world local\/worlds\/forwarding\.json --input '.*')\n```\n\n```text\n([\s\S]*?)```/.exec(section)!;
+    const input = /--input '(.*)'$/.exec(command!)![1]!;
+
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('node', ['bin/sequencer.js', 'run', '--world', 'local/worlds/forwarding.json', '--input', input], { env: { ...process.env, NO_COLOR: '1' } }, (error, out) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout: out }),
+      );
+    });
+
+    expect(code).toBe(0);
+    const printed = stdout.split('\n');
+    const shown = sample!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
+    expect(shown.length).toBeGreaterThan(5);
+    for (const line of shown) expect(printed).toContain(line);
   });
 });
