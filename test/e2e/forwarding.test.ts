@@ -161,6 +161,36 @@ describe('forwarding outputs from one pipeline to a later one', () => {
   });
 });
 
+/** The command line as a user runs it, in its own process. */
+const sequencer = (args: string[]) =>
+  new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile('node', ['bin/sequencer.js', ...args], { env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout }),
+    );
+  });
+
+describe('sequencer run --json', () => {
+  const variables = { P2: { IMAGE_TAG: 'img-#{P1.BuildVariables.IMAGE_TAG}', ENV: 'prod' } };
+
+  it('reports the variables each execution was started with in world.executions[]', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', JSON.stringify({ order: ['P1', 'P2'], variables }), '--json']);
+
+    expect(code).toBe(0);
+    const executions = JSON.parse(stdout).world.executions as { pipelineName: string; variables: Record<string, string> }[];
+    expect(executions.map((execution) => [execution.pipelineName, execution.variables])).toEqual([
+      ['P1', {}],
+      ['P2', { IMAGE_TAG: 'img-1.4.2', ENV: 'prod' }],
+    ]);
+  });
+
+  it('shows a dry run the references as written', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', JSON.stringify({ order: ['P1', 'P2'], variables, dryRun: true }), '--json']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'SUCCEEDED', output: { variables }, world: { executions: [] } });
+  });
+});
+
 describe('README: passing outputs between pipelines', () => {
   it('runs the command it shows against the shipped world and prints the lines it shows', async () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -168,11 +198,7 @@ describe('README: passing outputs between pipelines', () => {
     const [, command, sample] = /```text\n(npx sequencer run --world local\/worlds\/forwarding\.json --input '.*')\n```\n\n```text\n([\s\S]*?)```/.exec(section)!;
     const input = /--input '(.*)'$/.exec(command!)![1]!;
 
-    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile('node', ['bin/sequencer.js', 'run', '--world', 'local/worlds/forwarding.json', '--input', input], { env: { ...process.env, NO_COLOR: '1' } }, (error, out) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout: out }),
-      );
-    });
+    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', input]);
 
     expect(code).toBe(0);
     const printed = stdout.split('\n');
