@@ -284,3 +284,55 @@ describe('references: resolved by start-pipeline from the execution the run watc
     expect(sent).toEqual([[{ name: 'IMAGE_TAG', value: '1.4.2' }], [{ name: 'IMAGE_TAG', value: '1.4.2' }]]);
   });
 });
+
+describe('references: the state stays inside Step Functions’ 256 KiB at the largest input accepted', () => {
+  it('holds the largest plan decide-order accepts, a full group carrying the largest values it may resolve, and every other result', async () => {
+    // 100 pipelines of 100 characters; the last entry a group of 10, each forwarding from the first.
+    const names = Array.from({ length: 100 }, (_, index) => String(index).padStart(3, '0').padEnd(100, 'p'));
+    const order = [...names.slice(0, 90), names.slice(90)];
+    const namespace = 'N'.repeat(100);
+    const reference = `#{${names[0]}.${namespace}.${'V'.repeat(128)}}`;
+    useStageConfig({ pipelines: names });
+    codePipeline.on(GetPipelineCommand).resolves({ pipeline: { name: 'any', roleArn: 'r', pipelineType: 'V2', stages: [{ name: 'S', actions: [{ name: 'A', actionTypeId: undefined, namespace }] }] } });
+    const inputWith = (count: number) => ({
+      order,
+      dryRun: true,
+      variables: Object.fromEntries(
+        names.slice(90).map((name, member) => [
+          name,
+          Object.fromEntries(Array.from({ length: Math.ceil(Math.max(0, count - member) / 10) }, (_, index) => [`${String(index).padStart(2, '0')}`.padEnd(128, 'v'), reference])),
+        ]).filter(([, values]) => Object.keys(values as object).length > 0),
+      ),
+    });
+    let accepted = 0;
+    while ((await decide(inputWith(accepted + 1)).then(() => true, () => false)) && accepted < 500) accepted += 1;
+    const { plan: decided } = await decide(inputWith(accepted));
+
+    const uuid = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
+    const time = '2026-01-05T06:00:00.000Z';
+    const results = names.slice(0, 90).map((pipelineName, position) => ({ ...succeeded(pipelineName, position, uuid), startedAt: time, finishedAt: time, detectedAt: time, polls: 99_999, attempt: 99, supersededExecutionIds: [uuid] }));
+    const members = names.slice(90).map((pipelineName, member) => ({
+      ...pendingMember(90, member, pipelineName, 99),
+      status: 'InProgress',
+      pipelineExecutionId: uuid,
+      startedAt: time,
+      deadline: time,
+      watchedSince: time,
+      nextLookAt: time,
+      polls: 99_999,
+      expected: { fastestSeconds: 123_456.789, slowestSeconds: 123_456.789, samples: 20 },
+      supersededExecutionIds: [uuid, uuid],
+      earlierExecutionIds: [uuid, uuid],
+      // The worst a forwarded value can cost in JSON: 1,000 characters escaped as \u0001.
+      ...(Object.hasOwn(decided.variables, pipelineName)
+        ? { variables: Object.fromEntries(Object.keys(decided.variables[pipelineName]!).map((name) => [name, '\u0001'.repeat(1000)])) }
+        : {}),
+    }));
+    const state = { plan: decided, run: { ...stepInput().run, index: 90, results, members }, execution, retryCount: 0, redriveCount: 0 };
+    const stateBytes = Buffer.byteLength(JSON.stringify(state));
+
+    expect(accepted).toBeGreaterThan(20);
+    expect(Object.values(decided.variables).flatMap(Object.keys)).toHaveLength(accepted);
+    expect(stateBytes).toBeLessThanOrEqual(256 * 1024);
+  });
+});
