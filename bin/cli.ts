@@ -310,7 +310,7 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
   );
 }
 
-/** The documented --json shape: world executions carry the five fields users rely on. */
+/** The documented --json shape: world executions carry the fields users rely on, and the variables each was started with. */
 function jsonReport(report: RunReport) {
   return {
     status: report.status,
@@ -323,6 +323,7 @@ function jsonReport(report: RunReport) {
         startedAt: execution.startedAt,
         finishedAt: execution.finishedAt,
         startedBy: execution.startedBy,
+        variables: execution.variables,
       })),
     },
     generations: report.generations,

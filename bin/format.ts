@@ -73,6 +73,7 @@ export class ProgressPrinter {
   private nextReportSeconds = new Map<string, number>();
   private readonly ended = new Set<string>();
   private count = 0;
+  private variables: Plan['variables'] = {};
 
   constructor(
     private readonly write: (line: string) => void,
@@ -85,6 +86,7 @@ export class ProgressPrinter {
     if (event.type === 'decided') {
       const { plan, run } = event.output as { plan: Plan; run: Run };
       this.count = plan.count;
+      this.variables = plan.variables;
       if (run.generation > 1) {
         this.write(`${at}  ${event.executionName} took over the run (execution ${run.generation} of the train)`);
         return;
@@ -97,7 +99,12 @@ export class ProgressPrinter {
         const skipped = run.results.map((result) => result.pipelineName);
         this.write(`${at}  from ${plan.from}: ${skipped.length > 0 ? `skipping ${skipped.join(', ')}` : 'nothing to skip'}`);
       }
-      if (plan.dryRun) this.write(`${at}  dry run: nothing will be started`);
+      if (plan.dryRun) {
+        this.write(`${at}  dry run: nothing will be started`);
+        for (const [pipelineName, values] of Object.entries(plan.variables)) {
+          for (const line of variableLines(`${pipelineName} would start`, values)) this.write(`${continued}  ${line}`);
+        }
+      }
       return;
     }
     if (event.type === 'retried') {
@@ -133,6 +140,8 @@ export class ProgressPrinter {
     const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
     const attempt = member.attempt > 0 ? `, again after redrive ${member.attempt}` : '';
     this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt}), execution ${id}`);
+    const given = Object.hasOwn(this.variables, member.pipelineName) ? this.variables[member.pipelineName]! : {};
+    for (const line of variableLines('', given, member.variables ?? {})) this.write(`${continued}  ${line}`);
   }
 
   private onCheck(at: string, member: Member, nowMs: number): void {
@@ -159,6 +168,21 @@ export class ProgressPrinter {
     const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
     this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}`);
   }
+}
+
+/** A line that continues the one above it, under its text. */
+const continued = ' '.repeat(13);
+
+/**
+ * The values a pipeline was (or, in a dry run, would be) started with, one a line, each
+ * forwarded one beside where it came from: `with IMAGE_TAG=1.4.2 (from #{P1.BuildVariables.IMAGE_TAG})`.
+ */
+function variableLines(lead: string, given: Record<string, string>, forwarded: Record<string, string> = {}): string[] {
+  const opening = lead === '' ? 'with ' : `${lead} with `;
+  return Object.entries(given).map(([name, value], index) => {
+    const text = Object.hasOwn(forwarded, name) ? `${name}=${forwarded[name]} (from ${value})` : `${name}=${value}`;
+    return `${index === 0 ? opening : ' '.repeat(opening.length)}${text}`;
+  });
 }
 
 function resultAsMember(result: PipelineResult): Member {
@@ -199,6 +223,12 @@ function table(rows: string[][], colours: Palette): string[] {
 // eslint-disable-next-line no-control-regex
 const visibleLength = (text: string) => text.replace(/\u001b\[\d+m/g, '').length;
 
+/** Under the table: the values each execution was started with, as CodePipeline received them (numbered as in the table). */
+function startedWith(executions: RunReport['world']['executions']): string[] {
+  const lines = executions.flatMap((execution, index) => variableLines(`${index + 1}  ${execution.pipelineName} started`, execution.variables));
+  return lines.length > 0 ? ['', ...lines] : [];
+}
+
 /** The summary table and the outcome, in simulated time. */
 export function summary(report: RunReport, colours: Palette, time: TimeFormat): string[] {
   const lines: string[] = [''];
@@ -219,7 +249,7 @@ export function summary(report: RunReport, colours: Palette, time: TimeFormat): 
         execution.pipelineExecutionId,
       ]);
     });
-    lines.push(...table(rows, colours), '');
+    lines.push(...table(rows, colours), ...startedWith(ours), '');
   }
   const { stats } = report;
   const counts = [

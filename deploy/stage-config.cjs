@@ -37,6 +37,8 @@ const codePipelineActions = [
   'codepipeline:StartPipelineExecution',
   'codepipeline:GetPipelineExecution',
   'codepipeline:ListPipelineExecutions',
+  // Reads an earlier pipeline's output variables for the values a later one forwards.
+  'codepipeline:ListActionExecutions',
 ];
 
 function policyDocument(resources) {

@@ -2,6 +2,7 @@ import {
   CodePipelineClient,
   GetPipelineCommand,
   GetPipelineExecutionCommand,
+  ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   StartPipelineExecutionCommand,
   type PipelineExecutionSummary,
@@ -19,10 +20,23 @@ export const codePipeline = new CodePipelineClient({ maxAttempts: 4, retryMode: 
 
 export type PipelineType = 'V1' | 'V2';
 
-export async function getPipelineType(pipelineName: string): Promise<PipelineType> {
+export interface PipelineDescription {
+  type: PipelineType;
+  /** Its actions' namespaces: what `#{<pipeline>.<namespace>.<variable>}` may name. */
+  namespaces: string[];
+  /** Its pipeline-level variables. */
+  variables: string[];
+}
+
+/** One GetPipeline: the pipeline exists, and what a reference to it may name. */
+export async function describePipeline(pipelineName: string): Promise<PipelineDescription> {
   try {
     const { pipeline } = await codePipeline.send(new GetPipelineCommand({ name: pipelineName }));
-    return pipeline?.pipelineType === 'V1' ? 'V1' : 'V2';
+    return {
+      type: pipeline?.pipelineType === 'V1' ? 'V1' : 'V2',
+      namespaces: (pipeline?.stages ?? []).flatMap((stage) => (stage.actions ?? []).flatMap((action) => action.namespace ?? [])),
+      variables: (pipeline?.variables ?? []).flatMap((variable) => variable.name ?? []),
+    };
   } catch (error) {
     throw toNamedAwsError(
       error,
@@ -59,6 +73,8 @@ export async function startExecution(request: {
 export interface ExecutionStatus {
   status: string;
   statusSummary?: string;
+  /** The pipeline-level variables the execution resolved (given at start, else the defaults). */
+  variables?: Record<string, string>;
 }
 
 export async function getExecution(pipelineName: string, pipelineExecutionId: string): Promise<ExecutionStatus> {
@@ -66,9 +82,13 @@ export async function getExecution(pipelineName: string, pipelineExecutionId: st
     const { pipelineExecution } = await codePipeline.send(
       new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }),
     );
+    const variables = (pipelineExecution?.variables ?? []).flatMap(({ name, resolvedValue }) =>
+      name !== undefined && resolvedValue !== undefined ? [[name, resolvedValue] as const] : [],
+    );
     return {
       status: pipelineExecution?.status ?? 'Unknown',
       ...(pipelineExecution?.statusSummary ? { statusSummary: pipelineExecution.statusSummary } : {}),
+      ...(variables.length > 0 ? { variables: Object.fromEntries(variables) } : {}),
     };
   } catch (error) {
     throw toNamedAwsError(
@@ -100,4 +120,50 @@ export async function listRecentExecutions(
     throw toNamedAwsError(error, `ListPipelineExecutions ${pipelineName}`, `pipeline '${pipelineName}' does not exist any more`);
   }
   return summaries;
+}
+
+export interface ActionOutputs {
+  actionName: string;
+  namespace?: string;
+  status: string;
+  /** Epoch milliseconds. */
+  lastUpdateTime: number;
+  outputVariables: Record<string, string>;
+}
+
+/**
+ * A pipeline has at most 50 stages of at most 50 actions; 20 pages of 100 hold every action
+ * execution of one pipeline execution, retried stages included.
+ */
+const actionPages = 20;
+
+/** The action executions of one pipeline execution, with their namespaces and output variables. */
+export async function listActionExecutions(pipelineName: string, pipelineExecutionId: string): Promise<ActionOutputs[]> {
+  const actions: ActionOutputs[] = [];
+  let nextToken: string | undefined;
+  try {
+    for (let page = 0; page < actionPages; page += 1) {
+      const response = await codePipeline.send(
+        new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId }, maxResults: 100, nextToken }),
+      );
+      for (const detail of response.actionExecutionDetails ?? []) {
+        actions.push({
+          actionName: detail.actionName ?? '',
+          ...(detail.input?.namespace !== undefined ? { namespace: detail.input.namespace } : {}),
+          status: detail.status ?? 'Unknown',
+          lastUpdateTime: detail.lastUpdateTime?.getTime() ?? 0,
+          outputVariables: detail.output?.outputVariables ?? {},
+        });
+      }
+      nextToken = response.nextToken;
+      if (!nextToken) break;
+    }
+  } catch (error) {
+    throw toNamedAwsError(
+      error,
+      `ListActionExecutions ${pipelineName} ${pipelineExecutionId}`,
+      `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
+    );
+  }
+  return actions;
 }

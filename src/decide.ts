@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import { stageConfig, type StageConfig } from './config.js';
 import { AlreadyRunning, InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
 import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js';
-import { getPipelineType } from './codepipeline.js';
+import { describePipeline } from './codepipeline.js';
+import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound, type Declarations } from './references.js';
 import { describeExecution, listRunningExecutions } from './stepfunctions.js';
 import { chooseOrder } from './order-policy.js';
 import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
@@ -56,16 +57,22 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
   };
   checkPlan(plan, config, field);
   const planBytes = Buffer.byteLength(JSON.stringify(plan));
-  if (planBytes > maxPlanBytes) {
-    throw new InvalidInput(`input: the plan would be ${planBytes} bytes; at most ${maxPlanBytes} fit in Step Functions' 256 KiB state`);
+  // Forwarded values are kept on the current entry's members: their largest possible size counts too.
+  const forwardedBytes = resolvedBytesBound(plan);
+  if (planBytes + forwardedBytes > maxPlanBytes) {
+    const forwarded = forwardedBytes > 0 ? `, and the values it forwards up to ${forwardedBytes} more` : '';
+    throw new InvalidInput(`input: the plan would be ${planBytes} bytes${forwarded}; at most ${maxPlanBytes} fit in Step Functions' 256 KiB state`);
   }
 
+  const declarations = new Map<string, Declarations>();
   for (const name of order.flatMap(membersOf)) {
-    const type = await getPipelineType(name);
+    const { type, ...declared } = await describePipeline(name);
     if (type === 'V1' && Object.hasOwn(plan.variables, name)) {
       throw new InvalidInput(`variables.${name}: '${name}' is a V1 pipeline; pipeline-level variables need a V2 pipeline`);
     }
+    declarations.set(name, declared);
   }
+  checkReferenceDeclarations(plan, declarations);
 
   if (!plan.dryRun) await checkSingleFlight(execution);
   const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
@@ -128,6 +135,7 @@ function checkPlan(plan: Plan, config: StageConfig, field: string): void {
   if (plan.from !== undefined && !names.includes(plan.from)) {
     throw new InvalidInput(`from: '${plan.from}' is not in the order (${names.join(', ')})`);
   }
+  checkReferenceOrder(plan);
   if (plan.pipelineTimeoutSeconds > maxPipelineTimeoutSeconds) {
     throw new InvalidInput(`pipelineTimeoutSeconds: must be at most ${maxPipelineTimeoutSeconds} seconds`);
   }

@@ -138,6 +138,18 @@ export class PredecessorStillRunning extends Error {
   }
 }
 
+/**
+ * A value forwarded from an earlier pipeline (`#{P1.BuildVariables.IMAGE_TAG}`) is not in the
+ * execution the run watched succeed, or is not a value CodePipeline takes: the later pipeline
+ * was not started. Never retried: a finished execution's outputs do not change.
+ */
+export class OutputNotFound extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OutputNotFound';
+  }
+}
+
 /** The names the state machine never retries: retrying a validation error cannot succeed. */
 export const nonRetryableErrorNames = [
   'InvalidInput',
@@ -146,6 +158,7 @@ export const nonRetryableErrorNames = [
   'AlreadyRunning',
   'ConfigurationError',
   'AwsRequestRejected',
+  'OutputNotFound',
   ...Object.values(pipelineOutcomeErrors),
 ] as const;
 
@@ -157,13 +170,14 @@ export class AwsRequestRejected extends Error {
   }
 }
 
-const outcomeNames = new Set<string>(Object.values(pipelineOutcomeErrors));
+/** Errors whose cause already names the pipelines the run left and where. */
+const selfExplaining = new Set<string>([...Object.values(pipelineOutcomeErrors), 'OutputNotFound']);
 
 /**
  * Adds to a failure's cause which pipelines the run left, and where, so the execution's cause
- * names them whatever failed (a pipeline outcome's cause already does). The name is kept.
+ * names them whatever failed. The name is kept.
  */
 export function withWhatWasLeft(error: unknown, left: string): unknown {
-  if (error instanceof Error && !outcomeNames.has(error.name)) error.message = `${error.message} (the run was ${left})`;
+  if (error instanceof Error && !selfExplaining.has(error.name)) error.message = `${error.message} (the run was ${left})`;
   return error;
 }

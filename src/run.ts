@@ -65,6 +65,12 @@ export interface Member {
   /** For a non-success: the error name the run fails with, and a cause naming pipeline and execution. */
   error?: string;
   cause?: string;
+  /**
+   * The values forwarded from earlier pipelines it was started with: only its variables whose
+   * value holds a reference, as resolved (the literal ones are in the plan). Kept while it is
+   * the current entry, never in the results: src/references.ts bounds them.
+   */
+  variables?: Record<string, string>;
 }
 
 export interface PipelineResult {
@@ -143,6 +149,7 @@ const memberSchema = z.strictObject({
   earlierExecutionIds: z.array(text),
   error: z.optional(text),
   cause: z.optional(text),
+  variables: z.optional(z.record(text, text)),
 });
 
 const resultSchema = z.strictObject({

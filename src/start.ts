@@ -3,6 +3,7 @@ import { clientRequestToken } from './client-token.js';
 import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook } from './polling.js';
 import { afterTask, handOn } from './history-budget.js';
 import { nowMs } from './clock.js';
+import { newOutputReader, resolveMemberVariables } from './references.js';
 import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 
 /** How many recent executions teach us a pipeline's typical duration: one cheap page. */
@@ -32,8 +33,13 @@ export async function startPipelines({ plan, run, retryCount, redriveCount }: St
     run.members.length > 0
       ? run.members
       : membersOf(plan.order[run.index]!).map((name, member) => pendingMember(run.index, member, name, 0));
+  // Every forwarded value of the entry is resolved before any member starts: one missing fails the entry unstarted.
+  const reader = newOutputReader();
+  const forwarded = await Promise.all(
+    members.map((member) => (member.status === 'Pending' ? resolveMemberVariables(plan, run, member, reader) : undefined)),
+  );
   const started = await Promise.all(
-    members.map((member) => (member.status === 'Pending' ? startMember(plan, run, member) : member)),
+    members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!) : member)),
   );
   const now = nowMs();
   return {
@@ -46,7 +52,7 @@ export async function startPipelines({ plan, run, retryCount, redriveCount }: St
   };
 }
 
-async function startMember(plan: Plan, run: Run, member: Member): Promise<Member> {
+async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {
   const { pipelineName } = member;
   const expected = expectedDurationFrom(
     (await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: historyPageSize }))
@@ -55,7 +61,7 @@ async function startMember(plan: Plan, run: Run, member: Member): Promise<Member
   );
   const pipelineExecutionId = await startExecution({
     pipelineName,
-    variables: Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {},
+    variables: { ...(Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {}), ...forwarded },
     clientRequestToken: clientRequestToken(run.origin.executionArn, member.position, member.member, member.attempt),
   });
   const now = nowMs();
@@ -75,5 +81,6 @@ async function startMember(plan: Plan, run: Run, member: Member): Promise<Member
     watchedSince: startedAt,
     nextLookAt: new Date(now + waitSeconds * 1000).toISOString(),
     ...(expected ? { expected } : {}),
+    ...(Object.keys(forwarded).length > 0 ? { variables: forwarded } : {}),
   };
 }

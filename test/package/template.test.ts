@@ -293,6 +293,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     expect([...grant.Action].sort()).toEqual([
       'codepipeline:GetPipeline',
       'codepipeline:GetPipelineExecution',
+      'codepipeline:ListActionExecutions',
       'codepipeline:ListPipelineExecutions',
       'codepipeline:StartPipelineExecution',
     ]);
