@@ -6,6 +6,7 @@ import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents } from './h
 import { successorName } from './continuation.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
+import { checkAloneForRedrive } from './single-flight.js';
 import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
@@ -23,8 +24,9 @@ const dueToleranceMs = 1000;
  * it throws the first failure by name, with a cause naming each member's outcome: the other
  * members are watched to their end, never stopped, and later entries are never started.
  */
-export async function checkPipelines({ plan, run, retryCount, redriveCount }: StepInput): Promise<Run> {
+export async function checkPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
+  if (redrivesSince > 0) await checkAloneForRedrive(execution);
   const events = afterTask(run.history, { retryCount, redrivesSince });
   const now = nowMs();
   const looked = await Promise.all(

@@ -1,14 +1,15 @@
 import * as z from 'zod/mini';
 import { stageConfig, type StageConfig } from './config.js';
-import { AlreadyRunning, InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
+import { InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
 import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js';
 import { describePipeline } from './codepipeline.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound, type Declarations } from './references.js';
-import { describeExecution, listRunningExecutions } from './stepfunctions.js';
+import { describeExecution } from './stepfunctions.js';
+import { checkSingleFlight } from './single-flight.js';
 import { chooseOrder } from './order-policy.js';
 import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
 import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents } from './history-budget.js';
-import { executionArnPrefix, looksLikeSuccessor, predecessorName, successorName } from './continuation.js';
+import { executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
 import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
 
@@ -98,25 +99,6 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
 
 const skipped = (entry: OrderEntry, position: number): PipelineResult[] =>
   membersOf(entry).map((pipelineName, member) => ({ position, member, pipelineName, status: 'Skipped' }));
-
-/**
- * Only an older run blocks this one: when two start together, each sees the other, and exactly
- * one of them (the earlier, ties broken by ARN) must go on. A continuation of a train counts as
- * older than any new run: its train began before.
- */
-async function checkSingleFlight(execution: DecideRequest['execution']): Promise<void> {
-  const ourStart = Date.parse(execution.startTime);
-  const others = (await listRunningExecutions(execution.stateMachineArn)).filter((running) => {
-    if (running.executionArn === execution.id) return false;
-    if (looksLikeSuccessor(running.name)) return true;
-    const theirStart = running.startDate?.getTime() ?? Number.NEGATIVE_INFINITY;
-    return theirStart < ourStart || (theirStart === ourStart && running.executionArn < execution.id);
-  });
-  if (others.length > 0) {
-    const names = others.map((other) => `${other.name} (started ${other.startDate?.toISOString() ?? 'at an unknown time'})`);
-    throw new AlreadyRunning(`another run of this state machine is in progress: ${names.join(', ')}; nothing was started`);
-  }
-}
 
 /** Everything about a plan that the stage decides: the order's shape, the allow-list, variables, `from`, limits. */
 function checkPlan(plan: Plan, config: StageConfig, field: string): void {

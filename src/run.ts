@@ -201,7 +201,7 @@ export const runSchema = z.strictObject({
 export const stepInputSchema = z.strictObject({
   plan: planSchema,
   run: runSchema,
-  execution: z.strictObject({ id: nonEmpty, name: nonEmpty }),
+  execution: z.strictObject({ id: nonEmpty, name: nonEmpty, stateMachineArn: nonEmpty }),
   /** $$.State.RetryCount: failed attempts of this Task before this one (history they wrote). */
   retryCount: atLeast(0),
   /** $$.Execution.RedriveCount: a rise means the execution was redriven since the last Task. */

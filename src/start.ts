@@ -3,6 +3,7 @@ import { clientRequestToken } from './client-token.js';
 import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook } from './polling.js';
 import { afterTask, handOn } from './history-budget.js';
 import { nowMs } from './clock.js';
+import { checkAloneForRedrive } from './single-flight.js';
 import { newOutputReader, resolveMemberVariables } from './references.js';
 import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 
@@ -27,8 +28,10 @@ export const pendingMember = (position: number, member: number, pipelineName: st
  * train's first execution, the position, the member and the attempt, so any retry of this Task
  * (or a redrive of a failed start) gets the same execution back.
  */
-export async function startPipelines({ plan, run, retryCount, redriveCount }: StepInput): Promise<Run> {
-  const events = afterTask(run.history, { retryCount, redrivesSince: Math.max(0, redriveCount - run.redrives) });
+export async function startPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
+  const redrivesSince = Math.max(0, redriveCount - run.redrives);
+  if (redrivesSince > 0) await checkAloneForRedrive(execution);
+  const events = afterTask(run.history, { retryCount, redrivesSince });
   const members =
     run.members.length > 0
       ? run.members

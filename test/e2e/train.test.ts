@@ -105,6 +105,20 @@ describe('no accepted run dies of the history limit', () => {
   }, longTrain);
 });
 
+/** The run state a first execution hands to its successor `<name>-g2` before it starts anything. */
+const handedOver = (executionArn: string, executionName: string) => ({
+  index: 0,
+  phase: 'continue',
+  waitSeconds: 0,
+  members: [],
+  results: [],
+  history: { events: 24_000, pending: 2 },
+  redrives: 0,
+  generation: 1,
+  origin: { executionArn, executionName },
+  successor: { executionName: `${executionName}-g2`, resume: 'start' },
+});
+
 describe('continuation', () => {
   it('survives a lost answer between the new execution’s start and the old one’s end: the retry names the same execution', async () => {
     const theWorld = world([{ name: 'Long', durationSeconds: day }, { name: 'After', durationSeconds: 60 }], {
@@ -122,18 +136,7 @@ describe('continuation', () => {
   it('refuses a hand-written input that claims to be a successor, starting nothing', async () => {
     const first = await runOnce(world([{ name: 'P1', durationSeconds: 60 }]), { order: ['P1'], dryRun: true });
     const plan = first.output as Record<string, unknown>;
-    const run = {
-      index: 0,
-      phase: 'continue',
-      waitSeconds: 0,
-      members: [],
-      results: [],
-      history: { events: 24_000, pending: 2 },
-      redrives: 0,
-      generation: 1,
-      origin: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:real', executionName: 'real' },
-      successor: { executionName: 'real-g2', resume: 'start' },
-    };
+    const run = handedOver('arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:real', 'real');
     const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 60 }]) });
     const forged = (executionName: string, startedBy: string) =>
       engine.run({ executionName, input: { continuation: { plan, run }, AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: startedBy } });
@@ -158,18 +161,7 @@ describe('continuation', () => {
       stopDate: Date.parse('2026-01-01T00:00:00Z'),
     });
     const dry = await engine.run({ input: { order: ['P1'], dryRun: true } });
-    const run = {
-      index: 0,
-      phase: 'continue',
-      waitSeconds: 0,
-      members: [],
-      results: [],
-      history: { events: 24_000, pending: 2 },
-      redrives: 0,
-      generation: 1,
-      origin: { executionArn: origin, executionName: 'stopped' },
-      successor: { executionName: 'stopped-g2', resume: 'start' },
-    };
+    const run = handedOver(origin, 'stopped');
 
     const report = await engine.run({
       executionName: 'stopped-g2',

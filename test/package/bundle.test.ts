@@ -19,7 +19,7 @@ import { parseWorld } from '../../local/world.js';
  */
 const run = promisify(execFile);
 const directory = mkdtempSync(join(tmpdir(), 'sequencer-bundles-'));
-const execution = { id: `${localStateMachineArn.replace(':stateMachine:', ':execution:')}:bundle-test`, name: 'bundle-test' };
+const execution = { id: `${localStateMachineArn.replace(':stateMachine:', ':execution:')}:bundle-test`, name: 'bundle-test', stateMachineArn: localStateMachineArn };
 let emulator: Emulator;
 let env: Record<string, string>;
 

@@ -17,6 +17,7 @@ export const useStageConfig = (overrides: Partial<StageConfig> = {}) => {
 
 export const execution = {
   id: 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:run-1',
+  stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev',
   name: 'run-1',
 };
 

@@ -5,6 +5,7 @@ import {
   PipelineExecutionNotFoundException,
   type PipelineExecutionStatus,
 } from '@aws-sdk/client-codepipeline';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/check-status.js';
 import { useClock } from '../../src/clock.js';
@@ -13,6 +14,14 @@ import { successorName } from '../../src/continuation.js';
 import { awsError, execution, stepInput, tracked } from '../support/fixtures.js';
 
 const codePipeline = mockClient(CodePipelineClient);
+const stepFunctions = mockClient(SFNClient);
+const running = (name: string) => ({
+  executionArn: `${execution.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+  stateMachineArn: execution.stateMachineArn,
+  name,
+  status: 'RUNNING' as const,
+  startDate: new Date(started),
+});
 const started = Date.parse('2026-01-01T00:00:00.000Z');
 let nowMs = started;
 const at = (seconds: number) => new Date(started + seconds * 1000).toISOString();
@@ -35,6 +44,8 @@ const p3 = (overrides = {}) => tracked({ member: 1, pipelineName: 'P3', pipeline
 
 beforeEach(() => {
   codePipeline.reset();
+  stepFunctions.reset();
+  stepFunctions.on(ListExecutionsCommand).resolves({ executions: [running(execution.name)] });
   nowMs = started + 600_000;
   useClock({ now: () => nowMs });
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [summary('exec-p2', 0, 590)] });
@@ -208,6 +219,17 @@ describe('check-status: redrive', () => {
     expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending', attempt: 1, earlierExecutionIds: ['exec-p2'] });
     expect(run.members[0]).not.toHaveProperty('pipelineExecutionId');
     expect(run.members[1]).toMatchObject({ pipelineName: 'P3', status: 'Succeeded', attempt: 0 });
+  });
+
+  it('refuses to go on beside a run that started while this one lay failed, starting nothing', async () => {
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [running(execution.name), running('nightly')] });
+
+    await expect(core(stepInput({}, {}, { redriveCount: 1 }))).rejects.toMatchObject({
+      name: 'AlreadyRunning',
+      message: expect.stringContaining('run-1 was redriven while another run of this state machine is in progress: nightly'),
+    });
+    expect(codePipeline).not.toHaveReceivedAnyCommand();
   });
 
   it('throws again when the same redrive looks again (no second restart per redrive)', async () => {
