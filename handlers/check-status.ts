@@ -5,11 +5,12 @@ import { parseOrThrow } from '../src/input.js';
 import { stepInputSchema, whatWasLeft } from '../src/run.js';
 import { withWhatWasLeft } from '../src/errors.js';
 import { logger } from '../src/logger.js';
+import { beforeTheDeadline } from '../src/deadline.js';
 
-export const core = async (event: unknown) => {
+export const core = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
   const request = parseOrThrow(stepInputSchema, event, 'event');
   logger.setCorrelationId(request.execution.name);
-  const run = await checkPipelines(request).catch((error: unknown) => {
+  const run = await beforeTheDeadline(checkPipelines(request), context, 'check-status').catch((error: unknown) => {
     throw withWhatWasLeft(error, whatWasLeft(request.plan, request.run));
   });
   logger.info('pipelines checked', {

@@ -347,3 +347,14 @@ describe('check-status: any other failure', () => {
     });
   });
 });
+
+describe('check-status: a function about to time out', () => {
+  it('fails by name before Lambda would kill it, naming the pipelines the run left', async () => {
+    codePipeline.on(GetPipelineExecutionCommand).callsFake(() => new Promise(() => undefined));
+
+    await expect(core(stepInput(), { getRemainingTimeInMillis: () => 2100 })).rejects.toMatchObject({
+      name: 'AwsUnavailable',
+      message: expect.stringMatching(/^check-status got no answer from AWS within the function's 2 s \(the run was at position 2 of 3: P2 execution exec-p2 \(InProgress\)\)$/),
+    });
+  });
+});
