@@ -1,4 +1,15 @@
-import { InvalidArn, ListExecutionsCommand, SFNClient, StateMachineDoesNotExist, ValidationException } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  InvalidArn,
+  InvalidName,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  ValidationException,
+} from '@aws-sdk/client-sfn';
 import { SimulatedClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { parseWorld } from '../../local/world.js';
@@ -180,5 +191,71 @@ describe('Step Functions ListExecutions, through the real SDK client', () => {
     // Assess
     expect(neither).toBeInstanceOf(ValidationException);
     expect(both).toBeInstanceOf(ValidationException);
+  });
+});
+
+describe('Step Functions StartExecution and DescribeExecution, through the real SDK client', () => {
+  let emulator: Emulator;
+  let stepFunctions: SFNClient;
+  const started: string[] = [];
+
+  beforeEach(async () => {
+    started.length = 0;
+    const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [] }, 'sfn test world');
+    emulator = await startEmulator({ world, clock: new SimulatedClock(startMs) });
+    emulator.stepFunctions.serveStateMachine(stateMachineArn, (execution) => started.push(execution.name));
+    stepFunctions = new SFNClient({
+      endpoint: emulator.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+  });
+
+  afterEach(async () => {
+    stepFunctions.destroy();
+    await emulator.close();
+  });
+
+  it('starts an execution once: the same name and input while it runs returns the same execution', async () => {
+    // Act
+    const first = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'train-g2', input: '{"a":1}' }));
+    const again = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'train-g2', input: '{"a":1}' }));
+
+    // Assess
+    expect(again.executionArn).toBe(first.executionArn);
+    expect(first.executionArn).toBe(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:train-g2`);
+    expect(started).toEqual(['train-g2']);
+    const described = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
+    expect(described).toMatchObject({ name: 'train-g2', status: 'RUNNING', input: '{"a":1}', redriveCount: 0 });
+  });
+
+  it('refuses a used name with other input, or once the execution has closed, as ExecutionAlreadyExists', async () => {
+    // Prepare
+    const { executionArn } = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'train-g2', input: '{"a":1}' }));
+
+    // Act
+    const otherInput = await rejectionOf(stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'train-g2', input: '{"a":2}' })));
+    emulator.stepFunctions.putExecution({ ...execution('train-g2', 0), executionArn: executionArn!, status: 'SUCCEEDED', stopDate: startMs });
+    const closed = await rejectionOf(stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'train-g2', input: '{"a":1}' })));
+
+    // Assess
+    expect(otherInput).toBeInstanceOf(ExecutionAlreadyExists);
+    expect(closed).toBeInstanceOf(ExecutionAlreadyExists);
+    expect(started).toEqual(['train-g2']);
+  });
+
+  it('refuses an illegal name, an unknown state machine and an unknown execution by AWS’s names', async () => {
+    // Act
+    const badName = await rejectionOf(stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'has space' })));
+    const noMachine = await rejectionOf(stepFunctions.send(new StartExecutionCommand({ stateMachineArn: otherStateMachineArn, name: 'x' })));
+    const noExecution = await rejectionOf(
+      stepFunctions.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:nobody` })),
+    );
+
+    // Assess
+    expect(badName).toBeInstanceOf(InvalidName);
+    expect(noMachine).toBeInstanceOf(StateMachineDoesNotExist);
+    expect(noExecution).toBeInstanceOf(ExecutionDoesNotExist);
   });
 });
