@@ -126,7 +126,10 @@ function invokeInFreshProcess(bundleFile: string, event: unknown, env: Record<st
 const coldStartExecution = {
   id: `${localStateMachineArn.replace(':stateMachine:', ':execution:')}:cold-start`,
   name: 'cold-start',
+  stateMachineArn: localStateMachineArn,
 };
+/** $$.State.RetryCount and $$.Execution.RedriveCount, as the definition passes them: a first attempt. */
+const firstAttempt = { retryCount: 0, redriveCount: 0 };
 
 /**
  * The pipelines the invocations touch. Build runs for an hour so that check-status finds it
@@ -159,15 +162,20 @@ function handlerEnvironment(emulator: Emulator, pipelines: string[]): Record<str
 async function chainEvents(projectBundles: Record<HandlerName, Bundle>, env: Record<string, string>) {
   const decideEvent = {
     input: { order: ['Build', 'Deploy'] },
-    execution: { ...coldStartExecution, stateMachineArn: localStateMachineArn, startTime: new Date().toISOString() },
+    execution: { ...coldStartExecution, startTime: new Date().toISOString() },
+    ...firstAttempt,
   };
   const decided = (await invokeInFreshProcess(projectBundles['decide-order'].file, decideEvent, env)).result as {
     plan: unknown;
     run: unknown;
   };
-  const startEvent = { plan: decided.plan, run: decided.run, execution: coldStartExecution };
-  const started = (await invokeInFreshProcess(projectBundles['start-pipeline'].file, startEvent, env)).result;
-  const checkEvent = { plan: decided.plan, run: started, execution: coldStartExecution };
+  const startEvent = { plan: decided.plan, run: decided.run, execution: coldStartExecution, ...firstAttempt };
+  const started = (await invokeInFreshProcess(projectBundles['start-pipeline'].file, startEvent, env)).result as {
+    members: Record<string, unknown>[];
+  };
+  // The Wait has passed: the look is due, so check-status makes its CodePipeline call as it does in the loop.
+  const due = { ...started, members: started.members.map((member) => ({ ...member, nextLookAt: new Date().toISOString() })) };
+  const checkEvent = { plan: decided.plan, run: due, execution: coldStartExecution, ...firstAttempt };
   return { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent };
 }
 
