@@ -37,7 +37,10 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   );
 
   let next: Run;
-  if (looked.some((member) => stillRunning.has(member.status))) {
+  if (looked.some((member) => member.status === 'Pending')) {
+    // Not started yet (a redriven start that failed): StartPipelines starts it, with its token.
+    next = { ...run, phase: 'start', members: looked, waitSeconds: 0 };
+  } else if (looked.some((member) => stillRunning.has(member.status))) {
     next = { ...run, phase: 'watch', members: looked, waitSeconds: secondsUntilNextLook(looked, now) };
   } else if (looked.every((member) => member.status === 'Succeeded')) {
     next = { ...run, phase: 'start', index: run.index + 1, members: [], waitSeconds: 0, results: [...run.results, ...looked.map(toResult)] };

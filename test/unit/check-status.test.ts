@@ -358,3 +358,14 @@ describe('check-status: a function about to time out', () => {
     });
   });
 });
+
+describe('check-status: a member not started yet', () => {
+  it('hands it back to StartPipelines rather than judging it', async () => {
+    statusIs('exec-p3', 'InProgress');
+
+    const run = await core(stepInput({ members: [tracked({ status: 'Pending', pipelineExecutionId: undefined }), p3()] }, group));
+
+    expect(run).toMatchObject({ phase: 'start', index: 1 });
+    expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending' });
+  });
+});
