@@ -1,4 +1,4 @@
-import { LocalEngine, closeLocalEngine, type RunReport } from '../local/engine.js';
+import { LocalEngine, type RunReport } from '../local/engine.js';
 import type { StageConfig } from '../src/config.js';
 import type { PipelineResult } from '../src/run.js';
 import { costUsd, type Usage } from './pricing.js';
@@ -144,16 +144,12 @@ export async function compareOrchestration(
   progress: (line: string) => void,
 ): Promise<Record<PolicyName, PolicyFigures>> {
   const figures = {} as Record<PolicyName, PolicyFigures>;
-  try {
-    for (const [policy, measured] of Object.entries(measuredPolicies) as [PolicyName, MeasuredPolicy][]) {
-      const twentyPipelines = await runExecution(workload, workload.order, measured);
-      progress(`orchestration: ${policy}, 20 pipelines ${twentyPipelines.status}`);
-      const sevenDayApproval = await runExecution(workload, [workload.approval.name], measured);
-      progress(`orchestration: ${policy}, 7-day approval ${sevenDayApproval.status}`);
-      figures[policy] = summarise(twentyPipelines, sevenDayApproval, false);
-    }
-  } finally {
-    await closeLocalEngine();
+  for (const [policy, measured] of Object.entries(measuredPolicies) as [PolicyName, MeasuredPolicy][]) {
+    const twentyPipelines = await runExecution(workload, workload.order, measured);
+    progress(`orchestration: ${policy}, 20 pipelines ${twentyPipelines.status}`);
+    const sevenDayApproval = await runExecution(workload, [workload.approval.name], measured);
+    progress(`orchestration: ${policy}, 7-day approval ${sevenDayApproval.status}`);
+    figures[policy] = summarise(twentyPipelines, sevenDayApproval, false);
   }
   figures.eventDriven = summarise(eventDrivenExecution(workload.order.length), eventDrivenExecution(1), true);
   return figures;

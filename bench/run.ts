@@ -8,6 +8,7 @@ import { round } from './stats.js';
 import { duration, kilobytes, milliseconds, seconds, table } from './table.js';
 import { buildWorkload, type Workload } from './workload.js';
 import { measureTrains, type Trains } from './trains.js';
+import { closeLocalEngine } from '../local/engine.js';
 
 /**
  * `npm run bench [-- --json]`: bundle size and cold start per handler, polling cost and
@@ -25,8 +26,11 @@ const date = new Date().toISOString();
 const workload = buildWorkload();
 
 const coldStart = await measureColdStarts(progress);
+// One emulator serves every simulated run of the process (the SDK clients read its endpoint
+// once), so it is closed only after the last of them.
 const orchestration = await compareOrchestration(workload, progress);
 const trains = await measureTrains(progress);
+await closeLocalEngine();
 const local = await measureLocalSpeed(callerEnvironment, progress);
 
 if (values.json) {

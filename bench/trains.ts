@@ -1,4 +1,4 @@
-import { LocalEngine, closeLocalEngine, type RunReport } from '../local/engine.js';
+import { LocalEngine, type RunReport } from '../local/engine.js';
 import { parseWorld } from '../local/world.js';
 import type { PipelineResult } from '../src/run.js';
 import type { StageConfig } from '../src/config.js';
@@ -111,15 +111,11 @@ function figuresOf(report: RunReport, pipelines: number): TrainFigures {
 export async function measureTrains(progress: (line: string) => void): Promise<Trains> {
   const specs = trainSpecs();
   const figures = { project: {}, fixed30: {} } as Trains['policies'];
-  try {
-    for (const spec of specs) {
-      for (const [policy, settings] of Object.entries(policies) as ['project' | 'fixed30', Partial<StageConfig>][]) {
-        figures[policy][spec.name] = await runTrain(spec, settings);
-        progress(`trains: ${policy}, ${spec.name} ${figures[policy][spec.name]!.status} ${figures[policy][spec.name]!.error ?? ''}`);
-      }
+  for (const spec of specs) {
+    for (const [policy, settings] of Object.entries(policies) as ['project' | 'fixed30', Partial<StageConfig>][]) {
+      figures[policy][spec.name] = await runTrain(spec, settings);
+      progress(`trains: ${policy}, ${spec.name} ${figures[policy][spec.name]!.status} ${figures[policy][spec.name]!.error ?? ''}`);
     }
-  } finally {
-    await closeLocalEngine();
   }
   return { policies: figures, trainNames: specs.map((spec) => spec.name) };
 }
