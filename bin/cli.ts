@@ -9,7 +9,8 @@ import { serveStandalone } from '../local/emulator/index.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { chooseOrder } from '../src/order-policy.js';
-import { ProgressPrinter, colourWanted, failureLine, offsetFrom, palette, summary, utcTime } from './format.js';
+import { ProgressPrinter, colourWanted, failureLine, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
+import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
 
@@ -213,21 +214,32 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
 
   let report: RunReport;
+  const state = new RunState();
+  const rowsOf = (finished: RunReport) => summaryRows(state.plan, state.run, finished);
   if (values.json) {
-    report = await engine.run({ input, signal, redrive: values.redrive });
-    output.out(JSON.stringify(jsonReport(report), null, 2));
+    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => seeEvent(state, event) });
+    output.out(JSON.stringify(jsonReport(report, rowsOf(report)), null, 2));
   } else {
     const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
     const time = values.timestamps ? utcTime : offsetFrom(runStart);
     const printer = new ProgressPrinter((line) => output.out(line), colours, time);
     const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
     output.out(onGitHub ? `::group::${header}` : colours.dim(header));
-    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => printer.on(event) });
+    report = await engine.run({
+      input,
+      signal,
+      redrive: values.redrive,
+      onEvent: (event) => {
+        seeEvent(state, event);
+        printer.on(event);
+      },
+    });
     if (report.status === 'ABORTED') {
       output.out(`${colours.dim(time(engine.clock.now()).padStart(13))}  ${colours.yellow(`interrupted (${String(signal.reason)})`)}`);
     }
     if (onGitHub) output.out('::endgroup::');
-    for (const line of summary(report, colours, time)) output.out(line);
+    const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
+    for (const line of summary(report, rowsOf(report), colours, time, { clock: 'simulated', variables: startedWith(ours) })) output.out(line);
   }
   await engine.emulator.close();
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
@@ -311,9 +323,10 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
 }
 
 /** The documented --json shape: world executions carry the fields users rely on, and the variables each was started with. */
-function jsonReport(report: RunReport) {
+function jsonReport(report: RunReport, rows: SummaryRow[]) {
   return {
     status: report.status,
+    pipelines: pipelinesJson(rows),
     ...(report.status === 'FAILED' ? { error: report.error, cause: report.cause } : report.status === 'SUCCEEDED' ? { output: report.output } : {}),
     world: {
       executions: report.world.executions.map((execution) => ({
