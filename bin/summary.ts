@@ -140,6 +140,12 @@ function notStartedReason(plan: Plan, outcome: Outcome, position: number, failed
   return outcome.error ?? 'the run ended first';
 }
 
+/** The run as the look that failed it saw it, from the failure's cause; the same run when the cause tells nothing new. */
+export function withFailedLook(plan: Plan, run: Run, outcome: Outcome): Run {
+  const members = withFailure(run.members, outcome, plan);
+  return members.some((member, index) => member !== run.members[index]) ? { ...run, members } : run;
+}
+
 /**
  * The members as the failure left them. Lambda reports a failed look only by its error's name and
  * message (the local engine also shows the look itself): when the last state seen still has a

@@ -55,6 +55,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
     DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
+    ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
 
   const server = await serveAwsJson({

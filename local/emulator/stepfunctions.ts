@@ -61,6 +61,11 @@ const describeExecutionInput = z.object({
 const illegalNameCharacters = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 const executionArnPattern = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]+:[^:]+$/;
 
+const listStateMachinesInput = z.object({
+  maxResults: awsInteger({ min: 0, max: 1000 }).optional(),
+  nextToken: awsString({ min: 1, max: 3096 }).optional(),
+});
+
 // GetExecutionHistory, from the Step Functions API reference.
 const getExecutionHistoryInput = z.object({
   executionArn: awsString({ min: 1, max: 256 }),
@@ -142,6 +147,23 @@ export class StepFunctionsRegistry {
     this.executionsByArn.set(executionArn, record);
     this.starter({ ...record });
     return { executionArn, startDate: now / 1000 };
+  }
+
+  /** The state machines the account has: those served, and those whose executions were reported. */
+  listStateMachines(input: unknown, now: number) {
+    const request = parseRequest(listStateMachinesInput, input);
+    const { page, nextToken } = paginate({
+      items: [...this.stateMachines].sort(),
+      keyOf: (arn) => arn,
+      maxResults: request.maxResults || 100,
+      nextToken: request.nextToken,
+      invalidToken: () => new AwsServiceError('InvalidToken', 'Invalid Token'),
+    });
+    const creationDate = Math.min(now, ...[...this.executionsByArn.values()].map((execution) => execution.startDate)) / 1000;
+    return {
+      stateMachines: page.map((stateMachineArn) => ({ stateMachineArn, name: stateMachineArn.split(':').at(-1)!, type: 'STANDARD', creationDate })),
+      ...(nextToken !== undefined && { nextToken }),
+    };
   }
 
   /** Appends to an execution's history, numbering the event after the last. */
