@@ -158,6 +158,8 @@ const progressOf: Record<string, 'decided' | 'started' | 'checked'> = { DecideOr
 export function eventsFromHistory(executionName: string, history: HistoryEvent[], retriers: Retriers, state: RunState): { events: RunEvent[]; transitions: number; lambdaInvocations: number } {
   const events: RunEvent[] = [];
   let taskState = '';
+  // The engine reports a continuation's history as it stood when the Task was entered.
+  let taskEnteredId = 0;
   let lastError: string | undefined;
   let retriesInARow = 0;
   let redriveCount: number | undefined;
@@ -179,6 +181,7 @@ export function eventsFromHistory(executionName: string, history: HistoryEvent[]
       }
       if (type === 'TaskStateEntered') {
         taskState = name;
+        taskEnteredId = event.id ?? 0;
         lastError = undefined;
         retriesInARow = 0;
       }
@@ -197,7 +200,7 @@ export function eventsFromHistory(executionName: string, history: HistoryEvent[]
       emit({ type: progressOf[taskState]!, executionName, output: parse(event.lambdaFunctionSucceededEventDetails?.output), at });
     } else if (type === 'TaskSucceeded') {
       const successor = (parse(event.taskSucceededEventDetails?.output) as { ExecutionArn?: string } | undefined)?.ExecutionArn;
-      if (successor) emit({ type: 'continued', executionName, successorName: successor.split(':').at(-1)!, historyEvents: event.id ?? 0, at });
+      if (successor) emit({ type: 'continued', executionName, successorName: successor.split(':').at(-1)!, historyEvents: taskEnteredId, at });
     } else if (type === 'ExecutionRedriven') {
       redriveCount = event.executionRedrivenEventDetails?.redriveCount ?? 1;
     } else if (type === 'ExecutionFailed' && taskState === 'CheckPipelines' && state.plan && state.run) {

@@ -100,12 +100,26 @@ function failure(event: LoggedEvent): { error: string; cause: string } {
   return { error: event.Error ?? 'States.Runtime', cause: typeof cause === 'string' ? cause : JSON.stringify(cause ?? '') };
 }
 
-/** The Task's own result, before ResultPath put it into the state's output (`ResultPath: $.run`). */
+/**
+ * The Task's own result, before ResultSelector and ResultPath made the state's output of it:
+ * `ResultPath: $.run` takes it back out, and a ResultSelector of plain fields
+ * (`continuedAs.$: $.ExecutionArn`) is undone field by field.
+ */
 function taskResult(definition: Record<string, unknown>, stateOutput: unknown): unknown {
   const path = definition.ResultPath;
-  if (typeof path !== 'string' || path === '$') return stateOutput;
-  return path
-    .split('.')
-    .slice(1)
-    .reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), stateOutput);
+  const selected =
+    typeof path !== 'string' || path === '$'
+      ? stateOutput
+      : path
+          .split('.')
+          .slice(1)
+          .reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), stateOutput);
+  const selector = definition.ResultSelector;
+  if (typeof selector !== 'object' || selector === null || typeof selected !== 'object' || selected === null) return selected;
+  const raw: Record<string, unknown> = {};
+  for (const [key, source] of Object.entries(selector)) {
+    const field = typeof source === 'string' ? /^\$\.([A-Za-z0-9_]+)$/.exec(source)?.[1] : undefined;
+    if (key.endsWith('.$') && field) raw[field] = (selected as Record<string, unknown>)[key.slice(0, -2)];
+  }
+  return raw;
 }
