@@ -266,7 +266,9 @@ export function summary(
         row.reason ?? '',
       ]);
     }
-    lines.push(...table(table_, colours));
+    // A run where everything succeeded has no reasons to give: no empty column.
+    const withReasons = rows.some((row) => row.reason !== undefined);
+    lines.push(...table(withReasons ? table_ : table_.map((cells) => cells.slice(0, -1)), colours));
     const variables = options.variables ?? [];
     lines.push(...(variables.length > 0 ? ['', ...variables] : []), '');
   }

@@ -1,7 +1,9 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engine.js';
 import type { World } from '../../local/world.js';
-import { readStatusFor, statusJson } from '../../bin/cli.js';
+import { readFileSync } from 'node:fs';
+import { readStatusFor, statusJson, statusLines as printStatus } from '../../bin/cli.js';
+import { loadWorld } from '../../local/world.js';
 import { ProgressPrinter, offsetFrom, palette } from '../../bin/format.js';
 import { RunState, seeEvent, summaryRows, type SummaryRow } from '../../bin/summary.js';
 import type { StageConfig } from '../../src/config.js';
@@ -148,5 +150,16 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     client.destroy();
     expect(events!.filter((event) => event.type === 'ExecutionRedriven').map((event) => event.executionRedrivenEventDetails)).toEqual([{ redriveCount: 1 }]);
     expect(events!.filter((event) => event.type === 'ExecutionStarted')).toHaveLength(1);
+  });
+
+  it('prints what the README shows for emulator --run with local/worlds/failing.json (lines elided with ...)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const sample = /```text\n(codepipeline-sequencer · status[\s\S]*?)```/.exec(readme)![1]!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
+
+    const { status } = await runThenStatus(await loadWorld('local/worlds/failing.json'), {});
+
+    const printed = printStatus(status, palette(false), false);
+    expect(sample.length).toBeGreaterThan(5);
+    for (const line of sample) expect(printed).toContain(line);
   });
 });
