@@ -476,7 +476,9 @@ async function status(argv: string[]): Promise<number> {
   });
   const client = statusClient(process.env);
   try {
-    const report = await readStatusFor(client, values.stage ?? 'dev', values.execution);
+    const report = await readStatusFor(client, values.stage ?? 'dev', values.execution).catch((error: unknown) => {
+      throw unreachable(error) ?? error;
+    });
     const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, palette(colourWanted(process.env, Boolean(process.stdout.isTTY))), values.timestamps);
     for (const line of lines) output.out(line);
     if (['FAILED', 'TIMED_OUT'].includes(report.status)) output.err(`sequencer: ${failureLine(report, palette(false))}`);
@@ -484,6 +486,19 @@ async function status(argv: string[]): Promise<number> {
   } finally {
     client.destroy();
   }
+}
+
+/** Step Functions out of reach (no credentials, nothing listening): one line saying what to set, exit 2. */
+function unreachable(error: unknown): CannotRun | undefined {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
+  if (name === 'CredentialsProviderError') {
+    return new CannotRun(`no AWS credentials found for Step Functions (${message}); set AWS_PROFILE or AWS credentials, or AWS_ENDPOINT_URL_SFN for a local emulator`);
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+    const endpoint = process.env.AWS_ENDPOINT_URL_SFN ?? process.env.AWS_ENDPOINT_URL ?? 'Step Functions';
+    return new CannotRun(`cannot reach ${endpoint} (${code}); is the emulator (or the network) up?`);
+  }
+  return undefined;
 }
 
 /** Finds the stage's state machine and the execution, and reads the train it belongs to. */
