@@ -253,7 +253,8 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
     }
     if (onGitHub) output.out('::endgroup::');
     const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
-    for (const line of summary(report, rowsOf(report), colours, time, { clock: 'simulated', variables: startedWith(ours) })) output.out(line);
+    const rows = rowsOf(report);
+    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows) })) output.out(line);
   }
   await engine.emulator.close();
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);

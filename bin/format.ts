@@ -224,9 +224,16 @@ function table(rows: string[][], colours: Palette): string[] {
 // eslint-disable-next-line no-control-regex
 const visibleLength = (text: string) => text.replace(/\u001b\[\d+m/g, '').length;
 
-/** Under the table: the values each execution was started with, as CodePipeline received them. */
-export function startedWith(executions: { pipelineName: string; variables: Record<string, string> }[]): string[] {
-  return executions.flatMap((execution) => variableLines(`${execution.pipelineName} started`, execution.variables));
+/**
+ * Under the table: the values each execution was started with, as CodePipeline received them,
+ * each numbered as its row in the table (`2  P2 started with IMAGE_TAG=1.4.2`).
+ */
+export function startedWith(executions: { pipelineName: string; pipelineExecutionId: string; variables: Record<string, string> }[], rows: SummaryRow[]): string[] {
+  return executions.flatMap((execution) => {
+    const id = execution.pipelineExecutionId;
+    const row = rows.find((candidate) => [candidate.pipelineExecutionId, ...candidate.supersededExecutionIds, ...candidate.earlierExecutionIds].includes(id));
+    return variableLines(`${row ? positionCell(row) : '-'}  ${execution.pipelineName} started`, execution.variables);
+  });
 }
 
 /** What the summary's closing lines tell: how the run ended, and what it cost. */
