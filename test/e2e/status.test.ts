@@ -3,6 +3,7 @@ import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engin
 import type { World } from '../../local/world.js';
 import { readFileSync } from 'node:fs';
 import { readStatusFor, statusJson, statusLines as printStatus } from '../../bin/cli.js';
+import type { StatusReport } from '../../bin/status.js';
 import { loadWorld } from '../../local/world.js';
 import { ProgressPrinter, offsetFrom, palette } from '../../bin/format.js';
 import { RunState, seeEvent, summaryRows, type SummaryRow } from '../../bin/summary.js';
@@ -150,6 +151,45 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     client.destroy();
     expect(events!.filter((event) => event.type === 'ExecutionRedriven').map((event) => event.executionRedrivenEventDetails)).toEqual([{ redriveCount: 1 }]);
     expect(events!.filter((event) => event.type === 'ExecutionStarted')).toHaveLength(1);
+  });
+
+  it('a live execution: RUNNING, the pipeline in progress without a reason, the next one Not started (not yet)', async () => {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 3600 }, { name: 'P2', durationSeconds: 60 }]), stateMachineName: 'codepipeline-sequencer-dev', recordHistory: true });
+    const client = new SFNClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    let live: Promise<StatusReport> | undefined;
+    // Once P1 has started: join the simulated clock, which holds it (the run waits for P1 in
+    // simulated time, and cannot move on while status reads), and read once the Wait is entered.
+    const readWhileWaiting = async (leave: () => void) => {
+      try {
+        const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:local-live';
+        for (;;) {
+          const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+          if (events?.[0]?.type === 'WaitStateEntered') break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return await readStatusFor(client, 'dev', undefined);
+      } finally {
+        leave();
+      }
+    };
+
+    const report = await engine.run({
+      input: { order: ['P1', 'P2'] },
+      executionName: 'local-live',
+      onEvent: (event) => {
+        if (event.type === 'started' && !live) live = readWhileWaiting(engine.clock.join());
+      },
+    });
+    const status = await live!;
+    client.destroy();
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(status.status).toBe('RUNNING');
+    expect(status.rows.map((row) => [row.pipelineName, row.status, row.reason])).toEqual([
+      ['P1', 'InProgress', undefined],
+      ['P2', 'Not started', 'not yet'],
+    ]);
+    expect(printStatus(status, palette(false), false).at(-1)).toMatch(/^RUNNING {2}0 of 2 pipelines succeeded so far, after \d+ (s|min)/);
   });
 
   it('prints what the README shows for emulator --run with local/worlds/failing.json (lines elided with ...)', async () => {
