@@ -35,6 +35,14 @@ describe('sequencer run', () => {
     const report = JSON.parse(stdout);
     expect(report.status).toBe('SUCCEEDED');
     expect(report.output.order).toEqual(['P3', 'P2', 'P1']);
+    expect(report.pipelines.map((row: { position: number; pipelineName: string; status: string }) => [row.position, row.pipelineName, row.status])).toEqual([
+      [1, 'P3', 'Succeeded'],
+      [2, 'P2', 'Succeeded'],
+      [3, 'P1', 'Succeeded'],
+    ]);
+    expect(report.pipelines.map((row: { pipelineExecutionId: string }) => row.pipelineExecutionId)).toEqual(
+      report.world.executions.map((execution: { pipelineExecutionId: string }) => execution.pipelineExecutionId),
+    );
     expect(report.world.executions.map((execution: { pipelineName: string }) => execution.pipelineName)).toEqual(['P3', 'P2', 'P1']);
     for (const execution of report.world.executions) {
       expect(execution).toMatchObject({ status: 'Succeeded', pipelineExecutionId: expect.any(String) });

@@ -120,6 +120,31 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     expect(rows[1]).toMatchObject({ member: 1, groupSize: 2 });
   });
 
+  it('a group read from Step Functions’ history alone: each member’s end is read from the cause', () => {
+    const plan = planOf(['P1', ['P2', 'P3']]);
+    const inFlight = [member(1, 'P2', { member: 0, pipelineExecutionId: 'b' }), member(1, 'P3', { member: 1, pipelineExecutionId: 'c' })];
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], inFlight);
+    const cause = 'P3 (position 2 of 2, in a group of 2) execution c ended Failed: Lint failed. Other members of the group: P2 (position 2 of 2, in a group of 2) execution b Succeeded.';
+
+    const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause });
+
+    expect(rows.map((row) => [positionCell(row), row.status, row.pipelineExecutionId, row.reason])).toEqual([
+      ['1', 'Succeeded', 'a', undefined],
+      ['2.1', 'Succeeded', 'b', undefined],
+      ['2.2', 'Failed', 'c', 'PipelineFailed: Lint failed'],
+    ]);
+  });
+
+  it('a timeout read from the cause: TimedOut, left running', () => {
+    const plan = planOf(['P1']);
+    const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a' })]);
+    const cause = 'P1 (position 1 of 1) execution a is still InProgress after 3700 s, past pipelineTimeoutSeconds 3600. The pipeline was left running';
+
+    const [row] = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineTimedOut', cause });
+
+    expect(row).toMatchObject({ status: 'TimedOut', reason: 'PipelineTimedOut: past pipelineTimeoutSeconds; left running' });
+  });
+
   it('from: the entries before it are Skipped, with why', () => {
     const plan = planOf(['P1', 'P2'], { from: 'P2' });
     const skipped: PipelineResult = { position: 0, member: 0, pipelineName: 'P1', status: 'Skipped' };
