@@ -360,7 +360,7 @@ function jsonReport(report: RunReport, rows: SummaryRow[]) {
   };
 }
 
-function readInput(inline: string | undefined, file: string | undefined): unknown {
+function readInput(inline: string | undefined, file: string | undefined, option = '--input'): unknown {
   if (inline === undefined && file === undefined) return {};
   let text: string;
   if (file !== undefined) {
@@ -372,11 +372,7 @@ function readInput(inline: string | undefined, file: string | undefined): unknow
   } else {
     text = inline!;
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${file === undefined ? '--input' : file} is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJsonArgument(text, file ?? option);
 }
 
 async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
@@ -427,7 +423,7 @@ async function emulateRun(
   portProblem: (error: unknown) => unknown,
   signal: AbortSignal,
 ): Promise<number> {
-  const input = parseJsonArgument(runInput, '--run');
+  const input = readInput(runInput, undefined, '--run');
   const world = await loadWorld(worldPath);
   checkWorldFitsStage(world, worldPath, stage);
   checkOrderIsInWorld(input, world, worldPath, stage);

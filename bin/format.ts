@@ -309,4 +309,6 @@ export function summary(
 
 /** `FAILED  PipelineFailed: P2 (position 2 of 3) ...`: also what goes to stderr. */
 export const failureLine = (report: Pick<SummaryReport, 'status' | 'error' | 'cause'>, colours: Palette) =>
-  `${colours.red(report.status === 'TIMED_OUT' ? 'TIMED OUT' : 'FAILED')}  ${report.error}: ${report.cause}`;
+  report.status === 'TIMED_OUT'
+    ? `${colours.red('TIMED OUT')}  ${report.error ?? 'States.Timeout'}: ${report.cause ?? 'the execution ran past its TimeoutSeconds'}`
+    : `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;
