@@ -13,12 +13,10 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/input.js';
 import type { StageConfig } from '../src/config.js';
 
-export const localStateMachineArn = stateMachineArnFor('local');
+/** A state machine of the emulated account (`codepipeline-sequencer-<stage>` is what `sls deploy` names a stage's). */
+const stateMachineArnNamed = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
 
-/** The state machine ARN `sls deploy` gives a stage: `codepipeline-sequencer-<stage>` in the emulated account. */
-export function stateMachineArnFor(stage: string): string {
-  return `arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-${stage}`;
-}
+export const localStateMachineArn = stateMachineArnNamed('codepipeline-sequencer-local');
 
 /** One execution of a train, as `--json` reports it. */
 export interface GenerationReport {
@@ -147,6 +145,7 @@ export class LocalEngine {
   private readonly onDisk: Definition = loadDefinition();
   private readonly local: ReturnType<typeof localizeDefinition>;
   private readonly executionArnPrefix: string;
+  private readonly recorder: HistoryRecorder | undefined;
   private readonly crashes: Map<string, number>;
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly stepFunctionsClient: SFNClient;
@@ -159,9 +158,10 @@ export class LocalEngine {
     readonly emulator: Emulator,
     private readonly handlers: Record<string, LambdaHandler>,
     readonly stateMachineArn: string,
-    private readonly recorder: HistoryRecorder | undefined,
+    recordHistory: boolean,
   ) {
     this.local = localizeDefinition(this.onDisk, stateMachineArn);
+    this.recorder = recordHistory ? new HistoryRecorder(this.onDisk, emulator.stepFunctions) : undefined;
     this.executionArnPrefix = executionArnPrefix(stateMachineArn);
     this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
     this.stepFunctionsClient = new SFNClient({ endpoint: emulator.endpoint, region: 'us-east-1', maxAttempts: 1 });
@@ -203,10 +203,8 @@ export class LocalEngine {
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
-    const stateMachineArn = `arn:aws:states:us-east-1:123456789012:stateMachine:${options.stateMachineName ?? 'codepipeline-sequencer-local'}`;
-    const onDisk = loadDefinition();
-    const recorder = options.recordHistory ? new HistoryRecorder(onDisk, emulator.stepFunctions) : undefined;
-    return new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, recorder);
+    const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
+    return new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false);
   }
 
   /**
