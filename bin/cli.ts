@@ -9,7 +9,12 @@ import { serveStandalone } from '../local/emulator/index.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { chooseOrder } from '../src/order-policy.js';
-import { ProgressPrinter, colourWanted, failureLine, offsetFrom, palette, summary, utcTime } from './format.js';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import { loadDefinition } from '../local/definition.js';
+import { executionArnPrefix } from '../src/continuation.js';
+import { ProgressPrinter, colourWanted, count, duration, failureLine, offsetFrom, palette, startedWith, summary, utcTime, type Palette } from './format.js';
+import { findStateMachine, NothingToShow, readStatus, resolveExecution, retriersOf, stateMachineName, statusClient, type StatusReport } from './status.js';
+import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
 
@@ -18,8 +23,8 @@ const help: Record<string, string> = {
 
 Commands:
   run        Run the sequencer once, offline, in simulated time
-  emulator   Serve the local CodePipeline emulator on its own
-  status     Show a run's progress and summary (not available yet)
+  emulator   Serve the local emulator on its own, optionally after one run
+  status     Show a run's progress and summary, read from Step Functions
 
 Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
@@ -47,39 +52,49 @@ Environment:
   SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG
 
 ${exitCodes}`,
-  emulator: `Usage: sequencer emulator --world FILE [--port N]
+  emulator: `Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]
 
-Serve the CodePipeline emulator (and Step Functions' ListExecutions) on its own, in wall time
-from the world's startTime, and print its endpoint for AWS_ENDPOINT_URL_CODEPIPELINE.
-Ctrl-C (or SIGTERM) stops it.
+Serve the CodePipeline emulator and a slice of Step Functions on their own, and print the
+endpoint for AWS_ENDPOINT_URL_CODEPIPELINE and AWS_ENDPOINT_URL_SFN. Ctrl-C (or SIGTERM) stops it.
+
+Without --run it serves the world in wall time from the world's startTime. With --run it first
+runs one execution (a whole train) in simulated time, keeping each execution's history, then
+serves ListStateMachines, ListExecutions, DescribeExecution and GetExecutionHistory under the
+stage's state machine ARN, in wall time from where the run ended: for 'sequencer status' or
+'aws stepfunctions get-execution-history'.
 
 Options:
   --world FILE  The pipelines to emulate
+  --run INPUT   Run one execution with this input first, e.g. '{}' or '{"order":["P2","P1"]}'
+  --stage NAME  The stage whose state machine ARN and params to use (default dev)
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 
 Exit codes: 0 stopped, 2 bad command line, world file, or a port already in use.`,
-  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json]
+  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json] [--timestamps]
 
-Show a run's progress lines and summary, read from Step Functions (DescribeExecution,
-GetExecutionHistory), following a train that continued in new executions. Not available yet.
+Show a run's progress lines and summary, read from Step Functions (ListStateMachines,
+ListExecutions, DescribeExecution, GetExecutionHistory), following a train that continued in
+new executions and redrives. It uses the default AWS credential chain and region; with
+AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost and no AWS_ACCESS_KEY_ID, dummy credentials.
 
 Options:
-  --stage NAME            The stage whose state machine to read
+  --stage NAME            The stage whose state machine to read (default dev)
   --execution NAME|ARN    The execution to show (default: the stage's latest)
   --json                  Print one JSON document
-  -h, --help              Show this help`,
+  --timestamps            Show absolute UTC times instead of offsets from the run's start
+  -h, --help              Show this help
+
+Exit codes: 0 succeeded or still running, 1 failed, timed out or aborted, 2 bad command line or no such run.`,
 };
 
 const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<number>> = {
   run,
   emulator,
-  status: async () => {
-    throw new CannotRun("'status' is not available yet");
-  },
+  status,
 };
 
-/** Exit 2 with one line and no usage hint: a command not available yet, a port already in use. */
+/** Exit 2 with one line and no usage hint: a port already in use. */
 class CannotRun extends Error {}
 
 const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) as { version: string }).version;
@@ -170,7 +185,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }
-    if (error instanceof WorldFileError || error instanceof CannotRun) {
+    if (error instanceof WorldFileError || error instanceof CannotRun || error instanceof NothingToShow) {
       output.err(`sequencer: ${oneLine(error.message)}`);
       return 2;
     }
@@ -213,21 +228,33 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
 
   let report: RunReport;
+  const state = new RunState();
+  const rowsOf = (finished: RunReport) => summaryRows(state.plan, state.run, finished);
   if (values.json) {
-    report = await engine.run({ input, signal, redrive: values.redrive });
-    output.out(JSON.stringify(jsonReport(report), null, 2));
+    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => seeEvent(state, event) });
+    output.out(JSON.stringify(jsonReport(report, rowsOf(report)), null, 2));
   } else {
     const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
     const time = values.timestamps ? utcTime : offsetFrom(runStart);
     const printer = new ProgressPrinter((line) => output.out(line), colours, time);
     const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
     output.out(onGitHub ? `::group::${header}` : colours.dim(header));
-    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => printer.on(event) });
+    report = await engine.run({
+      input,
+      signal,
+      redrive: values.redrive,
+      onEvent: (event) => {
+        seeEvent(state, event);
+        printer.on(event);
+      },
+    });
     if (report.status === 'ABORTED') {
       output.out(`${colours.dim(time(engine.clock.now()).padStart(13))}  ${colours.yellow(`interrupted (${String(signal.reason)})`)}`);
     }
     if (onGitHub) output.out('::endgroup::');
-    for (const line of summary(report, colours, time)) output.out(line);
+    const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
+    const rows = rowsOf(report);
+    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows) })) output.out(line);
   }
   await engine.emulator.close();
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
@@ -310,10 +337,11 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
   );
 }
 
-/** The documented --json shape: world executions carry the fields users rely on, and the variables each was started with. */
-function jsonReport(report: RunReport) {
+/** The documented --json shape: the planned pipelines, and world executions with the fields users rely on and the variables each was started with. */
+function jsonReport(report: RunReport, rows: SummaryRow[]) {
   return {
     status: report.status,
+    pipelines: pipelinesJson(rows),
     ...(report.status === 'FAILED' ? { error: report.error, cause: report.cause } : report.status === 'SUCCEEDED' ? { output: report.output } : {}),
     world: {
       executions: report.world.executions.map((execution) => ({
@@ -332,7 +360,7 @@ function jsonReport(report: RunReport) {
   };
 }
 
-function readInput(inline: string | undefined, file: string | undefined): unknown {
+function readInput(inline: string | undefined, file: string | undefined, option = '--input'): unknown {
   if (inline === undefined && file === undefined) return {};
   let text: string;
   if (file !== undefined) {
@@ -344,36 +372,177 @@ function readInput(inline: string | undefined, file: string | undefined): unknow
   } else {
     text = inline!;
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${file === undefined ? '--input' : file} is not valid JSON: ${(error as Error).message}`);
-  }
+  return parseJsonArgument(text, file ?? option);
 }
 
 async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { world: { type: 'string' }, port: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { world: { type: 'string' }, port: { type: 'string' }, run: { type: 'string' }, stage: { type: 'string' } },
+  });
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
+  if (values.stage !== undefined && values.run === undefined) throw new UsageError('--stage goes with --run');
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
   }
+  const portProblem = (error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return new CannotRun(`port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`);
+    if (code === 'EACCES') return new CannotRun(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
+    return error;
+  };
+  if (values.run !== undefined) return emulateRun(values.world, values.run, values.stage, port, portProblem, signal);
   let server;
   try {
     server = await serveStandalone(values.world, port);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CannotRun(`port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`);
-    if (code === 'EACCES') throw new CannotRun(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
-    throw error;
+    throw portProblem(error);
   }
   output.out(`CodePipeline emulator listening on ${server.endpoint}`);
   output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${server.endpoint} AWS_ENDPOINT_URL_SFN=${server.endpoint}`);
   output.out('Ctrl-C stops it.');
-  await new Promise<void>((resolve) => {
+  await untilAborted(signal);
+  await server.close();
+  return 0;
+}
+
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await server.close();
+
+/** `emulator --run`: one execution in simulated time, then its history served in wall time. */
+async function emulateRun(
+  worldPath: string,
+  runInput: string,
+  stage: string | undefined,
+  port: number | undefined,
+  portProblem: (error: unknown) => unknown,
+  signal: AbortSignal,
+): Promise<number> {
+  const input = readInput(runInput, undefined, '--run');
+  const world = await loadWorld(worldPath);
+  checkWorldFitsStage(world, worldPath, stage);
+  checkOrderIsInWorld(input, world, worldPath, stage);
+  const stageName = stage ?? 'dev';
+  let engine: LocalEngine;
+  try {
+    engine = await LocalEngine.create({
+      world,
+      ...(stage !== undefined && { stage }),
+      stateMachineName: stateMachineName(stageName),
+      recordHistory: true,
+      ...(port !== undefined && { port }),
+    });
+  } catch (error) {
+    throw portProblem(error);
+  }
+  const report = await engine.run({ input, signal });
+  engine.clock.continueInWallTime();
+  const { endpoint } = engine.emulator;
+  const executionArn = `${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`;
+  output.out(`Step Functions and CodePipeline emulator listening on ${endpoint}`);
+  output.out(
+    `Ran ${report.executionName} in simulated time: ${report.status} after ${duration(report.stats.simulatedSeconds)}, ${count(report.stats.executions, 'execution')}, ${count(report.stats.historyEvents, 'history event')}`,
+  );
+  output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
+  output.out(`  sequencer status --stage ${stageName}`);
+  output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
+  output.out('Ctrl-C stops it.');
+  await untilAborted(signal);
+  await engine.emulator.close();
   return 0;
+}
+
+function parseJsonArgument(text: string, option: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${option} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function status(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { stage: { type: 'string' }, execution: { type: 'string' }, json: { type: 'boolean', default: false }, timestamps: { type: 'boolean', default: false } },
+  });
+  const client = statusClient(process.env);
+  try {
+    const report = await readStatusFor(client, values.stage ?? 'dev', values.execution).catch((error: unknown) => {
+      throw unreachable(error) ?? error;
+    });
+    const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, palette(colourWanted(process.env, Boolean(process.stdout.isTTY))), values.timestamps);
+    for (const line of lines) output.out(line);
+    if (['FAILED', 'TIMED_OUT'].includes(report.status)) output.err(`sequencer: ${failureLine(report, palette(false))}`);
+    return ['SUCCEEDED', 'RUNNING'].includes(report.status) ? 0 : 1;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Step Functions out of reach (no credentials, nothing listening): one line saying what to set, exit 2. */
+function unreachable(error: unknown): CannotRun | undefined {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
+  if (name === 'CredentialsProviderError') {
+    return new CannotRun(`no AWS credentials found for Step Functions (${message}); set AWS_PROFILE or AWS credentials, or AWS_ENDPOINT_URL_SFN for a local emulator`);
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
+    const endpoint = process.env.AWS_ENDPOINT_URL_SFN ?? process.env.AWS_ENDPOINT_URL ?? 'Step Functions';
+    return new CannotRun(`cannot reach ${endpoint} (${code}); is the emulator (or the network) up?`);
+  }
+  return undefined;
+}
+
+/** Finds the stage's state machine and the execution, and reads the train it belongs to. */
+export async function readStatusFor(client: SFNClient, stage: string, execution: string | undefined): Promise<StatusReport> {
+  const stateMachineArn = execution?.startsWith('arn:') ? execution.replace(':execution:', ':stateMachine:').replace(/:[^:]*$/, '') : await findStateMachine(client, stage);
+  const executionArn = await resolveExecution(client, stateMachineArn, execution);
+  return readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));
+}
+
+/** What `status` prints: a header, the progress lines, the summary; the same as a local run's. */
+export function statusLines(report: StatusReport, colours: Palette, timestamps: boolean): string[] {
+  const lines: string[] = [];
+  const time = timestamps ? utcTime : offsetFrom(report.startedAt);
+  const generations = report.generations.length > 1 ? ` (${count(report.generations.length, 'execution')})` : '';
+  lines.push(colours.dim(`codepipeline-sequencer · status · ${report.executionName}${generations} · ${report.stateMachineArn} · started ${utcTime(report.startedAt)}`));
+  const printer = new ProgressPrinter((line) => lines.push(line), colours, time);
+  for (const event of report.events) printer.on(event);
+  lines.push(...summary(report, report.rows, colours, time, { clock: 'real' }));
+  return lines;
+}
+
+/** `status --json`: the fields of `run --json`; world.executions are the executions the run watched. */
+export function statusJson(report: StatusReport) {
+  return {
+    status: report.status,
+    executionName: report.executionName,
+    stateMachineArn: report.stateMachineArn,
+    pipelines: pipelinesJson(report.rows),
+    ...(report.error !== undefined && { error: report.error, cause: report.cause }),
+    ...(report.status === 'SUCCEEDED' && { output: report.output }),
+    world: {
+      executions: report.rows.flatMap((row) =>
+        row.pipelineExecutionId === undefined
+          ? []
+          : [
+              {
+                pipelineName: row.pipelineName,
+                pipelineExecutionId: row.pipelineExecutionId,
+                status: row.status,
+                ...(row.startedAt !== undefined && { startedAt: row.startedAt }),
+                ...(row.finishedAt !== undefined && { finishedAt: row.finishedAt }),
+              },
+            ],
+      ),
+    },
+    generations: report.generations,
+    redrives: report.redrives,
+    stats: report.stats,
+  };
 }

@@ -1,5 +1,6 @@
 import type { RetryDetail, RunEvent, RunReport } from '../local/engine.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
+import { executionCell, positionCell, type Outcome, type SummaryRow } from './summary.js';
 
 /**
  * Colour for a person at a terminal, or when FORCE_COLOR asks for it (CI logs that render it);
@@ -223,33 +224,60 @@ function table(rows: string[][], colours: Palette): string[] {
 // eslint-disable-next-line no-control-regex
 const visibleLength = (text: string) => text.replace(/\u001b\[\d+m/g, '').length;
 
-/** Under the table: the values each execution was started with, as CodePipeline received them (numbered as in the table). */
-function startedWith(executions: RunReport['world']['executions']): string[] {
-  const lines = executions.flatMap((execution, index) => variableLines(`${index + 1}  ${execution.pipelineName} started`, execution.variables));
-  return lines.length > 0 ? ['', ...lines] : [];
+/**
+ * Under the table: the values each execution was started with, as CodePipeline received them,
+ * each numbered as its row in the table (`2  P2 started with IMAGE_TAG=1.4.2`).
+ */
+export function startedWith(executions: { pipelineName: string; pipelineExecutionId: string; variables: Record<string, string> }[], rows: SummaryRow[]): string[] {
+  return executions.flatMap((execution) => {
+    const id = execution.pipelineExecutionId;
+    const row = rows.find((candidate) => [candidate.pipelineExecutionId, ...candidate.supersededExecutionIds, ...candidate.earlierExecutionIds].includes(id));
+    return variableLines(`${row ? positionCell(row) : '-'}  ${execution.pipelineName} started`, execution.variables);
+  });
 }
 
-/** The summary table and the outcome, in simulated time. */
-export function summary(report: RunReport, colours: Palette, time: TimeFormat): string[] {
+/** What the summary's closing lines tell: how the run ended, and what it cost. */
+export interface SummaryReport {
+  status: Outcome['status'];
+  error?: string;
+  cause?: string;
+  stats: Pick<RunReport['stats'], 'stateTransitions' | 'historyEvents' | 'lambdaInvocations' | 'simulatedSeconds'>;
+}
+
+/**
+ * The summary table (one row per planned pipeline, see bin/summary.ts) and the outcome. `clock`
+ * says whose time the run took: a local run's is simulated, a run read from Step Functions real.
+ */
+export function summary(
+  report: SummaryReport,
+  rows: SummaryRow[],
+  colours: Palette,
+  time: TimeFormat,
+  options: { clock: 'simulated' | 'real'; variables?: string[] } = { clock: 'simulated' },
+): string[] {
   const lines: string[] = [''];
-  const output = report.output as { pipelines?: PipelineResult[]; order?: string[] } | undefined;
-  const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
-  if (ours.length > 0) {
-    const rows = [['#', 'pipeline', 'status', 'started', 'finished', 'duration', 'execution']];
-    ours.forEach((execution, index) => {
-      const started = Date.parse(execution.startedAt);
-      const finished = execution.finishedAt ? Date.parse(execution.finishedAt) : undefined;
-      rows.push([
-        String(index + 1),
-        execution.pipelineName,
-        statusColour(colours, execution.status),
-        time(started),
+  if (rows.length > 0) {
+    const table_ = [['#', 'pipeline', 'status', 'started', 'finished', 'duration', 'detected', 'execution', 'reason']];
+    for (const row of rows) {
+      const started = row.startedAt === undefined ? undefined : Date.parse(row.startedAt);
+      const finished = row.finishedAt === undefined ? undefined : Date.parse(row.finishedAt);
+      table_.push([
+        positionCell(row),
+        row.pipelineName,
+        statusColour(colours, row.status),
+        started === undefined ? '-' : time(started),
         finished === undefined ? '-' : time(finished),
-        finished === undefined ? '-' : duration((finished - started) / 1000),
-        execution.pipelineExecutionId,
+        started === undefined || finished === undefined ? '-' : duration((finished - started) / 1000),
+        row.detectionSeconds === undefined ? '-' : `+${duration(row.detectionSeconds)}`,
+        executionCell(row),
+        row.reason ?? '',
       ]);
-    });
-    lines.push(...table(rows, colours), ...startedWith(ours), '');
+    }
+    // A run where everything succeeded has no reasons to give: no empty column.
+    const withReasons = rows.some((row) => row.reason !== undefined);
+    lines.push(...table(withReasons ? table_ : table_.map((cells) => cells.slice(0, -1)), colours));
+    const variables = options.variables ?? [];
+    lines.push(...(variables.length > 0 ? ['', ...variables] : []), '');
   }
   const { stats } = report;
   const counts = [
@@ -257,18 +285,30 @@ export function summary(report: RunReport, colours: Palette, time: TimeFormat): 
     count(stats.historyEvents, 'history event'),
     count(stats.lambdaInvocations, 'Lambda invocation'),
   ].join(', ');
+  const took = `${duration(stats.simulatedSeconds)}${options.clock === 'simulated' ? ' of simulated time' : ''}`;
   if (report.status === 'SUCCEEDED') {
-    const what = output?.pipelines ? `${count(output.pipelines.length, 'pipeline')} succeeded` : 'dry run: the plan is valid, nothing was started';
-    lines.push(`${colours.green('SUCCEEDED')}  ${what} in ${duration(stats.simulatedSeconds)} of simulated time (${counts})`);
+    const succeeded = rows.filter((row) => row.status === 'Succeeded').length;
+    const skipped = rows.filter((row) => row.status === 'Skipped').length;
+    const what =
+      succeeded + skipped > 0 && !rows.some((row) => row.status === 'Not started')
+        ? `${count(succeeded, 'pipeline')} succeeded${skipped > 0 ? `, ${skipped} skipped` : ''}`
+        : 'dry run: the plan is valid, nothing was started';
+    lines.push(`${colours.green('SUCCEEDED')}  ${what} in ${took} (${counts})`);
+  } else if (report.status === 'RUNNING') {
+    const done = rows.filter((row) => row.status === 'Succeeded').length;
+    lines.push(`${colours.yellow('RUNNING')}  ${done} of ${count(rows.length, 'pipeline')} succeeded so far, after ${took} (${counts})`);
   } else if (report.status === 'ABORTED') {
-    lines.push(`${colours.yellow('INTERRUPTED')}  the run was stopped; a pipeline in progress was left running`);
-    lines.push(colours.dim(`after ${duration(stats.simulatedSeconds)} of simulated time (${counts})`));
+    lines.push(`${colours.yellow(options.clock === 'simulated' ? 'INTERRUPTED' : 'ABORTED')}  the run was stopped; a pipeline in progress was left running`);
+    lines.push(colours.dim(`after ${took} (${counts})`));
   } else {
     lines.push(failureLine(report, colours));
-    lines.push(colours.dim(`after ${duration(stats.simulatedSeconds)} of simulated time (${counts})`));
+    lines.push(colours.dim(`after ${took} (${counts})`));
   }
   return lines;
 }
 
 /** `FAILED  PipelineFailed: P2 (position 2 of 3) ...`: also what goes to stderr. */
-export const failureLine = (report: RunReport, colours: Palette) => `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;
+export const failureLine = (report: Pick<SummaryReport, 'status' | 'error' | 'cause'>, colours: Palette) =>
+  report.status === 'TIMED_OUT'
+    ? `${colours.red('TIMED OUT')}  ${report.error ?? 'States.Timeout'}: ${report.cause ?? 'the execution ran past its TimeoutSeconds'}`
+    : `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;

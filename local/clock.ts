@@ -22,13 +22,22 @@ export class SimulatedClock implements Clock {
   private sleepers: Sleeper[] = [];
   private participants = 0;
   private sleepOrder = 0;
+  private wallTimeSince: number | undefined;
 
   constructor(startMs: number) {
     this.current = startMs;
   }
 
   now(): number {
-    return this.current;
+    return this.wallTimeSince === undefined ? this.current : this.current + (Date.now() - this.wallTimeSince);
+  }
+
+  /**
+   * From now on, time passes as it does on the wall, from the simulated instant reached: the
+   * emulator serves what a simulated run left, then carries on in real time. No actor may sleep after.
+   */
+  continueInWallTime(): void {
+    this.wallTimeSince = Date.now();
   }
 
   /** Registers one actor whose sleeps gate the clock; call the returned function when it ends. */

@@ -7,13 +7,16 @@ import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
 import { useClock } from '../src/clock.js';
-import { successorName } from '../src/continuation.js';
+import { executionArnPrefix, successorName } from '../src/continuation.js';
+import { HistoryRecorder } from './history-recorder.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/input.js';
 import type { StageConfig } from '../src/config.js';
 
-export const localStateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
-const executionArnPrefix = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-local:';
+/** A state machine of the emulated account (`codepipeline-sequencer-<stage>` is what `sls deploy` names a stage's). */
+const stateMachineArnNamed = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+
+export const localStateMachineArn = stateMachineArnNamed('codepipeline-sequencer-local');
 
 /** One execution of a train, as `--json` reports it. */
 export interface GenerationReport {
@@ -140,7 +143,9 @@ interface ExecutionRecord {
 export class LocalEngine {
   private runs = 0;
   private readonly onDisk: Definition = loadDefinition();
-  private readonly local = localizeDefinition(this.onDisk, localStateMachineArn);
+  private readonly local: ReturnType<typeof localizeDefinition>;
+  private readonly executionArnPrefix: string;
+  private readonly recorder: HistoryRecorder | undefined;
   private readonly crashes: Map<string, number>;
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly stepFunctionsClient: SFNClient;
@@ -152,10 +157,15 @@ export class LocalEngine {
     readonly clock: SimulatedClock,
     readonly emulator: Emulator,
     private readonly handlers: Record<string, LambdaHandler>,
+    readonly stateMachineArn: string,
+    recordHistory: boolean,
   ) {
+    this.local = localizeDefinition(this.onDisk, stateMachineArn);
+    this.recorder = recordHistory ? new HistoryRecorder(this.onDisk, emulator.stepFunctions) : undefined;
+    this.executionArnPrefix = executionArnPrefix(stateMachineArn);
     this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
     this.stepFunctionsClient = new SFNClient({ endpoint: emulator.endpoint, region: 'us-east-1', maxAttempts: 1 });
-    emulator.stepFunctions.serveStateMachine(localStateMachineArn, (started) => {
+    emulator.stepFunctions.serveStateMachine(stateMachineArn, (started) => {
       const predecessor = this.predecessorOf(started.input);
       const record = this.newRecord(started.name, JSON.parse(started.input ?? '{}'), started.startDate);
       const running = this.execute(record, { leaveClock: this.clock.join() });
@@ -169,6 +179,12 @@ export class LocalEngine {
     /** Overrides of the stage params, e.g. a polling policy to compare (benchmarks, tests). */
     settings?: Partial<StageConfig>;
     logLevel?: string;
+    /** The state machine's name in the emulated account (default codepipeline-sequencer-local). */
+    stateMachineName?: string;
+    /** Where the emulator listens (default: any free port); only the process's first engine chooses. */
+    port?: number;
+    /** Keep each execution's history in Step Functions' shapes, for GetExecutionHistory. */
+    recordHistory?: boolean;
   }): Promise<LocalEngine> {
     const config = {
       ...localStageConfig(
@@ -178,7 +194,7 @@ export class LocalEngine {
       ...options.settings,
     };
     const clock = new SimulatedClock(Date.parse(options.world.startTime));
-    const emulator = await sharedEmulator(options.world, clock);
+    const emulator = await sharedEmulator(options.world, clock, options.port);
     Object.assign(process.env, localLambdaEnvironment(emulator.endpoint, config, options.logLevel));
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
@@ -187,7 +203,8 @@ export class LocalEngine {
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
-    return new LocalEngine(options.world, clock, emulator, handlers);
+    const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
+    return new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false);
   }
 
   /**
@@ -206,7 +223,7 @@ export class LocalEngine {
     const first = this.newRecord(executionName, request.input, startedAt);
     this.emulator.stepFunctions.putExecution({
       executionArn: first.arn,
-      stateMachineArn: localStateMachineArn,
+      stateMachineArn: this.stateMachineArn,
       name: executionName,
       status: 'RUNNING',
       startDate: startedAt,
@@ -261,7 +278,7 @@ export class LocalEngine {
     this.emit(record, { type: 'redriven', executionName: record.name, state: failurePoint.state, redriveCount: record.redriveCount, at: this.clock.now() });
     this.emulator.stepFunctions.putExecution({
       executionArn: record.arn,
-      stateMachineArn: localStateMachineArn,
+      stateMachineArn: this.stateMachineArn,
       name: record.name,
       status: 'RUNNING',
       startDate: record.startedAt,
@@ -273,7 +290,7 @@ export class LocalEngine {
   private newRecord(name: string, input: unknown, startedAt: number): ExecutionRecord {
     const record: ExecutionRecord = {
       name,
-      arn: `${executionArnPrefix}${name}`,
+      arn: `${this.executionArnPrefix}${name}`,
       input,
       startedAt,
       history: new HistoryCounter((state) => this.onDisk.States[state]?.Type as string | undefined),
@@ -288,7 +305,7 @@ export class LocalEngine {
   private predecessorOf(input: string | undefined): ExecutionRecord | undefined {
     try {
       const startedBy = (JSON.parse(input ?? '{}') as { AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID?: unknown }).AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID;
-      return typeof startedBy === 'string' ? this.records.get(startedBy.slice(executionArnPrefix.length)) : undefined;
+      return typeof startedBy === 'string' ? this.records.get(startedBy.slice(this.executionArnPrefix.length)) : undefined;
     } catch {
       return undefined;
     }
@@ -395,7 +412,7 @@ export class LocalEngine {
       },
       context: {
         Execution: { Id: record.arn, Name: executionName, RedriveCount: record.redriveCount },
-        StateMachine: { Id: localStateMachineArn, Name: 'codepipeline-sequencer-local' },
+        StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineArn.split(':').at(-1)! },
         State: { Name: '', EnteredTime: '', RetryCount: 0 },
       },
     });
@@ -408,6 +425,7 @@ export class LocalEngine {
       let lastError = '';
       for await (const event of execution.eventLogs as AsyncIterable<EngineEvent & RetryEventFields>) {
         history.record(event);
+        this.recorder?.record(record.arn, event, this.clock.now(), record.redriveCount);
         if (event.type === 'StateEntered' && event.state) lastEntered = { state: event.state.name, input: event.state.input };
         if (event.type === 'StateFailed') lastError = event.Error ?? '';
         if (event.type === 'StateRetried') {
@@ -430,7 +448,7 @@ export class LocalEngine {
     if (record.outcome.status === 'FAILED' && lastEntered && !historyLimitReached) record.failurePoint = lastEntered;
     this.emulator.stepFunctions.putExecution({
       executionArn: record.arn,
-      stateMachineArn: localStateMachineArn,
+      stateMachineArn: this.stateMachineArn,
       name: executionName,
       status: record.outcome.status,
       startDate: record.startedAt,
@@ -449,9 +467,9 @@ export class LocalEngine {
    */
   private async refuseUnrunnableInput(executionName: string, input: unknown): Promise<RunReport> {
     const execution = {
-      id: `${executionArnPrefix}${executionName}`,
+      id: `${this.executionArnPrefix}${executionName}`,
       name: executionName,
-      stateMachineArn: localStateMachineArn,
+      stateMachineArn: this.stateMachineArn,
       startTime: new Date(this.clock.now()).toISOString(),
     };
     let failure: { error: string; cause: string } = { error: 'States.Runtime', cause: 'decide-order accepted an input the local engine cannot run' };
@@ -553,8 +571,8 @@ function validatedMachine(local: Definition, startAt?: string): StateMachine {
 
 let shared: Emulator | undefined;
 
-async function sharedEmulator(world: World, clock: SimulatedClock): Promise<Emulator> {
-  if (!shared) shared = await startEmulator({ world, clock });
+async function sharedEmulator(world: World, clock: SimulatedClock, port?: number): Promise<Emulator> {
+  if (!shared) shared = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
   else shared.reset({ world, clock });
   return shared;
 }

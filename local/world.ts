@@ -42,6 +42,8 @@ export const emulatedOperations = [
   'StopPipelineExecution',
   'GetPipelineState',
   'ListExecutions',
+  'GetExecutionHistory',
+  'ListStateMachines',
 ] as const;
 export type EmulatedOperation = (typeof emulatedOperations)[number];
 
@@ -99,6 +101,8 @@ export const modelledErrors: Record<EmulatedOperation, readonly string[]> = {
     'StateMachineTypeNotSupported',
     'ValidationException',
   ],
+  GetExecutionHistory: ['ExecutionDoesNotExist', 'InvalidArn', 'InvalidToken', 'KmsAccessDeniedException', 'KmsInvalidStateException', 'KmsThrottlingException'],
+  ListStateMachines: ['InvalidToken'],
 };
 
 const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');

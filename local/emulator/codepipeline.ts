@@ -29,7 +29,7 @@ export interface ExecutionView {
 }
 
 /** Every operation a world may fault, bar the Step Functions one, must be served here. */
-export type CodePipelineOperation = Exclude<EmulatedOperation, 'ListExecutions'>;
+export type CodePipelineOperation = Exclude<EmulatedOperation, 'ListExecutions' | 'GetExecutionHistory' | 'ListStateMachines'>;
 
 const accountId = '123456789012';
 const region = 'us-east-1';

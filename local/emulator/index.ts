@@ -3,10 +3,10 @@ import { loadWorld, operationFaults, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
 import { serveAwsJson } from './server.js';
-import { StepFunctionsRegistry, type ExecutionStarter, type SfnExecutionRecord } from './stepfunctions.js';
+import { StepFunctionsRegistry, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
 
 export type { ExecutionView } from './codepipeline.js';
-export type { SfnExecutionRecord } from './stepfunctions.js';
+export type { HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
 
 export interface Emulator {
   /** Where to point the SDK clients, e.g. http://127.0.0.1:43123 */
@@ -19,6 +19,8 @@ export interface Emulator {
     putExecution(execution: SfnExecutionRecord): void;
     serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
     execution(executionArn: string): SfnExecutionRecord | undefined;
+    appendHistory(executionArn: string, event: HistoryEventRecord): void;
+    hasHistory(executionArn: string): boolean;
   };
   /**
    * Forgets everything and serves another world on another clock behind the same endpoint:
@@ -52,6 +54,8 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
     StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
     DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
+    GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
+    ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
 
   const server = await serveAwsJson({
@@ -83,6 +87,8 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),
       execution: (executionArn) => account.stepFunctions.execution(executionArn),
+      appendHistory: (executionArn, event) => account.stepFunctions.appendHistory(executionArn, event),
+      hasHistory: (executionArn) => account.stepFunctions.hasHistory(executionArn),
     },
     reset: ({ world, clock: nextClock }) => {
       account = emulatedAccount(world, nextClock);

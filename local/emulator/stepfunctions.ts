@@ -61,6 +61,27 @@ const describeExecutionInput = z.object({
 const illegalNameCharacters = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 const executionArnPattern = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]+:[^:]+$/;
 
+const listStateMachinesInput = z.object({
+  maxResults: awsInteger({ min: 0, max: 1000 }).optional(),
+  nextToken: awsString({ min: 1, max: 3096 }).optional(),
+});
+
+// GetExecutionHistory, from the Step Functions API reference.
+const getExecutionHistoryInput = z.object({
+  executionArn: awsString({ min: 1, max: 256 }),
+  maxResults: awsInteger({ min: 0, max: 1000 }).optional(),
+  reverseOrder: z.boolean().optional(),
+  nextToken: awsString({ min: 1, max: 3096 }).optional(),
+  includeExecutionData: z.boolean().optional(),
+});
+
+/** One HistoryEvent as GetExecutionHistory answers it, before its id: timestamp in epoch seconds, type, and its *EventDetails. */
+export interface HistoryEventRecord {
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}
+
 /** Called when StartExecution creates an execution: the local engine runs it. */
 export type ExecutionStarter = (execution: SfnExecutionRecord) => void;
 
@@ -68,6 +89,7 @@ export type ExecutionStarter = (execution: SfnExecutionRecord) => void;
 export class StepFunctionsRegistry {
   private readonly executionsByArn = new Map<string, SfnExecutionRecord>();
   private readonly stateMachines = new Set<string>();
+  private readonly histories = new Map<string, (HistoryEventRecord & { id: number; previousEventId: number })[]>();
   private starter: ExecutionStarter | undefined;
 
   putExecution(execution: SfnExecutionRecord): void {
@@ -125,6 +147,59 @@ export class StepFunctionsRegistry {
     this.executionsByArn.set(executionArn, record);
     this.starter({ ...record });
     return { executionArn, startDate: now / 1000 };
+  }
+
+  /** The state machines the account has: those served, and those whose executions were reported. */
+  listStateMachines(input: unknown, now: number) {
+    const request = parseRequest(listStateMachinesInput, input);
+    const { page, nextToken } = paginate({
+      items: [...this.stateMachines].sort(),
+      keyOf: (arn) => arn,
+      maxResults: request.maxResults || 100,
+      nextToken: request.nextToken,
+      invalidToken: () => new AwsServiceError('InvalidToken', 'Invalid Token'),
+    });
+    const creationDate = Math.min(now, ...[...this.executionsByArn.values()].map((execution) => execution.startDate)) / 1000;
+    return {
+      stateMachines: page.map((stateMachineArn) => ({ stateMachineArn, name: stateMachineArn.split(':').at(-1)!, type: 'STANDARD', creationDate })),
+      ...(nextToken !== undefined && { nextToken }),
+    };
+  }
+
+  /** Appends to an execution's history, numbering the event after the last. */
+  appendHistory(executionArn: string, event: HistoryEventRecord): void {
+    const history = this.histories.get(executionArn) ?? [];
+    this.histories.set(executionArn, history);
+    history.push({ ...event, id: history.length + 1, previousEventId: history.length });
+  }
+
+  hasHistory(executionArn: string): boolean {
+    return (this.histories.get(executionArn)?.length ?? 0) > 0;
+  }
+
+  /**
+   * As AWS: oldest first unless reverseOrder, 100 a page unless maxResults (0 means the default),
+   * and without the states' and Lambdas' input and output when includeExecutionData is false.
+   */
+  getExecutionHistory(input: unknown) {
+    const request = parseRequest(getExecutionHistoryInput, input);
+    if (!executionArnPattern.test(request.executionArn)) {
+      throw new AwsServiceError('InvalidArn', `Invalid Arn: '${request.executionArn}'`);
+    }
+    if (!this.executionsByArn.has(request.executionArn)) {
+      throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${request.executionArn}'`);
+    }
+    const history = this.histories.get(request.executionArn) ?? [];
+    const ordered = request.reverseOrder ? [...history].reverse() : history;
+    const { page, nextToken } = paginate({
+      items: ordered,
+      keyOf: (event) => String(event.id),
+      maxResults: request.maxResults || 100,
+      nextToken: request.nextToken,
+      invalidToken: () => new AwsServiceError('InvalidToken', 'Invalid Token'),
+    });
+    const withData = request.includeExecutionData !== false;
+    return { events: page.map((event) => (withData ? event : withoutData(event))), ...(nextToken !== undefined && { nextToken }) };
   }
 
   describeExecution(input: unknown) {
@@ -210,4 +285,15 @@ export class StepFunctionsRegistry {
       ...(nextToken !== undefined && { nextToken }),
     };
   }
+}
+
+/** An event's details without the execution data (input, output and their details). */
+function withoutData<Event extends HistoryEventRecord>(event: Event): Event {
+  const copy: Record<string, unknown> = { ...event };
+  for (const [key, value] of Object.entries(event)) {
+    if (!key.endsWith('EventDetails') || typeof value !== 'object' || value === null) continue;
+    const { input: _input, inputDetails: _inputDetails, output: _output, outputDetails: _outputDetails, parameters: _parameters, ...rest } = value as Record<string, unknown>;
+    copy[key] = rest;
+  }
+  return copy as Event;
 }

@@ -56,8 +56,8 @@ describe('help and version', () => {
     [['help'], 'Usage: sequencer <command>'],
     [['run', '--help'], 'Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps]'],
     [['help', 'run'], 'Usage: sequencer run '],
-    [['emulator', '--help'], 'Usage: sequencer emulator --world FILE [--port N]'],
-    [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--port N]'],
+    [['emulator', '--help'], 'Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]'],
+    [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]'],
     [['status', '--help'], 'Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json]'],
   ])('%j prints its usage and exits 0', async (args, firstLine) => {
     const { code, stdout, stderr } = await sequencer(args);
@@ -82,12 +82,12 @@ describe('help and version', () => {
     expect(stdout).toBe(`sequencer ${packageVersion}\n`);
   });
 
-  it('status says in one line that it is not available yet, exit 2', async () => {
-    const { code, stdout, stderr } = await sequencer(['status', '--stage', 'dev']);
+  it('status with nothing listening at its endpoint says so in one line, exit 2', async () => {
+    const { code, stdout, stderr } = await sequencer(['status', '--stage', 'dev'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(lines(stderr)).toEqual(["sequencer: 'status' is not available yet"]);
+    expect(lines(stderr)).toEqual(['sequencer: cannot reach http://127.0.0.1:1 (ECONNREFUSED); is the emulator (or the network) up?']);
   });
 });
 
@@ -345,7 +345,7 @@ describe('signals and pipes', () => {
 
     expect(await exited).toBe(130);
     expect(output.stdout).toMatch(/ {2}interrupted \(SIGINT\)\n/);
-    expect(output.stdout).toMatch(/^1 {2}P1 +InProgress +\+0:00:00 +- +- +[0-9a-f-]{36}$/m);
+    expect(output.stdout).toMatch(/^1 {2}P1 +InProgress +\+0:00:00 +- +- +- +[0-9a-f-]{36} +left running \(the run was stopped\)$/m);
     expect(output.stdout).toContain('INTERRUPTED  the run was stopped; a pipeline in progress was left running');
     expect(output.stderr).toBe('');
   });

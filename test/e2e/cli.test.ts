@@ -35,6 +35,14 @@ describe('sequencer run', () => {
     const report = JSON.parse(stdout);
     expect(report.status).toBe('SUCCEEDED');
     expect(report.output.order).toEqual(['P3', 'P2', 'P1']);
+    expect(report.pipelines.map((row: { position: number; pipelineName: string; status: string }) => [row.position, row.pipelineName, row.status])).toEqual([
+      [1, 'P3', 'Succeeded'],
+      [2, 'P2', 'Succeeded'],
+      [3, 'P1', 'Succeeded'],
+    ]);
+    expect(report.pipelines.map((row: { pipelineExecutionId: string }) => row.pipelineExecutionId)).toEqual(
+      report.world.executions.map((execution: { pipelineExecutionId: string }) => execution.pipelineExecutionId),
+    );
     expect(report.world.executions.map((execution: { pipelineName: string }) => execution.pipelineName)).toEqual(['P3', 'P2', 'P1']);
     for (const execution of report.world.executions) {
       expect(execution).toMatchObject({ status: 'Succeeded', pipelineExecutionId: expect.any(String) });
@@ -64,7 +72,9 @@ describe('sequencer run', () => {
     expect(stdout).toContain("order decided: P1 → P2 → P3 (the default sequence 'release')");
     expect(stdout).toMatch(/P1 started \(1 of 3\), execution [0-9a-f-]{36}/);
     expect(stdout).toContain('P2 Failed after 5 min: Integration tests failed');
-    expect(stdout).toMatch(/#\s+pipeline\s+status\s+started\s+finished\s+duration\s+execution/);
+    expect(stdout).toMatch(/#\s+pipeline\s+status\s+started\s+finished\s+duration\s+detected\s+execution\s+reason/);
+    expect(stdout).toMatch(/2\s+P2\s+Failed .* PipelineFailed: Integration tests failed/);
+    expect(stdout).toMatch(/3\s+P3\s+Not started .* position 2 did not succeed/);
     expect(stdout).toContain('FAILED  PipelineFailed: P2 (position 2 of 3)');
     expect(stdout).not.toContain('"level"');
     expect(stdout).not.toContain('\u001b[');
@@ -112,6 +122,35 @@ describe('sequencer emulator', () => {
 
       expect(pipelines?.map((pipeline) => pipeline.name)).toEqual(['P1', 'P2', 'P3']);
       client.destroy();
+    } finally {
+      child.kill('SIGINT');
+    }
+  });
+});
+
+describe('sequencer emulator --run, then sequencer status', () => {
+  it('serves the run’s history, and status reads it with no AWS credentials set', async () => {
+    const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', failing, '--run', '{"order":["P1","P2","P3"]}', '--port', '0']);
+    try {
+      const endpoint = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
+          if (found) resolve(found[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+      });
+      const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SFN: endpoint, NO_COLOR: '', FORCE_COLOR: '', GITHUB_ACTIONS: '' };
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
+
+      const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile('node', ['bin/sequencer.js', 'status', '--json'], { env }, (error, out, err) => resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }));
+      });
+
+      expect(code).toBe(1);
+      const report = JSON.parse(stdout);
+      expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev' });
+      expect(report.pipelines.map((row: { status: string }) => row.status)).toEqual(['Succeeded', 'Failed', 'Not started']);
+      expect(stderr).toContain('sequencer: FAILED  PipelineFailed: P2 (position 2 of 3)');
     } finally {
       child.kill('SIGINT');
     }

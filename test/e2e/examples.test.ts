@@ -64,10 +64,10 @@ describe('README examples', () => {
   });
 
   it.each(emulatorExamples.map((example) => [example.command]))('%s serves the world until Ctrl-C', async (command) => {
-    const [, ...args] = command.split(' ');
+    // As a shell runs it (quotes and all), in the foreground: a trailing `&` is for the reader.
     // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group
     // (npx does not forward a signal sent to it alone to the command it runs).
-    const child = spawn('npx', args, { env: cleanEnv(), detached: true });
+    const child = spawn('sh', ['-c', command.replace(/\s*&$/, '')], { env: cleanEnv(), detached: true });
     const ctrlC = (signal: NodeJS.Signals) => {
       try {
         process.kill(-child.pid!, signal);

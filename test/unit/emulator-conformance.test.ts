@@ -11,7 +11,7 @@ import {
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import * as sfnSdk from '@aws-sdk/client-sfn';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { NormalizedSchema } from '@smithy/core/schema';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SimulatedClock } from '../../local/clock.js';
+import { loadDefinition } from '../../local/definition.js';
+import { HistoryRecorder } from '../../local/history-recorder.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { commonErrors, emulatedOperations, modelledErrors, parseWorld, type EmulatedOperation } from '../../local/world.js';
 
@@ -36,7 +38,8 @@ const services = {
   sfn: { sdk: sfnSdk as unknown as SdkModule, packageName: '@aws-sdk/client-sfn', targetPrefix: 'AWSStepFunctions' },
 };
 type ServiceName = keyof typeof services;
-const serviceOf = (operation: EmulatedOperation): ServiceName => (operation === 'ListExecutions' ? 'sfn' : 'codepipeline');
+const stepFunctionsOperations: readonly EmulatedOperation[] = ['ListExecutions', 'GetExecutionHistory', 'ListStateMachines'];
+const serviceOf = (operation: EmulatedOperation): ServiceName => (stepFunctionsOperations.includes(operation) ? 'sfn' : 'codepipeline');
 
 // What the wire protocol itself answers, whatever the operation (awsJson1_0 and awsJson1_1).
 const protocolErrors = ['SerializationException', 'UnknownOperationException'];
@@ -273,6 +276,61 @@ describe('the emulator against the SDK’s own model', () => {
     await attempt(stepFunctions.send(new ListExecutionsCommand({})));
     await attempt(stepFunctions.send(new ListExecutionsCommand({ mapRunArn: `${stateMachineArn.replace(':stateMachine:', ':mapRun:')}/run:1` })));
 
+    // A history as the recorder writes it from the engine's event log: every kind of state, a
+    // retried Lambda, a continuation, a failure, a redrive.
+    const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:sequencer-history:run-1';
+    emulator.stepFunctions.putExecution({
+      executionArn,
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sequencer-history',
+      name: 'run-1',
+      status: 'SUCCEEDED',
+      startDate: startMs + 1000,
+      stopDate: startMs + 2000,
+      redriveCount: 1,
+    });
+    const recorder = new HistoryRecorder(loadDefinition(), emulator.stepFunctions);
+    const state = (name: string, output?: unknown) => ({ name, input: { plan: {} }, ...(output !== undefined && { output }) });
+    const logged = [
+      { type: 'ExecutionStarted', input: {} },
+      { type: 'StateEntered', state: state('DecideOrder') },
+      { type: 'StateFailed', state: state('DecideOrder'), Error: 'Lambda.ServiceException', Cause: 'busy' },
+      { type: 'StateRetried', state: state('DecideOrder') },
+      { type: 'StateExited', state: state('DecideOrder', { plan: {}, run: {} }) },
+      { type: 'StateEntered', state: state('MorePipelines?') },
+      { type: 'StateExited', state: state('MorePipelines?', {}) },
+      { type: 'StateEntered', state: state('WaitForPipelines') },
+      { type: 'StateExited', state: state('WaitForPipelines', {}) },
+      { type: 'StateEntered', state: state('CheckPipelines') },
+      { type: 'StateExited', state: state('CheckPipelines', { run: { index: 0 } }) },
+      { type: 'StateEntered', state: state('ContinueAsNewExecution') },
+      { type: 'StateFailed', state: state('ContinueAsNewExecution'), Error: 'StepFunctions.SdkClientException', Cause: 'lost' },
+      { type: 'StateRetried', state: state('ContinueAsNewExecution') },
+      { type: 'StateExited', state: state('ContinueAsNewExecution', { handover: { continuedAs: `${executionArn}-g2`, startDate: '2026-01-01T00:00:00Z' } }) },
+      { type: 'StateEntered', state: state('CheckPipelines') },
+      { type: 'StateFailed', state: state('CheckPipelines'), Error: 'PipelineFailed', Cause: 'P1 failed' },
+      { type: 'ExecutionFailed', Error: 'PipelineFailed', Cause: 'P1 failed' },
+    ];
+    for (const event of logged) recorder.record(executionArn, event, startMs + 1000, 0);
+    recorder.record(executionArn, { type: 'ExecutionStarted', input: {} }, startMs + 2000, 1);
+    recorder.record(executionArn, { type: 'StateEntered', state: state('SummariseRun') }, startMs + 2000, 1);
+    recorder.record(executionArn, { type: 'StateExited', state: state('SummariseRun', {}) }, startMs + 2000, 1);
+    recorder.record(executionArn, { type: 'StateEntered', state: state('AllPipelinesSucceeded') }, startMs + 2000, 1);
+    recorder.record(executionArn, { type: 'StateExited', state: state('AllPipelinesSucceeded', {}) }, startMs + 2000, 1);
+    recorder.record(executionArn, { type: 'ExecutionSucceeded', output: {} }, startMs + 2000, 1);
+        await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn })));
+    const abortedArn = `${executionArn}-aborted`;
+    emulator.stepFunctions.putExecution({ executionArn: abortedArn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sequencer-history', name: 'run-1-aborted', status: 'ABORTED', startDate: startMs });
+    recorder.record(abortedArn, { type: 'ExecutionStarted', input: {} }, startMs, 0);
+    recorder.record(abortedArn, { type: 'ExecutionTerminated' }, startMs + 1000, 0);
+    await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn: abortedArn })));
+    const firstPage = await stepFunctions.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 5, reverseOrder: true, includeExecutionData: false }));
+    await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 5, reverseOrder: true, nextToken: firstPage.nextToken })));
+    await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn: 'not an arn' })));
+    await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn: `${executionArn}-missing` })));
+    await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn, nextToken: 'forged' })));
+    await attempt(stepFunctions.send(new ListStateMachinesCommand({ maxResults: 1 })));
+    await attempt(stepFunctions.send(new ListStateMachinesCommand({ nextToken: 'forged' })));
+
     codePipeline.destroy();
     stepFunctions.destroy();
   });
@@ -314,7 +372,13 @@ describe('the emulator against the SDK’s own model', () => {
     // Prepare
     const seen = new Set(answers.filter((answer) => answer.status >= 400).map((answer) => `${answer.operation} ${(answer.body as { __type: string }).__type}`));
     // Conditions the emulated account never has: no Express state machines (a world can still inject it).
-    const neverArises = new Set(['ListExecutions StateMachineTypeNotSupported']);
+    const neverArises = new Set([
+      'ListExecutions StateMachineTypeNotSupported',
+      // No customer-managed KMS key encrypts the emulated executions.
+      'GetExecutionHistory KmsAccessDeniedException',
+      'GetExecutionHistory KmsInvalidStateException',
+      'GetExecutionHistory KmsThrottlingException',
+    ]);
 
     // Act
     const missing = emulatedOperations

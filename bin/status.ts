@@ -1,0 +1,263 @@
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  type DescribeExecutionCommandOutput,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import type { RetryDetail, RunEvent } from '../local/engine.js';
+import { executionArnPrefix } from '../src/continuation.js';
+import { RunState, seeEvent, summaryRows, withFailedLook, type Outcome, type SummaryRow } from './summary.js';
+
+/**
+ * `sequencer status`: a run read back from Step Functions. Each execution's history holds every
+ * function's output (LambdaFunctionSucceeded), so the same progress events the local engine
+ * emits can be rebuilt from it, and the same summary folded from them. A train is followed
+ * from its first execution through each `{"continuedAs": ARN}` it ended with.
+ */
+
+/** The state machine `sls deploy` names for a stage. */
+export const stateMachineName = (stage: string) => `codepipeline-sequencer-${stage}`;
+
+/** Retry entries of the definition, by state: to say which one a retry in the history followed. */
+export type Retriers = Record<string, RetryDetail['retrier'][]>;
+
+export interface ExecutionRead {
+  name: string;
+  arn: string;
+  described: Pick<DescribeExecutionCommandOutput, 'status' | 'error' | 'cause' | 'output' | 'input' | 'startDate' | 'stopDate' | 'redriveCount'>;
+  history: HistoryEvent[];
+}
+
+export interface StatusReport {
+  executionName: string;
+  stateMachineArn: string;
+  status: Outcome['status'];
+  error?: string;
+  cause?: string;
+  output?: unknown;
+  events: RunEvent[];
+  rows: SummaryRow[];
+  generations: { executionName: string; status: string; historyEvents: number; stateTransitions: number }[];
+  redrives: number;
+  startedAt: number;
+  stats: { stateTransitions: number; historyEvents: number; lambdaInvocations: number; simulatedSeconds: number; executions: number };
+}
+
+/** Thrown for a run that cannot be found: exit 2 with its message. */
+export class NothingToShow extends Error {}
+
+/**
+ * The SDK client for status: the default credential chain and region. Pointed at a local
+ * emulator (AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost) with no AWS_ACCESS_KEY_ID set, it
+ * signs with dummy credentials, which the emulator does not check.
+ */
+export function statusClient(env: NodeJS.ProcessEnv): SFNClient {
+  const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
+  const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint);
+  return new SFNClient({
+    ...(local && !env.AWS_REGION && !env.AWS_DEFAULT_REGION && { region: 'us-east-1' }),
+    ...(local && !env.AWS_ACCESS_KEY_ID && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  });
+}
+
+/** The stage's state machine ARN, as ListStateMachines names it. */
+export async function findStateMachine(client: SFNClient, stage: string): Promise<string> {
+  const name = stateMachineName(stage);
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListStateMachinesCommand({ maxResults: 1000, nextToken }));
+    const found = page.stateMachines?.find((stateMachine) => stateMachine.name === name);
+    if (found) return found.stateMachineArn!;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  throw new NothingToShow(`there is no state machine ${name} (stage '${stage}'); deploy it with 'npx sls deploy --stage ${stage}', or give --stage`);
+}
+
+/** An execution's ARN from a name or an ARN; without either, the latest execution's (a train's latest continuation leads back to its first). */
+export async function resolveExecution(client: SFNClient, stateMachineArn: string, execution: string | undefined): Promise<string> {
+  if (execution?.startsWith('arn:')) return execution;
+  if (execution !== undefined) return `${executionArnPrefix(stateMachineArn)}${execution}`;
+  const { executions } = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
+  const latest = executions?.[0];
+  if (!latest) throw new NothingToShow(`${stateMachineArn} has no executions yet`);
+  return latest.executionArn!;
+}
+
+async function readExecution(client: SFNClient, arn: string): Promise<ExecutionRead> {
+  let described;
+  try {
+    described = await client.send(new DescribeExecutionCommand({ executionArn: arn }));
+  } catch (error) {
+    if ((error as { name?: string }).name === 'ExecutionDoesNotExist') throw new NothingToShow(`there is no execution ${arn}`);
+    throw error;
+  }
+  const history: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000, nextToken, includeExecutionData: true }));
+    history.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return { name: described.name!, arn, described, history };
+}
+
+/** The first execution of the train `arn` belongs to: a continuation's input names it. */
+function originOf(read: ExecutionRead): string {
+  try {
+    const input = JSON.parse(read.described.input ?? '{}') as { continuation?: { run?: { origin?: { executionArn?: unknown } } } };
+    const origin = input.continuation?.run?.origin?.executionArn;
+    return typeof origin === 'string' ? origin : read.arn;
+  } catch {
+    return read.arn;
+  }
+}
+
+/** Reads a train from Step Functions: the execution's first one, then every continuation. */
+export async function readTrain(client: SFNClient, executionArn: string): Promise<ExecutionRead[]> {
+  let read = await readExecution(client, executionArn);
+  const origin = originOf(read);
+  if (origin !== executionArn) read = await readExecution(client, origin);
+  const train = [read];
+  for (;;) {
+    const next = continuedAs(read);
+    if (next === undefined || train.length > 1000) return train;
+    read = await readExecution(client, next);
+    train.push(read);
+  }
+}
+
+function continuedAs(read: ExecutionRead): string | undefined {
+  if (read.described.status !== 'SUCCEEDED') return undefined;
+  try {
+    const output = JSON.parse(read.described.output ?? '{}') as { continuedAs?: unknown };
+    return typeof output.continuedAs === 'string' ? output.continuedAs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const parse = (text: string | undefined): unknown => {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return undefined;
+  }
+};
+
+/** The Task state behind each function's progress event. */
+const progressOf: Record<string, 'decided' | 'started' | 'checked'> = { DecideOrder: 'decided', StartPipelines: 'started', CheckPipelines: 'checked' };
+
+/**
+ * The progress events the local engine would have emitted, rebuilt from one execution's history:
+ * a function's output for each Task, a retry where a failed attempt is followed by another, a
+ * continuation, a redrive. A look that failed the run is shown as what its cause tells.
+ */
+export function eventsFromHistory(executionName: string, history: HistoryEvent[], retriers: Retriers, state: RunState): { events: RunEvent[]; transitions: number; lambdaInvocations: number } {
+  const events: RunEvent[] = [];
+  let taskState = '';
+  // The engine reports a continuation's history as it stood when the Task was entered.
+  let taskEnteredId = 0;
+  let lastError: string | undefined;
+  let retriesInARow = 0;
+  let redriveCount: number | undefined;
+  let transitions = 0;
+  let lambdaInvocations = 0;
+  const emit = (event: RunEvent) => {
+    seeEvent(state, event as { type: string; output?: unknown });
+    events.push(event);
+  };
+  for (const event of history) {
+    const at = event.timestamp!.getTime();
+    const type = event.type ?? '';
+    if (type.endsWith('StateEntered')) {
+      transitions += 1;
+      const name = event.stateEnteredEventDetails?.name ?? '';
+      if (redriveCount !== undefined) {
+        emit({ type: 'redriven', executionName, state: name, redriveCount, at });
+        redriveCount = undefined;
+      }
+      if (type === 'TaskStateEntered') {
+        taskState = name;
+        taskEnteredId = event.id ?? 0;
+        lastError = undefined;
+        retriesInARow = 0;
+      }
+    } else if (type === 'LambdaFunctionScheduled' || type === 'TaskScheduled') {
+      if (type === 'LambdaFunctionScheduled') lambdaInvocations += 1;
+      if (lastError !== undefined) {
+        retriesInARow += 1;
+        transitions += 1;
+        const retrier = (retriers[taskState] ?? []).find((candidate) => candidate.ErrorEquals.includes(lastError!) || candidate.ErrorEquals.includes('States.ALL'));
+        emit({ type: 'retried', executionName, state: taskState, at, ...(retrier && { retry: { error: lastError, retryNumber: retriesInARow, retrier } }) });
+        lastError = undefined;
+      }
+    } else if (type === 'LambdaFunctionFailed' || type === 'TaskFailed') {
+      lastError = event.lambdaFunctionFailedEventDetails?.error ?? event.taskFailedEventDetails?.error ?? '';
+    } else if (type === 'LambdaFunctionSucceeded' && Object.hasOwn(progressOf, taskState)) {
+      emit({ type: progressOf[taskState]!, executionName, output: parse(event.lambdaFunctionSucceededEventDetails?.output), at });
+    } else if (type === 'TaskSucceeded') {
+      const successor = (parse(event.taskSucceededEventDetails?.output) as { ExecutionArn?: string } | undefined)?.ExecutionArn;
+      if (successor) emit({ type: 'continued', executionName, successorName: successor.split(':').at(-1)!, historyEvents: taskEnteredId, at });
+    } else if (type === 'ExecutionRedriven') {
+      redriveCount = event.executionRedrivenEventDetails?.redriveCount ?? 1;
+    } else if (type === 'ExecutionFailed' && taskState === 'CheckPipelines' && state.plan && state.run) {
+      const details = event.executionFailedEventDetails;
+      const outcome: Outcome = { status: 'FAILED', ...(details?.error !== undefined && { error: details.error }), ...(details?.cause !== undefined && { cause: details.cause }) };
+      const looked = withFailedLook(state.plan, state.run, outcome);
+      if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });
+    }
+  }
+  return { events, transitions, lambdaInvocations };
+}
+
+/** Reads the train and folds it into what `status` prints. */
+export async function readStatus(client: SFNClient, stateMachineArn: string, executionArn: string, retriers: Retriers): Promise<StatusReport> {
+  const train = await readTrain(client, executionArn);
+  const state = new RunState();
+  const events: RunEvent[] = [];
+  const generations: StatusReport['generations'] = [];
+  let lambdaInvocations = 0;
+  for (const read of train) {
+    const replayed = eventsFromHistory(read.name, read.history, retriers, state);
+    events.push(...replayed.events);
+    lambdaInvocations += replayed.lambdaInvocations;
+    generations.push({ executionName: read.name, status: read.described.status ?? 'UNKNOWN', historyEvents: read.history.length, stateTransitions: replayed.transitions });
+  }
+  const first = train[0]!;
+  const last = train.at(-1)!;
+  const status = (['SUCCEEDED', 'FAILED', 'ABORTED', 'RUNNING', 'TIMED_OUT'].includes(last.described.status ?? '') ? last.described.status : 'RUNNING') as Outcome['status'];
+  const outcome: Outcome = {
+    status,
+    ...(last.described.error !== undefined && { error: last.described.error }),
+    ...(last.described.cause !== undefined && { cause: last.described.cause }),
+  };
+  const startedAt = first.described.startDate!.getTime();
+  const lastEvent = last.history.at(-1)?.timestamp?.getTime() ?? startedAt;
+  const endedAt = last.described.stopDate?.getTime() ?? lastEvent;
+  return {
+    executionName: first.name,
+    stateMachineArn,
+    ...outcome,
+    ...(status === 'SUCCEEDED' && { output: parse(last.described.output) }),
+    events,
+    rows: summaryRows(state.plan, state.run, outcome),
+    generations,
+    redrives: last.described.redriveCount ?? 0,
+    startedAt,
+    stats: {
+      stateTransitions: generations.reduce((total, generation) => total + generation.stateTransitions, 0),
+      historyEvents: Math.max(...generations.map((generation) => generation.historyEvents)),
+      lambdaInvocations,
+      simulatedSeconds: (endedAt - startedAt) / 1000,
+      executions: train.length,
+    },
+  };
+}
+
+/** The Retry entries of each Task in a definition. */
+export function retriersOf(definition: { States: Record<string, Record<string, unknown>> }): Retriers {
+  return Object.fromEntries(Object.entries(definition.States).map(([name, state]) => [name, (state.Retry as RetryDetail['retrier'][] | undefined) ?? []]));
+}

@@ -1,0 +1,209 @@
+import type { Member, OrderEntry, PipelineResult, Plan, Run } from '../src/run.js';
+
+/**
+ * The summary of a run, built from what the functions said (the plan, then each run state), not
+ * from what CodePipeline happens to list: one row per planned pipeline, in plan order, whatever
+ * became of it. `sequencer run` feeds it the local engine's events; `sequencer status` the
+ * outputs it reads in an execution's history. Pure: no clock, no I/O.
+ */
+
+export type RowStatus = 'Succeeded' | 'Failed' | 'Stopped' | 'Cancelled' | 'Superseded' | 'TimedOut' | 'Not started' | 'Skipped' | 'InProgress' | 'Stopping';
+
+export interface SummaryRow {
+  /** 1-based position of the entry in the order. */
+  position: number;
+  /** 1-based place in its group; only for a member of a group. */
+  member?: number;
+  groupSize?: number;
+  pipelineName: string;
+  status: RowStatus;
+  /** The execution watched last: ours, or the newer one that superseded it. */
+  pipelineExecutionId?: string;
+  /** Ours first, then each newer one followed before the one watched. */
+  supersededExecutionIds: string[];
+  /** Executions started by attempts before a redrive. */
+  earlierExecutionIds: string[];
+  startedAt?: string;
+  finishedAt?: string;
+  detectedAt?: string;
+  /** detectedAt - finishedAt, in seconds: how long the end went unnoticed. */
+  detectionSeconds?: number;
+  /** Why it did not succeed (or is not done). */
+  reason?: string;
+}
+
+/** How the run ended, or `RUNNING` for a live execution. */
+export interface Outcome {
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'RUNNING' | 'TIMED_OUT';
+  error?: string;
+  cause?: string;
+}
+
+/** The last plan and run state seen, across a train's executions and redrives. */
+export class RunState {
+  plan: Plan | undefined;
+  run: Run | undefined;
+
+  /** Feeds one function output: decide-order's `{ plan, run }`, or a start/check `Run`. */
+  see(output: unknown): void {
+    if (typeof output !== 'object' || output === null) return;
+    if ('plan' in output && 'run' in output) {
+      this.plan = (output as { plan: Plan }).plan;
+      this.run = (output as { run: Run }).run;
+    } else if ('members' in output && 'results' in output) {
+      this.run = output as Run;
+    }
+  }
+}
+
+/** The outputs among the engine's progress events: every one that carries a function's output. */
+export function seeEvent(state: RunState, event: { type: string; output?: unknown }): void {
+  if (event.type === 'decided' || event.type === 'started' || event.type === 'checked') state.see(event.output);
+}
+
+const codePipelineEnds = new Set(['Succeeded', 'Failed', 'Stopped', 'Cancelled', 'Superseded', 'TimedOut', 'InProgress', 'Stopping']);
+
+/** The rows, one per planned pipeline (a group's members each have one), in plan order. */
+export function summaryRows(plan: Plan | undefined, run: Run | undefined, outcome: Outcome): SummaryRow[] {
+  if (!plan) return [];
+  const results = run?.results ?? [];
+  const members = run ? withFailure(run.members, outcome, plan) : [];
+  const failedAt = run && outcome.status !== 'SUCCEEDED' && outcome.status !== 'RUNNING' ? run.index : undefined;
+  return plan.order.flatMap((entry: OrderEntry, position) => {
+    const names = typeof entry === 'string' ? [entry] : entry;
+    return names.map((pipelineName, index): SummaryRow => {
+      const place = typeof entry === 'string' ? {} : { member: index + 1, groupSize: names.length };
+      const base = { position: position + 1, ...place, pipelineName };
+      const result = results.find((candidate) => candidate.position === position && candidate.member === index);
+      if (result) return fromResult(base, result, plan);
+      const current = members.find((candidate) => candidate.position === position && candidate.member === index);
+      if (current && current.pipelineExecutionId !== undefined) return fromMember(base, current, outcome);
+      return { ...base, status: 'Not started', supersededExecutionIds: [], earlierExecutionIds: current?.earlierExecutionIds ?? [], reason: notStartedReason(plan, outcome, position, failedAt) };
+    });
+  });
+}
+
+type RowBase = Pick<SummaryRow, 'position' | 'member' | 'groupSize' | 'pipelineName'>;
+
+function fromResult(base: RowBase, result: PipelineResult, plan: Plan): SummaryRow {
+  if (result.status === 'Skipped') {
+    return { ...base, status: 'Skipped', supersededExecutionIds: [], earlierExecutionIds: [], reason: `before from ${plan.from ?? '?'}` };
+  }
+  return {
+    ...base,
+    status: 'Succeeded',
+    ...(result.pipelineExecutionId !== undefined && { pipelineExecutionId: result.pipelineExecutionId }),
+    supersededExecutionIds: result.supersededExecutionIds ?? [],
+    earlierExecutionIds: [],
+    ...times(result),
+  };
+}
+
+function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow {
+  const status = (codePipelineEnds.has(member.status) ? member.status : 'Failed') as RowStatus;
+  const row: SummaryRow = {
+    ...base,
+    status,
+    pipelineExecutionId: member.pipelineExecutionId!,
+    supersededExecutionIds: member.supersededExecutionIds,
+    earlierExecutionIds: member.earlierExecutionIds,
+    ...times(member),
+  };
+  if (status === 'Succeeded') return row;
+  if (status === 'InProgress' || status === 'Stopping') {
+    if (outcome.status === 'RUNNING') return row;
+    const why = outcome.status === 'ABORTED' ? 'the run was stopped' : outcome.error ?? 'the run ended';
+    return { ...row, reason: `left running (${why})` };
+  }
+  const named = member.error ?? '';
+  const told = member.statusSummary ?? (status === 'TimedOut' ? 'past pipelineTimeoutSeconds; left running' : '');
+  return { ...row, reason: [named, told].filter((part) => part !== '').join(': ') || status };
+}
+
+function times(item: { startedAt?: string; finishedAt?: string; detectedAt?: string }) {
+  const detection =
+    item.finishedAt !== undefined && item.detectedAt !== undefined ? Math.max(0, Math.round((Date.parse(item.detectedAt) - Date.parse(item.finishedAt)) / 1000)) : undefined;
+  return {
+    ...(item.startedAt !== undefined && { startedAt: item.startedAt }),
+    ...(item.finishedAt !== undefined && { finishedAt: item.finishedAt }),
+    ...(item.detectedAt !== undefined && { detectedAt: item.detectedAt }),
+    ...(detection !== undefined && { detectionSeconds: detection }),
+  };
+}
+
+function notStartedReason(plan: Plan, outcome: Outcome, position: number, failedAt: number | undefined): string {
+  if (plan.dryRun) return 'dry run';
+  if (outcome.status === 'RUNNING') return 'not yet';
+  if (outcome.status === 'ABORTED') return 'the run was stopped first';
+  if (failedAt !== undefined && position === failedAt && outcome.error) return outcome.error;
+  if (failedAt !== undefined && position > failedAt) return `position ${failedAt + 1} did not succeed`;
+  return outcome.error ?? 'the run ended first';
+}
+
+/** The run as the look that failed it saw it, from the failure's cause; the same run when the cause tells nothing new. */
+export function withFailedLook(plan: Plan, run: Run, outcome: Outcome): Run {
+  const members = withFailure(run.members, outcome, plan);
+  return members.some((member, index) => member !== run.members[index]) ? { ...run, members } : run;
+}
+
+/**
+ * The members as the failure left them. Lambda reports a failed look only by its error's name and
+ * message (the local engine also shows the look itself): when the last state seen still has a
+ * member in flight, read its end from the cause check-status wrote (src/check.ts): `P2 (position
+ * 2 of 3) execution ID ended Failed: SUMMARY; it had superseded A, B` or `... execution ID is
+ * still InProgress after N s, past pipelineTimeoutSeconds ...`.
+ */
+function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] {
+  const cause = outcome.cause;
+  if (outcome.status !== 'FAILED' || cause === undefined) return members;
+  return members.map((member) => {
+    if (!['InProgress', 'Stopping', 'Pending'].includes(member.status)) return member;
+    const where = `${member.pipelineName} (position ${member.position + 1} of ${plan.count}`;
+    const at = cause.indexOf(where);
+    if (at < 0) return member;
+    const told = cause.slice(at + where.length).replace(/^[^)]*\)\s*/, '');
+    const ended = /^execution (\S+) ended (\w+)(?: \([^)]*\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:\. Other members of the group: |\. Later pipelines were not started\.|;\s\S+ \(position |\.?$)/.exec(told);
+    if (ended) {
+      const [, id, status, statusSummary, superseded] = ended;
+      const supersededExecutionIds = superseded ? superseded.split(', ') : member.supersededExecutionIds;
+      const error = member === members.find((candidate) => cause.startsWith(`${candidate.pipelineName} (position`)) ? outcome.error : undefined;
+      return { ...member, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(error !== undefined && { error }) };
+    }
+    const timedOut = /^execution (\S+) is still \w+ after \d+ s, past pipelineTimeoutSeconds/.exec(told);
+    if (timedOut) return { ...member, pipelineExecutionId: timedOut[1]!, status: 'TimedOut', error: 'PipelineTimedOut' };
+    // Another member of the group, as the cause lists it: `execution ID Succeeded`.
+    const other = /^execution (\S+) (\w+)/.exec(told);
+    if (other && codePipelineEnds.has(other[2]!)) return { ...member, pipelineExecutionId: other[1]!, status: other[2]! };
+    return member;
+  });
+}
+
+/** `new-id (superseded old-id)`, `id (earlier attempt old-id)`. */
+export function executionCell(row: SummaryRow): string {
+  if (row.pipelineExecutionId === undefined) return '-';
+  const notes = [
+    ...(row.supersededExecutionIds.length > 0 ? [`superseded ${row.supersededExecutionIds.join(', ')}`] : []),
+    ...(row.earlierExecutionIds.length > 0 ? [`earlier attempt ${row.earlierExecutionIds.join(', ')}`] : []),
+  ];
+  return notes.length > 0 ? `${row.pipelineExecutionId} (${notes.join('; ')})` : row.pipelineExecutionId;
+}
+
+/** `2`, or `2.1` for the first member of the group at position 2. */
+export const positionCell = (row: SummaryRow) => (row.member === undefined ? String(row.position) : `${row.position}.${row.member}`);
+
+/** The `pipelines` field of `--json`: the rows, with what a script needs. */
+export function pipelinesJson(rows: SummaryRow[]) {
+  return rows.map((row) => ({
+    position: row.position,
+    ...(row.member !== undefined && { member: row.member }),
+    pipelineName: row.pipelineName,
+    status: row.status,
+    ...(row.pipelineExecutionId !== undefined && { pipelineExecutionId: row.pipelineExecutionId }),
+    ...(row.supersededExecutionIds.length > 0 && { supersededExecutionIds: row.supersededExecutionIds }),
+    ...(row.earlierExecutionIds.length > 0 && { earlierExecutionIds: row.earlierExecutionIds }),
+    ...(row.startedAt !== undefined && { startedAt: row.startedAt }),
+    ...(row.finishedAt !== undefined && { finishedAt: row.finishedAt }),
+    ...(row.detectionSeconds !== undefined && { detectionSeconds: row.detectionSeconds }),
+    ...(row.reason !== undefined && { reason: row.reason }),
+  }));
+}

@@ -1,0 +1,205 @@
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engine.js';
+import type { World } from '../../local/world.js';
+import { readFileSync } from 'node:fs';
+import { readStatusFor, statusJson, statusLines as printStatus } from '../../bin/cli.js';
+import type { StatusReport } from '../../bin/status.js';
+import { loadWorld } from '../../local/world.js';
+import { ProgressPrinter, offsetFrom, palette } from '../../bin/format.js';
+import { RunState, seeEvent, summaryRows, type SummaryRow } from '../../bin/summary.js';
+import type { StageConfig } from '../../src/config.js';
+import { world } from './support.js';
+
+afterAll(closeLocalEngine);
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const day = 86_400;
+
+/**
+ * A run through the local engine that keeps its history, as `sequencer emulator --run` does,
+ * then `status` read back through the SDK from the emulator: what the run printed and
+ * summarised, and what status rebuilds from Step Functions' history alone.
+ */
+async function runThenStatus(theWorld: World, input: unknown, options: { settings?: Partial<StageConfig>; redrive?: boolean } = {}) {
+  const engine = await LocalEngine.create({
+    world: theWorld,
+    stateMachineName: 'codepipeline-sequencer-dev',
+    recordHistory: true,
+    ...(options.settings && { settings: options.settings }),
+  });
+  const lines: string[] = [];
+  const state = new RunState();
+  const runStart = engine.clock.now();
+  const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(runStart));
+  const report = await engine.run({
+    input,
+    ...(options.redrive && { redrive: true }),
+    onEvent: (event) => {
+      seeEvent(state, event);
+      printer.on(event);
+    },
+  });
+  const client = new SFNClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+  try {
+    const status = await readStatusFor(client, 'dev', undefined);
+    const statusLines: string[] = [];
+    const statusPrinter = new ProgressPrinter((line) => statusLines.push(line), palette(false), offsetFrom(status.startedAt));
+    for (const event of status.events) statusPrinter.on(event);
+    return { report, rows: summaryRows(state.plan, state.run, report), lines, status, statusLines, client: engine.emulator.endpoint };
+  } finally {
+    client.destroy();
+  }
+}
+
+const essentials = (rows: SummaryRow[]) => rows.map((row) => [row.position, row.pipelineName, row.status, row.pipelineExecutionId, row.supersededExecutionIds, row.reason]);
+
+const sameCounts = (report: RunReport, stats: RunReport['stats']) => {
+  expect({ transitions: stats.stateTransitions, events: stats.historyEvents, lambdas: stats.lambdaInvocations, executions: stats.executions }).toEqual({
+    transitions: report.stats.stateTransitions,
+    events: report.stats.historyEvents,
+    lambdas: report.stats.lambdaInvocations,
+    executions: report.stats.executions,
+  });
+};
+
+describe('sequencer status, read from the emulator after emulator --run', () => {
+  it('a succeeded run: the same progress lines, the same summary rows and counts as the run printed', async () => {
+    const { report, rows, lines, status, statusLines } = await runThenStatus(world([{ name: 'P1', durationSeconds: 600 }, { name: 'P2', durationSeconds: 1500 }]), { order: ['P1', 'P2'] });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(status.status).toBe('SUCCEEDED');
+    expect(statusLines).toEqual(lines);
+    expect(status.rows).toEqual(rows);
+    sameCounts(report, status.stats);
+    expect(statusJson(status).pipelines.map((row) => [row.position, row.pipelineName, row.status])).toEqual([
+      [1, 'P1', 'Succeeded'],
+      [2, 'P2', 'Succeeded'],
+    ]);
+  });
+
+  it('a failed run: the failure read from the history matches the run’s error, later pipelines Not started', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Unit tests failed' },
+      { name: 'P3', durationSeconds: 300 },
+    ]);
+
+    const { report, rows, lines, status, statusLines } = await runThenStatus(theWorld, { order: ['P1', 'P2', 'P3'] });
+
+    expect(report.status).toBe('FAILED');
+    expect({ status: status.status, error: status.error, cause: status.cause }).toEqual({ status: 'FAILED', error: report.error, cause: report.cause });
+    expect(statusLines).toEqual(lines);
+    expect(essentials(status.rows)).toEqual(essentials(rows));
+    expect(status.rows.map((row) => row.status)).toEqual(['Succeeded', 'Failed', 'Not started']);
+    sameCounts(report, status.stats);
+  });
+
+  it('superseded and followed, the newer one failed: the row names both executions and the failure', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300, outcome: 'Superseded', supersededBy: { durationSeconds: 300, outcome: 'Failed', statusSummary: 'Deploy failed' } },
+      { name: 'P2', durationSeconds: 300 },
+    ]);
+
+    const { report, rows, status } = await runThenStatus(theWorld, { order: ['P1', 'P2'] });
+
+    expect(report.error).toBe('PipelineFailed');
+    const [row] = status.rows;
+    expect(row).toMatchObject({ status: 'Failed', reason: 'PipelineFailed: Deploy failed' });
+    expect(row!.supersededExecutionIds).toHaveLength(1);
+    expect(report.cause).toContain(`execution ${row!.pipelineExecutionId} ended Failed`);
+    expect(essentials(status.rows)).toEqual(essentials(rows));
+  });
+
+  it(
+    'a train continued across executions: status starts from the first, follows each continuation, and sums the whole train',
+    async () => {
+      const theWorld = world([
+        { name: 'Long', durationSeconds: day },
+        { name: 'After', durationSeconds: 60 },
+      ]);
+
+      const { report, rows, lines, status, statusLines } = await runThenStatus(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30 } });
+
+      expect(report.status).toBe('SUCCEEDED');
+      expect(report.generations.length).toBeGreaterThan(1);
+      // `status` with no execution reads the latest, a continuation, and starts from the train's first.
+      expect(status.executionName).toBe(report.executionName);
+      expect(status.generations.map((generation) => generation.executionName)).toEqual(report.generations.map((generation) => generation.executionName));
+      expect(statusLines).toEqual(lines);
+      expect(statusLines.some((line) => line.includes('the run continues as new execution'))).toBe(true);
+      expect(status.rows).toEqual(rows);
+      sameCounts(report, status.stats);
+    },
+    180_000,
+  );
+
+  it('a redriven run: the history goes on with ExecutionRedriven, and status tells the redrive as the run did', async () => {
+    const theWorld = world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' }]);
+
+    const { report, rows, lines, status, statusLines, client: endpoint } = await runThenStatus(theWorld, { order: ['P1'] }, { redrive: true });
+
+    expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    expect(status).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    expect(statusLines).toEqual(lines);
+    expect(statusLines.some((line) => line.includes(`${report.executionName} redriven from CheckPipelines (redrive 1)`))).toBe(true);
+    expect(status.rows).toEqual(rows);
+    expect(rows[0]!.status).toBe('Succeeded');
+    const client = new SFNClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const { events } = await client.send(
+      new GetExecutionHistoryCommand({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${report.executionName}`, maxResults: 1000 }),
+    );
+    client.destroy();
+    expect(events!.filter((event) => event.type === 'ExecutionRedriven').map((event) => event.executionRedrivenEventDetails)).toEqual([{ redriveCount: 1 }]);
+    expect(events!.filter((event) => event.type === 'ExecutionStarted')).toHaveLength(1);
+  });
+
+  it('a live execution: RUNNING, the pipeline in progress without a reason, the next one Not started (not yet)', async () => {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 3600 }, { name: 'P2', durationSeconds: 60 }]), stateMachineName: 'codepipeline-sequencer-dev', recordHistory: true });
+    const client = new SFNClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    let live: Promise<StatusReport> | undefined;
+    // Once P1 has started: join the simulated clock, which holds it (the run waits for P1 in
+    // simulated time, and cannot move on while status reads), and read once the Wait is entered.
+    const readWhileWaiting = async (leave: () => void) => {
+      try {
+        const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:local-live';
+        for (;;) {
+          const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+          if (events?.[0]?.type === 'WaitStateEntered') break;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return await readStatusFor(client, 'dev', undefined);
+      } finally {
+        leave();
+      }
+    };
+
+    const report = await engine.run({
+      input: { order: ['P1', 'P2'] },
+      executionName: 'local-live',
+      onEvent: (event) => {
+        if (event.type === 'started' && !live) live = readWhileWaiting(engine.clock.join());
+      },
+    });
+    const status = await live!;
+    client.destroy();
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(status.status).toBe('RUNNING');
+    expect(status.rows.map((row) => [row.pipelineName, row.status, row.reason])).toEqual([
+      ['P1', 'InProgress', undefined],
+      ['P2', 'Not started', 'not yet'],
+    ]);
+    expect(printStatus(status, palette(false), false).at(-1)).toMatch(/^RUNNING {2}0 of 2 pipelines succeeded so far, after \d+ (s|min)/);
+  });
+
+  it('prints what the README shows for emulator --run with local/worlds/failing.json (lines elided with ...)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const sample = /```text\n(codepipeline-sequencer · status[\s\S]*?)```/.exec(readme)![1]!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
+
+    const { status } = await runThenStatus(await loadWorld('local/worlds/failing.json'), {});
+
+    const printed = printStatus(status, palette(false), false);
+    expect(sample.length).toBeGreaterThan(5);
+    for (const line of sample) expect(printed).toContain(line);
+  });
+});

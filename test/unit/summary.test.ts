@@ -1,0 +1,197 @@
+import { executionCell, pipelinesJson, positionCell, RunState, summaryRows } from '../../bin/summary.js';
+import type { Member, OrderEntry, PipelineResult, Plan, Run } from '../../src/run.js';
+
+const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 9, minutes)).toISOString();
+
+const planOf = (order: OrderEntry[], extra: Partial<Plan> = {}): Plan => ({
+  order,
+  count: order.length,
+  source: 'order',
+  dryRun: false,
+  variables: {},
+  onSuperseded: 'follow',
+  pipelineTimeoutSeconds: 3600,
+  polling: { pollSeconds: 30, maxPollSeconds: 300 },
+  decidedAt: at(0),
+  ...extra,
+});
+
+const runOf = (index: number, results: PipelineResult[], members: Member[] = []): Run => ({
+  index,
+  phase: members.length > 0 ? 'watch' : 'start',
+  waitSeconds: 0,
+  members,
+  results,
+  history: { events: 0, pending: 0 },
+  redrives: 0,
+  generation: 1,
+  origin: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e', executionName: 'e' },
+});
+
+const succeeded = (position: number, pipelineName: string, id: string, member = 0): PipelineResult => ({
+  position,
+  member,
+  pipelineName,
+  status: 'Succeeded',
+  pipelineExecutionId: id,
+  startedAt: at(position * 10),
+  finishedAt: at(position * 10 + 5),
+  detectedAt: at(position * 10 + 6),
+  supersededExecutionIds: [],
+});
+
+const member = (position: number, pipelineName: string, fields: Partial<Member> = {}): Member => ({
+  position,
+  member: 0,
+  pipelineName,
+  attempt: 0,
+  status: 'InProgress',
+  polls: 1,
+  supersededExecutionIds: [],
+  earlierExecutionIds: [],
+  ...fields,
+});
+
+describe('summaryRows: one row per planned pipeline, from the run state', () => {
+  it('a succeeded run: every row Succeeded with its execution and how late its end was noticed', () => {
+    const plan = planOf(['P1', 'P2']);
+    const run = runOf(2, [succeeded(0, 'P1', 'a'), succeeded(1, 'P2', 'b')]);
+
+    const rows = summaryRows(plan, run, { status: 'SUCCEEDED' });
+
+    expect(rows.map((row) => [row.position, row.pipelineName, row.status, row.pipelineExecutionId, row.reason])).toEqual([
+      [1, 'P1', 'Succeeded', 'a', undefined],
+      [2, 'P2', 'Succeeded', 'b', undefined],
+    ]);
+    expect(rows[0]!.detectionSeconds).toBe(60);
+  });
+
+  it('a run failed in the middle: the failure with its reason, the later pipelines Not started', () => {
+    const plan = planOf(['P1', 'P2', 'P3']);
+    const failed = member(1, 'P2', {
+      status: 'Failed',
+      pipelineExecutionId: 'b',
+      statusSummary: 'Unit tests failed',
+      error: 'PipelineFailed',
+      startedAt: at(10),
+      finishedAt: at(15),
+      detectedAt: at(15),
+    });
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], [failed]);
+
+    const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause: 'P2 (position 2 of 3) execution b ended Failed: Unit tests failed. Later pipelines were not started.' });
+
+    expect(rows.map((row) => [row.pipelineName, row.status, row.pipelineExecutionId ?? '-', row.reason ?? ''])).toEqual([
+      ['P1', 'Succeeded', 'a', ''],
+      ['P2', 'Failed', 'b', 'PipelineFailed: Unit tests failed'],
+      ['P3', 'Not started', '-', 'position 2 did not succeed'],
+    ]);
+    expect(rows[1]!.detectionSeconds).toBe(0);
+  });
+
+  it('superseded and followed, the newer one failed: the row names both executions and the failure the error tells of', () => {
+    const plan = planOf(['P1', 'P2']);
+    const cause = 'P2 (position 2 of 2) execution newer ended Failed: Deploy failed; it had superseded ours.';
+    // What Step Functions' history shows: the last look saw ours InProgress; the failing look is only its error.
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], [member(1, 'P2', { pipelineExecutionId: 'ours', startedAt: at(10) })]);
+
+    const [, row] = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause });
+
+    expect(row).toMatchObject({ status: 'Failed', pipelineExecutionId: 'newer', supersededExecutionIds: ['ours'], reason: 'PipelineFailed: Deploy failed' });
+    expect(executionCell(row!)).toBe('newer (superseded ours)');
+  });
+
+  it('a group with one failing member: a row per member, marked as such, the other member as it ended', () => {
+    const plan = planOf(['P1', ['P2', 'P3'], 'P4']);
+    const members = [
+      member(1, 'P2', { member: 0, status: 'Succeeded', pipelineExecutionId: 'b', startedAt: at(10), finishedAt: at(12), detectedAt: at(12) }),
+      member(1, 'P3', { member: 1, status: 'Failed', pipelineExecutionId: 'c', statusSummary: 'Lint failed', error: 'PipelineFailed', startedAt: at(10) }),
+    ];
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], members);
+
+    const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause: 'P3 (position 2 of 3, in a group of 2) execution c ended Failed: Lint failed.' });
+
+    expect(rows.map((row) => [positionCell(row), row.pipelineName, row.status, row.reason ?? ''])).toEqual([
+      ['1', 'P1', 'Succeeded', ''],
+      ['2.1', 'P2', 'Succeeded', ''],
+      ['2.2', 'P3', 'Failed', 'PipelineFailed: Lint failed'],
+      ['3', 'P4', 'Not started', 'position 2 did not succeed'],
+    ]);
+    expect(rows[1]).toMatchObject({ member: 1, groupSize: 2 });
+  });
+
+  it('a group read from Step Functions’ history alone: each member’s end is read from the cause', () => {
+    const plan = planOf(['P1', ['P2', 'P3']]);
+    const inFlight = [member(1, 'P2', { member: 0, pipelineExecutionId: 'b' }), member(1, 'P3', { member: 1, pipelineExecutionId: 'c' })];
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], inFlight);
+    const cause = 'P3 (position 2 of 2, in a group of 2) execution c ended Failed: Lint failed. Other members of the group: P2 (position 2 of 2, in a group of 2) execution b Succeeded.';
+
+    const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause });
+
+    expect(rows.map((row) => [positionCell(row), row.status, row.pipelineExecutionId, row.reason])).toEqual([
+      ['1', 'Succeeded', 'a', undefined],
+      ['2.1', 'Succeeded', 'b', undefined],
+      ['2.2', 'Failed', 'c', 'PipelineFailed: Lint failed'],
+    ]);
+  });
+
+  it('a timeout read from the cause: TimedOut, left running', () => {
+    const plan = planOf(['P1']);
+    const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a' })]);
+    const cause = 'P1 (position 1 of 1) execution a is still InProgress after 3700 s, past pipelineTimeoutSeconds 3600. The pipeline was left running';
+
+    const [row] = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineTimedOut', cause });
+
+    expect(row).toMatchObject({ status: 'TimedOut', reason: 'PipelineTimedOut: past pipelineTimeoutSeconds; left running' });
+  });
+
+  it('from: the entries before it are Skipped, with why', () => {
+    const plan = planOf(['P1', 'P2'], { from: 'P2' });
+    const skipped: PipelineResult = { position: 0, member: 0, pipelineName: 'P1', status: 'Skipped' };
+    const run = runOf(2, [skipped, succeeded(1, 'P2', 'b')]);
+
+    const rows = summaryRows(plan, run, { status: 'SUCCEEDED' });
+
+    expect(rows.map((row) => [row.status, row.reason])).toEqual([
+      ['Skipped', 'before from P2'],
+      ['Succeeded', undefined],
+    ]);
+  });
+
+  it('a redrive: the row shows the execution of the new attempt and the earlier one', () => {
+    const plan = planOf(['P1']);
+    const state = new RunState();
+    state.see({ plan, run: runOf(0, []) });
+    state.see(runOf(0, [], [member(0, 'P1', { attempt: 1, pipelineExecutionId: 'second', earlierExecutionIds: ['first'], status: 'InProgress', startedAt: at(30) })]));
+
+    const [row] = summaryRows(state.plan, state.run, { status: 'RUNNING' });
+
+    expect(row).toMatchObject({ status: 'InProgress', pipelineExecutionId: 'second', earlierExecutionIds: ['first'] });
+    expect(row!.reason).toBeUndefined();
+    expect(executionCell(row!)).toBe('second (earlier attempt first)');
+  });
+
+  it('a run stopped while a pipeline ran: that row says it was left running, the rest Not started', () => {
+    const plan = planOf(['P1', 'P2']);
+    const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a', startedAt: at(0) })]);
+
+    const rows = summaryRows(plan, run, { status: 'ABORTED' });
+
+    expect(rows.map((row) => [row.status, row.reason])).toEqual([
+      ['InProgress', 'left running (the run was stopped)'],
+      ['Not started', 'the run was stopped first'],
+    ]);
+  });
+
+  it('--json: pipelines in planned order, each with position, name, status and the execution watched', () => {
+    const plan = planOf(['P1', 'P2']);
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], [member(1, 'P2', { status: 'Pending' })]);
+
+    const json = pipelinesJson(summaryRows(plan, run, { status: 'FAILED', error: 'AwsUnavailable', cause: 'CodePipeline did not answer' }));
+
+    expect(json).toEqual([
+      expect.objectContaining({ position: 1, pipelineName: 'P1', status: 'Succeeded', pipelineExecutionId: 'a' }),
+      { position: 2, pipelineName: 'P2', status: 'Not started', reason: 'AwsUnavailable' },
+    ]);
+  });
+});
