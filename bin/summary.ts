@@ -94,7 +94,7 @@ function fromResult(base: RowBase, result: PipelineResult, plan: Plan): SummaryR
     status: 'Succeeded',
     ...(result.pipelineExecutionId !== undefined && { pipelineExecutionId: result.pipelineExecutionId }),
     supersededExecutionIds: result.supersededExecutionIds ?? [],
-    earlierExecutionIds: [],
+    earlierExecutionIds: result.earlierExecutionIds ?? [],
     ...times(result),
   };
 }

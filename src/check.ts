@@ -196,6 +196,7 @@ function toResult(member: Member): PipelineResult {
     detectedAt: member.detectedAt!,
     polls: member.polls,
     supersededExecutionIds: member.supersededExecutionIds,
+    ...(member.earlierExecutionIds.length > 0 ? { earlierExecutionIds: member.earlierExecutionIds } : {}),
   };
 }
 

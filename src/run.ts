@@ -86,6 +86,8 @@ export interface PipelineResult {
   detectedAt?: string;
   polls?: number;
   supersededExecutionIds?: string[];
+  /** Executions of earlier attempts, when a redrive restarted this pipeline. */
+  earlierExecutionIds?: string[];
 }
 
 /**
@@ -164,6 +166,7 @@ const resultSchema = z.strictObject({
   detectedAt: z.optional(text),
   polls: z.optional(atLeast(0)),
   supersededExecutionIds: z.optional(z.array(text)),
+  earlierExecutionIds: z.optional(z.array(text)),
 });
 
 export const orderEntrySchema = z.union([text, z.array(text)]);

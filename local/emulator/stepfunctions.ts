@@ -59,7 +59,8 @@ const describeExecutionInput = z.object({
 /** Names may not hold white space, brackets, wildcards, these punctuation marks, or control characters (StartExecution). */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what AWS forbids here
 const illegalNameCharacters = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
-const executionArnPattern = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_.-]+:[^:]+$/;
+/** An execution ARN: the state machine's legal name, then the execution's. */
+const executionArnPattern = new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:execution:${legalName}:${legalName}$`, 'u');
 
 const listStateMachinesInput = z.object({
   maxResults: awsInteger({ min: 0, max: 1000 }).optional(),

@@ -171,6 +171,15 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     expect(executionCell(row!)).toBe('second (earlier attempt first)');
   });
 
+  it('a redrive that succeeded: the finished row still names the earlier attempt', () => {
+    const plan = planOf(['P1']);
+    const result = { position: 0, member: 0, pipelineName: 'P1', status: 'Succeeded', pipelineExecutionId: 'second', attempt: 1, earlierExecutionIds: ['first'] };
+
+    const [row] = summaryRows(plan, runOf(1, [result]), { status: 'SUCCEEDED' });
+
+    expect(executionCell(row!)).toBe('second (earlier attempt first)');
+  });
+
   it('a run stopped while a pipeline ran: that row says it was left running, the rest Not started', () => {
     const plan = planOf(['P1', 'P2']);
     const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a', startedAt: at(0) })]);
