@@ -83,6 +83,16 @@ export interface HistoryEventRecord {
   [details: string]: unknown;
 }
 
+/** What every execution answer starts with: which execution, its status and dates (in epoch seconds on the wire). */
+const identity = (execution: SfnExecutionRecord) => ({
+  executionArn: execution.executionArn,
+  stateMachineArn: execution.stateMachineArn,
+  name: execution.name,
+  status: execution.status,
+  startDate: execution.startDate / 1000,
+  ...(execution.stopDate !== undefined && { stopDate: execution.stopDate / 1000 }),
+});
+
 /** Called when StartExecution creates an execution: the local engine runs it. */
 export type ExecutionStarter = (execution: SfnExecutionRecord) => void;
 
@@ -212,12 +222,7 @@ export class StepFunctionsRegistry {
     if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${request.executionArn}'`);
     const withData = request.includedData !== 'METADATA_ONLY';
     return {
-      executionArn: execution.executionArn,
-      stateMachineArn: execution.stateMachineArn,
-      name: execution.name,
-      status: execution.status,
-      startDate: execution.startDate / 1000,
-      ...(execution.stopDate !== undefined && { stopDate: execution.stopDate / 1000 }),
+      ...identity(execution),
       ...(withData && execution.input !== undefined && { input: execution.input, inputDetails: { included: true } }),
       ...(withData && execution.output !== undefined && { output: execution.output, outputDetails: { included: true } }),
       ...(execution.error !== undefined && { error: execution.error }),
@@ -272,12 +277,7 @@ export class StepFunctionsRegistry {
     });
     return {
       executions: page.map((execution) => ({
-        executionArn: execution.executionArn,
-        stateMachineArn: execution.stateMachineArn,
-        name: execution.name,
-        status: execution.status,
-        startDate: execution.startDate / 1000,
-        ...(execution.stopDate !== undefined && { stopDate: execution.stopDate / 1000 }),
+        ...identity(execution),
         ...(execution.stateMachineVersionArn !== undefined && { stateMachineVersionArn: execution.stateMachineVersionArn }),
         ...(execution.stateMachineAliasArn !== undefined && { stateMachineAliasArn: execution.stateMachineAliasArn }),
         ...(execution.redriveCount !== undefined && { redriveCount: execution.redriveCount }),

@@ -29,25 +29,33 @@ function execution(name: string, startOffsetSeconds: number, stateMachine = stat
   };
 }
 
+/** An emulator with no pipelines, and the real SDK client pointed at it. */
+async function emulatorWithClient(): Promise<{ emulator: Emulator; stepFunctions: SFNClient }> {
+  const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [] }, 'sfn test world');
+  const emulator = await startEmulator({ world, clock: new SimulatedClock(startMs) });
+  const stepFunctions = new SFNClient({
+    endpoint: emulator.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  return { emulator, stepFunctions };
+}
+
+async function closeBoth(emulator: Emulator, stepFunctions: SFNClient): Promise<void> {
+  stepFunctions.destroy();
+  await emulator.close();
+}
+
 describe('Step Functions ListExecutions, through the real SDK client', () => {
   let emulator: Emulator;
   let stepFunctions: SFNClient;
 
   beforeEach(async () => {
-    const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [] }, 'sfn test world');
-    emulator = await startEmulator({ world, clock: new SimulatedClock(startMs) });
-    stepFunctions = new SFNClient({
-      endpoint: emulator.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
+    ({ emulator, stepFunctions } = await emulatorWithClient());
   });
 
-  afterEach(async () => {
-    stepFunctions.destroy();
-    await emulator.close();
-  });
+  afterEach(() => closeBoth(emulator, stepFunctions));
 
   it('lists the state machine’s executions newest first, with dates, after the runner reports them', async () => {
     // Prepare
@@ -201,21 +209,11 @@ describe('Step Functions StartExecution and DescribeExecution, through the real 
 
   beforeEach(async () => {
     started.length = 0;
-    const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [] }, 'sfn test world');
-    emulator = await startEmulator({ world, clock: new SimulatedClock(startMs) });
+    ({ emulator, stepFunctions } = await emulatorWithClient());
     emulator.stepFunctions.serveStateMachine(stateMachineArn, (execution) => started.push(execution.name));
-    stepFunctions = new SFNClient({
-      endpoint: emulator.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      maxAttempts: 1,
-    });
   });
 
-  afterEach(async () => {
-    stepFunctions.destroy();
-    await emulator.close();
-  });
+  afterEach(() => closeBoth(emulator, stepFunctions));
 
   it('starts an execution once: the same name and input while it runs returns the same execution', async () => {
     // Act
