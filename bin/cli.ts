@@ -267,10 +267,10 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
  * streams are the same terminal, which would show it twice); on GitHub Actions it becomes an
  * annotation on the run, written to stdout unless stdout is the --json document.
  */
-function reportFailure(report: RunReport, json: boolean, onGitHub: boolean): void {
+function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean, onGitHub: boolean): void {
   if (!(process.stdout.isTTY && process.stderr.isTTY) || json) output.err(`sequencer: ${failureLine(report, palette(false))}`);
   if (onGitHub) {
-    const annotation = `::error title=${escapeProperty(`sequencer: ${report.error}`)}::${escapeData(report.cause ?? '')}`;
+    const annotation = `::error title=${escapeProperty(`sequencer: ${report.error ?? report.status}`)}::${escapeData(report.cause ?? '')}`;
     if (json) output.err(annotation);
     else output.out(annotation);
   }
@@ -476,9 +476,11 @@ async function status(argv: string[]): Promise<number> {
     const report = await readStatusFor(client, values.stage ?? 'dev', values.execution).catch((error: unknown) => {
       throw unreachable(error) ?? error;
     });
-    const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, palette(colourWanted(process.env, Boolean(process.stdout.isTTY))), values.timestamps);
+    const onGitHub = process.env.GITHUB_ACTIONS === 'true';
+    const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+    const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, colours, values.timestamps, onGitHub);
     for (const line of lines) output.out(line);
-    if (['FAILED', 'TIMED_OUT'].includes(report.status)) output.err(`sequencer: ${failureLine(report, palette(false))}`);
+    if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, values.json, onGitHub);
     return ['SUCCEEDED', 'RUNNING'].includes(report.status) ? 0 : 1;
   } finally {
     client.destroy();
@@ -506,13 +508,16 @@ export async function readStatusFor(client: SFNClient, stage: string, execution:
 }
 
 /** What `status` prints: a header, the progress lines, the summary; the same as a local run's. */
-export function statusLines(report: StatusReport, colours: Palette, timestamps: boolean): string[] {
+export function statusLines(report: StatusReport, colours: Palette, timestamps: boolean, onGitHub = false): string[] {
   const lines: string[] = [];
   const time = timestamps ? utcTime : offsetFrom(report.startedAt);
   const generations = report.generations.length > 1 ? ` (${count(report.generations.length, 'execution')})` : '';
-  lines.push(colours.dim(`codepipeline-sequencer · status · ${report.executionName}${generations} · ${report.stateMachineArn} · started ${utcTime(report.startedAt)}`));
+  const header = `codepipeline-sequencer · status · ${report.executionName}${generations} · ${report.stateMachineArn} · started ${utcTime(report.startedAt)}`;
+  // On GitHub Actions the progress folds into a group, as a local run's does.
+  lines.push(onGitHub ? `::group::${header}` : colours.dim(header));
   const printer = new ProgressPrinter((line) => lines.push(line), colours, time);
   for (const event of report.events) printer.on(event);
+  if (onGitHub) lines.push('::endgroup::');
   lines.push(...summary(report, report.rows, colours, time, { clock: 'real' }));
   return lines;
 }

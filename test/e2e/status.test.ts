@@ -92,6 +92,9 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     expect(essentials(status.rows)).toEqual(essentials(rows));
     expect(status.rows.map((row) => row.status)).toEqual(['Succeeded', 'Failed', 'Not started']);
     sameCounts(report, status.stats);
+    const onGitHub = printStatus(status, palette(false), false, true);
+    expect(onGitHub[0]).toMatch(/^::group::codepipeline-sequencer · status · /);
+    expect(onGitHub.indexOf('::endgroup::')).toBe(statusLines.length + 1);
   });
 
   it('superseded and followed, the newer one failed: the row names both executions and the failure', async () => {
