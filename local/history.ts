@@ -4,8 +4,8 @@ export interface EngineEvent {
   state?: { name: string; input?: unknown };
 }
 
-/** Step Functions fails a Standard execution whose history would pass this many events. */
-export const historyEventLimit = 25_000;
+/** Step Functions fails a Standard execution whose history would pass this many events: the one budget the handlers count against. */
+export { historyEventLimit } from '../src/history-budget.js';
 
 /**
  * Counts the history events and state transitions Step Functions would record, from the

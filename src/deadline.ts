@@ -1,7 +1,7 @@
 import { AwsUnavailable } from './errors.js';
 
 /** What a handler keeps back from its timeout to fail by name rather than be killed. */
-export const deadlineMarginMs = 2000;
+const deadlineMarginMs = 2000;
 
 /**
  * Runs the work, but fails with a named error a little before the function would time out: a

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,17 +105,21 @@ describe('sequencer run', () => {
   });
 });
 
+/** The endpoint an emulator process prints once it listens. */
+const endpointOf = (child: ChildProcessWithoutNullStreams) =>
+  new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
+      if (found) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  });
+
 describe('sequencer emulator', () => {
   it('serves the world on the port it prints, for the AWS CLI or your own code', async () => {
     const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', 'local/worlds/demo.json', '--port', '0']);
     try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
-          if (found) resolve(found[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-      });
+      const endpoint = await endpointOf(child);
       const client = new CodePipelineClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 
       const { pipelines } = await client.send(new ListPipelinesCommand({}));
@@ -132,13 +136,7 @@ describe('sequencer emulator --run, then sequencer status', () => {
   it('serves the run’s history, and status reads it with no AWS credentials set', async () => {
     const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', failing, '--run', '{"order":["P1","P2","P3"]}', '--port', '0']);
     try {
-      const endpoint = await new Promise<string>((resolve, reject) => {
-        child.stdout.on('data', (chunk: Buffer) => {
-          const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(chunk.toString());
-          if (found) resolve(found[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
-      });
+      const endpoint = await endpointOf(child);
       const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SFN: endpoint, NO_COLOR: '', FORCE_COLOR: '', GITHUB_ACTIONS: '' };
       for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
 
