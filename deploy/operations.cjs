@@ -10,7 +10,7 @@ const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
 const { checkStageParams } = require('./stage-params.cjs');
 
 /** Where each alarm and the notifications send a person: README.md's runbook section. */
-const runbook = 'README.md, section "Runbook" (under "Operating on AWS")';
+const runbook = 'README.md, section Runbook (under Operating on AWS)';
 
 /** The function that writes notifications; the state machine never invokes it. */
 const notifierFunction = 'notifyRun';

@@ -158,7 +158,7 @@ export function notificationFor(event: StatusChangeEvent, config: Pick<NotifierC
       `Message:   ${error.message}`,
       '',
       ...footer,
-      'Runbook:   README.md, section "Runbook"',
+      'Runbook:   README.md, section Runbook (under Operating on AWS)',
     ].join('\n'),
   };
 }
