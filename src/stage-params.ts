@@ -45,7 +45,12 @@ export const knownParams = [
   ...booleanParams,
 ];
 
-const shown = (value: unknown) => (value === undefined ? 'missing' : JSON.stringify(value));
+/** The value as the refusal quotes it: a stage's 100 pipelines would not fit one readable line. */
+const shown = (value: unknown) => {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+};
 
 const wholeNumberBetween = (value: unknown, { min, max }: { min: number; max: number }) =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
@@ -188,6 +193,10 @@ export function stageParamProblems(stage: string, params: Record<string, unknown
     refuse('scheduleWhenBusy', `must be one of ${scheduleWhenBusyValues.join(', ')}`);
   }
   if (config) {
+    for (const [sequence, entries] of Object.entries(config.sequences)) {
+      const strangers = entries.flatMap(membersOf).filter((name) => !config!.pipelines.includes(name));
+      if (strangers.length > 0) refuse('sequences', `sequence '${sequence}' names ${strangers.join(', ')}, not in this stage's pipelines`);
+    }
     const inputProblem = scheduleInputProblem(params.scheduleInput, config);
     if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
     const examples = config.pipelines.filter((name) => examplePipelines.includes(name));

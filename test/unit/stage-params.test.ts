@@ -32,6 +32,12 @@ describe('stage params checked at package time', () => {
     expect(problems({ [name]: value })).toEqual([line]);
   });
 
+  it('refuses a sequence that names a pipeline the stage does not allow', () => {
+    expect(problems({ sequences: { release: ['build-api', ['deploy-api', 'P9']] } })).toContain(
+      `params.prod.sequences is {"release":["build-api",["deploy-api","P9"]]}: sequence 'release' names P9, not in this stage's pipelines`,
+    );
+  });
+
   it('refuses a retention CloudWatch Logs does not offer, listing the ones it does', () => {
     expect(problems({ logRetentionInDays: 10 })).toEqual([expect.stringMatching(/^params\.prod\.logRetentionInDays is 10: must be one of CloudWatch Logs' 1, 3, 5, 7, 14, 30, .*3653$/)]);
   });
