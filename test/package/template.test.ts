@@ -75,6 +75,8 @@ beforeAll(async () => {
   // Said to mean the examples, so that only the schedule's own refusal speaks.
   service.params[examplesStage] = { scheduleEnabled: true, allowExamplePipelines: true };
   service.params[badParamsStage] = badParams;
+  // Meant, so that only the name limit speaks.
+  service.params[tooLongStage] = { allowExamplePipelines: true };
   // serverless.yml's prod keeps the example pipelines, which sls package refuses (below); packaged
   // here as a prod that says it means them, to check everything else about a prod stack.
   service.params.prod = { ...(service.params.prod as object), allowExamplePipelines: true };
@@ -88,7 +90,7 @@ beforeAll(async () => {
     packaged[scaleStage] = await slsPackage(scaleStage, scaleConfig);
     refusals[examplesStage] = await refusal(examplesStage, scaleConfig);
     refusals[badParamsStage] = await refusal(badParamsStage, scaleConfig);
-    refusals[tooLongStage] = await refusal(tooLongStage);
+    refusals[tooLongStage] = await refusal(tooLongStage, scaleConfig);
   } finally {
     rmSync(scaleConfig, { force: true });
   }
@@ -491,7 +493,7 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
     const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
 
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpressionTimezone: 'Europe/Paris' });
-    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3' });
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3', scheduled: { whenBusy: 'skip', at: '<aws.scheduler.scheduled-time>' } });
   });
 });
 
