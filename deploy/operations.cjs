@@ -1,11 +1,19 @@
 'use strict';
 // What a stage needs to be operated on AWS, beyond the functions and the state machine that
 // serverless.yml declares: where failures are told (an SNS topic, readable messages, alarms),
-// where the state machine logs, the schedule, and the roles these need. Built here rather than
+// where the state machine logs, the schedule, where undelivered notifications and schedule
+// starts land (a dead-letter queue, alarmed), and the roles these need. Built here rather than
 // in serverless.yml's `resources` because what a stage gets depends on its params (its own topic
 // or an existing one, an e-mail subscription or none, as many CodePipeline policies as its
 // pipelines need).
 const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
+const { checkStageParams } = require('./stage-params.cjs');
+
+/** Where each alarm and the notifications send a person: README.md's runbook section. */
+const runbook = 'README.md, section Runbook (under Operating on AWS)';
+
+/** The function that writes notifications; the state machine never invokes it. */
+const notifierFunction = 'notifyRun';
 
 /** How Serverless and serverless-step-functions turn a function key or a state machine name into a logical id. */
 const normalizedName = (name) => name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/^./, (first) => first.toUpperCase());
@@ -14,23 +22,9 @@ const failedStatuses = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
 async function settings(resolveVariable) {
   const read = async (name) => resolveVariable(name);
+  // Every param is checked before any resource is written from it.
+  const params = await checkStageParams(resolveVariable);
   const [service, stage, region, functions] = await Promise.all([read('self:service'), read('sls:stage'), read('self:provider.region'), read('self:functions')]);
-  const params = {};
-  for (const key of [
-    'notificationTopicArn',
-    'notificationEmail',
-    'notifyOnSuccess',
-    'logRetentionInDays',
-    'tracing',
-    'scheduleRate',
-    'scheduleTimezone',
-    'scheduleInput',
-    'scheduleRetryAttempts',
-    'scheduleMaxEventAgeSeconds',
-    'pipelines',
-  ]) {
-    params[key] = await read(`param:${key}`);
-  }
   const stateMachineName = `${service}-${stage}`;
   return {
     service,
@@ -40,6 +34,9 @@ async function settings(resolveVariable) {
     params,
     stateMachineName,
     stateMachineId: normalizedName(stateMachineName),
+    notifierId: `${normalizedName(notifierFunction)}LambdaFunction`,
+    // Serverless' default function name: the notifier's log group is named after it.
+    notifierName: `${service}-${stage}-${notifierFunction}`,
     stateMachineArn: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${stateMachineName}` },
     topicArn: params.notificationTopicArn ? params.notificationTopicArn : { Ref: 'NotificationTopic' },
     scheduleState: await scheduleState(resolveVariable),
@@ -61,41 +58,32 @@ const assumedBy = (service) => ({
 const policy = (name, statements) => ({ PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: statements } });
 
 /**
- * The message the topic sends, as EventBridge's input transformer writes it from the
- * "Step Functions Execution Status Change" event. The sequencer's cause already names the
- * pipeline that did not succeed, its execution id and its position, e.g.
- * "P2 (position 2 of 3) execution 0f1e... ended Failed: Unit tests failed".
+ * A run's end goes to the notifyRun function (handlers/notify-run.ts), which writes the message
+ * in code and publishes it to the topic. An input transformer cannot: a Lambda error's cause is a
+ * JSON document (errorType, errorMessage, trace) that a template can only paste in whole, stack
+ * trace included, and it inserts values unescaped. The function also tells a train's end from a
+ * continuation's hand-off and from a dry run, which all end SUCCEEDED.
  */
-function readableMessage(s, outcome) {
-  const console = 'https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<executionArn>';
-  const lines =
-    outcome === 'failed'
-      ? [`${s.service} on stage ${s.stage}: run <name> ended <status>.`, '', 'Error: <error>', 'Cause: <cause>']
-      : [`${s.service} on stage ${s.stage}: run <name> succeeded.`];
-  return {
-    InputPathsMap: {
-      name: '$.detail.name',
-      status: '$.detail.status',
-      executionArn: '$.detail.executionArn',
-      region: '$.region',
-      ...(outcome === 'failed' ? { error: '$.detail.error', cause: '$.detail.cause' } : {}),
-    },
-    InputTemplate: [...lines, '', 'Execution: <executionArn>', `Console: ${console}`].join('\n'),
-  };
-}
-
 function notificationRule(s, outcome) {
   return {
     Type: 'AWS::Events::Rule',
     Properties: {
-      Description: `Tells the ${s.stage} topic when a run of ${s.stateMachineName} ${outcome === 'failed' ? 'fails, times out or is aborted' : 'succeeds'}`,
+      Description: `Tells the ${s.stage} topic when a run of ${s.stateMachineName} ${outcome === 'failed' ? 'fails, times out or is stopped' : 'succeeds'}`,
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
         detail: { status: outcome === 'failed' ? failedStatuses : ['SUCCEEDED'], stateMachineArn: [{ Ref: s.stateMachineId }] },
       },
       State: 'ENABLED',
-      Targets: [{ Id: 'notification-topic', Arn: s.topicArn, InputTransformer: readableMessage(s, outcome) }],
+      Targets: [
+        {
+          Id: 'notify-run',
+          Arn: { 'Fn::GetAtt': [s.notifierId, 'Arn'] },
+          // A day of EventBridge's retries, then the event is kept in the dead-letter queue rather than dropped.
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } },
+        },
+      ],
     },
   };
 }
@@ -103,10 +91,24 @@ function notificationRule(s, outcome) {
 function notifications(s) {
   const resources = { RunFailedNotificationRule: notificationRule(s, 'failed') };
   if (s.params.notifyOnSuccess === true) resources.RunSucceededNotificationRule = notificationRule(s, 'succeeded');
+  const rules = Object.keys(resources);
+  for (const rule of rules) {
+    resources[`${rule}Permission`] = {
+      Type: 'AWS::Lambda::Permission',
+      Properties: {
+        FunctionName: { 'Fn::GetAtt': [s.notifierId, 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [rule, 'Arn'] },
+      },
+    };
+  }
+  Object.assign(resources, notifier(s), deadLetters(s, rules));
   if (!s.params.notificationTopicArn) {
     resources.NotificationTopic = { Type: 'AWS::SNS::Topic', Properties: { DisplayName: `${s.service} ${s.stage}`.slice(0, 100) } };
     // An existing topic keeps its own policy (replacing it could cut off its other publishers):
-    // it must let events.amazonaws.com and cloudwatch.amazonaws.com publish, as the README says.
+    // it must let cloudwatch.amazonaws.com publish, as the README says. The notifier publishes
+    // with its own role, which IAM alone allows.
     resources.NotificationTopicPolicy = {
       Type: 'AWS::SNS::TopicPolicy',
       Properties: {
@@ -114,14 +116,6 @@ function notifications(s) {
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
-            {
-              Sid: 'RunNotifications',
-              Effect: 'Allow',
-              Principal: { Service: 'events.amazonaws.com' },
-              Action: 'sns:Publish',
-              Resource: { Ref: 'NotificationTopic' },
-              Condition: { ArnEquals: { 'aws:SourceArn': Object.keys(resources).filter((id) => id.endsWith('NotificationRule')).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })) } },
-            },
             {
               Sid: 'Alarms',
               Effect: 'Allow',
@@ -150,6 +144,8 @@ function stateMachineLogs(s) {
     // out of it: Step Functions would otherwise add every log group it writes to there.
     StateMachineLogGroup: {
       Type: 'AWS::Logs::LogGroup',
+      // retainStateMachine keeps the logs with the state machine: its history without them tells half.
+      ...(s.params.retainStateMachine === true ? { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' } : {}),
       Properties: { LogGroupName: `/aws/vendedlogs/states/${s.stateMachineName}`, RetentionInDays: s.params.logRetentionInDays },
     },
   };
@@ -157,7 +153,9 @@ function stateMachineLogs(s) {
 
 /** The state machine's own role, so that each grant is scoped here rather than guessed from the definition. */
 function stateMachineRole(s) {
-  const functionIds = Object.keys(s.functions).map((key) => `${normalizedName(key)}LambdaFunction`);
+  const functionIds = Object.keys(s.functions)
+    .filter((key) => key !== notifierFunction)
+    .map((key) => `${normalizedName(key)}LambdaFunction`);
   const statements = [
     policy('invoke-functions', [
       {
@@ -215,8 +213,12 @@ function schedule(s) {
         Target: {
           Arn: { Ref: s.stateMachineId },
           RoleArn: { 'Fn::GetAtt': ['SequencerScheduleRole', 'Arn'] },
-          Input: JSON.stringify(s.params.scheduleInput),
+          // `scheduled` tells decide-order the start is the schedule's (scheduleWhenBusy applies to it
+          // only); Scheduler writes the time it fired in place of its context attribute.
+          Input: JSON.stringify({ ...s.params.scheduleInput, scheduled: { whenBusy: s.params.scheduleWhenBusy, at: '<aws.scheduler.scheduled-time>' } }),
           RetryPolicy: { MaximumRetryAttempts: s.params.scheduleRetryAttempts, MaximumEventAgeInSeconds: s.params.scheduleMaxEventAgeSeconds },
+          // A start that still failed after the retries is kept there, and alarmed, rather than dropped.
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } },
         },
       },
     },
@@ -224,31 +226,159 @@ function schedule(s) {
       Type: 'AWS::IAM::Role',
       Properties: {
         AssumeRolePolicyDocument: assumedBy('scheduler.amazonaws.com'),
-        Policies: [policy('start-runs', [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: s.stateMachineId } }])],
+        Policies: [
+          policy('start-runs', [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: s.stateMachineId } }]),
+          // Scheduler writes to the dead-letter queue with the schedule's own role.
+          policy('dead-letter', [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } }]),
+        ],
       },
     },
   };
 }
 
+/** The notifier's own role: publish to the topic, read this state machine's executions, write its logs and dead letters. */
+function notifier(s) {
+  return {
+    NotifyRunRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          policy('publish-notifications', [{ Effect: 'Allow', Action: ['sns:Publish'], Resource: s.topicArn }]),
+          // A success event leaves the output out when it is large: the function reads it back.
+          policy('read-executions', [
+            {
+              Effect: 'Allow',
+              Action: ['states:DescribeExecution'],
+              Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${s.stateMachineName}:*` },
+            },
+          ]),
+          policy('write-logs', [
+            {
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${s.notifierName}:*` },
+            },
+          ]),
+          policy('dead-letter', [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } }]),
+          ...(s.params.tracing === true ? [policy('send-traces', [{ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' }])] : []),
+        ],
+      },
+    },
+    // EventBridge invokes the function asynchronously: an invocation that fails (the topic refused
+    // the message, say) is retried twice by Lambda, then kept in the dead-letter queue.
+    NotifyRunEventInvokeConfig: {
+      Type: 'AWS::Lambda::EventInvokeConfig',
+      Properties: {
+        FunctionName: { Ref: s.notifierId },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } } },
+      },
+    },
+  };
+}
+
+/**
+ * One queue for everything that could not be delivered: a notification EventBridge could not hand
+ * to the notifier, one the notifier could not publish, a start the schedule could not make. Kept
+ * 14 days (SQS's longest), alarmed as soon as one message is in it.
+ */
+function deadLetters(s, rules) {
+  return {
+    DeliveryDeadLetterQueue: {
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true },
+    },
+    DeliveryDeadLetterQueuePolicy: {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: 'DeliveryDeadLetterQueue' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'UndeliveredNotifications',
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] },
+              Condition: { ArnEquals: { 'aws:SourceArn': rules.map((rule) => ({ 'Fn::GetAtt': [rule, 'Arn'] })) } },
+            },
+          ],
+        },
+      },
+    },
+    DeliveryDeadLetterAlarm: alarm(s, {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Statistic: 'Maximum',
+      Period: 300,
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'QueueName'] } }],
+      what: 'a notification or a scheduled start could not be delivered and is in the dead-letter queue',
+    }),
+  };
+}
+
+function alarm(s, { what, ...properties }) {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: `${s.stateMachineName}: ${what}. What to do: ${runbook}.`,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [s.topicArn],
+      // No data is no failure: the alarm goes back to OK rather than INSUFFICIENT_DATA.
+      TreatMissingData: 'notBreaching',
+      ...properties,
+    },
+  };
+}
+
+/**
+ * The state machine's alarms: real failures, timeouts and throttling. Not aborts: a person stopped
+ * the run on purpose (the notification still says so), and a scheduled run that found another in
+ * flight ends SUCCEEDED with scheduleWhenBusy: skip. Logical ids as serverless-step-functions named them.
+ */
+function stateMachineAlarms(s) {
+  const metrics = [
+    ['ExecutionsFailed', 'a run failed'],
+    ['ExecutionsTimedOut', 'a run timed out'],
+    ['ExecutionThrottled', 'Step Functions throttled this state machine'],
+  ];
+  return Object.fromEntries(
+    metrics.map(([metric, what]) => [
+      `${s.stateMachineId}${metric}Alarm`,
+      alarm(s, {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Statistic: 'Sum',
+        Period: 60,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: s.stateMachineId } }],
+        what,
+      }),
+    ]),
+  );
+}
+
 module.exports = {
+  runbook,
   resources: async ({ resolveVariable }) => {
     const s = await settings(resolveVariable);
     return {
       ...notifications(s),
+      ...stateMachineAlarms(s),
       ...stateMachineLogs(s),
       ...stateMachineRole(s),
       ...schedule(s),
       ...codePipelinePolicies(s.params.pipelines, s.region),
     };
   },
-  /** serverless-step-functions' `alarms`: one per metric, on this stage's state machine, to the topic. */
-  alarms: async ({ resolveVariable }) => {
-    const s = await settings(resolveVariable);
-    return {
-      topics: { alarm: s.topicArn },
-      metrics: ['executionsFailed', 'executionsTimedOut', 'executionsAborted', 'executionThrottled'],
-      // No executions in a minute is no failure: the alarm goes back to OK rather than INSUFFICIENT_DATA.
-      treatMissingData: 'notBreaching',
-    };
-  },
+  /** The notifier's environment: where to publish (the stack's topic, or the stage's own). */
+  // Read alone, not through settings(): settings() reads the functions, which hold this value.
+  topicArn: async ({ resolveVariable }) => (await resolveVariable('param:notificationTopicArn')) || { Ref: 'NotificationTopic' },
 };

@@ -15,6 +15,7 @@ const taggableTypes = new Set([
   'AWS::Logs::LogGroup',
   'AWS::S3::Bucket',
   'AWS::SNS::Topic',
+  'AWS::SQS::Queue',
   'AWS::StepFunctions::StateMachine',
 ]);
 
@@ -132,6 +133,21 @@ function retainOnReplacement(template) {
   }
 }
 
+/**
+ * Drops a DependsOn that a Ref or GetAtt in the same resource already enforces: Serverless adds
+ * one for a function's own `role`, and cfn-lint warns of it (W3005).
+ */
+function dropRedundantDependsOn(template) {
+  for (const resource of Object.values(template.Resources)) {
+    if (resource.DependsOn === undefined) continue;
+    const properties = JSON.stringify(resource.Properties ?? {});
+    const enforced = (id) => properties.includes(`{"Ref":"${id}"}`) || properties.includes(`{"Fn::GetAtt":["${id}",`);
+    const kept = [resource.DependsOn].flat().filter((id) => !enforced(id));
+    if (kept.length === 0) delete resource.DependsOn;
+    else resource.DependsOn = kept;
+  }
+}
+
 /** Adds (or overwrites) the service and stage tags on every resource that takes tags. */
 function tagResources(template, { service, stage }) {
   const ours = [
@@ -158,6 +174,7 @@ class StageTemplate {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     tagResources(template, context);
     retainOnReplacement(template);
+    dropRedundantDependsOn(template);
     const problems = limitProblems(template, context);
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(`stage '${context.stage}' cannot be packaged in ${context.region}:\n- ${problems.join('\n- ')}`);

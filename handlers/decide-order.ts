@@ -27,6 +27,7 @@ export const core = async (event: unknown) => {
     source: decision.plan.source,
     generation: decision.run.generation,
     dryRun: decision.plan.dryRun,
+    ...(decision.skipped ? { skipped: decision.skipped.reason } : {}),
     variableNames: Object.fromEntries(Object.entries(decision.plan.variables).map(([name, values]) => [name, Object.keys(values)])),
   });
   return decision;

@@ -5,7 +5,7 @@ import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js
 import { describePipeline } from './codepipeline.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound, type Declarations } from './references.js';
 import { describeExecution } from './stepfunctions.js';
-import { checkSingleFlight } from './single-flight.js';
+import { checkSingleFlightOrSkip } from './single-flight.js';
 import { chooseOrder } from './order-policy.js';
 import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
 import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents } from './history-budget.js';
@@ -30,7 +30,7 @@ export interface DecideRequest {
  * that no other run of this state machine is in flight. Any failure here means no pipeline was
  * started. A continued execution of a train goes through `continueTrain` instead.
  */
-export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan; run: Run }> {
+export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan; run: Run; skipped?: { reason: string } }> {
   const { input, execution } = request;
   const config = stageConfig();
   if (typeof input === 'object' && input !== null && Object.hasOwn(input, 'continuation')) return continueTrain(request, config);
@@ -75,7 +75,7 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
   }
   checkReferenceDeclarations(plan, declarations);
 
-  if (!plan.dryRun) await checkSingleFlight(execution);
+  const skipped = plan.dryRun ? undefined : await checkSingleFlightOrSkip(execution, executionInput.scheduled);
   const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
   const redriveCount = request.redriveCount ?? 0;
   return {
@@ -85,7 +85,7 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
       phase: 'start',
       waitSeconds: 0,
       members: [],
-      results: order.slice(0, startIndex).flatMap(skipped),
+      results: order.slice(0, startIndex).flatMap(skippedEntries),
       history: {
         events: openingEvents + redriveCount * redriveEvents + taskEvents(request.retryCount ?? 0),
         pending: eventsOnTheWay.decidedToStart,
@@ -94,10 +94,11 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
       generation: 1,
       origin: { executionArn: execution.id, executionName: execution.name },
     },
+    ...(skipped ? { skipped } : {}),
   };
 }
 
-const skipped = (entry: OrderEntry, position: number): PipelineResult[] =>
+const skippedEntries = (entry: OrderEntry, position: number): PipelineResult[] =>
   membersOf(entry).map((pipelineName, member) => ({ position, member, pipelineName, status: 'Skipped' }));
 
 /** Everything about a plan that the stage decides: the order's shape, the allow-list, variables, `from`, limits. */

@@ -66,6 +66,17 @@ export const executionInputSchema = z.strictObject(
           ),
         ),
     ),
+    // Written by the schedule (deploy/operations.cjs), never by a person: how a scheduled start
+    // that finds a run in flight ends (stage param scheduleWhenBusy), and when Scheduler fired.
+    scheduled: z.optional(
+      z.strictObject(
+        {
+          whenBusy: z.enum(['skip', 'fail'], { error: "must be 'skip' or 'fail'" }),
+          at: z.optional(z.string({ error: 'must be a string' })),
+        },
+        { error: 'must be an object: { whenBusy, at }' },
+      ),
+    ),
     // What a parent state machine passes when it starts a run (AWS's convention); only read for continuations.
     AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID: z.optional(z.string({ error: 'must be an execution ARN' })),
   },

@@ -22,6 +22,25 @@ export async function checkSingleFlight(execution: { id: string; stateMachineArn
 }
 
 /**
+ * Single flight for a start the schedule made: with scheduleWhenBusy `skip`, a run in flight is
+ * no failure (nobody is paged for the schedule meeting a long run): the answer says which run is
+ * in flight, and the execution ends quietly. With `fail`, and for every other start, AlreadyRunning.
+ */
+export async function checkSingleFlightOrSkip(
+  execution: { id: string; stateMachineArn: string; startTime: string },
+  scheduled: { whenBusy: 'skip' | 'fail'; at?: string } | undefined,
+): Promise<{ reason: string } | undefined> {
+  try {
+    await checkSingleFlight(execution);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof AlreadyRunning) || scheduled?.whenBusy !== 'skip') throw error;
+    const when = scheduled.at ? ` for ${scheduled.at}` : '';
+    return { reason: `the scheduled run${when} was skipped (scheduleWhenBusy: skip): ${error.message}` };
+  }
+}
+
+/**
  * A redriven execution goes on from where it failed, without DecideOrder: it must not go on
  * beside a run that started while it lay failed. Any other running execution blocks it, and
  * the redrive fails again before it starts or watches anything.

@@ -167,6 +167,29 @@ describe('single flight', () => {
     expectSequential(first, ['P1', 'P2']);
   });
 
+  it('ends a scheduled run quietly when one is in flight (scheduleWhenBusy: skip), naming it, and fails it with fail', async () => {
+    const engine = await LocalEngine.create({ world: world(succeeding('P1', 'P2')) });
+    let skipped: Promise<RunReport> | undefined;
+    let failed: Promise<RunReport> | undefined;
+
+    const first = await engine.run({
+      input: { order: ['P1', 'P2'] },
+      executionName: 'release',
+      onEvent: (event) => {
+        if (event.type !== 'checked' || skipped) return;
+        skipped = engine.run({ input: { order: ['P2'], scheduled: { whenBusy: 'skip', at: '2026-01-01T06:00:00Z' } }, executionName: 'scheduled-skip' });
+        failed = engine.run({ input: { order: ['P2'], scheduled: { whenBusy: 'fail' } }, executionName: 'scheduled-fail' });
+      },
+    });
+
+    const quiet = await skipped!;
+    expect(quiet.status).toBe('SUCCEEDED');
+    expect(quiet.output).toEqual({ reason: expect.stringMatching(/^the scheduled run for 2026-01-01T06:00:00Z was skipped \(scheduleWhenBusy: skip\): .*release.*nothing was started$/) });
+    expect(await failed).toMatchObject({ status: 'FAILED', error: 'AlreadyRunning', cause: expect.stringContaining('release') });
+    expect(first.status).toBe('SUCCEEDED');
+    expectSequential(first, ['P1', 'P2']);
+  });
+
   it('lets exactly one of two runs started at the same instant go on', async () => {
     const engine = await LocalEngine.create({ world: world(succeeding('P1', 'P2')) });
 

@@ -38,6 +38,17 @@ const scaleParams = {
   scheduleInput: { sequence: 'sequence3' },
 };
 const tooLongStage = 'a-stage-name-of-28-characters';
+// The stage the issue tried: every param AWS would refuse only at deploy time, or on every scheduled run.
+const badParamsStage = 'bad-params';
+const badParams = {
+  ...scaleParams,
+  scheduleRetryAttempts: 500,
+  scheduleMaxEventAgeSeconds: 30,
+  scheduleTimezone: 'Mars/Olympus',
+  scheduleRate: 'rate(every day)',
+  scheduleInput: { sequence: 'nope', typo: 1 },
+  notifyOnSuccess: 'true',
+};
 
 const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
 const packaged: Record<string, Packaged> = {};
@@ -61,15 +72,25 @@ async function refusal(stage: string, config?: string): Promise<string> {
 beforeAll(async () => {
   const service = parse(readFileSync('serverless.yml', 'utf8')) as { params: Record<string, unknown> };
   service.params[scaleStage] = scaleParams;
-  service.params[examplesStage] = { scheduleEnabled: true };
+  // Said to mean the examples, so that only the schedule's own refusal speaks.
+  service.params[examplesStage] = { scheduleEnabled: true, allowExamplePipelines: true };
+  service.params[badParamsStage] = badParams;
+  // Meant, so that only the name limit speaks.
+  service.params[tooLongStage] = { allowExamplePipelines: true };
+  // serverless.yml's prod keeps the example pipelines, which sls package refuses (below); packaged
+  // here as a prod that says it means them, to check everything else about a prod stack.
+  service.params.prod = { ...(service.params.prod as object), allowExamplePipelines: true };
   writeFileSync(scaleConfig, stringify(service));
   try {
     // One after the other: serverless-esbuild builds in one shared .esbuild folder, and two
     // packages at once can wait on each other forever.
-    for (const stage of ['dev', 'prod']) packaged[stage] = await slsPackage(stage);
+    refusals.prod = await refusal('prod');
+    packaged.dev = await slsPackage('dev');
+    packaged.prod = await slsPackage('prod', scaleConfig);
     packaged[scaleStage] = await slsPackage(scaleStage, scaleConfig);
     refusals[examplesStage] = await refusal(examplesStage, scaleConfig);
-    refusals[tooLongStage] = await refusal(tooLongStage);
+    refusals[badParamsStage] = await refusal(badParamsStage, scaleConfig);
+    refusals[tooLongStage] = await refusal(tooLongStage, scaleConfig);
   } finally {
     rmSync(scaleConfig, { force: true });
   }
@@ -142,17 +163,29 @@ function taskStates(states: Record<string, any>): [string, any][] {
   ]);
 }
 
+/** The state machine's three functions; notifyRun, the fourth, is invoked by EventBridge only. */
 const functionFiles = { DecideOrderLambdaFunction: 'decideOrder', StartPipelineLambdaFunction: 'startPipeline', CheckStatusLambdaFunction: 'checkStatus' };
-const handlerFiles = { decideOrder: 'decide-order', startPipeline: 'start-pipeline', checkStatus: 'check-status' };
-const untaggableTypes = ['AWS::S3::BucketPolicy', 'AWS::IAM::ManagedPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SNS::Subscription', 'AWS::Scheduler::Schedule'];
+const allFunctionFiles = { ...functionFiles, NotifyRunLambdaFunction: 'notifyRun' };
+const handlerFiles = { decideOrder: 'decide-order', startPipeline: 'start-pipeline', checkStatus: 'check-status', notifyRun: 'notify-run' };
+const untaggableTypes = [
+  'AWS::S3::BucketPolicy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SNS::Subscription',
+  'AWS::Scheduler::Schedule',
+  'AWS::SQS::QueuePolicy',
+  'AWS::Lambda::Permission',
+  'AWS::Lambda::EventInvokeConfig',
+];
+const runbook = 'What to do: README.md, section Runbook (under Operating on AWS).';
 
 describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
-  it('deploys the three functions on nodejs24.x, arm64, with short timeouts and source-mapped stack traces', () => {
+  it('deploys the four functions on nodejs24.x, arm64, with short timeouts and source-mapped stack traces', () => {
     const functions = Object.fromEntries(resources(stage, 'AWS::Lambda::Function').map(([id, resource]) => [id, resource.Properties]));
 
-    expect(Object.keys(functions).sort()).toEqual(Object.keys(functionFiles).sort());
+    expect(Object.keys(functions).sort()).toEqual(Object.keys(allFunctionFiles).sort());
     for (const [id, properties] of Object.entries(functions)) {
-      const key = functionFiles[id as keyof typeof functionFiles];
+      const key = allFunctionFiles[id as keyof typeof allFunctionFiles];
       const zip = `${packaged[stage]!.directory}/${key}.zip`;
       const bundle = readFromZip(zip, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs`);
       const sourceMap = JSON.parse(readFromZip(zip, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs.map`)) as { sources: string[] };
@@ -167,7 +200,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
 
   it('writes the stage config into the code, not into the 4 KB Lambda environment', () => {
     for (const [id, resource] of resources(stage, 'AWS::Lambda::Function')) {
-      const key = functionFiles[id as keyof typeof functionFiles];
+      const key = allFunctionFiles[id as keyof typeof allFunctionFiles];
       const bundle = readFromZip(`${packaged[stage]!.directory}/${key}.zip`, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs`);
 
       expect(resource.Properties.Environment.Variables.STAGE_CONFIG).toBeUndefined();
@@ -210,9 +243,11 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     for (const [, fn] of resources(stage, 'AWS::Lambda::Function')) expect(fn.Properties.TracingConfig).toBeUndefined();
   });
 
-  it('tells its own topic, in words, when a run fails, times out or is aborted', () => {
-    const [, rule] = only(stage, 'AWS::Events::Rule');
+  it('tells its own topic, through the notifyRun function, when a run fails, times out or is stopped', () => {
+    const [ruleId, rule] = only(stage, 'AWS::Events::Rule');
     const [target] = rule.Properties.Targets;
+    const [, permission] = only(stage, 'AWS::Lambda::Permission');
+    const notifier = resource(stage, 'NotifyRunLambdaFunction').Properties;
     const [, topicPolicy] = only(stage, 'AWS::SNS::TopicPolicy');
 
     expect(only(stage, 'AWS::SNS::Topic')[0]).toBe('NotificationTopic');
@@ -222,33 +257,80 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
       'detail-type': ['Step Functions Execution Status Change'],
       detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [{ Ref: machineId(stage) }] },
     });
-    expect(target.Arn).toEqual({ Ref: 'NotificationTopic' });
-    expect(target.InputTransformer.InputPathsMap).toMatchObject({
-      name: '$.detail.name',
-      status: '$.detail.status',
-      error: '$.detail.error',
-      cause: '$.detail.cause',
-      executionArn: '$.detail.executionArn',
+    // Formatted in code: no input transformer pastes a JSON cause into the message.
+    expect(target).toEqual({
+      Id: 'notify-run',
+      Arn: { 'Fn::GetAtt': ['NotifyRunLambdaFunction', 'Arn'] },
+      RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } },
     });
-    const message: string = target.InputTransformer.InputTemplate;
-    expect(message).toContain(`on stage ${stage}: run <name> ended <status>`);
-    expect(message).toContain('Error: <error>');
-    expect(message).toContain('Cause: <cause>');
-    expect(message).toContain('https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<executionArn>');
-    expect(message.trimStart().startsWith('{')).toBe(false);
+    expect(permission.Properties).toEqual({
+      FunctionName: { 'Fn::GetAtt': ['NotifyRunLambdaFunction', 'Arn'] },
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+    expect(notifier.Environment.Variables).toMatchObject({ NOTIFICATION_TOPIC_ARN: { Ref: 'NotificationTopic' }, SERVICE_NAME: 'codepipeline-sequencer', STAGE_NAME: stage });
+    expect(notifier.Role).toEqual({ 'Fn::GetAtt': ['NotifyRunRole', 'Arn'] });
     expect(topicPolicy.Properties.PolicyDocument.Statement).toEqual([
-      expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['RunFailedNotificationRule', 'Arn'] }] } } }),
       expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish' }),
     ]);
   });
 
-  it('alarms to the topic on failed, timed-out, aborted and throttled executions', () => {
-    const alarms = resources(stage, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+  it('gives the notifier a role of its own: publish to the topic, read its executions, write its logs and dead letters', () => {
+    const granted = statements(resource(stage, 'NotifyRunRole'));
 
-    expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual(['ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
+    expect(granted).toEqual([
+      { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'NotificationTopic' } },
+      { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: ownArn(stage, 'execution') },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${machineName(stage)}-notifyRun:*` },
+      },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } },
+    ]);
+  });
+
+  it('keeps what could not be delivered in a dead-letter queue, alarmed at the first message', () => {
+    const [, queue] = only(stage, 'AWS::SQS::Queue');
+    const [, queuePolicy] = only(stage, 'AWS::SQS::QueuePolicy');
+    const [, invokeConfig] = only(stage, 'AWS::Lambda::EventInvokeConfig');
+    const alarm = resource(stage, 'DeliveryDeadLetterAlarm').Properties;
+
+    expect(queue.Properties).toEqual(expect.objectContaining({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true }));
+    expect(queuePolicy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['RunFailedNotificationRule', 'Arn'] }] } },
+      }),
+    ]);
+    expect(invokeConfig.Properties).toEqual({
+      FunctionName: { Ref: 'NotifyRunLambdaFunction' },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } } },
+    });
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: 'NotificationTopic' }],
+    });
+    expect(alarm.AlarmDescription).toContain(runbook);
+  });
+
+  it('alarms to the topic on failed, timed-out and throttled executions, not on a deliberate stop, each pointing to the runbook', () => {
+    const alarms = resources(stage, 'AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === 'AWS/States');
+
+    expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual(['ExecutionThrottled', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({
-        Namespace: 'AWS/States',
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         Statistic: 'Sum',
@@ -256,6 +338,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
         TreatMissingData: 'notBreaching',
         Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machineId(stage) } }],
       });
+      expect(alarm.AlarmDescription).toContain(runbook);
     }
   });
 
@@ -268,10 +351,18 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
       ScheduleExpressionTimezone: 'UTC',
       State: 'DISABLED',
       FlexibleTimeWindow: { Mode: 'OFF' },
-      Target: { Arn: { Ref: machineId(stage) }, RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 } },
+      Target: {
+        Arn: { Ref: machineId(stage) },
+        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } },
+      },
     });
-    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'release' });
-    expect(statements(role)).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: machineId(stage) } }]);
+    // The schedule says it is the schedule, and how a busy start ends; Scheduler fills in the time.
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'release', scheduled: { whenBusy: 'skip', at: '<aws.scheduler.scheduled-time>' } });
+    expect(statements(role)).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: machineId(stage) } },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } },
+    ]);
   });
 
   it('grants no wildcard action anywhere', () => {
@@ -331,11 +422,13 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     }
   });
 
-  it(`keeps the state machine when the stack goes only where the stage says so`, () => {
+  it(`keeps the state machine and its log group when the stack goes only where the stage says so`, () => {
     const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
+    const logGroup = resource(stage, 'StateMachineLogGroup');
     const retained = stage === 'prod' ? 'Retain' : undefined;
 
     expect([machine.DeletionPolicy, machine.UpdateReplacePolicy]).toEqual([retained, retained]);
+    expect([logGroup.DeletionPolicy, logGroup.UpdateReplacePolicy]).toEqual([retained, retained]);
   });
 });
 
@@ -386,7 +479,10 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
     expect(resources(stage, 'AWS::SNS::TopicPolicy')).toEqual([]);
     expect(subscription.Properties).toEqual({ TopicArn: existingTopic, Protocol: 'email', Endpoint: 'team@example.com' });
     expect(rules.map((rule) => rule.EventPattern.detail.status)).toEqual(expect.arrayContaining([['FAILED', 'TIMED_OUT', 'ABORTED'], ['SUCCEEDED']]));
-    for (const rule of rules) expect(rule.Targets[0].Arn).toBe(existingTopic);
+    for (const rule of rules) expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['NotifyRunLambdaFunction', 'Arn'] });
+    expect(resources(stage, 'AWS::Lambda::Permission')).toHaveLength(2);
+    expect(resource(stage, 'NotifyRunLambdaFunction').Properties.Environment.Variables.NOTIFICATION_TOPIC_ARN).toBe(existingTopic);
+    expect(statements(resource(stage, 'NotifyRunRole'))[0]).toEqual({ Effect: 'Allow', Action: ['sns:Publish'], Resource: existingTopic });
     for (const [, alarm] of resources(stage, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toEqual([existingTopic]);
     expect(machine.Properties.LoggingConfiguration.Level).toBe('ALL');
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
@@ -397,7 +493,7 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
     const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
 
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpressionTimezone: 'Europe/Paris' });
-    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3' });
+    expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3', scheduled: { whenBusy: 'skip', at: '<aws.scheduler.scheduled-time>' } });
   });
 });
 
@@ -405,6 +501,25 @@ describe('stages sls package refuses', () => {
   it('refuses a schedule that would run the example pipelines, saying what to set', () => {
     expect(refusals[examplesStage]).toContain(`stage '${examplesStage}' turns its schedule on (scheduleEnabled: true) but still allows the example pipelines P1, P2, P3`);
     expect(refusals[examplesStage]).toContain(`set params.${examplesStage}.pipelines`);
+  });
+
+  it('refuses prod as serverless.yml ships it, whose pipelines are still the examples P1 to P3', () => {
+    expect(refusals.prod).toContain(
+      'params.prod.pipelines still holds the example pipelines P1, P2, P3: give the stage its own pipelines and sequences, or set params.prod.allowExamplePipelines: true',
+    );
+  });
+
+  it('refuses every param AWS would refuse at deploy time or on each scheduled run, one line each', () => {
+    for (const line of [
+      `- params.${badParamsStage}.notifyOnSuccess is "true": must be true or false (a YAML boolean, not a string)`,
+      `- params.${badParamsStage}.scheduleRate is "rate(every day)": must be rate(value unit), cron(`,
+      `- params.${badParamsStage}.scheduleTimezone is "Mars/Olympus": must be an IANA time zone name`,
+      `- params.${badParamsStage}.scheduleRetryAttempts is 500: must be a whole number from 0 to 185`,
+      `- params.${badParamsStage}.scheduleMaxEventAgeSeconds is 30: must be a whole number from 60 to 86400`,
+      `- params.${badParamsStage}.scheduleInput is {"sequence":"nope","typo":1}: unknown field "typo"`,
+    ]) {
+      expect(refusals[badParamsStage]).toContain(line);
+    }
   });
 
   it('refuses a stage name that overflows a name limit, naming the limit', () => {

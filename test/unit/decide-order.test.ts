@@ -232,6 +232,35 @@ describe('decide-order: single flight', () => {
     await expect(decide({})).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining('nightly-g2') });
   });
 
+  it('ends a scheduled start quietly when scheduleWhenBusy is skip, naming the run in flight', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other('2026-01-05T05:00:00Z', 'release-41')] });
+
+    const decision = await decide({ sequence: 'release', scheduled: { whenBusy: 'skip', at: '2026-01-05T06:00:00Z' } });
+
+    expect(decision.skipped?.reason).toMatch(/^the scheduled run for 2026-01-05T06:00:00Z was skipped \(scheduleWhenBusy: skip\): .*release-41 \(started 2026-01-05T05:00:00.000Z\).*nothing was started$/);
+  });
+
+  it('fails a scheduled start with AlreadyRunning when scheduleWhenBusy is fail', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other('2026-01-05T05:00:00Z', 'release-41')] });
+
+    await expect(decide({ scheduled: { whenBusy: 'fail' } })).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining('release-41') });
+  });
+
+  it('still fails a manual start with AlreadyRunning, and skips nothing when no run is in flight', async () => {
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [other('2026-01-05T05:00:00Z', 'release-41')] });
+    await expect(decide({ sequence: 'release' })).rejects.toMatchObject({ name: 'AlreadyRunning' });
+
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [] });
+    const decision = await decide({ scheduled: { whenBusy: 'skip' } });
+
+    expect(decision.skipped).toBeUndefined();
+    expect(decision.plan.order).toEqual(['P1', 'P2', 'P3']);
+  });
+
+  it('refuses a scheduled marker with an unknown whenBusy, as any malformed input', async () => {
+    await expect(decide({ scheduled: { whenBusy: 'wait' } })).rejects.toMatchObject({ name: 'InvalidInput', message: expect.stringContaining('scheduled.whenBusy') });
+  });
+
   it('does not ask for a dry run, which starts nothing', async () => {
     const { plan } = await decide({ dryRun: true });
 

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { isTimeZone, scheduleExpressionProblem, stageParamProblems } from '../../src/stage-params.js';
+
+/** serverless.yml's own defaults: what every stage starts from. */
+const defaults = (parse(readFileSync('serverless.yml', 'utf8')) as { params: { default: Record<string, unknown> } }).params.default;
+const stage = 'prod';
+const ownPipelines = { pipelines: ['build-api', 'deploy-api', 'smoke-tests'], sequences: { release: ['build-api', 'deploy-api', 'smoke-tests'] } };
+const problems = (overrides: Record<string, unknown>, own: string[] = []) => stageParamProblems(stage, { ...defaults, ...ownPipelines, ...overrides }, own);
+
+describe('stage params checked at package time', () => {
+  it("accepts serverless.yml's defaults in dev, and in any stage with its own pipelines", () => {
+    expect(stageParamProblems('dev', defaults, Object.keys(defaults))).toEqual([]);
+    expect(problems({})).toEqual([]);
+  });
+
+  it.each([
+    ['scheduleRetryAttempts', 500, 'params.prod.scheduleRetryAttempts is 500: must be a whole number from 0 to 185 (EventBridge Scheduler)'],
+    ['scheduleMaxEventAgeSeconds', 30, 'params.prod.scheduleMaxEventAgeSeconds is 30: must be a whole number from 60 to 86400 (EventBridge Scheduler)'],
+    ['scheduleTimezone', 'Mars/Olympus', 'params.prod.scheduleTimezone is "Mars/Olympus": must be an IANA time zone name such as UTC or Europe/Paris'],
+    [
+      'scheduleRate',
+      'every day',
+      'params.prod.scheduleRate is "every day": must be rate(value unit), cron(minutes hours day-of-month month day-of-week year) or at(yyyy-mm-ddThh:mm:ss)',
+    ],
+    ['notifyOnSuccess', 'true', 'params.prod.notifyOnSuccess is "true": must be true or false (a YAML boolean, not a string)'],
+    ['logLevel', 'DEBUG', 'params.prod.logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF'],
+    ['scheduleWhenBusy', 'queue', 'params.prod.scheduleWhenBusy is "queue": must be one of skip, fail'],
+    ['pollSeconds', 0, 'params.prod.pollSeconds is 0: must be at least 1'],
+    ['onSuperseded', 'ignore', `params.prod.onSuperseded is "ignore": must be 'follow' or 'fail'`],
+  ])('refuses %s: %j in one line naming the param and what it allows', (name, value, line) => {
+    expect(problems({ [name]: value })).toEqual([line]);
+  });
+
+  it('refuses a sequence that names a pipeline the stage does not allow', () => {
+    expect(problems({ sequences: { release: ['build-api', ['deploy-api', 'P9']] } })).toContain(
+      `params.prod.sequences is {"release":["build-api",["deploy-api","P9"]]}: sequence 'release' names P9, not in this stage's pipelines`,
+    );
+  });
+
+  it('refuses a retention CloudWatch Logs does not offer, listing the ones it does', () => {
+    expect(problems({ logRetentionInDays: 10 })).toEqual([expect.stringMatching(/^params\.prod\.logRetentionInDays is 10: must be one of CloudWatch Logs' 1, 3, 5, 7, 14, 30, .*3653$/)]);
+  });
+
+  it('checks scheduleInput with the execution input schema, then against the stage’s own sequences and pipelines', () => {
+    expect(problems({ scheduleInput: { sequence: 'nope', typo: 1 } })).toEqual([
+      expect.stringMatching(/^params\.prod\.scheduleInput is \{"sequence":"nope","typo":1\}: unknown field "typo"; the fields are order, sequence, .*; it must be an input/),
+    ]);
+    expect(problems({ scheduleInput: { sequence: 'nope' } })).toEqual([
+      expect.stringContaining("params.prod.scheduleInput is {\"sequence\":\"nope\"}: sequence: 'nope' is not a sequence of this stage; the sequences are release"),
+    ]);
+    expect(problems({ scheduleInput: { order: ['build-api', 'P9'] } })).toEqual([expect.stringContaining("P9 not in this stage's pipelines (build-api, deploy-api, smoke-tests)")]);
+    expect(problems({ scheduleInput: { variables: { 'smoke-tests': { ENV: 'prod' } }, order: ['build-api'] } })).toEqual([
+      expect.stringContaining('smoke-tests not in the order it runs (build-api)'),
+    ]);
+    expect(problems({ scheduleInput: { sequence: 'release', scheduled: { whenBusy: 'skip' } } })).toEqual([expect.stringContaining("'scheduled' is written by the stack")]);
+    expect(problems({ scheduleInput: { sequence: 'release', variables: { 'deploy-api': { ENV: 'prod' } } } })).toEqual([]);
+  });
+
+  it('refuses a stage other than dev that still allows the example pipelines, unless it says it means them', () => {
+    const examples = { pipelines: ['P1', 'P2', 'P3'], sequences: defaults.sequences };
+
+    expect(problems(examples)).toEqual([
+      'params.prod.pipelines still holds the example pipelines P1, P2, P3: give the stage its own pipelines and sequences, or set params.prod.allowExamplePipelines: true if it really means pipelines of those names',
+    ]);
+    expect(problems({ ...examples, allowExamplePipelines: true })).toEqual([]);
+    expect(stageParamProblems('dev', { ...defaults, ...examples })).toEqual([]);
+  });
+
+  it('names a param it does not know, and every problem at once', () => {
+    expect(problems({ scheduleRetryAttempts: 500, tracing: 'yes' }, ['notifyOnSucess'])).toEqual([
+      expect.stringMatching(/^params\.prod\.notifyOnSucess is not a param; the params are pipelines, .*notifyOnSuccess/),
+      'params.prod.tracing is "yes": must be true or false (a YAML boolean, not a string)',
+      'params.prod.scheduleRetryAttempts is 500: must be a whole number from 0 to 185 (EventBridge Scheduler)',
+    ]);
+  });
+});
+
+describe('schedule expressions, as EventBridge Scheduler takes them', () => {
+  it.each(['rate(1 minute)', 'rate(5 minutes)', 'rate(1 hour)', 'rate(2 days)', 'cron(0 6 ? * MON-FRI *)', 'cron(0/15 8-17 ? * 2-6 *)', 'cron(0 12 L * ? 2027)', 'cron(30 9 ? * 6#3 *)', 'at(2027-03-01T06:00:00)'])(
+    'accepts %s',
+    (expression) => {
+      expect(scheduleExpressionProblem(expression)).toBeUndefined();
+    },
+  );
+
+  it.each([
+    ['rate(every day)', 'must be rate(value unit)'],
+    ['rate(1 days)', 'the unit is singular for 1 only'],
+    ['rate(5 minute)', 'the unit is singular for 1 only'],
+    ['rate(0 minutes)', 'a rate must be at least 1'],
+    ['cron(0 6 * * MON-FRI *)', '? in exactly one of day-of-month and day-of-week'],
+    ['cron(0 6 ? * MON-FRI)', 'cron() takes 6 fields'],
+    ['cron(61 6 ? * MON-FRI *)', "minutes '61' is not 0-59"],
+    ['cron(0 6 ? * MON-FRY *)', "day-of-week 'MON-FRY' is not 1-7 or SUN-SAT"],
+    ['at(2027-02-30T06:00:00)', 'at() holds no real date and time'],
+    ['at(2027-03-01 06:00)', 'must be rate(value unit)'],
+  ])('refuses %s: %s', (expression, problem) => {
+    expect(scheduleExpressionProblem(expression)).toContain(problem);
+  });
+});
+
+describe('time zones', () => {
+  it.each(['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5'])('accepts %s', (zone) => expect(isTimeZone(zone)).toBe(true));
+  it.each(['Mars/Olympus', '+01:00', '', 'Europe/Paris '])('refuses %j', (zone) => expect(isTimeZone(zone)).toBe(false));
+});
