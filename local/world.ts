@@ -230,17 +230,24 @@ function reportDuplicates(names: string[], path: PropertyKey[], what: string, co
 
 const httpStatusMessage = 'expected an HTTP error status between 400 and 599';
 
-const operationFaultSchema = z.strictObject({
-  operation: oneOf(emulatedOperations),
-  error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException'),
-  httpStatus: z
-    .int(httpStatusMessage)
-    .min(400, httpStatusMessage)
-    .max(599, httpStatusMessage)
-    .optional(),
-  count: positiveInteger,
-  pipelineName: z.string().optional(),
-});
+const operationFaultSchema = z
+  .strictObject({
+    operation: oneOf(emulatedOperations),
+    error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException').optional(),
+    httpStatus: z
+      .int(httpStatusMessage)
+      .min(400, httpStatusMessage)
+      .max(599, httpStatusMessage)
+      .optional(),
+    // A slow answer, in real milliseconds: what a function's own timeout is measured against.
+    latencyMs: z.int('expected whole milliseconds').min(1, 'expected whole milliseconds').max(60_000, 'at most 60000 ms').optional(),
+    count: positiveInteger,
+    pipelineName: z.string().optional(),
+  })
+  .refine((fault) => fault.error !== undefined || fault.latencyMs !== undefined, {
+    message: 'a fault needs an error (such as ThrottlingException), a latencyMs, or both',
+    path: ['error'],
+  });
 
 const handlerFaultSchema = z.strictObject({
   handler: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case handler name such as start-pipeline'),
@@ -279,7 +286,7 @@ const worldSchema = z
       }
     });
     world.faults.forEach((fault, index) => {
-      if ('operation' in fault && ![...modelledErrors[fault.operation], ...commonErrors].includes(fault.error)) {
+      if ('operation' in fault && fault.error !== undefined && ![...modelledErrors[fault.operation], ...commonErrors].includes(fault.error)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'error'],

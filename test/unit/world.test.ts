@@ -129,6 +129,11 @@ describe('parseWorld', () => {
     ],
     ['a missing startTime', { pipelines: [] }, 'startTime: required'],
     [
+      'a fault with neither an error nor a latency',
+      worldWith({ faults: [{ operation: 'GetPipeline', count: 1 }] }),
+      'faults[0].error: a fault needs an error (such as ThrottlingException), a latencyMs, or both',
+    ],
+    [
       'a fault aimed at a pipeline the world lacks',
       worldWith({
         faults: [{ operation: 'StartPipelineExecution', error: 'InternalFailure', count: 1, pipelineName: 'P9' }],
