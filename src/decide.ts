@@ -175,8 +175,15 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
   const generation = run.generation + 1;
   const prefix = executionArnPrefix(execution.stateMachineArn);
   if (run.phase !== 'continue' || run.successor === undefined) throw refuse('the run it carries was not handed over');
-  if (run.successor.executionName !== execution.name || successorName(run.origin.executionName, generation) !== execution.name) {
+  if (run.successor.executionName !== execution.name) {
     throw refuse(`it was handed to '${run.successor.executionName}', not to this execution '${execution.name}'`);
+  }
+  const expectedName = successorName(run.origin.executionName, generation);
+  if (expectedName !== execution.name) {
+    // The names agree with each other but not with the train: the input was written by hand, not by a predecessor.
+    throw refuse(
+      `this execution '${execution.name}' is not the next one of the train that began with '${run.origin.executionName}': its generation ${generation} is named '${expectedName}'. A continuation input is written by a train's previous execution, not by hand`,
+    );
   }
   if (run.origin.executionArn !== `${prefix}${run.origin.executionName}`) {
     throw refuse(`the train's first execution ${run.origin.executionArn} is not an execution of this state machine`);
