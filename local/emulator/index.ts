@@ -59,7 +59,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
   const stepFunctionsOperations = {
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
     StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
-    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
+    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input, clock.now()),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
