@@ -124,7 +124,8 @@ describe('faults scripted by the world', () => {
 
   it('answers late when the world gives a latency, and counts the calls it was answering at once', async () => {
     // Prepare
-    await emulate([{ operation: 'GetPipelineExecution', latencyMs: 50, count: 3 }]);
+    // Long enough that three calls sent together overlap even on a busy machine.
+    await emulate([{ operation: 'GetPipelineExecution', latencyMs: 1000, count: 3 }]);
     const codePipeline = client();
     const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1' }));
     const poll = () => codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P1', pipelineExecutionId }));
