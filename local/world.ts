@@ -105,6 +105,29 @@ export const modelledErrors: Record<EmulatedOperation, readonly string[]> = {
   ListStateMachines: ['InvalidToken'],
 };
 
+/**
+ * Step Functions' StartExecution, which the emulator serves for the state machine's own
+ * continuation, may be faulted too (not held to the conformance checks: the engine is its only
+ * caller). Its model's errors, as the SDK lists them.
+ */
+export const startExecutionErrors = [
+  'ExecutionAlreadyExists',
+  'ExecutionLimitExceeded',
+  'InvalidArn',
+  'InvalidExecutionInput',
+  'InvalidName',
+  'KmsAccessDeniedException',
+  'KmsInvalidStateException',
+  'KmsThrottlingException',
+  'StateMachineDeleting',
+  'StateMachineDoesNotExist',
+  'ValidationException',
+] as const;
+
+const faultableOperations = [...emulatedOperations, 'StartExecution'] as const;
+const errorsOf = (operation: (typeof faultableOperations)[number]): readonly string[] =>
+  operation === 'StartExecution' ? startExecutionErrors : modelledErrors[operation];
+
 const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');
 
 const oneOf = <const Values extends readonly [string, ...string[]]>(values: Values) =>
@@ -232,7 +255,7 @@ const httpStatusMessage = 'expected an HTTP error status between 400 and 599';
 
 const operationFaultSchema = z
   .strictObject({
-    operation: oneOf(emulatedOperations),
+    operation: oneOf(faultableOperations),
     error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException').optional(),
     httpStatus: z
       .int(httpStatusMessage)
@@ -286,14 +309,16 @@ const worldSchema = z
       }
     });
     world.faults.forEach((fault, index) => {
-      if ('operation' in fault && fault.error !== undefined && ![...modelledErrors[fault.operation], ...commonErrors].includes(fault.error)) {
+      if ('operation' in fault && fault.error !== undefined && ![...errorsOf(fault.operation), ...commonErrors].includes(fault.error)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'error'],
-          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...modelledErrors[fault.operation], ...commonErrors].join(', ')}`,
+          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...errorsOf(fault.operation), ...commonErrors].join(', ')}`,
         });
       }
-      if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
+      if ('operation' in fault && fault.operation === 'StartExecution' && fault.pipelineName !== undefined) {
+        context.addIssue({ code: 'custom', path: ['faults', index, 'pipelineName'], message: 'StartExecution is about no pipeline: leave pipelineName out' });
+      } else if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'pipelineName'],
