@@ -254,6 +254,18 @@ describe('references: resolved by start-pipeline from the execution the run watc
     expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
   });
 
+  it('refuses a forwarded value over two lines, which CodePipeline would not take, before starting', async () => {
+    codePipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [action('Build', 'BuildVariables', { IMAGE_TAG: '1.4.2\nextra' })] });
+
+    const error = await rejectionOf(startP3({ P3: { RELEASE: 'v#{P1.BuildVariables.IMAGE_TAG}' } }));
+
+    expect(error).toMatchObject({
+      name: 'OutputNotFound',
+      message: expect.stringContaining('variables.P3.RELEASE resolves, from #{P1.BuildVariables.IMAGE_TAG}, to a value that must be one line: character 7 is a line break (U+000A)'),
+    });
+    expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
+  });
+
   it('starts no member of a group when one member’s value is missing', async () => {
     codePipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [action('Build', 'BuildVariables', { IMAGE_TAG: '1.4.2' })] });
 
