@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import { decideOrder } from '../src/decide.js';
 import { parseOrThrow } from '../src/input.js';
 import { logger } from '../src/logger.js';
+import { beforeTheDeadline } from '../src/deadline.js';
 
 /** What the DecideOrder state passes: the execution input as given, and who is asking. */
 const eventSchema = z.strictObject({
@@ -18,10 +19,11 @@ const eventSchema = z.strictObject({
   redriveCount: z.int().check(z.minimum(0)),
 });
 
-export const core = async (event: unknown) => {
+export const core = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
   const request = parseOrThrow(eventSchema, event, 'event');
   logger.setCorrelationId(request.execution.name);
-  const decision = await decideOrder(request);
+  // Up to 100 GetPipeline calls: give up by name before the function's timeout, as start and check do.
+  const decision = await beforeTheDeadline(decideOrder(request), context, 'decide-order');
   logger.info('order decided', {
     order: decision.plan.order,
     source: decision.plan.source,

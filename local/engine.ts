@@ -104,6 +104,19 @@ class SdkClientError extends Error {
   }
 }
 
+/**
+ * What the `states:startExecution` integration raises when the API refuses: Step Functions
+ * prefixes the API's error code (`StepFunctions.ExecutionLimitExceeded`), and that name is what
+ * the state's Retry must list. Anything without an AWS error code passes unchanged.
+ */
+function integrationError(error: unknown): unknown {
+  const { name, message, $metadata } = (error ?? {}) as { name?: string; message?: string; $metadata?: unknown };
+  if (name === undefined || $metadata === undefined) return error;
+  const named = new Error(message ?? name);
+  named.name = `StepFunctions.${name}`;
+  return named;
+}
+
 /** Step Functions' own failure when the history passes 25,000 events (not catchable, not retried). */
 class HistoryLimitReached extends Error {
   constructor() {
@@ -384,9 +397,11 @@ export class LocalEngine {
         await guardHistory();
         return attempt(stateName, async () => {
           const { StateMachineArn, Name, Input } = input as { StateMachineArn: string; Name: string; Input: unknown };
-          const started = await this.stepFunctionsClient.send(
-            new StartExecutionCommand({ stateMachineArn: StateMachineArn, name: Name, input: JSON.stringify(Input) }),
-          );
+          const started = await this.stepFunctionsClient
+            .send(new StartExecutionCommand({ stateMachineArn: StateMachineArn, name: Name, input: JSON.stringify(Input) }))
+            .catch((error: unknown) => {
+              throw integrationError(error);
+            });
           if (this.takeCrash(continuationFaultName)) {
             throw new SdkClientError('the answer to StartExecution was lost after the execution started (injected fault)');
           }

@@ -105,6 +105,29 @@ export const modelledErrors: Record<EmulatedOperation, readonly string[]> = {
   ListStateMachines: ['InvalidToken'],
 };
 
+/**
+ * Step Functions' StartExecution, which the emulator serves for the state machine's own
+ * continuation, may be faulted too (not held to the conformance checks: the engine is its only
+ * caller). Its model's errors, as the SDK lists them.
+ */
+export const startExecutionErrors = [
+  'ExecutionAlreadyExists',
+  'ExecutionLimitExceeded',
+  'InvalidArn',
+  'InvalidExecutionInput',
+  'InvalidName',
+  'KmsAccessDeniedException',
+  'KmsInvalidStateException',
+  'KmsThrottlingException',
+  'StateMachineDeleting',
+  'StateMachineDoesNotExist',
+  'ValidationException',
+] as const;
+
+const faultableOperations = [...emulatedOperations, 'StartExecution'] as const;
+const errorsOf = (operation: (typeof faultableOperations)[number]): readonly string[] =>
+  operation === 'StartExecution' ? startExecutionErrors : modelledErrors[operation];
+
 const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');
 
 const oneOf = <const Values extends readonly [string, ...string[]]>(values: Values) =>
@@ -230,17 +253,24 @@ function reportDuplicates(names: string[], path: PropertyKey[], what: string, co
 
 const httpStatusMessage = 'expected an HTTP error status between 400 and 599';
 
-const operationFaultSchema = z.strictObject({
-  operation: oneOf(emulatedOperations),
-  error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException'),
-  httpStatus: z
-    .int(httpStatusMessage)
-    .min(400, httpStatusMessage)
-    .max(599, httpStatusMessage)
-    .optional(),
-  count: positiveInteger,
-  pipelineName: z.string().optional(),
-});
+const operationFaultSchema = z
+  .strictObject({
+    operation: oneOf(faultableOperations),
+    error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException').optional(),
+    httpStatus: z
+      .int(httpStatusMessage)
+      .min(400, httpStatusMessage)
+      .max(599, httpStatusMessage)
+      .optional(),
+    // A slow answer, in real milliseconds: what a function's own timeout is measured against.
+    latencyMs: z.int('expected whole milliseconds').min(1, 'expected whole milliseconds').max(60_000, 'at most 60000 ms').optional(),
+    count: positiveInteger,
+    pipelineName: z.string().optional(),
+  })
+  .refine((fault) => fault.error !== undefined || fault.latencyMs !== undefined, {
+    message: 'a fault needs an error (such as ThrottlingException), a latencyMs, or both',
+    path: ['error'],
+  });
 
 const handlerFaultSchema = z.strictObject({
   handler: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case handler name such as start-pipeline'),
@@ -279,14 +309,16 @@ const worldSchema = z
       }
     });
     world.faults.forEach((fault, index) => {
-      if ('operation' in fault && ![...modelledErrors[fault.operation], ...commonErrors].includes(fault.error)) {
+      if ('operation' in fault && fault.error !== undefined && ![...errorsOf(fault.operation), ...commonErrors].includes(fault.error)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'error'],
-          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...modelledErrors[fault.operation], ...commonErrors].join(', ')}`,
+          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...errorsOf(fault.operation), ...commonErrors].join(', ')}`,
         });
       }
-      if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
+      if ('operation' in fault && fault.operation === 'StartExecution' && fault.pipelineName !== undefined) {
+        context.addIssue({ code: 'custom', path: ['faults', index, 'pipelineName'], message: 'StartExecution is about no pipeline: leave pipelineName out' });
+      } else if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'pipelineName'],

@@ -29,12 +29,18 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   if (redrivesSince > 0) await checkAloneForRedrive(execution);
   const events = afterTask(run.history, { retryCount, redrivesSince });
   const now = nowMs();
-  const looked = await Promise.all(
+  const seen = await Promise.all(
     run.members.map((member) => {
       const resumed = redrivesSince > 0 ? extendDeadline(member, plan, now) : member;
       return isDue(resumed, now) ? look(resumed, plan, now) : resumed;
     }),
   );
+  // Redriven: every member that ended without success is restarted (or watched again, if it was
+  // only past its timeout) now, whatever the others are doing. The redrive re-enters with the
+  // state's input, from before the look that failed, so a member that ran past its timeout may
+  // still be InProgress there: waiting for it first and restarting the rest later would count
+  // the redrive as used and fail again with the old failure.
+  const looked = redrivesSince > 0 ? seen.map((member) => (endedBadly(member) ? restart(member, redriveCount, plan, now) : member)) : seen;
 
   let next: Run;
   if (looked.some((member) => member.status === 'Pending')) {
@@ -44,10 +50,6 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
     next = { ...run, phase: 'watch', members: looked, waitSeconds: secondsUntilNextLook(looked, now) };
   } else if (looked.every((member) => member.status === 'Succeeded')) {
     next = { ...run, phase: 'start', index: run.index + 1, members: [], waitSeconds: 0, results: [...run.results, ...looked.map(toResult)] };
-  } else if (redrivesSince > 0) {
-    // Redriven after this entry failed: start the members that did not succeed once more, with a new token.
-    const restarted = looked.map((member) => (member.status === 'Succeeded' ? member : restart(member, redriveCount, plan, now)));
-    next = { ...run, phase: 'start', members: restarted, waitSeconds: 0 };
   } else {
     throw Object.defineProperty(entryFailure(looked, plan), 'run', {
       // What the look saw, for a caller in the same process (the local engine's progress lines); Lambda sends only name and message.
@@ -74,6 +76,8 @@ function withHistory(next: Run, plan: Plan, events: number): Run {
     },
   };
 }
+
+const endedBadly = (member: Member): boolean => member.status !== 'Succeeded' && member.status !== 'Pending' && !stillRunning.has(member.status);
 
 const isDue = (member: Member, now: number): boolean =>
   stillRunning.has(member.status) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);

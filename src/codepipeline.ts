@@ -26,6 +26,8 @@ export interface PipelineDescription {
   namespaces: string[];
   /** Its pipeline-level variables. */
   variables: string[];
+  /** The pipeline-level variables declared without a default value: every start must give them. */
+  requiredVariables: string[];
 }
 
 /** One GetPipeline: the pipeline exists, and what a reference to it may name. */
@@ -36,6 +38,9 @@ export async function describePipeline(pipelineName: string): Promise<PipelineDe
       type: pipeline?.pipelineType === 'V1' ? 'V1' : 'V2',
       namespaces: (pipeline?.stages ?? []).flatMap((stage) => (stage.actions ?? []).flatMap((action) => action.namespace ?? [])),
       variables: (pipeline?.variables ?? []).flatMap((variable) => variable.name ?? []),
+      requiredVariables: (pipeline?.variables ?? []).flatMap((variable) =>
+        variable.name !== undefined && variable.defaultValue === undefined ? [variable.name] : [],
+      ),
     };
   } catch (error) {
     throw toNamedAwsError(

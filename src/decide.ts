@@ -3,7 +3,9 @@ import { stageConfig, type StageConfig } from './config.js';
 import { InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
 import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js';
 import { describePipeline } from './codepipeline.js';
-import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound, type Declarations } from './references.js';
+import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound } from './references.js';
+import { checkVariableDeclarations } from './variable-rules.js';
+import { mapBounded, retryUnavailable } from './bounded.js';
 import { describeExecution } from './stepfunctions.js';
 import { checkSingleFlightOrSkip } from './single-flight.js';
 import { chooseOrder } from './order-policy.js';
@@ -12,6 +14,16 @@ import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents } from './hist
 import { executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
 import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
+
+/**
+ * GetPipeline calls in flight at once. 100 pipelines one after another take 100 round trips,
+ * and a slow or throttled CodePipeline makes that outlast the function's 30 s; 10 at a time
+ * takes a tenth of that and stays as gentle on the account's API rate as one look at a group.
+ */
+export const describeConcurrency = 10;
+
+/** Each GetPipeline's own retries beyond the SDK's 4 attempts: 16 attempts in all, the backoff under a second. */
+const describeRetries = { attempts: 4, baseMs: 100 };
 
 /** Step Functions refuses state larger than 256 KiB; keep room for the run's own results. */
 export const maxPlanBytes = 200 * 1024;
@@ -65,15 +77,11 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
     throw new InvalidInput(`input: the plan would be ${planBytes} bytes${forwarded}; at most ${maxPlanBytes} fit in Step Functions' 256 KiB state`);
   }
 
-  const declarations = new Map<string, Declarations>();
-  for (const name of order.flatMap(membersOf)) {
-    const { type, ...declared } = await describePipeline(name);
-    if (type === 'V1' && Object.hasOwn(plan.variables, name)) {
-      throw new InvalidInput(`variables.${name}: '${name}' is a V1 pipeline; pipeline-level variables need a V2 pipeline`);
-    }
-    declarations.set(name, declared);
-  }
-  checkReferenceDeclarations(plan, declarations);
+  const names = order.flatMap(membersOf);
+  const described = await mapBounded(names, describeConcurrency, (name) => retryUnavailable(() => describePipeline(name), describeRetries));
+  const descriptions = new Map(names.map((name, index) => [name, described[index]!]));
+  checkVariableDeclarations(plan, descriptions);
+  checkReferenceDeclarations(plan, descriptions);
 
   const skipped = plan.dryRun ? undefined : await checkSingleFlightOrSkip(execution, executionInput.scheduled);
   const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
@@ -168,8 +176,15 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
   const generation = run.generation + 1;
   const prefix = executionArnPrefix(execution.stateMachineArn);
   if (run.phase !== 'continue' || run.successor === undefined) throw refuse('the run it carries was not handed over');
-  if (run.successor.executionName !== execution.name || successorName(run.origin.executionName, generation) !== execution.name) {
+  if (run.successor.executionName !== execution.name) {
     throw refuse(`it was handed to '${run.successor.executionName}', not to this execution '${execution.name}'`);
+  }
+  const expectedName = successorName(run.origin.executionName, generation);
+  if (expectedName !== execution.name) {
+    // The names agree with each other but not with the train: the input was written by hand, not by a predecessor.
+    throw refuse(
+      `this execution '${execution.name}' is not the next one of the train that began with '${run.origin.executionName}': its generation ${generation} is named '${expectedName}'. A continuation input is written by a train's previous execution, not by hand`,
+    );
   }
   if (run.origin.executionArn !== `${prefix}${run.origin.executionName}`) {
     throw refuse(`the train's first execution ${run.origin.executionArn} is not an execution of this state machine`);

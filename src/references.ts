@@ -1,6 +1,7 @@
 import { listActionExecutions, getExecution } from './codepipeline.js';
 import { InvalidInput, OutputNotFound } from './errors.js';
 import { maxVariableValueLength, pipelineNamePattern, variableNamePattern } from './names.js';
+import { valueCharacterProblem } from './variable-rules.js';
 import { membersOf, type Member, type Plan, type Run } from './run.js';
 
 /**
@@ -230,6 +231,10 @@ export async function resolveMemberVariables(plan: Plan, run: Run, member: Membe
       throw new OutputNotFound(
         `${inputField(member.pipelineName, name)} resolves to ${text.length} characters from ${parts.filter(isReference).map((part) => part.text).join(', ')}; CodePipeline takes 1 to ${maxVariableValueLength}. ${notStarted}`,
       );
+    }
+    const characterProblem = valueCharacterProblem(text);
+    if (characterProblem) {
+      throw new OutputNotFound(`${inputField(member.pipelineName, name)} resolves, from ${parts.filter(isReference).map((part) => part.text).join(', ')}, to a value that ${characterProblem}. ${notStarted}`);
     }
     resolved[name] = text;
   }

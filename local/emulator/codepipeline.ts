@@ -90,7 +90,8 @@ const listActionExecutionsInput = z.object({
     .object({
       pipelineExecutionId: pipelineExecutionId.optional(),
       latestInPipelineExecution: z
-        .object({ pipelineExecutionId, startTimeFilter: awsEnum(['Latest', 'All']) })
+        // The SDK sends `startTimeRange` (LatestInPipelineExecutionFilter); both members are required.
+        .object({ pipelineExecutionId, startTimeRange: awsEnum(['Latest', 'All']) })
         .optional(),
     })
     .optional(),
@@ -502,10 +503,16 @@ export class CodePipelineEmulator {
     const wanted = request.filter?.pipelineExecutionId ?? request.filter?.latestInPipelineExecution?.pipelineExecutionId;
     const executions =
       wanted === undefined ? this.settle(pipeline, now) : [this.resolvedExecution(pipeline, wanted, now)];
+    // `Latest`: only the latest attempt of each stage of that execution (a retried stage's earlier ones left out).
+    const latestOnly = request.filter?.latestInPipelineExecution?.startTimeRange === 'Latest';
     const details = executions
       .flatMap((resolved) =>
         resolved.visits
           .filter((visit) => visit.enteredAt <= now)
+          .filter(
+            (visit, _index, entered) =>
+              !latestOnly || entered.every((other) => other.stageIndex !== visit.stageIndex || other.enteredAt <= visit.enteredAt),
+          )
           .flatMap((visit) => pipeline.stages[visit.stageIndex]!.actions.map((action, index) => ({ resolved, visit, action, index }))),
       )
       .sort((a, b) => b.visit.enteredAt - a.visit.enteredAt || b.resolved.execution.sequence - a.resolved.execution.sequence);

@@ -4,7 +4,7 @@ import { AwsServiceError } from './errors.js';
 // AWS answers these with their own statuses (ConflictException's is in the model); everything else a world injects is a 400.
 const defaultHttpStatusByError: Record<string, number> = { InternalFailure: 500, ServiceUnavailable: 503, ConflictException: 409 };
 
-/** Answers the next `count` matching calls with the world's error, in world-file order. */
+/** Answers the next `count` matching calls with the world's error, or late, or both, in world-file order. */
 export class FaultInjector {
   private readonly remainingCounts: number[];
 
@@ -12,7 +12,7 @@ export class FaultInjector {
     this.remainingCounts = faults.map((fault) => fault.count);
   }
 
-  take(operation: string, input: Record<string, unknown>): AwsServiceError | undefined {
+  take(operation: string, input: Record<string, unknown>): { error?: AwsServiceError; latencyMs?: number } | undefined {
     const pipelineName = targetPipelineName(input);
     const index = this.faults.findIndex(
       (fault, candidate) =>
@@ -23,8 +23,10 @@ export class FaultInjector {
     const fault = this.faults[index];
     if (fault === undefined) return undefined;
     this.remainingCounts[index]! -= 1;
+    const latency = fault.latencyMs !== undefined ? { latencyMs: fault.latencyMs } : {};
+    if (fault.error === undefined) return latency;
     const httpStatus = fault.httpStatus ?? defaultHttpStatusByError[fault.error] ?? 400;
-    return new AwsServiceError(fault.error, `${fault.error} injected by the world file`, httpStatus);
+    return { ...latency, error: new AwsServiceError(fault.error, `${fault.error} injected by the world file`, httpStatus) };
   }
 }
 

@@ -15,6 +15,8 @@ export interface Emulator {
   executions(): ExecutionView[];
   /** Calls per operation name, faulted calls included. */
   callCounts(): Record<string, number>;
+  /** The most calls of each operation that were ever being answered at once (slow answers make them overlap). */
+  mostInFlight(): Record<string, number>;
   stepFunctions: {
     putExecution(execution: SfnExecutionRecord): void;
     serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
@@ -35,6 +37,8 @@ interface EmulatedAccount {
   stepFunctions: StepFunctionsRegistry;
   faults: FaultInjector;
   callCounts: Record<string, number>;
+  inFlight: Record<string, number>;
+  mostInFlight: Record<string, number>;
 }
 
 function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
@@ -43,6 +47,8 @@ function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
     stepFunctions: new StepFunctionsRegistry(),
     faults: new FaultInjector(operationFaults(world)),
     callCounts: {},
+    inFlight: {},
+    mostInFlight: {},
   };
 }
 
@@ -53,7 +59,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
   const stepFunctionsOperations = {
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
     StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
-    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
+    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input, clock.now()),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
@@ -72,10 +78,17 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
         operations: () => stepFunctionsOperations,
       },
     ],
-    beforeCall: (operation, input) => {
-      account.callCounts[operation] = (account.callCounts[operation] ?? 0) + 1;
-      const fault = account.faults.take(operation, input);
-      if (fault) throw fault;
+    beforeCall: async (operation, input) => {
+      const answering = account;
+      answering.callCounts[operation] = (answering.callCounts[operation] ?? 0) + 1;
+      answering.inFlight[operation] = (answering.inFlight[operation] ?? 0) + 1;
+      answering.mostInFlight[operation] = Math.max(answering.mostInFlight[operation] ?? 0, answering.inFlight[operation]);
+      const fault = answering.faults.take(operation, input);
+      if (fault?.latencyMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+      if (fault?.error) throw fault.error;
+    },
+    afterCall: (operation) => {
+      if ((account.inFlight[operation] ?? 0) > 0) account.inFlight[operation]! -= 1;
     },
   });
 
@@ -83,6 +96,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     endpoint: server.endpoint,
     executions: () => account.codePipeline.executions(),
     callCounts: () => ({ ...account.callCounts }),
+    mostInFlight: () => ({ ...account.mostInFlight }),
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),

@@ -13,8 +13,10 @@ export interface JsonService {
 
 export interface ServeOptions {
   services: JsonService[];
-  /** Runs before every routed call; throwing an AwsServiceError answers the call with it. */
-  beforeCall: (operation: string, input: Record<string, unknown>) => void;
+  /** Runs before every routed call; throwing (or rejecting with) an AwsServiceError answers the call with it. */
+  beforeCall: (operation: string, input: Record<string, unknown>) => void | Promise<void>;
+  /** Runs once every routed call has been answered, whatever the answer. */
+  afterCall?: (operation: string) => void;
   port?: number;
 }
 
@@ -49,7 +51,7 @@ export async function serveAwsJson(options: ServeOptions): Promise<RunningServer
   };
 }
 
-function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): void {
+async function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
   const target = request.headers['x-amz-target'];
   // Exactly `<targetPrefix>.<Operation>`: with anything more (`...GetPipeline.x`) it names no operation.
   const parts = typeof target === 'string' ? target.split('.') : [];
@@ -64,8 +66,12 @@ function answer(options: ServeOptions, request: IncomingMessage, body: string, r
       throw new AwsServiceError('UnknownOperationException', `Unknown operation ${String(target)}`);
     }
     const input = parseJsonObject(body);
-    options.beforeCall(operation, input);
-    send(response, 200, contentType, handle(input));
+    try {
+      await options.beforeCall(operation, input);
+      send(response, 200, contentType, handle(input));
+    } finally {
+      options.afterCall?.(operation);
+    }
   } catch (error) {
     const serviceError =
       error instanceof AwsServiceError

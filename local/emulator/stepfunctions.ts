@@ -1,6 +1,7 @@
 import type { ExecutionStatus } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { AwsServiceError } from './errors.js';
+import { executionIdFor } from './ids.js';
 import { paginate } from './paging.js';
 import { awsEnum, awsInteger, awsString, parseRequest } from './validation.js';
 
@@ -130,7 +131,8 @@ export class StepFunctionsRegistry {
     if (!this.stateMachines.has(request.stateMachineArn) || this.starter === undefined) {
       throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${request.stateMachineArn}'`);
     }
-    const name = request.name ?? `${now.toString(16)}-${this.executionsByArn.size}`;
+    // As AWS: an execution started without a name is named by a UUID (derived here, so runs repeat).
+    const name = request.name ?? executionIdFor(`${request.stateMachineArn}/${now}/${this.executionsByArn.size}`);
     if (illegalNameCharacters.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
     const executionInput = request.input ?? '{}';
     try {
@@ -213,7 +215,7 @@ export class StepFunctionsRegistry {
     return { events: page.map((event) => (withData ? event : withoutData(event))), ...(nextToken !== undefined && { nextToken }) };
   }
 
-  describeExecution(input: unknown) {
+  describeExecution(input: unknown, now: number) {
     const request = parseRequest(describeExecutionInput, input);
     if (!executionArnPattern.test(request.executionArn)) {
       throw new AwsServiceError('InvalidArn', `Invalid Arn: '${request.executionArn}'`);
@@ -228,7 +230,7 @@ export class StepFunctionsRegistry {
       ...(execution.error !== undefined && { error: execution.error }),
       ...(execution.cause !== undefined && { cause: execution.cause }),
       redriveCount: execution.redriveCount ?? 0,
-      redriveStatus: execution.status === 'FAILED' ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...redrivability(execution, now),
     };
   }
 
@@ -240,6 +242,10 @@ export class StepFunctionsRegistry {
     }
     if (request.mapRunArn !== undefined) {
       throw new AwsServiceError('ResourceNotFound', `Resource not found: '${request.mapRunArn}'`);
+    }
+    // "If you provide a stateMachineArn and a PENDING_REDRIVE statusFilter, the API returns a validation exception."
+    if (request.statusFilter === 'PENDING_REDRIVE') {
+      throw new AwsServiceError('ValidationException', 'The PENDING_REDRIVE statusFilter is supported only with a mapRunArn');
     }
     const stateMachineArn = request.stateMachineArn!;
     const parts = stateMachineArnPattern.exec(stateMachineArn);
@@ -286,6 +292,22 @@ export class StepFunctionsRegistry {
       ...(nextToken !== undefined && { nextToken }),
     };
   }
+}
+
+/** How long after it ended an unsuccessful execution may be redriven (RedriveExecution: "in the last 14 days"). */
+const redrivableForMs = 14 * 86_400_000;
+
+/**
+ * DescribeExecution's redriveStatus: a failed, aborted or timed-out execution may be redriven for
+ * 14 days; otherwise NOT_REDRIVABLE with the reason, in the words the API reference lists.
+ */
+function redrivability(execution: SfnExecutionRecord, now: number): { redriveStatus: string; redriveStatusReason?: string } {
+  const notRedrivable = (redriveStatusReason: string) => ({ redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason });
+  if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') {
+    return notRedrivable(`Execution is ${execution.status} and cannot be redriven.`);
+  }
+  if (now - (execution.stopDate ?? execution.startDate) > redrivableForMs) return notRedrivable('Execution redrivable period exceeded.');
+  return { redriveStatus: 'REDRIVABLE' };
 }
 
 /** An event's details without the execution data (input, output and their details). */

@@ -105,6 +105,18 @@ describe('decide-order: a continued run', () => {
 
   it.each([
     ['an execution it was not handed to', 'mine', handover(), "handed to 'nightly-g2', not to this execution 'mine'"],
+    [
+      'a hand-written handover to an execution outside the train',
+      'mine',
+      handover({ run: handedOver({ successor: { executionName: 'mine', resume: 'watch' } }) }),
+      "this execution 'mine' is not the next one of the train that began with 'nightly': its generation 2 is named 'nightly-g2'",
+    ],
+    [
+      'a hand-written handover that claims a generation the train is not at',
+      'nightly-g2',
+      handover({ run: handedOver({ generation: 4 }) }),
+      "this execution 'nightly-g2' is not the next one of the train that began with 'nightly': its generation 5 is named 'nightly-g5'",
+    ],
     ['a run that was not handed over', 'nightly-g2', handover({ run: handedOver({ phase: 'watch' }) }), 'was not handed over'],
     ['a predecessor that is not the one before it', 'nightly-g2', handover({ startedBy: `${executions}other` }), 'is not the execution before this one'],
     [

@@ -92,6 +92,21 @@ describe('statemachines/sequencer.asl.yml', () => {
     for (const retrier of retriers) expect(retrier.JitterStrategy).toBe('FULL');
   });
 
+  it.each(lambdaTasks.map(([name]) => name))('%s retries a crashed or timed-out function under every name Step Functions gives it', (name) => {
+    const retried = (definition.States[name]!.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals);
+
+    // Current runtimes report a Lambda timeout as Sandbox.Timedout, older docs as Lambda.Unknown.
+    expect(retried).toEqual(expect.arrayContaining(['Lambda.Unknown', 'Sandbox.Timedout', 'States.Timeout']));
+  });
+
+  it('retries the continuation’s StartExecution under the error name the integration raises', () => {
+    const retried = (definition.States.ContinueAsNewExecution!.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals);
+
+    // The optimized integration prefixes the API's error code: StartExecution's is ExecutionLimitExceeded.
+    expect(retried).toContain('StepFunctions.ExecutionLimitExceeded');
+    expect(retried).not.toContain('StepFunctions.ExecutionLimitExceededException');
+  });
+
   it.each(tasks.map(([name]) => name))('%s never retries a validation error, nor everything', (name) => {
     const retried = (definition.States[name]!.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals);
 
@@ -101,7 +116,7 @@ describe('statemachines/sequencer.asl.yml', () => {
   it('names only errors that src/errors.ts defines, besides AWS’s own', () => {
     const named = new Set(
       tasks.flatMap(([, state]) => (state.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals)).filter(
-        (error) => !error.startsWith('Lambda.') && !error.startsWith('States.') && !error.startsWith('StepFunctions.'),
+        (error) => !error.startsWith('Lambda.') && !error.startsWith('Sandbox.') && !error.startsWith('States.') && !error.startsWith('StepFunctions.'),
       ),
     );
 

@@ -122,6 +122,34 @@ describe('faults scripted by the world', () => {
     expect(error).toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 502 } });
   });
 
+  it('answers late when the world gives a latency, and counts the calls it was answering at once', async () => {
+    // Prepare
+    // Long enough that three calls sent together overlap even on a busy machine.
+    await emulate([{ operation: 'GetPipelineExecution', latencyMs: 1000, count: 3 }]);
+    const codePipeline = client();
+    const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P1' }));
+    const poll = () => codePipeline.send(new GetPipelineExecutionCommand({ pipelineName: 'P1', pipelineExecutionId }));
+
+    // Act
+    const answers = await Promise.all([poll(), poll(), poll()]);
+
+    // Assess
+    expect(answers.map((answer) => answer.pipelineExecution?.status)).toEqual(['InProgress', 'InProgress', 'InProgress']);
+    expect(emulator.mostInFlight()).toEqual({ StartPipelineExecution: 1, GetPipelineExecution: 3 });
+  });
+
+  it('answers late with an error when the world gives both', async () => {
+    // Prepare
+    await emulate([{ operation: 'StartPipelineExecution', error: 'ThrottlingException', latencyMs: 20, count: 1 }]);
+
+    // Act
+    const error = await outcomeOf(client().send(new StartPipelineExecutionCommand({ name: 'P1' })));
+
+    // Assess
+    expect(error).toMatchObject({ name: 'ThrottlingException' });
+    expect(emulator.executions()).toEqual([]);
+  });
+
   it('fails only calls about the pipeline the fault names', async () => {
     // Prepare
     await emulate([{ operation: 'StartPipelineExecution', error: 'InternalFailure', count: 1, pipelineName: 'P2' }]);

@@ -133,22 +133,25 @@ describe('Step Functions ListExecutions, through the real SDK client', () => {
     expect(emulator.callCounts()).toEqual({ ListExecutions: 1 });
   });
 
-  it('lists only PENDING_REDRIVE executions when asked, and filters on whether they were redriven', async () => {
+  it('refuses the PENDING_REDRIVE status filter beside a stateMachineArn, as AWS does, and filters on whether executions were redriven', async () => {
     // Prepare
     emulator.stepFunctions.putExecution({ ...execution('failed', 0), status: 'FAILED', stopDate: startMs + 5000 });
     emulator.stepFunctions.putExecution({ ...execution('redriving', 10), status: 'PENDING_REDRIVE', redriveCount: 1, redriveDate: startMs + 60_000 });
     emulator.stepFunctions.putExecution({ ...execution('redriven', 20), redriveCount: 2, redriveDate: startMs + 90_000 });
 
     // Act
-    const pending = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'PENDING_REDRIVE' }));
+    // ListExecutions reference: "If you provide a stateMachineArn and a PENDING_REDRIVE statusFilter, the API returns a validation exception."
+    const pending = await rejectionOf(stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'PENDING_REDRIVE' })));
     const redriven = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'REDRIVEN' }));
     const notRedriven = await stepFunctions.send(new ListExecutionsCommand({ stateMachineArn, redriveFilter: 'NOT_REDRIVEN' }));
 
     // Assess
-    expect(pending.executions).toEqual([
+    expect(pending).toBeInstanceOf(ValidationException);
+    expect(pending.message).toContain('PENDING_REDRIVE');
+    expect(redriven.executions).toEqual([
+      expect.objectContaining({ name: 'redriven', redriveCount: 2 }),
       expect.objectContaining({ name: 'redriving', status: 'PENDING_REDRIVE', redriveCount: 1, redriveDate: new Date(startMs + 60_000) }),
     ]);
-    expect(redriven.executions?.map((listed) => listed.name)).toEqual(['redriven', 'redriving']);
     expect(notRedriven.executions?.map((listed) => listed.name)).toEqual(['failed']);
   });
 
@@ -241,6 +244,48 @@ describe('Step Functions StartExecution and DescribeExecution, through the real 
     expect(otherInput).toBeInstanceOf(ExecutionAlreadyExists);
     expect(closed).toBeInstanceOf(ExecutionAlreadyExists);
     expect(started).toEqual(['train-g2']);
+  });
+
+  it('names an execution started without a name by a UUID, as AWS does', async () => {
+    // Act
+    const first = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+    const second = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, input: '{}' }));
+
+    // Assess
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    expect(started).toHaveLength(2);
+    expect(started[0]).toMatch(uuid);
+    expect(started[1]).toMatch(uuid);
+    expect(started[0]).not.toBe(started[1]);
+    expect(first.executionArn).toBe(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${started[0]}`);
+    expect(second.executionArn).toBe(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${started[1]}`);
+  });
+
+  it.each([
+    ['RUNNING', 0, { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is RUNNING and cannot be redriven.' }],
+    ['SUCCEEDED', 1, { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven.' }],
+    ['FAILED', 1, { redriveStatus: 'REDRIVABLE' }],
+    ['ABORTED', 1, { redriveStatus: 'REDRIVABLE' }],
+    ['TIMED_OUT', 1, { redriveStatus: 'REDRIVABLE' }],
+    ['FAILED', 15, { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution redrivable period exceeded.' }],
+  ] as const)('describes a %s execution that ended %i days ago as %j', async (status, daysAgo, expected) => {
+    // Prepare: the emulator's clock stands at startMs; the execution ended daysAgo before it.
+    const stopDate = startMs - daysAgo * 86_400_000;
+    emulator.stepFunctions.putExecution({
+      ...execution('ended', 0),
+      startDate: stopDate - 60_000,
+      status,
+      ...(status === 'RUNNING' ? {} : { stopDate }),
+    });
+
+    // Act
+    const described = await stepFunctions.send(new DescribeExecutionCommand({ executionArn: execution('ended', 0).executionArn }));
+
+    // Assess
+    expect({ redriveStatus: described.redriveStatus, redriveStatusReason: described.redriveStatusReason }).toEqual({
+      redriveStatusReason: undefined,
+      ...expected,
+    });
   });
 
   it('refuses an illegal name, an unknown state machine and an unknown execution by AWS’s names', async () => {

@@ -189,6 +189,26 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
     expect(emulator.executions()).toEqual([]);
   });
 
+  it.each(['Latest', 'All'] as const)('takes the latestInPipelineExecution filter as the SDK sends it (startTimeRange %s): that execution’s actions', async (startTimeRange) => {
+    // Prepare
+    const { pipelineExecutionId: earlier } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P2' }));
+    await emulatorClock.sleep(3600);
+    const { pipelineExecutionId } = await codePipeline.send(new StartPipelineExecutionCommand({ name: 'P2' }));
+    await emulatorClock.sleep(30);
+
+    // Act
+    const byExecution = await codePipeline.send(new ListActionExecutionsCommand({ pipelineName: 'P2', filter: { pipelineExecutionId } }));
+    const latest = await codePipeline.send(
+      new ListActionExecutionsCommand({ pipelineName: 'P2', filter: { latestInPipelineExecution: { pipelineExecutionId: pipelineExecutionId!, startTimeRange } } }),
+    );
+
+    // Assess
+    expect(latest.actionExecutionDetails?.length).toBeGreaterThan(0);
+    expect(latest.actionExecutionDetails?.every((detail) => detail.pipelineExecutionId === pipelineExecutionId)).toBe(true);
+    expect(latest.actionExecutionDetails).toEqual(byExecution.actionExecutionDetails);
+    expect(earlier).not.toBe(pipelineExecutionId);
+  });
+
   it('applies a source revision override: the commit shows in the artifact revisions and the source action’s output', async () => {
     // Prepare
     const commit = '4f2a9c1e0b7d6a5c3e2f1a0b9c8d7e6f5a4b3c2d';

@@ -43,7 +43,8 @@ beforeEach(() => {
       pipelineType: 'V2',
       roleArn: 'r',
       stages: [{ name: 'Only', actions: declared[name]!.namespaces.map((namespace) => ({ name: namespace, actionTypeId: undefined, namespace })) }],
-      ...(declared[name]!.variables ? { variables: declared[name]!.variables.map((variable) => ({ name: variable })) } : {}),
+      // With defaults: decide-order asks an input for every variable declared without one.
+      ...(declared[name]!.variables ? { variables: declared[name]!.variables.map((variable) => ({ name: variable, defaultValue: 'default' })) } : {}),
     },
   }));
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [] });
@@ -128,6 +129,9 @@ describe('references: checked by decide-order before anything starts', () => {
     const names = Array.from({ length: 40 }, (_, index) => `V${index}`);
     const manyReferences = Object.fromEntries(names.map((name) => [name, '#{P1.BuildVariables.IMAGE_TAG}']));
     const literal = Object.fromEntries(names.map((name) => [name, 'x'.repeat(30)]));
+    codePipeline
+      .on(GetPipelineCommand, { name: 'P2' })
+      .resolves({ pipeline: { name: 'P2', roleArn: 'r', pipelineType: 'V2', stages: [], variables: names.map((name) => ({ name, defaultValue: 'd' })) } });
 
     const error = await rejectionOf(decide({ order: ['P1', 'P2'], variables: { P2: manyReferences } }));
     const accepted = await decide({ order: ['P1', 'P2'], variables: { P2: literal }, dryRun: true });
@@ -250,6 +254,18 @@ describe('references: resolved by start-pipeline from the execution the run watc
     expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
   });
 
+  it('refuses a forwarded value over two lines, which CodePipeline would not take, before starting', async () => {
+    codePipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [action('Build', 'BuildVariables', { IMAGE_TAG: '1.4.2\nextra' })] });
+
+    const error = await rejectionOf(startP3({ P3: { RELEASE: 'v#{P1.BuildVariables.IMAGE_TAG}' } }));
+
+    expect(error).toMatchObject({
+      name: 'OutputNotFound',
+      message: expect.stringContaining('variables.P3.RELEASE resolves, from #{P1.BuildVariables.IMAGE_TAG}, to a value that must be one line: character 7 is a line break (U+000A)'),
+    });
+    expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
+  });
+
   it('starts no member of a group when one member’s value is missing', async () => {
     codePipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [action('Build', 'BuildVariables', { IMAGE_TAG: '1.4.2' })] });
 
@@ -293,14 +309,16 @@ describe('references: the state stays inside Step Functions’ 256 KiB at the la
     const namespace = 'N'.repeat(100);
     const reference = `#{${names[0]}.${namespace}.${'V'.repeat(128)}}`;
     useStageConfig({ pipelines: names });
-    codePipeline.on(GetPipelineCommand).resolves({ pipeline: { name: 'any', roleArn: 'r', pipelineType: 'V2', stages: [{ name: 'S', actions: [{ name: 'A', actionTypeId: undefined, namespace }] }] } });
+    const variableName = (index: number) => `${String(index).padStart(2, '0')}`.padEnd(128, 'v');
+    const variables = Array.from({ length: 50 }, (_, index) => ({ name: variableName(index), defaultValue: 'd' }));
+    codePipeline.on(GetPipelineCommand).resolves({ pipeline: { name: 'any', roleArn: 'r', pipelineType: 'V2', stages: [{ name: 'S', actions: [{ name: 'A', actionTypeId: undefined, namespace }] }], variables } });
     const inputWith = (count: number) => ({
       order,
       dryRun: true,
       variables: Object.fromEntries(
         names.slice(90).map((name, member) => [
           name,
-          Object.fromEntries(Array.from({ length: Math.ceil(Math.max(0, count - member) / 10) }, (_, index) => [`${String(index).padStart(2, '0')}`.padEnd(128, 'v'), reference])),
+          Object.fromEntries(Array.from({ length: Math.ceil(Math.max(0, count - member) / 10) }, (_, index) => [variableName(index), reference])),
         ]).filter(([, values]) => Object.keys(values as object).length > 0),
       ),
     });

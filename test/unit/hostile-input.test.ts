@@ -58,7 +58,11 @@ beforeEach(() => {
   stepFunctions.reset();
   useStageConfig({ pipelines: allowed });
   useClock({ now: () => Date.parse(startTime) });
-  codePipeline.on(GetPipelineCommand).callsFake(({ name: pipeline }) => ({ pipeline: { name: pipeline, pipelineType: 'V2', roleArn: 'r', stages: [] } }));
+  // Each pipeline declares V0 to V49 with defaults: the large payloads below use them, and decide-order refuses undeclared ones.
+  const declared = Array.from({ length: 50 }, (_, index) => ({ name: `V${index}`, defaultValue: 'd' }));
+  codePipeline
+    .on(GetPipelineCommand)
+    .callsFake(({ name: pipeline }) => ({ pipeline: { name: pipeline, pipelineType: 'V2', roleArn: 'r', stages: [], variables: declared } }));
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [] });
 });
 

@@ -129,6 +129,21 @@ describe('parseWorld', () => {
     ],
     ['a missing startTime', { pipelines: [] }, 'startTime: required'],
     [
+      'a StartExecution fault aimed at a pipeline',
+      worldWith({ faults: [{ operation: 'StartExecution', error: 'ExecutionLimitExceeded', count: 1, pipelineName: 'P1' }] }),
+      'faults[0].pipelineName: StartExecution is about no pipeline',
+    ],
+    [
+      'an error StartExecution cannot answer',
+      worldWith({ faults: [{ operation: 'StartExecution', error: 'ConflictException', count: 1 }] }),
+      'faults[0].error: StartExecution cannot answer ConflictException',
+    ],
+    [
+      'a fault with neither an error nor a latency',
+      worldWith({ faults: [{ operation: 'GetPipeline', count: 1 }] }),
+      'faults[0].error: a fault needs an error (such as ThrottlingException), a latencyMs, or both',
+    ],
+    [
       'a fault aimed at a pipeline the world lacks',
       worldWith({
         faults: [{ operation: 'StartPipelineExecution', error: 'InternalFailure', count: 1, pipelineName: 'P9' }],

@@ -1,0 +1,54 @@
+import { InvalidInput } from './errors.js';
+import type { PipelineDescription } from './codepipeline.js';
+import { membersOf, type Plan } from './run.js';
+
+/**
+ * Characters a variable value may not hold. CodePipeline's model gives values the pattern `.*`,
+ * which the service matches as Java does: `.` stops at a line terminator. A value with one would
+ * be refused by StartPipelineExecution, possibly hours into a run, so it is refused here first.
+ */
+const lineTerminator = /[\n\r\u0085\u2028\u2029]/;
+
+/** Where a value breaks CodePipeline's character rule, or undefined when it does not. */
+export function valueCharacterProblem(value: string): string | undefined {
+  const found = lineTerminator.exec(value);
+  if (!found) return undefined;
+  const code = found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  return `must be one line: character ${found.index + 1} is a line break (U+${code}), which CodePipeline refuses`;
+}
+
+/**
+ * Every rule StartPipelineExecution applies to a pipeline's variables, checked against what
+ * GetPipeline said before anything starts, so a run never fails half-way on a variable: only a
+ * V2 pipeline takes variables, each one given must be declared, each one declared without a
+ * default must be given (by a pipeline that will start: one `from` skips never starts), and
+ * each value must be one line (the names and lengths the input schema already checked).
+ */
+export function checkVariableDeclarations(plan: Plan, descriptions: ReadonlyMap<string, PipelineDescription>): void {
+  const fromIndex = plan.from === undefined ? 0 : plan.order.findIndex((entry) => membersOf(entry).includes(plan.from!));
+  plan.order.forEach((entry, position) => {
+    for (const pipelineName of membersOf(entry)) {
+      const description = descriptions.get(pipelineName)!;
+      const given = Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {};
+      const names = Object.keys(given);
+      if (description.type === 'V1' && names.length > 0) {
+        throw new InvalidInput(`variables.${pipelineName}: '${pipelineName}' is a V1 pipeline; pipeline-level variables need a V2 pipeline`);
+      }
+      const declared = description.variables.length > 0 ? `it declares ${description.variables.join(', ')}` : 'it declares none';
+      for (const name of names) {
+        if (!description.variables.includes(name)) {
+          throw new InvalidInput(`variables.${pipelineName}.${name}: pipeline '${pipelineName}' declares no variable '${name}' (${declared}); nothing was started`);
+        }
+        const problem = valueCharacterProblem(given[name]!);
+        if (problem) throw new InvalidInput(`variables.${pipelineName}.${name}: ${problem}; nothing was started`);
+      }
+      if (position < fromIndex) continue;
+      const missing = description.requiredVariables.filter((name) => !Object.hasOwn(given, name));
+      if (missing.length > 0) {
+        throw new InvalidInput(
+          `variables.${pipelineName}.${missing[0]}: pipeline '${pipelineName}' declares ${missing.map((name) => `'${name}'`).join(', ')} without a default value, so the input must give ${missing.length === 1 ? 'it' : 'them'}; nothing was started`,
+        );
+      }
+    }
+  });
+}
