@@ -3,6 +3,8 @@ import { stageConfig, type StageConfig } from './config.js';
 import { InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
 import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js';
 import { describePipeline } from './codepipeline.js';
+import { beginInvocation } from './accounts.js';
+import { pipelineNames } from './targets.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound, type Declarations } from './references.js';
 import { describeExecution } from './stepfunctions.js';
 import { checkSingleFlight } from './single-flight.js';
@@ -32,6 +34,7 @@ export interface DecideRequest {
  */
 export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan; run: Run }> {
   const { input, execution } = request;
+  beginInvocation(execution.name);
   const config = stageConfig();
   if (typeof input === 'object' && input !== null && Object.hasOwn(input, 'continuation')) return continueTrain(request, config);
   const executionInput = parseOrThrow(executionInputSchema, input, 'input');
@@ -104,11 +107,11 @@ const skipped = (entry: OrderEntry, position: number): PipelineResult[] =>
 function checkPlan(plan: Plan, config: StageConfig, field: string): void {
   checkOrder(plan.order, field);
   const names = plan.order.flatMap(membersOf);
-  const allowed = new Set(config.pipelines);
+  const allowed = new Set(pipelineNames(config));
   const disallowed = names.filter((name) => !allowed.has(name));
   if (disallowed.length > 0) {
     throw new PipelineNotAllowed(
-      `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${config.pipelines.join(', ')}`,
+      `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${pipelineNames(config).join(', ')}`,
     );
   }
   for (const name of Object.keys(plan.variables)) {
