@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalEngine, type RunReport } from '../local/engine.js';
 import { UsageError, localStageConfig, projectRoot } from '../local/stage.js';
-import { loadWorld, WorldFileError, type World } from '../local/world.js';
+import { loadWorld, WorldFileError, worldPipelineNames, type World } from '../local/world.js';
 import { serveStandalone } from '../local/emulator/index.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
@@ -285,7 +285,7 @@ const escapeProperty = (text: string) => escapeData(text).replace(/:/g, '%3A').r
  * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
  */
 function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
-  const names = world.pipelines.map((pipeline) => pipeline.name);
+  const names = worldPipelineNames(world);
   if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
   try {
     localStageConfig(names, undefined);
@@ -312,7 +312,7 @@ function checkWorldFitsStage(world: World, worldName: string, stage: string | un
  * policy; an input it cannot read is left for the run to refuse, exactly as on AWS.
  */
 function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined): void {
-  const names = world.pipelines.map((pipeline) => pipeline.name);
+  const names = worldPipelineNames(world);
   let order: string[];
   let source: string;
   try {
