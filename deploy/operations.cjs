@@ -6,6 +6,7 @@
 // or an existing one, an e-mail subscription or none, as many CodePipeline policies as its
 // pipelines need).
 const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
+const { checkTargets, targetResources } = require('./targets.cjs');
 
 /** How Serverless and serverless-step-functions turn a function key or a state machine name into a logical id. */
 const normalizedName = (name) => name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/^./, (first) => first.toUpperCase());
@@ -28,6 +29,8 @@ async function settings(resolveVariable) {
     'scheduleRetryAttempts',
     'scheduleMaxEventAgeSeconds',
     'pipelines',
+    'accounts',
+    'targetOrganizationId',
   ]) {
     params[key] = await read(`param:${key}`);
   }
@@ -233,12 +236,14 @@ function schedule(s) {
 module.exports = {
   resources: async ({ resolveVariable }) => {
     const s = await settings(resolveVariable);
+    checkTargets(s.stage, s.params.pipelines, s.params.accounts, s.params.targetOrganizationId);
     return {
       ...notifications(s),
       ...stateMachineLogs(s),
       ...stateMachineRole(s),
       ...schedule(s),
       ...codePipelinePolicies(s.params.pipelines, s.region),
+      ...targetResources(s.params.accounts, s.params.targetOrganizationId),
     };
   },
   /** serverless-step-functions' `alarms`: one per metric, on this stage's state machine, to the topic. */
