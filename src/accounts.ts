@@ -63,6 +63,8 @@ export function beginInvocation(executionName: string | undefined): void {
 /** The session name this invocation assumes roles with. */
 export const currentSessionName = (): string => invocation.sessionName;
 
+/** STS's Query protocol says `Throttling` where JSON APIs say ThrottlingException: it passes. */
+const throttledAssumeRole = new Set(['Throttling', 'IDPCommunicationError']);
 /** The errors that say the role cannot be assumed by us: people fix them, waiting does not. */
 const refusedAssumeRole = new Set(['AccessDenied', 'AccessDeniedException', 'RegionDisabledException', 'ExpiredTokenException', 'InvalidClientTokenId']);
 
@@ -83,7 +85,7 @@ async function assumeRole(target: PipelineTarget & { remote: NonNullable<Pipelin
     const { name = 'UnknownError', message = '' } = error as { name?: string; message?: string };
     // Only the error's name and message: never the request, which a verbose SDK error may echo.
     const said = `AssumeRole ${roleArn} as session ${invocation.sessionName}: ${name}${message ? `: ${message}` : ''}`;
-    if (refusedAssumeRole.has(name) || awsErrorVerdict(error) === 'rejected') {
+    if (refusedAssumeRole.has(name) || (!throttledAssumeRole.has(name) && awsErrorVerdict(error) === 'rejected')) {
       throw new PipelineAccessDenied(`cannot reach ${describeTarget(target)}: ${said}`, { cause: error });
     }
     throw new AwsUnavailable(said, { cause: error });
