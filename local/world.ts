@@ -281,7 +281,8 @@ const accountSchema = z.strictObject({
     trusts: z.array(accountIdSchema).default([hubAccountId]),
   }),
   forwardsEvents: z.boolean().default(true),
-  regions: z.record(z.string().regex(regionPattern, 'expected a region such as eu-west-1'), z.array(pipelineSchema).min(1, 'expected at least one pipeline')),
+  // Region names are checked in the world's refinement, which can name the key.
+  regions: z.record(z.string(), z.array(pipelineSchema).min(1, 'expected at least one pipeline')),
 });
 
 const worldSchema = z
@@ -311,6 +312,9 @@ const worldSchema = z
       if (accountIds.has(account.id)) context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'id'], message: `duplicate account "${account.id}"` });
       accountIds.add(account.id);
       for (const [region, pipelines] of Object.entries(account.regions)) {
+        if (!regionPattern.test(region)) {
+          context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'regions', region], message: 'expected a region such as eu-west-1' });
+        }
         reportDuplicates(pipelines.map((pipeline) => pipeline.name), ['accounts', accountIndex, 'regions', region], 'pipeline', context);
         pipelines.forEach((pipeline, index) =>
           sequenced(pipeline.sequencedAs ?? pipeline.name, ['accounts', accountIndex, 'regions', region, index], `${pipeline.name} in ${account.id} ${region}`),
