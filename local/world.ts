@@ -289,7 +289,8 @@ const worldSchema = z
   .strictObject({
     startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
     pipelines: z.array(pipelineSchema),
-    accounts: z.array(accountSchema).default([]),
+    // Optional, so a world of the hub alone reads back exactly as written.
+    accounts: z.array(accountSchema).optional(),
     faults: z.array(faultSchema).default([]),
   })
   .superRefine((world, context) => {
@@ -308,7 +309,7 @@ const worldSchema = z
       if (!sequencedAt.has(pipeline.name)) sequencedAt.set(pipeline.name, `pipelines[${index}]`);
     });
     const accountIds = new Set<string>();
-    world.accounts.forEach((account, accountIndex) => {
+    (world.accounts ?? []).forEach((account, accountIndex) => {
       if (accountIds.has(account.id)) context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'id'], message: `duplicate account "${account.id}"` });
       accountIds.add(account.id);
       for (const [region, pipelines] of Object.entries(account.regions)) {
@@ -352,7 +353,7 @@ const worldSchema = z
   });
 
 export type World = z.output<typeof worldSchema>;
-export type WorldAccount = World['accounts'][number];
+export type WorldAccount = NonNullable<World['accounts']>[number];
 
 /** A pipeline of the world, where it lives, and the name the stage gives it. */
 export interface WorldTarget {
@@ -367,7 +368,7 @@ export interface WorldTarget {
 export function worldTargets(world: Pick<World, 'pipelines' | 'accounts'>): WorldTarget[] {
   return [
     ...world.pipelines.map((definition) => ({ sequencedAs: definition.name, accountId: hubAccountId, region: hubRegion, definition })),
-    ...world.accounts.flatMap((account) =>
+    ...(world.accounts ?? []).flatMap((account) =>
       Object.entries(account.regions).flatMap(([region, pipelines]) =>
         pipelines.map((definition) => ({ sequencedAs: definition.sequencedAs ?? definition.name, accountId: account.id, region, definition, account })),
       ),
@@ -389,7 +390,7 @@ export function worldStageTargets(world: Pick<World, 'pipelines' | 'accounts'>):
   const pipelines = worldTargets(world).map((target) =>
     target.account ? { name: target.sequencedAs, arn: `arn:aws:codepipeline:${target.region}:${target.accountId}:${target.definition.name}` } : target.sequencedAs,
   );
-  if (world.accounts.length === 0) return { pipelines };
+  if (!world.accounts?.length) return { pipelines };
   return { pipelines, accounts: Object.fromEntries(world.accounts.map((account) => [account.id, { roleArn: worldRoleArn(account) }])) };
 }
 export type WorldPipeline = World['pipelines'][number];

@@ -74,7 +74,7 @@ const locationKey = (accountId: string, region: string) => `${accountId}/${regio
 function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
   const codePipelines = new Map<string, CodePipelineEmulator>();
   codePipelines.set(locationKey(hubAccountId, hubRegion), new CodePipelineEmulator(world, clock));
-  for (const account of world.accounts) {
+  for (const account of world.accounts ?? []) {
     for (const [region, pipelines] of Object.entries(account.regions)) {
       codePipelines.set(locationKey(account.id, region), new CodePipelineEmulator({ startTime: world.startTime, pipelines }, clock, { accountId: account.id, region }));
     }
@@ -172,7 +172,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     callCounts: () => ({ ...account.callCounts }),
     codePipelineCalls: () => account.calls.map((call) => ({ ...call })),
     assumeRoleCalls: () => account.sts.assumeRoleCalls(),
-    forwardsEvents: (accountId) => accountId === hubAccountId || account.world.accounts.some((candidate) => candidate.id === accountId && candidate.forwardsEvents),
+    forwardsEvents: (accountId) => accountId === hubAccountId || (account.world.accounts ?? []).some((candidate) => candidate.id === accountId && candidate.forwardsEvents),
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),

@@ -59,7 +59,7 @@ export class StsEmulator {
     if (!Number.isInteger(durationSeconds) || durationSeconds < minDurationSeconds || durationSeconds > maxChainedDurationSeconds) {
       return errorXml(400, 'Sender', 'ValidationError', `The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.`);
     }
-    const account = this.world.accounts.find((candidate) => worldRoleArn(candidate) === roleArn);
+    const account = (this.world.accounts ?? []).find((candidate) => worldRoleArn(candidate) === roleArn);
     const granted = account !== undefined && account.role.trusts.includes(callerAccountId);
     this.assumed.push({ callerAccountId, roleArn, sessionName, granted });
     if (!granted) {
