@@ -61,6 +61,19 @@ export function targetKey(target: PipelineTarget, home: { accountId: string; reg
     : pipelineKey(home.accountId, home.region, target.pipelineName);
 }
 
+/**
+ * The stage's pipeline that a CodePipeline event is about, by the event's `account`, `region` and
+ * `detail.pipeline`, or undefined when the stage has no such pipeline (someone else's namesake).
+ */
+export function targetForEvent(
+  config: Pick<StageConfig, 'pipelines' | 'accounts'>,
+  home: { accountId: string; region: string },
+  event: { accountId: string; region: string; pipelineName: string },
+): PipelineTarget | undefined {
+  const key = pipelineKey(event.accountId, event.region, event.pipelineName);
+  return config.pipelines.map((entry) => targetOf(config, entryName(entry))).find((target) => targetKey(target, home) === key);
+}
+
 /** Where the stage's pipeline `name` lives. A name the stage does not list is taken as local (decide-order refuses it first). */
 export function targetOf(config: Pick<StageConfig, 'pipelines' | 'accounts'>, name: string): PipelineTarget {
   const entry = config.pipelines.find((candidate) => entryName(candidate) === name);

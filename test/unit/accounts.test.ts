@@ -7,7 +7,7 @@ import { core } from '../../handlers/decide-order.js';
 import { roleSessionName } from '../../src/accounts.js';
 import { parseStageConfig } from '../../src/config.js';
 import { useClock } from '../../src/clock.js';
-import { pipelineKey, targetKey, targetOf } from '../../src/targets.js';
+import { pipelineKey, targetForEvent, targetKey, targetOf } from '../../src/targets.js';
 import { awsError, execution, stageConfig, useStageConfig } from '../support/fixtures.js';
 
 const { targetProblems } = createRequire(import.meta.url)('../../deploy/targets.cjs') as {
@@ -91,6 +91,11 @@ describe('stage config: pipelines elsewhere', () => {
     expect(targetKey(targetOf(config, 'deploy-staging'), home)).toBe(pipelineKey(staging, 'eu-west-1', 'deploy-api'));
     expect(targetKey(targetOf(config, 'deploy-prod'), home)).toBe(pipelineKey(prod, 'eu-west-1', 'deploy-api'));
     expect(targetKey(targetOf(config, 'P1'), home)).toBe('123456789012/us-east-1/P1');
+    // An event finds the stage's pipeline by where it happened, never by its name alone.
+    expect(targetForEvent(config, home, { accountId: prod, region: 'eu-west-1', pipelineName: 'deploy-api' })?.name).toBe('deploy-prod');
+    expect(targetForEvent(config, home, { accountId: staging, region: 'eu-west-1', pipelineName: 'deploy-api' })?.name).toBe('deploy-staging');
+    expect(targetForEvent(config, home, { accountId: '123456789012', region: 'us-east-1', pipelineName: 'deploy-api' })).toBeUndefined();
+    expect(targetForEvent(config, home, { accountId: '123456789012', region: 'us-east-1', pipelineName: 'P1' })?.name).toBe('P1');
   });
 
   it.each([
