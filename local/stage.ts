@@ -38,7 +38,7 @@ export function localStageConfig(
     throw new UsageError(`unknown stage '${stage}': serverless.yml has params for ${stages.join(', ')}`);
   }
   const merged: Record<string, unknown> = { ...params.default, ...(stage === undefined ? {} : params[stage]) };
-  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as string[] | undefined);
+  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as PipelineEntry[] | undefined)?.map(entryName);
   const pipelines = worldPipelines.filter((entry) => stagePipelines === undefined || stagePipelines.includes(entryName(entry)));
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
   const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));

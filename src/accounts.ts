@@ -5,7 +5,7 @@ import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { awsErrorVerdict } from './aws-errors.js';
 import { AwsUnavailable, PipelineAccessDenied } from './errors.js';
 import { nowMs } from './clock.js';
-import { describeTarget, type PipelineTarget } from './targets.js';
+import type { PipelineTarget } from './targets.js';
 
 /**
  * Reaching pipelines in other accounts: every CodePipeline call for such a pipeline is made with
@@ -68,8 +68,14 @@ const throttledAssumeRole = new Set(['Throttling', 'IDPCommunicationError']);
 /** The errors that say the role cannot be assumed by us: people fix them, waiting does not. */
 const refusedAssumeRole = new Set(['AccessDenied', 'AccessDeniedException', 'RegionDisabledException', 'ExpiredTokenException', 'InvalidClientTokenId']);
 
-async function assumeRole(target: PipelineTarget & { remote: NonNullable<PipelineTarget['remote']> }): Promise<AwsCredentialIdentity> {
-  const { roleArn } = target.remote;
+/** Errors of AssumeRole itself: codepipeline.ts names the pipeline the call was for. */
+const assumeRoleFailures = new WeakSet<Error>();
+export const isAssumeRoleFailure = (error: unknown): error is Error => error instanceof Error && assumeRoleFailures.has(error);
+
+type RemoteTarget = PipelineTarget & { remote: NonNullable<PipelineTarget['remote']> };
+
+async function assumeRole(remote: RemoteTarget['remote']): Promise<AwsCredentialIdentity> {
+  const { roleArn, accountId } = remote;
   try {
     const { Credentials } = await sts.send(
       new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: invocation.sessionName, DurationSeconds: sessionSeconds }),
@@ -84,23 +90,23 @@ async function assumeRole(target: PipelineTarget & { remote: NonNullable<Pipelin
   } catch (error) {
     const { name = 'UnknownError', message = '' } = error as { name?: string; message?: string };
     // Only the error's name and message: never the request, which a verbose SDK error may echo.
-    const said = `AssumeRole ${roleArn} as session ${invocation.sessionName}: ${name}${message ? `: ${message}` : ''}`;
-    if (refusedAssumeRole.has(name) || (!throttledAssumeRole.has(name) && awsErrorVerdict(error) === 'rejected')) {
-      throw new PipelineAccessDenied(`cannot reach ${describeTarget(target)}: ${said}`, { cause: error });
-    }
-    throw new AwsUnavailable(said, { cause: error });
+    const said = `AssumeRole ${roleArn} (account ${accountId}) as session ${invocation.sessionName}: ${name}${message ? `: ${message}` : ''}`;
+    const refused = refusedAssumeRole.has(name) || (!throttledAssumeRole.has(name) && awsErrorVerdict(error) === 'rejected');
+    const failure = refused ? new PipelineAccessDenied(said, { cause: error }) : new AwsUnavailable(said, { cause: error });
+    assumeRoleFailures.add(failure);
+    throw failure;
   }
 }
 
 /** The account's credentials, assumed once per invocation (concurrent calls share one AssumeRole), renewed only near expiry. */
-async function credentialsFor(target: PipelineTarget & { remote: NonNullable<PipelineTarget['remote']> }): Promise<AwsCredentialIdentity> {
-  const { accountId } = target.remote;
+async function credentialsFor(remote: RemoteTarget['remote']): Promise<AwsCredentialIdentity> {
+  const { accountId } = remote;
   const cached = invocation.credentials.get(accountId);
   if (cached) {
     const credentials = await cached.catch(() => undefined);
     if (credentials && (credentials.expiration === undefined || credentials.expiration.getTime() - renewBeforeExpiryMs > nowMs())) return credentials;
   }
-  const assumed = assumeRole(target);
+  const assumed = assumeRole(remote);
   const current = invocation;
   current.credentials.set(accountId, assumed);
   // A failed AssumeRole is not kept: the next call asks STS again.
@@ -124,7 +130,7 @@ export async function codePipelineFor(target: PipelineTarget, local: CodePipelin
       region: remote.region,
       maxAttempts: 4,
       retryMode: 'standard',
-      credentials: () => credentialsFor({ ...target, remote }),
+      credentials: () => credentialsFor(remote),
     });
     invocation.clients.set(key, client);
   }

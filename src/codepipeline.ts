@@ -8,7 +8,7 @@ import {
   type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
 import { toNamedAwsError } from './aws-errors.js';
-import { codePipelineFor } from './accounts.js';
+import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
 import { stageConfig } from './config.js';
 import { AwsUnavailable, PipelineAccessDenied } from './errors.js';
 import { describeTarget, targetOf, type PipelineTarget } from './targets.js';
@@ -36,10 +36,13 @@ const accessDenied = new Set(['AccessDeniedException', 'AccessDenied', 'Unrecogn
 
 /** toNamedAwsError, but a pipeline elsewhere says where it is, and a refusal there is PipelineAccessDenied. */
 function failure(error: unknown, target: PipelineTarget, request: string, gone: string): Error {
-  // Already named by AssumeRole (src/accounts.ts).
-  if (error instanceof PipelineAccessDenied || error instanceof AwsUnavailable) return error;
-  if (!target.remote) return toNamedAwsError(error, request, gone);
   const where = describeTarget(target);
+  // AssumeRole failed (src/accounts.ts named it): say which pipeline the call was for.
+  if (isAssumeRoleFailure(error)) {
+    const named = error instanceof PipelineAccessDenied ? PipelineAccessDenied : AwsUnavailable;
+    return new named(`${request}: cannot reach ${where}: ${error.message}`, { cause: error });
+  }
+  if (!target.remote) return toNamedAwsError(error, request, gone);
   const name = (error as { name?: string }).name ?? '';
   if (accessDenied.has(name)) {
     const message = (error as { message?: string }).message;
