@@ -1,10 +1,12 @@
 import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createRequire } from 'node:module';
 import { core } from '../../handlers/decide-order.js';
 import { roleSessionName } from '../../src/accounts.js';
+import { logger } from '../../src/logger.js';
 import { parseStageConfig } from '../../src/config.js';
 import { useClock } from '../../src/clock.js';
 import { pipelineKey, targetForEvent, targetKey, targetOf } from '../../src/targets.js';
@@ -205,5 +207,29 @@ describe('decide-order reaches every pipeline before anything starts', () => {
 
     // Act, Assess
     await expect(decide({ order: ['deploy-prod'] })).rejects.toMatchObject({ name: 'AwsUnavailable', message: expect.stringContaining(`AssumeRole ${roleArn(prod)}`) });
+  });
+});
+
+describe('assumed credentials are never logged', () => {
+  it('logs the run at DEBUG without a key, secret or session token, whether the role is granted or denied', async () => {
+    // Prepare
+    const written: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    logger.setLogLevel('DEBUG');
+    sts.on(AssumeRoleCommand, { RoleArn: roleArn(prod) }).rejects(awsError('AccessDenied', 403));
+
+    // Act
+    try {
+      await decide({ order: ['P1', 'deploy-staging', 'smoke-staging'] });
+      await decide({ order: ['deploy-prod'] }).catch(() => undefined);
+    } finally {
+      logger.setLogLevel('SILENT');
+      write.mockRestore();
+    }
+
+    // Assess: the run was logged, and nothing of the credentials was.
+    const output = written.join('');
+    expect(output).toContain('order decided');
+    for (const secret of ['secret-of-', `token-${staging}`, `ASIA${staging}`]) expect(output).not.toContain(secret);
   });
 });
