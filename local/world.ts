@@ -22,6 +22,12 @@ import { z } from 'zod';
  *   startTime + remainingSeconds at the earliest;
  * - history: past successes, newest first, the newest ending an hour before startTime and each
  *   ending an hour before the next one starts.
+ *
+ * `pipelines` live in the hub (account 123456789012, us-east-1), where the sequencer runs.
+ * `accounts` are the others: each has pipelines per region (`sequencedAs` is the stage's name for
+ * one, its own name by default), the role the hub assumes there (`trusts`: the accounts its trust
+ * policy admits, the hub by default) and `forwardsEvents`. The emulator answers each account's
+ * CodePipeline only to credentials of that account (local/emulator/sts.ts).
  */
 
 export class WorldFileError extends Error {
@@ -342,7 +348,9 @@ const worldSchema = z
           message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...modelledErrors[fault.operation], ...commonErrors].join(', ')}`,
         });
       }
-      if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
+      // A fault matches the name a call sends: the hub's pipeline, or an account's by its CodePipeline name.
+      const accountNames = (world.accounts ?? []).flatMap((account) => Object.values(account.regions).flat().map((pipeline) => pipeline.name));
+      if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName) && !accountNames.includes(fault.pipelineName)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'pipelineName'],

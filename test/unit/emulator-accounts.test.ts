@@ -111,6 +111,13 @@ describe('the emulator serves several accounts', () => {
 });
 
 describe('world files with accounts', () => {
+  it("accepts a fault on an account's pipeline by the name calls send, and refuses one on a name no account has", () => {
+    const fault = (pipelineName: string) => ({ ...worldJson, faults: [{ operation: 'GetPipeline', error: 'ThrottlingException', count: 1, pipelineName }] });
+
+    expect(() => parseWorld(fault('prod-only'), 'w')).not.toThrow();
+    expect(() => parseWorld(fault('deploy-staging'), 'w')).toThrow('faults[0].pipelineName: no pipeline named "deploy-staging"');
+  });
+
   it.each([
     ['the same stage name twice', { ...worldJson, pipelines: [{ name: 'deploy-staging', durationSeconds: 60 }] }, '"deploy-staging" already names'],
     ['the hub as another account', { ...worldJson, accounts: [{ ...worldJson.accounts[0], id: '123456789012' }] }, 'accounts[0].id: expected another account'],
