@@ -60,9 +60,6 @@ export function beginInvocation(executionName: string | undefined): void {
   };
 }
 
-/** The session name this invocation assumes roles with. */
-export const currentSessionName = (): string => invocation.sessionName;
-
 /** STS's Query protocol says `Throttling` where JSON APIs say ThrottlingException: it passes. */
 const throttledAssumeRole = new Set(['Throttling', 'IDPCommunicationError']);
 /** The errors that say the role cannot be assumed by us: people fix them, waiting does not. */
