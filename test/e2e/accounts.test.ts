@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
 import { hubAccountId, hubRegion, loadWorld, parseWorld, worldTargets, type World } from '../../local/world.js';
 import type { CodePipelineCall } from '../../local/emulator/index.js';
@@ -64,6 +65,25 @@ describe('a train across accounts and regions (local/worlds/accounts.json)', () 
     // Only the configured roles, from the hub, in the run's name, every one granted.
     expect(new Set(assumed.map((call) => call.roleArn))).toEqual(new Set([roleArn(staging), roleArn(prod)]));
     expect(assumed.every((call) => call.granted && call.callerAccountId === hubAccountId && call.sessionName === roleSessionName(report.executionName))).toBe(true);
+  });
+
+  it('sequencer run says where each pipeline elsewhere started: account, region and its own name', async () => {
+    // Act
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('node', ['bin/sequencer.js', 'run', '--world', 'local/worlds/accounts.json', '--input', JSON.stringify(input)], { env: { ...process.env, NO_COLOR: '1' } }, (error, out) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout: out }),
+      );
+    });
+
+    // Assess
+    expect(code).toBe(0);
+    const started = stdout.split('\n').filter((line) => line.includes(' started ('));
+    expect(started.map((line) => / (\S+) started \(.*?\)(.*), execution /.exec(line)?.slice(1))).toEqual([
+      ['build', ''],
+      ['deploy-staging', ` in account ${staging}, eu-west-1, pipeline deploy-api`],
+      ['deploy-prod-us', ` in account ${prod}, us-east-1, pipeline deploy-api`],
+      ['deploy-prod-eu', ` in account ${prod}, eu-west-1, pipeline deploy-api`],
+    ]);
   });
 
   it('assumes each role once per invocation, not once per call: the prod group shares one AssumeRole per look', async () => {
