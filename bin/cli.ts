@@ -4,7 +4,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalEngine, type RunReport } from '../local/engine.js';
 import { UsageError, localStageConfig, projectRoot } from '../local/stage.js';
-import { loadWorld, WorldFileError, type World } from '../local/world.js';
+import { loadWorld, WorldFileError, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import { serveStandalone } from '../local/emulator/index.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
@@ -236,7 +236,7 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
   } else {
     const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
     const time = values.timestamps ? utcTime : offsetFrom(runStart);
-    const printer = new ProgressPrinter((line) => output.out(line), colours, time);
+    const printer = new ProgressPrinter((line) => output.out(line), colours, time, worldLocations(world));
     const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
     output.out(onGitHub ? `::group::${header}` : colours.dim(header));
     report = await engine.run({
@@ -280,12 +280,23 @@ function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean,
 const escapeData = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (text: string) => escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
+/** Where each of the world's pipelines in another account lives, as a start line names it. */
+function worldLocations(world: World): Map<string, string> {
+  return new Map(
+    worldTargets(world).flatMap((target) => {
+      if (!target.account) return [];
+      const own = target.definition.name === target.sequencedAs ? '' : `, pipeline ${target.definition.name}`;
+      return [[target.sequencedAs, `account ${target.accountId}, ${target.region}${own}`] as const];
+    }),
+  );
+}
+
 /**
  * A world with no pipelines, or none the stage allows, or more than a stage may list, cannot
  * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
  */
 function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
-  const names = world.pipelines.map((pipeline) => pipeline.name);
+  const names = worldPipelineNames(world);
   if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
   try {
     localStageConfig(names, undefined);
@@ -312,7 +323,7 @@ function checkWorldFitsStage(world: World, worldName: string, stage: string | un
  * policy; an input it cannot read is left for the run to refuse, exactly as on AWS.
  */
 function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined): void {
-  const names = world.pipelines.map((pipeline) => pipeline.name);
+  const names = worldPipelineNames(world);
   let order: string[];
   let source: string;
   try {

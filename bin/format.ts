@@ -80,6 +80,8 @@ export class ProgressPrinter {
     private readonly write: (line: string) => void,
     private readonly colours: Palette,
     private readonly time: TimeFormat,
+    /** Where each pipeline in another account lives, by the stage's name: `account 2222..., eu-west-1, pipeline deploy-api`. */
+    private readonly locations: ReadonlyMap<string, string> = new Map(),
   ) {}
 
   on(event: RunEvent): void {
@@ -140,7 +142,8 @@ export class ProgressPrinter {
     this.nextReportSeconds.set(id, 300);
     const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
     const attempt = member.attempt > 0 ? `, again after redrive ${member.attempt}` : '';
-    this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt}), execution ${id}`);
+    const location = this.locations.has(member.pipelineName) ? ` in ${this.locations.get(member.pipelineName)!}` : '';
+    this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt})${location}, execution ${id}`);
     const given = Object.hasOwn(this.variables, member.pipelineName) ? this.variables[member.pipelineName]! : {};
     for (const line of variableLines('', given, member.variables ?? {})) this.write(`${continued}  ${line}`);
   }

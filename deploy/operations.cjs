@@ -14,6 +14,7 @@ const runbook = 'README.md, section Runbook (under Operating on AWS)';
 
 /** The function that writes notifications; the state machine never invokes it. */
 const notifierFunction = 'notifyRun';
+const { targetResources } = require('./targets.cjs');
 
 /** How Serverless and serverless-step-functions turn a function key or a state machine name into a logical id. */
 const normalizedName = (name) => name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/^./, (first) => first.toUpperCase());
@@ -376,6 +377,7 @@ module.exports = {
       ...stateMachineRole(s),
       ...schedule(s),
       ...codePipelinePolicies(s.params.pipelines, s.region),
+      ...targetResources(s.params.accounts, s.params.targetOrganizationId),
     };
   },
   /** The notifier's environment: where to publish (the stack's topic, or the stage's own). */

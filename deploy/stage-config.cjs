@@ -3,7 +3,8 @@
 // read (src/config.ts validates it), and the IAM policies that let them touch the stage's
 // pipelines. serverless.yml cannot map a list to ARNs or an object to JSON by itself.
 
-const configKeys = ['pipelines', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
+const configKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
+const { localPipelines } = require('./targets.cjs');
 
 /** The pipeline names serverless.yml ships with; a stage still using them has not been set up. */
 const examplePipelines = ['P1', 'P2', 'P3'];
@@ -51,7 +52,10 @@ function policyDocument(resources) {
  * all of a role's inline policies together may hold only 10,240 characters: about 65 pipelines
  * of 100 characters. Managed policies hold about 40 such ARNs each, and a role takes 10 of them.
  */
-function codePipelinePolicies(pipelines, region) {
+function codePipelinePolicies(stagePipelines, region) {
+  // A pipeline in another account is reached through that account's role (deploy/targets.cjs), never granted here.
+  const pipelines = localPipelines(stagePipelines);
+  if (pipelines.length === 0) return {};
   const resolvedLength = (name) => `"arn:${longestPartition}:codepipeline:${region}:${accountId}:${name}",`.length;
   const emptyLength = JSON.stringify(policyDocument([])).length;
   const chunks = [];

@@ -4,7 +4,7 @@ import { SimulatedClock } from './clock.js';
 import { loadDefinition, localizeDefinition, type Definition } from './definition.js';
 import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.js';
 import { localLambdaEnvironment, localStageConfig } from './stage.js';
-import { handlerFaults, type World } from './world.js';
+import { handlerFaults, worldStageTargets, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
@@ -199,11 +199,9 @@ export class LocalEngine {
     /** Keep each execution's history in Step Functions' shapes, for GetExecutionHistory. */
     recordHistory?: boolean;
   }): Promise<LocalEngine> {
+    const worldStage = worldStageTargets(options.world);
     const config = {
-      ...localStageConfig(
-        options.world.pipelines.map((pipeline) => pipeline.name),
-        options.stage,
-      ),
+      ...localStageConfig(worldStage.pipelines, options.stage, worldStage.accounts),
       ...options.settings,
     };
     const clock = new SimulatedClock(Date.parse(options.world.startTime));

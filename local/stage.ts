@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
+import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,20 +24,29 @@ function readParams(): Params {
 /**
  * The STAGE_CONFIG a local run hands the functions, built from serverless.yml's params the way
  * Serverless does (`default`, then the stage's own). Locally the allowed pipelines are the
- * world's, narrowed to the stage's list when a stage is named.
+ * world's, narrowed to the stage's list when a stage is named; a pipeline in another account
+ * comes as `{ name, arn }`, with its account's role in `accounts`.
  */
-export function localStageConfig(worldPipelines: readonly string[], stage?: string): StageConfig {
+export function localStageConfig(
+  worldPipelines: readonly PipelineEntry[],
+  stage?: string,
+  worldAccounts: Record<string, { roleArn: string }> = {},
+): StageConfig {
   const params = readParams();
   if (stage !== undefined && !Object.hasOwn(params, stage)) {
     const stages = Object.keys(params).filter((name) => name !== 'default');
     throw new UsageError(`unknown stage '${stage}': serverless.yml has params for ${stages.join(', ')}`);
   }
   const merged: Record<string, unknown> = { ...params.default, ...(stage === undefined ? {} : params[stage]) };
-  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as string[] | undefined);
-  const pipelines = worldPipelines.filter((name) => stagePipelines === undefined || stagePipelines.includes(name));
+  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as PipelineEntry[] | undefined)?.map(entryName);
+  const pipelines = worldPipelines.filter((entry) => stagePipelines === undefined || stagePipelines.includes(entryName(entry)));
+  // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
+  const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));
+  const accounts = Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)));
   return parseStageConfig(
     JSON.stringify({
       pipelines,
+      ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
       sequences: merged.sequences,
       defaultSequence: merged.defaultSequence,
       pollSeconds: merged.pollSeconds,
@@ -60,6 +70,8 @@ export function localLambdaEnvironment(
   return {
     AWS_ENDPOINT_URL_CODEPIPELINE: endpoint,
     AWS_ENDPOINT_URL_SFN: endpoint,
+    // AssumeRole for pipelines in the world's other accounts.
+    AWS_ENDPOINT_URL_STS: endpoint,
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',

@@ -22,6 +22,12 @@ import { z } from 'zod';
  *   startTime + remainingSeconds at the earliest;
  * - history: past successes, newest first, the newest ending an hour before startTime and each
  *   ending an hour before the next one starts.
+ *
+ * `pipelines` live in the hub (account 123456789012, us-east-1), where the sequencer runs.
+ * `accounts` are the others: each has pipelines per region (`sequencedAs` is the stage's name for
+ * one, its own name by default), the role the hub assumes there (`trusts`: the accounts its trust
+ * policy admits, the hub by default) and `forwardsEvents`. The emulator answers each account's
+ * CodePipeline only to credentials of that account (local/emulator/sts.ts).
  */
 
 export class WorldFileError extends Error {
@@ -189,6 +195,8 @@ const pipelineSchema = z
     inProgressAtStart: z.strictObject({ remainingSeconds: positiveInteger }).optional(),
     /** Durations in seconds of past successful executions, newest first. */
     history: z.array(positiveInteger).default([]),
+    /** In another account: the name the stage gives it (`{ name, arn }`), when not its own. */
+    sequencedAs: z.string().regex(pipelineNamePattern, 'expected 1-100 characters of A-Z a-z 0-9 . @ - _').optional(),
   })
   .superRefine((pipeline, context) => {
     const canBeSuperseded = pipeline.outcome === 'Superseded' || (pipeline.outcomes ?? []).includes('Superseded');
@@ -289,13 +297,67 @@ const faultSchema = z.unknown().transform((fault, context) => {
   return z.NEVER;
 });
 
+/** The hub: where the sequencer's functions run, and where `pipelines` live (local/emulator/codepipeline.ts). */
+export const hubAccountId = '123456789012';
+export const hubRegion = 'us-east-1';
+
+const accountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit account id');
+const regionPattern = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+
+/**
+ * Another account: its pipelines per region, the role the sequencer assumes there (and whom its
+ * trust admits: the hub by default), and whether its EventBridge rule forwards CodePipeline
+ * events to the hub. The emulator serves `forwardsEvents` to the event path (issue 15).
+ */
+const accountSchema = z.strictObject({
+  id: accountIdSchema.refine((id) => id !== hubAccountId, `expected another account than the hub's (${hubAccountId})`),
+  role: z.strictObject({
+    name: z.string().regex(/^[\w+=,.@-]{1,64}$/, 'expected an IAM role name (1-64 characters of A-Z a-z 0-9 + = , . @ _ -)'),
+    /** The accounts its trust policy admits; without the hub's, AssumeRole is AccessDenied. */
+    trusts: z.array(accountIdSchema).default([hubAccountId]),
+  }),
+  forwardsEvents: z.boolean().default(true),
+  // Region names are checked in the world's refinement, which can name the key.
+  regions: z.record(z.string(), z.array(pipelineSchema).min(1, 'expected at least one pipeline')),
+});
+
 const worldSchema = z
   .strictObject({
     startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
     pipelines: z.array(pipelineSchema),
+    // Optional, so a world of the hub alone reads back exactly as written.
+    accounts: z.array(accountSchema).optional(),
     faults: z.array(faultSchema).default([]),
   })
   .superRefine((world, context) => {
+    // The stage's names are unique across accounts and regions, and so is each account's pipeline per region.
+    const sequencedAt = new Map<string, string>();
+    const sequenced = (name: string, path: PropertyKey[], where: string) => {
+      const first = sequencedAt.get(name);
+      if (first === undefined) sequencedAt.set(name, where);
+      else context.addIssue({ code: 'custom', path, message: `"${name}" already names ${first}; give this one another sequencedAs` });
+    };
+    world.pipelines.forEach((pipeline, index) => {
+      if (pipeline.sequencedAs !== undefined) {
+        context.addIssue({ code: 'custom', path: ['pipelines', index, 'sequencedAs'], message: 'only for a pipeline in accounts' });
+      }
+      // A duplicate among the hub's own is reported below, once.
+      if (!sequencedAt.has(pipeline.name)) sequencedAt.set(pipeline.name, `pipelines[${index}]`);
+    });
+    const accountIds = new Set<string>();
+    (world.accounts ?? []).forEach((account, accountIndex) => {
+      if (accountIds.has(account.id)) context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'id'], message: `duplicate account "${account.id}"` });
+      accountIds.add(account.id);
+      for (const [region, pipelines] of Object.entries(account.regions)) {
+        if (!regionPattern.test(region)) {
+          context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'regions', region], message: 'expected a region such as eu-west-1' });
+        }
+        reportDuplicates(pipelines.map((pipeline) => pipeline.name), ['accounts', accountIndex, 'regions', region], 'pipeline', context);
+        pipelines.forEach((pipeline, index) =>
+          sequenced(pipeline.sequencedAs ?? pipeline.name, ['accounts', accountIndex, 'regions', region, index], `${pipeline.name} in ${account.id} ${region}`),
+        );
+      }
+    });
     const firstIndexByName = new Map<string, number>();
     world.pipelines.forEach((pipeline, index) => {
       const firstIndex = firstIndexByName.get(pipeline.name);
@@ -316,9 +378,11 @@ const worldSchema = z
           message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...errorsOf(fault.operation), ...commonErrors].join(', ')}`,
         });
       }
+      // A fault matches the name a call sends: the hub's pipeline, or an account's by its CodePipeline name.
+      const accountNames = (world.accounts ?? []).flatMap((account) => Object.values(account.regions).flat().map((pipeline) => pipeline.name));
       if ('operation' in fault && fault.operation === 'StartExecution' && fault.pipelineName !== undefined) {
         context.addIssue({ code: 'custom', path: ['faults', index, 'pipelineName'], message: 'StartExecution is about no pipeline: leave pipelineName out' });
-      } else if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName)) {
+      } else if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName) && !accountNames.includes(fault.pipelineName)) {
         context.addIssue({
           code: 'custom',
           path: ['faults', index, 'pipelineName'],
@@ -329,6 +393,46 @@ const worldSchema = z
   });
 
 export type World = z.output<typeof worldSchema>;
+export type WorldAccount = NonNullable<World['accounts']>[number];
+
+/** A pipeline of the world, where it lives, and the name the stage gives it. */
+export interface WorldTarget {
+  sequencedAs: string;
+  accountId: string;
+  region: string;
+  definition: WorldPipeline;
+  account?: WorldAccount;
+}
+
+/** Every pipeline of the world: the hub's first, then each account's, region by region. */
+export function worldTargets(world: Pick<World, 'pipelines' | 'accounts'>): WorldTarget[] {
+  return [
+    ...world.pipelines.map((definition) => ({ sequencedAs: definition.name, accountId: hubAccountId, region: hubRegion, definition })),
+    ...(world.accounts ?? []).flatMap((account) =>
+      Object.entries(account.regions).flatMap(([region, pipelines]) =>
+        pipelines.map((definition) => ({ sequencedAs: definition.sequencedAs ?? definition.name, accountId: account.id, region, definition, account })),
+      ),
+    ),
+  ];
+}
+
+/** The names a stage would give the world's pipelines. */
+export const worldPipelineNames = (world: Pick<World, 'pipelines' | 'accounts'>): string[] => worldTargets(world).map((target) => target.sequencedAs);
+
+/** The role ARN the hub assumes in an account. */
+export const worldRoleArn = (account: WorldAccount): string => `arn:aws:iam::${account.id}:role/${account.role.name}`;
+
+/** The stage params a world implies: its pipelines as entries (`{ name, arn }` elsewhere) and a role per account. */
+export function worldStageTargets(world: Pick<World, 'pipelines' | 'accounts'>): {
+  pipelines: (string | { name: string; arn: string })[];
+  accounts?: Record<string, { roleArn: string }>;
+} {
+  const pipelines = worldTargets(world).map((target) =>
+    target.account ? { name: target.sequencedAs, arn: `arn:aws:codepipeline:${target.region}:${target.accountId}:${target.definition.name}` } : target.sequencedAs,
+  );
+  if (!world.accounts?.length) return { pipelines };
+  return { pipelines, accounts: Object.fromEntries(world.accounts.map((account) => [account.id, { roleArn: worldRoleArn(account) }])) };
+}
 export type WorldPipeline = World['pipelines'][number];
 export type PipelineOutcome = WorldPipeline['outcome'];
 export type WorldStage = NonNullable<WorldPipeline['stages']>[number];

@@ -7,6 +7,7 @@ import { successorName } from './continuation.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
+import { beginInvocation } from './accounts.js';
 import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
@@ -25,6 +26,7 @@ const dueToleranceMs = 1000;
  * members are watched to their end, never stopped, and later entries are never started.
  */
 export async function checkPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
+  beginInvocation(execution.name);
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
   if (redrivesSince > 0) await checkAloneForRedrive(execution);
   const events = afterTask(run.history, { retryCount, redrivesSince });

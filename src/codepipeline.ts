@@ -8,6 +8,10 @@ import {
   type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
 import { toNamedAwsError } from './aws-errors.js';
+import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
+import { stageConfig } from './config.js';
+import { AwsUnavailable, PipelineAccessDenied } from './errors.js';
+import { describeTarget, targetOf, type PipelineTarget } from './targets.js';
 
 /**
  * Created once at module load. Region and endpoint come from the SDK's own configuration
@@ -17,6 +21,35 @@ import { toNamedAwsError } from './aws-errors.js';
  * state machine with longer backoff.
  */
 export const codePipeline = new CodePipelineClient({ maxAttempts: 4, retryMode: 'standard' });
+
+/**
+ * Every function below takes the sequencer's name for a pipeline and reaches it where the stage
+ * says it lives: the functions' own client for a local pipeline, else a client signing with that
+ * account's role, in that region, under the pipeline's own CodePipeline name.
+ */
+async function reach(name: string): Promise<{ target: PipelineTarget; client: CodePipelineClient; pipelineName: string }> {
+  const target = targetOf(stageConfig(), name);
+  return { target, client: await codePipelineFor(target, codePipeline), pipelineName: target.pipelineName };
+}
+
+const accessDenied = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException']);
+
+/** toNamedAwsError, but a pipeline elsewhere says where it is, and a refusal there is PipelineAccessDenied. */
+function failure(error: unknown, target: PipelineTarget, request: string, gone: string): Error {
+  const where = describeTarget(target);
+  // AssumeRole failed (src/accounts.ts named it): say which pipeline the call was for.
+  if (isAssumeRoleFailure(error)) {
+    const named = error instanceof PipelineAccessDenied ? PipelineAccessDenied : AwsUnavailable;
+    return new named(`${request}: cannot reach ${where}: ${error.message}`, { cause: error });
+  }
+  if (!target.remote) return toNamedAwsError(error, request, gone);
+  const name = (error as { name?: string }).name ?? '';
+  if (accessDenied.has(name)) {
+    const message = (error as { message?: string }).message;
+    return new PipelineAccessDenied(`${request} ${where}: ${name}${message ? `: ${message}` : ''}`, { cause: error });
+  }
+  return toNamedAwsError(error, `${request} ${where}`, `${gone.replace(' in this account and region', '')} in account ${target.remote.accountId}, region ${target.remote.region}`);
+}
 
 export type PipelineType = 'V1' | 'V2';
 
@@ -31,9 +64,10 @@ export interface PipelineDescription {
 }
 
 /** One GetPipeline: the pipeline exists, and what a reference to it may name. */
-export async function describePipeline(pipelineName: string): Promise<PipelineDescription> {
+export async function describePipeline(name: string): Promise<PipelineDescription> {
+  const { target, client, pipelineName } = await reach(name);
   try {
-    const { pipeline } = await codePipeline.send(new GetPipelineCommand({ name: pipelineName }));
+    const { pipeline } = await client.send(new GetPipelineCommand({ name: pipelineName }));
     return {
       type: pipeline?.pipelineType === 'V1' ? 'V1' : 'V2',
       namespaces: (pipeline?.stages ?? []).flatMap((stage) => (stage.actions ?? []).flatMap((action) => action.namespace ?? [])),
@@ -43,11 +77,7 @@ export async function describePipeline(pipelineName: string): Promise<PipelineDe
       ),
     };
   } catch (error) {
-    throw toNamedAwsError(
-      error,
-      `GetPipeline ${pipelineName}`,
-      `pipeline '${pipelineName}' does not exist in this account and region`,
-    );
+    throw failure(error, target, `GetPipeline ${name}`, `pipeline '${pipelineName}' does not exist in this account and region`);
   }
 }
 
@@ -57,21 +87,18 @@ export async function startExecution(request: {
   clientRequestToken: string;
 }): Promise<string> {
   const variables = Object.entries(request.variables).map(([name, value]) => ({ name, value }));
+  const { target, client, pipelineName } = await reach(request.pipelineName);
   try {
-    const { pipelineExecutionId } = await codePipeline.send(
+    const { pipelineExecutionId } = await client.send(
       new StartPipelineExecutionCommand({
-        name: request.pipelineName,
+        name: pipelineName,
         clientRequestToken: request.clientRequestToken,
         ...(variables.length > 0 ? { variables } : {}),
       }),
     );
     return pipelineExecutionId!;
   } catch (error) {
-    throw toNamedAwsError(
-      error,
-      `StartPipelineExecution ${request.pipelineName}`,
-      `pipeline '${request.pipelineName}' does not exist any more`,
-    );
+    throw failure(error, target, `StartPipelineExecution ${request.pipelineName}`, `pipeline '${pipelineName}' does not exist any more`);
   }
 }
 
@@ -82,9 +109,10 @@ export interface ExecutionStatus {
   variables?: Record<string, string>;
 }
 
-export async function getExecution(pipelineName: string, pipelineExecutionId: string): Promise<ExecutionStatus> {
+export async function getExecution(name: string, pipelineExecutionId: string): Promise<ExecutionStatus> {
+  const { target, client, pipelineName } = await reach(name);
   try {
-    const { pipelineExecution } = await codePipeline.send(
+    const { pipelineExecution } = await client.send(
       new GetPipelineExecutionCommand({ pipelineName, pipelineExecutionId }),
     );
     const variables = (pipelineExecution?.variables ?? []).flatMap(({ name, resolvedValue }) =>
@@ -96,9 +124,10 @@ export async function getExecution(pipelineName: string, pipelineExecutionId: st
       ...(variables.length > 0 ? { variables: Object.fromEntries(variables) } : {}),
     };
   } catch (error) {
-    throw toNamedAwsError(
+    throw failure(
       error,
-      `GetPipelineExecution ${pipelineName} ${pipelineExecutionId}`,
+      target,
+      `GetPipelineExecution ${name} ${pipelineExecutionId}`,
       `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
     );
   }
@@ -106,14 +135,15 @@ export async function getExecution(pipelineName: string, pipelineExecutionId: st
 
 /** Recent executions, newest first, reading at most `maxPages` pages. */
 export async function listRecentExecutions(
-  pipelineName: string,
+  name: string,
   options: { maxPages: number; pageSize: number },
 ): Promise<PipelineExecutionSummary[]> {
   const summaries: PipelineExecutionSummary[] = [];
   let nextToken: string | undefined;
+  const { target, client, pipelineName } = await reach(name);
   try {
     for (let page = 0; page < options.maxPages; page += 1) {
-      const response = await codePipeline.send(
+      const response = await client.send(
         new ListPipelineExecutionsCommand({ pipelineName, maxResults: options.pageSize, nextToken }),
       );
       summaries.push(...(response.pipelineExecutionSummaries ?? []));
@@ -122,7 +152,7 @@ export async function listRecentExecutions(
     }
   } catch (error) {
     // A pipeline deleted mid-run is PipelineNotFound here too, not a refusal: the same fact as above.
-    throw toNamedAwsError(error, `ListPipelineExecutions ${pipelineName}`, `pipeline '${pipelineName}' does not exist any more`);
+    throw failure(error, target, `ListPipelineExecutions ${name}`, `pipeline '${pipelineName}' does not exist any more`);
   }
   return summaries;
 }
@@ -143,12 +173,13 @@ export interface ActionOutputs {
 const actionPages = 20;
 
 /** The action executions of one pipeline execution, with their namespaces and output variables. */
-export async function listActionExecutions(pipelineName: string, pipelineExecutionId: string): Promise<ActionOutputs[]> {
+export async function listActionExecutions(name: string, pipelineExecutionId: string): Promise<ActionOutputs[]> {
   const actions: ActionOutputs[] = [];
   let nextToken: string | undefined;
+  const { target, client, pipelineName } = await reach(name);
   try {
     for (let page = 0; page < actionPages; page += 1) {
-      const response = await codePipeline.send(
+      const response = await client.send(
         new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId }, maxResults: 100, nextToken }),
       );
       for (const detail of response.actionExecutionDetails ?? []) {
@@ -164,9 +195,10 @@ export async function listActionExecutions(pipelineName: string, pipelineExecuti
       if (!nextToken) break;
     }
   } catch (error) {
-    throw toNamedAwsError(
+    throw failure(
       error,
-      `ListActionExecutions ${pipelineName} ${pipelineExecutionId}`,
+      target,
+      `ListActionExecutions ${name} ${pipelineExecutionId}`,
       `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
     );
   }

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
 import { maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
+import { accountIdPattern, codePipelineArnPattern, roleArnPattern, targetProblem } from './targets.js';
 
 const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, 'is not a valid CodePipeline name'));
 const list = (min: number, max: number) => [
@@ -9,12 +10,30 @@ const list = (min: number, max: number) => [
 ];
 const wholeNumber = (min: number, max: number) =>
   z.int({ error: 'must be a whole number' }).check(z.minimum(min, `must be at least ${min}`), z.maximum(max, `must be at most ${max}`));
+// A pipeline in another account or region: the sequencer's name for it, and where it is (src/targets.ts).
+const remotePipeline = z.strictObject(
+  {
+    name: pipelineName,
+    arn: z.string({ error: 'must be a string' }).check(z.regex(codePipelineArnPattern, 'must be arn:aws:codepipeline:<region>:<account>:<pipeline>')),
+  },
+  { error: 'must be a pipeline name or { name, arn }' },
+);
+const account = z.strictObject(
+  { roleArn: z.string({ error: 'must be a string' }).check(z.regex(roleArnPattern, 'must be arn:aws:iam::<account>:role/<name>')) },
+  { error: 'must be { roleArn }' },
+);
 const sequenceName = z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, 'is not a valid sequence name'));
 
 /** The stage's params, as serverless.yml hands them to every function in STAGE_CONFIG. */
 const stageConfigSchema = z.strictObject(
   {
-    pipelines: z.array(pipelineName, { error: 'must be a list of pipeline names' }).check(...list(1, 500)),
+    pipelines: z.array(z.union([pipelineName, remotePipeline]), { error: 'must be a list of pipeline names' }).check(...list(1, 500)),
+    // The role the functions assume for each account that holds some of the pipelines.
+    accounts: z.optional(
+      z.record(z.string().check(z.regex(accountIdPattern, 'must be a 12-digit account id')), account, {
+        error: 'must map account ids to { roleArn }',
+      }),
+    ),
     // An entry is a pipeline, or a group (a list) of pipelines that run at the same time; decide-order checks the rest.
     sequences: z.record(
       sequenceName,
@@ -53,6 +72,8 @@ export function parseStageConfig(raw: string | undefined): StageConfig {
   if (config.maxPollSeconds < config.pollSeconds) {
     throw new ConfigurationError('STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds');
   }
+  const problem = targetProblem(config);
+  if (problem !== undefined) throw new ConfigurationError(`STAGE_CONFIG.${problem}`);
   if (!(config.defaultSequence in config.sequences)) {
     throw new ConfigurationError(`STAGE_CONFIG.defaultSequence: '${config.defaultSequence}' is not one of the sequences`);
   }

@@ -6,6 +6,8 @@ import { describePipeline } from './codepipeline.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound } from './references.js';
 import { checkVariableDeclarations } from './variable-rules.js';
 import { mapBounded, retryUnavailable } from './bounded.js';
+import { beginInvocation } from './accounts.js';
+import { pipelineNames } from './targets.js';
 import { describeExecution } from './stepfunctions.js';
 import { checkSingleFlightOrSkip } from './single-flight.js';
 import { chooseOrder } from './order-policy.js';
@@ -44,6 +46,7 @@ export interface DecideRequest {
  */
 export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan; run: Run; skipped?: { reason: string } }> {
   const { input, execution } = request;
+  beginInvocation(execution.name);
   const config = stageConfig();
   if (typeof input === 'object' && input !== null && Object.hasOwn(input, 'continuation')) return continueTrain(request, config);
   const executionInput = parseOrThrow(executionInputSchema, input, 'input');
@@ -113,11 +116,11 @@ const skippedEntries = (entry: OrderEntry, position: number): PipelineResult[] =
 function checkPlan(plan: Plan, config: StageConfig, field: string): void {
   checkOrder(plan.order, field);
   const names = plan.order.flatMap(membersOf);
-  const allowed = new Set(config.pipelines);
+  const allowed = new Set(pipelineNames(config));
   const disallowed = names.filter((name) => !allowed.has(name));
   if (disallowed.length > 0) {
     throw new PipelineNotAllowed(
-      `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${config.pipelines.join(', ')}`,
+      `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${pipelineNames(config).join(', ')}`,
     );
   }
   for (const name of Object.keys(plan.variables)) {

@@ -150,11 +150,25 @@ export class OutputNotFound extends Error {
   }
 }
 
+/**
+ * A pipeline in another account cannot be reached: its account's role cannot be assumed
+ * (AssumeRole denied: the role's trust does not admit the functions' role, or the role is
+ * missing), or the role may not touch the pipeline. The message names the account, region, role
+ * and pipeline. Checked for every pipeline before anything starts. Never retried.
+ */
+export class PipelineAccessDenied extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PipelineAccessDenied';
+  }
+}
+
 /** The names the state machine never retries: retrying a validation error cannot succeed. */
 export const nonRetryableErrorNames = [
   'InvalidInput',
   'PipelineNotAllowed',
   'PipelineNotFound',
+  'PipelineAccessDenied',
   'AlreadyRunning',
   'ConfigurationError',
   'AwsRequestRejected',

@@ -9,9 +9,10 @@ import { parseStageConfig, type StageConfig } from './config.js';
 import { executionInputSchema, parseOrThrow } from './input.js';
 import { chooseOrder } from './order-policy.js';
 import { membersOf } from './run.js';
+import { pipelineNames } from './targets.js';
 
 /** The params src/config.ts reads at run time; the rest shape the stack. */
-export const stageConfigKeys = ['pipelines', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
+export const stageConfigKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
 
 /** The pipeline names serverless.yml ships with: a stage still using them has not been set up. */
 export const examplePipelines = ['P1', 'P2', 'P3'];
@@ -42,6 +43,7 @@ export const knownParams = [
   'scheduleMaxEventAgeSeconds',
   'scheduleInput',
   'scheduleWhenBusy',
+  'targetOrganizationId',
   ...booleanParams,
 ];
 
@@ -137,8 +139,9 @@ function scheduleInputProblem(input: unknown, config: StageConfig): string | und
     const parsed = parseOrThrow(executionInputSchema, input, 'scheduleInput');
     const { order } = chooseOrder({ input: parsed, sequences: config.sequences, defaultSequence: config.defaultSequence, now: new Date() });
     const names = order.flatMap(membersOf);
-    const disallowed = names.filter((name) => !config.pipelines.includes(name));
-    if (disallowed.length > 0) return `${disallowed.join(', ')} not in this stage's pipelines (${config.pipelines.join(', ')})`;
+    const allowed = pipelineNames(config);
+    const disallowed = names.filter((name) => !allowed.includes(name));
+    if (disallowed.length > 0) return `${disallowed.join(', ')} not in this stage's pipelines (${allowed.join(', ')})`;
     const strangers = [...Object.keys(parsed.variables ?? {}), ...(parsed.from !== undefined ? [parsed.from] : [])].filter((name) => !names.includes(name));
     if (strangers.length > 0) return `${strangers.join(', ')} not in the order it runs (${names.join(', ')})`;
     return undefined;
@@ -162,8 +165,14 @@ export function stageParamProblems(stage: string, params: Record<string, unknown
   try {
     config = parseStageConfig(JSON.stringify(Object.fromEntries(stageConfigKeys.map((key) => [key, params[key]]))));
   } catch (error) {
-    const [, name = 'pipelines', rule = (error as Error).message] = /^STAGE_CONFIG\.(\w+)[.\w]*: (.*)$/.exec((error as Error).message) ?? [];
-    refuse(name, rule);
+    const [, name = 'pipelines', path = '', rule = (error as Error).message] = /^STAGE_CONFIG\.(\w+)([.\w]*): (.*)$/.exec((error as Error).message) ?? [];
+    // Deep in a param (`pipelines.41.arn`), the refusal names that entry and shows its value, not the whole list.
+    const value = path.split('.').filter(Boolean).reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], params[name]);
+    problems.push(`params.${stage}.${name}${path} is ${shown(value)}: ${rule}`);
+  }
+  const organization = params.targetOrganizationId;
+  if (organization !== '' && !(typeof organization === 'string' && /^o-[a-z0-9]{10,32}$/.test(organization))) {
+    refuse('targetOrganizationId', "must be an organization id such as o-a1b2c3d4e5, or ''");
   }
   for (const name of booleanParams) {
     if (typeof params[name] !== 'boolean') refuse(name, 'must be true or false (a YAML boolean, not a string)');
@@ -194,12 +203,12 @@ export function stageParamProblems(stage: string, params: Record<string, unknown
   }
   if (config) {
     for (const [sequence, entries] of Object.entries(config.sequences)) {
-      const strangers = entries.flatMap(membersOf).filter((name) => !config!.pipelines.includes(name));
+      const strangers = entries.flatMap(membersOf).filter((name) => !pipelineNames(config!).includes(name));
       if (strangers.length > 0) refuse('sequences', `sequence '${sequence}' names ${strangers.join(', ')}, not in this stage's pipelines`);
     }
     const inputProblem = scheduleInputProblem(params.scheduleInput, config);
     if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
-    const examples = config.pipelines.filter((name) => examplePipelines.includes(name));
+    const examples = pipelineNames(config).filter((name) => examplePipelines.includes(name));
     if (stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {
       problems.push(
         `params.${stage}.pipelines still holds the example pipeline${examples.length === 1 ? '' : 's'} ${examples.join(', ')}: ` +

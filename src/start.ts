@@ -1,5 +1,8 @@
 import { startExecution, listRecentExecutions } from './codepipeline.js';
 import { clientRequestToken } from './client-token.js';
+import { beginInvocation } from './accounts.js';
+import { stageConfig } from './config.js';
+import { targetOf } from './targets.js';
 import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook } from './polling.js';
 import { afterTask, handOn } from './history-budget.js';
 import { nowMs } from './clock.js';
@@ -29,6 +32,7 @@ export const pendingMember = (position: number, member: number, pipelineName: st
  * (or a redrive of a failed start) gets the same execution back.
  */
 export async function startPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
+  beginInvocation(execution.name);
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
   if (redrivesSince > 0) await checkAloneForRedrive(execution);
   const events = afterTask(run.history, { retryCount, redrivesSince });
@@ -65,7 +69,7 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
   const pipelineExecutionId = await startExecution({
     pipelineName,
     variables: { ...(Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {}), ...forwarded },
-    clientRequestToken: clientRequestToken(run.origin.executionArn, member.position, member.member, member.attempt),
+    clientRequestToken: clientRequestToken(run.origin.executionArn, member.position, member.member, member.attempt, remoteIdentity(pipelineName)),
   });
   const now = nowMs();
   const startedAt = new Date(now).toISOString();
@@ -86,4 +90,14 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
     ...(expected ? { expected } : {}),
     ...(Object.keys(forwarded).length > 0 ? { variables: forwarded } : {}),
   };
+}
+
+/**
+ * A pipeline elsewhere adds where it is to its token, so a token can never be taken for a
+ * namesake's in another account or region; a local pipeline's token is unchanged, so runs in
+ * flight across a deploy keep theirs.
+ */
+function remoteIdentity(name: string): string | undefined {
+  const { remote, pipelineName } = targetOf(stageConfig(), name);
+  return remote ? `${remote.partition}:${remote.accountId}:${remote.region}:${pipelineName}` : undefined;
 }

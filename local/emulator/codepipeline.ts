@@ -2,7 +2,7 @@ import type { ActionExecutionStatus, TriggerType } from '@aws-sdk/client-codepip
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import type { EmulatedOperation, World, WorldPipeline } from '../world.js';
+import { hubAccountId, hubRegion, type EmulatedOperation, type World, type WorldPipeline } from '../world.js';
 import { AwsServiceError } from './errors.js';
 import { executionIdFor } from './ids.js';
 import { paginate } from './paging.js';
@@ -26,13 +26,13 @@ export interface ExecutionView {
   startedBy: 'sequencer' | 'world';
   clientRequestToken?: string;
   variables: Record<string, string>;
+  /** For a pipeline in another account: where it ran, and its CodePipeline name (`pipelineName` is then the stage's name for it). */
+  location?: { accountId: string; region: string; pipelineName: string };
 }
 
 /** Every operation a world may fault, bar the Step Functions one, must be served here. */
 export type CodePipelineOperation = Exclude<EmulatedOperation, 'ListExecutions' | 'GetExecutionHistory' | 'ListStateMachines'>;
 
-const accountId = '123456789012';
-const region = 'us-east-1';
 const secondsToMs = 1000;
 // An execution already running at startTime was started this long before it.
 const inProgressAtStartAgeMs = 60 * secondsToMs;
@@ -169,10 +169,16 @@ export class CodePipelineEmulator {
   private readonly startTimeMs: number;
   private sequence = 0;
 
+  private readonly accountId: string;
+  private readonly region: string;
+
   constructor(
-    world: World,
+    world: Pick<World, 'startTime' | 'pipelines'>,
     private readonly clock: Clock,
+    location: { accountId: string; region: string } = { accountId: hubAccountId, region: hubRegion },
   ) {
+    this.accountId = location.accountId;
+    this.region = location.region;
     this.startTimeMs = Date.parse(world.startTime);
     for (const definition of world.pipelines) {
       const pipeline: PipelineState = {
@@ -250,8 +256,8 @@ export class CodePipelineEmulator {
     return {
       pipeline: {
         name: definition.name,
-        roleArn: `arn:aws:iam::${accountId}:role/${definition.name}-service-role`,
-        artifactStore: { type: 'S3', location: `codepipeline-${region}-${accountId}` },
+        roleArn: `arn:aws:iam::${this.accountId}:role/${definition.name}-service-role`,
+        artifactStore: { type: 'S3', location: `codepipeline-${this.region}-${this.accountId}` },
         stages: pipeline.stages.map((stage) => ({
           name: stage.name,
           actions: stage.actions.map((action) => ({
@@ -262,7 +268,7 @@ export class CodePipelineEmulator {
             runOrder: 1,
             configuration: action.isSource
               ? {
-                  ConnectionArn: `arn:aws:codeconnections:${region}:${accountId}:connection/emulated`,
+                  ConnectionArn: `arn:aws:codeconnections:${this.region}:${this.accountId}:connection/emulated`,
                   FullRepositoryId: `example/${definition.name}`,
                   BranchName: 'main',
                 }
@@ -278,7 +284,7 @@ export class CodePipelineEmulator {
         ...(definition.variables && { variables: definition.variables }),
       },
       metadata: {
-        pipelineArn: `arn:aws:codepipeline:${region}:${accountId}:${definition.name}`,
+        pipelineArn: `arn:aws:codepipeline:${this.region}:${this.accountId}:${definition.name}`,
         created: this.pipelineCreatedTimestamp(),
         updated: this.pipelineCreatedTimestamp(),
       },
@@ -545,7 +551,7 @@ export class CodePipelineEmulator {
               : { category: 'Build', owner: 'AWS', provider: 'CodeBuild', version: '1' },
             configuration: {},
             resolvedConfiguration: {},
-            region,
+            region: this.region,
             inputArtifacts: [],
             ...(action.namespace !== undefined && { namespace: action.namespace }),
           },
@@ -678,7 +684,7 @@ export class CodePipelineEmulator {
     if (!pipeline) {
       throw new AwsServiceError(
         'PipelineNotFoundException',
-        `Account '${accountId}' does not have a pipeline with name '${name}'`,
+        `Account '${this.accountId}' does not have a pipeline with name '${name}'`,
       );
     }
     return pipeline;
@@ -765,7 +771,8 @@ export class CodePipelineEmulator {
     this.sequence += 1;
     const execution: Execution = {
       ...rest,
-      pipelineExecutionId: executionIdFor(identity),
+      // Outside the hub the location joins the identity: a namesake in another account has other ids.
+      pipelineExecutionId: executionIdFor(this.accountId === hubAccountId && this.region === hubRegion ? identity : `${this.accountId}/${this.region}/${identity}`),
       sequence: this.sequence,
       variables: variables ?? [],
       sourceRevisions: sourceRevisions ?? [],

@@ -1,12 +1,24 @@
 import { ShiftedWallClock, type Clock } from '../clock.js';
-import { loadWorld, operationFaults, type World } from '../world.js';
+import { hubAccountId, hubRegion, loadWorld, operationFaults, worldTargets, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
-import { serveAwsJson } from './server.js';
+import { AwsServiceError } from './errors.js';
+import { serveAwsJson, type Caller } from './server.js';
+import { StsEmulator, type AssumeRoleRecord } from './sts.js';
 import { StepFunctionsRegistry, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
 
 export type { ExecutionView } from './codepipeline.js';
 export type { HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
+export type { AssumeRoleRecord } from './sts.js';
+
+/** One CodePipeline call as the emulator saw it: whose credentials, which region, which pipeline. */
+export interface CodePipelineCall {
+  operation: string;
+  /** The account the signing credentials belong to (undefined: a key STS never issued). */
+  accountId: string | undefined;
+  region: string;
+  pipelineName?: string;
+}
 
 export interface Emulator {
   /** Where to point the SDK clients, e.g. http://127.0.0.1:43123 */
@@ -17,6 +29,16 @@ export interface Emulator {
   callCounts(): Record<string, number>;
   /** The most calls of each operation that were ever being answered at once (slow answers make them overlap). */
   mostInFlight(): Record<string, number>;
+  /** Every CodePipeline call, in order, with the account its credentials belong to. */
+  codePipelineCalls(): CodePipelineCall[];
+  /** Every STS AssumeRole, granted or denied. */
+  assumeRoleCalls(): AssumeRoleRecord[];
+  /**
+   * Whether the world's account forwards its CodePipeline events to the hub's bus (the hub's own
+   * events always reach it). For the event path (issue 15): emit an event for a pipeline of
+   * another account only when this is true.
+   */
+  forwardsEvents(accountId: string): boolean;
   stepFunctions: {
     putExecution(execution: SfnExecutionRecord): void;
     serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
@@ -32,24 +54,79 @@ export interface Emulator {
   close(): Promise<void>;
 }
 
+/**
+ * The emulated AWS: the hub's Step Functions, STS, and a CodePipeline per account and region
+ * the world names (the hub's `pipelines`, each account's `regions`). A CodePipeline call is
+ * answered by the CodePipeline of the account its credentials belong to, in the region it was
+ * signed for: with the hub's keys the hub's pipelines, with an assumed role's keys that account's.
+ */
 interface EmulatedAccount {
-  codePipeline: CodePipelineEmulator;
+  world: World;
+  clock: Clock;
+  codePipelines: Map<string, CodePipelineEmulator>;
   stepFunctions: StepFunctionsRegistry;
+  sts: StsEmulator;
   faults: FaultInjector;
   callCounts: Record<string, number>;
   inFlight: Record<string, number>;
   mostInFlight: Record<string, number>;
+  calls: CodePipelineCall[];
 }
 
+const locationKey = (accountId: string, region: string) => `${accountId}/${region}`;
+
 function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
+  const codePipelines = new Map<string, CodePipelineEmulator>();
+  codePipelines.set(locationKey(hubAccountId, hubRegion), new CodePipelineEmulator(world, clock));
+  for (const account of world.accounts ?? []) {
+    for (const [region, pipelines] of Object.entries(account.regions)) {
+      codePipelines.set(locationKey(account.id, region), new CodePipelineEmulator({ startTime: world.startTime, pipelines }, clock, { accountId: account.id, region }));
+    }
+  }
   return {
-    codePipeline: new CodePipelineEmulator(world, clock),
+    world,
+    clock,
+    codePipelines,
     stepFunctions: new StepFunctionsRegistry(),
+    sts: new StsEmulator(world, clock),
     faults: new FaultInjector(operationFaults(world)),
     callCounts: {},
     inFlight: {},
     mostInFlight: {},
+    calls: [],
   };
+}
+
+/** The CodePipeline that answers this caller: its account's, in the region it signed for (an empty one where the world has none). */
+function codePipelineFor(account: EmulatedAccount, caller: Caller): CodePipelineEmulator {
+  const accountId = account.sts.accountOf(caller);
+  if (accountId === undefined) throw new AwsServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  const key = locationKey(accountId, caller.region ?? hubRegion);
+  let codePipeline = account.codePipelines.get(key);
+  if (!codePipeline) {
+    codePipeline = new CodePipelineEmulator({ startTime: account.world.startTime, pipelines: [] }, account.clock, { accountId, region: caller.region ?? hubRegion });
+    account.codePipelines.set(key, codePipeline);
+  }
+  return codePipeline;
+}
+
+/** Every execution of every account, in start order; one elsewhere carries where it ran, under the stage's name for it. */
+function allExecutions(account: EmulatedAccount): ExecutionView[] {
+  const hub = locationKey(hubAccountId, hubRegion);
+  const names = new Map(worldTargets(account.world).map((target) => [`${locationKey(target.accountId, target.region)}/${target.definition.name}`, target.sequencedAs]));
+  return [...account.codePipelines.entries()]
+    .flatMap(([key, codePipeline]) =>
+      codePipeline.executions().map((execution) => {
+        if (key === hub) return execution;
+        const [accountId, region] = key.split('/') as [string, string];
+        return {
+          ...execution,
+          pipelineName: names.get(`${key}/${execution.pipelineName}`) ?? execution.pipelineName,
+          location: { accountId, region, pipelineName: execution.pipelineName },
+        };
+      }),
+    )
+    .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
 }
 
 /** A local CodePipeline (and Step Functions ListExecutions) whose executions follow the world and the clock. */
@@ -70,7 +147,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       {
         targetPrefix: 'CodePipeline_20150709',
         contentType: 'application/x-amz-json-1.1',
-        operations: () => account.codePipeline.operations,
+        operations: (caller) => codePipelineFor(account, caller).operations,
       },
       {
         targetPrefix: 'AWSStepFunctions',
@@ -78,11 +155,21 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
         operations: () => stepFunctionsOperations,
       },
     ],
-    beforeCall: async (operation, input) => {
+    query: (action, params, caller) => account.sts.query(action, params, caller),
+    beforeCall: async (operation, input, caller) => {
       const answering = account;
       answering.callCounts[operation] = (answering.callCounts[operation] ?? 0) + 1;
       answering.inFlight[operation] = (answering.inFlight[operation] ?? 0) + 1;
       answering.mostInFlight[operation] = Math.max(answering.mostInFlight[operation] ?? 0, answering.inFlight[operation]);
+      const pipelineName = input.pipelineName ?? input.name;
+      if (!Object.hasOwn(stepFunctionsOperations, operation)) {
+        answering.calls.push({
+          operation,
+          accountId: answering.sts.accountOf(caller),
+          region: caller.region ?? hubRegion,
+          ...(typeof pipelineName === 'string' ? { pipelineName } : {}),
+        });
+      }
       const fault = answering.faults.take(operation, input);
       if (fault?.latencyMs !== undefined) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       if (fault?.error) throw fault.error;
@@ -94,9 +181,12 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
 
   return {
     endpoint: server.endpoint,
-    executions: () => account.codePipeline.executions(),
+    executions: () => allExecutions(account),
     callCounts: () => ({ ...account.callCounts }),
     mostInFlight: () => ({ ...account.mostInFlight }),
+    codePipelineCalls: () => account.calls.map((call) => ({ ...call })),
+    assumeRoleCalls: () => account.sts.assumeRoleCalls(),
+    forwardsEvents: (accountId) => accountId === hubAccountId || (account.world.accounts ?? []).some((candidate) => candidate.id === accountId && candidate.forwardsEvents),
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),

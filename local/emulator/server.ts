@@ -3,20 +3,35 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AwsServiceError } from './errors.js';
 
+/**
+ * Who signed a call, as SigV4's `Credential=<access key>/<date>/<region>/<service>/aws4_request`
+ * says: the emulator maps the access key to an account, and the region picks that account's
+ * CodePipeline there. Nothing is verified beyond that: the point is whose keys the SDK used.
+ */
+export interface Caller {
+  accessKeyId?: string;
+  region?: string;
+}
+
+/** An AWS Query service (STS): form-encoded `Action=...` in, XML out. */
+export type QueryService = (action: string, params: URLSearchParams, caller: Caller) => { httpStatus: number; xml: string };
+
 /** One AWS JSON service: requests name their operation in `X-Amz-Target: <targetPrefix>.<Operation>`. */
 export interface JsonService {
   targetPrefix: string;
   contentType: string;
   /** Asked on every call, so the emulator can swap in another world behind the same endpoint. */
-  operations: () => Record<string, (input: unknown) => unknown>;
+  operations: (caller: Caller) => Record<string, (input: unknown) => unknown>;
 }
 
 export interface ServeOptions {
   services: JsonService[];
   /** Runs before every routed call; throwing (or rejecting with) an AwsServiceError answers the call with it. */
-  beforeCall: (operation: string, input: Record<string, unknown>) => void | Promise<void>;
+  beforeCall: (operation: string, input: Record<string, unknown>, caller: Caller) => void | Promise<void>;
   /** Runs once every routed call has been answered, whatever the answer. */
   afterCall?: (operation: string) => void;
+  /** Answers calls that carry no X-Amz-Target but a form-encoded `Action` (STS). */
+  query?: QueryService;
   port?: number;
 }
 
@@ -51,15 +66,28 @@ export async function serveAwsJson(options: ServeOptions): Promise<RunningServer
   };
 }
 
+function callerOf(request: IncomingMessage): Caller {
+  const credential = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//.exec(String(request.headers.authorization ?? ''));
+  return credential ? { accessKeyId: credential[1]!, region: credential[2]! } : {};
+}
+
 async function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
   const target = request.headers['x-amz-target'];
+  const caller = callerOf(request);
+  if (target === undefined && options.query && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+    const params = new URLSearchParams(body);
+    const { httpStatus, xml } = options.query(params.get('Action') ?? '', params, caller);
+    response.writeHead(httpStatus, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': randomUUID() });
+    response.end(xml);
+    return;
+  }
   // Exactly `<targetPrefix>.<Operation>`: with anything more (`...GetPipeline.x`) it names no operation.
   const parts = typeof target === 'string' ? target.split('.') : [];
   const [targetPrefix, operation] = parts.length === 2 ? parts : [];
   const service = options.services.find((candidate) => candidate.targetPrefix === targetPrefix);
   const contentType = service?.contentType ?? fallbackContentType;
   try {
-    const operations = service?.operations() ?? {};
+    const operations = service?.operations(caller) ?? {};
     // Own properties only: `X-Amz-Target: CodePipeline_20150709.toString` is not an operation.
     const handle = operation !== undefined && Object.hasOwn(operations, operation) ? operations[operation] : undefined;
     if (request.method !== 'POST' || operation === undefined || handle === undefined) {
@@ -67,7 +95,7 @@ async function answer(options: ServeOptions, request: IncomingMessage, body: str
     }
     const input = parseJsonObject(body);
     try {
-      await options.beforeCall(operation, input);
+      await options.beforeCall(operation, input, caller);
       send(response, 200, contentType, handle(input));
     } finally {
       options.afterCall?.(operation);

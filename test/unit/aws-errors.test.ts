@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { awsErrorTable, awsErrorVerdict, toNamedAwsError, type CalledOperation } from '../../src/aws-errors.js';
 import { listRecentExecutions } from '../../src/codepipeline.js';
-import { awsError } from '../support/fixtures.js';
+import { awsError, useStageConfig } from '../support/fixtures.js';
 
 const require = createRequire(import.meta.url);
 
@@ -79,7 +79,10 @@ describe('the AWS error table', () => {
 
 describe('a pipeline deleted mid-run', () => {
   const codePipeline = mockClient(CodePipelineClient);
-  beforeEach(() => codePipeline.reset());
+  beforeEach(() => {
+    codePipeline.reset();
+    useStageConfig();
+  });
 
   it('is PipelineNotFound when the listing notices it first', async () => {
     // Prepare

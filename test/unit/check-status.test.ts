@@ -11,7 +11,7 @@ import { core } from '../../handlers/check-status.js';
 import { useClock } from '../../src/clock.js';
 import { continueAtEvents, eventsOnTheWay, redriveEvents, taskEvents } from '../../src/history-budget.js';
 import { successorName } from '../../src/continuation.js';
-import { awsError, execution, stepInput, tracked } from '../support/fixtures.js';
+import { awsError, execution, stepInput, tracked, useStageConfig } from '../support/fixtures.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const stepFunctions = mockClient(SFNClient);
@@ -45,6 +45,7 @@ const p3 = (overrides = {}) => tracked({ member: 1, pipelineName: 'P3', pipeline
 beforeEach(() => {
   codePipeline.reset();
   stepFunctions.reset();
+  useStageConfig();
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [running(execution.name)] });
   nowMs = started + 600_000;
   useClock({ now: () => nowMs });

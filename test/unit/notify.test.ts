@@ -7,7 +7,7 @@ import { core as checkStatus } from '../../handlers/check-status.js';
 import { core as notify } from '../../handlers/notify-run.js';
 import { useClock } from '../../src/clock.js';
 import { notificationFor, type StatusChangeEvent } from '../../src/notify.js';
-import { stepInput, tracked } from '../support/fixtures.js';
+import { stepInput, tracked, useStageConfig } from '../support/fixtures.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const stepFunctions = mockClient(SFNClient);
@@ -78,6 +78,8 @@ beforeEach(() => {
   topic.reset();
   topic.on(PublishCommand).resolves({ MessageId: 'm-1' });
   useClock({ now: () => Date.parse('2026-01-01T00:10:00.000Z') });
+  // check-status reads the stage config to find where each pipeline lives.
+  useStageConfig();
   Object.assign(process.env, { NOTIFICATION_TOPIC_ARN: topicArn, SERVICE_NAME: config.service, STAGE_NAME: config.stage });
 });
 

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/start-pipeline.js';
 import { clientRequestToken } from '../../src/client-token.js';
 import { useClock } from '../../src/clock.js';
-import { awsError, execution, stepInput, tracked } from '../support/fixtures.js';
+import { awsError, execution, stepInput, tracked, useStageConfig } from '../support/fixtures.js';
 import { pendingMember } from '../../src/start.js';
 import { eventsOnTheWay, taskEvents } from '../../src/history-budget.js';
 
@@ -18,6 +18,7 @@ const now = '2026-01-01T10:00:00.000Z';
 
 beforeEach(() => {
   codePipeline.reset();
+  useStageConfig();
   useClock({ now: () => Date.parse(now) });
   codePipeline.on(StartPipelineExecutionCommand).resolves({ pipelineExecutionId: 'exec-new' });
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });

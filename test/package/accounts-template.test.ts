@@ -1,0 +1,180 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
+
+/**
+ * The hub's template for a stage whose pipelines live in three other accounts and two regions,
+ * at the scale the config accepts (100 pipelines of 100 characters), and the target-account
+ * template: both pass cfn-lint, and their IAM is least privilege. Packaged in a copy of the
+ * service, so this file never shares serverless-esbuild's build folder with template.test.ts.
+ */
+const run = promisify(execFile);
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
+type Template = { Resources: Record<string, Resource> };
+
+const accounts = ['222233334444', '333344445555', '444455556666'];
+const regions = ['eu-west-1', 'us-east-1'];
+const roleArn = (accountId: string) => `arn:aws:iam::${accountId}:role/pipeline-sequencer-target`;
+const name = (prefix: string, index: number) => `${prefix}-${String(index).padStart(3, '0')}-`.padEnd(100, 'x');
+const localPipelines = Array.from({ length: 40 }, (_, index) => name('local', index));
+const remotePipelines = Array.from({ length: 60 }, (_, index) => {
+  const accountId = accounts[index % 3]!;
+  const region = regions[index % 2]!;
+  // The same CodePipeline name in each account: the stage's names tell them apart.
+  return { name: name('remote', index), arn: `arn:aws:codepipeline:${region}:${accountId}:${name('deploy', Math.floor(index / 3))}` };
+});
+const stageParams = {
+  pipelines: [...localPipelines, ...remotePipelines],
+  accounts: Object.fromEntries(accounts.map((accountId) => [accountId, { roleArn: roleArn(accountId) }])),
+  sequences: Object.fromEntries(
+    Array.from({ length: 10 }, (_, index) => [`sequence${index}`, [...localPipelines.slice(index * 4, index * 4 + 4), ...remotePipelines.slice(index * 6, index * 6 + 6).map((entry) => entry.name)]]),
+  ),
+  defaultSequence: 'sequence0',
+  // The default params' schedule sends `sequence: release`, which this stage does not have.
+  scheduleInput: { sequence: 'sequence0' },
+};
+const orgStageParams = { ...stageParams, targetOrganizationId: 'o-a1b2c3d4e5' };
+const unreachableStageParams = { ...stageParams, accounts: { [accounts[0]!]: { roleArn: roleArn(accounts[0]!) } } };
+
+const service = mkdtempSync(join(tmpdir(), 'sequencer-accounts-'));
+const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
+const templates: Record<string, { file: string; template: Template }> = {};
+let refusal = '';
+
+async function slsPackage(stage: string) {
+  const directory = join(service, `.serverless-${stage}`);
+  await run('npx', ['sls', 'package', '--stage', stage, '--package', directory], { env, cwd: service });
+  const file = join(directory, 'cloudformation-template-update-stack.json');
+  return { file, template: JSON.parse(readFileSync(file, 'utf8')) as Template };
+}
+
+beforeAll(async () => {
+  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'handlers', 'src', 'statemachines', 'types']) {
+    cpSync(entry, join(service, entry), { recursive: true });
+  }
+  symlinkSync(join(process.cwd(), 'node_modules'), join(service, 'node_modules'), 'dir');
+  const config = parse(readFileSync('serverless.yml', 'utf8')) as { params: Record<string, unknown> };
+  config.params.targets = stageParams;
+  config.params['targets-org'] = orgStageParams;
+  config.params.unreachable = unreachableStageParams;
+  writeFileSync(join(service, 'serverless.yml'), stringify(config));
+  // One after the other: serverless-esbuild builds in one folder of the service.
+  templates.targets = await slsPackage('targets');
+  templates['targets-org'] = await slsPackage('targets-org');
+  try {
+    await slsPackage('unreachable');
+  } catch (error) {
+    refusal = String((error as { stderr?: string }).stderr) + String((error as { stdout?: string }).stdout);
+  }
+}, 300_000);
+
+afterAll(() => rmSync(service, { recursive: true, force: true }));
+
+const ofType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown; Condition?: unknown };
+/** Every IAM statement of the template: roles' inline policies and managed policies. */
+function iamStatements(template: Template): Statement[] {
+  return Object.values(template.Resources).flatMap((resource) => {
+    if (resource.Type === 'AWS::IAM::ManagedPolicy') return resource.Properties.PolicyDocument.Statement as Statement[];
+    if (resource.Type === 'AWS::IAM::Role') {
+      return (resource.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement);
+    }
+    return [];
+  });
+}
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 other accounts and 2 regions', () => {
+  it('passes cfn-lint', async () => {
+    await expect(run('cfn-lint', [templates.targets!.file])).resolves.toBeDefined();
+    await expect(run('cfn-lint', [templates['targets-org']!.file])).resolves.toBeDefined();
+  }, 120_000);
+
+  it('grants CodePipeline access to the local pipelines only, never to a pipeline in another account', () => {
+    const granted = iamStatements(templates.targets!.template)
+      .filter((statement) => actionsOf(statement).some((action) => action.startsWith('codepipeline:')))
+      .flatMap((statement) => (statement.Resource as { 'Fn::Sub': string }[]).map((arn) => arn['Fn::Sub']));
+
+    expect(granted.map((arn) => arn.split(':').pop())).toEqual(localPipelines);
+    expect(granted.every((arn) => arn.startsWith('arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:'))).toBe(true);
+  });
+
+  it('lets the functions assume exactly the configured roles, and uses no wildcard action anywhere', () => {
+    const statements = iamStatements(templates.targets!.template);
+    const assume = statements.filter((statement) => actionsOf(statement).includes('sts:AssumeRole') && statement.Principal === undefined);
+
+    expect(assume).toEqual([{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: accounts.map(roleArn) }]);
+    expect(statements.flatMap(actionsOf).filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it('admits each target account to the default bus, for CodePipeline events only; or the organization', () => {
+    const perAccount = ofType(templates.targets!.template, 'AWS::Events::EventBusPolicy').map(([, policy]) => policy.Properties.Statement);
+    const organization = ofType(templates['targets-org']!.template, 'AWS::Events::EventBusPolicy').map(([, policy]) => policy.Properties.Statement);
+
+    expect(perAccount.map((statement) => statement.Principal.AWS['Fn::Sub'])).toEqual(accounts.map((accountId) => `arn:\${AWS::Partition}:iam::${accountId}:root`));
+    for (const statement of [...perAccount, ...organization]) {
+      expect(statement).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents' });
+      expect(statement.Condition['ForAllValues:StringEquals']).toEqual({ 'events:source': ['aws.codepipeline'] });
+    }
+    expect(organization).toHaveLength(1);
+    expect(organization[0].Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' });
+  });
+
+  it('refuses a stage whose pipeline lives in an account without a role, naming the pipeline and what to add', () => {
+    expect(refusal).toContain("stage 'unreachable' cannot be packaged");
+    // The entry is named by its place, its (long) value cut short, then the rule.
+    expect(refusal).toContain(`params.unreachable.pipelines.41.arn is "${remotePipelines[1]!.arn.slice(0, 60)}`);
+    expect(refusal).toContain(`: account ${accounts[1]} has no role: add accounts."${accounts[1]}".roleArn`);
+  });
+});
+
+describe('the target-account template (deploy/target-account.yml)', () => {
+  // CloudFormation's short-form tags, read as plain values.
+  const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join'].flatMap((tag) => [
+    { tag, resolve: (value: string) => ({ [tag]: value }) },
+    { tag, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }) },
+  ]);
+  const template = parse(readFileSync('deploy/target-account.yml', 'utf8'), { customTags }) as Template;
+
+  it('passes cfn-lint', async () => {
+    await expect(run('cfn-lint', ['deploy/target-account.yml'])).resolves.toBeDefined();
+  }, 60_000);
+
+  it('lets the role read and start the listed pipelines only, with no wildcard action, trusting only the hub', () => {
+    const role = template.Resources.SequencerTargetRole!;
+    const [statement] = role.Properties.Policies[0].PolicyDocument.Statement as Statement[];
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement[0]['!If'];
+
+    expect(role.Condition).toBe('CreateRole');
+    expect(statement!.Resource).toEqual({ '!Ref': 'PipelineArns' });
+    expect(actionsOf(statement!).sort()).toEqual(
+      ['GetPipeline', 'GetPipelineExecution', 'ListActionExecutions', 'ListPipelineExecutions', 'StartPipelineExecution'].map((action) => `codepipeline:${action}`),
+    );
+    expect(trust[0]).toBe('TrustOrganization');
+    expect(trust[1].Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': { '!Ref': 'OrganizationId' } });
+    expect(trust[2].Principal).toEqual({ AWS: { '!Ref': 'HubRoleArns' } });
+    expect(iamStatements(template).flatMap(actionsOf).filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it("forwards the listed pipelines' execution state changes to the hub's default bus, through a role only that rule may use", () => {
+    const rule = template.Resources.ForwardPipelineEventsRule!.Properties;
+    const forwarding = template.Resources.ForwardPipelineEventsRole!.Properties;
+
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.codepipeline'],
+      'detail-type': ['CodePipeline Pipeline Execution State Change'],
+      resources: { '!Ref': 'PipelineArns' },
+    });
+    expect(rule.Targets[0].Arn).toEqual({ '!Sub': 'arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/default' });
+    expect(forwarding.AssumeRolePolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn']).toEqual({
+      '!Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/codepipeline-sequencer-forward',
+    });
+    expect(forwarding.Policies[0].PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: ['events:PutEvents'], Resource: rule.Targets[0].Arn },
+    ]);
+  });
+});
