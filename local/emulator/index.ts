@@ -3,10 +3,10 @@ import { loadWorld, operationFaults, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
 import { serveAwsJson } from './server.js';
-import { StepFunctionsRegistry, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
+import { StepFunctionsRegistry, type ExecutionControls, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
 
 export type { ExecutionView } from './codepipeline.js';
-export type { HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
+export type { ExecutionControls, HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
 
 export interface Emulator {
   /** Where to point the SDK clients, e.g. http://127.0.0.1:43123 */
@@ -18,6 +18,7 @@ export interface Emulator {
   stepFunctions: {
     putExecution(execution: SfnExecutionRecord): void;
     serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
+    controlExecutions(controls: ExecutionControls): void;
     execution(executionArn: string): SfnExecutionRecord | undefined;
     appendHistory(executionArn: string, event: HistoryEventRecord): void;
     hasHistory(executionArn: string): boolean;
@@ -53,7 +54,9 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
   const stepFunctionsOperations = {
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
     StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
-    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
+    DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input, clock.now()),
+    StopExecution: (input: unknown) => account.stepFunctions.stopExecution(input, clock.now()),
+    RedriveExecution: (input: unknown) => account.stepFunctions.redriveExecution(input, clock.now()),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
@@ -86,6 +89,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),
+      controlExecutions: (controls) => account.stepFunctions.controlExecutions(controls),
       execution: (executionArn) => account.stepFunctions.execution(executionArn),
       appendHistory: (executionArn, event) => account.stepFunctions.appendHistory(executionArn, event),
       hasHistory: (executionArn) => account.stepFunctions.hasHistory(executionArn),

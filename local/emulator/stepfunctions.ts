@@ -62,6 +62,20 @@ const illegalNameCharacters = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u
 /** An execution ARN: the state machine's legal name, then the execution's. */
 const executionArnPattern = new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:execution:${legalName}:${legalName}$`, 'u');
 
+// StopExecution and RedriveExecution, from the Step Functions API reference.
+const stopExecutionInput = z.object({
+  executionArn: awsString({ min: 1, max: 256 }),
+  error: awsString({ max: 256 }).optional(),
+  cause: awsString({ max: 32_768 }).optional(),
+});
+const redriveExecutionInput = z.object({
+  executionArn: awsString({ min: 1, max: 256 }),
+  clientToken: awsString({ min: 1, max: 64 }).optional(),
+});
+
+/** How long after its end an execution may be redriven (RedriveExecution reference). */
+const redrivableForMs = 14 * 86_400_000;
+
 const listStateMachinesInput = z.object({
   maxResults: awsInteger({ min: 0, max: 1000 }).optional(),
   nextToken: awsString({ min: 1, max: 3096 }).optional(),
@@ -96,12 +110,19 @@ const identity = (execution: SfnExecutionRecord) => ({
 /** Called when StartExecution creates an execution: the local engine runs it. */
 export type ExecutionStarter = (execution: SfnExecutionRecord) => void;
 
+/** What StopExecution and RedriveExecution ask of whoever runs the executions; each says whether it could. */
+export interface ExecutionControls {
+  stop(executionArn: string): boolean;
+  redrive(executionArn: string): boolean;
+}
+
 /** The Step Functions executions the local runner has reported or started, served through the API. */
 export class StepFunctionsRegistry {
   private readonly executionsByArn = new Map<string, SfnExecutionRecord>();
   private readonly stateMachines = new Set<string>();
   private readonly histories = new Map<string, (HistoryEventRecord & { id: number; previousEventId: number })[]>();
   private starter: ExecutionStarter | undefined;
+  private controls: ExecutionControls | undefined;
 
   putExecution(execution: SfnExecutionRecord): void {
     this.stateMachines.add(execution.stateMachineArn);
@@ -112,6 +133,11 @@ export class StepFunctionsRegistry {
   serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void {
     this.stateMachines.add(stateMachineArn);
     this.starter = starter;
+  }
+
+  /** Who stops and redrives executions; without it, both answer as for an execution that cannot. */
+  controlExecutions(controls: ExecutionControls): void {
+    this.controls = controls;
   }
 
   execution(executionArn: string): SfnExecutionRecord | undefined {
@@ -213,13 +239,54 @@ export class StepFunctionsRegistry {
     return { events: page.map((event) => (withData ? event : withoutData(event))), ...(nextToken !== undefined && { nextToken }) };
   }
 
-  describeExecution(input: unknown) {
+  /**
+   * As AWS: a running execution ends ABORTED now, with the error and cause given; its pipelines
+   * go on. An execution already ended stays as it is.
+   */
+  stopExecution(input: unknown, now: number) {
+    const request = parseRequest(stopExecutionInput, input);
+    const execution = this.existing(request.executionArn);
+    if (execution.status !== 'RUNNING') return { stopDate: (execution.stopDate ?? now) / 1000 };
+    this.controls?.stop(execution.executionArn);
+    this.executionsByArn.set(execution.executionArn, {
+      ...execution,
+      status: 'ABORTED',
+      stopDate: now,
+      ...(request.error !== undefined && { error: request.error }),
+      ...(request.cause !== undefined && { cause: request.cause }),
+    });
+    return { stopDate: now / 1000 };
+  }
+
+  /** As AWS: a failed, stopped or timed-out execution goes on from where it ended, within 14 days of its end. */
+  redriveExecution(input: unknown, now: number) {
+    const request = parseRequest(redriveExecutionInput, input);
+    const execution = this.existing(request.executionArn);
+    const reason = notRedrivableReason(execution, now);
+    if (reason !== undefined) throw new AwsServiceError('ExecutionNotRedrivable', reason);
+    if (!this.controls?.redrive(execution.executionArn)) throw new AwsServiceError('ExecutionNotRedrivable', 'Execution history event limit exceeded.');
+    const redriveCount = (execution.redriveCount ?? 0) + 1;
+    // Running again: no end, no error, until it ends again.
+    const { stopDate: _stopDate, error: _error, cause: _cause, ...running } = execution;
+    this.executionsByArn.set(execution.executionArn, { ...running, status: 'RUNNING', redriveCount, redriveDate: now });
+    return { redriveDate: now / 1000 };
+  }
+
+  private existing(executionArn: string): SfnExecutionRecord {
+    if (!executionArnPattern.test(executionArn)) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`);
+    const execution = this.executionsByArn.get(executionArn);
+    if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return execution;
+  }
+
+  describeExecution(input: unknown, now = Number.NEGATIVE_INFINITY) {
     const request = parseRequest(describeExecutionInput, input);
     if (!executionArnPattern.test(request.executionArn)) {
       throw new AwsServiceError('InvalidArn', `Invalid Arn: '${request.executionArn}'`);
     }
     const execution = this.executionsByArn.get(request.executionArn);
     if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${request.executionArn}'`);
+    const notRedrivable = notRedrivableReason(execution, now);
     const withData = request.includedData !== 'METADATA_ONLY';
     return {
       ...identity(execution),
@@ -228,7 +295,9 @@ export class StepFunctionsRegistry {
       ...(execution.error !== undefined && { error: execution.error }),
       ...(execution.cause !== undefined && { cause: execution.cause }),
       redriveCount: execution.redriveCount ?? 0,
-      redriveStatus: execution.status === 'FAILED' ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...(execution.redriveDate !== undefined && { redriveDate: execution.redriveDate / 1000 }),
+      redriveStatus: notRedrivable === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE',
+      ...(notRedrivable !== undefined && { redriveStatusReason: notRedrivable }),
     };
   }
 
@@ -248,8 +317,8 @@ export class StepFunctionsRegistry {
     const ofStateMachine = [...this.executionsByArn.values()].filter(
       (execution) => execution.stateMachineArn === unqualifiedArn,
     );
-    // A state machine is known once the runner has reported one of its executions.
-    if (ofStateMachine.length === 0) {
+    // A state machine is known once it is served, or the runner has reported one of its executions.
+    if (ofStateMachine.length === 0 && !this.stateMachines.has(unqualifiedArn!)) {
       throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     }
     // A version or alias ARN lists the executions started through that version or alias.
@@ -286,6 +355,13 @@ export class StepFunctionsRegistry {
       ...(nextToken !== undefined && { nextToken }),
     };
   }
+}
+
+/** Why RedriveExecution would refuse the execution now, in the words of DescribeExecution's redriveStatusReason. */
+function notRedrivableReason(execution: SfnExecutionRecord, now: number): string | undefined {
+  if (execution.status === 'RUNNING' || execution.status === 'SUCCEEDED') return `Execution is ${execution.status} and cannot be redriven.`;
+  if (execution.stopDate !== undefined && now - execution.stopDate > redrivableForMs) return 'Execution redrivable period exceeded.';
+  return undefined;
 }
 
 /** An event's details without the execution data (input, output and their details). */
