@@ -96,7 +96,7 @@ Options:
   -h, --help    Show this help
 
 Exit codes: 0 stopped, 2 bad command line, world file, or a port already in use.`,
-  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--watch [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
+  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json] [--timestamps] [--watch [--interval S]] [--region R] [--profile P]
 
 Show a run's progress lines and summary, read from Step Functions (ListStateMachines,
 ListExecutions, DescribeExecution, GetExecutionHistory), following a train that continued in

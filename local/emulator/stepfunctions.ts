@@ -73,6 +73,9 @@ const redriveExecutionInput = z.object({
   clientToken: awsString({ min: 1, max: 64 }).optional(),
 });
 
+/** The events that end an execution's history. */
+const closingEvents = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+
 /** How long after its end an execution may be redriven (RedriveExecution reference). */
 const redrivableForMs = 14 * 86_400_000;
 
@@ -203,9 +206,14 @@ export class StepFunctionsRegistry {
     };
   }
 
-  /** Appends to an execution's history, numbering the event after the last. */
+  /**
+   * Appends to an execution's history, numbering the event after the last. A history that has
+   * ended (succeeded, failed, aborted, timed out) takes nothing more until a redrive reopens it:
+   * what a stopped execution's work still reports is not history.
+   */
   appendHistory(executionArn: string, event: HistoryEventRecord): void {
     const history = this.histories.get(executionArn) ?? [];
+    if (closingEvents.has(history.at(-1)?.type ?? '') && event.type !== 'ExecutionRedriven') return;
     this.histories.set(executionArn, history);
     history.push({ ...event, id: history.length + 1, previousEventId: history.length });
   }
@@ -248,6 +256,12 @@ export class StepFunctionsRegistry {
     const execution = this.existing(request.executionArn);
     if (execution.status !== 'RUNNING') return { stopDate: (execution.stopDate ?? now) / 1000 };
     this.controls?.stop(execution.executionArn);
+    // Written now, as AWS writes it: whatever the stopped work reports later is not history.
+    this.appendHistory(execution.executionArn, {
+      timestamp: now / 1000,
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { ...(request.error !== undefined && { error: request.error }), ...(request.cause !== undefined && { cause: request.cause }) },
+    });
     this.executionsByArn.set(execution.executionArn, {
       ...execution,
       status: 'ABORTED',
