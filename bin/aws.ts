@@ -137,10 +137,15 @@ export function checkExecutionOption(value: string | undefined): { arn?: string;
     }
     return { arn: value, region: parts[1]! };
   }
+  return { name: checkExecutionName('--execution', value) };
+}
+
+/** A name Step Functions accepts for an execution, or a clear refusal naming the option. */
+export function checkExecutionName(option: string, value: string): string {
   if (!legalName.test(value)) {
-    throw new SetupProblem(`--execution ${JSON.stringify(value)} is not an execution name: 1 to 80 characters, without spaces, brackets, wildcards or " # % \\ ^ | ~ \` $ & , ; : /`);
+    throw new SetupProblem(`${option} ${JSON.stringify(value)} is not an execution name: 1 to 80 characters, without spaces, brackets, wildcards or " # % \\ ^ | ~ \` $ & , ; : /`);
   }
-  return { name: value };
+  return value;
 }
 
 /**

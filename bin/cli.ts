@@ -114,7 +114,7 @@ ${awsHelp(24)}
   -h, --help              Show this help
 
 ${awsExitCodes('succeeded (or still running, without --watch)')}`,
-  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2 | --sequence NAME] [--from P] [--wait] [--json] [--region R] [--profile P]
+  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2 | --sequence NAME] [--from P] [--name NAME] [--wait] [--json] [--region R] [--profile P]
 
 Start a run: StartExecution on the stage's state machine. Prints the execution ARN and its
 console link; with --wait, follows it live as 'status --watch' does and exits by its outcome.
@@ -127,6 +127,8 @@ Options:
   --order P1,P2+P3    The order: pipelines separated by commas, a group joined by +
   --sequence NAME     One of the stage's named sequences
   --from P            Start the order at pipeline P, skipping those before it
+  --name NAME         The execution's name (default: one Step Functions picks); each name is
+                      taken once per state machine
   --wait              Follow the run until it ends
   --interval S        Seconds between looks while waiting (default 5, at least 1)
   --json              Print one JSON document (with --wait, the run's report)

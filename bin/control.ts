@@ -16,7 +16,7 @@ import { UsageError } from '../local/stage.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
-import { checkExecutionOption, consoleLink, Refused, SetupProblem, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
+import { checkExecutionName, checkExecutionOption, consoleLink, Refused, SetupProblem, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
 import { output, reportFailure, statusJson, statusLines } from './cli.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
@@ -197,11 +197,13 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       order: { type: 'string' },
       sequence: { type: 'string' },
       from: { type: 'string' },
+      name: { type: 'string' },
       wait: { type: 'boolean', default: false },
     },
   });
   const interval = intervalOf(values.interval);
   const input = startInput(values);
+  const name = values.name === undefined ? undefined : checkExecutionName('--name', values.name);
   const stage = values.stage ?? 'dev';
   return withStepFunctions(values, undefined, async (client, target) => {
     const stateMachineArn = await stageStateMachine(client, target, stage);
@@ -213,7 +215,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
           `Follow it with 'sequencer status ${whereFlags(stage, values)} --watch', or stop it with 'sequencer stop ${whereFlags(stage, values)}'.`,
       );
     }
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input) }));
+    const started = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name !== undefined && { name }) }));
     const executionArn = started.executionArn!;
     const executionName = executionArn.split(':').at(-1)!;
     const link = consoleLink(target.region, executionArn);
