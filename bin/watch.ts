@@ -9,9 +9,9 @@ import { continuedAs, foldTrain, readExecution, readTrain, type ExecutionRead, t
  * after that only what is new: each tick asks GetExecutionHistory for the running execution's
  * newest events (newest first, one page of 100 in all but the busiest ticks) down to the last
  * one already read. One call per tick, a tick every `intervalSeconds` (5 s by default, never
- * under 1 s): at most one call a second, well inside GetExecutionHistory's smallest refill rate
- * (5 a second per account and region), so a watch never starves the functions' own calls. A
- * throttled tick doubles the interval, up to a minute. An execution that ends is described once
+ * under 1 s): at most one call a second, a small share of the token bucket Step Functions
+ * refills several times a second for GetExecutionHistory (per account and region), so a watch
+ * never starves the functions' own calls. A throttled tick doubles the interval, up to a minute. An execution that ends is described once
  * more (for its status, output and error); one that continued as new is followed into its
  * successor; a redrive, which goes on in the same history, is seen there.
  */

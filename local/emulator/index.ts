@@ -1,4 +1,4 @@
-import { ShiftedWallClock, type Clock } from '../clock.js';
+import { ShiftedWallClock, SimulatedClock, type Clock } from '../clock.js';
 import { loadWorld, operationFaults, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
@@ -53,10 +53,10 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
   let clock = options.clock;
   const stepFunctionsOperations = {
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
-    StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
+    StartExecution: (input: unknown) => atOneInstant(clock, () => account.stepFunctions.startExecution(input, clock.now())),
     DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input, clock.now()),
     StopExecution: (input: unknown) => account.stepFunctions.stopExecution(input, clock.now()),
-    RedriveExecution: (input: unknown) => account.stepFunctions.redriveExecution(input, clock.now()),
+    RedriveExecution: (input: unknown) => atOneInstant(clock, () => account.stepFunctions.redriveExecution(input, clock.now())),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
@@ -100,6 +100,19 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     },
     close: () => server.close(),
   };
+}
+
+/**
+ * Holds a paced clock still while `work` runs: the execution it starts begins at the instant
+ * StartExecution answers, not the moment later the engine joins the clock.
+ */
+function atOneInstant<T>(clock: Clock, work: () => T): T {
+  const leave = clock instanceof SimulatedClock ? clock.join() : undefined;
+  try {
+    return work();
+  } finally {
+    leave?.();
+  }
 }
 
 /** The emulator on its own, in wall time that starts at the world's startTime. */

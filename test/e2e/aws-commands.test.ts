@@ -1,5 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -297,4 +297,34 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(noRuns.code).toBe(2);
     expect(noRuns.stderr).toContain(`sequencer: ${stateMachineArn} has no executions yet`);
   }, 30_000);
+});
+
+describe('the README’s emulator recipe, run as a script, verbatim', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const script = /```bash\n(npx sequencer emulator [\s\S]*?)```/.exec(readme)![1]!;
+  const sample = /`start --wait` prints[^\n]*\n\n```text\n([\s\S]*?)```/
+    .exec(readme)![1]!
+    .split('\n')
+    .filter((line) => line.trim() !== '' && line.trim() !== '...');
+  const emulatorsOfTheRecipe = () =>
+    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes('emulator --world local/worlds/demo.json --speed 600'));
+
+  it('starts, waits for, watches and stops as the README says, prints its sample, and leaves no emulator behind', async () => {
+    const projectRoot = new URL('../..', import.meta.url).pathname;
+
+    const { code, stdout, stderr } = await new Promise<Result>((resolve) => {
+      execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env: cleanEnv(), timeout: 150_000 }, (error, out, err) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
+      );
+    });
+    for (let attempt = 0; attempt < 50 && emulatorsOfTheRecipe().length > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect({ code, stderr: stderr.split('\n').filter((line) => line.startsWith('sequencer:')) }).toEqual({ code: 0, stderr: [] });
+    expect(sample.length).toBeGreaterThan(10);
+    const printed = stdout.split('\n');
+    for (const line of sample) expect(printed).toContain(line);
+    expect(stdout.match(/^SUCCEEDED {2}/gm)).toHaveLength(2);
+    expect(existsSync(join(projectRoot, 'emulator.log'))).toBe(false);
+    expect(emulatorsOfTheRecipe()).toEqual([]);
+  }, 180_000);
 });
