@@ -29,6 +29,10 @@ const awsHelp = (column: number) =>
     .map(([option, text]) => `  ${option!.padEnd(column)}${text}`)
     .join('\n');
 
+/** What every AWS command says about a local emulator. */
+const emulatorNote = `Pointed at 'sequencer emulator' (AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost) with no
+AWS_ACCESS_KEY_ID and no --profile, it signs with dummy credentials, which the emulator ignores.`;
+
 /** The AWS commands' exit codes: never 1 for anything but the train's failure. */
 const awsExitCodes = (zero: string, refused = 'another run is in flight') => `Exit codes:
   0    ${zero}
@@ -102,6 +106,7 @@ Show a run's progress lines and summary, read from Step Functions (ListStateMach
 ListExecutions, DescribeExecution, GetExecutionHistory), following a train that continued in
 new executions and redrives. With --watch, follow it live to its end, printing each progress
 line as it happens, and exit by its outcome.
+${emulatorNote}
 
 Options:
   --stage NAME            The stage whose state machine to read (default dev)
@@ -119,6 +124,7 @@ ${awsExitCodes('succeeded (or still running, without --watch)')}`,
 Start a run: StartExecution on the stage's state machine. Prints the execution ARN and its
 console link; with --wait, follows it live as 'status --watch' does and exits by its outcome.
 Refused, with nothing started, while another run of the state machine is in flight.
+${emulatorNote}
 
 Options:
   --stage NAME        The stage whose state machine to start (default dev)
@@ -141,6 +147,7 @@ ${awsExitCodes('started (with --wait: succeeded)')}`,
 
 Stop the train's current execution (StopExecution), with a cause. A pipeline in progress goes
 on in CodePipeline.
+${emulatorNote}
 
 Options:
   --stage NAME          The stage whose running train to stop (default dev)
@@ -156,6 +163,7 @@ ${awsExitCodes('stopped', 'nothing running to stop')}`,
 Redrive the train's last execution (RedriveExecution) if it failed, was stopped or timed out:
 it goes on from the state where it ended, with the same input. Step Functions allows it within
 14 days of the end; past them, this says so.
+${emulatorNote}
 
 Options:
   --stage NAME          The stage whose train to redrive (default dev)

@@ -116,8 +116,8 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
   const interval = intervalOf(values.interval);
   if (values.interval !== undefined && !values.watch) throw new UsageError('--interval goes with --watch');
   const stage = values.stage ?? 'dev';
-  return withStepFunctions(values, values.execution, async (client, _target, execution) => {
-    const stateMachineArn = await stateMachineOf(client, _target, stage, execution);
+  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+    const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     const executionArn = await executionOf(client, stateMachineArn, execution);
     if (values.watch) return watch(client, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     const report = await readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));

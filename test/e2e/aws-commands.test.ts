@@ -149,12 +149,20 @@ describe('start --wait and status --watch against the emulator', () => {
     const { executionArn, name, startDate } = await latest(running.client);
 
     const second = await sequencer(['start', '--order', 'P2'], running.env);
+    const onlyWatching = follow(['status', '--watch', '--interval', '1'], running.env);
+    await onlyWatching.waitFor(/P1 started/);
+    onlyWatching.child.kill('SIGINT');
+    const interrupted = await onlyWatching.exited;
+    const afterInterrupt = await latest(running.client);
     const stopped = await sequencer(['stop', '--cause', 'release called off'], running.env);
     const code = await watching.exited;
     const again = await sequencer(['stop'], running.env);
 
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`sequencer: AlreadyRunning: ${name} (started ${startDate!.toISOString()}, ${executionArn}) is in flight on codepipeline-sequencer-dev; nothing was started.`);
+    expect(interrupted).toBe(130);
+    expect(onlyWatching.output.stderr).toContain("sequencer: stopped watching (SIGINT); the train goes on. 'sequencer stop --stage dev' stops it.");
+    expect(afterInterrupt.status).toBe('RUNNING');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toMatch(new RegExp(`^Stopped ${name} at \\S+: release called off$`, 'm'));
     expect(code).toBe(1);
