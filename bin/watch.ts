@@ -39,7 +39,41 @@ export interface WatchOptions {
 
 /** Follows the train `executionArn` belongs to until it ends; undefined if the watching was interrupted. */
 export async function followTrain(client: SFNClient, executionArn: string, options: WatchOptions): Promise<StatusReport | undefined> {
-  const train = await readTrain(client, executionArn);
+  try {
+    return await follow(client, executionArn, options);
+  } catch (error) {
+    if (error instanceof Interrupted) return undefined;
+    throw error;
+  }
+}
+
+/** The watching was stopped (Ctrl-C) while it waited. */
+class Interrupted extends Error {}
+
+async function follow(client: SFNClient, executionArn: string, options: WatchOptions): Promise<StatusReport> {
+  const baseSeconds = Math.max(minimumWatchIntervalSeconds, options.intervalSeconds);
+  let intervalSeconds = baseSeconds;
+  const wait = async () => {
+    await pause(intervalSeconds * 1000, options.signal);
+    if (options.signal.aborted) throw new Interrupted();
+  };
+  // Every call of the watch: throttled (past the SDK's own retries), it waits twice as long and asks again.
+  const politely = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        const answer = await call();
+        intervalSeconds = baseSeconds;
+        return answer;
+      } catch (error) {
+        if (!isThrottling(error)) throw error;
+        intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
+        await wait();
+      }
+    }
+  };
+  const describe = (arn: string) => politely(() => client.send(new DescribeExecutionCommand({ executionArn: arn })));
+
+  const train = await politely(() => readTrain(client, executionArn));
   options.onStart?.(train[0]!);
   let shown = 0;
   const showNew = () => {
@@ -48,43 +82,28 @@ export async function followTrain(client: SFNClient, executionArn: string, optio
     shown = events.length;
   };
   showNew();
-  let intervalSeconds = Math.max(minimumWatchIntervalSeconds, options.intervalSeconds);
   for (;;) {
     const last = train.at(-1)!;
     // Described a moment before its history was read, it may have ended in between.
-    if (last.described.status === 'RUNNING' && ended.has(last.history.at(-1)?.type ?? '')) {
-      last.described = await client.send(new DescribeExecutionCommand({ executionArn: last.arn }));
-    }
+    if (last.described.status === 'RUNNING' && ended.has(last.history.at(-1)?.type ?? '')) last.described = await describe(last.arn);
     const redriveSeen = (last.described.redriveCount ?? 0) >= (options.redriveCount ?? 0);
     if (last.described.status !== 'RUNNING' && !redriveSeen) {
-      await pause(intervalSeconds * 1000, options.signal);
-      if (options.signal.aborted) return undefined;
-      last.described = await client.send(new DescribeExecutionCommand({ executionArn: last.arn }));
+      await wait();
+      last.described = await describe(last.arn);
       continue;
     }
     if (last.described.status !== 'RUNNING') {
       const successor = continuedAs(last);
       if (successor === undefined) return foldTrain(train, options.stateMachineArn, options.retriers);
-      train.push(await readExecution(client, successor));
+      train.push(await politely(() => readExecution(client, successor)));
       showNew();
       continue;
     }
-    await pause(intervalSeconds * 1000, options.signal);
-    if (options.signal.aborted) return undefined;
-    let fresh: HistoryEvent[];
-    try {
-      fresh = await newEvents(client, last.arn, last.history.at(-1)?.id ?? 0);
-      intervalSeconds = Math.max(minimumWatchIntervalSeconds, options.intervalSeconds);
-    } catch (error) {
-      if (!isThrottling(error)) throw error;
-      intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
-      continue;
-    }
+    await wait();
+    const fresh = await politely(() => newEvents(client, last.arn, last.history.at(-1)?.id ?? 0));
     if (fresh.length === 0) continue;
     last.history.push(...fresh);
-    if (ended.has(last.history.at(-1)!.type ?? '')) {
-      last.described = await client.send(new DescribeExecutionCommand({ executionArn: last.arn }));
-    }
+    if (ended.has(last.history.at(-1)!.type ?? '')) last.described = await describe(last.arn);
     showNew();
   }
 }

@@ -118,13 +118,15 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(stdout.slice(stdout.indexOf('\n#  pipeline'))).toBe(snapshot.stdout.slice(snapshot.stdout.indexOf('\n#  pipeline')));
   }, 60_000);
 
-  it('start (input on stdin) returns at once with the ARN; status --watch follows the failing train to exit 1', async () => {
+  it('start (input on stdin) returns at once with the ARN; status --watch, throttled past the SDK\'s retries, follows the failing train to exit 1', async () => {
     const world = file('failing.json', {
       startTime,
       pipelines: [
         { name: 'P1', durationSeconds: 300 },
         { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' },
       ],
+      // More than the SDK's three attempts: the watch backs off and asks again.
+      faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 5 }],
     });
     running = await emulator(world, ['--speed', '200']);
 
@@ -136,6 +138,7 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(executionArn).toMatch(/^arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:/);
     expect(link).toContain(executionArn);
     expect(watched.code).toBe(1);
+    expect(watched.stdout).toContain('order decided: P1 → P2 (from the input)');
     expect(watched.stdout).toContain('P2 Failed after 5 min: Integration tests failed');
     expect(watched.stdout).toMatch(/^2 +P2 +Failed /m);
     expect(watched.stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P2 \(position 2 of 2\)/m);
