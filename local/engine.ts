@@ -462,9 +462,11 @@ export class LocalEngine {
     } finally {
       signal?.removeEventListener('abort', abort);
       this.stoppers.delete(record.arn);
-      options.leaveClock();
     }
     await eventLog;
+    // The instant it ended, as its history has it: once it leaves the clock, a paced clock moves on.
+    const endedAt = this.clock.now();
+    options.leaveClock();
     if (historyLimitReached) history.events = historyEventLimit;
     // Step Functions redrives a stopped execution too, from the state it was stopped in.
     if ((record.outcome.status === 'FAILED' || record.outcome.status === 'ABORTED') && lastEntered && !historyLimitReached) record.failurePoint = lastEntered;
@@ -474,7 +476,7 @@ export class LocalEngine {
       name: executionName,
       status: record.outcome.status,
       startDate: record.startedAt,
-      stopDate: this.clock.now(),
+      stopDate: endedAt,
       ...(record.outcome.status === 'SUCCEEDED' && { output: JSON.stringify(record.outcome.output) }),
       ...(record.outcome.status === 'FAILED' && { error: record.outcome.error!, cause: record.outcome.cause! }),
     });

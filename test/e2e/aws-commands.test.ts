@@ -310,32 +310,50 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   }, 30_000);
 });
 
-describe('the README’s emulator recipe, run as a script, verbatim', () => {
+describe('the README’s emulator recipes, run as scripts, verbatim', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const script = /```bash\n(npx sequencer emulator [\s\S]*?)```/.exec(readme)![1]!;
-  const sample = /`start --wait` prints[^\n]*\n\n```text\n([\s\S]*?)```/
-    .exec(readme)![1]!
-    .split('\n')
-    .filter((line) => line.trim() !== '' && line.trim() !== '...');
-  const emulatorsOfTheRecipe = () =>
-    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes('emulator --world local/worlds/demo.json --speed 600'));
-
-  it('starts, waits for, watches and stops as the README says, prints its sample, and leaves no emulator behind', async () => {
-    const projectRoot = new URL('../..', import.meta.url).pathname;
-
-    const { code, stdout, stderr } = await new Promise<Result>((resolve) => {
+  const projectRoot = new URL('../..', import.meta.url).pathname;
+  const recipe = (world: string) => new RegExp(`\`\`\`bash\\n(npx sequencer emulator --world local/worlds/${world} [\\s\\S]*?)\`\`\``).exec(readme)![1]!;
+  /** The lines of the README's text block after `intro`, without the elisions. */
+  const sampleAfter = (intro: RegExp) =>
+    new RegExp(`${intro.source}[^\\n]*\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``)
+      .exec(readme)![1]!
+      .split('\n')
+      .filter((line) => line.trim() !== '' && line.trim() !== '...');
+  const emulatorsOf = (world: string) =>
+    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(`emulator --world local/worlds/${world}`) && !line.includes('sh -e -c'));
+  const runScript = async (script: string, world: string) => {
+    const result = await new Promise<Result>((resolve) => {
       execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env: cleanEnv(), timeout: 150_000 }, (error, out, err) =>
         resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
       );
     });
-    for (let attempt = 0; attempt < 50 && emulatorsOfTheRecipe().length > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let attempt = 0; attempt < 50 && emulatorsOf(world).length > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    return result;
+  };
 
-    expect({ code, stderr: stderr.split('\n').filter((line) => line.startsWith('sequencer:')) }).toEqual({ code: 0, stderr: [] });
+  it('start --wait and status --watch against the emulator: as the README says, its sample printed, no emulator left behind', async () => {
+    const sample = sampleAfter(/`start --wait` prints/);
+
+    const { code, stdout, stderr } = await runScript(recipe('demo.json'), 'demo.json');
+
+    expect({ code, errors: stderr.split('\n').filter((line) => line.startsWith('sequencer:')) }).toEqual({ code: 0, errors: [] });
     expect(sample.length).toBeGreaterThan(10);
     const printed = stdout.split('\n');
     for (const line of sample) expect(printed).toContain(line);
     expect(stdout.match(/^SUCCEEDED {2}/gm)).toHaveLength(2);
     expect(existsSync(join(projectRoot, 'emulator.log'))).toBe(false);
-    expect(emulatorsOfTheRecipe()).toEqual([]);
+    expect(emulatorsOf('demo.json')).toEqual([]);
+  }, 180_000);
+
+  it('emulator --run, then status: the ready line waits for the run; status exits 1 with the failure; no emulator left behind', async () => {
+    const { code, stdout, stderr } = await runScript(recipe('failing.json'), 'failing.json');
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('FAILED  PipelineFailed: P2 (position 2 of 3)');
+    expect(stdout).toMatch(/^status: exit 1$/m);
+    expect(stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P2/m);
+    expect(existsSync(join(projectRoot, 'emulator.log'))).toBe(false);
+    expect(emulatorsOf('failing.json')).toEqual([]);
   }, 180_000);
 });
