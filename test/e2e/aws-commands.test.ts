@@ -132,6 +132,7 @@ describe('start --wait and status --watch against the emulator', () => {
 
     const started = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":["P1","P2"]}');
     const watched = await sequencer(['status', '--watch', '--interval', '1'], running.env);
+    const onGitHub = await sequencer(['status', '--watch'], { ...running.env, GITHUB_ACTIONS: 'true' });
 
     expect(started.code).toBe(0);
     const { executionArn, console: link } = JSON.parse(started.stdout);
@@ -142,6 +143,12 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(watched.stdout).toContain('P2 Failed after 5 min: Integration tests failed');
     expect(watched.stdout).toMatch(/^2 +P2 +Failed /m);
     expect(watched.stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P2 \(position 2 of 2\)/m);
+    // Over already: the watch prints it as it stands, on GitHub Actions in a group with an annotation.
+    expect(onGitHub.code).toBe(1);
+    const printed = onGitHub.stdout.split('\n');
+    expect(printed[0]).toMatch(/^::group::codepipeline-sequencer · watching · /);
+    expect(printed.indexOf('::endgroup::')).toBeGreaterThan(printed.findIndex((line) => line.includes('P2 Failed after 5 min')));
+    expect(onGitHub.stdout).toMatch(/^::error title=sequencer%3A PipelineFailed::P2 \(position 2 of 2\)/m);
   }, 60_000);
 
   it('stop mid-train: the run in flight refuses another start (exit 3); stopped with a cause, the watch ends ABORTED, exit 1', async () => {
@@ -179,11 +186,12 @@ describe('start --wait and status --watch against the emulator', () => {
     const world = file('flaky.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' }] });
     running = await emulator(world, ['--speed', '200']);
 
-    const failed = await sequencer(['start', '--order', 'P1', '--wait', '--interval', '1'], running.env);
+    const failed = await sequencer(['start', '--order', 'P1', '--wait', '--json', '--interval', '1'], running.env);
     const redriven = await sequencer(['redrive', '--wait', '--interval', '1'], running.env);
     const again = await sequencer(['redrive'], running.env);
 
     expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineFailed', pipelines: [{ pipelineName: 'P1', status: 'Failed' }] });
     const { name } = await latest(running.client);
     expect(redriven.code).toBe(0);
     expect(redriven.stdout).toMatch(new RegExp(`^Redriven ${name} at \\S+ \\(redrive 1\\): it goes on from where it ended$`, 'm'));
