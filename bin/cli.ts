@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { LocalEngine, type RunReport } from '../local/engine.js';
 import { UsageError, localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, WorldFileError, worldPipelineNames, worldTargets, type World } from '../local/world.js';
-import { serveStandalone } from '../local/emulator/index.js';
+import { serveTrains, type TrainService } from '../local/trains.js';
+import { Refused, SetupProblem } from './aws.js';
+import { redrive, start, status, stop } from './control.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { chooseOrder } from '../src/order-policy.js';
@@ -13,18 +15,43 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { ProgressPrinter, colourWanted, count, duration, failureLine, offsetFrom, palette, startedWith, summary, utcTime, type Palette } from './format.js';
-import { findStateMachine, NothingToShow, readStatus, resolveExecution, retriersOf, stateMachineName, statusClient, type StatusReport } from './status.js';
+import { findStateMachine, NothingToShow, readStatus, resolveExecution, retriersOf, type StatusReport } from './status.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
+
+/** The options every AWS command takes, aligned to its help's column. */
+const awsHelp = (column: number) =>
+  [
+    ['--region R', "The AWS region (default: AWS_REGION, else serverless.yml's us-east-1)"],
+    ['--profile P', 'The AWS profile (default: AWS_PROFILE, else the default credential chain)'],
+  ]
+    .map(([option, text]) => `  ${option!.padEnd(column)}${text}`)
+    .join('\n');
+
+/** What every AWS command says about a local emulator. */
+const emulatorNote = `Pointed at 'sequencer emulator' (AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost) with no
+AWS_ACCESS_KEY_ID and no --profile, it signs with dummy credentials, which the emulator ignores.`;
+
+/** The AWS commands' exit codes: never 1 for anything but the train's failure. */
+const awsExitCodes = (zero: string, refused = 'another run is in flight') => `Exit codes:
+  0    ${zero}
+  1    the train failed, timed out or was stopped
+  2    nothing was done: a bad command line, no such state machine or execution, no region or
+       credentials, access denied, an unreachable endpoint, or an unexpected error
+  3    refused, nothing was done: ${refused}
+  130  stopped watching by Ctrl-C (143 on SIGTERM); the train goes on`;
 
 const help: Record<string, string> = {
   sequencer: `Usage: sequencer <command> [options]
 
 Commands:
   run        Run the sequencer once, offline, in simulated time
-  emulator   Serve the local emulator on its own, optionally after one run
-  status     Show a run's progress and summary, read from Step Functions
+  emulator   Serve the local emulator on its own: StartExecution runs the real train
+  status     Show a run's progress and summary, read from Step Functions; --watch follows it
+  start      Start a run of a stage's state machine on AWS; --wait follows it to its end
+  stop       Stop a stage's running train
+  redrive    Redrive a stage's failed train from where it failed
 
 Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
@@ -52,46 +79,112 @@ Environment:
   SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG
 
 ${exitCodes}`,
-  emulator: `Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]
+  emulator: `Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]
 
-Serve the CodePipeline emulator and a slice of Step Functions on their own, and print the
-endpoint for AWS_ENDPOINT_URL_CODEPIPELINE and AWS_ENDPOINT_URL_SFN. Ctrl-C (or SIGTERM) stops it.
-
-Without --run it serves the world in wall time from the world's startTime. With --run it first
-runs one execution (a whole train) in simulated time, keeping each execution's history, then
-serves ListStateMachines, ListExecutions, DescribeExecution and GetExecutionHistory under the
-stage's state machine ARN, in wall time from where the run ended: for 'sequencer status' or
-'aws stepfunctions get-execution-history'.
+Serve the CodePipeline emulator and Step Functions' API for the stage's state machine
+(arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-STAGE), and print the
+endpoint for AWS_ENDPOINT_URL_CODEPIPELINE and AWS_ENDPOINT_URL_SFN. StartExecution runs the real
+train (the definition and handlers, with every continuation); StopExecution, RedriveExecution,
+ListExecutions, DescribeExecution and GetExecutionHistory answer as on AWS: for 'sequencer
+start', 'status --watch', 'stop' and 'redrive', or the AWS CLI. Time starts at the world's
+startTime and runs N times as fast as the wall clock while the handlers wait (they work in no
+time). The last line it prints, 'ready; ...', says everything is served. Ctrl-C (or SIGTERM)
+stops it.
 
 Options:
   --world FILE  The pipelines to emulate
-  --run INPUT   Run one execution with this input first, e.g. '{}' or '{"order":["P2","P1"]}'
-  --stage NAME  The stage whose state machine ARN and params to use (default dev)
+  --stage NAME  The stage whose state machine and params to use (default dev)
+  --run INPUT   Run one execution with this input first, in simulated time, e.g. '{}'
+  --speed N     Simulated seconds per real second, e.g. 60 (default 1: wall time)
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 
 Exit codes: 0 stopped, 2 bad command line, world file, or a port already in use.`,
-  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json] [--timestamps]
+  status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json] [--timestamps] [--watch [--interval S]] [--region R] [--profile P]
 
 Show a run's progress lines and summary, read from Step Functions (ListStateMachines,
 ListExecutions, DescribeExecution, GetExecutionHistory), following a train that continued in
-new executions and redrives. It uses the default AWS credential chain and region; with
-AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost and no AWS_ACCESS_KEY_ID, dummy credentials.
+new executions and redrives. With --watch, follow it live to its end, printing each progress
+line as it happens, and exit by its outcome.
+${emulatorNote}
 
 Options:
   --stage NAME            The stage whose state machine to read (default dev)
   --execution NAME|ARN    The execution to show (default: the stage's latest)
+  --watch                 Follow the train until it ends
+  --interval S            Seconds between looks while watching (default 5, at least 1)
   --json                  Print one JSON document
   --timestamps            Show absolute UTC times instead of offsets from the run's start
+${awsHelp(24)}
   -h, --help              Show this help
 
-Exit codes: 0 succeeded or still running, 1 failed, timed out or aborted, 2 bad command line or no such run.`,
+${awsExitCodes('succeeded (or still running, without --watch)')}`,
+  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2 | --sequence NAME] [--from P] [--name NAME] [--wait] [--json] [--region R] [--profile P]
+
+Start a run: StartExecution on the stage's state machine. Prints the execution ARN and its
+console link; with --wait, follows it live as 'status --watch' does and exits by its outcome.
+Refused, with nothing started, while another run of the state machine is in flight.
+${emulatorNote}
+
+Options:
+  --stage NAME        The stage whose state machine to start (default dev)
+  --input JSON        The execution input (default {}), e.g. '{"order":["P3","P2","P1"]}'
+  --input-file FILE   Read the execution input from FILE ('-' reads stdin)
+  --order P1,P2+P3    The order: pipelines separated by commas, a group joined by +
+  --sequence NAME     One of the stage's named sequences
+  --from P            Start the order at pipeline P, skipping those before it
+  --name NAME         The execution's name (default: one Step Functions picks); each name is
+                      taken once per state machine
+  --wait              Follow the run until it ends
+  --interval S        Seconds between looks while waiting (default 5, at least 1)
+  --json              Print one JSON document (with --wait, the run's report)
+  --timestamps        Show absolute UTC times instead of offsets from the run's start
+${awsHelp(20)}
+  -h, --help          Show this help
+
+${awsExitCodes('started (with --wait: succeeded)')}`,
+  stop: `Usage: sequencer stop [--stage NAME] [--execution NAME|ARN] [--cause TEXT] [--json] [--region R] [--profile P]
+
+Stop the train's current execution (StopExecution), with a cause. A pipeline in progress goes
+on in CodePipeline.
+${emulatorNote}
+
+Options:
+  --stage NAME          The stage whose running train to stop (default dev)
+  --execution NAME|ARN  A train's execution (default: the stage's running one)
+  --cause TEXT          Why (default: who stopped it with 'sequencer stop', from where)
+  --json                Print one JSON document
+${awsHelp(22)}
+  -h, --help            Show this help
+
+${awsExitCodes('stopped', 'nothing running to stop')}`,
+  redrive: `Usage: sequencer redrive [--stage NAME] [--execution NAME|ARN] [--wait] [--json] [--region R] [--profile P]
+
+Redrive the train's last execution (RedriveExecution) if it failed, was stopped or timed out:
+it goes on from the state where it ended, with the same input. Step Functions allows it within
+14 days of the end; past them, this says so.
+${emulatorNote}
+
+Options:
+  --stage NAME          The stage whose train to redrive (default dev)
+  --execution NAME|ARN  A train's execution (default: the stage's latest)
+  --wait                Follow the train until it ends
+  --interval S          Seconds between looks while waiting (default 5, at least 1)
+  --json                Print one JSON document
+  --timestamps          Show absolute UTC times instead of offsets from the run's start
+${awsHelp(22)}
+  -h, --help            Show this help
+
+${awsExitCodes('redriven (with --wait: succeeded)', 'nothing to redrive, past 14 days, or another run in flight')}`,
 };
 
 const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<number>> = {
   run,
   emulator,
   status,
+  start,
+  stop,
+  redrive,
 };
 
 /** Exit 2 with one line and no usage hint: a port already in use. */
@@ -101,7 +194,7 @@ const version = (JSON.parse(readFileSync(`${projectRoot}package.json`, 'utf8')) 
 const defaultWorld = `${projectRoot}local/worlds/demo.json`;
 
 /** What the command prints, and whether anyone still reads it (`sequencer run | head -2`). */
-const output = {
+export const output = {
   stdoutOpen: true,
   stderrOpen: true,
   out(line: string): void {
@@ -130,6 +223,14 @@ export async function cli(argv: string[]): Promise<void> {
     process.exit(128 + constants.signals[signalName]);
   };
   for (const signalName of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signalName, () => interrupt(signalName));
+  // Under npx or npm exec the command runs in a shell, which a SIGTERM to npx ends without passing
+  // it on: we would outlive it (an emulator holding its port). When our parent goes, so do we.
+  if (process.env.npm_command === 'exec') {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) interrupt('SIGTERM');
+    }, 250).unref();
+  }
   // Started by the Node-20 wrapper (bin/sequencer.js): when it goes, however it goes, so do we.
   if (process.env.SEQUENCER_WRAPPER_PID !== undefined && process.channel) {
     process.channel.unref();
@@ -144,7 +245,7 @@ export async function cli(argv: string[]): Promise<void> {
   });
   const crash = (error: unknown) => {
     output.err(`sequencer: unexpected ${describe(error)}`);
-    process.exit(1);
+    process.exit(2);
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
@@ -185,12 +286,17 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
       return 2;
     }
-    if (error instanceof WorldFileError || error instanceof CannotRun || error instanceof NothingToShow) {
+    if (error instanceof WorldFileError || error instanceof CannotRun || error instanceof NothingToShow || error instanceof SetupProblem) {
       output.err(`sequencer: ${oneLine(error.message)}`);
       return 2;
     }
-    output.err(`sequencer: ${describe(error)}`);
-    return 1;
+    if (error instanceof Refused) {
+      output.err(`sequencer: ${oneLine(error.message)}`);
+      return 3;
+    }
+    // Never 1, which says the train failed: nothing here tells how the train went.
+    output.err(`sequencer: unexpected ${describe(error)}`);
+    return 2;
   }
 }
 
@@ -267,7 +373,7 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
  * streams are the same terminal, which would show it twice); on GitHub Actions it becomes an
  * annotation on the run, written to stdout unless stdout is the --json document.
  */
-function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean, onGitHub: boolean): void {
+export function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean, onGitHub: boolean): void {
   if (!(process.stdout.isTTY && process.stderr.isTTY) || json) output.err(`sequencer: ${failureLine(report, palette(false))}`);
   if (onGitHub) {
     const annotation = `::error title=${escapeProperty(`sequencer: ${report.error ?? report.status}`)}::${escapeData(report.cause ?? '')}`;
@@ -390,13 +496,16 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { world: { type: 'string' }, port: { type: 'string' }, run: { type: 'string' }, stage: { type: 'string' } },
+    options: { world: { type: 'string' }, port: { type: 'string' }, run: { type: 'string' }, stage: { type: 'string' }, speed: { type: 'string' } },
   });
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
-  if (values.stage !== undefined && values.run === undefined) throw new UsageError('--stage goes with --run');
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
+  }
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (values.speed !== undefined && (values.speed.trim() === '' || !Number.isFinite(speed) || speed <= 0)) {
+    throw new UsageError(`--speed must be a positive number (1 is wall time, 60 a minute a second), got '${values.speed}'`);
   }
   const portProblem = (error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
@@ -404,18 +513,43 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
     if (code === 'EACCES') return new CannotRun(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
     return error;
   };
-  if (values.run !== undefined) return emulateRun(values.world, values.run, values.stage, port, portProblem, signal);
-  let server;
+  const input = values.run === undefined ? undefined : readInput(values.run, undefined, '--run');
+  const world = await loadWorld(values.world);
+  checkWorldFitsStage(world, values.world, values.stage);
+  if (input !== undefined) checkOrderIsInWorld(input, world, values.world, values.stage);
+  const stageName = values.stage ?? 'dev';
+  let service: TrainService;
   try {
-    server = await serveStandalone(values.world, port);
+    service = await serveTrains({
+      world,
+      ...(values.stage !== undefined && { stage: values.stage }),
+      ...(port !== undefined && { port }),
+      speed,
+      ...(input !== undefined && { run: { input, signal } }),
+    });
   } catch (error) {
     throw portProblem(error);
   }
-  output.out(`CodePipeline emulator listening on ${server.endpoint}`);
-  output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${server.endpoint} AWS_ENDPOINT_URL_SFN=${server.endpoint}`);
-  output.out('Ctrl-C stops it.');
+  const { endpoint, report, engine } = service;
+  output.out(`Step Functions and CodePipeline emulator listening on ${endpoint}`);
+  if (report) {
+    output.out(
+      `Ran ${report.executionName} in simulated time: ${report.status} after ${duration(report.stats.simulatedSeconds)}, ${count(report.stats.executions, 'execution')}, ${count(report.stats.historyEvents, 'history event')}`,
+    );
+  }
+  output.out(`State machine ${engine.stateMachineArn}: StartExecution runs the train, at ${speed === 1 ? 'wall-clock speed' : `${speed} times wall-clock speed`}`);
+  output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
+  if (report) {
+    const executionArn = `${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`;
+    output.out(`  sequencer status --stage ${stageName}`);
+    output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
+  } else {
+    output.out(`  sequencer start --stage ${stageName} --wait`);
+  }
+  // The line a script waits for: everything above is served, and so is whatever comes next.
+  output.out('ready; Ctrl-C (or SIGTERM) stops it.');
   await untilAborted(signal);
-  await server.close();
+  await service.close();
   return 0;
 }
 
@@ -425,90 +559,12 @@ const untilAborted = (signal: AbortSignal) =>
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
 
-/** `emulator --run`: one execution in simulated time, then its history served in wall time. */
-async function emulateRun(
-  worldPath: string,
-  runInput: string,
-  stage: string | undefined,
-  port: number | undefined,
-  portProblem: (error: unknown) => unknown,
-  signal: AbortSignal,
-): Promise<number> {
-  const input = readInput(runInput, undefined, '--run');
-  const world = await loadWorld(worldPath);
-  checkWorldFitsStage(world, worldPath, stage);
-  checkOrderIsInWorld(input, world, worldPath, stage);
-  const stageName = stage ?? 'dev';
-  let engine: LocalEngine;
-  try {
-    engine = await LocalEngine.create({
-      world,
-      ...(stage !== undefined && { stage }),
-      stateMachineName: stateMachineName(stageName),
-      recordHistory: true,
-      ...(port !== undefined && { port }),
-    });
-  } catch (error) {
-    throw portProblem(error);
-  }
-  const report = await engine.run({ input, signal });
-  engine.clock.continueInWallTime();
-  const { endpoint } = engine.emulator;
-  const executionArn = `${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`;
-  output.out(`Step Functions and CodePipeline emulator listening on ${endpoint}`);
-  output.out(
-    `Ran ${report.executionName} in simulated time: ${report.status} after ${duration(report.stats.simulatedSeconds)}, ${count(report.stats.executions, 'execution')}, ${count(report.stats.historyEvents, 'history event')}`,
-  );
-  output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
-  output.out(`  sequencer status --stage ${stageName}`);
-  output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
-  output.out('Ctrl-C stops it.');
-  await untilAborted(signal);
-  await engine.emulator.close();
-  return 0;
-}
-
 function parseJsonArgument(text: string, option: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
     throw new UsageError(`${option} is not valid JSON: ${(error as Error).message}`);
   }
-}
-
-async function status(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: { stage: { type: 'string' }, execution: { type: 'string' }, json: { type: 'boolean', default: false }, timestamps: { type: 'boolean', default: false } },
-  });
-  const client = statusClient(process.env);
-  try {
-    const report = await readStatusFor(client, values.stage ?? 'dev', values.execution).catch((error: unknown) => {
-      throw unreachable(error) ?? error;
-    });
-    const onGitHub = process.env.GITHUB_ACTIONS === 'true';
-    const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
-    const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, colours, values.timestamps, onGitHub);
-    for (const line of lines) output.out(line);
-    if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, values.json, onGitHub);
-    return ['SUCCEEDED', 'RUNNING'].includes(report.status) ? 0 : 1;
-  } finally {
-    client.destroy();
-  }
-}
-
-/** Step Functions out of reach (no credentials, nothing listening): one line saying what to set, exit 2. */
-function unreachable(error: unknown): CannotRun | undefined {
-  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
-  if (name === 'CredentialsProviderError') {
-    return new CannotRun(`no AWS credentials found for Step Functions (${message}); set AWS_PROFILE or AWS credentials, or AWS_ENDPOINT_URL_SFN for a local emulator`);
-  }
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
-    const endpoint = process.env.AWS_ENDPOINT_URL_SFN ?? process.env.AWS_ENDPOINT_URL ?? 'Step Functions';
-    return new CannotRun(`cannot reach ${endpoint} (${code}); is the emulator (or the network) up?`);
-  }
-  return undefined;
 }
 
 /** Finds the stage's state machine and the execution, and reads the train it belongs to. */

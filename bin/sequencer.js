@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
+import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -22,6 +23,13 @@ if (major < 22) {
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => child.kill(signal));
+  }
+  // Under npx the shell between npm and us dies of a SIGTERM without passing it on: follow it.
+  if (process.env.npm_command === 'exec') {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) child.kill('SIGTERM');
+    }, 250).unref();
   }
   child.on('error', (error) => {
     console.error(`sequencer: cannot start ${projectNode}: ${error.message}`);

@@ -49,20 +49,6 @@ export interface StatusReport {
 /** Thrown for a run that cannot be found: exit 2 with its message. */
 export class NothingToShow extends Error {}
 
-/**
- * The SDK client for status: the default credential chain and region. Pointed at a local
- * emulator (AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost) with no AWS_ACCESS_KEY_ID set, it
- * signs with dummy credentials, which the emulator does not check.
- */
-export function statusClient(env: NodeJS.ProcessEnv): SFNClient {
-  const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
-  const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint);
-  return new SFNClient({
-    ...(local && !env.AWS_REGION && !env.AWS_DEFAULT_REGION && { region: 'us-east-1' }),
-    ...(local && !env.AWS_ACCESS_KEY_ID && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
-}
-
 /** The stage's state machine ARN, as ListStateMachines names it. */
 export async function findStateMachine(client: SFNClient, stage: string): Promise<string> {
   const name = stateMachineName(stage);
@@ -86,7 +72,7 @@ export async function resolveExecution(client: SFNClient, stateMachineArn: strin
   return latest.executionArn!;
 }
 
-async function readExecution(client: SFNClient, arn: string): Promise<ExecutionRead> {
+export async function readExecution(client: SFNClient, arn: string): Promise<ExecutionRead> {
   let described;
   try {
     described = await client.send(new DescribeExecutionCommand({ executionArn: arn }));
@@ -105,7 +91,7 @@ async function readExecution(client: SFNClient, arn: string): Promise<ExecutionR
 }
 
 /** The first execution of the train `arn` belongs to: a continuation's input names it. */
-function originOf(read: ExecutionRead): string {
+export function originOf(read: ExecutionRead): string {
   try {
     const input = JSON.parse(read.described.input ?? '{}') as { continuation?: { run?: { origin?: { executionArn?: unknown } } } };
     const origin = input.continuation?.run?.origin?.executionArn;
@@ -129,7 +115,7 @@ export async function readTrain(client: SFNClient, executionArn: string): Promis
   }
 }
 
-function continuedAs(read: ExecutionRead): string | undefined {
+export function continuedAs(read: ExecutionRead): string | undefined {
   if (read.described.status !== 'SUCCEEDED') return undefined;
   try {
     const output = JSON.parse(read.described.output ?? '{}') as { continuedAs?: unknown };
@@ -215,7 +201,11 @@ export function eventsFromHistory(executionName: string, history: HistoryEvent[]
 
 /** Reads the train and folds it into what `status` prints. */
 export async function readStatus(client: SFNClient, stateMachineArn: string, executionArn: string, retriers: Retriers): Promise<StatusReport> {
-  const train = await readTrain(client, executionArn);
+  return foldTrain(await readTrain(client, executionArn), stateMachineArn, retriers);
+}
+
+/** A train's executions, as read so far, folded into what `status` prints. */
+export function foldTrain(train: ExecutionRead[], stateMachineArn: string, retriers: Retriers): StatusReport {
   const state = new RunState();
   const events: RunEvent[] = [];
   const generations: StatusReport['generations'] = [];

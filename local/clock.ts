@@ -22,26 +22,46 @@ export class SimulatedClock implements Clock {
   private sleepers: Sleeper[] = [];
   private participants = 0;
   private sleepOrder = 0;
-  private wallTimeSince: number | undefined;
+  /** Set once paced: simulated seconds per real second. Unset, the clock only jumps. */
+  private speed: number | undefined;
+  /** Paced, with no joined actor awake: the real instant time began to flow from `current`. */
+  private flowingSince: number | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
 
   constructor(startMs: number) {
     this.current = startMs;
   }
 
   now(): number {
-    return this.wallTimeSince === undefined ? this.current : this.current + (Date.now() - this.wallTimeSince);
+    if (this.speed === undefined || this.flowingSince === undefined) return this.current;
+    const flowed = this.current + (Date.now() - this.flowingSince) * this.speed;
+    return Math.min(flowed, this.sleepers[0]?.wakeAt ?? Number.POSITIVE_INFINITY);
   }
 
   /**
    * From now on, time passes as it does on the wall, from the simulated instant reached: the
-   * emulator serves what a simulated run left, then carries on in real time. No actor may sleep after.
+   * emulator serves what a simulated run left, then carries on in real time.
    */
   continueInWallTime(): void {
-    this.wallTimeSince = Date.now();
+    this.pace(1);
+  }
+
+  /**
+   * From now on, time passes `speed` times as fast as on the wall whenever no joined actor is
+   * awake, and stands still while one is (a handler at work, as in simulated time): a train
+   * started behind the emulator's StartExecution then unfolds while clients watch it, each Wait
+   * lasting its share of real time, and what it does is what it would do in simulated time.
+   */
+  pace(speed: number): void {
+    if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`the clock's speed must be a positive number, got ${speed}`);
+    this.freeze();
+    this.speed = speed;
+    this.flowIfAllAsleep();
   }
 
   /** Registers one actor whose sleeps gate the clock; call the returned function when it ends. */
   join(): () => void {
+    this.freeze();
     this.participants += 1;
     let joined = true;
     return () => {
@@ -57,19 +77,56 @@ export class SimulatedClock implements Clock {
       throw new RangeError(`sleep needs a non-negative number of seconds, got ${seconds}`);
     }
     return new Promise<void>((wake) => {
+      this.freeze();
       this.sleepers.push({ wakeAt: this.current + seconds * 1000, order: this.sleepOrder++, wake });
+      this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.order - b.order);
       this.advanceIfAllAsleep();
     });
   }
 
   private advanceIfAllAsleep(): void {
+    if (this.speed !== undefined) {
+      this.flowIfAllAsleep();
+      return;
+    }
     if (this.sleepers.length === 0 || this.sleepers.length < this.participants) return;
     this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.order - b.order);
     const first = this.sleepers[0]!;
     this.current = Math.max(this.current, first.wakeAt);
+    this.wakeDue();
+  }
+
+  private wakeDue(): void {
     const due = this.sleepers.filter((sleeper) => sleeper.wakeAt <= this.current);
     this.sleepers = this.sleepers.filter((sleeper) => sleeper.wakeAt > this.current);
     for (const sleeper of due) sleeper.wake();
+  }
+
+  /** Paced: stop the flow of time where it is (someone is awake, or is about to be). */
+  private freeze(): void {
+    if (this.flowingSince === undefined) return;
+    this.current = this.now();
+    this.flowingSince = undefined;
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+  }
+
+  /** Paced, and every joined actor asleep (or none joined): time flows, and the first sleeper wakes when its time comes. */
+  private flowIfAllAsleep(): void {
+    if (this.speed === undefined || this.flowingSince !== undefined || this.sleepers.length < this.participants) return;
+    this.flowingSince = Date.now();
+    const first = this.sleepers[0];
+    if (first === undefined) return;
+    this.wakeTimer = setTimeout(
+      () => {
+        this.freeze();
+        this.current = Math.max(this.current, first.wakeAt);
+        this.wakeDue();
+        // Whoever woke is awake now; with nobody joined (a bare sleep), time flows on.
+        this.flowIfAllAsleep();
+      },
+      Math.max(0, (first.wakeAt - this.current) / this.speed),
+    );
   }
 }
 

@@ -164,6 +164,8 @@ export class LocalEngine {
   private readonly stepFunctionsClient: SFNClient;
   private readonly listeners = new Map<string, (event: RunEvent) => void>();
   private readonly signals = new Map<string, AbortSignal>();
+  /** One per running execution: StopExecution stops that execution alone, not its whole train. */
+  private readonly stoppers = new Map<string, AbortController>();
 
   private constructor(
     readonly world: World,
@@ -298,6 +300,21 @@ export class LocalEngine {
     return this.execute(record, { leaveClock: this.clock.join(), from: failurePoint });
   }
 
+  /** StopExecution: the running execution stops where it is and ends ABORTED. False if it is not running here. */
+  stopExecution(executionArn: string): boolean {
+    const stopper = this.stoppers.get(executionArn);
+    stopper?.abort('StopExecution');
+    return stopper !== undefined;
+  }
+
+  /** RedriveExecution: a failed execution goes on from the state that failed. False if it has nowhere to go on from. */
+  redriveExecution(executionArn: string): boolean {
+    const record = [...this.records.values()].find((candidate) => candidate.arn === executionArn);
+    if (!record?.failurePoint || this.stoppers.has(executionArn)) return false;
+    void this.redrive(record);
+    return true;
+  }
+
   private newRecord(name: string, input: unknown, startedAt: number): ExecutionRecord {
     const record: ExecutionRecord = {
       name,
@@ -430,7 +447,10 @@ export class LocalEngine {
       },
     });
     let lastEntered: FailurePoint | undefined;
-    const signal = this.signals.get(this.originOf(record));
+    const stopper = new AbortController();
+    this.stoppers.set(record.arn, stopper);
+    const trainSignal = this.signals.get(this.originOf(record));
+    const signal = trainSignal ? AbortSignal.any([trainSignal, stopper.signal]) : stopper.signal;
     const abort = () => execution.abort();
     if (signal?.aborted) abort();
     signal?.addEventListener('abort', abort, { once: true });
@@ -454,18 +474,22 @@ export class LocalEngine {
       record.outcome = signal?.aborted ? { status: 'ABORTED' } : { status: 'FAILED', ...describeFailure(error) };
     } finally {
       signal?.removeEventListener('abort', abort);
-      options.leaveClock();
+      this.stoppers.delete(record.arn);
     }
     await eventLog;
+    // The instant it ended, as its history has it: once it leaves the clock, a paced clock moves on.
+    const endedAt = this.clock.now();
+    options.leaveClock();
     if (historyLimitReached) history.events = historyEventLimit;
-    if (record.outcome.status === 'FAILED' && lastEntered && !historyLimitReached) record.failurePoint = lastEntered;
+    // Step Functions redrives a stopped execution too, from the state it was stopped in.
+    if ((record.outcome.status === 'FAILED' || record.outcome.status === 'ABORTED') && lastEntered && !historyLimitReached) record.failurePoint = lastEntered;
     this.emulator.stepFunctions.putExecution({
       executionArn: record.arn,
       stateMachineArn: this.stateMachineArn,
       name: executionName,
       status: record.outcome.status,
       startDate: record.startedAt,
-      stopDate: this.clock.now(),
+      stopDate: endedAt,
       ...(record.outcome.status === 'SUCCEEDED' && { output: JSON.stringify(record.outcome.output) }),
       ...(record.outcome.status === 'FAILED' && { error: record.outcome.error!, cause: record.outcome.cause! }),
     });

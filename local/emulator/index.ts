@@ -1,14 +1,14 @@
-import { ShiftedWallClock, type Clock } from '../clock.js';
+import { ShiftedWallClock, SimulatedClock, type Clock } from '../clock.js';
 import { hubAccountId, hubRegion, loadWorld, operationFaults, worldTargets, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
 import { AwsServiceError } from './errors.js';
 import { serveAwsJson, type Caller } from './server.js';
 import { StsEmulator, type AssumeRoleRecord } from './sts.js';
-import { StepFunctionsRegistry, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
+import { StepFunctionsRegistry, type ExecutionControls, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
 
 export type { ExecutionView } from './codepipeline.js';
-export type { HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
+export type { ExecutionControls, HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
 export type { AssumeRoleRecord } from './sts.js';
 
 /** One CodePipeline call as the emulator saw it: whose credentials, which region, which pipeline. */
@@ -42,6 +42,7 @@ export interface Emulator {
   stepFunctions: {
     putExecution(execution: SfnExecutionRecord): void;
     serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
+    controlExecutions(controls: ExecutionControls): void;
     execution(executionArn: string): SfnExecutionRecord | undefined;
     appendHistory(executionArn: string, event: HistoryEventRecord): void;
     hasHistory(executionArn: string): boolean;
@@ -135,8 +136,10 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
   let clock = options.clock;
   const stepFunctionsOperations = {
     ListExecutions: (input: unknown) => account.stepFunctions.listExecutions(input),
-    StartExecution: (input: unknown) => account.stepFunctions.startExecution(input, clock.now()),
+    StartExecution: (input: unknown) => atOneInstant(clock, () => account.stepFunctions.startExecution(input, clock.now())),
     DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input, clock.now()),
+    StopExecution: (input: unknown) => account.stepFunctions.stopExecution(input, clock.now()),
+    RedriveExecution: (input: unknown) => atOneInstant(clock, () => account.stepFunctions.redriveExecution(input, clock.now())),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
   };
@@ -190,6 +193,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),
+      controlExecutions: (controls) => account.stepFunctions.controlExecutions(controls),
       execution: (executionArn) => account.stepFunctions.execution(executionArn),
       appendHistory: (executionArn, event) => account.stepFunctions.appendHistory(executionArn, event),
       hasHistory: (executionArn) => account.stepFunctions.hasHistory(executionArn),
@@ -200,6 +204,19 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     },
     close: () => server.close(),
   };
+}
+
+/**
+ * Holds a paced clock still while `work` runs: the execution it starts begins at the instant
+ * StartExecution answers, not the moment later the engine joins the clock.
+ */
+function atOneInstant<T>(clock: Clock, work: () => T): T {
+  const leave = clock instanceof SimulatedClock ? clock.join() : undefined;
+  try {
+    return work();
+  } finally {
+    leave?.();
+  }
 }
 
 /** The emulator on its own, in wall time that starts at the world's startTime. */

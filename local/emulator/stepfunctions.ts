@@ -63,6 +63,23 @@ const illegalNameCharacters = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u
 /** An execution ARN: the state machine's legal name, then the execution's. */
 const executionArnPattern = new RegExp(`^arn:aws[a-z-]*:states:[a-z0-9-]+:\\d{12}:execution:${legalName}:${legalName}$`, 'u');
 
+// StopExecution and RedriveExecution, from the Step Functions API reference.
+const stopExecutionInput = z.object({
+  executionArn: awsString({ min: 1, max: 256 }),
+  error: awsString({ max: 256 }).optional(),
+  cause: awsString({ max: 32_768 }).optional(),
+});
+const redriveExecutionInput = z.object({
+  executionArn: awsString({ min: 1, max: 256 }),
+  clientToken: awsString({ min: 1, max: 64 }).optional(),
+});
+
+/** The events that end an execution's history. */
+const closingEvents = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+
+/** How long after its end an execution may be redriven (RedriveExecution reference). */
+const redrivableForMs = 14 * 86_400_000;
+
 const listStateMachinesInput = z.object({
   maxResults: awsInteger({ min: 0, max: 1000 }).optional(),
   nextToken: awsString({ min: 1, max: 3096 }).optional(),
@@ -97,12 +114,19 @@ const identity = (execution: SfnExecutionRecord) => ({
 /** Called when StartExecution creates an execution: the local engine runs it. */
 export type ExecutionStarter = (execution: SfnExecutionRecord) => void;
 
+/** What StopExecution and RedriveExecution ask of whoever runs the executions; each says whether it could. */
+export interface ExecutionControls {
+  stop(executionArn: string): boolean;
+  redrive(executionArn: string): boolean;
+}
+
 /** The Step Functions executions the local runner has reported or started, served through the API. */
 export class StepFunctionsRegistry {
   private readonly executionsByArn = new Map<string, SfnExecutionRecord>();
   private readonly stateMachines = new Set<string>();
   private readonly histories = new Map<string, (HistoryEventRecord & { id: number; previousEventId: number })[]>();
   private starter: ExecutionStarter | undefined;
+  private controls: ExecutionControls | undefined;
 
   putExecution(execution: SfnExecutionRecord): void {
     this.stateMachines.add(execution.stateMachineArn);
@@ -113,6 +137,11 @@ export class StepFunctionsRegistry {
   serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void {
     this.stateMachines.add(stateMachineArn);
     this.starter = starter;
+  }
+
+  /** Who stops and redrives executions; without it, both answer as for an execution that cannot. */
+  controlExecutions(controls: ExecutionControls): void {
+    this.controls = controls;
   }
 
   execution(executionArn: string): SfnExecutionRecord | undefined {
@@ -179,9 +208,14 @@ export class StepFunctionsRegistry {
     };
   }
 
-  /** Appends to an execution's history, numbering the event after the last. */
+  /**
+   * Appends to an execution's history, numbering the event after the last. A history that has
+   * ended (succeeded, failed, aborted, timed out) takes nothing more until a redrive reopens it:
+   * what a stopped execution's work still reports is not history.
+   */
   appendHistory(executionArn: string, event: HistoryEventRecord): void {
     const history = this.histories.get(executionArn) ?? [];
+    if (closingEvents.has(history.at(-1)?.type ?? '') && event.type !== 'ExecutionRedriven') return;
     this.histories.set(executionArn, history);
     history.push({ ...event, id: history.length + 1, previousEventId: history.length });
   }
@@ -215,7 +249,53 @@ export class StepFunctionsRegistry {
     return { events: page.map((event) => (withData ? event : withoutData(event))), ...(nextToken !== undefined && { nextToken }) };
   }
 
-  describeExecution(input: unknown, now: number) {
+  /**
+   * As AWS: a running execution ends ABORTED now, with the error and cause given; its pipelines
+   * go on. An execution already ended stays as it is.
+   */
+  stopExecution(input: unknown, now: number) {
+    const request = parseRequest(stopExecutionInput, input);
+    const execution = this.existing(request.executionArn);
+    if (execution.status !== 'RUNNING') return { stopDate: (execution.stopDate ?? now) / 1000 };
+    this.controls?.stop(execution.executionArn);
+    // Written now, as AWS writes it: whatever the stopped work reports later is not history.
+    this.appendHistory(execution.executionArn, {
+      timestamp: now / 1000,
+      type: 'ExecutionAborted',
+      executionAbortedEventDetails: { ...(request.error !== undefined && { error: request.error }), ...(request.cause !== undefined && { cause: request.cause }) },
+    });
+    this.executionsByArn.set(execution.executionArn, {
+      ...execution,
+      status: 'ABORTED',
+      stopDate: now,
+      ...(request.error !== undefined && { error: request.error }),
+      ...(request.cause !== undefined && { cause: request.cause }),
+    });
+    return { stopDate: now / 1000 };
+  }
+
+  /** As AWS: a failed, stopped or timed-out execution goes on from where it ended, within 14 days of its end. */
+  redriveExecution(input: unknown, now: number) {
+    const request = parseRequest(redriveExecutionInput, input);
+    const execution = this.existing(request.executionArn);
+    const reason = notRedrivableReason(execution, now);
+    if (reason !== undefined) throw new AwsServiceError('ExecutionNotRedrivable', reason);
+    if (!this.controls?.redrive(execution.executionArn)) throw new AwsServiceError('ExecutionNotRedrivable', 'Execution history event limit exceeded.');
+    const redriveCount = (execution.redriveCount ?? 0) + 1;
+    // Running again: no end, no error, until it ends again.
+    const { stopDate: _stopDate, error: _error, cause: _cause, ...running } = execution;
+    this.executionsByArn.set(execution.executionArn, { ...running, status: 'RUNNING', redriveCount, redriveDate: now });
+    return { redriveDate: now / 1000 };
+  }
+
+  private existing(executionArn: string): SfnExecutionRecord {
+    if (!executionArnPattern.test(executionArn)) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`);
+    const execution = this.executionsByArn.get(executionArn);
+    if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return execution;
+  }
+
+  describeExecution(input: unknown, now = Number.NEGATIVE_INFINITY) {
     const request = parseRequest(describeExecutionInput, input);
     if (!executionArnPattern.test(request.executionArn)) {
       throw new AwsServiceError('InvalidArn', `Invalid Arn: '${request.executionArn}'`);
@@ -230,6 +310,7 @@ export class StepFunctionsRegistry {
       ...(execution.error !== undefined && { error: execution.error }),
       ...(execution.cause !== undefined && { cause: execution.cause }),
       redriveCount: execution.redriveCount ?? 0,
+      ...(execution.redriveDate !== undefined && { redriveDate: execution.redriveDate / 1000 }),
       ...redrivability(execution, now),
     };
   }
@@ -254,8 +335,8 @@ export class StepFunctionsRegistry {
     const ofStateMachine = [...this.executionsByArn.values()].filter(
       (execution) => execution.stateMachineArn === unqualifiedArn,
     );
-    // A state machine is known once the runner has reported one of its executions.
-    if (ofStateMachine.length === 0) {
+    // A state machine is known once it is served, or the runner has reported one of its executions.
+    if (ofStateMachine.length === 0 && !this.stateMachines.has(unqualifiedArn!)) {
       throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
     }
     // A version or alias ARN lists the executions started through that version or alias.
@@ -294,9 +375,6 @@ export class StepFunctionsRegistry {
   }
 }
 
-/** How long after it ended an unsuccessful execution may be redriven (RedriveExecution: "in the last 14 days"). */
-const redrivableForMs = 14 * 86_400_000;
-
 /**
  * DescribeExecution's redriveStatus: a failed, aborted or timed-out execution may be redriven for
  * 14 days; otherwise NOT_REDRIVABLE with the reason, in the words the API reference lists.
@@ -309,6 +387,9 @@ function redrivability(execution: SfnExecutionRecord, now: number): { redriveSta
   if (now - (execution.stopDate ?? execution.startDate) > redrivableForMs) return notRedrivable('Execution redrivable period exceeded.');
   return { redriveStatus: 'REDRIVABLE' };
 }
+
+/** Why RedriveExecution would refuse the execution now, in the words of DescribeExecution's redriveStatusReason. */
+const notRedrivableReason = (execution: SfnExecutionRecord, now: number): string | undefined => redrivability(execution, now).redriveStatusReason;
 
 /** An event's details without the execution data (input, output and their details). */
 function withoutData<Event extends HistoryEventRecord>(event: Event): Event {

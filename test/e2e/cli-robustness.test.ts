@@ -56,8 +56,8 @@ describe('help and version', () => {
     [['help'], 'Usage: sequencer <command>'],
     [['run', '--help'], 'Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps]'],
     [['help', 'run'], 'Usage: sequencer run '],
-    [['emulator', '--help'], 'Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]'],
-    [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]'],
+    [['emulator', '--help'], 'Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]'],
+    [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]'],
     [['status', '--help'], 'Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json]'],
   ])('%j prints its usage and exits 0', async (args, firstLine) => {
     const { code, stdout, stderr } = await sequencer(args);

@@ -35,3 +35,63 @@ describe('SimulatedClock', () => {
     expect(() => new SimulatedClock(0).sleep(-1)).toThrow(RangeError);
   });
 });
+
+describe('SimulatedClock, paced (sequencer emulator --speed)', () => {
+  it('lets time flow at the speed while every joined actor sleeps, and wakes the sleeper when its time comes', async () => {
+    const clock = new SimulatedClock(0);
+    clock.pace(100_000);
+    const leave = clock.join();
+
+    // 100 simulated seconds at 100,000 times the wall clock: a millisecond of real time.
+    await clock.sleep(100);
+    const woke = clock.now();
+    leave();
+
+    expect(woke).toBe(100_000);
+  });
+
+  it('stands still while a joined actor is awake, whatever the speed: what it does happens at one instant', async () => {
+    const clock = new SimulatedClock(0);
+    clock.pace(1_000_000);
+    const leave = clock.join();
+
+    const before = clock.now();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const after = clock.now();
+    leave();
+
+    expect(after).toBe(before);
+  });
+
+  it('interleaves two paced actors in simulated time order, as unpaced', async () => {
+    const clock = new SimulatedClock(0);
+    clock.pace(1_000_000);
+    const wakes: string[] = [];
+    const run = async (name: string, waits: number[], leave: () => void) => {
+      for (const seconds of waits) {
+        await clock.sleep(seconds);
+        wakes.push(`${name}@${clock.now() / 1000}`);
+      }
+      leave();
+    };
+    const leaveA = clock.join();
+    const leaveB = clock.join();
+
+    await Promise.all([run('a', [10, 10, 10], leaveA), run('b', [15, 20], leaveB)]);
+
+    expect(wakes).toEqual(['a@10', 'b@15', 'a@20', 'a@30', 'b@35']);
+  });
+
+  it('with nobody joined, flows like a wall clock at the speed', async () => {
+    const clock = new SimulatedClock(0);
+    clock.pace(1000);
+
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(clock.now()).toBeGreaterThanOrEqual(20_000);
+  });
+
+  it('refuses a speed that is not a positive number', () => {
+    for (const speed of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => new SimulatedClock(0).pace(speed)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { projectRoot } from '../local/stage.js';
+
+/**
+ * What every AWS-facing command (status, start, stop, redrive) shares: where it looks (region,
+ * profile, endpoint), the stage's state machine, and one line for each way AWS can be out of
+ * reach. A problem here is never exit 1, which means "the train failed".
+ */
+
+/** Exit 2: nothing was done, because of the command line or the setup (region, credentials, access, endpoint, no such run). */
+export class SetupProblem extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupProblem';
+  }
+}
+
+/** Exit 3: refused on purpose, nothing was done: a run already in flight, nothing to stop or to redrive. */
+export class Refused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Refused';
+  }
+}
+
+export interface Target {
+  region: string;
+  profile?: string;
+  /** AWS_ENDPOINT_URL_SFN (or AWS_ENDPOINT_URL), when set: a local emulator, usually. */
+  endpoint?: string;
+  local: boolean;
+}
+
+/**
+ * The region `sls deploy` uses when it is not told one: the default in serverless.yml's
+ * `region: ${opt:region, 'us-east-1'}`, so a command finds what a plain deploy made.
+ */
+export function deploymentRegion(): string {
+  const text = readFileSync(`${projectRoot}serverless.yml`, 'utf8');
+  return /^\s*region:\s*\$\{opt:region,\s*'([a-z0-9-]+)'\}/m.exec(text)?.[1] ?? /^\s*region:\s*([a-z0-9-]+)\s*$/m.exec(text)?.[1] ?? 'us-east-1';
+}
+
+/** --region, else AWS_REGION, else the deployment's default; --profile, else AWS_PROFILE (the SDK reads it). */
+export function targetOf(options: { region?: string | undefined; profile?: string | undefined }, env: NodeJS.ProcessEnv): Target {
+  if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
+    throw new SetupProblem(`--region '${options.region}' is not a region name, e.g. us-east-1`);
+  }
+  if (options.profile !== undefined && options.profile.trim() === '') throw new SetupProblem('--profile is empty');
+  const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
+  const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint);
+  return {
+    region: options.region ?? (env.AWS_REGION || deploymentRegion()),
+    ...(options.profile !== undefined && { profile: options.profile }),
+    ...(endpoint !== undefined && { endpoint }),
+    local,
+  };
+}
+
+/**
+ * The Step Functions client: the default credential chain (or --profile) in the target region.
+ * Pointed at a local emulator with no AWS_ACCESS_KEY_ID and no --profile, it signs with dummy
+ * credentials, which the emulator does not check.
+ */
+export function sfnClient(target: Target, env: NodeJS.ProcessEnv): SFNClient {
+  return new SFNClient({
+    region: target.region,
+    ...(target.profile !== undefined && { profile: target.profile }),
+    ...(target.local && !env.AWS_ACCESS_KEY_ID && target.profile === undefined && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  });
+}
+
+/** The state machine `sls deploy` names for a stage. */
+export const stageStateMachineName = (stage: string) => `codepipeline-sequencer-${stage}`;
+
+/**
+ * The stage's state machine ARN, as ListStateMachines names it. Not there: say in which region
+ * and account it was looked for, since the usual mistake is the wrong one of either.
+ */
+export async function stageStateMachine(client: SFNClient, target: Target, stage: string): Promise<string> {
+  const name = stageStateMachineName(stage);
+  const seen: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListStateMachinesCommand({ maxResults: 1000, nextToken }));
+    const found = page.stateMachines?.find((stateMachine) => stateMachine.name === name);
+    if (found) return found.stateMachineArn!;
+    seen.push(...(page.stateMachines ?? []).map((stateMachine) => stateMachine.stateMachineArn!));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const account = seen[0]?.split(':')[4] ?? (await callerAccount(target));
+  const others = seen.filter((arn) => arn.split(':').at(-1)!.startsWith('codepipeline-sequencer-')).map((arn) => arn.split(':').at(-1)!);
+  throw new SetupProblem(
+    `there is no state machine ${name} (stage '${stage}') in region ${target.region}, account ${account ?? 'unknown (STS did not say)'}` +
+      `${others.length > 0 ? `; there is ${others.join(', ')}` : ''}; deploy it with 'npx sls deploy --stage ${stage}', or give --stage, --region or --profile`,
+  );
+}
+
+/** The account the credentials belong to (STS GetCallerIdentity); a local emulator has no STS, and says it in its ARNs. */
+async function callerAccount(target: Target): Promise<string | undefined> {
+  if (target.local) return undefined;
+  const sts = new STSClient({ region: target.region, ...(target.profile !== undefined && { profile: target.profile }), maxAttempts: 1 });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account;
+  } catch {
+    return undefined;
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** The AWS console page of an execution. */
+export const consoleLink = (region: string, executionArn: string) =>
+  `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+
+/*
+ * What `--execution` may be: a name Step Functions accepts (1 to 80 characters, none of them
+ * white space, brackets, wildcards, " # % \ ^ | ~ ` $ & , ; : / or control characters) or the
+ * ARN of an execution. Checked here so a typo is a clear refusal, not an AWS error code.
+ */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what AWS forbids in names
+const legalName = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
+const executionArnPattern = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execution:([^:]+):([^:]+)$/;
+
+/** An --execution value checked: its ARN, given one; its name, given a name. */
+export function checkExecutionOption(value: string | undefined): { arn?: string; name?: string; region?: string } {
+  if (value === undefined) return {};
+  if (value === '') throw new SetupProblem('--execution is empty; give an execution name or ARN, or leave it out for the stage’s latest run');
+  if (value.startsWith('arn:')) {
+    if (/^arn:aws[a-z-]*:states:[^:]*:[^:]*:stateMachine:/.test(value)) {
+      throw new SetupProblem(`--execution ${value} is a state machine ARN; give an execution's ARN or name (or --stage for the stage's latest run)`);
+    }
+    const parts = executionArnPattern.exec(value);
+    if (!parts || !legalName.test(parts[3]!) || !legalName.test(parts[4]!)) {
+      throw new SetupProblem(`--execution ${JSON.stringify(value)} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME)`);
+    }
+    return { arn: value, region: parts[1]! };
+  }
+  return { name: checkExecutionName('--execution', value) };
+}
+
+/** A name Step Functions accepts for an execution, or a clear refusal naming the option. */
+export function checkExecutionName(option: string, value: string): string {
+  if (!legalName.test(value)) {
+    throw new SetupProblem(`${option} ${JSON.stringify(value)} is not an execution name: 1 to 80 characters, without spaces, brackets, wildcards or " # % \\ ^ | ~ \` $ & , ; : /`);
+  }
+  return value;
+}
+
+/**
+ * AWS out of reach, or refusing, as one line saying what to do; undefined for anything else.
+ * `doing` names the call's purpose, e.g. "read executions".
+ */
+export function setupProblemOf(error: unknown, target: Target): SetupProblem | undefined {
+  if (error instanceof SetupProblem) return error;
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
+  const where = target.endpoint ?? `Step Functions in ${target.region}`;
+  if (name === 'CredentialsProviderError' || /Could not load credentials|credential/i.test(name ?? '')) {
+    return new SetupProblem(
+      `no AWS credentials found${target.profile ? ` for profile ${target.profile}` : ''} (${message}); set AWS_PROFILE or --profile, or AWS credentials, or AWS_ENDPOINT_URL_SFN for a local emulator`,
+    );
+  }
+  if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnrecognizedClientException' || name === 'InvalidSignatureException' || name === 'ExpiredTokenException') {
+    return new SetupProblem(`access denied by ${where} (${name}: ${message}); check the credentials${target.profile ? ` of profile ${target.profile}` : ''} and their states:* permissions`);
+  }
+  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH'].includes(code ?? '') || name === 'TimeoutError') {
+    return new SetupProblem(`cannot reach ${target.endpoint ?? `Step Functions in ${target.region}`} (${code ?? name}); is the emulator (or the network) up?`);
+  }
+  if (message === 'Region is missing') return new SetupProblem('no AWS region: give --region, or set AWS_REGION');
+  if (name === 'InvalidArn') return new SetupProblem(`${where} refused an ARN: ${message}`);
+  if (name === 'ExecutionDoesNotExist') return new SetupProblem(`there is no such execution in region ${target.region}: ${message}`);
+  if (name === 'StateMachineDoesNotExist') return new SetupProblem(`there is no such state machine in region ${target.region}: ${message}`);
+  return undefined;
+}

@@ -1,0 +1,363 @@
+import { readFileSync } from 'node:fs';
+import { constants, hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  RedriveExecutionCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { loadDefinition } from '../local/definition.js';
+import { UsageError } from '../local/stage.js';
+import { executionArnPrefix } from '../src/continuation.js';
+import { InvalidInput } from '../src/errors.js';
+import { executionInputSchema, parseOrThrow } from '../src/input.js';
+import { checkExecutionName, checkExecutionOption, consoleLink, Refused, SetupProblem, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
+import { output, reportFailure, statusJson, statusLines } from './cli.js';
+import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
+import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
+import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';
+
+/**
+ * The commands that act on a stage's state machine on AWS (or on `sequencer emulator`, through
+ * AWS_ENDPOINT_URL_SFN): status, start, stop, redrive. Every one takes --region and --profile;
+ * a problem with either, or with AWS, is exit 2, never 1 (which is the train's failure).
+ */
+
+const awsOptions = {
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+} as const;
+
+const watchOptions = {
+  json: { type: 'boolean', default: false },
+  timestamps: { type: 'boolean', default: false },
+  interval: { type: 'string' },
+} as const;
+
+/** Runs `act` with a Step Functions client for the command's target, turning AWS's refusals into one line each. */
+async function withStepFunctions<T>(
+  values: { region?: string | undefined; profile?: string | undefined },
+  executionOption: string | undefined,
+  act: (client: SFNClient, target: Target, execution: ReturnType<typeof checkExecutionOption>) => Promise<T>,
+): Promise<T> {
+  const execution = checkExecutionOption(executionOption);
+  if (execution.region !== undefined && values.region !== undefined && execution.region !== values.region) {
+    throw new SetupProblem(`--execution is in region ${execution.region}, but --region says ${values.region}; give one of them`);
+  }
+  const target = targetOf({ region: values.region ?? execution.region, profile: values.profile }, process.env);
+  const client = sfnClient(target, process.env);
+  try {
+    return await act(client, target, execution);
+  } catch (error) {
+    throw setupProblemOf(error, target) ?? error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The state machine to act on: the one an execution ARN names, or the stage's. */
+async function stateMachineOf(client: SFNClient, target: Target, stage: string, execution: { arn?: string }): Promise<string> {
+  if (execution.arn !== undefined) return execution.arn.replace(':execution:', ':stateMachine:').replace(/:[^:]*$/, '');
+  return stageStateMachine(client, target, stage);
+}
+
+/** The ARN --execution names, or the state machine's latest execution's. */
+async function executionOf(client: SFNClient, stateMachineArn: string, execution: { arn?: string; name?: string }): Promise<string> {
+  if (execution.arn !== undefined) return execution.arn;
+  if (execution.name !== undefined) return `${executionArnPrefix(stateMachineArn)}${execution.name}`;
+  const { executions } = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
+  if (!executions?.[0]) throw new SetupProblem(`${stateMachineArn} has no executions yet; start one with 'sequencer start'`);
+  return executions[0].executionArn!;
+}
+
+/** The execution a train is in now: from `executionArn`, through each continuation it handed over to. */
+async function currentExecution(client: SFNClient, executionArn: string): Promise<{ arn: string; described: DescribeExecutionCommandOutput }> {
+  let arn = executionArn;
+  for (let hops = 0; ; hops += 1) {
+    const described = await client.send(new DescribeExecutionCommand({ executionArn: arn }));
+    const next = continuedAs({ name: described.name!, arn, described, history: [] } satisfies ExecutionRead);
+    if (next === undefined || hops > 1000) return { arn, described };
+    arn = next;
+  }
+}
+
+const runningOf = async (client: SFNClient, stateMachineArn: string): Promise<ExecutionListItem[]> =>
+  (await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }))).executions ?? [];
+
+const describeRunning = (executions: ExecutionListItem[]) =>
+  executions.map((execution) => `${execution.name} (started ${execution.startDate?.toISOString() ?? 'at an unknown time'}, ${execution.executionArn})`).join(', ');
+
+function intervalOf(value: string | undefined): number {
+  if (value === undefined) return defaultWatchIntervalSeconds;
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < minimumWatchIntervalSeconds) {
+    throw new UsageError(`--interval must be a number of seconds, at least ${minimumWatchIntervalSeconds}, got '${value}'`);
+  }
+  return seconds;
+}
+
+/** The flags that say where to look, for a hint that runs as written. */
+const whereFlags = (stage: string, values: { region?: string | undefined; profile?: string | undefined }) =>
+  [`--stage ${stage}`, ...(values.region ? [`--region ${values.region}`] : []), ...(values.profile ? [`--profile ${values.profile}`] : [])].join(' ');
+
+/** `sequencer status`: a snapshot, or with --watch, the train followed live to its end. */
+export async function status(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { ...awsOptions, ...watchOptions, execution: { type: 'string' }, watch: { type: 'boolean', default: false } },
+  });
+  const interval = intervalOf(values.interval);
+  if (values.interval !== undefined && !values.watch) throw new UsageError('--interval goes with --watch');
+  const stage = values.stage ?? 'dev';
+  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+    const stateMachineArn = await stateMachineOf(client, target, stage, execution);
+    const executionArn = await executionOf(client, stateMachineArn, execution);
+    if (values.watch) return watch(client, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
+    const report = await readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));
+    const onGitHub = process.env.GITHUB_ACTIONS === 'true';
+    const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+    const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, colours, values.timestamps, onGitHub);
+    for (const line of lines) output.out(line);
+    if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, values.json, onGitHub);
+    return ['SUCCEEDED', 'RUNNING'].includes(report.status) ? 0 : 1;
+  });
+}
+
+/**
+ * Follows the train live and prints what a local run prints: a header, each progress line as
+ * it is read, the summary; with --json, only the final document. Exits by the outcome, as
+ * `run` does; interrupted, it stops watching (the train goes on) and says how to stop the train.
+ */
+async function watch(
+  client: SFNClient,
+  stateMachineArn: string,
+  executionArn: string,
+  values: { json: boolean; timestamps: boolean; interval: number; stage: string; region?: string | undefined; profile?: string | undefined },
+  signal: AbortSignal,
+  redriveCount?: number,
+): Promise<number> {
+  const onGitHub = process.env.GITHUB_ACTIONS === 'true';
+  const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+  let time = utcTime;
+  let printer: ProgressPrinter | undefined;
+  const report = await followTrain(client, executionArn, {
+    stateMachineArn,
+    retriers: retriersOf(loadDefinition()),
+    intervalSeconds: values.interval,
+    signal,
+    ...(redriveCount !== undefined && { redriveCount }),
+    onStart: (first) => {
+      if (values.json) return;
+      const startedAt = first.described.startDate!.getTime();
+      time = values.timestamps ? utcTime : offsetFrom(startedAt);
+      const header = `codepipeline-sequencer · watching · ${first.name} · ${stateMachineArn} · started ${utcTime(startedAt)}`;
+      output.out(onGitHub ? `::group::${header}` : colours.dim(header));
+      printer = new ProgressPrinter((line) => output.out(line), colours, time);
+    },
+    onEvent: (event) => printer?.on(event),
+  });
+  if (!report) {
+    if (!values.json && onGitHub) output.out('::endgroup::');
+    output.err(`sequencer: stopped watching (${String(signal.reason)}); the train goes on. 'sequencer stop ${whereFlags(values.stage, values)}' stops it.`);
+    return 128 + constants.signals[signal.reason as 'SIGINT'];
+  }
+  return finish(report, values.json, onGitHub, time);
+}
+
+/** The summary (or the JSON document), the failure line, and the exit code of a train that ended. */
+function finish(report: StatusReport, json: boolean, onGitHub: boolean, time: (ms: number) => string): number {
+  const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+  if (json) {
+    output.out(JSON.stringify(statusJson(report), null, 2));
+  } else {
+    if (onGitHub) output.out('::endgroup::');
+    for (const line of summary(report, report.rows, colours, time, { clock: 'real' })) output.out(line);
+  }
+  if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, json, onGitHub);
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/** `sequencer start`: StartExecution on the stage's state machine; with --wait, followed to its end. */
+export async function start(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      ...awsOptions,
+      ...watchOptions,
+      input: { type: 'string', multiple: true },
+      'input-file': { type: 'string', multiple: true },
+      order: { type: 'string' },
+      sequence: { type: 'string' },
+      from: { type: 'string' },
+      name: { type: 'string' },
+      wait: { type: 'boolean', default: false },
+    },
+  });
+  const interval = intervalOf(values.interval);
+  const input = startInput(values);
+  const name = values.name === undefined ? undefined : checkExecutionName('--name', values.name);
+  const stage = values.stage ?? 'dev';
+  return withStepFunctions(values, undefined, async (client, target) => {
+    const stateMachineArn = await stageStateMachine(client, target, stage);
+    // Step Functions would start it, and decide-order fail it with AlreadyRunning: say so first.
+    const running = await runningOf(client, stateMachineArn);
+    if (running.length > 0) {
+      throw new Refused(
+        `AlreadyRunning: ${describeRunning(running)} is in flight on ${stateMachineArn.split(':').at(-1)}; nothing was started. ` +
+          `Follow it with 'sequencer status ${whereFlags(stage, values)} --watch', or stop it with 'sequencer stop ${whereFlags(stage, values)}'.`,
+      );
+    }
+    const started = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name !== undefined && { name }) }));
+    const executionArn = started.executionArn!;
+    const executionName = executionArn.split(':').at(-1)!;
+    const link = consoleLink(target.region, executionArn);
+    if (values.json && !values.wait) {
+      output.out(JSON.stringify({ executionArn, executionName, stateMachineArn, startDate: started.startDate?.toISOString(), console: link }, null, 2));
+      return 0;
+    }
+    if (!values.json) {
+      output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
+      output.out(`  ${executionArn}`);
+      output.out(`  ${link}`);
+      if (!values.wait) output.out(`  follow it: sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
+    }
+    if (!values.wait) return 0;
+    return watch(client, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
+  });
+}
+
+/** The execution input from --input or --input-file (`-` is stdin), with --order, --sequence and --from laid over it. */
+function startInput(values: { input?: string[] | undefined; 'input-file'?: string[] | undefined; order?: string | undefined; sequence?: string | undefined; from?: string | undefined }) {
+  const inline = values.input ?? [];
+  const files = values['input-file'] ?? [];
+  if (inline.length + files.length > 1) throw new UsageError('give the input once: one --input or one --input-file');
+  let text = inline[0];
+  let source = '--input';
+  if (files[0] !== undefined) {
+    source = files[0] === '-' ? '--input-file - (stdin)' : `--input-file ${files[0]}`;
+    try {
+      text = readFileSync(files[0] === '-' ? 0 : files[0], 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${source}: ${(error as Error).message}`);
+    }
+  }
+  let input: unknown = {};
+  if (text !== undefined) {
+    try {
+      input = JSON.parse(text);
+    } catch (error) {
+      throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`${source} must be a JSON object, e.g. '{"order":["P1","P2"]}'`);
+  const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  const shorthand = (flag: string, field: string, value: unknown) => {
+    if (Object.hasOwn(merged, field)) throw new UsageError(`--${flag} and "${field}" in ${source}: give one of them`);
+    merged[field] = value;
+  };
+  // `--order P1,P2+P3,P4`: a comma between entries, a plus inside a group (no pipeline name holds either).
+  if (values.order !== undefined) shorthand('order', 'order', values.order.split(',').map((entry) => (entry.includes('+') ? entry.split('+') : entry)));
+  if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
+  if (values.from !== undefined) shorthand('from', 'from', values.from);
+  try {
+    return parseOrThrow(executionInputSchema, merged, 'input');
+  } catch (error) {
+    // The sequencer's own refusal, word for word, before anything is started.
+    if (error instanceof InvalidInput) throw new UsageError(`InvalidInput: ${error.message}; nothing was started`);
+    throw error;
+  }
+}
+
+/** `sequencer stop`: StopExecution on the train's current execution, with a cause. */
+export async function stop(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { ...awsOptions, execution: { type: 'string' }, cause: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  const stage = values.stage ?? 'dev';
+  const cause = values.cause ?? `stopped with 'sequencer stop' by ${userInfo().username}@${hostname()}`;
+  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+    const stateMachineArn = await stateMachineOf(client, target, stage, execution);
+    let current: { arn: string; described: { name?: string; status?: string } };
+    if (execution.arn !== undefined || execution.name !== undefined) {
+      current = await currentExecution(client, await executionOf(client, stateMachineArn, execution));
+    } else {
+      const [newest] = await runningOf(client, stateMachineArn);
+      if (!newest) throw new Refused(`nothing to stop: no execution of ${stateMachineArn.split(':').at(-1)} is running in ${target.region}`);
+      current = { arn: newest.executionArn!, described: newest };
+    }
+    if (current.described.status !== 'RUNNING') throw new Refused(`nothing to stop: ${current.described.name} ended ${current.described.status}`);
+    const { stopDate } = await client.send(new StopExecutionCommand({ executionArn: current.arn, cause }));
+    if (values.json) {
+      output.out(JSON.stringify({ executionArn: current.arn, executionName: current.described.name, stopDate: stopDate?.toISOString(), cause }, null, 2));
+    } else {
+      output.out(`Stopped ${current.described.name} at ${stopDate ? utcTime(stopDate.getTime()) : 'once Step Functions gets to it'}: ${cause}`);
+      output.out(`  ${current.arn}`);
+      output.out('  A pipeline in progress goes on in CodePipeline; stop it there if it must stop.');
+    }
+    return 0;
+  });
+}
+
+const redrivableDays = 14;
+
+/** `sequencer redrive`: RedriveExecution on the train's last execution, if it failed; with --wait, followed to its end. */
+export async function redrive(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { ...awsOptions, ...watchOptions, execution: { type: 'string' }, wait: { type: 'boolean', default: false } },
+  });
+  const interval = intervalOf(values.interval);
+  const stage = values.stage ?? 'dev';
+  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+    const stateMachineArn = await stateMachineOf(client, target, stage, execution);
+    const { arn, described } = await currentExecution(client, await executionOf(client, stateMachineArn, execution));
+    const name = described.name!;
+    if (described.status === 'RUNNING' || described.status === 'SUCCEEDED') {
+      throw new Refused(`nothing to redrive: ${name}, the train's ${described.status === 'RUNNING' ? 'current execution, is still running' : 'last execution, succeeded'}`);
+    }
+    const tooOld = (reason: string | undefined) => {
+      const ended = described.stopDate;
+      const past = ended !== undefined && Date.now() - ended.getTime() > redrivableDays * 86_400_000;
+      if (!/period|expired/i.test(reason ?? '') && !past) return undefined;
+      return new Refused(
+        `${name} ended ${described.status}${ended ? ` on ${utcTime(ended.getTime())}` : ''}, more than ${redrivableDays} days ago: Step Functions redrives an execution only within ${redrivableDays} days of its end (${reason ?? 'redrivable period exceeded'}). ` +
+          `Start a new run instead, with --from the pipeline that failed: 'sequencer start ${whereFlags(stage, values)} --from PIPELINE'.`,
+      );
+    };
+    if (described.redriveStatus === 'NOT_REDRIVABLE') {
+      throw tooOld(described.redriveStatusReason) ?? new Refused(`${name} cannot be redriven: ${described.redriveStatusReason ?? 'Step Functions says it is not redrivable'}`);
+    }
+    const others = (await runningOf(client, stateMachineArn)).filter((running) => running.executionArn !== arn);
+    if (others.length > 0) {
+      throw new Refused(`AlreadyRunning: ${describeRunning(others)} is in flight; a redrive of ${name} would not go on beside it. Let it end, or stop it with 'sequencer stop ${whereFlags(stage, values)}'.`);
+    }
+    let redriveDate: Date | undefined;
+    try {
+      ({ redriveDate } = await client.send(new RedriveExecutionCommand({ executionArn: arn })));
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'ExecutionNotRedrivable') throw error;
+      const reason = (error as Error).message;
+      throw tooOld(reason) ?? new Refused(`${name} cannot be redriven: ${reason}`);
+    }
+    if (!values.json) {
+      output.out(`Redriven ${name} at ${redriveDate ? utcTime(redriveDate.getTime()) : 'once Step Functions gets to it'} (redrive ${(described.redriveCount ?? 0) + 1}): it goes on from where it ended`);
+      output.out(`  ${arn}`);
+      output.out(`  ${consoleLink(target.region, arn)}`);
+    } else if (!values.wait) {
+      output.out(JSON.stringify({ executionArn: arn, executionName: name, redriveDate: redriveDate?.toISOString(), redriveCount: (described.redriveCount ?? 0) + 1 }, null, 2));
+    }
+    if (!values.wait) return 0;
+    return watch(client, stateMachineArn, arn, { ...values, interval, stage }, signal, (described.redriveCount ?? 0) + 1);
+  });
+}

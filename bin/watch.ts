@@ -1,0 +1,141 @@
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import type { RunEvent } from '../local/engine.js';
+import { continuedAs, foldTrain, readExecution, readTrain, type ExecutionRead, type Retriers, type StatusReport } from './status.js';
+
+/**
+ * `status --watch` and `start --wait`: a train followed live through Step Functions' API.
+ *
+ * The train as it stands is read once (each execution's whole history, as `status` reads it);
+ * after that only what is new: each tick asks GetExecutionHistory for the running execution's
+ * newest events (newest first, one page of 100 in all but the busiest ticks) down to the last
+ * one already read. One call per tick, a tick every `intervalSeconds` (5 s by default, never
+ * under 1 s): at most one call a second, a small share of the token bucket Step Functions
+ * refills several times a second for GetExecutionHistory (per account and region), so a watch
+ * never starves the functions' own calls. A throttled tick doubles the interval, up to a minute. An execution that ends is described once
+ * more (for its status, output and error); one that continued as new is followed into its
+ * successor; a redrive, which goes on in the same history, is seen there.
+ */
+
+export const defaultWatchIntervalSeconds = 5;
+export const minimumWatchIntervalSeconds = 1;
+const maximumBackoffSeconds = 60;
+const pageSize = 100;
+
+const ended = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+
+export interface WatchOptions {
+  stateMachineArn: string;
+  retriers: Retriers;
+  intervalSeconds: number;
+  /** Aborting it stops the watching, never the train. */
+  signal: AbortSignal;
+  /** Just redriven: the last execution's redrive count to wait for, should DescribeExecution not show the redrive yet. */
+  redriveCount?: number;
+  /** Once, when the train's first execution is known. */
+  onStart?: (first: ExecutionRead) => void;
+  /** Each progress event, in order, as soon as it is read. */
+  onEvent: (event: RunEvent) => void;
+}
+
+/** Follows the train `executionArn` belongs to until it ends; undefined if the watching was interrupted. */
+export async function followTrain(client: SFNClient, executionArn: string, options: WatchOptions): Promise<StatusReport | undefined> {
+  try {
+    return await follow(client, executionArn, options);
+  } catch (error) {
+    if (error instanceof Interrupted) return undefined;
+    throw error;
+  }
+}
+
+/** The watching was stopped (Ctrl-C) while it waited. */
+class Interrupted extends Error {}
+
+async function follow(client: SFNClient, executionArn: string, options: WatchOptions): Promise<StatusReport> {
+  const baseSeconds = Math.max(minimumWatchIntervalSeconds, options.intervalSeconds);
+  let intervalSeconds = baseSeconds;
+  const wait = async () => {
+    await pause(intervalSeconds * 1000, options.signal);
+    if (options.signal.aborted) throw new Interrupted();
+  };
+  // Every call of the watch: throttled (past the SDK's own retries), it waits twice as long and asks again.
+  const politely = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        const answer = await call();
+        intervalSeconds = baseSeconds;
+        return answer;
+      } catch (error) {
+        if (!isThrottling(error)) throw error;
+        intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
+        await wait();
+      }
+    }
+  };
+  const describe = (arn: string) => politely(() => client.send(new DescribeExecutionCommand({ executionArn: arn })));
+
+  const train = await politely(() => readTrain(client, executionArn));
+  options.onStart?.(train[0]!);
+  let shown = 0;
+  const showNew = () => {
+    const { events } = foldTrain(train, options.stateMachineArn, options.retriers);
+    for (const event of events.slice(shown)) options.onEvent(event);
+    shown = events.length;
+  };
+  showNew();
+  for (;;) {
+    const last = train.at(-1)!;
+    // Described a moment before its history was read, it may have ended in between.
+    if (last.described.status === 'RUNNING' && ended.has(last.history.at(-1)?.type ?? '')) last.described = await describe(last.arn);
+    const redriveSeen = (last.described.redriveCount ?? 0) >= (options.redriveCount ?? 0);
+    if (last.described.status !== 'RUNNING' && !redriveSeen) {
+      await wait();
+      last.described = await describe(last.arn);
+      continue;
+    }
+    if (last.described.status !== 'RUNNING') {
+      const successor = continuedAs(last);
+      if (successor === undefined) return foldTrain(train, options.stateMachineArn, options.retriers);
+      train.push(await politely(() => readExecution(client, successor)));
+      showNew();
+      continue;
+    }
+    await wait();
+    const fresh = await politely(() => newEvents(client, last.arn, last.history.at(-1)?.id ?? 0));
+    if (fresh.length === 0) continue;
+    last.history.push(...fresh);
+    if (ended.has(last.history.at(-1)!.type ?? '')) last.described = await describe(last.arn);
+    showNew();
+  }
+}
+
+/** The execution's events after `afterId`, oldest first: read newest first, down to the first one already seen. */
+export async function newEvents(client: SFNClient, executionArn: string, afterId: number): Promise<HistoryEvent[]> {
+  const fresh: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: pageSize, nextToken, includeExecutionData: true }));
+    for (const event of page.events ?? []) {
+      if ((event.id ?? 0) <= afterId) return fresh.reverse();
+      fresh.push(event);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return fresh.reverse();
+}
+
+const isThrottling = (error: unknown) => ['ThrottlingException', 'TooManyRequestsException', 'Throttling'].includes((error as { name?: string }).name ?? '');
+
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });

@@ -1,0 +1,367 @@
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+
+/**
+ * `sequencer start`, `status --watch`, `stop` and `redrive`, as a release engineer's CI job runs
+ * them against AWS: separate processes, judged by what they print and their exit codes. Here
+ * AWS is `sequencer emulator`, whose StartExecution runs the real train (the definition and the
+ * handlers) in simulated time paced by --speed, so the watch sees the train unfold.
+ */
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const directory = mkdtempSync(join(tmpdir(), 'sequencer-aws-'));
+const file = (name: string, content: unknown) => {
+  const path = join(directory, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const startTime = '2026-01-01T00:00:00Z';
+const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
+
+/** Nothing of the machine running the tests leaks in: no colour, no CI mode, no AWS settings or credentials. */
+const cleanEnv = (extra: Record<string, string> = {}) => {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(AWS_|NO_COLOR$|FORCE_COLOR$|GITHUB_ACTIONS$|SEQUENCER_LOG_LEVEL$)/.test(name)) delete env[name];
+  }
+  return { ...env, ...extra };
+};
+
+const sequencer = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
+  new Promise<Result>((resolve) => {
+    const child = execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(env) }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(stdin ?? '');
+  });
+
+/** A command left running, whose lines can be waited for as they come. */
+function follow(args: string[], env: Record<string, string>) {
+  const child = spawn('node', ['bin/sequencer.js', ...args], { env: cleanEnv(env) });
+  const output = { stdout: '', stderr: '' };
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+    for (const waiter of [...waiters]) {
+      const line = output.stdout.split('\n').find((candidate) => waiter.pattern.test(candidate));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return {
+    child,
+    output,
+    exited,
+    waitFor: (pattern: RegExp) => new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
+  };
+}
+
+/** `sequencer emulator` on a free port: its endpoint once it says it is ready. */
+async function emulator(world: string, args: string[] = []) {
+  const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', world, '--port', '0', ...args], { env: cleanEnv() });
+  let printed = '';
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(printed);
+      if (found && /^ready; /m.test(printed)) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${printed}`)));
+  });
+  const client = new SFNClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  return { child, endpoint, env: { AWS_ENDPOINT_URL_SFN: endpoint }, client, stop: () => (client.destroy(), child.kill('SIGTERM')) };
+}
+
+type Emulator = Awaited<ReturnType<typeof emulator>>;
+let running: Emulator | undefined;
+afterEach(() => {
+  running?.stop();
+  running = undefined;
+});
+
+const latest = async (client: SFNClient) => (await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions![0]!;
+const progressLines = (stdout: string) => stdout.split('\n').filter((line) => /^ +\+\d+:\d\d:\d\d {2}/.test(line));
+
+describe('start --wait and status --watch against the emulator', () => {
+  it('start --wait follows the train as it runs and ends SUCCEEDED, exit 0, with the lines status prints', async () => {
+    const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 600 }, { name: 'P2', durationSeconds: 300 }] });
+    running = await emulator(world, ['--speed', '200']);
+
+    const watching = follow(['start', '--order', 'P1,P2', '--wait', '--interval', '1'], running.env);
+    await watching.waitFor(/P1 started \(1 of 2\)/);
+    const whileWatched = await latest(running.client);
+    const code = await watching.exited;
+
+    expect(whileWatched.status).toBe('RUNNING');
+    expect(code).toBe(0);
+    const { stdout } = watching.output;
+    expect(stdout).toMatch(/^Started \S+ on codepipeline-sequencer-dev \(us-east-1\)$/m);
+    expect(stdout).toContain(`  https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${whileWatched.executionArn}`);
+    expect(stdout).toContain('P2 Succeeded after 5 min');
+    expect(stdout).toMatch(/^SUCCEEDED {2}2 pipelines succeeded in /m);
+    const snapshot = await sequencer(['status'], running.env);
+    expect(snapshot.code).toBe(0);
+    expect(progressLines(stdout)).toEqual(progressLines(snapshot.stdout));
+    expect(stdout.slice(stdout.indexOf('\n#  pipeline'))).toBe(snapshot.stdout.slice(snapshot.stdout.indexOf('\n#  pipeline')));
+  }, 60_000);
+
+  it('start (input on stdin) returns at once with the ARN; status --watch, throttled past the SDK\'s retries, follows the failing train to exit 1', async () => {
+    const world = file('failing.json', {
+      startTime,
+      pipelines: [
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' },
+      ],
+      // More than the SDK's three attempts: the watch backs off and asks again.
+      faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 5 }],
+    });
+    running = await emulator(world, ['--speed', '200']);
+
+    const started = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":["P1","P2"]}');
+    const watched = await sequencer(['status', '--watch', '--interval', '1'], running.env);
+    const onGitHub = await sequencer(['status', '--watch'], { ...running.env, GITHUB_ACTIONS: 'true' });
+
+    expect(started.code).toBe(0);
+    const { executionArn, console: link } = JSON.parse(started.stdout);
+    expect(executionArn).toMatch(/^arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:/);
+    expect(link).toContain(executionArn);
+    expect(watched.code).toBe(1);
+    expect(watched.stdout).toContain('order decided: P1 → P2 (from the input)');
+    expect(watched.stdout).toContain('P2 Failed after 5 min: Integration tests failed');
+    expect(watched.stdout).toMatch(/^2 +P2 +Failed /m);
+    expect(watched.stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P2 \(position 2 of 2\)/m);
+    // Over already: the watch prints it as it stands, on GitHub Actions in a group with an annotation.
+    expect(onGitHub.code).toBe(1);
+    const printed = onGitHub.stdout.split('\n');
+    expect(printed[0]).toMatch(/^::group::codepipeline-sequencer · watching · /);
+    expect(printed.indexOf('::endgroup::')).toBeGreaterThan(printed.findIndex((line) => line.includes('P2 Failed after 5 min')));
+    expect(onGitHub.stdout).toMatch(/^::error title=sequencer%3A PipelineFailed::P2 \(position 2 of 2\)/m);
+  }, 60_000);
+
+  it('stop mid-train: the run in flight refuses another start (exit 3); stopped with a cause, the watch ends ABORTED, exit 1', async () => {
+    const world = file('long.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 7200 }, { name: 'P2', durationSeconds: 60 }] });
+    running = await emulator(world, ['--speed', '50']);
+    const watching = follow(['start', '--order', 'P1,P2', '--wait', '--interval', '1'], running.env);
+    await watching.waitFor(/P1 started/);
+    const { executionArn, name, startDate } = await latest(running.client);
+
+    const second = await sequencer(['start', '--order', 'P2'], running.env);
+    const onlyWatching = follow(['status', '--watch', '--interval', '1'], running.env);
+    await onlyWatching.waitFor(/P1 started/);
+    onlyWatching.child.kill('SIGINT');
+    const interrupted = await onlyWatching.exited;
+    const afterInterrupt = await latest(running.client);
+    const stopped = await sequencer(['stop', '--cause', 'release called off'], running.env);
+    const code = await watching.exited;
+    const again = await sequencer(['stop'], running.env);
+
+    expect(second.code).toBe(3);
+    expect(second.stderr).toContain(`sequencer: AlreadyRunning: ${name} (started ${startDate!.toISOString()}, ${executionArn}) is in flight on codepipeline-sequencer-dev; nothing was started.`);
+    expect(interrupted).toBe(130);
+    expect(onlyWatching.output.stderr).toContain("sequencer: stopped watching (SIGINT); the train goes on. 'sequencer stop --stage dev' stops it.");
+    expect(afterInterrupt.status).toBe('RUNNING');
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toMatch(new RegExp(`^Stopped ${name} at \\S+: release called off$`, 'm'));
+    expect(code).toBe(1);
+    expect(watching.output.stdout).toContain('ABORTED  the run was stopped; a pipeline in progress was left running');
+    expect(await running.client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ status: 'ABORTED', cause: 'release called off' });
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('sequencer: nothing to stop: no execution of codepipeline-sequencer-dev is running in us-east-1');
+  }, 60_000);
+
+  it('redrive after a failure goes on from where it failed and, followed, succeeds: exit 0; then there is nothing to redrive', async () => {
+    const world = file('flaky.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' }] });
+    running = await emulator(world, ['--speed', '200']);
+
+    const failed = await sequencer(['start', '--order', 'P1', '--wait', '--json', '--interval', '1'], running.env);
+    const redriven = await sequencer(['redrive', '--wait', '--interval', '1'], running.env);
+    const again = await sequencer(['redrive'], running.env);
+
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineFailed', pipelines: [{ pipelineName: 'P1', status: 'Failed' }] });
+    const { name } = await latest(running.client);
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout).toMatch(new RegExp(`^Redriven ${name} at \\S+ \\(redrive 1\\): it goes on from where it ended$`, 'm'));
+    expect(redriven.stdout).toContain(`${name} redriven from CheckPipelines (redrive 1)`);
+    expect(redriven.stdout).toMatch(/^1 +P1 +Succeeded /m);
+    expect(redriven.stdout).toMatch(/^SUCCEEDED {2}1 pipeline succeeded/m);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain(`sequencer: nothing to redrive: ${name}, the train's last execution, succeeded`);
+  }, 60_000);
+
+  it('redrive past the 14 days Step Functions allows says so, exit 3', async () => {
+    const world = file('failed-long-ago.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 300, outcome: 'Failed' }] });
+    // A million times the wall clock: the run's failure is weeks old within seconds.
+    running = await emulator(world, ['--run', '{"order":["P1"]}', '--speed', '10000000']);
+
+    const { code, stderr } = await sequencer(['redrive'], running.env);
+
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:05:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
+    expect(stderr).toContain("'sequencer start --stage dev --from PIPELINE'");
+  }, 60_000);
+
+  it('a train that continues as new while it is watched: followed into its next execution to the end, exit 0', async () => {
+    // 20 days of looks every 10 minutes pass the 24,000-event mark: the train continues once.
+    const world = file('twenty-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 20 * 86_400 }] });
+    running = await emulator(world, ['--speed', '10000000']);
+
+    const watched = await sequencer(['start', '--input', `{"order":["P1"],"pipelineTimeoutSeconds":${30 * 86_400}}`, '--wait', '--interval', '1'], running.env);
+
+    expect(watched.code).toBe(0);
+    const name = (await latest(running.client)).name!;
+    expect(name).toMatch(/-g2$/);
+    expect(watched.stdout).toMatch(/the run continues as new execution \S+-g2/);
+    expect(watched.stdout).toContain(`${name} took over the run (execution 2 of the train)`);
+    expect(watched.stdout).toMatch(/^1 +P1 +Succeeded /m);
+    const snapshot = await sequencer(['status', '--json'], running.env);
+    expect(JSON.parse(snapshot.stdout).generations.map((generation: { status: string }) => generation.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  }, 180_000);
+});
+
+/** A stand-in for an AWS endpoint that answers every call with one error. */
+async function failingEndpoint(status: number, type: string, message: string): Promise<{ server: Server; endpoint: string }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type });
+      response.end(JSON.stringify({ __type: type, message }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+
+describe('a setup problem is never exit 1 (the train failed): exit 2, one line', () => {
+  it.each([
+    [['status', '--execution', 'arn:garbage'], '--execution "arn:garbage" is not an execution ARN'],
+    [['status', '--execution', ''], '--execution is empty'],
+    [['status', '--execution', stateMachineArn], `--execution ${stateMachineArn} is a state machine ARN`],
+    [['status', '--execution', 'bad name/../x'], '--execution "bad name/../x" is not an execution name'],
+    [['stop', '--execution', 'arn:garbage'], '--execution "arn:garbage" is not an execution ARN'],
+    [['redrive', '--execution', 'bad name/../x'], '--execution "bad name/../x" is not an execution name'],
+    [['start', '--name', 'release 42'], '--name "release 42" is not an execution name'],
+    [['start', '--input', '{"oder":["P1"]}'], 'InvalidInput: input: unknown field "oder"'],
+    [['start', '--input', '{}', '--input', '{}'], 'give the input once'],
+    [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
+    [['status', '--region', 'mars'], "--region 'mars' is not a region name"],
+    [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds, at least 1'],
+  ])('%j', async (args, message) => {
+    // Refused before any call: nothing listens at this endpoint.
+    const { code, stdout, stderr } = await sequencer(args, { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
+
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr.split('\n')[0]).toContain(`sequencer: ${message}`);
+  });
+
+  it('no credentials: says how to give them', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
+
+    const { code, stderr } = await sequencer(['status', '--stage', 'prod'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-1' });
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^sequencer: no AWS credentials found \(.*\); set AWS_PROFILE or --profile/);
+  });
+
+  it('an unknown --profile: names it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
+
+    const { code, stderr } = await sequencer(['start', '--profile', 'nosuch'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' });
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^sequencer: no AWS credentials found for profile nosuch/);
+  });
+
+  it.each([
+    [400, 'AccessDeniedException', 'User is not authorized to perform: states:ListStateMachines', /^sequencer: access denied by http:\/\/127\.0\.0\.1:\d+ \(AccessDeniedException: User is not authorized/],
+    [500, 'InternalFailure', 'something broke', /^sequencer: unexpected InternalFailure: something broke/],
+  ])('an endpoint answering %d %s', async (status, type, message, expected) => {
+    const { server, endpoint } = await failingEndpoint(status, type, message);
+    try {
+      const { code, stderr } = await sequencer(['status', '--watch'], { AWS_ENDPOINT_URL_SFN: endpoint });
+
+      expect(code).toBe(2);
+      expect(stderr).toMatch(expected);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('no such state machine, or execution: names the region and account searched', async () => {
+    running = await emulator(file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] }));
+
+    const noStateMachine = await sequencer(['start', '--stage', 'prod'], running.env);
+    const noExecution = await sequencer(['stop', '--execution', 'nosuch'], running.env);
+    const noRuns = await sequencer(['status', '--watch'], running.env);
+
+    expect(noStateMachine.code).toBe(2);
+    expect(noStateMachine.stderr).toContain(
+      "sequencer: there is no state machine codepipeline-sequencer-prod (stage 'prod') in region us-east-1, account 123456789012; there is codepipeline-sequencer-dev;",
+    );
+    expect(noExecution.code).toBe(2);
+    expect(noExecution.stderr).toContain('sequencer: there is no such execution in region us-east-1');
+    expect(noRuns.code).toBe(2);
+    expect(noRuns.stderr).toContain(`sequencer: ${stateMachineArn} has no executions yet`);
+  }, 30_000);
+});
+
+describe('the README’s emulator recipes, run as scripts, verbatim', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const projectRoot = new URL('../..', import.meta.url).pathname;
+  const recipe = (world: string) => new RegExp(`\`\`\`bash\\n(npx sequencer emulator --world local/worlds/${world} [\\s\\S]*?)\`\`\``).exec(readme)![1]!;
+  /** The lines of the README's text block after `intro`, without the elisions. */
+  const sampleAfter = (intro: RegExp) =>
+    new RegExp(`${intro.source}[^\\n]*\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``)
+      .exec(readme)![1]!
+      .split('\n')
+      .filter((line) => line.trim() !== '' && line.trim() !== '...');
+  const emulatorsOf = (world: string) =>
+    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(`emulator --world local/worlds/${world}`) && !line.includes('sh -e -c'));
+  const runScript = async (script: string, world: string) => {
+    const result = await new Promise<Result>((resolve) => {
+      execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env: cleanEnv(), timeout: 150_000 }, (error, out, err) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
+      );
+    });
+    for (let attempt = 0; attempt < 50 && emulatorsOf(world).length > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    return result;
+  };
+
+  it('start --wait and status --watch against the emulator: as the README says, its sample printed, no emulator left behind', async () => {
+    const sample = sampleAfter(/`start --wait` prints/);
+
+    const { code, stdout, stderr } = await runScript(recipe('demo.json'), 'demo.json');
+
+    expect({ code, errors: stderr.split('\n').filter((line) => line.startsWith('sequencer:')) }).toEqual({ code: 0, errors: [] });
+    expect(sample.length).toBeGreaterThan(10);
+    const printed = stdout.split('\n');
+    for (const line of sample) expect(printed).toContain(line);
+    expect(stdout.match(/^SUCCEEDED {2}/gm)).toHaveLength(2);
+    expect(existsSync(join(projectRoot, 'emulator.log'))).toBe(false);
+    expect(emulatorsOf('demo.json')).toEqual([]);
+  }, 180_000);
+
+  it('emulator --run, then status: the ready line waits for the run; status exits 1 with the failure; no emulator left behind', async () => {
+    const { code, stdout, stderr } = await runScript(recipe('failing.json'), 'failing.json');
+
+    expect(code).toBe(0);
+    expect(stdout).toContain('FAILED  PipelineFailed: P2 (position 2 of 3)');
+    expect(stdout).toMatch(/^status: exit 1$/m);
+    expect(stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P2/m);
+    expect(existsSync(join(projectRoot, 'emulator.log'))).toBe(false);
+    expect(emulatorsOf('failing.json')).toEqual([]);
+  }, 180_000);
+});
