@@ -49,7 +49,7 @@ Options:
 Environment:
   NO_COLOR, FORCE_COLOR  Colour is on for a terminal or with FORCE_COLOR, never with NO_COLOR
   GITHUB_ACTIONS=true    Progress in a collapsible group, a failure as an ::error:: annotation
-  SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG
+  SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG; on stderr
 
 ${exitCodes}`,
   emulator: `Usage: sequencer emulator --world FILE [--run INPUT [--stage NAME]] [--port N]
