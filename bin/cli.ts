@@ -9,6 +9,7 @@ import { serveStandalone } from '../local/emulator/index.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { chooseOrder } from '../src/order-policy.js';
+import { pipelineNamePattern } from '../src/names.js';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
 import { executionArnPrefix } from '../src/continuation.js';
@@ -180,6 +181,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     return await commands[command]!(rest, signal);
   } catch (error) {
+    if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
     if (error instanceof UsageError || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
       output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
@@ -192,6 +194,17 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     output.err(`sequencer: ${describe(error)}`);
     return 1;
   }
+}
+
+/**
+ * On GitHub Actions a command that could not run is an ::error:: annotation too, as a failed run
+ * is; on stderr, so a --json stdout stays one document.
+ */
+function annotate(error: unknown): void {
+  const kind =
+    error instanceof UsageError || isArgumentError(error) ? 'bad command line' : error instanceof WorldFileError ? 'bad world file' : 'cannot run';
+  const message = error instanceof Error ? oneLine(error.message) : String(error);
+  output.err(`::error title=${escapeProperty(`sequencer: ${kind}`)}::${escapeData(message)}`);
 }
 
 /** `X is not a valid world file:\n  a\n  b` → `X is not a valid world file: a; b`. */
@@ -214,15 +227,21 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
       timestamps: { type: 'boolean', default: false },
     },
   });
-  if (values.input !== undefined && values['input-file'] !== undefined) {
-    throw new UsageError('give --input or --input-file, not both');
-  }
-  const input = readInput(values.input, values['input-file']);
-  const worldPath = values.world ?? defaultWorld;
-  const worldName = values.world ?? relative(process.cwd(), defaultWorld);
-  const world: World = await loadWorld(worldPath);
-  checkWorldFitsStage(world, worldName, values.stage);
-  checkOrderIsInWorld(input, world, worldName, values.stage);
+  const { input, world, worldName } = await (async () => {
+    if (values.input !== undefined && values['input-file'] !== undefined) {
+      throw new UsageError('give --input or --input-file, not both');
+    }
+    const input = readInput(values.input, values['input-file']);
+    const worldPath = values.world ?? defaultWorld;
+    const worldName = values.world ?? relative(process.cwd(), defaultWorld);
+    const world: World = await loadWorld(worldPath);
+    checkWorldFitsStage(world, worldName, values.stage);
+    checkOrderIsInWorld(input, world, worldName, values.stage);
+    return { input, world, worldName };
+  })().catch((error: unknown) => {
+    if (values.json) printRefusal(error);
+    throw error;
+  });
   const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }) });
   const runStart = engine.clock.now();
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
@@ -263,12 +282,23 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
 }
 
 /**
+ * `run --json` refused before it started (its input or world file): stdout is still one JSON
+ * document, so a CI step that parses it reads why, as it reads a failed run's error and cause.
+ */
+function printRefusal(error: unknown): void {
+  if (!(error instanceof UsageError || error instanceof WorldFileError)) return;
+  output.out(JSON.stringify({ status: 'REFUSED', error: error.name, cause: oneLine(error.message) }, null, 2));
+}
+
+/**
  * The failure line goes to stderr too, where CI keeps it apart from the progress (unless both
  * streams are the same terminal, which would show it twice); on GitHub Actions it becomes an
  * annotation on the run, written to stdout unless stdout is the --json document.
  */
 function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean, onGitHub: boolean): void {
-  if (!(process.stdout.isTTY && process.stderr.isTTY) || json) output.err(`sequencer: ${failureLine(report, palette(false))}`);
+  // GitHub's log merges both streams: there the summary's FAILED line and the annotation say it once.
+  const shownInLog = onGitHub && !json;
+  if ((!(process.stdout.isTTY && process.stderr.isTTY) || json) && !shownInLog) output.err(`sequencer: ${failureLine(report, palette(false))}`);
   if (onGitHub) {
     const annotation = `::error title=${escapeProperty(`sequencer: ${report.error ?? report.status}`)}::${escapeData(report.cause ?? '')}`;
     if (json) output.err(annotation);
@@ -323,17 +353,22 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
       defaultSequence: config.defaultSequence,
       now: new Date(world.startTime),
     });
-    order = (decision.order as unknown[]).flat().filter((name): name is string => typeof name === 'string');
+    order = (decision.order as unknown[]).flat() as string[];
     source = decision.source;
   } catch {
     return;
   }
+  // A name CodePipeline could never have ("P 1", "P1\n"), or one named twice, is the input's
+  // fault, not the world's: the run refuses it with the sequencer's own InvalidInput, as on AWS.
+  const acceptable = order.every((name) => typeof name === 'string' && pipelineNamePattern.test(name)) && new Set(order).size === order.length;
+  if (!acceptable) return;
   const missing = order.filter((name) => !names.includes(name));
   if (missing.length === 0) return;
+  const quoted = (list: string[]) => list.map((name) => JSON.stringify(name)).join(', ');
   const [kind, sequence] = source.split(':');
-  const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${order.join(', ')})`;
+  const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${quoted(order)})`;
   throw new WorldFileError(
-    `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${names.join(', ')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give --input '{"order":[...]}' with the world's pipelines`,
+    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give --input '{"order":[...]}' with the world's pipelines`,
   );
 }
 

@@ -80,3 +80,73 @@ describe('function logs', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
+
+describe("the sequencer's own answer, not a CLI guess", () => {
+  it.each([
+    ['a name with a space', '{"order":["P 1"]}', 'got "P 1"'],
+    ['a name with a newline, shown as a JSON string', '{"order":["P1\\n"]}', 'got "P1\\n"'],
+    ['a name given twice', '{"order":["P1","P9","P9"]}', "'P9' appears twice"],
+  ])('%s is InvalidInput from decide-order, never "add it to the world"', async (_, input, cause) => {
+    // Act
+    const { code, stdout, stderr } = await sequencer(['run', '--world', quick, '--input', input, '--json']);
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as { status: string; error: string; cause: string };
+    expect({ status: report.status, error: report.error }).toEqual({ status: 'FAILED', error: 'InvalidInput' });
+    expect(report.cause).toContain(cause);
+    expect(stderr).not.toContain('world');
+  });
+
+  it('a pipeline the world lacks is named as a JSON string, and --json prints one report with error and cause', async () => {
+    // Act
+    const { code, stdout, stderr } = await sequencer(['run', '--world', quick, '--input', '{"order":["P1","P9"]}', '--json']);
+
+    // Assess
+    expect(code).toBe(2);
+    const report = JSON.parse(stdout) as { status: string; error: string; cause: string };
+    expect(report).toEqual({ status: 'REFUSED', error: 'WorldFileError', cause: expect.stringContaining(`"P9" is in the input order but not in the world file ${quick}`) });
+    expect(stderr.trim().split('\n')).toEqual([`sequencer: ${report.cause}`]);
+  });
+
+  it('--json with input that is not JSON still prints one report', async () => {
+    const { code, stdout } = await sequencer(['run', '--input', '{order', '--json']);
+
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: expect.stringMatching(/^--input is not valid JSON: /) });
+  });
+});
+
+describe('GitHub Actions mode', () => {
+  it.each([
+    ['a bad command line', ['run', '--bogus'], 'bad command line'],
+    ['a bad world file', ['run', '--world', file('empty.json', { startTime, pipelines: [] })], 'bad world file'],
+  ])('%s is an ::error:: annotation, and still exit 2', async (_, args, title) => {
+    // Act
+    const { code, stderr } = await sequencer(args, { GITHUB_ACTIONS: 'true' });
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toMatch(new RegExp(`^::error title=sequencer%3A ${title}::\\S`, 'm'));
+  });
+
+  it('a failed run prints FAILED once in the merged log', async () => {
+    // Prepare
+    const failing = file('failing.json', {
+      startTime,
+      pipelines: [
+        { name: 'P1', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Unit tests failed' },
+        { name: 'P2', durationSeconds: 300 },
+        { name: 'P3', durationSeconds: 300 },
+      ],
+    });
+
+    // Act
+    const { code, stdout, stderr } = await sequencer(['run', '--world', failing], { GITHUB_ACTIONS: 'true' });
+
+    // Assess
+    expect(code).toBe(1);
+    expect(`${stdout}${stderr}`.match(/FAILED/g)).toHaveLength(1);
+    expect(stdout).toMatch(/^::error title=sequencer%3A PipelineFailed::P1 /m);
+  });
+});
