@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LocalEngine, type RunReport } from '../local/engine.js';
 import { UsageError, localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, WorldFileError, type World } from '../local/world.js';
@@ -26,6 +26,8 @@ Commands:
   run        Run the sequencer once, offline, in simulated time
   emulator   Serve the local emulator on its own, optionally after one run
   status     Show a run's progress and summary, read from Step Functions
+  help       Show this help, or 'sequencer help <command>' a command's
+  version    Show the version
 
 Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
@@ -39,9 +41,11 @@ CodePipeline emulator, in simulated time.
 
 Options:
   --input JSON       The execution input (default {}), e.g. '{"order":["P3","P2","P1"]}'
-  --input-file FILE  Read the execution input from FILE
+  --input-file FILE  Read the execution input from FILE ('-' for stdin)
   --world FILE       The pipelines to emulate (default local/worlds/demo.json)
-  --stage NAME       Allow only the pipelines of this stage's params in serverless.yml
+  --stage NAME       Use this stage's params in serverless.yml (a stage without params of its own
+                     gets the default ones, as 'sls deploy --stage NAME' would), and allow only
+                     its pipelines; without --stage: the default params, every pipeline of the world
   --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
   --json             Print one JSON document instead of progress lines and a summary
   --timestamps       Show absolute UTC times instead of offsets from the run's start
@@ -67,7 +71,10 @@ stage's state machine ARN, in wall time from where the run ended: for 'sequencer
 Options:
   --world FILE  The pipelines to emulate
   --run INPUT   Run one execution with this input first, e.g. '{}' or '{"order":["P2","P1"]}'
-  --stage NAME  The stage whose state machine ARN and params to use (default dev)
+  --stage NAME  With --run: the stage whose state machine ARN to serve (default dev) and whose
+                params in serverless.yml to run with, allowing only its pipelines (a stage without
+                params of its own gets the default ones, as 'sls deploy' would); without --stage
+                the run uses the default params and every pipeline of the world
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 
@@ -210,11 +217,34 @@ function annotate(error: unknown): void {
 /** `X is not a valid world file:\n  a\n  b` → `X is not a valid world file: a; b`. */
 const oneLine = (message: string) => message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
 
+/**
+ * parseArgs, refusing an option with a value given twice: `--input A --input B` would otherwise run B
+ * silently, and the user meant one of them.
+ */
+function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const parsed = parseArgs({ ...config, tokens: true });
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    // A repeated flag (--json --json) says the same thing twice; a repeated value is a conflict.
+    if (token.kind !== 'option' || token.value === undefined) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once; give it once`);
+    seen.add(token.name);
+  }
+  return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
+function refuseNegativePort(argv: string[]): void {
+  const at = argv.indexOf('--port');
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+}
+
 const isArgumentError = (error: unknown) =>
   typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
 
 async function run(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: {
@@ -341,7 +371,7 @@ function checkWorldFitsStage(world: World, worldName: string, stage: string | un
  * locally that is the world's gap, not the stage's allow-list. Decides the order with the real
  * policy; an input it cannot read is left for the run to refuse, exactly as on AWS.
  */
-function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined): void {
+function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined, inputOption = '--input'): void {
   const names = world.pipelines.map((pipeline) => pipeline.name);
   let order: string[];
   let source: string;
@@ -368,7 +398,7 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
   const [kind, sequence] = source.split(':');
   const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${quoted(order)})`;
   throw new WorldFileError(
-    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give --input '{"order":[...]}' with the world's pipelines`,
+    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give ${inputOption} '{"order":[...]}' with the world's pipelines`,
   );
 }
 
@@ -400,9 +430,10 @@ function readInput(inline: string | undefined, file: string | undefined, option 
   let text: string;
   if (file !== undefined) {
     try {
-      text = readFileSync(file, 'utf8');
+      // `-` is stdin, as for most command-line tools: `generate-input | sequencer run --input-file -`.
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read --input-file ${file}: ${(error as Error).message}`);
+      throw new UsageError(`cannot read --input-file ${file === '-' ? '- (stdin)' : file}: ${(error as Error).message}`);
     }
   } else {
     text = inline!;
@@ -411,7 +442,8 @@ function readInput(inline: string | undefined, file: string | undefined, option 
 }
 
 async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  refuseNegativePort(argv);
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: { world: { type: 'string' }, port: { type: 'string' }, run: { type: 'string' }, stage: { type: 'string' } },
@@ -461,7 +493,7 @@ async function emulateRun(
   const input = readInput(runInput, undefined, '--run');
   const world = await loadWorld(worldPath);
   checkWorldFitsStage(world, worldPath, stage);
-  checkOrderIsInWorld(input, world, worldPath, stage);
+  checkOrderIsInWorld(input, world, worldPath, stage, '--run');
   const stageName = stage ?? 'dev';
   let engine: LocalEngine;
   try {
@@ -484,7 +516,8 @@ async function emulateRun(
     `Ran ${report.executionName} in simulated time: ${report.status} after ${duration(report.stats.simulatedSeconds)}, ${count(report.stats.executions, 'execution')}, ${count(report.stats.historyEvents, 'history event')}`,
   );
   output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
-  output.out(`  sequencer status --stage ${stageName}`);
+  // A command that runs as written, pasted into any shell in the checkout: the endpoint inline, no registry fetch.
+  output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer status --stage ${stageName}`);
   output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
   output.out('Ctrl-C stops it.');
   await untilAborted(signal);
@@ -501,7 +534,7 @@ function parseJsonArgument(text: string, option: string): unknown {
 }
 
 async function status(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: { stage: { type: 'string' }, execution: { type: 'string' }, json: { type: 'boolean', default: false }, timestamps: { type: 'boolean', default: false } },

@@ -15,6 +15,10 @@ export class UsageError extends Error {
 
 type Params = Record<string, Record<string, unknown>>;
 
+/** osls's own rule for a stage name (lib/utils/stage-pattern.js). */
+const stageNamePattern = /^[A-Za-z0-9-]+$/;
+
+
 function readParams(): Params {
   const service = parse(readFileSync(`${projectRoot}serverless.yml`, 'utf8')) as { params?: Params };
   return service.params ?? {};
@@ -27,11 +31,13 @@ function readParams(): Params {
  */
 export function localStageConfig(worldPipelines: readonly string[], stage?: string): StageConfig {
   const params = readParams();
-  if (stage !== undefined && !Object.hasOwn(params, stage)) {
-    const stages = Object.keys(params).filter((name) => name !== 'default');
-    throw new UsageError(`unknown stage '${stage}': serverless.yml has params for ${stages.join(', ')}`);
+  // `sls deploy --stage staging` deploys a stage serverless.yml names no params for, with the
+  // defaults; so does a local run. Only a name sls itself would refuse is refused.
+  if (stage !== undefined && !stageNamePattern.test(stage)) {
+    throw new UsageError(`--stage '${stage}' is not a stage name sls accepts: letters, digits and -`);
   }
-  const merged: Record<string, unknown> = { ...params.default, ...(stage === undefined ? {} : params[stage]) };
+  const own = stage !== undefined && stage !== 'default' && Object.hasOwn(params, stage) ? params[stage] : {};
+  const merged: Record<string, unknown> = { ...params.default, ...own };
   const stagePipelines = stage === undefined ? undefined : (merged.pipelines as string[] | undefined);
   const pipelines = worldPipelines.filter((name) => stagePipelines === undefined || stagePipelines.includes(name));
   return parseStageConfig(

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { exec, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,5 +148,151 @@ describe('GitHub Actions mode', () => {
     expect(code).toBe(1);
     expect(`${stdout}${stderr}`.match(/FAILED/g)).toHaveLength(1);
     expect(stdout).toMatch(/^::error title=sequencer%3A PipelineFailed::P1 /m);
+  });
+});
+
+describe('small things on the command line', () => {
+  it('--input-file - reads the input from stdin', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', quick, '--input-file', '-', '--json'], {}, '{"order":["P3","P1"]}');
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { pipelines: { pipelineName: string }[] }).pipelines.map((row) => row.pipelineName)).toEqual(['P3', 'P1']);
+  });
+
+  it.each([
+    [['run', '--input', '{}', '--input', '{"order":["P1"]}'], '--input is given more than once'],
+    [['run', '--world', quick, '--world=local/worlds/failing.json'], '--world is given more than once'],
+    [['emulator', '--world', quick, '--port', '0', '--port', '1'], '--port is given more than once'],
+    [['emulator', '--world', quick, '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
+  ])('%j is refused with a clear message, exit 2', async (args, message) => {
+    const { code, stdout, stderr } = await sequencer(args);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.split('\n')[0]).toBe(`sequencer: ${message}${message.endsWith("'") ? '' : '; give it once'}`);
+  });
+
+  it('top-level help lists help and version among the commands', async () => {
+    const { stdout } = await sequencer(['help']);
+
+    const commands = stdout.split('Commands:\n')[1]!.split('\n\n')[0]!.split('\n').map((line) => line.trim().split(/\s+/)[0]);
+    expect(commands).toEqual(expect.arrayContaining(['run', 'emulator', 'status', 'help', 'version']));
+  });
+
+  it('InvalidInput lists the fields a user may write, never the internal AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', quick, '--input', '{"oder":["P1"]}', '--json']);
+
+    expect(code).toBe(1);
+    const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
+    expect(error).toBe('InvalidInput');
+    expect(cause).toContain('unknown field "oder"; the fields are order, sequence');
+    expect(cause).not.toContain('AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID');
+  });
+
+  it('a hand-written continuation is refused with the sequencer’s own cause, shown as it is', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}', '--json']);
+    const plain = await sequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}']);
+
+    expect(code).toBe(1);
+    const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
+    expect(error).toBe('InvalidInput');
+    expect(plain.stderr.trim()).toBe(`sequencer: FAILED  InvalidInput: ${cause}`);
+  });
+});
+
+describe('hints that point the right way', () => {
+  it('emulator --run names --run, not --input, when the world lacks a pipeline of the order', async () => {
+    const { code, stderr } = await sequencer(['emulator', '--world', quick, '--run', '{"order":["P9"]}']);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(`give --run '{"order":[...]}' with the world's pipelines`);
+    expect(stderr).not.toContain('--input');
+  });
+
+  it('emulator --run suggests a status command that runs as written, in a shell', async () => {
+    // Prepare
+    const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', quick, '--run', '{}', '--stage', 'staging', '--port', '0'], { env: cleanEnv({}) });
+    try {
+      const printed = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('Ctrl-C stops it.')) resolve(text);
+        });
+        child.once('exit', (exitCode) => reject(new Error(`emulator exited with ${exitCode}: ${text}`)));
+      });
+      const suggested = printed.split('\n').find((line) => line.includes(' status '))!.trim();
+
+      // Act: exactly as printed, with nothing else set up.
+      const env = cleanEnv({});
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
+      const result = await new Promise<Result>((resolve) => {
+        exec(suggested, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+      });
+
+      // Assess
+      expect(suggested).toMatch(/^AWS_ENDPOINT_URL_SFN=http:\/\/127\.0\.0\.1:\d+ npx --no sequencer status --stage staging$/);
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.stdout).toContain('codepipeline-sequencer · status · local-001 · arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-staging');
+      expect(result.stdout).toMatch(/^SUCCEEDED {2}3 pipelines succeeded/m);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('local stages behave like deploy', () => {
+  const withP4 = file('with-p4.json', {
+    startTime,
+    pipelines: ['P1', 'P2', 'P3', 'P4'].map((name) => ({ name, durationSeconds: 120 })),
+  });
+
+  it('run --stage staging (no params of its own) runs on the default params, as sls deploy --stage staging would', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', quick, '--stage', 'staging', '--json']);
+
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { pipelines: { pipelineName: string }[] }).pipelines.map((row) => row.pipelineName)).toEqual(['P1', 'P2', 'P3']);
+  });
+
+  it('run --stage staging allows only the default params’ pipelines', async () => {
+    const { code, stdout } = await sequencer(['run', '--world', withP4, '--stage', 'staging', '--input', '{"order":["P4"]}', '--json']);
+
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed' });
+  });
+
+  it('a stage name sls would refuse is refused before anything runs', async () => {
+    const { code, stderr } = await sequencer(['run', '--stage', 'qa/1']);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain("--stage 'qa/1' is not a stage name sls accepts");
+  });
+
+  it.each([
+    ['without --stage, every pipeline of the world', [], 'SUCCEEDED'],
+    ['with --stage staging, only the default params’ pipelines', ['--stage', 'staging'], 'FAILED'],
+  ])('emulator --run uses the params its help says: %s', async (_, stageArgs, status) => {
+    // Prepare
+    const { stdout: help } = await sequencer(['emulator', '--help']);
+    const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', withP4, '--run', '{"order":["P4"]}', ...stageArgs, '--port', '0'], { env: cleanEnv({}) });
+    try {
+      // Act
+      const ran = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          const found = /^Ran \S+ in simulated time: (\w+)/m.exec(text);
+          if (found) resolve(found[1]!);
+        });
+        child.once('exit', (exitCode) => reject(new Error(`emulator exited with ${exitCode}: ${text}`)));
+      });
+
+      // Assess
+      expect(ran).toBe(status);
+      expect(help.replace(/\s+/g, ' ')).toContain('without --stage the run uses the default params and every pipeline of the world');
+      expect(help.replace(/\s+/g, ' ')).toContain("a stage without params of its own gets the default ones, as 'sls deploy' would");
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });
