@@ -590,8 +590,13 @@ export function statusLines(report: StatusReport, colours: Palette, timestamps: 
   return lines;
 }
 
-/** `status --json`: the fields of `run --json`; world.executions are the executions the run watched. */
+/**
+ * `status --json`: the fields of `run --json` that mean something for a run on AWS. No `world`
+ * (there is no emulated world, and each row of `pipelines` already names the execution watched)
+ * and no `simulatedSeconds`: the time is real, `stats.elapsedSeconds`.
+ */
 export function statusJson(report: StatusReport) {
+  const { simulatedSeconds, ...counts } = report.stats;
   return {
     status: report.status,
     executionName: report.executionName,
@@ -599,23 +604,8 @@ export function statusJson(report: StatusReport) {
     pipelines: pipelinesJson(report.rows),
     ...(report.error !== undefined && { error: report.error, cause: report.cause }),
     ...(report.status === 'SUCCEEDED' && { output: report.output }),
-    world: {
-      executions: report.rows.flatMap((row) =>
-        row.pipelineExecutionId === undefined
-          ? []
-          : [
-              {
-                pipelineName: row.pipelineName,
-                pipelineExecutionId: row.pipelineExecutionId,
-                status: row.status,
-                ...(row.startedAt !== undefined && { startedAt: row.startedAt }),
-                ...(row.finishedAt !== undefined && { finishedAt: row.finishedAt }),
-              },
-            ],
-      ),
-    },
     generations: report.generations,
     redrives: report.redrives,
-    stats: report.stats,
+    stats: { ...counts, elapsedSeconds: simulatedSeconds },
   };
 }

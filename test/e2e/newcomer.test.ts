@@ -235,6 +235,16 @@ describe('hints that point the right way', () => {
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
       expect(result.stdout).toContain('codepipeline-sequencer · status · local-001 · arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-staging');
       expect(result.stdout).toMatch(/^SUCCEEDED {2}3 pipelines succeeded/m);
+
+      // status --json of that run: a run on AWS has no emulated world and no simulated time.
+      const json = await new Promise<Result>((resolve) => {
+        exec(`${suggested} --json`, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+      });
+      const report = JSON.parse(json.stdout) as Record<string, unknown> & { stats: Record<string, unknown> };
+      expect(report.status).toBe('SUCCEEDED');
+      expect(Object.keys(report)).not.toContain('world');
+      expect(Object.keys(report.stats)).not.toContain('simulatedSeconds');
+      expect(report.stats.elapsedSeconds).toEqual(expect.any(Number));
     } finally {
       child.kill('SIGTERM');
     }
