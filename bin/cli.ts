@@ -163,6 +163,17 @@ export async function cli(argv: string[]): Promise<void> {
   process.exitCode = code;
 }
 
+/**
+ * How wide the summary table may be: the terminal's width; off a terminal, COLUMNS if the caller
+ * sets it (`COLUMNS=80 sequencer run | less`); otherwise unbounded, so a CI log or a file keeps
+ * every column.
+ */
+function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
+}
+
 const describe = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ') : String(error);
 
@@ -303,7 +314,7 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
     if (onGitHub) output.out('::endgroup::');
     const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
     const rows = rowsOf(report);
-    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows) })) output.out(line);
+    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows), width: terminalWidth() })) output.out(line);
   }
   await engine.emulator.close();
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
@@ -586,7 +597,7 @@ export function statusLines(report: StatusReport, colours: Palette, timestamps: 
   const printer = new ProgressPrinter((line) => lines.push(line), colours, time);
   for (const event of report.events) printer.on(event);
   if (onGitHub) lines.push('::endgroup::');
-  lines.push(...summary(report, report.rows, colours, time, { clock: 'real' }));
+  lines.push(...summary(report, report.rows, colours, time, { clock: 'real', width: terminalWidth() }));
   return lines;
 }
 

@@ -306,3 +306,32 @@ describe('local stages behave like deploy', () => {
     }
   });
 });
+
+describe('tables fit the terminal', () => {
+  it('COLUMNS=80: every line of the summary table fits, and the reason is still there', async () => {
+    // Prepare
+    const failing = file('failing-80.json', {
+      startTime,
+      pipelines: [
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed in the eu-west-1 canary stage' },
+        { name: 'P3', durationSeconds: 300 },
+      ],
+    });
+
+    // Act
+    const narrow = await sequencer(['run', '--world', failing], { COLUMNS: '80' });
+    const wide = await sequencer(['run', '--world', failing]);
+
+    // Assess
+    const tableOf = (stdout: string) => {
+      const printed = stdout.split('\n');
+      const header = printed.findIndex((line) => line.startsWith('#  pipeline'));
+      return printed.slice(header, printed.indexOf('', header));
+    };
+    expect(narrow.code).toBe(1);
+    for (const line of tableOf(narrow.stdout)) expect(line.length).toBeLessThanOrEqual(80);
+    expect(tableOf(narrow.stdout).join(' ')).toContain('PipelineFailed: Integration tests failed in the eu-west-1');
+    expect(Math.max(...tableOf(wide.stdout).map((line) => line.length))).toBeGreaterThan(80);
+  });
+});
