@@ -335,3 +335,29 @@ describe('tables fit the terminal', () => {
     expect(Math.max(...tableOf(wide.stdout).map((line) => line.length))).toBeGreaterThan(80);
   });
 });
+
+describe('the time column', () => {
+  it('stays aligned past 10 days, in the progress lines and the table', async () => {
+    // Prepare
+    const long = file('long.json', {
+      startTime,
+      pipelines: [
+        { name: 'P1', durationSeconds: 3600 },
+        { name: 'P2', durationSeconds: 11 * 86_400 },
+        { name: 'P3', durationSeconds: 600 },
+      ],
+    });
+
+    // Act
+    const { code, stdout } = await sequencer(['run', '--world', long, '--input', '{"pipelineTimeoutSeconds":1209600}']);
+
+    // Assess
+    expect(code).toBe(0);
+    const progress = stdout.split('\n').filter((line) => /^ *\+\d+(d \d\d|):\d\d:\d\d {2}\S/.test(line));
+    expect(progress.some((line) => line.includes('+11d '))).toBe(true);
+    expect(new Set(progress.map((line) => /^ *\+\S+(?: \S+)? {2}/.exec(line)![0].length)).size).toBe(1);
+    const table = stdout.split('\n').filter((line) => /^(#|\d) {2}/.test(line));
+    const finished = table[0]!.indexOf('finished');
+    expect(table.slice(1).map((line) => line.slice(finished, finished + 1))).toEqual(['+', '+', '+']);
+  });
+});
