@@ -160,11 +160,11 @@ describe('small things on the command line', () => {
   });
 
   it.each([
-    [['run', '--input', '{}', '--input', '{"order":["P1"]}'], '--input is given more than once'],
-    [['run', '--world', quick, '--world=local/worlds/failing.json'], '--world is given more than once'],
-    [['emulator', '--world', quick, '--port', '0', '--port', '1'], '--port is given more than once'],
-    [['emulator', '--world', quick, '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
-  ])('%j is refused with a clear message, exit 2', async (args, message) => {
+    ['a repeated --input', ['run', '--input', '{}', '--input', '{"order":["P1"]}'], '--input is given more than once'],
+    ['a repeated --world, once with =', ['run', '--world', quick, '--world=local/worlds/failing.json'], '--world is given more than once'],
+    ['a repeated --port', ['emulator', '--world', quick, '--port', '0', '--port', '1'], '--port is given more than once'],
+    ['--port -1', ['emulator', '--world', quick, '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
+  ])('%s is refused with a clear message, exit 2', async (_, args, message) => {
     const { code, stdout, stderr } = await sequencer(args);
 
     expect(code).toBe(2);
