@@ -6,7 +6,8 @@ import { round } from './stats.js';
 
 export interface LocalSpeed {
   startMs: number;
-  e2eMs: number;
+  /** null with --quick: the e2e suite was not rerun. */
+  e2eMs: number | null;
   /** Exit codes: a slow suite that also failed is a different story from a slow green one. */
   startExitCode: number | null;
   e2eExitCode: number | null;
@@ -24,10 +25,12 @@ function timeProcess(command: string, args: string[], env: NodeJS.ProcessEnv): P
   });
 }
 
-export async function measureLocalSpeed(env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<LocalSpeed> {
+export async function measureLocalSpeed(env: NodeJS.ProcessEnv, progress: (line: string) => void, options = { e2e: true }): Promise<LocalSpeed> {
   // What `npm start` runs, minus npm's own start-up.
   const start = await timeProcess(projectNode, ['bin/sequencer.js', 'run', '--world', 'local/worlds/demo.json'], env);
   progress(`local: npm start took ${start.ms} ms`);
+  // --quick: the e2e suite is most of the bench's wall time, and npm test already runs it.
+  if (!options.e2e) return { startMs: start.ms, e2eMs: null, startExitCode: start.exitCode, e2eExitCode: null };
   // jest's bin through the project's Node 24: node_modules/.bin/jest would run on whichever
   // `node` the PATH finds first, Node 20 outside npm scripts.
   const jest = createRequire(import.meta.url).resolve('jest/bin/jest');

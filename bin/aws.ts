@@ -93,7 +93,7 @@ export async function stageStateMachine(client: SFNClient, target: Target, stage
   const others = seen.filter((arn) => arn.split(':').at(-1)!.startsWith('codepipeline-sequencer-')).map((arn) => arn.split(':').at(-1)!);
   throw new SetupProblem(
     `there is no state machine ${name} (stage '${stage}') in region ${target.region}, account ${account ?? 'unknown (STS did not say)'}` +
-      `${others.length > 0 ? `; there is ${others.join(', ')}` : ''}; deploy it with 'npx sls deploy --stage ${stage}', or give --stage, --region or --profile`,
+      `${others.length > 0 ? `; there is ${others.join(', ')}` : ''}; deploy it with 'npx --no sls deploy --stage ${stage}', or give --stage, --region or --profile`,
   );
 }
 

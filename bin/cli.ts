@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LocalEngine, type RunReport } from '../local/engine.js';
 import { UsageError, localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, WorldFileError, worldPipelineNames, worldTargets, type World } from '../local/world.js';
@@ -11,6 +11,7 @@ import { redrive, start, status, stop } from './control.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { chooseOrder } from '../src/order-policy.js';
+import { pipelineNamePattern } from '../src/names.js';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
 import { executionArnPrefix } from '../src/continuation.js';
@@ -52,6 +53,8 @@ Commands:
   start      Start a run of a stage's state machine on AWS; --wait follows it to its end
   stop       Stop a stage's running train
   redrive    Redrive a stage's failed train from where it failed
+  help       Show this help, or 'sequencer help <command>' a command's
+  version    Show the version
 
 Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
@@ -65,9 +68,11 @@ CodePipeline emulator, in simulated time.
 
 Options:
   --input JSON       The execution input (default {}), e.g. '{"order":["P3","P2","P1"]}'
-  --input-file FILE  Read the execution input from FILE
+  --input-file FILE  Read the execution input from FILE ('-' for stdin)
   --world FILE       The pipelines to emulate (default local/worlds/demo.json)
-  --stage NAME       Allow only the pipelines of this stage's params in serverless.yml
+  --stage NAME       Use this stage's params in serverless.yml (a stage without params of its own
+                     gets the default ones, as 'sls deploy --stage NAME' would), and allow only
+                     its pipelines; without --stage: the default params, every pipeline of the world
   --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
   --json             Print one JSON document instead of progress lines and a summary
   --timestamps       Show absolute UTC times instead of offsets from the run's start
@@ -76,7 +81,7 @@ Options:
 Environment:
   NO_COLOR, FORCE_COLOR  Colour is on for a terminal or with FORCE_COLOR, never with NO_COLOR
   GITHUB_ACTIONS=true    Progress in a collapsible group, a failure as an ::error:: annotation
-  SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG
+  SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG; on stderr
 
 ${exitCodes}`,
   emulator: `Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]
@@ -93,7 +98,9 @@ stops it.
 
 Options:
   --world FILE  The pipelines to emulate
-  --stage NAME  The stage whose state machine and params to use (default dev)
+  --stage NAME  The stage whose state machine and params to use (default dev): only its pipelines
+                are allowed (a stage without params of its own gets the default ones, as 'sls
+                deploy' would)
   --run INPUT   Run one execution with this input first, in simulated time, e.g. '{}'
   --speed N     Simulated seconds per real second, e.g. 60 (default 1: wall time)
   --port N      The port on 127.0.0.1 (default: any free one)
@@ -256,6 +263,17 @@ export async function cli(argv: string[]): Promise<void> {
   process.exitCode = code;
 }
 
+/**
+ * How wide the summary table may be: the terminal's width; off a terminal, COLUMNS if the caller
+ * sets it (`COLUMNS=80 sequencer run | less`); otherwise unbounded, so a CI log or a file keeps
+ * every column.
+ */
+export function terminalWidth(): number | undefined {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : undefined;
+}
+
 const describe = (error: unknown) =>
   error instanceof Error ? `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ') : String(error);
 
@@ -281,6 +299,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     return await commands[command]!(rest, signal);
   } catch (error) {
+    if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
     if (error instanceof UsageError || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
       output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
@@ -300,14 +319,48 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   }
 }
 
+/**
+ * On GitHub Actions a command that could not run is an ::error:: annotation too, as a failed run
+ * is; on stderr, so a --json stdout stays one document.
+ */
+function annotate(error: unknown): void {
+  const kind =
+    error instanceof UsageError || isArgumentError(error) ? 'bad command line' : error instanceof WorldFileError ? 'bad world file' : 'cannot run';
+  const message = error instanceof Error ? oneLine(error.message) : String(error);
+  output.err(`::error title=${escapeProperty(`sequencer: ${kind}`)}::${escapeData(message)}`);
+}
+
 /** `X is not a valid world file:\n  a\n  b` → `X is not a valid world file: a; b`. */
 const oneLine = (message: string) => message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
+
+/**
+ * parseArgs, refusing an option with a value given twice: `--input A --input B` would otherwise run B
+ * silently, and the user meant one of them.
+ */
+export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  const parsed = parseArgs({ ...config, tokens: true });
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    // A repeated flag (--json --json) says the same thing twice; a repeated value is a conflict.
+    if (token.kind !== 'option' || token.value === undefined) continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once; give it once`);
+    seen.add(token.name);
+  }
+  return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
+function refuseNegativePort(argv: string[]): void {
+  const at = argv.indexOf('--port');
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+}
 
 const isArgumentError = (error: unknown) =>
   typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
 
 async function run(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: {
@@ -320,15 +373,21 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
       timestamps: { type: 'boolean', default: false },
     },
   });
-  if (values.input !== undefined && values['input-file'] !== undefined) {
-    throw new UsageError('give --input or --input-file, not both');
-  }
-  const input = readInput(values.input, values['input-file']);
-  const worldPath = values.world ?? defaultWorld;
-  const worldName = values.world ?? relative(process.cwd(), defaultWorld);
-  const world: World = await loadWorld(worldPath);
-  checkWorldFitsStage(world, worldName, values.stage);
-  checkOrderIsInWorld(input, world, worldName, values.stage);
+  const { input, world, worldName } = await (async () => {
+    if (values.input !== undefined && values['input-file'] !== undefined) {
+      throw new UsageError('give --input or --input-file, not both');
+    }
+    const input = readInput(values.input, values['input-file']);
+    const worldPath = values.world ?? defaultWorld;
+    const worldName = values.world ?? relative(process.cwd(), defaultWorld);
+    const world: World = await loadWorld(worldPath);
+    checkWorldFitsStage(world, worldName, values.stage);
+    checkOrderIsInWorld(input, world, worldName, values.stage);
+    return { input, world, worldName };
+  })().catch((error: unknown) => {
+    if (values.json) printRefusal(error);
+    throw error;
+  });
   const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }) });
   const runStart = engine.clock.now();
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
@@ -360,7 +419,7 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
     if (onGitHub) output.out('::endgroup::');
     const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
     const rows = rowsOf(report);
-    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows) })) output.out(line);
+    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows), width: terminalWidth() })) output.out(line);
   }
   await engine.emulator.close();
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
@@ -369,12 +428,23 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
 }
 
 /**
+ * `run --json` refused before it started (its input or world file): stdout is still one JSON
+ * document, so a CI step that parses it reads why, as it reads a failed run's error and cause.
+ */
+function printRefusal(error: unknown): void {
+  if (!(error instanceof UsageError || error instanceof WorldFileError)) return;
+  output.out(JSON.stringify({ status: 'REFUSED', error: error.name, cause: oneLine(error.message) }, null, 2));
+}
+
+/**
  * The failure line goes to stderr too, where CI keeps it apart from the progress (unless both
  * streams are the same terminal, which would show it twice); on GitHub Actions it becomes an
  * annotation on the run, written to stdout unless stdout is the --json document.
  */
 export function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean, onGitHub: boolean): void {
-  if (!(process.stdout.isTTY && process.stderr.isTTY) || json) output.err(`sequencer: ${failureLine(report, palette(false))}`);
+  // GitHub's log merges both streams: there the summary's FAILED line and the annotation say it once.
+  const shownInLog = onGitHub && !json;
+  if ((!(process.stdout.isTTY && process.stderr.isTTY) || json) && !shownInLog) output.err(`sequencer: ${failureLine(report, palette(false))}`);
   if (onGitHub) {
     const annotation = `::error title=${escapeProperty(`sequencer: ${report.error ?? report.status}`)}::${escapeData(report.cause ?? '')}`;
     if (json) output.err(annotation);
@@ -428,7 +498,7 @@ function checkWorldFitsStage(world: World, worldName: string, stage: string | un
  * locally that is the world's gap, not the stage's allow-list. Decides the order with the real
  * policy; an input it cannot read is left for the run to refuse, exactly as on AWS.
  */
-function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined): void {
+function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined, inputOption = '--input'): void {
   const names = worldPipelineNames(world);
   let order: string[];
   let source: string;
@@ -440,17 +510,22 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
       defaultSequence: config.defaultSequence,
       now: new Date(world.startTime),
     });
-    order = (decision.order as unknown[]).flat().filter((name): name is string => typeof name === 'string');
+    order = (decision.order as unknown[]).flat() as string[];
     source = decision.source;
   } catch {
     return;
   }
+  // A name CodePipeline could never have ("P 1", "P1\n"), or one named twice, is the input's
+  // fault, not the world's: the run refuses it with the sequencer's own InvalidInput, as on AWS.
+  const acceptable = order.every((name) => typeof name === 'string' && pipelineNamePattern.test(name)) && new Set(order).size === order.length;
+  if (!acceptable) return;
   const missing = order.filter((name) => !names.includes(name));
   if (missing.length === 0) return;
+  const quoted = (list: string[]) => list.map((name) => JSON.stringify(name)).join(', ');
   const [kind, sequence] = source.split(':');
-  const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${order.join(', ')})`;
+  const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${quoted(order)})`;
   throw new WorldFileError(
-    `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${names.join(', ')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give --input '{"order":[...]}' with the world's pipelines`,
+    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give ${inputOption} '{"order":[...]}' with the world's pipelines`,
   );
 }
 
@@ -482,9 +557,10 @@ function readInput(inline: string | undefined, file: string | undefined, option 
   let text: string;
   if (file !== undefined) {
     try {
-      text = readFileSync(file, 'utf8');
+      // `-` is stdin, as for most command-line tools: `generate-input | sequencer run --input-file -`.
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
     } catch (error) {
-      throw new UsageError(`cannot read --input-file ${file}: ${(error as Error).message}`);
+      throw new UsageError(`cannot read --input-file ${file === '-' ? '- (stdin)' : file}: ${(error as Error).message}`);
     }
   } else {
     text = inline!;
@@ -493,7 +569,8 @@ function readInput(inline: string | undefined, file: string | undefined, option 
 }
 
 async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  refuseNegativePort(argv);
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: { world: { type: 'string' }, port: { type: 'string' }, run: { type: 'string' }, stage: { type: 'string' }, speed: { type: 'string' } },
@@ -541,10 +618,11 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
   output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
   if (report) {
     const executionArn = `${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`;
-    output.out(`  sequencer status --stage ${stageName}`);
+    // A command that runs as written, pasted into any shell in the checkout: the endpoint inline, no registry fetch.
+    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer status --stage ${stageName}`);
     output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
   } else {
-    output.out(`  sequencer start --stage ${stageName} --wait`);
+    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer start --stage ${stageName} --wait`);
   }
   // The line a script waits for: everything above is served, and so is whatever comes next.
   output.out('ready; Ctrl-C (or SIGTERM) stops it.');
@@ -585,12 +663,17 @@ export function statusLines(report: StatusReport, colours: Palette, timestamps: 
   const printer = new ProgressPrinter((line) => lines.push(line), colours, time);
   for (const event of report.events) printer.on(event);
   if (onGitHub) lines.push('::endgroup::');
-  lines.push(...summary(report, report.rows, colours, time, { clock: 'real' }));
+  lines.push(...summary(report, report.rows, colours, time, { clock: 'real', width: terminalWidth() }));
   return lines;
 }
 
-/** `status --json`: the fields of `run --json`; world.executions are the executions the run watched. */
+/**
+ * `status --json`: the fields of `run --json` that mean something for a run on AWS. No `world`
+ * (there is no emulated world, and each row of `pipelines` already names the execution watched)
+ * and no `simulatedSeconds`: the time is real, `stats.elapsedSeconds`.
+ */
 export function statusJson(report: StatusReport) {
+  const { simulatedSeconds, ...counts } = report.stats;
   return {
     status: report.status,
     executionName: report.executionName,
@@ -598,23 +681,8 @@ export function statusJson(report: StatusReport) {
     pipelines: pipelinesJson(report.rows),
     ...(report.error !== undefined && { error: report.error, cause: report.cause }),
     ...(report.status === 'SUCCEEDED' && { output: report.output }),
-    world: {
-      executions: report.rows.flatMap((row) =>
-        row.pipelineExecutionId === undefined
-          ? []
-          : [
-              {
-                pipelineName: row.pipelineName,
-                pipelineExecutionId: row.pipelineExecutionId,
-                status: row.status,
-                ...(row.startedAt !== undefined && { startedAt: row.startedAt }),
-                ...(row.finishedAt !== undefined && { finishedAt: row.finishedAt }),
-              },
-            ],
-      ),
-    },
     generations: report.generations,
     redrives: report.redrives,
-    stats: report.stats,
+    stats: { ...counts, elapsedSeconds: simulatedSeconds },
   };
 }

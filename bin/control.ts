@@ -17,7 +17,7 @@ import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, Refused, SetupProblem, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
-import { output, reportFailure, statusJson, statusLines } from './cli.js';
+import { output, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
 import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';
@@ -72,7 +72,7 @@ async function executionOf(client: SFNClient, stateMachineArn: string, execution
   if (execution.arn !== undefined) return execution.arn;
   if (execution.name !== undefined) return `${executionArnPrefix(stateMachineArn)}${execution.name}`;
   const { executions } = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
-  if (!executions?.[0]) throw new SetupProblem(`${stateMachineArn} has no executions yet; start one with 'sequencer start'`);
+  if (!executions?.[0]) throw new SetupProblem(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
   return executions[0].executionArn!;
 }
 
@@ -108,7 +108,7 @@ const whereFlags = (stage: string, values: { region?: string | undefined; profil
 
 /** `sequencer status`: a snapshot, or with --watch, the train followed live to its end. */
 export async function status(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: { ...awsOptions, ...watchOptions, execution: { type: 'string' }, watch: { type: 'boolean', default: false } },
@@ -165,7 +165,7 @@ async function watch(
   });
   if (!report) {
     if (!values.json && onGitHub) output.out('::endgroup::');
-    output.err(`sequencer: stopped watching (${String(signal.reason)}); the train goes on. 'sequencer stop ${whereFlags(values.stage, values)}' stops it.`);
+    output.err(`sequencer: stopped watching (${String(signal.reason)}); the train goes on. 'npx --no sequencer stop ${whereFlags(values.stage, values)}' stops it.`);
     return 128 + constants.signals[signal.reason as 'SIGINT'];
   }
   return finish(report, values.json, onGitHub, time);
@@ -178,7 +178,7 @@ function finish(report: StatusReport, json: boolean, onGitHub: boolean, time: (m
     output.out(JSON.stringify(statusJson(report), null, 2));
   } else {
     if (onGitHub) output.out('::endgroup::');
-    for (const line of summary(report, report.rows, colours, time, { clock: 'real' })) output.out(line);
+    for (const line of summary(report, report.rows, colours, time, { clock: 'real', width: terminalWidth() })) output.out(line);
   }
   if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, json, onGitHub);
   return report.status === 'SUCCEEDED' ? 0 : 1;
@@ -212,7 +212,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     if (running.length > 0) {
       throw new Refused(
         `AlreadyRunning: ${describeRunning(running)} is in flight on ${stateMachineArn.split(':').at(-1)}; nothing was started. ` +
-          `Follow it with 'sequencer status ${whereFlags(stage, values)} --watch', or stop it with 'sequencer stop ${whereFlags(stage, values)}'.`,
+          `Follow it with 'npx --no sequencer status ${whereFlags(stage, values)} --watch', or stop it with 'npx --no sequencer stop ${whereFlags(stage, values)}'.`,
       );
     }
     const started = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name !== undefined && { name }) }));
@@ -227,7 +227,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
       output.out(`  ${executionArn}`);
       output.out(`  ${link}`);
-      if (!values.wait) output.out(`  follow it: sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
+      if (!values.wait) output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
     }
     if (!values.wait) return 0;
     return watch(client, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
@@ -278,7 +278,7 @@ function startInput(values: { input?: string[] | undefined; 'input-file'?: strin
 
 /** `sequencer stop`: StopExecution on the train's current execution, with a cause. */
 export async function stop(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: { ...awsOptions, execution: { type: 'string' }, cause: { type: 'string' }, json: { type: 'boolean', default: false } },
@@ -312,7 +312,7 @@ const redrivableDays = 14;
 
 /** `sequencer redrive`: RedriveExecution on the train's last execution, if it failed; with --wait, followed to its end. */
 export async function redrive(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: { ...awsOptions, ...watchOptions, execution: { type: 'string' }, wait: { type: 'boolean', default: false } },
@@ -332,7 +332,7 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
       if (!/period|expired/i.test(reason ?? '') && !past) return undefined;
       return new Refused(
         `${name} ended ${described.status}${ended ? ` on ${utcTime(ended.getTime())}` : ''}, more than ${redrivableDays} days ago: Step Functions redrives an execution only within ${redrivableDays} days of its end (${reason ?? 'redrivable period exceeded'}). ` +
-          `Start a new run instead, with --from the pipeline that failed: 'sequencer start ${whereFlags(stage, values)} --from PIPELINE'.`,
+          `Start a new run instead, with --from the pipeline that failed: 'npx --no sequencer start ${whereFlags(stage, values)} --from PIPELINE'.`,
       );
     };
     if (described.redriveStatus === 'NOT_REDRIVABLE') {
@@ -340,7 +340,7 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
     }
     const others = (await runningOf(client, stateMachineArn)).filter((running) => running.executionArn !== arn);
     if (others.length > 0) {
-      throw new Refused(`AlreadyRunning: ${describeRunning(others)} is in flight; a redrive of ${name} would not go on beside it. Let it end, or stop it with 'sequencer stop ${whereFlags(stage, values)}'.`);
+      throw new Refused(`AlreadyRunning: ${describeRunning(others)} is in flight; a redrive of ${name} would not go on beside it. Let it end, or stop it with 'npx --no sequencer stop ${whereFlags(stage, values)}'.`);
     }
     let redriveDate: Date | undefined;
     try {

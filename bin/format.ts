@@ -84,8 +84,21 @@ export class ProgressPrinter {
     private readonly locations: ReadonlyMap<string, string> = new Map(),
   ) {}
 
+  /**
+   * The time column's width: 13 fits an offset up to `+99d 23:59:59`; it grows (once) for a
+   * longer run or for --timestamps, so every later line and continuation stays aligned.
+   */
+  private timeWidth = 13;
+
+  private get continued(): string {
+    return ' '.repeat(this.timeWidth);
+  }
+
   on(event: RunEvent): void {
-    const at = this.colours.dim(this.time(event.at).padStart(13));
+    const time = this.time(event.at);
+    this.timeWidth = Math.max(this.timeWidth, time.length);
+    const at = this.colours.dim(time.padStart(this.timeWidth));
+    const continued = this.continued;
     if (event.type === 'decided') {
       const { plan, run } = event.output as { plan: Plan; run: Run };
       this.count = plan.count;
@@ -145,7 +158,7 @@ export class ProgressPrinter {
     const location = this.locations.has(member.pipelineName) ? ` in ${this.locations.get(member.pipelineName)!}` : '';
     this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt})${location}, execution ${id}`);
     const given = Object.hasOwn(this.variables, member.pipelineName) ? this.variables[member.pipelineName]! : {};
-    for (const line of variableLines('', given, member.variables ?? {})) this.write(`${continued}  ${line}`);
+    for (const line of variableLines('', given, member.variables ?? {})) this.write(`${this.continued}  ${line}`);
   }
 
   private onCheck(at: string, member: Member, nowMs: number): void {
@@ -173,9 +186,6 @@ export class ProgressPrinter {
     this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}`);
   }
 }
-
-/** A line that continues the one above it, under its text. */
-const continued = ' '.repeat(13);
 
 /**
  * The values a pipeline was (or, in a dry run, would be) started with, one a line, each
@@ -217,11 +227,53 @@ export function retryLine(state: string, retry: RetryDetail | undefined): string
 }
 
 function table(rows: string[][], colours: Palette): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => visibleLength(row[column]!))));
+  const widths = columnWidths(rows);
   return rows.map((row, index) => {
     const line = row.map((cell, column) => cell + ' '.repeat(widths[column]! - visibleLength(cell))).join('  ').trimEnd();
     return index === 0 ? colours.bold(line) : line;
   });
+}
+
+const columnWidths = (rows: string[][]) => rows[0]!.map((_, column) => Math.max(...rows.map((row) => visibleLength(row[column]!))));
+const tableWidth = (rows: string[][]) => columnWidths(rows).reduce((total, width) => total + width + 2, -2);
+
+/**
+ * The summary table within `width` columns (a terminal's): first the reason leaves the table
+ * for a line of its own under its row, wrapped; then the columns a reader misses least go, in
+ * this order: `detected`, `finished` (started + duration tell it), `execution` (the progress
+ * lines and the FAILED line name it), `duration`. What is left (#, pipeline, status, started)
+ * is the table's spine; a pipeline name longer than the terminal can still overflow it.
+ */
+function fittedTable(rows: string[][], reasonColumn: number | undefined, width: number | undefined, colours: Palette): string[] {
+  const header = rows[0]!;
+  if (width === undefined || tableWidth(rows) <= width) return table(rows, colours);
+  const keep = header.map((_, column) => column !== reasonColumn);
+  const drop = ['detected', 'finished', 'execution', 'duration'];
+  const kept = () => rows.map((row) => row.filter((_, column) => keep[column]));
+  while (tableWidth(kept()) > width && drop.length > 0) keep[header.indexOf(drop.shift()!)] = false;
+  const lines = table(kept(), colours);
+  if (reasonColumn === undefined) return lines;
+  // The reason goes under its row, starting where the pipeline name starts.
+  const indent = ' '.repeat(columnWidths(rows)[0]! + 2);
+  return lines.flatMap((line, index) => {
+    const reason = index === 0 ? '' : rows[index]![reasonColumn]!;
+    return reason === '' ? [line] : [line, ...wrap(reason, Math.max(20, width - indent.length)).map((part) => `${indent}${part}`)];
+  });
+}
+
+/** Words to lines of at most `width` characters; a word longer than that gets a line of its own. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = current === '' ? word : `${current} ${word}`;
+    }
+  }
+  return [...lines, current];
 }
 
 // eslint-disable-next-line no-control-regex
@@ -256,7 +308,7 @@ export function summary(
   rows: SummaryRow[],
   colours: Palette,
   time: TimeFormat,
-  options: { clock: 'simulated' | 'real'; variables?: string[] } = { clock: 'simulated' },
+  options: { clock: 'simulated' | 'real'; variables?: string[]; width?: number } = { clock: 'simulated' },
 ): string[] {
   const lines: string[] = [''];
   if (rows.length > 0) {
@@ -278,7 +330,8 @@ export function summary(
     }
     // A run where everything succeeded has no reasons to give: no empty column.
     const withReasons = rows.some((row) => row.reason !== undefined);
-    lines.push(...table(withReasons ? table_ : table_.map((cells) => cells.slice(0, -1)), colours));
+    const cells = withReasons ? table_ : table_.map((row) => row.slice(0, -1));
+    lines.push(...fittedTable(cells, withReasons ? cells[0]!.length - 1 : undefined, options.width, colours));
     const variables = options.variables ?? [];
     lines.push(...(variables.length > 0 ? ['', ...variables] : []), '');
   }

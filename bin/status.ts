@@ -59,7 +59,7 @@ export async function findStateMachine(client: SFNClient, stage: string): Promis
     if (found) return found.stateMachineArn!;
     nextToken = page.nextToken;
   } while (nextToken);
-  throw new NothingToShow(`there is no state machine ${name} (stage '${stage}'); deploy it with 'npx sls deploy --stage ${stage}', or give --stage`);
+  throw new NothingToShow(`there is no state machine ${name} (stage '${stage}'); deploy it with 'npx --no sls deploy --stage ${stage}', or give --stage`);
 }
 
 /** An execution's ARN from a name or an ARN; without either, the latest execution's (a train's latest continuation leads back to its first). */

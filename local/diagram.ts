@@ -9,10 +9,23 @@ function condition(rule: Rule): string {
   if (Array.isArray(rule.Or)) return (rule.Or as Rule[]).map(condition).join(' or ');
   if (Array.isArray(rule.And)) return (rule.And as Rule[]).map(condition).join(' and ');
   const variable = String(rule.Variable ?? '').replace(/^\$\./, '');
-  const [operator, value] = Object.entries(rule).find(([key]) => !['Variable', 'Next'].includes(key)) ?? ['', ''];
+  // A rule's Comment (and, in JSONata, its Assign) is not part of the condition.
+  const [operator, value] = Object.entries(rule).find(([key]) => !['Variable', 'Next', 'Comment', 'Assign'].includes(key)) ?? ['', ''];
   const symbol = operator.startsWith('NumericLessThan') ? '<' : operator.includes('Equals') ? '=' : operator;
   const operand = operator.endsWith('Path') ? String(value).replace(/^\$\./, '') : String(value);
   return `${variable} ${symbol} ${operand}`;
+}
+
+/** What a Task calls: one of our functions (λ), or an AWS integration by its service and action. */
+function taskLabel(state: Record<string, unknown>): string {
+  const functionKey = functionKeyOf(state);
+  if (functionKey !== undefined) return `λ ${functionKey}`;
+  // arn:aws:states:::states:startExecution(.sync) → "Step Functions StartExecution"
+  const integration = /^arn:aws:states:::([a-z0-9-]+):([A-Za-z]+)/.exec(String(state.Resource ?? ''));
+  if (integration === null) return 'task';
+  const [, service, action] = integration;
+  const serviceName = service === 'states' ? 'Step Functions' : service!;
+  return `${serviceName} ${action!.charAt(0).toUpperCase()}${action!.slice(1)}`;
 }
 
 /** The README's Mermaid flowchart, generated from the definition so it cannot drift. */
@@ -23,7 +36,7 @@ export function mermaid(definition: Definition): string {
     const label = JSON.stringify(name).slice(1, -1);
     switch (state.Type) {
       case 'Task':
-        lines.push(`  ${id}["${label}<br/><i>λ ${functionKeyOf(state) ?? 'task'}</i>"]`);
+        lines.push(`  ${id}["${label}<br/><i>${taskLabel(state)}</i>"]`);
         break;
       case 'Choice':
         lines.push(`  ${id}{"${label}"}`);

@@ -9,6 +9,7 @@ import { startEmulator, type Emulator, type ExecutionView } from './emulator/ind
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
 import { HistoryRecorder } from './history-recorder.js';
+import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/input.js';
 import type { StageConfig } from '../src/config.js';
@@ -212,6 +213,7 @@ export class LocalEngine {
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     useClock(clock);
+    await routeFunctionLogs(clock);
     const handlers: Record<string, LambdaHandler> = {};
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;

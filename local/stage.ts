@@ -16,6 +16,10 @@ export class UsageError extends Error {
 
 type Params = Record<string, Record<string, unknown>>;
 
+/** osls's own rule for a stage name (lib/utils/stage-pattern.js). */
+const stageNamePattern = /^[A-Za-z0-9-]+$/;
+
+
 function readParams(): Params {
   const service = parse(readFileSync(`${projectRoot}serverless.yml`, 'utf8')) as { params?: Params };
   return service.params ?? {};
@@ -33,11 +37,13 @@ export function localStageConfig(
   worldAccounts: Record<string, { roleArn: string }> = {},
 ): StageConfig {
   const params = readParams();
-  if (stage !== undefined && !Object.hasOwn(params, stage)) {
-    const stages = Object.keys(params).filter((name) => name !== 'default');
-    throw new UsageError(`unknown stage '${stage}': serverless.yml has params for ${stages.join(', ')}`);
+  // `sls deploy --stage staging` deploys a stage serverless.yml names no params for, with the
+  // defaults; so does a local run. Only a name sls itself would refuse is refused.
+  if (stage !== undefined && !stageNamePattern.test(stage)) {
+    throw new UsageError(`--stage '${stage}' is not a stage name sls accepts: letters, digits and -`);
   }
-  const merged: Record<string, unknown> = { ...params.default, ...(stage === undefined ? {} : params[stage]) };
+  const own = stage !== undefined && stage !== 'default' && Object.hasOwn(params, stage) ? params[stage] : {};
+  const merged: Record<string, unknown> = { ...params.default, ...own };
   const stagePipelines = stage === undefined ? undefined : (merged.pipelines as PipelineEntry[] | undefined)?.map(entryName);
   const pipelines = worldPipelines.filter((entry) => stagePipelines === undefined || stagePipelines.includes(entryName(entry)));
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.

@@ -36,6 +36,9 @@ const variableValues = z
     ),
   );
 
+/** What a parent state machine passes when it starts a run (AWS's convention); only read for continuations. */
+const startedByField = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
+
 export const executionInputSchema = z.strictObject(
   {
     order: z.optional(
@@ -142,7 +145,8 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root: 
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const field = fieldPath(issue.path) || root;
-  const known = schema instanceof z.ZodMiniObject && issue.path.length === 0 ? Object.keys(schema.shape) : [];
+  // The fields a user may write: AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID is set by Step Functions, never by hand.
+  const known = schema instanceof z.ZodMiniObject && issue.path.length === 0 ? Object.keys(schema.shape).filter((key) => key !== startedByField) : [];
   const message =
     issue.code === 'invalid_key'
       ? (issue.issues[0]?.message ?? issue.message)

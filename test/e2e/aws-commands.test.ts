@@ -211,7 +211,7 @@ describe('start --wait and status --watch against the emulator', () => {
 
     expect(code).toBe(3);
     expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:05:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
-    expect(stderr).toContain("'sequencer start --stage dev --from PIPELINE'");
+    expect(stderr).toContain("'npx --no sequencer start --stage dev --from PIPELINE'");
   }, 60_000);
 
   it('a train that continues as new while it is watched: followed into its next execution to the end, exit 0', async () => {
@@ -321,7 +321,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
 describe('the README’s emulator recipes, run as scripts, verbatim', () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const projectRoot = new URL('../..', import.meta.url).pathname;
-  const recipe = (world: string) => new RegExp(`\`\`\`bash\\n(npx sequencer emulator --world local/worlds/${world} [\\s\\S]*?)\`\`\``).exec(readme)![1]!;
+  const recipe = (world: string) => new RegExp(`\`\`\`bash\\n(npx --no sequencer emulator --world local/worlds/${world} [\\s\\S]*?)\`\`\``).exec(readme)![1]!;
   /** The lines of the README's text block after `intro`, without the elisions. */
   const sampleAfter = (intro: RegExp) =>
     new RegExp(`${intro.source}[^\\n]*\\n\\n\`\`\`text\\n([\\s\\S]*?)\`\`\``)

@@ -129,11 +129,11 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(stderr).not.toMatch(stackFrame);
   });
 
-  it('--json changes nothing about it: stdout stays empty', async () => {
+  it('--json keeps the exit code and the line, and stdout is one JSON report naming the error and cause', async () => {
     const { code, stdout, stderr } = await sequencer(['run', '--world', file('empty-too.json', { startTime, pipelines: [] }), '--json']);
 
     expect(code).toBe(2);
-    expect(stdout).toBe('');
+    expect(JSON.parse(stdout)).toEqual({ status: 'REFUSED', error: 'WorldFileError', cause: expect.stringContaining('"pipelines" is empty') });
     expect(lines(stderr)).toHaveLength(1);
   });
 
@@ -145,10 +145,10 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
 
     expect(byDefault.code).toBe(2);
     expect(lines(byDefault.stderr)).toEqual([
-      `sequencer: P3 is in the default sequence 'release' (P1, P2, P3) but not in the world file ${world}, which has P1, P2; add it to the world, or give --input '{"order":[...]}' with the world's pipelines`,
+      `sequencer: "P3" is in the default sequence 'release' ("P1", "P2", "P3") but not in the world file ${world}, which has "P1", "P2"; add it to the world, or give --input '{"order":[...]}' with the world's pipelines`,
     ]);
     expect(byInput.code).toBe(2);
-    expect(byInput.stderr).toContain(`P9 is in the input order but not in the world file ${world}`);
+    expect(byInput.stderr).toContain(`"P9" is in the input order but not in the world file ${world}`);
     expect(byDefault.stderr + byInput.stderr).not.toContain('not allowed in this stage');
   });
 

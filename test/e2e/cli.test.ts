@@ -84,7 +84,7 @@ describe('sequencer run', () => {
     [['run', '--world', 'no/such/world.json'], 'no/such/world.json'],
     [['run', '--bogus'], "Unknown option '--bogus'"],
     [['run', '--input', '{not json'], '--input is not valid JSON'],
-    [['run', '--stage', 'qa'], "unknown stage 'qa'"],
+    [['run', '--stage', 'qa/1'], "--stage 'qa/1' is not a stage name sls accepts"],
     [['launch'], "unknown command 'launch'"],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const { code, stdout, stderr } = await sequencer(args);

@@ -14,10 +14,10 @@ const shippedWorlds = readdirSync(worldsDirectory).filter((name) => name.endsWit
 /** `npx sequencer ...` lines of the README's sh blocks and inline code, with the exit code their comment states (0 when none). */
 function examples(): { command: string; exitCode: number }[] {
   const blockLines = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((block) => block[1]!.split('\n'));
-  const inline = [...readme.matchAll(/`(npx sequencer [^`]+)`/g)].map((match) => match[1]!);
+  const inline = [...readme.matchAll(/`(npx --no sequencer [^`]+)`/g)].map((match) => match[1]!);
   return [...blockLines, ...inline]
     .map((line) => line.trim())
-    .filter((line) => line.startsWith('npx sequencer '))
+    .filter((line) => line.startsWith('npx --no sequencer '))
     .map((line) => {
       const [command, comment = ''] = line.split(/\s+#\s+/);
       return { command: command!.trim(), exitCode: Number(/^exit (\d+)/.exec(comment)?.[1] ?? 0) };
@@ -37,8 +37,8 @@ const runShell = (command: string) =>
 
 const isHelp = (command: string) => /(^| )(--help|help|version)( |$)/.test(command);
 const helpExamples = examples().filter(({ command }) => isHelp(command));
-const runExamples = examples().filter(({ command }) => command.startsWith('npx sequencer run') && !isHelp(command));
-const emulatorExamples = examples().filter(({ command }) => command.startsWith('npx sequencer emulator') && !isHelp(command));
+const runExamples = examples().filter(({ command }) => command.startsWith('npx --no sequencer run') && !isHelp(command));
+const emulatorExamples = examples().filter(({ command }) => command.startsWith('npx --no sequencer emulator') && !isHelp(command));
 
 describe('README examples', () => {
   it('has run, emulator and help examples to try', () => {

@@ -195,7 +195,7 @@ describe('README: passing outputs between pipelines', () => {
   it('runs the command it shows against the shipped world and prints the lines it shows', async () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('### Passing outputs between pipelines'));
-    const [, command, sample] = /```sh\n(npx sequencer run --world local\/worlds\/forwarding\.json --input '.*')\n```\n\n```text\n([\s\S]*?)```/.exec(section)!;
+    const [, command, sample] = /```sh\n(npx --no sequencer run --world local\/worlds\/forwarding\.json --input '.*')\n```\n\n```text\n([\s\S]*?)```/.exec(section)!;
     const input = /--input '(.*)'$/.exec(command!)![1]!;
 
     const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', input]);

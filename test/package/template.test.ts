@@ -528,3 +528,15 @@ describe('stages sls package refuses', () => {
     );
   });
 });
+
+describe("the README's deploy steps", () => {
+  it('name the stack output that holds the state machine ARN, as sls info --verbose shows it', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const outputs = (packaged.prod!.template as unknown as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+    const named = /Stack Outputs: (\w+) is the state machine ARN/.exec(readme)?.[1];
+
+    expect(named).toBe('CodepipelineDashsequencerDashprodArn');
+    expect(outputs[named!]?.Value).toEqual({ Ref: machineId('prod') });
+    expect(readme).toMatch(/npx --no sls remove --stage prod/);
+  });
+});

@@ -1,0 +1,79 @@
+import { offsetFrom, palette, ProgressPrinter, summary } from '../../bin/format.js';
+import type { SummaryRow } from '../../bin/summary.js';
+import type { RunEvent } from '../../local/engine.js';
+
+const start = Date.parse('2026-01-01T00:00:00Z');
+const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
+const day = 86_400;
+
+const rows: SummaryRow[] = [
+  { position: 1, pipelineName: 'build-api', status: 'Succeeded', pipelineExecutionId: 'd55bd430-2260-66ed-5dd6-aa3574d3bbd9', supersededExecutionIds: [], earlierExecutionIds: [], startedAt: at(0), finishedAt: at(day), detectionSeconds: 338 },
+  {
+    position: 2,
+    pipelineName: 'deploy-api',
+    status: 'Failed',
+    pipelineExecutionId: 'f61b377f-20ae-38ba-4079-4d844da2e9c6',
+    supersededExecutionIds: [],
+    earlierExecutionIds: [],
+    startedAt: at(day + 338),
+    finishedAt: at(11 * day + 338),
+    detectionSeconds: 12,
+    reason: 'PipelineFailed: Integration tests failed after a very long manual approval that nobody answered',
+  },
+  { position: 3, pipelineName: 'smoke-tests', status: 'Not started', supersededExecutionIds: [], earlierExecutionIds: [], reason: 'position 2 did not succeed' },
+];
+const report = { status: 'FAILED' as const, error: 'PipelineFailed', cause: 'deploy-api failed', stats: { stateTransitions: 1, historyEvents: 1, lambdaInvocations: 1, simulatedSeconds: 11 * day } };
+const tableOf = (lines: string[]) => lines.slice(1, lines.indexOf('', 1));
+
+describe('the summary table', () => {
+  it('keeps every column when no width is given (a CI log, a file)', () => {
+    // Act
+    const lines = tableOf(summary(report, rows, palette(false), offsetFrom(start), { clock: 'simulated' }));
+
+    // Assess
+    expect(lines[0]).toMatch(/^#\s+pipeline\s+status\s+started\s+finished\s+duration\s+detected\s+execution\s+reason$/);
+    expect(lines).toHaveLength(4);
+  });
+
+  it.each([80, 60])('fits %i columns: the reason wraps under its row, the least useful columns go', (width) => {
+    // Act
+    const lines = tableOf(summary(report, rows, palette(false), offsetFrom(start), { clock: 'simulated', width }));
+
+    // Assess
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(width);
+    expect(lines[0]).toMatch(/^#\s+pipeline\s+status\s+started/);
+    expect(lines[0]).not.toContain('detected');
+    expect(lines.join(' ').replace(/\s+/g, ' ')).toContain('PipelineFailed: Integration tests failed after a very long manual approval that nobody answered');
+    // The reason lines sit under the pipeline column, never in the position column.
+    const reasonLines = lines.filter((line) => /^ {3}\S/.test(line));
+    expect(reasonLines.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps the started column aligned past 10 days', () => {
+    // Act
+    const lines = tableOf(summary(report, rows, palette(false), offsetFrom(start), { clock: 'simulated', width: 80 }));
+
+    // Assess
+    const column = lines[0]!.indexOf('started');
+    expect(lines[1]!.slice(column)).toMatch(/^\+0:00:00 /);
+    expect(lines[2]!.slice(column)).toMatch(/^\+1d 00:05:38 /);
+  });
+});
+
+describe('the progress lines', () => {
+  it('keep the time column aligned past 99 days, and continuation lines under the text', () => {
+    // Prepare
+    const written: string[] = [];
+    const printer = new ProgressPrinter((line) => written.push(line), palette(false), offsetFrom(start));
+    const retried = (seconds: number): RunEvent => ({ type: 'retried', at: start + seconds * 1000, state: 'CheckPipelines' }) as unknown as RunEvent;
+
+    // Act
+    for (const seconds of [0, 10 * day, 100 * day, 101 * day]) printer.on(retried(seconds));
+
+    // Assess
+    const textStarts = written.map((line) => line.indexOf('CheckPipelines'));
+    expect(written[2]).toContain('+100d 00:00:00  CheckPipelines');
+    expect(new Set(textStarts.slice(2)).size).toBe(1);
+    expect(textStarts[1]).toBe(textStarts[0]);
+  });
+});
