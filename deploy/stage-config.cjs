@@ -3,7 +3,7 @@
 // read (src/config.ts validates it), and the IAM policies that let them touch the stage's
 // pipelines. serverless.yml cannot map a list to ARNs or an object to JSON by itself.
 
-const configKeys = ['pipelines', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
+const configKeys = ['pipelines', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded', 'completion', 'sweepSeconds'];
 
 /** The pipeline names serverless.yml ships with; a stage still using them has not been set up. */
 const examplePipelines = ['P1', 'P2', 'P3'];

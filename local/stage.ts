@@ -43,6 +43,8 @@ export function localStageConfig(worldPipelines: readonly string[], stage?: stri
       maxPollSeconds: merged.maxPollSeconds,
       pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
       onSuperseded: merged.onSuperseded,
+      completion: merged.completion,
+      sweepSeconds: merged.sweepSeconds,
     }),
   );
 }

@@ -259,11 +259,30 @@ const faultSchema = z.unknown().transform((fault, context) => {
   return z.NEVER;
 });
 
+const rate = z.number().min(0).max(1);
+
+/**
+ * How CodePipeline's events reach the stage's event function (with `completion: events`):
+ * delivered `delaySeconds` after the change (a number, or [min, max] drawn per event), some
+ * dropped (by pipeline, by state, or at a rate), some delivered twice, some out of order (a
+ * random extra delay of up to `outOfOrder` seconds), or none at all (`off`).
+ */
+const eventsSchema = z.strictObject({
+  delaySeconds: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).default([0.5, 1.5]),
+  drop: z
+    .strictObject({ pipelines: z.array(z.string()).optional(), states: z.array(z.string()).optional(), rate: rate.optional() })
+    .optional(),
+  duplicate: rate.default(0),
+  outOfOrder: z.number().min(0).default(0),
+  off: z.boolean().default(false),
+});
+
 const worldSchema = z
   .strictObject({
     startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
     pipelines: z.array(pipelineSchema),
     faults: z.array(faultSchema).default([]),
+    events: eventsSchema.default({ delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false }),
   })
   .superRefine((world, context) => {
     const firstIndexByName = new Map<string, number>();
@@ -302,6 +321,7 @@ export type PipelineOutcome = WorldPipeline['outcome'];
 export type WorldStage = NonNullable<WorldPipeline['stages']>[number];
 export type OperationFault = z.output<typeof operationFaultSchema>;
 export type HandlerFault = z.output<typeof handlerFaultSchema>;
+export type EventDelivery = z.output<typeof eventsSchema>;
 
 export function operationFaults(world: World): OperationFault[] {
   return world.faults.filter((fault): fault is OperationFault => 'operation' in fault);

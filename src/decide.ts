@@ -8,7 +8,7 @@ import { describeExecution } from './stepfunctions.js';
 import { checkSingleFlight } from './single-flight.js';
 import { chooseOrder } from './order-policy.js';
 import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
-import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents } from './history-budget.js';
+import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents, waitExtraEvents } from './history-budget.js';
 import { executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
 import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
@@ -203,7 +203,10 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
       redrives: redriveCount,
       history: {
         events: openingEvents + redriveCount * redriveEvents + taskEvents(request.retryCount ?? 0),
-        pending: successor.resume === 'watch' ? eventsOnTheWay.decidedToWatch : eventsOnTheWay.decidedToStart,
+        pending:
+          successor.resume === 'watch'
+            ? eventsOnTheWay.decidedToWatch + waitExtraEvents(stageConfig().completion)
+            : eventsOnTheWay.decidedToStart,
       },
     },
   };

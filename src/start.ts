@@ -1,6 +1,7 @@
 import { startExecution, listRecentExecutions } from './codepipeline.js';
 import { clientRequestToken } from './client-token.js';
-import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook } from './polling.js';
+import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
+import { completionMode, deadlineLook, nextWait, watchExecutions } from './event-wait.js';
 import { afterTask, handOn } from './history-budget.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
@@ -45,12 +46,30 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
     members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!) : member)),
   );
   const now = nowMs();
+  const completion = completionMode();
+  if (completion === 'poll') {
+    return {
+      ...run,
+      phase: 'watch',
+      members: started,
+      waitSeconds: secondsUntilNextLook(started, now),
+      history: handOn(events, 'started', 'watch'),
+      redrives: Math.max(run.redrives, redriveCount),
+    };
+  }
+  // Watched before the run parks: an end that comes before the token is stored still finds its run.
+  await watchExecutions(
+    run,
+    started.filter((member, index) => members[index]!.status === 'Pending').map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! })),
+  );
+  const watched = started.map((member) => (stillRunning.has(member.status) ? deadlineLook(member) : member));
+  const { wake: _wake, ...rest } = run;
   return {
-    ...run,
+    ...rest,
     phase: 'watch',
-    members: started,
-    waitSeconds: secondsUntilNextLook(started, now),
-    history: handOn(events, 'started', 'watch'),
+    members: watched,
+    ...nextWait(run, watched, now),
+    history: handOn(events, 'started', 'watch', completion),
     redrives: Math.max(run.redrives, redriveCount),
   };
 }

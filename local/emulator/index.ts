@@ -3,6 +3,7 @@ import { loadWorld, operationFaults, type World } from '../world.js';
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
 import { serveAwsJson } from './server.js';
+import { TaskTokens } from './tasks.js';
 import { StepFunctionsRegistry, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
 
 export type { ExecutionView } from './codepipeline.js';
@@ -22,6 +23,12 @@ export interface Emulator {
     appendHistory(executionArn: string, event: HistoryEventRecord): void;
     hasHistory(executionArn: string): boolean;
   };
+  /** Task tokens of callback waits: the engine issues them, SendTaskSuccess closes them. */
+  tasks(): TaskTokens;
+  /** Calls `listener` after every CodePipeline call: any of them may start, stop or settle executions. */
+  onCodePipelineChange(listener: () => void): void;
+  /** The emulated CodePipeline, for the local event bus to read each execution's state changes from. */
+  codePipeline(): CodePipelineEmulator;
   /**
    * Forgets everything and serves another world on another clock behind the same endpoint:
    * SDK clients read their endpoint once per process, so the server outlives one run.
@@ -32,6 +39,7 @@ export interface Emulator {
 
 interface EmulatedAccount {
   codePipeline: CodePipelineEmulator;
+  tasks: TaskTokens;
   stepFunctions: StepFunctionsRegistry;
   faults: FaultInjector;
   callCounts: Record<string, number>;
@@ -40,6 +48,7 @@ interface EmulatedAccount {
 function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
   return {
     codePipeline: new CodePipelineEmulator(world, clock),
+    tasks: new TaskTokens(),
     stepFunctions: new StepFunctionsRegistry(),
     faults: new FaultInjector(operationFaults(world)),
     callCounts: {},
@@ -56,7 +65,11 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     DescribeExecution: (input: unknown) => account.stepFunctions.describeExecution(input),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
+    SendTaskSuccess: (input: unknown) => account.tasks.operations.SendTaskSuccess(input),
+    SendTaskFailure: (input: unknown) => account.tasks.operations.SendTaskFailure(input),
+    SendTaskHeartbeat: (input: unknown) => account.tasks.operations.SendTaskHeartbeat(input),
   };
+  let changeListener: (() => void) | undefined;
 
   const server = await serveAwsJson({
     ...(options.port !== undefined && { port: options.port }),
@@ -64,7 +77,18 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       {
         targetPrefix: 'CodePipeline_20150709',
         contentType: 'application/x-amz-json-1.1',
-        operations: () => account.codePipeline.operations,
+        operations: () =>
+          Object.fromEntries(
+            // Any call may settle executions the world scripts (a newer one that supersedes): tell the listener after each.
+            Object.entries(account.codePipeline.operations).map(([name, operation]) => [
+              name,
+              (input: unknown) => {
+                const answer = operation(input);
+                changeListener?.();
+                return answer;
+              },
+            ]),
+          ),
       },
       {
         targetPrefix: 'AWSStepFunctions',
@@ -90,6 +114,11 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       appendHistory: (executionArn, event) => account.stepFunctions.appendHistory(executionArn, event),
       hasHistory: (executionArn) => account.stepFunctions.hasHistory(executionArn),
     },
+    tasks: () => account.tasks,
+    onCodePipelineChange: (listener) => {
+      changeListener = listener;
+    },
+    codePipeline: () => account.codePipeline,
     reset: ({ world, clock: nextClock }) => {
       account = emulatedAccount(world, nextClock);
       clock = nextClock;
