@@ -28,11 +28,11 @@ const dueToleranceMs = 1000;
 export async function checkPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
   if (redrivesSince > 0) await checkAloneForRedrive(execution);
-  const completion = completionMode();
+  const completion = completionMode(plan);
   // A callback wait whose token write was refused (an end came first) wrote one event fewer.
   const events = afterTask(run.history, { retryCount, redrivesSince }) + (wokeBeforeParking(run.wake) ? waitEndedEarlyEvents : 0);
   const now = nowMs();
-  const detectedBy = await wakeSource(run, now);
+  const detectedBy = await wakeSource(plan, run, now);
   const { wake: _wake, ...unwoken } = run;
   run = unwoken;
   const looked = await Promise.all(

@@ -54,6 +54,8 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
     onSuperseded: executionInput.onSuperseded ?? config.onSuperseded,
     pipelineTimeoutSeconds: executionInput.pipelineTimeoutSeconds ?? config.pipelineTimeoutSeconds,
     polling: { pollSeconds: config.pollSeconds, maxPollSeconds: config.maxPollSeconds },
+    // Fixed for the run's life, as the deployed definition's wait is: a redrive replays both.
+    ...(config.completion === 'events' ? { completion: 'events' as const } : {}),
     decidedAt: now.toISOString(),
   };
   checkPlan(plan, config, field);
@@ -205,7 +207,7 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
         events: openingEvents + redriveCount * redriveEvents + taskEvents(request.retryCount ?? 0),
         pending:
           successor.resume === 'watch'
-            ? eventsOnTheWay.decidedToWatch + waitExtraEvents(stageConfig().completion)
+            ? eventsOnTheWay.decidedToWatch + waitExtraEvents(plan.completion ?? 'poll')
             : eventsOnTheWay.decidedToStart,
       },
     },

@@ -1,14 +1,13 @@
-import { stageConfig } from './config.js';
 import { getWait, keepAfterDeadlineSeconds, putWatch, waitKey } from './completion-table.js';
 import { secondsUntilNextLook } from './polling.js';
-import type { Member, Run } from './run.js';
+import type { Member, Plan, Run } from './run.js';
 
 /**
  * The parts of start-pipeline and check-status that differ with `completion: events`: the run
  * parks on a callback Task until an end wakes it, so a running member's only scheduled look is
  * its deadline (the callback Task's timeout), and every wake looks at every running member.
  */
-export const completionMode = (): 'events' | 'poll' => stageConfig().completion;
+export const completionMode = (plan: Plan): 'events' | 'poll' => plan.completion ?? 'poll';
 
 /** In events mode a member is looked at only when something woke the run, or at its deadline. */
 export const deadlineLook = (member: Member): Member => ({ ...member, nextLookAt: member.deadline! });
@@ -47,9 +46,9 @@ const endCameFirst = new Set(['DynamoDb.ConditionalCheckFailedException', 'Dynam
 export const wokeBeforeParking = (wake: Run['wake']): boolean => typeof wake?.Error === 'string' && endCameFirst.has(wake.Error);
 
 /** What made check-status look: the waker's name, the deadline, or (an end came before the token) whoever recorded it. */
-export async function wakeSource(run: Run, now: number): Promise<string> {
+export async function wakeSource(plan: Plan, run: Run, now: number): Promise<string> {
   const { wake } = run;
-  if (wake === undefined) return completionMode() === 'events' ? 'start' : 'poll';
+  if (wake === undefined) return completionMode(plan) === 'events' ? 'start' : 'poll';
   if (typeof wake.by === 'string') return wake.by;
   if (wake.Error === 'States.Timeout') return 'timeout';
   if (wokeBeforeParking(wake) && run.wait) return (await getWait(run.wait.key, now))?.wokenBy ?? 'event';

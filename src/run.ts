@@ -26,6 +26,8 @@ export interface Plan {
   onSuperseded: 'follow' | 'fail';
   pipelineTimeoutSeconds: number;
   polling: { pollSeconds: number; maxPollSeconds: number };
+  /** `events` when the stage deploys the callback wait (absent: the poll loop). */
+  completion?: 'events' | 'poll';
   decidedAt: string;
 }
 
@@ -193,6 +195,7 @@ export const planSchema = z.strictObject({
   onSuperseded: z.enum(['follow', 'fail']),
   pipelineTimeoutSeconds: atLeast(1),
   polling: z.strictObject({ pollSeconds: atLeast(1), maxPollSeconds: atLeast(1) }),
+  completion: z.optional(z.enum(['events', 'poll'])),
   decidedAt: isoTime,
 });
 

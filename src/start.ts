@@ -46,7 +46,7 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
     members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!) : member)),
   );
   const now = nowMs();
-  const completion = completionMode();
+  const completion = completionMode(plan);
   if (completion === 'poll') {
     return {
       ...run,
