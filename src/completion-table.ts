@@ -148,9 +148,14 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
  * when the item changed in between; the caller reads again.
  */
 export async function recordEnd(key: string, seen: WaitItem | undefined, woken: number, by: string, expiresAtMs: number): Promise<boolean> {
-  const unchanged: { ConditionExpression: string; values: Record<string, AttributeValue> } = seen
-    ? { ConditionExpression: 'seq = :seq AND (attribute_not_exists(woken) OR woken = :seenWoken)', values: { ':seq': { N: String(seen.seq) }, ':seenWoken': { N: String(seen.woken) } } }
-    : { ConditionExpression: 'attribute_not_exists(seq) AND attribute_not_exists(woken)', values: {} };
+  // Both numbers start at 1 when written: 0 read means the attribute is absent, and must still be.
+  const values: Record<string, AttributeValue> = {};
+  const same = (attribute: 'seq' | 'woken', value: number) => {
+    if (value === 0) return `attribute_not_exists(${attribute})`;
+    values[`:seen_${attribute}`] = { N: String(value) };
+    return `${attribute} = :seen_${attribute}`;
+  };
+  const unchanged = { ConditionExpression: `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)}`, values };
   try {
     await call('UpdateItem', () =>
       dynamo.send(
