@@ -167,8 +167,16 @@ export class ProgressPrinter {
     this.ended.add(id);
     const took = member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
     const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
-    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}`);
+    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}${noticed(member)}`);
   }
+}
+
+/** How the end was noticed: ` (event, +0.8 s)`, ` (sweep, +47 s)`, ` (poll)`. */
+function noticed(member: Member): string {
+  if (member.detectedBy === undefined) return '';
+  if (member.detectedBy === 'poll' || member.finishedAt === undefined || member.detectedAt === undefined) return ` (${member.detectedBy})`;
+  const seconds = Math.max(0, (Date.parse(member.detectedAt) - Date.parse(member.finishedAt)) / 1000);
+  return ` (${member.detectedBy}, +${seconds < 10 ? `${Math.round(seconds * 10) / 10} s` : duration(seconds)})`;
 }
 
 /** A line that continues the one above it, under its text. */
@@ -268,7 +276,7 @@ export function summary(
         started === undefined ? '-' : time(started),
         finished === undefined ? '-' : time(finished),
         started === undefined || finished === undefined ? '-' : duration((finished - started) / 1000),
-        row.detectionSeconds === undefined ? '-' : `+${duration(row.detectionSeconds)}`,
+        row.detectionSeconds === undefined ? '-' : `+${duration(row.detectionSeconds)}${row.detectedBy === undefined ? '' : ` ${row.detectedBy}`}`,
         executionCell(row),
         row.reason ?? '',
       ]);

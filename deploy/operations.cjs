@@ -6,6 +6,7 @@
 // or an existing one, an e-mail subscription or none, as many CodePipeline policies as its
 // pipelines need).
 const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
+const { completionResources, eventFunctions, stateMachineTableStatements } = require('./completion-resources.cjs');
 
 /** How Serverless and serverless-step-functions turn a function key or a state machine name into a logical id. */
 const normalizedName = (name) => name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/^./, (first) => first.toUpperCase());
@@ -28,6 +29,8 @@ async function settings(resolveVariable) {
     'scheduleRetryAttempts',
     'scheduleMaxEventAgeSeconds',
     'pipelines',
+    'completion',
+    'sweepSeconds',
   ]) {
     params[key] = await read(`param:${key}`);
   }
@@ -157,7 +160,10 @@ function stateMachineLogs(s) {
 
 /** The state machine's own role, so that each grant is scoped here rather than guessed from the definition. */
 function stateMachineRole(s) {
-  const functionIds = Object.keys(s.functions).map((key) => `${normalizedName(key)}LambdaFunction`);
+  // Only the functions the definition invokes: EventBridge and Scheduler invoke the other two.
+  const functionIds = Object.keys(s.functions)
+    .filter((key) => !eventFunctions.includes(key))
+    .map((key) => `${normalizedName(key)}LambdaFunction`);
   const statements = [
     policy('invoke-functions', [
       {
@@ -168,6 +174,7 @@ function stateMachineRole(s) {
     ]),
     // A run may start the next run of its own state machine (continue-as-new), nothing else.
     policy('start-own-executions', [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: s.stateMachineArn }]),
+    ...stateMachineTableStatements(s),
     // Log delivery and X-Ray accept no resource narrower than '*' (Step Functions' IAM guide).
     policy('deliver-logs', [
       {
@@ -239,6 +246,7 @@ module.exports = {
       ...stateMachineRole(s),
       ...schedule(s),
       ...codePipelinePolicies(s.params.pipelines, s.region),
+      ...completionResources(s),
     };
   },
   /** serverless-step-functions' `alarms`: one per metric, on this stage's state machine, to the topic. */

@@ -41,8 +41,8 @@ const codePipelineActions = [
   'codepipeline:ListActionExecutions',
 ];
 
-function policyDocument(resources) {
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: codePipelineActions, Resource: resources }] };
+function policyDocument(resources, actions = codePipelineActions) {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: resources }] };
 }
 
 /**
@@ -51,9 +51,10 @@ function policyDocument(resources) {
  * all of a role's inline policies together may hold only 10,240 characters: about 65 pipelines
  * of 100 characters. Managed policies hold about 40 such ARNs each, and a role takes 10 of them.
  */
-function codePipelinePolicies(pipelines, region) {
+function codePipelinePolicies(pipelines, region, grant = {}) {
+  const { actions = codePipelineActions, role = 'IamRoleLambdaExecution', idPrefix = 'CodePipelineAccessPolicy', what = "the sequencer's functions read and start" } = grant;
   const resolvedLength = (name) => `"arn:${longestPartition}:codepipeline:${region}:${accountId}:${name}",`.length;
-  const emptyLength = JSON.stringify(policyDocument([])).length;
+  const emptyLength = JSON.stringify(policyDocument([], actions)).length;
   const chunks = [];
   let chunk = [];
   let length = emptyLength;
@@ -69,14 +70,15 @@ function codePipelinePolicies(pipelines, region) {
   chunks.push(chunk);
   return Object.fromEntries(
     chunks.map((names, index) => [
-      `CodePipelineAccessPolicy${index + 1}`,
+      `${idPrefix}${index + 1}`,
       {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {
-          Description: `Lets the sequencer's functions read and start ${names.length} of the stage's pipelines (part ${index + 1} of ${chunks.length})`,
-          Roles: [{ Ref: 'IamRoleLambdaExecution' }],
+          Description: `Lets ${what} ${names.length} of the stage's pipelines (part ${index + 1} of ${chunks.length})`,
+          Roles: [{ Ref: role }],
           PolicyDocument: policyDocument(
             names.map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })),
+            actions,
           ),
         },
       },

@@ -132,6 +132,18 @@ function retainOnReplacement(template) {
   }
 }
 
+/**
+ * Serverless adds a function's own role to its DependsOn, which the role's Fn::GetAtt already
+ * implies (cfn-lint W3005): drop it, for the functions that have a role of their own.
+ */
+function dropImpliedRoleDependency(template) {
+  for (const resource of Object.values(template.Resources)) {
+    const role = resource.Type === 'AWS::Lambda::Function' ? resource.Properties?.Role?.['Fn::GetAtt']?.[0] : undefined;
+    if (role === undefined || !Array.isArray(resource.DependsOn)) continue;
+    resource.DependsOn = resource.DependsOn.filter((id) => id !== role);
+  }
+}
+
 /** Adds (or overwrites) the service and stage tags on every resource that takes tags. */
 function tagResources(template, { service, stage }) {
   const ours = [
@@ -158,6 +170,7 @@ class StageTemplate {
     const template = this.serverless.service.provider.compiledCloudFormationTemplate;
     tagResources(template, context);
     retainOnReplacement(template);
+    dropImpliedRoleDependency(template);
     const problems = limitProblems(template, context);
     if (problems.length > 0) {
       throw new this.serverless.classes.Error(`stage '${context.stage}' cannot be packaged in ${context.region}:\n- ${problems.join('\n- ')}`);
