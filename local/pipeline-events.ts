@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SimulatedClock } from './clock.js';
 import type { EventPattern } from './definition.js';
-import type { PipelineStateChange } from './emulator/codepipeline.js';
+import { worldChangesAt, type PipelineStateChange } from './emulator/codepipeline.js';
 import type { EventDelivery } from './world.js';
 
 const accountId = '123456789012';
@@ -81,6 +81,7 @@ export class LocalEventBus {
 
   private emit(change: PipelineStateChange): void {
     this.scan();
+    if (change.state === worldChangesAt) return;
     const status = this.statusNow(change.pipelineName, change.pipelineExecutionId);
     const record: BusRecord = { change, fate: 'delivered', deliveredAt: [] };
     this.records.push(record);

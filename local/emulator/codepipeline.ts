@@ -123,6 +123,9 @@ export interface PipelineStateChange {
   startedAt: number;
 }
 
+/** Not a state: the instant the world itself starts an execution, when the changes must be read again. */
+export const worldChangesAt = 'WORLD_CHANGES';
+
 /** The API's statuses as events spell them (the API says Cancelled, events CANCELED). */
 export const eventStateOf: Record<string, string> = {
   InProgress: 'STARTED',
@@ -278,6 +281,8 @@ export class CodePipelineEmulator {
           const changes = [change('STARTED', execution.startedAt)];
           if (resolved.stoppingFrom !== undefined && Number.isFinite(resolved.stoppingFrom)) changes.push(change('STOPPING', resolved.stoppingFrom));
           if (Number.isFinite(resolved.endsAt)) changes.push(change(eventStateOf[resolved.endStatus] ?? resolved.endStatus.toUpperCase(), resolved.endsAt));
+          // The world starts a newer execution when ours reaches its held transition: look again then.
+          else if (resolved.heldAt !== undefined && Number.isFinite(resolved.heldAt)) changes.push(change(worldChangesAt, resolved.heldAt));
           return changes;
         }),
     );
