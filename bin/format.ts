@@ -165,9 +165,12 @@ export class ProgressPrinter {
       return;
     }
     this.ended.add(id);
-    const took = member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
-    const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
-    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}${noticed(member)}`);
+    // A look that failed the run is told by its error alone on AWS (all `sequencer status` has):
+    // its line says when it was noticed, so a live run and its status print the same.
+    const told = member.status === 'Succeeded';
+    const took = told && member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
+    const summary = told || !member.statusSummary ? '' : `: ${member.statusSummary}`;
+    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}${told ? noticed(member) : ''}`);
   }
 }
 

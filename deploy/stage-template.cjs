@@ -9,12 +9,14 @@
 /** The resource types in this template that take Tags (all as a list of Key/Value), per CloudFormation's schemas. */
 const taggableTypes = new Set([
   'AWS::CloudWatch::Alarm',
+  'AWS::DynamoDB::Table',
   'AWS::Events::Rule',
   'AWS::IAM::Role',
   'AWS::Lambda::Function',
   'AWS::Logs::LogGroup',
   'AWS::S3::Bucket',
   'AWS::SNS::Topic',
+  'AWS::SQS::Queue',
   'AWS::StepFunctions::StateMachine',
 ]);
 

@@ -76,6 +76,9 @@ beforeAll(async () => {
 }, 300_000);
 
 const resources = (stage: string, type: string) => Object.entries(packaged[stage]!.template.Resources).filter(([, resource]) => resource.Type === type);
+const completionTableArn = (stage: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/codepipeline-sequencer-${stage}-completion`,
+});
 const only = (stage: string, type: string) => {
   const found = resources(stage, type);
   expect(found).toHaveLength(1);
@@ -143,16 +146,19 @@ function taskStates(states: Record<string, any>): [string, any][] {
 }
 
 const functionFiles = { DecideOrderLambdaFunction: 'decideOrder', StartPipelineLambdaFunction: 'startPipeline', CheckStatusLambdaFunction: 'checkStatus' };
-const handlerFiles = { decideOrder: 'decide-order', startPipeline: 'start-pipeline', checkStatus: 'check-status' };
-const untaggableTypes = ['AWS::S3::BucketPolicy', 'AWS::IAM::ManagedPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SNS::Subscription', 'AWS::Scheduler::Schedule'];
+/** completion: events: the rule's target and the sweeper, which the state machine never invokes. */
+const eventFunctionFiles = { PipelineEventLambdaFunction: 'pipelineEvent', SweeperLambdaFunction: 'sweeper' };
+const handlerFiles = { decideOrder: 'decide-order', startPipeline: 'start-pipeline', checkStatus: 'check-status', pipelineEvent: 'pipeline-event', sweeper: 'sweeper' };
+const untaggableTypes = ['AWS::S3::BucketPolicy', 'AWS::IAM::ManagedPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SNS::Subscription', 'AWS::Scheduler::Schedule', 'AWS::Lambda::Permission', 'AWS::SQS::QueuePolicy'];
+const allFunctionFiles = { ...functionFiles, ...eventFunctionFiles };
 
 describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   it('deploys the three functions on nodejs24.x, arm64, with short timeouts and source-mapped stack traces', () => {
     const functions = Object.fromEntries(resources(stage, 'AWS::Lambda::Function').map(([id, resource]) => [id, resource.Properties]));
 
-    expect(Object.keys(functions).sort()).toEqual(Object.keys(functionFiles).sort());
+    expect(Object.keys(functions).sort()).toEqual(Object.keys(allFunctionFiles).sort());
     for (const [id, properties] of Object.entries(functions)) {
-      const key = functionFiles[id as keyof typeof functionFiles];
+      const key = allFunctionFiles[id as keyof typeof allFunctionFiles];
       const zip = `${packaged[stage]!.directory}/${key}.zip`;
       const bundle = readFromZip(zip, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs`);
       const sourceMap = JSON.parse(readFromZip(zip, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs.map`)) as { sources: string[] };
@@ -167,7 +173,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
 
   it('writes the stage config into the code, not into the 4 KB Lambda environment', () => {
     for (const [id, resource] of resources(stage, 'AWS::Lambda::Function')) {
-      const key = functionFiles[id as keyof typeof functionFiles];
+      const key = allFunctionFiles[id as keyof typeof allFunctionFiles];
       const bundle = readFromZip(`${packaged[stage]!.directory}/${key}.zip`, `handlers/${handlerFiles[key as keyof typeof handlerFiles]}.mjs`);
 
       expect(resource.Properties.Environment.Variables.STAGE_CONFIG).toBeUndefined();
@@ -211,7 +217,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 
   it('tells its own topic, in words, when a run fails, times out or is aborted', () => {
-    const [, rule] = only(stage, 'AWS::Events::Rule');
+    const rule = resource(stage, 'RunFailedNotificationRule');
     const [target] = rule.Properties.Targets;
     const [, topicPolicy] = only(stage, 'AWS::SNS::TopicPolicy');
 
@@ -243,7 +249,9 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 
   it('alarms to the topic on failed, timed-out, aborted and throttled executions', () => {
-    const alarms = resources(stage, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const alarms = resources(stage, 'AWS::CloudWatch::Alarm')
+      .map(([, alarm]) => alarm.Properties)
+      .filter((alarm) => alarm.Namespace === 'AWS/States');
 
     expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual(['ExecutionThrottled', 'ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut']);
     for (const alarm of alarms) {
@@ -260,7 +268,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 
   it('keeps its schedule off, in a time zone, with a bounded retry policy', () => {
-    const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
+    const schedule = resource(stage, 'SequencerSchedule');
     const role = resource(stage, schedule.Properties.Target.RoleArn['Fn::GetAtt'][0]);
 
     expect(schedule.Properties).toMatchObject({
@@ -285,10 +293,11 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
 
   it('lets the functions use only the CodePipeline actions they need, on the stage’s pipelines only, and read their own executions', () => {
     const role = resource(stage, 'IamRoleLambdaExecution');
-    const [[, codePipeline]] = resources(stage, 'AWS::IAM::ManagedPolicy') as [[string, Resource]];
+    const functionsPolicies = resources(stage, 'AWS::IAM::ManagedPolicy').filter(([, policy]) => policy.Properties.Roles[0].Ref === 'IamRoleLambdaExecution');
+    const [[, codePipeline]] = functionsPolicies as [[string, Resource]];
     const [grant] = codePipeline.Properties.PolicyDocument.Statement;
 
-    expect(resources(stage, 'AWS::IAM::ManagedPolicy')).toHaveLength(1);
+    expect(functionsPolicies).toHaveLength(1);
     expect(codePipeline.Properties.Roles).toEqual([{ Ref: 'IamRoleLambdaExecution' }]);
     expect([...grant.Action].sort()).toEqual([
       'codepipeline:GetPipeline',
@@ -309,13 +318,52 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     const granted = statements(resource(stage, 'StateMachineRole'));
     const invoke = granted.filter((statement) => statement.Action.includes('lambda:InvokeFunction'));
     const start = granted.filter((statement) => statement.Action.some((action) => action.startsWith('states:')));
-    const others = granted.filter((statement) => !invoke.includes(statement) && !start.includes(statement));
+    const table = granted.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    const others = granted.filter((statement) => !invoke.includes(statement) && !start.includes(statement) && !table.includes(statement));
 
     expect(invoke).toHaveLength(1);
     expect(invoke[0]!.Action).toEqual(['lambda:InvokeFunction']);
     expect([...new Set(JSON.stringify(invoke).match(/[A-Za-z]+LambdaFunction/g))].sort()).toEqual(Object.keys(functionFiles).sort());
     expect(start).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: ownArn(stage, 'stateMachine') }]);
     expect(others.flatMap((statement) => statement.Action).every((action) => action.startsWith('logs:'))).toBe(true);
+    // completion: events: the callback Task stores its token in the stage's table, and does nothing else there.
+    expect(table).toEqual([{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: completionTableArn(stage) }]);
+  });
+
+  it('completion: events: an on-demand table with TTL, the stage’s pipelines’ ends to the event function with a dead-letter queue and an alarm, a sweep every minute', () => {
+    const table = resource(stage, 'CompletionTable').Properties;
+    const rule = resource(stage, 'PipelineEventRule').Properties;
+    const [target] = rule.Targets;
+    const sweep = resource(stage, 'SweeperSchedule').Properties;
+    const alarm = resource(stage, 'PipelineEventDeliveryAlarm').Properties;
+
+    expect(table).toMatchObject({ TableName: `codepipeline-sequencer-${stage}-completion`, BillingMode: 'PAY_PER_REQUEST', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.codepipeline'],
+      'detail-type': ['CodePipeline Pipeline Execution State Change'],
+      detail: { pipeline: ['P1', 'P2', 'P3'], state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED', 'RESUMED'] },
+    });
+    expect(target).toMatchObject({ Arn: { 'Fn::GetAtt': ['PipelineEventLambdaFunction', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['PipelineEventDeadLetterQueue', 'Arn'] } } });
+    expect(alarm).toMatchObject({ Namespace: 'AWS/Events', MetricName: 'FailedInvocations', Dimensions: [{ Name: 'RuleName', Value: { Ref: 'PipelineEventRule' } }], AlarmActions: [{ Ref: 'NotificationTopic' }] });
+    expect(sweep).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Target: { Arn: { 'Fn::GetAtt': ['SweeperLambdaFunction', 'Arn'] } } });
+    expect(resource(stage, 'PipelineEventPermission').Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['PipelineEventRule', 'Arn'] } });
+  });
+
+  it('completion: events: the event function and the sweeper each have their own role, scoped to the table, task tokens and (the sweeper) reading executions', () => {
+    const granted = (roleId: string) => statements(resource(stage, roleId)).filter((statement) => !statement.Action.every((action) => action.startsWith('logs:')));
+    const meet = [
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: completionTableArn(stage) },
+      { Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' },
+    ];
+
+    expect(resource(stage, 'PipelineEventLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['PipelineEventRole', 'Arn'] });
+    expect(resource(stage, 'SweeperLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['SweeperRole', 'Arn'] });
+    expect(granted('PipelineEventRole')).toEqual(meet);
+    expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }]);
+    const [, sweeperPolicy] = resources(stage, 'AWS::IAM::ManagedPolicy').find(([, policy]) => policy.Properties.Roles[0].Ref === 'SweeperRole')!;
+    expect(sweeperPolicy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: ['codepipeline:GetPipelineExecution'], Resource: ['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })) },
+    ]);
   });
 
   it('tags every resource that takes tags with the service and the stage', () => {
@@ -359,7 +407,10 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
   });
 
   it('splits the CodePipeline grants into managed policies within IAM’s sizes, covering each pipeline once', () => {
-    const policies = resources(stage, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties);
+    const all = resources(stage, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties);
+    for (const policy of all) expect(resolvedLength(policy.PolicyDocument)).toBeLessThanOrEqual(6144);
+    // The functions' grants; the sweeper's (GetPipelineExecution alone) are split the same way.
+    const policies = all.filter((policy) => policy.Roles[0].Ref === 'IamRoleLambdaExecution');
     const granted = policies.flatMap((policy) => policy.PolicyDocument.Statement[0].Resource.map((arn: { 'Fn::Sub': string }) => arn['Fn::Sub'].split(':').pop()));
 
     expect(policies.length).toBeGreaterThan(1);
@@ -378,7 +429,9 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
   });
 
   it('uses the given topic, subscribes the e-mail, tells of successes too, and traces', () => {
-    const rules = resources(stage, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const rules = resources(stage, 'AWS::Events::Rule')
+      .map(([, rule]) => rule.Properties)
+      .filter((rule) => rule.EventPattern.source[0] === 'aws.states');
     const [, subscription] = only(stage, 'AWS::SNS::Subscription');
     const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
 
@@ -394,7 +447,7 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
   });
 
   it('turns its schedule on, in its own time zone, once its pipelines are its own', () => {
-    const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
+    const schedule = resource(stage, 'SequencerSchedule');
 
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpressionTimezone: 'Europe/Paris' });
     expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3' });
