@@ -168,6 +168,29 @@ describe('completion: events', () => {
     expect(generation!.historyEvents).toBe(last.history.events + last.history.pending + 2 + 2 + 1);
   });
 
+  it('a redriven run restarts the failed pipeline, waits on a new token, and is woken by the new execution’s end', async () => {
+    const engine = await LocalEngine.create({
+      world: world([
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' },
+      ]),
+      settings: { completion: 'events', sweepSeconds },
+    });
+
+    const report = await engine.run({ input: { order: ['P1', 'P2'] }, redrive: true });
+
+    expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Failed'],
+      ['P2', 'Succeeded'],
+    ]);
+    const p2 = results(report)[1]!;
+    expect(p2.earlierExecutionIds).toHaveLength(1);
+    expect(p2.detectedBy).toBe('event');
+    expect(detection(p2)).toBeLessThanOrEqual(1.5);
+  });
+
   it('poll keeps today’s loop: a Wait and a look, noticed by the poll', async () => {
     const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600 }]), settings: { completion: 'poll' } });
 

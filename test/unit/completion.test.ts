@@ -182,6 +182,23 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
 });
 
 describe('the event is a hint: every other delivery does nothing harmful', () => {
+  it('another train’s end completes that train’s wait, never this one’s', async () => {
+    // Prepare: this train parked; another train (another wait item) watches its own execution.
+    const otherOrigin = origin.replace('train-1', 'train-2');
+    await park(1, 'token-this');
+    await watching.watchExecutions({ origin: { executionArn: otherOrigin, executionName: 'train-2' } } as typeof run, [{ pipelineName: 'P9', pipelineExecutionId: 'exec-other', deadline }]);
+
+    // Act
+    const outcome = await completion.onPipelineEvent(event('exec-other', 'SUCCEEDED', 'P9'));
+
+    // Assess: recorded on the other train's item; this train still parked, its token untouched.
+    expect(outcome).toBe('no-wait');
+    expect(tokensCompleted()).toEqual([]);
+    await watch('exec-1');
+    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-this']);
+  });
+
   it('a duplicate does nothing: one completion, and the next wait parks', async () => {
     await watch('exec-1');
     await park(1, 'token-1');
