@@ -9,6 +9,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
  */
 export interface LocalDynamo {
   endpoint: string;
+  /** Requests served so far: what DynamoDB would bill (the bench). */
+  requests(): number;
   /** Creates an empty completion table; each engine gets its own, so worlds never share items. */
   createTable(name: string): Promise<void>;
   close(): Promise<void>;
@@ -20,10 +22,15 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
   // Never what keeps a process alive: the CLI ends when its run does, whoever forgot to close this.
   server.unref();
   server.on('connection', (socket) => socket.unref());
+  let requests = 0;
+  server.on('request', () => {
+    requests += 1;
+  });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   return {
     endpoint,
+    requests: () => requests,
     createTable: async (name) => {
       // The table serverless.yml declares: one string key, on demand.
       await client.send(

@@ -165,6 +165,8 @@ export class LocalEngine {
   private readonly sweepsScheduled = new Set<number>();
   /** Sweeps run, for tests and the bench. */
   sweeps = 0;
+  private dynamoRequestsAtStart = 0;
+  private localDynamo: LocalDynamo | undefined;
   private readonly executionArnPrefix: string;
   private readonly recorder: HistoryRecorder | undefined;
   private readonly crashes: Map<string, number>;
@@ -249,6 +251,8 @@ export class LocalEngine {
     for (const [key, file] of Object.entries(eventHandlerModules)) {
       this.eventHandlers[key as keyof typeof eventHandlerModules] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
+    this.localDynamo = dynamo;
+    this.dynamoRequestsAtStart = dynamo.requests();
     this.dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     const codePipeline = this.emulator.codePipeline();
     const periodMs = this.config.sweepSeconds * 1000;
@@ -538,6 +542,16 @@ export class LocalEngine {
       ...(record.outcome.status === 'FAILED' && { error: record.outcome.error!, cause: record.outcome.cause! }),
     });
     return record;
+  }
+
+  /**
+   * What completion: events cost beyond the state machine, so far: the event function's
+   * invocations (every delivery), the sweeps, and the requests the completion table served
+   * (the callback Task's, the functions' and the sweeper's). Zero with completion: poll.
+   */
+  completionUsage(): { eventInvocations: number; sweeps: number; dynamoRequests: number } {
+    const eventInvocations = (this.bus?.records ?? []).reduce((total, record) => total + record.deliveredAt.length, 0);
+    return { eventInvocations, sweeps: this.sweeps, dynamoRequests: (this.localDynamo?.requests() ?? 0) - this.dynamoRequestsAtStart };
   }
 
   /**
