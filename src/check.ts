@@ -8,6 +8,7 @@ import { successorName } from './continuation.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
+import { releaseRunLock, takeRunLock } from './run-lock.js';
 import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
@@ -27,8 +28,9 @@ const dueToleranceMs = 1000;
  */
 export async function checkPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
-  if (redrivesSince > 0) await checkAloneForRedrive(execution);
   const completion = completionMode(plan);
+  const lock = { stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id };
+  if (redrivesSince > 0) await (completion === 'events' ? takeRunLock(lock) : checkAloneForRedrive(execution));
   // A callback wait whose token write was refused (an end came first) wrote one event fewer.
   const events = afterTask(run.history, { retryCount, redrivesSince }) + (wokeBeforeParking(run.wake) ? waitEndedEarlyEvents : 0);
   const now = nowMs();
@@ -60,12 +62,15 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
     const restarted = looked.map((member) => (member.status === 'Succeeded' ? member : restart(member, redriveCount, plan, now)));
     next = { ...run, phase: 'start', members: restarted, waitSeconds: 0 };
   } else {
+    // The train ends here (a redrive takes the lock again).
+    if (completion === 'events') await releaseRunLock(lock);
     throw Object.defineProperty(entryFailure(looked, plan), 'run', {
       // What the look saw, for a caller in the same process (the local engine's progress lines); Lambda sends only name and message.
       value: { ...run, members: looked },
       enumerable: false,
     });
   }
+  if (completion === 'events' && next.phase === 'start' && next.index >= plan.count) await releaseRunLock(lock);
   return withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events, completion);
 }
 

@@ -6,6 +6,7 @@ import { describePipeline } from './codepipeline.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound, type Declarations } from './references.js';
 import { describeExecution } from './stepfunctions.js';
 import { checkSingleFlight } from './single-flight.js';
+import { takeRunLock } from './run-lock.js';
 import { chooseOrder } from './order-policy.js';
 import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
 import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents, waitExtraEvents } from './history-budget.js';
@@ -77,7 +78,11 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
   }
   checkReferenceDeclarations(plan, declarations);
 
-  if (!plan.dryRun) await checkSingleFlight(execution);
+  if (!plan.dryRun) {
+    // completion: events has the completion table, and with it an exact lock; poll reads ListExecutions.
+    if (config.completion === 'events') await takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: execution.id, executionArn: execution.id });
+    else await checkSingleFlight(execution);
+  }
   const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
   const redriveCount = request.redriveCount ?? 0;
   return {
@@ -194,6 +199,8 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
     throw refuse(`${predecessorArn} ended ${predecessor.status} without handing over to this execution (a stopped train does not continue)`);
   }
 
+  // The lock is the train's: the continuation holds it from now on.
+  if (plan.completion === 'events') await takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id });
   const redriveCount = request.redriveCount ?? 0;
   const { successor, ...carried } = run;
   return {

@@ -5,6 +5,7 @@ import { completionMode, deadlineLook, nextWait, watchExecutions } from './event
 import { afterTask, handOn } from './history-budget.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
+import { takeRunLock } from './run-lock.js';
 import { newOutputReader, resolveMemberVariables } from './references.js';
 import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 
@@ -31,7 +32,11 @@ export const pendingMember = (position: number, member: number, pipelineName: st
  */
 export async function startPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
-  if (redrivesSince > 0) await checkAloneForRedrive(execution);
+  if (redrivesSince > 0) {
+    await (plan.completion === 'events'
+      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id })
+      : checkAloneForRedrive(execution));
+  }
   const events = afterTask(run.history, { retryCount, redrivesSince });
   const members =
     run.members.length > 0
