@@ -1,3 +1,4 @@
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
 import type { PipelineResult, Run } from '../../src/run.js';
 import { expectSequential, ours, world } from './support.js';
@@ -189,6 +190,29 @@ describe('completion: events', () => {
     expect(p2.earlierExecutionIds).toHaveLength(1);
     expect(p2.detectedBy).toBe('event');
     expect(detection(p2)).toBeLessThanOrEqual(1.5);
+  });
+
+  it('records the callback wait’s history as Step Functions writes it, event for event with the engine’s count', async () => {
+    const engine = await LocalEngine.create({
+      world: world([{ name: 'P1', durationSeconds: 600 }]),
+      settings: { completion: 'events', sweepSeconds },
+      stateMachineName: 'codepipeline-sequencer-dev',
+      recordHistory: true,
+    });
+    const report = await engine.run({ input: { order: ['P1'] }, executionName: 'recorded' });
+    const client = new SFNClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+
+    const { events } = await client.send(
+      new GetExecutionHistoryCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:recorded', maxResults: 1000 }),
+    );
+    client.destroy();
+
+    const types = events!.map((event) => event.type);
+    const entered = events!.findIndex((event) => event.stateEnteredEventDetails?.name === 'WaitForPipelineEnd');
+    expect(types.slice(entered, entered + 6)).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited']);
+    expect(events![entered + 1]!.taskScheduledEventDetails).toMatchObject({ resourceType: 'aws-sdk:dynamodb', resource: 'updateItem.waitForTaskToken' });
+    expect(JSON.parse(events![entered + 4]!.taskSucceededEventDetails!.output!)).toMatchObject({ by: 'event', pipelineName: 'P1', state: 'SUCCEEDED' });
+    expect(events).toHaveLength(report.stats.historyEvents);
   });
 
   it('poll keeps today’s loop: a Wait and a look, noticed by the poll', async () => {
