@@ -67,7 +67,8 @@ async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (error) {
-    if ((error as { name?: string }).name === 'ConditionalCheckFailedException') throw error;
+    // A refused condition is an answer for the caller; a missing table name is ours to report as it is.
+    if (['ConditionalCheckFailedException', 'ConfigurationError'].includes((error as { name?: string }).name ?? '')) throw error;
     throw toNamedAwsError(error, `DynamoDB ${operation}`);
   }
 }

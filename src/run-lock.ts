@@ -94,7 +94,7 @@ async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (isConditionFailure(error)) throw error;
+    if (isConditionFailure(error) || (error as { name?: string } | null)?.name === 'ConfigurationError') throw error;
     throw toNamedAwsError(error, `DynamoDB ${operation}`);
   }
 }
