@@ -9,8 +9,9 @@ import { localLambdaEnvironment, localStageConfig, projectRoot } from '../local/
 import { parseWorld } from '../local/world.js';
 import { median, round } from './stats.js';
 import { slsPackageOptions } from '../deploy/bundle.js';
+import { startLocalDynamo } from '../local/dynamodb.js';
 
-const handlerNames = ['decide-order', 'start-pipeline', 'check-status'] as const;
+const handlerNames = ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper'] as const;
 type HandlerName = (typeof handlerNames)[number];
 
 export interface BundleContributor {
@@ -176,7 +177,13 @@ async function chainEvents(projectBundles: Record<HandlerName, Bundle>, env: Rec
   // The Wait has passed: the look is due, so check-status makes its CodePipeline call as it does in the loop.
   const due = { ...started, members: started.members.map((member) => ({ ...member, nextLookAt: new Date().toISOString() })) };
   const checkEvent = { plan: decided.plan, run: due, execution: coldStartExecution, ...firstAttempt };
-  return { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent };
+  // The end of the execution start-pipeline started, as EventBridge delivers it; the sweeper takes no input.
+  const endEvent = {
+    source: 'aws.codepipeline',
+    'detail-type': 'CodePipeline Pipeline Execution State Change',
+    detail: { pipeline: 'Build', 'execution-id': started.members[0]!.pipelineExecutionId, state: 'SUCCEEDED', version: 1 },
+  };
+  return { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent, 'pipeline-event': endEvent, sweeper: {} };
 }
 
 export interface ColdStarts {
@@ -235,6 +242,7 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
   // The wall clock, so that the times the handlers read agree with the emulator's.
   const world = coldStartWorld(new Date().toISOString());
   const emulator = await startEmulator({ world, clock: new ShiftedWallClock(Date.parse(world.startTime)) });
+  const dynamo = await startLocalDynamo();
   const results: ColdStartResult[] = [];
   try {
     // decide-order refuses to run unless Step Functions lists its own execution (single flight).
@@ -245,7 +253,13 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
       status: 'RUNNING',
       startDate: Date.now(),
     });
-    const env = handlerEnvironment(emulator, world.pipelines.map((pipeline) => pipeline.name));
+    // completion: events (the default): the functions meet on the completion table, in dynalite here.
+    await dynamo.createTable('cold-start-completion');
+    const env = {
+      ...handlerEnvironment(emulator, world.pipelines.map((pipeline) => pipeline.name)),
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      COMPLETION_TABLE_NAME: 'cold-start-completion',
+    };
     const projectBundles = Object.fromEntries(handlerNames.map((handler) => [handler, bundles[handler].project])) as Record<
       HandlerName,
       Bundle
@@ -305,5 +319,6 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     };
   } finally {
     await emulator.close();
+    await dynamo.close();
   }
 }

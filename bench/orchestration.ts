@@ -1,11 +1,12 @@
 import { LocalEngine, type RunReport } from '../local/engine.js';
 import type { StageConfig } from '../src/config.js';
 import type { PipelineResult } from '../src/run.js';
-import { costUsd, type Usage } from './pricing.js';
+import { completionCostUsd, costUsd, type CompletionUsage, type Usage } from './pricing.js';
+import type { EventDelivery, World } from '../local/world.js';
 import { percentile, round } from './stats.js';
 import type { Workload } from './workload.js';
 
-export const policyNames = ['project', 'fixed30', 'eventDriven'] as const;
+export const policyNames = ['events', 'eventsDrop10', 'eventsAllDropped', 'poll', 'fixed30', 'eventDriven'] as const;
 export type PolicyName = (typeof policyNames)[number];
 
 export interface ExecutionFigures {
@@ -41,14 +42,19 @@ export interface PolicyFigures {
 
 interface MeasuredPolicy {
   settings?: Partial<StageConfig>;
+  /** How CodePipeline's events reach the event function (the world's default: all, 0.5-1.5 s late). */
+  events?: Partial<EventDelivery>;
   /** Whether the pipelines' past runs are visible: the usual fixed poll never looks at them. */
   learnsFromHistory: boolean;
 }
 
-/** How each measured policy runs; the project's settings are serverless.yml's default params. */
+/** How each measured policy runs; `events` is serverless.yml's default params (completion: events). */
 const measuredPolicies: Record<Exclude<PolicyName, 'eventDriven'>, MeasuredPolicy> = {
-  project: { learnsFromHistory: true },
-  fixed30: { settings: { pollSeconds: 30, maxPollSeconds: 30 }, learnsFromHistory: false },
+  events: { learnsFromHistory: true },
+  eventsDrop10: { events: { drop: { rate: 0.1 } }, learnsFromHistory: true },
+  eventsAllDropped: { events: { off: true }, learnsFromHistory: true },
+  poll: { settings: { completion: 'poll' }, learnsFromHistory: true },
+  fixed30: { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' }, learnsFromHistory: false },
 };
 
 function detectionLatencies(report: RunReport): number[] {
@@ -58,15 +64,16 @@ function detectionLatencies(report: RunReport): number[] {
     .map((result) => (Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!)) / 1000);
 }
 
-async function runExecution(workload: Workload, order: string[], { settings, learnsFromHistory }: MeasuredPolicy) {
+async function runExecution(workload: Workload, order: string[], { settings, events, learnsFromHistory }: MeasuredPolicy) {
   // A fresh engine per execution: both start at the world's startTime, on their own clock.
-  const world = learnsFromHistory ? workload.world : workload.worldWithoutHistory;
+  const base: World = learnsFromHistory ? workload.world : workload.worldWithoutHistory;
+  const world = events ? { ...base, events: { ...base.events, ...events } } : base;
   const engine = await LocalEngine.create({ world, ...(settings ? { settings } : {}) });
   const report = await engine.run({ input: { order } });
-  return figuresOf(report, order.length);
+  return figuresOf(report, order.length, engine.completionUsage());
 }
 
-function figuresOf(report: RunReport, pipelines: number): ExecutionFigures {
+function figuresOf(report: RunReport, pipelines: number, completion?: CompletionUsage): ExecutionFigures {
   const usage: Usage = report.stats;
   return {
     status: report.status,
@@ -78,7 +85,8 @@ function figuresOf(report: RunReport, pipelines: number): ExecutionFigures {
     lambdaInvocations: report.stats.lambdaInvocations,
     simulatedSeconds: report.stats.simulatedSeconds,
     detectionLatenciesSeconds: detectionLatencies(report),
-    costUsd: round(costUsd(usage), 6),
+    // The state machine's transitions and Tasks, plus (events) the event function, sweeps and table requests.
+    costUsd: round(costUsd(usage) + (completion ? completionCostUsd(completion) : 0), 6),
   };
 }
 

@@ -26,6 +26,33 @@ export interface Usage {
   lambdaInvocations: number;
 }
 
+/**
+ * DynamoDB on demand, us-east-1: $0.625 per million write request units, $0.125 per million
+ * read (the November 2024 prices). Every completion-table request is priced as a write: an upper
+ * bound, since about half are reads (GetItem, Scan).
+ */
+const usdPerDynamoRequest = 0.625 / 1_000_000;
+
+/** What completion: events adds to a run: event-function invocations, sweeps and table requests. */
+export interface CompletionUsage {
+  eventInvocations: number;
+  sweeps: number;
+  dynamoRequests: number;
+}
+
+export function completionCostUsd({ eventInvocations, sweeps, dynamoRequests }: CompletionUsage): number {
+  return costUsd({ stateTransitions: 0, lambdaInvocations: eventInvocations + sweeps }) + dynamoRequests * usdPerDynamoRequest;
+}
+
+/**
+ * The sweeper's standing cost per month, whatever runs: one invocation and one Scan of the
+ * (small) table every sweepSeconds, 30 days.
+ */
+export function sweeperMonthlyUsd(sweepSeconds: number): number {
+  const sweeps = (30 * 86_400) / sweepSeconds;
+  return completionCostUsd({ eventInvocations: 0, sweeps, dynamoRequests: sweeps });
+}
+
 export function costUsd({ stateTransitions, lambdaInvocations }: Usage): number {
   return (
     stateTransitions * usdPerStateTransition +

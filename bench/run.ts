@@ -3,11 +3,11 @@ import { parseArgs } from 'node:util';
 import { measureColdStarts, samplesPerBundle, type ColdStarts } from './cold-start.js';
 import { measureLocalSpeed, type LocalSpeed } from './local-speed.js';
 import { compareOrchestration, policyNames, type PolicyFigures, type PolicyName } from './orchestration.js';
-import { assumedBilledSecondsPerInvocation, pricesReadOn } from './pricing.js';
+import { assumedBilledSecondsPerInvocation, pricesReadOn, sweeperMonthlyUsd } from './pricing.js';
 import { round } from './stats.js';
 import { duration, kilobytes, milliseconds, seconds, table } from './table.js';
 import { buildWorkload, type Workload } from './workload.js';
-import { measureTrains, type Trains } from './trains.js';
+import { measureTrains, trainPolicies, type Trains } from './trains.js';
 import { closeLocalEngine } from '../local/engine.js';
 
 /**
@@ -132,9 +132,12 @@ function orchestrationSection(figures: Record<PolicyName, PolicyFigures>, { seed
     'lrrl',
   );
   const label: Record<PolicyName, string> = {
-    project: 'project (serverless.yml defaults)',
+    events: 'events (serverless.yml defaults)',
+    eventsDrop10: 'events, 10% of events dropped',
+    eventsAllDropped: 'events, every event dropped',
+    poll: 'poll (completion: poll)',
     fixed30: 'fixed30 (pollSeconds = maxPollSeconds = 30)',
-    eventDriven: 'eventDriven (computed, not run)',
+    eventDriven: 'floor (computed, not run)',
   };
   const policies = table(
     ['policy', 'transitions/pipeline', 'lambda/pipeline', 'p50 latency', 'p95 latency', 'max latency', 'max history', 'USD/run'],
@@ -181,7 +184,9 @@ function orchestrationSection(figures: Record<PolicyName, PolicyFigures>, { seed
     'Per pipeline and per run: the 20-pipeline execution. Latency: detectedAt - finishedAt (nearest rank).',
     'max history: the larger of the two executions.',
     `USD: Step Functions Standard transitions + Lambda requests + GB-s at 256 MB arm64, ${assumedBilledSecondsPerInvocation * 1000} ms`,
-    `assumed per invocation; us-east-1 list prices read ${pricesReadOn}; no free tier.`,
+    `assumed per invocation; us-east-1 list prices read ${pricesReadOn}; no free tier. events: also the event function's`,
+    `invocations, the sweeps during the run and every completion-table request (priced as a write). Events are delivered`,
+    `0.5-1.5 s after the change; the sweeper runs every 60 s and costs ${sweeperMonthlyUsd(60).toFixed(2)} USD a month on its own.`,
     '',
     policies,
     '',
@@ -189,14 +194,15 @@ function orchestrationSection(figures: Record<PolicyName, PolicyFigures>, { seed
     '',
     failures.length > 0 ? ['Failures:', ...failures].join('\n') : 'Failures: none',
     '',
-    `Relative to fixed30: project transitions/pipeline ${ratio('project', 'transitionsPerPipeline')}, USD/run ${ratio('project', 'costUsdPerRun')};`,
+    `Relative to fixed30: events transitions/pipeline ${ratio('events', 'transitionsPerPipeline')}, USD/run ${ratio('events', 'costUsdPerRun')};`,
+    `poll transitions/pipeline ${ratio('poll', 'transitionsPerPipeline')}, USD/run ${ratio('poll', 'costUsdPerRun')};`,
     `eventDriven transitions/pipeline ${ratio('eventDriven', 'transitionsPerPipeline')}, USD/run ${ratio('eventDriven', 'costUsdPerRun')}.`,
   ].join('\n');
 }
 
 function trainsSection({ policies: figures, trainNames }: Trains): string {
   const rows = trainNames.flatMap((name) =>
-    (['project', 'fixed30'] as const).map((policy) => {
+    trainPolicies.map((policy) => {
       const train = figures[policy][name]!;
       return [
         `${name} · ${policy}`,

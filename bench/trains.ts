@@ -2,7 +2,7 @@ import { LocalEngine, type RunReport } from '../local/engine.js';
 import { parseWorld } from '../local/world.js';
 import type { PipelineResult } from '../src/run.js';
 import type { StageConfig } from '../src/config.js';
-import { costUsd } from './pricing.js';
+import { completionCostUsd, costUsd, type CompletionUsage } from './pricing.js';
 import { percentile, round, seededRandom } from './stats.js';
 import { workloadSeed } from './workload.js';
 
@@ -33,14 +33,19 @@ export interface TrainFigures {
 }
 
 export interface Trains {
-  policies: Record<'project' | 'fixed30', Record<string, TrainFigures>>;
+  policies: Record<TrainPolicy, Record<string, TrainFigures>>;
   /** Detection latency of one long pipeline (no history: a manual approval has none), per policy. */
   trainNames: string[];
 }
 
-const policies: Record<'project' | 'fixed30', Partial<StageConfig>> = {
-  project: {},
-  fixed30: { pollSeconds: 30, maxPollSeconds: 30 },
+export const trainPolicies = ['events', 'poll', 'fixed30'] as const;
+export type TrainPolicy = (typeof trainPolicies)[number];
+
+/** events: serverless.yml's defaults; poll: today's loop; fixed30: the naive poll. */
+const policies: Record<TrainPolicy, Partial<StageConfig>> = {
+  events: {},
+  poll: { completion: 'poll' },
+  fixed30: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' },
 };
 
 interface TrainSpec {
@@ -86,10 +91,10 @@ async function runTrain(spec: TrainSpec, settings: Partial<StageConfig>): Promis
   const world = parseWorld({ startTime, pipelines: spec.pipelines }, spec.name);
   const engine = await LocalEngine.create({ world, settings });
   const report = await engine.run({ input: { order: spec.order, pipelineTimeoutSeconds: spec.pipelineTimeoutSeconds } });
-  return figuresOf(report, spec.pipelines.length);
+  return figuresOf(report, spec.pipelines.length, engine.completionUsage());
 }
 
-function figuresOf(report: RunReport, pipelines: number): TrainFigures {
+function figuresOf(report: RunReport, pipelines: number, completion: CompletionUsage): TrainFigures {
   const results = ((report.output as { pipelines?: PipelineResult[] } | undefined)?.pipelines ?? []).filter((result) => result.status === 'Succeeded');
   const latencies = results.map((result) => (Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!)) / 1000);
   return {
@@ -104,15 +109,15 @@ function figuresOf(report: RunReport, pipelines: number): TrainFigures {
     p50DetectionSeconds: latencies.length > 0 ? percentile(latencies, 0.5) : null,
     p95DetectionSeconds: latencies.length > 0 ? percentile(latencies, 0.95) : null,
     maxDetectionSeconds: latencies.length > 0 ? Math.max(...latencies) : null,
-    costUsd: round(costUsd(report.stats), 4),
+    costUsd: round(costUsd(report.stats) + completionCostUsd(completion), 4),
   };
 }
 
 export async function measureTrains(progress: (line: string) => void): Promise<Trains> {
   const specs = trainSpecs();
-  const figures = { project: {}, fixed30: {} } as Trains['policies'];
+  const figures = { events: {}, poll: {}, fixed30: {} } as Trains['policies'];
   for (const spec of specs) {
-    for (const [policy, settings] of Object.entries(policies) as ['project' | 'fixed30', Partial<StageConfig>][]) {
+    for (const [policy, settings] of Object.entries(policies) as [TrainPolicy, Partial<StageConfig>][]) {
       figures[policy][spec.name] = await runTrain(spec, settings);
       progress(`trains: ${policy}, ${spec.name} ${figures[policy][spec.name]!.status} ${figures[policy][spec.name]!.error ?? ''}`);
     }

@@ -181,10 +181,21 @@ export class ProgressPrinter {
       return;
     }
     this.ended.add(id);
-    const took = member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
-    const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
-    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}`);
+    // A look that failed the run is told by its error alone on AWS (all `sequencer status` has):
+    // its line says when it was noticed, so a live run and its status print the same.
+    const told = member.status === 'Succeeded';
+    const took = told && member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
+    const summary = told || !member.statusSummary ? '' : `: ${member.statusSummary}`;
+    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}${told ? noticed(member) : ''}`);
   }
+}
+
+/** How the end was noticed: ` (event, +0.8 s)`, ` (sweep, +47 s)`, ` (poll)`. */
+function noticed(member: Member): string {
+  if (member.detectedBy === undefined) return '';
+  if (member.detectedBy === 'poll' || member.finishedAt === undefined || member.detectedAt === undefined) return ` (${member.detectedBy})`;
+  const seconds = Math.max(0, (Date.parse(member.detectedAt) - Date.parse(member.finishedAt)) / 1000);
+  return ` (${member.detectedBy}, +${seconds < 10 ? `${Math.round(seconds * 10) / 10} s` : duration(seconds)})`;
 }
 
 /**
@@ -323,7 +334,7 @@ export function summary(
         started === undefined ? '-' : time(started),
         finished === undefined ? '-' : time(finished),
         started === undefined || finished === undefined ? '-' : duration((finished - started) / 1000),
-        row.detectionSeconds === undefined ? '-' : `+${duration(row.detectionSeconds)}`,
+        row.detectionSeconds === undefined ? '-' : `+${duration(row.detectionSeconds)}${row.detectedBy === undefined ? '' : ` ${row.detectedBy}`}`,
         executionCell(row),
         row.reason ?? '',
       ]);

@@ -28,6 +28,8 @@ export interface SummaryRow {
   detectedAt?: string;
   /** detectedAt - finishedAt, in seconds: how long the end went unnoticed. */
   detectionSeconds?: number;
+  /** What noticed the end: `event`, `sweep`, `poll`, `timeout` (the wait's deadline) or `start`. */
+  detectedBy?: string;
   /** Why it did not succeed (or is not done). */
   reason?: string;
 }
@@ -120,7 +122,7 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
   return { ...row, reason: [named, told].filter((part) => part !== '').join(': ') || status };
 }
 
-function times(item: { startedAt?: string; finishedAt?: string; detectedAt?: string }) {
+function times(item: { startedAt?: string; finishedAt?: string; detectedAt?: string; detectedBy?: string }) {
   const detection =
     item.finishedAt !== undefined && item.detectedAt !== undefined ? Math.max(0, Math.round((Date.parse(item.detectedAt) - Date.parse(item.finishedAt)) / 1000)) : undefined;
   return {
@@ -128,6 +130,7 @@ function times(item: { startedAt?: string; finishedAt?: string; detectedAt?: str
     ...(item.finishedAt !== undefined && { finishedAt: item.finishedAt }),
     ...(item.detectedAt !== undefined && { detectedAt: item.detectedAt }),
     ...(detection !== undefined && { detectionSeconds: detection }),
+    ...(item.detectedBy !== undefined && { detectedBy: item.detectedBy }),
   };
 }
 
@@ -204,6 +207,7 @@ export function pipelinesJson(rows: SummaryRow[]) {
     ...(row.startedAt !== undefined && { startedAt: row.startedAt }),
     ...(row.finishedAt !== undefined && { finishedAt: row.finishedAt }),
     ...(row.detectionSeconds !== undefined && { detectionSeconds: row.detectionSeconds }),
+    ...(row.detectedBy !== undefined && { detectedBy: row.detectedBy }),
     ...(row.reason !== undefined && { reason: row.reason }),
   }));
 }

@@ -13,6 +13,7 @@
 // A TimeoutSeconds written in the ASL is kept, and refused if it leaves less than the margin.
 const { readFileSync } = require('node:fs');
 const { parse } = require('yaml');
+const { forCompletion } = require('./completion.cjs');
 
 const taskTimeoutMarginSeconds = 10;
 const definitionFile = require.resolve('../statemachines/sequencer.asl.yml');
@@ -63,5 +64,8 @@ module.exports = {
   taskTimeoutMarginSeconds,
   withTaskTimeouts,
   definition: async ({ resolveVariable }) =>
-    withTaskTimeouts(parse(readFileSync(definitionFile, 'utf8')), await resolveVariable('self:functions')),
+    withTaskTimeouts(
+      forCompletion(parse(readFileSync(definitionFile, 'utf8')), await resolveVariable('param:completion')),
+      await resolveVariable('self:functions'),
+    ),
 };

@@ -9,12 +9,12 @@
 const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
 const { checkStageParams } = require('./stage-params.cjs');
 
-/** Where each alarm and the notifications send a person: README.md's runbook section. */
-const runbook = 'README.md, section Runbook (under Operating on AWS)';
+const { runbook } = require('./runbook.cjs');
 
 /** The function that writes notifications; the state machine never invokes it. */
 const notifierFunction = 'notifyRun';
 const { targetResources } = require('./targets.cjs');
+const { completionResources, eventFunctions, stateMachineTableStatements } = require('./completion-resources.cjs');
 
 /** How Serverless and serverless-step-functions turn a function key or a state machine name into a logical id. */
 const normalizedName = (name) => name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/^./, (first) => first.toUpperCase());
@@ -104,7 +104,9 @@ function notifications(s) {
       },
     };
   }
-  Object.assign(resources, notifier(s), deadLetters(s, rules));
+  // The completion rule (completion: events) sends what it could not deliver to the same queue.
+  const deliveringRules = s.params.completion === 'events' ? [...rules, 'PipelineEventRule'] : rules;
+  Object.assign(resources, notifier(s), deadLetters(s, deliveringRules));
   if (!s.params.notificationTopicArn) {
     resources.NotificationTopic = { Type: 'AWS::SNS::Topic', Properties: { DisplayName: `${s.service} ${s.stage}`.slice(0, 100) } };
     // An existing topic keeps its own policy (replacing it could cut off its other publishers):
@@ -154,8 +156,9 @@ function stateMachineLogs(s) {
 
 /** The state machine's own role, so that each grant is scoped here rather than guessed from the definition. */
 function stateMachineRole(s) {
+  // Only the functions the definition invokes: EventBridge and Scheduler invoke the others.
   const functionIds = Object.keys(s.functions)
-    .filter((key) => key !== notifierFunction)
+    .filter((key) => key !== notifierFunction && !eventFunctions.includes(key))
     .map((key) => `${normalizedName(key)}LambdaFunction`);
   const statements = [
     policy('invoke-functions', [
@@ -167,6 +170,7 @@ function stateMachineRole(s) {
     ]),
     // A run may start the next run of its own state machine (continue-as-new), nothing else.
     policy('start-own-executions', [{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: s.stateMachineArn }]),
+    ...stateMachineTableStatements(s),
     // Log delivery and X-Ray accept no resource narrower than '*' (Step Functions' IAM guide).
     policy('deliver-logs', [
       {
@@ -285,7 +289,8 @@ function notifier(s) {
 
 /**
  * One queue for everything that could not be delivered: a notification EventBridge could not hand
- * to the notifier, one the notifier could not publish, a start the schedule could not make. Kept
+ * to the notifier, one the notifier could not publish, a start the schedule could not make, a
+ * pipeline's end the completion rule could not hand to the event function. Kept
  * 14 days (SQS's longest), alarmed as soon as one message is in it.
  */
 function deadLetters(s, rules) {
@@ -378,6 +383,7 @@ module.exports = {
       ...schedule(s),
       ...codePipelinePolicies(s.params.pipelines, s.region),
       ...targetResources(s.params.accounts, s.params.targetOrganizationId),
+      ...completionResources(s),
     };
   },
   /** The notifier's environment: where to publish (the stack's topic, or the stage's own). */

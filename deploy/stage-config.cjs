@@ -3,7 +3,7 @@
 // read (src/config.ts validates it), and the IAM policies that let them touch the stage's
 // pipelines. serverless.yml cannot map a list to ARNs or an object to JSON by itself.
 
-const configKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
+const configKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded', 'completion', 'sweepSeconds'];
 const { localPipelines } = require('./targets.cjs');
 
 /** The pipeline names serverless.yml ships with; a stage still using them has not been set up. */
@@ -42,8 +42,8 @@ const codePipelineActions = [
   'codepipeline:ListActionExecutions',
 ];
 
-function policyDocument(resources) {
-  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: codePipelineActions, Resource: resources }] };
+function policyDocument(resources, actions = codePipelineActions) {
+  return { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: resources }] };
 }
 
 /**
@@ -52,12 +52,13 @@ function policyDocument(resources) {
  * all of a role's inline policies together may hold only 10,240 characters: about 65 pipelines
  * of 100 characters. Managed policies hold about 40 such ARNs each, and a role takes 10 of them.
  */
-function codePipelinePolicies(stagePipelines, region) {
+function codePipelinePolicies(stagePipelines, region, grant = {}) {
+  const { actions = codePipelineActions, role = 'IamRoleLambdaExecution', idPrefix = 'CodePipelineAccessPolicy', what = "the sequencer's functions read and start" } = grant;
   // A pipeline in another account is reached through that account's role (deploy/targets.cjs), never granted here.
   const pipelines = localPipelines(stagePipelines);
   if (pipelines.length === 0) return {};
   const resolvedLength = (name) => `"arn:${longestPartition}:codepipeline:${region}:${accountId}:${name}",`.length;
-  const emptyLength = JSON.stringify(policyDocument([])).length;
+  const emptyLength = JSON.stringify(policyDocument([], actions)).length;
   const chunks = [];
   let chunk = [];
   let length = emptyLength;
@@ -73,14 +74,15 @@ function codePipelinePolicies(stagePipelines, region) {
   chunks.push(chunk);
   return Object.fromEntries(
     chunks.map((names, index) => [
-      `CodePipelineAccessPolicy${index + 1}`,
+      `${idPrefix}${index + 1}`,
       {
         Type: 'AWS::IAM::ManagedPolicy',
         Properties: {
-          Description: `Lets the sequencer's functions read and start ${names.length} of the stage's pipelines (part ${index + 1} of ${chunks.length})`,
-          Roles: [{ Ref: 'IamRoleLambdaExecution' }],
+          Description: `Lets ${what} ${names.length} of the stage's pipelines (part ${index + 1} of ${chunks.length})`,
+          Roles: [{ Ref: role }],
           PolicyDocument: policyDocument(
             names.map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })),
+            actions,
           ),
         },
       },

@@ -9,6 +9,7 @@
 /** The resource types in this template that take Tags (all as a list of Key/Value), per CloudFormation's schemas. */
 const taggableTypes = new Set([
   'AWS::CloudWatch::Alarm',
+  'AWS::DynamoDB::Table',
   'AWS::Events::Rule',
   'AWS::IAM::Role',
   'AWS::Lambda::Function',

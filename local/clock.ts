@@ -9,6 +9,20 @@ interface Sleeper {
   wake: () => void;
 }
 
+/** Work due at an instant of simulated time, outside any execution: an event's delivery, a sweep. */
+interface Timer {
+  at: number;
+  order: number;
+  run: () => Promise<void> | void;
+}
+
+/** A sleep that something else may end early (a callback Task's wait, ended by SendTaskSuccess). */
+export interface InterruptibleSleep {
+  /** Resolves `true` when the time ran out, `false` when `interrupt` ended it first. */
+  done: Promise<boolean>;
+  interrupt(): void;
+}
+
 /**
  * Simulated time for the local engine: a discrete-event clock.
  *
@@ -20,6 +34,7 @@ interface Sleeper {
 export class SimulatedClock implements Clock {
   private current: number;
   private sleepers: Sleeper[] = [];
+  private timers: Timer[] = [];
   private participants = 0;
   private sleepOrder = 0;
   /** Set once paced: simulated seconds per real second. Unset, the clock only jumps. */
@@ -72,6 +87,40 @@ export class SimulatedClock implements Clock {
     };
   }
 
+  /**
+   * Runs `run` at simulated instant `atMs` (or now, if that has passed), once every actor sleeps.
+   * It counts as an actor while it runs, so the clock waits for its work (an event function's
+   * calls) before it moves on.
+   */
+  schedule(atMs: number, run: () => Promise<void> | void): void {
+    this.timers.push({ at: Math.max(atMs, this.current), order: this.sleepOrder++, run });
+    this.advanceIfAllAsleep();
+  }
+
+  /** A sleep like `sleep`, which `interrupt` can end early; the clock then counts its actor awake again. */
+  interruptibleSleep(seconds: number): InterruptibleSleep {
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      throw new RangeError(`sleep needs a non-negative number of seconds, got ${seconds}`);
+    }
+    let sleeper: Sleeper | undefined;
+    let settle: (timedOut: boolean) => void = () => {};
+    const done = new Promise<boolean>((resolve) => {
+      settle = resolve;
+      sleeper = { wakeAt: this.current + seconds * 1000, order: this.sleepOrder++, wake: () => resolve(true) };
+      this.sleepers.push(sleeper);
+    });
+    this.advanceIfAllAsleep();
+    return {
+      done,
+      interrupt: () => {
+        const index = this.sleepers.indexOf(sleeper!);
+        if (index < 0) return;
+        this.sleepers.splice(index, 1);
+        settle(false);
+      },
+    };
+  }
+
   sleep(seconds: number): Promise<void> {
     if (!Number.isFinite(seconds) || seconds < 0) {
       throw new RangeError(`sleep needs a non-negative number of seconds, got ${seconds}`);
@@ -92,6 +141,25 @@ export class SimulatedClock implements Clock {
     if (this.sleepers.length === 0 || this.sleepers.length < this.participants) return;
     this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.order - b.order);
     const first = this.sleepers[0]!;
+    this.timers.sort((a, b) => a.at - b.at || a.order - b.order);
+    const timer = this.timers[0];
+    if (timer && timer.at <= first.wakeAt) {
+      // A timer's work runs as an actor: nobody moves until it is done.
+      this.timers.shift();
+      this.current = Math.max(this.current, timer.at);
+      this.participants += 1;
+      void (async () => {
+        try {
+          await timer.run();
+        } catch (error) {
+          process.emitWarning(`simulated-time work failed: ${String((error as Error)?.stack ?? error)}`);
+        } finally {
+          this.participants -= 1;
+          this.advanceIfAllAsleep();
+        }
+      })();
+      return;
+    }
     this.current = Math.max(this.current, first.wakeAt);
     this.wakeDue();
   }

@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parse } from 'yaml';
 import { projectRoot } from './stage.js';
+
+/** deploy/completion.cjs: the same choice of wait `sls package` makes. */
+export const completionModule = createRequire(import.meta.url)('../deploy/completion.cjs') as {
+  forCompletion: (definition: Definition, completion: 'events' | 'poll') => Definition;
+  pipelineEventPattern: (pipelines: readonly (string | { name: string; arn: string })[]) => EventPattern;
+  callbackWait: string;
+  endStates: string[];
+};
+
+/** An EventBridge event pattern of exact values, as the rule in deploy/ is written. */
+export type EventPattern = { [field: string]: string[] | EventPattern };
 
 /** The ASL as written on disk: Task resources are `{ Fn::GetAtt: [functionKey, Arn] }`. */
 export interface Definition {
@@ -11,8 +23,9 @@ export interface Definition {
 
 export const definitionPath = `${projectRoot}statemachines/sequencer.asl.yml`;
 
-export function loadDefinition(): Definition {
-  return parse(readFileSync(definitionPath, 'utf8')) as Definition;
+/** The definition a stage with this `completion` deploys (`events`, the default, unless its params say `poll`). */
+export function loadDefinition(completion: 'events' | 'poll' = 'events'): Definition {
+  return completionModule.forCompletion(parse(readFileSync(definitionPath, 'utf8')) as Definition, completion);
 }
 
 export const localFunctionArn = (functionKey: string) =>
@@ -33,7 +46,17 @@ export interface LocalDefinition {
   waits: Record<string, (input: unknown) => number>;
   /** Task states that start this state machine again (`states:startExecution`): the engine serves them. */
   continuations: Record<string, true>;
+  /** `.waitForTaskToken` Tasks: the engine makes their DynamoDB call and waits for SendTaskSuccess in simulated time. */
+  callbacks: Record<string, true>;
 }
+
+/** What the local copy of a callback Task hands its handler beside the call's own parameters. */
+export const localCallbackFields = { timeoutSeconds: 'LocalTimeoutSeconds', token: '<local task token>' } as const;
+
+/** aws-local-stepfunctions races every Task with a real-time timer (60 s unless told): a callback wait runs in simulated time, so give it the longest timer Node keeps. */
+const realTimeBoundSeconds = 2_000_000;
+
+const callbackSuffix = '.waitForTaskToken';
 
 const startExecutionResource = 'arn:aws:states:::states:startExecution';
 
@@ -44,10 +67,11 @@ const startExecutionResource = 'arn:aws:states:::states:startExecution';
  * advance the simulated clock by the Wait's seconds instead of sleeping. A startExecution Task
  * names this state machine through CloudFormation (`Fn::Sub`); locally it is `stateMachineArn`.
  */
-export function localizeDefinition(onDisk: Definition, stateMachineArn: string): LocalDefinition {
+export function localizeDefinition(onDisk: Definition, stateMachineArn: string, tableName = 'codepipeline-sequencer-local-completion'): LocalDefinition {
   const tasks: Record<string, string> = {};
   const waits: Record<string, (input: unknown) => number> = {};
   const continuations: Record<string, true> = {};
+  const callbacks: Record<string, true> = {};
   const states: Definition['States'] = {};
   // A deep copy: the engine's validator writes defaults into the definition it is given. JSON,
   // not structuredClone: under jest the latter builds objects of another realm, which the
@@ -61,6 +85,9 @@ export function localizeDefinition(onDisk: Definition, stateMachineArn: string):
     } else if (state.Type === 'Task' && state.Resource === startExecutionResource) {
       continuations[name] = true;
       states[name] = { ...state, Parameters: { ...(state.Parameters as Record<string, unknown>), StateMachineArn: stateMachineArn } };
+    } else if (state.Type === 'Task' && typeof state.Resource === 'string' && state.Resource.endsWith(callbackSuffix)) {
+      callbacks[name] = true;
+      states[name] = localCallback(name, state, tableName);
     } else if (state.Type === 'Wait') {
       waits[name] = waitSecondsReader(name, state);
       const { Seconds, SecondsPath, ...transitions } = state;
@@ -69,7 +96,32 @@ export function localizeDefinition(onDisk: Definition, stateMachineArn: string):
       states[name] = state;
     }
   }
-  return { definition: { ...copy, States: states }, tasks, waits, continuations };
+  return { definition: { ...copy, States: states }, tasks, waits, continuations, callbacks };
+}
+
+/**
+ * A callback Task, for the engine's handler: the table is the local one, the token a placeholder
+ * the engine replaces with a fresh token per wait ($$.Task.Token is fixed per run in the local
+ * engine's context), and the timeout travels in the input, to be raced on the simulated clock.
+ */
+function localCallback(name: string, state: Record<string, unknown>, tableName: string): Record<string, unknown> {
+  const { TimeoutSecondsPath, TimeoutSeconds, ...rest } = state;
+  const parameters = JSON.parse(JSON.stringify(state.Parameters ?? {})) as Record<string, unknown>;
+  const values = parameters.ExpressionAttributeValues as Record<string, Record<string, unknown>> | undefined;
+  const tokenEntry = Object.values(values ?? {}).find((value) => value['S.$'] === '$$.Task.Token');
+  if (!tokenEntry) throw new Error(`callback Task ${name}: the local engine expects the token in ExpressionAttributeValues as S.$: $$.Task.Token`);
+  delete tokenEntry['S.$'];
+  tokenEntry.S = localCallbackFields.token;
+  const timeout =
+    typeof TimeoutSecondsPath === 'string'
+      ? { [`${localCallbackFields.timeoutSeconds}.$`]: TimeoutSecondsPath }
+      : { [localCallbackFields.timeoutSeconds]: TimeoutSeconds ?? 99_999_999 };
+  return {
+    ...rest,
+    Resource: localFunctionArn('callback-task'),
+    Parameters: { ...parameters, TableName: tableName, ...timeout },
+    TimeoutSeconds: realTimeBoundSeconds,
+  };
 }
 
 function waitSecondsReader(name: string, state: Record<string, unknown>): (input: unknown) => number {

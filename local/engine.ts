@@ -1,7 +1,12 @@
 import { setImmediate as drainEventLog } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
-import { loadDefinition, localizeDefinition, type Definition } from './definition.js';
+import { completionModule, loadDefinition, localCallbackFields, localizeDefinition, type Definition } from './definition.js';
+import { startLocalDynamo, type LocalDynamo } from './dynamodb.js';
+import { LocalEventBus } from './pipeline-events.js';
+import { eventStateOf } from './emulator/codepipeline.js';
+import type { TaskEnd } from './emulator/tasks.js';
+import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.js';
 import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, worldStageTargets, type World } from './world.js';
@@ -86,6 +91,15 @@ const handlerModules: Record<string, { file: string; faultName: string }> = {
   checkStatus: { file: '../handlers/check-status.js', faultName: 'check-status' },
 };
 
+/** The functions EventBridge invokes (not the state machine): the rule's target and the sweeper's schedule. */
+const eventHandlerModules = {
+  pipelineEvent: '../handlers/pipeline-event.js',
+  sweeper: '../handlers/sweeper.js',
+} as const;
+
+/** An error as Step Functions names it, for the engine's own integrations. */
+const namedError = (name: string, message: string) => Object.assign(new Error(message), { name });
+
 /** The fault name that makes the continuation's StartExecution lose its answer after it succeeded. */
 const continuationFaultName = 'continue-as-new';
 
@@ -156,8 +170,17 @@ interface ExecutionRecord {
  */
 export class LocalEngine {
   private runs = 0;
-  private readonly onDisk: Definition = loadDefinition();
+  private readonly onDisk: Definition;
   private readonly local: ReturnType<typeof localizeDefinition>;
+  /** With `completion: events`: CodePipeline's events, delivered to the event function on the clock. */
+  bus: LocalEventBus | undefined;
+  private dynamoClient: DynamoDBClient | undefined;
+  private eventHandlers: Partial<Record<keyof typeof eventHandlerModules, LambdaHandler>> = {};
+  private readonly sweepsScheduled = new Set<number>();
+  /** Sweeps run, for tests and the bench. */
+  sweeps = 0;
+  private dynamoRequestsAtStart = 0;
+  private localDynamo: LocalDynamo | undefined;
   private readonly executionArnPrefix: string;
   private readonly recorder: HistoryRecorder | undefined;
   private readonly crashes: Map<string, number>;
@@ -175,8 +198,11 @@ export class LocalEngine {
     private readonly handlers: Record<string, LambdaHandler>,
     readonly stateMachineArn: string,
     recordHistory: boolean,
+    readonly config: StageConfig,
+    tableName: string,
   ) {
-    this.local = localizeDefinition(this.onDisk, stateMachineArn);
+    this.onDisk = loadDefinition(config.completion);
+    this.local = localizeDefinition(this.onDisk, stateMachineArn, tableName);
     this.recorder = recordHistory ? new HistoryRecorder(this.onDisk, emulator.stepFunctions) : undefined;
     this.executionArnPrefix = executionArnPrefix(stateMachineArn);
     this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
@@ -209,7 +235,13 @@ export class LocalEngine {
     };
     const clock = new SimulatedClock(Date.parse(options.world.startTime));
     const emulator = await sharedEmulator(options.world, clock, options.port);
-    Object.assign(process.env, localLambdaEnvironment(emulator.endpoint, config, options.logLevel));
+    const dynamo = await sharedDynamo();
+    const tableName = `codepipeline-sequencer-local-completion-${++tables}`;
+    if (config.completion === 'events') await dynamo.createTable(tableName);
+    Object.assign(process.env, localLambdaEnvironment(emulator.endpoint, config, options.logLevel), {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      COMPLETION_TABLE_NAME: tableName,
+    });
     delete process.env.AWS_SESSION_TOKEN;
     delete process.env.AWS_PROFILE;
     useClock(clock);
@@ -219,7 +251,51 @@ export class LocalEngine {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
     const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
-    return new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false);
+    const engine = new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false, config, tableName);
+    if (config.completion === 'events') await engine.listenToPipelineEvents(dynamo);
+    return engine;
+  }
+
+  /**
+   * The events path, as deployed: the emulator's state changes reach the event function through
+   * the rule's own pattern (deploy/completion.cjs), and the sweeper runs on its schedule. The
+   * sweeps are scheduled at the first tick of the `sweepSeconds` schedule after each end: a sweep
+   * at any other tick finds nothing new to do, so it is left out of simulated time.
+   */
+  private async listenToPipelineEvents(dynamo: LocalDynamo): Promise<void> {
+    for (const [key, file] of Object.entries(eventHandlerModules)) {
+      this.eventHandlers[key as keyof typeof eventHandlerModules] = ((await import(file)) as { handler: LambdaHandler }).handler;
+    }
+    this.localDynamo = dynamo;
+    this.dynamoRequestsAtStart = dynamo.requests();
+    this.dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const codePipeline = this.emulator.codePipeline();
+    const periodMs = this.config.sweepSeconds * 1000;
+    // A schedule's phase has nothing to do with the run's; half a period off the world's start
+    // keeps its ticks off the round instants worlds script their ends at.
+    const scheduleOrigin = this.clock.now() + periodMs / 2;
+    this.bus = new LocalEventBus(
+      this.clock,
+      () => codePipeline.stateChanges(),
+      (pipelineName, executionId) => codePipeline.statusNow(pipelineName, executionId),
+      this.world.events,
+      completionModule.pipelineEventPattern(this.config.pipelines),
+      async (event) => {
+        await this.eventHandlers.pipelineEvent!(event, lambdaContext('pipelineEvent'));
+      },
+      (change) => {
+        const tick = scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs;
+        if (this.sweepsScheduled.has(tick)) return;
+        this.sweepsScheduled.add(tick);
+        this.clock.schedule(tick, async () => {
+          this.sweeps += 1;
+          await this.eventHandlers.sweeper!({}, lambdaContext('sweeper'));
+        });
+      },
+      eventStateOf,
+    );
+    this.emulator.onCodePipelineChange(() => this.bus?.scan());
+    this.bus.scan();
   }
 
   /**
@@ -323,7 +399,10 @@ export class LocalEngine {
       arn: `${this.executionArnPrefix}${name}`,
       input,
       startedAt,
-      history: new HistoryCounter((state) => this.onDisk.States[state]?.Type as string | undefined),
+      history: new HistoryCounter(
+        (state) => this.onDisk.States[state]?.Type as string | undefined,
+        (state) => Object.hasOwn(this.local.callbacks, state),
+      ),
       lambdaInvocations: 0,
       redriveCount: 0,
     };
@@ -427,6 +506,12 @@ export class LocalEngine {
         });
       };
     }
+    for (const stateName of Object.keys(local.callbacks)) {
+      taskHandlers[stateName] = async (input) => {
+        await guardHistory();
+        return this.callbackWait(record, stateName, input as Record<string, unknown>);
+      };
+    }
     for (const [stateName, seconds] of Object.entries(local.waits)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
@@ -496,6 +581,58 @@ export class LocalEngine {
       ...(record.outcome.status === 'FAILED' && { error: record.outcome.error!, cause: record.outcome.cause! }),
     });
     return record;
+  }
+
+  /**
+   * What completion: events cost beyond the state machine, so far: the event function's
+   * invocations (every delivery), the sweeps, and the requests the completion table served
+   * (the callback Task's, the functions' and the sweeper's). Zero with completion: poll.
+   */
+  completionUsage(): { eventInvocations: number; sweeps: number; dynamoRequests: number } {
+    const eventInvocations = (this.bus?.records ?? []).reduce((total, record) => total + record.deliveredAt.length, 0);
+    return { eventInvocations, sweeps: this.sweeps, dynamoRequests: (this.localDynamo?.requests() ?? 0) - this.dynamoRequestsAtStart };
+  }
+
+  /**
+   * A `.waitForTaskToken` Task, as Step Functions runs it: a fresh token, the DynamoDB call made
+   * with it (its errors named as the SDK integration names them, `DynamoDb.<Exception>`), then a
+   * wait in simulated time until SendTaskSuccess or SendTaskFailure (served by the emulator) or
+   * the Task's timeout, which fails it with States.Timeout.
+   */
+  private async callbackWait(record: ExecutionRecord, stateName: string, input: Record<string, unknown>): Promise<unknown> {
+    const { [localCallbackFields.timeoutSeconds]: timeout, ...call } = input;
+    const timeoutSeconds = Number(timeout);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
+      throw namedError('States.Runtime', `${stateName}: the timeout must be a positive integer, got ${JSON.stringify(timeout)}`);
+    }
+    const tasks = this.emulator.tasks();
+    let settle: (end: TaskEnd) => void = () => {};
+    const ended = new Promise<TaskEnd>((resolve) => {
+      settle = resolve;
+    });
+    const token = tasks.issue(record.arn, (end) => settle(end));
+    const request = JSON.parse(JSON.stringify(call).split(JSON.stringify(localCallbackFields.token)).join(JSON.stringify(token))) as UpdateItemCommandInput;
+    try {
+      await this.dynamoClient!.send(new UpdateItemCommand(request));
+    } catch (error) {
+      tasks.close(token);
+      throw namedError(`DynamoDb.${(error as Error).name}`, (error as Error).message);
+    }
+    this.recorder?.submitted(record.arn, stateName, this.clock.now());
+    const sleep = this.clock.interruptibleSleep(timeoutSeconds);
+    const end = await Promise.race([
+      ended.then((value) => {
+        sleep.interrupt();
+        return value;
+      }),
+      sleep.done.then((timedOut) => (timedOut ? undefined : ended)),
+    ]);
+    if (end === undefined) {
+      tasks.close(token);
+      throw namedError('States.Timeout', `${stateName} timed out after ${timeoutSeconds} s`);
+    }
+    if (end.kind === 'failed') throw namedError(end.error || 'States.TaskFailed', end.cause);
+    return end.output;
   }
 
   /**
@@ -616,8 +753,20 @@ async function sharedEmulator(world: World, clock: SimulatedClock, port?: number
   return shared;
 }
 
-/** Stops the process-wide emulator (tests call it in afterAll; the CLI exits anyway). */
+let sharedDynamoDb: Promise<LocalDynamo> | undefined;
+let tables = 0;
+
+/** The process's local DynamoDB: the SDK clients read AWS_ENDPOINT_URL_DYNAMODB once, like the emulator's. */
+function sharedDynamo(): Promise<LocalDynamo> {
+  sharedDynamoDb ??= startLocalDynamo();
+  return sharedDynamoDb;
+}
+
+/** Stops the process-wide emulator and DynamoDB (tests call it in afterAll; the CLI exits anyway). */
 export async function closeLocalEngine(): Promise<void> {
   await shared?.close();
   shared = undefined;
+  const dynamo = sharedDynamoDb;
+  sharedDynamoDb = undefined;
+  await (await dynamo)?.close();
 }

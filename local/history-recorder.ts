@@ -26,10 +26,19 @@ export interface HistorySink {
  * local/history.ts counts. Dates are epoch seconds, as the JSON protocol carries them.
  */
 export class HistoryRecorder {
+  /** Per execution, the callback Tasks whose failure was caught: no TaskSucceeded at their exit. */
+  private readonly caught = new Set<string>();
+
   constructor(
     private readonly onDisk: Definition,
     private readonly sink: HistorySink,
   ) {}
+
+  /** A callback Task stored its token (the engine's callback handler tells, after the call succeeded). */
+  submitted(executionArn: string, stateName: string, atMs: number): void {
+    const { resourceType, resource } = sdkResource(this.onDisk.States[stateName] ?? {});
+    this.sink.appendHistory(executionArn, { timestamp: atMs / 1000, type: 'TaskSubmitted', taskSubmittedEventDetails: { resourceType, resource, output: '{}', outputDetails: { truncated: false } } });
+  }
 
   record(executionArn: string, event: LoggedEvent, atMs: number, redriveCount: number): void {
     const timestamp = atMs / 1000;
@@ -39,8 +48,14 @@ export class HistoryRecorder {
     const type = String(definition.Type ?? 'Task');
     const functionKey = functionKeyOf(definition);
     const json = (value: unknown) => JSON.stringify(value ?? null);
+    const { resourceType, resource } = sdkResource(definition);
+    const callbackKey = `${executionArn}#${stateName}`;
+    const isCallback = resource.endsWith('.waitForTaskToken');
     const scheduled = () => {
-      if (functionKey) {
+      if (isCallback) {
+        write('TaskScheduled', { taskScheduledEventDetails: { resourceType, resource, region: 'us-east-1', parameters: json(event.state?.input) } });
+        write('TaskStarted', { taskStartedEventDetails: { resourceType, resource } });
+      } else if (functionKey) {
         write('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource: localFunctionArn(functionKey), input: json(event.state?.input) } });
         write('LambdaFunctionStarted');
       } else {
@@ -73,15 +88,21 @@ export class HistoryRecorder {
       case 'StateRetried':
         if (type === 'Task') scheduled();
         return;
+      case 'StateCaught':
+        if (isCallback) this.caught.add(callbackKey);
+        return;
       case 'StateFailed':
         if (type !== 'Task') return;
-        if (functionKey) write('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: failure(event) });
+        if (isCallback && event.Error === 'States.Timeout') write('TaskTimedOut', { taskTimedOutEventDetails: { resourceType, resource, ...failure(event) } });
+        else if (isCallback) write('TaskFailed', { taskFailedEventDetails: { resourceType, resource, ...failure(event) } });
+        else if (functionKey) write('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: failure(event) });
         else write('TaskFailed', { taskFailedEventDetails: { resourceType: 'states', resource: 'startExecution', ...failure(event) } });
         return;
       case 'StateExited':
-        if (type === 'Task') {
+        if (type === 'Task' && !(isCallback && this.caught.delete(callbackKey))) {
           const output = json(taskResult(definition, event.state?.output));
-          if (functionKey) write('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output, outputDetails: { truncated: false } } });
+          if (isCallback) write('TaskSucceeded', { taskSucceededEventDetails: { resourceType, resource, output, outputDetails: { truncated: false } } });
+          else if (functionKey) write('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output, outputDetails: { truncated: false } } });
           else write('TaskSucceeded', { taskSucceededEventDetails: { resourceType: 'states', resource: 'startExecution', output, outputDetails: { truncated: false } } });
         }
         // A Fail state ends the execution without an exit of its own.
@@ -93,6 +114,12 @@ export class HistoryRecorder {
         return;
     }
   }
+}
+
+/** An AWS SDK integration's resourceType and resource, as its history events name them (`aws-sdk:dynamodb`, `updateItem.waitForTaskToken`). */
+function sdkResource(definition: Record<string, unknown>): { resourceType: string; resource: string } {
+  const match = typeof definition.Resource === 'string' ? /^arn:aws:states:::aws-sdk:([a-z0-9]+):(.+)$/.exec(definition.Resource) : null;
+  return match ? { resourceType: `aws-sdk:${match[1]}`, resource: match[2]! } : { resourceType: 'states', resource: 'startExecution' };
 }
 
 function failure(event: LoggedEvent): { error: string; cause: string } {

@@ -2,6 +2,8 @@
 export interface EngineEvent {
   type: string;
   state?: { name: string; input?: unknown };
+  /** StateFailed: the error's name. */
+  Error?: string;
 }
 
 /** Step Functions fails a Standard execution whose history would pass this many events: the one budget the handlers count against. */
@@ -20,8 +22,17 @@ export class HistoryCounter {
   events = 0;
   transitions = 0;
 
-  /** `typeOf` gives the state's type in the definition on disk (a local Wait runs as a Task). */
-  constructor(private readonly typeOf: (stateName: string) => string | undefined) {}
+  /** Callback Tasks whose failure was caught: their exit writes TaskStateExited alone. */
+  private readonly caught = new Set<string>();
+
+  /**
+   * `typeOf` gives the state's type in the definition on disk (a local Wait runs as a Task);
+   * `isCallback` names the `.waitForTaskToken` Tasks, which write TaskSubmitted too.
+   */
+  constructor(
+    private readonly typeOf: (stateName: string) => string | undefined,
+    private readonly isCallback: (stateName: string) => boolean = () => false,
+  ) {}
 
   record(event: EngineEvent): void {
     switch (event.type) {
@@ -39,14 +50,28 @@ export class HistoryCounter {
         this.transitions += 1;
         return;
       case 'StateFailed':
-        this.events += this.isLambdaTask(event.state?.name) ? 3 : 0;
+        // A callback Task that timed out had submitted its token: Scheduled, Started, Submitted, TimedOut.
+        if (this.callback(event)) this.events += event.Error === 'States.Timeout' ? 4 : 3;
+        else this.events += this.isLambdaTask(event.state?.name) ? 3 : 0;
+        return;
+      case 'StateCaught':
+        if (this.callback(event)) this.caught.add(event.state!.name);
         return;
       case 'StateExited':
+        if (this.callback(event)) {
+          // Scheduled, Started, Submitted, Succeeded and Exited; after a caught failure, Exited alone.
+          this.events += this.caught.delete(event.state!.name) ? 1 : 5;
+          return;
+        }
         this.events += this.isLambdaTask(event.state?.name) ? 4 : 1;
         return;
       default:
         return;
     }
+  }
+
+  private callback(event: EngineEvent): boolean {
+    return event.state !== undefined && this.isCallback(event.state.name);
   }
 
   private isLambdaTask(stateName: string | undefined): boolean {

@@ -59,6 +59,8 @@ export function localStageConfig(
       maxPollSeconds: merged.maxPollSeconds,
       pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
       onSuperseded: merged.onSuperseded,
+      completion: merged.completion,
+      sweepSeconds: merged.sweepSeconds,
     }),
   );
 }

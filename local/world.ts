@@ -321,6 +321,24 @@ const accountSchema = z.strictObject({
   regions: z.record(z.string(), z.array(pipelineSchema).min(1, 'expected at least one pipeline')),
 });
 
+const rate = z.number().min(0).max(1);
+
+/**
+ * How CodePipeline's events reach the stage's event function (with `completion: events`):
+ * delivered `delaySeconds` after the change (a number, or [min, max] drawn per event), some
+ * dropped (by pipeline, by state, or at a rate), some delivered twice, some out of order (a
+ * random extra delay of up to `outOfOrder` seconds), or none at all (`off`).
+ */
+const eventsSchema = z.strictObject({
+  delaySeconds: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).default([0.5, 1.5]),
+  drop: z
+    .strictObject({ pipelines: z.array(z.string()).optional(), states: z.array(z.string()).optional(), rate: rate.optional() })
+    .optional(),
+  duplicate: rate.default(0),
+  outOfOrder: z.number().min(0).default(0),
+  off: z.boolean().default(false),
+});
+
 const worldSchema = z
   .strictObject({
     startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
@@ -328,6 +346,7 @@ const worldSchema = z
     // Optional, so a world of the hub alone reads back exactly as written.
     accounts: z.array(accountSchema).optional(),
     faults: z.array(faultSchema).default([]),
+    events: eventsSchema.default({ delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false }),
   })
   .superRefine((world, context) => {
     // The stage's names are unique across accounts and regions, and so is each account's pipeline per region.
@@ -438,6 +457,7 @@ export type PipelineOutcome = WorldPipeline['outcome'];
 export type WorldStage = NonNullable<WorldPipeline['stages']>[number];
 export type OperationFault = z.output<typeof operationFaultSchema>;
 export type HandlerFault = z.output<typeof handlerFaultSchema>;
+export type EventDelivery = z.output<typeof eventsSchema>;
 
 export function operationFaults(world: World): OperationFault[] {
   return world.faults.filter((fault): fault is OperationFault => 'operation' in fault);

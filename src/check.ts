@@ -2,12 +2,14 @@ import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { getExecution, listRecentExecutions } from './codepipeline.js';
 import { pipelineOutcomeError, pipelineOutcomeErrors, type PipelineOutcomeError } from './errors.js';
 import { nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
-import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents } from './history-budget.js';
+import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
+import { completionMode, deadlineLook, nextWait, wakeSource, watchExecutions, wokeBeforeParking } from './event-wait.js';
 import { successorName } from './continuation.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
 import { beginInvocation } from './accounts.js';
+import { releaseRunLock, takeRunLock } from './run-lock.js';
 import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
@@ -28,13 +30,21 @@ const dueToleranceMs = 1000;
 export async function checkPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
   beginInvocation(execution.name);
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
-  if (redrivesSince > 0) await checkAloneForRedrive(execution);
-  const events = afterTask(run.history, { retryCount, redrivesSince });
+  const completion = completionMode(plan);
+  const lock = { stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id };
+  if (redrivesSince > 0) await (completion === 'events' ? takeRunLock(lock) : checkAloneForRedrive(execution));
+  // A callback wait whose token write was refused (an end came first) wrote one event fewer.
+  const events = afterTask(run.history, { retryCount, redrivesSince }) + (wokeBeforeParking(run.wake) ? waitEndedEarlyEvents : 0);
   const now = nowMs();
+  const detectedBy = await wakeSource(plan, run, now);
+  const { wake: _wake, ...unwoken } = run;
+  run = unwoken;
   const seen = await Promise.all(
     run.members.map((member) => {
       const resumed = redrivesSince > 0 ? extendDeadline(member, plan, now) : member;
-      return isDue(resumed, now) ? look(resumed, plan, now) : resumed;
+      // Woken by an end, the run cannot tell whose: every running member gets a look.
+      const due = completion === 'events' ? stillRunning.has(resumed.status) : isDue(resumed, now);
+      return due ? look(resumed, plan, now, { completion, detectedBy, run }) : resumed;
     }),
   );
   // Redriven: every member that ended without success is restarted (or watched again, if it was
@@ -49,24 +59,30 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
     // Not started yet (a redriven start that failed): StartPipelines starts it, with its token.
     next = { ...run, phase: 'start', members: looked, waitSeconds: 0 };
   } else if (looked.some((member) => stillRunning.has(member.status))) {
-    next = { ...run, phase: 'watch', members: looked, waitSeconds: secondsUntilNextLook(looked, now) };
+    next =
+      completion === 'events'
+        ? { ...run, phase: 'watch', members: looked, ...nextWait(run, looked, now) }
+        : { ...run, phase: 'watch', members: looked, waitSeconds: secondsUntilNextLook(looked, now) };
   } else if (looked.every((member) => member.status === 'Succeeded')) {
     next = { ...run, phase: 'start', index: run.index + 1, members: [], waitSeconds: 0, results: [...run.results, ...looked.map(toResult)] };
   } else {
+    // The train ends here (a redrive takes the lock again).
+    if (completion === 'events') await releaseRunLock(lock);
     throw Object.defineProperty(entryFailure(looked, plan), 'run', {
       // What the look saw, for a caller in the same process (the local engine's progress lines); Lambda sends only name and message.
       value: { ...run, members: looked },
       enumerable: false,
     });
   }
-  return withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events);
+  if (completion === 'events' && next.phase === 'start' && next.index >= plan.count) await releaseRunLock(lock);
+  return withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events, completion);
 }
 
 /** Hands the count on, and turns the next step into a continuation when it would not fit. */
-function withHistory(next: Run, plan: Plan, events: number): Run {
+function withHistory(next: Run, plan: Plan, events: number, completion: 'events' | 'poll'): Run {
   const finished = next.phase === 'start' && next.index >= plan.count;
-  const nextStep = handOn(events, 'checked', next.phase).pending + taskEvents(0);
-  if (finished || !mustContinue(events + nextStep)) return { ...next, history: handOn(events, 'checked', next.phase) };
+  const nextStep = handOn(events, 'checked', next.phase, completion).pending + taskEvents(0);
+  if (finished || !mustContinue(events + nextStep)) return { ...next, history: handOn(events, 'checked', next.phase, completion) };
   const { successor: _previous, ...rest } = next;
   return {
     ...rest,
@@ -105,8 +121,15 @@ function restart(member: Member, attempt: number, plan: Plan, now: number): Memb
   return { ...pendingMember(member.position, member.member, member.pipelineName, attempt), earlierExecutionIds: earlier };
 }
 
+interface LookContext {
+  completion: 'events' | 'poll';
+  /** What made this look happen, recorded on a member found ended. */
+  detectedBy: string;
+  run: Run;
+}
+
 /** Looks at one member's execution once: follows a superseder, notices the end, or decides the next look. */
-async function look(start: Member, plan: Plan, now: number): Promise<Member> {
+async function look(start: Member, plan: Plan, now: number, context: LookContext): Promise<Member> {
   let member: Member = { ...start, polls: start.polls + 1 };
   // One listing serves the whole look: finding superseders and reading the end time.
   let listed: Promise<PipelineExecutionSummary[]> | undefined;
@@ -125,10 +148,15 @@ async function look(start: Member, plan: Plan, now: number): Promise<Member> {
     };
     delete member.statusSummary;
   }
+  if (context.completion === 'events' && member.pipelineExecutionId !== start.pipelineExecutionId) {
+    // Following a superseder: its end is the one that must wake the run now.
+    await watchExecutions(context.run, [{ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! }]);
+  }
 
   if (stillRunning.has(member.status)) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
+    if (context.completion === 'events') return deadlineLook(member);
     const waitSeconds = nextWaitSeconds({
       elapsedSeconds: (now - Date.parse(member.watchedSince!)) / 1000,
       settings: plan.polling,
@@ -138,7 +166,7 @@ async function look(start: Member, plan: Plan, now: number): Promise<Member> {
     return { ...member, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
   }
 
-  const finished = withCodePipelineTimes(member, await recent(), now);
+  const finished = { ...withCodePipelineTimes(member, await recent(), now), detectedBy: context.detectedBy };
   return finished.status === 'Succeeded' ? finished : failed(finished, plan);
 }
 
@@ -200,6 +228,7 @@ function toResult(member: Member): PipelineResult {
     startedAt: member.startedAt!,
     finishedAt: member.finishedAt!,
     detectedAt: member.detectedAt!,
+    ...(member.detectedBy !== undefined && { detectedBy: member.detectedBy }),
     polls: member.polls,
     supersededExecutionIds: member.supersededExecutionIds,
     ...(member.earlierExecutionIds.length > 0 ? { earlierExecutionIds: member.earlierExecutionIds } : {}),

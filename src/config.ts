@@ -47,6 +47,9 @@ const stageConfigSchema = z.strictObject(
     maxPollSeconds: wholeNumber(1, 86_400),
     pipelineTimeoutSeconds: wholeNumber(60, maxPipelineTimeoutSeconds),
     onSuperseded: z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" }),
+    // How a pipeline's end is noticed: its CodePipeline event (with a sweeper as the safety net), or the Wait/Check loop alone.
+    completion: z._default(z.enum(['events', 'poll'], { error: "must be 'events' or 'poll'" }), 'poll'),
+    sweepSeconds: z._default(wholeNumber(60, 3600), 60),
   },
   { error: 'must be an object of the stage params' },
 );

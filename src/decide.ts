@@ -9,10 +9,11 @@ import { mapBounded, retryUnavailable } from './bounded.js';
 import { beginInvocation } from './accounts.js';
 import { pipelineNames } from './targets.js';
 import { describeExecution } from './stepfunctions.js';
-import { checkSingleFlightOrSkip } from './single-flight.js';
+import { checkSingleFlight, checkSingleFlightOrSkip } from './single-flight.js';
+import { takeRunLock } from './run-lock.js';
 import { chooseOrder } from './order-policy.js';
 import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
-import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents } from './history-budget.js';
+import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents, waitExtraEvents } from './history-budget.js';
 import { executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
 import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
@@ -69,6 +70,8 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
     onSuperseded: executionInput.onSuperseded ?? config.onSuperseded,
     pipelineTimeoutSeconds: executionInput.pipelineTimeoutSeconds ?? config.pipelineTimeoutSeconds,
     polling: { pollSeconds: config.pollSeconds, maxPollSeconds: config.maxPollSeconds },
+    // Fixed for the run's life, as the deployed definition's wait is: a redrive replays both.
+    ...(config.completion === 'events' ? { completion: 'events' as const } : {}),
     decidedAt: now.toISOString(),
   };
   checkPlan(plan, config, field);
@@ -86,7 +89,12 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
   checkVariableDeclarations(plan, descriptions);
   checkReferenceDeclarations(plan, descriptions);
 
-  const skipped = plan.dryRun ? undefined : await checkSingleFlightOrSkip(execution, executionInput.scheduled);
+  // completion: events has the completion table, and with it an exact lock; poll reads ListExecutions.
+  const takeFlight = () =>
+    config.completion === 'events'
+      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: execution.id, executionArn: execution.id })
+      : checkSingleFlight(execution);
+  const skipped = plan.dryRun ? undefined : await checkSingleFlightOrSkip(takeFlight, executionInput.scheduled);
   const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
   const redriveCount = request.redriveCount ?? 0;
   return {
@@ -211,6 +219,8 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
     throw refuse(`${predecessorArn} ended ${predecessor.status} without handing over to this execution (a stopped train does not continue)`);
   }
 
+  // The lock is the train's: the continuation holds it from now on.
+  if (plan.completion === 'events') await takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id });
   const redriveCount = request.redriveCount ?? 0;
   const { successor, ...carried } = run;
   return {
@@ -222,7 +232,10 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
       redrives: redriveCount,
       history: {
         events: openingEvents + redriveCount * redriveEvents + taskEvents(request.retryCount ?? 0),
-        pending: successor.resume === 'watch' ? eventsOnTheWay.decidedToWatch : eventsOnTheWay.decidedToStart,
+        pending:
+          successor.resume === 'watch'
+            ? eventsOnTheWay.decidedToWatch + waitExtraEvents(plan.completion ?? 'poll')
+            : eventsOnTheWay.decidedToStart,
       },
     },
   };

@@ -61,10 +61,25 @@ export function afterTask(
 /** Whether the loop must hand over to a new execution rather than take one more step. */
 export const mustContinue = (eventsAfterNextStep: number): boolean => eventsAfterNextStep >= continueAtEvents;
 
+/**
+ * With `completion: events` the wait is a callback Task, not a Wait state: besides Entered and
+ * Exited it writes TaskScheduled, TaskStarted, TaskSubmitted and TaskSucceeded (or TaskTimedOut).
+ * When its token write fails its condition (an end came first) there is no TaskSubmitted and
+ * TaskFailed closes it: one event fewer, which check-status takes off (`waitEndedEarly`).
+ */
+export const callbackWaitExtraEvents = 4;
+export const waitEndedEarlyEvents = -1;
+
+export const waitExtraEvents = (completion: 'events' | 'poll'): number => (completion === 'events' ? callbackWaitExtraEvents : 0);
+
 /** The count a check-status or start-pipeline hands on, given where it routes the loop. */
-export function handOn(events: number, from: 'started' | 'checked', phase: Phase): HistoryCount {
-  if (from === 'started') return { events, pending: eventsOnTheWay.startedToWatch };
+export function handOn(events: number, from: 'started' | 'checked', phase: Phase, completion: 'events' | 'poll' = 'poll'): HistoryCount {
+  if (from === 'started') return { events, pending: eventsOnTheWay.startedToWatch + waitExtraEvents(completion) };
   const pending =
-    phase === 'watch' ? eventsOnTheWay.checkedToWatch : phase === 'start' ? eventsOnTheWay.checkedToStart : eventsOnTheWay.checkedToContinue;
+    phase === 'watch'
+      ? eventsOnTheWay.checkedToWatch + waitExtraEvents(completion)
+      : phase === 'start'
+        ? eventsOnTheWay.checkedToStart
+        : eventsOnTheWay.checkedToContinue;
   return { events, pending };
 }

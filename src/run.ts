@@ -26,6 +26,8 @@ export interface Plan {
   onSuperseded: 'follow' | 'fail';
   pipelineTimeoutSeconds: number;
   polling: { pollSeconds: number; maxPollSeconds: number };
+  /** `events` when the stage deploys the callback wait (absent: the poll loop). */
+  completion?: 'events' | 'poll';
   decidedAt: string;
 }
 
@@ -56,6 +58,8 @@ export interface Member {
   finishedAt?: string;
   /** When check-status saw the terminal status: finishedAt + detection latency. */
   detectedAt?: string;
+  /** What made check-status look when it saw the end: `event`, `sweep`, `poll` or `timeout`. */
+  detectedBy?: string;
   polls: number;
   expected?: ExpectedDuration;
   /** Our execution first, then each that superseded it, when onSuperseded is `follow`. */
@@ -84,6 +88,7 @@ export interface PipelineResult {
   startedAt?: string;
   finishedAt?: string;
   detectedAt?: string;
+  detectedBy?: string;
   polls?: number;
   supersededExecutionIds?: string[];
   /** Executions of earlier attempts, when a redrive restarted this pipeline. */
@@ -118,6 +123,13 @@ export interface Run {
   origin: { executionArn: string; executionName: string };
   /** Set with phase `continue`: the successor to start, and where it resumes. */
   successor?: { executionName: string; resume: 'start' | 'watch' };
+  /**
+   * With `completion: events`, the next wait on the completion table (src/completion-table.ts):
+   * its item, its sequence number (one more per wait, continuations included) and the item's TTL.
+   */
+  wait?: { key: string; seq: number; expiresAt: number };
+  /** What ended the last wait, as the callback Task's ResultPath writes it: the waker's output, or the caught error. */
+  wake?: Record<string, unknown>;
 }
 
 const atLeast = (min: number) => z.int().check(z.minimum(min));
@@ -145,6 +157,7 @@ const memberSchema = z.strictObject({
   nextLookAt: z.optional(isoTime),
   finishedAt: z.optional(isoTime),
   detectedAt: z.optional(isoTime),
+  detectedBy: z.optional(text),
   polls: atLeast(0),
   expected: z.optional(expectedSchema),
   supersededExecutionIds: z.array(text),
@@ -164,6 +177,7 @@ const resultSchema = z.strictObject({
   startedAt: z.optional(text),
   finishedAt: z.optional(text),
   detectedAt: z.optional(text),
+  detectedBy: z.optional(text),
   polls: z.optional(atLeast(0)),
   supersededExecutionIds: z.optional(z.array(text)),
   earlierExecutionIds: z.optional(z.array(text)),
@@ -181,6 +195,7 @@ export const planSchema = z.strictObject({
   onSuperseded: z.enum(['follow', 'fail']),
   pipelineTimeoutSeconds: atLeast(1),
   polling: z.strictObject({ pollSeconds: atLeast(1), maxPollSeconds: atLeast(1) }),
+  completion: z.optional(z.enum(['events', 'poll'])),
   decidedAt: isoTime,
 });
 
@@ -195,6 +210,8 @@ export const runSchema = z.strictObject({
   generation: atLeast(1),
   origin: z.strictObject({ executionArn: nonEmpty, executionName: nonEmpty }),
   successor: z.optional(z.strictObject({ executionName: nonEmpty, resume: z.enum(['start', 'watch']) })),
+  wait: z.optional(z.strictObject({ key: nonEmpty, seq: atLeast(1), expiresAt: atLeast(0) })),
+  wake: z.optional(z.record(text, z.unknown())),
 });
 
 /**

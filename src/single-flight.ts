@@ -22,16 +22,17 @@ export async function checkSingleFlight(execution: { id: string; stateMachineArn
 }
 
 /**
- * Single flight for a start the schedule made: with scheduleWhenBusy `skip`, a run in flight is
+ * Single flight (the run lock, or the ListExecutions check: `takeFlight`) for a start the
+ * schedule made: with scheduleWhenBusy `skip`, a run in flight is
  * no failure (nobody is paged for the schedule meeting a long run): the answer says which run is
  * in flight, and the execution ends quietly. With `fail`, and for every other start, AlreadyRunning.
  */
 export async function checkSingleFlightOrSkip(
-  execution: { id: string; stateMachineArn: string; startTime: string },
+  takeFlight: () => Promise<void>,
   scheduled: { whenBusy: 'skip' | 'fail'; at?: string } | undefined,
 ): Promise<{ reason: string } | undefined> {
   try {
-    await checkSingleFlight(execution);
+    await takeFlight();
     return undefined;
   } catch (error) {
     if (!(error instanceof AlreadyRunning) || scheduled?.whenBusy !== 'skip') throw error;

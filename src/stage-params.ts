@@ -12,7 +12,18 @@ import { membersOf } from './run.js';
 import { pipelineNames } from './targets.js';
 
 /** The params src/config.ts reads at run time; the rest shape the stack. */
-export const stageConfigKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded'];
+export const stageConfigKeys = [
+  'pipelines',
+  'accounts',
+  'sequences',
+  'defaultSequence',
+  'pollSeconds',
+  'maxPollSeconds',
+  'pipelineTimeoutSeconds',
+  'onSuperseded',
+  'completion',
+  'sweepSeconds',
+];
 
 /** The pipeline names serverless.yml ships with: a stage still using them has not been set up. */
 export const examplePipelines = ['P1', 'P2', 'P3'];

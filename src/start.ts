@@ -3,10 +3,12 @@ import { clientRequestToken } from './client-token.js';
 import { beginInvocation } from './accounts.js';
 import { stageConfig } from './config.js';
 import { targetOf } from './targets.js';
-import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook } from './polling.js';
+import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
+import { completionMode, deadlineLook, nextWait, watchExecutions } from './event-wait.js';
 import { afterTask, handOn } from './history-budget.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
+import { takeRunLock } from './run-lock.js';
 import { newOutputReader, resolveMemberVariables } from './references.js';
 import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 
@@ -34,7 +36,11 @@ export const pendingMember = (position: number, member: number, pipelineName: st
 export async function startPipelines({ plan, run, execution, retryCount, redriveCount }: StepInput): Promise<Run> {
   beginInvocation(execution.name);
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
-  if (redrivesSince > 0) await checkAloneForRedrive(execution);
+  if (redrivesSince > 0) {
+    await (plan.completion === 'events'
+      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id })
+      : checkAloneForRedrive(execution));
+  }
   const events = afterTask(run.history, { retryCount, redrivesSince });
   const members =
     run.members.length > 0
@@ -49,12 +55,30 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
     members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!) : member)),
   );
   const now = nowMs();
+  const completion = completionMode(plan);
+  if (completion === 'poll') {
+    return {
+      ...run,
+      phase: 'watch',
+      members: started,
+      waitSeconds: secondsUntilNextLook(started, now),
+      history: handOn(events, 'started', 'watch'),
+      redrives: Math.max(run.redrives, redriveCount),
+    };
+  }
+  // Watched before the run parks: an end that comes before the token is stored still finds its run.
+  await watchExecutions(
+    run,
+    started.filter((member, index) => members[index]!.status === 'Pending').map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! })),
+  );
+  const watched = started.map((member) => (stillRunning.has(member.status) ? deadlineLook(member) : member));
+  const { wake: _wake, ...rest } = run;
   return {
-    ...run,
+    ...rest,
     phase: 'watch',
-    members: started,
-    waitSeconds: secondsUntilNextLook(started, now),
-    history: handOn(events, 'started', 'watch'),
+    members: watched,
+    ...nextWait(run, watched, now),
+    history: handOn(events, 'started', 'watch', completion),
     redrives: Math.max(run.redrives, redriveCount),
   };
 }

@@ -114,6 +114,30 @@ const triggerTypeByOrigin: Record<ExecutionOrigin, TriggerType> = {
   superseding: 'CloudWatchEvent',
 };
 
+/** One state change of an execution, as CodePipeline's EventBridge events report it. */
+export interface PipelineStateChange {
+  pipelineName: string;
+  pipelineExecutionId: string;
+  /** As events spell it: STARTED, STOPPING, SUCCEEDED, FAILED, STOPPED, SUPERSEDED, CANCELED. */
+  state: string;
+  at: number;
+  startedAt: number;
+}
+
+/** Not a state: the instant the world itself starts an execution, when the changes must be read again. */
+export const worldChangesAt = 'WORLD_CHANGES';
+
+/** The API's statuses as events spell them (the API says Cancelled, events CANCELED). */
+export const eventStateOf: Record<string, string> = {
+  InProgress: 'STARTED',
+  Stopping: 'STOPPING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Stopped: 'STOPPED',
+  Superseded: 'SUPERSEDED',
+  Cancelled: 'CANCELED',
+};
+
 interface ActionModel {
   name: string;
   namespace?: string;
@@ -240,6 +264,44 @@ export class CodePipelineEmulator {
           variables: Object.fromEntries(execution.variables.map((variable) => [variable.name, variable.value])),
         };
       });
+  }
+
+  /**
+   * Every state change of every execution since startTime whose instant is known by now (an end
+   * that waits on a newer execution is not), as CodePipeline's events name them: what the local
+   * event bus emits.
+   */
+  stateChanges(): PipelineStateChange[] {
+    const now = this.clock.now();
+    return [...this.pipelines.values()].flatMap((pipeline) =>
+      this.settle(pipeline, now)
+        .filter((resolved) => resolved.execution.origin !== 'history')
+        .flatMap((resolved) => {
+          const { execution } = resolved;
+          const change = (state: string, at: number): PipelineStateChange => ({
+            pipelineName: pipeline.definition.name,
+            pipelineExecutionId: execution.pipelineExecutionId,
+            state,
+            at,
+            startedAt: execution.startedAt,
+          });
+          const changes = [change('STARTED', execution.startedAt)];
+          if (resolved.stoppingFrom !== undefined && Number.isFinite(resolved.stoppingFrom)) changes.push(change('STOPPING', resolved.stoppingFrom));
+          if (Number.isFinite(resolved.endsAt)) changes.push(change(eventStateOf[resolved.endStatus] ?? resolved.endStatus.toUpperCase(), resolved.endsAt));
+          // The world starts a newer execution when ours reaches its held transition: look again then.
+          else if (resolved.heldAt !== undefined && Number.isFinite(resolved.heldAt)) changes.push(change(worldChangesAt, resolved.heldAt));
+          return changes;
+        }),
+    );
+  }
+
+  /** The execution's status now, for checking that a scheduled change still holds when its instant comes. */
+  statusNow(pipelineName: string, pipelineExecutionId: string): string | undefined {
+    const pipeline = this.pipelines.get(pipelineName);
+    if (!pipeline) return undefined;
+    const now = this.clock.now();
+    const resolved = this.settle(pipeline, now).find((candidate) => candidate.execution.pipelineExecutionId === pipelineExecutionId);
+    return resolved ? stateAt(resolved, now).status : undefined;
   }
 
   private getPipeline(input: unknown) {

@@ -6,6 +6,7 @@ import { AwsServiceError } from './errors.js';
 import { serveAwsJson, type Caller } from './server.js';
 import { StsEmulator, type AssumeRoleRecord } from './sts.js';
 import { StepFunctionsRegistry, type ExecutionControls, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
+import { TaskTokens } from './tasks.js';
 
 export type { ExecutionView } from './codepipeline.js';
 export type { ExecutionControls, HistoryEventRecord, SfnExecutionRecord } from './stepfunctions.js';
@@ -47,6 +48,12 @@ export interface Emulator {
     appendHistory(executionArn: string, event: HistoryEventRecord): void;
     hasHistory(executionArn: string): boolean;
   };
+  /** Task tokens of callback waits: the engine issues them, SendTaskSuccess closes them. */
+  tasks(): TaskTokens;
+  /** Calls `listener` after every CodePipeline call: any of them may start, stop or settle executions. */
+  onCodePipelineChange(listener: () => void): void;
+  /** The emulated CodePipeline, for the local event bus to read each execution's state changes from. */
+  codePipeline(): CodePipelineEmulator;
   /**
    * Forgets everything and serves another world on another clock behind the same endpoint:
    * SDK clients read their endpoint once per process, so the server outlives one run.
@@ -65,6 +72,7 @@ interface EmulatedAccount {
   world: World;
   clock: Clock;
   codePipelines: Map<string, CodePipelineEmulator>;
+  tasks: TaskTokens;
   stepFunctions: StepFunctionsRegistry;
   sts: StsEmulator;
   faults: FaultInjector;
@@ -88,6 +96,7 @@ function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
     world,
     clock,
     codePipelines,
+    tasks: new TaskTokens(),
     stepFunctions: new StepFunctionsRegistry(),
     sts: new StsEmulator(world, clock),
     faults: new FaultInjector(operationFaults(world)),
@@ -142,7 +151,11 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     RedriveExecution: (input: unknown) => atOneInstant(clock, () => account.stepFunctions.redriveExecution(input, clock.now())),
     GetExecutionHistory: (input: unknown) => account.stepFunctions.getExecutionHistory(input),
     ListStateMachines: (input: unknown) => account.stepFunctions.listStateMachines(input, clock.now()),
+    SendTaskSuccess: (input: unknown) => account.tasks.operations.SendTaskSuccess(input),
+    SendTaskFailure: (input: unknown) => account.tasks.operations.SendTaskFailure(input),
+    SendTaskHeartbeat: (input: unknown) => account.tasks.operations.SendTaskHeartbeat(input),
   };
+  let changeListener: (() => void) | undefined;
 
   const server = await serveAwsJson({
     ...(options.port !== undefined && { port: options.port }),
@@ -150,7 +163,18 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       {
         targetPrefix: 'CodePipeline_20150709',
         contentType: 'application/x-amz-json-1.1',
-        operations: (caller) => codePipelineFor(account, caller).operations,
+        operations: (caller) =>
+          Object.fromEntries(
+            // Any call may settle executions the world scripts (a newer one that supersedes): tell the listener after each.
+            Object.entries(codePipelineFor(account, caller).operations).map(([name, operation]) => [
+              name,
+              (input: unknown) => {
+                const answer = operation(input);
+                changeListener?.();
+                return answer;
+              },
+            ]),
+          ),
       },
       {
         targetPrefix: 'AWSStepFunctions',
@@ -198,6 +222,12 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       appendHistory: (executionArn, event) => account.stepFunctions.appendHistory(executionArn, event),
       hasHistory: (executionArn) => account.stepFunctions.hasHistory(executionArn),
     },
+    tasks: () => account.tasks,
+    onCodePipelineChange: (listener) => {
+      changeListener = listener;
+    },
+    // The hub's own: its events reach the hub's bus. Forwarded accounts' events are issue 16's next step.
+    codePipeline: () => account.codePipelines.get(locationKey(hubAccountId, hubRegion))!,
     reset: ({ world, clock: nextClock }) => {
       account = emulatedAccount(world, nextClock);
       clock = nextClock;

@@ -149,7 +149,7 @@ describe('forwarding outputs from one pipeline to a later one', () => {
     const { report, startedBy } = await runTrain(
       theWorld,
       { order: ['P1', 'P2'], variables: { P2: { TAG: '#{P1.BuildVariables.IMAGE_TAG}' } } },
-      { settings: { pollSeconds: 30, maxPollSeconds: 30 } },
+      { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } },
     );
 
     expect(report.status).toBe('SUCCEEDED');

@@ -128,7 +128,7 @@ describe('long pipelines', () => {
     const report = await runOnce(
       world([{ name: 'Approval', durationSeconds: 2 * 86_400 }, { name: 'Deploy', durationSeconds: 60 }]),
       { order: ['Approval', 'Deploy'] },
-      { settings: { pollSeconds: 30, maxPollSeconds: 30 } },
+      { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } },
     );
 
     expect(report.status).toBe('SUCCEEDED');

@@ -121,7 +121,7 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
         { name: 'After', durationSeconds: 60 },
       ]);
 
-      const { report, rows, lines, status, statusLines } = await runThenStatus(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30 } });
+      const { report, rows, lines, status, statusLines } = await runThenStatus(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } });
 
       expect(report.status).toBe('SUCCEEDED');
       expect(report.generations.length).toBeGreaterThan(1);
@@ -167,7 +167,8 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
         const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:local-live';
         for (;;) {
           const { events } = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
-          if (events?.[0]?.type === 'WaitStateEntered') break;
+          // Parked: the Wait entered (completion: poll), or the callback Task's token stored (events).
+          if (['WaitStateEntered', 'TaskSubmitted'].includes(events?.[0]?.type ?? '')) break;
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         return await readStatusFor(client, 'dev', undefined);

@@ -39,7 +39,8 @@ describe('no accepted run dies of the history limit', () => {
   it('runs three 7-day approvals in one train, continuing as new, each started once and in order', async () => {
     const approvals = ['A1', 'A2', 'A3'].map((name) => ({ name, durationSeconds: 7 * day }));
 
-    const { report } = await runTrain(world(approvals), { order: ['A1', 'A2', 'A3'] });
+    // The poll loop's history is what fills an execution; completion: events costs a week a handful of events.
+    const { report } = await runTrain(world(approvals), { order: ['A1', 'A2', 'A3'] }, { settings: { completion: 'poll' } });
 
     expectWholeTrain(report, ['A1', 'A2', 'A3']);
     expectSequential(report, ['A1', 'A2', 'A3']);
@@ -65,7 +66,7 @@ describe('no accepted run dies of the history limit', () => {
   }, longTrain);
 
   it('runs a pipeline as long as the largest timeout it accepts (60 days), continuing in the middle of it', async () => {
-    const { report } = await runTrain(world([{ name: 'Slow', durationSeconds: 59 * day }]), { order: ['Slow'], pipelineTimeoutSeconds: 60 * day });
+    const { report } = await runTrain(world([{ name: 'Slow', durationSeconds: 59 * day }]), { order: ['Slow'], pipelineTimeoutSeconds: 60 * day }, { settings: { completion: 'poll' } });
 
     expectWholeTrain(report, ['Slow']);
     expect(report.stats.executions).toBeGreaterThan(2);
@@ -90,7 +91,7 @@ describe('no accepted run dies of the history limit', () => {
       },
     );
 
-    const { report, lastRun } = await runTrain(theWorld, { order: ['P1', 'P2'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30 } });
+    const { report, lastRun } = await runTrain(theWorld, { order: ['P1', 'P2'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } });
 
     expect(report.status).toBe('SUCCEEDED');
     expect(report.generations.length).toBeGreaterThan(1);
@@ -125,7 +126,7 @@ describe('continuation', () => {
       faults: [{ handler: 'continue-as-new', crash: 'afterCall', count: 1 }],
     });
 
-    const { report, events } = await runTrain(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30 } });
+    const { report, events } = await runTrain(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } });
 
     expectWholeTrain(report, ['Long', 'After']);
     expect(events.filter((event) => event.type === 'retried').map((event) => event.type === 'retried' && event.state)).toContain('ContinueAsNewExecution');

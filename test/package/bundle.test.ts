@@ -10,6 +10,7 @@ import { localStateMachineArn } from '../../local/engine.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { localLambdaEnvironment, localStageConfig } from '../../local/stage.js';
 import { parseWorld } from '../../local/world.js';
+import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 
 /**
  * The deployed code is the bundle, not the TypeScript the other tests run: built with
@@ -21,6 +22,7 @@ const run = promisify(execFile);
 const directory = mkdtempSync(join(tmpdir(), 'sequencer-bundles-'));
 const execution = { id: `${localStateMachineArn.replace(':stateMachine:', ':execution:')}:bundle-test`, name: 'bundle-test', stateMachineArn: localStateMachineArn };
 let emulator: Emulator;
+let dynamo: LocalDynamo;
 let env: Record<string, string>;
 
 async function invoke(handler: string, event: unknown): Promise<unknown> {
@@ -32,7 +34,7 @@ async function invoke(handler: string, event: unknown): Promise<unknown> {
 beforeAll(async () => {
   await build({
     ...slsPackageOptions(),
-    entryPoints: ['handlers/decide-order.ts', 'handlers/start-pipeline.ts', 'handlers/check-status.ts'],
+    entryPoints: ['handlers/decide-order.ts', 'handlers/start-pipeline.ts', 'handlers/check-status.ts', 'handlers/pipeline-event.ts', 'handlers/sweeper.ts'],
     outdir: join(directory, 'handlers'),
     logLevel: 'silent',
   });
@@ -45,10 +47,21 @@ beforeAll(async () => {
     status: 'RUNNING',
     startDate: Date.now(),
   });
-  env = { PATH: process.env.PATH ?? '', ...localLambdaEnvironment(emulator.endpoint, localStageConfig(['P1'])) };
+  // completion: events (the stage default): start-pipeline records what the run watches in the completion table.
+  dynamo = await startLocalDynamo();
+  await dynamo.createTable('bundle-completion');
+  env = {
+    PATH: process.env.PATH ?? '',
+    ...localLambdaEnvironment(emulator.endpoint, localStageConfig(['P1'])),
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    COMPLETION_TABLE_NAME: 'bundle-completion',
+  };
 }, 60_000);
 
-afterAll(() => emulator.close());
+afterAll(async () => {
+  await emulator.close();
+  await dynamo.close();
+});
 
 it('decides, starts and checks a pipeline from the bundles sls package deploys', async () => {
   const decided = (await invoke('decide-order', {
@@ -71,6 +84,16 @@ it('decides, starts and checks a pipeline from the bundles sls package deploys',
   expect(emulator.executions().map((started) => started.pipelineName)).toEqual(['P1']);
   expect(started.members[0]!.pipelineExecutionId).toBe(emulator.executions()[0]!.pipelineExecutionId);
   expect(checked.members[0]).toMatchObject({ pipelineExecutionId: started.members[0]!.pipelineExecutionId, status: 'InProgress', polls: 1 });
+
+  // The pipeline's end, as EventBridge hands it to the event function, then the sweeper: recorded once, for the run's next wait.
+  const ended = {
+    source: 'aws.codepipeline',
+    'detail-type': 'CodePipeline Pipeline Execution State Change',
+    detail: { pipeline: 'P1', 'execution-id': started.members[0]!.pipelineExecutionId, state: 'SUCCEEDED', version: 1 },
+  };
+  expect(await invoke('pipeline-event', ended)).toEqual({ outcome: 'no-wait' });
+  expect(await invoke('pipeline-event', ended)).toEqual({ outcome: 'duplicate' });
+  expect(await invoke('sweeper', {})).toMatchObject({ watched: 0, ended: 0 });
 });
 
 it('reports a refusal by name from the bundle, as Step Functions will see it', async () => {

@@ -97,6 +97,9 @@ beforeAll(async () => {
 }, 300_000);
 
 const resources = (stage: string, type: string) => Object.entries(packaged[stage]!.template.Resources).filter(([, resource]) => resource.Type === type);
+const completionTableArn = (stage: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/codepipeline-sequencer-${stage}-completion`,
+});
 const only = (stage: string, type: string) => {
   const found = resources(stage, type);
   expect(found).toHaveLength(1);
@@ -163,10 +166,19 @@ function taskStates(states: Record<string, any>): [string, any][] {
   ]);
 }
 
-/** The state machine's three functions; notifyRun, the fourth, is invoked by EventBridge only. */
+/** The state machine's three functions; notifyRun, pipelineEvent and sweeper are invoked by EventBridge only. */
 const functionFiles = { DecideOrderLambdaFunction: 'decideOrder', StartPipelineLambdaFunction: 'startPipeline', CheckStatusLambdaFunction: 'checkStatus' };
-const allFunctionFiles = { ...functionFiles, NotifyRunLambdaFunction: 'notifyRun' };
-const handlerFiles = { decideOrder: 'decide-order', startPipeline: 'start-pipeline', checkStatus: 'check-status', notifyRun: 'notify-run' };
+/** completion: events: the rule's target and the sweeper, which the state machine never invokes. */
+const eventFunctionFiles = { PipelineEventLambdaFunction: 'pipelineEvent', SweeperLambdaFunction: 'sweeper' };
+const allFunctionFiles = { ...functionFiles, NotifyRunLambdaFunction: 'notifyRun', ...eventFunctionFiles };
+const handlerFiles = {
+  decideOrder: 'decide-order',
+  startPipeline: 'start-pipeline',
+  checkStatus: 'check-status',
+  notifyRun: 'notify-run',
+  pipelineEvent: 'pipeline-event',
+  sweeper: 'sweeper',
+};
 const untaggableTypes = [
   'AWS::S3::BucketPolicy',
   'AWS::IAM::ManagedPolicy',
@@ -180,7 +192,7 @@ const untaggableTypes = [
 const runbook = 'What to do: README.md, section Runbook (under Operating on AWS).';
 
 describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
-  it('deploys the four functions on nodejs24.x, arm64, with short timeouts and source-mapped stack traces', () => {
+  it('deploys every function on nodejs24.x, arm64, with short timeouts and source-mapped stack traces', () => {
     const functions = Object.fromEntries(resources(stage, 'AWS::Lambda::Function').map(([id, resource]) => [id, resource.Properties]));
 
     expect(Object.keys(functions).sort()).toEqual(Object.keys(allFunctionFiles).sort());
@@ -244,9 +256,10 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 
   it('tells its own topic, through the notifyRun function, when a run fails, times out or is stopped', () => {
-    const [ruleId, rule] = only(stage, 'AWS::Events::Rule');
+    const ruleId = 'RunFailedNotificationRule';
+    const rule = resource(stage, ruleId);
     const [target] = rule.Properties.Targets;
-    const [, permission] = only(stage, 'AWS::Lambda::Permission');
+    const permission = resource(stage, `${ruleId}Permission`);
     const notifier = resource(stage, 'NotifyRunLambdaFunction').Properties;
     const [, topicPolicy] = only(stage, 'AWS::SNS::TopicPolicy');
 
@@ -303,7 +316,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
       expect.objectContaining({
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
-        Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['RunFailedNotificationRule', 'Arn'] }] } },
+        Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['RunFailedNotificationRule', 'Arn'] }, { 'Fn::GetAtt': ['PipelineEventRule', 'Arn'] }] } },
       }),
     ]);
     expect(invokeConfig.Properties).toEqual({
@@ -343,7 +356,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 
   it('keeps its schedule off, in a time zone, with a bounded retry policy', () => {
-    const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
+    const schedule = resource(stage, 'SequencerSchedule');
     const role = resource(stage, schedule.Properties.Target.RoleArn['Fn::GetAtt'][0]);
 
     expect(schedule.Properties).toMatchObject({
@@ -376,10 +389,11 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
 
   it('lets the functions use only the CodePipeline actions they need, on the stage’s pipelines only, and read their own executions', () => {
     const role = resource(stage, 'IamRoleLambdaExecution');
-    const [[, codePipeline]] = resources(stage, 'AWS::IAM::ManagedPolicy') as [[string, Resource]];
+    const functionsPolicies = resources(stage, 'AWS::IAM::ManagedPolicy').filter(([, policy]) => policy.Properties.Roles[0].Ref === 'IamRoleLambdaExecution');
+    const [[, codePipeline]] = functionsPolicies as [[string, Resource]];
     const [grant] = codePipeline.Properties.PolicyDocument.Statement;
 
-    expect(resources(stage, 'AWS::IAM::ManagedPolicy')).toHaveLength(1);
+    expect(functionsPolicies).toHaveLength(1);
     expect(codePipeline.Properties.Roles).toEqual([{ Ref: 'IamRoleLambdaExecution' }]);
     expect([...grant.Action].sort()).toEqual([
       'codepipeline:GetPipeline',
@@ -400,13 +414,52 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     const granted = statements(resource(stage, 'StateMachineRole'));
     const invoke = granted.filter((statement) => statement.Action.includes('lambda:InvokeFunction'));
     const start = granted.filter((statement) => statement.Action.some((action) => action.startsWith('states:')));
-    const others = granted.filter((statement) => !invoke.includes(statement) && !start.includes(statement));
+    const table = granted.filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
+    const others = granted.filter((statement) => !invoke.includes(statement) && !start.includes(statement) && !table.includes(statement));
 
     expect(invoke).toHaveLength(1);
     expect(invoke[0]!.Action).toEqual(['lambda:InvokeFunction']);
     expect([...new Set(JSON.stringify(invoke).match(/[A-Za-z]+LambdaFunction/g))].sort()).toEqual(Object.keys(functionFiles).sort());
     expect(start).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: ownArn(stage, 'stateMachine') }]);
     expect(others.flatMap((statement) => statement.Action).every((action) => action.startsWith('logs:'))).toBe(true);
+    // completion: events: the callback Task stores its token in the stage's table, and does nothing else there.
+    expect(table).toEqual([{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: completionTableArn(stage) }]);
+  });
+
+  it('completion: events: an on-demand table with TTL, the stage’s pipelines’ ends to the event function with a dead-letter queue and an alarm, a sweep every minute', () => {
+    const table = resource(stage, 'CompletionTable').Properties;
+    const rule = resource(stage, 'PipelineEventRule').Properties;
+    const [target] = rule.Targets;
+    const sweep = resource(stage, 'SweeperSchedule').Properties;
+    const alarm = resource(stage, 'PipelineEventDeliveryAlarm').Properties;
+
+    expect(table).toMatchObject({ TableName: `codepipeline-sequencer-${stage}-completion`, BillingMode: 'PAY_PER_REQUEST', TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.codepipeline'],
+      'detail-type': ['CodePipeline Pipeline Execution State Change'],
+      detail: { pipeline: ['P1', 'P2', 'P3'], state: ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED', 'RESUMED'] },
+    });
+    expect(target).toMatchObject({ Arn: { 'Fn::GetAtt': ['PipelineEventLambdaFunction', 'Arn'] }, DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } } });
+    expect(alarm).toMatchObject({ Namespace: 'AWS/Events', MetricName: 'FailedInvocations', Dimensions: [{ Name: 'RuleName', Value: { Ref: 'PipelineEventRule' } }], AlarmActions: [{ Ref: 'NotificationTopic' }] });
+    expect(sweep).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Target: { Arn: { 'Fn::GetAtt': ['SweeperLambdaFunction', 'Arn'] } } });
+    expect(resource(stage, 'PipelineEventPermission').Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['PipelineEventRule', 'Arn'] } });
+  });
+
+  it('completion: events: the event function and the sweeper each have their own role, scoped to the table, task tokens and (the sweeper) reading executions', () => {
+    const granted = (roleId: string) => statements(resource(stage, roleId)).filter((statement) => !statement.Action.every((action) => action.startsWith('logs:')));
+    const meet = [
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: completionTableArn(stage) },
+      { Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' },
+    ];
+
+    expect(resource(stage, 'PipelineEventLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['PipelineEventRole', 'Arn'] });
+    expect(resource(stage, 'SweeperLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['SweeperRole', 'Arn'] });
+    expect(granted('PipelineEventRole')).toEqual(meet);
+    expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }]);
+    const [, sweeperPolicy] = resources(stage, 'AWS::IAM::ManagedPolicy').find(([, policy]) => policy.Properties.Roles[0].Ref === 'SweeperRole')!;
+    expect(sweeperPolicy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: ['codepipeline:GetPipelineExecution'], Resource: ['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })) },
+    ]);
   });
 
   it('tags every resource that takes tags with the service and the stage', () => {
@@ -452,7 +505,10 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
   });
 
   it('splits the CodePipeline grants into managed policies within IAM’s sizes, covering each pipeline once', () => {
-    const policies = resources(stage, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties);
+    const all = resources(stage, 'AWS::IAM::ManagedPolicy').map(([, policy]) => policy.Properties);
+    for (const policy of all) expect(resolvedLength(policy.PolicyDocument)).toBeLessThanOrEqual(6144);
+    // The functions' grants; the sweeper's (GetPipelineExecution alone) are split the same way.
+    const policies = all.filter((policy) => policy.Roles[0].Ref === 'IamRoleLambdaExecution');
     const granted = policies.flatMap((policy) => policy.PolicyDocument.Statement[0].Resource.map((arn: { 'Fn::Sub': string }) => arn['Fn::Sub'].split(':').pop()));
 
     expect(policies.length).toBeGreaterThan(1);
@@ -471,7 +527,9 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
   });
 
   it('uses the given topic, subscribes the e-mail, tells of successes too, and traces', () => {
-    const rules = resources(stage, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const rules = resources(stage, 'AWS::Events::Rule')
+      .map(([, rule]) => rule.Properties)
+      .filter((rule) => rule.EventPattern.source[0] === 'aws.states');
     const [, subscription] = only(stage, 'AWS::SNS::Subscription');
     const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
 
@@ -490,7 +548,7 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
   });
 
   it('turns its schedule on, in its own time zone, once its pipelines are its own', () => {
-    const [, schedule] = only(stage, 'AWS::Scheduler::Schedule');
+    const schedule = resource(stage, 'SequencerSchedule');
 
     expect(schedule.Properties).toMatchObject({ State: 'ENABLED', ScheduleExpressionTimezone: 'Europe/Paris' });
     expect(JSON.parse(schedule.Properties.Target.Input)).toEqual({ sequence: 'sequence3', scheduled: { whenBusy: 'skip', at: '<aws.scheduler.scheduled-time>' } });

@@ -9,6 +9,8 @@ export const stageConfig: StageConfig = {
   maxPollSeconds: 600,
   pipelineTimeoutSeconds: 86_400,
   onSuperseded: 'follow',
+  completion: 'poll',
+  sweepSeconds: 60,
 };
 
 export const useStageConfig = (overrides: Partial<StageConfig> = {}) => {

@@ -93,6 +93,7 @@ describe('check-status: succeeded', () => {
         startedAt: '2026-01-01T00:00:00.000Z',
         finishedAt: '2026-01-01T00:09:50.000Z',
         detectedAt: '2026-01-01T00:10:00.000Z',
+        detectedBy: 'poll',
         polls: 5,
         supersededExecutionIds: [],
       },

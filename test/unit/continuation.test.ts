@@ -1,10 +1,11 @@
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/decide-order.js';
 import { useClock } from '../../src/clock.js';
 import { looksLikeSuccessor, successorName } from '../../src/continuation.js';
-import { eventsOnTheWay, openingEvents, taskEvents } from '../../src/history-budget.js';
+import { callbackWaitExtraEvents, eventsOnTheWay, openingEvents, taskEvents } from '../../src/history-budget.js';
 import { plan, run, tracked, useStageConfig } from '../support/fixtures.js';
 
 const codePipeline = mockClient(CodePipelineClient);
@@ -82,6 +83,25 @@ describe('decide-order: a continued run', () => {
     });
     expect(decided.run).not.toHaveProperty('successor');
     expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: origin.executionArn });
+  });
+
+  it('with completion: events, counts the callback wait it resumes on, keeps the train’s wait item and numbering, and inherits the run lock', async () => {
+    predecessorIs('SUCCEEDED', { continuedAs: `${executions}nightly-g2`, startDate: startTime });
+    const table = mockClient(DynamoDBClient);
+    table.on(PutItemCommand).resolves({});
+    process.env.COMPLETION_TABLE_NAME = 'completion';
+    const wait = { key: `wait#${origin.executionArn}`, seq: 7, expiresAt: 1_800_000_000 };
+
+    const decided = await continueAs('nightly-g2', handover({ plan: plan({ completion: 'events' }), run: { ...handedOver(), wait } }));
+
+    expect(decided.run.history.pending).toBe(eventsOnTheWay.decidedToWatch + callbackWaitExtraEvents);
+    // The successor parks on the same item with the next number: ends recorded for the predecessor's waits still count.
+    expect(decided.run.wait).toEqual(wait);
+    expect(table).toHaveReceivedCommandWith(PutItemCommand, {
+      ConditionExpression: 'attribute_not_exists(pk) OR holder = :origin',
+      Item: expect.objectContaining({ holder: { S: origin.executionArn }, holderExecution: { S: `${executions}nightly-g2` } }),
+    });
+    table.restore();
   });
 
   it('asks to be retried while the predecessor is still handing over', async () => {

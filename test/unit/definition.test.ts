@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { functionKeyOf, loadDefinition, localFunctionArn, localizeDefinition } from '../../local/definition.js';
 import { nonRetryableErrorNames, pipelineOutcomeErrors } from '../../src/errors.js';
 
-const definition = loadDefinition();
+// The poll loop (`completion: poll`): what the tests below tell; the events wait has its own block at the end.
+const definition = loadDefinition('poll');
 const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
 const lambdaTasks = tasks.filter(([, state]) => functionKeyOf(state) !== undefined);
@@ -169,6 +170,80 @@ describe('the local engine’s copy of the definition', () => {
   it('leaves the file on disk untouched', () => {
     localizeDefinition(definition, localArn);
 
-    expect(loadDefinition()).toEqual(definition);
+    expect(loadDefinition('poll')).toEqual(definition);
+  });
+});
+
+describe('the definition with completion: events', () => {
+  const events = loadDefinition('events');
+  const wait = events.States.WaitForPipelineEnd!;
+  type Catcher = { ErrorEquals: string[]; Next: string; ResultPath?: string };
+
+  it('is valid Amazon States Language with the table resolved (asl-validator)', () => {
+    const resolvedEvents = {
+      ...events,
+      States: Object.fromEntries(
+        Object.entries(events.States).map(([name, state]) => {
+          if (functionKeyOf(state)) return [name, { ...state, Resource: localFunctionArn(functionKeyOf(state)!) }];
+          if (state.Resource === 'arn:aws:states:::states:startExecution') return [name, { ...state, Parameters: { ...(state.Parameters as object), StateMachineArn: localArn } }];
+          if (name === 'WaitForPipelineEnd') return [name, { ...state, Parameters: { ...(state.Parameters as object), TableName: 'completion' } }];
+          return [name, state];
+        }),
+      ),
+    };
+    const { isValid, errorsText } = aslValidator(JSON.parse(JSON.stringify(resolvedEvents)), { checkArn: true, checkPaths: true });
+
+    expect(errorsText('\n')).toBe('');
+    expect(isValid).toBe(true);
+  });
+
+  it('parks on a callback Task in place of the Wait: every way into the wait goes there, and nothing else changed', () => {
+    expect(Object.values(events.States).filter((state) => state.Type === 'Wait')).toEqual([]);
+    expect(events.States.WaitForPipelines).toBeUndefined();
+    expect(wait.Resource).toBe('arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken');
+    expect(events.States.StartPipelines!.Next).toBe('WaitForPipelineEnd');
+    const choices = (name: string) => (events.States[name]!.Choices as { Next: string }[]).map((choice) => choice.Next);
+    expect(choices('MorePipelines?')).toContain('WaitForPipelineEnd');
+    expect(choices('PipelinesDone?')).toContain('WaitForPipelineEnd');
+    expect(wait.Next).toBe('CheckPipelines');
+    const { WaitForPipelineEnd: _events, ...rest } = events.States;
+    const { WaitForPipelines: _poll, ...pollRest } = definition.States;
+    expect(JSON.stringify(rest).replaceAll('WaitForPipelineEnd', 'WaitForPipelines')).toBe(JSON.stringify(pollRest));
+  });
+
+  it('stores the token only while no end was recorded for this wait, and times out at the path the handlers set', () => {
+    const parameters = wait.Parameters as { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, Record<string, string>> };
+
+    expect(parameters.ConditionExpression).toBe('attribute_not_exists(#woken) OR #woken < :seq');
+    expect(parameters.ExpressionAttributeNames['#woken']).toBe('woken');
+    expect(parameters.ExpressionAttributeValues[':token']).toEqual({ 'S.$': '$$.Task.Token' });
+    expect(wait.TimeoutSecondsPath).toBe('$.run.waitSeconds');
+    expect(wait.TimeoutSeconds).toBeUndefined();
+  });
+
+  it('looks at once when an end came first or the deadline passed, and retries only DynamoDB throttling', () => {
+    const [catcher] = wait.Catch as Catcher[];
+
+    expect(catcher).toEqual({
+      ErrorEquals: ['DynamoDb.ConditionalCheckFailedException', 'DynamoDB.ConditionalCheckFailedException', 'States.Timeout'],
+      ResultPath: '$.run.wake',
+      Next: 'CheckPipelines',
+    });
+    const retried = (wait.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals);
+    expect(retried.every((error) => error.startsWith('DynamoDb.'))).toBe(true);
+    expect(retried).not.toContain('DynamoDb.ConditionalCheckFailedException');
+  });
+
+  it('runs locally as a callback handled by the engine: the real table call, a fresh token, the timeout raced on the clock', () => {
+    const local = localizeDefinition(events, localArn, 'local-table');
+    const localWait = local.definition.States.WaitForPipelineEnd!;
+    const parameters = localWait.Parameters as Record<string, unknown> & { ExpressionAttributeValues: Record<string, Record<string, string>> };
+
+    expect(local.callbacks).toEqual({ WaitForPipelineEnd: true });
+    expect(local.waits).toEqual({});
+    expect(parameters.TableName).toBe('local-table');
+    expect(parameters['LocalTimeoutSeconds.$']).toBe('$.run.waitSeconds');
+    expect(parameters.ExpressionAttributeValues[':token']).toEqual({ S: '<local task token>' });
+    expect(localWait.TimeoutSecondsPath).toBeUndefined();
   });
 });

@@ -40,6 +40,7 @@ describe('parseWorld', () => {
         },
       ],
       faults: [],
+      events: { delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false },
     });
   });
 

@@ -1,0 +1,13 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { sweep } from '../src/sweep.js';
+import { logger } from '../src/logger.js';
+
+/** Run by EventBridge Scheduler every `sweepSeconds`: notices the ends whose events were lost. */
+export const core = async () => {
+  const result = await sweep();
+  if (result.ended > 0) logger.info('sweep noticed ends', result);
+  return result;
+};
+
+export const handler = middy(core).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,51 @@
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/**
+ * A real DynamoDB implementation in this process (dynalite, on an in-memory LevelDB): the
+ * completion table's conditional writes behave as DynamoDB's do. It has no TTL, which the code
+ * does not rely on (it ignores expired items itself). One per process, like the emulator.
+ */
+export interface LocalDynamo {
+  endpoint: string;
+  /** Requests served so far: what DynamoDB would bill (the bench). */
+  requests(): number;
+  /** Creates an empty completion table; each engine gets its own, so worlds never share items. */
+  createTable(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startLocalDynamo(): Promise<LocalDynamo> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // Never what keeps a process alive: the CLI ends when its run does, whoever forgot to close this.
+  server.unref();
+  server.on('connection', (socket) => socket.unref());
+  let requests = 0;
+  server.on('request', () => {
+    requests += 1;
+  });
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return {
+    endpoint,
+    requests: () => requests,
+    createTable: async (name) => {
+      // The table serverless.yml declares: one string key, on demand.
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    },
+    close: async () => {
+      client.destroy();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { SimulatedClock } from './clock.js';
+import type { EventPattern } from './definition.js';
+import { worldChangesAt, type PipelineStateChange } from './emulator/codepipeline.js';
+import type { EventDelivery } from './world.js';
+
+const accountId = '123456789012';
+const region = 'us-east-1';
+
+/** "CodePipeline Pipeline Execution State Change", shaped as EventBridge delivers it (CodePipeline User Guide, "Monitoring CodePipeline events"). */
+export function pipelineEvent(change: PipelineStateChange, id: string): Record<string, unknown> {
+  return {
+    version: '0',
+    id,
+    'detail-type': 'CodePipeline Pipeline Execution State Change',
+    source: 'aws.codepipeline',
+    account: accountId,
+    time: new Date(change.at).toISOString(),
+    region,
+    resources: [`arn:aws:codepipeline:${region}:${accountId}:${change.pipelineName}`],
+    detail: {
+      pipeline: change.pipelineName,
+      'execution-id': change.pipelineExecutionId,
+      'start-time': new Date(change.startedAt).toISOString(),
+      state: change.state,
+      version: 1,
+      'pipeline-execution-attempt': 1,
+      ...(change.state === 'STARTED' && { 'execution-trigger': { 'trigger-type': 'StartPipelineExecution', 'trigger-detail': 'codepipeline-sequencer' } }),
+    },
+  };
+}
+
+/** EventBridge's matching for patterns of exact values: every field the pattern names must hold one of its values. */
+export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  return Object.entries(pattern).every(([field, wanted]) => {
+    const value = (event as Record<string, unknown>)[field];
+    return Array.isArray(wanted) ? wanted.includes(value as string) : matchesPattern(wanted, value);
+  });
+}
+
+/** What the bus did with each change, for tests and the bench. */
+export interface BusRecord {
+  change: PipelineStateChange;
+  fate: 'delivered' | 'dropped' | 'off' | 'filtered' | 'obsolete';
+  deliveredAt: number[];
+}
+
+/**
+ * The local EventBridge default bus for CodePipeline's events: each execution's state change is
+ * emitted at its instant of simulated time (checked against the execution's status then, since a
+ * stop or a newer execution can change an execution's course), passed through the world's
+ * delivery knobs, matched against the deployed rule's own pattern, and delivered to the event
+ * function, after a delay, on the clock. `onEnd` hears every end, delivered or not (the sweeper).
+ */
+export class LocalEventBus {
+  private readonly scheduled = new Set<string>();
+  readonly records: BusRecord[] = [];
+  private sequence = 0;
+
+  constructor(
+    private readonly clock: SimulatedClock,
+    private readonly changes: () => PipelineStateChange[],
+    private readonly statusNow: (pipelineName: string, pipelineExecutionId: string) => string | undefined,
+    private readonly knobs: EventDelivery,
+    private readonly pattern: EventPattern,
+    private readonly deliver: (event: Record<string, unknown>) => Promise<void>,
+    private readonly onEnd: (change: PipelineStateChange) => void,
+    private readonly eventStateOf: Record<string, string>,
+  ) {}
+
+  /** Schedules every state change not scheduled yet; call it after anything that may add some. */
+  scan(): void {
+    for (const change of this.changes()) {
+      const key = `${change.pipelineName}#${change.pipelineExecutionId}#${change.state}`;
+      if (this.scheduled.has(key)) continue;
+      this.scheduled.add(key);
+      this.clock.schedule(change.at, () => this.emit(change));
+    }
+  }
+
+  private emit(change: PipelineStateChange): void {
+    this.scan();
+    if (change.state === worldChangesAt) return;
+    const status = this.statusNow(change.pipelineName, change.pipelineExecutionId);
+    const record: BusRecord = { change, fate: 'delivered', deliveredAt: [] };
+    this.records.push(record);
+    if (status === undefined || this.eventStateOf[status] !== change.state) {
+      // The change did not happen after all (a stop overtook the scripted end): CodePipeline never announces it.
+      record.fate = 'obsolete';
+      this.scheduled.delete(`${change.pipelineName}#${change.pipelineExecutionId}#${change.state}`);
+      return;
+    }
+    if (!['STARTED', 'STOPPING'].includes(change.state)) this.onEnd(change);
+    if (this.knobs.off) {
+      record.fate = 'off';
+      return;
+    }
+    if (this.dropped(change)) {
+      record.fate = 'dropped';
+      return;
+    }
+    const event = pipelineEvent(change, this.eventId(change));
+    if (!matchesPattern(this.pattern, event)) {
+      record.fate = 'filtered';
+      return;
+    }
+    const copies = this.draw(change, 'duplicate') < this.knobs.duplicate ? 2 : 1;
+    for (let copy = 0; copy < copies; copy += 1) {
+      const delayMs = (this.delaySeconds(change, copy) + this.draw(change, `order${copy}`) * this.knobs.outOfOrder) * 1000;
+      this.clock.schedule(this.clock.now() + delayMs, async () => {
+        record.deliveredAt.push(this.clock.now());
+        await this.deliver(event);
+      });
+    }
+  }
+
+  private dropped(change: PipelineStateChange): boolean {
+    const { drop } = this.knobs;
+    if (!drop) return false;
+    if (drop.pipelines?.includes(change.pipelineName)) return drop.states === undefined || drop.states.includes(change.state);
+    if (drop.pipelines === undefined && drop.states?.includes(change.state)) return true;
+    return drop.rate !== undefined && this.draw(change, 'drop') < drop.rate;
+  }
+
+  private delaySeconds(change: PipelineStateChange, copy: number): number {
+    const { delaySeconds } = this.knobs;
+    if (typeof delaySeconds === 'number') return delaySeconds;
+    const [min, max] = delaySeconds;
+    return min + (max - min) * this.draw(change, `delay${copy}`);
+  }
+
+  /** A number in [0, 1) fixed by the change and the purpose: the same world replays the same deliveries. */
+  private draw(change: PipelineStateChange, purpose: string): number {
+    const digest = createHash('sha256').update(`${change.pipelineName}#${change.pipelineExecutionId}#${change.state}#${purpose}`).digest();
+    return digest.readUInt32BE(0) / 2 ** 32;
+  }
+
+  private eventId(change: PipelineStateChange): string {
+    this.sequence += 1;
+    const hex = createHash('sha256').update(`${change.pipelineExecutionId}#${change.state}#${this.sequence}`).digest('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  }
+}

@@ -1,0 +1,203 @@
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConfigurationError } from './errors.js';
+import { toNamedAwsError } from './aws-errors.js';
+
+/**
+ * The stage's completion table: where a waiting run and the end of a pipeline execution meet.
+ *
+ * - `wait#<train's first execution ARN>`: the run's wait item. The callback Task writes its task
+ *   token and the wait's sequence number there (`seq`), on condition that no end was recorded for
+ *   this wait (`woken < seq`); the waker records an end (`woken`) and completes the stored token.
+ *   One item per train rather than per execution: a continuation goes on with the same item and
+ *   numbering, so the watch items below never need re-pointing when the train continues.
+ * - `watch#<pipeline>#<executionId>`: one per pipeline execution a run watches, naming the wait
+ *   item. An event for an execution without one is not ours.
+ *
+ * Every item carries `expiresAt` (epoch seconds) for DynamoDB's TTL. TTL deletes late, so reads
+ * treat an expired item as absent.
+ */
+
+/** Created once; AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB. */
+export const dynamo = new DynamoDBClient({ maxAttempts: 4, retryMode: 'standard' });
+
+/** A wait or watch item outlives the pipeline's deadline by this much, for late events and the sweeper. */
+export const keepAfterDeadlineSeconds = 2 * 24 * 3600;
+
+let cachedTableName: { raw: string | undefined; name: string } | undefined;
+
+/** COMPLETION_TABLE_NAME, which serverless.yml sets from the stage's table. */
+export function completionTableName(): string {
+  const raw = process.env.COMPLETION_TABLE_NAME;
+  if (cachedTableName !== undefined && cachedTableName.raw === raw) return cachedTableName.name;
+  if (raw === undefined || !/^[A-Za-z0-9_.-]{3,255}$/.test(raw)) {
+    throw new ConfigurationError(`COMPLETION_TABLE_NAME is ${raw === undefined ? 'not set' : `not a table name: '${raw}'`}: deploy with serverless.yml, which sets it`);
+  }
+  cachedTableName = { raw, name: raw };
+  return raw;
+}
+
+export const waitKey = (originExecutionArn: string): string => `wait#${originExecutionArn}`;
+export const watchKey = (pipelineName: string, pipelineExecutionId: string): string => `watch#${pipelineName}#${pipelineExecutionId}`;
+
+export interface WaitItem {
+  key: string;
+  /** The sequence number of the last wait whose token was stored. */
+  seq: number;
+  token?: string;
+  /** The highest wait an end was recorded for; a wait whose number is not above it fails its write. */
+  woken: number;
+  /** Who recorded the last end: `event` or `sweep`. */
+  wokenBy?: string;
+}
+
+export interface WatchItem {
+  key: string;
+  pipelineName: string;
+  pipelineExecutionId: string;
+  waitKey: string;
+  /** Set once an end of this execution was recorded: a duplicate event finds it and does nothing. */
+  ended?: string;
+}
+
+const nowSeconds = (nowMs: number) => Math.floor(nowMs / 1000);
+const number = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
+const isExpired = (item: Record<string, AttributeValue>, nowMs: number) => (number(item.expiresAt) ?? Infinity) <= nowSeconds(nowMs);
+
+async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    // A refused condition is an answer for the caller; a missing table name is ours to report as it is.
+    if (['ConditionalCheckFailedException', 'ConfigurationError'].includes((error as { name?: string }).name ?? '')) throw error;
+    throw toNamedAwsError(error, `DynamoDB ${operation}`);
+  }
+}
+
+export const isConditionFailure = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
+
+/** Remembers that `waitKey`'s run watches this execution, until `expiresAtMs`. */
+export async function putWatch(item: { pipelineName: string; pipelineExecutionId: string; waitKey: string; expiresAtMs: number }): Promise<void> {
+  await call('PutItem', () =>
+    dynamo.send(
+      new PutItemCommand({
+        TableName: completionTableName(),
+        Item: {
+          pk: { S: watchKey(item.pipelineName, item.pipelineExecutionId) },
+          pipelineName: { S: item.pipelineName },
+          pipelineExecutionId: { S: item.pipelineExecutionId },
+          waitKey: { S: item.waitKey },
+          expiresAt: { N: String(nowSeconds(item.expiresAtMs)) },
+        },
+      }),
+    ),
+  );
+}
+
+export async function getWatch(pipelineName: string, pipelineExecutionId: string, nowMs: number): Promise<WatchItem | undefined> {
+  const key = watchKey(pipelineName, pipelineExecutionId);
+  const { Item } = await call('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  if (!Item || isExpired(Item, nowMs)) return undefined;
+  return toWatch(Item);
+}
+
+function toWatch(item: Record<string, AttributeValue>): WatchItem {
+  return {
+    key: item.pk!.S!,
+    pipelineName: item.pipelineName!.S!,
+    pipelineExecutionId: item.pipelineExecutionId!.S!,
+    waitKey: item.waitKey!.S!,
+    ...(item.ended?.S !== undefined && { ended: item.ended.S }),
+  };
+}
+
+/** Marks the watched execution ended, once: false when it was marked already (a duplicate). */
+export async function markWatchEnded(watch: WatchItem, state: string): Promise<boolean> {
+  try {
+    await call('UpdateItem', () =>
+      dynamo.send(
+        new UpdateItemCommand({
+          TableName: completionTableName(),
+          Key: { pk: { S: watch.key } },
+          UpdateExpression: 'SET ended = :state',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
+          ExpressionAttributeValues: { ':state': { S: state } },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+export async function getWait(key: string, nowMs: number): Promise<WaitItem | undefined> {
+  const { Item } = await call('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  if (!Item || isExpired(Item, nowMs)) return undefined;
+  return {
+    key,
+    seq: number(Item.seq) ?? 0,
+    woken: number(Item.woken) ?? 0,
+    ...(Item.token?.S !== undefined && { token: Item.token.S }),
+    ...(Item.wokenBy?.S !== undefined && { wokenBy: Item.wokenBy.S }),
+  };
+}
+
+/**
+ * Records an end for wait `woken`, on condition that the item is still as it was read (`seen`):
+ * optimistic concurrency, so the waker and the token writer never both miss each other. False
+ * when the item changed in between; the caller reads again.
+ */
+export async function recordEnd(key: string, seen: WaitItem | undefined, woken: number, by: string, expiresAtMs: number): Promise<boolean> {
+  // Both numbers start at 1 when written: 0 read means the attribute is absent, and must still be.
+  const values: Record<string, AttributeValue> = {};
+  const same = (attribute: 'seq' | 'woken', value: number) => {
+    if (value === 0) return `attribute_not_exists(${attribute})`;
+    values[`:seen_${attribute}`] = { N: String(value) };
+    return `${attribute} = :seen_${attribute}`;
+  };
+  const unchanged = { ConditionExpression: `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)}`, values };
+  try {
+    await call('UpdateItem', () =>
+      dynamo.send(
+        new UpdateItemCommand({
+          TableName: completionTableName(),
+          Key: { pk: { S: key } },
+          UpdateExpression: 'SET woken = :woken, wokenBy = :by, expiresAt = if_not_exists(expiresAt, :expires)',
+          ConditionExpression: unchanged.ConditionExpression,
+          ExpressionAttributeValues: {
+            ...unchanged.values,
+            ':woken': { N: String(woken) },
+            ':by': { S: by },
+            ':expires': { N: String(nowSeconds(expiresAtMs)) },
+          },
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Every watch item not yet marked ended and not expired: what the sweeper asks CodePipeline about. */
+export async function openWatches(nowMs: number): Promise<WatchItem[]> {
+  const watches: WatchItem[] = [];
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await call('Scan', () =>
+      dynamo.send(
+        new ScanCommand({
+          TableName: completionTableName(),
+          FilterExpression: 'begins_with(pk, :watch) AND attribute_not_exists(ended) AND expiresAt > :now',
+          ExpressionAttributeValues: { ':watch': { S: 'watch#' }, ':now': { N: String(nowSeconds(nowMs)) } },
+          ...(startKey && { ExclusiveStartKey: startKey }),
+        }),
+      ),
+    );
+    for (const item of page.Items ?? []) if (!isExpired(item, nowMs)) watches.push(toWatch(item));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return watches;
+}

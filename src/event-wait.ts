@@ -1,0 +1,56 @@
+import { getWait, keepAfterDeadlineSeconds, putWatch, waitKey } from './completion-table.js';
+import { secondsUntilNextLook } from './polling.js';
+import type { Member, Plan, Run } from './run.js';
+
+/**
+ * The parts of start-pipeline and check-status that differ with `completion: events`: the run
+ * parks on a callback Task until an end wakes it, so a running member's only scheduled look is
+ * its deadline (the callback Task's timeout), and every wake looks at every running member.
+ */
+export const completionMode = (plan: Plan): 'events' | 'poll' => plan.completion ?? 'poll';
+
+/** In events mode a member is looked at only when something woke the run, or at its deadline. */
+export const deadlineLook = (member: Member): Member => ({ ...member, nextLookAt: member.deadline! });
+
+/** Tells the event function and the sweeper which run watches each newly watched execution. */
+export async function watchExecutions(run: Run, executions: ReadonlyArray<{ pipelineName: string; pipelineExecutionId: string; deadline: string }>): Promise<void> {
+  await Promise.all(
+    executions.map((execution) =>
+      putWatch({
+        pipelineName: execution.pipelineName,
+        pipelineExecutionId: execution.pipelineExecutionId,
+        waitKey: waitKey(run.origin.executionArn),
+        expiresAtMs: Date.parse(execution.deadline) + keepAfterDeadlineSeconds * 1000,
+      }),
+    ),
+  );
+}
+
+/** The next wait: one more than the last, timing out at the first member's deadline. */
+export function nextWait(run: Run, members: Member[], now: number): Pick<Run, 'wait' | 'waitSeconds'> {
+  const waitSeconds = secondsUntilNextLook(members, now);
+  const latestDeadline = Math.max(now, ...members.filter((member) => member.deadline).map((member) => Date.parse(member.deadline!)));
+  return {
+    waitSeconds,
+    wait: {
+      key: waitKey(run.origin.executionArn),
+      seq: (run.wait?.seq ?? 0) + 1,
+      expiresAt: Math.floor(latestDeadline / 1000) + keepAfterDeadlineSeconds,
+    },
+  };
+}
+
+/** The callback Task's own error names for a token write refused because an end came first. */
+const endCameFirst = new Set(['DynamoDb.ConditionalCheckFailedException', 'DynamoDB.ConditionalCheckFailedException']);
+
+export const wokeBeforeParking = (wake: Run['wake']): boolean => typeof wake?.Error === 'string' && endCameFirst.has(wake.Error);
+
+/** What made check-status look: the waker's name, the deadline, or (an end came before the token) whoever recorded it. */
+export async function wakeSource(plan: Plan, run: Run, now: number): Promise<string> {
+  const { wake } = run;
+  if (wake === undefined) return completionMode(plan) === 'events' ? 'start' : 'poll';
+  if (typeof wake.by === 'string') return wake.by;
+  if (wake.Error === 'States.Timeout') return 'timeout';
+  if (wokeBeforeParking(wake) && run.wait) return (await getWait(run.wait.key, now))?.wokenBy ?? 'event';
+  return 'event';
+}

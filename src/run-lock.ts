@@ -1,0 +1,100 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { AlreadyRunning } from './errors.js';
+import { toNamedAwsError } from './aws-errors.js';
+import { completionTableName, dynamo, isConditionFailure } from './completion-table.js';
+import { stepFunctions } from './stepfunctions.js';
+
+/**
+ * The stage's single flight, with completion: events: one item of the completion table per state
+ * machine, `lock#<state machine ARN>`, naming the train that holds it (its first execution) and
+ * the execution of that train running now. Taken with a conditional write, so two runs started a
+ * moment apart can never both hold it (ListExecutions, which poll mode reads, is eventually
+ * consistent). A train's continuation and its redrive take it again as the same holder; a holder
+ * that is no longer RUNNING (stopped, failed, timed out) is taken over; a train that ends
+ * releases it.
+ */
+const lockKey = (stateMachineArn: string) => `lock#${stateMachineArn}`;
+
+export interface RunLockClaim {
+  stateMachineArn: string;
+  /** The train's first execution: the holder, across its continuations and redrives. */
+  originArn: string;
+  /** The execution claiming it now. */
+  executionArn: string;
+}
+
+/** Takes the stage's run lock for this train, or throws AlreadyRunning naming the run that holds it. */
+export async function takeRunLock(claim: RunLockClaim): Promise<void> {
+  const key = lockKey(claim.stateMachineArn);
+  // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it.
+  if (await putLock(claim, 'attribute_not_exists(pk) OR holder = :origin', { ':origin': { S: claim.originArn } })) return;
+  const { Item } = await send('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const holderExecution = Item?.holderExecution?.S;
+  if (holderExecution === undefined) return takeRunLock(claim);
+  const status = await executionStatus(holderExecution);
+  if (status === 'RUNNING') {
+    throw new AlreadyRunning(`another run of this state machine is in progress: ${holderExecution} holds the stage's run lock; nothing was started`);
+  }
+  // Its holder ended without releasing it (stopped, or failed and not redriven): take it over,
+  // unless someone else did first.
+  if (await putLock(claim, 'holderExecution = :seen', { ':seen': { S: holderExecution } })) return;
+  throw new AlreadyRunning(`another run of this state machine took the stage's run lock over from ${holderExecution} first; nothing was started`);
+}
+
+/** Releases the lock if this train holds it: the train ended. */
+export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn' | 'originArn'>): Promise<void> {
+  try {
+    await send('DeleteItem', () =>
+      dynamo.send(
+        new DeleteItemCommand({
+          TableName: completionTableName(),
+          Key: { pk: { S: lockKey(claim.stateMachineArn) } },
+          ConditionExpression: 'holder = :origin',
+          ExpressionAttributeValues: { ':origin': { S: claim.originArn } },
+        }),
+      ),
+    );
+  } catch (error) {
+    // Taken over already (this train was thought ended): nothing of ours to release.
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+async function putLock(claim: RunLockClaim, condition: string, values: Record<string, { S: string }>): Promise<boolean> {
+  try {
+    await send('PutItem', () =>
+      dynamo.send(
+        new PutItemCommand({
+          TableName: completionTableName(),
+          Item: { pk: { S: lockKey(claim.stateMachineArn) }, holder: { S: claim.originArn }, holderExecution: { S: claim.executionArn } },
+          ConditionExpression: condition,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
+async function executionStatus(executionArn: string): Promise<string> {
+  try {
+    return (await stepFunctions.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
+  } catch (error) {
+    // A holder Step Functions does not know holds nothing.
+    if ((error as { name?: string } | null)?.name === 'ExecutionDoesNotExist') return 'UNKNOWN';
+    throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
+  }
+}
+
+async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isConditionFailure(error) || (error as { name?: string } | null)?.name === 'ConfigurationError') throw error;
+    throw toNamedAwsError(error, `DynamoDB ${operation}`);
+  }
+}

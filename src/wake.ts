@@ -1,0 +1,76 @@
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { toNamedAwsError } from './aws-errors.js';
+import { getWait, recordEnd, type WaitItem } from './completion-table.js';
+import { logger } from './logger.js';
+
+/**
+ * Created once, and only in the modules that wake runs (the event function and the sweeper):
+ * AWS_ENDPOINT_URL_SFN points it at the local emulator.
+ */
+const stepFunctions = new SFNClient({ maxAttempts: 4, retryMode: 'standard' });
+
+/** How an end reached the run: what progress lines and `detectedBy` report. */
+export type WakeSource = 'event' | 'sweep';
+
+/** What SendTaskSuccess hands the waiting Task; check-status reads it as `run.wake`. */
+export interface WakeOutput {
+  by: WakeSource;
+  at: string;
+  pipelineName: string;
+  pipelineExecutionId: string;
+  state: string;
+}
+
+/**
+ * SendTaskSuccess's answers for a wait that is closed already: it timed out, was completed
+ * before, or its execution ended. The one place they are treated as success, on purpose:
+ * the run has moved on, and `wake` then records the end for the run's next wait instead.
+ */
+export const alreadyDone = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
+
+/** A bound on the read-and-write rounds: each lost round means the other party moved; a few always suffice. */
+const maxRounds = 10;
+
+export type WakeResult = 'completed' | 'recorded-for-next-wait' | 'no-wait';
+
+/**
+ * Records that a watched execution ended and wakes the run, whichever side comes second:
+ * - a wait is parked (its token stored, no end recorded for it): claim it (`woken = seq`) and
+ *   complete its token. If the token turns out closed (it timed out meanwhile), fall through:
+ * - no wait is parked: record the end for the next wait (`woken = max(seq, woken) + 1`), so that
+ *   wait's conditional token write fails and the run looks at once instead of parking.
+ * Every write is conditional on the item being as read, so the token writer and the waker meet.
+ */
+export async function wake(waitKey: string, output: WakeOutput, nowMs: number, expiresAtMs: number): Promise<WakeResult> {
+  let closedToken: string | undefined;
+  for (let round = 0; round < maxRounds; round += 1) {
+    const wait = await getWait(waitKey, nowMs);
+    if (parked(wait) && wait.token !== closedToken) {
+      if (!(await recordEnd(waitKey, wait, wait.seq, output.by, expiresAtMs))) continue;
+      if (await completeToken(wait.token, output)) return 'completed';
+      closedToken = wait.token;
+      continue;
+    }
+    const next = Math.max(wait?.seq ?? 0, wait?.woken ?? 0) + 1;
+    if (await recordEnd(waitKey, wait, next, output.by, expiresAtMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
+  }
+  throw toNamedAwsError({ name: 'ThrottlingException', message: `the wait item changed ${maxRounds} times in a row` }, `wake ${waitKey}`);
+}
+
+const parked = (wait: WaitItem | undefined): wait is WaitItem & { token: string } =>
+  wait !== undefined && wait.token !== undefined && wait.woken < wait.seq;
+
+/** True when the run took it; false when the wait was closed already. */
+async function completeToken(taskToken: string, output: WakeOutput): Promise<boolean> {
+  try {
+    await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    return true;
+  } catch (error) {
+    const name = (error as { name?: string } | null)?.name ?? '';
+    if (alreadyDone.has(name)) {
+      logger.info('the wait was closed already', { answer: name });
+      return false;
+    }
+    throw toNamedAwsError(error, 'SendTaskSuccess');
+  }
+}

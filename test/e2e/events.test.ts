@@ -1,0 +1,228 @@
+import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
+import type { PipelineResult, Run } from '../../src/run.js';
+import { expectSequential, ours, world } from './support.js';
+
+/*
+ * completion: events, end to end in the local engine: the emulator's CodePipeline events reach
+ * the real pipeline-event function through the deployed rule's pattern, the sweeper runs on its
+ * schedule, and the run parks on the callback Task between looks. What a user checks: the order,
+ * how soon each end was noticed and by what, and how few state transitions it took.
+ */
+
+afterAll(closeLocalEngine);
+
+const day = 86_400;
+const sweepSeconds = 60;
+
+async function runEvents(pipelines: Record<string, unknown>[], input: unknown, extra: Record<string, unknown> = {}, settings: object = {}) {
+  const engine = await LocalEngine.create({ world: world(pipelines, extra), settings: { completion: 'events', sweepSeconds, ...settings } });
+  const lastRun = new Map<string, Run>();
+  const events: RunEvent[] = [];
+  const report = await engine.run({
+    input,
+    onEvent: (event) => {
+      events.push(event);
+      if (event.type === 'started' || event.type === 'checked') lastRun.set(event.executionName, event.output as Run);
+    },
+  });
+  return { engine, report, lastRun, events };
+}
+
+const results = (report: RunReport) => (report.output as { pipelines: PipelineResult[] }).pipelines;
+const detection = (result: PipelineResult) => (Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!)) / 1000;
+const looks = (events: RunEvent[]) => events.filter((event) => event.type === 'checked').length;
+
+describe('completion: events', () => {
+  it('notices each end from its event within the delivery delay, for about five transitions a pipeline', async () => {
+    const { report } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 600 },
+        { name: 'P2', durationSeconds: 1500 },
+        { name: 'P3', durationSeconds: 420 },
+      ],
+      { order: ['P1', 'P2', 'P3'] },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    for (const result of results(report)) {
+      expect(result.detectedBy).toBe('event');
+      expect(detection(result)).toBeGreaterThanOrEqual(0.5);
+      expect(detection(result)).toBeLessThanOrEqual(1.5);
+    }
+    // DecideOrder, DryRun?, then per pipeline MorePipelines?, StartPipelines, the wait, CheckPipelines, PipelinesDone?; then the summary.
+    expect(report.stats.stateTransitions).toBe(2 + 3 * 5 + 3);
+  });
+
+  it('costs a 30-day pipeline no more than a short one: one wait, one look', async () => {
+    const { report, events } = await runEvents([{ name: 'LONG', durationSeconds: 30 * day }], { order: ['LONG'], pipelineTimeoutSeconds: 31 * day });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.stats.executions).toBe(1);
+    expect(report.stats.stateTransitions).toBeLessThanOrEqual(12);
+    expect(looks(events)).toBe(1);
+    expect(detection(results(report)[0]!)).toBeLessThanOrEqual(2);
+  });
+
+  it('with every event lost, the sweeper notices each end within one sweep interval', async () => {
+    const { report, engine } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 610 },
+        { name: 'P2', durationSeconds: 1234 },
+      ],
+      { order: ['P1', 'P2'] },
+      { events: { off: true } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    for (const result of results(report)) {
+      expect(result.detectedBy).toBe('sweep');
+      expect(detection(result)).toBeLessThanOrEqual(sweepSeconds);
+    }
+    expect(engine.sweeps).toBeGreaterThanOrEqual(2);
+  });
+
+  it('with the events of one pipeline dropped, that one is swept and the others still come by event', async () => {
+    const { report } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 600 },
+        // Not a whole number of minutes: its end does not fall on a sweep, which would notice it first.
+        { name: 'P2', durationSeconds: 925 },
+      ],
+      { order: ['P1', 'P2'] },
+      { events: { drop: { pipelines: ['P1'] } } },
+    );
+
+    expect(results(report).map((result) => [result.pipelineName, result.detectedBy])).toEqual([
+      ['P1', 'sweep'],
+      ['P2', 'event'],
+    ]);
+  });
+
+  it('duplicated and out-of-order deliveries change nothing: same order, each started once', async () => {
+    const pipelines = ['P1', 'P2', 'P3', 'P4'].map((name, index) => ({ name, durationSeconds: 20 + index * 7 }));
+    const { report } = await runEvents(pipelines, { order: ['P1', 'P2', 'P3', 'P4'] }, { events: { duplicate: 1, outOfOrder: 30 } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3', 'P4']);
+    for (const result of results(report)) expect(detection(result)).toBeLessThanOrEqual(sweepSeconds + 31.5);
+  });
+
+  it('a group of 5 wakes the run at most once per member, never once per member per minute', async () => {
+    const members = ['G1', 'G2', 'G3', 'G4', 'G5'];
+    const { report, events } = await runEvents(
+      members.map((name, index) => ({ name, durationSeconds: 3600 + index * 900 })),
+      { order: [members] },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(looks(events)).toBeLessThanOrEqual(members.length);
+    for (const result of results(report)) expect(detection(result)).toBeLessThanOrEqual(1.5);
+  });
+
+  it('a failure is noticed by its event and fails the run by name', async () => {
+    const { report } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'unit tests failed' },
+        { name: 'P3', durationSeconds: 300 },
+      ],
+      { order: ['P1', 'P2', 'P3'] },
+    );
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(report.cause).toContain('unit tests failed');
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+  });
+
+  it('times out at the pipeline’s deadline when no end ever comes, by the callback Task’s own timeout', async () => {
+    const { report, events } = await runEvents([{ name: 'SLOW', durationSeconds: 2 * day }], { order: ['SLOW'], pipelineTimeoutSeconds: 3600 });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineTimedOut' });
+    expect(looks(events)).toBe(1);
+    expect(report.stats.simulatedSeconds).toBeLessThan(3600 + 60);
+  });
+
+  it('follows a superseding execution and is woken by its end', async () => {
+    const { report } = await runEvents([{ name: 'P1', durationSeconds: 600, outcome: 'Superseded', supersededBy: { durationSeconds: 400 } }], { order: ['P1'] });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const [result] = results(report);
+    expect(result!.supersededExecutionIds).toHaveLength(1);
+    expect(result!.detectedBy).toBe('event');
+  });
+
+  it('counts history in the run state exactly as the engine counts it, events and early wakes included', async () => {
+    const members = ['G1', 'G2', 'G3'];
+    const { report, lastRun } = await runEvents(
+      // Ends a second apart: some wakes come before the run parked again (its token write is refused).
+      [...members.map((name, index) => ({ name, durationSeconds: 600 + index })), { name: 'P2', durationSeconds: 60 }],
+      { order: [members, 'P2'] },
+      { events: { delaySeconds: 0, duplicate: 0.5 } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const [generation] = report.generations;
+    const last = lastRun.get(generation!.executionName)!;
+    // MorePipelines? was counted as pending; SummariseRun, AllPipelinesSucceeded, ExecutionSucceeded.
+    expect(generation!.historyEvents).toBe(last.history.events + last.history.pending + 2 + 2 + 1);
+  });
+
+  it('a redriven run restarts the failed pipeline, waits on a new token, and is woken by the new execution’s end', async () => {
+    const engine = await LocalEngine.create({
+      world: world([
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' },
+      ]),
+      settings: { completion: 'events', sweepSeconds },
+    });
+
+    const report = await engine.run({ input: { order: ['P1', 'P2'] }, redrive: true });
+
+    expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Failed'],
+      ['P2', 'Succeeded'],
+    ]);
+    const p2 = results(report)[1]!;
+    expect(p2.earlierExecutionIds).toHaveLength(1);
+    expect(p2.detectedBy).toBe('event');
+    expect(detection(p2)).toBeLessThanOrEqual(1.5);
+  });
+
+  it('records the callback wait’s history as Step Functions writes it, event for event with the engine’s count', async () => {
+    const engine = await LocalEngine.create({
+      world: world([{ name: 'P1', durationSeconds: 600 }]),
+      settings: { completion: 'events', sweepSeconds },
+      stateMachineName: 'codepipeline-sequencer-dev',
+      recordHistory: true,
+    });
+    const report = await engine.run({ input: { order: ['P1'] }, executionName: 'recorded' });
+    const client = new SFNClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+
+    const { events } = await client.send(
+      new GetExecutionHistoryCommand({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:recorded', maxResults: 1000 }),
+    );
+    client.destroy();
+
+    const types = events!.map((event) => event.type);
+    const entered = events!.findIndex((event) => event.stateEnteredEventDetails?.name === 'WaitForPipelineEnd');
+    expect(types.slice(entered, entered + 6)).toEqual(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskStateExited']);
+    expect(events![entered + 1]!.taskScheduledEventDetails).toMatchObject({ resourceType: 'aws-sdk:dynamodb', resource: 'updateItem.waitForTaskToken' });
+    expect(JSON.parse(events![entered + 4]!.taskSucceededEventDetails!.output!)).toMatchObject({ by: 'event', pipelineName: 'P1', state: 'SUCCEEDED' });
+    expect(events).toHaveLength(report.stats.historyEvents);
+  });
+
+  it('poll keeps today’s loop: a Wait and a look, noticed by the poll', async () => {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600 }]), settings: { completion: 'poll' } });
+
+    const report = await engine.run({ input: { order: ['P1'] } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(results(report)[0]!.detectedBy).toBe('poll');
+    expect(engine.bus).toBeUndefined();
+    expect(report.stats.stateTransitions).toBeGreaterThan(2 + 5 + 3);
+  });
+});

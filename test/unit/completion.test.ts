@@ -1,0 +1,302 @@
+import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
+import { useClock } from '../../src/clock.js';
+import { awsError } from '../support/fixtures.js';
+
+/*
+ * The meeting of a waiting run and a pipeline's end, on a real DynamoDB (dynalite, in process):
+ * the end is delivered at every point of the interleaving with the callback Task's token write,
+ * which is made here exactly as the state machine makes it. Step Functions and CodePipeline are
+ * mocked: what matters is whether, and with which token, SendTaskSuccess is called.
+ */
+
+const stepFunctions = mockClient(SFNClient);
+const codePipeline = mockClient(CodePipelineClient);
+const origin = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:train-1';
+const waitKey = `wait#${origin}`;
+const table = 'completion-test';
+const now = Date.parse('2026-01-01T10:00:00Z');
+const deadline = new Date(now + 86_400_000).toISOString();
+
+let dynamo: LocalDynamo;
+let tableClient: DynamoDBClient;
+let tables = 0;
+let completion: typeof import('../../src/pipeline-event.js');
+let sweeper: typeof import('../../src/sweep.js');
+let watching: typeof import('../../src/event-wait.js');
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'local';
+  process.env.AWS_SECRET_ACCESS_KEY = 'local';
+  tableClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
+  completion = await import('../../src/pipeline-event.js');
+  sweeper = await import('../../src/sweep.js');
+  watching = await import('../../src/event-wait.js');
+});
+
+afterAll(async () => {
+  tableClient.destroy();
+  await dynamo.close();
+});
+
+beforeEach(async () => {
+  stepFunctions.reset();
+  codePipeline.reset();
+  stepFunctions.on(SendTaskSuccessCommand).resolves({});
+  useClock({ now: () => now });
+  tables += 1;
+  process.env.COMPLETION_TABLE_NAME = `${table}-${tables}`;
+  await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
+});
+
+const run = { origin: { executionArn: origin, executionName: 'train-1' } } as Parameters<typeof watching.watchExecutions>[0];
+const watch = (pipelineExecutionId: string, pipelineName = 'P1') => watching.watchExecutions(run, [{ pipelineName, pipelineExecutionId, deadline }]);
+
+const event = (pipelineExecutionId: string, state: string, pipeline = 'P1') => ({
+  version: '0',
+  source: 'aws.codepipeline',
+  'detail-type': 'CodePipeline Pipeline Execution State Change',
+  detail: { pipeline, 'execution-id': pipelineExecutionId, state, version: '1', 'pipeline-execution-attempt': 1, 'start-time': '2026-01-01T09:00:00Z' },
+});
+
+/** The callback Task's UpdateItem, as statemachines/sequencer.asl.yml writes it: parked, or refused because an end came first. */
+async function park(seq: number, token: string): Promise<'parked' | 'refused'> {
+  try {
+    await tableClient.send(
+      new UpdateItemCommand({
+        TableName: process.env.COMPLETION_TABLE_NAME,
+        Key: { pk: { S: waitKey } },
+        UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(#woken) OR #woken < :seq',
+        ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(now / 1000 + 86_400) } },
+      }),
+    );
+    return 'parked';
+  } catch (error) {
+    if ((error as Error).name === 'ConditionalCheckFailedException') return 'refused';
+    throw error;
+  }
+}
+
+const tokensCompleted = () => stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken);
+
+describe('the end meets the waiting run on one item, whichever comes second', () => {
+  it('an end after the token is stored completes that token, once', async () => {
+    // Prepare
+    await watch('exec-1');
+    expect(await park(1, 'token-1')).toBe('parked');
+
+    // Act
+    const outcome = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect(outcome).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1']);
+    const output = JSON.parse(stepFunctions.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!);
+    expect(output).toMatchObject({ by: 'event', pipelineName: 'P1', pipelineExecutionId: 'exec-1', state: 'SUCCEEDED' });
+  });
+
+  it('an end before the token is stored makes the token write fail, so the run looks at once', async () => {
+    // Prepare
+    await watch('exec-1');
+
+    // Act
+    const outcome = await completion.onPipelineEvent(event('exec-1', 'FAILED'));
+
+    // Assess
+    expect(outcome).toBe('no-wait');
+    expect(await park(1, 'token-1')).toBe('refused');
+    expect(tokensCompleted()).toEqual([]);
+  });
+
+  it('an end between a look and the next token write (the previous wait already woken) refuses that next write', async () => {
+    // Prepare: a group; P1's end woke wait 1, the run looked and saw P2 still running.
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+
+    // Act: P2 ends before the run parks again.
+    const outcome = await completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+
+    // Assess
+    expect(outcome).toBe('recorded-for-next-wait');
+    expect(await park(2, 'token-2')).toBe('refused');
+    // The run looked (and saw P2's end); its next wait parks normally.
+    expect(await park(3, 'token-3')).toBe('parked');
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('an end after a refused write is recorded for the wait after it, not lost', async () => {
+    // Prepare: wait 1 refused (an end came first), the run looked; another member ends before wait 2.
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+    expect(await park(1, 'token-1')).toBe('refused');
+
+    // Act
+    await completion.onPipelineEvent(event('exec-2', 'FAILED', 'P2'));
+
+    // Assess
+    expect(await park(2, 'token-2')).toBe('refused');
+    expect(await park(3, 'token-3')).toBe('parked');
+  });
+
+  it('an end for a wait that timed out meanwhile is recorded for the next wait (TaskTimedOut is an expected answer)', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejects(awsError('TaskTimedOut', 400));
+
+    // Act
+    const outcome = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect(outcome).toBe('recorded-for-next-wait');
+    expect(await park(2, 'token-2')).toBe('refused');
+  });
+
+  it.each(['TaskDoesNotExist', 'InvalidToken'])('treats %s as a closed wait too', async (answer) => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejects(awsError(answer, 400));
+
+    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('recorded-for-next-wait');
+    expect(await park(2, 'token-2')).toBe('refused');
+  });
+
+  it('any other SendTaskSuccess failure is an error, so EventBridge retries the delivery', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejects(awsError('AccessDeniedException', 400));
+
+    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+  });
+});
+
+describe('the event is a hint: every other delivery does nothing harmful', () => {
+  it('another train’s end completes that train’s wait, never this one’s', async () => {
+    // Prepare: this train parked; another train (another wait item) watches its own execution.
+    const otherOrigin = origin.replace('train-1', 'train-2');
+    await park(1, 'token-this');
+    await watching.watchExecutions({ origin: { executionArn: otherOrigin, executionName: 'train-2' } } as typeof run, [{ pipelineName: 'P9', pipelineExecutionId: 'exec-other', deadline }]);
+
+    // Act
+    const outcome = await completion.onPipelineEvent(event('exec-other', 'SUCCEEDED', 'P9'));
+
+    // Assess: recorded on the other train's item; this train still parked, its token untouched.
+    expect(outcome).toBe('no-wait');
+    expect(tokensCompleted()).toEqual([]);
+    await watch('exec-1');
+    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-this']);
+  });
+
+  it('a duplicate does nothing: one completion, and the next wait parks', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+
+    const first = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const second = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    expect([first, second]).toEqual(['completed', 'duplicate']);
+    expect(tokensCompleted()).toEqual(['token-1']);
+    expect(await park(2, 'token-2')).toBe('parked');
+  });
+
+  it('out of order, a STARTED after the SUCCEEDED changes nothing', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    await expect(completion.onPipelineEvent(event('exec-1', 'STARTED'))).resolves.toBe('not-an-end');
+    await expect(completion.onPipelineEvent(event('exec-1', 'STOPPING'))).resolves.toBe('not-an-end');
+    expect(await park(2, 'token-2')).toBe('parked');
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('an execution no run watches (another run’s, or one never ours) is not ours', async () => {
+    await park(1, 'token-1');
+
+    await expect(completion.onPipelineEvent(event('exec-foreign', 'SUCCEEDED'))).resolves.toBe('not-ours');
+    expect(tokensCompleted()).toEqual([]);
+  });
+
+  it('spells CANCELED as events do, and takes version as a string or a number', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    const cancelled = event('exec-1', 'CANCELED');
+    (cancelled.detail as Record<string, unknown>).version = 3;
+
+    await expect(completion.onPipelineEvent(cancelled)).resolves.toBe('completed');
+  });
+
+  it('refuses a malformed event by name before touching anything', async () => {
+    await expect(completion.onPipelineEvent({ source: 'aws.codepipeline', detail: {} })).rejects.toMatchObject({ name: 'InvalidInput' });
+    expect(tokensCompleted()).toEqual([]);
+  });
+
+  it('ignores a watch item past its TTL, which DynamoDB deletes only days later', async () => {
+    await watching.watchExecutions(run, [{ pipelineName: 'P1', pipelineExecutionId: 'exec-old', deadline: '2025-01-01T00:00:00Z' }]);
+    await park(1, 'token-1');
+
+    await expect(completion.onPipelineEvent(event('exec-old', 'SUCCEEDED'))).resolves.toBe('not-ours');
+  });
+});
+
+describe('the sweeper: the end whose event never came', () => {
+  it('asks CodePipeline about every open watch and wakes the run for the ended ones, through the same path', async () => {
+    // Prepare
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-1' }).resolves({ pipelineExecution: { status: 'InProgress' } });
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).resolves({ pipelineExecution: { status: 'Cancelled' } });
+
+    // Act
+    const result = await sweeper.sweep();
+
+    // Assess
+    expect(result).toMatchObject({ watched: 2, ended: 1, failed: 0, outcomes: ['completed'] });
+    const output = JSON.parse(stepFunctions.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!);
+    expect(output).toMatchObject({ by: 'sweep', pipelineName: 'P2', state: 'CANCELED' });
+  });
+
+  it('an event and a sweep for the same end complete the wait once', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
+
+    const outcomes = await Promise.all([completion.onPipelineEvent(event('exec-1', 'SUCCEEDED')), sweeper.sweep()]);
+
+    expect(tokensCompleted()).toEqual(['token-1']);
+    expect(outcomes).toHaveLength(2);
+    expect(await park(2, 'token-2')).toBe('parked');
+  });
+
+  it('does not ask again about an execution whose end was recorded', async () => {
+    await watch('exec-1');
+    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    await expect(sweeper.sweep()).resolves.toMatchObject({ watched: 0 });
+    expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(0);
+  });
+
+  it('one execution it cannot read does not hide the others’ ends', async () => {
+    await watch('exec-gone', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-gone' }).rejects(awsError('PipelineNotFoundException', 400));
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).resolves({ pipelineExecution: { status: 'Succeeded' } });
+
+    await expect(sweeper.sweep()).resolves.toMatchObject({ ended: 1, failed: 1 });
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+});

@@ -1,0 +1,84 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
+
+/*
+ * The stage's run lock (completion: events) on a real DynamoDB (dynalite): a conditional write,
+ * so of two runs started a moment apart exactly one goes on, whatever Step Functions lists.
+ */
+
+const stepFunctions = mockClient(SFNClient);
+const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
+const execution = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${name}`;
+const claim = (origin: string, current = origin) => ({ stateMachineArn, originArn: execution(origin), executionArn: execution(current) });
+
+let dynamo: LocalDynamo;
+let lock: typeof import('../../src/run-lock.js');
+let tables = 0;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  lock = await import('../../src/run-lock.js');
+});
+
+afterAll(() => dynamo.close());
+
+beforeEach(async () => {
+  stepFunctions.reset();
+  stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+  tables += 1;
+  process.env.COMPLETION_TABLE_NAME = `lock-test-${tables}`;
+  await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
+});
+
+const outcome = (attempt: Promise<void>) =>
+  attempt.then(
+    () => 'took it',
+    (error: Error) => error.name,
+  );
+
+describe('the stage’s run lock', () => {
+  it('lets exactly one of two runs started together through, every time', async () => {
+    for (let round = 0; round < 10; round += 1) {
+      // Prepare: a fresh lock each round.
+      process.env.COMPLETION_TABLE_NAME = `lock-race-${tables}-${round}`;
+      await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
+
+      // Act: both claim at once; neither has ended, as Step Functions says.
+      const results = await Promise.all([outcome(lock.takeRunLock(claim(`a-${round}`))), outcome(lock.takeRunLock(claim(`b-${round}`)))]);
+
+      // Assess
+      expect(results.sort()).toEqual(['AlreadyRunning', 'took it']);
+    }
+  });
+
+  it('is taken again by the same train: a retried DecideOrder, a continuation, a redrive', async () => {
+    await lock.takeRunLock(claim('train'));
+
+    await expect(lock.takeRunLock(claim('train'))).resolves.toBeUndefined();
+    await expect(lock.takeRunLock(claim('train', 'train-g2'))).resolves.toBeUndefined();
+    // The holder now is the continuation: another run is refused while it is RUNNING.
+    await expect(lock.takeRunLock(claim('other'))).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining('train-g2') });
+    expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: execution('train-g2') });
+  });
+
+  it.each(['ABORTED', 'FAILED', 'TIMED_OUT', 'SUCCEEDED'] as const)('is taken over from a holder that is %s', async (status) => {
+    await lock.takeRunLock(claim('stopped'));
+    stepFunctions.on(DescribeExecutionCommand).resolves({ status });
+
+    await expect(lock.takeRunLock(claim('next'))).resolves.toBeUndefined();
+    // The old train's redrive now finds another train holding it.
+    stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    await expect(lock.takeRunLock(claim('stopped'))).rejects.toMatchObject({ name: 'AlreadyRunning' });
+  });
+
+  it('is free again once the train that holds it releases it; another train’s release does nothing', async () => {
+    await lock.takeRunLock(claim('first'));
+
+    await lock.releaseRunLock(claim('someone-else'));
+    await expect(lock.takeRunLock(claim('second'))).rejects.toMatchObject({ name: 'AlreadyRunning' });
+    await lock.releaseRunLock(claim('first'));
+    await expect(lock.takeRunLock(claim('second'))).resolves.toBeUndefined();
+  });
+});
