@@ -98,9 +98,10 @@ stops it.
 
 Options:
   --world FILE  The pipelines to emulate
-  --stage NAME  The stage whose state machine and params to use (default dev): only its pipelines
+  --stage NAME  The stage whose state machine (default dev) and params to use: only its pipelines
                 are allowed (a stage without params of its own gets the default ones, as 'sls
-                deploy' would)
+                deploy' would); without --stage the run uses the default params and every
+                pipeline of the world
   --run INPUT   Run one execution with this input first, in simulated time, e.g. '{}'
   --speed N     Simulated seconds per real second, e.g. 60 (default 1: wall time)
   --port N      The port on 127.0.0.1 (default: any free one)
@@ -593,7 +594,7 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
   const input = values.run === undefined ? undefined : readInput(values.run, undefined, '--run');
   const world = await loadWorld(values.world);
   checkWorldFitsStage(world, values.world, values.stage);
-  if (input !== undefined) checkOrderIsInWorld(input, world, values.world, values.stage);
+  if (input !== undefined) checkOrderIsInWorld(input, world, values.world, values.stage, '--run');
   const stageName = values.stage ?? 'dev';
   let service: TrainService;
   try {

@@ -171,7 +171,7 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`sequencer: AlreadyRunning: ${name} (started ${startDate!.toISOString()}, ${executionArn}) is in flight on codepipeline-sequencer-dev; nothing was started.`);
     expect(interrupted).toBe(130);
-    expect(onlyWatching.output.stderr).toContain("sequencer: stopped watching (SIGINT); the train goes on. 'sequencer stop --stage dev' stops it.");
+    expect(onlyWatching.output.stderr).toContain("sequencer: stopped watching (SIGINT); the train goes on. 'npx --no sequencer stop --stage dev' stops it.");
     expect(afterInterrupt.status).toBe('RUNNING');
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toMatch(new RegExp(`^Stopped ${name} at \\S+: release called off$`, 'm'));

@@ -4,7 +4,7 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 import { useClock } from '../../src/clock.js';
-import { awsError } from '../support/fixtures.js';
+import { awsError, useStageConfig } from '../support/fixtures.js';
 
 /*
  * The meeting of a waiting run and a pipeline's end, on a real DynamoDB (dynalite, in process):
@@ -50,6 +50,8 @@ beforeEach(async () => {
   codePipeline.reset();
   stepFunctions.on(SendTaskSuccessCommand).resolves({});
   useClock({ now: () => now });
+  // The sweeper's CodePipeline calls read the stage config to find where each pipeline lives.
+  useStageConfig();
   tables += 1;
   process.env.COMPLETION_TABLE_NAME = `${table}-${tables}`;
   await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
