@@ -50,7 +50,7 @@ export class SimulatedClock implements Clock {
   now(): number {
     if (this.speed === undefined || this.flowingSince === undefined) return this.current;
     const flowed = this.current + (Date.now() - this.flowingSince) * this.speed;
-    return Math.min(flowed, this.sleepers[0]?.wakeAt ?? Number.POSITIVE_INFINITY);
+    return Math.min(flowed, this.nextDue()?.at ?? Number.POSITIVE_INFINITY);
   }
 
   /**
@@ -93,6 +93,8 @@ export class SimulatedClock implements Clock {
    * calls) before it moves on.
    */
   schedule(atMs: number, run: () => Promise<void> | void): void {
+    // Paced, time stops where it is while the new work is placed, then flows on towards whatever is due first.
+    this.freeze();
     this.timers.push({ at: Math.max(atMs, this.current), order: this.sleepOrder++, run });
     this.advanceIfAllAsleep();
   }
@@ -104,6 +106,7 @@ export class SimulatedClock implements Clock {
     }
     let sleeper: Sleeper | undefined;
     let settle: (timedOut: boolean) => void = () => {};
+    this.freeze();
     const done = new Promise<boolean>((resolve) => {
       settle = resolve;
       sleeper = { wakeAt: this.current + seconds * 1000, order: this.sleepOrder++, wake: () => resolve(true) };
@@ -115,6 +118,8 @@ export class SimulatedClock implements Clock {
       interrupt: () => {
         const index = this.sleepers.indexOf(sleeper!);
         if (index < 0) return;
+        // Its actor is awake again: paced time stands still until it sleeps.
+        this.freeze();
         this.sleepers.splice(index, 1);
         settle(false);
       },
@@ -139,29 +144,36 @@ export class SimulatedClock implements Clock {
       return;
     }
     if (this.sleepers.length === 0 || this.sleepers.length < this.participants) return;
+    const due = this.nextDue()!;
+    this.current = Math.max(this.current, due.at);
+    if (due.timer) this.runTimer(due.timer);
+    else this.wakeDue();
+  }
+
+  /** What comes first: the earliest timer, or the earliest sleeper's wake-up (a timer first on a tie). */
+  private nextDue(): { at: number; timer?: Timer } | undefined {
     this.sleepers.sort((a, b) => a.wakeAt - b.wakeAt || a.order - b.order);
-    const first = this.sleepers[0]!;
     this.timers.sort((a, b) => a.at - b.at || a.order - b.order);
-    const timer = this.timers[0];
-    if (timer && timer.at <= first.wakeAt) {
-      // A timer's work runs as an actor: nobody moves until it is done.
-      this.timers.shift();
-      this.current = Math.max(this.current, timer.at);
-      this.participants += 1;
-      void (async () => {
-        try {
-          await timer.run();
-        } catch (error) {
-          process.emitWarning(`simulated-time work failed: ${String((error as Error)?.stack ?? error)}`);
-        } finally {
-          this.participants -= 1;
-          this.advanceIfAllAsleep();
-        }
-      })();
-      return;
-    }
-    this.current = Math.max(this.current, first.wakeAt);
-    this.wakeDue();
+    const [first] = this.sleepers;
+    const [timer] = this.timers;
+    if (timer && (first === undefined || timer.at <= first.wakeAt)) return { at: timer.at, timer };
+    return first ? { at: first.wakeAt } : undefined;
+  }
+
+  /** A timer's work runs as an actor: nobody moves until it is done. */
+  private runTimer(timer: Timer): void {
+    this.timers.splice(this.timers.indexOf(timer), 1);
+    this.participants += 1;
+    void (async () => {
+      try {
+        await timer.run();
+      } catch (error) {
+        process.emitWarning(`simulated-time work failed: ${String((error as Error)?.stack ?? error)}`);
+      } finally {
+        this.participants -= 1;
+        this.advanceIfAllAsleep();
+      }
+    })();
   }
 
   private wakeDue(): void {
@@ -179,21 +191,29 @@ export class SimulatedClock implements Clock {
     this.wakeTimer = undefined;
   }
 
-  /** Paced, and every joined actor asleep (or none joined): time flows, and the first sleeper wakes when its time comes. */
+  /**
+   * Paced, and every joined actor asleep (or none joined): time flows, and when the first thing
+   * due comes (a sleeper's wake-up, or a timer's work: an event's delivery, a sweep) it happens.
+   */
   private flowIfAllAsleep(): void {
     if (this.speed === undefined || this.flowingSince !== undefined || this.sleepers.length < this.participants) return;
     this.flowingSince = Date.now();
-    const first = this.sleepers[0];
-    if (first === undefined) return;
+    const due = this.nextDue();
+    if (due === undefined) return;
     this.wakeTimer = setTimeout(
       () => {
         this.freeze();
-        this.current = Math.max(this.current, first.wakeAt);
+        this.current = Math.max(this.current, due.at);
+        if (due.timer) {
+          // Time stands still while the work runs; it flows on when the work is done.
+          this.runTimer(due.timer);
+          return;
+        }
         this.wakeDue();
         // Whoever woke is awake now; with nobody joined (a bare sleep), time flows on.
         this.flowIfAllAsleep();
       },
-      Math.max(0, (first.wakeAt - this.current) / this.speed),
+      Math.max(0, (due.at - this.current) / this.speed),
     );
   }
 }

@@ -95,12 +95,17 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
   }, 120_000);
 
   it('grants CodePipeline access to the local pipelines only, never to a pipeline in another account', () => {
-    const granted = iamStatements(templates.targets!.template)
-      .filter((statement) => actionsOf(statement).some((action) => action.startsWith('codepipeline:')))
-      .flatMap((statement) => (statement.Resource as { 'Fn::Sub': string }[]).map((arn) => arn['Fn::Sub']));
+    // The functions' grants, and the sweeper's (GetPipelineExecution only): each the local pipelines, once.
+    const granted = (sweeper: boolean) =>
+      iamStatements(templates.targets!.template)
+        .filter((statement) => actionsOf(statement).some((action) => action.startsWith('codepipeline:')))
+        .filter((statement) => actionsOf(statement).every((action) => action === 'codepipeline:GetPipelineExecution') === sweeper)
+        .flatMap((statement) => (statement.Resource as { 'Fn::Sub': string }[]).map((arn) => arn['Fn::Sub']));
 
-    expect(granted.map((arn) => arn.split(':').pop())).toEqual(localPipelines);
-    expect(granted.every((arn) => arn.startsWith('arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:'))).toBe(true);
+    for (const sweeper of [false, true]) {
+      expect(granted(sweeper).map((arn) => arn.split(':').pop())).toEqual(localPipelines);
+      expect(granted(sweeper).every((arn) => arn.startsWith('arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:'))).toBe(true);
+    }
   });
 
   it('lets the functions assume exactly the configured roles, and uses no wildcard action anywhere', () => {
