@@ -50,6 +50,29 @@ describe('SimulatedClock, paced (sequencer emulator --speed)', () => {
     expect(woke).toBe(100_000);
   });
 
+  it('runs timed work (an event delivery) when its simulated time comes, and an interrupted sleep ends there', async () => {
+    // Prepare: an actor parked on a long interruptible sleep (a callback wait), and work scheduled before its end.
+    const clock = new SimulatedClock(0);
+    clock.pace(1_000_000);
+    const leave = clock.join();
+    const wait = clock.interruptibleSleep(86_400);
+    const ran: number[] = [];
+    clock.schedule(60_000, () => {
+      ran.push(clock.now());
+      wait.interrupt();
+    });
+
+    // Act
+    const timedOut = await wait.done;
+    const woke = clock.now();
+    leave();
+
+    // Assess: the work ran at its instant, and the sleep ended there rather than a day later.
+    expect(ran).toEqual([60_000]);
+    expect(timedOut).toBe(false);
+    expect(woke).toBe(60_000);
+  });
+
   it('stands still while a joined actor is awake, whatever the speed: what it does happens at one instant', async () => {
     const clock = new SimulatedClock(0);
     clock.pace(1_000_000);
