@@ -10,7 +10,7 @@ describe('errors AWS really raises', () => {
       world: world([{ name: 'Long', durationSeconds: 86_400 }, { name: 'After', durationSeconds: 60 }], {
         faults: [{ operation: 'StartExecution', error: 'ExecutionLimitExceeded', count: 2 }],
       }),
-      settings: { pollSeconds: 30, maxPollSeconds: 30 },
+      settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' },
     });
     const events: RunEvent[] = [];
 
