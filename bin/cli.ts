@@ -73,6 +73,8 @@ Options:
   --stage NAME       Use this stage's params in serverless.yml (a stage without params of its own
                      gets the default ones, as 'sls deploy --stage NAME' would), and allow only
                      its pipelines; without --stage: the default params, every pipeline of the world
+  --completion MODE  events or poll: how a pipeline's end is noticed, in place of the stage's
+                     'completion' param (default: the param, events unless the stage says poll)
   --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
   --json             Print one JSON document instead of progress lines and a summary
   --timestamps       Show absolute UTC times instead of offsets from the run's start
@@ -104,6 +106,8 @@ Options:
                 pipeline of the world
   --run INPUT   Run one execution with this input first, in simulated time, e.g. '{}'
   --speed N     Simulated seconds per real second, e.g. 60 (default 1: wall time)
+  --completion MODE
+                events or poll, in place of the stage's 'completion' param
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 
@@ -350,6 +354,12 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
   return parsed as ReturnType<typeof parseArgs<T>>;
 }
 
+/** `--completion`: the stage param `completion`, overridden for one local run or emulator. */
+function completionOption(value: string | undefined): 'events' | 'poll' | undefined {
+  if (value === undefined || value === 'events' || value === 'poll') return value;
+  throw new UsageError(`--completion must be events or poll, got ${JSON.stringify(value)}`);
+}
+
 /** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
 function refuseNegativePort(argv: string[]): void {
   const at = argv.indexOf('--port');
@@ -372,8 +382,10 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
       json: { type: 'boolean', default: false },
       redrive: { type: 'boolean', default: false },
       timestamps: { type: 'boolean', default: false },
+      completion: { type: 'string' },
     },
   });
+  const completion = completionOption(values.completion);
   const { input, world, worldName } = await (async () => {
     if (values.input !== undefined && values['input-file'] !== undefined) {
       throw new UsageError('give --input or --input-file, not both');
@@ -389,7 +401,7 @@ async function run(argv: string[], signal: AbortSignal): Promise<number> {
     if (values.json) printRefusal(error);
     throw error;
   });
-  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }) });
+  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(completion && { settings: { completion } }) });
   const runStart = engine.clock.now();
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
 
@@ -574,9 +586,17 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseOnce({
     args: argv,
     strict: true,
-    options: { world: { type: 'string' }, port: { type: 'string' }, run: { type: 'string' }, stage: { type: 'string' }, speed: { type: 'string' } },
+    options: {
+      world: { type: 'string' },
+      port: { type: 'string' },
+      run: { type: 'string' },
+      stage: { type: 'string' },
+      speed: { type: 'string' },
+      completion: { type: 'string' },
+    },
   });
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
+  const completion = completionOption(values.completion);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
@@ -603,6 +623,7 @@ async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
       ...(values.stage !== undefined && { stage: values.stage }),
       ...(port !== undefined && { port }),
       speed,
+      ...(completion && { completion }),
       ...(input !== undefined && { run: { input, signal } }),
     });
   } catch (error) {

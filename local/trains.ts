@@ -30,6 +30,8 @@ export async function serveTrains(options: {
   speed: number;
   /** One execution to run first, in simulated time, before time is paced. */
   run?: { input: unknown; signal: AbortSignal };
+  /** In place of the stage's `completion` param. */
+  completion?: 'events' | 'poll';
 }): Promise<TrainService> {
   const engine = await LocalEngine.create({
     world: options.world,
@@ -37,6 +39,7 @@ export async function serveTrains(options: {
     stateMachineName: stateMachineNameOf(options.stage ?? 'dev'),
     recordHistory: true,
     ...(options.port !== undefined && { port: options.port }),
+    ...(options.completion && { settings: { completion: options.completion } }),
   });
   engine.emulator.stepFunctions.controlExecutions({
     stop: (executionArn) => engine.stopExecution(executionArn),
