@@ -137,6 +137,23 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(lines(stderr)).toHaveLength(1);
   });
 
+  it('--completion picks how ends are noticed for one run, in place of the stage param, and refuses any other value', async () => {
+    // Prepare
+    const world = file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 600 }] });
+
+    // Act
+    const byEvents = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--json']);
+    const byPolling = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--json']);
+    const refused = await sequencer(['run', '--world', world, '--completion', 'webhook']);
+
+    // Assess
+    const detectedBy = (stdout: string) => (JSON.parse(stdout) as { pipelines: { detectedBy?: string }[] }).pipelines.map((row) => row.detectedBy);
+    expect(detectedBy(byEvents.stdout)).toEqual(['event']);
+    expect(detectedBy(byPolling.stdout)).toEqual(['poll']);
+    expect(refused.code).toBe(2);
+    expect(lines(refused.stderr)).toEqual(['sequencer: --completion must be events or poll, got "webhook"', "Run 'sequencer run --help' for usage."]);
+  });
+
   it('a pipeline in the order that the world file lacks is named, with the file', async () => {
     const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
 
