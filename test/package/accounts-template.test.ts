@@ -99,7 +99,8 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
       .filter((statement) => actionsOf(statement).some((action) => action.startsWith('codepipeline:')))
       .flatMap((statement) => (statement.Resource as { 'Fn::Sub': string }[]).map((arn) => arn['Fn::Sub']));
 
-    expect(granted.map((arn) => arn.split(':').pop())).toEqual(localPipelines);
+    // The functions' grants and the sweeper's (GetPipelineExecution) each name every local pipeline once.
+    expect([...new Set(granted.map((arn) => arn.split(':').pop()))]).toEqual(localPipelines);
     expect(granted.every((arn) => arn.startsWith('arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:'))).toBe(true);
   });
 
@@ -109,6 +110,30 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
 
     expect(assume).toEqual([{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: accounts.map(roleArn) }]);
     expect(statements.flatMap(actionsOf).filter((action) => action.includes('*'))).toEqual([]);
+  });
+
+  it('lets the sweeper assume exactly the configured roles too (an account may forward no events), and the event function none', () => {
+    const { template } = templates.targets!;
+    const assumers = ofType(template, 'AWS::IAM::ManagedPolicy')
+      .filter(([, policy]) => (policy.Properties.PolicyDocument.Statement as Statement[]).some((statement) => actionsOf(statement).includes('sts:AssumeRole')))
+      .map(([, policy]) => ({ roles: policy.Properties.Roles, statements: policy.Properties.PolicyDocument.Statement }));
+    const inlineAssume = (roleId: string) =>
+      (template.Resources[roleId]!.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement).filter((statement: Statement) => actionsOf(statement).includes('sts:AssumeRole'));
+
+    expect(assumers).toEqual([
+      { roles: [{ Ref: 'IamRoleLambdaExecution' }, { Ref: 'SweeperRole' }], statements: [{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: accounts.map(roleArn) }] },
+    ]);
+    expect([...inlineAssume('SweeperRole'), ...inlineAssume('PipelineEventRole')]).toEqual([]);
+  });
+
+  it('lets the sweeper read the executions of the local pipelines only, never of a pipeline in another account', () => {
+    const { template } = templates.targets!;
+    const sweeperReads = ofType(template, 'AWS::IAM::ManagedPolicy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === 'SweeperRole'))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => actionsOf(statement).includes('codepipeline:GetPipelineExecution'));
+
+    expect(sweeperReads.flatMap((statement) => (statement.Resource as { 'Fn::Sub': string }[]).map((arn) => arn['Fn::Sub'].split(':').pop()))).toEqual(localPipelines);
   });
 
   it('admits each target account to the default bus, for CodePipeline events only; or the organization', () => {
