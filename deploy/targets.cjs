@@ -10,7 +10,7 @@
 const localPipelines = (pipelines) => pipelines.filter((entry) => typeof entry === 'string');
 
 /**
- * The hub's resources for pipelines elsewhere: the functions may assume exactly the configured
+ * The hub's resources for pipelines elsewhere: the functions (and the sweeper) may assume exactly the configured
  * roles (a managed policy, so its size does not count against the role's inline 10,240), and the
  * default bus admits CodePipeline events from the target accounts, or from the organization.
  * The rule on the bus that feeds the event handler comes with the event path.
@@ -22,8 +22,10 @@ function targetResources(accounts, organizationId) {
     TargetAccountRolesPolicy: {
       Type: 'AWS::IAM::ManagedPolicy',
       Properties: {
-        Description: `Lets the sequencer's functions assume the role in each of the ${roleArns.length} target accounts, and nothing else`,
-        Roles: [{ Ref: 'IamRoleLambdaExecution' }],
+        Description: `Lets the sequencer's functions and its sweeper assume the role in each of the ${roleArns.length} target accounts, and nothing else`,
+        // The sweeper reads the executions of an account that forwards no events through that
+        // account's role (deploy/completion-resources.cjs SweeperRole); the event function calls no CodePipeline.
+        Roles: [{ Ref: 'IamRoleLambdaExecution' }, { Ref: 'SweeperRole' }],
         PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: roleArns }] },
       },
     },

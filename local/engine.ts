@@ -269,15 +269,14 @@ export class LocalEngine {
     this.localDynamo = dynamo;
     this.dynamoRequestsAtStart = dynamo.requests();
     this.dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-    const codePipeline = this.emulator.codePipeline();
     const periodMs = this.config.sweepSeconds * 1000;
     // A schedule's phase has nothing to do with the run's; half a period off the world's start
     // keeps its ticks off the round instants worlds script their ends at.
     const scheduleOrigin = this.clock.now() + periodMs / 2;
     this.bus = new LocalEventBus(
       this.clock,
-      () => codePipeline.stateChanges(),
-      (pipelineName, executionId) => codePipeline.statusNow(pipelineName, executionId),
+      // Every account's and region's CodePipeline: the bus emits the hub's and the forwarding accounts' changes.
+      () => this.emulator.codePipelineLocations(),
       this.world.events,
       completionModule.pipelineEventPattern(this.config.pipelines),
       async (event) => {

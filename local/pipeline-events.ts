@@ -2,13 +2,23 @@ import { createHash } from 'node:crypto';
 import type { SimulatedClock } from './clock.js';
 import type { EventPattern } from './definition.js';
 import { worldChangesAt, type PipelineStateChange } from './emulator/codepipeline.js';
+import type { CodePipelineLocation } from './emulator/index.js';
 import type { EventDelivery } from './world.js';
 
-const accountId = '123456789012';
-const region = 'us-east-1';
+/** A state change, and where its pipeline is: the account and region its event carries. */
+export interface LocatedChange extends PipelineStateChange {
+  accountId: string;
+  region: string;
+}
 
-/** "CodePipeline Pipeline Execution State Change", shaped as EventBridge delivers it (CodePipeline User Guide, "Monitoring CodePipeline events"). */
-export function pipelineEvent(change: PipelineStateChange, id: string): Record<string, unknown> {
+/**
+ * "CodePipeline Pipeline Execution State Change", shaped as EventBridge delivers it (CodePipeline
+ * User Guide, "Monitoring CodePipeline events"). A target account's rule forwards the event as it
+ * is: on the hub's bus it still carries the pipeline's own account and region, and
+ * `detail.pipeline` is its own CodePipeline name, whatever the stage calls it.
+ */
+export function pipelineEvent(change: LocatedChange, id: string): Record<string, unknown> {
+  const { accountId, region } = change;
   return {
     version: '0',
     id,
@@ -41,17 +51,20 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
 
 /** What the bus did with each change, for tests and the bench. */
 export interface BusRecord {
-  change: PipelineStateChange;
-  fate: 'delivered' | 'dropped' | 'off' | 'filtered' | 'obsolete';
+  change: LocatedChange;
+  /** `unforwarded`: the pipeline's account does not forward its events, so the hub's bus never sees this one. */
+  fate: 'delivered' | 'dropped' | 'off' | 'filtered' | 'obsolete' | 'unforwarded';
   deliveredAt: number[];
 }
 
 /**
- * The local EventBridge default bus for CodePipeline's events: each execution's state change is
- * emitted at its instant of simulated time (checked against the execution's status then, since a
+ * The local EventBridge default bus for CodePipeline's events: each execution's state change, in
+ * the hub's CodePipeline and in every other account's and region's, is emitted at its instant of
+ * simulated time (checked against the execution's status then, since a
  * stop or a newer execution can change an execution's course), passed through the world's
  * delivery knobs, matched against the deployed rule's own pattern, and delivered to the event
- * function, after a delay, on the clock. `onEnd` hears every end, delivered or not (the sweeper).
+ * function, after a delay, on the clock. An account that does not forward its events emits
+ * nothing to this bus. `onEnd` hears every end, delivered, forwarded or not (the sweeper).
  */
 export class LocalEventBus {
   private readonly scheduled = new Set<string>();
@@ -60,38 +73,55 @@ export class LocalEventBus {
 
   constructor(
     private readonly clock: SimulatedClock,
-    private readonly changes: () => PipelineStateChange[],
-    private readonly statusNow: (pipelineName: string, pipelineExecutionId: string) => string | undefined,
+    private readonly locations: () => CodePipelineLocation[],
     private readonly knobs: EventDelivery,
     private readonly pattern: EventPattern,
     private readonly deliver: (event: Record<string, unknown>) => Promise<void>,
-    private readonly onEnd: (change: PipelineStateChange) => void,
+    private readonly onEnd: (change: LocatedChange) => void,
     private readonly eventStateOf: Record<string, string>,
   ) {}
 
   /** Schedules every state change not scheduled yet; call it after anything that may add some. */
   scan(): void {
-    for (const change of this.changes()) {
-      const key = `${change.pipelineName}#${change.pipelineExecutionId}#${change.state}`;
-      if (this.scheduled.has(key)) continue;
-      this.scheduled.add(key);
-      this.clock.schedule(change.at, () => this.emit(change));
+    for (const location of this.locations()) {
+      for (const stateChange of location.codePipeline.stateChanges()) {
+        const change: LocatedChange = { ...stateChange, accountId: location.accountId, region: location.region };
+        const key = this.keyOf(change);
+        if (this.scheduled.has(key)) continue;
+        this.scheduled.add(key);
+        this.clock.schedule(change.at, () => this.emit(change, location));
+      }
     }
   }
 
-  private emit(change: PipelineStateChange): void {
+  /**
+   * The change's identity: the hub's as before (so the hub's worlds replay the same deliveries),
+   * another account's prefixed with where it is, since namesakes live in several accounts.
+   */
+  private keyOf(change: LocatedChange, suffix = ''): string {
+    const where = this.locations()[0];
+    const prefix = where && where.accountId === change.accountId && where.region === change.region ? '' : `${change.accountId}/${change.region}/`;
+    return `${prefix}${change.pipelineName}#${change.pipelineExecutionId}#${change.state}${suffix}`;
+  }
+
+  private emit(change: LocatedChange, location: CodePipelineLocation): void {
     this.scan();
     if (change.state === worldChangesAt) return;
-    const status = this.statusNow(change.pipelineName, change.pipelineExecutionId);
+    const status = location.codePipeline.statusNow(change.pipelineName, change.pipelineExecutionId);
     const record: BusRecord = { change, fate: 'delivered', deliveredAt: [] };
     this.records.push(record);
     if (status === undefined || this.eventStateOf[status] !== change.state) {
       // The change did not happen after all (a stop overtook the scripted end): CodePipeline never announces it.
       record.fate = 'obsolete';
-      this.scheduled.delete(`${change.pipelineName}#${change.pipelineExecutionId}#${change.state}`);
+      this.scheduled.delete(this.keyOf(change));
       return;
     }
     if (!['STARTED', 'STOPPING'].includes(change.state)) this.onEnd(change);
+    if (!location.forwardsEvents) {
+      // Its account's bus has the event, and no rule sends it on: only the sweeper notices this end.
+      record.fate = 'unforwarded';
+      return;
+    }
     if (this.knobs.off) {
       record.fate = 'off';
       return;
@@ -115,7 +145,7 @@ export class LocalEventBus {
     }
   }
 
-  private dropped(change: PipelineStateChange): boolean {
+  private dropped(change: LocatedChange): boolean {
     const { drop } = this.knobs;
     if (!drop) return false;
     if (drop.pipelines?.includes(change.pipelineName)) return drop.states === undefined || drop.states.includes(change.state);
@@ -123,7 +153,7 @@ export class LocalEventBus {
     return drop.rate !== undefined && this.draw(change, 'drop') < drop.rate;
   }
 
-  private delaySeconds(change: PipelineStateChange, copy: number): number {
+  private delaySeconds(change: LocatedChange, copy: number): number {
     const { delaySeconds } = this.knobs;
     if (typeof delaySeconds === 'number') return delaySeconds;
     const [min, max] = delaySeconds;
@@ -131,12 +161,12 @@ export class LocalEventBus {
   }
 
   /** A number in [0, 1) fixed by the change and the purpose: the same world replays the same deliveries. */
-  private draw(change: PipelineStateChange, purpose: string): number {
-    const digest = createHash('sha256').update(`${change.pipelineName}#${change.pipelineExecutionId}#${change.state}#${purpose}`).digest();
+  private draw(change: LocatedChange, purpose: string): number {
+    const digest = createHash('sha256').update(this.keyOf(change, `#${purpose}`)).digest();
     return digest.readUInt32BE(0) / 2 ** 32;
   }
 
-  private eventId(change: PipelineStateChange): string {
+  private eventId(change: LocatedChange): string {
     this.sequence += 1;
     const hex = createHash('sha256').update(`${change.pipelineExecutionId}#${change.state}#${this.sequence}`).digest('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;

@@ -10,8 +10,10 @@ import { toNamedAwsError } from './aws-errors.js';
  *   this wait (`woken < seq`); the waker records an end (`woken`) and completes the stored token.
  *   One item per train rather than per execution: a continuation goes on with the same item and
  *   numbering, so the watch items below never need re-pointing when the train continues.
- * - `watch#<pipeline>#<executionId>`: one per pipeline execution a run watches, naming the wait
- *   item. An event for an execution without one is not ours.
+ * - `watch#<account>/<region>/<CodePipeline name>#<executionId>`: one per pipeline execution a
+ *   run watches, naming the wait item and the stage's name for the pipeline. Keyed by where the
+ *   pipeline is (src/targets.ts pipelineKey), as its events say it: namesakes in two accounts or
+ *   regions never meet on one item. An event for an execution without one is not ours.
  *
  * Every item carries `expiresAt` (epoch seconds) for DynamoDB's TTL. TTL deletes late, so reads
  * treat an expired item as absent.
@@ -37,7 +39,8 @@ export function completionTableName(): string {
 }
 
 export const waitKey = (originExecutionArn: string): string => `wait#${originExecutionArn}`;
-export const watchKey = (pipelineName: string, pipelineExecutionId: string): string => `watch#${pipelineName}#${pipelineExecutionId}`;
+/** `location` is the pipeline's pipelineKey (account/region/CodePipeline name), never the stage's name alone. */
+export const watchKey = (location: string, pipelineExecutionId: string): string => `watch#${location}#${pipelineExecutionId}`;
 
 export interface WaitItem {
   key: string;
@@ -52,6 +55,7 @@ export interface WaitItem {
 
 export interface WatchItem {
   key: string;
+  /** The stage's name for the pipeline: what the sweeper asks CodePipeline about, through its account's role. */
   pipelineName: string;
   pipelineExecutionId: string;
   waitKey: string;
@@ -76,13 +80,13 @@ async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
 export const isConditionFailure = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /** Remembers that `waitKey`'s run watches this execution, until `expiresAtMs`. */
-export async function putWatch(item: { pipelineName: string; pipelineExecutionId: string; waitKey: string; expiresAtMs: number }): Promise<void> {
+export async function putWatch(item: { location: string; pipelineName: string; pipelineExecutionId: string; waitKey: string; expiresAtMs: number }): Promise<void> {
   await call('PutItem', () =>
     dynamo.send(
       new PutItemCommand({
         TableName: completionTableName(),
         Item: {
-          pk: { S: watchKey(item.pipelineName, item.pipelineExecutionId) },
+          pk: { S: watchKey(item.location, item.pipelineExecutionId) },
           pipelineName: { S: item.pipelineName },
           pipelineExecutionId: { S: item.pipelineExecutionId },
           waitKey: { S: item.waitKey },
@@ -93,8 +97,8 @@ export async function putWatch(item: { pipelineName: string; pipelineExecutionId
   );
 }
 
-export async function getWatch(pipelineName: string, pipelineExecutionId: string, nowMs: number): Promise<WatchItem | undefined> {
-  const key = watchKey(pipelineName, pipelineExecutionId);
+export async function getWatch(location: string, pipelineExecutionId: string, nowMs: number): Promise<WatchItem | undefined> {
+  const key = watchKey(location, pipelineExecutionId);
   const { Item } = await call('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return toWatch(Item);

@@ -1,6 +1,8 @@
 import { getWait, keepAfterDeadlineSeconds, putWatch, waitKey } from './completion-table.js';
 import { secondsUntilNextLook } from './polling.js';
 import type { Member, Plan, Run } from './run.js';
+import { stageConfig } from './config.js';
+import { targetKey, targetOf } from './targets.js';
 
 /**
  * The parts of start-pipeline and check-status that differ with `completion: events`: the run
@@ -12,11 +14,27 @@ export const completionMode = (plan: Plan): 'events' | 'poll' => plan.completion
 /** In events mode a member is looked at only when something woke the run, or at its deadline. */
 export const deadlineLook = (member: Member): Member => ({ ...member, nextLookAt: member.deadline! });
 
-/** Tells the event function and the sweeper which run watches each newly watched execution. */
+/**
+ * The functions' own account and region, read from the train's execution ARN
+ * (`arn:<partition>:states:<region>:<account>:execution:...`): where a stage's local pipelines
+ * live, and so the account and region their events carry.
+ */
+export function homeOf(executionArn: string): { accountId: string; region: string } {
+  const [, , , region, accountId] = executionArn.split(':');
+  return { accountId: accountId!, region: region! };
+}
+
+/**
+ * Tells the event function and the sweeper which run watches each newly watched execution. The
+ * item is keyed by where the pipeline is (account, region, CodePipeline name), which is all an
+ * event says about it: two pipelines of one CodePipeline name in two accounts never share a watch.
+ */
 export async function watchExecutions(run: Run, executions: ReadonlyArray<{ pipelineName: string; pipelineExecutionId: string; deadline: string }>): Promise<void> {
+  const home = homeOf(run.origin.executionArn);
   await Promise.all(
     executions.map((execution) =>
       putWatch({
+        location: targetKey(targetOf(stageConfig(), execution.pipelineName), home),
         pipelineName: execution.pipelineName,
         pipelineExecutionId: execution.pipelineExecutionId,
         waitKey: waitKey(run.origin.executionArn),

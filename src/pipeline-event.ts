@@ -4,6 +4,7 @@ import { wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { parseOrThrow } from './input.js';
+import { pipelineKey } from './targets.js';
 
 /** The CodePipeline execution states an event may carry that end an execution. */
 export const endStates = ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] as const;
@@ -15,6 +16,9 @@ export const endStates = ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCE
 const pipelineEventSchema = z.object({
   source: z.literal('aws.codepipeline'),
   'detail-type': z.literal('CodePipeline Pipeline Execution State Change'),
+  // Where the pipeline is: its own account and region, also when its account forwarded the event to ours.
+  account: z.string().check(z.minLength(1)),
+  region: z.string().check(z.minLength(1)),
   time: z.optional(z.string()),
   detail: z.object({
     pipeline: z.string().check(z.minLength(1)),
@@ -39,24 +43,30 @@ export async function onPipelineEvent(raw: unknown): Promise<EventOutcome> {
   const event = parseOrThrow(pipelineEventSchema, raw, 'event');
   const { pipeline, 'execution-id': executionId, state } = event.detail;
   if (!(endStates as readonly string[]).includes(state)) return 'not-an-end';
-  return endOf({ pipelineName: pipeline, pipelineExecutionId: executionId, state }, 'event');
+  // The watch is found by where the pipeline is, never by its name alone: a namesake in another
+  // account or region (forwarded to the same bus) finds no watch, and wakes nobody.
+  return endOf({ location: pipelineKey(event.account, event.region, pipeline), pipelineExecutionId: executionId, state }, 'event');
 }
 
-/** The one path every noticed end takes (event or sweep): find the watch, mark it once, wake the run. */
-export async function endOf(end: { pipelineName: string; pipelineExecutionId: string; state: string }, by: WakeSource, watch?: WatchItem): Promise<EventOutcome> {
+/**
+ * The one path every noticed end takes (event or sweep): find the watch, mark it once, wake the
+ * run. `location` is the pipeline's pipelineKey; the sweeper passes the watch it read instead.
+ */
+export async function endOf(end: { location?: string; pipelineExecutionId: string; state: string }, by: WakeSource, watch?: WatchItem): Promise<EventOutcome> {
   const now = nowMs();
-  const watched = watch ?? (await getWatch(end.pipelineName, end.pipelineExecutionId, now));
+  const watched = watch ?? (end.location === undefined ? undefined : await getWatch(end.location, end.pipelineExecutionId, now));
   if (!watched) {
     logger.info('an execution no run watches', end);
     return 'not-ours';
   }
+  const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
   if (!(await markWatchEnded(watched, end.state))) return 'duplicate';
   const result = await wake(
     watched.waitKey,
-    { by, at: new Date(now).toISOString(), ...end },
+    { by, at: new Date(now).toISOString(), ...ended },
     now,
     now + keepAfterDeadlineSeconds * 1000,
   );
-  logger.info('end recorded', { ...end, by, result });
+  logger.info('end recorded', { ...ended, by, result });
   return result;
 }

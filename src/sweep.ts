@@ -4,6 +4,7 @@ import { endOf, type EventOutcome } from './pipeline-event.js';
 import { stillRunning } from './polling.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
+import { beginInvocation } from './accounts.js';
 
 /** CodePipeline's API statuses, spelled as the events spell them, for the one end path. */
 const eventState: Record<string, string> = {
@@ -14,12 +15,19 @@ const eventState: Record<string, string> = {
   Cancelled: 'CANCELED',
 };
 
+/** The RoleSessionName of the sweeper's AssumeRoles: it reads for every run, so it names itself. */
+export const sweeperSession = 'codepipeline-sequencer-sweeper';
+
 /**
  * The safety net for lost events: asks GetPipelineExecution about every execution a run still
  * watches, and sends each ended one down the same path an event takes. Costs the runs no state
  * transitions while nothing ended.
  */
 export async function sweep(): Promise<{ watched: number; ended: number; failed: number; outcomes: EventOutcome[] }> {
+  // A pipeline in another account is read through its account's role (getExecution, via
+  // src/accounts.ts), as every CodePipeline call is: the only way to notice the ends of an account
+  // that forwards no events. Credentials last this sweep only; CloudTrail there shows the sweeper.
+  beginInvocation(sweeperSession);
   const watches = await openWatches(nowMs());
   const outcomes: EventOutcome[] = [];
   let failed = 0;
@@ -28,7 +36,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
       if (stillRunning.has(status)) continue;
       const state = eventState[status] ?? status.toUpperCase();
-      outcomes.push(await endOf({ pipelineName: watch.pipelineName, pipelineExecutionId: watch.pipelineExecutionId, state }, 'sweep', watch));
+      outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state }, 'sweep', watch));
     } catch (error) {
       // One execution that cannot be read (its pipeline deleted, say) must not hide the others' ends.
       failed += 1;

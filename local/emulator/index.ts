@@ -21,6 +21,15 @@ export interface CodePipelineCall {
   pipelineName?: string;
 }
 
+/** One account's CodePipeline in one region. */
+export interface CodePipelineLocation {
+  accountId: string;
+  region: string;
+  codePipeline: CodePipelineEmulator;
+  /** Whether this account's CodePipeline events reach the hub's bus (always, for the hub's own). */
+  forwardsEvents: boolean;
+}
+
 export interface Emulator {
   /** Where to point the SDK clients, e.g. http://127.0.0.1:43123 */
   endpoint: string;
@@ -54,6 +63,12 @@ export interface Emulator {
   onCodePipelineChange(listener: () => void): void;
   /** The emulated CodePipeline, for the local event bus to read each execution's state changes from. */
   codePipeline(): CodePipelineEmulator;
+  /**
+   * Every account's and region's CodePipeline, the hub's first, each with whether its events
+   * reach the hub's bus (`forwardsEvents`): the local event bus reads them all, and emits only
+   * the forwarded ones' changes.
+   */
+  codePipelineLocations(): CodePipelineLocation[];
   /**
    * Forgets everything and serves another world on another clock behind the same endpoint:
    * SDK clients read their endpoint once per process, so the server outlives one run.
@@ -118,6 +133,11 @@ function codePipelineFor(account: EmulatedAccount, caller: Caller): CodePipeline
     account.codePipelines.set(key, codePipeline);
   }
   return codePipeline;
+}
+
+/** The hub's own events always reach its bus; another account's only when its world says it forwards them. */
+function forwardsEvents(account: EmulatedAccount, accountId: string): boolean {
+  return accountId === hubAccountId || (account.world.accounts ?? []).some((candidate) => candidate.id === accountId && candidate.forwardsEvents);
 }
 
 /** Every execution of every account, in start order; one elsewhere carries where it ran, under the stage's name for it. */
@@ -213,7 +233,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     mostInFlight: () => ({ ...account.mostInFlight }),
     codePipelineCalls: () => account.calls.map((call) => ({ ...call })),
     assumeRoleCalls: () => account.sts.assumeRoleCalls(),
-    forwardsEvents: (accountId) => accountId === hubAccountId || (account.world.accounts ?? []).some((candidate) => candidate.id === accountId && candidate.forwardsEvents),
+    forwardsEvents: (accountId) => forwardsEvents(account, accountId),
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),
@@ -226,8 +246,13 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     onCodePipelineChange: (listener) => {
       changeListener = listener;
     },
-    // The hub's own: its events reach the hub's bus. Forwarded accounts' events are issue 16's next step.
+    // The hub's own: its events reach the hub's bus.
     codePipeline: () => account.codePipelines.get(locationKey(hubAccountId, hubRegion))!,
+    codePipelineLocations: () =>
+      [...account.codePipelines.entries()].map(([key, codePipeline]) => {
+        const [accountId, region] = key.split('/') as [string, string];
+        return { accountId, region, codePipeline, forwardsEvents: forwardsEvents(account, accountId) };
+      }),
     reset: ({ world, clock: nextClock }) => {
       account = emulatedAccount(world, nextClock);
       clock = nextClock;

@@ -116,6 +116,30 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
     expect(statements.flatMap(actionsOf).filter((action) => action.includes('*'))).toEqual([]);
   });
 
+  it('lets the sweeper assume exactly the configured roles too (an account may forward no events), and the event function none', () => {
+    const { template } = templates.targets!;
+    const assumers = ofType(template, 'AWS::IAM::ManagedPolicy')
+      .filter(([, policy]) => (policy.Properties.PolicyDocument.Statement as Statement[]).some((statement) => actionsOf(statement).includes('sts:AssumeRole')))
+      .map(([, policy]) => ({ roles: policy.Properties.Roles, statements: policy.Properties.PolicyDocument.Statement }));
+    const inlineAssume = (roleId: string) =>
+      (template.Resources[roleId]!.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement).filter((statement: Statement) => actionsOf(statement).includes('sts:AssumeRole'));
+
+    expect(assumers).toEqual([
+      { roles: [{ Ref: 'IamRoleLambdaExecution' }, { Ref: 'SweeperRole' }], statements: [{ Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: accounts.map(roleArn) }] },
+    ]);
+    expect([...inlineAssume('SweeperRole'), ...inlineAssume('PipelineEventRole')]).toEqual([]);
+  });
+
+  it('lets the sweeper read the executions of the local pipelines only, never of a pipeline in another account', () => {
+    const { template } = templates.targets!;
+    const sweeperReads = ofType(template, 'AWS::IAM::ManagedPolicy')
+      .filter(([, policy]) => policy.Properties.Roles.some((role: { Ref: string }) => role.Ref === 'SweeperRole'))
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[])
+      .filter((statement) => actionsOf(statement).includes('codepipeline:GetPipelineExecution'));
+
+    expect(sweeperReads.flatMap((statement) => (statement.Resource as { 'Fn::Sub': string }[]).map((arn) => arn['Fn::Sub'].split(':').pop()))).toEqual(localPipelines);
+  });
+
   it('admits each target account to the default bus, for CodePipeline events only; or the organization', () => {
     const perAccount = ofType(templates.targets!.template, 'AWS::Events::EventBusPolicy').map(([, policy]) => policy.Properties.Statement);
     const organization = ofType(templates['targets-org']!.template, 'AWS::Events::EventBusPolicy').map(([, policy]) => policy.Properties.Statement);

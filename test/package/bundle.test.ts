@@ -89,6 +89,9 @@ it('decides, starts and checks a pipeline from the bundles sls package deploys',
   const ended = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Pipeline Execution State Change',
+    // Where the pipeline is: the run's own account and region (its execution ARN's), as the emulator's P1 is.
+    account: '123456789012',
+    region: 'us-east-1',
     detail: { pipeline: 'P1', 'execution-id': started.members[0]!.pipelineExecutionId, state: 'SUCCEEDED', version: 1 },
   };
   expect(await invoke('pipeline-event', ended)).toEqual({ outcome: 'no-wait' });

@@ -64,6 +64,8 @@ const event = (pipelineExecutionId: string, state: string, pipeline = 'P1') => (
   version: '0',
   source: 'aws.codepipeline',
   'detail-type': 'CodePipeline Pipeline Execution State Change',
+  account: '123456789012',
+  region: 'us-east-1',
   detail: { pipeline, 'execution-id': pipelineExecutionId, state, version: '1', 'pipeline-execution-attempt': 1, 'start-time': '2026-01-01T09:00:00Z' },
 });
 
