@@ -13,7 +13,7 @@ export const completionMode = (plan: Plan): 'events' | 'poll' => plan.completion
 export const deadlineLook = (member: Member): Member => ({ ...member, nextLookAt: member.deadline! });
 
 /** Tells the event function and the sweeper which run watches each newly watched execution. */
-export async function watchExecutions(run: Run, executions: ReadonlyArray<{ pipelineName: string; pipelineExecutionId: string; deadline: string }>): Promise<void> {
+export async function watchExecutions(run: Run, executions: ReadonlyArray<{ pipelineName: string; pipelineExecutionId: string; deadline: string; held?: boolean }>): Promise<void> {
   await Promise.all(
     executions.map((execution) =>
       putWatch({
@@ -21,6 +21,7 @@ export async function watchExecutions(run: Run, executions: ReadonlyArray<{ pipe
         pipelineExecutionId: execution.pipelineExecutionId,
         waitKey: waitKey(run.origin.executionArn),
         expiresAtMs: Date.parse(execution.deadline) + keepAfterDeadlineSeconds * 1000,
+        ...(execution.held === true && { held: true }),
       }),
     ),
   );

@@ -4,6 +4,7 @@ import { wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { parseOrThrow } from './input.js';
+import { wakesWatch } from './retry-hold.js';
 
 /** The CodePipeline execution states an event may carry that end an execution. */
 export const endStates = ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] as const;
@@ -38,7 +39,8 @@ export type EventOutcome = 'not-an-end' | 'not-ours' | 'duplicate' | WakeResult;
 export async function onPipelineEvent(raw: unknown): Promise<EventOutcome> {
   const event = parseOrThrow(pipelineEventSchema, raw, 'event');
   const { pipeline, 'execution-id': executionId, state } = event.detail;
-  if (!(endStates as readonly string[]).includes(state)) return 'not-an-end';
+  // RESUMED: a Failed execution was retried; it wakes only a run holding it (src/retry-hold.ts).
+  if (!(endStates as readonly string[]).includes(state) && state !== 'RESUMED') return 'not-an-end';
   return endOf({ pipelineName: pipeline, pipelineExecutionId: executionId, state }, 'event');
 }
 
@@ -50,6 +52,7 @@ export async function endOf(end: { pipelineName: string; pipelineExecutionId: st
     logger.info('an execution no run watches', end);
     return 'not-ours';
   }
+  if (!wakesWatch(watched, end.state)) return 'not-an-end';
   if (!(await markWatchEnded(watched, end.state))) return 'duplicate';
   const result = await wake(
     watched.waitKey,
