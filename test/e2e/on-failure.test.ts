@@ -133,6 +133,8 @@ describe('onFailure: wait, what the user sees', () => {
     const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(events[0]!.at));
     for (const event of events) printer.on(event);
 
+    expect(report.status).toBe('SUCCEEDED');
+
     expect(lines.some((line) => /P2 Failed, waiting for a retry until .*: flaky integration test/.test(line))).toBe(true);
     expect(lines.some((line) => /P2 was retried in CodePipeline, now InProgress/.test(line))).toBe(true);
     expect(lines.some((line) => /P2 Succeeded after/.test(line))).toBe(true);
