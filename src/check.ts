@@ -5,7 +5,7 @@ import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './po
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
 import { completionMode, deadlineLook, nextWait, wakeSource, watchExecutions, wokeBeforeParking } from './event-wait.js';
 import { successorName } from './continuation.js';
-import { armedFor, armWatch, heldForRetry, waitedForRetry } from './retry-hold.js';
+import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
@@ -133,7 +133,9 @@ interface LookContext {
 async function look(start: Member, plan: Plan, now: number, context: LookContext): Promise<Member> {
   // Held for a retry (onFailure: wait), or running after one: its watch may be marked ended already.
   const armed = await armWatch(context.run, start, plan, context.completion);
+  // A held member's statusSummary told its failure: GetPipelineExecution tells it again if it still holds.
   const { waitingForRetry: _held, ...unheld } = start;
+  if (start.waitingForRetry === true) delete unheld.statusSummary;
   let member: Member = { ...unheld, polls: start.polls + 1 };
   // One listing serves the whole look: finding superseders and reading the end time.
   let listed: Promise<PipelineExecutionSummary[]> | undefined;
@@ -173,6 +175,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     return { ...held, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
   }
 
+  await disarm(member, armed);
   const finished = { ...withCodePipelineTimes(member, await recent(), now), detectedBy: context.detectedBy };
   return finished.status === 'Succeeded' ? finished : failed(finished, plan);
 }

@@ -1,5 +1,6 @@
 import { stillRunning } from './polling.js';
 import { watchExecutions } from './event-wait.js';
+import { markWatchEnded, watchKey } from './completion-table.js';
 import type { Member, Plan, Run } from './run.js';
 
 /**
@@ -58,6 +59,17 @@ export async function armedFor(run: Run, member: Member, armed: Armed | undefine
   // A followed superseder has its (open, normal) watch already.
   if (armed.pipelineExecutionId !== member.pipelineExecutionId && !held) return;
   await watchExecutions(run, [watchOf(member, held)]);
+}
+
+/**
+ * After a look that found the member ended: marks its watch ended again, as the end's event
+ * would have, since armWatch reopened it; left open, the sweeper would find the end and wake
+ * the run's next wait for nothing.
+ */
+export async function disarm(member: Member, armed: Armed | undefined): Promise<void> {
+  if (armed === undefined) return;
+  const key = watchKey(member.pipelineName, armed.pipelineExecutionId);
+  await markWatchEnded({ key, pipelineName: member.pipelineName, pipelineExecutionId: armed.pipelineExecutionId, waitKey: '' }, member.status.toUpperCase());
 }
 
 /** Whether an event's state wakes the run watching through this watch item. */

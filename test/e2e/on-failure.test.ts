@@ -77,9 +77,11 @@ describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (c
 
 describe('onFailure: wait with completion: events', () => {
   it('is woken by RESUMED and then SUCCEEDED, and the FAILED event does not end the held wait', async () => {
-    const { report, engine } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' });
+    const { report, engine, events } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' });
 
     expect(report.status).toBe('SUCCEEDED');
+    // P1 and P3 one look each; P2 three: its failure, its retry, its success. Nothing else wakes the run (no sweep of an ended watch).
+    expect(events.filter((event) => event.type === 'checked')).toHaveLength(5);
     const p2 = startsOf(report, 'P2')[0]!.pipelineExecutionId;
     const delivered = engine.bus!.records.filter((record) => record.change.pipelineExecutionId === p2 && record.fate === 'delivered').map((record) => [record.change.state, record.change.attempt]);
     // The rule does not match STARTED.
