@@ -120,6 +120,19 @@ describe('onFailure: wait with completion: events', () => {
     expect(p2Looks.length).toBeLessThanOrEqual(3);
   });
 
+  it('in a group, a held member keeps the entry open while the others end; its retry then lets the train go on', async () => {
+    const { report } = await run([{ name: 'P1', durationSeconds: 300 }, retried, { name: 'P3', durationSeconds: 300 }], { order: [['P1', 'P2'], 'P3'], onFailure: 'wait' }, { completion: 'events' });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Succeeded'],
+      ['P3', 'Succeeded'],
+    ]);
+    const [, p2, p3] = ours(report);
+    expect(Date.parse(p3!.startedAt)).toBeGreaterThanOrEqual(Date.parse(p2!.finishedAt!));
+  });
+
   it('takes onFailure from the stage param when the input says nothing', async () => {
     const { report } = await run(train(retried), {}, { completion: 'events', onFailure: 'wait' });
 
