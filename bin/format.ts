@@ -73,6 +73,8 @@ const statusColour = (colours: Palette, status: string) =>
 export class ProgressPrinter {
   private nextReportSeconds = new Map<string, number>();
   private readonly ended = new Set<string>();
+  /** Executions told Failed and held for a retry (onFailure: wait). */
+  private readonly held = new Set<string>();
   private count = 0;
   private variables: Plan['variables'] = {};
 
@@ -170,6 +172,16 @@ export class ProgressPrinter {
       this.nextReportSeconds.set(id, elapsed * 2);
       this.write(`${at}  ${name} was superseded; now following the newer execution ${id}`);
     }
+    if (member.waitingForRetry === true) {
+      // Told once per hold: a later look that finds it still Failed says nothing new.
+      if (this.held.has(id)) return;
+      this.held.add(id);
+      const summary = member.statusSummary ? `: ${member.statusSummary}` : '';
+      this.write(`${at}  ${name} ${statusColour(this.colours, 'Failed')}, waiting for a retry until ${member.deadline}${summary}`);
+      return;
+    }
+    // Held, and now not Failed: someone retried the failed stage in CodePipeline.
+    if (member.status !== 'Failed' && this.held.delete(id)) this.write(`${at}  ${name} was retried in CodePipeline, now ${statusColour(this.colours, member.status)}`);
     if (['InProgress', 'Stopping'].includes(member.status)) {
       const next = this.nextReportSeconds.get(id) ?? 300;
       if (elapsed >= next) {

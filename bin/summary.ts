@@ -32,6 +32,8 @@ export interface SummaryRow {
   detectedBy?: string;
   /** Why it did not succeed (or is not done). */
   reason?: string;
+  /** Failed, and the run holds it for a retry (onFailure: wait). */
+  waitingForRetry?: boolean;
 }
 
 /** How the run ended, or `RUNNING` for a live execution. */
@@ -112,6 +114,11 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
     ...times(member),
   };
   if (status === 'Succeeded') return row;
+  if (member.waitingForRetry === true) {
+    const why = outcome.status === 'RUNNING' ? `until ${member.deadline ?? 'its deadline'}` : `when ${outcome.status === 'ABORTED' ? 'the run was stopped' : outcome.error ?? 'the run ended'}`;
+    const told = member.statusSummary === undefined ? '' : `: ${member.statusSummary}`;
+    return { ...row, waitingForRetry: true, reason: `Failed, waiting for a retry ${why}${told}` };
+  }
   if (status === 'InProgress' || status === 'Stopping') {
     if (outcome.status === 'RUNNING') return row;
     const why = outcome.status === 'ABORTED' ? 'the run was stopped' : outcome.error ?? 'the run ended';
@@ -160,17 +167,18 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
   const cause = outcome.cause;
   if (outcome.status !== 'FAILED' || cause === undefined) return members;
   return members.map((member) => {
-    if (!['InProgress', 'Stopping', 'Pending'].includes(member.status)) return member;
+    if (!['InProgress', 'Stopping', 'Pending'].includes(member.status) && member.waitingForRetry !== true) return member;
     const where = `${member.pipelineName} (position ${member.position + 1} of ${plan.count}`;
     const at = cause.indexOf(where);
     if (at < 0) return member;
     const told = cause.slice(at + where.length).replace(/^[^)]*\)\s*/, '');
-    const ended = /^execution (\S+) ended (\w+)(?: \([^)]*\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:\. Other members of the group: |\. Later pipelines were not started\.|;\s\S+ \(position |\.?$)/.exec(told);
+    const ended = /^execution (\S+) ended (\w+)(?: \([^)]*\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; it waited for a retry [^;]*?)?(?:\. Other members of the group: |\. Later pipelines were not started\.|;\s\S+ \(position |\.?$)/.exec(told);
     if (ended) {
       const [, id, status, statusSummary, superseded] = ended;
       const supersededExecutionIds = superseded ? superseded.split(', ') : member.supersededExecutionIds;
       const error = member === members.find((candidate) => cause.startsWith(`${candidate.pipelineName} (position`)) ? outcome.error : undefined;
-      return { ...member, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(error !== undefined && { error }) };
+      const { waitingForRetry: _held, ...ended_ } = member;
+      return { ...ended_, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(error !== undefined && { error }) };
     }
     const timedOut = /^execution (\S+) is still \w+ after \d+ s, past pipelineTimeoutSeconds/.exec(told);
     if (timedOut) return { ...member, pipelineExecutionId: timedOut[1]!, status: 'TimedOut', error: 'PipelineTimedOut' };
@@ -209,5 +217,6 @@ export function pipelinesJson(rows: SummaryRow[]) {
     ...(row.detectionSeconds !== undefined && { detectionSeconds: row.detectionSeconds }),
     ...(row.detectedBy !== undefined && { detectedBy: row.detectedBy }),
     ...(row.reason !== undefined && { reason: row.reason }),
+    ...(row.waitingForRetry === true && { waitingForRetry: true }),
   }));
 }

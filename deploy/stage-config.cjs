@@ -3,7 +3,7 @@
 // read (src/config.ts validates it), and the IAM policies that let them touch the stage's
 // pipelines. serverless.yml cannot map a list to ARNs or an object to JSON by itself.
 
-const configKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded', 'completion', 'sweepSeconds'];
+const configKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded', 'onFailure', 'completion', 'sweepSeconds'];
 const { localPipelines } = require('./targets.cjs');
 
 /** The pipeline names serverless.yml ships with; a stage still using them has not been set up. */

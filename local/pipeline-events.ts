@@ -34,7 +34,7 @@ export function pipelineEvent(change: LocatedChange, id: string): Record<string,
       'start-time': new Date(change.startedAt).toISOString(),
       state: change.state,
       version: 1,
-      'pipeline-execution-attempt': 1,
+      'pipeline-execution-attempt': change.attempt ?? 1,
       ...(change.state === 'STARTED' && { 'execution-trigger': { 'trigger-type': 'StartPipelineExecution', 'trigger-detail': 'codepipeline-sequencer' } }),
     },
   };
@@ -110,7 +110,9 @@ export class LocalEventBus {
     const status = location.codePipeline.statusNow(change.pipelineName, change.pipelineExecutionId);
     const record: BusRecord = { change, fate: 'delivered', deliveredAt: [] };
     this.records.push(record);
-    if (status === undefined || this.eventStateOf[status] !== change.state) {
+    // RESUMED (a retried stage) leaves the execution InProgress, which the API has no other word for.
+    const expected = status === 'InProgress' && change.state === 'RESUMED' ? 'RESUMED' : status === undefined ? undefined : this.eventStateOf[status];
+    if (expected !== change.state) {
       // The change did not happen after all (a stop overtook the scripted end): CodePipeline never announces it.
       record.fate = 'obsolete';
       this.scheduled.delete(this.keyOf(change));
@@ -137,7 +139,8 @@ export class LocalEventBus {
     }
     const copies = this.draw(change, 'duplicate') < this.knobs.duplicate ? 2 : 1;
     for (let copy = 0; copy < copies; copy += 1) {
-      const delayMs = (this.delaySeconds(change, copy) + this.draw(change, `order${copy}`) * this.knobs.outOfOrder) * 1000;
+      const late = this.knobs.lateSeconds?.[change.state] ?? 0;
+      const delayMs = (this.delaySeconds(change, copy) + this.draw(change, `order${copy}`) * this.knobs.outOfOrder + late) * 1000;
       this.clock.schedule(this.clock.now() + delayMs, async () => {
         record.deliveredAt.push(this.clock.now());
         await this.deliver(event);

@@ -59,6 +59,7 @@ export function localStageConfig(
       maxPollSeconds: merged.maxPollSeconds,
       pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
       onSuperseded: merged.onSuperseded,
+      onFailure: merged.onFailure,
       completion: merged.completion,
       sweepSeconds: merged.sweepSeconds,
     }),

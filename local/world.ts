@@ -176,6 +176,12 @@ const pipelineSchema = z
     outcome: oneOf(outcomes).default('Succeeded'),
     statusSummary: statusSummary.optional(),
     outcomes: z.array(oneOf(outcomes)).optional(),
+    /**
+     * Someone retries the failed stage (RetryStageExecution) of each execution the sequencer
+     * started that ends Failed: `afterSeconds` after the failure the same execution is InProgress
+     * again (event RESUMED, attempt 2), and `durationSeconds` later it has Succeeded.
+     */
+    retry: z.strictObject({ afterSeconds: positiveInteger, durationSeconds: positiveInteger }).optional(),
     supersededBy: z
       .strictObject({
         durationSeconds: positiveInteger,
@@ -200,6 +206,9 @@ const pipelineSchema = z
   })
   .superRefine((pipeline, context) => {
     const canBeSuperseded = pipeline.outcome === 'Superseded' || (pipeline.outcomes ?? []).includes('Superseded');
+    if (pipeline.retry && pipeline.outcome !== 'Failed' && !(pipeline.outcomes ?? []).includes('Failed')) {
+      context.addIssue({ code: 'custom', path: ['retry'], message: 'only allowed when an outcome is Failed' });
+    }
     if (canBeSuperseded && !pipeline.supersededBy) {
       context.addIssue({ code: 'custom', path: ['supersededBy'], message: 'required when an outcome is Superseded' });
     }
@@ -336,6 +345,8 @@ const eventsSchema = z.strictObject({
     .optional(),
   duplicate: rate.default(0),
   outOfOrder: z.number().min(0).default(0),
+  /** Extra seconds on every delivery of the events of these states (FAILED: 60 brings a FAILED after the RESUMED that follows it). */
+  lateSeconds: z.record(z.string(), z.number().min(0)).optional(),
   off: z.boolean().default(false),
 });
 

@@ -1,10 +1,11 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { getExecution, listRecentExecutions } from './codepipeline.js';
 import { pipelineOutcomeError, pipelineOutcomeErrors, type PipelineOutcomeError } from './errors.js';
-import { nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
+import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
 import { completionMode, deadlineLook, nextWait, wakeSource, watchExecutions, wokeBeforeParking } from './event-wait.js';
 import { successorName } from './continuation.js';
+import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
@@ -43,7 +44,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
     run.members.map((member) => {
       const resumed = redrivesSince > 0 ? extendDeadline(member, plan, now) : member;
       // Woken by an end, the run cannot tell whose: every running member gets a look.
-      const due = completion === 'events' ? stillRunning.has(resumed.status) : isDue(resumed, now);
+      const due = completion === 'events' ? holds(resumed) : isDue(resumed, now);
       return due ? look(resumed, plan, now, { completion, detectedBy, run }) : resumed;
     }),
   );
@@ -58,7 +59,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   if (looked.some((member) => member.status === 'Pending')) {
     // Not started yet (a redriven start that failed): StartPipelines starts it, with its token.
     next = { ...run, phase: 'start', members: looked, waitSeconds: 0 };
-  } else if (looked.some((member) => stillRunning.has(member.status))) {
+  } else if (looked.some(holds)) {
     next =
       completion === 'events'
         ? { ...run, phase: 'watch', members: looked, ...nextWait(run, looked, now) }
@@ -95,10 +96,10 @@ function withHistory(next: Run, plan: Plan, events: number, completion: 'events'
   };
 }
 
-const endedBadly = (member: Member): boolean => member.status !== 'Succeeded' && member.status !== 'Pending' && !stillRunning.has(member.status);
+const endedBadly = (member: Member): boolean => member.status !== 'Succeeded' && member.status !== 'Pending' && !holds(member);
 
 const isDue = (member: Member, now: number): boolean =>
-  stillRunning.has(member.status) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);
+  holds(member) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);
 
 /** A redrive gives a member that outlived its timeout a fresh one: it was left running, not failed. */
 function extendDeadline(member: Member, plan: Plan, now: number): Member {
@@ -130,7 +131,12 @@ interface LookContext {
 
 /** Looks at one member's execution once: follows a superseder, notices the end, or decides the next look. */
 async function look(start: Member, plan: Plan, now: number, context: LookContext): Promise<Member> {
-  let member: Member = { ...start, polls: start.polls + 1 };
+  // Held for a retry (onFailure: wait), or running after one: its watch may be marked ended already.
+  const armed = await armWatch(context.run, start, plan, context.completion);
+  // A held member's statusSummary told its failure: GetPipelineExecution tells it again if it still holds.
+  const { waitingForRetry: _held, ...unheld } = start;
+  if (start.waitingForRetry === true) delete unheld.statusSummary;
+  let member: Member = { ...unheld, polls: start.polls + 1 };
   // One listing serves the whole look: finding superseders and reading the end time.
   let listed: Promise<PipelineExecutionSummary[]> | undefined;
   const recent = () => (listed ??= listRecentExecutions(member.pipelineName, listing));
@@ -153,19 +159,23 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     await watchExecutions(context.run, [{ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! }]);
   }
 
-  if (stillRunning.has(member.status)) {
+  const hold = heldForRetry(member, plan, now);
+  if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
-    if (context.completion === 'events') return deadlineLook(member);
+    const held: Member = hold ? { ...member, waitingForRetry: true } : member;
+    await armedFor(context.run, held, armed, context.completion);
+    if (context.completion === 'events') return deadlineLook(held);
     const waitSeconds = nextWaitSeconds({
       elapsedSeconds: (now - Date.parse(member.watchedSince!)) / 1000,
       settings: plan.polling,
       remainingSeconds: (deadline - now) / 1000,
       ...(member.expected ? { expected: member.expected } : {}),
     });
-    return { ...member, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
+    return { ...held, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
   }
 
+  await disarm(context.run, member, armed);
   const finished = { ...withCodePipelineTimes(member, await recent(), now), detectedBy: context.detectedBy };
   return finished.status === 'Succeeded' ? finished : failed(finished, plan);
 }
@@ -186,7 +196,7 @@ function failed(member: Member, plan: Plan): Member {
   const summary = member.statusSummary ?? 'CodePipeline gave no statusSummary';
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${member.supersededExecutionIds.join(', ')}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
-  return { ...member, error, cause: `${where(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}` };
+  return { ...member, error, cause: `${where(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };
 }
 
 function timedOut(member: Member, plan: Plan, now: number): Member {

@@ -61,6 +61,8 @@ export interface WatchItem {
   waitKey: string;
   /** Set once an end of this execution was recorded: a duplicate event finds it and does nothing. */
   ended?: string;
+  /** The run holds this Failed execution for a retry (onFailure: wait): FAILED does not wake it, RESUMED does (src/retry-hold.ts). */
+  held?: boolean;
 }
 
 const nowSeconds = (nowMs: number) => Math.floor(nowMs / 1000);
@@ -80,7 +82,14 @@ async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
 export const isConditionFailure = (error: unknown): boolean => (error as { name?: string } | null)?.name === 'ConditionalCheckFailedException';
 
 /** Remembers that `waitKey`'s run watches this execution, until `expiresAtMs`. */
-export async function putWatch(item: { location: string; pipelineName: string; pipelineExecutionId: string; waitKey: string; expiresAtMs: number }): Promise<void> {
+export async function putWatch(item: {
+  location: string;
+  pipelineName: string;
+  pipelineExecutionId: string;
+  waitKey: string;
+  expiresAtMs: number;
+  held?: boolean;
+}): Promise<void> {
   await call('PutItem', () =>
     dynamo.send(
       new PutItemCommand({
@@ -91,6 +100,7 @@ export async function putWatch(item: { location: string; pipelineName: string; p
           pipelineExecutionId: { S: item.pipelineExecutionId },
           waitKey: { S: item.waitKey },
           expiresAt: { N: String(nowSeconds(item.expiresAtMs)) },
+          ...(item.held === true && { held: { BOOL: true } }),
         },
       }),
     ),
@@ -111,6 +121,7 @@ function toWatch(item: Record<string, AttributeValue>): WatchItem {
     pipelineExecutionId: item.pipelineExecutionId!.S!,
     waitKey: item.waitKey!.S!,
     ...(item.ended?.S !== undefined && { ended: item.ended.S }),
+    ...(item.held?.BOOL === true && { held: true }),
   };
 }
 

@@ -47,6 +47,8 @@ const stageConfigSchema = z.strictObject(
     maxPollSeconds: wholeNumber(1, 86_400),
     pipelineTimeoutSeconds: wholeNumber(60, maxPipelineTimeoutSeconds),
     onSuperseded: z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" }),
+    // What a FAILED pipeline execution does to the train: fail it, or hold it until someone retries the stage or the deadline comes.
+    onFailure: z._default(z.enum(['fail', 'wait'], { error: "must be 'fail' or 'wait'" }), 'fail'),
     // How a pipeline's end is noticed: its CodePipeline event (with a sweeper as the safety net), or the Wait/Check loop alone.
     completion: z._default(z.enum(['events', 'poll'], { error: "must be 'events' or 'poll'" }), 'poll'),
     sweepSeconds: z._default(wholeNumber(60, 3600), 60),

@@ -68,6 +68,7 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
     ...(executionInput.from !== undefined ? { from: executionInput.from } : {}),
     variables: executionInput.variables ?? {},
     onSuperseded: executionInput.onSuperseded ?? config.onSuperseded,
+    onFailure: executionInput.onFailure ?? config.onFailure,
     pipelineTimeoutSeconds: executionInput.pipelineTimeoutSeconds ?? config.pipelineTimeoutSeconds,
     polling: { pollSeconds: config.pollSeconds, maxPollSeconds: config.maxPollSeconds },
     // Fixed for the run's life, as the deployed definition's wait is: a redrive replays both.

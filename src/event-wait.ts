@@ -24,21 +24,27 @@ export function homeOf(executionArn: string): { accountId: string; region: strin
   return { accountId: accountId!, region: region! };
 }
 
+/** Where the stage's pipeline of this name is (account/region/CodePipeline name): what its watch items are keyed by. */
+export const watchLocation = (run: Run, pipelineName: string): string => targetKey(targetOf(stageConfig(), pipelineName), homeOf(run.origin.executionArn));
+
 /**
  * Tells the event function and the sweeper which run watches each newly watched execution. The
  * item is keyed by where the pipeline is (account, region, CodePipeline name), which is all an
  * event says about it: two pipelines of one CodePipeline name in two accounts never share a watch.
  */
-export async function watchExecutions(run: Run, executions: ReadonlyArray<{ pipelineName: string; pipelineExecutionId: string; deadline: string }>): Promise<void> {
-  const home = homeOf(run.origin.executionArn);
+export async function watchExecutions(
+  run: Run,
+  executions: ReadonlyArray<{ pipelineName: string; pipelineExecutionId: string; deadline: string; held?: boolean }>,
+): Promise<void> {
   await Promise.all(
     executions.map((execution) =>
       putWatch({
-        location: targetKey(targetOf(stageConfig(), execution.pipelineName), home),
+        location: watchLocation(run, execution.pipelineName),
         pipelineName: execution.pipelineName,
         pipelineExecutionId: execution.pipelineExecutionId,
         waitKey: waitKey(run.origin.executionArn),
         expiresAtMs: Date.parse(execution.deadline) + keepAfterDeadlineSeconds * 1000,
+        ...(execution.held === true && { held: true }),
       }),
     ),
   );

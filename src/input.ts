@@ -57,6 +57,7 @@ export const executionInputSchema = z.strictObject(
     from: z.optional(pipelineName),
     dryRun: z.optional(z.boolean({ error: 'must be true or false' })),
     onSuperseded: z.optional(z.enum(['follow', 'fail'], { error: "must be 'follow' or 'fail'" })),
+    onFailure: z.optional(z.enum(['fail', 'wait'], { error: "must be 'fail' or 'wait'" })),
     pipelineTimeoutSeconds: z.optional(
       z
         .number({ error: 'must be a number' })

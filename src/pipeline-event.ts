@@ -5,6 +5,7 @@ import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { parseOrThrow } from './input.js';
 import { pipelineKey } from './targets.js';
+import { wakesWatch } from './retry-hold.js';
 
 /** The CodePipeline execution states an event may carry that end an execution. */
 export const endStates = ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] as const;
@@ -42,7 +43,8 @@ export type EventOutcome = 'not-an-end' | 'not-ours' | 'duplicate' | WakeResult;
 export async function onPipelineEvent(raw: unknown): Promise<EventOutcome> {
   const event = parseOrThrow(pipelineEventSchema, raw, 'event');
   const { pipeline, 'execution-id': executionId, state } = event.detail;
-  if (!(endStates as readonly string[]).includes(state)) return 'not-an-end';
+  // RESUMED: a Failed execution was retried; it wakes only a run holding it (src/retry-hold.ts).
+  if (!(endStates as readonly string[]).includes(state) && state !== 'RESUMED') return 'not-an-end';
   // The watch is found by where the pipeline is, never by its name alone: a namesake in another
   // account or region (forwarded to the same bus) finds no watch, and wakes nobody.
   return endOf({ location: pipelineKey(event.account, event.region, pipeline), pipelineExecutionId: executionId, state }, 'event');
@@ -59,6 +61,7 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
     logger.info('an execution no run watches', end);
     return 'not-ours';
   }
+  if (!wakesWatch(watched, end.state)) return 'not-an-end';
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
   if (!(await markWatchEnded(watched, end.state))) return 'duplicate';
   const result = await wake(

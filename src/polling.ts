@@ -70,13 +70,16 @@ export function expectedDurationFrom(durationsSeconds: readonly number[]): Expec
 /** Statuses in which a pipeline execution may still change: keep watching. */
 export const stillRunning: ReadonlySet<string> = new Set(['InProgress', 'Stopping']);
 
+/** A member the entry still waits for: running, or Failed and held for a retry (onFailure `wait`). */
+export const holds = (member: { status: string; waitingForRetry?: boolean }): boolean => stillRunning.has(member.status) || member.waitingForRetry === true;
+
 /**
  * A group waits once for all its members: until the first one still running is due for a look.
  * Members share the Wait and the look, so a group costs the history of one pipeline per look.
  */
-export function secondsUntilNextLook(members: ReadonlyArray<{ status: string; nextLookAt?: string }>, now: number): number {
+export function secondsUntilNextLook(members: ReadonlyArray<{ status: string; nextLookAt?: string; waitingForRetry?: boolean }>, now: number): number {
   const due = members
-    .filter((member) => stillRunning.has(member.status) && member.nextLookAt !== undefined)
+    .filter((member) => holds(member) && member.nextLookAt !== undefined)
     .map((member) => Date.parse(member.nextLookAt!));
   if (due.length === 0) return 0;
   return Math.max(1, Math.ceil((Math.min(...due) - now) / 1000));

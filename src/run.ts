@@ -24,6 +24,8 @@ export interface Plan {
   from?: string;
   variables: Record<string, Record<string, string>>;
   onSuperseded: 'follow' | 'fail';
+  /** `wait`: a Failed member holds the entry until it is retried or its deadline; absent (plans from before it existed) is `fail`. */
+  onFailure?: 'fail' | 'wait';
   pipelineTimeoutSeconds: number;
   polling: { pollSeconds: number; maxPollSeconds: number };
   /** `events` when the stage deploys the callback wait (absent: the poll loop). */
@@ -66,6 +68,11 @@ export interface Member {
   supersededExecutionIds: string[];
   /** Executions started by earlier attempts (before a redrive restarted this member). */
   earlierExecutionIds: string[];
+  /**
+   * With onFailure `wait`: the execution is Failed, and the run holds the entry until it is
+   * retried in CodePipeline (RetryStageExecution) or its deadline comes.
+   */
+  waitingForRetry?: boolean;
   /** For a non-success: the error name the run fails with, and a cause naming pipeline and execution. */
   error?: string;
   cause?: string;
@@ -164,6 +171,7 @@ const memberSchema = z.strictObject({
   earlierExecutionIds: z.array(text),
   error: z.optional(text),
   cause: z.optional(text),
+  waitingForRetry: z.optional(z.boolean()),
   variables: z.optional(z.record(text, text)),
 });
 
@@ -193,6 +201,7 @@ export const planSchema = z.strictObject({
   from: z.optional(text),
   variables: z.record(text, z.record(text, text)),
   onSuperseded: z.enum(['follow', 'fail']),
+  onFailure: z.optional(z.enum(['fail', 'wait'])),
   pipelineTimeoutSeconds: atLeast(1),
   polling: z.strictObject({ pollSeconds: atLeast(1), maxPollSeconds: atLeast(1) }),
   completion: z.optional(z.enum(['events', 'poll'])),

@@ -21,6 +21,7 @@ export const stageConfigKeys = [
   'maxPollSeconds',
   'pipelineTimeoutSeconds',
   'onSuperseded',
+  'onFailure',
   'completion',
   'sweepSeconds',
 ];

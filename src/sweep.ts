@@ -1,7 +1,7 @@
 import { getExecution } from './codepipeline.js';
 import { openWatches } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
-import { stillRunning } from './polling.js';
+import { sweptState } from './retry-hold.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { beginInvocation } from './accounts.js';
@@ -34,8 +34,8 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
   for (const watch of watches) {
     try {
       const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
-      if (stillRunning.has(status)) continue;
-      const state = eventState[status] ?? status.toUpperCase();
+      const state = sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
+      if (state === undefined) continue;
       outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state }, 'sweep', watch));
     } catch (error) {
       // One execution that cannot be read (its pipeline deleted, say) must not hide the others' ends.

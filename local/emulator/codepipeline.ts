@@ -122,6 +122,8 @@ export interface PipelineStateChange {
   state: string;
   at: number;
   startedAt: number;
+  /** `pipeline-execution-attempt`: 1, and one more for each retry of a failed stage. */
+  attempt?: number;
 }
 
 /** Not a state: the instant the world itself starts an execution, when the changes must be read again. */
@@ -278,18 +280,20 @@ export class CodePipelineEmulator {
         .filter((resolved) => resolved.execution.origin !== 'history')
         .flatMap((resolved) => {
           const { execution } = resolved;
-          const change = (state: string, at: number): PipelineStateChange => ({
+          const change = (state: string, at: number, attempt = 1): PipelineStateChange => ({
             pipelineName: pipeline.definition.name,
             pipelineExecutionId: execution.pipelineExecutionId,
             state,
             at,
             startedAt: execution.startedAt,
+            attempt,
           });
           const changes = [change('STARTED', execution.startedAt)];
           if (resolved.stoppingFrom !== undefined && Number.isFinite(resolved.stoppingFrom)) changes.push(change('STOPPING', resolved.stoppingFrom));
           if (Number.isFinite(resolved.endsAt)) changes.push(change(eventStateOf[resolved.endStatus] ?? resolved.endStatus.toUpperCase(), resolved.endsAt));
           // The world starts a newer execution when ours reaches its held transition: look again then.
           else if (resolved.heldAt !== undefined && Number.isFinite(resolved.heldAt)) changes.push(change(worldChangesAt, resolved.heldAt));
+          if (resolved.retried) changes.push(change('RESUMED', resolved.retried.at, 2), change('SUCCEEDED', resolved.retried.endsAt, 2));
           return changes;
         }),
     );
@@ -390,13 +394,15 @@ export class CodePipelineEmulator {
 
     pipeline.startedBySequencer += 1;
     const { definition } = pipeline;
+    const outcome = definition.outcomes?.[pipeline.startedBySequencer - 1] ?? definition.outcome;
     const execution = this.addExecution(pipeline, {
       identity: `${definition.name}/started/${pipeline.startedBySequencer}`,
       origin: 'sequencer',
       startedAt: now,
       durationMs: definition.durationSeconds * secondsToMs,
-      outcome: definition.outcomes?.[pipeline.startedBySequencer - 1] ?? definition.outcome,
+      outcome,
       ...(definition.statusSummary !== undefined && { statusSummary: definition.statusSummary }),
+      ...(outcome === 'Failed' && definition.retry && { retry: { afterMs: definition.retry.afterSeconds * secondsToMs, durationMs: definition.retry.durationSeconds * secondsToMs } }),
       variables,
       sourceRevisions,
       ...(token !== undefined && { clientRequestToken: token }),

@@ -33,6 +33,8 @@ export interface Execution {
   sourceRevisions: SourceRevision[];
   clientRequestToken?: string;
   stopRequest?: StopRequest;
+  /** Ending Failed by its outcome: retried (RetryStageExecution) this long after, and then succeeding after durationMs. */
+  retry?: { afterMs: number; durationMs: number };
 }
 
 type TerminalStatus = Exclude<PipelineExecutionStatus, 'InProgress' | 'Stopping'>;
@@ -70,6 +72,11 @@ export interface ResolvedExecution {
   /** A scripted supersession: the instant it reached the held transition, when the newer execution starts. */
   heldAt?: number;
   statusSummary?: string;
+  /**
+   * Its failed stage retried: InProgress again from `at` (attempt 2), Succeeded at `endsAt`. The
+   * retry runs outside the stage locks: no other execution is made to wait for it.
+   */
+  retried?: { at: number; endsAt: number };
 }
 
 export interface ExecutionState {
@@ -157,6 +164,8 @@ export function resolveTimeline(
     Object.assign(runtime.resolved, { endsAt: at, endStatus: status, endedBy });
     const { statusSummary } = runtime.resolved.execution;
     if (endedBy === 'outcome' && statusSummary !== undefined) runtime.resolved.statusSummary = statusSummary;
+    const { retry } = runtime.resolved.execution;
+    if (endedBy === 'outcome' && status === 'Failed' && retry) runtime.resolved.retried = { at: at + retry.afterMs, endsAt: at + retry.afterMs + retry.durationMs };
   };
   const stopWaiting = (runtime: Runtime, at: number) => {
     const queue = waiting[runtime.stage]!;
@@ -255,6 +264,12 @@ export function resolveTimeline(
 }
 
 export function stateAt(resolved: ResolvedExecution, now: number): ExecutionState {
+  const { retried } = resolved;
+  if (retried !== undefined && now >= retried.at) {
+    // The same execution, retried: InProgress again, then Succeeded.
+    if (now >= retried.endsAt) return { status: 'Succeeded', lastUpdateTime: retried.endsAt, finishedAt: retried.endsAt };
+    return { status: 'InProgress', lastUpdateTime: retried.at, finishedAt: null };
+  }
   if (now >= resolved.endsAt) {
     return {
       status: resolved.endStatus,

@@ -9,6 +9,7 @@ export const stageConfig: StageConfig = {
   maxPollSeconds: 600,
   pipelineTimeoutSeconds: 86_400,
   onSuperseded: 'follow',
+  onFailure: 'fail',
   completion: 'poll',
   sweepSeconds: 60,
 };

@@ -15,6 +15,7 @@ describe('stage configuration', () => {
     [JSON.stringify({ ...stageConfig, maxPollSeconds: 10 }), 'STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds'],
     [JSON.stringify({ ...stageConfig, defaultSequence: 'nightly' }), "STAGE_CONFIG.defaultSequence: 'nightly' is not one of the sequences"],
     [JSON.stringify({ ...stageConfig, onSuperseded: 'ignore' }), 'STAGE_CONFIG.onSuperseded'],
+    [JSON.stringify({ ...stageConfig, onFailure: 'retry' }), 'STAGE_CONFIG.onFailure'],
   ])('refuses %s with ConfigurationError', (raw, message) => {
     expect(() => parseStageConfig(raw)).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringContaining(message) }));
   });

@@ -62,6 +62,11 @@ describe('decide-order: which order', () => {
     expect(plan).toMatchObject({ onSuperseded: 'fail', pipelineTimeoutSeconds: 3600, polling: { pollSeconds: 30, maxPollSeconds: 600 } });
   });
 
+  it('takes onFailure from the stage (fail by default) unless the input says otherwise', async () => {
+    expect((await decide({})).plan.onFailure).toBe('fail');
+    expect((await decide({ onFailure: 'wait' })).plan.onFailure).toBe('wait');
+  });
+
   it('checks every pipeline exists with GetPipeline', async () => {
     await decide({ order: ['P3', 'P1'] });
 
@@ -90,6 +95,7 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     [{ variables: { P1: Object.fromEntries(Array.from({ length: 51 }, (_, index) => [`V${index}`, 'x'])) } }, 'variables.P1: at most 50 variables'],
     [{ dryRun: 'yes' }, 'dryRun: must be true or false'],
     [{ onSuperseded: 'ignore' }, "onSuperseded: must be 'follow' or 'fail'"],
+    [{ onFailure: 'retry' }, "onFailure: must be 'fail' or 'wait'"],
     [{ pipelineTimeoutSeconds: 10 }, 'pipelineTimeoutSeconds: must be at least 60 seconds'],
     [{ pipelineTimeoutSeconds: 60.5 }, 'pipelineTimeoutSeconds: must be a whole number'],
     [{ pipelineTimeoutSeconds: 60 * 86_400 + 1 }, 'pipelineTimeoutSeconds: must be at most 5184000 seconds (60 days'],

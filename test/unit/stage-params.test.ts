@@ -28,6 +28,7 @@ describe('stage params checked at package time', () => {
     ['scheduleWhenBusy', 'queue', 'params.prod.scheduleWhenBusy is "queue": must be one of skip, fail'],
     ['pollSeconds', 0, 'params.prod.pollSeconds is 0: must be at least 1'],
     ['onSuperseded', 'ignore', `params.prod.onSuperseded is "ignore": must be 'follow' or 'fail'`],
+    ['onFailure', 'retry', `params.prod.onFailure is "retry": must be 'fail' or 'wait'`],
   ])('refuses %s: %j in one line naming the param and what it allows', (name, value, line) => {
     expect(problems({ [name]: value })).toEqual([line]);
   });

@@ -1,0 +1,89 @@
+import { stillRunning } from './polling.js';
+import { watchExecutions, watchLocation } from './event-wait.js';
+import { markWatchEnded, watchKey } from './completion-table.js';
+import type { Member, Plan, Run } from './run.js';
+
+/**
+ * onFailure `wait`: a Failed pipeline execution holds the train instead of failing it. Someone
+ * may retry the failed stage in CodePipeline (RetryStageExecution): the same execution goes back
+ * to InProgress (its event is RESUMED, with a higher `pipeline-execution-attempt`) and may then
+ * succeed, and the train goes on by itself. Without a retry the run fails at the member's deadline.
+ *
+ * With completion: events the watch item says which states wake the run: a normal watch wakes on
+ * an end, a held one (the run saw the execution Failed) on anything but FAILED, so a late or
+ * duplicate FAILED costs nothing and RESUMED, SUCCEEDED and the rest wake it. Every wake is
+ * confirmed with GetPipelineExecution, so an out-of-order FAILED after RESUMED never ends a wait.
+ */
+
+/** Held for a retry: Failed, onFailure `wait`, and its deadline not yet come. */
+export const heldForRetry = (member: Member, plan: Plan, now: number): boolean =>
+  plan.onFailure === 'wait' && member.status === 'Failed' && member.deadline !== undefined && now < Date.parse(member.deadline);
+
+/** What a failure's cause adds when the run waited in vain. */
+export const waitedForRetry = (member: Member, plan: Plan): string =>
+  plan.onFailure === 'wait' && member.status === 'Failed'
+    ? `; it waited for a retry until its deadline (pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds}) and none came`
+    : '';
+
+export interface Armed {
+  pipelineExecutionId: string;
+  held: boolean;
+}
+
+const watchOf = (member: Member, held: boolean) => ({
+  pipelineName: member.pipelineName,
+  pipelineExecutionId: member.pipelineExecutionId!,
+  deadline: member.deadline!,
+  held,
+});
+
+/**
+ * Before a look, with onFailure `wait` and completion: events: writes the member's watch again,
+ * open (not marked ended) and held as the run last saw it. A wake marks the watch ended, and
+ * with a retry that end may not be the last: any change after this write wakes the run through
+ * it, and any change before it is what the look's GetPipelineExecution sees. Undefined when
+ * there is nothing to arm (fail, poll, or not started).
+ */
+export async function armWatch(run: Run, member: Member, plan: Plan, completion: 'events' | 'poll'): Promise<Armed | undefined> {
+  if (completion !== 'events' || plan.onFailure !== 'wait' || member.pipelineExecutionId === undefined || member.deadline === undefined) return undefined;
+  const held = member.waitingForRetry === true;
+  await watchExecutions(run, [watchOf(member, held)]);
+  return { pipelineExecutionId: member.pipelineExecutionId, held };
+}
+
+/** After the look: the watch again, when the member's hold changed (it failed, or a retry resumed it) or it follows a newer execution. */
+export async function armedFor(run: Run, member: Member, armed: Armed | undefined, completion: 'events' | 'poll'): Promise<void> {
+  if (armed === undefined || completion !== 'events') return;
+  const held = member.waitingForRetry === true;
+  if (armed.pipelineExecutionId === member.pipelineExecutionId && armed.held === held) return;
+  // A followed superseder has its (open, normal) watch already.
+  if (armed.pipelineExecutionId !== member.pipelineExecutionId && !held) return;
+  await watchExecutions(run, [watchOf(member, held)]);
+}
+
+/**
+ * After a look that found the member ended: marks its watch ended again, as the end's event
+ * would have, since armWatch reopened it; left open, the sweeper would find the end and wake
+ * the run's next wait for nothing.
+ */
+export async function disarm(run: Run, member: Member, armed: Armed | undefined): Promise<void> {
+  if (armed === undefined) return;
+  const key = watchKey(watchLocation(run, member.pipelineName), armed.pipelineExecutionId);
+  await markWatchEnded({ key, pipelineName: member.pipelineName, pipelineExecutionId: armed.pipelineExecutionId, waitKey: '' }, member.status.toUpperCase());
+}
+
+/** Whether an event's state wakes the run watching through this watch item. */
+export const wakesWatch = (watch: { held?: boolean }, state: string): boolean => (watch.held === true ? state !== 'FAILED' : state !== 'RESUMED');
+
+/**
+ * What the sweeper makes of an execution's status: the state to report, or undefined when it
+ * must not wake the run (still running; or, for a held watch, still Failed). A held execution
+ * found running again was retried and its RESUMED event was lost.
+ */
+export function sweptState(watch: { held?: boolean }, status: string, eventState: (status: string) => string): string | undefined {
+  if (watch.held === true) {
+    if (status === 'Failed') return undefined;
+    return stillRunning.has(status) ? 'RESUMED' : eventState(status);
+  }
+  return stillRunning.has(status) ? undefined : eventState(status);
+}

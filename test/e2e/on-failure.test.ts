@@ -1,0 +1,165 @@
+import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
+import { offsetFrom, palette, ProgressPrinter } from '../../bin/format.js';
+import { pipelinesJson, summaryRows } from '../../bin/summary.js';
+import type { StageConfig } from '../../src/config.js';
+import type { Plan, PipelineResult, Run } from '../../src/run.js';
+import { expectSequential, ours, world } from './support.js';
+
+/*
+ * onFailure: wait, end to end in the local engine: a FAILED pipeline execution holds the train.
+ * The emulator scripts RetryStageExecution (the world's `retry`): the same execution is
+ * InProgress again (RESUMED, attempt 2) and then Succeeded. What a user checks: the train goes
+ * on by itself without a second start, or fails at the deadline saying it waited.
+ */
+
+afterAll(closeLocalEngine);
+
+const sweepSeconds = 60;
+const timeout = 3600;
+// P1 ends at 300 s; P2 starts then, fails at 600 s, is retried at 1200 s and succeeds at 1320 s.
+const retried = { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'flaky integration test', retry: { afterSeconds: 600, durationSeconds: 120 } };
+const neverRetried = { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'flaky integration test' };
+const train = (p2: Record<string, unknown>) => [{ name: 'P1', durationSeconds: 300 }, p2, { name: 'P3', durationSeconds: 300 }];
+
+async function run(pipelines: Record<string, unknown>[], input: Record<string, unknown>, settings: Partial<StageConfig>, extra: Record<string, unknown> = {}) {
+  const engine = await LocalEngine.create({ world: world(pipelines, extra), settings: { sweepSeconds, ...settings } });
+  const events: RunEvent[] = [];
+  const report = await engine.run({ input: { order: ['P1', 'P2', 'P3'], pipelineTimeoutSeconds: timeout, ...input }, onEvent: (event) => events.push(event) });
+  return { engine, report, events };
+}
+
+const results = (report: RunReport) => (report.output as { pipelines: PipelineResult[] }).pipelines;
+const startsOf = (report: RunReport, name: string) => ours(report).filter((execution) => execution.pipelineName === name);
+const heldLooks = (events: RunEvent[]) =>
+  events.filter((event): event is Extract<RunEvent, { type: 'checked' }> => event.type === 'checked' && (event.output as Run).members.some((member) => member.waitingForRetry === true));
+
+describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (completion) => {
+  it('a failed pipeline retried in CodePipeline and then succeeding lets the train go on, with no second start', async () => {
+    const { report, events } = await run(train(retried), { onFailure: 'wait' }, { completion });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    const [p2] = startsOf(report, 'P2');
+    expect(p2!.status).toBe('Succeeded');
+    // The retried execution's own end, not its failure, let P3 start.
+    expect(p2!.finishedAt).toBe(new Date(Date.parse(p2!.startedAt) + (300 + 600 + 120) * 1000).toISOString());
+    const result = results(report).find((candidate) => candidate.pipelineName === 'P2')!;
+    expect(result.pipelineExecutionId).toBe(p2!.pipelineExecutionId);
+    expect(result.earlierExecutionIds).toBeUndefined();
+    expect(heldLooks(events).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a failed pipeline nobody retries fails the run at its deadline, naming it and the wait', async () => {
+    const { report, events } = await run(train(neverRetried), { onFailure: 'wait' }, { completion });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(report.cause).toContain('P2 (position 2 of 3) execution');
+    expect(report.cause).toContain('ended Failed: flaky integration test');
+    expect(report.cause).toContain(`waited for a retry until its deadline (pipelineTimeoutSeconds ${timeout}) and none came`);
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+    // P2 started at 300 s: the run held it until 300 + 3600 s, and no longer than a look after.
+    expect(report.stats.simulatedSeconds).toBeGreaterThanOrEqual(300 + timeout);
+    expect(report.stats.simulatedSeconds).toBeLessThan(300 + timeout + 60);
+    expect(heldLooks(events).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('fail (the default) is unchanged: the failure fails the run when noticed, retried later or not', async () => {
+    const { report, events } = await run(train(retried), {}, { completion });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(report.cause).not.toContain('waited for a retry');
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+    // Noticed within a poll of the failure at 600 s, long before the retry at 1200 s.
+    expect(report.stats.simulatedSeconds).toBeLessThan(600 + 120);
+    expect(heldLooks(events)).toHaveLength(0);
+  });
+});
+
+describe('onFailure: wait with completion: events', () => {
+  it('is woken by RESUMED and then SUCCEEDED, and the FAILED event does not end the held wait', async () => {
+    const { report, engine, events } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' });
+
+    expect(report.status).toBe('SUCCEEDED');
+    // P1 and P3 one look each; P2 three: its failure, its retry, its success. Nothing else wakes the run (no sweep of an ended watch).
+    expect(events.filter((event) => event.type === 'checked')).toHaveLength(5);
+    const p2 = startsOf(report, 'P2')[0]!.pipelineExecutionId;
+    const delivered = engine.bus!.records.filter((record) => record.change.pipelineExecutionId === p2 && record.fate === 'delivered').map((record) => [record.change.state, record.change.attempt]);
+    // The rule does not match STARTED.
+    expect(delivered).toEqual([
+      ['FAILED', 1],
+      ['RESUMED', 2],
+      ['SUCCEEDED', 2],
+    ]);
+    expect(results(report).find((result) => result.pipelineName === 'P2')!.detectedBy).toBe('event');
+  });
+
+  it('an out-of-order FAILED delivered after RESUMED does not end the wait', async () => {
+    // FAILED at 600 s reaches the function 700 s late, after RESUMED (1200 s) and before SUCCEEDED (1320 s).
+    const { report, engine } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' }, { events: { delaySeconds: 1, lateSeconds: { FAILED: 700 } } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    const p2 = startsOf(report, 'P2');
+    expect(p2).toHaveLength(1);
+    const deliveredAt = (state: string) =>
+      engine.bus!.records.find((record) => record.change.pipelineExecutionId === p2[0]!.pipelineExecutionId && record.change.state === state)!.deliveredAt[0]!;
+    expect(deliveredAt('FAILED')).toBeGreaterThan(deliveredAt('RESUMED'));
+    expect(deliveredAt('FAILED')).toBeLessThan(deliveredAt('SUCCEEDED'));
+  });
+
+  it('with every event lost, the sweeper notices the retry and the success', async () => {
+    const { report, events } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' }, { events: { off: true } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    expect(startsOf(report, 'P2')).toHaveLength(1);
+    const p2 = results(report).find((result) => result.pipelineName === 'P2')!;
+    expect(p2.detectedBy).toBe('sweep');
+    // P2's looks: its failure, its retry, its success; a sweep that finds it still Failed wakes nothing.
+    const p2Looks = events.filter((event) => event.type === 'checked' && (event.output as Run).members.some((member) => member.pipelineName === 'P2'));
+    expect(p2Looks.length).toBeLessThanOrEqual(3);
+  });
+
+  it('in a group, a held member keeps the entry open while the others end; its retry then lets the train go on', async () => {
+    const { report } = await run([{ name: 'P1', durationSeconds: 300 }, retried, { name: 'P3', durationSeconds: 300 }], { order: [['P1', 'P2'], 'P3'], onFailure: 'wait' }, { completion: 'events' });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Succeeded'],
+      ['P3', 'Succeeded'],
+    ]);
+    const [, p2, p3] = ours(report);
+    expect(Date.parse(p3!.startedAt)).toBeGreaterThanOrEqual(Date.parse(p2!.finishedAt!));
+  });
+
+  it('takes onFailure from the stage param when the input says nothing', async () => {
+    const { report } = await run(train(retried), {}, { completion: 'events', onFailure: 'wait' });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(startsOf(report, 'P2')).toHaveLength(1);
+  });
+});
+
+describe('onFailure: wait, what the user sees', () => {
+  it('progress lines, the summary and --json pipelines[] say Failed, waiting for a retry', async () => {
+    const lines: string[] = [];
+    const { report, events } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' });
+    const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(events[0]!.at));
+    for (const event of events) printer.on(event);
+
+    expect(report.status).toBe('SUCCEEDED');
+
+    expect(lines.some((line) => /P2 Failed, waiting for a retry until .*: flaky integration test/.test(line))).toBe(true);
+    expect(lines.some((line) => /P2 was retried in CodePipeline, now InProgress/.test(line))).toBe(true);
+    expect(lines.some((line) => /P2 Succeeded after/.test(line))).toBe(true);
+
+    const decided = events.find((event): event is Extract<RunEvent, { type: 'decided' }> => event.type === 'decided')!.output as { plan: Plan };
+    const held = heldLooks(events)[0]!.output as Run;
+    const rows = summaryRows(decided.plan, held, { status: 'RUNNING' });
+    const p2 = rows.find((row) => row.pipelineName === 'P2')!;
+    expect(p2).toMatchObject({ status: 'Failed', waitingForRetry: true });
+    expect(p2.reason).toMatch(/^Failed, waiting for a retry until .*: flaky integration test$/);
+    expect(pipelinesJson(rows).find((row) => row.pipelineName === 'P2')).toMatchObject({ status: 'Failed', waitingForRetry: true, reason: p2.reason });
+  });
+});
