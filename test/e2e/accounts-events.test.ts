@@ -2,7 +2,7 @@ import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '..
 import { pipelineEvent } from '../../local/pipeline-events.js';
 import { hubAccountId, loadWorld, parseWorld, type World } from '../../local/world.js';
 import type { PipelineResult } from '../../src/run.js';
-import { startTime } from './support.js';
+import { accountsTrainInput, startTime } from './support.js';
 
 /*
  * completion: events across accounts, end to end in the local engine: the emulator's CodePipeline
@@ -88,14 +88,7 @@ describe('completion: events, pipelines in other accounts', () => {
 
   it('runs the shipped accounts world: the hub and the forwarding account by event, the account that forwards nothing by sweep', async () => {
     const theWorld = await loadWorld('local/worlds/accounts.json');
-    const input = {
-      order: ['build', 'deploy-staging', ['deploy-prod-us', 'deploy-prod-eu']],
-      variables: {
-        'deploy-staging': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}' },
-        'deploy-prod-us': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}', STAGING_ENDPOINT: '#{deploy-staging.DeployVariables.ENDPOINT}' },
-        'deploy-prod-eu': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}', STAGING_ENDPOINT: '#{deploy-staging.DeployVariables.ENDPOINT}' },
-      },
-    };
+    const input = accountsTrainInput;
 
     const { report } = await runEvents(theWorld, input);
 

@@ -5,7 +5,7 @@ import type { CodePipelineCall } from '../../local/emulator/index.js';
 import { roleSessionName } from '../../src/accounts.js';
 import { sweeperSession } from '../../src/sweep.js';
 import type { StageConfig } from '../../src/config.js';
-import { ours, startTime } from './support.js';
+import { accountsTrainInput, ours, startTime } from './support.js';
 
 afterAll(closeLocalEngine);
 
@@ -33,14 +33,7 @@ function expectEachCallInItsOwnAccount(theWorld: World, calls: CodePipelineCall[
 const callsBy = (calls: CodePipelineCall[], accountId: string) => calls.filter((call) => call.accountId === accountId);
 
 describe('a train across accounts and regions (local/worlds/accounts.json)', () => {
-  const input = {
-    order: ['build', 'deploy-staging', ['deploy-prod-us', 'deploy-prod-eu']],
-    variables: {
-      'deploy-staging': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}' },
-      'deploy-prod-us': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}', STAGING_ENDPOINT: '#{deploy-staging.DeployVariables.ENDPOINT}' },
-      'deploy-prod-eu': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}', STAGING_ENDPOINT: '#{deploy-staging.DeployVariables.ENDPOINT}' },
-    },
-  };
+  const input = accountsTrainInput;
 
   it('starts each pipeline once, in its own account and region, in order, with outputs forwarded from another account', async () => {
     // Prepare

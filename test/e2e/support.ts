@@ -10,6 +10,16 @@ export const startTime = '2026-01-01T00:00:00Z';
 export const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}): World =>
   parseWorld({ startTime, pipelines, ...extra }, 'test world');
 
+/** The README's train across accounts and regions (local/worlds/accounts.json), with outputs forwarded from one account to another. */
+export const accountsTrainInput = {
+  order: ['build', 'deploy-staging', ['deploy-prod-us', 'deploy-prod-eu']],
+  variables: {
+    'deploy-staging': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}' },
+    'deploy-prod-us': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}', STAGING_ENDPOINT: '#{deploy-staging.DeployVariables.ENDPOINT}' },
+    'deploy-prod-eu': { IMAGE_TAG: '#{build.BuildVariables.IMAGE_TAG}', STAGING_ENDPOINT: '#{deploy-staging.DeployVariables.ENDPOINT}' },
+  },
+};
+
 export const succeeding = (...names: string[]) => names.map((name, index) => ({ name, durationSeconds: 300 + index * 120 }));
 
 export async function runOnce(
