@@ -7,37 +7,25 @@
 const { codePipelinePolicies } = require('./stage-config.cjs');
 const { pipelineEventPattern } = require('./completion.cjs');
 const { runbook } = require('./runbook.cjs');
+const { lambdaRole, policy, writeLogs } = require('./lambda-role.cjs');
 
 const completionTableName = (service, stage) => `${service}-${stage}-completion`;
 const tableArn = (service, stage) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${completionTableName(service, stage)}`,
 });
 const statement = (actions, resource) => ({ Effect: 'Allow', Action: actions, Resource: resource });
-const policy = (name, statements) => ({ PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: statements } });
 
 /** A function's own role: its log group, the completion table, and completing task tokens. */
 function functionRole(s, functionName, extraStatements) {
-  const logGroup = `/aws/lambda/${s.service}-${s.stage}-${functionName}`;
-  return {
-    Type: 'AWS::IAM::Role',
-    Properties: {
-      AssumeRolePolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-      },
-      Policies: [
-        policy('write-logs', [
-          statement(['logs:CreateLogStream', 'logs:PutLogEvents'], { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:${logGroup}:*` }),
-        ]),
-        policy('meet-waiting-runs', [
-          statement(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], tableArn(s.service, s.stage)),
-          // Task tokens of service-integration Tasks cannot be scoped by IAM (only activities can): the action is the scope.
-          statement(['states:SendTaskSuccess'], '*'),
-        ]),
-        ...extraStatements,
-      ],
-    },
-  };
+  return lambdaRole(s, [
+    writeLogs(s, functionName),
+    policy('meet-waiting-runs', [
+      statement(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], tableArn(s.service, s.stage)),
+      // Task tokens of service-integration Tasks cannot be scoped by IAM (only activities can): the action is the scope.
+      statement(['states:SendTaskSuccess'], '*'),
+    ]),
+    ...extraStatements,
+  ]);
 }
 
 /** Scheduler's rate takes whole minutes: sweepSeconds must be a multiple of 60, from 60 to 3,600. */

@@ -10,6 +10,7 @@ const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
 const { checkStageParams } = require('./stage-params.cjs');
 
 const { runbook } = require('./runbook.cjs');
+const { lambdaRole, policy, writeLogs } = require('./lambda-role.cjs');
 
 /** The function that writes notifications; the state machine never invokes it. */
 const notifierFunction = 'notifyRun';
@@ -56,7 +57,6 @@ const assumedBy = (service) => ({
     },
   ],
 });
-const policy = (name, statements) => ({ PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: statements } });
 
 /**
  * A run's end goes to the notifyRun function (handlers/notify-run.ts), which writes the message
@@ -244,35 +244,19 @@ function schedule(s) {
 /** The notifier's own role: publish to the topic, read this state machine's executions, write its logs and dead letters. */
 function notifier(s) {
   return {
-    NotifyRunRole: {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        AssumeRolePolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    NotifyRunRole: lambdaRole(s, [
+      policy('publish-notifications', [{ Effect: 'Allow', Action: ['sns:Publish'], Resource: s.topicArn }]),
+      // A success event leaves the output out when it is large: the function reads it back.
+      policy('read-executions', [
+        {
+          Effect: 'Allow',
+          Action: ['states:DescribeExecution'],
+          Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${s.stateMachineName}:*` },
         },
-        Policies: [
-          policy('publish-notifications', [{ Effect: 'Allow', Action: ['sns:Publish'], Resource: s.topicArn }]),
-          // A success event leaves the output out when it is large: the function reads it back.
-          policy('read-executions', [
-            {
-              Effect: 'Allow',
-              Action: ['states:DescribeExecution'],
-              Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${s.stateMachineName}:*` },
-            },
-          ]),
-          policy('write-logs', [
-            {
-              Effect: 'Allow',
-              Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-              Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${s.notifierName}:*` },
-            },
-          ]),
-          policy('dead-letter', [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } }]),
-          ...(s.params.tracing === true ? [policy('send-traces', [{ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' }])] : []),
-        ],
-      },
-    },
+      ]),
+      writeLogs(s, notifierFunction),
+      policy('dead-letter', [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } }]),
+    ]),
     // EventBridge invokes the function asynchronously: an invocation that fails (the topic refused
     // the message, say) is retried twice by Lambda, then kept in the dead-letter queue.
     NotifyRunEventInvokeConfig: {

@@ -546,6 +546,10 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
     expect(machine.Properties.LoggingConfiguration.Level).toBe('ALL');
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
     for (const [, fn] of resources(stage, 'AWS::Lambda::Function')) expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    // Lambda refuses an Active function whose role cannot send traces: every function's own role can.
+    for (const roleId of ['NotifyRunRole', 'PipelineEventRole', 'SweeperRole']) {
+      expect({ roleId, traces: statements(resource(stage, roleId)).some((granted) => granted.Action.includes('xray:PutTraceSegments')) }).toEqual({ roleId, traces: true });
+    }
   });
 
   it('turns its schedule on, in its own time zone, once its pipelines are its own', () => {
