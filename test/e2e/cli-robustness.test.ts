@@ -1,34 +1,15 @@
-import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { cleanEnv, sequencer } from './binary.js';
 
 /**
  * The command line as a platform engineer and a CI job meet it: a separate process, judged by
  * its exit code and what it prints. No failure may show a stack trace or the whole usage.
  */
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Colour, CI and log settings of the machine running the tests must not leak in. */
-const cleanEnv = (extra: Record<string, string> = {}) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL']) {
-    if (!(name in extra)) delete env[name];
-  }
-  return env;
-};
-
-const sequencer = (args: string[], extraEnv: Record<string, string> = {}) =>
-  new Promise<Result>((resolve) => {
-    execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
 
 const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 const stackFrame = /^\s+at /m;

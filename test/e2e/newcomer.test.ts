@@ -1,34 +1,14 @@
-import { exec, execFile, spawn } from 'node:child_process';
+import { exec, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanEnv, sequencer, type Result } from './binary.js';
 
 /**
  * The rough edges a newcomer hit (issue 18, section 3), each through the real binary: a separate
  * process, judged by its exit code and what it prints where.
  */
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-/** Colour, CI and log settings of the machine running the tests must not leak in. */
-const cleanEnv = (extra: Record<string, string>) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL', 'AWS_ENDPOINT_URL_SFN']) {
-    if (!(name in extra)) delete env[name];
-  }
-  return env;
-};
-
-const sequencer = (args: string[], extraEnv: Record<string, string> = {}, stdin?: string) =>
-  new Promise<Result>((resolve) => {
-    const child = execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(stdin ?? '');
-  });
 
 const directory = mkdtempSync(join(tmpdir(), 'sequencer-newcomer-'));
 const file = (name: string, content: unknown) => {

@@ -1,0 +1,26 @@
+import { execFile } from 'node:child_process';
+
+/** What the real binary did: its exit code and both streams. */
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Colour, CI and log settings of the machine running the tests must not leak in; `extra` is set on purpose. */
+export const cleanEnv = (extra: Record<string, string> = {}) => {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL', 'AWS_ENDPOINT_URL_SFN']) {
+    if (!(name in extra)) delete env[name];
+  }
+  return env;
+};
+
+/** `sequencer ARGS` as a separate process, with `stdin` (default: none) on its standard input. */
+export const sequencer = (args: string[], extraEnv: Record<string, string> = {}, stdin?: string) =>
+  new Promise<Result>((resolve) => {
+    const child = execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(stdin ?? '');
+  });
