@@ -9,7 +9,9 @@ import { localLambdaEnvironment, localStageConfig, projectRoot } from '../local/
 import { parseWorld } from '../local/world.js';
 import { median, round } from './stats.js';
 import { slsPackageOptions } from '../deploy/bundle.js';
-import { startLocalDynamo } from '../local/dynamodb.js';
+import { startLocalDynamo, type LocalDynamo } from '../local/dynamodb.js';
+import { hubAccountId } from '../local/world.js';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
 const handlerNames = ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper'] as const;
 type HandlerName = (typeof handlerNames)[number];
@@ -178,12 +180,56 @@ async function chainEvents(projectBundles: Record<HandlerName, Bundle>, env: Rec
   const due = { ...started, members: started.members.map((member) => ({ ...member, nextLookAt: new Date().toISOString() })) };
   const checkEvent = { plan: decided.plan, run: due, execution: coldStartExecution, ...firstAttempt };
   // The end of the execution start-pipeline started, as EventBridge delivers it; the sweeper takes no input.
+  const pipelineExecutionId = started.members[0]!.pipelineExecutionId as string;
   const endEvent = {
     source: 'aws.codepipeline',
     'detail-type': 'CodePipeline Pipeline Execution State Change',
-    detail: { pipeline: 'Build', 'execution-id': started.members[0]!.pipelineExecutionId, state: 'SUCCEEDED', version: 1 },
+    account: hubAccountId,
+    region: env.AWS_REGION!,
+    detail: { pipeline: 'Build', 'execution-id': pipelineExecutionId, state: 'SUCCEEDED', version: 1 },
   };
-  return { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent, 'pipeline-event': endEvent, sweeper: {} };
+  return {
+    events: { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent, 'pipeline-event': endEvent, sweeper: {} },
+    watched: { pipelineName: 'Build', pipelineExecutionId },
+  };
+}
+
+/**
+ * Puts back the completion table as a run parked on Build leaves it: Build's watch open, the
+ * run's wait holding a task token the emulator issued, as the callback Task does. Before every
+ * sample of the functions that read it, so each does its whole common path rather than a cheaper
+ * one its previous sample left behind: the event function marks the watch ended, claims the wait
+ * and completes the token with SendTaskSuccess; the sweeper scans, finds the watch open and asks
+ * GetPipelineExecution, which says InProgress, as most sweeps hear.
+ */
+async function parkedRun(
+  dynamo: LocalDynamo,
+  emulator: Emulator,
+  table: string,
+  region: string,
+  watched: { pipelineName: string; pipelineExecutionId: string },
+) {
+  const token = emulator.tasks().issue(coldStartExecution.id, () => undefined);
+  const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const waitKey = `wait#${coldStartExecution.id}`;
+  const expiresAt = { N: String(Math.floor(Date.now() / 1000) + 86_400) };
+  try {
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: `watch#${hubAccountId}/${region}/${watched.pipelineName}#${watched.pipelineExecutionId}` },
+          pipelineName: { S: watched.pipelineName },
+          pipelineExecutionId: { S: watched.pipelineExecutionId },
+          waitKey: { S: waitKey },
+          expiresAt,
+        },
+      }),
+    );
+    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: waitKey }, seq: { N: '1' }, token: { S: token }, expiresAt } }));
+  } finally {
+    client.destroy();
+  }
 }
 
 export interface ColdStarts {
@@ -198,19 +244,40 @@ export interface ColdStarts {
    * (GetPipeline): the least any handler of ours could cost, since each makes at least that.
    */
   sdkFloorMs: number;
+  /**
+   * The same with a DynamoDB client too, and one GetItem after the GetPipeline: the least a
+   * handler that calls both services can cost: with completion: events, decide-order (the run
+   * lock), start-pipeline (the watch items) and the sweeper do on every invocation.
+   */
+  twoServiceFloorMs: number;
 }
 
-/** The SDK floor's handler, bundled with the project's own options. */
-async function sdkFloorBundle(): Promise<string> {
-  const outfile = `${bundleDirectory}/floor/sdk-call.mjs`;
+const sdkFloorHandlers = {
+  'sdk-call': [
+    "import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';",
+    'const client = new CodePipelineClient({});',
+    "export const handler = async () => (await client.send(new GetPipelineCommand({ name: 'Build' }))).pipeline?.name;",
+  ],
+  'two-service-call': [
+    "import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';",
+    "import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';",
+    'const client = new CodePipelineClient({});',
+    'const dynamo = new DynamoDBClient({});',
+    'export const handler = async () => {',
+    "  const { pipeline } = await client.send(new GetPipelineCommand({ name: 'Build' }));",
+    "  await dynamo.send(new GetItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: 'floor' } } }));",
+    '  return pipeline?.name;',
+    '};',
+  ],
+};
+
+/** An SDK floor's handler, bundled with the project's own options. */
+async function sdkFloorBundle(name: keyof typeof sdkFloorHandlers): Promise<string> {
+  const outfile = `${bundleDirectory}/floor/${name}.mjs`;
   await build({
     ...slsPackageOptions(),
     stdin: {
-      contents: [
-        "import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';",
-        'const client = new CodePipelineClient({});',
-        "export const handler = async () => (await client.send(new GetPipelineCommand({ name: 'Build' }))).pipeline?.name;",
-      ].join('\n'),
+      contents: sdkFloorHandlers[name].join('\n'),
       loader: 'ts',
       resolveDir: projectRoot,
     },
@@ -233,6 +300,15 @@ async function emptyHandlerBundle(): Promise<string> {
   return outfile;
 }
 
+/** What the functions whose path depends on the table return on the path measured; anything else is returned, for the error. */
+const measuredPath: Partial<Record<HandlerName, (result: unknown) => string | undefined>> = {
+  'pipeline-event': (result) => ((result as { outcome?: string }).outcome === 'completed' ? undefined : JSON.stringify(result)),
+  sweeper: (result) => {
+    const { watched, ended } = result as { watched?: number; ended?: number };
+    return watched === 1 && ended === 0 ? undefined : JSON.stringify(result);
+  },
+};
+
 export async function measureColdStarts(progress: (line: string) => void): Promise<ColdStarts> {
   const bundles = {} as Record<HandlerName, { project: Bundle; baseline: Bundle }>;
   for (const handler of handlerNames) {
@@ -254,23 +330,28 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
       startDate: Date.now(),
     });
     // completion: events (the default): the functions meet on the completion table, in dynalite here.
-    await dynamo.createTable('cold-start-completion');
-    const env = {
+    const completionTable = 'cold-start-completion';
+    await dynamo.createTable(completionTable);
+    const env: Record<string, string> = {
       ...handlerEnvironment(emulator, world.pipelines.map((pipeline) => pipeline.name)),
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      COMPLETION_TABLE_NAME: 'cold-start-completion',
+      COMPLETION_TABLE_NAME: completionTable,
     };
     const projectBundles = Object.fromEntries(handlerNames.map((handler) => [handler, bundles[handler].project])) as Record<
       HandlerName,
       Bundle
     >;
-    const events = await chainEvents(projectBundles, env);
+    const { events, watched } = await chainEvents(projectBundles, env);
+    const prepare = (handler: HandlerName) =>
+      handler === 'pipeline-event' || handler === 'sweeper' ? parkedRun(dynamo, emulator, completionTable, env.AWS_REGION!, watched) : Promise.resolve();
 
     for (const handler of handlerNames) {
       const { project, baseline } = bundles[handler];
       // Untimed, as chainEvents was for the project's bundle: a first read from disk is a cost
       // of this machine, not of the bundle.
-      await invokeInFreshProcess(baseline.file, events[handler], env);
+      await prepare(handler);
+      const pathTaken = measuredPath[handler]?.((await invokeInFreshProcess(baseline.file, events[handler], env)).result);
+      if (pathTaken !== undefined) throw new Error(`cold start: ${handler} did not take the path measured: it returned ${pathTaken}`);
       const runs = { project: [] as Invocation[], sourceMaps: [] as Invocation[], baseline: [] as Invocation[] };
       const withSourceMaps = { ...env, NODE_OPTIONS: '--enable-source-maps' };
       // Rotating which goes first spreads any drift in machine load over every flavour.
@@ -279,6 +360,7 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
         for (let turn = 0; turn < flavours.length; turn += 1) {
           const flavour = flavours[(sample + turn) % flavours.length]!;
           const file = flavour === 'baseline' ? baseline.file : project.file;
+          await prepare(handler);
           runs[flavour].push(await invokeInFreshProcess(file, events[handler], flavour === 'sourceMaps' ? withSourceMaps : env));
         }
       }
@@ -306,16 +388,21 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     for (let sample = 0; sample < samplesPerBundle; sample += 1) {
       floorRuns.push(await invokeInFreshProcess(emptyHandler, {}, env));
     }
-    const sdkHandler = await sdkFloorBundle();
+    const sdkHandler = await sdkFloorBundle('sdk-call');
+    const twoServiceHandler = await sdkFloorBundle('two-service-call');
     await invokeInFreshProcess(sdkHandler, {}, env);
+    await invokeInFreshProcess(twoServiceHandler, {}, env);
     const sdkFloorRuns: Invocation[] = [];
+    const twoServiceFloorRuns: Invocation[] = [];
     for (let sample = 0; sample < samplesPerBundle; sample += 1) {
       sdkFloorRuns.push(await invokeInFreshProcess(sdkHandler, {}, env));
+      twoServiceFloorRuns.push(await invokeInFreshProcess(twoServiceHandler, {}, env));
     }
     return {
       handlers: results,
       floorMs: round(median(floorRuns.map((run) => run.initMs)), 1),
       sdkFloorMs: round(median(sdkFloorRuns.map((run) => run.initMs)), 1),
+      twoServiceFloorMs: round(median(twoServiceFloorRuns.map((run) => run.initMs)), 1),
     };
   } finally {
     await emulator.close();
