@@ -11,6 +11,7 @@ import { median, round } from './stats.js';
 import { slsPackageOptions } from '../deploy/bundle.js';
 import { startLocalDynamo, type LocalDynamo } from '../local/dynamodb.js';
 import { hubAccountId } from '../local/world.js';
+import { pipelineEvent } from '../local/pipeline-events.js';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
 const handlerNames = ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper'] as const;
@@ -181,13 +182,11 @@ async function chainEvents(projectBundles: Record<HandlerName, Bundle>, env: Rec
   const checkEvent = { plan: decided.plan, run: due, execution: coldStartExecution, ...firstAttempt };
   // The end of the execution start-pipeline started, as EventBridge delivers it; the sweeper takes no input.
   const pipelineExecutionId = started.members[0]!.pipelineExecutionId as string;
-  const endEvent = {
-    source: 'aws.codepipeline',
-    'detail-type': 'CodePipeline Pipeline Execution State Change',
-    account: hubAccountId,
-    region: env.AWS_REGION!,
-    detail: { pipeline: 'Build', 'execution-id': pipelineExecutionId, state: 'SUCCEEDED', version: 1 },
-  };
+  // Shaped by the code the local event bus delivers with, so it cannot fall behind the event function's schema.
+  const endEvent = pipelineEvent(
+    { pipelineName: 'Build', pipelineExecutionId, state: 'SUCCEEDED', at: Date.now(), startedAt: Date.now(), accountId: hubAccountId, region: env.AWS_REGION! },
+    'cold-start',
+  );
   return {
     events: { 'decide-order': decideEvent, 'start-pipeline': startEvent, 'check-status': checkEvent, 'pipeline-event': endEvent, sweeper: {} },
     watched: { pipelineName: 'Build', pipelineExecutionId },
