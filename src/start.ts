@@ -85,11 +85,9 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
 
 async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {
   const { pipelineName } = member;
-  const expected = expectedDurationFrom(
-    (await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: historyPageSize }))
-      .filter((summary) => summary.status === 'Succeeded' && summary.startTime && summary.lastUpdateTime)
-      .map((summary) => (summary.lastUpdateTime!.getTime() - summary.startTime!.getTime()) / 1000),
-  );
+  // Only polling paces its looks by the pipeline's typical duration; an event-woken run looks at
+  // the end or the deadline, so it spares CodePipeline the ListPipelineExecutions per start.
+  const expected = completionMode(plan) === 'poll' ? await expectedDuration(pipelineName) : undefined;
   const pipelineExecutionId = await startExecution({
     pipelineName,
     variables: { ...(Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {}), ...forwarded },
@@ -114,6 +112,14 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
     ...(expected ? { expected } : {}),
     ...(Object.keys(forwarded).length > 0 ? { variables: forwarded } : {}),
   };
+}
+
+async function expectedDuration(pipelineName: string) {
+  return expectedDurationFrom(
+    (await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: historyPageSize }))
+      .filter((summary) => summary.status === 'Succeeded' && summary.startTime && summary.lastUpdateTime)
+      .map((summary) => (summary.lastUpdateTime!.getTime() - summary.startTime!.getTime()) / 1000),
+  );
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   type PipelineExecutionStatus,
   StartPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/start-pipeline.js';
 import { clientRequestToken } from '../../src/client-token.js';
@@ -14,10 +15,14 @@ import { pendingMember } from '../../src/start.js';
 import { eventsOnTheWay, taskEvents } from '../../src/history-budget.js';
 
 const codePipeline = mockClient(CodePipelineClient);
+const dynamo = mockClient(DynamoDBClient);
 const now = '2026-01-01T10:00:00.000Z';
 
 beforeEach(() => {
   codePipeline.reset();
+  dynamo.reset();
+  dynamo.on(PutItemCommand).resolves({});
+  process.env.COMPLETION_TABLE_NAME = 'start-pipeline-test';
   useStageConfig();
   useClock({ now: () => Date.parse(now) });
   codePipeline.on(StartPipelineExecutionCommand).resolves({ pipelineExecutionId: 'exec-new' });
@@ -136,6 +141,18 @@ describe('start-pipeline', () => {
 
     expect(members[0]!.expected).toEqual({ fastestSeconds: 3000, slowestSeconds: 3200, samples: 2 });
     expect(waitSeconds).toBe(2670);
+  });
+
+  it('with completion: events reads no history: the run looks at the end or the deadline, so only polling needs the typical duration', async () => {
+    const { members, wait } = await startAt(1, { completion: 'events' });
+
+    expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 1);
+    expect(codePipeline).not.toHaveReceivedCommand(ListPipelineExecutionsCommand);
+    expect(members[0]).not.toHaveProperty('expected');
+    expect(members[0]!.nextLookAt).toBe(members[0]!.deadline);
+    // The watch is written before the run parks, so an early end still finds it.
+    expect(dynamo).toHaveReceivedCommandWith(PutItemCommand, { TableName: 'start-pipeline-test' });
+    expect(wait).toMatchObject({ seq: 1 });
   });
 
   it('reports a deleted pipeline as PipelineNotFound', async () => {
