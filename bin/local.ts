@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { relative } from 'node:path';
-import { LocalEngine, type RunReport } from '../local/engine.js';
+import type { RunReport } from '../local/engine.js';
 import { UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
-import { serveTrains, type TrainService } from '../local/trains.js';
+import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { ConfigurationError } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
@@ -67,6 +67,8 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
     if (values.json) printRefusal(error);
     throw error;
   });
+  // The engine (the interpreter, the SDK clients, DynamoDB) loads once the run is sure to go ahead.
+  const { LocalEngine } = await import('../local/engine.js');
   const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(completion && { settings: { completion } }) });
   const runStart = engine.clock.now();
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
@@ -262,6 +264,7 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
   checkWorldFitsStage(world, values.world, values.stage);
   if (input !== undefined) checkOrderIsInWorld(input, world, values.world, values.stage, '--run');
   const stageName = values.stage ?? 'dev';
+  const { serveTrains } = await import('../local/trains.js');
   let service: TrainService;
   try {
     service = await serveTrains({
