@@ -329,8 +329,10 @@ describe('the README’s emulator recipes, run as scripts, verbatim', () => {
       .exec(readme)![1]!
       .split('\n')
       .filter((line) => line.trim() !== '' && line.trim() !== '...');
+  /** The recipe's emulator as `ps` shows it, without the shell's quotes: another test's emulator of the same world, in another jest worker, is not it. */
+  const emulatorArgs = (world: string) => recipe(world).split('\n')[0]!.replace(/^npx --no sequencer /, '').replace(/\s*>.*$/, '').replaceAll("'", '');
   const emulatorsOf = (world: string) =>
-    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(`emulator --world local/worlds/${world}`) && !line.includes('sh -e -c'));
+    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(emulatorArgs(world)) && !line.includes('sh -e -c'));
   const runScript = async (script: string, world: string) => {
     const result = await new Promise<Result>((resolve) => {
       execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env: cleanEnv(), timeout: 150_000 }, (error, out, err) =>
