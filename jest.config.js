@@ -11,4 +11,8 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 30000,
+  // The end-to-end tests wait on child processes, paced emulators and the SDK's backoff about as
+  // much as they compute: a worker per core (jest's default keeps one core for itself, which
+  // only hands out files) lets one file's waits overlap another's work.
+  maxWorkers: '100%',
 };

@@ -2,28 +2,13 @@ import { readFileSync } from 'node:fs';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { projectRoot } from '../local/stage.js';
+import { SetupProblem } from './errors.js';
 
 /**
  * What every AWS-facing command (status, start, stop, redrive) shares: where it looks (region,
  * profile, endpoint), the stage's state machine, and one line for each way AWS can be out of
  * reach. A problem here is never exit 1, which means "the train failed".
  */
-
-/** Exit 2: nothing was done, because of the command line or the setup (region, credentials, access, endpoint, no such run). */
-export class SetupProblem extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SetupProblem';
-  }
-}
-
-/** Exit 3: refused on purpose, nothing was done: a run already in flight, nothing to stop or to redrive. */
-export class Refused extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Refused';
-  }
-}
 
 export interface Target {
   region: string;

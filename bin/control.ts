@@ -12,12 +12,13 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
-import { UsageError } from '../local/stage.js';
+import { UsageError } from '../local/refusals.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
-import { checkExecutionName, checkExecutionOption, consoleLink, Refused, SetupProblem, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
+import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
 import { output, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
+import { Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
 import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';

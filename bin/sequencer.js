@@ -39,6 +39,11 @@ if (major < 22) {
     process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
   });
 } else {
+  // Node keeps the code it compiles (the SDK's, the engine's) in its compile cache, in the
+  // temporary directory: each command after the first starts sooner. NODE_DISABLE_COMPILE_CACHE=1
+  // turns it off, NODE_COMPILE_CACHE=DIR moves it.
+  const { enableCompileCache } = await import('node:module');
+  enableCompileCache();
   const { register } = await import('tsx/esm/api');
   register();
   const { cli } = await import('./cli.ts');

@@ -7,8 +7,10 @@ import {
   type DescribeExecutionCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { loadDefinition } from '../local/definition.js';
 import type { RetryDetail, RunEvent } from '../local/engine.js';
 import { executionArnPrefix } from '../src/continuation.js';
+import { NothingToShow } from './errors.js';
 import { RunState, seeEvent, summaryRows, withFailedLook, type Outcome, type SummaryRow } from './summary.js';
 
 /**
@@ -45,9 +47,6 @@ export interface StatusReport {
   startedAt: number;
   stats: { stateTransitions: number; historyEvents: number; lambdaInvocations: number; simulatedSeconds: number; executions: number };
 }
-
-/** Thrown for a run that cannot be found: exit 2 with its message. */
-export class NothingToShow extends Error {}
 
 /** The stage's state machine ARN, as ListStateMachines names it. */
 export async function findStateMachine(client: SFNClient, stage: string): Promise<string> {
@@ -251,3 +250,11 @@ export function foldTrain(train: ExecutionRead[], stateMachineArn: string, retri
 export function retriersOf(definition: { States: Record<string, Record<string, unknown>> }): Retriers {
   return Object.fromEntries(Object.entries(definition.States).map(([name, state]) => [name, (state.Retry as RetryDetail['retrier'][] | undefined) ?? []]));
 }
+
+/** Finds the stage's state machine and the execution, and reads the train it belongs to. */
+export async function readStatusFor(client: SFNClient, stage: string, execution: string | undefined): Promise<StatusReport> {
+  const stateMachineArn = execution?.startsWith('arn:') ? execution.replace(':execution:', ':stateMachine:').replace(/:[^:]*$/, '') : await findStateMachine(client, stage);
+  const executionArn = await resolveExecution(client, stateMachineArn, execution);
+  return readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));
+}
+

@@ -1,3 +1,8 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setImmediate as drainEventLog } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
@@ -199,7 +204,7 @@ export class LocalEngine {
     readonly stateMachineArn: string,
     recordHistory: boolean,
     readonly config: StageConfig,
-    tableName: string,
+    private readonly tableName: string,
   ) {
     this.onDisk = loadDefinition(config.completion);
     this.local = localizeDefinition(this.onDisk, stateMachineArn, tableName);
@@ -519,7 +524,7 @@ export class LocalEngine {
       };
     }
 
-    const machine = validatedMachine(local.definition, options.from?.state);
+    const machine = validatedMachine(local.definition, this.tableName, options.from?.state);
     const execution = machine.run((options.from ? options.from.input : record.input) as never, {
       overrides: {
         taskResourceLocalHandlers: taskHandlers as never,
@@ -726,22 +731,55 @@ function describeFailure(error: unknown): { error: string; cause: string } {
 }
 
 const machines = new Map<string, StateMachine>();
+/** The definitions found valid in this process, each with its completion table's name left out. */
+const validShapes = new Set<string>();
 
 /**
- * Validating a definition compiles JSON schemas (a third of a second): do it once per definition.
- * A redrive runs the same definition from the state that failed.
+ * Validating a definition compiles JSON schemas (a fifth of a second, with a fresh validator each
+ * time): check each definition once. Engines' definitions differ only in the name of their
+ * completion table, so one check serves every engine. The check writes defaults into what it is
+ * given, so it is given a copy: the definition, and so its key here, stays as it was. A redrive
+ * runs the same definition from the state that failed.
  */
-function validatedMachine(local: Definition, startAt?: string): StateMachine {
+function validatedMachine(local: Definition, tableName: string, startAt?: string): StateMachine {
   const definition = startAt === undefined ? local : { ...local, StartAt: startAt };
   const key = JSON.stringify(definition);
   let machine = machines.get(key);
   if (!machine) {
     // The redrive copy is the validated definition entered elsewhere: its first states are unreachable on purpose.
-    const validationOptions = startAt === undefined ? { checkArn: true, checkPaths: true } : { noValidate: true };
-    machine = new StateMachine(definition as never, { validationOptions });
+    if (startAt === undefined) {
+      const shape = key.split(JSON.stringify(tableName)).join('"<completion table>"');
+      checkOnce(shape, () => new StateMachine(JSON.parse(key) as never, { validationOptions: { checkArn: true, checkPaths: true } }));
+    }
+    machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
     machines.set(key, machine);
   }
   return machine;
+}
+
+/**
+ * A definition found valid is remembered across processes too, as an empty file in the temporary
+ * directory named by a hash of the definition and of the versions of the interpreter and its
+ * validator: otherwise every `sequencer run` pays for the same check again. A definition edited,
+ * or a validator upgraded, is checked anew.
+ */
+const checkedDirectory = join(tmpdir(), 'codepipeline-sequencer-valid-definitions');
+
+function checkOnce(shape: string, check: () => void): void {
+  if (validShapes.has(shape)) return;
+  const interpreter = createRequire(createRequire(import.meta.url).resolve('aws-local-stepfunctions'));
+  const versions = ['../package.json', 'asl-validator/package.json'].map((path) => (interpreter(path) as { version: string }).version);
+  const marker = join(checkedDirectory, createHash('sha256').update(JSON.stringify(versions)).update(shape).digest('hex'));
+  if (!existsSync(marker)) {
+    check();
+    try {
+      mkdirSync(checkedDirectory, { recursive: true });
+      writeFileSync(marker, '');
+    } catch {
+      // Not remembered: the next process checks it again.
+    }
+  }
+  validShapes.add(shape);
 }
 
 let shared: Emulator | undefined;

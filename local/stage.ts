@@ -3,16 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
 import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
+import { UsageError } from './refusals.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-
-/** Thrown for a command-line problem the user can fix: an unknown stage, an unreadable file. */
-export class UsageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
 
 type Params = Record<string, Record<string, unknown>>;
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { WorldFileError } from './refusals.js';
 
 /**
  * A world file scripts what the local CodePipeline does: which pipelines exist, how long
@@ -29,13 +30,6 @@ import { z } from 'zod';
  * policy admits, the hub by default) and `forwardsEvents`. The emulator answers each account's
  * CodePipeline only to credentials of that account (local/emulator/sts.ts).
  */
-
-export class WorldFileError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WorldFileError';
-  }
-}
 
 /** The operations the emulator answers, so the ones a fault may target. */
 export const emulatedOperations = [

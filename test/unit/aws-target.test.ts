@@ -1,4 +1,5 @@
-import { checkExecutionOption, deploymentRegion, SetupProblem, setupProblemOf, targetOf } from '../../bin/aws.js';
+import { checkExecutionOption, deploymentRegion, setupProblemOf, targetOf } from '../../bin/aws.js';
+import { SetupProblem } from '../../bin/errors.js';
 
 /** Where the AWS commands look, and how they tell a setup problem: the choices a CI job depends on. */
 describe('the AWS commands’ target', () => {

@@ -1,7 +1,8 @@
 import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
-import { parseWorld, WorldFileError } from '../../local/world.js';
+import { WorldFileError } from '../../local/refusals.js';
+import { parseWorld } from '../../local/world.js';
 import { rejectionOf } from '../support/rejection.js';
 
 /**

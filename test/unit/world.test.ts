@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { handlerFaults, loadWorld, operationFaults, parseWorld, WorldFileError } from '../../local/world.js';
+import { WorldFileError } from '../../local/refusals.js';
+import { handlerFaults, loadWorld, operationFaults, parseWorld } from '../../local/world.js';
 
 const minimalPipeline = { name: 'P1', durationSeconds: 600 };
 const stage = (name: string, durationSeconds: number) => ({ name, durationSeconds, actions: [{ name }] });

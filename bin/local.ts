@@ -1,0 +1,317 @@
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { relative } from 'node:path';
+import type { RunReport } from '../local/engine.js';
+import { UsageError, WorldFileError } from '../local/refusals.js';
+import { localStageConfig, projectRoot } from '../local/stage.js';
+import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
+import type { TrainService } from '../local/trains.js';
+import { executionArnPrefix } from '../src/continuation.js';
+import { ConfigurationError } from '../src/errors.js';
+import { executionInputSchema, parseOrThrow } from '../src/input.js';
+import { pipelineNamePattern } from '../src/names.js';
+import { chooseOrder } from '../src/order-policy.js';
+import { CannotRun } from './errors.js';
+import { oneLine, output, parseOnce, reportFailure, terminalWidth } from './cli.js';
+import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
+import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
+
+/**
+ * The commands that run offline, in this process: run (one train in simulated time) and
+ * emulator (the emulator served for the AWS commands and the AWS CLI).
+ */
+
+const defaultWorld = `${projectRoot}local/worlds/demo.json`;
+
+/** `--completion`: the stage param `completion`, overridden for one local run or emulator. */
+function completionOption(value: string | undefined): 'events' | 'poll' | undefined {
+  if (value === undefined || value === 'events' || value === 'poll') return value;
+  throw new UsageError(`--completion must be events or poll, got ${JSON.stringify(value)}`);
+}
+
+/** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
+function refuseNegativePort(argv: string[]): void {
+  const at = argv.indexOf('--port');
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+}
+
+export async function run(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parseOnce({
+    args: argv,
+    strict: true,
+    options: {
+      input: { type: 'string' },
+      'input-file': { type: 'string' },
+      world: { type: 'string' },
+      stage: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      redrive: { type: 'boolean', default: false },
+      timestamps: { type: 'boolean', default: false },
+      completion: { type: 'string' },
+    },
+  });
+  const completion = completionOption(values.completion);
+  const { input, world, worldName } = await (async () => {
+    if (values.input !== undefined && values['input-file'] !== undefined) {
+      throw new UsageError('give --input or --input-file, not both');
+    }
+    const input = readInput(values.input, values['input-file']);
+    const worldPath = values.world ?? defaultWorld;
+    const worldName = values.world ?? relative(process.cwd(), defaultWorld);
+    const world: World = await loadWorld(worldPath);
+    checkWorldFitsStage(world, worldName, values.stage);
+    checkOrderIsInWorld(input, world, worldName, values.stage);
+    return { input, world, worldName };
+  })().catch((error: unknown) => {
+    if (values.json) printRefusal(error);
+    throw error;
+  });
+  // The engine (the interpreter, the SDK clients, DynamoDB) loads once the run is sure to go ahead.
+  const { LocalEngine } = await import('../local/engine.js');
+  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(completion && { settings: { completion } }) });
+  const runStart = engine.clock.now();
+  const onGitHub = process.env.GITHUB_ACTIONS === 'true';
+
+  let report: RunReport;
+  const state = new RunState();
+  const rowsOf = (finished: RunReport) => summaryRows(state.plan, state.run, finished);
+  if (values.json) {
+    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => seeEvent(state, event) });
+    output.out(JSON.stringify(jsonReport(report, rowsOf(report)), null, 2));
+  } else {
+    const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+    const time = values.timestamps ? utcTime : offsetFrom(runStart);
+    const printer = new ProgressPrinter((line) => output.out(line), colours, time, worldLocations(world));
+    const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
+    output.out(onGitHub ? `::group::${header}` : colours.dim(header));
+    report = await engine.run({
+      input,
+      signal,
+      redrive: values.redrive,
+      onEvent: (event) => {
+        seeEvent(state, event);
+        printer.on(event);
+      },
+    });
+    if (report.status === 'ABORTED') {
+      output.out(`${colours.dim(time(engine.clock.now()).padStart(13))}  ${colours.yellow(`interrupted (${String(signal.reason)})`)}`);
+    }
+    if (onGitHub) output.out('::endgroup::');
+    const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
+    const rows = rowsOf(report);
+    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows), width: terminalWidth() })) output.out(line);
+  }
+  await engine.emulator.close();
+  if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
+  if (report.status === 'ABORTED') return 128 + constants.signals[signal.reason as 'SIGINT'];
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/**
+ * `run --json` refused before it started (its input or world file): stdout is still one JSON
+ * document, so a CI step that parses it reads why, as it reads a failed run's error and cause.
+ */
+function printRefusal(error: unknown): void {
+  if (!(error instanceof UsageError || error instanceof WorldFileError)) return;
+  output.out(JSON.stringify({ status: 'REFUSED', error: error.name, cause: oneLine(error.message) }, null, 2));
+}
+
+/** Where each of the world's pipelines in another account lives, as a start line names it. */
+function worldLocations(world: World): Map<string, string> {
+  return new Map(
+    worldTargets(world).flatMap((target) => {
+      if (!target.account) return [];
+      const own = target.definition.name === target.sequencedAs ? '' : `, pipeline ${target.definition.name}`;
+      return [[target.sequencedAs, `account ${target.accountId}, ${target.region}${own}`] as const];
+    }),
+  );
+}
+
+/**
+ * A world with no pipelines, or none the stage allows, or more than a stage may list, cannot
+ * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
+ */
+function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
+  const names = worldPipelineNames(world);
+  if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
+  try {
+    localStageConfig(names, undefined);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new WorldFileError(`${worldName}: its ${names.length} pipelines do not fit a stage: ${error.message.replace(/^STAGE_CONFIG\./, '')}`);
+    }
+    throw error;
+  }
+  if (stage === undefined) return;
+  try {
+    localStageConfig(names, stage);
+  } catch (error) {
+    if (error instanceof ConfigurationError) {
+      throw new WorldFileError(`--stage ${stage} allows none of the pipelines in ${worldName} (${names.join(', ')}): see the stage's params in serverless.yml`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * Names the world file when the order the run would take names a pipeline it does not have:
+ * locally that is the world's gap, not the stage's allow-list. Decides the order with the real
+ * policy; an input it cannot read is left for the run to refuse, exactly as on AWS.
+ */
+function checkOrderIsInWorld(input: unknown, world: World, worldName: string, stage: string | undefined, inputOption = '--input'): void {
+  const names = worldPipelineNames(world);
+  let order: string[];
+  let source: string;
+  try {
+    const config = localStageConfig(names, stage);
+    const decision = chooseOrder({
+      input: parseOrThrow(executionInputSchema, input, 'input'),
+      sequences: config.sequences,
+      defaultSequence: config.defaultSequence,
+      now: new Date(world.startTime),
+    });
+    order = (decision.order as unknown[]).flat() as string[];
+    source = decision.source;
+  } catch {
+    return;
+  }
+  // A name CodePipeline could never have ("P 1", "P1\n"), or one named twice, is the input's
+  // fault, not the world's: the run refuses it with the sequencer's own InvalidInput, as on AWS.
+  const acceptable = order.every((name) => typeof name === 'string' && pipelineNamePattern.test(name)) && new Set(order).size === order.length;
+  if (!acceptable) return;
+  const missing = order.filter((name) => !names.includes(name));
+  if (missing.length === 0) return;
+  const quoted = (list: string[]) => list.map((name) => JSON.stringify(name)).join(', ');
+  const [kind, sequence] = source.split(':');
+  const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${quoted(order)})`;
+  throw new WorldFileError(
+    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give ${inputOption} '{"order":[...]}' with the world's pipelines`,
+  );
+}
+
+/** The documented --json shape: the planned pipelines, and world executions with the fields users rely on and the variables each was started with. */
+function jsonReport(report: RunReport, rows: SummaryRow[]) {
+  return {
+    status: report.status,
+    pipelines: pipelinesJson(rows),
+    ...(report.status === 'FAILED' ? { error: report.error, cause: report.cause } : report.status === 'SUCCEEDED' ? { output: report.output } : {}),
+    world: {
+      executions: report.world.executions.map((execution) => ({
+        pipelineName: execution.pipelineName,
+        pipelineExecutionId: execution.pipelineExecutionId,
+        status: execution.status,
+        startedAt: execution.startedAt,
+        finishedAt: execution.finishedAt,
+        startedBy: execution.startedBy,
+        variables: execution.variables,
+      })),
+    },
+    generations: report.generations,
+    redrives: report.redrives,
+    stats: report.stats,
+  };
+}
+
+function readInput(inline: string | undefined, file: string | undefined, option = '--input'): unknown {
+  if (inline === undefined && file === undefined) return {};
+  let text: string;
+  if (file !== undefined) {
+    try {
+      // `-` is stdin, as for most command-line tools: `generate-input | sequencer run --input-file -`.
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read --input-file ${file === '-' ? '- (stdin)' : file}: ${(error as Error).message}`);
+    }
+  } else {
+    text = inline!;
+  }
+  return parseJsonArgument(text, file ?? option);
+}
+
+export async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
+  refuseNegativePort(argv);
+  const { values } = parseOnce({
+    args: argv,
+    strict: true,
+    options: {
+      world: { type: 'string' },
+      port: { type: 'string' },
+      run: { type: 'string' },
+      stage: { type: 'string' },
+      speed: { type: 'string' },
+      completion: { type: 'string' },
+    },
+  });
+  if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
+  const completion = completionOption(values.completion);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
+  }
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (values.speed !== undefined && (values.speed.trim() === '' || !Number.isFinite(speed) || speed <= 0)) {
+    throw new UsageError(`--speed must be a positive number (1 is wall time, 60 a minute a second), got '${values.speed}'`);
+  }
+  const portProblem = (error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return new CannotRun(`port ${port} on 127.0.0.1 is already in use; pick another --port, or --port 0 for any free one`);
+    if (code === 'EACCES') return new CannotRun(`port ${port} on 127.0.0.1 needs privileges this process lacks; pick a port above 1023`);
+    return error;
+  };
+  const input = values.run === undefined ? undefined : readInput(values.run, undefined, '--run');
+  const world = await loadWorld(values.world);
+  checkWorldFitsStage(world, values.world, values.stage);
+  if (input !== undefined) checkOrderIsInWorld(input, world, values.world, values.stage, '--run');
+  const stageName = values.stage ?? 'dev';
+  const { serveTrains } = await import('../local/trains.js');
+  let service: TrainService;
+  try {
+    service = await serveTrains({
+      world,
+      ...(values.stage !== undefined && { stage: values.stage }),
+      ...(port !== undefined && { port }),
+      speed,
+      ...(completion && { completion }),
+      ...(input !== undefined && { run: { input, signal } }),
+    });
+  } catch (error) {
+    throw portProblem(error);
+  }
+  const { endpoint, report, engine } = service;
+  output.out(`Step Functions and CodePipeline emulator listening on ${endpoint}`);
+  if (report) {
+    output.out(
+      `Ran ${report.executionName} in simulated time: ${report.status} after ${duration(report.stats.simulatedSeconds)}, ${count(report.stats.executions, 'execution')}, ${count(report.stats.historyEvents, 'history event')}`,
+    );
+  }
+  output.out(`State machine ${engine.stateMachineArn}: StartExecution runs the train, at ${speed === 1 ? 'wall-clock speed' : `${speed} times wall-clock speed`}`);
+  output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
+  if (report) {
+    const executionArn = `${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`;
+    // A command that runs as written, pasted into any shell in the checkout: the endpoint inline, no registry fetch.
+    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer status --stage ${stageName}`);
+    output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
+  } else {
+    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer start --stage ${stageName} --wait`);
+  }
+  // The line a script waits for: everything above is served, and so is whatever comes next.
+  output.out('ready; Ctrl-C (or SIGTERM) stops it.');
+  await untilAborted(signal);
+  await service.close();
+  return 0;
+}
+
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+function parseJsonArgument(text: string, option: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${option} is not valid JSON: ${(error as Error).message}`);
+  }
+}
