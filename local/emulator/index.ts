@@ -17,6 +17,8 @@ export interface CodePipelineCall {
   operation: string;
   /** The account the signing credentials belong to (undefined: a key STS never issued). */
   accountId: string | undefined;
+  /** The key that signed it: which AssumeRole's credentials a call in another account used. */
+  accessKeyId: string | undefined;
   region: string;
   pipelineName?: string;
 }
@@ -213,6 +215,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
         answering.calls.push({
           operation,
           accountId: answering.sts.accountOf(caller),
+          accessKeyId: caller.accessKeyId,
           region: caller.region ?? hubRegion,
           ...(typeof pipelineName === 'string' ? { pipelineName } : {}),
         });

@@ -15,6 +15,8 @@ export interface AssumeRoleRecord {
   roleArn: string;
   sessionName: string;
   granted: boolean;
+  /** The key of the credentials issued, when granted: the calls they signed carry it too (CodePipelineCall). */
+  accessKeyId?: string;
 }
 
 /** STS's limits (API reference, AssumeRole); role chaining caps the session at an hour. */
@@ -61,7 +63,8 @@ export class StsEmulator {
     }
     const account = (this.world.accounts ?? []).find((candidate) => worldRoleArn(candidate) === roleArn);
     const granted = account !== undefined && account.role.trusts.includes(callerAccountId);
-    this.assumed.push({ callerAccountId, roleArn, sessionName, granted });
+    const record: AssumeRoleRecord = { callerAccountId, roleArn, sessionName, granted };
+    this.assumed.push(record);
     if (!granted) {
       // AWS answers a missing role and a trust that does not admit the caller alike.
       return errorXml(403, 'Sender', 'AccessDenied', `User: arn:aws:sts::${callerAccountId}:assumed-role/codepipeline-sequencer-local/${sessionName} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
@@ -70,6 +73,7 @@ export class StsEmulator {
     const digest = createHash('sha256').update(`${roleArn}/${sessionName}/${this.issued}`).digest('hex').toUpperCase();
     const accessKeyId = `${temporaryKeyPrefix}${digest.slice(0, 16)}`;
     this.accountByAccessKey.set(accessKeyId, account.id);
+    record.accessKeyId = accessKeyId;
     const expiration = new Date(this.clock.now() + durationSeconds * 1000).toISOString();
     const roleName = roleArn.slice(roleArn.indexOf(':role/') + ':role/'.length);
     return {
