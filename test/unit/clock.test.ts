@@ -51,16 +51,20 @@ describe('SimulatedClock, paced (sequencer emulator --speed)', () => {
   });
 
   it('runs timed work (an event delivery) when its simulated time comes, and an interrupted sleep ends there', async () => {
-    // Prepare: an actor parked on a long interruptible sleep (a callback wait), and work scheduled before its end.
+    // Prepare: an actor parked on a long interruptible sleep (a callback wait), and work scheduled
+    // before its end. A second actor stays awake while both are placed, so time stands still until
+    // it leaves: at this speed one real millisecond is 1,000 simulated seconds.
     const clock = new SimulatedClock(0);
     clock.pace(1_000_000);
     const leave = clock.join();
+    const placing = clock.join();
     const wait = clock.interruptibleSleep(86_400);
     const ran: number[] = [];
     clock.schedule(60_000, () => {
       ran.push(clock.now());
       wait.interrupt();
     });
+    placing();
 
     // Act
     const timedOut = await wait.done;
