@@ -12,6 +12,8 @@ import { slsPackageOptions } from '../deploy/bundle.js';
 import { startLocalDynamo, type LocalDynamo } from '../local/dynamodb.js';
 import { hubAccountId } from '../local/world.js';
 import { pipelineEvent } from '../local/pipeline-events.js';
+import { waitKey, watchKey } from '../src/completion-table.js';
+import { pipelineKey } from '../src/targets.js';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
 const handlerNames = ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper'] as const;
@@ -210,22 +212,22 @@ async function parkedRun(
 ) {
   const token = emulator.tasks().issue(coldStartExecution.id, () => undefined);
   const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const waitKey = `wait#${coldStartExecution.id}`;
+  const wait = waitKey(coldStartExecution.id);
   const expiresAt = { N: String(Math.floor(Date.now() / 1000) + 86_400) };
   try {
     await client.send(
       new PutItemCommand({
         TableName: table,
         Item: {
-          pk: { S: `watch#${hubAccountId}/${region}/${watched.pipelineName}#${watched.pipelineExecutionId}` },
+          pk: { S: watchKey(pipelineKey(hubAccountId, region, watched.pipelineName), watched.pipelineExecutionId) },
           pipelineName: { S: watched.pipelineName },
           pipelineExecutionId: { S: watched.pipelineExecutionId },
-          waitKey: { S: waitKey },
+          waitKey: { S: wait },
           expiresAt,
         },
       }),
     );
-    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: waitKey }, seq: { N: '1' }, token: { S: token }, expiresAt } }));
+    await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: wait }, seq: { N: '1' }, token: { S: token }, expiresAt } }));
   } finally {
     client.destroy();
   }
