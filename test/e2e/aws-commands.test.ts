@@ -1,9 +1,10 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { scratchFiles } from './binary.js';
 
 /**
  * `sequencer start`, `status --watch`, `stop` and `redrive`, as a release engineer's CI job runs
@@ -18,12 +19,7 @@ interface Result {
   stderr: string;
 }
 
-const directory = mkdtempSync(join(tmpdir(), 'sequencer-aws-'));
-const file = (name: string, content: unknown) => {
-  const path = join(directory, name);
-  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
-  return path;
-};
+const file = scratchFiles('sequencer-aws-');
 const startTime = '2026-01-01T00:00:00Z';
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
 

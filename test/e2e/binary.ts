@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** What the real binary did: its exit code and both streams. */
 export interface Result {
@@ -24,3 +27,16 @@ export const sequencer = (args: string[], extraEnv: Record<string, string> = {},
     );
     child.stdin!.end(stdin ?? '');
   });
+
+/**
+ * A writer of the files a test hands the binary (worlds, inputs), in a temporary directory of its
+ * own named after `prefix`: `file(name, content)` writes a string as it is, anything else as JSON, and returns the path.
+ */
+export function scratchFiles(prefix: string): (name: string, content: unknown) => string {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  return (name, content) => {
+    const path = join(directory, name);
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+}

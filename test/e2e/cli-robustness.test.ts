@@ -1,9 +1,8 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { cleanEnv, sequencer } from './binary.js';
+import { cleanEnv, scratchFiles, sequencer } from './binary.js';
 
 /**
  * The command line as a platform engineer and a CI job meet it: a separate process, judged by
@@ -14,12 +13,7 @@ import { cleanEnv, sequencer } from './binary.js';
 const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 const stackFrame = /^\s+at /m;
 
-const directory = mkdtempSync(join(tmpdir(), 'sequencer-robust-'));
-const file = (name: string, content: unknown) => {
-  const path = join(directory, name);
-  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
-  return path;
-};
+const file = scratchFiles('sequencer-robust-');
 const startTime = '2026-01-01T00:00:00Z';
 const failing = file('failing.json', {
   startTime,

@@ -1,8 +1,5 @@
 import { exec, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { cleanEnv, sequencer, type Result } from './binary.js';
+import { cleanEnv, scratchFiles, sequencer, type Result } from './binary.js';
 
 /**
  * The rough edges a newcomer hit (issue 18, section 3), each through the real binary: a separate
@@ -10,12 +7,7 @@ import { cleanEnv, sequencer, type Result } from './binary.js';
  */
 
 
-const directory = mkdtempSync(join(tmpdir(), 'sequencer-newcomer-'));
-const file = (name: string, content: unknown) => {
-  const path = join(directory, name);
-  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
-  return path;
-};
+const file = scratchFiles('sequencer-newcomer-');
 const startTime = '2026-01-01T00:00:00Z';
 const quick = file('quick.json', {
   startTime,
