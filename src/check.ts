@@ -83,7 +83,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
 function withHistory(next: Run, plan: Plan, events: number, completion: 'events' | 'poll'): Run {
   const finished = next.phase === 'start' && next.index >= plan.count;
   const nextStep = handOn(events, 'checked', next.phase, completion).pending + taskEvents(0);
-  if (finished || !mustContinue(events + nextStep)) return { ...next, history: handOn(events, 'checked', next.phase, completion) };
+  if (finished || !mustContinue(events + nextStep, plan.continueAtEvents)) return { ...next, history: handOn(events, 'checked', next.phase, completion) };
   const { successor: _previous, ...rest } = next;
   return {
     ...rest,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
+import { continueAtEvents, minContinueAtEvents } from './history-budget.js';
 import { maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
 import { accountIdPattern, codePipelineArnPattern, roleArnPattern, targetProblem } from './targets.js';
 
@@ -52,6 +53,9 @@ const stageConfigSchema = z.strictObject(
     // How a pipeline's end is noticed: its CodePipeline event (with a sweeper as the safety net), or the Wait/Check loop alone.
     completion: z._default(z.enum(['events', 'poll'], { error: "must be 'events' or 'poll'" }), 'poll'),
     sweepSeconds: z._default(wholeNumber(60, 3600), 60),
+    // Not a serverless.yml param (deploy/stage-config.cjs never writes it): the local engine's tests
+    // set it so that a train hands over after hundreds of events instead of 24,000. Only lower.
+    continueAtEvents: z.optional(wholeNumber(minContinueAtEvents, continueAtEvents)),
   },
   { error: 'must be an object of the stage params' },
 );

@@ -73,6 +73,7 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
     polling: { pollSeconds: config.pollSeconds, maxPollSeconds: config.maxPollSeconds },
     // Fixed for the run's life, as the deployed definition's wait is: a redrive replays both.
     ...(config.completion === 'events' ? { completion: 'events' as const } : {}),
+    ...(config.continueAtEvents !== undefined ? { continueAtEvents: config.continueAtEvents } : {}),
     decidedAt: now.toISOString(),
   };
   checkPlan(plan, config, field);

@@ -19,6 +19,13 @@ export const historyEventLimit = 25_000;
  */
 export const continueAtEvents = 24_000;
 
+/**
+ * The least a stage config may set instead (`continueAtEvents`, which only the local engine sets:
+ * deploy/stage-config.cjs never writes it). Each execution of a train must still make progress:
+ * its opening, a continuation's own events and a look that exhausts every retrier fit many times over.
+ */
+export const minContinueAtEvents = 500;
+
 /** A Task that took `retryCount` failed attempts before this one. */
 export const taskEvents = (retryCount: number): number => 5 + 3 * retryCount;
 
@@ -59,7 +66,7 @@ export function afterTask(
 }
 
 /** Whether the loop must hand over to a new execution rather than take one more step. */
-export const mustContinue = (eventsAfterNextStep: number): boolean => eventsAfterNextStep >= continueAtEvents;
+export const mustContinue = (eventsAfterNextStep: number, at: number = continueAtEvents): boolean => eventsAfterNextStep >= at;
 
 /**
  * With `completion: events` the wait is a callback Task, not a Wait state: besides Entered and

@@ -30,6 +30,8 @@ export interface Plan {
   polling: { pollSeconds: number; maxPollSeconds: number };
   /** `events` when the stage deploys the callback wait (absent: the poll loop). */
   completion?: 'events' | 'poll';
+  /** Continue as new at this many history events instead of 24,000 (src/history-budget.ts); only the local engine's tests set it. */
+  continueAtEvents?: number;
   decidedAt: string;
 }
 
@@ -205,6 +207,7 @@ export const planSchema = z.strictObject({
   pipelineTimeoutSeconds: atLeast(1),
   polling: z.strictObject({ pollSeconds: atLeast(1), maxPollSeconds: atLeast(1) }),
   completion: z.optional(z.enum(['events', 'poll'])),
+  continueAtEvents: z.optional(atLeast(1)),
   decidedAt: isoTime,
 });
 

@@ -255,8 +255,9 @@ describe('redrive and continuation across accounts', () => {
     expect(assumed.every((call) => call.granted && call.roleArn === roleArn(prod))).toBe(true);
   });
 
-  it('a continued execution watches a 20-day pipeline in another account through the role, in its own session name', async () => {
-    // Prepare: 20 days of looks (about 1,340 history events a day) pass the 24,000-event handover once.
+  it('continued executions watch a 2-day pipeline in another account through the role, each in its own session name', async () => {
+    // Prepare: 2 days of looks (about 1,340 history events a day) pass a 1,000-event handover
+    // (the stage's continueAtEvents; 24,000 by default) twice.
     const theWorld = parseWorld(
       {
         startTime,
@@ -265,7 +266,7 @@ describe('redrive and continuation across accounts', () => {
           {
             id: staging,
             role: { name: 'pipeline-sequencer-target' },
-            regions: { 'eu-west-1': [{ name: 'approve-release', sequencedAs: 'approval', durationSeconds: 20 * day }] },
+            regions: { 'eu-west-1': [{ name: 'approve-release', sequencedAs: 'approval', durationSeconds: 2 * day }] },
           },
         ],
       },
@@ -273,11 +274,11 @@ describe('redrive and continuation across accounts', () => {
     );
 
     // Act: polled, as only polling makes a long wait continue as new (an event-woken wait costs a handful of events).
-    const { report, calls, assumed } = await run(theWorld, { order: ['approval'], pipelineTimeoutSeconds: 21 * day }, { settings: { completion: 'poll' } });
+    const { report, calls, assumed } = await run(theWorld, { order: ['approval'], pipelineTimeoutSeconds: 3 * day }, { settings: { completion: 'poll', continueAtEvents: 1_000 } });
 
     // Assess
     expect(report.status).toBe('SUCCEEDED');
-    expect(report.generations.length).toBeGreaterThan(1);
+    expect(report.generations.length).toBeGreaterThan(2);
     expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([['approval', 'Succeeded']]);
     expectEachCallInItsOwnAccount(theWorld, calls);
     const sessions = new Set(assumed.map((call) => call.sessionName));

@@ -78,8 +78,9 @@ describe('no accepted run dies of the history limit', () => {
   it('counts history in the run state exactly as the engine counts it, retries included', async () => {
     const theWorld = world(
       [
-        // At a fixed 30-second poll a day is 2,880 looks: more than one execution holds.
-        { name: 'P1', durationSeconds: day },
+        // At a fixed 30-second poll four hours are 480 looks: with the handover at 1,000 events
+        // (the count is the same arithmetic at any budget), several executions.
+        { name: 'P1', durationSeconds: 4 * 3600 },
         { name: 'P2', durationSeconds: 600 },
       ],
       {
@@ -91,10 +92,12 @@ describe('no accepted run dies of the history limit', () => {
       },
     );
 
-    const { report, lastRun } = await runTrain(theWorld, { order: ['P1', 'P2'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } });
+    const { report, lastRun } = await runTrain(theWorld, { order: ['P1', 'P2'] }, {
+      settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll', continueAtEvents: 1_000 },
+    });
 
     expect(report.status).toBe('SUCCEEDED');
-    expect(report.generations.length).toBeGreaterThan(1);
+    expect(report.generations.length).toBeGreaterThan(2);
     report.generations.forEach((generation, index) => {
       const last = lastRun.get(generation.executionName)!;
       const isLast = index === report.generations.length - 1;
@@ -102,6 +105,10 @@ describe('no accepted run dies of the history limit', () => {
       // Finished: MorePipelines? was counted as pending; SummariseRun, AllPipelinesSucceeded, ExecutionSucceeded.
       const closing = isLast ? 2 + 2 + 1 : 5 + 2 + 1;
       expect(generation.historyEvents).toBe(last.history.events + last.history.pending + closing);
+      // Each execution but the last handed over at the stage's budget (plus the handover's own
+      // few events), not at the default 24,000.
+      if (!isLast) expect(generation.historyEvents).toBeGreaterThan(900);
+      expect(generation.historyEvents).toBeLessThan(1_000 + 20);
     });
   }, longTrain);
 });

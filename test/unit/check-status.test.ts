@@ -281,6 +281,17 @@ describe('check-status: the history budget', () => {
     expect(run.members[0]).toMatchObject({ status: 'InProgress', pipelineExecutionId: 'exec-p2' });
   });
 
+  it("continues at the plan's own continueAtEvents when it has one, and not before", async () => {
+    statusIs('exec-p2', 'InProgress');
+    const plan = { continueAtEvents: 2_000 };
+
+    const below = await core(stepInput({ history: { events: 1_000, pending: 4 } }, plan));
+    const near = await core(stepInput({ history: { events: 1_990, pending: 4 } }, plan));
+
+    expect(below.phase).toBe('watch');
+    expect(near).toMatchObject({ phase: 'continue', history: { events: 1_990 + 4 + taskEvents(0), pending: eventsOnTheWay.checkedToContinue } });
+  });
+
   it('does not continue when the run is finished anyway', async () => {
     statusIs('exec-p2', 'Succeeded');
 

@@ -16,6 +16,9 @@ describe('stage configuration', () => {
     [JSON.stringify({ ...stageConfig, defaultSequence: 'nightly' }), "STAGE_CONFIG.defaultSequence: 'nightly' is not one of the sequences"],
     [JSON.stringify({ ...stageConfig, onSuperseded: 'ignore' }), 'STAGE_CONFIG.onSuperseded'],
     [JSON.stringify({ ...stageConfig, onFailure: 'retry' }), 'STAGE_CONFIG.onFailure'],
+    // Only lower than the real budget, and never so low that an execution cannot take a step.
+    [JSON.stringify({ ...stageConfig, continueAtEvents: 24_001 }), 'STAGE_CONFIG.continueAtEvents: must be at most 24000'],
+    [JSON.stringify({ ...stageConfig, continueAtEvents: 499 }), 'STAGE_CONFIG.continueAtEvents: must be at least 500'],
   ])('refuses %s with ConfigurationError', (raw, message) => {
     expect(() => parseStageConfig(raw)).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringContaining(message) }));
   });

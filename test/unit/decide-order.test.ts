@@ -67,6 +67,14 @@ describe('decide-order: which order', () => {
     expect((await decide({ onFailure: 'wait' })).plan.onFailure).toBe('wait');
   });
 
+  it("fixes the stage config's continueAtEvents in the plan for the whole train, and adds nothing when it sets none", async () => {
+    expect((await decide({})).plan).not.toHaveProperty('continueAtEvents');
+
+    useStageConfig({ continueAtEvents: 2_000 });
+
+    expect((await decide({})).plan.continueAtEvents).toBe(2_000);
+  });
+
   it('checks every pipeline exists with GetPipeline', async () => {
     await decide({ order: ['P3', 'P1'] });
 
