@@ -5,12 +5,12 @@ afterAll(closeLocalEngine);
 
 describe('errors AWS really raises', () => {
   it('retries the continuation when Step Functions answers ExecutionLimitExceeded, the name its integration raises', async () => {
-    // Prepare: a 1-day pipeline polled every 30 s continues as new; the first two starts of the successor are refused.
+    // Prepare: a 4-hour pipeline polled every 30 s passes a 1,000-event handover; the first two starts of the successor are refused.
     const engine = await LocalEngine.create({
-      world: world([{ name: 'Long', durationSeconds: 86_400 }, { name: 'After', durationSeconds: 60 }], {
+      world: world([{ name: 'Long', durationSeconds: 4 * 3600 }, { name: 'After', durationSeconds: 60 }], {
         faults: [{ operation: 'StartExecution', error: 'ExecutionLimitExceeded', count: 2 }],
       }),
-      settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' },
+      settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll', continueAtEvents: 1_000 },
     });
     const events: RunEvent[] = [];
 

@@ -7,8 +7,6 @@ import { expectSequential, ours, runOnce, world } from './support.js';
 
 afterAll(closeLocalEngine);
 
-const day = 86_400;
-
 /** P1 builds (its Source publishes a commit, its Build an image tag); P2 deploys and publishes an endpoint; P3 releases. */
 const producer = (extra: Record<string, unknown> = {}) => ({
   name: 'P1',
@@ -140,16 +138,16 @@ describe('forwarding outputs from one pipeline to a later one', () => {
   });
 
   it('a continued run resolves the values in its new execution from the results its predecessor handed over', async () => {
-    // A one-day producer at a fixed 30-second poll fills more than one execution's history.
+    // A 4-hour producer at a fixed 30-second poll passes a 1,000-event handover.
     const theWorld = world([
-      producer({ stages: [producer().stages[0], { ...producer().stages[1], durationSeconds: day }] }),
+      producer({ stages: [producer().stages[0], { ...producer().stages[1], durationSeconds: 4 * 3600 }] }),
       consumer('P2', ['TAG']),
     ]);
 
     const { report, startedBy } = await runTrain(
       theWorld,
       { order: ['P1', 'P2'], variables: { P2: { TAG: '#{P1.BuildVariables.IMAGE_TAG}' } } },
-      { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } },
+      { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll', continueAtEvents: 1_000 } },
     );
 
     expect(report.status).toBe('SUCCEEDED');

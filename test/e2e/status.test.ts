@@ -13,7 +13,6 @@ import { world } from './support.js';
 afterAll(closeLocalEngine);
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-const day = 86_400;
 
 /**
  * A run through the local engine that keeps its history, as `sequencer emulator --run` does,
@@ -116,15 +115,20 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
   it(
     'a train continued across executions: status starts from the first, follows each continuation, and sums the whole train',
     async () => {
+      // Four hours of looks every 30 s pass a 1,000-event handover more than once.
       const theWorld = world([
-        { name: 'Long', durationSeconds: day },
+        { name: 'Long', durationSeconds: 4 * 3600 },
         { name: 'After', durationSeconds: 60 },
       ]);
 
-      const { report, rows, lines, status, statusLines } = await runThenStatus(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } });
+      const { report, rows, lines, status, statusLines } = await runThenStatus(
+        theWorld,
+        { order: ['Long', 'After'] },
+        { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll', continueAtEvents: 1_000 } },
+      );
 
       expect(report.status).toBe('SUCCEEDED');
-      expect(report.generations.length).toBeGreaterThan(1);
+      expect(report.generations.length).toBeGreaterThan(2);
       // `status` with no execution reads the latest, a continuation, and starts from the train's first.
       expect(status.executionName).toBe(report.executionName);
       expect(status.generations.map((generation) => generation.executionName)).toEqual(report.generations.map((generation) => generation.executionName));

@@ -129,11 +129,14 @@ const handedOver = (executionArn: string, executionName: string) => ({
 
 describe('continuation', () => {
   it('survives a lost answer between the new execution’s start and the old one’s end: the retry names the same execution', async () => {
-    const theWorld = world([{ name: 'Long', durationSeconds: day }, { name: 'After', durationSeconds: 60 }], {
+    // Four hours of looks every 30 s pass a 1,000-event handover: the first handover loses its answer.
+    const theWorld = world([{ name: 'Long', durationSeconds: 4 * 3600 }, { name: 'After', durationSeconds: 60 }], {
       faults: [{ handler: 'continue-as-new', crash: 'afterCall', count: 1 }],
     });
 
-    const { report, events } = await runTrain(theWorld, { order: ['Long', 'After'] }, { settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll' } });
+    const { report, events } = await runTrain(theWorld, { order: ['Long', 'After'] }, {
+      settings: { pollSeconds: 30, maxPollSeconds: 30, completion: 'poll', continueAtEvents: 1_000 },
+    });
 
     expectWholeTrain(report, ['Long', 'After']);
     expect(events.filter((event) => event.type === 'retried').map((event) => event.type === 'retried' && event.state)).toContain('ContinueAsNewExecution');
