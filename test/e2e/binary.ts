@@ -40,3 +40,13 @@ export function scratchFiles(prefix: string): (name: string, content: unknown) =
     return path;
   };
 }
+
+/**
+ * `make()` run once, on first use, its answer shared by every caller: for tests that assert
+ * different things about the output of one and the same command, which a second process would
+ * only print again.
+ */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => (answer ??= make());
+}

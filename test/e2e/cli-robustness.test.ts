@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:c
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { delimiter, join } from 'node:path';
-import { cleanEnv, scratchFiles, sequencer } from './binary.js';
+import { cleanEnv, once, scratchFiles, sequencer } from './binary.js';
 
 /**
  * The command line as a platform engineer and a CI job meet it: a separate process, judged by
@@ -176,8 +176,10 @@ describe('a 4,000-level nested input', () => {
 });
 
 describe('output for people and for CI', () => {
+  const plainRun = once(() => sequencer(['run', '--world', failing]));
+
   it('is plain off a terminal, coloured with FORCE_COLOR, and never coloured with NO_COLOR', async () => {
-    const plain = await sequencer(['run', '--world', failing]);
+    const plain = await plainRun();
     const forced = await sequencer(['run', '--world', failing], { FORCE_COLOR: '1' });
     const refused = await sequencer(['run', '--world', failing], { FORCE_COLOR: '1', NO_COLOR: '1' });
 
@@ -187,7 +189,7 @@ describe('output for people and for CI', () => {
   });
 
   it('puts the failure line on stderr too, alone', async () => {
-    const { code, stdout, stderr } = await sequencer(['run', '--world', failing]);
+    const { code, stdout, stderr } = await plainRun();
 
     expect(code).toBe(1);
     expect(stdout).toContain('FAILED  PipelineFailed: P2 (position 2 of 3)');
@@ -275,6 +277,12 @@ const portIsFree = (port: number) =>
  * hand-over is what is tested there; with no older Node, the same promises hold in one process.
  */
 function oldestNode(): string {
+  oldest ??= findOldestNode();
+  return oldest;
+}
+// Found once, each candidate started once to tell its version: a Node process costs a tenth of a second of CPU.
+let oldest: string | undefined;
+function findOldestNode(): string {
   const candidates = (process.env.PATH ?? '')
     .split(delimiter)
     .filter((entry) => entry !== '' && !entry.includes('node_modules'))
@@ -288,7 +296,8 @@ function oldestNode(): string {
       }
     });
   const major = (path: string) => Number(execFileSync(path, ['-p', 'process.versions.node.split(".")[0]']).toString().trim());
-  return [...candidates, process.execPath].sort((a, b) => major(a) - major(b))[0]!;
+  const byVersion = [...candidates, process.execPath].map((path) => ({ path, major: major(path) })).sort((a, b) => a.major - b.major);
+  return byVersion[0]!.path;
 }
 
 describe('signals and pipes', () => {

@@ -1,5 +1,5 @@
 import { exec, spawn } from 'node:child_process';
-import { cleanEnv, scratchFiles, sequencer, type Result } from './binary.js';
+import { cleanEnv, once, scratchFiles, sequencer, type Result } from './binary.js';
 
 /**
  * The rough edges a newcomer hit (issue 18, section 3), each through the real binary: a separate
@@ -19,9 +19,11 @@ const quick = file('quick.json', {
 });
 
 describe('function logs', () => {
+  const withLogs = once(() => sequencer(['run', '--world', quick, '--json'], { SEQUENCER_LOG_LEVEL: 'INFO' }));
+
   it('go to stderr, so SEQUENCER_LOG_LEVEL=INFO run --json keeps stdout one JSON document', async () => {
     // Act
-    const { code, stdout, stderr } = await sequencer(['run', '--world', quick, '--json'], { SEQUENCER_LOG_LEVEL: 'INFO' });
+    const { code, stdout, stderr } = await withLogs();
 
     // Assess
     expect(code).toBe(0);
@@ -32,7 +34,7 @@ describe('function logs', () => {
 
   it('carry the simulated time of the run, not the wall clock', async () => {
     // Act
-    const { stdout, stderr } = await sequencer(['run', '--world', quick, '--json'], { SEQUENCER_LOG_LEVEL: 'INFO' });
+    const { stdout, stderr } = await withLogs();
 
     // Assess
     const { stats } = JSON.parse(stdout) as { stats: { simulatedSeconds: number } };
@@ -208,9 +210,13 @@ describe('hints that point the right way', () => {
       expect(result.stdout).toContain('codepipeline-sequencer · status · local-001 · arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-staging');
       expect(result.stdout).toMatch(/^SUCCEEDED {2}3 pipelines succeeded/m);
 
-      // status --json of that run: a run on AWS has no emulated world and no simulated time.
+      // status --json of that run: a run on AWS has no emulated world and no simulated time. The
+      // command above proved that the suggestion runs as printed, npx and all; this one runs the
+      // same bin with the same settings, without npx's second read of the whole installed tree.
       const json = await new Promise<Result>((resolve) => {
-        exec(`${suggested} --json`, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+        exec(`${suggested.replace(' npx --no sequencer ', ' node bin/sequencer.js ')} --json`, { env }, (error, stdout, stderr) =>
+          resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        );
       });
       const report = JSON.parse(json.stdout) as Record<string, unknown> & { stats: Record<string, unknown> };
       expect(report.status).toBe('SUCCEEDED');
@@ -228,6 +234,7 @@ describe('local stages behave like deploy', () => {
     startTime,
     pipelines: ['P1', 'P2', 'P3', 'P4'].map((name) => ({ name, durationSeconds: 120 })),
   });
+  const emulatorHelp = once(() => sequencer(['emulator', '--help']));
 
   it('run --stage staging (no params of its own) runs on the default params, as sls deploy --stage staging would', async () => {
     const { code, stdout } = await sequencer(['run', '--world', quick, '--stage', 'staging', '--json']);
@@ -255,7 +262,7 @@ describe('local stages behave like deploy', () => {
     ['with --stage staging, only the default params’ pipelines', ['--stage', 'staging'], 'FAILED'],
   ])('emulator --run uses the params its help says: %s', async (_, stageArgs, status) => {
     // Prepare
-    const { stdout: help } = await sequencer(['emulator', '--help']);
+    const { stdout: help } = await emulatorHelp();
     const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', withP4, '--run', '{"order":["P4"]}', ...stageArgs, '--port', '0'], { env: cleanEnv({}) });
     try {
       // Act
