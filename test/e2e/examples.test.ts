@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 
 /**
- * Every `sequencer` example in the README runs as written (its arguments through a shell, quotes
- * and all) and ends as the README says; every shipped world is one of them; the README's world
+ * Every `sequencer` example in the README runs exactly as written (through npx, as a reader
+ * types it) and ends as the README says; every shipped world is one of them; the README's world
  * file is the shipped one.
  */
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -30,21 +30,9 @@ const cleanEnv = () => {
   return env;
 };
 
-/**
- * Through npx, exactly as a reader types them, go the examples whose promise is npx's as much as
- * ours: `version` (npx takes a bare `--version` for its own, the README says) and the emulator
- * (Ctrl-C reaches it through npx's shell). Each proves that `npx --no sequencer` runs this
- * checkout's bin/sequencer.js. The others run that same file with the same words after it, through
- * the same shell: npx would add nothing to what they prove, but every npx here first reads the
- * whole installed tree (npm rejects its hidden lockfile in this repo, for the `node`
- * devDependency's own install), about 1.5 s and 2 s of CPU a command, more than most runs cost.
- */
-const throughNpx = (command: string) => command === 'npx --no sequencer version' || command.startsWith('npx --no sequencer emulator ');
-const asRun = (command: string) => (throughNpx(command) ? command : command.replace(/^npx --no sequencer /, 'node bin/sequencer.js '));
-
 const runShell = (command: string) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    exec(asRun(command), { env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+    exec(command, { env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
   });
 
 const isHelp = (command: string) => /(^| )(--help|help|version)( |$)/.test(command);
@@ -57,7 +45,6 @@ describe('README examples', () => {
     expect(runExamples.length).toBeGreaterThanOrEqual(4);
     expect(emulatorExamples.length).toBeGreaterThanOrEqual(1);
     expect(helpExamples.length).toBeGreaterThanOrEqual(3);
-    expect(examples().filter(({ command }) => throughNpx(command))).toHaveLength(2);
   });
 
   it.each(helpExamples.map((example) => [example.command]))('%s prints help or the version, exit 0', async (command) => {
@@ -80,7 +67,7 @@ describe('README examples', () => {
     // As a shell runs it (quotes and all), in the foreground: a trailing `&` is for the reader.
     // Its own process group, as a terminal's foreground job: Ctrl-C signals the whole group
     // (npx does not forward a signal sent to it alone to the command it runs).
-    const child = spawn('sh', ['-c', asRun(command).replace(/\s*&$/, '')], { env: cleanEnv(), detached: true });
+    const child = spawn('sh', ['-c', command.replace(/\s*&$/, '')], { env: cleanEnv(), detached: true });
     const ctrlC = (signal: NodeJS.Signals) => {
       try {
         process.kill(-child.pid!, signal);
