@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { scratchFiles } from './binary.js';
+import { cleanEnv, scratchFiles, sequencer, type Result } from './binary.js';
 
 /**
  * `sequencer start`, `status --watch`, `stop` and `redrive`, as a release engineer's CI job runs
@@ -13,32 +13,9 @@ import { scratchFiles } from './binary.js';
  * handlers) in simulated time paced by --speed, so the watch sees the train unfold.
  */
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 const file = scratchFiles('sequencer-aws-');
 const startTime = '2026-01-01T00:00:00Z';
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
-
-/** Nothing of the machine running the tests leaks in: no colour, no CI mode, no AWS settings or credentials. */
-const cleanEnv = (extra: Record<string, string> = {}) => {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of Object.keys(env)) {
-    if (/^(AWS_|NO_COLOR$|FORCE_COLOR$|GITHUB_ACTIONS$|SEQUENCER_LOG_LEVEL$)/.test(name)) delete env[name];
-  }
-  return { ...env, ...extra };
-};
-
-const sequencer = (args: string[], env: Record<string, string> = {}, stdin?: string) =>
-  new Promise<Result>((resolve) => {
-    const child = execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(env) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(stdin ?? '');
-  });
 
 /** A command left running, whose lines can be waited for as they come. */
 function follow(args: string[], env: Record<string, string>) {

@@ -10,13 +10,16 @@ export interface Result {
   stderr: string;
 }
 
-/** Colour, CI and log settings of the machine running the tests must not leak in; `extra` is set on purpose. */
+/**
+ * Colour, CI, log and AWS settings of the machine running the tests must not leak in, nor the
+ * endpoints a local engine in this worker set (AWS_ENDPOINT_URL_*); `extra` is set on purpose.
+ */
 export const cleanEnv = (extra: Record<string, string> = {}) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL', 'AWS_ENDPOINT_URL_SFN']) {
-    if (!(name in extra)) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(AWS_|NO_COLOR$|FORCE_COLOR$|GITHUB_ACTIONS$|SEQUENCER_LOG_LEVEL$|POWERTOOLS_LOG_LEVEL$)/.test(name)) delete env[name];
   }
-  return env;
+  return { ...env, ...extra };
 };
 
 /** `sequencer ARGS` as a separate process, with `stdin` (default: none) on its standard input. */
