@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
  * The hub's template for a stage whose pipelines live in three other accounts and two regions,
@@ -41,16 +42,8 @@ const orgStageParams = { ...stageParams, targetOrganizationId: 'o-a1b2c3d4e5' };
 const unreachableStageParams = { ...stageParams, accounts: { [accounts[0]!]: { roleArn: roleArn(accounts[0]!) } } };
 
 const service = mkdtempSync(join(tmpdir(), 'sequencer-accounts-'));
-const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
-const templates: Record<string, { file: string; template: Template }> = {};
+const templates: Record<string, Packaged<Template>> = {};
 let refusal = '';
-
-async function slsPackage(stage: string) {
-  const directory = join(service, `.serverless-${stage}`);
-  await run('npx', ['sls', 'package', '--stage', stage, '--package', directory], { env, cwd: service });
-  const file = join(directory, 'cloudformation-template-update-stack.json');
-  return { file, template: JSON.parse(readFileSync(file, 'utf8')) as Template };
-}
 
 beforeAll(async () => {
   for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'handlers', 'src', 'statemachines', 'types']) {
@@ -63,13 +56,9 @@ beforeAll(async () => {
   config.params.unreachable = unreachableStageParams;
   writeFileSync(join(service, 'serverless.yml'), stringify(config));
   // One after the other: serverless-esbuild builds in one folder of the service.
-  templates.targets = await slsPackage('targets');
-  templates['targets-org'] = await slsPackage('targets-org');
-  try {
-    await slsPackage('unreachable');
-  } catch (error) {
-    refusal = String((error as { stderr?: string }).stderr) + String((error as { stdout?: string }).stdout);
-  }
+  templates.targets = await slsPackage('targets', { cwd: service });
+  templates['targets-org'] = await slsPackage('targets-org', { cwd: service });
+  refusal = await slsRefusal('unreachable', { cwd: service });
 }, 300_000);
 
 afterAll(() => rmSync(service, { recursive: true, force: true }));
