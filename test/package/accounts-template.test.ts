@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
+import { copyOfService, slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
  * The hub's template for a stage whose pipelines live in three other accounts and two regions,
@@ -41,24 +40,27 @@ const stageParams = {
 const orgStageParams = { ...stageParams, targetOrganizationId: 'o-a1b2c3d4e5' };
 const unreachableStageParams = { ...stageParams, accounts: { [accounts[0]!]: { roleArn: roleArn(accounts[0]!) } } };
 
-const service = mkdtempSync(join(tmpdir(), 'sequencer-accounts-'));
+const service = copyOfService();
 const templates: Record<string, Packaged<Template>> = {};
 let refusal = '';
 
 beforeAll(async () => {
-  for (const entry of ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'handlers', 'src', 'statemachines', 'types']) {
-    cpSync(entry, join(service, entry), { recursive: true });
-  }
-  symlinkSync(join(process.cwd(), 'node_modules'), join(service, 'node_modules'), 'dir');
   const config = parse(readFileSync('serverless.yml', 'utf8')) as { params: Record<string, unknown> };
   config.params.targets = stageParams;
   config.params['targets-org'] = orgStageParams;
   config.params.unreachable = unreachableStageParams;
   writeFileSync(join(service, 'serverless.yml'), stringify(config));
-  // One after the other: serverless-esbuild builds in one folder of the service.
-  templates.targets = await slsPackage('targets', { cwd: service });
-  templates['targets-org'] = await slsPackage('targets-org', { cwd: service });
-  refusal = await slsRefusal('unreachable', { cwd: service });
+  // The packages one after the other: serverless-esbuild builds in one folder of the service. The
+  // refusal, in a copy of that copy, beside them.
+  const builds = async () => {
+    templates.targets = await slsPackage('targets', { cwd: service });
+    templates['targets-org'] = await slsPackage('targets-org', { cwd: service });
+  };
+  const refused = async () => {
+    refusal = await slsRefusal('unreachable', { cwd: service });
+  };
+  const outcomes = await Promise.allSettled([builds(), refused()]);
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
 }, 300_000);
 
 afterAll(() => rmSync(service, { recursive: true, force: true }));

@@ -62,19 +62,23 @@ beforeAll(async () => {
   // here as a prod that says it means them, to check everything else about a prod stack.
   service.params.prod = { ...(service.params.prod as object), allowExamplePipelines: true };
   writeFileSync(scaleConfig, stringify(service));
-  try {
-    // One after the other: serverless-esbuild builds in one shared .esbuild folder, and two
-    // packages at once can wait on each other forever.
-    refusals.prod = await slsRefusal('prod');
+  // The packages one after the other: serverless-esbuild builds in one shared .esbuild folder,
+  // and two packages at once can wait on each other forever. The refusals, each in a copy of the
+  // service, beside them.
+  const builds = async () => {
     packaged.dev = await slsPackage('dev');
     packaged.prod = await slsPackage('prod', { config: scaleConfig });
     packaged[scaleStage] = await slsPackage(scaleStage, { config: scaleConfig });
+  };
+  const refused = async () => {
+    refusals.prod = await slsRefusal('prod');
     refusals[examplesStage] = await slsRefusal(examplesStage, { config: scaleConfig });
     refusals[badParamsStage] = await slsRefusal(badParamsStage, { config: scaleConfig });
     refusals[tooLongStage] = await slsRefusal(tooLongStage, { config: scaleConfig });
-  } finally {
-    rmSync(scaleConfig, { force: true });
-  }
+  };
+  const outcomes = await Promise.allSettled([builds(), refused()]);
+  rmSync(scaleConfig, { force: true });
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
 }, 300_000);
 
 const resources = (stage: string, type: string) => Object.entries(packaged[stage]!.template.Resources).filter(([, resource]) => resource.Type === type);

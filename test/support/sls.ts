@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,21 @@ const env = {
   NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache'),
 };
 
+/** What the service is made of: a copy of these packages as the checkout does. */
+const serviceEntries = ['serverless.yml', 'package.json', 'tsconfig.json', 'deploy', 'handlers', 'src', 'statemachines', 'types'];
+
+/**
+ * A copy of the service (and of the given files of it) in a temporary folder, with the checkout's
+ * node_modules: serverless-esbuild builds in a folder of the service, so packages in two copies
+ * may run at once.
+ */
+export function copyOfService(from = '.', files: string[] = []): string {
+  const service = mkdtempSync(join(tmpdir(), 'sequencer-service-'));
+  for (const entry of [...serviceEntries, ...files]) cpSync(join(from, entry), join(service, entry), { recursive: true });
+  symlinkSync(realpathSync(join(from, 'node_modules')), join(service, 'node_modules'), 'dir');
+  return service;
+}
+
 export type Packaged<Template> = { directory: string; file: string; template: Template };
 
 type Options = { cwd?: string; config?: string };
@@ -32,13 +47,19 @@ export async function slsPackage<Template>(stage: string, { cwd = '.', config }:
   return { directory, file, template: JSON.parse(readFileSync(file, 'utf8')) as Template };
 }
 
-/** What `sls package --stage <stage>` prints when it refuses the stage; throws if it packages it. */
-export async function slsRefusal(stage: string, options: Options = {}): Promise<string> {
+/**
+ * What `sls package --stage <stage>` prints when it refuses the stage; throws if it packages it.
+ * In a copy of the service of its own, so that it may run beside other packages.
+ */
+export async function slsRefusal(stage: string, { cwd = '.', config }: Options = {}): Promise<string> {
+  const service = copyOfService(cwd, config ? [config] : []);
   try {
-    await slsPackage(stage, options);
+    await slsPackage(stage, { cwd: service, config });
   } catch (error) {
     const { stderr, stdout } = error as { stderr?: string; stdout?: string };
     return String(stderr) + String(stdout);
+  } finally {
+    rmSync(service, { recursive: true, force: true });
   }
   throw new Error(`sls package --stage ${stage} succeeded, and should not have`);
 }
