@@ -1,20 +1,17 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
-import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { parseStageConfig } from '../../src/config.js';
+import { slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
  * What `sls package` writes, checked the way serverless-step-functions checks its own
  * fixtures: the template is what CloudFormation will deploy. Packaging runs offline.
  */
-const run = promisify(execFile);
 // CloudFormation properties are free-form JSON; the assertions say what shape they expect.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 type Template = { Resources: Record<string, Resource> };
-type Packaged = { template: Template; directory: string };
 
 // A stage at the scale the issue names: 100 pipelines of 100 characters, 10 sequences, and every
 // optional extra turned on. It lives in a temporary copy of serverless.yml, beside it.
@@ -50,24 +47,8 @@ const badParams = {
   notifyOnSuccess: 'true',
 };
 
-const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1' };
-const packaged: Record<string, Packaged> = {};
+const packaged: Record<string, Packaged<Template>> = {};
 const refusals: Record<string, string> = {};
-
-async function slsPackage(stage: string, config?: string): Promise<Packaged> {
-  const directory = `.serverless-${stage}`;
-  await run('npx', ['sls', 'package', '--stage', stage, '--package', directory, ...(config ? ['--config', config] : [])], { env });
-  return { directory, template: JSON.parse(readFileSync(`${directory}/cloudformation-template-update-stack.json`, 'utf8')) as Template };
-}
-
-async function refusal(stage: string, config?: string): Promise<string> {
-  try {
-    await slsPackage(stage, config);
-  } catch (error) {
-    return String((error as { stderr?: string; stdout?: string }).stderr) + String((error as { stdout?: string }).stdout);
-  }
-  throw new Error(`sls package --stage ${stage} succeeded, and should not have`);
-}
 
 beforeAll(async () => {
   const service = parse(readFileSync('serverless.yml', 'utf8')) as { params: Record<string, unknown> };
@@ -81,19 +62,23 @@ beforeAll(async () => {
   // here as a prod that says it means them, to check everything else about a prod stack.
   service.params.prod = { ...(service.params.prod as object), allowExamplePipelines: true };
   writeFileSync(scaleConfig, stringify(service));
-  try {
-    // One after the other: serverless-esbuild builds in one shared .esbuild folder, and two
-    // packages at once can wait on each other forever.
-    refusals.prod = await refusal('prod');
+  // The packages one after the other: serverless-esbuild builds in one shared .esbuild folder,
+  // and two packages at once can wait on each other forever. The refusals, each in a copy of the
+  // service, beside them.
+  const builds = async () => {
     packaged.dev = await slsPackage('dev');
-    packaged.prod = await slsPackage('prod', scaleConfig);
-    packaged[scaleStage] = await slsPackage(scaleStage, scaleConfig);
-    refusals[examplesStage] = await refusal(examplesStage, scaleConfig);
-    refusals[badParamsStage] = await refusal(badParamsStage, scaleConfig);
-    refusals[tooLongStage] = await refusal(tooLongStage, scaleConfig);
-  } finally {
-    rmSync(scaleConfig, { force: true });
-  }
+    packaged.prod = await slsPackage('prod', { config: scaleConfig });
+    packaged[scaleStage] = await slsPackage(scaleStage, { config: scaleConfig });
+  };
+  const refused = async () => {
+    refusals.prod = await slsRefusal('prod');
+    refusals[examplesStage] = await slsRefusal(examplesStage, { config: scaleConfig });
+    refusals[badParamsStage] = await slsRefusal(badParamsStage, { config: scaleConfig });
+    refusals[tooLongStage] = await slsRefusal(tooLongStage, { config: scaleConfig });
+  };
+  const outcomes = await Promise.allSettled([builds(), refused()]);
+  rmSync(scaleConfig, { force: true });
+  for (const outcome of outcomes) if (outcome.status === 'rejected') throw outcome.reason;
 }, 300_000);
 
 const resources = (stage: string, type: string) => Object.entries(packaged[stage]!.template.Resources).filter(([, resource]) => resource.Type === type);
