@@ -6,9 +6,8 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-// The sls this checkout installs, run by the Node that runs the tests, as `npx sls` would run it:
-// npx first has npm read the whole dependency tree (its hidden lockfile never matches this one's),
-// about 0.4 s of CPU at every call.
+// The sls this checkout installs, run by the Node that runs the tests, as `npx sls` would run it
+// without npm's own start first (about 0.4 s of CPU at every call).
 const sls = realpathSync('node_modules/.bin/sls');
 
 const env = {
