@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { awsErrorVerdict } from './aws-errors.js';
@@ -14,8 +14,19 @@ import type { PipelineTarget } from './targets.js';
  * them), are kept per account so they never serve another, and are never logged.
  */
 
-/** Created once at module load, like the CodePipeline client: region and endpoint from the SDK's configuration. */
-export const sts = new STSClient({ maxAttempts: 4, retryMode: 'standard' });
+type StsSdk = typeof import('@aws-sdk/client-sts');
+
+let loadedSts: Promise<{ sdk: StsSdk; client: STSClient }> | undefined;
+
+/**
+ * The STS client, loaded at the first AssumeRole, then kept: only a stage with pipelines in other
+ * accounts calls STS, so its code is a chunk of its own, outside every function's cold start
+ * (esbuild's `splitting`). Region and endpoint from the SDK's configuration.
+ */
+function sts(): Promise<{ sdk: StsSdk; client: STSClient }> {
+  loadedSts ??= import('@aws-sdk/client-sts').then((sdk) => ({ sdk, client: new sdk.STSClient({ maxAttempts: 4, retryMode: 'standard' }) }));
+  return loadedSts;
+}
 
 /**
  * STS's shortest session: an invocation lasts seconds, and role chaining caps a session at an
@@ -74,8 +85,9 @@ type RemoteTarget = PipelineTarget & { remote: NonNullable<PipelineTarget['remot
 async function assumeRole(remote: RemoteTarget['remote']): Promise<AwsCredentialIdentity> {
   const { roleArn, accountId } = remote;
   try {
-    const { Credentials } = await sts.send(
-      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: invocation.sessionName, DurationSeconds: sessionSeconds }),
+    const { sdk, client } = await sts();
+    const { Credentials } = await client.send(
+      new sdk.AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: invocation.sessionName, DurationSeconds: sessionSeconds }),
     );
     if (!Credentials?.AccessKeyId || !Credentials.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
     return {

@@ -1,5 +1,4 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
 import { completionTableName, dynamo, isConditionFailure } from './completion-table.js';
@@ -82,7 +81,8 @@ async function putLock(claim: RunLockClaim, condition: string, values: Record<st
 
 async function executionStatus(executionArn: string): Promise<string> {
   try {
-    return (await stepFunctions.send(new DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
+    const { sdk, client } = await stepFunctions();
+    return (await client.send(new sdk.DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
   } catch (error) {
     // A holder Step Functions does not know holds nothing.
     if ((error as { name?: string } | null)?.name === 'ExecutionDoesNotExist') return 'UNKNOWN';

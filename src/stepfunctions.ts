@@ -1,9 +1,22 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
 import { InvalidInput } from './errors.js';
 
-/** Created once; AWS_ENDPOINT_URL_SFN points it at the local engine's emulator. */
-export const stepFunctions = new SFNClient({ maxAttempts: 4, retryMode: 'standard' });
+type StepFunctionsSdk = typeof import('@aws-sdk/client-sfn');
+
+let loaded: Promise<{ sdk: StepFunctionsSdk; client: SFNClient }> | undefined;
+
+/**
+ * The Step Functions client, loaded at its first use, then kept: decide-order, start-pipeline,
+ * check-status and the notifier call Step Functions only on rare paths (a lock held by another
+ * run, polling's single flight, a redrive, a continuation's predecessor), so the SDK's Step
+ * Functions code is a chunk of its own, outside their cold start (esbuild's `splitting`).
+ * AWS_ENDPOINT_URL_SFN points it at the local engine's emulator.
+ */
+export function stepFunctions(): Promise<{ sdk: StepFunctionsSdk; client: SFNClient }> {
+  loaded ??= import('@aws-sdk/client-sfn').then((sdk) => ({ sdk, client: new sdk.SFNClient({ maxAttempts: 4, retryMode: 'standard' }) }));
+  return loaded;
+}
 
 export interface RunningExecution {
   executionArn: string;
@@ -15,10 +28,9 @@ export async function listRunningExecutions(stateMachineArn: string): Promise<Ru
   const running: RunningExecution[] = [];
   let nextToken: string | undefined;
   try {
+    const { sdk, client } = await stepFunctions();
     do {
-      const response = await stepFunctions.send(
-        new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100, nextToken }),
-      );
+      const response = await client.send(new sdk.ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100, nextToken }));
       for (const execution of response.executions ?? []) {
         running.push({ executionArn: execution.executionArn!, name: execution.name!, startDate: execution.startDate });
       }
@@ -38,7 +50,8 @@ export interface DescribedExecution {
 /** One execution's status and output: how a continued run checks the predecessor it claims. */
 export async function describeExecution(executionArn: string): Promise<DescribedExecution> {
   try {
-    const { status, output } = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+    const { sdk, client } = await stepFunctions();
+    const { status, output } = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
     return { status: status ?? 'UNKNOWN', ...(output !== undefined ? { output } : {}) };
   } catch (error) {
     const name = (error as { name?: unknown } | null)?.name;

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
 import { slsPackageOptions } from '../../deploy/bundle.js';
 import { ShiftedWallClock } from '../../local/clock.js';
@@ -32,12 +33,10 @@ async function invoke(handler: string, event: unknown): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  await build({
-    ...slsPackageOptions(),
-    entryPoints: ['handlers/decide-order.ts', 'handlers/start-pipeline.ts', 'handlers/check-status.ts', 'handlers/pipeline-event.ts', 'handlers/sweeper.ts'],
-    outdir: join(directory, 'handlers'),
-    logLevel: 'silent',
-  });
+  // One build per function, as serverless-esbuild builds them: each function's chunks are its own.
+  for (const handler of ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper']) {
+    await build({ ...slsPackageOptions(), entryPoints: [`handlers/${handler}.ts`], outdir: join(directory, 'handlers'), logLevel: 'silent' });
+  }
   const world = parseWorld({ startTime: new Date().toISOString(), pipelines: [{ name: 'P1', durationSeconds: 3600 }] }, 'bundle world');
   emulator = await startEmulator({ world, clock: new ShiftedWallClock(Date.parse(world.startTime)) });
   emulator.stepFunctions.putExecution({
@@ -103,7 +102,32 @@ it('reports a refusal by name from the bundle, as Step Functions will see it', a
   const attempt = invoke('decide-order', {
     input: { order: ['P9'] },
     execution: { ...execution, stateMachineArn: localStateMachineArn, startTime: new Date().toISOString() },
+    retryCount: 0,
+    redriveCount: 0,
   });
 
-  await expect(attempt).rejects.toThrow(/PipelineNotAllowed/);
+  // The line Node prints for the uncaught error (the minified line above it names every error of the bundle).
+  await expect(attempt).rejects.toThrow(/^PipelineNotAllowed: order: P9 is not allowed in this stage/m);
+});
+
+it('loads the Step Functions client from its own chunk when a rare path needs it: a run that meets the lock of a running one', async () => {
+  // The stage's run lock, held by a train whose execution Step Functions says is RUNNING.
+  const lock = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  await lock.send(
+    new PutItemCommand({
+      TableName: 'bundle-completion',
+      Item: { pk: { S: `lock#${localStateMachineArn}` }, holder: { S: execution.id }, holderExecution: { S: execution.id } },
+    }),
+  );
+  lock.destroy();
+
+  const second = invoke('decide-order', {
+    input: { order: ['P1'] },
+    execution: { ...execution, id: `${execution.id}-second`, name: 'bundle-test-second', startTime: new Date().toISOString() },
+    retryCount: 0,
+    redriveCount: 0,
+  });
+
+  // DescribeExecution, through the chunk the bundle loads only now, said the holder runs.
+  await expect(second).rejects.toThrow(new RegExp(`^AlreadyRunning: .*:${execution.name} holds the stage's run lock`, 'm'));
 });

@@ -100,27 +100,35 @@ const ownArn = (stage: string, kind: 'stateMachine' | 'execution') => ({
   'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:${kind}:${machineName(stage)}${kind === 'execution' ? ':*' : ''}`,
 });
 
-/** One file out of a package's zip (stored or deflated, as the packager writes them). */
-function readFromZip(zipFile: string, name: string): string {
+/** The files of a package's zip (stored or deflated, as the packager writes them), by name, read from its central directory. */
+function zipEntries(zipFile: string): Map<string, () => string> {
   const zip = readFileSync(zipFile);
   let offset = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const entries = zip.readUInt16LE(offset + 10);
+  const count = zip.readUInt16LE(offset + 10);
   offset = zip.readUInt32LE(offset + 16);
-  for (let entry = 0; entry < entries; entry += 1) {
+  const entries = new Map<string, () => string>();
+  for (let entry = 0; entry < count; entry += 1) {
     const method = zip.readUInt16LE(offset + 10);
     const compressedSize = zip.readUInt32LE(offset + 20);
     const nameLength = zip.readUInt16LE(offset + 28);
     const extraLength = zip.readUInt16LE(offset + 30);
     const commentLength = zip.readUInt16LE(offset + 32);
     const localHeader = zip.readUInt32LE(offset + 42);
-    if (zip.toString('utf8', offset + 46, offset + 46 + nameLength) === name) {
+    entries.set(zip.toString('utf8', offset + 46, offset + 46 + nameLength), () => {
       const start = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
       const data = zip.subarray(start, start + compressedSize);
       return (method === 8 ? inflateRawSync(data) : data).toString('utf8');
-    }
+    });
     offset += 46 + nameLength + extraLength + commentLength;
   }
-  throw new Error(`${name} is not in ${zipFile}`);
+  return entries;
+}
+
+/** One file out of a package's zip. */
+function readFromZip(zipFile: string, name: string): string {
+  const read = zipEntries(zipFile).get(name);
+  if (read === undefined) throw new Error(`${name} is not in ${zipFile}`);
+  return read();
 }
 
 /** The stage config esbuild wrote into a bundle: the JSON object literal that starts with its pipelines. */
@@ -192,6 +200,26 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
       expect(properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
       expect(bundle.trimEnd()).toMatch(/\/\/# sourceMappingURL=[\w-]+\.mjs\.map$/);
       expect(sourceMap.sources).toEqual(expect.arrayContaining([expect.stringMatching(/(^|\/)src\/[\w-]+\.ts$/), expect.stringMatching(/(^|\/)handlers\/[\w-]+\.ts$/)]));
+    }
+  });
+
+  it("packages each function with its own code only: its file, the chunks it loads when a rare path needs them, and their source maps", () => {
+    for (const [key, file] of Object.entries(handlerFiles)) {
+      const names = [...zipEntries(`${packaged[stage]!.directory}/${key}.zip`).keys()];
+
+      expect({ key, others: names.filter((name) => !name.startsWith(`handlers/${file}.`)) }).toEqual({ key, others: [] });
+      expect(names).toContain(`handlers/${file}.mjs`);
+    }
+    // The Step Functions client (its protocol's namespace marks its code), out of the functions
+    // that call it only on a rare path, in a chunk of its own that the function imports when it needs it.
+    const stepFunctionsCode = '"com.amazonaws.sfn"';
+    for (const key of ['decideOrder', 'startPipeline', 'checkStatus'] as const) {
+      const zip = zipEntries(`${packaged[stage]!.directory}/${key}.zip`);
+      const entry = zip.get(`handlers/${handlerFiles[key]}.mjs`)!();
+      const chunks = [...zip.keys()].filter((name) => name.endsWith('.mjs') && zip.get(name)!().includes(stepFunctionsCode));
+
+      expect({ key, chunks }).toEqual({ key, chunks: [expect.stringMatching(new RegExp(`^handlers/${handlerFiles[key]}\\.[\\w-]+\\.mjs$`))] });
+      expect({ key, importsItLater: entry.includes(`import("./${chunks[0]!.slice('handlers/'.length)}")`) }).toEqual({ key, importsItLater: true });
     }
   });
 
