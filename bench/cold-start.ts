@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { localStateMachineArn } from '../local/engine.js';
@@ -27,6 +28,7 @@ export interface BundleContributor {
 
 export interface ColdStartResult {
   handler: HandlerName;
+  /** What a cold start loads: the handler's file and the chunks it imports statically (not those a rare path loads). */
   bundleBytes: number;
   gzipBytes: number;
   initMs: number;
@@ -34,6 +36,9 @@ export interface ColdStartResult {
   sourceMapInitMs: number;
   baselineInitMs: number;
   ratio: number;
+  /** The SDK floors, sampled beside this handler in the same rotation: what its ratios divide by. */
+  sdkFloorMs: number;
+  twoServiceFloorMs: number;
   /** Median time from process start until the bundle is imported; initMs minus this is the first invocation. */
   importMs: number;
   baselineImportMs: number;
@@ -62,6 +67,8 @@ const naiveOptions: BuildOptions = {
 
 interface Bundle {
   file: string;
+  /** The outputs a cold start loads: the entry and its static imports (output paths, as the metafile names them). */
+  loaded: string[];
   bytes: number;
   gzipBytes: number;
   metafile: Metafile;
@@ -78,16 +85,37 @@ async function bundle(handler: HandlerName, flavour: 'project' | 'baseline'): Pr
     metafile: true,
     logLevel: 'silent',
   });
-  // The code, not the source map beside it.
-  const file = Object.keys(result.metafile.outputs).find((output) => !output.endsWith('.map'));
-  const code = readFileSync(`${projectRoot}${file!}`);
-  return { file: `${projectRoot}${file!}`, bytes: code.length, gzipBytes: gzipSync(code).length, metafile: result.metafile };
+  // The handler's own file: not a source map, nor a chunk it loads only when a rare path needs it.
+  const file = Object.entries(result.metafile.outputs).find(([output, { entryPoint }]) => entryPoint !== undefined && !output.endsWith('.map'))![0];
+  const loaded = staticallyLoaded(result.metafile, file);
+  const code = loaded.map((output) => readFileSync(`${projectRoot}${output}`));
+  return {
+    file: `${projectRoot}${file}`,
+    loaded,
+    bytes: code.reduce((sum, part) => sum + part.length, 0),
+    gzipBytes: code.reduce((sum, part) => sum + gzipSync(part).length, 0),
+    metafile: result.metafile,
+  };
+}
+
+/** The entry and the chunks it imports statically, transitively: what a cold start loads. */
+function staticallyLoaded(metafile: Metafile, entry: string): string[] {
+  const loaded = new Set<string>();
+  const visit = (output: string) => {
+    if (loaded.has(output)) return;
+    loaded.add(output);
+    for (const { path, kind } of metafile.outputs[output]!.imports) {
+      if (kind === 'import-statement' && path in metafile.outputs) visit(path);
+    }
+  };
+  visit(entry);
+  return [...loaded];
 }
 
 /** Output bytes per npm package (scoped packages kept whole), largest first. */
-function topContributors(metafile: Metafile): BundleContributor[] {
+function topContributors({ metafile, loaded }: Bundle): BundleContributor[] {
   const bytesBySource = new Map<string, number>();
-  for (const output of Object.values(metafile.outputs)) {
+  for (const output of loaded.map((path) => metafile.outputs[path]!)) {
     for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
       const inPackage = /.*node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
       const source = inPackage ? inPackage[1]! : '(project)';
@@ -274,18 +302,14 @@ const sdkFloorHandlers = {
 
 /** An SDK floor's handler, bundled with the project's own options. */
 async function sdkFloorBundle(name: keyof typeof sdkFloorHandlers): Promise<string> {
-  const outfile = `${bundleDirectory}/floor/${name}.mjs`;
-  await build({
-    ...slsPackageOptions(),
-    stdin: {
-      contents: sdkFloorHandlers[name].join('\n'),
-      loader: 'ts',
-      resolveDir: projectRoot,
-    },
-    outfile,
-    logLevel: 'silent',
-  });
-  return outfile;
+  // A file of its own in the project, not stdin: esbuild splits code (serverless.yml) only into an
+  // outdir, and resolves the SDK from the project's node_modules.
+  const source = `${bundleDirectory}/floor-source/${name}.ts`;
+  mkdirSync(dirname(source), { recursive: true });
+  writeFileSync(source, sdkFloorHandlers[name].join('\n'));
+  const outdir = `${bundleDirectory}/floor/${name}`;
+  await build({ ...slsPackageOptions(), absWorkingDir: projectRoot, entryPoints: [source], outdir, logLevel: 'silent' });
+  return `${outdir}/${name}.mjs`;
 }
 
 /** A do-nothing ES module handler, for the floor. */
@@ -346,6 +370,15 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     const prepare = (handler: HandlerName) =>
       handler === 'pipeline-event' || handler === 'sweeper' ? parkedRun(dynamo, emulator, completionTable, env.AWS_REGION!, watched) : Promise.resolve();
 
+    // The SDK floors are sampled beside each handler, in the same rotation, so that a handler and
+    // the floor it is divided by share the machine's load of the moment.
+    const sdkHandler = await sdkFloorBundle('sdk-call');
+    const twoServiceHandler = await sdkFloorBundle('two-service-call');
+    await invokeInFreshProcess(sdkHandler, {}, env);
+    await invokeInFreshProcess(twoServiceHandler, {}, env);
+    const allSdkFloorRuns: Invocation[] = [];
+    const allTwoServiceFloorRuns: Invocation[] = [];
+
     for (const handler of handlerNames) {
       const { project, baseline } = bundles[handler];
       // Untimed, as chainEvents was for the project's bundle: a first read from disk is a cost
@@ -353,18 +386,27 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
       await prepare(handler);
       const pathTaken = measuredPath[handler]?.((await invokeInFreshProcess(baseline.file, events[handler], env)).result);
       if (pathTaken !== undefined) throw new Error(`cold start: ${handler} did not take the path measured: it returned ${pathTaken}`);
-      const runs = { project: [] as Invocation[], sourceMaps: [] as Invocation[], baseline: [] as Invocation[] };
+      const runs = {
+        project: [] as Invocation[],
+        sourceMaps: [] as Invocation[],
+        baseline: [] as Invocation[],
+        sdkFloor: [] as Invocation[],
+        twoServiceFloor: [] as Invocation[],
+      };
       const withSourceMaps = { ...env, NODE_OPTIONS: '--enable-source-maps' };
+      const files = { project: project.file, sourceMaps: project.file, baseline: baseline.file, sdkFloor: sdkHandler, twoServiceFloor: twoServiceHandler };
       // Rotating which goes first spreads any drift in machine load over every flavour.
-      const flavours = ['baseline', 'project', 'sourceMaps'] as const;
+      const flavours = ['baseline', 'project', 'sourceMaps', 'sdkFloor', 'twoServiceFloor'] as const;
       for (let sample = 0; sample < samplesPerBundle; sample += 1) {
         for (let turn = 0; turn < flavours.length; turn += 1) {
           const flavour = flavours[(sample + turn) % flavours.length]!;
-          const file = flavour === 'baseline' ? baseline.file : project.file;
-          await prepare(handler);
-          runs[flavour].push(await invokeInFreshProcess(file, events[handler], flavour === 'sourceMaps' ? withSourceMaps : env));
+          const floor = flavour === 'sdkFloor' || flavour === 'twoServiceFloor';
+          if (!floor) await prepare(handler);
+          runs[flavour].push(await invokeInFreshProcess(files[flavour], floor ? {} : events[handler], flavour === 'sourceMaps' ? withSourceMaps : env));
         }
       }
+      allSdkFloorRuns.push(...runs.sdkFloor);
+      allTwoServiceFloorRuns.push(...runs.twoServiceFloor);
       const { project: projectRuns, baseline: baselineRuns } = runs;
       const initMs = median(projectRuns.map((run) => run.initMs));
       const baselineInitMs = median(baselineRuns.map((run) => run.initMs));
@@ -376,11 +418,13 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
         sourceMapInitMs: round(median(runs.sourceMaps.map((run) => run.initMs)), 1),
         baselineInitMs: round(baselineInitMs, 1),
         ratio: round(initMs / baselineInitMs, 3),
+        sdkFloorMs: round(median(runs.sdkFloor.map((run) => run.initMs)), 1),
+        twoServiceFloorMs: round(median(runs.twoServiceFloor.map((run) => run.initMs)), 1),
         importMs: round(median(projectRuns.map((run) => run.importMs)), 1),
         baselineImportMs: round(median(baselineRuns.map((run) => run.importMs)), 1),
         baselineBundleBytes: baseline.bytes,
         samples: samplesPerBundle,
-        topContributors: topContributors(project.metafile),
+        topContributors: topContributors(project),
       });
       progress(`cold start: ${handler} measured`);
     }
@@ -389,21 +433,11 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     for (let sample = 0; sample < samplesPerBundle; sample += 1) {
       floorRuns.push(await invokeInFreshProcess(emptyHandler, {}, env));
     }
-    const sdkHandler = await sdkFloorBundle('sdk-call');
-    const twoServiceHandler = await sdkFloorBundle('two-service-call');
-    await invokeInFreshProcess(sdkHandler, {}, env);
-    await invokeInFreshProcess(twoServiceHandler, {}, env);
-    const sdkFloorRuns: Invocation[] = [];
-    const twoServiceFloorRuns: Invocation[] = [];
-    for (let sample = 0; sample < samplesPerBundle; sample += 1) {
-      sdkFloorRuns.push(await invokeInFreshProcess(sdkHandler, {}, env));
-      twoServiceFloorRuns.push(await invokeInFreshProcess(twoServiceHandler, {}, env));
-    }
     return {
       handlers: results,
       floorMs: round(median(floorRuns.map((run) => run.initMs)), 1),
-      sdkFloorMs: round(median(sdkFloorRuns.map((run) => run.initMs)), 1),
-      twoServiceFloorMs: round(median(twoServiceFloorRuns.map((run) => run.initMs)), 1),
+      sdkFloorMs: round(median(allSdkFloorRuns.map((run) => run.initMs)), 1),
+      twoServiceFloorMs: round(median(allTwoServiceFloorRuns.map((run) => run.initMs)), 1),
     };
   } finally {
     await emulator.close();
