@@ -65,11 +65,12 @@ const chunksNamedAfterTheirFunction = {
       const prefix = basename(entries[0]).replace(/\.[cm]?js$/, '');
       const chunks = [...reachable].filter((path) => path !== entries[0]).map((path) => basename(path));
       const renamed = (name) => (chunks.some((chunk) => name === chunk || name === `${chunk}.map`) ? `${prefix}.${name}` : name);
+      const renamedPath = (path) => join(dirname(path), renamed(basename(path)));
       // A chunk's name where the code or a source map comment names it: after `/`, `=` or a quote.
       const mention = chunks.length > 0 ? new RegExp(`(?<=[/="'])(${chunks.map(escaped).join('|')})`, 'g') : undefined;
       const rewrite = (text) => (mention ? text.replace(mention, (name) => `${prefix}.${name}`) : text);
       result.outputFiles = result.outputFiles.filter((file) => kept(relative(root, file.path))).map((file) => {
-        const path = join(dirname(file.path), renamed(basename(file.path)));
+        const path = renamedPath(file.path);
         const text = file.path.endsWith('.map') ? file.text : rewrite(file.text);
         const contents = Buffer.from(text);
         if (write) {
@@ -78,7 +79,6 @@ const chunksNamedAfterTheirFunction = {
         }
         return { path, contents, text, hash: file.hash };
       });
-      const renamedPath = (path) => join(dirname(path), renamed(basename(path)));
       result.metafile.outputs = Object.fromEntries(
         Object.entries(outputs).filter(([path]) => kept(path)).map(([path, output]) => [
           renamedPath(path),
