@@ -85,8 +85,8 @@ async function bundle(handler: HandlerName, flavour: 'project' | 'baseline'): Pr
     metafile: true,
     logLevel: 'silent',
   });
-  // The handler's own file: not a source map, nor a chunk it loads only when a rare path needs it.
-  const file = Object.entries(result.metafile.outputs).find(([output, { entryPoint }]) => entryPoint !== undefined && !output.endsWith('.map'))![0];
+  // The handler's own file: a chunk loaded with import() has an entryPoint too, the SDK's own.
+  const file = Object.entries(result.metafile.outputs).find(([, { entryPoint }]) => entryPoint === `handlers/${handler}.ts`)![0];
   const loaded = staticallyLoaded(result.metafile, file);
   const code = loaded.map((output) => readFileSync(`${projectRoot}${output}`));
   return {
