@@ -78,13 +78,23 @@ export class ProgressPrinter {
   private count = 0;
   private variables: Plan['variables'] = {};
 
+  private readonly write: (line: string) => void;
+  private readonly colours: Palette;
+  private readonly time: TimeFormat;
+  /** Where each pipeline in another account lives, by the stage's name: `account 2222..., eu-west-1, pipeline deploy-api`. */
+  private readonly locations: ReadonlyMap<string, string>;
+
   constructor(
-    private readonly write: (line: string) => void,
-    private readonly colours: Palette,
-    private readonly time: TimeFormat,
-    /** Where each pipeline in another account lives, by the stage's name: `account 2222..., eu-west-1, pipeline deploy-api`. */
-    private readonly locations: ReadonlyMap<string, string> = new Map(),
-  ) {}
+    write: (line: string) => void,
+    colours: Palette,
+    time: TimeFormat,
+    locations: ReadonlyMap<string, string> = new Map(),
+  ) {
+    this.write = write;
+    this.colours = colours;
+    this.time = time;
+    this.locations = locations;
+  }
 
   /**
    * The time column's width: 13 fits an offset up to `+99d 23:59:59`; it grows (once) for a

@@ -1,18 +1,19 @@
 #!/usr/bin/env node
-// The `sequencer` command. The project is TypeScript run as it is (no build step): tsx loads it.
-// It needs Node 22 or newer; the project brings Node 24 as a devDependency, so an older `node`
-// on the PATH hands over to that one instead of failing half-way.
+// The `sequencer` command. The project is TypeScript run as it is (no build step): Node strips
+// the types itself. That needs a Node that runs TypeScript and has module.registerHooks (22.18+,
+// 24); the project brings Node 24 as a devDependency, so an older `node` on the PATH hands over
+// to that one instead of failing half-way.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { constants } from 'node:os';
 import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 
-const major = Number(process.versions.node.split('.')[0]);
-if (major < 22) {
+if (!process.features.typescript || typeof nodeModule.registerHooks !== 'function') {
   const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(projectNode)) {
-    console.error(`sequencer: needs Node 22 or newer (this is ${process.version}); run 'npm ci' first, which brings Node 24.`);
+    console.error(`sequencer: needs Node 22.18 or newer (this is ${process.version}); run 'npm ci' first, which brings Node 24.`);
     process.exit(2);
   }
   // The IPC channel is a lifeline: if this process dies however it dies (even SIGKILL), the
@@ -42,10 +43,16 @@ if (major < 22) {
   // Node keeps the code it compiles (the SDK's, the engine's) in its compile cache, in the
   // temporary directory: each command after the first starts sooner. NODE_DISABLE_COMPILE_CACHE=1
   // turns it off, NODE_COMPILE_CACHE=DIR moves it.
-  const { enableCompileCache } = await import('node:module');
-  enableCompileCache();
-  const { register } = await import('tsx/esm/api');
-  register();
+  nodeModule.enableCompileCache();
+  // The sources import each other as `./x.js`, as TypeScript's NodeNext resolution wants; the
+  // file beside them is `./x.ts`. Only a TypeScript file's relative imports are renamed, so a
+  // package's own `.js` files resolve as Node resolves them.
+  nodeModule.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const renamed = context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js');
+      return nextResolve(renamed ? `${specifier.slice(0, -3)}.ts` : specifier, context);
+    },
+  });
   const { cli } = await import('./cli.ts');
   await cli(process.argv.slice(2));
 }

@@ -196,16 +196,31 @@ export class LocalEngine {
   /** One per running execution: StopExecution stops that execution alone, not its whole train. */
   private readonly stoppers = new Map<string, AbortController>();
 
+  readonly world: World;
+  readonly clock: SimulatedClock;
+  readonly emulator: Emulator;
+  private readonly handlers: Record<string, LambdaHandler>;
+  readonly stateMachineArn: string;
+  readonly config: StageConfig;
+  private readonly tableName: string;
+
   private constructor(
-    readonly world: World,
-    readonly clock: SimulatedClock,
-    readonly emulator: Emulator,
-    private readonly handlers: Record<string, LambdaHandler>,
-    readonly stateMachineArn: string,
+    world: World,
+    clock: SimulatedClock,
+    emulator: Emulator,
+    handlers: Record<string, LambdaHandler>,
+    stateMachineArn: string,
     recordHistory: boolean,
-    readonly config: StageConfig,
-    private readonly tableName: string,
+    config: StageConfig,
+    tableName: string,
   ) {
+    this.world = world;
+    this.clock = clock;
+    this.emulator = emulator;
+    this.handlers = handlers;
+    this.stateMachineArn = stateMachineArn;
+    this.config = config;
+    this.tableName = tableName;
     this.onDisk = loadDefinition(config.completion);
     this.local = localizeDefinition(this.onDisk, stateMachineArn, tableName);
     this.recorder = recordHistory ? new HistoryRecorder(this.onDisk, emulator.stepFunctions) : undefined;

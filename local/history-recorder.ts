@@ -29,10 +29,16 @@ export class HistoryRecorder {
   /** Per execution, the callback Tasks whose failure was caught: no TaskSucceeded at their exit. */
   private readonly caught = new Set<string>();
 
+  private readonly onDisk: Definition;
+  private readonly sink: HistorySink;
+
   constructor(
-    private readonly onDisk: Definition,
-    private readonly sink: HistorySink,
-  ) {}
+    onDisk: Definition,
+    sink: HistorySink,
+  ) {
+    this.onDisk = onDisk;
+    this.sink = sink;
+  }
 
   /** A callback Task stored its token (the engine's callback handler tells, after the call succeeded). */
   submitted(executionArn: string, stateName: string, atMs: number): void {

@@ -25,14 +25,20 @@ export class HistoryCounter {
   /** Callback Tasks whose failure was caught: their exit writes TaskStateExited alone. */
   private readonly caught = new Set<string>();
 
+  private readonly typeOf: (stateName: string) => string | undefined;
+  private readonly isCallback: (stateName: string) => boolean;
+
   /**
    * `typeOf` gives the state's type in the definition on disk (a local Wait runs as a Task);
    * `isCallback` names the `.waitForTaskToken` Tasks, which write TaskSubmitted too.
    */
   constructor(
-    private readonly typeOf: (stateName: string) => string | undefined,
-    private readonly isCallback: (stateName: string) => boolean = () => false,
-  ) {}
+    typeOf: (stateName: string) => string | undefined,
+    isCallback: (stateName: string) => boolean = () => false,
+  ) {
+    this.typeOf = typeOf;
+    this.isCallback = isCallback;
+  }
 
   record(event: EngineEvent): void {
     switch (event.type) {

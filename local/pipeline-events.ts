@@ -71,15 +71,31 @@ export class LocalEventBus {
   readonly records: BusRecord[] = [];
   private sequence = 0;
 
+  private readonly clock: SimulatedClock;
+  private readonly locations: () => CodePipelineLocation[];
+  private readonly knobs: EventDelivery;
+  private readonly pattern: EventPattern;
+  private readonly deliver: (event: Record<string, unknown>) => Promise<void>;
+  private readonly onEnd: (change: LocatedChange) => void;
+  private readonly eventStateOf: Record<string, string>;
+
   constructor(
-    private readonly clock: SimulatedClock,
-    private readonly locations: () => CodePipelineLocation[],
-    private readonly knobs: EventDelivery,
-    private readonly pattern: EventPattern,
-    private readonly deliver: (event: Record<string, unknown>) => Promise<void>,
-    private readonly onEnd: (change: LocatedChange) => void,
-    private readonly eventStateOf: Record<string, string>,
-  ) {}
+    clock: SimulatedClock,
+    locations: () => CodePipelineLocation[],
+    knobs: EventDelivery,
+    pattern: EventPattern,
+    deliver: (event: Record<string, unknown>) => Promise<void>,
+    onEnd: (change: LocatedChange) => void,
+    eventStateOf: Record<string, string>,
+  ) {
+    this.clock = clock;
+    this.locations = locations;
+    this.knobs = knobs;
+    this.pattern = pattern;
+    this.deliver = deliver;
+    this.onEnd = onEnd;
+    this.eventStateOf = eventStateOf;
+  }
 
   /** Schedules every state change not scheduled yet; call it after anything that may add some. */
   scan(): void {

@@ -197,12 +197,14 @@ export class CodePipelineEmulator {
 
   private readonly accountId: string;
   private readonly region: string;
+  private readonly clock: Clock;
 
   constructor(
     world: Pick<World, 'startTime' | 'pipelines'>,
-    private readonly clock: Clock,
+    clock: Clock,
     location: { accountId: string; region: string } = { accountId: hubAccountId, region: hubRegion },
   ) {
+    this.clock = clock;
     this.accountId = location.accountId;
     this.region = location.region;
     this.startTimeMs = Date.parse(world.startTime);

@@ -3,12 +3,13 @@
  * which is all the SDK needs to raise its own exception class.
  */
 export class AwsServiceError extends Error {
-  constructor(
-    readonly errorType: string,
-    message: string,
-    readonly httpStatus = 400,
-  ) {
+  readonly errorType: string;
+  readonly httpStatus: number;
+
+  constructor(errorType: string, message: string, httpStatus = 400) {
     super(message);
+    this.errorType = errorType;
+    this.httpStatus = httpStatus;
     this.name = 'AwsServiceError';
   }
 }

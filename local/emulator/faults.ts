@@ -6,9 +6,11 @@ const defaultHttpStatusByError: Record<string, number> = { InternalFailure: 500,
 
 /** Answers the next `count` matching calls with the world's error, or late, or both, in world-file order. */
 export class FaultInjector {
+  private readonly faults: readonly OperationFault[];
   private readonly remainingCounts: number[];
 
-  constructor(private readonly faults: readonly OperationFault[]) {
+  constructor(faults: readonly OperationFault[]) {
+    this.faults = faults;
     this.remainingCounts = faults.map((fault) => fault.count);
   }
 

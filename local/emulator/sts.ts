@@ -30,10 +30,16 @@ export class StsEmulator {
   private readonly assumed: AssumeRoleRecord[] = [];
   private issued = 0;
 
+  private readonly world: Pick<World, 'accounts'>;
+  private readonly clock: Clock;
+
   constructor(
-    private readonly world: Pick<World, 'accounts'>,
-    private readonly clock: Clock,
-  ) {}
+    world: Pick<World, 'accounts'>,
+    clock: Clock,
+  ) {
+    this.world = world;
+    this.clock = clock;
+  }
 
   /** The account whose credentials signed a call, or undefined for a temporary key STS never issued. */
   accountOf(caller: Caller): string | undefined {
