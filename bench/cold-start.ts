@@ -39,6 +39,7 @@ export interface ColdStartResult {
   /** The SDK floors, sampled beside this handler in the same rotation: what its ratios divide by. */
   sdkFloorMs: number;
   twoServiceFloorMs: number;
+  librariesFloorMs: number;
   /** Median time from process start until the bundle is imported; initMs minus this is the first invocation. */
   importMs: number;
   baselineImportMs: number;
@@ -279,6 +280,12 @@ export interface ColdStarts {
    * lock), start-pipeline (the watch items) and the sweeper do on every invocation.
    */
   twoServiceFloorMs: number;
+  /**
+   * The two-service floor with the libraries the team chose for every handler around it: middy,
+   * one zod/mini parse of the event and one Powertools Logger line. What a handler that calls two
+   * services costs before any code of ours.
+   */
+  librariesFloorMs: number;
 }
 
 const sdkFloorHandlers = {
@@ -297,6 +304,24 @@ const sdkFloorHandlers = {
     "  await dynamo.send(new GetItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: 'floor' } } }));",
     '  return pipeline?.name;',
     '};',
+  ],
+  'libraries-call': [
+    "import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';",
+    "import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';",
+    "import { Logger } from '@aws-lambda-powertools/logger';",
+    "import middy from '@middy/core';",
+    "import * as z from 'zod/mini';",
+    'const client = new CodePipelineClient({});',
+    'const dynamo = new DynamoDBClient({});',
+    "const logger = new Logger({ serviceName: 'floor' });",
+    'const event = z.object({ name: z.optional(z.string().check(z.minLength(1))) });',
+    'export const handler = middy(async (input: unknown) => {',
+    "  const { name = 'Build' } = event.parse(input);",
+    '  const { pipeline } = await client.send(new GetPipelineCommand({ name }));',
+    "  await dynamo.send(new GetItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: 'floor' } } }));",
+    "  logger.info('floor', { pipeline: pipeline?.name });",
+    '  return pipeline?.name;',
+    '});',
   ],
 };
 
@@ -374,10 +399,13 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     // the floor it is divided by share the machine's load of the moment.
     const sdkHandler = await sdkFloorBundle('sdk-call');
     const twoServiceHandler = await sdkFloorBundle('two-service-call');
+    const librariesHandler = await sdkFloorBundle('libraries-call');
     await invokeInFreshProcess(sdkHandler, {}, env);
     await invokeInFreshProcess(twoServiceHandler, {}, env);
+    await invokeInFreshProcess(librariesHandler, {}, env);
     const allSdkFloorRuns: Invocation[] = [];
     const allTwoServiceFloorRuns: Invocation[] = [];
+    const allLibrariesFloorRuns: Invocation[] = [];
 
     for (const handler of handlerNames) {
       const { project, baseline } = bundles[handler];
@@ -392,21 +420,30 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
         baseline: [] as Invocation[],
         sdkFloor: [] as Invocation[],
         twoServiceFloor: [] as Invocation[],
+        librariesFloor: [] as Invocation[],
       };
       const withSourceMaps = { ...env, NODE_OPTIONS: '--enable-source-maps' };
-      const files = { project: project.file, sourceMaps: project.file, baseline: baseline.file, sdkFloor: sdkHandler, twoServiceFloor: twoServiceHandler };
+      const files = {
+        project: project.file,
+        sourceMaps: project.file,
+        baseline: baseline.file,
+        sdkFloor: sdkHandler,
+        twoServiceFloor: twoServiceHandler,
+        librariesFloor: librariesHandler,
+      };
       // Rotating which goes first spreads any drift in machine load over every flavour.
-      const flavours = ['baseline', 'project', 'sourceMaps', 'sdkFloor', 'twoServiceFloor'] as const;
+      const flavours = ['baseline', 'project', 'sourceMaps', 'sdkFloor', 'twoServiceFloor', 'librariesFloor'] as const;
       for (let sample = 0; sample < samplesPerBundle; sample += 1) {
         for (let turn = 0; turn < flavours.length; turn += 1) {
           const flavour = flavours[(sample + turn) % flavours.length]!;
-          const floor = flavour === 'sdkFloor' || flavour === 'twoServiceFloor';
+          const floor = flavour === 'sdkFloor' || flavour === 'twoServiceFloor' || flavour === 'librariesFloor';
           if (!floor) await prepare(handler);
           runs[flavour].push(await invokeInFreshProcess(files[flavour], floor ? {} : events[handler], flavour === 'sourceMaps' ? withSourceMaps : env));
         }
       }
       allSdkFloorRuns.push(...runs.sdkFloor);
       allTwoServiceFloorRuns.push(...runs.twoServiceFloor);
+      allLibrariesFloorRuns.push(...runs.librariesFloor);
       const { project: projectRuns, baseline: baselineRuns } = runs;
       const initMs = median(projectRuns.map((run) => run.initMs));
       const baselineInitMs = median(baselineRuns.map((run) => run.initMs));
@@ -420,6 +457,7 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
         ratio: round(initMs / baselineInitMs, 3),
         sdkFloorMs: round(median(runs.sdkFloor.map((run) => run.initMs)), 1),
         twoServiceFloorMs: round(median(runs.twoServiceFloor.map((run) => run.initMs)), 1),
+        librariesFloorMs: round(median(runs.librariesFloor.map((run) => run.initMs)), 1),
         importMs: round(median(projectRuns.map((run) => run.importMs)), 1),
         baselineImportMs: round(median(baselineRuns.map((run) => run.importMs)), 1),
         baselineBundleBytes: baseline.bytes,
@@ -438,6 +476,7 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
       floorMs: round(median(floorRuns.map((run) => run.initMs)), 1),
       sdkFloorMs: round(median(allSdkFloorRuns.map((run) => run.initMs)), 1),
       twoServiceFloorMs: round(median(allTwoServiceFloorRuns.map((run) => run.initMs)), 1),
+      librariesFloorMs: round(median(allLibrariesFloorRuns.map((run) => run.initMs)), 1),
     };
   } finally {
     await emulator.close();

@@ -45,6 +45,7 @@ if (values.json) {
         coldStartFloorMs: coldStart.floorMs,
         coldStartSdkFloorMs: coldStart.sdkFloorMs,
         coldStartTwoServiceFloorMs: coldStart.twoServiceFloorMs,
+        coldStartLibrariesFloorMs: coldStart.librariesFloorMs,
         orchestration,
         trains: trains.policies,
         local,
@@ -80,9 +81,9 @@ function describeWorkload({ seed, pipelines, approval }: Workload) {
   return { seed, pipelines, approval };
 }
 
-function coldStartSection({ handlers: results, floorMs, sdkFloorMs, twoServiceFloorMs }: ColdStarts): string {
+function coldStartSection({ handlers: results, floorMs, sdkFloorMs, twoServiceFloorMs, librariesFloorMs }: ColdStarts): string {
   const sizes = table(
-    ['handler', 'minified', 'gzip', 'init', 'source maps', 'baseline init', 'ratio', 'over SDK floor', '÷ SDK floor', '÷ two-service floor', 'import', 'baseline import', 'baseline size'],
+    ['handler', 'minified', 'gzip', 'init', 'source maps', 'baseline init', 'ratio', 'over SDK floor', '÷ SDK floor', '÷ two-service floor', '÷ libraries floor', 'import', 'baseline import', 'baseline size'],
     results.map((result) => [
       result.handler,
       kilobytes(result.bundleBytes),
@@ -94,6 +95,7 @@ function coldStartSection({ handlers: results, floorMs, sdkFloorMs, twoServiceFl
       `+${milliseconds(Math.max(0, result.initMs - result.sdkFloorMs))}`,
       (result.initMs / result.sdkFloorMs).toFixed(2),
       (result.initMs / result.twoServiceFloorMs).toFixed(2),
+      (result.initMs / result.librariesFloorMs).toFixed(2),
       milliseconds(result.importMs),
       milliseconds(result.baselineImportMs),
       kilobytes(result.baselineBundleBytes),
@@ -119,7 +121,9 @@ function coldStartSection({ handlers: results, floorMs, sdkFloorMs, twoServiceFl
     `${milliseconds(sdkFloorMs)}; "over SDK floor" is what each handler costs beyond that. Two-service floor: the`,
     `same with a DynamoDB client too and one GetItem after it takes ${milliseconds(twoServiceFloorMs)} (${(twoServiceFloorMs / sdkFloorMs).toFixed(2)} × the SDK floor): the least`,
     `a handler that calls both services can cost; with completion: events decide-order, start-pipeline and the sweeper do.`,
-    `Both floors are sampled beside each handler, in its rotation; its ratios divide by the floors of its own rounds`,
+    `Libraries floor: the two-service floor inside middy, with one zod/mini parse and one Powertools Logger line, as`,
+    `every handler has them, takes ${milliseconds(librariesFloorMs)} (${(librariesFloorMs / sdkFloorMs).toFixed(2)} × the SDK floor): what the team's choices cost before any code of ours.`,
+    `The floors are sampled beside each handler, in its rotation; its ratios divide by the floors of its own rounds`,
     `(the medians above are over all of them).`,
     '',
     'Largest contributors to what each cold start loads (the handler and its static chunks, minified):',
