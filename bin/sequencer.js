@@ -4,7 +4,7 @@
 // 24); the project brings Node 24 as a devDependency, so an older `node` on the PATH hands over
 // to that one instead of failing half-way.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { constants } from 'node:os';
 import { setInterval } from 'node:timers';
@@ -14,6 +14,12 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
   const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(projectNode)) {
     console.error(`sequencer: needs Node 22.18 or newer (this is ${process.version}); run 'npm ci' first, which brings Node 24.`);
+    process.exit(2);
+  }
+  // The project's own Node refusing too (NODE_OPTIONS=--no-experimental-strip-types) would hand
+  // over to itself for ever: say so instead.
+  if (realpathSync(process.execPath) === realpathSync(projectNode)) {
+    console.error(`sequencer: this Node (${process.version}) was told not to run TypeScript (--no-experimental-strip-types in NODE_OPTIONS?); the sequencer is TypeScript run as it is.`);
     process.exit(2);
   }
   // The IPC channel is a lifeline: if this process dies however it dies (even SIGKILL), the

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -55,6 +55,23 @@ describe('help and version', () => {
 
     expect(code).toBe(0);
     expect(stdout).toBe(`sequencer ${packageVersion}\n`);
+  });
+
+  it('a Node told not to run TypeScript says so in one line, exit 2, rather than hand over to itself for ever', async () => {
+    // The wrapper hands over to the project's Node when the one it runs on cannot strip types;
+    // when that is the project's Node itself, there is nobody left to hand over to.
+    const projectNode = 'node_modules/node/bin/node';
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(projectNode, ['bin/sequencer.js', 'run'], { env: cleanEnv({ NODE_OPTIONS: '--no-experimental-strip-types' }), timeout: 20_000 }, (error, out, err) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
+      );
+    });
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(lines(stderr)).toEqual([
+      `sequencer: this Node (${execFileSync(projectNode, ['--version']).toString().trim()}) was told not to run TypeScript (--no-experimental-strip-types in NODE_OPTIONS?); the sequencer is TypeScript run as it is.`,
+    ]);
   });
 
   it('status with nothing listening at its endpoint says so in one line, exit 2', async () => {
