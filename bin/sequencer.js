@@ -16,10 +16,10 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
     console.error(`sequencer: needs Node 22.18 or newer (this is ${process.version}); run 'npm ci' first, which brings Node 24.`);
     process.exit(2);
   }
-  // The project's own Node refusing too (NODE_OPTIONS=--no-experimental-strip-types) would hand
+  // The project's own Node refusing too (NODE_OPTIONS=--no-strip-types) would hand
   // over to itself for ever: say so instead.
   if (realpathSync(process.execPath) === realpathSync(projectNode)) {
-    console.error(`sequencer: this Node (${process.version}) was told not to run TypeScript (--no-experimental-strip-types in NODE_OPTIONS?); the sequencer is TypeScript run as it is.`);
+    console.error(`sequencer: this Node (${process.version}) was told not to run TypeScript (--no-strip-types in NODE_OPTIONS?); the sequencer is TypeScript run as it is.`);
     process.exit(2);
   }
   // The IPC channel is a lifeline: if this process dies however it dies (even SIGKILL), the

@@ -62,7 +62,7 @@ describe('help and version', () => {
     // when that is the project's Node itself, there is nobody left to hand over to.
     const projectNode = 'node_modules/node/bin/node';
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(projectNode, ['bin/sequencer.js', 'run'], { env: cleanEnv({ NODE_OPTIONS: '--no-experimental-strip-types' }), timeout: 20_000 }, (error, out, err) =>
+      execFile(projectNode, ['bin/sequencer.js', 'run'], { env: cleanEnv({ NODE_OPTIONS: '--no-strip-types' }), timeout: 20_000 }, (error, out, err) =>
         resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
       );
     });
@@ -70,7 +70,7 @@ describe('help and version', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(lines(stderr)).toEqual([
-      `sequencer: this Node (${execFileSync(projectNode, ['--version']).toString().trim()}) was told not to run TypeScript (--no-experimental-strip-types in NODE_OPTIONS?); the sequencer is TypeScript run as it is.`,
+      `sequencer: this Node (${execFileSync(projectNode, ['--version']).toString().trim()}) was told not to run TypeScript (--no-strip-types in NODE_OPTIONS?); the sequencer is TypeScript run as it is.`,
     ]);
   });
 
