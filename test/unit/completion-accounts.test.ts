@@ -1,10 +1,10 @@
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 import { useClock } from '../../src/clock.js';
+import { completionOnDynamo } from '../support/completion-table.js';
 import { useStageConfig } from '../support/fixtures.js';
 
 /*
@@ -38,26 +38,7 @@ const targets = {
   defaultSequence: 'release',
 };
 
-let dynamo: LocalDynamo;
-let tableClient: DynamoDBClient;
-let tables = 0;
-let completion: typeof import('../../src/pipeline-event.js');
-let sweeper: typeof import('../../src/sweep.js');
-let watching: typeof import('../../src/event-wait.js');
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'hub-key', AWS_SECRET_ACCESS_KEY: 'hub-secret' });
-  tableClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
-  completion = await import('../../src/pipeline-event.js');
-  sweeper = await import('../../src/sweep.js');
-  watching = await import('../../src/event-wait.js');
-});
-
-afterAll(async () => {
-  tableClient.destroy();
-  await dynamo.close();
-});
+const local = completionOnDynamo('completion-accounts', { accessKeyId: 'hub-key', secretAccessKey: 'hub-secret' });
 
 beforeEach(async () => {
   stepFunctions.reset();
@@ -69,19 +50,16 @@ beforeEach(async () => {
   }));
   useClock({ now: () => now });
   useStageConfig(targets);
-  tables += 1;
-  process.env.COMPLETION_TABLE_NAME = `completion-accounts-${tables}`;
-  await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
 });
 
 const watch = (train: string, pipelineName: string, pipelineExecutionId: string) =>
-  watching.watchExecutions({ origin: { executionArn: originOf(train), executionName: train } } as Parameters<typeof watching.watchExecutions>[0], [
+  local.watching.watchExecutions({ origin: { executionArn: originOf(train), executionName: train } } as Parameters<typeof local.watching.watchExecutions>[0], [
     { pipelineName, pipelineExecutionId, deadline },
   ]);
 
 /** The callback Task's token write, as the state machine makes it. */
 async function park(train: string, token: string): Promise<void> {
-  await tableClient.send(
+  await local.tableClient.send(
     new UpdateItemCommand({
       TableName: process.env.COMPLETION_TABLE_NAME,
       Key: { pk: { S: `wait#${originOf(train)}` } },
@@ -115,7 +93,7 @@ describe('the event path tells namesakes apart by where they are', () => {
     await park('train-prod', 'token-prod');
 
     // Act
-    const outcome = await completion.onPipelineEvent(event(prod, 'eu-west-1', 'exec-1'));
+    const outcome = await local.completion.onPipelineEvent(event(prod, 'eu-west-1', 'exec-1'));
 
     // Assess
     expect(outcome).toBe('completed');
@@ -126,9 +104,9 @@ describe('the event path tells namesakes apart by where they are', () => {
     await watch('train-1', 'deploy-api', 'exec-hub');
     await park('train-1', 'token-1');
 
-    const foreign = await completion.onPipelineEvent(event(staging, 'eu-west-1', 'exec-hub'));
-    const ownRegionElsewhere = await completion.onPipelineEvent(event(hub, 'eu-west-1', 'exec-hub'));
-    const own = await completion.onPipelineEvent(event(hub, 'us-east-1', 'exec-hub'));
+    const foreign = await local.completion.onPipelineEvent(event(staging, 'eu-west-1', 'exec-hub'));
+    const ownRegionElsewhere = await local.completion.onPipelineEvent(event(hub, 'eu-west-1', 'exec-hub'));
+    const own = await local.completion.onPipelineEvent(event(hub, 'us-east-1', 'exec-hub'));
 
     expect([foreign, ownRegionElsewhere, own]).toEqual(['not-ours', 'not-ours', 'completed']);
     expect(completed()).toEqual([['token-1', 'deploy-api']]);
@@ -137,7 +115,7 @@ describe('the event path tells namesakes apart by where they are', () => {
   it('an event without the account and region it came from is refused by name', async () => {
     const { account: _account, ...withoutAccount } = event(prod, 'eu-west-1', 'exec-1');
 
-    await expect(completion.onPipelineEvent(withoutAccount)).rejects.toMatchObject({ name: 'InvalidInput' });
+    await expect(local.completion.onPipelineEvent(withoutAccount)).rejects.toMatchObject({ name: 'InvalidInput' });
     expect(completed()).toEqual([]);
   });
 });
@@ -155,12 +133,12 @@ describe('the sweeper reads a pipeline elsewhere through its account’s role', 
     });
 
     // Act
-    const result = await sweeper.sweep();
+    const result = await local.sweeper.sweep();
 
     // Assess
     expect(result).toMatchObject({ watched: 1, ended: 1, failed: 0, outcomes: ['completed'] });
     expect(seen).toEqual([{ name: 'deploy-api', region: 'eu-west-1', accessKeyId: `key-of-${prod}` }]);
-    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: roleArn(prod), RoleSessionName: sweeper.sweeperSession });
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, { RoleArn: roleArn(prod), RoleSessionName: local.sweeper.sweeperSession });
     expect(completed()).toEqual([['token-prod', 'deploy-prod']]);
   });
 
@@ -172,8 +150,8 @@ describe('the sweeper reads a pipeline elsewhere through its account’s role', 
       return { pipelineExecution: { status: 'InProgress' } };
     });
 
-    await sweeper.sweep();
-    await sweeper.sweep();
+    await local.sweeper.sweep();
+    await local.sweeper.sweep();
 
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
   });

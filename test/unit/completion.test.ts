@@ -1,9 +1,9 @@
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 import { useClock } from '../../src/clock.js';
+import { completionOnDynamo } from '../support/completion-table.js';
 import { awsError, useStageConfig } from '../support/fixtures.js';
 
 /*
@@ -21,29 +21,7 @@ const table = 'completion-test';
 const now = Date.parse('2026-01-01T10:00:00Z');
 const deadline = new Date(now + 86_400_000).toISOString();
 
-let dynamo: LocalDynamo;
-let tableClient: DynamoDBClient;
-let tables = 0;
-let completion: typeof import('../../src/pipeline-event.js');
-let sweeper: typeof import('../../src/sweep.js');
-let watching: typeof import('../../src/event-wait.js');
-
-beforeAll(async () => {
-  dynamo = await startLocalDynamo();
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  process.env.AWS_REGION = 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID = 'local';
-  process.env.AWS_SECRET_ACCESS_KEY = 'local';
-  tableClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
-  completion = await import('../../src/pipeline-event.js');
-  sweeper = await import('../../src/sweep.js');
-  watching = await import('../../src/event-wait.js');
-});
-
-afterAll(async () => {
-  tableClient.destroy();
-  await dynamo.close();
-});
+const local = completionOnDynamo(table);
 
 beforeEach(async () => {
   stepFunctions.reset();
@@ -52,13 +30,10 @@ beforeEach(async () => {
   useClock({ now: () => now });
   // The sweeper's CodePipeline calls read the stage config to find where each pipeline lives.
   useStageConfig();
-  tables += 1;
-  process.env.COMPLETION_TABLE_NAME = `${table}-${tables}`;
-  await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
 });
 
-const run = { origin: { executionArn: origin, executionName: 'train-1' } } as Parameters<typeof watching.watchExecutions>[0];
-const watch = (pipelineExecutionId: string, pipelineName = 'P1') => watching.watchExecutions(run, [{ pipelineName, pipelineExecutionId, deadline }]);
+const run = { origin: { executionArn: origin, executionName: 'train-1' } } as Parameters<typeof local.watching.watchExecutions>[0];
+const watch = (pipelineExecutionId: string, pipelineName = 'P1') => local.watching.watchExecutions(run, [{ pipelineName, pipelineExecutionId, deadline }]);
 
 const event = (pipelineExecutionId: string, state: string, pipeline = 'P1') => ({
   version: '0',
@@ -72,7 +47,7 @@ const event = (pipelineExecutionId: string, state: string, pipeline = 'P1') => (
 /** The callback Task's UpdateItem, as statemachines/sequencer.asl.yml writes it: parked, or refused because an end came first. */
 async function park(seq: number, token: string): Promise<'parked' | 'refused'> {
   try {
-    await tableClient.send(
+    await local.tableClient.send(
       new UpdateItemCommand({
         TableName: process.env.COMPLETION_TABLE_NAME,
         Key: { pk: { S: waitKey } },
@@ -98,7 +73,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     expect(await park(1, 'token-1')).toBe('parked');
 
     // Act
-    const outcome = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
     // Assess
     expect(outcome).toBe('completed');
@@ -112,7 +87,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     await watch('exec-1');
 
     // Act
-    const outcome = await completion.onPipelineEvent(event('exec-1', 'FAILED'));
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'FAILED'));
 
     // Assess
     expect(outcome).toBe('no-wait');
@@ -125,10 +100,10 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     await watch('exec-1', 'P1');
     await watch('exec-2', 'P2');
     await park(1, 'token-1');
-    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
 
     // Act: P2 ends before the run parks again.
-    const outcome = await completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+    const outcome = await local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
 
     // Assess
     expect(outcome).toBe('recorded-for-next-wait');
@@ -142,11 +117,11 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     // Prepare: wait 1 refused (an end came first), the run looked; another member ends before wait 2.
     await watch('exec-1', 'P1');
     await watch('exec-2', 'P2');
-    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
     expect(await park(1, 'token-1')).toBe('refused');
 
     // Act
-    await completion.onPipelineEvent(event('exec-2', 'FAILED', 'P2'));
+    await local.completion.onPipelineEvent(event('exec-2', 'FAILED', 'P2'));
 
     // Assess
     expect(await park(2, 'token-2')).toBe('refused');
@@ -160,7 +135,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     stepFunctions.on(SendTaskSuccessCommand).rejects(awsError('TaskTimedOut', 400));
 
     // Act
-    const outcome = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
     // Assess
     expect(outcome).toBe('recorded-for-next-wait');
@@ -172,7 +147,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     await park(1, 'token-1');
     stepFunctions.on(SendTaskSuccessCommand).rejects(awsError(answer, 400));
 
-    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('recorded-for-next-wait');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('recorded-for-next-wait');
     expect(await park(2, 'token-2')).toBe('refused');
   });
 
@@ -181,7 +156,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     await park(1, 'token-1');
     stepFunctions.on(SendTaskSuccessCommand).rejects(awsError('AccessDeniedException', 400));
 
-    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsRequestRejected' });
   });
 });
 
@@ -190,16 +165,16 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
     // Prepare: this train parked; another train (another wait item) watches its own execution.
     const otherOrigin = origin.replace('train-1', 'train-2');
     await park(1, 'token-this');
-    await watching.watchExecutions({ origin: { executionArn: otherOrigin, executionName: 'train-2' } } as typeof run, [{ pipelineName: 'P9', pipelineExecutionId: 'exec-other', deadline }]);
+    await local.watching.watchExecutions({ origin: { executionArn: otherOrigin, executionName: 'train-2' } } as typeof run, [{ pipelineName: 'P9', pipelineExecutionId: 'exec-other', deadline }]);
 
     // Act
-    const outcome = await completion.onPipelineEvent(event('exec-other', 'SUCCEEDED', 'P9'));
+    const outcome = await local.completion.onPipelineEvent(event('exec-other', 'SUCCEEDED', 'P9'));
 
     // Assess: recorded on the other train's item; this train still parked, its token untouched.
     expect(outcome).toBe('no-wait');
     expect(tokensCompleted()).toEqual([]);
     await watch('exec-1');
-    await expect(completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('completed');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('completed');
     expect(tokensCompleted()).toEqual(['token-this']);
   });
 
@@ -207,8 +182,8 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
     await watch('exec-1');
     await park(1, 'token-1');
 
-    const first = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
-    const second = await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const first = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const second = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
     expect([first, second]).toEqual(['completed', 'duplicate']);
     expect(tokensCompleted()).toEqual(['token-1']);
@@ -218,10 +193,10 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
   it('out of order, a STARTED after the SUCCEEDED changes nothing', async () => {
     await watch('exec-1');
     await park(1, 'token-1');
-    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
-    await expect(completion.onPipelineEvent(event('exec-1', 'STARTED'))).resolves.toBe('not-an-end');
-    await expect(completion.onPipelineEvent(event('exec-1', 'STOPPING'))).resolves.toBe('not-an-end');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'STARTED'))).resolves.toBe('not-an-end');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'STOPPING'))).resolves.toBe('not-an-end');
     expect(await park(2, 'token-2')).toBe('parked');
     expect(tokensCompleted()).toEqual(['token-1']);
   });
@@ -229,7 +204,7 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
   it('an execution no run watches (another run’s, or one never ours) is not ours', async () => {
     await park(1, 'token-1');
 
-    await expect(completion.onPipelineEvent(event('exec-foreign', 'SUCCEEDED'))).resolves.toBe('not-ours');
+    await expect(local.completion.onPipelineEvent(event('exec-foreign', 'SUCCEEDED'))).resolves.toBe('not-ours');
     expect(tokensCompleted()).toEqual([]);
   });
 
@@ -239,19 +214,19 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
     const cancelled = event('exec-1', 'CANCELED');
     (cancelled.detail as Record<string, unknown>).version = 3;
 
-    await expect(completion.onPipelineEvent(cancelled)).resolves.toBe('completed');
+    await expect(local.completion.onPipelineEvent(cancelled)).resolves.toBe('completed');
   });
 
   it('refuses a malformed event by name before touching anything', async () => {
-    await expect(completion.onPipelineEvent({ source: 'aws.codepipeline', detail: {} })).rejects.toMatchObject({ name: 'InvalidInput' });
+    await expect(local.completion.onPipelineEvent({ source: 'aws.codepipeline', detail: {} })).rejects.toMatchObject({ name: 'InvalidInput' });
     expect(tokensCompleted()).toEqual([]);
   });
 
   it('ignores a watch item past its TTL, which DynamoDB deletes only days later', async () => {
-    await watching.watchExecutions(run, [{ pipelineName: 'P1', pipelineExecutionId: 'exec-old', deadline: '2025-01-01T00:00:00Z' }]);
+    await local.watching.watchExecutions(run, [{ pipelineName: 'P1', pipelineExecutionId: 'exec-old', deadline: '2025-01-01T00:00:00Z' }]);
     await park(1, 'token-1');
 
-    await expect(completion.onPipelineEvent(event('exec-old', 'SUCCEEDED'))).resolves.toBe('not-ours');
+    await expect(local.completion.onPipelineEvent(event('exec-old', 'SUCCEEDED'))).resolves.toBe('not-ours');
   });
 });
 
@@ -265,7 +240,7 @@ describe('the sweeper: the end whose event never came', () => {
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).resolves({ pipelineExecution: { status: 'Cancelled' } });
 
     // Act
-    const result = await sweeper.sweep();
+    const result = await local.sweeper.sweep();
 
     // Assess
     expect(result).toMatchObject({ watched: 2, ended: 1, failed: 0, outcomes: ['completed'] });
@@ -278,7 +253,7 @@ describe('the sweeper: the end whose event never came', () => {
     await park(1, 'token-1');
     codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
 
-    const outcomes = await Promise.all([completion.onPipelineEvent(event('exec-1', 'SUCCEEDED')), sweeper.sweep()]);
+    const outcomes = await Promise.all([local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED')), local.sweeper.sweep()]);
 
     expect(tokensCompleted()).toEqual(['token-1']);
     expect(outcomes).toHaveLength(2);
@@ -287,9 +262,9 @@ describe('the sweeper: the end whose event never came', () => {
 
   it('does not ask again about an execution whose end was recorded', async () => {
     await watch('exec-1');
-    await completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
-    await expect(sweeper.sweep()).resolves.toMatchObject({ watched: 0 });
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ watched: 0 });
     expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(0);
   });
 
@@ -300,7 +275,7 @@ describe('the sweeper: the end whose event never came', () => {
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-gone' }).rejects(awsError('PipelineNotFoundException', 400));
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).resolves({ pipelineExecution: { status: 'Succeeded' } });
 
-    await expect(sweeper.sweep()).resolves.toMatchObject({ ended: 1, failed: 1 });
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 1, failed: 1 });
     expect(tokensCompleted()).toEqual(['token-1']);
   });
 });
