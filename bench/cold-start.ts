@@ -325,6 +325,14 @@ const sdkFloorHandlers = {
   ],
 };
 
+/** The floors sampled beside each handler: each flavour's name in the runs, and the handler it bundles. */
+const floorHandlers = { sdkFloor: 'sdk-call', twoServiceFloor: 'two-service-call', librariesFloor: 'libraries-call' } as const;
+type Floor = keyof typeof floorHandlers;
+const floors = Object.keys(floorHandlers) as Floor[];
+
+/** The median init over some fresh processes, to a tenth of a millisecond. */
+const medianInitMs = (runs: Invocation[]) => round(median(runs.map((run) => run.initMs)), 1);
+
 /** An SDK floor's handler, bundled with the project's own options. */
 async function sdkFloorBundle(name: keyof typeof sdkFloorHandlers): Promise<string> {
   // A file of its own in the project, not stdin: esbuild splits code (serverless.yml) only into an
@@ -397,15 +405,12 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
 
     // The SDK floors are sampled beside each handler, in the same rotation, so that a handler and
     // the floor it is divided by share the machine's load of the moment.
-    const sdkHandler = await sdkFloorBundle('sdk-call');
-    const twoServiceHandler = await sdkFloorBundle('two-service-call');
-    const librariesHandler = await sdkFloorBundle('libraries-call');
-    await invokeInFreshProcess(sdkHandler, {}, env);
-    await invokeInFreshProcess(twoServiceHandler, {}, env);
-    await invokeInFreshProcess(librariesHandler, {}, env);
-    const allSdkFloorRuns: Invocation[] = [];
-    const allTwoServiceFloorRuns: Invocation[] = [];
-    const allLibrariesFloorRuns: Invocation[] = [];
+    const floorFiles = {} as Record<Floor, string>;
+    for (const floor of floors) {
+      floorFiles[floor] = await sdkFloorBundle(floorHandlers[floor]);
+      await invokeInFreshProcess(floorFiles[floor], {}, env);
+    }
+    const allFloorRuns = Object.fromEntries(floors.map((floor) => [floor, [] as Invocation[]])) as Record<Floor, Invocation[]>;
 
     for (const handler of handlerNames) {
       const { project, baseline } = bundles[handler];
@@ -414,36 +419,20 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
       await prepare(handler);
       const pathTaken = measuredPath[handler]?.((await invokeInFreshProcess(baseline.file, events[handler], env)).result);
       if (pathTaken !== undefined) throw new Error(`cold start: ${handler} did not take the path measured: it returned ${pathTaken}`);
-      const runs = {
-        project: [] as Invocation[],
-        sourceMaps: [] as Invocation[],
-        baseline: [] as Invocation[],
-        sdkFloor: [] as Invocation[],
-        twoServiceFloor: [] as Invocation[],
-        librariesFloor: [] as Invocation[],
-      };
       const withSourceMaps = { ...env, NODE_OPTIONS: '--enable-source-maps' };
-      const files = {
-        project: project.file,
-        sourceMaps: project.file,
-        baseline: baseline.file,
-        sdkFloor: sdkHandler,
-        twoServiceFloor: twoServiceHandler,
-        librariesFloor: librariesHandler,
-      };
+      const files = { project: project.file, sourceMaps: project.file, baseline: baseline.file, ...floorFiles };
       // Rotating which goes first spreads any drift in machine load over every flavour.
-      const flavours = ['baseline', 'project', 'sourceMaps', 'sdkFloor', 'twoServiceFloor', 'librariesFloor'] as const;
+      const flavours = ['baseline', 'project', 'sourceMaps', ...floors] as const;
+      const runs = Object.fromEntries(flavours.map((flavour) => [flavour, [] as Invocation[]])) as Record<(typeof flavours)[number], Invocation[]>;
       for (let sample = 0; sample < samplesPerBundle; sample += 1) {
         for (let turn = 0; turn < flavours.length; turn += 1) {
           const flavour = flavours[(sample + turn) % flavours.length]!;
-          const floor = flavour === 'sdkFloor' || flavour === 'twoServiceFloor' || flavour === 'librariesFloor';
+          const floor = flavour in floorFiles;
           if (!floor) await prepare(handler);
           runs[flavour].push(await invokeInFreshProcess(files[flavour], floor ? {} : events[handler], flavour === 'sourceMaps' ? withSourceMaps : env));
         }
       }
-      allSdkFloorRuns.push(...runs.sdkFloor);
-      allTwoServiceFloorRuns.push(...runs.twoServiceFloor);
-      allLibrariesFloorRuns.push(...runs.librariesFloor);
+      for (const floor of floors) allFloorRuns[floor].push(...runs[floor]);
       const { project: projectRuns, baseline: baselineRuns } = runs;
       const initMs = median(projectRuns.map((run) => run.initMs));
       const baselineInitMs = median(baselineRuns.map((run) => run.initMs));
@@ -452,12 +441,12 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
         bundleBytes: project.bytes,
         gzipBytes: project.gzipBytes,
         initMs: round(initMs, 1),
-        sourceMapInitMs: round(median(runs.sourceMaps.map((run) => run.initMs)), 1),
+        sourceMapInitMs: medianInitMs(runs.sourceMaps),
         baselineInitMs: round(baselineInitMs, 1),
         ratio: round(initMs / baselineInitMs, 3),
-        sdkFloorMs: round(median(runs.sdkFloor.map((run) => run.initMs)), 1),
-        twoServiceFloorMs: round(median(runs.twoServiceFloor.map((run) => run.initMs)), 1),
-        librariesFloorMs: round(median(runs.librariesFloor.map((run) => run.initMs)), 1),
+        sdkFloorMs: medianInitMs(runs.sdkFloor),
+        twoServiceFloorMs: medianInitMs(runs.twoServiceFloor),
+        librariesFloorMs: medianInitMs(runs.librariesFloor),
         importMs: round(median(projectRuns.map((run) => run.importMs)), 1),
         baselineImportMs: round(median(baselineRuns.map((run) => run.importMs)), 1),
         baselineBundleBytes: baseline.bytes,
@@ -473,10 +462,10 @@ export async function measureColdStarts(progress: (line: string) => void): Promi
     }
     return {
       handlers: results,
-      floorMs: round(median(floorRuns.map((run) => run.initMs)), 1),
-      sdkFloorMs: round(median(allSdkFloorRuns.map((run) => run.initMs)), 1),
-      twoServiceFloorMs: round(median(allTwoServiceFloorRuns.map((run) => run.initMs)), 1),
-      librariesFloorMs: round(median(allLibrariesFloorRuns.map((run) => run.initMs)), 1),
+      floorMs: medianInitMs(floorRuns),
+      sdkFloorMs: medianInitMs(allFloorRuns.sdkFloor),
+      twoServiceFloorMs: medianInitMs(allFloorRuns.twoServiceFloor),
+      librariesFloorMs: medianInitMs(allFloorRuns.librariesFloor),
     };
   } finally {
     await emulator.close();
