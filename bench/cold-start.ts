@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile } from 'esbuild';
@@ -99,19 +100,15 @@ async function bundle(handler: HandlerName, flavour: 'project' | 'baseline'): Pr
   };
 }
 
+type MetafileImport = Metafile['outputs'][string]['imports'][number];
+const { reachableOutputs } = createRequire(import.meta.url)('../deploy/metafile.cjs') as {
+  reachableOutputs: (outputs: Metafile['outputs'], entry: string, follows?: (item: MetafileImport) => boolean) => Set<string>;
+};
+
 /** The entry and the chunks it imports statically, transitively: what a cold start loads. */
-function staticallyLoaded(metafile: Metafile, entry: string): string[] {
-  const loaded = new Set<string>();
-  const visit = (output: string) => {
-    if (loaded.has(output)) return;
-    loaded.add(output);
-    for (const { path, kind } of metafile.outputs[output]!.imports) {
-      if (kind === 'import-statement' && path in metafile.outputs) visit(path);
-    }
-  };
-  visit(entry);
-  return [...loaded];
-}
+const staticallyLoaded = (metafile: Metafile, entry: string): string[] => [
+  ...reachableOutputs(metafile.outputs, entry, ({ kind }) => kind === 'import-statement'),
+];
 
 /** Output bytes per npm package (scoped packages kept whole), largest first. */
 function topContributors({ metafile, loaded }: Bundle): BundleContributor[] {

@@ -33,6 +33,7 @@ const requireNodeBuiltins = {
 const { Buffer } = require('node:buffer');
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { basename, dirname, join, relative, resolve } = require('node:path');
+const { reachableOutputs } = require('./metafile.cjs');
 
 const escaped = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -54,13 +55,7 @@ const chunksNamedAfterTheirFunction = {
       const given = new Set([options.entryPoints].flat().map((entry) => resolve(root, typeof entry === 'string' ? entry : entry.in)));
       const entries = Object.keys(outputs).filter((path) => outputs[path].entryPoint !== undefined && given.has(resolve(root, outputs[path].entryPoint)));
       if (entries.length !== 1) throw new Error(`chunks-named-after-their-function: expected one function per build, got ${entries.length}`);
-      const reachable = new Set();
-      const visit = (path) => {
-        if (reachable.has(path) || !outputs[path]) return;
-        reachable.add(path);
-        for (const item of outputs[path].imports) visit(item.path);
-      };
-      visit(entries[0]);
+      const reachable = reachableOutputs(outputs, entries[0]);
       const kept = (path) => reachable.has(path.replace(/\.map$/, ''));
       const prefix = basename(entries[0]).replace(/\.[cm]?js$/, '');
       const chunks = [...reachable].filter((path) => path !== entries[0]).map((path) => basename(path));
