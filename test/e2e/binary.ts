@@ -22,10 +22,13 @@ export const cleanEnv = (extra: Record<string, string> = {}) => {
   return { ...env, ...extra };
 };
 
-/** `sequencer ARGS` as a separate process, with `stdin` (default: none) on its standard input. */
-export const sequencer = (args: string[], extraEnv: Record<string, string> = {}, stdin?: string) =>
+/**
+ * `sequencer ARGS` as a separate process, with `stdin` (default: none) on its standard input, run
+ * by `node` (default: the first on the PATH, as a shell would).
+ */
+export const sequencer = (args: string[], extraEnv: Record<string, string> = {}, stdin?: string, node = 'node') =>
   new Promise<Result>((resolve) => {
-    const child = execFile('node', ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
+    const child = execFile(node, ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
     );
     child.stdin!.end(stdin ?? '');

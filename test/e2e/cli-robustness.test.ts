@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { delimiter, join } from 'node:path';
@@ -61,11 +61,7 @@ describe('help and version', () => {
     // The wrapper hands over to the project's Node when the one it runs on cannot strip types;
     // when that is the project's Node itself, there is nobody left to hand over to.
     const projectNode = 'node_modules/node/bin/node';
-    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(projectNode, ['bin/sequencer.js', 'run'], { env: cleanEnv({ NODE_OPTIONS: '--no-strip-types' }), timeout: 20_000 }, (error, out, err) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
-      );
-    });
+    const { code, stdout, stderr } = await sequencer(['run'], { NODE_OPTIONS: '--no-strip-types' }, undefined, projectNode);
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
