@@ -288,7 +288,8 @@ describe('the emulator against the SDK’s own model', () => {
       stopDate: startMs + 2000,
       redriveCount: 1,
     });
-    const recorder = new HistoryRecorder(loadDefinition(), emulator.stepFunctions);
+    // The polled definition: its Wait state. The callback wait of the events definition follows.
+    const recorder = new HistoryRecorder(loadDefinition('poll'), emulator.stepFunctions);
     const state = (name: string, output?: unknown) => ({ name, input: { plan: {} }, ...(output !== undefined && { output }) });
     const logged = [
       { type: 'ExecutionStarted', input: {} },
@@ -318,6 +319,25 @@ describe('the emulator against the SDK’s own model', () => {
     recorder.record(executionArn, { type: 'StateExited', state: state('AllPipelinesSucceeded', {}) }, startMs + 2000, 1);
     recorder.record(executionArn, { type: 'ExecutionSucceeded', output: {} }, startMs + 2000, 1);
         await attempt(stepFunctions.send(new GetExecutionHistoryCommand({ executionArn })));
+    // completion: events: the callback wait, woken once (TaskSubmitted, TaskSucceeded) and timed out once (TaskTimedOut).
+    const parkedArn = `${executionArn}-parked`;
+    emulator.stepFunctions.putExecution({ executionArn: parkedArn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sequencer-history', name: 'run-1-parked', status: 'RUNNING', startDate: startMs });
+    const parked = new HistoryRecorder(loadDefinition('events'), emulator.stepFunctions);
+    parked.record(parkedArn, { type: 'ExecutionStarted', input: {} }, startMs, 0);
+    for (const [index, end] of (['woken', 'timedOut'] as const).entries()) {
+      const at = startMs + 1000 * (index + 1);
+      parked.record(parkedArn, { type: 'StateEntered', state: state('WaitForPipelineEnd') }, at, 0);
+      parked.submitted(parkedArn, 'WaitForPipelineEnd', at);
+      if (end === 'timedOut') {
+        parked.record(parkedArn, { type: 'StateFailed', state: state('WaitForPipelineEnd'), Error: 'States.Timeout', Cause: 'WaitForPipelineEnd timed out after 3600 s' }, at + 500, 0);
+        parked.record(parkedArn, { type: 'StateCaught', state: state('WaitForPipelineEnd'), Error: 'States.Timeout' }, at + 500, 0);
+      }
+      parked.record(parkedArn, { type: 'StateExited', state: state('WaitForPipelineEnd', { run: { wake: {} } }) }, at + 500, 0);
+    }
+    const parkedHistory = await stepFunctions.send(new GetExecutionHistoryCommand({ executionArn: parkedArn }));
+    expect(parkedHistory.events!.map((event) => event.type)).toEqual(
+      expect.arrayContaining(['TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskTimedOut', 'TaskStateExited']),
+    );
     const abortedArn = `${executionArn}-aborted`;
     emulator.stepFunctions.putExecution({ executionArn: abortedArn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sequencer-history', name: 'run-1-aborted', status: 'ABORTED', startDate: startMs });
     recorder.record(abortedArn, { type: 'ExecutionStarted', input: {} }, startMs, 0);
