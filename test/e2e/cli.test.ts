@@ -163,6 +163,7 @@ describe('npm start', () => {
     const { code, stdout } = await sequencer(['run']);
 
     expect(code).toBe(0);
+    expect(sample.length).toBeGreaterThan(5);
     const printed = stdout.split('\n');
     for (const line of sample) expect(printed).toContain(line);
   });

@@ -239,14 +239,13 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 
   it('creates a Standard state machine named after the stage, whose Tasks outlast their functions by 10 s', () => {
-    const [id, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
+    const [, machine] = only(stage, 'AWS::StepFunctions::StateMachine');
     const [definition, substitutions] = machine.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, { 'Fn::GetAtt': [string, string] }>];
     const lambdaTasks = taskStates(JSON.parse(definition).States).filter(([, state]) => /^\$\{\w+\}$/.test(state.Resource));
 
     expect(machine.Properties.StateMachineName).toBe(machineName(stage));
     expect(machine.Properties.StateMachineType ?? 'STANDARD').toBe('STANDARD');
     expect(machine.Properties.RoleArn).toEqual({ 'Fn::GetAtt': ['StateMachineRole', 'Arn'] });
-    expect(id).toBeTruthy();
     expect(lambdaTasks.length).toBeGreaterThanOrEqual(3);
     for (const [name, state] of lambdaTasks) {
       const functionId = substitutions[state.Resource.slice(2, -1)]!['Fn::GetAtt'][0];

@@ -4,6 +4,7 @@ import {
   ListPipelineExecutionsCommand,
   PipelineExecutionNotFoundException,
   type PipelineExecutionStatus,
+  StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -144,6 +145,7 @@ describe('check-status: ended badly', () => {
       message: expect.stringMatching(/P2 \(position 2 of 3\) execution exec-p2 is still InProgress after 7200 s.*left running/),
     });
     expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(1);
+    expect(codePipeline.commandCalls(StopPipelineExecutionCommand)).toHaveLength(0);
   });
 
   it('reports a vanished execution as PipelineNotFound', async () => {

@@ -66,14 +66,33 @@ describe('the progress lines', () => {
     const written: string[] = [];
     const printer = new ProgressPrinter((line) => written.push(line), palette(false), offsetFrom(start));
     const retried = (seconds: number): RunEvent => ({ type: 'retried', at: start + seconds * 1000, state: 'CheckPipelines' }) as unknown as RunEvent;
+    const variables = { IMAGE_TAG: 'v42', REGION: 'eu-west-1' };
+    const decided = {
+      type: 'decided',
+      at: start,
+      output: { plan: { count: 1, order: ['smoke-tests'], source: 'order', variables: { 'smoke-tests': variables } }, run: { generation: 1, results: [] } },
+    } as unknown as RunEvent;
+    const started = {
+      type: 'started',
+      at: start + 101 * day * 1000,
+      output: { members: [{ pipelineName: 'smoke-tests', pipelineExecutionId: 'e-1', member: 0, position: 0, attempt: 0, variables: {} }], results: [] },
+    } as unknown as RunEvent;
 
     // Act
+    printer.on(decided);
     for (const seconds of [0, 10 * day, 100 * day, 101 * day]) printer.on(retried(seconds));
+    printer.on(started);
 
     // Assess
-    const textStarts = written.map((line) => line.indexOf('CheckPipelines'));
-    expect(written[2]).toContain('+100d 00:00:00  CheckPipelines');
+    const retries = written.filter((line) => line.includes('CheckPipelines'));
+    const textStarts = retries.map((line) => line.indexOf('CheckPipelines'));
+    expect(retries[2]).toContain('+100d 00:00:00  CheckPipelines');
     expect(new Set(textStarts.slice(2)).size).toBe(1);
     expect(textStarts[1]).toBe(textStarts[0]);
+    const startedAt = written.findIndex((line) => line.includes('smoke-tests started'));
+    const continuation = written.slice(startedAt + 1);
+    expect(continuation).toEqual([expect.stringMatching(/^ +with IMAGE_TAG=v42$/), expect.stringMatching(/^ +REGION=eu-west-1$/)]);
+    expect(continuation[0]!.indexOf('with')).toBe(written[startedAt]!.indexOf('smoke-tests'));
+    expect(continuation[1]!.indexOf('REGION')).toBe(continuation[0]!.indexOf('IMAGE_TAG'));
   });
 });
