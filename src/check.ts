@@ -54,6 +54,18 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // still be InProgress there: waiting for it first and restarting the rest later would count
   // the redrive as used and fail again with the old failure.
   const looked = redrivesSince > 0 ? seen.map((member) => (endedBadly(member) ? restart(member, redriveCount, plan, now) : member)) : seen;
+  // A member watched again past its timeout has a new deadline: its watch item must live as long,
+  // or its end's event (and the sweeper) would find it expired and only the deadline would notice.
+  if (completion === 'events' && redrivesSince > 0) {
+    const rewatched = looked.filter((member, index) => {
+      const before = run.members[index]!;
+      return holds(member) && member.pipelineExecutionId !== undefined && member.pipelineExecutionId === before.pipelineExecutionId && member.deadline !== before.deadline;
+    });
+    await watchExecutions(
+      run,
+      rewatched.map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline!, held: member.waitingForRetry === true })),
+    );
+  }
 
   let next: Run;
   if (looked.some((member) => member.status === 'Pending')) {

@@ -1,4 +1,5 @@
-import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
+import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engine.js';
+import type { PipelineResult } from '../../src/run.js';
 import { ours, world } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -29,5 +30,28 @@ describe('a redrive after a group ended with a timed-out and a failed member', (
     ]);
     const [p1, , p2Again, p3] = ours(report);
     expect(Date.parse(p3!.startedAt)).toBeGreaterThanOrEqual(Math.max(Date.parse(p1!.finishedAt!), Date.parse(p2Again!.finishedAt!)));
+  });
+});
+
+describe('a redrive that watches a pipeline again after its timeout', () => {
+  const day = 86_400;
+  const results = (report: RunReport) => (report.output as { pipelines: PipelineResult[] }).pipelines;
+
+  it.each([
+    ['within two days of the old deadline', 4.5 * day],
+    ['more than two days past the old deadline, when its first watch has expired', 5.5 * day],
+  ])('notices its end by the event %s', async (_, durationSeconds) => {
+    // Prepare: a 3-day timeout; the pipeline runs on, and the redrive gives it 3 days more.
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds }]) });
+
+    // Act
+    const report = await engine.run({ input: { order: ['P1'], pipelineTimeoutSeconds: 3 * day }, redrive: true });
+
+    // Assess
+    expect({ status: report.status, redrives: report.redrives }).toEqual({ status: 'SUCCEEDED', redrives: 1 });
+    const [result] = results(report);
+    expect(result!.detectedBy).toBe('event');
+    expect((Date.parse(result!.detectedAt!) - Date.parse(result!.finishedAt!)) / 1000).toBeLessThanOrEqual(2);
+    expect(ours(report)).toHaveLength(1);
   });
 });
