@@ -1,7 +1,7 @@
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
-import { historyEventLimit, redriveEvents } from '../../src/history-budget.js';
+import { historyEventLimit, minContinueAtEvents, redriveEvents } from '../../src/history-budget.js';
 import { successorName } from '../../src/continuation.js';
-import type { Run } from '../../src/run.js';
+import type { PipelineResult, Run } from '../../src/run.js';
 import { expectSequential, ours, runOnce, world } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -131,6 +131,26 @@ const handedOver = (executionArn: string, executionName: string) => ({
 });
 
 describe('continuation', () => {
+  it('event-woken, hands over at the budget, a member still running: each started once and in order, each end noticed within seconds', async () => {
+    // Prepare: groups whose second member outlasts the first by minutes. At the least budget a
+    // stage may set the train takes several executions, some handing over while a member runs.
+    const groups = Array.from({ length: 30 }, (_, index) => [`A${String(index).padStart(2, '0')}`, `B${String(index).padStart(2, '0')}`]);
+    const names = groups.flat();
+    const pipelines = names.map((name) => ({ name, durationSeconds: name.startsWith('A') ? 61 : 200 }));
+
+    // Act
+    const { report, lastRun } = await runTrain(world(pipelines), { order: groups }, { settings: { continueAtEvents: minContinueAtEvents } });
+
+    // Assess
+    expectWholeTrain(report, names);
+    expect(report.stats.executions).toBeGreaterThan(2);
+    const handedOver = report.generations.slice(0, -1).map((generation) => lastRun.get(generation.executionName)!.successor?.resume);
+    expect(handedOver).toContain('watch');
+    // A wake lost at a handover would wait for the sweeper's minute, or the deadline.
+    const late = (report.output as { pipelines: PipelineResult[] }).pipelines.filter((result) => Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!) > 2000);
+    expect(late).toEqual([]);
+  });
+
   it('survives a lost answer between the new execution’s start and the old one’s end: the retry names the same execution', async () => {
     // Four hours of looks every 30 s pass a 1,000-event handover: the first handover loses its answer.
     const theWorld = world([{ name: 'Long', durationSeconds: 4 * 3600 }, { name: 'After', durationSeconds: 60 }], {
