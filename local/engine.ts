@@ -83,6 +83,8 @@ export interface RunRequest {
   onEvent?: (event: RunEvent) => void;
   /** Redrive the train's last execution once if it fails, as Step Functions' Redrive would. */
   redrive?: boolean;
+  /** With `redrive`: how long the execution stands failed first, in simulated seconds (0: at once). */
+  redriveAfterSeconds?: number;
   /** Aborting it stops the execution where it is: the report says ABORTED, with what ran so far. */
   signal?: AbortSignal;
 }
@@ -346,6 +348,11 @@ export class LocalEngine {
       generations.push(current);
       if (current.outcome?.status === 'FAILED' && request.redrive && redrives === 0 && current.failurePoint) {
         redrives += 1;
+        if (request.redriveAfterSeconds) {
+          const leaveClock = this.clock.join();
+          await this.clock.sleep(request.redriveAfterSeconds);
+          leaveClock();
+        }
         current = await this.redrive(current);
         generations.pop();
         continue;

@@ -37,7 +37,8 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // A callback wait whose token write was refused (an end came first) wrote one event fewer.
   const events = afterTask(run.history, { retryCount, redrivesSince }) + (wokeBeforeParking(run.wake) ? waitEndedEarlyEvents : 0);
   const now = nowMs();
-  const detectedBy = await wakeSource(plan, run, now);
+  // Redriven, the look re-enters with the failed attempt's wake: what it finds ended, the redrive found.
+  const detectedBy = redrivesSince > 0 ? 'redrive' : await wakeSource(plan, run, now);
   const { wake: _wake, ...unwoken } = run;
   run = unwoken;
   const seen = await Promise.all(

@@ -33,6 +33,37 @@ describe('a redrive after a group ended with a timed-out and a failed member', (
   });
 });
 
+describe('a redrive hours after the failure', () => {
+  it('notices at once, by its first look, the end that came while the run stood failed, and restarts only the failed member', async () => {
+    // Prepare: P2 fails at 10 min, P1 outlives the group's 1 h timeout and succeeds at 2 h; the redrive comes at 4 h.
+    const engine = await LocalEngine.create({
+      world: world([
+        { name: 'P1', durationSeconds: 7200 },
+        { name: 'P2', durationSeconds: 600, outcomes: ['Failed', 'Succeeded'] },
+      ]),
+    });
+    let redrivenAt = 0;
+
+    // Act
+    const report = await engine.run({
+      input: { order: [['P1', 'P2']], pipelineTimeoutSeconds: 3600 },
+      redrive: true,
+      redriveAfterSeconds: 3 * 3600,
+      onEvent: (event) => {
+        if (event.type === 'redriven') redrivenAt = event.at;
+      },
+    });
+
+    // Assess
+    expect({ status: report.status, redrives: report.redrives }).toEqual({ status: 'SUCCEEDED', redrives: 1 });
+    expect(redrivenAt - Date.parse(ours(report)[0]!.startedAt)).toBeGreaterThanOrEqual(4 * 3600 * 1000);
+    const p1 = (report.output as { pipelines: PipelineResult[] }).pipelines.find((result) => result.pipelineName === 'P1')!;
+    expect(p1.detectedBy).toBe('redrive');
+    expect(Date.parse(p1.detectedAt!) - redrivenAt).toBeLessThanOrEqual(1000);
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2', 'P2']);
+  });
+});
+
 describe('a redrive that watches a pipeline again after its timeout', () => {
   const day = 86_400;
   const results = (report: RunReport) => (report.output as { pipelines: PipelineResult[] }).pipelines;
