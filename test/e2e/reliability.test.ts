@@ -1,5 +1,7 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
 import fc from 'fast-check';
+import { executionArnPrefix } from '../../src/continuation.js';
 import type { PipelineResult } from '../../src/run.js';
 import { expectSequential, ours, runOnce, startTime, succeeding, world } from './support.js';
 
@@ -205,6 +207,80 @@ describe('single flight', () => {
     expect(reports.map((report) => report.error ?? report.status).sort()).toEqual(['AlreadyRunning', 'SUCCEEDED']);
     const winner = reports.find((report) => report.status === 'SUCCEEDED')!;
     expectSequential(winner, (winner.output as { order: string[] }).order);
+  });
+
+  /** The stage's lock item (src/run-lock.ts), read straight from the engine's completion table. */
+  const lockItem = async (engine: LocalEngine, tableName: string) => {
+    const client = new DynamoDBClient({
+      endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const key = { pk: { S: `lock#${engine.stateMachineArn}` } };
+      return (await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }))).Item;
+    } finally {
+      client.destroy();
+    }
+  };
+
+  it.each([
+    ['SUCCEEDED', [{ name: 'P1', durationSeconds: 300 }]],
+    ['FAILED', [{ name: 'P1', durationSeconds: 300, outcome: 'Failed' }]],
+  ])('releases the stage’s run lock when a run ends %s: its item is gone from the table', async (status, pipelines) => {
+    const engine = await LocalEngine.create({ world: world(pipelines), settings: { completion: 'events' } });
+    const tableName = process.env.COMPLETION_TABLE_NAME!;
+    let heldWhileRunning: Promise<unknown> | undefined;
+
+    const report = await engine.run({
+      input: { order: ['P1'] },
+      executionName: 'release',
+      onEvent: (event) => {
+        if (event.type !== 'started' || heldWhileRunning) return;
+        // Joined, the read is an actor awake: simulated time waits for it, so the run is still in flight.
+        const leave = engine.clock.join();
+        heldWhileRunning = lockItem(engine, tableName).finally(leave);
+      },
+    });
+
+    expect(report.status).toBe(status);
+    expect(await heldWhileRunning).toMatchObject({ holder: { S: `${executionArnPrefix(engine.stateMachineArn)}release` } });
+    expect(await lockItem(engine, tableName)).toBeUndefined();
+  });
+
+  it.each([
+    // Redriven into CheckPipelines, which would restart P1.
+    ['its pipeline failed', { name: 'P1', durationSeconds: 300, outcome: 'Failed' }, [], ['P1']],
+    // Redriven into StartPipelines, which would start P1.
+    ['its start was refused', { name: 'P1', durationSeconds: 300 }, [{ operation: 'StartPipelineExecution', error: 'ValidationException', count: 1, pipelineName: 'P1' }], []],
+  ])('fails a redrive (%s) with AlreadyRunning while a run that started since holds the lock, starting nothing', async (_how, p1, faults, startedBeforeTheRedrive) => {
+    const engine = await LocalEngine.create({
+      world: world([p1, { name: 'P2', durationSeconds: 600 }], { faults }),
+      settings: { completion: 'events' },
+    });
+    const failedArn = `${executionArnPrefix(engine.stateMachineArn)}release`;
+    const failed = await engine.run({ input: { order: ['P1'] }, executionName: 'release' });
+    let redriven: boolean | undefined;
+
+    // The failed run is redriven once the next run holds the lock and its pipeline is started.
+    const next = await engine.run({
+      input: { order: ['P2'] },
+      executionName: 'hotfix',
+      onEvent: (event) => {
+        if (event.type === 'started') redriven ??= engine.redriveExecution(failedArn);
+      },
+    });
+
+    expect(failed.status).toBe('FAILED');
+    expect(redriven).toBe(true);
+    expect(engine.emulator.stepFunctions.execution(failedArn)).toMatchObject({
+      status: 'FAILED',
+      redriveCount: 1,
+      error: 'AlreadyRunning',
+      cause: expect.stringContaining(':hotfix holds the stage'),
+    });
+    expect(next.status).toBe('SUCCEEDED');
+    expect(ours(next).map((execution) => execution.pipelineName)).toEqual([...startedBeforeTheRedrive, 'P2']);
   });
 
   it('lets the next run go once the first has finished', async () => {

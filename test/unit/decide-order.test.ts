@@ -1,7 +1,8 @@
 import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/decide-order.js';
+import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 import { useClock } from '../../src/clock.js';
 import { awsError, execution, useStageConfig } from '../support/fixtures.js';
 
@@ -286,6 +287,47 @@ describe('decide-order: single flight', () => {
     stepFunctions.on(ListExecutionsCommand).rejects(awsError('ThrottlingException', 400));
 
     await expect(decide({})).rejects.toMatchObject({ name: 'AwsUnavailable' });
+  });
+});
+
+describe('decide-order: single flight with completion: events (the run lock)', () => {
+  let dynamo: LocalDynamo;
+
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo();
+    Object.assign(process.env, { AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+    process.env.COMPLETION_TABLE_NAME = 'decide-order-lock';
+    await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
+  });
+
+  afterAll(() => dynamo.close());
+
+  beforeEach(() => useStageConfig({ completion: 'events' }));
+
+  it('lets exactly one of two runs started 1 ms apart go on, though ListExecutions lists neither yet', async () => {
+    // Prepare: the listing lags behind both starts, as an eventually consistent one may; both runs are RUNNING.
+    stepFunctions.on(ListExecutionsCommand).resolves({ executions: [] });
+    stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'RUNNING' });
+    const started = (name: string, at: string) => ({
+      input: {},
+      execution: { id: `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${name}`, name, stateMachineArn, startTime: at },
+      retryCount: 0,
+      redriveCount: 0,
+    });
+    const outcome = (name: string, at: string) =>
+      core(started(name, at)).then(
+        () => 'went on',
+        (error: Error) => `${error.name}: ${error.message}`,
+      );
+
+    // Act
+    const [nightly, hotfix] = await Promise.all([outcome('nightly', '2026-01-05T06:00:00.000Z'), outcome('hotfix', '2026-01-05T06:00:00.001Z')]);
+
+    // Assess: the one refused names the one that went on.
+    const results = [nightly, hotfix];
+    expect(results.filter((result) => result === 'went on')).toHaveLength(1);
+    const winner = nightly === 'went on' ? 'nightly' : 'hotfix';
+    expect(results.find((result) => result !== 'went on')).toMatch(new RegExp(`^AlreadyRunning: .*:${winner} holds the stage's run lock`));
   });
 });
 

@@ -73,6 +73,29 @@ describe('the stage’s run lock', () => {
     await expect(lock.takeRunLock(claim('stopped'))).rejects.toMatchObject({ name: 'AlreadyRunning' });
   });
 
+  it.each(['ABORTED', 'SUCCEEDED'] as const)('lets exactly one of two runs take it over from a holder that is %s', async (status) => {
+    // Prepare: both claimants find the ended holder before either writes (DescribeExecution answers once both asked).
+    await lock.takeRunLock(claim('stopped'));
+    let bothAsked = () => {};
+    const barrier = new Promise<void>((resolve) => {
+      bothAsked = resolve;
+    });
+    let asked = 0;
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('stopped') }).callsFake(async () => {
+      asked += 1;
+      if (asked === 2) bothAsked();
+      await barrier;
+      return { status };
+    });
+
+    // Act
+    const results = await Promise.all([outcome(lock.takeRunLock(claim('nightly'))), outcome(lock.takeRunLock(claim('hotfix')))]);
+
+    // Assess
+    expect(asked).toBe(2);
+    expect(results.sort()).toEqual(['AlreadyRunning', 'took it']);
+  });
+
   it('is free again once the train that holds it releases it; another train’s release does nothing', async () => {
     await lock.takeRunLock(claim('first'));
 
