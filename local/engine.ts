@@ -393,14 +393,7 @@ export class LocalEngine {
     record.redriveCount += 1;
     delete record.failurePoint;
     this.emit(record, { type: 'redriven', executionName: record.name, state: failurePoint.state, redriveCount: record.redriveCount, at: this.clock.now() });
-    this.emulator.stepFunctions.putExecution({
-      executionArn: record.arn,
-      stateMachineArn: this.stateMachineArn,
-      name: record.name,
-      status: 'RUNNING',
-      startDate: record.startedAt,
-      redriveCount: record.redriveCount,
-    });
+    this.emulator.stepFunctions.redriven(record.arn, record.redriveCount, this.clock.now());
     return this.execute(record, { leaveClock: this.clock.join(), from: failurePoint });
   }
 

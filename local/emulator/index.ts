@@ -53,6 +53,8 @@ export interface Emulator {
   forwardsEvents(accountId: string): boolean;
   stepFunctions: {
     putExecution(execution: SfnExecutionRecord): void;
+    /** A redriven execution runs again, its end and error gone until it ends again. */
+    redriven(executionArn: string, redriveCount: number, now: number): void;
     serveStateMachine(stateMachineArn: string, starter: ExecutionStarter): void;
     controlExecutions(controls: ExecutionControls): void;
     execution(executionArn: string): SfnExecutionRecord | undefined;
@@ -239,6 +241,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
     forwardsEvents: (accountId) => forwardsEvents(account, accountId),
     stepFunctions: {
       putExecution: (execution) => account.stepFunctions.putExecution(execution),
+      redriven: (executionArn, redriveCount, now) => account.stepFunctions.redriven(executionArn, redriveCount, now),
       serveStateMachine: (stateMachineArn, starter) => account.stepFunctions.serveStateMachine(stateMachineArn, starter),
       controlExecutions: (controls) => account.stepFunctions.controlExecutions(controls),
       execution: (executionArn) => account.stepFunctions.execution(executionArn),

@@ -281,11 +281,18 @@ export class StepFunctionsRegistry {
     const reason = notRedrivableReason(execution, now);
     if (reason !== undefined) throw new AwsServiceError('ExecutionNotRedrivable', reason);
     if (!this.controls?.redrive(execution.executionArn)) throw new AwsServiceError('ExecutionNotRedrivable', 'Execution history event limit exceeded.');
-    const redriveCount = (execution.redriveCount ?? 0) + 1;
-    // Running again: no end, no error, until it ends again.
-    const { stopDate: _stopDate, error: _error, cause: _cause, ...running } = execution;
-    this.executionsByArn.set(execution.executionArn, { ...running, status: 'RUNNING', redriveCount, redriveDate: now });
+    this.reopen(execution, (execution.redriveCount ?? 0) + 1, now);
     return { redriveDate: now / 1000 };
+  }
+
+  /** A redriven execution runs again: no end, no error, until it ends again. */
+  redriven(executionArn: string, redriveCount: number, now: number): void {
+    this.reopen(this.existing(executionArn), redriveCount, now);
+  }
+
+  private reopen(execution: SfnExecutionRecord, redriveCount: number, now: number): void {
+    const { stopDate: _stopDate, error: _error, cause: _cause, output: _output, ...running } = execution;
+    this.executionsByArn.set(execution.executionArn, { ...running, status: 'RUNNING', redriveCount, redriveDate: now });
   }
 
   private existing(executionArn: string): SfnExecutionRecord {

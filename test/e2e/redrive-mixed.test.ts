@@ -1,4 +1,5 @@
 import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engine.js';
+import { executionArnPrefix } from '../../src/continuation.js';
 import type { PipelineResult } from '../../src/run.js';
 import { ours, world } from './support.js';
 
@@ -61,6 +62,10 @@ describe('a redrive hours after the failure', () => {
     expect(p1.detectedBy).toBe('redrive');
     expect(Date.parse(p1.detectedAt!) - redrivenAt).toBeLessThanOrEqual(1000);
     expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2', 'P2']);
+    // As DescribeExecution tells it: succeeded after one redrive, with nothing left of the failure.
+    const described = engine.emulator.stepFunctions.execution(`${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`)!;
+    expect(described).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, redriveDate: redrivenAt });
+    expect({ error: described.error, cause: described.cause }).toEqual({ error: undefined, cause: undefined });
   });
 });
 
