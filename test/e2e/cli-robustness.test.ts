@@ -135,9 +135,13 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     const refused = await sequencer(['run', '--world', world, '--completion', 'webhook']);
 
     // Assess
-    const detectedBy = (stdout: string) => (JSON.parse(stdout) as { pipelines: { detectedBy?: string }[] }).pipelines.map((row) => row.detectedBy);
-    expect(detectedBy(byEvents.stdout)).toEqual(['event']);
-    expect(detectedBy(byPolling.stdout)).toEqual(['poll']);
+    const detected = (stdout: string) =>
+      (JSON.parse(stdout) as { pipelines: { detectedBy?: string; detectionSeconds?: number }[] }).pipelines.map(({ detectedBy, detectionSeconds }) => ({ detectedBy, detectionSeconds }));
+    // The event within its simulated delivery delay (0.5 to 1.5 s); the poll at its next look, tens of seconds late.
+    expect(detected(byEvents.stdout)).toEqual([{ detectedBy: 'event', detectionSeconds: expect.any(Number) }]);
+    expect(detected(byEvents.stdout)[0]!.detectionSeconds).toBeLessThanOrEqual(2);
+    expect(detected(byPolling.stdout)).toEqual([{ detectedBy: 'poll', detectionSeconds: expect.any(Number) }]);
+    expect(detected(byPolling.stdout)[0]!.detectionSeconds).toBeGreaterThan(2);
     expect(refused.code).toBe(2);
     expect(lines(refused.stderr)).toEqual(['sequencer: --completion must be events or poll, got "webhook"', "Run 'sequencer run --help' for usage."]);
   });
