@@ -6,16 +6,19 @@ import {
   type PipelineExecutionStatus,
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/check-status.js';
 import { useClock } from '../../src/clock.js';
-import { continueAtEvents, eventsOnTheWay, redriveEvents, taskEvents } from '../../src/history-budget.js';
+import { waitKey } from '../../src/completion-table.js';
+import { callbackWaitExtraEvents, continueAtEvents, eventsOnTheWay, redriveEvents, taskEvents, waitEndedEarlyEvents } from '../../src/history-budget.js';
 import { successorName } from '../../src/continuation.js';
 import { awsError, execution, stepInput, tracked, useStageConfig } from '../support/fixtures.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const stepFunctions = mockClient(SFNClient);
+const dynamo = mockClient(DynamoDBClient);
 const running = (name: string) => ({
   executionArn: `${execution.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
   stateMachineArn: execution.stateMachineArn,
@@ -46,6 +49,8 @@ const p3 = (overrides = {}) => tracked({ member: 1, pipelineName: 'P3', pipeline
 beforeEach(() => {
   codePipeline.reset();
   stepFunctions.reset();
+  dynamo.reset();
+  process.env.COMPLETION_TABLE_NAME = 'check-status-test';
   useStageConfig();
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [running(execution.name)] });
   nowMs = started + 600_000;
@@ -301,6 +306,62 @@ describe('check-status: the history budget', () => {
 
     expect(run).toMatchObject({ phase: 'start', index: 2 });
     expect(run).not.toHaveProperty('successor');
+  });
+});
+
+describe('check-status: woken from a callback wait (completion: events)', () => {
+  const key = waitKey(execution.id);
+  const liveUntil = Math.floor(Date.parse('2026-01-04T00:00:00Z') / 1000);
+  /** Wait 2's token write was refused: wait 1's token is still on the item, and an end was recorded for wait 2. */
+  const recordedEnd = (wokenBy: string, expiresAt = liveUntil) =>
+    dynamo.on(GetItemCommand).resolves({
+      Item: { pk: { S: key }, seq: { N: '1' }, token: { S: 'token-1' }, woken: { N: '2' }, wokenBy: { S: wokenBy }, expiresAt: { N: String(expiresAt) } },
+    });
+  /** The callback Task's Catch (ResultPath $.run.wake) when its conditional token write failed. */
+  const refusedWrite = { Error: 'DynamoDb.ConditionalCheckFailedException', Cause: 'The conditional request failed (Service: DynamoDb, Status Code: 400)' };
+  const waitingOnWait2 = (wake: Record<string, unknown>) =>
+    stepInput(
+      { wait: { key, seq: 2, expiresAt: liveUntil }, wake, history: { events: 1000, pending: eventsOnTheWay.checkedToWatch + callbackWaitExtraEvents } },
+      { completion: 'events' },
+    );
+
+  it.each(['sweep', 'event'])('a token write refused because an end came first: the result says the %s that recorded it noticed the end', async (wokenBy) => {
+    statusIs('exec-p2', 'Succeeded');
+    recordedEnd(wokenBy);
+
+    const run = await core(waitingOnWait2(refusedWrite));
+
+    expect(run.results[0]).toMatchObject({ pipelineName: 'P2', status: 'Succeeded', detectedBy: wokenBy });
+    expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, { TableName: 'check-status-test', Key: { pk: { S: key } }, ConsistentRead: true });
+    expect(run).not.toHaveProperty('wake');
+  });
+
+  it('a token write refused because an end came first counts the wait one event short: no TaskSubmitted', async () => {
+    statusIs('exec-p2', 'Succeeded');
+    recordedEnd('sweep');
+
+    const run = await core(waitingOnWait2(refusedWrite));
+
+    expect(run.history.events).toBe(1000 + eventsOnTheWay.checkedToWatch + callbackWaitExtraEvents + taskEvents(0) + waitEndedEarlyEvents);
+  });
+
+  it('a wait completed by its waker counts every event of the callback wait, and takes the waker’s name without reading the table', async () => {
+    statusIs('exec-p2', 'Succeeded');
+
+    const run = await core(waitingOnWait2({ by: 'sweep', at: at(590), pipelineName: 'P2', pipelineExecutionId: 'exec-p2', state: 'SUCCEEDED' }));
+
+    expect(run.history.events).toBe(1000 + eventsOnTheWay.checkedToWatch + callbackWaitExtraEvents + taskEvents(0));
+    expect(run.results[0]).toMatchObject({ detectedBy: 'sweep' });
+    expect(dynamo).not.toHaveReceivedAnyCommand();
+  });
+
+  it('a wait item past its TTL, which DynamoDB deletes only days later, is taken as gone: the end is reported as an event’s', async () => {
+    statusIs('exec-p2', 'Succeeded');
+    recordedEnd('sweep', Math.floor(nowMs / 1000) - 1);
+
+    const run = await core(waitingOnWait2(refusedWrite));
+
+    expect(run.results[0]).toMatchObject({ detectedBy: 'event' });
   });
 });
 

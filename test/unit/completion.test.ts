@@ -1,5 +1,5 @@
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type GetItemCommandInput, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { useClock } from '../../src/clock.js';
@@ -45,7 +45,7 @@ const event = (pipelineExecutionId: string, state: string, pipeline = 'P1') => (
 });
 
 /** The callback Task's UpdateItem, as statemachines/sequencer.asl.yml writes it: parked, or refused because an end came first. */
-async function park(seq: number, token: string): Promise<'parked' | 'refused'> {
+async function park(seq: number, token: string, expiresAt = now / 1000 + 86_400): Promise<'parked' | 'refused'> {
   try {
     await local.tableClient.send(
       new UpdateItemCommand({
@@ -54,7 +54,7 @@ async function park(seq: number, token: string): Promise<'parked' | 'refused'> {
         UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt',
         ConditionExpression: 'attribute_not_exists(#woken) OR #woken < :seq',
         ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(now / 1000 + 86_400) } },
+        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(expiresAt) } },
       }),
     );
     return 'parked';
@@ -63,6 +63,30 @@ async function park(seq: number, token: string): Promise<'parked' | 'refused'> {
     throw error;
   }
 }
+
+const betweenReadAndWrite = 'between-the-wakers-read-and-write';
+
+/** Runs `between` once, right after the waker reads the wait item and before it writes it: the run's token write lands in that gap. */
+async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void> {
+  const { dynamo } = await import('../../src/completion-table.js');
+  let pending = true;
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (pending && context.commandName === 'GetItemCommand' && (args.input as GetItemCommandInput).Key?.pk?.S === waitKey) {
+        pending = false;
+        await between();
+      }
+      return result;
+    },
+    { step: 'initialize', name: betweenReadAndWrite },
+  );
+}
+
+afterEach(async () => {
+  const { dynamo } = await import('../../src/completion-table.js');
+  dynamo.middlewareStack.remove(betweenReadAndWrite);
+});
 
 const tokensCompleted = () => stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken);
 
@@ -111,6 +135,23 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     // The run looked (and saw P2's end); its next wait parks normally.
     expect(await park(3, 'token-3')).toBe('parked');
     expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('a token stored between the waker’s read and its write is completed: the end is not lost', async () => {
+    // Prepare: P1's end woke wait 1; P2 ends, and the run parks wait 2 while the waker decides.
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+    await afterTheWakersRead(() => park(2, 'token-2'));
+
+    // Act
+    const outcome = await local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+
+    // Assess
+    expect(outcome).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-2']);
+    expect(await park(3, 'token-3')).toBe('parked');
   });
 
   it('an end after a refused write is recorded for the wait after it, not lost', async () => {
@@ -266,6 +307,26 @@ describe('the sweeper: the end whose event never came', () => {
 
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ watched: 0 });
     expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(0);
+  });
+
+  it('does not ask about a watch item past its TTL, which DynamoDB deletes only days later', async () => {
+    await local.watching.watchExecutions(run, [{ pipelineName: 'P1', pipelineExecutionId: 'exec-old', deadline: '2025-01-01T00:00:00Z' }]);
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ watched: 0, ended: 0 });
+    expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(0);
+    expect(tokensCompleted()).toEqual([]);
+  });
+
+  it('never completes the token of a wait item past its TTL, which DynamoDB deletes only days later', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1', now / 1000 - 1);
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
+
+    await local.sweeper.sweep();
+
+    expect(tokensCompleted()).toEqual([]);
   });
 
   it('one execution it cannot read does not hide the others’ ends', async () => {
