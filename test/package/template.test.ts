@@ -420,6 +420,11 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
       { Effect: 'Allow', Action: ['states:ListExecutions'], Resource: ownArn(stage, 'stateMachine') },
       { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: ownArn(stage, 'execution') },
     ]);
+    // Watch items and the run lock: PutItem, GetItem, DeleteItem; UpdateItem marks a held member's
+    // watch ended after a look saw its end (src/retry-hold.ts). Not Scan: that is the sweeper's.
+    expect(statements(role).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')))).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: completionTableArn(stage) },
+    ]);
   });
 
   it('lets the state machine invoke only the three functions, start only itself, and deliver its logs', () => {
