@@ -146,6 +146,60 @@ export async function markWatchEnded(watch: WatchItem, state: string): Promise<b
   }
 }
 
+/**
+ * Opens a watch marked ended again, if it is still marked with this state: the end it recorded
+ * woke nobody (SendTaskSuccess failed), so the bus's retry of the delivery, or the sweeper, must
+ * find it open.
+ */
+export async function reopenWatch(watch: WatchItem, state: string): Promise<void> {
+  try {
+    await call('UpdateItem', () =>
+      dynamo.send(
+        new UpdateItemCommand({
+          TableName: completionTableName(),
+          Key: { pk: { S: watch.key } },
+          UpdateExpression: 'REMOVE ended',
+          ConditionExpression: 'ended = :state',
+          ExpressionAttributeValues: { ':state': { S: state } },
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
+/**
+ * Gives back a claim (`woken = seq`) whose token could not be completed, if nothing moved since:
+ * the wait is parked again, so a retried delivery or the sweeper completes it. Had the run moved
+ * on (its wait timed out, it looked and parked again), the claim is left as it is.
+ */
+export async function unclaim(wait: WaitItem & { token: string }): Promise<void> {
+  const previous =
+    wait.woken === 0
+      ? { update: 'REMOVE woken, wokenBy', values: {} }
+      : {
+          update: wait.wokenBy === undefined ? 'SET woken = :woken REMOVE wokenBy' : 'SET woken = :woken, wokenBy = :by',
+          values: { ':woken': { N: String(wait.woken) }, ...(wait.wokenBy !== undefined && { ':by': { S: wait.wokenBy } }) },
+        };
+  try {
+    await call('UpdateItem', () =>
+      dynamo.send(
+        new UpdateItemCommand({
+          TableName: completionTableName(),
+          Key: { pk: { S: wait.key } },
+          UpdateExpression: previous.update,
+          ConditionExpression: 'seq = :seq AND woken = :seq AND #token = :token',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: { ...previous.values, ':seq': { N: String(wait.seq) }, ':token': { S: wait.token } },
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
+}
+
 export async function getWait(key: string, nowMs: number): Promise<WaitItem | undefined> {
   const { Item } = await call('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!Item || isExpired(Item, nowMs)) return undefined;

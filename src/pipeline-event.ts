@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { getWatch, markWatchEnded, keepAfterDeadlineSeconds, type WatchItem } from './completion-table.js';
+import { getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, type WatchItem } from './completion-table.js';
 import { wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
@@ -64,11 +64,12 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   if (!wakesWatch(watched, end.state)) return 'not-an-end';
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
   if (!(await markWatchEnded(watched, end.state))) return 'duplicate';
-  const result = await wake(
-    watched.waitKey,
-    { by, at: new Date(now).toISOString(), ...ended },
-    now,
-    now + keepAfterDeadlineSeconds * 1000,
+  const result = await wake(watched.waitKey, { by, at: new Date(now).toISOString(), ...ended }, now, now + keepAfterDeadlineSeconds * 1000).catch(
+    async (error: unknown) => {
+      // The end woke nobody: open the watch again, so that EventBridge's retry of this delivery is no duplicate, and the sweeper sees it.
+      await reopenWatch(watched, end.state);
+      throw error;
+    },
   );
   logger.info('end recorded', { ...ended, by, result });
   return result;

@@ -1,6 +1,6 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
-import { getWait, recordEnd, type WaitItem } from './completion-table.js';
+import { getWait, recordEnd, unclaim, type WaitItem } from './completion-table.js';
 import { logger } from './logger.js';
 
 /**
@@ -47,7 +47,13 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
     const wait = await getWait(waitKey, nowMs);
     if (parked(wait) && wait.token !== closedToken) {
       if (!(await recordEnd(waitKey, wait, wait.seq, output.by, expiresAtMs))) continue;
-      if (await completeToken(wait.token, output)) return 'completed';
+      if (await completeToken(wait.token, output).catch(async (error: unknown) => {
+        // Not woken after all: give the claim back, or a retry would find the wait claimed and the run would sleep on.
+        await unclaim(wait);
+        throw error;
+      })) {
+        return 'completed';
+      }
       closedToken = wait.token;
       continue;
     }

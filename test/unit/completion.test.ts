@@ -199,6 +199,30 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
 
     await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsRequestRejected' });
   });
+
+  it('a delivery retried after SendTaskSuccess failed completes the token: the failure gave back the claim and reopened the watch', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
+
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    expect(retried).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expect(await park(2, 'token-2')).toBe('parked');
+  });
+
+  it('after a delivery whose SendTaskSuccess failed and was never retried, the sweeper completes the token', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
+
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ outcomes: ['completed'] });
+  });
 });
 
 describe('the event is a hint: every other delivery does nothing harmful', () => {
