@@ -217,7 +217,7 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
  * optimistic concurrency, so the waker and the token writer never both miss each other. False
  * when the item changed in between; the caller reads again.
  */
-export async function recordEnd(key: string, seen: WaitItem | undefined, woken: number, by: string, expiresAtMs: number): Promise<boolean> {
+export async function recordEnd(key: string, seen: WaitItem | undefined, woken: number, by: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
   // Both numbers start at 1 when written: 0 read means the attribute is absent, and must still be.
   const values: Record<string, AttributeValue> = {};
   const same = (attribute: 'seq' | 'woken', value: number) => {
@@ -225,7 +225,10 @@ export async function recordEnd(key: string, seen: WaitItem | undefined, woken: 
     values[`:seen_${attribute}`] = { N: String(value) };
     return `${attribute} = :seen_${attribute}`;
   };
-  const unchanged = { ConditionExpression: `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)}`, values };
+  const asRead = `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)}`;
+  // Read as absent may be an item past its TTL that DynamoDB has not deleted yet: as absent it stays.
+  if (seen === undefined) values[':now'] = { N: String(nowSeconds(nowMs)) };
+  const unchanged = { ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead, values };
   try {
     await call('UpdateItem', () =>
       dynamo.send(

@@ -46,7 +46,7 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
   for (let round = 0; round < maxRounds; round += 1) {
     const wait = await getWait(waitKey, nowMs);
     if (parked(wait) && wait.token !== closedToken) {
-      if (!(await recordEnd(waitKey, wait, wait.seq, output.by, expiresAtMs))) continue;
+      if (!(await recordEnd(waitKey, wait, wait.seq, output.by, expiresAtMs, nowMs))) continue;
       if (await completeToken(wait.token, output).catch(async (error: unknown) => {
         // Not woken after all: give the claim back, or a retry would find the wait claimed and the run would sleep on.
         await unclaim(wait);
@@ -58,7 +58,7 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
       continue;
     }
     const next = Math.max(wait?.seq ?? 0, wait?.woken ?? 0) + 1;
-    if (await recordEnd(waitKey, wait, next, output.by, expiresAtMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
+    if (await recordEnd(waitKey, wait, next, output.by, expiresAtMs, nowMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
   }
   throw toNamedAwsError({ name: 'ThrottlingException', message: `the wait item changed ${maxRounds} times in a row` }, `wake ${waitKey}`);
 }

@@ -343,6 +343,14 @@ describe('the sweeper: the end whose event never came', () => {
     expect(tokensCompleted()).toEqual([]);
   });
 
+  it('an end for a wait item past its TTL is recorded as for no wait, not retried until it gives up', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1', now / 1000 - 1);
+
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('no-wait');
+    expect(tokensCompleted()).toEqual([]);
+  });
+
   it('never completes the token of a wait item past its TTL, which DynamoDB deletes only days later', async () => {
     await watch('exec-1');
     await park(1, 'token-1', now / 1000 - 1);
