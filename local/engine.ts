@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -90,6 +91,18 @@ export interface RunRequest {
 }
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** Which function a call is made by: every function runs in this one process, each under its own role on AWS. */
+const invokedAs = new AsyncLocalStorage<string>();
+
+/**
+ * The completion-table actions each function called (`dynamodb:UpdateItem`), by serverless.yml's
+ * function key, across every engine of this process. Nothing enforces IAM locally: the package
+ * tests hold these against the roles `sls package` writes, so a call no role allows fails there,
+ * not after a deploy.
+ */
+export const completionTableCallsByFunction = new Map<string, Set<string>>();
+const tableCallsRecorder = 'local-completion-table-calls';
 
 /** serverless.yml function key → the handler module, as sls deploys it. */
 const handlerModules: Record<string, { file: string; faultName: string }> = {
@@ -272,6 +285,17 @@ export class LocalEngine {
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
+    const { dynamo: functionsTableClient } = await import('../src/completion-table.js');
+    functionsTableClient.middlewareStack.remove(tableCallsRecorder);
+    functionsTableClient.middlewareStack.add(
+      (next, context) => (args) => {
+        const caller = invokedAs.getStore() ?? '(no function)';
+        const calls = completionTableCallsByFunction.get(caller) ?? completionTableCallsByFunction.set(caller, new Set()).get(caller)!;
+        calls.add(`dynamodb:${String(context.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+      { step: 'initialize', name: tableCallsRecorder },
+    );
     const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
     const engine = new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false, config, tableName);
     if (config.completion === 'events') await engine.listenToPipelineEvents(dynamo);
@@ -302,7 +326,7 @@ export class LocalEngine {
       this.world.events,
       completionModule.pipelineEventPattern(this.config.pipelines),
       async (event) => {
-        await this.eventHandlers.pipelineEvent!(event, lambdaContext('pipelineEvent'));
+        await invokedAs.run('pipelineEvent', () => this.eventHandlers.pipelineEvent!(event, lambdaContext('pipelineEvent')));
       },
       (change) => {
         const tick = scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs;
@@ -310,7 +334,7 @@ export class LocalEngine {
         this.sweepsScheduled.add(tick);
         this.clock.schedule(tick, async () => {
           this.sweeps += 1;
-          await this.eventHandlers.sweeper!({}, lambdaContext('sweeper'));
+          await invokedAs.run('sweeper', () => this.eventHandlers.sweeper!({}, lambdaContext('sweeper')));
         });
       },
       eventStateOf,
@@ -489,15 +513,16 @@ export class LocalEngine {
         return attempt(stateName, async () => {
           // $$.State.RetryCount: the engine's context object is fixed per run, so it is filled in here.
           const event = { ...(input as Record<string, unknown>), retryCount: retriesInARow.get(stateName) ?? 0 };
-          const output = await this.handlers[functionKey]!(
-            stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event,
-            lambdaContext(functionKey),
-          ).catch((error: unknown) => {
-            // A look that ended the entry badly: show what it saw before the error fails the state.
-            const seen = (error as { run?: unknown } | null)?.run;
-            if (seen !== undefined) emit({ type: 'checked', executionName, output: seen, at: this.clock.now() });
-            throw error;
-          });
+          const output = await invokedAs
+            .run(functionKey, () =>
+              this.handlers[functionKey]!(stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event, lambdaContext(functionKey)),
+            )
+            .catch((error: unknown) => {
+              // A look that ended the entry badly: show what it saw before the error fails the state.
+              const seen = (error as { run?: unknown } | null)?.run;
+              if (seen !== undefined) emit({ type: 'checked', executionName, output: seen, at: this.clock.now() });
+              throw error;
+            });
           if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
             throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
           }

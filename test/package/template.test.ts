@@ -502,6 +502,43 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 });
 
+describe('every completion-table call a function makes locally, its role allows', () => {
+  // Nothing enforces IAM locally: an action a role lacks would first fail on AWS. The local engine
+  // records each function's calls (local/engine.ts); these trains take every path that reaches the
+  // table: the lock, watches, woken waits, a held member's retry, the sweeper alone, a redrive.
+  const roleOf: Record<string, string> = {
+    decideOrder: 'IamRoleLambdaExecution',
+    startPipeline: 'IamRoleLambdaExecution',
+    checkStatus: 'IamRoleLambdaExecution',
+    pipelineEvent: 'PipelineEventRole',
+    sweeper: 'SweeperRole',
+  };
+
+  it('for each of the five functions', async () => {
+    const { LocalEngine, closeLocalEngine, completionTableCallsByFunction } = await import('../../local/engine.js');
+    const { parseWorld } = await import('../../local/world.js');
+    const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}) => parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines, ...extra }, 'IAM world');
+    const retried = { name: 'P2', durationSeconds: 300, outcome: 'Failed', retry: { afterSeconds: 600, durationSeconds: 120 } };
+    try {
+      await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }, retried]) })).run({ input: { order: ['P1', 'P2'], onFailure: 'wait' } });
+      await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }], { events: { off: true } }) })).run({ input: { order: ['P1'] } });
+      await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'] }]) })).run({ input: { order: ['P1'] }, redrive: true });
+    } finally {
+      await closeLocalEngine();
+    }
+
+    const stage = 'dev';
+    const unallowed = Object.entries(roleOf).map(([functionKey, roleId]) => {
+      const allowed = new Set(statements(resource(stage, roleId)).flatMap((statement) => statement.Action));
+      const called = [...(completionTableCallsByFunction.get(functionKey) ?? [])];
+      return { functionKey, called: called.length, unallowed: called.filter((action) => !allowed.has(action)) };
+    });
+    expect(unallowed.filter((entry) => entry.called === 0)).toEqual([]);
+    expect(unallowed.filter((entry) => entry.unallowed.length > 0)).toEqual([]);
+    expect([...completionTableCallsByFunction.get('checkStatus')!]).toContain('dynamodb:UpdateItem');
+  });
+});
+
 describe('a stage of 100 pipelines of 100 characters, with every extra turned on', () => {
   const stage = scaleStage;
   // IAM counts the resolved policy without whitespace; the longest partition bounds every other.
