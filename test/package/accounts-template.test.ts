@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
+import { lintTogether, type Finding } from '../support/cfn-lint.js';
 import { copyOfService, slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
@@ -11,7 +10,6 @@ import { copyOfService, slsPackage, slsRefusal, type Packaged } from '../support
  * template: both pass cfn-lint, and their IAM is least privilege. Packaged in a copy of the
  * service, so this file never shares serverless-esbuild's build folder with template.test.ts.
  */
-const run = promisify(execFile);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Template = { Resources: Record<string, Resource> };
@@ -66,7 +64,6 @@ beforeAll(async () => {
 afterAll(() => rmSync(service, { recursive: true, force: true }));
 
 const targetAccountTemplate = 'deploy/target-account.yml';
-type Finding = { Filename: string | null; Level: string; Message: string; Rule: { Id: string } };
 let linted: Promise<Record<string, Finding[]>> | undefined;
 
 /**
@@ -77,24 +74,6 @@ let linted: Promise<Record<string, Finding[]>> | undefined;
 async function cfnLintFindings(template: string): Promise<Finding[]> {
   linted ??= lintTogether([templates.targets!.file, templates['targets-org']!.file, targetAccountTemplate]);
   return (await linted)[template]!;
-}
-
-async function lintTogether(files: string[]): Promise<Record<string, Finding[]>> {
-  let stdout: string;
-  let failure: unknown;
-  try {
-    ({ stdout } = await run('cfn-lint', ['--format', 'json', ...files]));
-  } catch (error) {
-    // cfn-lint exits non-zero as soon as it finds anything, and still prints its findings.
-    failure = error;
-    stdout = (error as { stdout?: string }).stdout ?? '';
-  }
-  const findings = (stdout.trim().startsWith('[') ? JSON.parse(stdout) : []) as Finding[];
-  const unplaced = findings.filter((finding) => !files.includes(finding.Filename ?? ''));
-  // A run that failed without a finding in one of the templates (a crash, a bad argument) fails every template.
-  if (unplaced.length > 0) throw new Error(`cfn-lint found problems outside the templates: ${JSON.stringify(unplaced)}`);
-  if (failure && findings.length === 0) throw failure;
-  return Object.fromEntries(files.map((file) => [file, findings.filter((finding) => finding.Filename === file)]));
 }
 
 const ofType = (template: Template, type: string) => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);

@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { parse, stringify } from 'yaml';
 import { parseStageConfig } from '../../src/config.js';
+import { lintTogether } from '../support/cfn-lint.js';
 import { slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
@@ -14,8 +15,9 @@ type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?
 type Template = { Resources: Record<string, Resource> };
 
 // A stage at the scale the issue names: 100 pipelines of 100 characters, 10 sequences, and every
-// optional extra turned on. It lives in a temporary copy of serverless.yml, beside it.
-const scaleStage = 'scale';
+// optional extra turned on, under the longest stage name a function name fits (27 characters).
+// It lives in a temporary copy of serverless.yml, beside it.
+const scaleStage = 'the-largest-stage-name-fits';
 const examplesStage = 'scheduled-examples';
 const scaleConfig = 'serverless-scale-test.yml';
 const pipelineName = (index: number) => `pipeline-${String(index).padStart(3, '0')}-`.padEnd(100, 'x');
@@ -502,6 +504,16 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   });
 });
 
+describe('cfn-lint', () => {
+  it('finds nothing in the dev, prod and largest stages’ templates', async () => {
+    const files = ['dev', 'prod', scaleStage].map((stage) => packaged[stage]!.file);
+
+    const findings = await lintTogether(files);
+
+    expect(files.map((file) => findings[file])).toEqual([[], [], []]);
+  });
+});
+
 describe('every completion-table call a function makes locally, its role allows', () => {
   // Nothing enforces IAM locally: an action a role lacks would first fail on AWS. The local engine
   // records each function's calls (local/engine.ts); these trains take every path that reaches the
@@ -576,7 +588,7 @@ describe('a stage of 100 pipelines of 100 characters, with every extra turned on
 
   it('keeps every name within its limit', () => {
     for (const [, fn] of resources(stage, 'AWS::Lambda::Function')) expect(fn.Properties.FunctionName.length).toBeLessThanOrEqual(64);
-    expect(resource(stage, 'IamRoleLambdaExecution').Properties.RoleName).toBe('codepipeline-sequencer-scale-us-east-1');
+    expect(resource(stage, 'IamRoleLambdaExecution').Properties.RoleName).toBe(`codepipeline-sequencer-${scaleStage}-us-east-1`);
     expect(only(stage, 'AWS::StepFunctions::StateMachine')[1].Properties.StateMachineName.length).toBeLessThanOrEqual(80);
   });
 
