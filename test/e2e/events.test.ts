@@ -226,3 +226,119 @@ describe('completion: events', () => {
     expect(report.stats.stateTransitions).toBeGreaterThan(2 + 5 + 3);
   });
 });
+
+/** The bus's record of each change that can end an execution (STARTED never reaches the rule). */
+const endRecords = (engine: LocalEngine) => engine.bus!.records.filter((record) => record.change.state !== 'STARTED');
+/** How each pipeline's end was noticed, finished members and the one the run stopped at alike. */
+const noticedBy = (run: Run) => Object.fromEntries([...run.results, ...run.members].map((pipeline) => [pipeline.pipelineName, pipeline.detectedBy]));
+const lastLook = (lastRun: Map<string, Run>) => [...lastRun.values()].at(-1)!;
+
+describe('completion: events, against the world’s delivery knobs', () => {
+  it('a cancelled pipeline is noticed by its CANCELED event and fails the run by name', async () => {
+    const { report, engine, lastRun } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcome: 'Cancelled' },
+        { name: 'P3', durationSeconds: 300 },
+      ],
+      { order: ['P1', 'P2', 'P3'] },
+    );
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineCancelled' });
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Cancelled'],
+    ]);
+    expect(noticedBy(lastLook(lastRun))).toEqual({ P1: 'event', P2: 'event' });
+    expect(endRecords(engine).map((record) => [record.change.pipelineName, record.change.state, record.fate])).toEqual([
+      ['P1', 'SUCCEEDED', 'delivered'],
+      ['P2', 'CANCELED', 'delivered'],
+    ]);
+  });
+
+  it('duplicate: 1 delivers every end twice, at two instants, and each pipeline still starts once', async () => {
+    const { report, engine } = await runEvents(
+      ['P1', 'P2', 'P3'].map((name) => ({ name, durationSeconds: 300 })),
+      { order: ['P1', 'P2', 'P3'] },
+      { events: { duplicate: 1 } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    const [p1, p2, p3] = endRecords(engine);
+    for (const record of [p1!, p2!]) {
+      expect(record.deliveredAt).toHaveLength(2);
+      expect(record.deliveredAt[0]).not.toBe(record.deliveredAt[1]);
+    }
+    // The run ends on P3's first delivery; its copy comes after the run has nothing left to wake.
+    expect(p3!.deliveredAt.length).toBeGreaterThanOrEqual(1);
+    for (const result of results(report)) expect(result.detectedBy).toBe('event');
+  });
+
+  it('outOfOrder delivers a group’s ends in another order than they happened, each within its window', async () => {
+    const members = ['G1', 'G2', 'G3', 'G4'];
+    const { report, engine } = await runEvents(
+      // Ends a second apart, and a long member that keeps the run waiting while they are delivered.
+      [...members.map((name, index) => ({ name, durationSeconds: 610 + index })), { name: 'LONG', durationSeconds: 1210 }],
+      { order: [[...members, 'LONG']] },
+      { events: { delaySeconds: 0, outOfOrder: 30 } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const ends = endRecords(engine).filter((record) => members.includes(record.change.pipelineName));
+    const happened = [...ends].sort((a, b) => a.change.at - b.change.at).map((record) => record.change.pipelineName);
+    const delivered = [...ends].sort((a, b) => a.deliveredAt[0]! - b.deliveredAt[0]!).map((record) => record.change.pipelineName);
+    expect(happened).toEqual(members);
+    expect(delivered).not.toEqual(happened);
+    for (const record of ends) {
+      expect(record.deliveredAt).toHaveLength(1);
+      expect(record.deliveredAt[0]! - record.change.at).toBeGreaterThanOrEqual(0);
+      expect(record.deliveredAt[0]! - record.change.at).toBeLessThan(30_000);
+    }
+  });
+
+  it('drop.rate drops a share of the events, and exactly the ends it dropped are swept', async () => {
+    const pipelines = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6'].map((name, index) => ({ name, durationSeconds: 301 + index * 13 }));
+    const { report, engine } = await runEvents(pipelines, { order: pipelines.map((pipeline) => pipeline.name) }, { events: { drop: { rate: 0.5 } } });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const fates = new Map(endRecords(engine).map((record) => [record.change.pipelineName, record.fate]));
+    expect(new Set(fates.values())).toEqual(new Set(['dropped', 'delivered']));
+    for (const result of results(report)) {
+      expect([result.pipelineName, result.detectedBy]).toEqual([result.pipelineName, fates.get(result.pipelineName) === 'dropped' ? 'sweep' : 'event']);
+    }
+  });
+
+  it('drop.states drops only those states: the SUCCEEDED end is swept, the FAILED one comes by event', async () => {
+    const { report, engine, lastRun } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 310 },
+        { name: 'P2', durationSeconds: 310, outcome: 'Failed', statusSummary: 'unit tests failed' },
+      ],
+      { order: ['P1', 'P2'] },
+      { events: { drop: { states: ['SUCCEEDED'] } } },
+    );
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(endRecords(engine).map((record) => [record.change.pipelineName, record.change.state, record.fate])).toEqual([
+      ['P1', 'SUCCEEDED', 'dropped'],
+      ['P2', 'FAILED', 'delivered'],
+    ]);
+    expect(noticedBy(lastLook(lastRun))).toEqual({ P1: 'sweep', P2: 'event' });
+  });
+
+  it('a numeric delaySeconds delivers every event exactly that late, and each end is noticed then', async () => {
+    const { report, engine } = await runEvents(
+      ['P1', 'P2', 'P3'].map((name) => ({ name, durationSeconds: 300 })),
+      { order: ['P1', 'P2', 'P3'] },
+      { events: { delaySeconds: 7 } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(endRecords(engine).map((record) => record.deliveredAt.map((at) => at - record.change.at))).toEqual([[7000], [7000], [7000]]);
+    for (const result of results(report)) {
+      expect(result.detectedBy).toBe('event');
+      expect(detection(result)).toBeCloseTo(7, 3);
+    }
+  });
+});
