@@ -13,7 +13,10 @@ interface OpenTask {
 
 // From the Step Functions API reference: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat.
 const taskToken = awsString({ min: 1, max: 2048 });
-const sendTaskSuccessInput = z.object({ taskToken, output: awsString({ max: 262_144 }) });
+// The output's limit counts its UTF-8 bytes ("Length constraints apply to the payload size, and are expressed as bytes in UTF-8 encoding").
+const maxOutputBytes = 262_144;
+const output = z.string().refine((value) => Buffer.byteLength(value, 'utf8') <= maxOutputBytes, `Member must have length less than or equal to ${maxOutputBytes}`);
+const sendTaskSuccessInput = z.object({ taskToken, output });
 const sendTaskFailureInput = z.object({ taskToken, error: awsString({ max: 256 }).optional(), cause: awsString({ max: 32_768 }).optional() });
 const sendTaskHeartbeatInput = z.object({ taskToken });
 

@@ -201,6 +201,8 @@ describe('Step Functions task tokens, through the real SDK client', () => {
       rejectionOf(success('')),
       rejectionOf(success(`AQ${'A'.repeat(2047)}`)),
       rejectionOf(success(token, JSON.stringify('x'.repeat(262_143)))),
+      // 131,074 characters, 262,146 bytes: the limit counts bytes.
+      rejectionOf(success(token, JSON.stringify('é'.repeat(131_072)))),
       rejectionOf(failure(token, 'E'.repeat(257))),
       rejectionOf(failure(token, 'E', 'c'.repeat(32_769))),
       rejectionOf(heartbeat(`AQ${'A'.repeat(2047)}`)),
