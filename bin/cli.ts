@@ -63,6 +63,8 @@ Options:
                      its pipelines; without --stage: the default params, every pipeline of the world
   --completion MODE  events or poll: how a pipeline's end is noticed, in place of the stage's
                      'completion' param (default: the param, events unless the stage says poll)
+  --continue-at N    Hand over to a new execution at N history events (500 to 24000) in place
+                     of 24000, to see a continuation without simulating weeks (local only)
   --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
   --json             Print one JSON document instead of progress lines and a summary
   --timestamps       Show absolute UTC times instead of offsets from the run's start
@@ -96,6 +98,9 @@ Options:
   --speed N     Simulated seconds per real second, e.g. 60 (default 1: wall time)
   --completion MODE
                 events or poll, in place of the stage's 'completion' param
+  --continue-at N
+                Hand over to a new execution at N history events (500 to 24000) in place of
+                24000, to see a continuation without simulating weeks (local only)
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 

@@ -7,7 +7,9 @@ import { localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
+import type { StageConfig } from '../src/config.js';
 import { ConfigurationError } from '../src/errors.js';
+import { continueAtEvents, minContinueAtEvents } from '../src/history-budget.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
@@ -27,6 +29,28 @@ const defaultWorld = `${projectRoot}local/worlds/demo.json`;
 function completionOption(value: string | undefined): 'events' | 'poll' | undefined {
   if (value === undefined || value === 'events' || value === 'poll') return value;
   throw new UsageError(`--completion must be events or poll, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * `--continue-at`: the history events at which an execution hands over to its successor, in
+ * place of 24,000, to watch a continuation without simulating weeks of looks (local only: a
+ * deployed stage always hands over at 24,000).
+ */
+function continueAtOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const events = Number(value);
+  if (value.trim() === '' || !Number.isInteger(events) || events < minContinueAtEvents || events > continueAtEvents) {
+    throw new UsageError(`--continue-at must be a whole number of history events from ${minContinueAtEvents} to ${continueAtEvents}, got '${value}'`);
+  }
+  return events;
+}
+
+/** The stage params one local run or emulator overrides: --completion and --continue-at. */
+function settingsOf(values: { completion?: string; 'continue-at'?: string }): Partial<StageConfig> | undefined {
+  const completion = completionOption(values.completion);
+  const continueAt = continueAtOption(values['continue-at']);
+  if (completion === undefined && continueAt === undefined) return undefined;
+  return { ...(completion && { completion }), ...(continueAt !== undefined && { continueAtEvents: continueAt }) };
 }
 
 /** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
@@ -49,9 +73,10 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       redrive: { type: 'boolean', default: false },
       timestamps: { type: 'boolean', default: false },
       completion: { type: 'string' },
+      'continue-at': { type: 'string' },
     },
   });
-  const completion = completionOption(values.completion);
+  const settings = settingsOf(values);
   const { input, world, worldName } = await (async () => {
     if (values.input !== undefined && values['input-file'] !== undefined) {
       throw new UsageError('give --input or --input-file, not both');
@@ -69,7 +94,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   });
   // The engine (the interpreter, the SDK clients, DynamoDB) loads once the run is sure to go ahead.
   const { LocalEngine } = await import('../local/engine.js');
-  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(completion && { settings: { completion } }) });
+  const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(settings && { settings }) });
   const runStart = engine.clock.now();
   const onGitHub = process.env.GITHUB_ACTIONS === 'true';
 
@@ -241,10 +266,11 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
       stage: { type: 'string' },
       speed: { type: 'string' },
       completion: { type: 'string' },
+      'continue-at': { type: 'string' },
     },
   });
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
-  const completion = completionOption(values.completion);
+  const settings = settingsOf(values);
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (values.port!.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65_535)) {
     throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
@@ -272,7 +298,7 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
       ...(values.stage !== undefined && { stage: values.stage }),
       ...(port !== undefined && { port }),
       speed,
-      ...(completion && { completion }),
+      ...(settings && { settings }),
       ...(input !== undefined && { run: { input, signal } }),
     });
   } catch (error) {

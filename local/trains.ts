@@ -1,3 +1,4 @@
+import type { StageConfig } from '../src/config.js';
 import { LocalEngine, type RunReport } from './engine.js';
 import type { World } from './world.js';
 
@@ -30,8 +31,8 @@ export async function serveTrains(options: {
   speed: number;
   /** One execution to run first, in simulated time, before time is paced. */
   run?: { input: unknown; signal: AbortSignal };
-  /** In place of the stage's `completion` param. */
-  completion?: 'events' | 'poll';
+  /** In place of the stage's params: `completion`, `continueAtEvents` (--completion, --continue-at). */
+  settings?: Partial<StageConfig>;
 }): Promise<TrainService> {
   const engine = await LocalEngine.create({
     world: options.world,
@@ -39,7 +40,7 @@ export async function serveTrains(options: {
     stateMachineName: stateMachineNameOf(options.stage ?? 'dev'),
     recordHistory: true,
     ...(options.port !== undefined && { port: options.port }),
-    ...(options.completion && { settings: { completion: options.completion } }),
+    ...(options.settings && { settings: options.settings }),
   });
   engine.emulator.stepFunctions.controlExecutions({
     stop: (executionArn) => engine.stopExecution(executionArn),

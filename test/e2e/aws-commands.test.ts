@@ -191,10 +191,11 @@ describe('start --wait and status --watch against the emulator', () => {
   }, 60_000);
 
   it('a train that continues as new while it is watched: followed into its next execution to the end, exit 0', async () => {
-    // 20 days of looks every 10 minutes pass the 24,000-event mark: the train continues once.
-    const world = file('twenty-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 20 * 86_400 }] });
+    // Two days of looks pass a 2,000-event handover (--continue-at) once: the train continues
+    // once, as 20 days of looks would at 24,000.
+    const world = file('two-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 2 * 86_400 }] });
     // Polled: an event-woken wait costs a handful of events however long it lasts, and would never continue.
-    running = await emulator(world, ['--speed', '10000000', '--completion', 'poll']);
+    running = await emulator(world, ['--speed', '10000000', '--completion', 'poll', '--continue-at', '2000']);
 
     const watched = await sequencer(['start', '--input', `{"order":["P1"],"pipelineTimeoutSeconds":${30 * 86_400}}`, '--wait', '--interval', '1'], running.env);
 

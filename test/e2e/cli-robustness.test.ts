@@ -146,6 +146,24 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(lines(refused.stderr)).toEqual(['sequencer: --completion must be events or poll, got "webhook"', "Run 'sequencer run --help' for usage."]);
   });
 
+  it('--continue-at hands a polled run over at that many history events, and refuses a number outside 500 to 24,000', async () => {
+    // Prepare: two days of looks are some 2,800 history events.
+    const world = file('two-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 2 * 86_400 }] });
+
+    // Act
+    const atDefault = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--json']);
+    const handedOver = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--continue-at', '1000', '--json']);
+    const refused = await sequencer(['run', '--world', world, '--continue-at', '499']);
+
+    // Assess
+    const executions = (stdout: string) => (JSON.parse(stdout) as { stats: { executions: number } }).stats.executions;
+    expect(executions(atDefault.stdout)).toBe(1);
+    expect(handedOver.code).toBe(0);
+    expect(executions(handedOver.stdout)).toBeGreaterThan(1);
+    expect(refused.code).toBe(2);
+    expect(lines(refused.stderr)[0]).toBe("sequencer: --continue-at must be a whole number of history events from 500 to 24000, got '499'");
+  });
+
   it('a pipeline in the order that the world file lacks is named, with the file', async () => {
     const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
 
