@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
 
@@ -127,18 +127,17 @@ function toWatch(item: Record<string, AttributeValue>): WatchItem {
 
 /** Marks the watched execution ended, once: false when it was marked already (a duplicate). */
 export async function markWatchEnded(watch: WatchItem, state: string): Promise<boolean> {
+  return updateIf(watch.key, {
+    UpdateExpression: 'SET ended = :state',
+    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
+    ExpressionAttributeValues: { ':state': { S: state } },
+  });
+}
+
+/** One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it). */
+async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
   try {
-    await call('UpdateItem', () =>
-      dynamo.send(
-        new UpdateItemCommand({
-          TableName: completionTableName(),
-          Key: { pk: { S: watch.key } },
-          UpdateExpression: 'SET ended = :state',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
-          ExpressionAttributeValues: { ':state': { S: state } },
-        }),
-      ),
-    );
+    await call('UpdateItem', () => dynamo.send(new UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -152,21 +151,7 @@ export async function markWatchEnded(watch: WatchItem, state: string): Promise<b
  * find it open.
  */
 export async function reopenWatch(watch: WatchItem, state: string): Promise<void> {
-  try {
-    await call('UpdateItem', () =>
-      dynamo.send(
-        new UpdateItemCommand({
-          TableName: completionTableName(),
-          Key: { pk: { S: watch.key } },
-          UpdateExpression: 'REMOVE ended',
-          ConditionExpression: 'ended = :state',
-          ExpressionAttributeValues: { ':state': { S: state } },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateIf(watch.key, { UpdateExpression: 'REMOVE ended', ConditionExpression: 'ended = :state', ExpressionAttributeValues: { ':state': { S: state } } });
 }
 
 /**
@@ -182,22 +167,12 @@ export async function unclaim(wait: WaitItem & { token: string }): Promise<void>
           update: wait.wokenBy === undefined ? 'SET woken = :woken REMOVE wokenBy' : 'SET woken = :woken, wokenBy = :by',
           values: { ':woken': { N: String(wait.woken) }, ...(wait.wokenBy !== undefined && { ':by': { S: wait.wokenBy } }) },
         };
-  try {
-    await call('UpdateItem', () =>
-      dynamo.send(
-        new UpdateItemCommand({
-          TableName: completionTableName(),
-          Key: { pk: { S: wait.key } },
-          UpdateExpression: previous.update,
-          ConditionExpression: 'seq = :seq AND woken = :seq AND #token = :token',
-          ExpressionAttributeNames: { '#token': 'token' },
-          ExpressionAttributeValues: { ...previous.values, ':seq': { N: String(wait.seq) }, ':token': { S: wait.token } },
-        }),
-      ),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
+  await updateIf(wait.key, {
+    UpdateExpression: previous.update,
+    ConditionExpression: 'seq = :seq AND woken = :seq AND #token = :token',
+    ExpressionAttributeNames: { '#token': 'token' },
+    ExpressionAttributeValues: { ...previous.values, ':seq': { N: String(wait.seq) }, ':token': { S: wait.token } },
+  });
 }
 
 export async function getWait(key: string, nowMs: number): Promise<WaitItem | undefined> {
@@ -228,29 +203,11 @@ export async function recordEnd(key: string, seen: WaitItem | undefined, woken: 
   const asRead = `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)}`;
   // Read as absent may be an item past its TTL that DynamoDB has not deleted yet: as absent it stays.
   if (seen === undefined) values[':now'] = { N: String(nowSeconds(nowMs)) };
-  const unchanged = { ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead, values };
-  try {
-    await call('UpdateItem', () =>
-      dynamo.send(
-        new UpdateItemCommand({
-          TableName: completionTableName(),
-          Key: { pk: { S: key } },
-          UpdateExpression: 'SET woken = :woken, wokenBy = :by, expiresAt = if_not_exists(expiresAt, :expires)',
-          ConditionExpression: unchanged.ConditionExpression,
-          ExpressionAttributeValues: {
-            ...unchanged.values,
-            ':woken': { N: String(woken) },
-            ':by': { S: by },
-            ':expires': { N: String(nowSeconds(expiresAtMs)) },
-          },
-        }),
-      ),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return updateIf(key, {
+    UpdateExpression: 'SET woken = :woken, wokenBy = :by, expiresAt = if_not_exists(expiresAt, :expires)',
+    ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead,
+    ExpressionAttributeValues: { ...values, ':woken': { N: String(woken) }, ':by': { S: by }, ':expires': { N: String(nowSeconds(expiresAtMs)) } },
+  });
 }
 
 /** Every watch item not yet marked ended and not expired: what the sweeper asks CodePipeline about. */
