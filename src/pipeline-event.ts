@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, type WatchItem } from './completion-table.js';
-import { wake, type WakeResult, type WakeSource } from './wake.js';
+import { completeClaimed, wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { parseOrThrow } from './input.js';
@@ -63,8 +63,9 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   }
   if (!wakesWatch(watched, end.state)) return 'not-an-end';
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
-  if (!(await markWatchEnded(watched, end.state))) return 'duplicate';
-  const result = await wake(watched.waitKey, { by, at: new Date(now).toISOString(), ...ended }, now, now + keepAfterDeadlineSeconds * 1000).catch(
+  const output = { by, at: new Date(now).toISOString(), ...ended };
+  if (!(await markWatchEnded(watched, end.state))) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
+  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000).catch(
     async (error: unknown) => {
       // The end woke nobody: open the watch again, so that EventBridge's retry of this delivery is no duplicate, and the sweeper sees it.
       await reopenWatch(watched, end.state);

@@ -26,7 +26,13 @@ const local = completionOnDynamo(table);
 beforeEach(async () => {
   stepFunctions.reset();
   codePipeline.reset();
-  stepFunctions.on(SendTaskSuccessCommand).resolves({});
+  // As Step Functions: a token completes once; after that its Task is closed (TaskTimedOut).
+  const closed = new Set<string>();
+  stepFunctions.on(SendTaskSuccessCommand).callsFake(async ({ taskToken }: { taskToken: string }) => {
+    if (closed.has(taskToken)) throw awsError('TaskTimedOut', 400);
+    closed.add(taskToken);
+    return {};
+  });
   useClock({ now: () => now });
   // The sweeper's CodePipeline calls read the stage config to find where each pipeline lives.
   useStageConfig();
@@ -213,6 +219,22 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     expect(await park(2, 'token-2')).toBe('parked');
   });
 
+  it('a delivery retried after the function died between claiming the wait and completing its token completes it', async () => {
+    // Prepare: the first delivery claims wait 1, then never returns from SendTaskSuccess (a Lambda timeout, a crash).
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
+    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act: EventBridge's retry of the delivery.
+    const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect(retried).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+
   it('after a delivery whose SendTaskSuccess failed and was never retried, the sweeper completes the token', async () => {
     await watch('exec-1');
     await park(1, 'token-1');
@@ -251,7 +273,9 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
     const second = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
     expect([first, second]).toEqual(['completed', 'duplicate']);
-    expect(tokensCompleted()).toEqual(['token-1']);
+    // The duplicate completes the claimed token again, in case the first delivery died before it
+    // had: Step Functions answers TaskTimedOut, the Task being closed, and nothing more happens.
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
     expect(await park(2, 'token-2')).toBe('parked');
   });
 
