@@ -3,7 +3,7 @@ import { getExecution, listRecentExecutions } from './codepipeline.js';
 import { pipelineOutcomeError, pipelineOutcomeErrors, type PipelineOutcomeError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
-import { completionMode, deadlineLook, nextWait, wakeSource, watchExecutions, wokeBeforeParking } from './event-wait.js';
+import { completionMode, deadlineLook, nextWait, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
 import { successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { pendingMember } from './start.js';
@@ -62,10 +62,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
       const before = run.members[index]!;
       return holds(member) && member.pipelineExecutionId !== undefined && member.pipelineExecutionId === before.pipelineExecutionId && member.deadline !== before.deadline;
     });
-    await watchExecutions(
-      run,
-      rewatched.map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline!, held: member.waitingForRetry === true })),
-    );
+    await watchExecutions(run, rewatched.map((member) => watchOf(member)));
   }
 
   let next: Run;
@@ -169,7 +166,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   }
   if (context.completion === 'events' && member.pipelineExecutionId !== start.pipelineExecutionId) {
     // Following a superseder: its end is the one that must wake the run now.
-    await watchExecutions(context.run, [{ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! }]);
+    await watchExecutions(context.run, [watchOf(member, false)]);
   }
 
   const hold = heldForRetry(member, plan, now);

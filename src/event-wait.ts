@@ -50,6 +50,14 @@ export async function watchExecutions(
   );
 }
 
+/** A started member's watch, as watchExecutions writes it: its execution, until its deadline; `held` with onFailure: wait. */
+export const watchOf = (member: Member, held = member.waitingForRetry === true) => ({
+  pipelineName: member.pipelineName,
+  pipelineExecutionId: member.pipelineExecutionId!,
+  deadline: member.deadline!,
+  held,
+});
+
 /** The next wait: one more than the last, timing out at the first member's deadline. */
 export function nextWait(run: Run, members: Member[], now: number): Pick<Run, 'wait' | 'waitSeconds'> {
   const waitSeconds = secondsUntilNextLook(members, now);

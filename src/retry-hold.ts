@@ -1,5 +1,5 @@
 import { stillRunning } from './polling.js';
-import { watchExecutions, watchLocation } from './event-wait.js';
+import { watchExecutions, watchLocation, watchOf } from './event-wait.js';
 import { markWatchEnded, watchKey } from './completion-table.js';
 import type { Member, Plan, Run } from './run.js';
 
@@ -29,13 +29,6 @@ export interface Armed {
   pipelineExecutionId: string;
   held: boolean;
 }
-
-const watchOf = (member: Member, held: boolean) => ({
-  pipelineName: member.pipelineName,
-  pipelineExecutionId: member.pipelineExecutionId!,
-  deadline: member.deadline!,
-  held,
-});
 
 /**
  * Before a look, with onFailure `wait` and completion: events: writes the member's watch again,
