@@ -37,6 +37,12 @@ describe('Step Functions task tokens, through the real SDK client', () => {
   const success = (taskToken: string, output = '{}') => stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output }));
   const failure = (taskToken: string, error?: string, cause?: string) => stepFunctions.send(new SendTaskFailureCommand({ taskToken, error, cause }));
   const heartbeat = (taskToken: string) => stepFunctions.send(new SendTaskHeartbeatCommand({ taskToken }));
+  /** The three calls a token answers, each as a worker would make it. */
+  const everyCall = [
+    ['SendTaskSuccess', (token: string) => success(token)],
+    ['SendTaskFailure', (token: string) => failure(token, 'Late', 'too late')],
+    ['SendTaskHeartbeat', (token: string) => heartbeat(token)],
+  ] as const;
 
   beforeEach(async () => {
     const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [] }, 'tasks test world');
@@ -96,11 +102,7 @@ describe('Step Functions task tokens, through the real SDK client', () => {
     expect(ends).toEqual([{ kind: 'succeeded', output: { done: true } }]);
   });
 
-  it.each([
-    ['SendTaskSuccess', (token: string) => success(token)],
-    ['SendTaskFailure', (token: string) => failure(token, 'Late', 'too late')],
-    ['SendTaskHeartbeat', (token: string) => heartbeat(token)],
-  ])('%s on a token whose Task already completed is TaskTimedOut, and changes nothing', async (_operation, call) => {
+  it.each(everyCall)('%s on a token whose Task already completed is TaskTimedOut, and changes nothing', async (_operation, call) => {
     // Prepare
     const token = waitingTask();
     await success(token, '{"first":true}');
@@ -113,11 +115,7 @@ describe('Step Functions task tokens, through the real SDK client', () => {
     expect(ends).toEqual([{ kind: 'succeeded', output: { first: true } }]);
   });
 
-  it.each([
-    ['SendTaskSuccess', (token: string) => success(token)],
-    ['SendTaskFailure', (token: string) => failure(token, 'Late', 'too late')],
-    ['SendTaskHeartbeat', (token: string) => heartbeat(token)],
-  ])('%s on a token whose Task timed out is TaskTimedOut, and wakes nothing', async (_operation, call) => {
+  it.each(everyCall)('%s on a token whose Task timed out is TaskTimedOut, and wakes nothing', async (_operation, call) => {
     // Prepare
     const token = waitingTask();
     emulator.tasks().close(token);
@@ -143,11 +141,7 @@ describe('Step Functions task tokens, through the real SDK client', () => {
     expect(ends).toEqual([{ kind: 'failed', error: 'PipelineFailed', cause: 'first' }]);
   });
 
-  it.each([
-    ['SendTaskSuccess', (token: string) => success(token)],
-    ['SendTaskFailure', (token: string) => failure(token)],
-    ['SendTaskHeartbeat', (token: string) => heartbeat(token)],
-  ])('%s with a malformed token is InvalidToken', async (_operation, call) => {
+  it.each(everyCall)('%s with a malformed token is InvalidToken', async (_operation, call) => {
     // Prepare
     waitingTask();
 
@@ -159,11 +153,7 @@ describe('Step Functions task tokens, through the real SDK client', () => {
     expect(ends).toEqual([]);
   });
 
-  it.each([
-    ['SendTaskSuccess', (token: string) => success(token)],
-    ['SendTaskFailure', (token: string) => failure(token)],
-    ['SendTaskHeartbeat', (token: string) => heartbeat(token)],
-  ])('%s with a well-formed token that was never issued is TaskDoesNotExist', async (_operation, call) => {
+  it.each(everyCall)('%s with a well-formed token that was never issued is TaskDoesNotExist', async (_operation, call) => {
     // Prepare
     waitingTask();
 
