@@ -6,7 +6,8 @@ const preset = createDefaultEsmPreset({ tsconfig: { isolatedModules: true }, dia
 
 export default {
   ...preset,
-  testEnvironment: 'node',
+  // jest-environment-node with an ordinary global object: test/environment.js says why.
+  testEnvironment: '<rootDir>/test/environment.js',
   roots: ['<rootDir>/test'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
