@@ -23,14 +23,31 @@ export interface RunLockClaim {
   executionArn: string;
 }
 
+/** How many times a claim tries again when the lock changed between the claim's write and its read. */
+const maxChangedInBetween = 3;
+
 /** Takes the stage's run lock for this train, or throws AlreadyRunning naming the run that holds it. */
-export async function takeRunLock(claim: RunLockClaim): Promise<void> {
+export const takeRunLock = (claim: RunLockClaim): Promise<void> => claimLock(claim, 0);
+
+async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise<void> {
   const key = lockKey(claim.stateMachineArn);
   // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it.
   if (await putLock(claim, 'attribute_not_exists(pk) OR holder = :origin', { ':origin': { S: claim.originArn } })) return;
   const { Item } = await send('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
-  const holderExecution = Item?.holderExecution?.S;
-  if (holderExecution === undefined) return takeRunLock(claim);
+  // The lock changed between the write and the read: claim it again, a few times at most, since
+  // each time another run must have taken it and let it go in that moment.
+  const again = () => {
+    if (changedInBetween < maxChangedInBetween) return claimLock(claim, changedInBetween + 1);
+    throw new AlreadyRunning(`the stage's run lock changed hands ${maxChangedInBetween + 1} times while this run claimed it: other runs are starting now; nothing was started`);
+  };
+  if (Item === undefined) return again();
+  const holderExecution = Item.holderExecution?.S;
+  if (holderExecution === undefined) {
+    // No sequencer writes a lock without its execution (written by hand?): it names no run that
+    // could still hold it. Take it over, unless it changed meanwhile.
+    if (await putLock(claim, 'attribute_exists(pk) AND attribute_not_exists(holderExecution)', {})) return;
+    return again();
+  }
   const status = await executionStatus(holderExecution);
   if (status === 'RUNNING') {
     throw new AlreadyRunning(`another run of this state machine is in progress: ${holderExecution} holds the stage's run lock; nothing was started`);
@@ -68,7 +85,8 @@ async function putLock(claim: RunLockClaim, condition: string, values: Record<st
           TableName: completionTableName(),
           Item: { pk: { S: lockKey(claim.stateMachineArn) }, holder: { S: claim.originArn }, holderExecution: { S: claim.executionArn } },
           ConditionExpression: condition,
-          ExpressionAttributeValues: values,
+          // DynamoDB refuses an empty map: a condition without values sends none.
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
         }),
       ),
     );

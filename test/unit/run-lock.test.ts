@@ -1,3 +1,4 @@
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
@@ -103,5 +104,55 @@ describe('the stage’s run lock', () => {
     await expect(lock.takeRunLock(claim('second'))).rejects.toMatchObject({ name: 'AlreadyRunning' });
     await lock.releaseRunLock(claim('first'));
     await expect(lock.takeRunLock(claim('second'))).resolves.toBeUndefined();
+  });
+
+  it('is taken over from a lock item that names no execution (written by hand), and then holds', async () => {
+    // Prepare: a lock no sequencer wrote, in the shape of the stage's lock item.
+    const { dynamo: table } = await import('../../src/completion-table.js');
+    await table.send(new PutItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Item: { pk: { S: `lock#${stateMachineArn}` }, holder: { S: 'by hand' } } }));
+
+    // Act
+    await expect(lock.takeRunLock(claim('next'))).resolves.toBeUndefined();
+
+    // Assess: it holds for this train now, against another run while it is RUNNING.
+    await expect(lock.takeRunLock(claim('other'))).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining(execution('next')) });
+  });
+
+  it('gives up, by name, when the lock changes hands between each of its writes and reads', async () => {
+    // Prepare: before each of this claim's writes another run takes the lock, and before each of
+    // its reads that run lets it go again.
+    const { dynamo: table } = await import('../../src/completion-table.js');
+    const TableName = process.env.COMPLETION_TABLE_NAME;
+    const Key = { pk: { S: `lock#${stateMachineArn}` } };
+    const calls: string[] = [];
+    let churning = false;
+    table.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = (context.commandName ?? '').replace(/Command$/, '');
+        if (!churning && (name === 'PutItem' || name === 'GetItem')) {
+          calls.push(name);
+          churning = true;
+          if (name === 'PutItem') await table.send(new PutItemCommand({ TableName, Item: { ...Key, holder: { S: execution('churn') }, holderExecution: { S: execution('churn') } } }));
+          else await table.send(new DeleteItemCommand({ TableName, Key }));
+          churning = false;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'churn' },
+    );
+
+    try {
+      // Act
+      const refused = await lock.takeRunLock(claim('unlucky')).then(
+        () => undefined,
+        (error: Error) => error,
+      );
+
+      // Assess: refused by name, after a bounded number of tries, having written nothing.
+      expect(refused).toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining('changed hands 4 times') });
+      expect(calls).toEqual(Array.from({ length: 4 }, () => ['PutItem', 'GetItem']).flat());
+    } finally {
+      table.middlewareStack.remove('churn');
+    }
   });
 });
