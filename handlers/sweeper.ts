@@ -6,7 +6,7 @@ import { logger } from '../src/logger.js';
 /** Run by EventBridge Scheduler every `sweepSeconds`: notices the ends whose events were lost. */
 export const core = async () => {
   const result = await sweep();
-  if (result.ended > 0) logger.info('sweep noticed ends', result);
+  if (result.ended > 0 || result.resent.includes('completed')) logger.info('sweep noticed ends', result);
   return result;
 };
 

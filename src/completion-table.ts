@@ -8,6 +8,8 @@ import { toNamedAwsError } from './aws-errors.js';
  * - `wait#<train's first execution ARN>`: the run's wait item. The callback Task writes its task
  *   token and the wait's sequence number there (`seq`), on condition that no end was recorded for
  *   this wait (`woken < seq`); the waker records an end (`woken`) and completes the stored token.
+ *   A claim (`woken = seq`) keeps what it sends (`wake`) and when (`wokenAt`), so the sweeper can
+ *   send it again if the waker died before SendTaskSuccess (`resent` marks that it did).
  *   One item per train rather than per execution: a continuation goes on with the same item and
  *   numbering, so the watch items below never need re-pointing when the train continues.
  * - `watch#<account>/<region>/<CodePipeline name>#<executionId>`: one per pipeline execution a
@@ -192,7 +194,14 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
  * optimistic concurrency, so the waker and the token writer never both miss each other. False
  * when the item changed in between; the caller reads again.
  */
-export async function recordEnd(key: string, seen: WaitItem | undefined, woken: number, by: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
+export async function recordEnd(
+  key: string,
+  seen: WaitItem | undefined,
+  woken: number,
+  wake: { by: string; output: string },
+  expiresAtMs: number,
+  nowMs: number,
+): Promise<boolean> {
   // Both numbers start at 1 when written: 0 read means the attribute is absent, and must still be.
   const values: Record<string, AttributeValue> = {};
   const same = (attribute: 'seq' | 'woken', value: number) => {
@@ -204,29 +213,75 @@ export async function recordEnd(key: string, seen: WaitItem | undefined, woken: 
   // Read as absent may be an item past its TTL that DynamoDB has not deleted yet: as absent it stays.
   if (seen === undefined) values[':now'] = { N: String(nowSeconds(nowMs)) };
   return updateIf(key, {
-    UpdateExpression: 'SET woken = :woken, wokenBy = :by, expiresAt = if_not_exists(expiresAt, :expires)',
+    UpdateExpression: 'SET woken = :woken, wokenBy = :by, wokenAt = :at, #wake = :wake, expiresAt = if_not_exists(expiresAt, :expires)',
     ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead,
-    ExpressionAttributeValues: { ...values, ':woken': { N: String(woken) }, ':by': { S: by }, ':expires': { N: String(nowSeconds(expiresAtMs)) } },
+    ExpressionAttributeNames: { '#wake': 'wake' },
+    ExpressionAttributeValues: {
+      ...values,
+      ':woken': { N: String(woken) },
+      ':by': { S: wake.by },
+      ':at': { N: String(nowSeconds(nowMs)) },
+      ':wake': { S: wake.output },
+      ':expires': { N: String(nowSeconds(expiresAtMs)) },
+    },
   });
 }
 
-/** Every watch item not yet marked ended and not expired: what the sweeper asks CodePipeline about. */
-export async function openWatches(nowMs: number): Promise<WatchItem[]> {
+/** A claimed wait whose claimer may have died before SendTaskSuccess: its token, and what the claim was to send. */
+export interface StaleClaim {
+  key: string;
+  seq: number;
+  token: string;
+  output: string;
+}
+
+/** Marks a stale claim sent again, so the next sweep leaves it alone. */
+export async function markResent(claim: StaleClaim): Promise<void> {
+  await updateIf(claim.key, {
+    UpdateExpression: 'SET resent = :seq',
+    ConditionExpression: 'seq = :seq AND woken = :seq',
+    ExpressionAttributeValues: { ':seq': { N: String(claim.seq) } },
+  });
+}
+
+/**
+ * One Scan for the sweeper:
+ * - every watch item not yet marked ended: what it asks CodePipeline about;
+ * - every wait claimed (`woken = seq`, its token stored) at or before `claimedBeforeMs` and not
+ *   sent again yet. A live run parks again seconds after it is woken, so such a claim is either a
+ *   train that ended (its token is closed: sending it again is refused, harmlessly, once) or one
+ *   whose waker died between its claim and SendTaskSuccess, with no retry of the delivery left.
+ * Neither past its TTL.
+ */
+export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise<{ watches: WatchItem[]; claims: StaleClaim[] }> {
   const watches: WatchItem[] = [];
+  const claims: StaleClaim[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
     const page = await call('Scan', () =>
       dynamo.send(
         new ScanCommand({
           TableName: completionTableName(),
-          FilterExpression: 'begins_with(pk, :watch) AND attribute_not_exists(ended) AND expiresAt > :now',
-          ExpressionAttributeValues: { ':watch': { S: 'watch#' }, ':now': { N: String(nowSeconds(nowMs)) } },
+          FilterExpression:
+            'expiresAt > :now AND ((begins_with(pk, :watch) AND attribute_not_exists(ended)) OR ' +
+            '(begins_with(pk, :wait) AND woken = seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)))',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: {
+            ':watch': { S: 'watch#' },
+            ':wait': { S: 'wait#' },
+            ':now': { N: String(nowSeconds(nowMs)) },
+            ':claimedBefore': { N: String(nowSeconds(claimedBeforeMs)) },
+          },
           ...(startKey && { ExclusiveStartKey: startKey }),
         }),
       ),
     );
-    for (const item of page.Items ?? []) if (!isExpired(item, nowMs)) watches.push(toWatch(item));
+    for (const item of page.Items ?? []) {
+      if (isExpired(item, nowMs)) continue;
+      if (item.pk!.S!.startsWith('watch#')) watches.push(toWatch(item));
+      else if (item.wake?.S !== undefined) claims.push({ key: item.pk!.S!, seq: number(item.seq)!, token: item.token!.S!, output: item.wake.S });
+    }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
-  return watches;
+  return { watches, claims };
 }

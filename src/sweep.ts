@@ -1,7 +1,8 @@
 import { getExecution } from './codepipeline.js';
-import { openWatches } from './completion-table.js';
+import { sweepable } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { sweptState } from './retry-hold.js';
+import { resendClaim } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { beginInvocation } from './accounts.js';
@@ -15,6 +16,12 @@ const eventState: Record<string, string> = {
   Cancelled: 'CANCELED',
 };
 
+/**
+ * How long a claim stands before the sweeper sends it again: longer than any function's timeout
+ * (30 s), so its waker is surely gone, and a live run has parked again long before.
+ */
+export const claimGraceSeconds = 60;
+
 /** The RoleSessionName of the sweeper's AssumeRoles: it reads for every run, so it names itself. */
 export const sweeperSession = 'codepipeline-sequencer-sweeper';
 
@@ -23,12 +30,13 @@ export const sweeperSession = 'codepipeline-sequencer-sweeper';
  * watches, and sends each ended one down the same path an event takes. Costs the runs no state
  * transitions while nothing ended.
  */
-export async function sweep(): Promise<{ watched: number; ended: number; failed: number; outcomes: EventOutcome[] }> {
+export async function sweep(): Promise<{ watched: number; ended: number; failed: number; outcomes: EventOutcome[]; resent: ('completed' | 'duplicate')[] }> {
   // A pipeline in another account is read through its account's role (getExecution, via
   // src/accounts.ts), as every CodePipeline call is: the only way to notice the ends of an account
   // that forwards no events. Credentials last this sweep only; CloudTrail there shows the sweeper.
   beginInvocation(sweeperSession);
-  const watches = await openWatches(nowMs());
+  const now = nowMs();
+  const { watches, claims } = await sweepable(now, now - claimGraceSeconds * 1000);
   const outcomes: EventOutcome[] = [];
   let failed = 0;
   for (const watch of watches) {
@@ -43,5 +51,15 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
     }
   }
-  return { watched: watches.length, ended: outcomes.length, failed, outcomes };
+  // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.
+  const resent: ('completed' | 'duplicate')[] = [];
+  for (const claim of claims) {
+    try {
+      resent.push(await resendClaim(claim));
+    } catch (error) {
+      failed += 1;
+      logger.warn('could not send a claimed wake again', { wait: claim.key, error });
+    }
+  }
+  return { watched: watches.length, ended: outcomes.length, failed, outcomes, resent };
 }

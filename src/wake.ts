@@ -1,6 +1,6 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
-import { getWait, recordEnd, unclaim, type WaitItem } from './completion-table.js';
+import { getWait, markResent, recordEnd, unclaim, type StaleClaim, type WaitItem } from './completion-table.js';
 import { logger } from './logger.js';
 
 /**
@@ -42,11 +42,12 @@ export type WakeResult = 'completed' | 'recorded-for-next-wait' | 'no-wait';
  * Every write is conditional on the item being as read, so the token writer and the waker meet.
  */
 export async function wake(waitKey: string, output: WakeOutput, nowMs: number, expiresAtMs: number): Promise<WakeResult> {
+  const recorded = { by: output.by, output: JSON.stringify(output) };
   let closedToken: string | undefined;
   for (let round = 0; round < maxRounds; round += 1) {
     const wait = await getWait(waitKey, nowMs);
     if (parked(wait) && wait.token !== closedToken) {
-      if (!(await recordEnd(waitKey, wait, wait.seq, output.by, expiresAtMs, nowMs))) continue;
+      if (!(await recordEnd(waitKey, wait, wait.seq, recorded, expiresAtMs, nowMs))) continue;
       if (await completeToken(wait.token, output).catch(async (error: unknown) => {
         // Not woken after all: give the claim back, or a retry would find the wait claimed and the run would sleep on.
         await unclaim(wait);
@@ -58,7 +59,7 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
       continue;
     }
     const next = Math.max(wait?.seq ?? 0, wait?.woken ?? 0) + 1;
-    if (await recordEnd(waitKey, wait, next, output.by, expiresAtMs, nowMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
+    if (await recordEnd(waitKey, wait, next, recorded, expiresAtMs, nowMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
   }
   throw toNamedAwsError({ name: 'ThrottlingException', message: `the wait item changed ${maxRounds} times in a row` }, `wake ${waitKey}`);
 }
@@ -73,6 +74,17 @@ export async function completeClaimed(waitKey: string, output: WakeOutput, nowMs
   const wait = await getWait(waitKey, nowMs);
   if (wait?.token === undefined || wait.woken !== wait.seq) return false;
   return completeToken(wait.token, output);
+}
+
+/**
+ * The sweeper's last resort for a claim no delivery completed (src/completion-table.ts
+ * sweepable): sends the claim's own output with its token again, once. 'completed' when the run
+ * took it; 'duplicate' when its Task was closed already, which is what a train that ended leaves.
+ */
+export async function resendClaim(claim: StaleClaim): Promise<'completed' | 'duplicate'> {
+  const completed = await completeToken(claim.token, JSON.parse(claim.output) as WakeOutput);
+  await markResent(claim);
+  return completed ? 'completed' : 'duplicate';
 }
 
 const parked = (wait: WaitItem | undefined): wait is WaitItem & { token: string } =>

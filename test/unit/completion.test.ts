@@ -247,6 +247,76 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
   });
 });
 
+describe('a claim no delivery completed: the sweeper sends it again, once', () => {
+  const aMinuteLater = () => useClock({ now: () => now + 61_000 });
+  const outputs = () => stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => JSON.parse(call.args[0].input.output!) as unknown);
+
+  it('the function died between its claim and SendTaskSuccess, and no retry came: the next sweep a minute on sends the claim’s own output', async () => {
+    // Prepare: the delivery claims wait 1, then never returns from SendTaskSuccess (a Lambda timeout), and Lambda's retries are spent.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
+    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act: a sweep at once (the waker may still be alive) and one a minute later.
+    const atOnce = await local.sweeper.sweep();
+    aMinuteLater();
+    const later = await local.sweeper.sweep();
+    const after = await local.sweeper.sweep();
+
+    // Assess: the watch is ended, so only the claim can wake the run; it does, once.
+    expect(atOnce).toMatchObject({ watched: 0, resent: [] });
+    expect(later).toMatchObject({ watched: 0, resent: ['completed'], failed: 0 });
+    expect(after).toMatchObject({ resent: [] });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expect(outputs()[1]).toEqual(outputs()[0]);
+    expect(outputs()[1]).toMatchObject({ by: 'event', pipelineExecutionId: 'exec-1', state: 'SUCCEEDED' });
+  });
+
+  it('a train that ended leaves its last wait claimed: one refused send, harmless, and never again', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('completed');
+
+    aMinuteLater();
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: ['duplicate'], failed: 0 });
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: [] });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+
+  it('a run that parked again after its wake is sent nothing', async () => {
+    await watch('exec-1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    await park(2, 'token-2');
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'InProgress' } });
+
+    aMinuteLater();
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ watched: 1, ended: 0, resent: [] });
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('a send that fails is tried again at the next sweep', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    // The first send never returns; the next is refused in a way the SDK does not retry (a role
+    // being fixed, say); the one after is taken.
+    stepFunctions
+      .on(SendTaskSuccessCommand)
+      .callsFakeOnce(() => new Promise(() => {}))
+      .rejectsOnce(awsError('AccessDeniedException', 400))
+      .resolves({});
+    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    aMinuteLater();
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: [], failed: 1 });
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: ['completed'], failed: 0 });
+  });
+});
+
 describe('the event is a hint: every other delivery does nothing harmful', () => {
   it('another train’s end completes that train’s wait, never this one’s', async () => {
     // Prepare: this train parked; another train (another wait item) watches its own execution.
