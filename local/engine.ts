@@ -96,13 +96,38 @@ type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 const invokedAs = new AsyncLocalStorage<string>();
 
 /**
- * The completion-table actions each function called (`dynamodb:UpdateItem`), by serverless.yml's
- * function key, across every engine of this process. Nothing enforces IAM locally: the package
- * tests hold these against the roles `sls package` writes, so a call no role allows fails there,
- * not after a deploy.
+ * The AWS actions each function called, as IAM names them (`dynamodb:UpdateItem`,
+ * `codepipeline:StartPipelineExecution`), by serverless.yml's function key, across every engine of
+ * this process. Nothing enforces IAM locally: the package tests hold these against the roles
+ * `sls package` writes, so a call no role allows fails there, not after a deploy.
  */
-export const completionTableCallsByFunction = new Map<string, Set<string>>();
-const tableCallsRecorder = 'local-completion-table-calls';
+export const awsCallsByFunction = new Map<string, Set<string>>();
+
+/** IAM's prefix for each SDK client's serviceId. */
+const iamPrefixOf: Record<string, string> = { CodePipeline: 'codepipeline', SFN: 'states', DynamoDB: 'dynamodb', SNS: 'sns', STS: 'sts' };
+
+const recordsCalls = Symbol.for('codepipeline-sequencer.records-aws-calls');
+
+/**
+ * Records every call an SDK client makes inside a function's invocation. Every client of the SDK
+ * (the functions' module-level ones, the per-account ones made on the fly, the lazily loaded
+ * Step Functions and STS ones) sends through the one Client.prototype.send of @smithy/core.
+ */
+function recordAwsCalls(): void {
+  const client = Object.getPrototypeOf(SFNClient.prototype) as { send: (...args: unknown[]) => unknown; [recordsCalls]?: true };
+  if (client[recordsCalls]) return;
+  const send = client.send;
+  client.send = function (this: { config: { serviceId?: string } }, ...args: unknown[]) {
+    const caller = invokedAs.getStore();
+    if (caller !== undefined) {
+      const service = this.config.serviceId ?? 'unknown';
+      const action = `${iamPrefixOf[service] ?? service}:${(args[0] as object).constructor.name.replace(/Command$/, '')}`;
+      (awsCallsByFunction.get(caller) ?? awsCallsByFunction.set(caller, new Set()).get(caller)!).add(action);
+    }
+    return send.apply(this, args);
+  };
+  client[recordsCalls] = true;
+}
 
 /** serverless.yml function key → the handler module, as sls deploys it. */
 const handlerModules: Record<string, { file: string; faultName: string }> = {
@@ -285,17 +310,7 @@ export class LocalEngine {
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
-    const { dynamo: functionsTableClient } = await import('../src/completion-table.js');
-    functionsTableClient.middlewareStack.remove(tableCallsRecorder);
-    functionsTableClient.middlewareStack.add(
-      (next, context) => (args) => {
-        const caller = invokedAs.getStore() ?? '(no function)';
-        const calls = completionTableCallsByFunction.get(caller) ?? completionTableCallsByFunction.set(caller, new Set()).get(caller)!;
-        calls.add(`dynamodb:${String(context.commandName).replace(/Command$/, '')}`);
-        return next(args);
-      },
-      { step: 'initialize', name: tableCallsRecorder },
-    );
+    recordAwsCalls();
     const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
     const engine = new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false, config, tableName);
     if (config.completion === 'events') await engine.listenToPipelineEvents(dynamo);

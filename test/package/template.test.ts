@@ -514,10 +514,11 @@ describe('cfn-lint', () => {
   });
 });
 
-describe('every completion-table call a function makes locally, its role allows', () => {
+describe('every AWS call a function makes locally, its role allows', () => {
   // Nothing enforces IAM locally: an action a role lacks would first fail on AWS. The local engine
-  // records each function's calls (local/engine.ts); these trains take every path that reaches the
-  // table: the lock, watches, woken waits, a held member's retry, the sweeper alone, a redrive.
+  // records each function's calls, whatever the client (local/engine.ts); these trains take every
+  // path a function reaches AWS by: the lock, watches, woken waits, a held member's retry, the
+  // sweeper alone, a redrive, and a polled run with its single-flight check.
   const roleOf: Record<string, string> = {
     decideOrder: 'IamRoleLambdaExecution',
     startPipeline: 'IamRoleLambdaExecution',
@@ -527,7 +528,7 @@ describe('every completion-table call a function makes locally, its role allows'
   };
 
   it('for each of the five functions', async () => {
-    const { LocalEngine, closeLocalEngine, completionTableCallsByFunction } = await import('../../local/engine.js');
+    const { LocalEngine, closeLocalEngine, awsCallsByFunction } = await import('../../local/engine.js');
     const { parseWorld } = await import('../../local/world.js');
     const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}) => parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines, ...extra }, 'IAM world');
     const retried = { name: 'P2', durationSeconds: 300, outcome: 'Failed', retry: { afterSeconds: 600, durationSeconds: 120 } };
@@ -535,19 +536,35 @@ describe('every completion-table call a function makes locally, its role allows'
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }, retried]) })).run({ input: { order: ['P1', 'P2'], onFailure: 'wait' } });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }], { events: { off: true } }) })).run({ input: { order: ['P1'] } });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'] }]) })).run({ input: { order: ['P1'] }, redrive: true });
+      await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }]), settings: { completion: 'poll' } })).run({ input: { order: ['P1'] } });
+      // A train stopped mid-way keeps the run lock: the next run asks Step Functions about its holder and takes it over.
+      const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }]) });
+      const stop = new AbortController();
+      await engine.run({ input: { order: ['P1'] }, signal: stop.signal, onEvent: (event) => event.type === 'started' && stop.abort() });
+      await expect(engine.run({ input: { order: ['P1'] } })).resolves.toMatchObject({ status: 'SUCCEEDED' });
     } finally {
       await closeLocalEngine();
     }
 
     const stage = 'dev';
+    // A role's own statements, and those of the managed policies attached to it (the pipelines' access).
+    const allowedTo = (roleId: string) => [
+      ...statements(resource(stage, roleId)),
+      ...resources(stage, 'AWS::IAM::ManagedPolicy')
+        .filter(([, policy]) => JSON.stringify(policy.Properties.Roles ?? []).includes(JSON.stringify({ Ref: roleId })))
+        .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]),
+    ];
     const unallowed = Object.entries(roleOf).map(([functionKey, roleId]) => {
-      const allowed = new Set(statements(resource(stage, roleId)).flatMap((statement) => statement.Action));
-      const called = [...(completionTableCallsByFunction.get(functionKey) ?? [])];
+      const allowed = new Set(allowedTo(roleId).flatMap((statement) => statement.Action));
+      const called = [...(awsCallsByFunction.get(functionKey) ?? [])];
       return { functionKey, called: called.length, unallowed: called.filter((action) => !allowed.has(action)) };
     });
     expect(unallowed.filter((entry) => entry.called === 0)).toEqual([]);
     expect(unallowed.filter((entry) => entry.unallowed.length > 0)).toEqual([]);
-    expect([...completionTableCallsByFunction.get('checkStatus')!]).toContain('dynamodb:UpdateItem');
+    // Every client is recorded, not the completion table's alone.
+    expect([...awsCallsByFunction.values()].flatMap((calls) => [...calls].map((action) => action.split(':')[0])).sort()).toEqual(expect.arrayContaining(['codepipeline', 'dynamodb', 'states']));
+    expect([...awsCallsByFunction.get('checkStatus')!]).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'codepipeline:GetPipelineExecution']));
+    expect([...awsCallsByFunction.get('decideOrder')!]).toEqual(expect.arrayContaining(['states:ListExecutions', 'states:DescribeExecution', 'dynamodb:GetItem']));
   });
 });
 
