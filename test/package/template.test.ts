@@ -518,7 +518,10 @@ describe('every AWS call a function makes locally, its role allows', () => {
   // Nothing enforces IAM locally: an action a role lacks would first fail on AWS. The local engine
   // records each function's calls, whatever the client (local/engine.ts); these trains take every
   // path a function reaches AWS by: the lock, watches, woken waits, a held member's retry, the
-  // sweeper alone, a redrive, and a polled run with its single-flight check.
+  // sweeper alone, a redrive, a polled run with its single-flight check, forwarded variables and
+  // a lock taken over. Not a pipeline in another account: its calls are made with that account's
+  // role (deploy/target-account.yml, pinned in accounts-template.test.ts), and the recorder would
+  // put them on the hub function's.
   const roleOf: Record<string, string> = {
     decideOrder: 'IamRoleLambdaExecution',
     startPipeline: 'IamRoleLambdaExecution',
@@ -537,6 +540,10 @@ describe('every AWS call a function makes locally, its role allows', () => {
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }], { events: { off: true } }) })).run({ input: { order: ['P1'] } });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'] }]) })).run({ input: { order: ['P1'] }, redrive: true });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }]), settings: { completion: 'poll' } })).run({ input: { order: ['P1'] } });
+      // A later pipeline's variables forwarded from an earlier one's outputs (ListActionExecutions).
+      const { loadWorld } = await import('../../local/world.js');
+      const forwarded = { P2: { IMAGE_TAG: '#{P1.BuildVariables.IMAGE_TAG}' } };
+      await (await LocalEngine.create({ world: await loadWorld('local/worlds/forwarding.json') })).run({ input: { order: ['P1', 'P2'], variables: forwarded } });
       // A train stopped mid-way keeps the run lock: the next run asks Step Functions about its holder and takes it over.
       const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }]) });
       const stop = new AbortController();
@@ -565,6 +572,7 @@ describe('every AWS call a function makes locally, its role allows', () => {
     expect([...awsCallsByFunction.values()].flatMap((calls) => [...calls].map((action) => action.split(':')[0])).sort()).toEqual(expect.arrayContaining(['codepipeline', 'dynamodb', 'states']));
     expect([...awsCallsByFunction.get('checkStatus')!]).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'codepipeline:GetPipelineExecution']));
     expect([...awsCallsByFunction.get('decideOrder')!]).toEqual(expect.arrayContaining(['states:ListExecutions', 'states:DescribeExecution', 'dynamodb:GetItem']));
+    expect([...awsCallsByFunction.get('startPipeline')!]).toContain('codepipeline:ListActionExecutions');
   });
 });
 

@@ -298,6 +298,29 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     expect(tokensCompleted()).toEqual(['token-1']);
   });
 
+  it('a train whose earlier claim was sent again still has a later stuck claim sent', async () => {
+    // Prepare: wait 1 woken as usual, and sent again a minute on (refused: it is marked resent).
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    aMinuteLater();
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: ['duplicate'] });
+    // Wait 2's waker dies between its claim and SendTaskSuccess, and no retry comes.
+    await watch('exec-2', 'P2');
+    await park(2, 'token-2');
+    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
+    void local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+    while (!tokensCompleted().includes('token-2')) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    // Act: a sweep a minute after that claim.
+    useClock({ now: () => now + 200_000 });
+    const swept = await local.sweeper.sweep();
+
+    // Assess
+    expect(swept).toMatchObject({ resent: ['completed'] });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1', 'token-2', 'token-2']);
+  });
+
   it('a send that fails is tried again at the next sweep', async () => {
     await watch('exec-1');
     await park(1, 'token-1');

@@ -155,4 +155,20 @@ describe('the stage’s run lock', () => {
       table.middlewareStack.remove('churn');
     }
   });
+
+  it('lets exactly one of two runs take over a lock item that names no execution, every time', async () => {
+    const { dynamo: table } = await import('../../src/completion-table.js');
+    for (let round = 0; round < 10; round += 1) {
+      // Prepare: a fresh hand-written lock each round.
+      process.env.COMPLETION_TABLE_NAME = `lock-by-hand-${tables}-${round}`;
+      await dynamo.createTable(process.env.COMPLETION_TABLE_NAME);
+      await table.send(new PutItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Item: { pk: { S: `lock#${stateMachineArn}` }, holder: { S: 'by hand' } } }));
+
+      // Act
+      const results = await Promise.all([outcome(lock.takeRunLock(claim(`a-${round}`))), outcome(lock.takeRunLock(claim(`b-${round}`)))]);
+
+      // Assess
+      expect(results.sort()).toEqual(['AlreadyRunning', 'took it']);
+    }
+  });
 });
