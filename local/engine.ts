@@ -17,6 +17,7 @@ import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.j
 import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, worldStageTargets, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
+import { temporaryKeyPrefix } from './emulator/sts.js';
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
 import { HistoryRecorder } from './history-recorder.js';
@@ -96,33 +97,55 @@ type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 const invokedAs = new AsyncLocalStorage<string>();
 
 /**
- * The AWS actions each function called, as IAM names them (`dynamodb:UpdateItem`,
+ * The AWS actions each function called with its own role, as IAM names them (`dynamodb:UpdateItem`,
  * `codepipeline:StartPipelineExecution`), by serverless.yml's function key, across every engine of
  * this process. Nothing enforces IAM locally: the package tests hold these against the roles
  * `sls package` writes, so a call no role allows fails there, not after a deploy.
  */
 export const awsCallsByFunction = new Map<string, Set<string>>();
+/** The same for the calls made with a role assumed in another account (signed with a key AssumeRole issued). */
+export const assumedRoleCallsByFunction = new Map<string, Set<string>>();
 
 /** IAM's prefix for each SDK client's serviceId. */
 const iamPrefixOf: Record<string, string> = { CodePipeline: 'codepipeline', SFN: 'states', DynamoDB: 'dynamodb', SNS: 'sns', STS: 'sts' };
 
 const recordsCalls = Symbol.for('codepipeline-sequencer.records-aws-calls');
+const callRecorder = 'local-aws-calls-by-function';
 
 /**
- * Records every call an SDK client makes inside a function's invocation. Every client of the SDK
- * (the functions' module-level ones, the per-account ones made on the fly, the lazily loaded
- * Step Functions and STS ones) sends through the one Client.prototype.send of @smithy/core.
+ * Records every call an SDK client makes inside a function's invocation, by the key that signed
+ * it. Every client of the SDK (the functions' module-level ones, the per-account ones made on the
+ * fly, the lazily loaded Step Functions and STS ones) sends through the one Client.prototype.send
+ * of @smithy/core: at its first call each client gets a middleware that reads the signed request.
  */
 function recordAwsCalls(): void {
-  const client = Object.getPrototypeOf(SFNClient.prototype) as { send: (...args: unknown[]) => unknown; [recordsCalls]?: true };
+  type AnyClient = {
+    send: (...args: unknown[]) => unknown;
+    config: { serviceId?: string };
+    middlewareStack: { add: (middleware: unknown, options: object) => void };
+    [recordsCalls]?: true;
+  };
+  const client = Object.getPrototypeOf(SFNClient.prototype) as AnyClient;
   if (client[recordsCalls]) return;
   const send = client.send;
-  client.send = function (this: { config: { serviceId?: string } }, ...args: unknown[]) {
-    const caller = invokedAs.getStore();
-    if (caller !== undefined) {
+  const recording = new WeakSet<object>();
+  client.send = function (this: AnyClient, ...args: unknown[]) {
+    if (!recording.has(this)) {
+      recording.add(this);
       const service = this.config.serviceId ?? 'unknown';
-      const action = `${iamPrefixOf[service] ?? service}:${(args[0] as object).constructor.name.replace(/Command$/, '')}`;
-      (awsCallsByFunction.get(caller) ?? awsCallsByFunction.set(caller, new Set()).get(caller)!).add(action);
+      this.middlewareStack.add(
+        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: { request?: { headers?: Record<string, string> } }) => {
+          const caller = invokedAs.getStore();
+          if (caller !== undefined) {
+            const accessKeyId = /Credential=([^/,\s]+)\//.exec(args.request?.headers?.authorization ?? '')?.[1] ?? '';
+            const calls = accessKeyId.startsWith(temporaryKeyPrefix) ? assumedRoleCallsByFunction : awsCallsByFunction;
+            (calls.get(caller) ?? calls.set(caller, new Set()).get(caller)!).add(`${iamPrefixOf[service] ?? service}:${String(context.commandName).replace(/Command$/, '')}`);
+          }
+          return next(args);
+        },
+        // After signing, where the request is as it goes out (a retry passes here again).
+        { step: 'deserialize', name: callRecorder },
+      );
     }
     return send.apply(this, args);
   };

@@ -23,7 +23,8 @@ export interface AssumeRoleRecord {
 const sessionNamePattern = /^[\w+=,.@-]{2,64}$/;
 const minDurationSeconds = 900;
 const maxChainedDurationSeconds = 3600;
-const temporaryKeyPrefix = 'ASIA';
+/** The prefix of the access keys AssumeRole issues, as AWS's own temporary keys have. */
+export const temporaryKeyPrefix = 'ASIA';
 
 export class StsEmulator {
   private readonly accountByAccessKey = new Map<string, string>();

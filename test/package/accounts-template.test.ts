@@ -163,13 +163,15 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
   });
 });
 
+// CloudFormation's short-form tags, read as plain values.
+const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join'].flatMap((tag) => [
+  { tag, resolve: (value: string) => ({ [tag]: value }) },
+  { tag, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }) },
+]);
+const targetAccount = parse(readFileSync(targetAccountTemplate, 'utf8'), { customTags }) as Template;
+
 describe('the target-account template (deploy/target-account.yml)', () => {
-  // CloudFormation's short-form tags, read as plain values.
-  const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join'].flatMap((tag) => [
-    { tag, resolve: (value: string) => ({ [tag]: value }) },
-    { tag, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }) },
-  ]);
-  const template = parse(readFileSync(targetAccountTemplate, 'utf8'), { customTags }) as Template;
+  const template = targetAccount;
 
   it('passes cfn-lint', async () => {
     expect(await cfnLintFindings(targetAccountTemplate)).toEqual([]);
@@ -207,5 +209,54 @@ describe('the target-account template (deploy/target-account.yml)', () => {
     expect(forwarding.Policies[0].PolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: ['events:PutEvents'], Resource: rule.Targets[0].Arn },
     ]);
+  });
+});
+
+describe('every AWS call a function makes locally across accounts, the role it is made with allows', () => {
+  // The README's train across accounts and regions: the hub's functions call with their own roles
+  // (checked against the hub's packaged roles) and, in each target account, with the role they
+  // assume there (checked against deploy/target-account.yml's). local/engine.ts tells the two
+  // apart by the key that signed each call.
+  const roleOf: Record<string, string> = {
+    decideOrder: 'IamRoleLambdaExecution',
+    startPipeline: 'IamRoleLambdaExecution',
+    checkStatus: 'IamRoleLambdaExecution',
+    pipelineEvent: 'PipelineEventRole',
+    sweeper: 'SweeperRole',
+  };
+
+  it('the hub functions’ own roles, and the target accounts’ role', async () => {
+    // Prepare
+    const { LocalEngine, closeLocalEngine, awsCallsByFunction, assumedRoleCallsByFunction } = await import('../../local/engine.js');
+    const { loadWorld } = await import('../../local/world.js');
+    const { accountsTrainInput } = await import('../e2e/support.js');
+
+    // Act
+    try {
+      const engine = await LocalEngine.create({ world: await loadWorld('local/worlds/accounts.json') });
+      await expect(engine.run({ input: accountsTrainInput })).resolves.toMatchObject({ status: 'SUCCEEDED' });
+    } finally {
+      await closeLocalEngine();
+    }
+
+    // Assess
+    const { template } = templates.targets!;
+    const hubAllows = (roleId: string) =>
+      new Set([
+        ...(template.Resources[roleId]!.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement.flatMap(actionsOf)),
+        ...ofType(template, 'AWS::IAM::ManagedPolicy')
+          .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify({ Ref: roleId })))
+          .flatMap(([, policy]) => (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf)),
+      ]);
+    const targetAllows = new Set(iamStatements(targetAccount).flatMap(actionsOf));
+    const unallowed = (calls: Map<string, Set<string>>, allows: (functionKey: string) => Set<string>) =>
+      [...calls].flatMap(([functionKey, actions]) => [...actions].filter((action) => !allows(functionKey).has(action)).map((action) => `${functionKey} ${action}`));
+    expect(unallowed(awsCallsByFunction, (functionKey) => hubAllows(roleOf[functionKey]!))).toEqual([]);
+    expect(unallowed(assumedRoleCallsByFunction, () => targetAllows)).toEqual([]);
+    // Both kinds were seen: the hub assumed the roles, and started and read pipelines with them.
+    expect([...awsCallsByFunction.get('decideOrder')!]).toContain('sts:AssumeRole');
+    expect([...assumedRoleCallsByFunction.values()].flatMap((actions) => [...actions])).toEqual(
+      expect.arrayContaining(['codepipeline:GetPipeline', 'codepipeline:StartPipelineExecution', 'codepipeline:GetPipelineExecution', 'codepipeline:ListActionExecutions']),
+    );
   });
 });
