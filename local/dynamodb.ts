@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
  * A real DynamoDB implementation in this process (dynalite, on an in-memory LevelDB): the
@@ -41,6 +41,14 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+      // CREATING until dynalite marks it ACTIVE a moment later (a write of its own), and until then
+      // it answers ResourceNotFoundException, as DynamoDB does: a caller may use it once this returns.
+      for (let attempt = 0; attempt < 1000; attempt += 1) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') return;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      throw new Error(`local DynamoDB: table ${name} never became ACTIVE`);
     },
     close: async () => {
       client.destroy();
