@@ -2,6 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { lintTogether, type Finding } from '../support/cfn-lint.js';
+import { actionsAllowed, roleOfFunction } from '../support/iam.js';
 import { copyOfService, slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
@@ -217,14 +218,6 @@ describe('every AWS call a function makes locally across accounts, the role it i
   // (checked against the hub's packaged roles) and, in each target account, with the role they
   // assume there (checked against deploy/target-account.yml's). local/engine.ts tells the two
   // apart by the key that signed each call.
-  const roleOf: Record<string, string> = {
-    decideOrder: 'IamRoleLambdaExecution',
-    startPipeline: 'IamRoleLambdaExecution',
-    checkStatus: 'IamRoleLambdaExecution',
-    pipelineEvent: 'PipelineEventRole',
-    sweeper: 'SweeperRole',
-  };
-
   it('the hub functions’ own roles, and the target accounts’ role', async () => {
     // Prepare
     const { LocalEngine, closeLocalEngine, awsCallsByFunction, assumedRoleCallsByFunction } = await import('../../local/engine.js');
@@ -240,18 +233,10 @@ describe('every AWS call a function makes locally across accounts, the role it i
     }
 
     // Assess
-    const { template } = templates.targets!;
-    const hubAllows = (roleId: string) =>
-      new Set([
-        ...(template.Resources[roleId]!.Properties.Policies ?? []).flatMap((policy: { PolicyDocument: { Statement: Statement[] } }) => policy.PolicyDocument.Statement.flatMap(actionsOf)),
-        ...ofType(template, 'AWS::IAM::ManagedPolicy')
-          .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(JSON.stringify({ Ref: roleId })))
-          .flatMap(([, policy]) => (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf)),
-      ]);
     const targetAllows = new Set(iamStatements(targetAccount).flatMap(actionsOf));
     const unallowed = (calls: Map<string, Set<string>>, allows: (functionKey: string) => Set<string>) =>
       [...calls].flatMap(([functionKey, actions]) => [...actions].filter((action) => !allows(functionKey).has(action)).map((action) => `${functionKey} ${action}`));
-    expect(unallowed(awsCallsByFunction, (functionKey) => hubAllows(roleOf[functionKey]!))).toEqual([]);
+    expect(unallowed(awsCallsByFunction, (functionKey) => actionsAllowed(templates.targets!.template, roleOfFunction[functionKey]!))).toEqual([]);
     expect(unallowed(assumedRoleCallsByFunction, () => targetAllows)).toEqual([]);
     // Both kinds were seen: the hub assumed the roles, and started and read pipelines with them.
     expect([...awsCallsByFunction.get('decideOrder')!]).toContain('sts:AssumeRole');

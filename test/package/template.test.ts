@@ -3,6 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import { parse, stringify } from 'yaml';
 import { parseStageConfig } from '../../src/config.js';
 import { lintTogether } from '../support/cfn-lint.js';
+import { actionsAllowed, roleOfFunction } from '../support/iam.js';
 import { slsPackage, slsRefusal, type Packaged } from '../support/sls.js';
 
 /**
@@ -519,20 +520,10 @@ describe('every AWS call a function makes locally, its role allows', () => {
   // records each function's calls, whatever the client (local/engine.ts); these trains take every
   // path a function reaches AWS by: the lock, watches, woken waits, a held member's retry, the
   // sweeper alone, a redrive, a polled run with its single-flight check, forwarded variables and
-  // a lock taken over. Not a pipeline in another account: its calls are made with that account's
-  // role (deploy/target-account.yml, pinned in accounts-template.test.ts), and the recorder would
-  // put them on the hub function's.
-  const roleOf: Record<string, string> = {
-    decideOrder: 'IamRoleLambdaExecution',
-    startPipeline: 'IamRoleLambdaExecution',
-    checkStatus: 'IamRoleLambdaExecution',
-    pipelineEvent: 'PipelineEventRole',
-    sweeper: 'SweeperRole',
-  };
-
+  // a lock taken over. Pipelines in other accounts: accounts-template.test.ts, whose stage has them.
   it('for each of the five functions', async () => {
     const { LocalEngine, closeLocalEngine, awsCallsByFunction } = await import('../../local/engine.js');
-    const { parseWorld } = await import('../../local/world.js');
+    const { loadWorld, parseWorld } = await import('../../local/world.js');
     const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}) => parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines, ...extra }, 'IAM world');
     const retried = { name: 'P2', durationSeconds: 300, outcome: 'Failed', retry: { afterSeconds: 600, durationSeconds: 120 } };
     try {
@@ -541,7 +532,6 @@ describe('every AWS call a function makes locally, its role allows', () => {
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'] }]) })).run({ input: { order: ['P1'] }, redrive: true });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }]), settings: { completion: 'poll' } })).run({ input: { order: ['P1'] } });
       // A later pipeline's variables forwarded from an earlier one's outputs (ListActionExecutions).
-      const { loadWorld } = await import('../../local/world.js');
       const forwarded = { P2: { IMAGE_TAG: '#{P1.BuildVariables.IMAGE_TAG}' } };
       await (await LocalEngine.create({ world: await loadWorld('local/worlds/forwarding.json') })).run({ input: { order: ['P1', 'P2'], variables: forwarded } });
       // A train stopped mid-way keeps the run lock: the next run asks Step Functions about its holder and takes it over.
@@ -554,15 +544,8 @@ describe('every AWS call a function makes locally, its role allows', () => {
     }
 
     const stage = 'dev';
-    // A role's own statements, and those of the managed policies attached to it (the pipelines' access).
-    const allowedTo = (roleId: string) => [
-      ...statements(resource(stage, roleId)),
-      ...resources(stage, 'AWS::IAM::ManagedPolicy')
-        .filter(([, policy]) => JSON.stringify(policy.Properties.Roles ?? []).includes(JSON.stringify({ Ref: roleId })))
-        .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]),
-    ];
-    const unallowed = Object.entries(roleOf).map(([functionKey, roleId]) => {
-      const allowed = new Set(allowedTo(roleId).flatMap((statement) => statement.Action));
+    const unallowed = Object.entries(roleOfFunction).map(([functionKey, roleId]) => {
+      const allowed = actionsAllowed(packaged[stage]!.template, roleId);
       const called = [...(awsCallsByFunction.get(functionKey) ?? [])];
       return { functionKey, called: called.length, unallowed: called.filter((action) => !allowed.has(action)) };
     });

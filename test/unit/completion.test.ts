@@ -96,6 +96,16 @@ afterEach(async () => {
 
 const tokensCompleted = () => stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken);
 
+/**
+ * Delivers the end once and lets that delivery die between its claim and SendTaskSuccess (a
+ * Lambda timeout, a crash): its SendTaskSuccess never returns. Resolves once that call was made.
+ */
+async function deliveryDyingAfterItsClaim(pipelineExecutionId: string, token: string, pipeline = 'P1'): Promise<void> {
+  stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
+  void local.completion.onPipelineEvent(event(pipelineExecutionId, 'SUCCEEDED', pipeline));
+  while (!tokensCompleted().includes(token)) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 describe('the end meets the waiting run on one item, whichever comes second', () => {
   it('an end after the token is stored completes that token, once', async () => {
     // Prepare
@@ -223,9 +233,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     // Prepare: the first delivery claims wait 1, then never returns from SendTaskSuccess (a Lambda timeout, a crash).
     await watch('exec-1');
     await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
-    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
-    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1');
 
     // Act: EventBridge's retry of the delivery.
     const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
@@ -255,9 +263,7 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     // Prepare: the delivery claims wait 1, then never returns from SendTaskSuccess (a Lambda timeout), and Lambda's retries are spent.
     await watch('exec-1');
     await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
-    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
-    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1');
 
     // Act: a sweep at once (the waker may still be alive) and one a minute later.
     const atOnce = await local.sweeper.sweep();
@@ -308,9 +314,7 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     // Wait 2's waker dies between its claim and SendTaskSuccess, and no retry comes.
     await watch('exec-2', 'P2');
     await park(2, 'token-2');
-    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(() => new Promise(() => {}));
-    void local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
-    while (!tokensCompleted().includes('token-2')) await new Promise((resolve) => setTimeout(resolve, 5));
+    await deliveryDyingAfterItsClaim('exec-2', 'token-2', 'P2');
 
     // Act: a sweep a minute after that claim.
     useClock({ now: () => now + 200_000 });
