@@ -78,11 +78,12 @@ export async function completeClaimed(waitKey: string, output: WakeOutput, nowMs
 
 /**
  * The sweeper's last resort for a claim no delivery completed (src/completion-table.ts
- * sweepable): sends the claim's own output with its token again, once. 'completed' when the run
- * took it; 'duplicate' when its Task was closed already, which is what a train that ended leaves.
+ * sweepable): sends the claim's own output with its token again, once, as the sweeper's (it is
+ * what wakes the run). 'completed' when the run took it; 'duplicate' when its Task was closed
+ * already, which is what a train that ended leaves.
  */
 export async function resendClaim(claim: StaleClaim): Promise<'completed' | 'duplicate'> {
-  const completed = await completeToken(claim.token, JSON.parse(claim.output) as WakeOutput);
+  const completed = await completeToken(claim.token, { ...(JSON.parse(claim.output) as WakeOutput), by: 'sweep' });
   await markResent(claim);
   return completed ? 'completed' : 'duplicate';
 }
