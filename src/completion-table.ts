@@ -192,13 +192,14 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
 /**
  * Records an end for wait `woken`, on condition that the item is still as it was read (`seen`):
  * optimistic concurrency, so the waker and the token writer never both miss each other. False
- * when the item changed in between; the caller reads again.
+ * when the item changed in between; the caller reads again. `output` is what the waker sends
+ * the run: kept (`wake`), so the sweeper can send it again for a claim no delivery completed.
  */
 export async function recordEnd(
   key: string,
   seen: WaitItem | undefined,
   woken: number,
-  wake: { by: string; output: string },
+  output: { by: string },
   expiresAtMs: number,
   nowMs: number,
 ): Promise<boolean> {
@@ -219,9 +220,9 @@ export async function recordEnd(
     ExpressionAttributeValues: {
       ...values,
       ':woken': { N: String(woken) },
-      ':by': { S: wake.by },
+      ':by': { S: output.by },
       ':at': { N: String(nowSeconds(nowMs)) },
-      ':wake': { S: wake.output },
+      ':wake': { S: JSON.stringify(output) },
       ':expires': { N: String(nowSeconds(expiresAtMs)) },
     },
   });

@@ -42,12 +42,11 @@ export type WakeResult = 'completed' | 'recorded-for-next-wait' | 'no-wait';
  * Every write is conditional on the item being as read, so the token writer and the waker meet.
  */
 export async function wake(waitKey: string, output: WakeOutput, nowMs: number, expiresAtMs: number): Promise<WakeResult> {
-  const recorded = { by: output.by, output: JSON.stringify(output) };
   let closedToken: string | undefined;
   for (let round = 0; round < maxRounds; round += 1) {
     const wait = await getWait(waitKey, nowMs);
     if (parked(wait) && wait.token !== closedToken) {
-      if (!(await recordEnd(waitKey, wait, wait.seq, recorded, expiresAtMs, nowMs))) continue;
+      if (!(await recordEnd(waitKey, wait, wait.seq, output, expiresAtMs, nowMs))) continue;
       if (await completeToken(wait.token, output).catch(async (error: unknown) => {
         // Not woken after all: give the claim back, or a retry would find the wait claimed and the run would sleep on.
         await unclaim(wait);
@@ -59,7 +58,7 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
       continue;
     }
     const next = Math.max(wait?.seq ?? 0, wait?.woken ?? 0) + 1;
-    if (await recordEnd(waitKey, wait, next, recorded, expiresAtMs, nowMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
+    if (await recordEnd(waitKey, wait, next, output, expiresAtMs, nowMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
   }
   throw toNamedAwsError({ name: 'ThrottlingException', message: `the wait item changed ${maxRounds} times in a row` }, `wake ${waitKey}`);
 }
