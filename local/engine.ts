@@ -17,6 +17,7 @@ import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.j
 import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, worldStageTargets, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
+import { callerOf } from './emulator/server.js';
 import { temporaryKeyPrefix } from './emulator/sts.js';
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
@@ -137,7 +138,7 @@ function recordAwsCalls(): void {
         (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: { request?: { headers?: Record<string, string> } }) => {
           const caller = invokedAs.getStore();
           if (caller !== undefined) {
-            const accessKeyId = /Credential=([^/,\s]+)\//.exec(args.request?.headers?.authorization ?? '')?.[1] ?? '';
+            const { accessKeyId = '' } = callerOf(args.request?.headers?.authorization);
             const calls = accessKeyId.startsWith(temporaryKeyPrefix) ? assumedRoleCallsByFunction : awsCallsByFunction;
             (calls.get(caller) ?? calls.set(caller, new Set()).get(caller)!).add(`${iamPrefixOf[service] ?? service}:${String(context.commandName).replace(/Command$/, '')}`);
           }

@@ -66,14 +66,15 @@ export async function serveAwsJson(options: ServeOptions): Promise<RunningServer
   };
 }
 
-function callerOf(request: IncomingMessage): Caller {
-  const credential = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//.exec(String(request.headers.authorization ?? ''));
+/** Who signed a request, read off its SigV4 `Authorization` header. */
+export function callerOf(authorization: unknown): Caller {
+  const credential = /Credential=([^/,\s]+)\/\d{8}\/([^/,\s]+)\//.exec(String(authorization ?? ''));
   return credential ? { accessKeyId: credential[1]!, region: credential[2]! } : {};
 }
 
 async function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
   const target = request.headers['x-amz-target'];
-  const caller = callerOf(request);
+  const caller = callerOf(request.headers.authorization);
   if (target === undefined && options.query && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
     const params = new URLSearchParams(body);
     const { httpStatus, xml } = options.query(params.get('Action') ?? '', params, caller);
