@@ -97,6 +97,9 @@ type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 /** Which function a call is made by: every function runs in this one process, each under its own role on AWS. */
 const invokedAs = new AsyncLocalStorage<string>();
 
+/** One invocation of a function, as Lambda makes it: its context, and every AWS call in it filed under its key. */
+const invoke = (functionKey: string, handler: LambdaHandler, event: unknown) => invokedAs.run(functionKey, () => handler(event, lambdaContext(functionKey)));
+
 /**
  * The AWS actions each function called with its own role, as IAM names them (`dynamodb:UpdateItem`,
  * `codepipeline:StartPipelineExecution`), by serverless.yml's function key, across every engine of
@@ -365,7 +368,7 @@ export class LocalEngine {
       this.world.events,
       completionModule.pipelineEventPattern(this.config.pipelines),
       async (event) => {
-        await invokedAs.run('pipelineEvent', () => this.eventHandlers.pipelineEvent!(event, lambdaContext('pipelineEvent')));
+        await invoke('pipelineEvent', this.eventHandlers.pipelineEvent!, event);
       },
       (change) => {
         const tick = scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs;
@@ -373,7 +376,7 @@ export class LocalEngine {
         this.sweepsScheduled.add(tick);
         this.clock.schedule(tick, async () => {
           this.sweeps += 1;
-          await invokedAs.run('sweeper', () => this.eventHandlers.sweeper!({}, lambdaContext('sweeper')));
+          await invoke('sweeper', this.eventHandlers.sweeper!, {});
         });
       },
       eventStateOf,
@@ -552,16 +555,13 @@ export class LocalEngine {
         return attempt(stateName, async () => {
           // $$.State.RetryCount: the engine's context object is fixed per run, so it is filled in here.
           const event = { ...(input as Record<string, unknown>), retryCount: retriesInARow.get(stateName) ?? 0 };
-          const output = await invokedAs
-            .run(functionKey, () =>
-              this.handlers[functionKey]!(stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event, lambdaContext(functionKey)),
-            )
-            .catch((error: unknown) => {
-              // A look that ended the entry badly: show what it saw before the error fails the state.
-              const seen = (error as { run?: unknown } | null)?.run;
-              if (seen !== undefined) emit({ type: 'checked', executionName, output: seen, at: this.clock.now() });
-              throw error;
-            });
+          const timed = stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event;
+          const output = await invoke(functionKey, this.handlers[functionKey]!, timed).catch((error: unknown) => {
+            // A look that ended the entry badly: show what it saw before the error fails the state.
+            const seen = (error as { run?: unknown } | null)?.run;
+            if (seen !== undefined) emit({ type: 'checked', executionName, output: seen, at: this.clock.now() });
+            throw error;
+          });
           if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
             throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
           }
