@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -17,8 +16,7 @@ import { HistoryCounter, historyEventLimit, type EngineEvent } from './history.j
 import { localLambdaEnvironment, localStageConfig } from './stage.js';
 import { handlerFaults, worldStageTargets, type World } from './world.js';
 import { startEmulator, type Emulator, type ExecutionView } from './emulator/index.js';
-import { callerOf } from './emulator/server.js';
-import { temporaryKeyPrefix } from './emulator/sts.js';
+import { answerHere, instrumentClients, invokedAs, stopAnsweringHere } from './sdk-clients.js';
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
 import { HistoryRecorder } from './history-recorder.js';
@@ -94,67 +92,8 @@ export interface RunRequest {
 
 type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** Which function a call is made by: every function runs in this one process, each under its own role on AWS. */
-const invokedAs = new AsyncLocalStorage<string>();
-
 /** One invocation of a function, as Lambda makes it: its context, and every AWS call in it filed under its key. */
 const invoke = (functionKey: string, handler: LambdaHandler, event: unknown) => invokedAs.run(functionKey, () => handler(event, lambdaContext(functionKey)));
-
-/**
- * The AWS actions each function called with its own role, as IAM names them (`dynamodb:UpdateItem`,
- * `codepipeline:StartPipelineExecution`), by serverless.yml's function key, across every engine of
- * this process. Nothing enforces IAM locally: the package tests hold these against the roles
- * `sls package` writes, so a call no role allows fails there, not after a deploy.
- */
-export const awsCallsByFunction = new Map<string, Set<string>>();
-/** The same for the calls made with a role assumed in another account (signed with a key AssumeRole issued). */
-export const assumedRoleCallsByFunction = new Map<string, Set<string>>();
-
-/** IAM's prefix for each SDK client's serviceId. */
-const iamPrefixOf: Record<string, string> = { CodePipeline: 'codepipeline', SFN: 'states', DynamoDB: 'dynamodb', SNS: 'sns', STS: 'sts' };
-
-const recordsCalls = Symbol.for('codepipeline-sequencer.records-aws-calls');
-const callRecorder = 'local-aws-calls-by-function';
-
-/**
- * Records every call an SDK client makes inside a function's invocation, by the key that signed
- * it. Every client of the SDK (the functions' module-level ones, the per-account ones made on the
- * fly, the lazily loaded Step Functions and STS ones) sends through the one Client.prototype.send
- * of @smithy/core: at its first call each client gets a middleware that reads the signed request.
- */
-function recordAwsCalls(): void {
-  type AnyClient = {
-    send: (...args: unknown[]) => unknown;
-    config: { serviceId?: string };
-    middlewareStack: { add: (middleware: unknown, options: object) => void };
-    [recordsCalls]?: true;
-  };
-  const client = Object.getPrototypeOf(SFNClient.prototype) as AnyClient;
-  if (client[recordsCalls]) return;
-  const send = client.send;
-  const recording = new WeakSet<object>();
-  client.send = function (this: AnyClient, ...args: unknown[]) {
-    if (!recording.has(this)) {
-      recording.add(this);
-      const service = this.config.serviceId ?? 'unknown';
-      this.middlewareStack.add(
-        (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => (args: { request?: { headers?: Record<string, string> } }) => {
-          const caller = invokedAs.getStore();
-          if (caller !== undefined) {
-            const { accessKeyId = '' } = callerOf(args.request?.headers?.authorization);
-            const calls = accessKeyId.startsWith(temporaryKeyPrefix) ? assumedRoleCallsByFunction : awsCallsByFunction;
-            (calls.get(caller) ?? calls.set(caller, new Set()).get(caller)!).add(`${iamPrefixOf[service] ?? service}:${String(context.commandName).replace(/Command$/, '')}`);
-          }
-          return next(args);
-        },
-        // After signing, where the request is as it goes out (a retry passes here again).
-        { step: 'deserialize', name: callRecorder },
-      );
-    }
-    return send.apply(this, args);
-  };
-  client[recordsCalls] = true;
-}
 
 /** serverless.yml function key → the handler module, as sls deploys it. */
 const handlerModules: Record<string, { file: string; faultName: string }> = {
@@ -337,7 +276,7 @@ export class LocalEngine {
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
-    recordAwsCalls();
+    instrumentClients();
     const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
     const engine = new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false, config, tableName);
     if (config.completion === 'events') await engine.listenToPipelineEvents(dynamo);
@@ -864,8 +803,10 @@ function checkOnce(shape: string, check: () => void): void {
 let shared: Emulator | undefined;
 
 async function sharedEmulator(world: World, clock: SimulatedClock, port?: number): Promise<Emulator> {
-  if (!shared) shared = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
-  else shared.reset({ world, clock });
+  if (!shared) {
+    shared = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
+    answerHere(shared.endpoint, shared.answer);
+  } else shared.reset({ world, clock });
   return shared;
 }
 
@@ -880,6 +821,7 @@ function sharedDynamo(): Promise<LocalDynamo> {
 
 /** Stops the process-wide emulator and DynamoDB (tests call it in afterAll; the CLI exits anyway). */
 export async function closeLocalEngine(): Promise<void> {
+  if (shared) stopAnsweringHere(shared.endpoint);
   await shared?.close();
   shared = undefined;
   const dynamo = sharedDynamoDb;

@@ -3,7 +3,7 @@ import { hubAccountId, hubRegion, loadWorld, operationFaults, worldTargets, type
 import { CodePipelineEmulator, type ExecutionView } from './codepipeline.js';
 import { FaultInjector } from './faults.js';
 import { AwsServiceError } from './errors.js';
-import { serveAwsJson, type Caller } from './server.js';
+import { serveAwsJson, type Caller, type RunningServer } from './server.js';
 import { StsEmulator, type AssumeRoleRecord } from './sts.js';
 import { StepFunctionsRegistry, type ExecutionControls, type ExecutionStarter, type HistoryEventRecord, type SfnExecutionRecord } from './stepfunctions.js';
 import { TaskTokens } from './tasks.js';
@@ -35,6 +35,8 @@ export interface CodePipelineLocation {
 export interface Emulator {
   /** Where to point the SDK clients, e.g. http://127.0.0.1:43123 */
   endpoint: string;
+  /** The answer to a request to `endpoint`, for a client in this process, without the socket. */
+  answer: RunningServer['answer'];
   /** Executions started since the world's startTime (ours and the world's), in start order, as of clock.now(). */
   executions(): ExecutionView[];
   /** Calls per operation name, faulted calls included. */
@@ -233,6 +235,7 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
 
   return {
     endpoint: server.endpoint,
+    answer: server.answer,
     executions: () => allExecutions(account),
     callCounts: () => ({ ...account.callCounts }),
     mostInFlight: () => ({ ...account.mostInFlight }),

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsServiceError } from './errors.js';
 
@@ -35,8 +35,22 @@ export interface ServeOptions {
   port?: number;
 }
 
+/** A request as it crosses the wire (header names in lower case), and its answer. */
+export interface WireRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+export interface WireAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface RunningServer {
   endpoint: string;
+  /** What the server answers `request`, without the socket: for a client in this very process. */
+  answer(request: WireRequest): Promise<WireAnswer>;
   close(): Promise<void>;
 }
 
@@ -45,7 +59,11 @@ const fallbackContentType = 'application/x-amz-json-1.1';
 export async function serveAwsJson(options: ServeOptions): Promise<RunningServer> {
   const server = createServer((request, response) => {
     readBody(request)
-      .then((body) => answer(options, request, body, response))
+      .then((body) => answer(options, { method: request.method ?? 'GET', headers: request.headers, body }))
+      .then(({ status, headers, body }) => {
+        response.writeHead(status, headers);
+        response.end(body);
+      })
       .catch((error: unknown) => {
         response.destroy(error instanceof Error ? error : new Error(String(error)));
       });
@@ -57,6 +75,7 @@ export async function serveAwsJson(options: ServeOptions): Promise<RunningServer
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    answer: (request) => answer(options, request),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
@@ -72,15 +91,14 @@ export function callerOf(authorization: unknown): Caller {
   return credential ? { accessKeyId: credential[1]!, region: credential[2]! } : {};
 }
 
-async function answer(options: ServeOptions, request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
-  const target = request.headers['x-amz-target'];
-  const caller = callerOf(request.headers.authorization);
-  if (target === undefined && options.query && String(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+async function answer(options: ServeOptions, request: WireRequest): Promise<WireAnswer> {
+  const { headers, body } = request;
+  const target = headers['x-amz-target'];
+  const caller = callerOf(headers.authorization);
+  if (target === undefined && options.query && String(headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
     const params = new URLSearchParams(body);
     const { httpStatus, xml } = options.query(params.get('Action') ?? '', params, caller);
-    response.writeHead(httpStatus, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml), 'x-amzn-requestid': randomUUID() });
-    response.end(xml);
-    return;
+    return { status: httpStatus, headers: { 'content-type': 'text/xml', 'content-length': String(Buffer.byteLength(xml)), 'x-amzn-requestid': randomUUID() }, body: xml };
   }
   // Exactly `<targetPrefix>.<Operation>`: with anything more (`...GetPipeline.x`) it names no operation.
   const parts = typeof target === 'string' ? target.split('.') : [];
@@ -97,7 +115,7 @@ async function answer(options: ServeOptions, request: IncomingMessage, body: str
     const input = parseJsonObject(body);
     try {
       await options.beforeCall(operation, input, caller);
-      send(response, 200, contentType, handle(input));
+      return json(200, contentType, handle(input));
     } finally {
       options.afterCall?.(operation);
     }
@@ -108,7 +126,7 @@ async function answer(options: ServeOptions, request: IncomingMessage, body: str
         : // An emulator bug: report it to the caller as the service would report its own.
           new AwsServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500);
     const body = { __type: serviceError.errorType, message: serviceError.message };
-    send(response, serviceError.httpStatus, contentType, body, { 'x-amzn-errortype': serviceError.errorType });
+    return json(serviceError.httpStatus, contentType, body, { 'x-amzn-errortype': serviceError.errorType });
   }
 }
 
@@ -125,21 +143,13 @@ function parseJsonObject(body: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function send(
-  response: ServerResponse,
-  status: number,
-  contentType: string,
-  payload: unknown,
-  extraHeaders: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(payload);
-  response.writeHead(status, {
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...extraHeaders,
-  });
-  response.end(text);
+function json(status: number, contentType: string, payload: unknown, extraHeaders: Record<string, string> = {}): WireAnswer {
+  const body = JSON.stringify(payload);
+  return {
+    status,
+    headers: { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), 'x-amzn-requestid': randomUUID(), ...extraHeaders },
+    body,
+  };
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {

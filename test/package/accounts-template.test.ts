@@ -220,7 +220,8 @@ describe('every AWS call a function makes locally across accounts, the role it i
   // apart by the key that signed each call.
   it('the hub functions’ own roles, and the target accounts’ role', async () => {
     // Prepare
-    const { LocalEngine, closeLocalEngine, awsCallsByFunction, assumedRoleCallsByFunction } = await import('../../local/engine.js');
+    const { LocalEngine, closeLocalEngine } = await import('../../local/engine.js');
+    const { awsCallsByFunction, assumedRoleCallsByFunction } = await import('../../local/sdk-clients.js');
     const { loadWorld } = await import('../../local/world.js');
     const { accountsTrainInput } = await import('../e2e/support.js');
 

@@ -522,7 +522,8 @@ describe('every AWS call a function makes locally, its role allows', () => {
   // sweeper alone, a redrive, a polled run with its single-flight check, forwarded variables and
   // a lock taken over. Pipelines in other accounts: accounts-template.test.ts, whose stage has them.
   it('for each of the five functions', async () => {
-    const { LocalEngine, closeLocalEngine, awsCallsByFunction } = await import('../../local/engine.js');
+    const { LocalEngine, closeLocalEngine } = await import('../../local/engine.js');
+    const { awsCallsByFunction } = await import('../../local/sdk-clients.js');
     const { loadWorld, parseWorld } = await import('../../local/world.js');
     const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}) => parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines, ...extra }, 'IAM world');
     const retried = { name: 'P2', durationSeconds: 300, outcome: 'Failed', retry: { afterSeconds: 600, durationSeconds: 120 } };

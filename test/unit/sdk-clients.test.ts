@@ -1,0 +1,98 @@
+import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { SimulatedClock } from '../../local/clock.js';
+import { startEmulator, type Emulator } from '../../local/emulator/index.js';
+import type { WireRequest } from '../../local/emulator/server.js';
+import { answerHere, instrumentClients, stopAnsweringHere } from '../../local/sdk-clients.js';
+import { parseWorld } from '../../local/world.js';
+import { rejectionOf } from '../support/rejection.js';
+
+const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSeconds: 600 }] }, 'sdk-clients world');
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+let emulator: Emulator;
+beforeEach(async () => {
+  emulator = await startEmulator({ world, clock: new SimulatedClock(Date.parse(world.startTime)) });
+});
+afterEach(async () => {
+  stopAnsweringHere(emulator.endpoint);
+  await emulator.close();
+});
+
+describe('the emulator answers a client of its own process as it answers one over a socket', () => {
+  const json = (target: string, body: string): WireRequest => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target, authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/codepipeline/aws4_request' },
+    body,
+  });
+
+  it.each([
+    ['a pipeline', json('CodePipeline_20150709.GetPipeline', '{"name":"P1"}')],
+    ['an error of the service', json('CodePipeline_20150709.GetPipeline', '{"name":"nope"}')],
+    ['an unknown operation', json('CodePipeline_20150709.DeletePipeline', '{"name":"P1"}')],
+    ['a body that is not JSON', json('CodePipeline_20150709.GetPipeline', '{"name": ')],
+    ['a GET', { ...json('CodePipeline_20150709.GetPipeline', ''), method: 'GET' }],
+    ['an STS query', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=GetCallerIdentity&Version=2011-06-15' }],
+  ])('%s: the same status, headers and body', async (_, request) => {
+    // Act
+    const inProcess = await emulator.answer(request);
+    const overHttp = await fetch(emulator.endpoint, { method: request.method, headers: request.headers as Record<string, string>, ...(request.method === 'POST' && { body: request.body }) });
+
+    // Assess
+    const sameHeaders = (headers: Record<string, string>) => ({ ...headers, 'x-amzn-requestid': expect.any(String) as string });
+    expect(inProcess).toEqual({
+      status: overHttp.status,
+      headers: sameHeaders(Object.fromEntries([...overHttp.headers].filter(([name]) => !['connection', 'date', 'keep-alive'].includes(name)))),
+      body: await overHttp.text(),
+    });
+  });
+});
+
+describe("a client of the engine's process reaches the emulator without a socket", () => {
+  const spiedAnswers = () => {
+    const requests: WireRequest[] = [];
+    answerHere(emulator.endpoint, (request) => {
+      requests.push(request);
+      return emulator.answer(request);
+    });
+    return requests;
+  };
+
+  it('answers through the emulator itself, with the SDK parsing answers and errors as from the wire', async () => {
+    // Prepare
+    instrumentClients();
+    const requests = spiedAnswers();
+    const codePipeline = new CodePipelineClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+
+    // Act
+    const { pipeline } = await codePipeline.send(new GetPipelineCommand({ name: 'P1' }));
+    const missing = await rejectionOf(codePipeline.send(new GetPipelineCommand({ name: 'nope' })));
+
+    // Assess
+    expect(pipeline?.name).toBe('P1');
+    expect(missing).toBeInstanceOf(PipelineNotFoundException);
+    expect(missing).toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    expect(requests.map(({ headers }) => headers['x-amz-target'])).toEqual(['CodePipeline_20150709.GetPipeline', 'CodePipeline_20150709.GetPipeline']);
+    // Signed as for the wire, header names as a socket delivers them: the emulator reads the caller off it.
+    expect(requests[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/codepipeline\/aws4_request/);
+    codePipeline.destroy();
+  });
+
+  it('answers a query service (STS) too, and goes back to the socket once the endpoint is no longer served here', async () => {
+    // Prepare: the emulator's STS serves AssumeRole alone, so GetCallerIdentity is its XML error.
+    instrumentClients();
+    const requests = spiedAnswers();
+    const sts = new STSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const served = await rejectionOf(sts.send(new GetCallerIdentityCommand({})));
+
+    // Act
+    stopAnsweringHere(emulator.endpoint);
+    const overHttp = await rejectionOf(sts.send(new GetCallerIdentityCommand({})));
+
+    // Assess
+    expect(requests).toHaveLength(1);
+    expect(served).toMatchObject({ name: 'InvalidAction', message: 'Could not find operation GetCallerIdentity for version 2011-06-15', $metadata: { httpStatusCode: 400 } });
+    expect(overHttp).toMatchObject({ name: served.name, message: served.message, $metadata: { httpStatusCode: 400 } });
+    sts.destroy();
+  });
+});
