@@ -804,8 +804,17 @@ let shared: Emulator | undefined;
 
 async function sharedEmulator(world: World, clock: SimulatedClock, port?: number): Promise<Emulator> {
   if (!shared) {
-    shared = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
-    answerHere(shared.endpoint, shared.answer);
+    const emulator = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
+    // Answered in process for as long as it serves: closed, its endpoint refuses as a socket would.
+    answerHere(emulator.endpoint, emulator.answer);
+    const close = emulator.close;
+    let closed: Promise<void> | undefined;
+    // Once: the CLI closes it after its run, closeLocalEngine again.
+    emulator.close = () => {
+      stopAnsweringHere(emulator.endpoint);
+      return (closed ??= close());
+    };
+    shared = emulator;
   } else shared.reset({ world, clock });
   return shared;
 }
@@ -821,7 +830,6 @@ function sharedDynamo(): Promise<LocalDynamo> {
 
 /** Stops the process-wide emulator and DynamoDB (tests call it in afterAll; the CLI exits anyway). */
 export async function closeLocalEngine(): Promise<void> {
-  if (shared) stopAnsweringHere(shared.endpoint);
   await shared?.close();
   shared = undefined;
   const dynamo = sharedDynamoDb;

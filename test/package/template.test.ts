@@ -517,7 +517,7 @@ describe('cfn-lint', () => {
 
 describe('every AWS call a function makes locally, its role allows', () => {
   // Nothing enforces IAM locally: an action a role lacks would first fail on AWS. The local engine
-  // records each function's calls, whatever the client (local/engine.ts); these trains take every
+  // records each function's calls, whatever the client (local/sdk-clients.ts); these trains take every
   // path a function reaches AWS by: the lock, watches, woken waits, a held member's retry, the
   // sweeper alone, a redrive, a polled run with its single-flight check, forwarded variables and
   // a lock taken over. Pipelines in other accounts: accounts-template.test.ts, whose stage has them.

@@ -1,7 +1,12 @@
 import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { jest } from '@jest/globals';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { createServer, type ClientRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
+import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
 import type { WireRequest } from '../../local/emulator/server.js';
 import { answerHere, instrumentClients, stopAnsweringHere } from '../../local/sdk-clients.js';
 import { parseWorld } from '../../local/world.js';
@@ -63,19 +68,76 @@ describe("a client of the engine's process reaches the emulator without a socket
     instrumentClients();
     const requests = spiedAnswers();
     const codePipeline = new CodePipelineClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const warn = jest.spyOn(console, 'warn');
 
     // Act
-    const { pipeline } = await codePipeline.send(new GetPipelineCommand({ name: 'P1' }));
+    const { pipeline, $metadata } = await codePipeline.send(new GetPipelineCommand({ name: 'P1' }));
     const missing = await rejectionOf(codePipeline.send(new GetPipelineCommand({ name: 'nope' })));
 
     // Assess
     expect(pipeline?.name).toBe('P1');
+    expect($metadata).toMatchObject({ httpStatusCode: 200, requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) as string });
     expect(missing).toBeInstanceOf(PipelineNotFoundException);
-    expect(missing).toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    expect(missing).toMatchObject({ $metadata: { httpStatusCode: 400, requestId: expect.any(String) as string } });
+    // The SDK warns when its request body (bytes) is read as a string, and will throw one day.
+    expect(warn).not.toHaveBeenCalled();
     expect(requests.map(({ headers }) => headers['x-amz-target'])).toEqual(['CodePipeline_20150709.GetPipeline', 'CodePipeline_20150709.GetPipeline']);
     // Signed as for the wire, header names as a socket delivers them: the emulator reads the caller off it.
     expect(requests[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=local\/\d{8}\/us-east-1\/codepipeline\/aws4_request/);
     codePipeline.destroy();
+    warn.mockRestore();
+  });
+
+  it('reads header names as a socket delivers them, in lower case, whatever case the client wrote', async () => {
+    // Prepare: a client that writes X-Amz-Target in capitals (HTTP header names are case-insensitive).
+    instrumentClients();
+    const requests = spiedAnswers();
+    const codePipeline = new CodePipelineClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    codePipeline.middlewareStack.add(
+      (next) => (args) => {
+        const request = args.request as { headers: Record<string, string> };
+        request.headers['X-Amz-Target'] = request.headers['x-amz-target']!;
+        delete request.headers['x-amz-target'];
+        return next(args);
+      },
+      { step: 'build' },
+    );
+
+    // Act
+    const { pipeline } = await codePipeline.send(new GetPipelineCommand({ name: 'P1' }));
+
+    // Assess
+    expect(pipeline?.name).toBe('P1');
+    expect(requests[0]!.headers['x-amz-target']).toBe('CodePipeline_20150709.GetPipeline');
+    codePipeline.destroy();
+  });
+
+  it('retries a request the emulator failed to answer as the SDK retries a connection the server dropped', async () => {
+    // Prepare: a server that drops every connection, and the emulator's answer failing.
+    instrumentClients();
+    const dropping = createServer((request) => request.socket.destroy());
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    const droppingEndpoint = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
+    let answers = 0;
+    answerHere(emulator.endpoint, () => {
+      answers += 1;
+      return Promise.reject(new Error('an emulator bug'));
+    });
+    const clientOf = (endpoint: string) => new CodePipelineClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
+    const [inProcess, overHttp] = [clientOf(emulator.endpoint), clientOf(droppingEndpoint)];
+
+    // Act
+    const failedHere = await rejectionOf(inProcess.send(new GetPipelineCommand({ name: 'P1' })));
+    const failedThere = await rejectionOf(overHttp.send(new GetPipelineCommand({ name: 'P1' })));
+
+    // Assess
+    expect(answers).toBe(3);
+    // (Over the socket jest's realm wraps Node's own error: 'AWS SDK error wrapper for TimeoutError: socket hang up'.)
+    expect(failedHere).toMatchObject({ name: 'TimeoutError', message: 'socket hang up', code: 'ECONNRESET', $metadata: { attempts: 3 } });
+    expect(failedThere).toMatchObject({ message: expect.stringContaining('TimeoutError: socket hang up') as string, $metadata: { attempts: 3 } });
+    inProcess.destroy();
+    overHttp.destroy();
+    dropping.close();
   });
 
   it('answers a query service (STS) too, and goes back to the socket once the endpoint is no longer served here', async () => {
@@ -94,5 +156,31 @@ describe("a client of the engine's process reaches the emulator without a socket
     expect(served).toMatchObject({ name: 'InvalidAction', message: 'Could not find operation GetCallerIdentity for version 2011-06-15', $metadata: { httpStatusCode: 400 } });
     expect(overHttp).toMatchObject({ name: served.name, message: served.message, $metadata: { httpStatusCode: 400 } });
     sts.destroy();
+  });
+});
+
+describe('a local run', () => {
+  afterAll(closeLocalEngine);
+
+  it('makes none of its calls to the emulator through a socket, and its emulator once closed refuses them', async () => {
+    // Prepare: every HTTP request this process starts, by the host it goes to.
+    const hosts: string[] = [];
+    const onRequest = (message: unknown) => hosts.push(String((message as { request: ClientRequest }).request.getHeader('host')));
+    subscribe('http.client.request.start', onRequest);
+    const engine = await LocalEngine.create({ world, settings: { completion: 'poll' } });
+    const endpoint = new URL(engine.emulator.endpoint);
+
+    // Act
+    const report = await engine.run({ input: { order: ['P1'] } });
+    const looks = engine.emulator.callCounts().GetPipelineExecution;
+    await engine.emulator.close();
+    const afterClose = await rejectionOf(new CodePipelineClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 }).send(new GetPipelineCommand({ name: 'P1' })));
+    unsubscribe('http.client.request.start', onRequest);
+
+    // Assess
+    expect(report.status).toBe('SUCCEEDED');
+    expect(looks).toBeGreaterThan(0);
+    expect(hosts.filter((host) => host === endpoint.host)).toEqual([endpoint.host]);
+    expect(afterClose.message).toMatch(/connect ECONNREFUSED/);
   });
 });
