@@ -808,11 +808,9 @@ async function sharedEmulator(world: World, clock: SimulatedClock, port?: number
     // Answered in process for as long as it serves: closed, its endpoint refuses as a socket would.
     answerHere(emulator.endpoint, emulator.answer);
     const close = emulator.close;
-    let closed: Promise<void> | undefined;
-    // Once: the CLI closes it after its run, closeLocalEngine again.
     emulator.close = () => {
       stopAnsweringHere(emulator.endpoint);
-      return (closed ??= close());
+      return close();
     };
     shared = emulator;
   } else shared.reset({ world, clock });

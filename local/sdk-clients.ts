@@ -68,22 +68,21 @@ export const stopAnsweringHere = (endpoint: string) => void servedHere.delete(en
  * CLI, `sequencer start`) still reaches the emulator over HTTP.
  */
 function answeringHere(handler: SdkRequestHandler): SdkRequestHandler {
+  const handle = async (request: SdkRequest, options?: unknown) => {
+    const answer = servedHere.get(`${request.protocol}//${request.hostname}:${request.port}`);
+    if (!answer) return handler.handle(request, options);
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
+    const body = wireText(request.body);
+    const answered = await answer({ method: request.method, headers, body }).catch((error: unknown) => {
+      // The server destroys the socket of a request it failed to answer: the SDK's Node handler
+      // rejects with the reset named TimeoutError, which the SDK retries; so here.
+      throw Object.assign(new Error('socket hang up', { cause: error }), { name: 'TimeoutError', code: 'ECONNRESET' });
+    });
+    return { response: { statusCode: answered.status, headers: answered.headers, body: Buffer.from(answered.body) } };
+  };
+  // The handler itself for everything else (its config, destroy()).
   return new Proxy(handler, {
-    get(target, property, receiver) {
-      if (property !== 'handle') return Reflect.get(target, property, receiver) as unknown;
-      return async (request: SdkRequest, options?: unknown) => {
-        const answer = servedHere.get(`${request.protocol}//${request.hostname}:${request.port}`);
-        if (!answer) return target.handle(request, options);
-        const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
-        const body = wireText(request.body);
-        const answered = await answer({ method: request.method, headers, body }).catch((error: unknown) => {
-          // The server destroys the socket of a request it failed to answer: the SDK's Node handler
-          // rejects with the reset named TimeoutError, which the SDK retries; so here.
-          throw Object.assign(new Error('socket hang up', { cause: error }), { name: 'TimeoutError', code: 'ECONNRESET' });
-        });
-        return { response: { statusCode: answered.status, headers: answered.headers, body: Buffer.from(answered.body) } };
-      };
-    },
+    get: (target, property, receiver) => (property === 'handle' ? handle : (Reflect.get(target, property, receiver) as unknown)),
   });
 }
 

@@ -73,15 +73,17 @@ export async function serveAwsJson(options: ServeOptions): Promise<RunningServer
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
   });
   const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     answer: (request) => answer(options, request),
+    // Once, however many callers close it (a CLI run after its train, closeLocalEngine again).
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // SDK clients keep connections alive; without this close() waits for them to time out.
         server.closeAllConnections();
-      }),
+      })),
   };
 }
 
