@@ -14,6 +14,7 @@ import { rejectionOf } from '../support/rejection.js';
 
 const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSeconds: 600 }] }, 'sdk-clients world');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const codePipelineAt = (endpoint: string, maxAttempts = 1) => new CodePipelineClient({ endpoint, region: 'us-east-1', credentials, maxAttempts });
 
 let emulator: Emulator;
 beforeEach(async () => {
@@ -54,6 +55,7 @@ describe('the emulator answers a client of its own process as it answers one ove
 });
 
 describe("a client of the engine's process reaches the emulator without a socket", () => {
+  beforeAll(instrumentClients);
   const spiedAnswers = () => {
     const requests: WireRequest[] = [];
     answerHere(emulator.endpoint, (request) => {
@@ -65,9 +67,8 @@ describe("a client of the engine's process reaches the emulator without a socket
 
   it('answers through the emulator itself, with the SDK parsing answers and errors as from the wire', async () => {
     // Prepare
-    instrumentClients();
     const requests = spiedAnswers();
-    const codePipeline = new CodePipelineClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const codePipeline = codePipelineAt(emulator.endpoint);
     const warn = jest.spyOn(console, 'warn');
 
     // Act
@@ -90,9 +91,8 @@ describe("a client of the engine's process reaches the emulator without a socket
 
   it('reads header names as a socket delivers them, in lower case, whatever case the client wrote', async () => {
     // Prepare: a client that writes X-Amz-Target in capitals (HTTP header names are case-insensitive).
-    instrumentClients();
     const requests = spiedAnswers();
-    const codePipeline = new CodePipelineClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    const codePipeline = codePipelineAt(emulator.endpoint);
     codePipeline.middlewareStack.add(
       (next) => (args) => {
         const request = args.request as { headers: Record<string, string> };
@@ -114,7 +114,6 @@ describe("a client of the engine's process reaches the emulator without a socket
 
   it('retries a request the emulator failed to answer as the SDK retries a connection the server dropped', async () => {
     // Prepare: a server that drops every connection, and the emulator's answer failing.
-    instrumentClients();
     const dropping = createServer((request) => request.socket.destroy());
     await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
     const droppingEndpoint = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}`;
@@ -123,8 +122,7 @@ describe("a client of the engine's process reaches the emulator without a socket
       answers += 1;
       return Promise.reject(new Error('an emulator bug'));
     });
-    const clientOf = (endpoint: string) => new CodePipelineClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 3 });
-    const [inProcess, overHttp] = [clientOf(emulator.endpoint), clientOf(droppingEndpoint)];
+    const [inProcess, overHttp] = [codePipelineAt(emulator.endpoint, 3), codePipelineAt(droppingEndpoint, 3)];
 
     // Act
     const failedHere = await rejectionOf(inProcess.send(new GetPipelineCommand({ name: 'P1' })));
@@ -142,7 +140,6 @@ describe("a client of the engine's process reaches the emulator without a socket
 
   it('answers a query service (STS) too, and goes back to the socket once the endpoint is no longer served here', async () => {
     // Prepare: the emulator's STS serves AssumeRole alone, so GetCallerIdentity is its XML error.
-    instrumentClients();
     const requests = spiedAnswers();
     const sts = new STSClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
     const served = await rejectionOf(sts.send(new GetCallerIdentityCommand({})));
@@ -174,7 +171,7 @@ describe('a local run', () => {
     const report = await engine.run({ input: { order: ['P1'] } });
     const looks = engine.emulator.callCounts().GetPipelineExecution;
     await engine.emulator.close();
-    const afterClose = await rejectionOf(new CodePipelineClient({ endpoint: engine.emulator.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 }).send(new GetPipelineCommand({ name: 'P1' })));
+    const afterClose = await rejectionOf(codePipelineAt(engine.emulator.endpoint).send(new GetPipelineCommand({ name: 'P1' })));
     unsubscribe('http.client.request.start', onRequest);
 
     // Assess
