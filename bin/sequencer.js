@@ -50,11 +50,25 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
   // temporary directory: each command after the first starts sooner. NODE_DISABLE_COMPILE_CACHE=1
   // turns it off, NODE_COMPILE_CACHE=DIR moves it.
   nodeModule.enableCompileCache();
+  // aws-local-stepfunctions imports two packages a local run seldom or never calls: asl-validator
+  // (the engine checks a definition once and remembers it, local/engine.ts) and the SDK's Lambda
+  // client (the engine runs the handlers itself). Loading them was about 45 ms of every run's
+  // start, so the interpreter gets stand-ins (local/deferred/) that load the real package on first use.
+  // Only the interpreter's own imports are handed them: the stand-ins' require of the real package
+  // comes from its CommonJS build, another file.
+  const interpreter = import.meta.resolve('aws-local-stepfunctions');
+  const deferred = {
+    'asl-validator': new URL('../local/deferred/asl-validator.ts', import.meta.url).href,
+    '@aws-sdk/client-lambda': new URL('../local/deferred/client-lambda.ts', import.meta.url).href,
+  };
   // The sources import each other as `./x.js`, as TypeScript's NodeNext resolution wants; the
   // file beside them is `./x.ts`. Only a TypeScript file's relative imports are renamed, so a
   // package's own `.js` files resolve as Node resolves them.
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
+      if (context.parentURL === interpreter && Object.hasOwn(deferred, specifier)) {
+        return { url: deferred[specifier], shortCircuit: true };
+      }
       const renamed = context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js');
       return nextResolve(renamed ? `${specifier.slice(0, -3)}.ts` : specifier, context);
     },

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { parse } from 'yaml';
 import { projectRoot } from './stage.js';
+import { readYamlFile } from './yaml-file.js';
 
 /** deploy/completion.cjs: the same choice of wait `sls package` makes. */
 export const completionModule = createRequire(import.meta.url)('../deploy/completion.cjs') as {
@@ -25,7 +24,7 @@ export const definitionPath = `${projectRoot}statemachines/sequencer.asl.yml`;
 
 /** The definition a stage with this `completion` deploys (`events`, the default, unless its params say `poll`). */
 export function loadDefinition(completion: 'events' | 'poll' = 'events'): Definition {
-  return completionModule.forCompletion(parse(readFileSync(definitionPath, 'utf8')) as Definition, completion);
+  return completionModule.forCompletion(readYamlFile(definitionPath) as Definition, completion);
 }
 
 export const localFunctionArn = (functionKey: string) =>

@@ -1,8 +1,4 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setImmediate as drainEventLog } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
@@ -20,6 +16,7 @@ import { answerHere, instrumentClients, invokedAs, stopAnsweringHere } from './s
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
 import { HistoryRecorder } from './history-recorder.js';
+import { keep, recall } from './remembered.js';
 import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/input.js';
@@ -776,26 +773,18 @@ function validatedMachine(local: Definition, tableName: string, startAt?: string
 }
 
 /**
- * A definition found valid is remembered across processes too, as an empty file in the temporary
- * directory named by a hash of the definition and of the versions of the interpreter and its
- * validator: otherwise every `sequencer run` pays for the same check again. A definition edited,
- * or a validator upgraded, is checked anew.
+ * A definition found valid is remembered across processes too (local/remembered.ts), under the
+ * definition and the versions of the interpreter and its validator: otherwise every `sequencer run`
+ * pays for the same check again. A definition edited, or a validator upgraded, is checked anew.
  */
-const checkedDirectory = join(tmpdir(), 'codepipeline-sequencer-valid-definitions');
-
 function checkOnce(shape: string, check: () => void): void {
   if (validShapes.has(shape)) return;
   const interpreter = createRequire(createRequire(import.meta.url).resolve('aws-local-stepfunctions'));
   const versions = ['../package.json', 'asl-validator/package.json'].map((path) => (interpreter(path) as { version: string }).version);
-  const marker = join(checkedDirectory, createHash('sha256').update(JSON.stringify(versions)).update(shape).digest('hex'));
-  if (!existsSync(marker)) {
+  const dependsOn = [JSON.stringify(versions), shape];
+  if (recall('valid-definitions', dependsOn) === undefined) {
     check();
-    try {
-      mkdirSync(checkedDirectory, { recursive: true });
-      writeFileSync(marker, '');
-    } catch {
-      // Not remembered: the next process checks it again.
-    }
+    keep('valid-definitions', dependsOn, '');
   }
   validShapes.add(shape);
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
 import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
 import { UsageError } from './refusals.js';
+import { readYamlFile } from './yaml-file.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -14,7 +13,7 @@ const stageNamePattern = /^[A-Za-z0-9-]+$/;
 
 
 function readParams(): Params {
-  const service = parse(readFileSync(`${projectRoot}serverless.yml`, 'utf8')) as { params?: Params };
+  const service = readYamlFile(`${projectRoot}serverless.yml`) as { params?: Params };
   return service.params ?? {};
 }
 

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { cleanEnv, once, scratchFiles, sequencer } from './binary.js';
 
@@ -207,6 +208,41 @@ describe('a 4,000-level nested input', () => {
     const { stdout } = await sequencer(['run', '--input-file', deepInput]);
 
     expect(stdout).toContain('(1 state transition, 6 history events, 1 Lambda invocation)');
+  });
+});
+
+describe("a run's start: what one process worked out, the next does not redo", () => {
+  // Which packages a process loaded, written to stderr as it exits (the CommonJS ones: yaml,
+  // asl-validator and the SDK's Lambda client all are). A package's name is its path's last
+  // node_modules/NAME: the interpreter has an asl-validator of its own, nested in its folder.
+  const loadedPackages = file(
+    'loaded-packages.mjs',
+    `import { createRequire } from 'node:module';
+const loaded = createRequire(import.meta.url).cache;
+process.on('exit', () => {
+  const names = new Set(Object.keys(loaded).flatMap((path) => /.*node_modules\\/((@[^/]+\\/)?[^/]+)\\/(?!package\\.json$)/.exec(path)?.[1] ?? []));
+  process.stderr.write('loaded: ' + JSON.stringify([...names]) + '\\n');
+});
+`,
+  );
+  // The project's Node runs the sequencer itself, with no wrapper to load the --import scripts too.
+  const projectNode = 'node_modules/node/bin/node';
+  const loadedBy = async (temporaryDirectory: string) => {
+    const { code, stderr } = await sequencer(['run'], { TMPDIR: temporaryDirectory, NODE_OPTIONS: `--import=${loadedPackages}` }, undefined, projectNode);
+    expect(code).toBe(0);
+    return JSON.parse(/^loaded: (.*)$/m.exec(stderr)![1]!) as string[];
+  };
+
+  it('the first run parses the YAML and checks the definition; a second loads neither parser nor validator, nor the unused Lambda client', async () => {
+    const temporaryDirectory = mkdtempSync(join(tmpdir(), 'sequencer-start-'));
+
+    const first = await loadedBy(temporaryDirectory);
+    const second = await loadedBy(temporaryDirectory);
+
+    expect(first).toEqual(expect.arrayContaining(['yaml', 'asl-validator']));
+    expect([first, second].flat().filter((name) => name === '@aws-sdk/client-lambda')).toEqual([]);
+    expect(second.filter((name) => ['yaml', 'asl-validator'].includes(name))).toEqual([]);
+    expect(second).toEqual(expect.arrayContaining(['dynalite']));
   });
 });
 
