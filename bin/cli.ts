@@ -256,8 +256,9 @@ export async function cli(argv: string[]): Promise<void> {
   process.on('unhandledRejection', crash);
 
   const code = await main(argv, controller.signal);
-  // Interrupted work (a handler mid-call, a Wait in simulated time) must not hold the process.
-  if (controller.signal.aborted) process.exit(code);
+  // Interrupted work (a handler mid-call, a Wait in simulated time) must not hold the process, nor
+  // may a command that could not go on (exit 2): an unexpected error can leave its emulator serving.
+  if (controller.signal.aborted || code === 2) process.exit(code);
   process.exitCode = code;
 }
 

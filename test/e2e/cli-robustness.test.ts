@@ -244,6 +244,31 @@ process.on('exit', () => {
     expect(second.filter((name) => ['yaml', 'asl-validator'].includes(name))).toEqual([]);
     expect(second).toEqual(expect.arrayContaining(['dynalite']));
   });
+
+  it('a definition check that throws unexpectedly: one line, exit 2, and the process ends with its emulator (it used to hang)', async () => {
+    // The validator, loaded to check the definition in a fresh temporary directory, throws.
+    const sabotage = file(
+      'sabotage.mjs',
+      `import { registerHooks } from 'node:module';
+registerHooks({
+  load(url, context, nextLoad) {
+    if (!url.endsWith('/asl-validator/dist/src/validator.js')) return nextLoad(url, context);
+    return { format: 'commonjs', source: 'module.exports = () => { throw new TypeError("validator sabotaged"); };', shortCircuit: true };
+  },
+});
+`,
+    );
+
+    const { code, stdout, stderr } = await sequencer(
+      ['run'],
+      { TMPDIR: mkdtempSync(join(tmpdir(), 'sequencer-start-')), NODE_OPTIONS: `--import=${sabotage}` },
+      undefined,
+      projectNode,
+    );
+
+    expect({ code, stderr }).toEqual({ code: 2, stderr: 'sequencer: unexpected TypeError: validator sabotaged\n' });
+    expect(stdout).toMatch(/^codepipeline-sequencer · local run/);
+  });
 });
 
 describe('output for people and for CI', () => {
