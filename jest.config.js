@@ -1,6 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { createDefaultEsmPreset } from 'ts-jest';
 
+// npm's scripts put the project's Node 24 first on the PATH; jest started by an older Node (the
+// machine's own, `node node_modules/jest/bin/jest.js`) failed every end-to-end test with
+// ECONNREFUSED instead of saying why. The versions are package.json's engines field.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (!(major >= 24 || (major === 22 && minor >= 13))) {
+  throw new Error(
+    `the tests need Node ^22.13.0 or >=24 (package.json engines), and this is ${process.version}: run them with npm test, which puts the project's Node 24 first on the PATH`,
+  );
+}
+
 // Native ESM all the way (Middy 7 and aws-local-stepfunctions are ESM-only);
 // type checking is `tsc --noEmit`'s job, so ts-jest only transpiles.
 const preset = createDefaultEsmPreset({ tsconfig: { isolatedModules: true }, diagnostics: false });

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -395,6 +395,24 @@ function findOldestNode(): string {
   const byVersion = [...candidates, process.execPath].map((path) => ({ path, major: major(path) })).sort((a, b) => a.major - b.major);
   return byVersion[0]!.path;
 }
+
+describe('the tests themselves', () => {
+  it('refuse in one line a Node older than package.json asks, rather than fail every engine test', () => {
+    // On the CI image the oldest `node` is 20; where it is new enough, jest lists the tests.
+    const node = oldestNode();
+    const [major, minor] = execFileSync(node, ['-p', 'process.versions.node']).toString().trim().split('.').map(Number);
+    const supported = major! >= 24 || (major === 22 && minor! >= 13);
+
+    const result = spawnSync(node, ['node_modules/jest/bin/jest.js', '--listTests'], { env: cleanEnv(), encoding: 'utf8' });
+
+    if (supported) expect({ status: result.status, listed: result.stdout.includes('cli-robustness.test.ts') }).toEqual({ status: 0, listed: true });
+    else {
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain("the tests need Node ^22.13.0 or >=24 (package.json engines), and this is v");
+      expect(result.stderr).toContain('run them with npm test');
+    }
+  });
+});
 
 describe('signals and pipes', () => {
   let busy: Server | undefined;
