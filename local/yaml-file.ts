@@ -16,7 +16,13 @@ export function readYamlFile(path: string): unknown {
   const text = readFileSync(path, 'utf8');
   const dependsOn = [(require('yaml/package.json') as { version: string }).version, text];
   const known = recall('parsed-yaml', dependsOn);
-  if (known !== undefined) return JSON.parse(known) as unknown;
+  if (known !== undefined) {
+    try {
+      return JSON.parse(known) as unknown;
+    } catch {
+      // A damaged answer (a disk that lost the file's end): parsed again below, and kept whole.
+    }
+  }
   const { parse } = require('yaml') as typeof import('yaml');
   const value: unknown = parse(text);
   const json = JSON.stringify(value);

@@ -1,5 +1,7 @@
 import { LambdaClient as RealLambdaClient, InvokeCommand as RealInvokeCommand } from '@aws-sdk/client-lambda';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +26,11 @@ beforeEach(() => {
   unique = (text) => `# ${scratch}\n${text}`;
 });
 
+/** Where this user's answers live (local/remembered.ts). */
+const ownDirectory = join(tmpdir(), `codepipeline-sequencer-${process.getuid!()}`);
+
 afterEach(() => {
-  rmSync(join(tmpdir(), `codepipeline-sequencer-${kind}`), { recursive: true, force: true });
+  rmSync(join(ownDirectory, kind), { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -37,11 +42,50 @@ describe('an answer remembered across processes', () => {
     expect(recall(kind, ['a', 'c'])).toBeUndefined();
     expect(recall(kind, ['ab'])).toBeUndefined();
     expect(recall(`${kind}-other`, ['a', 'b'])).toBeUndefined();
-    expect(readdirSync(join(tmpdir(), `codepipeline-sequencer-${kind}`))).toHaveLength(1);
+    expect(readdirSync(join(ownDirectory, kind))).toHaveLength(1);
+  });
+
+  it("is kept and recalled only in a directory of this user's own, which no one else may read or write", () => {
+    keep(kind, ['a'], 'answer');
+    expect(statSync(ownDirectory).mode & 0o777).toBe(0o700);
+
+    chmodSync(ownDirectory, 0o777);
+    try {
+      expect(recall(kind, ['a'])).toBeUndefined();
+      keep(kind, ['b'], 'planted');
+      expect(existsSync(join(ownDirectory, kind, createHash('sha256').update(JSON.stringify(['b'])).digest('hex')))).toBe(false);
+    } finally {
+      chmodSync(ownDirectory, 0o700);
+    }
+    expect(recall(kind, ['a'])).toBe('answer');
+  });
+
+  it('reads whole or not at all while other processes write it (each written beside its place, then renamed)', async () => {
+    const writers = ['A', 'B', 'C'].map(
+      (letter) =>
+        new Promise<string>((resolve) => {
+          const script = `import { keep, recall } from ${JSON.stringify(join(projectRoot, 'local/remembered.ts'))};
+const answers = ['A', 'B', 'C'].map((letter) => letter.repeat(200_000));
+const seen = new Set();
+for (let round = 0; round < 150; round += 1) {
+  keep(${JSON.stringify(kind)}, ['shared'], answers[round % 3]);
+  const read = recall(${JSON.stringify(kind)}, ['shared']);
+  seen.add(answers.includes(read) ? 'whole' : 'damaged: ' + String(read?.length));
+}
+process.stdout.write([...seen].join(','));`;
+          execFile(join(projectRoot, 'node_modules/node/bin/node'), ['--input-type=module', '-e', script], { env: { ...process.env, WRITER: letter } }, (_error, stdout, stderr) =>
+            resolve(stdout || stderr),
+          );
+        }),
+    );
+
+    expect(await Promise.all(writers)).toEqual(['whole', 'whole', 'whole']);
+    expect(readdirSync(join(ownDirectory, kind))).toHaveLength(1);
   });
 
   it('is simply not kept where the directory cannot be written', () => {
-    writeFileSync(join(tmpdir(), `codepipeline-sequencer-${kind}`), 'a file where the directory would be');
+    mkdirSync(ownDirectory, { recursive: true, mode: 0o700 });
+    writeFileSync(join(ownDirectory, kind), 'a file where the directory would be');
 
     expect(() => keep(kind, ['a'], 'answer')).not.toThrow();
     expect(recall(kind, ['a'])).toBeUndefined();
@@ -68,6 +112,15 @@ describe('a YAML file read through the remembered parse', () => {
     expect(readYamlFile(path)).toEqual({ name: 'kept' });
     writeFileSync(path, unique('name: second\n'));
     expect(readYamlFile(path)).toEqual({ name: 'second' });
+  });
+
+  it('parses a damaged answer anew, and keeps it whole again', () => {
+    const path = join(scratch, 'file.yml');
+    writeFileSync(path, unique('name: whole\n'));
+    keep('parsed-yaml', [yamlVersion, unique('name: whole\n')], '{"name":"wh');
+
+    expect(readYamlFile(path)).toEqual({ name: 'whole' });
+    expect(recall('parsed-yaml', [yamlVersion, unique('name: whole\n')])).toBe('{"name":"whole"}');
   });
 
   it('gives each caller its own copy to change', () => {
