@@ -257,8 +257,12 @@ export async function cli(argv: string[]): Promise<void> {
 
   const code = await main(argv, controller.signal);
   // Interrupted work (a handler mid-call, a Wait in simulated time) must not hold the process, nor
-  // may a command that could not go on (exit 2): an unexpected error can leave its emulator serving.
-  if (controller.signal.aborted || code === 2) process.exit(code);
+  // may a command that could not go on (exit 2): an unexpected error may leave something serving.
+  // What was written goes out first: a pipe whose reader lags takes the rest of it asynchronously.
+  if (controller.signal.aborted || code === 2) {
+    await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+    process.exit(code);
+  }
   process.exitCode = code;
 }
 

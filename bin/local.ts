@@ -101,33 +101,37 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   let report: RunReport;
   const state = new RunState();
   const rowsOf = (finished: RunReport) => summaryRows(state.plan, state.run, finished);
-  if (values.json) {
-    report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => seeEvent(state, event) });
-    output.out(JSON.stringify(jsonReport(report, rowsOf(report)), null, 2));
-  } else {
-    const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
-    const time = values.timestamps ? utcTime : offsetFrom(runStart);
-    const printer = new ProgressPrinter((line) => output.out(line), colours, time, worldLocations(world));
-    const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
-    output.out(onGitHub ? `::group::${header}` : colours.dim(header));
-    report = await engine.run({
-      input,
-      signal,
-      redrive: values.redrive,
-      onEvent: (event) => {
-        seeEvent(state, event);
-        printer.on(event);
-      },
-    });
-    if (report.status === 'ABORTED') {
-      output.out(`${colours.dim(time(engine.clock.now()).padStart(13))}  ${colours.yellow(`interrupted (${String(signal.reason)})`)}`);
+  // The emulator serves until the run ends, however it ends: left open, it would hold the process.
+  try {
+    if (values.json) {
+      report = await engine.run({ input, signal, redrive: values.redrive, onEvent: (event) => seeEvent(state, event) });
+      output.out(JSON.stringify(jsonReport(report, rowsOf(report)), null, 2));
+    } else {
+      const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
+      const time = values.timestamps ? utcTime : offsetFrom(runStart);
+      const printer = new ProgressPrinter((line) => output.out(line), colours, time, worldLocations(world));
+      const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
+      output.out(onGitHub ? `::group::${header}` : colours.dim(header));
+      report = await engine.run({
+        input,
+        signal,
+        redrive: values.redrive,
+        onEvent: (event) => {
+          seeEvent(state, event);
+          printer.on(event);
+        },
+      });
+      if (report.status === 'ABORTED') {
+        output.out(`${colours.dim(time(engine.clock.now()).padStart(13))}  ${colours.yellow(`interrupted (${String(signal.reason)})`)}`);
+      }
+      if (onGitHub) output.out('::endgroup::');
+      const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
+      const rows = rowsOf(report);
+      for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows), width: terminalWidth() })) output.out(line);
     }
-    if (onGitHub) output.out('::endgroup::');
-    const ours = report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
-    const rows = rowsOf(report);
-    for (const line of summary(report, rows, colours, time, { clock: 'simulated', variables: startedWith(ours, rows), width: terminalWidth() })) output.out(line);
+  } finally {
+    await engine.emulator.close();
   }
-  await engine.emulator.close();
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
   if (report.status === 'ABORTED') return 128 + constants.signals[signal.reason as 'SIGINT'];
   return report.status === 'SUCCEEDED' ? 0 : 1;

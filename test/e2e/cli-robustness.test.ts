@@ -1,5 +1,5 @@
-import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -227,6 +227,12 @@ process.on('exit', () => {
   );
   // The project's Node runs the sequencer itself, with no wrapper to load the --import scripts too.
   const projectNode = 'node_modules/node/bin/node';
+  // An empty temporary directory: nothing remembered from earlier processes (removed afterwards).
+  const temporaryDirectories: string[] = [];
+  const freshTemporaryDirectory = () => {
+    temporaryDirectories.push(mkdtempSync(join(tmpdir(), 'sequencer-start-')));
+    return temporaryDirectories.at(-1)!;
+  };
   const loadedBy = async (temporaryDirectory: string) => {
     const { code, stderr } = await sequencer(['run'], { TMPDIR: temporaryDirectory, NODE_OPTIONS: `--import=${loadedPackages}` }, undefined, projectNode);
     expect(code).toBe(0);
@@ -234,7 +240,7 @@ process.on('exit', () => {
   };
 
   it('the first run parses the YAML and checks the definition; a second loads neither parser nor validator, nor the unused Lambda client', async () => {
-    const temporaryDirectory = mkdtempSync(join(tmpdir(), 'sequencer-start-'));
+    const temporaryDirectory = freshTemporaryDirectory();
 
     const first = await loadedBy(temporaryDirectory);
     const second = await loadedBy(temporaryDirectory);
@@ -258,16 +264,25 @@ registerHooks({
 });
 `,
     );
+    // 141 KB on stderr first (a DEBUG log, say), more than a pipe holds, for a reader that lags:
+    // the rest goes out asynchronously, and the error line must still come after it.
+    const logged = file('logged.mjs', `process.stderr.write('x'.repeat(141_000) + '\\n');\n`);
 
-    const { code, stdout, stderr } = await sequencer(
-      ['run'],
-      { TMPDIR: mkdtempSync(join(tmpdir(), 'sequencer-start-')), NODE_OPTIONS: `--import=${sabotage}` },
-      undefined,
-      projectNode,
-    );
+    const { stdout: seen } = await new Promise<{ stdout: string }>((resolve) => {
+      execFile(
+        'sh',
+        ['-c', `{ ${projectNode} bin/sequencer.js run 2>&1 >/dev/null; echo "exit $?"; } | (sleep 1; cat)`],
+        { env: cleanEnv({ TMPDIR: freshTemporaryDirectory(), NODE_OPTIONS: `--import=${sabotage} --import=${logged}` }), maxBuffer: 1 << 20 },
+        (_error, stdout) => resolve({ stdout }),
+      );
+    });
 
-    expect({ code, stderr }).toEqual({ code: 2, stderr: 'sequencer: unexpected TypeError: validator sabotaged\n' });
-    expect(stdout).toMatch(/^codepipeline-sequencer · local run/);
+    expect(seen.length).toBe(141_001 + 'sequencer: unexpected TypeError: validator sabotaged\nexit 2\n'.length);
+    expect(seen.endsWith('x\nsequencer: unexpected TypeError: validator sabotaged\nexit 2\n')).toBe(true);
+  });
+
+  afterAll(() => {
+    for (const directory of temporaryDirectories) rmSync(directory, { recursive: true, force: true });
   });
 });
 
