@@ -1,6 +1,7 @@
 import { exec, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -31,16 +32,17 @@ const cleanEnv = () => {
 };
 
 /**
- * The first example of each kind runs through npx, as typed; the others run the link npx finds,
- * node_modules/.bin/sequencer, with the same words after it. npx resolves every example the same
- * way, and each npx cost a third of a CPU-second more on top of the run itself.
+ * The first example of each kind runs through npx, as typed; the others as npx would run them:
+ * `sequencer` with the same words after it, node_modules/.bin first on the PATH. npx resolves
+ * every example the same way, and each npx cost a third of a CPU-second more on top of the run.
  */
-const installedBinary = fileURLToPath(new URL('../../node_modules/.bin/sequencer', import.meta.url));
-const asRun = (command: string, index: number) => (index === 0 ? command : command.replace(/^npx --no sequencer /, `'${installedBinary}' `));
+const binDirectory = fileURLToPath(new URL('../../node_modules/.bin', import.meta.url));
+const asRun = (command: string, index: number) => (index === 0 ? command : command.replace(/^npx --no sequencer /, 'sequencer '));
 
 const runShell = (command: string) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    exec(command, { env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+    const env = { ...cleanEnv(), PATH: `${binDirectory}${delimiter}${process.env.PATH ?? ''}` };
+    exec(command, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
   });
 
 const isHelp = (command: string) => /(^| )(--help|help|version)( |$)/.test(command);
