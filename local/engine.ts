@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { setImmediate as drainEventLog } from 'node:timers/promises';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
@@ -17,6 +16,7 @@ import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
 import { HistoryRecorder } from './history-recorder.js';
 import { keep, recall } from './remembered.js';
+import { interpreterRequire } from './interpreter.js';
 import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/input.js';
@@ -779,8 +779,7 @@ function validatedMachine(local: Definition, tableName: string, startAt?: string
  */
 function checkOnce(shape: string, check: () => void): void {
   if (validShapes.has(shape)) return;
-  const interpreter = createRequire(createRequire(import.meta.url).resolve('aws-local-stepfunctions'));
-  const versions = ['../package.json', 'asl-validator/package.json'].map((path) => (interpreter(path) as { version: string }).version);
+  const versions = ['../package.json', 'asl-validator/package.json'].map((path) => (interpreterRequire(path) as { version: string }).version);
   const dependsOn = [JSON.stringify(versions), shape];
   if (recall('valid-definitions', dependsOn) === undefined) {
     check();

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { interpreterRequire } from '../interpreter.js';
 import type * as lambda from '@aws-sdk/client-lambda';
 
 /**
@@ -6,7 +6,6 @@ import type * as lambda from '@aws-sdk/client-lambda';
  * why), resolved from the interpreter's own place as its import would be. `new` on either name
  * builds the real class's instance: a function called with `new` that returns an object gives that object.
  */
-const interpreterRequire = createRequire(createRequire(import.meta.url).resolve('aws-local-stepfunctions'));
 const real = () => interpreterRequire('@aws-sdk/client-lambda') as typeof lambda;
 
 export const LambdaClient = function (...args: ConstructorParameters<typeof lambda.LambdaClient>) {

@@ -24,6 +24,9 @@ const failing = file('failing.json', {
     { name: 'P3', durationSeconds: 300 },
   ],
 });
+
+/** The Node the project brings (24), run directly: no wrapper hands over. */
+const projectNode = 'node_modules/node/bin/node';
 const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 describe('help and version', () => {
@@ -61,7 +64,6 @@ describe('help and version', () => {
   it('a Node told not to run TypeScript says so in one line, exit 2, rather than hand over to itself for ever', async () => {
     // The wrapper hands over to the project's Node when the one it runs on cannot strip types;
     // when that is the project's Node itself, there is nobody left to hand over to.
-    const projectNode = 'node_modules/node/bin/node';
     const { code, stdout, stderr } = await sequencer(['run'], { NODE_OPTIONS: '--no-strip-types' }, undefined, projectNode);
 
     expect(code).toBe(2);
@@ -226,7 +228,6 @@ process.on('exit', () => {
 `,
   );
   // The project's Node runs the sequencer itself, with no wrapper to load the --import scripts too.
-  const projectNode = 'node_modules/node/bin/node';
   // An empty temporary directory: nothing remembered from earlier processes (removed afterwards).
   const temporaryDirectories: string[] = [];
   const freshTemporaryDirectory = () => {
