@@ -20,6 +20,8 @@ export default {
   // jest-environment-node with an ordinary global object: test/environment.js says why.
   testEnvironment: '<rootDir>/test/environment.js',
   roots: ['<rootDir>/test'],
+  // The local engine's interpreter gets the command line's stand-ins: test/resolver.cjs says why.
+  resolver: '<rootDir>/test/resolver.cjs',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
   testTimeout: 30000,

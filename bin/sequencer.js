@@ -9,6 +9,7 @@ import * as nodeModule from 'node:module';
 import { constants } from 'node:os';
 import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import interpreterImports from '../local/interpreter-imports/index.cjs';
 
 if (!process.features.typescript || typeof nodeModule.registerHooks !== 'function') {
   const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
@@ -50,24 +51,21 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
   // temporary directory: each command after the first starts sooner. NODE_DISABLE_COMPILE_CACHE=1
   // turns it off, NODE_COMPILE_CACHE=DIR moves it.
   nodeModule.enableCompileCache();
-  // aws-local-stepfunctions imports two packages a local run seldom or never calls: asl-validator
-  // (the engine checks a definition once and remembers it, local/engine.ts) and the SDK's Lambda
-  // client (the engine runs the handlers itself). Loading them was about 45 ms of every run's
-  // start, so the interpreter gets stand-ins (local/deferred/) that load the real package on first use.
-  // Only the interpreter's own imports are handed them: the stand-ins' require of the real package
-  // comes from its CommonJS build, another file.
+  // The interpreter of the local engine (aws-local-stepfunctions) gets stand-ins for three of the
+  // packages its ES module imports (local/interpreter-imports/index.cjs says which and why).
+  // Only its own imports are redirected: a stand-in's require of the real package comes from the
+  // interpreter's CommonJS build, another file.
   const interpreter = import.meta.resolve('aws-local-stepfunctions');
-  const deferred = {
-    'asl-validator': new URL('../local/deferred/asl-validator.ts', import.meta.url).href,
-    '@aws-sdk/client-lambda': new URL('../local/deferred/client-lambda.ts', import.meta.url).href,
-  };
+  const standIns = Object.fromEntries(
+    Object.entries(interpreterImports).map(([specifier, file]) => [specifier, new URL(`../local/interpreter-imports/${file}`, import.meta.url).href]),
+  );
   // The sources import each other as `./x.js`, as TypeScript's NodeNext resolution wants; the
   // file beside them is `./x.ts`. Only a TypeScript file's relative imports are renamed, so a
   // package's own `.js` files resolve as Node resolves them.
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
-      if (context.parentURL === interpreter && Object.hasOwn(deferred, specifier)) {
-        return { url: deferred[specifier], shortCircuit: true };
+      if (context.parentURL === interpreter && Object.hasOwn(standIns, specifier)) {
+        return { url: standIns[specifier], shortCircuit: true };
       }
       const renamed = context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js');
       return nextResolve(renamed ? `${specifier.slice(0, -3)}.ts` : specifier, context);

@@ -240,7 +240,7 @@ process.on('exit', () => {
     return JSON.parse(/^loaded: (.*)$/m.exec(stderr)![1]!) as string[];
   };
 
-  it('the first run parses the YAML and checks the definition; a second loads neither parser nor validator, nor the unused Lambda client', async () => {
+  it('the first run parses the YAML and checks the definition; a second loads neither parser nor validator, nor the unused Lambda client, and evaluates paths through the stand-in', async () => {
     const temporaryDirectory = freshTemporaryDirectory();
 
     const first = await loadedBy(temporaryDirectory);
@@ -250,6 +250,10 @@ process.on('exit', () => {
     expect([first, second].flat().filter((name) => name === '@aws-sdk/client-lambda')).toEqual([]);
     expect(second.filter((name) => ['yaml', 'asl-validator'].includes(name))).toEqual([]);
     expect(second).toEqual(expect.arrayContaining(['dynalite']));
+    // The interpreter evaluates its paths through its stand-in (local/interpreter-imports/), which
+    // loads jsonpath-plus's CommonJS build: nothing else in a run loads it once asl-validator is
+    // remembered, and the interpreter's own import would load the ES module build.
+    expect(second).toContain('jsonpath-plus');
   });
 
   it('a definition check that throws unexpectedly: one line, exit 2, and the process ends with its emulator (it used to hang)', async () => {

@@ -1,4 +1,3 @@
-import { LambdaClient as RealLambdaClient, InvokeCommand as RealInvokeCommand } from '@aws-sdk/client-lambda';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -6,8 +5,6 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import aslValidator from '../../local/deferred/asl-validator.js';
-import { InvokeCommand, LambdaClient } from '../../local/deferred/client-lambda.js';
 import { definitionPath } from '../../local/definition.js';
 import { keep, recall } from '../../local/remembered.js';
 import { projectRoot } from '../../local/stage.js';
@@ -138,28 +135,5 @@ describe('a YAML file read through the remembered parse', () => {
     expect(readYamlFile(path)).toEqual({ limit: Infinity });
     expect(recall('parsed-yaml', [yamlVersion, unique('limit: .inf\n')])).toBeUndefined();
     expect(readYamlFile(path)).toEqual({ limit: Infinity });
-  });
-});
-
-describe("the interpreter's deferred imports (local/deferred/)", () => {
-  it('asl-validator, loaded on its first call, judges as the package does', () => {
-    const valid = { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } };
-    const invalid = { StartAt: 'Missing', States: { Done: { Type: 'Succeed' } } };
-
-    expect(aslValidator(valid).isValid).toBe(true);
-    const refused = aslValidator(invalid);
-    expect(refused.isValid).toBe(false);
-    expect(refused.errorsText('\n')).toMatch(/Missing/);
-  });
-
-  it("the Lambda client and command, built with new, are the SDK's own, with what they were given", async () => {
-    const client = new LambdaClient({ region: 'eu-west-1' });
-    const command = new InvokeCommand({ FunctionName: 'f', Payload: new Uint8Array([1]) });
-
-    expect(client).toBeInstanceOf(RealLambdaClient);
-    expect(await client.config.region()).toBe('eu-west-1');
-    expect(command).toBeInstanceOf(RealInvokeCommand);
-    expect(command.input).toEqual({ FunctionName: 'f', Payload: new Uint8Array([1]) });
-    client.destroy();
   });
 });

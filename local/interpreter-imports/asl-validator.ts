@@ -1,7 +1,7 @@
 import { interpreterRequire } from '../interpreter.js';
 
 /**
- * asl-validator for aws-local-stepfunctions, loaded on its first call (bin/sequencer.js says why),
+ * asl-validator for aws-local-stepfunctions, loaded on its first call (index.cjs says why),
  * resolved from the interpreter's own place as its import would be.
  */
 type Validator = (definition: unknown, options?: unknown) => { isValid: boolean; errorsText: (separator?: string) => string };
