@@ -47,10 +47,13 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
     process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
   });
 } else {
-  // Node keeps the code it compiles (the SDK's, the engine's) in its compile cache, in the
-  // temporary directory: each command after the first starts sooner. NODE_DISABLE_COMPILE_CACHE=1
-  // turns it off, NODE_COMPILE_CACHE=DIR moves it.
-  nodeModule.enableCompileCache();
+  // Node keeps the code it compiles (the SDK's, the engine's) in its compile cache: each command
+  // after the first starts sooner. Its place is this user's own directory in the temporary
+  // directory (local/remembered.ts says why), never the shared one Node would pick.
+  // NODE_COMPILE_CACHE=DIR moves it, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+  const { compileCacheDirectory } = await import('../local/remembered.ts');
+  const cacheDirectory = process.env.NODE_COMPILE_CACHE ? undefined : compileCacheDirectory();
+  if (process.env.NODE_COMPILE_CACHE || cacheDirectory) nodeModule.enableCompileCache(cacheDirectory);
   // The interpreter of the local engine (aws-local-stepfunctions) gets stand-ins for three of the
   // packages its ES module imports (local/interpreter-imports/index.cjs says which and why).
   // Only its own imports are redirected: a stand-in's require of the real package comes from the

@@ -28,6 +28,16 @@ function ownDirectory(): string | undefined {
   }
 }
 
+/**
+ * Where Node keeps the code it compiles for this user's commands (bin/sequencer.js), or undefined
+ * when there is no such directory: compiled code that another user planted in a shared cache would
+ * run as this user, so the cache lives in the user's own directory or nowhere.
+ */
+export function compileCacheDirectory(): string | undefined {
+  const directory = ownDirectory();
+  return directory === undefined ? undefined : join(directory, 'compile-cache');
+}
+
 const placeOf = (kind: string, dependsOn: readonly string[]) => {
   const directory = ownDirectory();
   if (directory === undefined) return undefined;

@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -254,6 +254,9 @@ process.on('exit', () => {
     // loads jsonpath-plus's CommonJS build: nothing else in a run loads it once asl-validator is
     // remembered, and the interpreter's own import would load the ES module build.
     expect(second).toContain('jsonpath-plus');
+    // Node's compile cache is in the user's own directory (local/remembered.ts), not the shared one Node would pick.
+    expect(readdirSync(join(temporaryDirectory, `codepipeline-sequencer-${process.getuid!()}`, 'compile-cache'))).not.toEqual([]);
+    expect(existsSync(join(temporaryDirectory, 'node-compile-cache'))).toBe(false);
   });
 
   it('a definition check that throws unexpectedly: one line, exit 2, and the process ends with its emulator (it used to hang)', async () => {

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { compileCacheDirectory } from '../../local/remembered.js';
 
 const run = promisify(execFile);
 
@@ -10,13 +11,14 @@ const run = promisify(execFile);
 // without npm's own start first (about 0.4 s of CPU at every call).
 const sls = realpathSync('node_modules/.bin/sls');
 
+const compileCache = process.env.NODE_COMPILE_CACHE ?? compileCacheDirectory();
 const env = {
   ...process.env,
   SLS_TELEMETRY_DISABLED: '1',
   // Most of a package's CPU is Node compiling the framework's and the plugins' modules, the same
-  // at every call: Node's compile cache (in its default place, as bin/sequencer.js uses it) keeps
-  // them compiled from one call to the next, about 0.8 s each. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-  NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE ?? join(tmpdir(), 'node-compile-cache'),
+  // at every call: Node's compile cache (in this user's own place, as bin/sequencer.js uses it)
+  // keeps them compiled from one call to the next, about 0.8 s each. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+  ...(compileCache !== undefined && { NODE_COMPILE_CACHE: compileCache }),
 };
 
 /** What the service is made of: a copy of these packages as the checkout does. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { definitionPath } from '../../local/definition.js';
-import { keep, recall } from '../../local/remembered.js';
+import { compileCacheDirectory, keep, recall } from '../../local/remembered.js';
 import { projectRoot } from '../../local/stage.js';
 import { readYamlFile } from '../../local/yaml-file.js';
 
@@ -42,12 +42,15 @@ describe('an answer remembered across processes', () => {
     expect(readdirSync(join(ownDirectory, kind))).toHaveLength(1);
   });
 
-  it("is kept and recalled only in a directory of this user's own, which no one else may read or write", () => {
+  it("is kept and recalled only in a directory of this user's own, which no one else may read or write, as is Node's compile cache", () => {
     keep(kind, ['a'], 'answer');
     expect(statSync(ownDirectory).mode & 0o777).toBe(0o700);
 
+    expect(compileCacheDirectory()).toBe(join(ownDirectory, 'compile-cache'));
+
     chmodSync(ownDirectory, 0o777);
     try {
+      expect(compileCacheDirectory()).toBeUndefined();
       expect(recall(kind, ['a'])).toBeUndefined();
       keep(kind, ['b'], 'planted');
       expect(existsSync(join(ownDirectory, kind, createHash('sha256').update(JSON.stringify(['b'])).digest('hex')))).toBe(false);
