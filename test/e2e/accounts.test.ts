@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
 import { hubAccountId, hubRegion, loadWorld, parseWorld, worldTargets, type World } from '../../local/world.js';
 import type { CodePipelineCall } from '../../local/emulator/index.js';
 import { roleSessionName } from '../../src/accounts.js';
 import { sweeperSession } from '../../src/sweep.js';
 import type { StageConfig } from '../../src/config.js';
+import { sequencer } from './binary.js';
 import { accountsTrainInput, ours, startTime } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -65,11 +65,7 @@ describe('a train across accounts and regions (local/worlds/accounts.json)', () 
 
   it('sequencer run says where each pipeline elsewhere started: account, region and its own name', async () => {
     // Act
-    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile('node', ['bin/sequencer.js', 'run', '--world', 'local/worlds/accounts.json', '--input', JSON.stringify(input)], { env: { ...process.env, NO_COLOR: '1' } }, (error, out) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout: out }),
-      );
-    });
+    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/accounts.json', '--input', JSON.stringify(input)]);
 
     // Assess
     expect(code).toBe(0);

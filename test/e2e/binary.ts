@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess, type ExecFileException } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** What the real binary did: its exit code and both streams. */
@@ -23,14 +23,31 @@ export const cleanEnv = (extra: Record<string, string> = {}) => {
 };
 
 /**
+ * The commands of this test file still running. One that outlives its file (a test that timed out
+ * on a command that hung) is killed when the file ends, rather than left running after the suite.
+ */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** The exit code as a shell gives it: 128 plus the signal's number for a process a signal ended. */
+const exitCode = (error: ExecFileException | null) =>
+  error === null ? 0 : typeof error.code === 'number' ? error.code : 128 + (constants.signals[error.signal as NodeJS.Signals] ?? 0);
+
+/**
  * `sequencer ARGS` as a separate process, with `stdin` (default: none) on its standard input, run
- * by `node` (default: the first on the PATH, as a shell would).
+ * by `node` (default: the first on the PATH, as a shell would), in the clean environment plus `extraEnv`.
  */
 export const sequencer = (args: string[], extraEnv: Record<string, string> = {}, stdin?: string, node = 'node') =>
-  new Promise<Result>((resolve) => {
-    const child = execFile(node, ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
+  new Promise<Result>((resolve, reject) => {
+    const child = execFile(node, ['bin/sequencer.js', ...args], { env: cleanEnv(extraEnv) }, (error, stdout, stderr) => {
+      running.delete(child);
+      // A string code is execFile's own failure (more output than it buffers), not the command's exit.
+      if (typeof error?.code === 'string') reject(error);
+      else resolve({ code: exitCode(error), stdout, stderr });
+    });
+    running.add(child);
     child.stdin!.end(stdin ?? '');
   });
 

@@ -420,6 +420,14 @@ function findOldestNode(): string {
 }
 
 describe('the tests themselves', () => {
+  it('read a command that a signal ended as a shell does (128 + its number), never as an exit 0', async () => {
+    const killsItself = file('kills-itself.mjs', "process.kill(process.pid, 'SIGKILL');\n");
+
+    const { code } = await sequencer(['--version'], { NODE_OPTIONS: `--import=${killsItself}` });
+
+    expect(code).toBe(137);
+  });
+
   it('refuse in one line a Node older than package.json asks, rather than fail every engine test', () => {
     // On the CI image the oldest `node` is 20; where it is new enough, jest lists the tests.
     const node = oldestNode();

@@ -1,16 +1,10 @@
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepipeline';
+import { sequencer } from './binary.js';
 
-/** The command line as a user runs it: a separate process, judged by its output and exit code. */
-const sequencer = (args: string[]) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile('node', ['bin/sequencer.js', ...args], { env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', GITHUB_ACTIONS: '' } }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-    );
-  });
 
 const directory = mkdtempSync(join(tmpdir(), 'sequencer-cli-'));
 const worldFile = (name: string, world: unknown) => {
@@ -137,12 +131,8 @@ describe('sequencer emulator --run, then sequencer status', () => {
     const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', failing, '--run', '{"order":["P1","P2","P3"]}', '--port', '0']);
     try {
       const endpoint = await endpointOf(child);
-      const env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SFN: endpoint, NO_COLOR: '', FORCE_COLOR: '', GITHUB_ACTIONS: '' };
-      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
-
-      const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile('node', ['bin/sequencer.js', 'status', '--json'], { env }, (error, out, err) => resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }));
-      });
+      // No credentials, region or profile: the clean environment has no AWS_ variable but this one.
+      const { code, stdout, stderr } = await sequencer(['status', '--json'], { AWS_ENDPOINT_URL_SFN: endpoint });
 
       expect(code).toBe(1);
       const report = JSON.parse(stdout);

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { CodePipelineClient, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { closeLocalEngine, LocalEngine, type RunEvent } from '../../local/engine.js';
 import { loadWorld, type World } from '../../local/world.js';
+import { sequencer } from './binary.js';
 import { expectSequential, ours, runOnce, world } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -159,13 +159,6 @@ describe('forwarding outputs from one pipeline to a later one', () => {
   });
 });
 
-/** The command line as a user runs it, in its own process. */
-const sequencer = (args: string[]) =>
-  new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile('node', ['bin/sequencer.js', ...args], { env: { ...process.env, NO_COLOR: '1' } }, (error, stdout) =>
-      resolve({ code: error ? Number(error.code) : 0, stdout }),
-    );
-  });
 
 describe('sequencer run --json', () => {
   const variables = { P2: { IMAGE_TAG: 'img-#{P1.BuildVariables.IMAGE_TAG}', ENV: 'prod' } };
