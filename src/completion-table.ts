@@ -245,6 +245,15 @@ export async function markResent(claim: StaleClaim): Promise<void> {
   });
 }
 
+// The sweeper's filter: an open watch, or a claim not yet sent again. Written without nesting
+// parentheses (AND binds tighter than OR in DynamoDB's expressions): the local table's parser
+// (dynalite's) takes time exponential in their nesting, 12 to 30 ms a sweep for the nested form
+// this replaced, against under 1 ms, and a run sweeps once for each pipeline's end. An item past
+// its TTL is left to the loop below, which ignores it as every reader of the table does.
+const openWatch = 'begins_with(pk, :watch) AND attribute_not_exists(ended)';
+const claimNotSentAgain =
+  'begins_with(pk, :wait) AND woken = seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
+
 /**
  * One Scan for the sweeper:
  * - every watch item not yet marked ended: what it asks CodePipeline about;
@@ -263,14 +272,11 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
       dynamo.send(
         new ScanCommand({
           TableName: completionTableName(),
-          FilterExpression:
-            'expiresAt > :now AND ((begins_with(pk, :watch) AND attribute_not_exists(ended)) OR ' +
-            '(begins_with(pk, :wait) AND woken = seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)))',
+          FilterExpression: `${openWatch} OR ${claimNotSentAgain}`,
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: {
             ':watch': { S: 'watch#' },
             ':wait': { S: 'wait#' },
-            ':now': { N: String(nowSeconds(nowMs)) },
             ':claimedBefore': { N: String(nowSeconds(claimedBeforeMs)) },
           },
           ...(startKey && { ExclusiveStartKey: startKey }),
