@@ -10,6 +10,7 @@ import { constants } from 'node:os';
 import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import interpreterImports from '../local/interpreter-imports/index.cjs';
+import { compileCacheDirectory } from '../local/own-directory.mjs';
 
 if (!process.features.typescript || typeof nodeModule.registerHooks !== 'function') {
   const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
@@ -47,11 +48,10 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
     process.exit(code ?? 128 + (constants.signals[signal] ?? 0));
   });
 } else {
-  // Node keeps the code it compiles (the SDK's, the engine's) in its compile cache: each command
-  // after the first starts sooner. Its place is this user's own directory in the temporary
-  // directory (local/remembered.ts says why), never the shared one Node would pick.
-  // NODE_COMPILE_CACHE=DIR moves it, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-  const { compileCacheDirectory } = await import('../local/remembered.ts');
+  // Node keeps the code it compiles (the SDK's, the engine's, the stripped TypeScript) in its
+  // compile cache: each command after the first starts sooner. Its place is this user's own
+  // directory in the temporary directory (local/own-directory.mjs says why), never the shared one
+  // Node would pick. NODE_COMPILE_CACHE=DIR moves it, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
   const cacheDirectory = process.env.NODE_COMPILE_CACHE ? undefined : compileCacheDirectory();
   if (process.env.NODE_COMPILE_CACHE || cacheDirectory) nodeModule.enableCompileCache(cacheDirectory);
   // The interpreter of the local engine (aws-local-stepfunctions) gets stand-ins for three of the

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, unlink, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, renameSync, unlink, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ownDirectory } from './own-directory.mjs';
 
 /**
  * Every `sequencer` command is a new process, and some of what each one works out comes out the
@@ -9,34 +9,8 @@ import { join } from 'node:path';
  * temporary directory, in a file named by a hash of everything it depends on (the input's text,
  * the versions of the packages that worked it out), so an edited file or an upgraded package is
  * worked out anew, never answered from a stale file.
- *
- * The temporary directory is shared by every user of the machine, and the names are hashes of
- * public inputs: another user could plant an answer (a stage's params, say). So the answers live in
- * a directory of this user's own, which only they may read or write; a directory of that name
- * that is not so (another owner, other users' access, a symbolic link) is not used at all.
+ * Such answers live in the user's own directory (./own-directory.mjs), out of other users' reach.
  */
-function ownDirectory(): string | undefined {
-  const uid = process.getuid?.();
-  const directory = join(tmpdir(), `codepipeline-sequencer-${uid ?? 'user'}`);
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const found = lstatSync(directory);
-    if (!found.isDirectory() || (uid !== undefined && (found.uid !== uid || (found.mode & 0o077) !== 0))) return undefined;
-    return directory;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Where Node keeps the code it compiles for this user's commands (bin/sequencer.js), or undefined
- * when there is no such directory: compiled code that another user planted in a shared cache would
- * run as this user, so the cache lives in the user's own directory or nowhere.
- */
-export function compileCacheDirectory(): string | undefined {
-  const directory = ownDirectory();
-  return directory === undefined ? undefined : join(directory, 'compile-cache');
-}
 
 const placeOf = (kind: string, dependsOn: readonly string[]) => {
   const directory = ownDirectory();

@@ -217,12 +217,15 @@ describe("a run's start: what one process worked out, the next does not redo", (
   // Which packages a process loaded, written to stderr as it exits (the CommonJS ones: yaml,
   // asl-validator and the SDK's Lambda client all are). A package's name is its path's last
   // node_modules/NAME: the interpreter has an asl-validator of its own, nested in its folder.
+  // Node's TypeScript stripper (amaro, a built-in) is listed when it started: it does only for
+  // TypeScript its compile cache does not hold stripped.
   const loadedPackages = file(
     'loaded-packages.mjs',
     `import { createRequire } from 'node:module';
 const loaded = createRequire(import.meta.url).cache;
 process.on('exit', () => {
   const names = new Set(Object.keys(loaded).flatMap((path) => /.*node_modules\\/((@[^/]+\\/)?[^/]+)\\/(?!package\\.json$)/.exec(path)?.[1] ?? []));
+  if (process.moduleLoadList.some((name) => name.includes('amaro'))) names.add('(type stripper)');
   process.stderr.write('loaded: ' + JSON.stringify([...names]) + '\\n');
 });
 `,
@@ -254,7 +257,10 @@ process.on('exit', () => {
     // loads jsonpath-plus's CommonJS build: nothing else in a run loads it once asl-validator is
     // remembered, and the interpreter's own import would load the ES module build.
     expect(second).toContain('jsonpath-plus');
-    // Node's compile cache is in the user's own directory (local/remembered.ts), not the shared one Node would pick.
+    // The TypeScript is stripped once, then read stripped from Node's compile cache, which is in
+    // the user's own directory (local/own-directory.mjs), not the shared one Node would pick.
+    expect(first).toContain('(type stripper)');
+    expect(second).not.toContain('(type stripper)');
     expect(readdirSync(join(temporaryDirectory, `codepipeline-sequencer-${process.getuid!()}`, 'compile-cache'))).not.toEqual([]);
     expect(existsSync(join(temporaryDirectory, 'node-compile-cache'))).toBe(false);
   });

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { compileCacheDirectory } from '../../local/remembered.js';
+import { compileCacheDirectory } from '../../local/own-directory.mjs';
 
 const run = promisify(execFile);
 

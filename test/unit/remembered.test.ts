@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { definitionPath } from '../../local/definition.js';
-import { compileCacheDirectory, keep, recall } from '../../local/remembered.js';
+import { compileCacheDirectory } from '../../local/own-directory.mjs';
+import { keep, recall } from '../../local/remembered.js';
 import { projectRoot } from '../../local/stage.js';
 import { readYamlFile } from '../../local/yaml-file.js';
 

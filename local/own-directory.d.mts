@@ -1,0 +1,2 @@
+export declare function ownDirectory(): string | undefined;
+export declare function compileCacheDirectory(): string | undefined;

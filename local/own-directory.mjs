@@ -1,0 +1,38 @@
+// JavaScript, not TypeScript: bin/sequencer.js reads where Node's compile cache goes before it
+// turns the cache on, and a TypeScript file loaded then would start Node's type stripper (about
+// 20 ms of every command) only to find the cache it keeps the stripped code in not on yet.
+import { lstatSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The temporary directory is shared by every user of the machine, and what the sequencer keeps
+ * there is named by hashes of public inputs: another user could plant an answer (a stage's params)
+ * or compiled code. So it lives in a directory of this user's own, which only they may read or
+ * write; a directory of that name that is not so (another owner, other users' access, a symbolic
+ * link) is not used at all, and the answer is undefined.
+ * @returns {string | undefined}
+ */
+export function ownDirectory() {
+  const uid = process.getuid?.();
+  const directory = join(tmpdir(), `codepipeline-sequencer-${uid ?? 'user'}`);
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const found = lstatSync(directory);
+    if (!found.isDirectory() || (uid !== undefined && (found.uid !== uid || (found.mode & 0o077) !== 0))) return undefined;
+    return directory;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where Node keeps the code it compiles for this user's commands, or undefined when there is no
+ * such directory: compiled code another user planted in a shared cache would run as this user, so
+ * the cache lives in the user's own directory or nowhere.
+ * @returns {string | undefined}
+ */
+export function compileCacheDirectory() {
+  const directory = ownDirectory();
+  return directory === undefined ? undefined : join(directory, 'compile-cache');
+}
