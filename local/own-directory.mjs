@@ -27,12 +27,32 @@ export function ownDirectory() {
 }
 
 /**
+ * A directory of the user's own directory (`name`), made if missing, or undefined when there is no
+ * own directory or this one is not the user's alone to write (another owner, other users' write
+ * access, a symbolic link): while the own directory was open to others, even for a moment, one of
+ * them could have put a directory of their own in its place.
+ * @param {string} name
+ * @returns {string | undefined}
+ */
+export function ownSubdirectory(name) {
+  const own = ownDirectory();
+  if (own === undefined) return undefined;
+  const uid = process.getuid?.();
+  const directory = join(own, name);
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    const found = lstatSync(directory);
+    if (!found.isDirectory() || (uid !== undefined && (found.uid !== uid || (found.mode & 0o022) !== 0))) return undefined;
+    return directory;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Where Node keeps the code it compiles for this user's commands, or undefined when there is no
  * such directory: compiled code another user planted in a shared cache would run as this user, so
  * the cache lives in the user's own directory or nowhere.
  * @returns {string | undefined}
  */
-export function compileCacheDirectory() {
-  const directory = ownDirectory();
-  return directory === undefined ? undefined : join(directory, 'compile-cache');
-}
+export const compileCacheDirectory = () => ownSubdirectory('compile-cache');

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, unlink, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, unlink, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ownDirectory } from './own-directory.mjs';
+import { ownSubdirectory } from './own-directory.mjs';
 
 /**
  * Every `sequencer` command is a new process, and some of what each one works out comes out the
@@ -13,9 +13,9 @@ import { ownDirectory } from './own-directory.mjs';
  */
 
 const placeOf = (kind: string, dependsOn: readonly string[]) => {
-  const directory = ownDirectory();
+  const directory = ownSubdirectory(kind);
   if (directory === undefined) return undefined;
-  return { directory: join(directory, kind), name: createHash('sha256').update(JSON.stringify(dependsOn)).digest('hex') };
+  return { directory, name: createHash('sha256').update(JSON.stringify(dependsOn)).digest('hex') };
 };
 
 /** The answer kept for these inputs, or undefined when none is (or it cannot be read). */
@@ -38,12 +38,10 @@ export function keep(kind: string, dependsOn: readonly string[], answer: string)
   if (place === undefined) return;
   const partial = join(place.directory, `${place.name}.${randomUUID()}.partial`);
   try {
-    mkdirSync(place.directory, { recursive: true });
     writeFileSync(partial, answer);
     renameSync(partial, join(place.directory, place.name));
   } catch {
-    // Not kept (a full disk, a file where the directory would be): the next process works it out
-    // again. Whatever was written is removed; where nothing was, there is nothing to say.
+    // Not kept (a full disk, say): the next process works it out again. Whatever was written is removed; where nothing was, there is nothing to say.
     unlink(partial, () => undefined);
   }
 }

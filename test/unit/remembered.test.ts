@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { definitionPath } from '../../local/definition.js';
-import { compileCacheDirectory } from '../../local/own-directory.mjs';
 import { keep, recall } from '../../local/remembered.js';
 import { projectRoot } from '../../local/stage.js';
 import { readYamlFile } from '../../local/yaml-file.js';
@@ -43,22 +41,39 @@ describe('an answer remembered across processes', () => {
     expect(readdirSync(join(ownDirectory, kind))).toHaveLength(1);
   });
 
-  it("is kept and recalled only in a directory of this user's own, which no one else may read or write, as is Node's compile cache", () => {
-    keep(kind, ['a'], 'answer');
-    expect(statSync(ownDirectory).mode & 0o777).toBe(0o700);
+  it("is kept and recalled only in a directory of this user's own, which no one else may write, as is Node's compile cache", async () => {
+    // In a process of its own with a temporary directory of its own: opening the user's real
+    // directory to everyone, even for a moment, would let anyone put a directory in it.
+    const script = `import { chmodSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileCacheDirectory, ownDirectory } from ${JSON.stringify(join(projectRoot, 'local/own-directory.mjs'))};
+import { keep, recall } from ${JSON.stringify(join(projectRoot, 'local/remembered.ts'))};
+const seen = {};
+keep('kind', ['a'], 'answer');
+const own = ownDirectory();
+seen.mode = (statSync(own).mode & 0o777).toString(8);
+seen.cache = compileCacheDirectory() === join(own, 'compile-cache');
+chmodSync(own, 0o777);
+seen.whileOpen = { cache: compileCacheDirectory() ?? null, recalled: recall('kind', ['a']) ?? null };
+keep('kind', ['b'], 'planted');
+chmodSync(own, 0o700);
+seen.afterwards = { recalled: recall('kind', ['a']) ?? null, keptWhileOpen: recall('kind', ['b']) ?? null };
+chmodSync(join(own, 'kind'), 0o777);
+chmodSync(join(own, 'compile-cache'), 0o777);
+seen.subdirectoriesOpen = { recalled: recall('kind', ['a']) ?? null, cache: compileCacheDirectory() ?? null };
+process.stdout.write(JSON.stringify(seen));`;
 
-    expect(compileCacheDirectory()).toBe(join(ownDirectory, 'compile-cache'));
+    const stdout = await new Promise<string>((resolve) =>
+      execFile(join(projectRoot, 'node_modules/node/bin/node'), ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: scratch } }, (_error, out, err) => resolve(out || err)),
+    );
 
-    chmodSync(ownDirectory, 0o777);
-    try {
-      expect(compileCacheDirectory()).toBeUndefined();
-      expect(recall(kind, ['a'])).toBeUndefined();
-      keep(kind, ['b'], 'planted');
-      expect(existsSync(join(ownDirectory, kind, createHash('sha256').update(JSON.stringify(['b'])).digest('hex')))).toBe(false);
-    } finally {
-      chmodSync(ownDirectory, 0o700);
-    }
-    expect(recall(kind, ['a'])).toBe('answer');
+    expect(JSON.parse(stdout)).toEqual({
+      mode: '700',
+      cache: true,
+      whileOpen: { cache: null, recalled: null },
+      afterwards: { recalled: 'answer', keptWhileOpen: null },
+      subdirectoriesOpen: { recalled: null, cache: null },
+    });
   });
 
   it('reads whole or not at all while other processes write it (each written beside its place, then renamed)', async () => {
