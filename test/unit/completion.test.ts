@@ -282,6 +282,21 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     expect(outputs()[1]).toMatchObject({ pipelineExecutionId: 'exec-1', state: 'SUCCEEDED' });
   });
 
+  it('a claim whose wait is past its TTL by the next sweep is never sent again (DynamoDB deletes it only days later)', async () => {
+    // Prepare: as above, but the wait item expires 30 s after the claim.
+    await watch('exec-1');
+    await park(1, 'token-1', now / 1000 + 30);
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1');
+
+    // Act
+    aMinuteLater();
+    const later = await local.sweeper.sweep();
+
+    // Assess: only the dying delivery's own SendTaskSuccess.
+    expect(later).toMatchObject({ resent: [], failed: 0 });
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
   it('a train that ended leaves its last wait claimed: one refused send, harmless, and never again', async () => {
     await watch('exec-1');
     await park(1, 'token-1');
