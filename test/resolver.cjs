@@ -2,7 +2,9 @@
 // gets the stand-ins the command line's resolve hook gives it (bin/sequencer.js), so the tests run
 // the engine as `sequencer run` runs it. As there, only the interpreter's ES module's imports are
 // redirected: a stand-in's require of the real package (from the interpreter's CommonJS build, in
-// the same folder) resolves as it always does.
+// the same folder) resolves as it always does. jest names the importer's folder, not its file, so
+// the ES module is told from its CommonJS twin there by the `import` condition; nothing else in
+// that folder imports these packages.
 const { dirname } = require('node:path');
 const interpreterImports = require('../local/interpreter-imports/index.cjs');
 
