@@ -6,20 +6,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * The temporary directory is shared by every user of the machine, and what the sequencer keeps
- * there is named by hashes of public inputs: another user could plant an answer (a stage's params)
- * or compiled code. So it lives in a directory of this user's own, which only they may read or
- * write; a directory of that name that is not so (another owner, other users' access, a symbolic
- * link) is not used at all, and the answer is undefined.
+ * `directory`, made if missing (0700), when it is a directory this user owns on which no one else
+ * has any of the `othersMay` permission bits; else undefined (another owner, others' access, a
+ * symbolic link, or it cannot be made).
+ * @param {string} directory
+ * @param {number} othersMay
  * @returns {string | undefined}
  */
-export function ownDirectory() {
+function usableAlone(directory, othersMay) {
   const uid = process.getuid?.();
-  const directory = join(tmpdir(), `codepipeline-sequencer-${uid ?? 'user'}`);
   try {
     mkdirSync(directory, { recursive: true, mode: 0o700 });
     const found = lstatSync(directory);
-    if (!found.isDirectory() || (uid !== undefined && (found.uid !== uid || (found.mode & 0o077) !== 0))) return undefined;
+    if (!found.isDirectory() || (uid !== undefined && (found.uid !== uid || (found.mode & othersMay) !== 0))) return undefined;
     return directory;
   } catch {
     return undefined;
@@ -27,26 +26,24 @@ export function ownDirectory() {
 }
 
 /**
- * A directory of the user's own directory (`name`), made if missing, or undefined when there is no
- * own directory or this one is not the user's alone to write (another owner, other users' write
- * access, a symbolic link): while the own directory was open to others, even for a moment, one of
- * them could have put a directory of their own in its place.
+ * The temporary directory is shared by every user of the machine, and what the sequencer keeps
+ * there is named by hashes of public inputs: another user could plant an answer (a stage's params)
+ * or compiled code. So it lives in a directory of this user's own, which only they may read or
+ * write; a directory of that name that is not so is not used at all, and the answer is undefined.
+ * @returns {string | undefined}
+ */
+export const ownDirectory = () => usableAlone(join(tmpdir(), `codepipeline-sequencer-${process.getuid?.() ?? 'user'}`), 0o077);
+
+/**
+ * A directory of the user's own directory (`name`), or undefined when there is no own directory or
+ * this one is not the user's alone to write: while the own directory was open to others, even for
+ * a moment, one of them could have put a directory of their own in its place.
  * @param {string} name
  * @returns {string | undefined}
  */
 export function ownSubdirectory(name) {
   const own = ownDirectory();
-  if (own === undefined) return undefined;
-  const uid = process.getuid?.();
-  const directory = join(own, name);
-  try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
-    const found = lstatSync(directory);
-    if (!found.isDirectory() || (uid !== undefined && (found.uid !== uid || (found.mode & 0o022) !== 0))) return undefined;
-    return directory;
-  } catch {
-    return undefined;
-  }
+  return own === undefined ? undefined : usableAlone(join(own, name), 0o022);
 }
 
 /**
