@@ -52,8 +52,8 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
   // compile cache: each command after the first starts sooner. Its place is this user's own
   // directory in the temporary directory (local/own-directory.mjs says why), never the shared one
   // Node would pick. NODE_COMPILE_CACHE=DIR moves it, NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-  const cacheDirectory = process.env.NODE_COMPILE_CACHE ? undefined : compileCacheDirectory();
-  if (process.env.NODE_COMPILE_CACHE || cacheDirectory) nodeModule.enableCompileCache(cacheDirectory);
+  const cacheDirectory = compileCacheDirectory();
+  if (cacheDirectory !== undefined) nodeModule.enableCompileCache(cacheDirectory);
   // The interpreter of the local engine (aws-local-stepfunctions) gets stand-ins for three of the
   // packages its ES module imports (local/interpreter-imports/index.cjs says which and why).
   // Only its own imports are redirected: a stand-in's require of the real package comes from the

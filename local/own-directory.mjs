@@ -47,9 +47,9 @@ export function ownSubdirectory(name) {
 }
 
 /**
- * Where Node keeps the code it compiles for this user's commands, or undefined when there is no
- * such directory: compiled code another user planted in a shared cache would run as this user, so
- * the cache lives in the user's own directory or nowhere.
+ * Where Node keeps the code it compiles for this user's commands: NODE_COMPILE_CACHE when the user
+ * names a place, else a directory of their own, else undefined (no cache): compiled code another
+ * user planted in a shared cache would run as this user, so the cache is never put in one.
  * @returns {string | undefined}
  */
-export const compileCacheDirectory = () => ownSubdirectory('compile-cache');
+export const compileCacheDirectory = () => process.env.NODE_COMPILE_CACHE || ownSubdirectory('compile-cache');

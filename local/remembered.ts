@@ -41,7 +41,8 @@ export function keep(kind: string, dependsOn: readonly string[], answer: string)
     writeFileSync(partial, answer);
     renameSync(partial, join(place.directory, place.name));
   } catch {
-    // Not kept (a full disk, say): the next process works it out again. Whatever was written is removed; where nothing was, there is nothing to say.
+    // Not kept (a full disk, say): the next process works it out again. Whatever was written is
+    // removed; where nothing was, there is nothing to say.
     unlink(partial, () => undefined);
   }
 }

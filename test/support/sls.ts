@@ -11,7 +11,7 @@ const run = promisify(execFile);
 // without npm's own start first (about 0.4 s of CPU at every call).
 const sls = realpathSync('node_modules/.bin/sls');
 
-const compileCache = process.env.NODE_COMPILE_CACHE ?? compileCacheDirectory();
+const compileCache = compileCacheDirectory();
 const env = {
   ...process.env,
   SLS_TELEMETRY_DISABLED: '1',

@@ -64,7 +64,7 @@ seen.subdirectoriesOpen = { recalled: recall('kind', ['a']) ?? null, cache: comp
 process.stdout.write(JSON.stringify(seen));`;
 
     const stdout = await new Promise<string>((resolve) =>
-      execFile(join(projectRoot, 'node_modules/node/bin/node'), ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: scratch } }, (_error, out, err) => resolve(out || err)),
+      execFile(join(projectRoot, 'node_modules/node/bin/node'), ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: scratch, NODE_COMPILE_CACHE: '' } }, (_error, out, err) => resolve(out || err)),
     );
 
     expect(JSON.parse(stdout)).toEqual({
