@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { cleanEnv, scratchFiles, sequencer, type Result } from './binary.js';
+import { cleanEnv, exitCode, scratchFiles, sequencer, type Result } from './binary.js';
 
 /**
  * `sequencer start`, `status --watch`, `stop` and `redrive`, as a release engineer's CI job runs
@@ -313,7 +313,7 @@ describe('the README’s emulator recipes, run as scripts, verbatim', () => {
   const runScript = async (script: string, world: string) => {
     const result = await new Promise<Result>((resolve) => {
       execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env: cleanEnv(), timeout: 150_000 }, (error, out, err) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout: out, stderr: err }),
+        resolve({ code: exitCode(error), stdout: out, stderr: err }),
       );
     });
     for (let attempt = 0; attempt < 50 && emulatorsOf(world).length > 0; attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));

@@ -32,7 +32,7 @@ afterAll(() => {
 });
 
 /** The exit code as a shell gives it: 128 plus the signal's number for a process a signal ended. */
-const exitCode = (error: ExecFileException | null) =>
+export const exitCode = (error: Pick<ExecFileException, 'code' | 'signal'> | null) =>
   error === null ? 0 : typeof error.code === 'number' ? error.code : 128 + (constants.signals[error.signal as NodeJS.Signals] ?? 0);
 
 /**

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cleanEnv, exitCode } from './binary.js';
 
 /**
  * Every `sequencer` example in the README runs as written and ends as the README says; every
@@ -25,12 +26,6 @@ function examples(): { command: string; exitCode: number }[] {
     });
 }
 
-const cleanEnv = () => {
-  const env = { ...process.env };
-  for (const name of ['NO_COLOR', 'FORCE_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL']) delete env[name];
-  return env;
-};
-
 /**
  * The first example of each kind runs through npx, as typed; the others as npx would run them:
  * `sequencer` with the same words after it, node_modules/.bin first on the PATH. npx resolves
@@ -42,7 +37,7 @@ const asRun = (command: string, index: number) => (index === 0 ? command : comma
 const runShell = (command: string) =>
   new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     const env = { ...cleanEnv(), PATH: `${binDirectory}${delimiter}${process.env.PATH ?? ''}` };
-    exec(command, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+    exec(command, { env }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
   });
 
 const isHelp = (command: string) => /(^| )(--help|help|version)( |$)/.test(command);

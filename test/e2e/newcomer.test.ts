@@ -1,5 +1,5 @@
 import { exec, spawn } from 'node:child_process';
-import { cleanEnv, once, scratchFiles, sequencer, type Result } from './binary.js';
+import { cleanEnv, exitCode, once, scratchFiles, sequencer, type Result } from './binary.js';
 
 /**
  * The rough edges a newcomer hit (issue 18, section 3), each through the real binary: a separate
@@ -201,7 +201,7 @@ describe('hints that point the right way', () => {
       const env = cleanEnv({});
       for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
       const result = await new Promise<Result>((resolve) => {
-        exec(suggested, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+        exec(suggested, { env }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
       });
 
       // Assess
@@ -212,7 +212,7 @@ describe('hints that point the right way', () => {
 
       // status --json of that run: a run on AWS has no emulated world and no simulated time.
       const json = await new Promise<Result>((resolve) => {
-        exec(`${suggested} --json`, { env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }));
+        exec(`${suggested} --json`, { env }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
       });
       const report = JSON.parse(json.stdout) as Record<string, unknown> & { stats: Record<string, unknown> };
       expect(report.status).toBe('SUCCEEDED');
