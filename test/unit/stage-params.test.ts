@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { isTimeZone, scheduleExpressionProblem, stageParamProblems } from '../../src/stage-params.js';
 
@@ -104,4 +106,41 @@ describe('schedule expressions, as EventBridge Scheduler takes them', () => {
 describe('time zones', () => {
   it.each(['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5'])('accepts %s', (zone) => expect(isTimeZone(zone)).toBe(true));
   it.each(['Mars/Olympus', '+01:00', '', 'Europe/Paris '])('refuses %j', (zone) => expect(isTimeZone(zone)).toBe(false));
+});
+
+describe("the package's check (deploy/stage-params.cjs), as sls loads it", () => {
+  // A child Node, as sls is: each way of loading src/stage-params.ts, and which loader it took.
+  const params = { ...defaults, ...ownPipelines, pollSeconds: 0, logLevel: 'DEBUG' };
+  const checkInChild = async (nodeOptions: string[]) => {
+    const script = `
+      const { checkStageParams } = require('./deploy/stage-params.cjs');
+      const params = ${JSON.stringify(params)};
+      const variables = { 'sls:stage': 'prod', 'self:params': { default: params } };
+      checkStageParams(async (name) => (name.startsWith('param:') ? params[name.slice(6)] : variables[name])).then(
+        () => console.log(JSON.stringify({ refused: false })),
+        (error) => console.log(JSON.stringify({ refused: error.message.split('\\n'), tsx: Object.keys(require.cache).some((file) => file.includes('/node_modules/tsx/')) })),
+      );`;
+    const { stdout } = await promisify(execFile)(process.execPath, [...nodeOptions, '-e', script]);
+    return JSON.parse(stdout) as { refused: string[] | false; tsx: boolean };
+  };
+
+  it('loads the rules with Node itself, without tsx, and refuses a stage with one line per problem', async () => {
+    const { refused, tsx } = await checkInChild([]);
+
+    expect(tsx).toBe(false);
+    expect(refused).toEqual([
+      "stage 'prod' cannot be packaged:",
+      '- params.prod.pollSeconds is 0: must be at least 1',
+      '- params.prod.logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF',
+    ]);
+  });
+
+  it('falls back to tsx on a Node that does not run TypeScript, and refuses with the same lines', async () => {
+    const native = await checkInChild([]);
+
+    const throughTsx = await checkInChild(['--no-experimental-strip-types']);
+
+    expect(throughTsx.tsx).toBe(true);
+    expect(throughTsx.refused).toEqual(native.refused);
+  });
 });
