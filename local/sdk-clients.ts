@@ -98,6 +98,8 @@ export function instrumentClients(): void {
     send: (...args: unknown[]) => unknown;
     config: { serviceId?: string; requestHandler: SdkRequestHandler };
     middlewareStack: { add: (middleware: unknown, options: object) => void };
+    /** The middleware chains a client with cacheMiddleware resolved at its first calls (src/client-settings.ts). */
+    handlers?: unknown;
     [instrumented]?: true;
   };
   const client = Object.getPrototypeOf(SFNClient.prototype) as AnyClient;
@@ -122,6 +124,8 @@ export function instrumentClients(): void {
         // After signing, where the request is as it goes out (a retry passes here again).
         { step: 'deserialize', name: callRecorder },
       );
+      // A chain resolved before (a call made before the engine started) would go on without these.
+      delete this.handlers;
     }
     return send.apply(this, args);
   };

@@ -3,6 +3,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { AwsCredentialIdentity } from '@aws-sdk/types';
 import { awsErrorVerdict } from './aws-errors.js';
+import { clientSettings } from './client-settings.js';
 import { AwsUnavailable, PipelineAccessDenied } from './errors.js';
 import { nowMs } from './clock.js';
 import type { PipelineTarget } from './targets.js';
@@ -24,7 +25,7 @@ let loadedSts: Promise<{ sdk: StsSdk; client: STSClient }> | undefined;
  * (esbuild's `splitting`). Region and endpoint from the SDK's configuration.
  */
 function sts(): Promise<{ sdk: StsSdk; client: STSClient }> {
-  loadedSts ??= import('@aws-sdk/client-sts').then((sdk) => ({ sdk, client: new sdk.STSClient({ maxAttempts: 4, retryMode: 'standard' }) }));
+  loadedSts ??= import('@aws-sdk/client-sts').then((sdk) => ({ sdk, client: new sdk.STSClient(clientSettings) }));
   return loadedSts;
 }
 
@@ -137,8 +138,7 @@ export async function codePipelineFor(target: PipelineTarget, local: CodePipelin
   if (!client) {
     client = new CodePipelineClient({
       region: remote.region,
-      maxAttempts: 4,
-      retryMode: 'standard',
+      ...clientSettings,
       credentials: () => credentialsFor(remote),
     });
     invocation.clients.set(key, client);

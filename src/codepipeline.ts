@@ -8,19 +8,18 @@ import {
   type PipelineExecutionSummary,
 } from '@aws-sdk/client-codepipeline';
 import { toNamedAwsError } from './aws-errors.js';
+import { clientSettings } from './client-settings.js';
 import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
 import { stageConfig } from './config.js';
 import { AwsUnavailable, PipelineAccessDenied } from './errors.js';
 import { describeTarget, targetOf, type PipelineTarget } from './targets.js';
 
 /**
- * Created once at module load. Region and endpoint come from the SDK's own configuration
- * (AWS_REGION, AWS_ENDPOINT_URL_CODEPIPELINE), which is how the local engine points it at the
- * emulator. Retries are set on purpose: 4 attempts in standard mode absorb a throttling burst
- * in about a second, well inside the functions' timeouts; what still fails is retried by the
- * state machine with longer backoff.
+ * Created once at module load, with the functions' client settings (src/client-settings.ts).
+ * Region and endpoint come from the SDK's own configuration (AWS_REGION,
+ * AWS_ENDPOINT_URL_CODEPIPELINE), which is how the local engine points it at the emulator.
  */
-export const codePipeline = new CodePipelineClient({ maxAttempts: 4, retryMode: 'standard' });
+export const codePipeline = new CodePipelineClient(clientSettings);
 
 /**
  * Every function below takes the sequencer's name for a pipeline and reaches it where the stage

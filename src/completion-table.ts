@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
+import { clientSettings } from './client-settings.js';
 
 /**
  * The stage's completion table: where a waiting run and the end of a pipeline execution meet.
@@ -22,7 +23,7 @@ import { toNamedAwsError } from './aws-errors.js';
  */
 
 /** Created once; AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB. */
-export const dynamo = new DynamoDBClient({ maxAttempts: 4, retryMode: 'standard' });
+export const dynamo = new DynamoDBClient(clientSettings);
 
 /** A wait or watch item outlives the pipeline's deadline by this much, for late events and the sweeper. */
 export const keepAfterDeadlineSeconds = 2 * 24 * 3600;

@@ -1,5 +1,6 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
+import { clientSettings } from './client-settings.js';
 import { ConfigurationError } from './errors.js';
 import { describeExecution } from './stepfunctions.js';
 
@@ -12,7 +13,7 @@ import { describeExecution } from './stepfunctions.js';
  */
 
 /** Created once; AWS_ENDPOINT_URL_SNS redirects it in tests. */
-export const sns = new SNSClient({ maxAttempts: 4, retryMode: 'standard' });
+export const sns = new SNSClient(clientSettings);
 
 /** The event as AWS documents it; only what the message needs is read, and AWS may add fields. */
 export const statusChangeEventSchema = z.object({

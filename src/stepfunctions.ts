@@ -1,5 +1,6 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
+import { clientSettings } from './client-settings.js';
 import { InvalidInput } from './errors.js';
 
 type StepFunctionsSdk = typeof import('@aws-sdk/client-sfn');
@@ -14,7 +15,7 @@ let loaded: Promise<{ sdk: StepFunctionsSdk; client: SFNClient }> | undefined;
  * AWS_ENDPOINT_URL_SFN points it at the local engine's emulator.
  */
 export function stepFunctions(): Promise<{ sdk: StepFunctionsSdk; client: SFNClient }> {
-  loaded ??= import('@aws-sdk/client-sfn').then((sdk) => ({ sdk, client: new sdk.SFNClient({ maxAttempts: 4, retryMode: 'standard' }) }));
+  loaded ??= import('@aws-sdk/client-sfn').then((sdk) => ({ sdk, client: new sdk.SFNClient(clientSettings) }));
   return loaded;
 }
 

@@ -1,5 +1,6 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
+import { clientSettings } from './client-settings.js';
 import { getWait, markResent, recordEnd, unclaim, type StaleClaim, type WaitItem } from './completion-table.js';
 import { logger } from './logger.js';
 
@@ -7,7 +8,7 @@ import { logger } from './logger.js';
  * Created once, and only in the modules that wake runs (the event function and the sweeper):
  * AWS_ENDPOINT_URL_SFN points it at the local emulator.
  */
-const stepFunctions = new SFNClient({ maxAttempts: 4, retryMode: 'standard' });
+const stepFunctions = new SFNClient(clientSettings);
 
 /** How an end reached the run: what progress lines and `detectedBy` report. */
 export type WakeSource = 'event' | 'sweep';

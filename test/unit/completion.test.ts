@@ -2,6 +2,7 @@ import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client
 import { type GetItemCommandInput, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import { clientSettings } from '../../src/client-settings.js';
 import { useClock } from '../../src/clock.js';
 import { completionOnDynamo } from '../support/completion-table.js';
 import { awsError, useStageConfig } from '../support/fixtures.js';
@@ -76,6 +77,8 @@ const betweenReadAndWrite = 'between-the-wakers-read-and-write';
 async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void> {
   const { dynamo } = await import('../../src/completion-table.js');
   let pending = true;
+  // Added after the client's first call: the client must resolve its stack again at every call.
+  dynamo.config.cacheMiddleware = false;
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const result = await next(args);
@@ -92,6 +95,7 @@ async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void
 afterEach(async () => {
   const { dynamo } = await import('../../src/completion-table.js');
   dynamo.middlewareStack.remove(betweenReadAndWrite);
+  dynamo.config.cacheMiddleware = clientSettings.cacheMiddleware;
 });
 
 const tokensCompleted = () => stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken);

@@ -2,6 +2,7 @@ import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
+import { clientSettings } from '../../src/client-settings.js';
 
 /*
  * The stage's run lock (completion: events) on a real DynamoDB (dynalite): a conditional write,
@@ -126,6 +127,8 @@ describe('the stage’s run lock', () => {
     const Key = { pk: { S: `lock#${stateMachineArn}` } };
     const calls: string[] = [];
     let churning = false;
+    // Added after the client's first call: the client must resolve its stack again at every call.
+    table.config.cacheMiddleware = false;
     table.middlewareStack.add(
       (next, context) => async (args) => {
         const name = (context.commandName ?? '').replace(/Command$/, '');
@@ -153,6 +156,7 @@ describe('the stage’s run lock', () => {
       expect(calls).toEqual(Array.from({ length: 4 }, () => ['PutItem', 'GetItem']).flat());
     } finally {
       table.middlewareStack.remove('churn');
+      table.config.cacheMiddleware = clientSettings.cacheMiddleware;
     }
   });
 
