@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { constants, hostname, userInfo } from 'node:os';
-import { parseArgs } from 'node:util';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -16,6 +15,7 @@ import { UsageError } from '../local/refusals.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
+import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
 import { output, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
 import { Refused, SetupProblem } from './errors.js';
@@ -187,7 +187,7 @@ function finish(report: StatusReport, json: boolean, onGitHub: boolean, time: (m
 
 /** `sequencer start`: StartExecution on the stage's state machine; with --wait, followed to its end. */
 export async function start(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
+  const { values } = parseOnce({
     args: argv,
     strict: true,
     options: {
@@ -202,6 +202,8 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       wait: { type: 'boolean', default: false },
     },
   });
+  if (values.interval !== undefined && !values.wait) throw new UsageError('--interval goes with --wait');
+  if (values.order !== undefined && values.sequence !== undefined) throw new UsageError('give --order or --sequence, not both');
   const interval = intervalOf(values.interval);
   const input = startInput(values);
   const name = values.name === undefined ? undefined : checkExecutionName('--name', values.name);
@@ -269,7 +271,9 @@ function startInput(values: { input?: string[] | undefined; 'input-file'?: strin
   if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
   if (values.from !== undefined) shorthand('from', 'from', values.from);
   try {
-    return parseOrThrow(executionInputSchema, merged, 'input');
+    const input = parseOrThrow(executionInputSchema, merged, 'input');
+    checkGivenOrder(input);
+    return input;
   } catch (error) {
     // The sequencer's own refusal, word for word, before anything is started.
     if (error instanceof InvalidInput) throw new UsageError(`InvalidInput: ${error.message}; nothing was started`);

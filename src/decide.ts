@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { stageConfig, type StageConfig } from './config.js';
 import { InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
-import { executionInputSchema, parseOrThrow, pipelineNameRule } from './input.js';
+import { executionInputSchema, parseOrThrow } from './input.js';
+import { checkNamedInOrder, checkOrder } from './order-checks.js';
 import { describePipeline } from './codepipeline.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound } from './references.js';
 import { checkVariableDeclarations } from './variable-rules.js';
@@ -12,7 +13,7 @@ import { describeExecution } from './stepfunctions.js';
 import { checkSingleFlight, checkSingleFlightOrSkip } from './single-flight.js';
 import { takeRunLock } from './run-lock.js';
 import { chooseOrder } from './order-policy.js';
-import { maxGroupSize, maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
+import { maxPipelineTimeoutSeconds } from './names.js';
 import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents, waitExtraEvents } from './history-budget.js';
 import { executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
@@ -133,35 +134,11 @@ function checkPlan(plan: Plan, config: StageConfig, field: string): void {
       `${field}: ${disallowed.join(', ')} ${disallowed.length === 1 ? 'is' : 'are'} not allowed in this stage; allowed: ${pipelineNames(config).join(', ')}`,
     );
   }
-  for (const name of Object.keys(plan.variables)) {
-    if (!names.includes(name)) throw new InvalidInput(`variables.${name}: '${name}' is not in the order (${names.join(', ')})`);
-  }
-  if (plan.from !== undefined && !names.includes(plan.from)) {
-    throw new InvalidInput(`from: '${plan.from}' is not in the order (${names.join(', ')})`);
-  }
+  checkNamedInOrder(plan.order, plan);
   checkReferenceOrder(plan);
   if (plan.pipelineTimeoutSeconds > maxPipelineTimeoutSeconds) {
     throw new InvalidInput(`pipelineTimeoutSeconds: must be at most ${maxPipelineTimeoutSeconds} seconds`);
   }
-}
-
-function checkOrder(order: unknown, field: string): asserts order is OrderEntry[] {
-  if (!Array.isArray(order) || order.length === 0) throw new InvalidInput(`${field}: must name at least one pipeline`);
-  const seen = new Set<string>();
-  const checkName = (name: unknown, at: string) => {
-    if (typeof name !== 'string') throw new InvalidInput(`${at}: must be a pipeline name, or a group (a list) of pipeline names`);
-    if (!pipelineNamePattern.test(name)) throw new InvalidInput(`${at}: ${pipelineNameRule}; got ${JSON.stringify(name)}`);
-    if (seen.has(name)) throw new InvalidInput(`${at}: '${name}' appears twice; each pipeline runs once per run`);
-    seen.add(name);
-  };
-  order.forEach((entry, index) => {
-    if (!Array.isArray(entry)) return checkName(entry, `${field}[${index}]`);
-    if (entry.length < 2 || entry.length > maxGroupSize) {
-      throw new InvalidInput(`${field}[${index}]: a group runs 2 to ${maxGroupSize} pipelines at the same time; this one has ${entry.length}`);
-    }
-    entry.forEach((name, member) => checkName(name, `${field}[${index}][${member}]`));
-  });
-  if (seen.size > maxPipelinesPerRun) throw new InvalidInput(`${field}: must name at most ${maxPipelinesPerRun} pipelines; it names ${seen.size}`);
 }
 
 const continuationSchema = z.strictObject({
