@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { WorldFileError } from './refusals.js';
+import { fieldPath } from '../src/input.js';
 
 /**
  * A world file scripts what the local CodePipeline does: which pipelines exist, how long
@@ -500,17 +501,11 @@ export async function loadWorld(path: string): Promise<World> {
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${fieldPath([...issue.path, key])}: unknown field`);
+    return issue.keys.map((key) => `${worldFieldPath([...issue.path, key])}: unknown field`);
   }
   const missing = issue.code === 'invalid_type' && issue.input === undefined;
-  return [`${fieldPath(issue.path)}: ${missing ? 'required' : issue.message}`];
+  return [`${worldFieldPath(issue.path)}: ${missing ? 'required' : issue.message}`];
 }
 
-/** `pipelines[1].durationSeconds`, the way a reader would point at the field. */
-function fieldPath(path: PropertyKey[]): string {
-  const joined = path
-    .map((segment) => (typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`))
-    .join('')
-    .replace(/^\./, '');
-  return joined === '' ? '(root)' : joined;
-}
+/** `pipelines[1].durationSeconds`, the way a reader would point at the field (src/input.ts). */
+const worldFieldPath = (path: PropertyKey[]): string => fieldPath(path) || '(root)';

@@ -89,11 +89,20 @@ export const executionInputSchema = z.strictObject(
 
 export type ExecutionInput = z.infer<typeof executionInputSchema>;
 
-/** `order[1]`, `variables.P1.ENV`: the way a user would point at the field. */
+/** A key written bare in a path: what pipeline, variable and field names are made of. */
+const bareKey = /^[A-Za-z0-9_.@-]+$/;
+
+/**
+ * `order[1]`, `variables.P1.ENV`: the way a user would point at the field. Any other key is a JSON
+ * string in brackets (`variables.P1["X\n"]`), so that a message stays one line and carries no
+ * terminal escape, whatever the input holds.
+ */
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((text, key) => {
     if (typeof key === 'number') return `${text}[${key}]`;
-    return text === '' ? String(key) : `${text}.${String(key)}`;
+    const name = String(key);
+    if (!bareKey.test(name)) return `${text}[${JSON.stringify(name)}]`;
+    return text === '' ? name : `${text}.${name}`;
   }, '');
 }
 

@@ -97,7 +97,9 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     [{ sequence: 'nightly' }, "sequence: 'nightly' is not a sequence of this stage; the sequences are release, hotfix"],
     [{ sequence: 'has space' }, 'sequence: must be 1 to 64 characters'],
     [{ variables: { P9: { A: '1' } }, order: ['P1'] }, "variables.P9: 'P9' is not in the order"],
-    [{ variables: { P1: { 'bad name': '1' } } }, 'variables.P1.bad name: variable names are 1 to 128 characters'],
+    [{ variables: { P1: { 'bad name': '1' } } }, 'variables.P1["bad name"]: variable names are 1 to 128 characters'],
+    // A key a message names is a JSON string: the message stays one line, without a terminal escape.
+    [{ variables: { P1: { 'X\n\u001b[31m': '1' } } }, 'variables.P1["X\\n\\u001b[31m"]: variable names are 1 to 128 characters'],
     [{ variables: { P1: { A: '' } } }, 'variables.P1.A: must not be empty'],
     [{ variables: { P1: { A: 'x'.repeat(1001) } } }, 'variables.P1.A: must be at most 1000 characters'],
     [{ variables: { P1: { A: 5 } } }, 'variables.P1.A: must be a string'],
