@@ -305,7 +305,8 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
     if (error instanceof UsageError || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
-      output.err(`Run 'sequencer ${known ? `${command} ` : ''}--help' for usage.`);
+      // `sequencer --help` through npx is npx's own help: `help` is the command's.
+      output.err(`Run 'sequencer ${known ? `${command} --help` : 'help'}' for usage.`);
       return 2;
     }
     if (error instanceof WorldFileError || error instanceof CannotRun || error instanceof NothingToShow || error instanceof SetupProblem) {
@@ -352,7 +353,8 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
   return parsed as ReturnType<typeof parseArgs<T>>;
 }
 
-const isArgumentError = (error: unknown) =>
+/** One of parseArgs' own refusals (an unknown option, a missing value): a bad command line. */
+export const isArgumentError = (error: unknown) =>
   typeof error === 'object' && error !== null && String((error as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
 
 /**

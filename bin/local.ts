@@ -14,7 +14,7 @@ import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { CannotRun } from './errors.js';
-import { oneLine, output, parseOnce, reportFailure, terminalWidth } from './cli.js';
+import { isArgumentError, oneLine, output, parseOnce, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -53,15 +53,8 @@ function settingsOf(values: { completion?: string; 'continue-at'?: string }): Pa
   return { ...(completion && { completion }), ...(continueAt !== undefined && { continueAtEvents: continueAt }) };
 }
 
-/** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
-function refuseNegativePort(argv: string[]): void {
-  const at = argv.indexOf('--port');
-  const value = at >= 0 ? argv[at + 1] : undefined;
-  if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${value}'`);
-}
-
-export async function run(argv: string[], signal: AbortSignal): Promise<number> {
-  const { values } = parseOnce({
+const parseRunArguments = (argv: string[]) =>
+  parseOnce({
     args: argv,
     strict: true,
     options: {
@@ -75,8 +68,30 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       completion: { type: 'string' },
       'continue-at': { type: 'string' },
     },
-  });
-  const settings = settingsOf(values);
+  }).values;
+
+/** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
+function refuseNegativePort(argv: string[]): void {
+  const at = argv.indexOf('--port');
+  const value = at >= 0 ? argv[at + 1] : undefined;
+  if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+}
+
+export async function run(argv: string[], signal: AbortSignal): Promise<number> {
+  // Read off the command line itself, so that a command line parseArgs refuses gets its document too.
+  const json = argv.includes('--json');
+  const refused = (error: unknown): never => {
+    if (json) printRefusal(error);
+    throw error;
+  };
+  let values: ReturnType<typeof parseRunArguments>;
+  let settings: ReturnType<typeof settingsOf>;
+  try {
+    values = parseRunArguments(argv);
+    settings = settingsOf(values);
+  } catch (error) {
+    return refused(error);
+  }
   const { input, world, worldName } = await (async () => {
     if (values.input !== undefined && values['input-file'] !== undefined) {
       throw new UsageError('give --input or --input-file, not both');
@@ -88,10 +103,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
     checkWorldFitsStage(world, worldName, values.stage);
     checkOrderIsInWorld(input, world, worldName, values.stage);
     return { input, world, worldName };
-  })().catch((error: unknown) => {
-    if (values.json) printRefusal(error);
-    throw error;
-  });
+  })().catch(refused);
   // The engine (the interpreter, the SDK clients, DynamoDB) loads once the run is sure to go ahead.
   const { LocalEngine } = await import('../local/engine.js');
   const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(settings && { settings }) });
@@ -142,8 +154,9 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
  * document, so a CI step that parses it reads why, as it reads a failed run's error and cause.
  */
 function printRefusal(error: unknown): void {
-  if (!(error instanceof UsageError || error instanceof WorldFileError)) return;
-  output.out(JSON.stringify({ status: 'REFUSED', error: error.name, cause: oneLine(error.message) }, null, 2));
+  if (!(error instanceof UsageError || error instanceof WorldFileError || isArgumentError(error))) return;
+  const name = error instanceof WorldFileError ? error.name : 'UsageError';
+  output.out(JSON.stringify({ status: 'REFUSED', error: name, cause: oneLine((error as Error).message) }, null, 2));
 }
 
 /** Where each of the world's pipelines in another account lives, as a start line names it. */

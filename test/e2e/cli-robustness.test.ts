@@ -84,8 +84,9 @@ describe('help and version', () => {
 
 describe('a command-line error: one line and a hint, never the usage', () => {
   it.each([
-    [[], "Run 'sequencer --help' for usage."],
-    [['launch'], "Run 'sequencer --help' for usage."],
+    // Through npx, `sequencer --help` is npx's own help: the hint names the command that works.
+    [[], "Run 'sequencer help' for usage."],
+    [['launch'], "Run 'sequencer help' for usage."],
     [['run', '--bogus'], "Run 'sequencer run --help' for usage."],
     [['run', '--input', '{}', '--input-file', 'x.json'], "Run 'sequencer run --help' for usage."],
     [['emulator'], "Run 'sequencer emulator --help' for usage."],

@@ -83,6 +83,18 @@ describe("the sequencer's own answer, not a CLI guess", () => {
     expect(stderr.trim().split('\n')).toEqual([`sequencer: ${report.cause}`]);
   });
 
+  it.each([
+    [['--bogus'], "Unknown option '--bogus'"],
+    [['--continue-at', '5'], '--continue-at must be a whole number of history events from 500 to 24000'],
+    [['--input', '{}', '--input', '{}'], '--input is given more than once'],
+    [['extra'], "Unexpected argument 'extra'"],
+  ])('--json with a command line it refuses (%j) still prints one report', async (args, cause) => {
+    const { code, stdout } = await sequencer(['run', '--json', ...args]);
+
+    expect(code).toBe(2);
+    expect(JSON.parse(stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: expect.stringContaining(cause) });
+  });
+
   it('--json with input that is not JSON still prints one report', async () => {
     const { code, stdout } = await sequencer(['run', '--input', '{order', '--json']);
 
