@@ -6,6 +6,7 @@ import { CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
+import { maxExecutionInputBytes } from '../src/names.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
 
@@ -351,6 +352,19 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
     seen.add(token.name);
   }
   return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/**
+ * An execution input Step Functions' StartExecution would refuse for its size (256 KiB): refused
+ * here, in one line, rather than by AWS with the whole input echoed.
+ */
+export function checkExecutionInputSize(input: unknown, source: string): void {
+  const bytes = Buffer.byteLength(JSON.stringify(input));
+  if (bytes > maxExecutionInputBytes) {
+    throw new UsageError(
+      `${source} is ${bytes.toLocaleString('en-US')} bytes of JSON; Step Functions takes an execution input of at most ${maxExecutionInputBytes.toLocaleString('en-US')} (256 KiB); nothing was started`,
+    );
+  }
 }
 
 /** One of parseArgs' own refusals (an unknown option, a missing value): a bad command line. */

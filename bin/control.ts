@@ -17,7 +17,7 @@ import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
-import { output, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, output, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
 import { Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
@@ -271,6 +271,7 @@ function startInput(values: { input?: string[] | undefined; 'input-file'?: strin
   if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
   if (values.from !== undefined) shorthand('from', 'from', values.from);
   try {
+    checkExecutionInputSize(merged, 'the input');
     const input = parseOrThrow(executionInputSchema, merged, 'input');
     checkGivenOrder(input);
     return input;

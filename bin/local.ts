@@ -14,7 +14,7 @@ import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { CannotRun } from './errors.js';
-import { isArgumentError, oneLine, output, parseOnce, reportFailure, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, isArgumentError, oneLine, output, parseOnce, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -97,6 +97,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
       throw new UsageError('give --input or --input-file, not both');
     }
     const input = readInput(values.input, values['input-file']);
+    checkExecutionInputSize(input, values['input-file'] === undefined ? '--input' : `--input-file ${values['input-file']}`);
     const worldPath = values.world ?? defaultWorld;
     const worldName = values.world ?? relative(process.cwd(), defaultWorld);
     const world: World = await loadWorld(worldPath);

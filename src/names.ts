@@ -25,3 +25,6 @@ export const maxPipelineTimeoutSeconds = 60 * 86_400;
 
 /** Step Functions' limit on an execution's name (StartExecution: 1 to 80 characters). */
 export const maxExecutionNameLength = 80;
+
+/** Step Functions' limit on an execution's input (StartExecution: 256 KiB, UTF-8). */
+export const maxExecutionInputBytes = 262_144;

@@ -4,6 +4,7 @@ import { AwsServiceError } from './errors.js';
 import { executionIdFor } from './ids.js';
 import { paginate } from './paging.js';
 import { awsEnum, awsInteger, awsString, parseRequest } from './validation.js';
+import { maxExecutionInputBytes } from '../../src/names.js';
 
 /** A state machine execution as the runner reports it; dates in epoch milliseconds. */
 export interface SfnExecutionRecord {
@@ -50,7 +51,7 @@ const listExecutionsInput = z.object({
 const startExecutionInput = z.object({
   stateMachineArn: awsString({ min: 1, max: 256 }),
   name: awsString({ min: 1, max: 80 }).optional(),
-  input: awsString({ max: 262_144 }).optional(),
+  input: awsString({ max: maxExecutionInputBytes }).optional(),
   traceHeader: awsString({ max: 256 }).optional(),
 });
 const describeExecutionInput = z.object({
@@ -153,7 +154,7 @@ export class StepFunctionsRegistry {
    * returns that execution (an idempotent retry), anything else is ExecutionAlreadyExists.
    */
   startExecution(input: unknown, now: number) {
-    const request = parseRequest(startExecutionInput, input);
+    const request = parseRequest(startExecutionInput, input, ['input']);
     if (!stateMachineArnPattern.test(request.stateMachineArn)) {
       throw new AwsServiceError('InvalidArn', `Invalid Arn: '${request.stateMachineArn}'`);
     }
@@ -254,7 +255,7 @@ export class StepFunctionsRegistry {
    * go on. An execution already ended stays as it is.
    */
   stopExecution(input: unknown, now: number) {
-    const request = parseRequest(stopExecutionInput, input);
+    const request = parseRequest(stopExecutionInput, input, ['error', 'cause']);
     const execution = this.existing(request.executionArn);
     if (execution.status !== 'RUNNING') return { stopDate: (execution.stopDate ?? now) / 1000 };
     this.controls?.stop(execution.executionArn);

@@ -48,7 +48,7 @@ export class TaskTokens {
 
   readonly operations = {
     SendTaskSuccess: (input: unknown) => {
-      const request = parseRequest(sendTaskSuccessInput, input);
+      const request = parseRequest(sendTaskSuccessInput, input, ['output']);
       let output: unknown;
       try {
         output = JSON.parse(request.output);
@@ -59,7 +59,7 @@ export class TaskTokens {
       return {};
     },
     SendTaskFailure: (input: unknown) => {
-      const request = parseRequest(sendTaskFailureInput, input);
+      const request = parseRequest(sendTaskFailureInput, input, ['error', 'cause']);
       this.take(request.taskToken).settle({ kind: 'failed', error: request.error ?? '', cause: request.cause ?? '' });
       return {};
     },

@@ -42,7 +42,12 @@ export function awsEnum<const Values extends readonly [string, ...string[]]>(val
   return z.enum(values, `Member must satisfy enum value set: [${values.join(', ')}]`);
 }
 
-export function parseRequest<Schema extends z.ZodType>(schema: Schema, input: unknown): z.output<Schema> {
+/**
+ * `sensitive`: the members the service's model marks sensitive (an execution's input, a task's
+ * output, an error's cause): a problem with one is told without its value, as AWS tells it
+ * ("Value at 'input' failed to satisfy constraint: ..."), never echoing 256 KiB back.
+ */
+export function parseRequest<Schema extends z.ZodType>(schema: Schema, input: unknown, sensitive: readonly string[] = []): z.output<Schema> {
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issues = result.error.issues;
@@ -53,8 +58,9 @@ export function parseRequest<Schema extends z.ZodType>(schema: Schema, input: un
   }
   const problems = issues.map((issue) => {
     const constraint = issue.code === 'invalid_type' ? 'Member must not be null' : issue.message;
-    const value = describeValue(issue.input);
-    return `Value ${value} at '${memberPath(issue.path)}' failed to satisfy constraint: ${constraint}`;
+    const member = memberPath(issue.path);
+    const value = sensitive.includes(member) ? '' : `${describeValue(issue.input)} `;
+    return `Value ${value}at '${member}' failed to satisfy constraint: ${constraint}`;
   });
   const count = `${problems.length} validation error${problems.length === 1 ? '' : 's'} detected`;
   throw new AwsServiceError('ValidationException', `${count}: ${problems.join('; ')}`);

@@ -252,6 +252,21 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(stderr.split('\n')[0]).toContain(`sequencer: ${message}`);
   });
 
+  it('an input over 256 KiB: start and run refuse it in one line, without echoing it', async () => {
+    const input = JSON.stringify({ order: ['P1'], padding: 'x'.repeat(300_000) });
+    const bytes = Buffer.byteLength(input).toLocaleString('en-US');
+
+    const started = await sequencer(['start', '--input-file', '-'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }, input);
+    const ran = await sequencer(['run', '--json', '--input-file', '-'], {}, input);
+
+    const refusal = `is ${bytes} bytes of JSON; Step Functions takes an execution input of at most 262,144 (256 KiB); nothing was started`;
+    expect({ code: started.code, stdout: started.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(started.stderr.split('\n')[0]).toBe(`sequencer: the input ${refusal}`);
+    expect(started.stderr.length).toBeLessThan(500);
+    expect(ran.code).toBe(2);
+    expect(JSON.parse(ran.stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: `--input-file - ${refusal}` });
+  });
+
   it('no credentials: says how to give them', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
 

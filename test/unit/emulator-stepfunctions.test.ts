@@ -231,6 +231,19 @@ describe('Step Functions StartExecution and DescribeExecution, through the real 
     expect(described).toMatchObject({ name: 'train-g2', status: 'RUNNING', input: '{"a":1}', redriveCount: 0 });
   });
 
+  it('refuses an input over 256 KiB as AWS does, without echoing it: the input is sensitive', async () => {
+    // Prepare
+    const input = JSON.stringify({ order: ['P1'], padding: 'x'.repeat(262_144) });
+
+    // Act
+    const refused = await rejectionOf(stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'too-big', input })));
+
+    // Assess
+    expect(refused).toBeInstanceOf(ValidationException);
+    expect(refused.message).toBe("1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144");
+    expect(started).toEqual([]);
+  });
+
   it('refuses a used name with other input, or once the execution has closed, as ExecutionAlreadyExists', async () => {
     // Prepare
     const { executionArn } = await stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'train-g2', input: '{"a":1}' }));
