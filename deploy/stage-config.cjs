@@ -3,6 +3,7 @@
 // read (src/config.ts validates it), and the IAM policies that let them touch the stage's
 // pipelines. serverless.yml cannot map a list to ARNs or an object to JSON by itself.
 
+const { stageRefusal } = require('./refusal.cjs');
 const configKeys = ['pipelines', 'accounts', 'sequences', 'defaultSequence', 'pollSeconds', 'maxPollSeconds', 'pipelineTimeoutSeconds', 'onSuperseded', 'onFailure', 'completion', 'sweepSeconds'];
 const { localPipelines } = require('./targets.cjs');
 
@@ -103,7 +104,7 @@ async function scheduleState(resolveVariable) {
   if (enabled !== true) return 'DISABLED';
   const examples = pipelines.filter((name) => examplePipelines.includes(name));
   if (examples.length > 0) {
-    throw new Error(
+    throw stageRefusal(
       `stage '${stage}' turns its schedule on (scheduleEnabled: true) but still allows the example pipeline${examples.length === 1 ? '' : 's'} ` +
         `${examples.join(', ')}: set params.${stage}.pipelines and params.${stage}.sequences in serverless.yml to your own pipeline names, ` +
         `or set params.${stage}.scheduleEnabled: false`,

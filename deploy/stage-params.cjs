@@ -4,6 +4,7 @@
 // run, stops the package with one line per problem. The rules are src/stage-params.ts, loaded as
 // TypeScript so that the stage config and the schedule's input are checked by the very code the
 // functions run, not by a copy of it.
+const { stageRefusal } = require('./refusal.cjs');
 const nodeModule = require('node:module');
 
 const rules = require.resolve('../src/stage-params.ts');
@@ -35,7 +36,7 @@ async function checkStageParams(resolveVariable) {
   const params = Object.fromEntries(await Promise.all(knownParams.map(async (key) => [key, await resolveVariable(`param:${key}`)])));
   const own = [...new Set([...Object.keys(allParams?.default ?? {}), ...Object.keys(allParams?.[stage] ?? {})])];
   const problems = stageParamProblems(stage, params, own);
-  if (problems.length > 0) throw new Error(`stage '${stage}' cannot be packaged:\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0) throw stageRefusal(`stage '${stage}' cannot be packaged:\n- ${problems.join('\n- ')}`);
   return params;
 }
 

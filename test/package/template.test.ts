@@ -660,6 +660,12 @@ describe('stages sls package refuses', () => {
     }
   });
 
+  it('says each refusal in its own lines, without a stack trace after them', () => {
+    for (const stage of ['prod', examplesStage, badParamsStage, tooLongStage]) {
+      expect({ stage, frames: refusals[stage]!.match(/^\s+at .+\(.+:\d+:\d+\)$/gm) ?? [] }).toEqual({ stage, frames: [] });
+    }
+  });
+
   it('refuses a stage name that overflows a name limit, naming the limit', () => {
     expect(refusals[tooLongStage]).toContain(
       `the Lambda function name 'codepipeline-sequencer-${tooLongStage}-startPipeline' has 66 characters; AWS allows 64 (a stage name of at most 27 characters fits)`,
