@@ -49,8 +49,9 @@ Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
   -V, --version  Show the version
 
-${exitCodes}`,
-  run: `Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps]
+Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 3 refused by the state of the
+stage (start, stop, redrive: a run in flight, nothing to stop or redrive), 130 interrupted (143 on SIGTERM).`,
+  run: `Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps] [--completion MODE] [--continue-at N]
 
 Run the sequencer once, offline: the real state machine and handlers against a local
 CodePipeline emulator, in simulated time.
@@ -77,7 +78,7 @@ Environment:
   SEQUENCER_LOG_LEVEL    The functions' log level (default SILENT), e.g. INFO or DEBUG; on stderr
 
 ${exitCodes}`,
-  emulator: `Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]
+  emulator: `Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N] [--completion MODE] [--continue-at N]
 
 Serve the CodePipeline emulator and Step Functions' API for the stage's state machine
 (arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-STAGE), and print the

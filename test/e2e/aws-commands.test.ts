@@ -358,7 +358,8 @@ describe('the README’s emulator recipes, run as scripts, verbatim', () => {
         .replace(/ \((event|sweep), \+[\d.]+ s\)$/, ' (noticed)')
         .replace(/\+\d+ s (event|sweep)(?= )/, '+N s noticed')
         .replace(/\+\d+:\d\d:\d\d/g, '+H:MM:SS')
-        .replace(/ in \d+ min( \d+ s)? /, ' in M min S s ');
+        .replace(/ in \d+ min( \d+ s)? /, ' in M min S s ')
+        .replace(/ · started \S+Z$/, ' · started T');
     const printed = stdout.split('\n').map(noticed);
     for (const line of sample) expect(printed).toContain(noticed(line));
     expect(stdout.match(/^SUCCEEDED {2}/gm)).toHaveLength(2);
