@@ -34,6 +34,10 @@ export function targetOf(options: { region?: string | undefined; profile?: strin
   }
   if (options.profile !== undefined && options.profile.trim() === '') throw new SetupProblem('--profile is empty');
   const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    const variable = env.AWS_ENDPOINT_URL_SFN === undefined ? 'AWS_ENDPOINT_URL' : 'AWS_ENDPOINT_URL_SFN';
+    throw new SetupProblem(`${variable} '${endpoint}' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator`);
+  }
   const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint);
   return {
     region: options.region ?? (env.AWS_REGION || deploymentRegion()),

@@ -70,11 +70,16 @@ const parseRunArguments = (argv: string[]) =>
     },
   }).values;
 
+const speedRule = 'a positive number (1 is wall time, 60 a minute a second)';
+
 /** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
-function refuseNegativePort(argv: string[]): void {
-  const at = argv.indexOf('--port');
-  const value = at >= 0 ? argv[at + 1] : undefined;
-  if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`--port must be a whole number from 0 to 65535, got '${value}'`);
+function refuseNegativeNumbers(argv: string[]): void {
+  const rules = { '--port': 'a whole number from 0 to 65535', '--speed': speedRule };
+  for (const [option, rule] of Object.entries(rules)) {
+    const at = argv.indexOf(option);
+    const value = at >= 0 ? argv[at + 1] : undefined;
+    if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`${option} must be ${rule}, got '${value}'`);
+  }
 }
 
 export async function run(argv: string[], signal: AbortSignal): Promise<number> {
@@ -273,7 +278,7 @@ function readInput(inline: string | undefined, file: string | undefined, option 
 }
 
 export async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
-  refuseNegativePort(argv);
+  refuseNegativeNumbers(argv);
   const { values } = parseOnce({
     args: argv,
     strict: true,
@@ -295,7 +300,7 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
   }
   const speed = values.speed === undefined ? 1 : Number(values.speed);
   if (values.speed !== undefined && (values.speed.trim() === '' || !Number.isFinite(speed) || speed <= 0)) {
-    throw new UsageError(`--speed must be a positive number (1 is wall time, 60 a minute a second), got '${values.speed}'`);
+    throw new UsageError(`--speed must be ${speedRule}, got '${values.speed}'`);
   }
   const portProblem = (error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;

@@ -267,6 +267,13 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(JSON.parse(ran.stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: `--input-file - ${refusal}` });
   });
 
+  it('an endpoint that is not a URL: names the variable, not the credentials', async () => {
+    const { code, stdout, stderr } = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' });
+
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr.split('\n')[0]).toBe("sequencer: AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator");
+  });
+
   it('no credentials: says how to give them', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
 

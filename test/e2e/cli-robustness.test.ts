@@ -91,6 +91,7 @@ describe('a command-line error: one line and a hint, never the usage', () => {
     [['run', '--input', '{}', '--input-file', 'x.json'], "Run 'sequencer run --help' for usage."],
     [['emulator'], "Run 'sequencer emulator --help' for usage."],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', 'http'], "Run 'sequencer emulator --help' for usage."],
+    [['emulator', '--world', 'local/worlds/demo.json', '--speed', '-1'], "Run 'sequencer emulator --help' for usage."],
   ])('%j exits 2', async (args, hint) => {
     const { code, stdout, stderr } = await sequencer(args);
 
