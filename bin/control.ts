@@ -69,11 +69,16 @@ async function stateMachineOf(client: SFNClient, target: Target, stage: string, 
 }
 
 /** The ARN --execution names, or the state machine's latest execution's. */
-async function executionOf(client: SFNClient, stateMachineArn: string, execution: { arn?: string; name?: string }): Promise<string> {
+async function executionOf(
+  client: SFNClient,
+  stateMachineArn: string,
+  execution: { arn?: string; name?: string },
+  none = (message: string): Error => new SetupProblem(message),
+): Promise<string> {
   if (execution.arn !== undefined) return execution.arn;
   if (execution.name !== undefined) return `${executionArnPrefix(stateMachineArn)}${execution.name}`;
   const { executions } = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
-  if (!executions?.[0]) throw new SetupProblem(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
+  if (!executions?.[0]) throw none(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
   return executions[0].executionArn!;
 }
 
@@ -327,7 +332,9 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
   const stage = values.stage ?? 'dev';
   return withStepFunctions(values, values.execution, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
-    const { arn, described } = await currentExecution(client, await executionOf(client, stateMachineArn, execution));
+    // Nothing to redrive is a refusal (exit 3), as a run that succeeded is.
+    const latest = await executionOf(client, stateMachineArn, execution, (message) => new Refused(`nothing to redrive: ${message}`));
+    const { arn, described } = await currentExecution(client, latest);
     const name = described.name!;
     if (described.status === 'RUNNING' || described.status === 'SUCCEEDED') {
       throw new Refused(`nothing to redrive: ${name}, the train's ${described.status === 'RUNNING' ? 'current execution, is still running' : 'last execution, succeeded'}`);

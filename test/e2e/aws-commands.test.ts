@@ -313,6 +313,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     const noStateMachine = await sequencer(['start', '--stage', 'prod'], running.env);
     const noExecution = await sequencer(['stop', '--execution', 'nosuch'], running.env);
     const noRuns = await sequencer(['status', '--watch'], running.env);
+    const noRedrive = await sequencer(['redrive'], running.env);
 
     expect(noStateMachine.code).toBe(2);
     expect(noStateMachine.stderr).toContain(
@@ -322,6 +323,8 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(noExecution.stderr).toContain('sequencer: there is no such execution in region us-east-1');
     expect(noRuns.code).toBe(2);
     expect(noRuns.stderr).toContain(`sequencer: ${stateMachineArn} has no executions yet`);
+    expect(noRedrive.code).toBe(3);
+    expect(noRedrive.stderr).toContain(`sequencer: nothing to redrive: ${stateMachineArn} has no executions yet`);
   }, 30_000);
 });
 
