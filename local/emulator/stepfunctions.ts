@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AwsServiceError } from './errors.js';
 import { executionIdFor } from './ids.js';
 import { paginate } from './paging.js';
-import { awsEnum, awsInteger, awsString, parseRequest } from './validation.js';
+import { awsEnum, awsInteger, awsPayload, awsString, parseRequest } from './validation.js';
 import { maxExecutionInputBytes } from '../../src/names.js';
 
 /** A state machine execution as the runner reports it; dates in epoch milliseconds. */
@@ -51,7 +51,7 @@ const listExecutionsInput = z.object({
 const startExecutionInput = z.object({
   stateMachineArn: awsString({ min: 1, max: 256 }),
   name: awsString({ min: 1, max: 80 }).optional(),
-  input: awsString({ max: maxExecutionInputBytes }).optional(),
+  input: awsPayload(maxExecutionInputBytes).optional(),
   traceHeader: awsString({ max: 256 }).optional(),
 });
 const describeExecutionInput = z.object({

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AwsServiceError } from './errors.js';
-import { awsString, parseRequest } from './validation.js';
+import { awsPayload, awsString, parseRequest } from './validation.js';
+import { maxExecutionInputBytes } from '../../src/names.js';
 
 /** How a callback Task's wait ended, as the engine sees it. */
 export type TaskEnd = { kind: 'succeeded'; output: unknown } | { kind: 'failed'; error: string; cause: string };
@@ -13,9 +14,8 @@ interface OpenTask {
 
 // From the Step Functions API reference: SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat.
 const taskToken = awsString({ min: 1, max: 2048 });
-// The output's limit counts its UTF-8 bytes ("Length constraints apply to the payload size, and are expressed as bytes in UTF-8 encoding").
-const maxOutputBytes = 262_144;
-const output = z.string().refine((value) => Buffer.byteLength(value, 'utf8') <= maxOutputBytes, `Member must have length less than or equal to ${maxOutputBytes}`);
+// A task's output has an execution input's limit: 256 KiB of UTF-8.
+const output = awsPayload(maxExecutionInputBytes);
 const sendTaskSuccessInput = z.object({ taskToken, output });
 const sendTaskFailureInput = z.object({ taskToken, error: awsString({ max: 256 }).optional(), cause: awsString({ max: 32_768 }).optional() });
 const sendTaskHeartbeatInput = z.object({ taskToken });
@@ -48,7 +48,7 @@ export class TaskTokens {
 
   readonly operations = {
     SendTaskSuccess: (input: unknown) => {
-      const request = parseRequest(sendTaskSuccessInput, input, ['output']);
+      const request = parseRequest(sendTaskSuccessInput, input, ['taskToken', 'output']);
       let output: unknown;
       try {
         output = JSON.parse(request.output);
@@ -59,12 +59,12 @@ export class TaskTokens {
       return {};
     },
     SendTaskFailure: (input: unknown) => {
-      const request = parseRequest(sendTaskFailureInput, input, ['error', 'cause']);
+      const request = parseRequest(sendTaskFailureInput, input, ['taskToken', 'error', 'cause']);
       this.take(request.taskToken).settle({ kind: 'failed', error: request.error ?? '', cause: request.cause ?? '' });
       return {};
     },
     SendTaskHeartbeat: (input: unknown) => {
-      const request = parseRequest(sendTaskHeartbeatInput, input);
+      const request = parseRequest(sendTaskHeartbeatInput, input, ['taskToken']);
       this.find(request.taskToken);
       return {};
     },

@@ -24,6 +24,14 @@ export function awsString(constraints: { min?: number; max?: number; pattern?: s
   return schema;
 }
 
+/**
+ * A payload member (an execution's input, a task's output): its limit counts UTF-8 bytes ("Length
+ * constraints apply to the payload size, and are expressed as bytes in UTF-8 encoding").
+ */
+export function awsPayload(maxBytes: number) {
+  return z.string().refine((value) => Buffer.byteLength(value, 'utf8') <= maxBytes, `Member must have length less than or equal to ${maxBytes}`);
+}
+
 export function awsInteger(constraints: { min: number; max: number }) {
   return z
     .int()

@@ -232,8 +232,8 @@ describe('Step Functions StartExecution and DescribeExecution, through the real 
   });
 
   it('refuses an input over 256 KiB as AWS does, without echoing it: the input is sensitive', async () => {
-    // Prepare
-    const input = JSON.stringify({ order: ['P1'], padding: 'x'.repeat(262_144) });
+    // Prepare: 90,000 characters under the limit, 270,000 bytes over it: the limit counts UTF-8 bytes.
+    const input = JSON.stringify({ order: ['P1'], padding: '€'.repeat(90_000) });
 
     // Act
     const refused = await rejectionOf(stepFunctions.send(new StartExecutionCommand({ stateMachineArn, name: 'too-big', input })));

@@ -208,6 +208,9 @@ describe('Step Functions task tokens, through the real SDK client', () => {
     // Assess
     expect(refusals.map((error) => error.name)).toEqual(Array(refusals.length).fill('ValidationException'));
     expect(refusals[2]!.message).toContain("at 'output' failed to satisfy constraint: Member must have length less than or equal to 262144");
+    // Sensitive members (the token, the output, the error and cause) are told without their value, as AWS tells them.
+    expect(refusals[6]!.message).toBe("1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length less than or equal to 2048");
+    expect(refusals.map((error) => error.message).filter((message) => /Value '/.test(message))).toEqual([]);
     expect(atLimits.map((error) => error.name)).toEqual(['TaskDoesNotExist', 'TaskDoesNotExist']);
     expect(afterRefusals).toEqual([]);
     expect(outputAtLimit).toHaveLength(262_144);
