@@ -33,12 +33,13 @@ export function targetOf(options: { region?: string | undefined; profile?: strin
     throw new SetupProblem(`--region '${options.region}' is not a region name, e.g. us-east-1`);
   }
   if (options.profile !== undefined && options.profile.trim() === '') throw new SetupProblem('--profile is empty');
-  const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
-  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
-    const variable = env.AWS_ENDPOINT_URL_SFN === undefined ? 'AWS_ENDPOINT_URL' : 'AWS_ENDPOINT_URL_SFN';
+  // As the SDK reads them: an empty variable is not set (a CI file's unused `${{ inputs.endpoint }}`).
+  const endpoint = env.AWS_ENDPOINT_URL_SFN || env.AWS_ENDPOINT_URL || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
+    const variable = env.AWS_ENDPOINT_URL_SFN ? 'AWS_ENDPOINT_URL_SFN' : 'AWS_ENDPOINT_URL';
     throw new SetupProblem(`${variable} '${endpoint}' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator`);
   }
-  const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(endpoint);
+  const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/i.test(endpoint);
   return {
     region: options.region ?? (env.AWS_REGION || deploymentRegion()),
     ...(options.profile !== undefined && { profile: options.profile }),

@@ -126,7 +126,7 @@ ${awsHelp(24)}
   -h, --help              Show this help
 
 ${awsExitCodes('succeeded (or still running, without --watch)')}`,
-  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2 | --sequence NAME] [--from P] [--name NAME] [--wait] [--json] [--region R] [--profile P]
+  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--name NAME] [--wait [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
 
 Start a run: StartExecution on the stage's state machine. Prints the execution ARN and its
 console link; with --wait, follows it live as 'status --watch' does and exits by its outcome.
@@ -356,8 +356,8 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
 }
 
 /**
- * An execution input Step Functions' StartExecution would refuse for its size (256 KiB): refused
- * here, in one line, rather than by AWS with the whole input echoed.
+ * An execution input Step Functions' StartExecution would refuse for its size (256 KiB of UTF-8):
+ * refused here, in one line naming its size, before any call (`run` makes none at all).
  */
 export function checkExecutionInputSize(input: unknown, source: string): void {
   const bytes = Buffer.byteLength(JSON.stringify(input));

@@ -198,8 +198,8 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     options: {
       ...awsOptions,
       ...watchOptions,
-      input: { type: 'string', multiple: true },
-      'input-file': { type: 'string', multiple: true },
+      input: { type: 'string' },
+      'input-file': { type: 'string' },
       order: { type: 'string' },
       sequence: { type: 'string' },
       from: { type: 'string' },
@@ -208,7 +208,6 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     },
   });
   if (values.interval !== undefined && !values.wait) throw new UsageError('--interval goes with --wait');
-  if (values.order !== undefined && values.sequence !== undefined) throw new UsageError('give --order or --sequence, not both');
   const interval = intervalOf(values.interval);
   const input = startInput(values);
   const name = values.name === undefined ? undefined : checkExecutionName('--name', values.name);
@@ -243,16 +242,15 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
 }
 
 /** The execution input from --input or --input-file (`-` is stdin), with --order, --sequence and --from laid over it. */
-function startInput(values: { input?: string[] | undefined; 'input-file'?: string[] | undefined; order?: string | undefined; sequence?: string | undefined; from?: string | undefined }) {
-  const inline = values.input ?? [];
-  const files = values['input-file'] ?? [];
-  if (inline.length + files.length > 1) throw new UsageError('give the input once: one --input or one --input-file');
-  let text = inline[0];
+function startInput(values: { input?: string | undefined; 'input-file'?: string | undefined; order?: string | undefined; sequence?: string | undefined; from?: string | undefined }) {
+  const file = values['input-file'];
+  if (values.input !== undefined && file !== undefined) throw new UsageError('give the input once: one --input or one --input-file');
+  let text = values.input;
   let source = '--input';
-  if (files[0] !== undefined) {
-    source = files[0] === '-' ? '--input-file - (stdin)' : `--input-file ${files[0]}`;
+  if (file !== undefined) {
+    source = file === '-' ? '--input-file - (stdin)' : `--input-file ${file}`;
     try {
-      text = readFileSync(files[0] === '-' ? 0 : files[0], 'utf8');
+      text = readFileSync(file === '-' ? 0 : file, 'utf8');
     } catch (error) {
       throw new UsageError(`cannot read ${source}: ${(error as Error).message}`);
     }
@@ -276,7 +274,7 @@ function startInput(values: { input?: string[] | undefined; 'input-file'?: strin
   if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
   if (values.from !== undefined) shorthand('from', 'from', values.from);
   try {
-    checkExecutionInputSize(merged, 'the input');
+    checkExecutionInputSize(merged, source);
     const input = parseOrThrow(executionInputSchema, merged, 'input');
     checkGivenOrder(input);
     return input;

@@ -7,7 +7,9 @@
  * existing) before anything starts, so a bug here fails the run cleanly, never half-way.
  *
  * The default: an explicit `order` wins, else the named `sequence`, else the stage's default
- * sequence. See the README ("Changing the order logic") for a worked example.
+ * sequence. See the README ("Changing the order logic") for a worked example. `sequencer start`
+ * checks an input's own `order` before StartExecution as this default runs it, unchanged
+ * (src/order-checks.ts, checkGivenOrder): a policy that rewrites a given order changes that too.
  */
 import { InvalidInput } from './errors.js';
 import type { ExecutionInput } from './input.js';

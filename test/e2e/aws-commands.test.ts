@@ -235,7 +235,6 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['start', '--input', '{"oder":["P1"]}'], 'InvalidInput: input: unknown field "oder"'],
     [['start', '--input', '{}', '--input-file', '-'], 'give the input once'],
     [['start', '--stage', 'prod', '--stage', 'dev'], '--stage is given more than once; give it once'],
-    [['start', '--order', 'P1', '--sequence', 'release'], 'give --order or --sequence, not both'],
     [['start', '--interval', '5'], '--interval goes with --wait'],
     // Checked as decide-order would, so a typo never becomes a failed execution.
     [['start', '--order', 'P1,,P2'], 'InvalidInput: order[1]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got ""; nothing was started'],
@@ -261,17 +260,25 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
 
     const refusal = `is ${bytes} bytes of JSON; Step Functions takes an execution input of at most 262,144 (256 KiB); nothing was started`;
     expect({ code: started.code, stdout: started.stdout }).toEqual({ code: 2, stdout: '' });
-    expect(started.stderr.split('\n')[0]).toBe(`sequencer: the input ${refusal}`);
+    expect(started.stderr.split('\n')[0]).toBe(`sequencer: --input-file - (stdin) ${refusal}`);
     expect(started.stderr.length).toBeLessThan(500);
     expect(ran.code).toBe(2);
     expect(JSON.parse(ran.stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: `--input-file - ${refusal}` });
   });
 
-  it('an endpoint that is not a URL: names the variable, not the credentials', async () => {
-    const { code, stdout, stderr } = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' });
+  it('an endpoint that is not a URL: names the variable, not the credentials; an empty one is not set, as the SDK reads it', async () => {
+    const { server, endpoint } = await failingEndpoint(400, 'AccessDeniedException', 'not you');
+    try {
+      const { code, stdout, stderr } = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' });
+      const empty = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL: endpoint.replace('http://', 'HTTP://') });
 
-    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
-    expect(stderr.split('\n')[0]).toBe("sequencer: AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator");
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      expect(stderr.split('\n')[0]).toBe("sequencer: AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator");
+      // The empty one falls through to AWS_ENDPOINT_URL (its scheme in capitals, as a URL may have it), which answers.
+      expect(empty.stderr).toMatch(/^sequencer: access denied by HTTP:\/\/127\.0\.0\.1:\d+ \(AccessDeniedException: not you/);
+    } finally {
+      server.close();
+    }
   });
 
   it('no credentials: says how to give them', async () => {
