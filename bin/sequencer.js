@@ -11,8 +11,9 @@ import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import interpreterImports from '../local/interpreter-imports/index.cjs';
 import { compileCacheDirectory } from '../local/own-directory.mjs';
+import typescriptSources from '../local/typescript-sources.cjs';
 
-if (!process.features.typescript || typeof nodeModule.registerHooks !== 'function') {
+if (!typescriptSources.runsTypeScript()) {
   const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
   if (!existsSync(projectNode)) {
     console.error(`sequencer: needs Node 22.18 or newer (this is ${process.version}); run 'npm ci' first, which brings Node 24.`);
@@ -62,16 +63,13 @@ if (!process.features.typescript || typeof nodeModule.registerHooks !== 'functio
   const standIns = Object.fromEntries(
     Object.entries(interpreterImports).map(([specifier, file]) => [specifier, new URL(`../local/interpreter-imports/${file}`, import.meta.url).href]),
   );
-  // The sources import each other as `./x.js`, as TypeScript's NodeNext resolution wants; the
-  // file beside them is `./x.ts`. Only a TypeScript file's relative imports are renamed, so a
-  // package's own `.js` files resolve as Node resolves them.
+  // The sources' `./x.js` imports name `./x.ts` (local/typescript-sources.cjs).
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       if (context.parentURL === interpreter && Object.hasOwn(standIns, specifier)) {
         return { url: standIns[specifier], shortCircuit: true };
       }
-      const renamed = context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js');
-      return nextResolve(renamed ? `${specifier.slice(0, -3)}.ts` : specifier, context);
+      return nextResolve(typescriptSources.sourceSpecifier(specifier, context.parentURL), context);
     },
   });
   const { cli } = await import('./cli.ts');
