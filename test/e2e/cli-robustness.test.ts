@@ -91,7 +91,6 @@ describe('a command-line error: one line and a hint, never the usage', () => {
     [['run', '--input', '{}', '--input-file', 'x.json'], "Run 'sequencer run --help' for usage."],
     [['emulator'], "Run 'sequencer emulator --help' for usage."],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', 'http'], "Run 'sequencer emulator --help' for usage."],
-    [['emulator', '--world', 'local/worlds/demo.json', '--speed', '-1'], "Run 'sequencer emulator --help' for usage."],
   ])('%j exits 2', async (args, hint) => {
     const { code, stdout, stderr } = await sequencer(args);
 
@@ -514,5 +513,17 @@ describe('signals and pipes', () => {
 
     expect(await exited).toBe(0);
     expect(output.stderr).toBe('');
+  });
+});
+
+describe('a negative number given to an option that takes a number', () => {
+  it.each([
+    [['emulator', '--world', 'local/worlds/demo.json', '--speed', '-1'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '-1'"],
+    [['emulator', '--world', 'local/worlds/demo.json', '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
+  ])("%j says what the option takes, not parseArgs' own words", async (args, message) => {
+    const { code, stderr } = await sequencer(args);
+
+    expect(code).toBe(2);
+    expect(lines(stderr)[0]).toBe(`sequencer: ${message}`);
   });
 });

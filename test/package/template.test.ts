@@ -662,7 +662,7 @@ describe('stages sls package refuses', () => {
 
   it('says each refusal in its own lines, without a stack trace after them', () => {
     for (const stage of ['prod', examplesStage, badParamsStage, tooLongStage]) {
-      expect({ stage, frames: refusals[stage]!.match(/^\s+at .+\(.+:\d+:\d+\)$/gm) ?? [] }).toEqual({ stage, frames: [] });
+      expect({ stage, frames: refusals[stage]!.match(/^\s+at /gm) ?? [] }).toEqual({ stage, frames: [] });
     }
   });
 

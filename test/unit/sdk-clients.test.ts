@@ -57,7 +57,7 @@ describe('the emulator answers a client of its own process as it answers one ove
 
 // Before the describe below instruments the clients: one of these needs a call made before that.
 describe("the functions' SDK clients (src/client-settings.ts)", () => {
-  it('are each made with the settings', async () => {
+  it('are made with the settings: the CodePipeline, DynamoDB, SNS and Step Functions clients', async () => {
     // Prepare
     const { codePipeline } = await import('../../src/codepipeline.js');
     const { dynamo } = await import('../../src/completion-table.js');
