@@ -92,6 +92,10 @@ describe('SimulatedClock, paced (sequencer emulator --speed)', () => {
 
   it('interleaves two paced actors in simulated time order, as unpaced', async () => {
     const clock = new SimulatedClock(0);
+    // Joined before the pace: paced with nobody joined, time flows at once (a millisecond of a
+    // loaded machine is 1,000 simulated seconds at this speed).
+    const leaveA = clock.join();
+    const leaveB = clock.join();
     clock.pace(1_000_000);
     const wakes: string[] = [];
     const run = async (name: string, waits: number[], leave: () => void) => {
@@ -101,8 +105,6 @@ describe('SimulatedClock, paced (sequencer emulator --speed)', () => {
       }
       leave();
     };
-    const leaveA = clock.join();
-    const leaveB = clock.join();
 
     await Promise.all([run('a', [10, 10, 10], leaveA), run('b', [15, 20], leaveB)]);
 
