@@ -11,7 +11,7 @@ import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import interpreterImports from '../local/interpreter-imports/index.cjs';
 import { compileCacheDirectory } from '../local/own-directory.mjs';
-import typescriptSources from '../local/typescript-sources.cjs';
+import typescriptSources from '../deploy/typescript-sources.cjs';
 
 if (!typescriptSources.runsTypeScript()) {
   const projectNode = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
@@ -63,7 +63,7 @@ if (!typescriptSources.runsTypeScript()) {
   const standIns = Object.fromEntries(
     Object.entries(interpreterImports).map(([specifier, file]) => [specifier, new URL(`../local/interpreter-imports/${file}`, import.meta.url).href]),
   );
-  // The sources' `./x.js` imports name `./x.ts` (local/typescript-sources.cjs).
+  // The sources' `./x.js` imports name `./x.ts` (deploy/typescript-sources.cjs).
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       if (context.parentURL === interpreter && Object.hasOwn(standIns, specifier)) {

@@ -6,7 +6,7 @@
 // functions run, not by a copy of it.
 const { stageRefusal } = require('./refusal.cjs');
 const nodeModule = require('node:module');
-const { runsTypeScript, sourceSpecifier } = require('../local/typescript-sources.cjs');
+const { runsTypeScript, sourceSpecifier } = require('./typescript-sources.cjs');
 
 const rules = require.resolve('../src/stage-params.ts');
 const { knownParams, stageParamProblems } = loadTypeScript(rules);
@@ -14,7 +14,7 @@ const { knownParams, stageParamProblems } = loadTypeScript(rules);
 /**
  * A TypeScript module of src/, with its imports. The project's Node (24) strips the types itself,
  * as bin/sequencer.js runs the sources; the sources import each other as `./x.js` (NodeNext), so a
- * hook renames those (local/typescript-sources.cjs). tsx did the same work by
+ * hook renames those (deploy/typescript-sources.cjs). tsx did the same work by
  * turning every file on the way (zod's hundred among them) into CommonJS with esbuild, at each
  * package: 0.6 to 1.1 s against 0.3 s (0.1 s with Node's compile cache, as the tests run sls).
  * An older Node without type stripping or module hooks still gets tsx.

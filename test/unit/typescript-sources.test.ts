@@ -1,9 +1,9 @@
 import { pathToFileURL } from 'node:url';
-import { sourceSpecifier } from '../../local/typescript-sources.cjs';
+import { sourceSpecifier } from '../../deploy/typescript-sources.cjs';
 
 const inProject = (path: string) => pathToFileURL(`${process.cwd()}/${path}`).href;
 
-describe("the sources' imports, as the command line and sls package load them (local/typescript-sources.cjs)", () => {
+describe("the sources' imports, as the command line and sls package load them (deploy/typescript-sources.cjs)", () => {
   it.each([
     ['a TypeScript source of the project', './names.js', inProject('src/input.ts'), './names.ts'],
     ['one level up', '../src/input.js', inProject('local/world.ts'), '../src/input.ts'],

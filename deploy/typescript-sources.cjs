@@ -1,6 +1,7 @@
 'use strict';
 // How this project's TypeScript runs as it is, with no build step, wherever Node loads it: the
-// command line (bin/sequencer.js) and the package-time checks (deploy/stage-params.cjs).
+// package-time checks (deploy/stage-params.cjs) and the command line (bin/sequencer.js). Here in
+// deploy/, which every copy of the service holds, as sls package needs it.
 const nodeModule = require('node:module');
 const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
