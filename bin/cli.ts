@@ -6,6 +6,7 @@ import { CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
+import { fieldPath, tooDeeplyNested } from '../src/input.js';
 import { maxExecutionInputBytes } from '../src/names.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
@@ -356,10 +357,65 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
 }
 
 /**
+ * An input given on the command line, as JSON. A key given twice in one object is refused, as an
+ * option given twice is: JSON.parse keeps the last (`{"order":["P1"],"order":["P2"]}` would run P2),
+ * and the user meant one of them.
+ */
+export function parseJsonInput(text: string, source: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`);
+  }
+  const twice = repeatedKey(text);
+  if (twice !== undefined) throw new UsageError(`${source}: ${fieldPath(twice)} is given twice; give it once`);
+  return value;
+}
+
+/** Where valid JSON text first repeats a key within one object: the path to the second one. */
+export function repeatedKey(text: string): PropertyKey[] | undefined {
+  // One frame per open object or array: its keys so far and the last (an object), or its index
+  // (an array). The open frames are the path itself, so a deep input costs no copies of it.
+  const frames: { keys: Set<string> | undefined; key: string; index: number }[] = [];
+  const pathTo = (key: string) => [...frames.slice(0, -1).map((frame) => (frame.keys === undefined ? frame.index : frame.key)), key];
+  let expectingKey = false;
+  for (let at = 0; at < text.length; at += 1) {
+    const char = text[at];
+    if (char === '"') {
+      let end = at + 1;
+      while (text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      const top = frames.at(-1);
+      if (top?.keys !== undefined && expectingKey) {
+        const key = JSON.parse(text.slice(at, end + 1)) as string;
+        if (top.keys.has(key)) return pathTo(key);
+        top.keys.add(key);
+        top.key = key;
+        expectingKey = false;
+      }
+      at = end;
+    } else if (char === '{' || char === '[') {
+      frames.push({ keys: char === '{' ? new Set() : undefined, key: '', index: 0 });
+      expectingKey = char === '{';
+    } else if (char === '}' || char === ']') {
+      frames.pop();
+      expectingKey = false;
+    } else if (char === ',') {
+      const top = frames.at(-1);
+      if (top?.keys !== undefined) expectingKey = true;
+      else if (top !== undefined) top.index += 1;
+    }
+  }
+  return undefined;
+}
+
+/**
  * An execution input Step Functions' StartExecution would refuse for its size (256 KiB of UTF-8):
  * refused here, in one line naming its size, before any call (`run` makes none at all).
  */
 export function checkExecutionInputSize(input: unknown, source: string): void {
+  // Too deep to write out without overflowing the stack: the input check refuses it by name later.
+  if (tooDeeplyNested(input)) return;
   const bytes = Buffer.byteLength(JSON.stringify(input));
   if (bytes > maxExecutionInputBytes) {
     throw new UsageError(

@@ -17,7 +17,7 @@ import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
-import { checkExecutionInputSize, output, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, output, parseJsonInput, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
 import { Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
@@ -255,14 +255,7 @@ function startInput(values: { input?: string | undefined; 'input-file'?: string 
       throw new UsageError(`cannot read ${source}: ${(error as Error).message}`);
     }
   }
-  let input: unknown = {};
-  if (text !== undefined) {
-    try {
-      input = JSON.parse(text);
-    } catch (error) {
-      throw new UsageError(`${source} is not valid JSON: ${(error as Error).message}`);
-    }
-  }
+  const input = text === undefined ? {} : parseJsonInput(text, source);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`${source} must be a JSON object, e.g. '{"order":["P1","P2"]}'`);
   const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
   const shorthand = (flag: string, field: string, value: unknown) => {

@@ -14,7 +14,7 @@ import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { CannotRun } from './errors.js';
-import { checkExecutionInputSize, isArgumentError, oneLine, output, parseOnce, reportFailure, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, isArgumentError, oneLine, output, parseJsonInput, parseOnce, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -274,7 +274,7 @@ function readInput(inline: string | undefined, file: string | undefined, option 
   } else {
     text = inline!;
   }
-  return parseJsonArgument(text, file ?? option);
+  return parseJsonInput(text, file ?? option);
 }
 
 export async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
@@ -357,10 +357,4 @@ const untilAborted = (signal: AbortSignal) =>
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
 
-function parseJsonArgument(text: string, option: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${option} is not valid JSON: ${(error as Error).message}`);
-  }
-}
+

@@ -235,6 +235,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['start', '--input', '{"oder":["P1"]}'], 'InvalidInput: input: unknown field "oder"'],
     [['start', '--input', '{}', '--input-file', '-'], 'give the input once'],
     [['start', '--stage', 'prod', '--stage', 'dev'], '--stage is given more than once; give it once'],
+    [['start', '--input', '{"order":["P1"],"order":["P2"]}'], '--input: order is given twice; give it once'],
     [['start', '--interval', '5'], '--interval goes with --wait'],
     // Checked as decide-order would, so a typo never becomes a failed execution.
     [['start', '--order', 'P1,,P2'], 'InvalidInput: order[1]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got ""; nothing was started'],

@@ -212,6 +212,18 @@ describe('a 4,000-level nested input', () => {
 
     expect(stdout).toContain('(1 state transition, 6 history events, 1 Lambda invocation)');
   });
+
+  it('100,000 levels deep: run and start refuse it by name too, never overflowing the stack', async () => {
+    const deeper = file('deeper.json', `{"order":["P1"],"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+
+    const ran = await sequencer(['run', '--input-file', deeper]);
+    const started = await sequencer(['start', '--input-file', deeper], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
+
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain('sequencer: FAILED  InvalidInput: input: objects and arrays nested more than 32 levels deep');
+    expect(started.code).toBe(2);
+    expect(started.stderr.split('\n')[0]).toBe('sequencer: InvalidInput: x: objects and arrays nested more than 32 levels deep; at most 32 are accepted; nothing was started');
+  });
 });
 
 describe("a run's start: what one process worked out, the next does not redo", () => {
