@@ -356,6 +356,18 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
   return parsed as ReturnType<typeof parseArgs<T>>;
 }
 
+/** `--input-file FILE` as messages name it. */
+export const inputFileLabel = (file: string) => `--input-file ${file === '-' ? '- (stdin)' : file}`;
+
+/** What `--input-file FILE` holds: `-` is stdin, as for most command-line tools (`generate-input | sequencer run --input-file -`). */
+export function readInputFile(file: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${inputFileLabel(file)}: ${(error as Error).message}`);
+  }
+}
+
 /**
  * An input given on the command line, as JSON. A key given twice in one object is refused, as an
  * option given twice is: JSON.parse keeps the last (`{"order":["P1"],"order":["P2"]}` would run P2),

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { constants, hostname, userInfo } from 'node:os';
 import {
   DescribeExecutionCommand,
@@ -17,7 +16,7 @@ import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
-import { checkExecutionInputSize, output, parseJsonInput, parseOnce, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
 import { Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
@@ -248,12 +247,8 @@ function startInput(values: { input?: string | undefined; 'input-file'?: string 
   let text = values.input;
   let source = '--input';
   if (file !== undefined) {
-    source = file === '-' ? '--input-file - (stdin)' : `--input-file ${file}`;
-    try {
-      text = readFileSync(file === '-' ? 0 : file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read ${source}: ${(error as Error).message}`);
-    }
+    source = inputFileLabel(file);
+    text = readInputFile(file);
   }
   const input = text === undefined ? {} : parseJsonInput(text, source);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`${source} must be a JSON object, e.g. '{"order":["P1","P2"]}'`);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
@@ -14,7 +13,7 @@ import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { CannotRun } from './errors.js';
-import { checkExecutionInputSize, isArgumentError, oneLine, output, parseJsonInput, parseOnce, reportFailure, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, isArgumentError, oneLine, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -72,7 +71,7 @@ const parseRunArguments = (argv: string[]) =>
 
 const speedRule = 'a positive number (1 is wall time, 60 a minute a second)';
 
-/** `--port -1` reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
+/** `--port -1` (or `--speed -1`) reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
 function refuseNegativeNumbers(argv: string[]): void {
   const rules = { '--port': 'a whole number from 0 to 65535', '--speed': speedRule };
   for (const [option, rule] of Object.entries(rules)) {
@@ -263,17 +262,7 @@ function jsonReport(report: RunReport, rows: SummaryRow[]) {
 
 function readInput(inline: string | undefined, file: string | undefined, option = '--input'): unknown {
   if (inline === undefined && file === undefined) return {};
-  let text: string;
-  if (file !== undefined) {
-    try {
-      // `-` is stdin, as for most command-line tools: `generate-input | sequencer run --input-file -`.
-      text = readFileSync(file === '-' ? 0 : file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read --input-file ${file === '-' ? '- (stdin)' : file}: ${(error as Error).message}`);
-    }
-  } else {
-    text = inline!;
-  }
+  const text = file === undefined ? inline! : readInputFile(file);
   return parseJsonInput(text, file ?? option);
 }
 
@@ -356,5 +345,3 @@ const untilAborted = (signal: AbortSignal) =>
     if (signal.aborted) resolve();
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
-
-

@@ -88,6 +88,7 @@ describe("the sequencer's own answer, not a CLI guess", () => {
     [['--continue-at', '5'], '--continue-at must be a whole number of history events from 500 to 24000'],
     [['--input', '{}', '--input', '{}'], '--input is given more than once'],
     [['extra'], "Unexpected argument 'extra'"],
+    [['--input-file', '/nonexistent/input.json'], 'cannot read --input-file /nonexistent/input.json: ENOENT'],
   ])('--json with a command line it refuses (%j) still prints one report', async (args, cause) => {
     const { code, stdout } = await sequencer(['run', '--json', ...args]);
 
