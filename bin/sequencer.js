@@ -63,11 +63,17 @@ if (!typescriptSources.runsTypeScript()) {
   const standIns = Object.fromEntries(
     Object.entries(interpreterImports).map(([specifier, file]) => [specifier, new URL(`../local/interpreter-imports/${file}`, import.meta.url).href]),
   );
+  // An ES module's import of node:http (@middy/util's) gets local/node-http.ts, which leaves out
+  // the exports that load undici; a require gets Node's own.
+  const nodeHttp = new URL('../local/node-http.ts', import.meta.url).href;
   // The sources' `./x.js` imports name `./x.ts` (deploy/typescript-sources.cjs).
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       if (context.parentURL === interpreter && Object.hasOwn(standIns, specifier)) {
         return { url: standIns[specifier], shortCircuit: true };
+      }
+      if ((specifier === 'node:http' || specifier === 'http') && context.conditions.includes('import') && context.parentURL !== nodeHttp) {
+        return { url: nodeHttp, shortCircuit: true };
       }
       return nextResolve(typescriptSources.sourceSpecifier(specifier, context.parentURL), context);
     },

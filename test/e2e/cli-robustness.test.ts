@@ -231,7 +231,7 @@ describe("a run's start: what one process worked out, the next does not redo", (
   // asl-validator and the SDK's Lambda client all are). A package's name is its path's last
   // node_modules/NAME: the interpreter has an asl-validator of its own, nested in its folder.
   // Node's TypeScript stripper (amaro, a built-in) is listed when it started: it does only for
-  // TypeScript its compile cache does not hold stripped.
+  // TypeScript its compile cache does not hold stripped. So is undici, Node's fetch, when loaded.
   const loadedPackages = file(
     'loaded-packages.mjs',
     `import { createRequire } from 'node:module';
@@ -239,6 +239,7 @@ const loaded = createRequire(import.meta.url).cache;
 process.on('exit', () => {
   const names = new Set(Object.keys(loaded).flatMap((path) => /.*node_modules\\/((@[^/]+\\/)?[^/]+)\\/(?!package\\.json$)/.exec(path)?.[1] ?? []));
   if (process.moduleLoadList.some((name) => name.includes('amaro'))) names.add('(type stripper)');
+  if (process.moduleLoadList.some((name) => name.includes('undici'))) names.add('(undici)');
   process.stderr.write('loaded: ' + JSON.stringify([...names]) + '\\n');
 });
 `,
@@ -276,6 +277,9 @@ process.on('exit', () => {
     expect(second).not.toContain('(type stripper)');
     expect(readdirSync(join(temporaryDirectory, `codepipeline-sequencer-${process.getuid!()}`, 'compile-cache'))).not.toEqual([]);
     expect(existsSync(join(temporaryDirectory, 'node-compile-cache'))).toBe(false);
+    // Nothing in a run fetches: an ES module's import of node:http (@middy/util's) must not load
+    // undici (local/node-http.ts).
+    expect([first, second].flat()).not.toContain('(undici)');
   });
 
   it('a definition check that throws unexpectedly: one line, exit 2, and the process ends with its emulator (it used to hang)', async () => {
