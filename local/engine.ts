@@ -257,6 +257,8 @@ export class LocalEngine {
       ...options.settings,
     };
     const clock = new SimulatedClock(Date.parse(options.world.startTime));
+    // Before the first call of any client, the table's creation among them.
+    instrumentClients();
     const emulator = await sharedEmulator(options.world, clock, options.port);
     const dynamo = await sharedDynamo();
     const tableName = `codepipeline-sequencer-local-completion-${++tables}`;
@@ -273,7 +275,6 @@ export class LocalEngine {
     for (const [functionKey, { file }] of Object.entries(handlerModules)) {
       handlers[functionKey] = ((await import(file)) as { handler: LambdaHandler }).handler;
     }
-    instrumentClients();
     const stateMachineArn = options.stateMachineName === undefined ? localStateMachineArn : stateMachineArnNamed(options.stateMachineName);
     const engine = new LocalEngine(options.world, clock, emulator, handlers, stateMachineArn, options.recordHistory ?? false, config, tableName);
     if (config.completion === 'events') await engine.listenToPipelineEvents(dynamo);
