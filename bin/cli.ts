@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError, WorldFileError } from '../local/refusals.js';
+import { StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
 import { CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { StatusReport } from './status.js';
@@ -312,7 +312,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       output.err(`Run 'sequencer ${known ? `${command} --help` : 'help'}' for usage.`);
       return 2;
     }
-    if (error instanceof WorldFileError || error instanceof CannotRun || error instanceof NothingToShow || error instanceof SetupProblem) {
+    if (error instanceof WorldFileError || error instanceof StageParamsError || error instanceof CannotRun || error instanceof NothingToShow || error instanceof SetupProblem) {
       output.err(`sequencer: ${oneLine(error.message)}`);
       return 2;
     }
@@ -332,7 +332,13 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
  */
 function annotate(error: unknown): void {
   const kind =
-    error instanceof UsageError || isArgumentError(error) ? 'bad command line' : error instanceof WorldFileError ? 'bad world file' : 'cannot run';
+    error instanceof UsageError || isArgumentError(error)
+      ? 'bad command line'
+      : error instanceof WorldFileError
+        ? 'bad world file'
+        : error instanceof StageParamsError
+          ? 'bad stage param'
+          : 'cannot run';
   const message = error instanceof Error ? oneLine(error.message) : String(error);
   output.err(`::error title=${escapeProperty(`sequencer: ${kind}`)}::${escapeData(message)}`);
 }

@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
-import { UsageError, WorldFileError } from '../local/refusals.js';
+import { StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot } from '../local/stage.js';
 import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
@@ -159,8 +159,8 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
  * document, so a CI step that parses it reads why, as it reads a failed run's error and cause.
  */
 function printRefusal(error: unknown): void {
-  if (!(error instanceof UsageError || error instanceof WorldFileError || isArgumentError(error))) return;
-  const name = error instanceof WorldFileError ? error.name : 'UsageError';
+  if (!(error instanceof UsageError || error instanceof WorldFileError || error instanceof StageParamsError || isArgumentError(error))) return;
+  const name = error instanceof WorldFileError || error instanceof StageParamsError ? error.name : 'UsageError';
   output.out(JSON.stringify({ status: 'REFUSED', error: name, cause: oneLine((error as Error).message) }, null, 2));
 }
 
@@ -178,10 +178,17 @@ function worldLocations(world: World): Map<string, string> {
 /**
  * A world with no pipelines, or none the stage allows, or more than a stage may list, cannot
  * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
+ * A stage param serverless.yml sets wrong is named as such (local/stage.ts).
  */
 function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
   const names = worldPipelineNames(world);
   if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
+  // serverless.yml's params as the stage merges them come first: a wrong one is no fault of the world's.
+  try {
+    localStageConfig(names, stage);
+  } catch (error) {
+    if (error instanceof StageParamsError) throw error;
+  }
   try {
     localStageConfig(names, undefined);
   } catch (error) {

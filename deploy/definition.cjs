@@ -13,7 +13,8 @@
 // A TimeoutSeconds written in the ASL is kept, and refused if it leaves less than the margin.
 const { readFileSync } = require('node:fs');
 const { parse } = require('yaml');
-const { forCompletion } = require('./completion.cjs');
+const { completions, forCompletion } = require('./completion.cjs');
+const { stageRefusal } = require('./refusal.cjs');
 
 const taskTimeoutMarginSeconds = 10;
 const definitionFile = require.resolve('../statemachines/sequencer.asl.yml');
@@ -63,9 +64,13 @@ function withTaskTimeouts(definition, functions) {
 module.exports = {
   taskTimeoutMarginSeconds,
   withTaskTimeouts,
-  definition: async ({ resolveVariable }) =>
-    withTaskTimeouts(
-      forCompletion(parse(readFileSync(definitionFile, 'utf8')), await resolveVariable('param:completion')),
-      await resolveVariable('self:functions'),
-    ),
+  definition: async ({ resolveVariable }) => {
+    const completion = await resolveVariable('param:completion');
+    // The stage-params check names a wrong value with the rest of the stage's problems; here it
+    // only must not come with osls's stack after it.
+    if (!completions.includes(completion)) {
+      throw stageRefusal(`params.${await resolveVariable('sls:stage')}.completion is ${JSON.stringify(completion)}: must be 'events' or 'poll'`);
+    }
+    return withTaskTimeouts(forCompletion(parse(readFileSync(definitionFile, 'utf8')), completion), await resolveVariable('self:functions'));
+  },
 };

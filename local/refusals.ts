@@ -17,3 +17,11 @@ export class WorldFileError extends Error {
     this.name = 'WorldFileError';
   }
 }
+
+/** A stage param in serverless.yml a run cannot go on with, named as `sls package` names it. */
+export class StageParamsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StageParamsError';
+  }
+}

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
+import { ConfigurationError } from '../src/errors.js';
+import { stageConfigProblems } from '../src/stage-params.js';
 import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
-import { UsageError } from './refusals.js';
+import { StageParamsError, UsageError } from './refusals.js';
 import { readYamlFile } from './yaml-file.js';
 
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -41,21 +43,32 @@ export function localStageConfig(
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
   const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));
   const accounts = Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)));
-  return parseStageConfig(
-    JSON.stringify({
-      pipelines,
-      ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
-      sequences: merged.sequences,
-      defaultSequence: merged.defaultSequence,
-      pollSeconds: merged.pollSeconds,
-      maxPollSeconds: merged.maxPollSeconds,
-      pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
-      onSuperseded: merged.onSuperseded,
-      onFailure: merged.onFailure,
-      completion: merged.completion,
-      sweepSeconds: merged.sweepSeconds,
-    }),
-  );
+  const stageConfig = JSON.stringify({
+    pipelines,
+    ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
+    sequences: merged.sequences,
+    defaultSequence: merged.defaultSequence,
+    pollSeconds: merged.pollSeconds,
+    maxPollSeconds: merged.maxPollSeconds,
+    pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
+    onSuperseded: merged.onSuperseded,
+    onFailure: merged.onFailure,
+    completion: merged.completion,
+    sweepSeconds: merged.sweepSeconds,
+  });
+  try {
+    return parseStageConfig(stageConfig);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    // The pipelines are the world's (and its accounts' roles): the caller says what of the world
+    // does not fit. Any other param is serverless.yml's, named as sls package names it.
+    const ofTheWorld = (name: string) => name === 'pipelines' || name === 'accounts';
+    const problems = stageConfigProblems('default', merged, error);
+    if (problems.some(({ name }) => ofTheWorld(name))) throw error;
+    const where = (name: string) => (stage !== undefined && own !== undefined && Object.hasOwn(own, name) ? stage : 'default');
+    const lines = problems.map(({ name, line }) => line.replace(/^params\.default\./, `params.${where(name)}.`));
+    throw new StageParamsError(`serverless.yml: ${lines.join('; ')}`, { cause: error });
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ const account = z.strictObject(
   { roleArn: z.string({ error: 'must be a string' }).check(z.regex(roleArnPattern, 'must be arn:aws:iam::<account>:role/<name>')) },
   { error: 'must be { roleArn }' },
 );
+const sweepRule = 'must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes';
 const sequenceName = z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, 'is not a valid sequence name'));
 
 /** The stage's params, as serverless.yml hands them to every function in STAGE_CONFIG. */
@@ -52,7 +53,11 @@ const stageConfigSchema = z.strictObject(
     onFailure: z._default(z.enum(['fail', 'wait'], { error: "must be 'fail' or 'wait'" }), 'fail'),
     // How a pipeline's end is noticed: its CodePipeline event (with a sweeper as the safety net), or the Wait/Check loop alone.
     completion: z._default(z.enum(['events', 'poll'], { error: "must be 'events' or 'poll'" }), 'poll'),
-    sweepSeconds: z._default(wholeNumber(60, 3600), 60),
+    // The sweeper's EventBridge Scheduler rate, which takes whole minutes (deploy/completion-resources.cjs).
+    sweepSeconds: z._default(
+      z.int({ error: sweepRule }).check(z.minimum(60, sweepRule), z.maximum(3600, sweepRule), z.multipleOf(60, sweepRule)),
+      60,
+    ),
     // Not a serverless.yml param (deploy/stage-config.cjs never writes it): the local engine's tests
     // set it so that a train hands over after hundreds of events instead of 24,000. Only lower.
     continueAtEvents: z.optional(wholeNumber(minContinueAtEvents, continueAtEvents)),

@@ -1,9 +1,10 @@
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { cleanEnv, once, scratchFiles, sequencer } from './binary.js';
+import { copyOfService } from '../support/sls.js';
+import { cleanEnv, exitCode, once, scratchFiles, sequencer } from './binary.js';
 
 /**
  * The command line as a platform engineer and a CI job meet it: a separate process, judged by
@@ -119,6 +120,29 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(lines(stderr)).toHaveLength(1);
     expect(stderr).toContain(message);
     expect(stderr).not.toMatch(stackFrame);
+  });
+
+  it('a stage param serverless.yml sets wrong is named as sls package names it: the stage’s own, or the default', async () => {
+    // Prepare: a copy of the service whose dev stage sets onFailure: retry, and whose defaults a sweep every 90 s.
+    const service = copyOfService('.', ['bin', 'local']);
+    const config = join(service, 'serverless.yml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^ {4}sweepSeconds: 60$/m, '    sweepSeconds: 90').replace(/^ {2}dev:$/m, '  dev:\n    onFailure: retry'));
+    const runInCopy = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile('node', [join(service, 'bin/sequencer.js'), 'run', ...args], { cwd: service, env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
+      });
+    const sweepRule = 'is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes';
+
+    // Act
+    const inDev = await runInCopy(['--stage', 'dev']);
+    const byDefault = await runInCopy(['--json']);
+    rmSync(service, { recursive: true, force: true });
+
+    // Assess: never the world file's fault, nor --stage's.
+    expect(inDev.code).toBe(2);
+    expect(lines(inDev.stderr)).toEqual([`sequencer: serverless.yml: params.dev.onFailure is "retry": must be 'fail' or 'wait'; params.default.sweepSeconds ${sweepRule}`]);
+    expect(byDefault.code).toBe(2);
+    expect(JSON.parse(byDefault.stdout)).toEqual({ status: 'REFUSED', error: 'StageParamsError', cause: `serverless.yml: params.default.sweepSeconds ${sweepRule}` });
   });
 
   it('--json keeps the exit code and the line, and stdout is one JSON report naming the error and cause', async () => {

@@ -49,6 +49,9 @@ const badParams = {
   scheduleInput: { sequence: 'nope', typo: 1 },
   notifyOnSuccess: 'true',
 };
+// How ends are noticed, wrong both ways: the definition's resolver and the params' check each see it.
+const badCompletionStage = 'bad-completion';
+const badCompletion = { ...scaleParams, completion: 'event', sweepSeconds: 90 };
 
 const packaged: Record<string, Packaged<Template>> = {};
 const refusals: Record<string, string> = {};
@@ -59,6 +62,7 @@ beforeAll(async () => {
   // Said to mean the examples, so that only the schedule's own refusal speaks.
   service.params[examplesStage] = { scheduleEnabled: true, allowExamplePipelines: true };
   service.params[badParamsStage] = badParams;
+  service.params[badCompletionStage] = badCompletion;
   // Meant, so that only the name limit speaks.
   service.params[tooLongStage] = { allowExamplePipelines: true };
   // serverless.yml's prod keeps the example pipelines, which sls package refuses (below); packaged
@@ -77,6 +81,7 @@ beforeAll(async () => {
     refusals.prod = await slsRefusal('prod');
     refusals[examplesStage] = await slsRefusal(examplesStage, { config: scaleConfig });
     refusals[badParamsStage] = await slsRefusal(badParamsStage, { config: scaleConfig });
+    refusals[badCompletionStage] = await slsRefusal(badCompletionStage, { config: scaleConfig });
     refusals[tooLongStage] = await slsRefusal(tooLongStage, { config: scaleConfig });
   };
   const outcomes = await Promise.allSettled([builds(), refused()]);
@@ -660,8 +665,15 @@ describe('stages sls package refuses', () => {
     }
   });
 
+  it('refuses a completion it does not know and a sweep that is not whole minutes, each in one line', () => {
+    expect(refusals[badCompletionStage]).toContain(`- params.${badCompletionStage}.completion is "event": must be 'events' or 'poll'`);
+    expect(refusals[badCompletionStage]).toContain(
+      `- params.${badCompletionStage}.sweepSeconds is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes`,
+    );
+  });
+
   it('says each refusal in its own lines, without a stack trace after them', () => {
-    for (const stage of ['prod', examplesStage, badParamsStage, tooLongStage]) {
+    for (const stage of ['prod', examplesStage, badParamsStage, badCompletionStage, tooLongStage]) {
       expect({ stage, frames: refusals[stage]!.match(/^\s+at /gm) ?? [] }).toEqual({ stage, frames: [] });
     }
   });

@@ -31,6 +31,9 @@ describe('stage params checked at package time', () => {
     ['pollSeconds', 0, 'params.prod.pollSeconds is 0: must be at least 1'],
     ['onSuperseded', 'ignore', `params.prod.onSuperseded is "ignore": must be 'follow' or 'fail'`],
     ['onFailure', 'retry', `params.prod.onFailure is "retry": must be 'fail' or 'wait'`],
+    // The sweeper's schedule is a rate in whole minutes: 90 s would pass here and fail the stack's template.
+    ['sweepSeconds', 90, 'params.prod.sweepSeconds is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes'],
+    ['sweepSeconds', 30, 'params.prod.sweepSeconds is 30: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes'],
   ])('refuses %s: %j in one line naming the param and what it allows', (name, value, line) => {
     expect(problems({ [name]: value })).toEqual([line]);
   });
@@ -68,6 +71,13 @@ describe('stage params checked at package time', () => {
     ]);
     expect(problems({ ...examples, allowExamplePipelines: true })).toEqual([]);
     expect(stageParamProblems('dev', { ...defaults, ...examples })).toEqual([]);
+  });
+
+  it('names every problem of the stage config at once, not the first only', () => {
+    expect(problems({ completion: 'event', sweepSeconds: 90 })).toEqual([
+      `params.prod.completion is "event": must be 'events' or 'poll'`,
+      'params.prod.sweepSeconds is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes',
+    ]);
   });
 
   it('names a param it does not know, and every problem at once', () => {
