@@ -484,6 +484,11 @@ export class LocalEngine {
       }
     };
 
+    // StopExecution (or the run's own signal) ends the execution where it is.
+    const stopper = new AbortController();
+    this.stoppers.set(record.arn, stopper);
+    const trainSignal = this.signals.get(this.originOf(record));
+    const signal = trainSignal ? AbortSignal.any([trainSignal, stopper.signal]) : stopper.signal;
     const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, functionKey] of Object.entries(local.tasks)) {
       taskHandlers[stateName] = async (input) => {
@@ -529,13 +534,13 @@ export class LocalEngine {
     for (const stateName of Object.keys(local.callbacks)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
-        return this.callbackWait(record, stateName, input as Record<string, unknown>);
+        return this.callbackWait(record, stateName, input as Record<string, unknown>, signal);
       };
     }
     for (const [stateName, seconds] of Object.entries(local.waits)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
-        await this.clock.sleep(seconds(input));
+        await this.sleepUnlessStopped(seconds(input), signal);
         return input;
       };
     }
@@ -554,10 +559,6 @@ export class LocalEngine {
       },
     });
     let lastEntered: FailurePoint | undefined;
-    const stopper = new AbortController();
-    this.stoppers.set(record.arn, stopper);
-    const trainSignal = this.signals.get(this.originOf(record));
-    const signal = trainSignal ? AbortSignal.any([trainSignal, stopper.signal]) : stopper.signal;
     const abort = () => execution.abort();
     if (signal?.aborted) abort();
     signal?.addEventListener('abort', abort, { once: true });
@@ -613,13 +614,22 @@ export class LocalEngine {
     return { eventInvocations, sweeps: this.sweeps, dynamoRequests: (this.localDynamo?.requests() ?? 0) - this.dynamoRequestsAtStart };
   }
 
+  /** A Wait state's sleep, which a stop ends early: a stopped execution's Wait no longer holds the clock. */
+  private async sleepUnlessStopped(seconds: number, signal: AbortSignal): Promise<void> {
+    const sleep = this.clock.interruptibleSleep(seconds);
+    const stop = () => sleep.interrupt();
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
+    await sleep.done.finally(() => signal.removeEventListener('abort', stop));
+  }
+
   /**
    * A `.waitForTaskToken` Task, as Step Functions runs it: a fresh token, the DynamoDB call made
    * with it (its errors named as the SDK integration names them, `DynamoDb.<Exception>`), then a
    * wait in simulated time until SendTaskSuccess or SendTaskFailure (served by the emulator) or
    * the Task's timeout, which fails it with States.Timeout.
    */
-  private async callbackWait(record: ExecutionRecord, stateName: string, input: Record<string, unknown>): Promise<unknown> {
+  private async callbackWait(record: ExecutionRecord, stateName: string, input: Record<string, unknown>, signal: AbortSignal): Promise<unknown> {
     const { [localCallbackFields.timeoutSeconds]: timeout, ...call } = input;
     const timeoutSeconds = Number(timeout);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) {
@@ -640,13 +650,31 @@ export class LocalEngine {
     }
     this.recorder?.submitted(record.arn, stateName, this.clock.now());
     const sleep = this.clock.interruptibleSleep(timeoutSeconds);
+    // Stopped, the wait ends with its execution, at once: its token is closed, as Step Functions
+    // closes it (a later SendTaskSuccess gets TaskTimedOut), and its timeout holds neither the
+    // simulated clock nor the interpreter's own timer.
+    let stopped: () => void = () => {};
+    const whenStopped = new Promise<'stopped'>((resolve) => {
+      stopped = () => resolve('stopped');
+    });
+    const stop = () => {
+      sleep.interrupt();
+      stopped();
+    };
+    if (signal.aborted) stop();
+    signal.addEventListener('abort', stop, { once: true });
     const end = await Promise.race([
       ended.then((value) => {
         sleep.interrupt();
         return value;
       }),
       sleep.done.then((timedOut) => (timedOut ? undefined : ended)),
-    ]);
+      whenStopped,
+    ]).finally(() => signal.removeEventListener('abort', stop));
+    if (end === 'stopped') {
+      tasks.close(token);
+      throw namedError('States.Runtime', `${stateName}: the execution was stopped`);
+    }
     if (end === undefined) {
       tasks.close(token);
       throw namedError('States.Timeout', `${stateName} timed out after ${timeoutSeconds} s`);

@@ -3,7 +3,7 @@ import { getExecution, listRecentExecutions } from './codepipeline.js';
 import { pipelineOutcomeError, pipelineOutcomeErrors, type PipelineOutcomeError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
-import { completionMode, deadlineLook, nextWait, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
+import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
 import { successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { pendingMember } from './start.js';
@@ -37,8 +37,10 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // A callback wait whose token write was refused (an end came first) wrote one event fewer.
   const events = afterTask(run.history, { retryCount, redrivesSince }) + (wokeBeforeParking(run.wake) ? waitEndedEarlyEvents : 0);
   const now = nowMs();
-  // Redriven, the look re-enters with the failed attempt's wake: what it finds ended, the redrive found.
-  const detectedBy = redrivesSince > 0 ? 'redrive' : await wakeSource(plan, run, now);
+  // Redriven into this look, it re-enters with the failed attempt's wake: what it finds ended, the
+  // redrive found. Redriven into the wait (stopped while parked), it parked again, and what woke it since says.
+  const redriveFound = redrivesSince > 0 && !(completion === 'events' && (await parkedSinceRedrive(run, redriveCount, now)));
+  const detectedBy = redriveFound ? 'redrive' : await wakeSource(plan, run, now);
   const { wake: _wake, ...unwoken } = run;
   run = unwoken;
   const seen = await Promise.all(

@@ -54,6 +54,8 @@ export interface WaitItem {
   woken: number;
   /** Who recorded the last end: `event` or `sweep`. */
   wokenBy?: string;
+  /** The execution's redrive count when its token was stored ($$.Execution.RedriveCount). */
+  parkedAtRedrive?: number;
 }
 
 export interface WatchItem {
@@ -187,6 +189,7 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
     woken: number(Item.woken) ?? 0,
     ...(Item.token?.S !== undefined && { token: Item.token.S }),
     ...(Item.wokenBy?.S !== undefined && { wokenBy: Item.wokenBy.S }),
+    ...(Item.parkedAtRedrive?.N !== undefined && { parkedAtRedrive: Number(Item.parkedAtRedrive.N) }),
   };
 }
 

@@ -77,6 +77,15 @@ const endCameFirst = new Set(['DynamoDb.ConditionalCheckFailedException', 'Dynam
 
 export const wokeBeforeParking = (wake: Run['wake']): boolean => typeof wake?.Error === 'string' && endCameFirst.has(wake.Error);
 
+/**
+ * Whether the run, redriven, parked again before this look: its token write (after the redrive)
+ * went through, so what woke it came after the redrive, not while it stood failed or stopped.
+ */
+export async function parkedSinceRedrive(run: Run, redriveCount: number, now: number): Promise<boolean> {
+  if (run.wait === undefined || run.wake === undefined || wokeBeforeParking(run.wake)) return false;
+  return (await getWait(run.wait.key, now))?.parkedAtRedrive === redriveCount;
+}
+
 /** What made check-status look: the waker's name, the deadline, or (an end came before the token) whoever recorded it. */
 export async function wakeSource(plan: Plan, run: Run, now: number): Promise<string> {
   const { wake } = run;

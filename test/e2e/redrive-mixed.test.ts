@@ -91,3 +91,51 @@ describe('a redrive that watches a pipeline again after its timeout', () => {
     expect(ours(report)).toHaveLength(1);
   });
 });
+
+describe('a redrive of a run stopped while it waited for an end', () => {
+  /** Runs P1 (10 min), stops the execution 2 min in, while it waits, then redrives it `standStoppedSeconds` later. */
+  async function stopThenRedrive(standStoppedSeconds: number) {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600 }]) });
+    const controller = new AbortController();
+    const stopped = await engine.run({
+      input: { order: ['P1'] },
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'started') engine.clock.schedule(event.at + 120_000, () => controller.abort());
+      },
+    });
+    const arn = `${executionArnPrefix(engine.stateMachineArn)}${stopped.executionName}`;
+    const leaveClock = engine.clock.join();
+    await engine.clock.sleep(standStoppedSeconds);
+    leaveClock();
+    const redrivenAt = engine.clock.now();
+    expect(engine.redriveExecution(arn)).toBe(true);
+    while (engine.emulator.stepFunctions.execution(arn)!.status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 5));
+    const described = engine.emulator.stepFunctions.execution(arn)!;
+    const [p1] = (JSON.parse(described.output!) as { pipelines: PipelineResult[] }).pipelines;
+    return { stopped, described, p1: p1!, redrivenAt };
+  }
+
+  it('credits the event with an end that came after the redrive, the run having parked again', async () => {
+    // Act: redriven at once, 2 min in; P1 ends 8 min later.
+    const { stopped, described, p1, redrivenAt } = await stopThenRedrive(0);
+
+    // Assess
+    expect(stopped.status).toBe('ABORTED');
+    expect(described.status).toBe('SUCCEEDED');
+    expect(Date.parse(p1.finishedAt!)).toBeGreaterThan(redrivenAt);
+    expect(p1.detectedBy).toBe('event');
+    expect((Date.parse(p1.detectedAt!) - Date.parse(p1.finishedAt!)) / 1000).toBeLessThanOrEqual(2);
+  });
+
+  it('credits the redrive with an end that came while the run stood stopped', async () => {
+    // Act: redriven an hour in; P1 ended at 10 min.
+    const { described, p1, redrivenAt } = await stopThenRedrive(3600);
+
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    expect(Date.parse(p1.finishedAt!)).toBeLessThan(redrivenAt);
+    expect(p1.detectedBy).toBe('redrive');
+    expect(Date.parse(p1.detectedAt!) - redrivenAt).toBeLessThanOrEqual(1000);
+  });
+});

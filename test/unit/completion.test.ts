@@ -58,10 +58,10 @@ async function park(seq: number, token: string, expiresAt = now / 1000 + 86_400)
       new UpdateItemCommand({
         TableName: process.env.COMPLETION_TABLE_NAME,
         Key: { pk: { S: waitKey } },
-        UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt',
+        UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt, #parkedAtRedrive = :redrive',
         ConditionExpression: 'attribute_not_exists(#woken) OR #woken < :seq',
-        ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(expiresAt) } },
+        ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt', '#parkedAtRedrive': 'parkedAtRedrive' },
+        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(expiresAt) }, ':redrive': { N: '0' } },
       }),
     );
     return 'parked';
