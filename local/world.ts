@@ -284,8 +284,11 @@ const operationFaultSchema = z
     path: ['error'],
   });
 
+/** What a handler fault may crash: the three handlers, and the continuation's StartExecution (local/engine.ts). */
+const crashableHandlers = ['decide-order', 'start-pipeline', 'check-status', 'continue-as-new'] as const;
+
 const handlerFaultSchema = z.strictObject({
-  handler: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a kebab-case handler name such as start-pipeline'),
+  handler: oneOf(crashableHandlers),
   crash: oneOf(['afterCall']),
   count: positiveInteger,
 });
@@ -326,6 +329,9 @@ const accountSchema = z.strictObject({
 });
 
 const rate = z.number().min(0).max(1);
+
+/** The states CodePipeline's events spell (local/emulator/codepipeline.ts), RESUMED included. */
+const eventStates = ['STARTED', 'STOPPING', 'SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED', 'RESUMED'] as const;
 
 /**
  * How CodePipeline's events reach the stage's event function (with `completion: events`):
@@ -394,6 +400,23 @@ const worldSchema = z
           message: `duplicate pipeline name "${pipeline.name}" (already pipelines[${firstIndex}])`,
         });
       }
+    });
+    const { delaySeconds, drop, lateSeconds } = world.events;
+    // As events spell them (FAILED, not the API's Failed): a state never spelt so would never match.
+    const stateRule = `expected one of ${eventStates.join(' | ')}`;
+    drop?.states?.forEach((state, index) => {
+      if (!(eventStates as readonly string[]).includes(state)) context.addIssue({ code: 'custom', path: ['events', 'drop', 'states', index], message: stateRule });
+    });
+    for (const state of Object.keys(lateSeconds ?? {})) {
+      if (!(eventStates as readonly string[]).includes(state)) context.addIssue({ code: 'custom', path: ['events', 'lateSeconds', state], message: stateRule });
+    }
+    if (Array.isArray(delaySeconds) && delaySeconds[0] > delaySeconds[1]) {
+      context.addIssue({ code: 'custom', path: ['events', 'delaySeconds'], message: 'expected [min, max] with min at most max' });
+    }
+    // Events name a pipeline as CodePipeline does: an account's by its own name.
+    const eventNames = new Set([...world.pipelines, ...(world.accounts ?? []).flatMap((account) => Object.values(account.regions).flat())].map((pipeline) => pipeline.name));
+    drop?.pipelines?.forEach((name, index) => {
+      if (!eventNames.has(name)) context.addIssue({ code: 'custom', path: ['events', 'drop', 'pipelines', index], message: `no pipeline named "${name}" in this world` });
     });
     world.faults.forEach((fault, index) => {
       if ('operation' in fault && fault.error !== undefined && ![...errorsOf(fault.operation), ...commonErrors].includes(fault.error)) {

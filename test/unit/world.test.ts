@@ -187,6 +187,16 @@ describe('parseWorld', () => {
       worldWith({ pipelines: [{ name: 'P1', stages: [stage('Build', 30), stage('Build', 60)] }] }),
       'pipelines[0].stages: duplicate stage name "Build"',
     ],
+    // Each of these would run, and the knob would silently never apply.
+    [
+      'a handler fault on a handler no run has',
+      worldWith({ faults: [{ handler: 'start-pipelin', crash: 'afterCall', count: 1 }] }),
+      'faults[0].handler: expected one of decide-order | start-pipeline | check-status | continue-as-new',
+    ],
+    ['an event state spelt as the API spells it', worldWith({ events: { drop: { states: ['Failed'] } } }), 'events.drop.states[0]: expected one of STARTED | STOPPING | SUCCEEDED'],
+    ['a late state spelt wrong', worldWith({ events: { lateSeconds: { SUCCEDED: 60 } } }), 'events.lateSeconds.SUCCEDED: expected one of STARTED'],
+    ['events dropped for a pipeline the world lacks', worldWith({ events: { drop: { pipelines: ['P9'] } } }), 'events.drop.pipelines[0]: no pipeline named "P9" in this world'],
+    ['a delivery delay whose min is above its max', worldWith({ events: { delaySeconds: [5, 1] } }), 'events.delaySeconds: expected [min, max] with min at most max'],
     [
       'a fault on an operation the emulator does not serve',
       worldWith({ faults: [{ operation: 'DeletePipeline', error: 'ThrottlingException', count: 1 }] }),
