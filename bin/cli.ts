@@ -205,7 +205,10 @@ const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 export const output = {
   stdoutOpen: true,
   stderrOpen: true,
+  /** Lines written to stdout so far: a --json refusal is the document only when nothing came before it. */
+  linesOut: 0,
   out(line: string): void {
+    this.linesOut += 1;
     if (this.stdoutOpen) process.stdout.write(`${line}\n`);
   },
   err(line: string): void {
@@ -306,6 +309,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     return await commands[command]!(rest, signal);
   } catch (error) {
     if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
+    if (known && awsCommands.includes(command) && rest.includes('--json') && output.linesOut === 0) printAwsRefusal(error);
     if (error instanceof UsageError || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
       // `sequencer --help` through npx is npx's own help: `help` is the command's.
@@ -324,6 +328,26 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     output.err(`sequencer: unexpected ${describe(error)}`);
     return 2;
   }
+}
+
+/** The commands that act on Step Functions: their --json stdout is one document, a refusal's too. */
+const awsCommands = ['status', 'start', 'stop', 'redrive'];
+
+/**
+ * A refused AWS command's --json document, as `run --json` prints one: `REFUSED`, the kind of
+ * refusal (UsageError, SetupProblem, Refused), and the line stderr gets. An unexpected error prints none.
+ */
+function printAwsRefusal(error: unknown): void {
+  const kind =
+    error instanceof UsageError || isArgumentError(error)
+      ? 'UsageError'
+      : error instanceof SetupProblem || error instanceof NothingToShow || error instanceof CannotRun
+        ? 'SetupProblem'
+        : error instanceof Refused
+          ? 'Refused'
+          : undefined;
+  if (kind === undefined) return;
+  output.out(JSON.stringify({ status: 'REFUSED', error: kind, cause: oneLine((error as Error).message) }, null, 2));
 }
 
 /**

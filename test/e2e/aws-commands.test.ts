@@ -253,6 +253,23 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(stderr.split('\n')[0]).toContain(`sequencer: ${message}`);
   });
 
+  it('with --json, stdout is still one document: REFUSED, the kind of refusal and its line', async () => {
+    // Act: refused before any call, as above; the third by its endpoint.
+    const refused = await Promise.all([
+      sequencer(['start', '--json', '--order', 'P1,,P2'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      sequencer(['status', '--json', '--execution', 'bad name/../x'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      sequencer(['stop', '--json'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' }),
+    ]);
+
+    // Assess: the same line as stderr's first, in a document a CI job can parse.
+    expect(refused.map(({ code, stdout, stderr }) => ({ code, document: JSON.parse(stdout) as unknown, line: stderr.split('\n')[0] }))).toEqual([
+      { code: 2, document: { status: 'REFUSED', error: 'UsageError', cause: expect.stringContaining("InvalidInput: order[1]") as string }, line: expect.stringContaining('InvalidInput: order[1]') as string },
+      { code: 2, document: { status: 'REFUSED', error: 'SetupProblem', cause: expect.stringContaining('--execution "bad name/../x" is not an execution name') as string }, line: expect.any(String) as string },
+      { code: 2, document: { status: 'REFUSED', error: 'SetupProblem', cause: expect.stringContaining("AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL") as string }, line: expect.any(String) as string },
+    ]);
+    for (const { stdout, stderr } of refused) expect(stderr.split('\n')[0]).toBe(`sequencer: ${(JSON.parse(stdout) as { cause: string }).cause}`);
+  });
+
   it('an input over 256 KiB: start and run refuse it in one line, without echoing it', async () => {
     const input = JSON.stringify({ order: ['P1'], padding: 'x'.repeat(300_000) });
     const bytes = Buffer.byteLength(input).toLocaleString('en-US');
