@@ -99,8 +99,11 @@ export class SimulatedClock implements Clock {
     this.advanceIfAllAsleep();
   }
 
-  /** A sleep like `sleep`, which `interrupt` can end early; the clock then counts its actor awake again. */
-  interruptibleSleep(seconds: number): InterruptibleSleep {
+  /**
+   * A sleep like `sleep`, which `interrupt` can end early; the clock then counts its actor awake
+   * again. An abort of `signal` (a stopped execution) interrupts it too.
+   */
+  interruptibleSleep(seconds: number, signal?: AbortSignal): InterruptibleSleep {
     if (!Number.isFinite(seconds) || seconds < 0) {
       throw new RangeError(`sleep needs a non-negative number of seconds, got ${seconds}`);
     }
@@ -113,17 +116,18 @@ export class SimulatedClock implements Clock {
       this.sleepers.push(sleeper);
     });
     this.advanceIfAllAsleep();
-    return {
-      done,
-      interrupt: () => {
-        const index = this.sleepers.indexOf(sleeper!);
-        if (index < 0) return;
-        // Its actor is awake again: paced time stands still until it sleeps.
-        this.freeze();
-        this.sleepers.splice(index, 1);
-        settle(false);
-      },
+    const interrupt = () => {
+      const index = this.sleepers.indexOf(sleeper!);
+      if (index < 0) return;
+      // Its actor is awake again: paced time stands still until it sleeps.
+      this.freeze();
+      this.sleepers.splice(index, 1);
+      settle(false);
     };
+    if (signal?.aborted) interrupt();
+    signal?.addEventListener('abort', interrupt, { once: true });
+    void done.then(() => signal?.removeEventListener('abort', interrupt));
+    return { done, interrupt };
   }
 
   sleep(seconds: number): Promise<void> {

@@ -540,7 +540,8 @@ export class LocalEngine {
     for (const [stateName, seconds] of Object.entries(local.waits)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
-        await this.sleepUnlessStopped(seconds(input), signal);
+        // Stopped, the execution's Wait ends with it, and no longer holds the clock.
+        await this.clock.interruptibleSleep(seconds(input), signal).done;
         return input;
       };
     }
@@ -614,15 +615,6 @@ export class LocalEngine {
     return { eventInvocations, sweeps: this.sweeps, dynamoRequests: (this.localDynamo?.requests() ?? 0) - this.dynamoRequestsAtStart };
   }
 
-  /** A Wait state's sleep, which a stop ends early: a stopped execution's Wait no longer holds the clock. */
-  private async sleepUnlessStopped(seconds: number, signal: AbortSignal): Promise<void> {
-    const sleep = this.clock.interruptibleSleep(seconds);
-    const stop = () => sleep.interrupt();
-    if (signal.aborted) stop();
-    signal.addEventListener('abort', stop, { once: true });
-    await sleep.done.finally(() => signal.removeEventListener('abort', stop));
-  }
-
   /**
    * A `.waitForTaskToken` Task, as Step Functions runs it: a fresh token, the DynamoDB call made
    * with it (its errors named as the SDK integration names them, `DynamoDb.<Exception>`), then a
@@ -649,28 +641,17 @@ export class LocalEngine {
       throw namedError(`DynamoDb.${(error as Error).name}`, (error as Error).message);
     }
     this.recorder?.submitted(record.arn, stateName, this.clock.now());
-    const sleep = this.clock.interruptibleSleep(timeoutSeconds);
     // Stopped, the wait ends with its execution, at once: its token is closed, as Step Functions
     // closes it (a later SendTaskSuccess gets TaskTimedOut), and its timeout holds neither the
     // simulated clock nor the interpreter's own timer.
-    let stopped: () => void = () => {};
-    const whenStopped = new Promise<'stopped'>((resolve) => {
-      stopped = () => resolve('stopped');
-    });
-    const stop = () => {
-      sleep.interrupt();
-      stopped();
-    };
-    if (signal.aborted) stop();
-    signal.addEventListener('abort', stop, { once: true });
+    const sleep = this.clock.interruptibleSleep(timeoutSeconds, signal);
     const end = await Promise.race([
       ended.then((value) => {
         sleep.interrupt();
         return value;
       }),
-      sleep.done.then((timedOut) => (timedOut ? undefined : ended)),
-      whenStopped,
-    ]).finally(() => signal.removeEventListener('abort', stop));
+      sleep.done.then<TaskEnd | 'stopped' | undefined>((timedOut) => (timedOut ? undefined : signal.aborted ? 'stopped' : ended)),
+    ]);
     if (end === 'stopped') {
       tasks.close(token);
       throw namedError('States.Runtime', `${stateName}: the execution was stopped`);

@@ -31,6 +31,25 @@ describe('SimulatedClock', () => {
     expect(wakes).toEqual(['a@10', 'b@15', 'a@20', 'a@30', 'b@35']);
   });
 
+  it('ends an interruptible sleep, untimed and where time stands, when its signal aborts (a stopped execution)', async () => {
+    // Prepare: one actor sleeps a day; another, awake, holds time still.
+    const clock = new SimulatedClock(0);
+    const sleeper = clock.join();
+    const awake = clock.join();
+    const stopper = new AbortController();
+    const day = clock.interruptibleSleep(86_400, stopper.signal);
+
+    // Act
+    stopper.abort();
+    const timedOut = await day.done;
+    const stoppedAlready = await clock.interruptibleSleep(86_400, stopper.signal).done;
+    awake();
+    sleeper();
+
+    // Assess
+    expect([timedOut, stoppedAlready, clock.now()]).toEqual([false, false, 0]);
+  });
+
   it('refuses a negative sleep', () => {
     expect(() => new SimulatedClock(0).sleep(-1)).toThrow(RangeError);
   });
