@@ -183,29 +183,26 @@ function worldLocations(world: World): Map<string, string> {
 function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
   const names = worldPipelineNames(world);
   if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
+  const problemOf = (stageName: string | undefined): unknown => {
+    try {
+      localStageConfig(names, stageName);
+      return undefined;
+    } catch (error) {
+      return error;
+    }
+  };
   // serverless.yml's params as the stage merges them come first: a wrong one is no fault of the world's.
-  try {
-    localStageConfig(names, stage);
-  } catch (error) {
-    if (error instanceof StageParamsError) throw error;
+  const asStaged = problemOf(stage);
+  if (asStaged instanceof StageParamsError) throw asStaged;
+  const whole = stage === undefined ? asStaged : problemOf(undefined);
+  if (whole instanceof ConfigurationError) {
+    throw new WorldFileError(`${worldName}: its ${names.length} pipelines do not fit a stage: ${whole.message.replace(/^STAGE_CONFIG\./, '')}`);
   }
-  try {
-    localStageConfig(names, undefined);
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      throw new WorldFileError(`${worldName}: its ${names.length} pipelines do not fit a stage: ${error.message.replace(/^STAGE_CONFIG\./, '')}`);
-    }
-    throw error;
+  if (whole !== undefined) throw whole;
+  if (asStaged instanceof ConfigurationError) {
+    throw new WorldFileError(`--stage ${stage} allows none of the pipelines in ${worldName} (${names.join(', ')}): see the stage's params in serverless.yml`);
   }
-  if (stage === undefined) return;
-  try {
-    localStageConfig(names, stage);
-  } catch (error) {
-    if (error instanceof ConfigurationError) {
-      throw new WorldFileError(`--stage ${stage} allows none of the pipelines in ${worldName} (${names.join(', ')}): see the stage's params in serverless.yml`);
-    }
-    throw error;
-  }
+  if (asStaged !== undefined) throw asStaged;
 }
 
 /**

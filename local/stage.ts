@@ -62,12 +62,10 @@ export function localStageConfig(
     if (!(error instanceof ConfigurationError)) throw error;
     // The pipelines are the world's (and its accounts' roles): the caller says what of the world
     // does not fit. Any other param is serverless.yml's, named as sls package names it.
-    const ofTheWorld = (name: string) => name === 'pipelines' || name === 'accounts';
-    const problems = stageConfigProblems('default', merged, error);
-    if (problems.some(({ name }) => ofTheWorld(name))) throw error;
-    const where = (name: string) => (stage !== undefined && own !== undefined && Object.hasOwn(own, name) ? stage : 'default');
-    const lines = problems.map(({ name, line }) => line.replace(/^params\.default\./, `params.${where(name)}.`));
-    throw new StageParamsError(`serverless.yml: ${lines.join('; ')}`, { cause: error });
+    const stageOf = (name: string) => (stage !== undefined && own !== undefined && Object.hasOwn(own, name) ? stage : 'default');
+    const problems = stageConfigProblems(stageOf, merged, error);
+    if (problems.some(({ name }) => name === 'pipelines' || name === 'accounts')) throw error;
+    throw new StageParamsError(`serverless.yml: ${problems.map(({ line }) => line).join('; ')}`, { cause: error });
   }
 }
 

@@ -164,10 +164,10 @@ function scheduleInputProblem(input: unknown, config: StageConfig): string | und
 
 /**
  * src/config.ts's refusal of a stage config (`STAGE_CONFIG.onFailure: must be ...`) as lines about
- * the params of `stage` it names (`params.dev.onFailure is "retry": must be ...`), one for each
- * problem the schema found, each with its param.
+ * the params it names (`params.dev.onFailure is "retry": must be ...`), one for each problem the
+ * schema found, each with its param; `stageOf` says whose params each is (the stage's, or default's).
  */
-export function stageConfigProblems(stage: string, params: Record<string, unknown>, error: Error): { name: string; line: string }[] {
+export function stageConfigProblems(stageOf: (name: string) => string, params: Record<string, unknown>, error: Error): { name: string; line: string }[] {
   const issues = (error.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
   // Once each: 30 s is both under 60 and not a whole number of minutes, one rule.
   const messages = [...new Set(issues?.map((issue) => `STAGE_CONFIG.${issue.path.join('.')}: ${issue.message}`) ?? [error.message])];
@@ -175,7 +175,7 @@ export function stageConfigProblems(stage: string, params: Record<string, unknow
     const [, name = 'pipelines', path = '', rule = message] = /^STAGE_CONFIG\.(\w+)([.\w]*): (.*)$/.exec(message) ?? [];
     // Deep in a param (`pipelines.41.arn`), the refusal names that entry and shows its value, not the whole list.
     const value = path.split('.').filter(Boolean).reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], params[name]);
-    return { name, line: `params.${stage}.${name}${path} is ${shown(value)}: ${rule}` };
+    return { name, line: `params.${stageOf(name)}.${name}${path} is ${shown(value)}: ${rule}` };
   });
 }
 
@@ -194,7 +194,7 @@ export function stageParamProblems(stage: string, params: Record<string, unknown
   try {
     config = parseStageConfig(JSON.stringify(Object.fromEntries(stageConfigKeys.map((key) => [key, params[key]]))));
   } catch (error) {
-    problems.push(...stageConfigProblems(stage, params, error as Error).map(({ line }) => line));
+    problems.push(...stageConfigProblems(() => stage, params, error as Error).map(({ line }) => line));
   }
   const organization = params.targetOrganizationId;
   if (organization !== '' && !(typeof organization === 'string' && /^o-[a-z0-9]{10,32}$/.test(organization))) {
