@@ -309,7 +309,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     return await commands[command]!(rest, signal);
   } catch (error) {
     if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
-    if (known && awsCommands.includes(command) && rest.includes('--json') && output.linesOut === 0) printAwsRefusal(error);
+    if (known && jsonCommands.includes(command) && rest.includes('--json') && output.linesOut === 0) printRefusal(error);
     if (error instanceof UsageError || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
       // `sequencer --help` through npx is npx's own help: `help` is the command's.
@@ -330,22 +330,26 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   }
 }
 
-/** The commands that act on Step Functions: their --json stdout is one document, a refusal's too. */
-const awsCommands = ['status', 'start', 'stop', 'redrive'];
+/** The commands whose --json stdout is one document, a refusal's too. */
+const jsonCommands = ['run', 'status', 'start', 'stop', 'redrive'];
 
 /**
- * A refused AWS command's --json document, as `run --json` prints one: `REFUSED`, the kind of
- * refusal (UsageError, SetupProblem, Refused), and the line stderr gets. An unexpected error prints none.
+ * A refused command's --json document, so that a CI step that parses stdout reads why, as it
+ * reads a failed run's error and cause: `REFUSED`, the kind of refusal (UsageError,
+ * WorldFileError, StageParamsError, SetupProblem, Refused), and the line stderr gets. An
+ * unexpected error prints none.
  */
-function printAwsRefusal(error: unknown): void {
+function printRefusal(error: unknown): void {
   const kind =
     error instanceof UsageError || isArgumentError(error)
       ? 'UsageError'
-      : error instanceof SetupProblem || error instanceof NothingToShow || error instanceof CannotRun
-        ? 'SetupProblem'
-        : error instanceof Refused
-          ? 'Refused'
-          : undefined;
+      : error instanceof WorldFileError || error instanceof StageParamsError
+        ? error.name
+        : error instanceof SetupProblem || error instanceof NothingToShow || error instanceof CannotRun
+          ? 'SetupProblem'
+          : error instanceof Refused
+            ? 'Refused'
+            : undefined;
   if (kind === undefined) return;
   output.out(JSON.stringify({ status: 'REFUSED', error: kind, cause: oneLine((error as Error).message) }, null, 2));
 }

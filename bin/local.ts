@@ -13,7 +13,7 @@ import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { CannotRun } from './errors.js';
-import { checkExecutionInputSize, isArgumentError, oneLine, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -82,33 +82,18 @@ function refuseNegativeNumbers(argv: string[]): void {
 }
 
 export async function run(argv: string[], signal: AbortSignal): Promise<number> {
-  // Read off the command line itself, so that a command line parseArgs refuses gets its document too.
-  const json = argv.includes('--json');
-  const refused = (error: unknown): never => {
-    if (json) printRefusal(error);
-    throw error;
-  };
-  let values: ReturnType<typeof parseRunArguments>;
-  let settings: ReturnType<typeof settingsOf>;
-  try {
-    values = parseRunArguments(argv);
-    settings = settingsOf(values);
-  } catch (error) {
-    return refused(error);
+  // Refused before it starts: the command line prints the refusal (with --json, its document too).
+  const values = parseRunArguments(argv);
+  const settings = settingsOf(values);
+  if (values.input !== undefined && values['input-file'] !== undefined) {
+    throw new UsageError('give --input or --input-file, not both');
   }
-  const { input, world, worldName } = await (async () => {
-    if (values.input !== undefined && values['input-file'] !== undefined) {
-      throw new UsageError('give --input or --input-file, not both');
-    }
-    const input = readInput(values.input, values['input-file']);
-    checkExecutionInputSize(input, values['input-file'] === undefined ? '--input' : `--input-file ${values['input-file']}`);
-    const worldPath = values.world ?? defaultWorld;
-    const worldName = values.world ?? relative(process.cwd(), defaultWorld);
-    const world: World = await loadWorld(worldPath);
-    checkWorldFitsStage(world, worldName, values.stage);
-    checkOrderIsInWorld(input, world, worldName, values.stage);
-    return { input, world, worldName };
-  })().catch(refused);
+  const input = readInput(values.input, values['input-file']);
+  checkExecutionInputSize(input, values['input-file'] === undefined ? '--input' : `--input-file ${values['input-file']}`);
+  const worldName = values.world ?? relative(process.cwd(), defaultWorld);
+  const world: World = await loadWorld(values.world ?? defaultWorld);
+  checkWorldFitsStage(world, worldName, values.stage);
+  checkOrderIsInWorld(input, world, worldName, values.stage);
   // The engine (the interpreter, the SDK clients, DynamoDB) loads once the run is sure to go ahead.
   const { LocalEngine } = await import('../local/engine.js');
   const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(settings && { settings }) });
@@ -152,16 +137,6 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
   if (report.status === 'ABORTED') return 128 + constants.signals[signal.reason as 'SIGINT'];
   return report.status === 'SUCCEEDED' ? 0 : 1;
-}
-
-/**
- * `run --json` refused before it started (its input or world file): stdout is still one JSON
- * document, so a CI step that parses it reads why, as it reads a failed run's error and cause.
- */
-function printRefusal(error: unknown): void {
-  if (!(error instanceof UsageError || error instanceof WorldFileError || error instanceof StageParamsError || isArgumentError(error))) return;
-  const name = error instanceof WorldFileError || error instanceof StageParamsError ? error.name : 'UsageError';
-  output.out(JSON.stringify({ status: 'REFUSED', error: name, cause: oneLine((error as Error).message) }, null, 2));
 }
 
 /** Where each of the world's pipelines in another account lives, as a start line names it. */
