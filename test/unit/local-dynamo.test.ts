@@ -1,9 +1,8 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
 import { startLocalDynamo } from '../../local/dynamodb.js';
 import type { WireRequest } from '../../local/emulator/server.js';
 import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
 import { parseWorld } from '../../local/world.js';
+import { recordRequestHosts } from '../support/request-hosts.js';
 
 describe('the local DynamoDB answers a client of its own process as it answers one over a socket', () => {
   const request = (operation: string, body: unknown): WireRequest => ({
@@ -59,15 +58,13 @@ describe("a local run woken by events (this file's first engine)", () => {
 
   it('makes none of its calls to the local DynamoDB through a socket, the table’s creation included', async () => {
     // Prepare: every HTTP request this process starts, by the host it goes to.
-    const hosts: string[] = [];
-    const onRequest = (message: unknown) => hosts.push(String((message as { request: ClientRequest }).request.getHeader('host')));
-    subscribe('http.client.request.start', onRequest);
+    const { hosts, stop } = recordRequestHosts();
     const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSeconds: 600 }] }, 'local-dynamo world');
 
     // Act
     const engine = await LocalEngine.create({ world, settings: { completion: 'events' } });
     const report = await engine.run({ input: { order: ['P1'] } });
-    unsubscribe('http.client.request.start', onRequest);
+    stop();
 
     // Assess
     expect([report.status, report.error, report.cause]).toEqual(['SUCCEEDED', undefined, undefined]);

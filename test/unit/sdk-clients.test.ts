@@ -1,8 +1,7 @@
 import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { jest } from '@jest/globals';
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createServer, type ClientRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from '../../local/clock.js';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
@@ -12,6 +11,7 @@ import { answerHere, awsCallsByFunction, instrumentClients, invokedAs, stopAnswe
 import { parseWorld } from '../../local/world.js';
 import { clientSettings } from '../../src/client-settings.js';
 import { rejectionOf } from '../support/rejection.js';
+import { recordRequestHosts } from '../support/request-hosts.js';
 
 const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSeconds: 600 }] }, 'sdk-clients world');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -216,9 +216,7 @@ describe('a local run', () => {
 
   it('makes none of its calls to the emulator through a socket, and its emulator once closed refuses them', async () => {
     // Prepare: every HTTP request this process starts, by the host it goes to.
-    const hosts: string[] = [];
-    const onRequest = (message: unknown) => hosts.push(String((message as { request: ClientRequest }).request.getHeader('host')));
-    subscribe('http.client.request.start', onRequest);
+    const { hosts, stop } = recordRequestHosts();
     const engine = await LocalEngine.create({ world, settings: { completion: 'poll' } });
     const endpoint = new URL(engine.emulator.endpoint);
 
@@ -227,7 +225,7 @@ describe('a local run', () => {
     const looks = engine.emulator.callCounts().GetPipelineExecution;
     await engine.emulator.close();
     const afterClose = await rejectionOf(codePipelineAt(engine.emulator.endpoint).send(new GetPipelineCommand({ name: 'P1' })));
-    unsubscribe('http.client.request.start', onRequest);
+    stop();
 
     // Assess
     expect(report.status).toBe('SUCCEEDED');
