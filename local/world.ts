@@ -330,8 +330,19 @@ const accountSchema = z.strictObject({
 
 const rate = z.number().min(0).max(1);
 
-/** The states CodePipeline's events spell (local/emulator/codepipeline.ts), RESUMED included. */
-const eventStates = ['STARTED', 'STOPPING', 'SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED', 'RESUMED'] as const;
+/** The API's statuses as events spell them (the API says Cancelled, events CANCELED): the emulator's and the knobs'. */
+export const eventStateOf: Record<string, string> = {
+  InProgress: 'STARTED',
+  Stopping: 'STOPPING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+  Stopped: 'STOPPED',
+  Superseded: 'SUPERSEDED',
+  Cancelled: 'CANCELED',
+};
+
+/** Every state an event can carry: the statuses', and RESUMED (a failed stage retried). */
+const eventStates = [...Object.values(eventStateOf), 'RESUMED'];
 
 /**
  * How CodePipeline's events reach the stage's event function (with `completion: events`):
@@ -405,10 +416,10 @@ const worldSchema = z
     // As events spell them (FAILED, not the API's Failed): a state never spelt so would never match.
     const stateRule = `expected one of ${eventStates.join(' | ')}`;
     drop?.states?.forEach((state, index) => {
-      if (!(eventStates as readonly string[]).includes(state)) context.addIssue({ code: 'custom', path: ['events', 'drop', 'states', index], message: stateRule });
+      if (!eventStates.includes(state)) context.addIssue({ code: 'custom', path: ['events', 'drop', 'states', index], message: stateRule });
     });
     for (const state of Object.keys(lateSeconds ?? {})) {
-      if (!(eventStates as readonly string[]).includes(state)) context.addIssue({ code: 'custom', path: ['events', 'lateSeconds', state], message: stateRule });
+      if (!eventStates.includes(state)) context.addIssue({ code: 'custom', path: ['events', 'lateSeconds', state], message: stateRule });
     }
     if (Array.isArray(delaySeconds) && delaySeconds[0] > delaySeconds[1]) {
       context.addIssue({ code: 'custom', path: ['events', 'delaySeconds'], message: 'expected [min, max] with min at most max' });

@@ -2,7 +2,7 @@ import type { ActionExecutionStatus, TriggerType } from '@aws-sdk/client-codepip
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../clock.js';
-import { hubAccountId, hubRegion, type EmulatedOperation, type World, type WorldPipeline } from '../world.js';
+import { eventStateOf, hubAccountId, hubRegion, type EmulatedOperation, type World, type WorldPipeline } from '../world.js';
 import { AwsServiceError } from './errors.js';
 import { executionIdFor } from './ids.js';
 import { paginate } from './paging.js';
@@ -128,17 +128,6 @@ export interface PipelineStateChange {
 
 /** Not a state: the instant the world itself starts an execution, when the changes must be read again. */
 export const worldChangesAt = 'WORLD_CHANGES';
-
-/** The API's statuses as events spell them (the API says Cancelled, events CANCELED). */
-export const eventStateOf: Record<string, string> = {
-  InProgress: 'STARTED',
-  Stopping: 'STOPPING',
-  Succeeded: 'SUCCEEDED',
-  Failed: 'FAILED',
-  Stopped: 'STOPPED',
-  Superseded: 'SUPERSEDED',
-  Cancelled: 'CANCELED',
-};
 
 interface ActionModel {
   name: string;

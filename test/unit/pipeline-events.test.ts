@@ -1,7 +1,7 @@
 import { completionModule } from '../../local/definition.js';
-import { CodePipelineEmulator, eventStateOf } from '../../local/emulator/codepipeline.js';
+import { CodePipelineEmulator } from '../../local/emulator/codepipeline.js';
 import { matchesPattern, pipelineEvent, type LocatedChange } from '../../local/pipeline-events.js';
-import { parseWorld } from '../../local/world.js';
+import { eventStateOf, parseWorld } from '../../local/world.js';
 
 /*
  * The local bus's "CodePipeline Pipeline Execution State Change", checked against the event
