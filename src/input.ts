@@ -142,7 +142,50 @@ export function tooDeeplyNested(value: unknown): { field: PropertyKey | undefine
   return undefined;
 }
 
-/** Parses one value with a schema, turning the first problem into InvalidInput that names the field. */
+/** At most this many problems are named in one refusal; the rest are counted. */
+export const maxProblemsNamed = 10;
+
+/**
+ * One InvalidInput for every problem found, so that a user fixes them all in one go: one problem
+ * reads `field: why`, several are numbered (`3 problems: 1) order[1]: ...; 2) ...`).
+ */
+export function invalidInput(problems: readonly string[], options?: { cause?: unknown }): InvalidInput {
+  const unique = [...new Set(problems)];
+  if (unique.length === 1) return new InvalidInput(unique[0]!, options);
+  const named = unique.slice(0, maxProblemsNamed).map((problem, index) => `${index + 1}) ${problem}`);
+  const more = unique.length > maxProblemsNamed ? `; and ${unique.length - maxProblemsNamed} more` : '';
+  return new InvalidInput(`${unique.length} problems: ${named.join('; ')}${more}`, options);
+}
+
+/**
+ * The known name a typo most likely meant (`oder` → `order`, `dry_run` → `dryRun`): at most one
+ * edit apart ignoring case, `-` and `_`, or two for a name of 6 or more characters.
+ */
+export function closestName(typed: string, known: readonly string[]): string | undefined {
+  const fold = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
+  const allowed = fold(typed).length >= 6 ? 2 : 1;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(fold(typed), fold(name));
+    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Edits (insert, delete, replace, swap two neighbours) from one string to the other. */
+function editDistance(from: string, to: string): number {
+  const rows = Array.from({ length: from.length + 1 }, (_, i) => Array.from({ length: to.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= from.length; i++) {
+    for (let j = 1; j <= to.length; j++) {
+      const replace = from[i - 1] === to[j - 1] ? 0 : 1;
+      rows[i]![j] = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + replace);
+      if (i > 1 && j > 1 && from[i - 1] === to[j - 2] && from[i - 2] === to[j - 1]) rows[i]![j] = Math.min(rows[i]![j]!, rows[i - 2]![j - 2]! + 1);
+    }
+  }
+  return rows[from.length]![to.length]!;
+}
+
+/** Parses one value with a schema, turning every problem it finds into one InvalidInput that names each field. */
 export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root: string): T {
   const deep = tooDeeplyNested(value);
   if (deep) {
@@ -153,15 +196,20 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root: 
   if (protoPath) throw new InvalidInput(`${fieldPath(protoPath)}: '__proto__' is a reserved name`);
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = fieldPath(issue.path) || root;
   // The fields a user may write: AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID is set by Step Functions, never by hand.
-  const known = schema instanceof z.ZodMiniObject && issue.path.length === 0 ? Object.keys(schema.shape).filter((key) => key !== startedByField) : [];
-  const message =
-    issue.code === 'invalid_key'
-      ? (issue.issues[0]?.message ?? issue.message)
-      : issue.code !== 'unrecognized_keys'
-        ? issue.message
-        : `unknown field ${JSON.stringify(issue.keys[0])}${known.length > 0 ? `; the fields are ${known.join(', ')}` : ''}`;
-  throw new InvalidInput(`${field}: ${message}`, { cause: parsed.error });
+  const known = schema instanceof z.ZodMiniObject ? Object.keys(schema.shape).filter((key) => key !== startedByField) : [];
+  // Unknown fields first: a misspelt field often explains the problems after it.
+  const issues = [...parsed.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  const problems = issues.map((issue) => {
+    const field = fieldPath(issue.path) || root;
+    if (issue.code === 'invalid_key') return `${field}: ${issue.issues[0]?.message ?? issue.message}`;
+    if (issue.code !== 'unrecognized_keys') return `${field}: ${issue.message}`;
+    const fields = issue.path.length === 0 ? known : [];
+    const named = issue.keys.map((key) => {
+      const meant = closestName(key, fields);
+      return `${JSON.stringify(key)}${meant !== undefined ? ` (did you mean "${meant}"?)` : ''}`;
+    });
+    return `${field}: unknown field${named.length > 1 ? 's' : ''} ${named.join(', ')}${fields.length > 0 ? `; the fields are ${fields.join(', ')}` : ''}`;
+  });
+  throw invalidInput(problems, { cause: parsed.error });
 }

@@ -1,5 +1,5 @@
 import { InvalidInput } from './errors.js';
-import { pipelineNameRule, type ExecutionInput } from './input.js';
+import { invalidInput, pipelineNameRule, type ExecutionInput } from './input.js';
 import { maxGroupSize, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
 import { membersOf, type OrderEntry } from './run.js';
 
@@ -11,32 +11,36 @@ import { membersOf, type OrderEntry } from './run.js';
  */
 export function checkOrder(order: unknown, field: string): asserts order is OrderEntry[] {
   if (!Array.isArray(order) || order.length === 0) throw new InvalidInput(`${field}: must name at least one pipeline`);
+  const problems: string[] = [];
   const seen = new Set<string>();
   const checkName = (name: unknown, at: string) => {
-    if (typeof name !== 'string') throw new InvalidInput(`${at}: must be a pipeline name, or a group (a list) of pipeline names`);
-    if (!pipelineNamePattern.test(name)) throw new InvalidInput(`${at}: ${pipelineNameRule}; got ${JSON.stringify(name)}`);
-    if (seen.has(name)) throw new InvalidInput(`${at}: '${name}' appears twice; each pipeline runs once per run`);
+    if (typeof name !== 'string') return problems.push(`${at}: must be a pipeline name, or a group (a list) of pipeline names`);
+    if (!pipelineNamePattern.test(name)) return problems.push(`${at}: ${pipelineNameRule}; got ${shownName(name)}`);
+    if (seen.has(name)) return problems.push(`${at}: '${name}' appears twice; each pipeline runs once per run`);
     seen.add(name);
   };
   order.forEach((entry, index) => {
     if (!Array.isArray(entry)) return checkName(entry, `${field}[${index}]`);
     if (entry.length < 2 || entry.length > maxGroupSize) {
-      throw new InvalidInput(`${field}[${index}]: a group runs 2 to ${maxGroupSize} pipelines at the same time; this one has ${entry.length}`);
+      problems.push(`${field}[${index}]: a group runs 2 to ${maxGroupSize} pipelines at the same time; this one has ${entry.length}`);
     }
     entry.forEach((name, member) => checkName(name, `${field}[${index}][${member}]`));
   });
-  if (seen.size > maxPipelinesPerRun) throw new InvalidInput(`${field}: must name at most ${maxPipelinesPerRun} pipelines; it names ${seen.size}`);
+  if (seen.size > maxPipelinesPerRun) problems.push(`${field}: must name at most ${maxPipelinesPerRun} pipelines; it names ${seen.size}`);
+  if (problems.length > 0) throw invalidInput(problems);
 }
+
+/** A refused name as the refusal shows it: a long one cut, so that ten of them stay a readable cause. */
+const shownName = (name: string): string => (name.length > 120 ? `${JSON.stringify(name.slice(0, 100))}… (${name.length} characters)` : JSON.stringify(name));
 
 /** `variables` and `from` may name only pipelines of the order. */
 export function checkNamedInOrder(order: OrderEntry[], { variables = {}, from }: Pick<ExecutionInput, 'variables' | 'from'>): void {
   const names = order.flatMap(membersOf);
-  for (const name of Object.keys(variables)) {
-    if (!names.includes(name)) throw new InvalidInput(`variables.${name}: '${name}' is not in the order (${names.join(', ')})`);
-  }
-  if (from !== undefined && !names.includes(from)) {
-    throw new InvalidInput(`from: '${from}' is not in the order (${names.join(', ')})`);
-  }
+  const problems = Object.keys(variables)
+    .filter((name) => !names.includes(name))
+    .map((name) => `variables.${name}: '${name}' is not in the order (${names.join(', ')})`);
+  if (from !== undefined && !names.includes(from)) problems.push(`from: '${from}' is not in the order (${names.join(', ')})`);
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
 /** An input's own `order`, checked as decide-order will check it (the default policy runs an order given). */

@@ -6,7 +6,7 @@
  * functions run (src/config.ts, src/input.ts, src/order-policy.ts), so the two cannot disagree.
  */
 import { parseStageConfig, type StageConfig } from './config.js';
-import { executionInputSchema, parseOrThrow } from './input.js';
+import { closestName, executionInputSchema, parseOrThrow } from './input.js';
 import { chooseOrder } from './order-policy.js';
 import { membersOf } from './run.js';
 import { pipelineNames } from './targets.js';
@@ -188,7 +188,8 @@ export function stageParamProblems(stage: string, params: Record<string, unknown
   const refuse = (name: string, rule: string) => problems.push(`params.${stage}.${name} is ${shown(params[name])}: ${rule}`);
 
   for (const name of own.filter((key) => !knownParams.includes(key))) {
-    problems.push(`params.${stage}.${name} is not a param; the params are ${knownParams.join(', ')}`);
+    const meant = closestName(name, knownParams);
+    problems.push(`params.${stage}.${name} is not a param${meant !== undefined ? ` (did you mean ${meant}?)` : ''}; the params are ${knownParams.join(', ')}`);
   }
   let config: StageConfig | undefined;
   try {

@@ -172,7 +172,7 @@ describe('small things on the command line', () => {
     expect(code).toBe(1);
     const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
     expect(error).toBe('InvalidInput');
-    expect(cause).toContain('unknown field "oder"; the fields are order, sequence');
+    expect(cause).toContain('unknown field "oder" (did you mean "order"?); the fields are order, sequence');
     expect(cause).not.toContain('AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID');
   });
 

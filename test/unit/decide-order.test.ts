@@ -129,6 +129,45 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     expect(stepFunctions).not.toHaveReceivedAnyCommand();
   });
 
+  it('names every problem of an input at once, unknown fields first, with the field a typo meant', async () => {
+    const attempt = decide({ dryRun: 'yes', oder: ['P1'], dry_run: true, variables: { P1: { A: '' } } });
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: expect.stringMatching(
+        /^3 problems: 1\) input: unknown fields "oder" \(did you mean "order"\?\), "dry_run" \(did you mean "dryRun"\?\); the fields are order, .*; 2\) (dryRun: must be true or false|variables\.P1\.A: must not be empty); 3\) (dryRun|variables\.P1\.A): /,
+      ),
+    });
+    expect(codePipeline).not.toHaveReceivedAnyCommand();
+  });
+
+  it('names every problem of an order at once, and counts those past the tenth', async () => {
+    const twoProblems = decide({ order: ['P1', 'bad name', 'P1'] });
+    const manyProblems = decide({ order: Array.from({ length: 12 }, (_, index) => `bad name ${index}`) });
+
+    await expect(twoProblems).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: `2 problems: 1) order[1]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got "bad name"; 2) order[2]: 'P1' appears twice; each pipeline runs once per run`,
+    });
+    await expect(manyProblems).rejects.toMatchObject({
+      message: expect.stringMatching(/^12 problems: 1\) order\[0\]: .*; 10\) order\[9\]: .*"bad name 9"; and 2 more$/),
+    });
+  });
+
+  it('names a variable and a from outside the order together', async () => {
+    const attempt = decide({ order: ['P1', 'P2'], variables: { P3: { A: '1' } }, from: 'P4' });
+
+    await expect(attempt).rejects.toMatchObject({
+      message: "2 problems: 1) variables.P3: 'P3' is not in the order (P1, P2); 2) from: 'P4' is not in the order (P1, P2)",
+    });
+  });
+
+  it('shows a long refused name cut, so that ten of them stay a readable cause', async () => {
+    const attempt = decide({ order: ['x'.repeat(5000)] });
+
+    await expect(attempt).rejects.toMatchObject({ message: `order[0]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got "${'x'.repeat(100)}"… (5000 characters)` });
+  });
+
   it('refuses a pipeline the stage does not allow, naming it and the allowed ones', async () => {
     const attempt = decide({ order: ['P1', 'Prod-DB'] });
 

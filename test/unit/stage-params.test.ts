@@ -82,7 +82,7 @@ describe('stage params checked at package time', () => {
 
   it('names a param it does not know, and every problem at once', () => {
     expect(problems({ scheduleRetryAttempts: 500, tracing: 'yes' }, ['notifyOnSucess'])).toEqual([
-      expect.stringMatching(/^params\.prod\.notifyOnSucess is not a param; the params are pipelines, .*notifyOnSuccess/),
+      expect.stringMatching(/^params\.prod\.notifyOnSucess is not a param \(did you mean notifyOnSuccess\?\); the params are pipelines, .*notifyOnSuccess/),
       'params.prod.tracing is "yes": must be true or false (a YAML boolean, not a string)',
       'params.prod.scheduleRetryAttempts is 500: must be a whole number from 0 to 185 (EventBridge Scheduler)',
     ]);
