@@ -24,14 +24,20 @@ const awsHelp = (column: number) =>
 const emulatorNote = `Pointed at 'sequencer emulator' (AWS_ENDPOINT_URL_SFN on 127.0.0.1 or localhost) with no
 AWS_ACCESS_KEY_ID and no --profile, it signs with dummy credentials, which the emulator ignores.`;
 
-/** The AWS commands' exit codes: never 1 for anything but the train's failure. */
-const awsExitCodes = (zero: string, refused = 'another run is in flight') => `Exit codes:
-  0    ${zero}
-  1    the train failed, timed out or was stopped
-  2    nothing was done: a bad command line, no such state machine or execution, no region or
-       credentials, access denied, an unreachable endpoint, or an unexpected error
-  3    refused, nothing was done: ${refused}
-  130  stopped watching by Ctrl-C (143 on SIGTERM); the train goes on`;
+/**
+ * The AWS commands' exit codes: never 1 for anything but the train's failure. A command that
+ * does not follow the train (stop) never says how it went, nor stops watching.
+ */
+const awsExitCodes = (zero: string, refused = 'another run is in flight', { follows = true } = {}) =>
+  [
+    'Exit codes:',
+    `  0    ${zero}`,
+    ...(follows ? ['  1    the train failed, timed out or was stopped'] : []),
+    '  2    nothing was done: a bad command line, no such state machine or execution, no region or',
+    '       credentials, access denied, an unreachable endpoint, or an unexpected error',
+    `  3    refused, nothing was done: ${refused}`,
+    ...(follows ? ['  130  stopped watching by Ctrl-C (143 on SIGTERM); the train goes on'] : []),
+  ].join('\n');
 
 const help: Record<string, string> = {
   sequencer: `Usage: sequencer <command> [options]
@@ -44,7 +50,7 @@ Commands:
   stop       Stop a stage's running train
   redrive    Redrive a stage's failed train from where it failed
   help       Show this help, or 'sequencer help <command>' a command's
-  version    Show the version
+  version    Show the version; --json prints it as JSON
 
 Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
@@ -52,6 +58,14 @@ Options:
 
 Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 3 refused by the state of the
 stage (start, stop, redrive: a run in flight, nothing to stop or redrive), 130 interrupted (143 on SIGTERM).`,
+  version: `Usage: sequencer version [--json]
+
+Show the sequencer's version; with --json, one JSON document: { "name", "version", "node" },
+node being the Node.js that runs the sequencer.
+
+Options:
+  --json        Print one JSON document
+  -h, --help    Show this help`,
   run: `Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps] [--completion MODE] [--continue-at N]
 
 Run the sequencer once, offline: the real state machine and handlers against a local
@@ -165,8 +179,8 @@ Options:
 ${awsHelp(22)}
   -h, --help            Show this help
 
-${awsExitCodes('stopped', 'nothing running to stop')}`,
-  redrive: `Usage: sequencer redrive [--stage NAME] [--execution NAME|ARN] [--wait] [--json] [--region R] [--profile P]
+${awsExitCodes('stopped', 'nothing running to stop', { follows: false })}`,
+  redrive: `Usage: sequencer redrive [--stage NAME] [--execution NAME|ARN] [--wait [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
 
 Redrive the train's last execution (RedriveExecution) if it failed, was stopped or timed out:
 it goes on from the state where it ended, with the same input. Step Functions allows it within
@@ -292,13 +306,20 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   try {
     if (command === undefined) throw new UsageError(`no command given; the commands are ${Object.keys(commands).join(', ')}`);
     if (['-h', '--help', 'help'].includes(command)) {
-      const topic = rest[0] ?? 'sequencer';
-      if (!Object.hasOwn(help, topic)) throw new UsageError(`no help for '${topic}'; the commands are ${Object.keys(commands).join(', ')}`);
+      // `help help` is the overview, which says what help does; `help version` is version's own.
+      const topic = rest[0] === undefined || rest[0] === 'help' ? 'sequencer' : rest[0];
+      if (!Object.hasOwn(help, topic)) throw new UsageError(`no help for '${topic}'; the commands are ${[...Object.keys(commands), 'help', 'version'].join(', ')}`);
       output.out(help[topic]!);
       return 0;
     }
     if (['-V', '--version', 'version'].includes(command)) {
-      output.out(`sequencer ${version}`);
+      if (rest.includes('--help') || rest.includes('-h')) {
+        output.out(help.version!);
+        return 0;
+      }
+      const [option] = rest.filter((arg) => arg !== '--json');
+      if (option !== undefined) throw new UsageError(`version takes no ${option.startsWith('-') ? `option '${option}'` : `argument '${option}'`}; it knows only --json`);
+      output.out(rest.includes('--json') ? JSON.stringify({ name: 'codepipeline-sequencer', version, node: process.version }) : `sequencer ${version}`);
       return 0;
     }
     if (!known) throw new UsageError(`unknown command '${command}'; the commands are ${Object.keys(commands).join(', ')}`);
@@ -313,7 +334,8 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     if (error instanceof UsageError || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
       // `sequencer --help` through npx is npx's own help: `help` is the command's.
-      output.err(`Run 'sequencer ${known ? `${command} --help` : 'help'}' for usage.`);
+      const versionCommand = command !== undefined && ['-V', '--version', 'version'].includes(command);
+      output.err(`Run 'sequencer ${known ? `${command} --help` : versionCommand ? 'version --help' : 'help'}' for usage.`);
       return 2;
     }
     if (error instanceof WorldFileError || error instanceof StageParamsError || error instanceof CannotRun || error instanceof NothingToShow || error instanceof SetupProblem) {

@@ -1,0 +1,99 @@
+import { jest } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { main } from '../../bin/cli.js';
+
+const packageVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** What one command line prints and how it exits, run in this process. */
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await main(argv, new AbortController().signal);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+/** The options a help's Usage line names, and those its Options section explains. */
+function optionsOf(help: string): { usage: string[]; explained: string[] } {
+  const usageLine = help.split('\n')[0]!;
+  const usage = [...usageLine.matchAll(/(?<![\w-])(--[a-z][\w-]*)/g)].map((match) => match[1]!);
+  const section = help.split('\nOptions:\n')[1]!.split('\n\n')[0]!;
+  const explained = [...section.matchAll(/^ {2}(?:-\w, )?(--[a-z][\w-]*)/gm)].map((match) => match[1]!).filter((option) => option !== '--help');
+  return { usage: [...new Set(usage)].sort(), explained: [...new Set(explained)].sort() };
+}
+
+beforeEach(() => {
+  jest.restoreAllMocks();
+});
+
+describe('each command’s help', () => {
+  it.each(['run', 'emulator', 'status', 'start', 'stop', 'redrive', 'version'])('%s: the Usage line names every option the help explains, and no other', async (command) => {
+    const { code, stdout } = await cli('help', command);
+
+    expect(code).toBe(0);
+    const { usage, explained } = optionsOf(stdout);
+    expect(usage).toEqual(explained);
+  });
+
+  it('stop, which does not follow the train, lists only the exit codes it can return', async () => {
+    const { stdout } = await cli('stop', '--help');
+
+    const codes = [...stdout.split('Exit codes:\n')[1]!.matchAll(/^ {2}(\d+)/gm)].map((match) => Number(match[1]));
+    expect(codes).toEqual([0, 2, 3]);
+  });
+
+  it('redrive, which can follow the train, lists 1 and 130 too', async () => {
+    const { stdout } = await cli('redrive', '--help');
+
+    const codes = [...stdout.split('Exit codes:\n')[1]!.matchAll(/^ {2}(\d+)/gm)].map((match) => Number(match[1]));
+    expect(codes).toEqual([0, 1, 2, 3, 130]);
+  });
+});
+
+describe('help and version themselves', () => {
+  it.each([['help', 'help'], ['help']])('%j shows the overview, which says what help does', async (...argv) => {
+    const { code, stdout } = await cli(...argv);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: sequencer <command> \[options\]\n/);
+    expect(stdout).toContain("help       Show this help, or 'sequencer help <command>' a command's");
+  });
+
+  it.each([['help', 'version'], ['version', '--help'], ['-V', '-h']])('%j shows version’s own help', async (...argv) => {
+    const { code, stdout } = await cli(...argv);
+
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[0]).toBe('Usage: sequencer version [--json]');
+  });
+
+  it('version --json prints one JSON document with the version from package.json', async () => {
+    const { code, stdout } = await cli('version', '--json');
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ name: 'codepipeline-sequencer', version: packageVersion, node: process.version });
+  });
+
+  it.each([
+    [['version', '--jsn'], "sequencer: version takes no option '--jsn'; it knows only --json"],
+    [['--version', 'now'], "sequencer: version takes no argument 'now'; it knows only --json"],
+  ])('%j is refused, exit 2, pointing at version’s help', async (argv, line) => {
+    const { code, stdout, stderr } = await cli(...argv);
+
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(`${line}\nRun 'sequencer version --help' for usage.\n`);
+  });
+
+  it('a topic help does not know names help and version among the topics', async () => {
+    const { code, stderr } = await cli('help', 'nope');
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe("sequencer: no help for 'nope'; the commands are run, emulator, status, start, stop, redrive, help, version");
+  });
+});
