@@ -6,7 +6,7 @@ import { CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
-import { fieldPath, tooDeeplyNested } from '../src/input.js';
+import { fieldPath, tooDeeplyNested } from '../src/field-path.js';
 import { maxExecutionInputBytes } from '../src/names.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
@@ -202,7 +202,7 @@ ${awsExitCodes('redriven (with --wait: succeeded)', 'nothing to redrive, past 14
 
 /**
  * Each command loads what it needs when it runs: the local engine for run and emulator, the SDK
- * for the AWS commands, nothing for help, version or a command line refused before it starts.
+ * for the AWS commands, nothing for help, version or an unknown command (a test holds them to it).
  */
 const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<number>> = {
   run: async (argv, signal) => (await import('./local.js')).run(argv, signal),

@@ -18,7 +18,7 @@ import { keep, recall } from './remembered.js';
 import { interpreterRequire } from './interpreter.js';
 import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { tooDeeplyNested } from '../src/input.js';
+import { tooDeeplyNested } from '../src/field-path.js';
 import type { StageConfig } from '../src/config.js';
 
 /** A state machine of the emulated account (`codepipeline-sequencer-<stage>` is what `sls deploy` names a stage's). */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { WorldFileError } from './refusals.js';
-import { fieldPath } from '../src/input.js';
+import { fieldPath } from '../src/field-path.js';
 
 /**
  * A world file scripts what the local CodePipeline does: which pipelines exist, how long
@@ -541,5 +541,5 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
   return [`${worldFieldPath(issue.path)}: ${missing ? 'required' : issue.message}`];
 }
 
-/** `pipelines[1].durationSeconds`, the way a reader would point at the field (src/input.ts). */
+/** `pipelines[1].durationSeconds`, the way a reader would point at the field (src/field-path.ts). */
 const worldFieldPath = (path: PropertyKey[]): string => fieldPath(path) || '(root)';

@@ -74,6 +74,27 @@ describe('help and version', () => {
     ]);
   });
 
+  it('help, version and an unknown command load no package: they answer before any schema or SDK loads', async () => {
+    const loadedModules = file(
+      'loaded-modules.mjs',
+      `import { registerHooks } from 'node:module';
+const packages = new Set();
+registerHooks({ load(url, context, nextLoad) { const name = /node_modules\\/((@[^/]+\\/)?[^/]+)\\//.exec(url)?.[1]; if (name) packages.add(name); return nextLoad(url, context); } });
+process.on('exit', () => process.stderr.write('packages: ' + JSON.stringify([...packages]) + '\\n'));
+`,
+    );
+    const packagesLoadedBy = async (args: string[]) => {
+      const { stderr } = await sequencer(args, { NODE_OPTIONS: `--import=${loadedModules}` }, undefined, projectNode);
+      return JSON.parse(/^packages: (.*)$/m.exec(stderr)![1]!) as string[];
+    };
+
+    expect(await packagesLoadedBy(['version'])).toEqual([]);
+    expect(await packagesLoadedBy(['help', 'start'])).toEqual([]);
+    expect(await packagesLoadedBy(['runn', '--world', 'x.json'])).toEqual([]);
+    // The hook sees what a command loads: a run loads zod for its input schema.
+    expect(await packagesLoadedBy(['run', '--world', 'local/worlds/demo.json'])).toContain('zod');
+  });
+
   it('status with nothing listening at its endpoint says so in one line, exit 2', async () => {
     const { code, stdout, stderr } = await sequencer(['status', '--stage', 'dev'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
 

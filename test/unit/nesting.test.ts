@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/decide-order.js';
 import { core as startPipeline } from '../../handlers/start-pipeline.js';
 import { useClock } from '../../src/clock.js';
-import { maxNestingDepth } from '../../src/input.js';
+import { maxNestingDepth } from '../../src/field-path.js';
 import { execution, useStageConfig } from '../support/fixtures.js';
 
 /**
