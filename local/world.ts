@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { WorldFileError } from './refusals.js';
-import { fieldPath } from '../src/field-path.js';
+import { closestName, fieldPath } from '../src/field-path.js';
 
 /**
  * A world file scripts what the local CodePipeline does: which pipelines exist, how long
@@ -535,10 +535,39 @@ export async function loadWorld(path: string): Promise<World> {
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${worldFieldPath([...issue.path, key])}: unknown field`);
+    const fields = fieldsAt(worldSchema, issue.path);
+    return issue.keys.map((key) => {
+      const meant = closestName(key, fields);
+      return `${worldFieldPath([...issue.path, key])}: unknown field${meant !== undefined ? ` (did you mean "${meant}"?)` : ''}`;
+    });
   }
   const missing = issue.code === 'invalid_type' && issue.input === undefined;
   return [`${worldFieldPath(issue.path)}: ${missing ? 'required' : issue.message}`];
+}
+
+/** What a schema's definition holds, as far as finding the fields of an object inside it needs. */
+interface SchemaDefinition {
+  type: string;
+  shape?: Record<string, z.core.$ZodType>;
+  element?: z.core.$ZodType;
+  valueType?: z.core.$ZodType;
+  options?: z.core.$ZodType[];
+  items?: z.core.$ZodType[];
+  innerType?: z.core.$ZodType;
+  in?: z.core.$ZodType;
+}
+
+/** The fields the object at `path` may have (every option's, inside a union): what a typo there may have meant. */
+function fieldsAt(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  const definition = schema._zod.def as SchemaDefinition;
+  const [key, ...rest] = path;
+  const inner = definition.innerType ?? definition.in;
+  if (inner !== undefined) return fieldsAt(inner, path);
+  if (definition.options !== undefined) return [...new Set(definition.options.flatMap((option) => fieldsAt(option, path)))];
+  if (key === undefined) return definition.shape !== undefined ? Object.keys(definition.shape) : [];
+  const next =
+    definition.shape?.[String(key)] ?? definition.element ?? definition.valueType ?? (typeof key === 'number' ? definition.items?.[key] : undefined);
+  return next !== undefined ? fieldsAt(next, rest) : [];
 }
 
 /** `pipelines[1].durationSeconds`, the way a reader would point at the field (src/field-path.ts). */

@@ -1,4 +1,4 @@
-// Without zod: the command line names fields in refusals before it loads any schema.
+// How refusals name fields, without zod: the command line names them before it loads any schema.
 
 /** A key written bare in a path: what pipeline, variable and field names are made of. */
 const bareKey = /^[A-Za-z0-9_.@-]+$/;
@@ -37,4 +37,32 @@ export function tooDeeplyNested(value: unknown): { field: PropertyKey | undefine
     }
   }
   return undefined;
+}
+
+/**
+ * The known name a typo most likely meant (`oder` → `order`, `dry_run` → `dryRun`): at most one
+ * edit apart ignoring case, `-` and `_`, or two for a name of 6 or more characters.
+ */
+export function closestName(typed: string, known: readonly string[]): string | undefined {
+  const fold = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
+  const allowed = fold(typed).length >= 6 ? 2 : 1;
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(fold(typed), fold(name));
+    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name;
+}
+
+/** Edits (insert, delete, replace, swap two neighbours) from one string to the other. */
+function editDistance(from: string, to: string): number {
+  const rows = Array.from({ length: from.length + 1 }, (_, i) => Array.from({ length: to.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= from.length; i++) {
+    for (let j = 1; j <= to.length; j++) {
+      const replace = from[i - 1] === to[j - 1] ? 0 : 1;
+      rows[i]![j] = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + replace);
+      if (i > 1 && j > 1 && from[i - 1] === to[j - 2] && from[i - 2] === to[j - 1]) rows[i]![j] = Math.min(rows[i]![j]!, rows[i - 2]![j - 2]! + 1);
+    }
+  }
+  return rows[from.length]![to.length]!;
 }

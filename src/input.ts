@@ -1,7 +1,7 @@
 // zod/mini: the same validation as zod's classic API, a fraction of the bundle (npm run bench).
 import * as z from 'zod/mini';
 import { InvalidInput } from './errors.js';
-import { fieldPath, maxNestingDepth, tooDeeplyNested } from './field-path.js';
+import { closestName, fieldPath, maxNestingDepth, tooDeeplyNested } from './field-path.js';
 import {
   maxPipelineTimeoutSeconds,
   maxPipelinesPerRun,
@@ -117,34 +117,6 @@ export function invalidInput(problems: readonly string[], options?: { cause?: un
   const named = unique.slice(0, maxProblemsNamed).map((problem, index) => `${index + 1}) ${problem}`);
   const more = unique.length > maxProblemsNamed ? `; and ${unique.length - maxProblemsNamed} more` : '';
   return new InvalidInput(`${unique.length} problems: ${named.join('; ')}${more}`, options);
-}
-
-/**
- * The known name a typo most likely meant (`oder` → `order`, `dry_run` → `dryRun`): at most one
- * edit apart ignoring case, `-` and `_`, or two for a name of 6 or more characters.
- */
-export function closestName(typed: string, known: readonly string[]): string | undefined {
-  const fold = (name: string) => name.toLowerCase().replace(/[-_]/g, '');
-  const allowed = fold(typed).length >= 6 ? 2 : 1;
-  let best: { name: string; distance: number } | undefined;
-  for (const name of known) {
-    const distance = editDistance(fold(typed), fold(name));
-    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best?.name;
-}
-
-/** Edits (insert, delete, replace, swap two neighbours) from one string to the other. */
-function editDistance(from: string, to: string): number {
-  const rows = Array.from({ length: from.length + 1 }, (_, i) => Array.from({ length: to.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= from.length; i++) {
-    for (let j = 1; j <= to.length; j++) {
-      const replace = from[i - 1] === to[j - 1] ? 0 : 1;
-      rows[i]![j] = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + replace);
-      if (i > 1 && j > 1 && from[i - 1] === to[j - 2] && from[i - 2] === to[j - 1]) rows[i]![j] = Math.min(rows[i]![j]!, rows[i - 2]![j - 2]! + 1);
-    }
-  }
-  return rows[from.length]![to.length]!;
 }
 
 /** Parses one value with a schema, turning every problem it finds into one InvalidInput that names each field. */

@@ -6,7 +6,8 @@
  * functions run (src/config.ts, src/input.ts, src/order-policy.ts), so the two cannot disagree.
  */
 import { parseStageConfig, type StageConfig } from './config.js';
-import { closestName, executionInputSchema, parseOrThrow } from './input.js';
+import { closestName } from './field-path.js';
+import { executionInputSchema, parseOrThrow } from './input.js';
 import { chooseOrder } from './order-policy.js';
 import { membersOf } from './run.js';
 import { pipelineNames } from './targets.js';

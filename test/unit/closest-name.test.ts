@@ -1,4 +1,4 @@
-import { closestName } from '../../src/input.js';
+import { closestName } from '../../src/field-path.js';
 
 const fields = ['order', 'sequence', 'variables', 'from', 'dryRun', 'onSuperseded', 'onFailure', 'pipelineTimeoutSeconds'];
 

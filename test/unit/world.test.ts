@@ -89,6 +89,22 @@ describe('parseWorld', () => {
       worldWith({ pipelines: [{ ...minimalPipeline, duration: 5 }] }),
       'pipelines[0].duration: unknown field',
     ],
+    ['a misspelt top-level field, with the field it meant', worldWith({ evnts: {} }), 'evnts: unknown field (did you mean "events"?)'],
+    [
+      'a misspelt pipeline field, with the field it meant',
+      worldWith({ pipelines: [{ ...minimalPipeline, histroy: [60] }] }),
+      'pipelines[0].histroy: unknown field (did you mean "history"?)',
+    ],
+    [
+      'a misspelt field deep in a pipeline, with the field it meant',
+      worldWith({ pipelines: [{ name: 'P1', stages: [{ name: 'Build', durationSeconds: 5, actionz: [] }] }] }),
+      'pipelines[0].stages[0].actionz: unknown field (did you mean "actions"?)',
+    ],
+    [
+      'a misspelt event knob, with the knob it meant',
+      worldWith({ events: { delaySecond: 1 } }),
+      'events.delaySecond: unknown field (did you mean "delaySeconds"?)',
+    ],
     [
       'an unknown field in a fault',
       worldWith({ faults: [{ handler: 'start-pipeline', crash: 'afterCall', count: 1, when: 'later' }] }),
