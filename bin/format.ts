@@ -317,11 +317,17 @@ const visibleLength = (text: string) => text.replace(/\u001b\[\d+m/g, '').length
  * each numbered as its row in the table (`2  P2 started with IMAGE_TAG=1.4.2`).
  */
 export function startedWith(executions: { pipelineName: string; pipelineExecutionId: string; variables: Record<string, string> }[], rows: SummaryRow[]): string[] {
-  return executions.flatMap((execution) => {
+  const positioned = executions.map((execution) => {
     const id = execution.pipelineExecutionId;
     const row = rows.find((candidate) => [candidate.pipelineExecutionId, ...candidate.supersededExecutionIds, ...candidate.earlierExecutionIds].includes(id));
-    return variableLines(`${row ? positionCell(row) : '-'}  ${execution.pipelineName} started`, execution.variables);
+    return { position: row ? positionCell(row) : '-', execution };
   });
+  // Columns as wide as their widest cell, the position's as the table's: every value starts under the first.
+  const positionWidth = Math.max(...positioned.map(({ position }) => position.length));
+  const nameWidth = Math.max(...executions.map((execution) => execution.pipelineName.length));
+  return positioned.flatMap(({ position, execution }) =>
+    variableLines(`${position.padEnd(positionWidth)}  ${execution.pipelineName.padEnd(nameWidth)} started`, execution.variables),
+  );
 }
 
 /** What the summary's closing lines tell: how the run ended, and what it cost. */

@@ -1,4 +1,5 @@
-import { colourWanted, count, duration, retryLine, utcTime } from '../../bin/format.js';
+import { colourWanted, count, duration, retryLine, startedWith, utcTime } from '../../bin/format.js';
+import type { SummaryRow } from '../../bin/summary.js';
 
 describe('duration', () => {
   it.each([
@@ -66,5 +67,35 @@ describe('colourWanted', () => {
 describe('utcTime', () => {
   it('shows absolute UTC to the second', () => {
     expect(utcTime(Date.parse('2026-01-01T09:10:06.400Z'))).toBe('2026-01-01T09:10:06Z');
+  });
+});
+
+describe('startedWith: the values under the table', () => {
+  const row = (position: number, pipelineName: string, pipelineExecutionId: string, member?: number): SummaryRow => ({
+    position,
+    ...(member !== undefined && { member, groupSize: 2 }),
+    pipelineName,
+    status: 'Succeeded',
+    pipelineExecutionId,
+    supersededExecutionIds: [],
+    earlierExecutionIds: [],
+  });
+
+  it('lines every value up under the first, whatever the position’s and the name’s widths', () => {
+    const rows = [row(1, 'build', 'a'), row(2, 'stage', 'b'), row(3, 'deploy-prod-us', 'c', 1)];
+
+    const lines = startedWith(
+      [
+        { pipelineName: 'stage', pipelineExecutionId: 'b', variables: { IMAGE_TAG: '1.4.2' } },
+        { pipelineName: 'deploy-prod-us', pipelineExecutionId: 'c', variables: { IMAGE_TAG: '1.4.2', STAGING_ENDPOINT: 'https://staging' } },
+      ],
+      rows,
+    );
+
+    expect(lines).toEqual([
+      '2    stage          started with IMAGE_TAG=1.4.2',
+      '3.1  deploy-prod-us started with IMAGE_TAG=1.4.2',
+      '                                 STAGING_ENDPOINT=https://staging',
+    ]);
   });
 });
