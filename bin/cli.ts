@@ -126,7 +126,8 @@ Exit codes: 0 stopped, 2 bad command line, world file, or a port already in use.
 
 Show a run's progress lines and summary, read from Step Functions (ListStateMachines,
 ListExecutions, DescribeExecution, GetExecutionHistory), following a train that continued in
-new executions and redrives. With --watch, follow it live to its end, printing each progress
+new executions and redrives; how each attempt before a redrive ended is told above the outcome
+(--json: earlierAttempts). With --watch, follow it live to its end, printing each progress
 line as it happens, and exit by its outcome.
 ${emulatorNote}
 
@@ -547,6 +548,11 @@ export function statusJson(report: StatusReport) {
     ...(report.status === 'SUCCEEDED' && { output: report.output }),
     generations: report.generations,
     redrives: report.redrives,
+    earlierAttempts: report.earlierAttempts.map((attempt) => ({
+      ...attempt,
+      endedAt: new Date(attempt.endedAt).toISOString(),
+      redrivenAt: new Date(attempt.redrivenAt).toISOString(),
+    })),
     stats: { ...counts, elapsedSeconds: simulatedSeconds },
   };
 }

@@ -1,5 +1,6 @@
 import type { RetryDetail, RunEvent, RunReport } from '../local/engine.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
+import type { EarlierAttempt } from './status.js';
 import { executionCell, positionCell, type Outcome, type SummaryRow } from './summary.js';
 
 /**
@@ -335,6 +336,8 @@ export interface SummaryReport {
   status: Outcome['status'];
   error?: string;
   cause?: string;
+  /** A run read from Step Functions: how each attempt before a redrive ended. */
+  earlierAttempts?: EarlierAttempt[];
   stats: Pick<RunReport['stats'], 'stateTransitions' | 'historyEvents' | 'lambdaInvocations' | 'simulatedSeconds'>;
 }
 
@@ -381,6 +384,8 @@ export function summary(
     count(stats.lambdaInvocations, 'Lambda invocation'),
   ].join(', ');
   const took = `${duration(stats.simulatedSeconds)}${options.clock === 'simulated' ? ' of simulated time' : ''}`;
+  // Just above the outcome, which is the last attempt's: the execution's own error and cause no longer say why it was redriven.
+  for (const attempt of report.earlierAttempts ?? []) lines.push(...earlierAttemptLines(attempt, colours, time));
   if (report.status === 'SUCCEEDED') {
     const succeeded = rows.filter((row) => row.status === 'Succeeded').length;
     const skipped = rows.filter((row) => row.status === 'Skipped').length;
@@ -400,6 +405,21 @@ export function summary(
     lines.push(colours.dim(`after ${took} (${counts})`));
   }
   return lines;
+}
+
+/**
+ * `release-42 attempt 1  FAILED at +0:15:02 in CheckPipelines (P2), redriven at +0:51:24`, then
+ * its error and cause, as the outcome line gives them.
+ */
+function earlierAttemptLines(attempt: EarlierAttempt, colours: Palette, time: TimeFormat): string[] {
+  const status = attempt.status.replace('_', ' ');
+  const painted = attempt.status === 'ABORTED' ? colours.yellow(status) : colours.red(status);
+  const pipelines = attempt.pipelines.length > 0 ? ` (${attempt.pipelines.join(', ')})` : '';
+  const why = [attempt.error, attempt.cause].filter((part) => part !== undefined && part !== '').join(': ');
+  return [
+    `${attempt.executionName} attempt ${attempt.attempt}  ${painted} at ${time(attempt.endedAt)} in ${attempt.state}${pipelines}, redriven at ${time(attempt.redrivenAt)}`,
+    ...(why === '' ? [] : [`  ${why}`]),
+  ];
 }
 
 /** `FAILED  PipelineFailed: P2 (position 2 of 3) ...`: also what goes to stderr. */

@@ -33,6 +33,26 @@ export interface ExecutionRead {
   history: HistoryEvent[];
 }
 
+/**
+ * An attempt of an execution that ended (failed, timed out or was stopped) and was then
+ * redriven: the execution's status, error and cause say only how its last attempt went, and the
+ * history alone still tells how the earlier ones ended.
+ */
+export interface EarlierAttempt {
+  executionName: string;
+  /** 1 for the execution's first attempt; n + 1 for the one its n-th redrive began. */
+  attempt: number;
+  status: 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  error?: string;
+  cause?: string;
+  /** The state it ended in, which its redrive entered again. */
+  state: string;
+  /** The pipelines of the order entry the run was on. */
+  pipelines: string[];
+  endedAt: number;
+  redrivenAt: number;
+}
+
 export interface StatusReport {
   executionName: string;
   stateMachineArn: string;
@@ -44,6 +64,8 @@ export interface StatusReport {
   rows: SummaryRow[];
   generations: { executionName: string; status: string; historyEvents: number; stateTransitions: number }[];
   redrives: number;
+  /** Oldest first, across the train's executions. */
+  earlierAttempts: EarlierAttempt[];
   startedAt: number;
   stats: { stateTransitions: number; historyEvents: number; lambdaInvocations: number; simulatedSeconds: number; executions: number };
 }
@@ -132,22 +154,34 @@ const parse = (text: string | undefined): unknown => {
   }
 };
 
+/** The events that end an attempt, and the status each gives the execution. */
+const attemptEnds: Record<string, EarlierAttempt['status']> = { ExecutionFailed: 'FAILED', ExecutionAborted: 'ABORTED', ExecutionTimedOut: 'TIMED_OUT' };
+
 /** The Task state behind each function's progress event. */
 const progressOf: Record<string, 'decided' | 'started' | 'checked'> = { DecideOrder: 'decided', StartPipelines: 'started', CheckPipelines: 'checked' };
 
 /**
  * The progress events the local engine would have emitted, rebuilt from one execution's history:
  * a function's output for each Task, a retry where a failed attempt is followed by another, a
- * continuation, a redrive. A look that failed the run is shown as what its cause tells.
+ * continuation, a redrive. A look that failed the run is shown as what its cause tells; each
+ * attempt that ended before a redrive is told by the end event the redrive follows.
  */
-export function eventsFromHistory(executionName: string, history: HistoryEvent[], retriers: Retriers, state: RunState): { events: RunEvent[]; transitions: number; lambdaInvocations: number } {
+export function eventsFromHistory(
+  executionName: string,
+  history: HistoryEvent[],
+  retriers: Retriers,
+  state: RunState,
+): { events: RunEvent[]; transitions: number; lambdaInvocations: number; earlierAttempts: EarlierAttempt[] } {
   const events: RunEvent[] = [];
+  const earlierAttempts: EarlierAttempt[] = [];
+  let stateName = '';
   let taskState = '';
   // The engine reports a continuation's history as it stood when the Task was entered.
   let taskEnteredId = 0;
   let lastError: string | undefined;
   let retriesInARow = 0;
   let redriveCount: number | undefined;
+  let attemptEnd: Omit<EarlierAttempt, 'executionName' | 'attempt' | 'redrivenAt'> | undefined;
   let transitions = 0;
   let lambdaInvocations = 0;
   const emit = (event: RunEvent) => {
@@ -160,6 +194,7 @@ export function eventsFromHistory(executionName: string, history: HistoryEvent[]
     if (type.endsWith('StateEntered')) {
       transitions += 1;
       const name = event.stateEnteredEventDetails?.name ?? '';
+      stateName = name;
       if (redriveCount !== undefined) {
         emit({ type: 'redriven', executionName, state: name, redriveCount, at });
         redriveCount = undefined;
@@ -188,14 +223,20 @@ export function eventsFromHistory(executionName: string, history: HistoryEvent[]
       if (successor) emit({ type: 'continued', executionName, successorName: successor.split(':').at(-1)!, historyEvents: taskEnteredId, at });
     } else if (type === 'ExecutionRedriven') {
       redriveCount = event.executionRedrivenEventDetails?.redriveCount ?? 1;
-    } else if (type === 'ExecutionFailed' && taskState === 'CheckPipelines' && state.plan && state.run) {
-      const details = event.executionFailedEventDetails;
-      const outcome: Outcome = { status: 'FAILED', ...(details?.error !== undefined && { error: details.error }), ...(details?.cause !== undefined && { cause: details.cause }) };
-      const looked = withFailedLook(state.plan, state.run, outcome);
-      if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });
+      // The n-th redrive follows the end of attempt n.
+      if (attemptEnd) earlierAttempts.push({ executionName, attempt: redriveCount, ...attemptEnd, redrivenAt: at });
+      attemptEnd = undefined;
+    } else if (Object.hasOwn(attemptEnds, type)) {
+      const details = event.executionFailedEventDetails ?? event.executionAbortedEventDetails ?? event.executionTimedOutEventDetails;
+      const outcome = { status: attemptEnds[type]!, ...(details?.error !== undefined && { error: details.error }), ...(details?.cause !== undefined && { cause: details.cause }) };
+      if (outcome.status === 'FAILED' && taskState === 'CheckPipelines' && state.plan && state.run) {
+        const looked = withFailedLook(state.plan, state.run, outcome);
+        if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });
+      }
+      attemptEnd = { ...outcome, state: stateName, pipelines: (state.run?.members ?? []).map((member) => member.pipelineName), endedAt: at };
     }
   }
-  return { events, transitions, lambdaInvocations };
+  return { events, transitions, lambdaInvocations, earlierAttempts };
 }
 
 /** Reads the train and folds it into what `status` prints. */
@@ -208,10 +249,12 @@ export function foldTrain(train: ExecutionRead[], stateMachineArn: string, retri
   const state = new RunState();
   const events: RunEvent[] = [];
   const generations: StatusReport['generations'] = [];
+  const earlierAttempts: EarlierAttempt[] = [];
   let lambdaInvocations = 0;
   for (const read of train) {
     const replayed = eventsFromHistory(read.name, read.history, retriers, state);
     events.push(...replayed.events);
+    earlierAttempts.push(...replayed.earlierAttempts);
     lambdaInvocations += replayed.lambdaInvocations;
     generations.push({ executionName: read.name, status: read.described.status ?? 'UNKNOWN', historyEvents: read.history.length, stateTransitions: replayed.transitions });
   }
@@ -235,6 +278,7 @@ export function foldTrain(train: ExecutionRead[], stateMachineArn: string, retri
     rows: summaryRows(state.plan, state.run, outcome),
     generations,
     redrives: last.described.redriveCount ?? 0,
+    earlierAttempts,
     startedAt,
     stats: {
       stateTransitions: generations.reduce((total, generation) => total + generation.stateTransitions, 0),

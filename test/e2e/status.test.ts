@@ -19,7 +19,7 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
  * then `status` read back through the SDK from the emulator: what the run printed and
  * summarised, and what status rebuilds from Step Functions' history alone.
  */
-async function runThenStatus(theWorld: World, input: unknown, options: { settings?: Partial<StageConfig>; redrive?: boolean } = {}) {
+async function runThenStatus(theWorld: World, input: unknown, options: { settings?: Partial<StageConfig>; redrive?: boolean; redriveAfterSeconds?: number } = {}) {
   const engine = await LocalEngine.create({
     world: theWorld,
     stateMachineName: 'codepipeline-sequencer-dev',
@@ -33,6 +33,7 @@ async function runThenStatus(theWorld: World, input: unknown, options: { setting
   const report = await engine.run({
     input,
     ...(options.redrive && { redrive: true }),
+    ...(options.redriveAfterSeconds !== undefined && { redriveAfterSeconds: options.redriveAfterSeconds }),
     onEvent: (event) => {
       seeEvent(state, event);
       printer.on(event);
@@ -91,6 +92,8 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     expect(essentials(status.rows)).toEqual(essentials(rows));
     expect(status.rows.map((row) => row.status)).toEqual(['Succeeded', 'Failed', 'Not started']);
     sameCounts(report, status.stats);
+    // Never redriven: its one failure is the outcome, not an earlier attempt.
+    expect(statusJson(status).earlierAttempts).toEqual([]);
     const onGitHub = printStatus(status, palette(false), false, true);
     expect(onGitHub[0]).toMatch(/^::group::codepipeline-sequencer · status · /);
     expect(onGitHub.indexOf('::endgroup::')).toBe(statusLines.length + 1);
@@ -151,6 +154,14 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     expect(statusLines.some((line) => line.includes(`${report.executionName} redriven from CheckPipelines (redrive 1)`))).toBe(true);
     expect(status.rows).toEqual(rows);
     expect(rows[0]!.status).toBe('Succeeded');
+    // Succeeded now, and still saying that it failed first, and why.
+    expect(status.earlierAttempts).toMatchObject([{ executionName: report.executionName, attempt: 1, status: 'FAILED', error: 'PipelineFailed', state: 'CheckPipelines', pipelines: ['P1'] }]);
+    expect(status.earlierAttempts[0]!.cause).toMatch(/^P1 \(position 1 of 1\) execution \S+ ended Failed: flaky test/);
+    expect(printStatus(status, palette(false), false).slice(-3)).toEqual([
+      `${report.executionName} attempt 1  FAILED at +0:05:01 in CheckPipelines (P1), redriven at +0:05:01`,
+      `  PipelineFailed: ${status.earlierAttempts[0]!.cause}`,
+      expect.stringMatching(/^SUCCEEDED {2}1 pipeline succeeded/) as string,
+    ]);
     const client = new SFNClient({ endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
     const { events } = await client.send(
       new GetExecutionHistoryCommand({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${report.executionName}`, maxResults: 1000 }),
@@ -158,6 +169,46 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     client.destroy();
     expect(events!.filter((event) => event.type === 'ExecutionRedriven').map((event) => event.executionRedrivenEventDetails)).toEqual([{ redriveCount: 1 }]);
     expect(events!.filter((event) => event.type === 'ExecutionStarted')).toHaveLength(1);
+  });
+
+  it('failed, redriven an hour later, failed again: status tells how, where and when attempt 1 ended and when it was redriven', async () => {
+    const theWorld = world([
+      { name: 'P1', durationSeconds: 300 },
+      { name: 'P2', durationSeconds: 300, outcomes: ['Failed', 'Failed'], statusSummary: 'Unit tests failed' },
+      { name: 'P3', durationSeconds: 300 },
+    ]);
+
+    const { report, status } = await runThenStatus(theWorld, { order: ['P1', 'P2', 'P3'] }, { redrive: true, redriveAfterSeconds: 3600 });
+
+    const [firstP2] = status.rows[1]!.earlierExecutionIds;
+    const firstCause = `P2 (position 2 of 3) execution ${firstP2} ended Failed: Unit tests failed. Later pipelines were not started.`;
+    expect({ status: status.status, error: status.error, cause: status.cause }).toEqual({ status: 'FAILED', error: 'PipelineFailed', cause: report.cause });
+    expect(status.cause).not.toBe(firstCause);
+    expect(status.earlierAttempts).toEqual([
+      {
+        executionName: report.executionName,
+        attempt: 1,
+        status: 'FAILED',
+        error: 'PipelineFailed',
+        cause: firstCause,
+        state: 'CheckPipelines',
+        pipelines: ['P2'],
+        endedAt: Date.parse('2026-01-01T00:10:01.845Z'),
+        redrivenAt: Date.parse('2026-01-01T01:10:01.845Z'),
+      },
+    ]);
+    const printed = printStatus(status, palette(false), false);
+    expect(printed.slice(-4)).toEqual([
+      `${report.executionName} attempt 1  FAILED at +0:10:02 in CheckPipelines (P2), redriven at +1:10:02`,
+      `  PipelineFailed: ${firstCause}`,
+      `FAILED  PipelineFailed: ${report.cause}`,
+      expect.stringMatching(/^after /) as string,
+    ]);
+    expect(statusJson(status)).toMatchObject({
+      status: 'FAILED',
+      redrives: 1,
+      earlierAttempts: [{ attempt: 1, status: 'FAILED', error: 'PipelineFailed', cause: firstCause, state: 'CheckPipelines', pipelines: ['P2'], endedAt: '2026-01-01T00:10:01.845Z', redrivenAt: '2026-01-01T01:10:01.845Z' }],
+    });
   });
 
   it('a live execution: RUNNING, the pipeline in progress without a reason, the next one Not started (not yet)', async () => {
