@@ -178,6 +178,40 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(again.stderr).toContain(`sequencer: nothing to redrive: ${name}, the train's last execution, succeeded`);
   }, 60_000);
 
+  it('a failed run redriven and running again: status and --json say how, where and when attempt 1 ended and when it was redriven, as the README shows', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const sample = /runs it\):\n\n```text\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('Redriven (`npx --no sequencer redrive`)')))![1]!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
+    // After its run the emulator goes on at the wall clock's pace: the redriven P2 runs for 5 minutes, well past the commands below.
+    running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--run', '{}']);
+
+    const redriven = await sequencer(['redrive'], running.env);
+    const plain = await sequencer(['status'], running.env);
+    const json = await sequencer(['status', '--json'], running.env);
+
+    expect([redriven.code, plain.code, json.code]).toEqual([0, 0, 0]);
+    // The redrive comes a wall-clock moment after the run's end (+0:15:02 in the README): a busy machine's moment is longer.
+    const redriveMoment = (line: string) => line.replace(/\+0:15:\d\d/g, '+0:15:SS').replace(/ after 15 min \d+ s /, ' after 15 min S s ');
+    expect(sample.length).toBeGreaterThan(5);
+    const printed = plain.stdout.split('\n').map(redriveMoment);
+    for (const line of sample) expect(printed).toContain(redriveMoment(line));
+    const document = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(document).toMatchObject({ status: 'RUNNING', redrives: 1, pipelines: [{ status: 'Succeeded' }, { pipelineName: 'P2', status: 'InProgress' }, { status: 'Not started' }] });
+    expect(document).not.toHaveProperty('error');
+    expect(document.earlierAttempts).toEqual([
+      {
+        executionName: 'local-001',
+        attempt: 1,
+        status: 'FAILED',
+        error: 'PipelineFailed',
+        cause: 'P2 (position 2 of 3) execution f61b377f-20ae-38ba-4079-4d844da2e9c6 ended Failed: Unit tests failed. Later pipelines were not started.',
+        state: 'CheckPipelines',
+        pipelines: ['P2'],
+        endedAt: '2026-01-01T00:15:01.845Z',
+        redrivenAt: expect.stringMatching(/^2026-01-01T00:15:\d\d\.\d{3}Z$/) as string,
+      },
+    ]);
+  }, 60_000);
+
   it('redrive past the 14 days Step Functions allows says so, exit 3', async () => {
     const world = file('failed-long-ago.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 300, outcome: 'Failed' }] });
     // A million times the wall clock: the run's failure is weeks old within seconds.
