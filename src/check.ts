@@ -9,6 +9,7 @@ import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retr
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
+import { lastRedriveTime } from './stepfunctions.js';
 import { beginInvocation } from './accounts.js';
 import { releaseRunLock, takeRunLock } from './run-lock.js';
 import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
@@ -56,7 +57,11 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // state's input, from before the look that failed, so a member that ran past its timeout may
   // still be InProgress there: waiting for it first and restarting the rest later would count
   // the redrive as used and fail again with the old failure.
-  const looked = redrivesSince > 0 ? seen.map((member) => (endedBadly(member) ? restart(member, redriveCount, plan, now) : member)) : seen;
+  // Only what had ended before the redrive: stopped while it waited and redriven at once, a
+  // pipeline that fails later fails the run, as it would have without the stop.
+  const redrivenAt = redrivesSince > 0 ? await lastRedriveTime(execution.id) : undefined;
+  const looked =
+    redrivesSince > 0 ? seen.map((member) => (endedBadly(member) && endedBefore(member, redrivenAt) ? restart(member, redriveCount, plan, now) : member)) : seen;
   // A member watched again past its timeout has a new deadline: its watch item must live as long,
   // or its end's event (and the sweeper) would find it expired and only the deadline would notice.
   if (completion === 'events' && redrivesSince > 0) {
@@ -109,6 +114,18 @@ function withHistory(next: Run, plan: Plan, events: number, completion: 'events'
 }
 
 const endedBadly = (member: Member): boolean => member.status !== 'Succeeded' && member.status !== 'Pending' && !holds(member);
+
+/**
+ * Whether a member had ended before the redrive. Its end is CodePipeline's time for it; a look
+ * that could not list it (finishedAt is then the look's own time) counts as before, as does a
+ * member that came in timed out: the redrive restarts those, as it always did.
+ */
+const endedBefore = (member: Member, redrivenAt: number | undefined): boolean =>
+  redrivenAt === undefined ||
+  member.status === 'TimedOut' ||
+  member.finishedAt === undefined ||
+  member.finishedAt === member.detectedAt ||
+  Date.parse(member.finishedAt) <= redrivenAt;
 
 const isDue = (member: Member, now: number): boolean =>
   holds(member) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);

@@ -62,3 +62,17 @@ export async function describeExecution(executionArn: string): Promise<Described
     throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
   }
 }
+
+/**
+ * When the execution was last redriven (DescribeExecution's redriveDate, in ms): a redrive
+ * restarts what had failed before it, never what failed after it.
+ */
+export async function lastRedriveTime(executionArn: string): Promise<number | undefined> {
+  try {
+    const { sdk, client } = await stepFunctions();
+    const { redriveDate } = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
+    return redriveDate?.getTime();
+  } catch (error) {
+    throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
+  }
+}

@@ -94,8 +94,8 @@ describe('a redrive that watches a pipeline again after its timeout', () => {
 
 describe('a redrive of a run stopped while it waited for an end', () => {
   /** Runs P1 (10 min), stops the execution 2 min in, while it waits, then redrives it `standStoppedSeconds` later. */
-  async function stopThenRedrive(standStoppedSeconds: number) {
-    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600 }]) });
+  async function stopThenRedrive(standStoppedSeconds: number, { outcomes = ['Succeeded'], completion = 'events' }: { outcomes?: string[]; completion?: 'events' | 'poll' } = {}) {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600, outcomes }]), settings: { completion } });
     const controller = new AbortController();
     const stopped = await engine.run({
       input: { order: ['P1'] },
@@ -112,8 +112,8 @@ describe('a redrive of a run stopped while it waited for an end', () => {
     expect(engine.redriveExecution(arn)).toBe(true);
     while (engine.emulator.stepFunctions.execution(arn)!.status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 5));
     const described = engine.emulator.stepFunctions.execution(arn)!;
-    const [p1] = (JSON.parse(described.output!) as { pipelines: PipelineResult[] }).pipelines;
-    return { stopped, described, p1: p1!, redrivenAt };
+    const [p1] = described.output === undefined ? [] : (JSON.parse(described.output) as { pipelines: PipelineResult[] }).pipelines;
+    return { stopped, described, p1: p1!, redrivenAt, started: engine.emulator.executions().filter((execution) => execution.startedBy === 'sequencer') };
   }
 
   it('credits the event with an end that came after the redrive, the run having parked again', async () => {
@@ -137,5 +137,28 @@ describe('a redrive of a run stopped while it waited for an end', () => {
     expect(Date.parse(p1.finishedAt!)).toBeLessThan(redrivenAt);
     expect(p1.detectedBy).toBe('redrive');
     expect(Date.parse(p1.detectedAt!) - redrivenAt).toBeLessThanOrEqual(1000);
+  });
+
+  it.each(['events', 'poll'] as const)('fails the run, restarting nothing, when the pipeline fails after the redrive (%s)', async (completion) => {
+    // Act: redriven at once, 2 min in; P1 fails 8 min later, and would succeed if started again.
+    const { described, started, redrivenAt } = await stopThenRedrive(0, { outcomes: ['Failed', 'Succeeded'], completion });
+
+    // Assess: the failure is the run's, as it would have been without the stop.
+    expect({ status: described.status, error: described.error }).toEqual({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(started.map((execution) => [execution.pipelineName, execution.status])).toEqual([['P1', 'Failed']]);
+    expect(Date.parse(started[0]!.finishedAt!)).toBeGreaterThan(redrivenAt);
+  });
+
+  it('restarts the pipeline that failed while the run stood stopped: that is what the redrive is for', async () => {
+    // Act: redriven an hour in; P1 failed at 10 min.
+    const { described, started, redrivenAt } = await stopThenRedrive(3600, { outcomes: ['Failed', 'Succeeded'] });
+
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    expect(started.map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Failed'],
+      ['P1', 'Succeeded'],
+    ]);
+    expect(Date.parse(started[0]!.finishedAt!)).toBeLessThan(redrivenAt);
   });
 });

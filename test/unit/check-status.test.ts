@@ -7,7 +7,7 @@ import {
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/check-status.js';
 import { useClock } from '../../src/clock.js';
@@ -53,6 +53,8 @@ beforeEach(() => {
   process.env.COMPLETION_TABLE_NAME = 'check-status-test';
   useStageConfig();
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [running(execution.name)] });
+  // Redriven (where a test says so) after P2's end at 590 s: the redrive that restarts what failed.
+  stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 595_000) });
   nowMs = started + 600_000;
   useClock({ now: () => nowMs });
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [summary('exec-p2', 0, 590)] });
@@ -228,6 +230,26 @@ describe('check-status: redrive', () => {
     expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending', attempt: 1, earlierExecutionIds: ['exec-p2'] });
     expect(run.members[0]).not.toHaveProperty('pipelineExecutionId');
     expect(run.members[1]).toMatchObject({ pipelineName: 'P3', status: 'Succeeded', attempt: 0 });
+  });
+
+  it('does not restart a member that failed after the redrive (stopped while it waited, redriven at once): the run fails', async () => {
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000) });
+
+    await expect(core(stepInput({}, {}, { redriveCount: 1 }))).rejects.toMatchObject({
+      name: 'PipelineFailed',
+      message: expect.stringContaining('execution exec-p2 ended Failed: Tests failed'),
+    });
+  });
+
+  it('restarts a failed member whose end CodePipeline no longer lists, as before: its end may well precede the redrive', async () => {
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
+    stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000) });
+
+    const run = await core(stepInput({}, {}, { redriveCount: 1 }));
+
+    expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending', attempt: 1, earlierExecutionIds: ['exec-p2'] });
   });
 
   it('refuses to go on beside a run that started while this one lay failed, starting nothing', async () => {
