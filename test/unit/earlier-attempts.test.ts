@@ -3,6 +3,7 @@ import { statusJson, statusLines } from '../../bin/cli.js';
 import { palette } from '../../bin/format.js';
 import { foldTrain, type ExecutionRead } from '../../bin/status.js';
 import type { Member, Plan, Run } from '../../src/run.js';
+import { plan as fixturePlan } from '../support/fixtures.js';
 
 /**
  * `status` of an execution redriven more than once, each time after it ended another way than
@@ -14,17 +15,12 @@ const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:code
 const startedAt = Date.UTC(2026, 0, 5, 9, 0);
 const minutes = (count: number) => new Date(startedAt + count * 60_000);
 
-const plan: Plan = {
+const plan: Plan = fixturePlan({
   order: ['build', ['deploy-eu', 'deploy-us']],
   count: 2,
-  source: 'order',
-  dryRun: false,
-  variables: {},
-  onSuperseded: 'follow',
   pipelineTimeoutSeconds: 3600,
-  polling: { pollSeconds: 30, maxPollSeconds: 300 },
   decidedAt: minutes(0).toISOString(),
-};
+});
 
 const member = (index: number, pipelineName: string): Member => ({
   position: 1,
