@@ -138,6 +138,18 @@ export function checkExecutionName(option: string, value: string): string {
   return value;
 }
 
+/** The endpoint could not be reached at all: refused, reset, timed out, or not found by DNS. */
+export function isUnreachable(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  return ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH'].includes(code ?? '') || name === 'TimeoutError';
+}
+
+/** What may well answer if asked again in a while: an endpoint out of reach, or a server error (5xx). */
+export function isTransient(error: unknown): boolean {
+  const { $fault, $metadata } = (error ?? {}) as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  return isUnreachable(error) || $fault === 'server' || ($metadata?.httpStatusCode ?? 0) >= 500;
+}
+
 /**
  * AWS out of reach, or refusing, as one line saying what to do; undefined for anything else.
  * `doing` names the call's purpose, e.g. "read executions".
@@ -154,7 +166,7 @@ export function setupProblemOf(error: unknown, target: Target): SetupProblem | u
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnrecognizedClientException' || name === 'InvalidSignatureException' || name === 'ExpiredTokenException') {
     return new SetupProblem(`access denied by ${where} (${name}: ${message}); check the credentials${target.profile ? ` of profile ${target.profile}` : ''} and their states:* permissions`);
   }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH'].includes(code ?? '') || name === 'TimeoutError') {
+  if (isUnreachable(error)) {
     return new SetupProblem(`cannot reach ${target.endpoint ?? `Step Functions in ${target.region}`} (${code ?? name}); is the emulator (or the network) up?`);
   }
   if (message === 'Region is missing') return new SetupProblem('no AWS region: give --region, or set AWS_REGION');

@@ -124,7 +124,7 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
   return withStepFunctions(values, values.execution, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     const executionArn = await executionOf(client, stateMachineArn, execution);
-    if (values.watch) return watch(client, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
+    if (values.watch) return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     const report = await readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));
     const onGitHub = process.env.GITHUB_ACTIONS === 'true';
     const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
@@ -142,6 +142,7 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
  */
 async function watch(
   client: SFNClient,
+  target: Target,
   stateMachineArn: string,
   executionArn: string,
   values: { json: boolean; timestamps: boolean; interval: number; stage: string; region?: string | undefined; profile?: string | undefined },
@@ -167,6 +168,10 @@ async function watch(
       printer = new ProgressPrinter((line) => output.out(line), colours, time);
     },
     onEvent: (event) => printer?.on(event),
+    onRetry: (error, retryInSeconds, givingUpAt) => {
+      const why = setupProblemOf(error, target)?.message ?? `${target.endpoint ?? `Step Functions in ${target.region}`} answered ${(error as Error).name}: ${(error as Error).message}`;
+      output.err(`sequencer: ${why} Looking again in ${retryInSeconds} s, until ${utcTime(givingUpAt)}; the train goes on.`);
+    },
   });
   if (!report) {
     if (!values.json && onGitHub) output.out('::endgroup::');
@@ -236,7 +241,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       if (!values.wait) output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
     }
     if (!values.wait) return 0;
-    return watch(client, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
+    return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
   });
 }
 
@@ -357,6 +362,6 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
       output.out(JSON.stringify({ executionArn: arn, executionName: name, redriveDate: redriveDate?.toISOString(), redriveCount: (described.redriveCount ?? 0) + 1 }, null, 2));
     }
     if (!values.wait) return 0;
-    return watch(client, stateMachineArn, arn, { ...values, interval, stage }, signal, (described.redriveCount ?? 0) + 1);
+    return watch(client, target, stateMachineArn, arn, { ...values, interval, stage }, signal, (described.redriveCount ?? 0) + 1);
   });
 }

@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 import type { RunEvent } from '../local/engine.js';
+import { isTransient } from './aws.js';
 import { continuedAs, foldTrain, readExecution, readTrain, type ExecutionRead, type Retriers, type StatusReport } from './status.js';
 
 /**
@@ -11,14 +12,20 @@ import { continuedAs, foldTrain, readExecution, readTrain, type ExecutionRead, t
  * one already read. One call per tick, a tick every `intervalSeconds` (5 s by default, never
  * under 1 s): at most one call a second, a small share of the token bucket Step Functions
  * refills several times a second for GetExecutionHistory (per account and region), so a watch
- * never starves the functions' own calls. A throttled tick doubles the interval, up to a minute. An execution that ends is described once
- * more (for its status, output and error); one that continued as new is followed into its
- * successor; a redrive, which goes on in the same history, is seen there.
+ * never starves the functions' own calls. A throttled tick doubles the interval, up to a minute.
+ * So does one that cannot reach Step Functions, or gets a server error, for up to
+ * `unreachableSeconds` in a row: the train goes on through a network blip, and so must a
+ * days-long `start --wait` in CI; past that the watch gives up, as a first call would at once.
+ * An execution that ends is described once more (for its status, output and error); one that
+ * continued as new is followed into its successor; a redrive, which goes on in the same
+ * history, is seen there.
  */
 
 export const defaultWatchIntervalSeconds = 5;
 export const minimumWatchIntervalSeconds = 1;
 const maximumBackoffSeconds = 60;
+/** How long a watch goes on asking while Step Functions is out of reach (or failing with 5xx), before it gives up. */
+export const unreachableSeconds = 300;
 const pageSize = 100;
 
 const ended = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
@@ -35,6 +42,8 @@ export interface WatchOptions {
   onStart?: (first: ExecutionRead) => void;
   /** Each progress event, in order, as soon as it is read. */
   onEvent: (event: RunEvent) => void;
+  /** Each time a look failed for a transient reason (`isTransient`) and will be made again, in `retryInSeconds`, until `givingUpAt` (ms). */
+  onRetry?: (error: unknown, retryInSeconds: number, givingUpAt: number) => void;
 }
 
 /** Follows the train `executionArn` belongs to until it ends; undefined if the watching was interrupted. */
@@ -53,21 +62,33 @@ class Interrupted extends Error {}
 async function follow(client: SFNClient, executionArn: string, options: WatchOptions): Promise<StatusReport> {
   const baseSeconds = Math.max(minimumWatchIntervalSeconds, options.intervalSeconds);
   let intervalSeconds = baseSeconds;
-  const wait = async () => {
-    await pause(intervalSeconds * 1000, options.signal);
+  const wait = async (seconds = intervalSeconds) => {
+    await pause(seconds * 1000, options.signal);
     if (options.signal.aborted) throw new Interrupted();
   };
-  // Every call of the watch: throttled (past the SDK's own retries), it waits twice as long and asks again.
+  let unreachableSince: number | undefined;
+  // Every call of the watch: throttled (past the SDK's own retries), it waits twice as long and
+  // asks again; out of reach, the same, until it has been so for unreachableSeconds in a row.
   const politely = async <T>(call: () => Promise<T>): Promise<T> => {
     for (;;) {
       try {
         const answer = await call();
         intervalSeconds = baseSeconds;
+        unreachableSince = undefined;
         return answer;
       } catch (error) {
-        if (!isThrottling(error)) throw error;
         intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
-        await wait();
+        if (isThrottling(error)) {
+          await wait();
+          continue;
+        }
+        if (!isTransient(error)) throw error;
+        unreachableSince ??= Date.now();
+        const givingUpAt = unreachableSince + unreachableSeconds * 1000;
+        const retryInSeconds = Math.min(intervalSeconds, Math.ceil((givingUpAt - Date.now()) / 1000));
+        if (retryInSeconds <= 0) throw error;
+        options.onRetry?.(error, retryInSeconds, givingUpAt);
+        await wait(retryInSeconds);
       }
     }
   };

@@ -1,0 +1,113 @@
+import { jest } from '@jest/globals';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, type GetExecutionHistoryCommandInput } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { followTrain, unreachableSeconds } from '../../bin/watch.js';
+
+/**
+ * A watch (`status --watch`, `start --wait`) lasts as long as the train, days perhaps: a lost
+ * connection or a server error on the way must not end it while the train goes on. It asks
+ * again, backing off, for up to `unreachableSeconds` in a row, and only then gives up.
+ */
+
+const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
+const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:train-1';
+const stepFunctions = mockClient(SFNClient);
+const client = new SFNClient({ region: 'us-east-1' });
+const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:4599'), { code: 'ECONNREFUSED' });
+const serverError = () => Object.assign(new Error('We encountered an internal error'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+
+/** A running train whose later looks answer with `later`, one call each, in order (the last one repeated). */
+function trainAnswering(later: (() => unknown)[]) {
+  const startDate = new Date(Date.UTC(2026, 0, 1));
+  let described = { name: 'train-1', status: 'RUNNING', startDate, input: '{}' };
+  stepFunctions.on(DescribeExecutionCommand).callsFake(() => described);
+  let looks = 0;
+  stepFunctions.on(GetExecutionHistoryCommand).callsFake((input: GetExecutionHistoryCommandInput) => {
+    if (!input.reverseOrder) return { events: [{ id: 1, type: 'ExecutionStarted', timestamp: startDate }] };
+    const answer = later[Math.min(looks, later.length - 1)]!();
+    looks += 1;
+    if (answer instanceof Error) throw answer;
+    described = { ...described, status: 'SUCCEEDED', output: '{}' } as typeof described;
+    return answer;
+  });
+}
+
+const ended = () => ({ events: [{ id: 2, type: 'ExecutionSucceeded', timestamp: new Date(Date.UTC(2026, 0, 1, 1)) }] });
+
+beforeEach(() => {
+  stepFunctions.reset();
+  jest.useFakeTimers();
+});
+
+afterEach(() => {
+  jest.useRealTimers();
+});
+
+describe('a watch that loses Step Functions for a while', () => {
+  it('asks again, backing off and saying so each time, and follows the train to its end once it is back', async () => {
+    // Prepare: the connection is refused twice, then a server error, then the train's end is read.
+    trainAnswering([refused, refused, serverError, ended]);
+    const retries: [string, number][] = [];
+
+    // Act
+    const watching = followTrain(client, executionArn, {
+      stateMachineArn,
+      retriers: {},
+      intervalSeconds: 1,
+      signal: new AbortController().signal,
+      onEvent: () => undefined,
+      onRetry: (error, retryInSeconds) => retries.push([(error as Error).message, retryInSeconds]),
+    });
+    await jest.advanceTimersByTimeAsync(60_000);
+    const report = await watching;
+
+    // Assess
+    expect(report?.status).toBe('SUCCEEDED');
+    expect(retries).toEqual([
+      ['connect ECONNREFUSED 127.0.0.1:4599', 2],
+      ['connect ECONNREFUSED 127.0.0.1:4599', 4],
+      ['We encountered an internal error', 8],
+    ]);
+  });
+
+  it(`gives up with the last error once it has been out of reach for ${unreachableSeconds} s in a row`, async () => {
+    trainAnswering([refused]);
+    let lastRetry = 0;
+    const startedAt = Date.now();
+
+    const watching = followTrain(client, executionArn, {
+      stateMachineArn,
+      retriers: {},
+      intervalSeconds: 5,
+      signal: new AbortController().signal,
+      onEvent: () => undefined,
+      onRetry: () => (lastRetry = Date.now()),
+    });
+    const outcome = expect(watching).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await jest.advanceTimersByTimeAsync(2 * unreachableSeconds * 1000);
+    await outcome;
+
+    // Its first failed look came one interval after the start; the last retry waits no later than the limit.
+    expect(lastRetry - startedAt).toBeLessThan((5 + unreachableSeconds) * 1000);
+    expect(lastRetry - startedAt).toBeGreaterThan(unreachableSeconds * 1000 - 60_000);
+  });
+
+  it('does not retry what asking again cannot mend', async () => {
+    trainAnswering([() => Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })]);
+    const retries: number[] = [];
+
+    const watching = followTrain(client, executionArn, {
+      stateMachineArn,
+      retriers: {},
+      intervalSeconds: 1,
+      signal: new AbortController().signal,
+      onEvent: () => undefined,
+      onRetry: (_error, retryInSeconds) => retries.push(retryInSeconds),
+    });
+    const outcome = expect(watching).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await jest.advanceTimersByTimeAsync(10_000);
+    await outcome;
+
+    expect(retries).toEqual([]);
+  });
+});
