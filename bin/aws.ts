@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { projectRoot } from '../local/stage.js';
-import { SetupProblem } from './errors.js';
+import { BadOption, SetupProblem } from './errors.js';
 
 /**
  * What every AWS-facing command (status, start, stop, redrive) shares: where it looks (region,
@@ -30,9 +30,9 @@ export function deploymentRegion(): string {
 /** --region, else AWS_REGION, else the deployment's default; --profile, else AWS_PROFILE (the SDK reads it). */
 export function targetOf(options: { region?: string | undefined; profile?: string | undefined }, env: NodeJS.ProcessEnv): Target {
   if (options.region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(options.region)) {
-    throw new SetupProblem(`--region '${options.region}' is not a region name, e.g. us-east-1`);
+    throw new BadOption(`--region '${options.region}' is not a region name, e.g. us-east-1`);
   }
-  if (options.profile !== undefined && options.profile.trim() === '') throw new SetupProblem('--profile is empty');
+  if (options.profile !== undefined && options.profile.trim() === '') throw new BadOption('--profile is empty');
   // As the SDK reads them: an empty variable is not set (a CI file's unused `${{ inputs.endpoint }}`).
   const endpoint = env.AWS_ENDPOINT_URL_SFN || env.AWS_ENDPOINT_URL || undefined;
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
@@ -116,14 +116,14 @@ const executionArnPattern = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execut
 /** An --execution value checked: its ARN, given one; its name, given a name. */
 export function checkExecutionOption(value: string | undefined): { arn?: string; name?: string; region?: string } {
   if (value === undefined) return {};
-  if (value === '') throw new SetupProblem('--execution is empty; give an execution name or ARN, or leave it out for the stage’s latest run');
+  if (value === '') throw new BadOption('--execution is empty; give an execution name or ARN, or leave it out for the stage’s latest run');
   if (value.startsWith('arn:')) {
     if (/^arn:aws[a-z-]*:states:[^:]*:[^:]*:stateMachine:/.test(value)) {
-      throw new SetupProblem(`--execution ${value} is a state machine ARN; give an execution's ARN or name (or --stage for the stage's latest run)`);
+      throw new BadOption(`--execution ${value} is a state machine ARN; give an execution's ARN or name (or --stage for the stage's latest run)`);
     }
     const parts = executionArnPattern.exec(value);
     if (!parts || !legalName.test(parts[3]!) || !legalName.test(parts[4]!)) {
-      throw new SetupProblem(`--execution ${JSON.stringify(value)} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME)`);
+      throw new BadOption(`--execution ${JSON.stringify(value)} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME)`);
     }
     return { arn: value, region: parts[1]! };
   }
@@ -133,7 +133,7 @@ export function checkExecutionOption(value: string | undefined): { arn?: string;
 /** A name Step Functions accepts for an execution, or a clear refusal naming the option. */
 export function checkExecutionName(option: string, value: string): string {
   if (!legalName.test(value)) {
-    throw new SetupProblem(`${option} ${JSON.stringify(value)} is not an execution name: 1 to 80 characters, without spaces, brackets, wildcards or " # % \\ ^ | ~ \` $ & , ; : /`);
+    throw new BadOption(`${option} ${JSON.stringify(value)} is not an execution name: 1 to 80 characters, without spaces, brackets, wildcards or " # % \\ ^ | ~ \` $ & , ; : /`);
   }
   return value;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
-import { CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
+import { BadOption, CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
@@ -26,16 +26,17 @@ AWS_ACCESS_KEY_ID and no --profile, it signs with dummy credentials, which the e
 
 /**
  * The AWS commands' exit codes: never 1 for anything but the train's failure. A command that
- * does not follow the train (stop) never says how it went, nor stops watching.
+ * does not follow the train (stop) never says how it went, nor stops watching; one that never
+ * refuses on purpose (status: `refused` undefined) has no 3 to list.
  */
-const awsExitCodes = (zero: string, refused = 'another run is in flight', { follows = true } = {}) =>
+const awsExitCodes = (zero: string, refused: string | undefined, { follows = true } = {}) =>
   [
     'Exit codes:',
     `  0    ${zero}`,
     ...(follows ? ['  1    the train failed, timed out or was stopped'] : []),
     '  2    nothing was done: a bad command line, no such state machine or execution, no region or',
     '       credentials, access denied, an unreachable endpoint, or an unexpected error',
-    `  3    refused, nothing was done: ${refused}`,
+    ...(refused === undefined ? [] : [`  3    refused, nothing was done: ${refused}`]),
     ...(follows ? ['  130  stopped watching by Ctrl-C (143 on SIGTERM); the train goes on'] : []),
   ].join('\n');
 
@@ -141,7 +142,7 @@ Options:
 ${awsHelp(24)}
   -h, --help              Show this help
 
-${awsExitCodes('succeeded (or still running, without --watch)')}`,
+${awsExitCodes('succeeded (or still running, without --watch)', undefined)}`,
   start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--name NAME] [--wait [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
 
 Start a run: StartExecution on the stage's state machine. Prints the execution ARN and its
@@ -165,7 +166,7 @@ Options:
 ${awsHelp(20)}
   -h, --help          Show this help
 
-${awsExitCodes('started (with --wait: succeeded)')}`,
+${awsExitCodes('started (with --wait: succeeded)', 'another run is in flight')}`,
   stop: `Usage: sequencer stop [--stage NAME] [--execution NAME|ARN] [--cause TEXT] [--json] [--region R] [--profile P]
 
 Stop the train's current execution (StopExecution), with a cause. A pipeline in progress goes
@@ -332,7 +333,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   } catch (error) {
     if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
     if (known && jsonCommands.includes(command) && rest.includes('--json') && output.linesOut === 0) printRefusal(error);
-    if (error instanceof UsageError || isArgumentError(error)) {
+    if (error instanceof UsageError || error instanceof BadOption || isArgumentError(error)) {
       output.err(`sequencer: ${oneLine((error as Error).message)}`);
       // `sequencer --help` through npx is npx's own help: `help` is the command's.
       const versionCommand = command !== undefined && ['-V', '--version', 'version'].includes(command);

@@ -17,7 +17,7 @@ import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
 import { checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
-import { Refused, SetupProblem } from './errors.js';
+import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
 import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
 import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';
@@ -48,7 +48,7 @@ async function withStepFunctions<T>(
 ): Promise<T> {
   const execution = checkExecutionOption(executionOption);
   if (execution.region !== undefined && values.region !== undefined && execution.region !== values.region) {
-    throw new SetupProblem(`--execution is in region ${execution.region}, but --region says ${values.region}; give one of them`);
+    throw new BadOption(`--execution is in region ${execution.region}, but --region says ${values.region}; give one of them`);
   }
   const target = targetOf({ region: values.region ?? execution.region, profile: values.profile }, process.env);
   const client = sfnClient(target, process.env);

@@ -11,6 +11,12 @@ export class SetupProblem extends Error {
   }
 }
 
+/**
+ * Exit 2 for an option's value that cannot be right (`--name 'bad name!'`): a bad command line,
+ * so it gets the usage hint a UsageError gets, while --json keeps calling it a SetupProblem.
+ */
+export class BadOption extends SetupProblem {}
+
 /** Exit 3: refused on purpose, nothing was done: a run already in flight, nothing to stop or to redrive. */
 export class Refused extends Error {
   constructor(message: string) {

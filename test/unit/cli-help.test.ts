@@ -48,6 +48,19 @@ describe('each command’s help', () => {
     expect(codes).toEqual([0, 2, 3]);
   });
 
+  it('status, which follows the train but never refuses on purpose, lists no 3', async () => {
+    const { stdout } = await cli('status', '--help');
+
+    const codes = [...stdout.split('Exit codes:\n')[1]!.matchAll(/^ {2}(\d+)/gm)].map((match) => Number(match[1]));
+    expect(codes).toEqual([0, 1, 2, 130]);
+  });
+
+  it('a malformed option value is a bad command line: exit 2 with the usage hint', async () => {
+    const plain = await cli('start', '--name', 'bad name!');
+
+    expect(plain).toEqual({ code: 2, stdout: '', stderr: expect.stringMatching(/^sequencer: --name "bad name!" is not an execution name[^\n]*\nRun 'sequencer start --help' for usage\.\n$/) as string });
+  });
+
   it('redrive, which can follow the train, lists 1 and 130 too', async () => {
     const { stdout } = await cli('redrive', '--help');
 
