@@ -529,8 +529,19 @@ export function statusLines(report: StatusReport, colours: Palette, timestamps: 
   const printer = new ProgressPrinter((line) => lines.push(line), colours, time);
   for (const event of report.events) printer.on(event);
   if (onGitHub) lines.push('::endgroup::');
-  lines.push(...summary(report, report.rows, colours, time, { clock: 'real', width: terminalWidth() }));
+  lines.push(...awsSummary(report, colours, time));
   return lines;
+}
+
+/**
+ * The summary of a run read from Step Functions. A scheduled start skipped for a run in flight
+ * ends SUCCEEDED with nothing started, which the local summary's outcome line would call a dry
+ * run: that line says it was skipped instead, naming the run in flight and when the schedule fired.
+ */
+export function awsSummary(report: StatusReport, colours: Palette, time: (ms: number) => string): string[] {
+  const lines = summary(report, report.rows, colours, time, { clock: 'real', width: terminalWidth() });
+  if (report.skipped === undefined) return lines;
+  return [...lines.slice(0, -1), `${colours.green('SUCCEEDED')}  ${report.skipped}`];
 }
 
 /**
@@ -547,6 +558,7 @@ export function statusJson(report: StatusReport) {
     pipelines: pipelinesJson(report.rows),
     ...(report.error !== undefined && { error: report.error, cause: report.cause }),
     ...(report.status === 'SUCCEEDED' && { output: report.output }),
+    ...(report.skipped !== undefined && { skipped: report.skipped }),
     generations: report.generations,
     redrives: report.redrives,
     earlierAttempts: report.earlierAttempts.map((attempt) => ({

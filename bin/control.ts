@@ -16,10 +16,10 @@ import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
-import { checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines, terminalWidth } from './cli.js';
+import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines } from './cli.js';
 import { BadOption, Refused, SetupProblem } from './errors.js';
-import { colourWanted, offsetFrom, palette, ProgressPrinter, summary, utcTime } from './format.js';
-import { continuedAs, readStatus, retriersOf, type ExecutionRead, type StatusReport } from './status.js';
+import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
+import { continuedAs, foldTrain, objectOf, readStatus, readTrain, refusedStart, retriersOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
 import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';
 
 /**
@@ -67,7 +67,7 @@ async function stateMachineOf(client: SFNClient, target: Target, stage: string, 
   return stageStateMachine(client, target, stage);
 }
 
-/** The ARN --execution names, or the state machine's latest execution's. */
+/** The ARN --execution names, or the stage's train's: its running one, else its last (never a start that was refused). */
 async function executionOf(
   client: SFNClient,
   stateMachineArn: string,
@@ -76,9 +76,7 @@ async function executionOf(
 ): Promise<string> {
   if (execution.arn !== undefined) return execution.arn;
   if (execution.name !== undefined) return `${executionArnPrefix(stateMachineArn)}${execution.name}`;
-  const { executions } = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
-  if (!executions?.[0]) throw none(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
-  return executions[0].executionArn!;
+  return stageTrain(client, stateMachineArn, none);
 }
 
 /** The execution a train is in now: from `executionArn`, through each continuation it handed over to. */
@@ -110,6 +108,23 @@ function intervalOf(value: string | undefined): number {
 /** The flags that say where to look, for a hint that runs as written. */
 const whereFlags = (stage: string, values: { region?: string | undefined; profile?: string | undefined }) =>
   [`--stage ${stage}`, ...(values.region ? [`--region ${values.region}`] : []), ...(values.profile ? [`--profile ${values.profile}`] : [])].join(' ');
+
+/**
+ * A `sequencer start` that a shell runs as written, for the input an execution was started with:
+ * from `from` if given, and never skipped for a run in flight as the schedule's start may be
+ * (a run started by hand is refused instead, and says so).
+ */
+function startCommand(stage: string, values: { region?: string | undefined; profile?: string | undefined }, inputText: string | undefined, from?: string): string {
+  const input = objectOf(inputText);
+  delete input.scheduled;
+  if (from !== undefined) delete input.from;
+  const json = JSON.stringify(input);
+  return [
+    `npx --no sequencer start ${whereFlags(stage, values)}`,
+    ...(json === '{}' ? [] : [`--input '${json.replaceAll("'", "'\\''")}'`]),
+    ...(from === undefined ? [] : [`--from ${from}`]),
+  ].join(' ');
+}
 
 /** `sequencer status`: a snapshot, or with --watch, the train followed live to its end. */
 export async function status(argv: string[], signal: AbortSignal): Promise<number> {
@@ -188,7 +203,7 @@ function finish(report: StatusReport, json: boolean, onGitHub: boolean, time: (m
     output.out(JSON.stringify(statusJson(report), null, 2));
   } else {
     if (onGitHub) output.out('::endgroup::');
-    for (const line of summary(report, report.rows, colours, time, { clock: 'real', width: terminalWidth() })) output.out(line);
+    for (const line of awsSummary(report, colours, time)) output.out(line);
   }
   if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, json, onGitHub);
   return report.status === 'SUCCEEDED' ? 0 : 1;
@@ -293,7 +308,7 @@ export async function stop(argv: string[]): Promise<number> {
     if (execution.arn !== undefined || execution.name !== undefined) {
       current = await currentExecution(client, await executionOf(client, stateMachineArn, execution));
     } else {
-      const [newest] = await runningOf(client, stateMachineArn);
+      const newest = runningTrain(await runningOf(client, stateMachineArn));
       if (!newest) throw new Refused(`nothing to stop: no execution of ${stateMachineArn.split(':').at(-1)} is running in ${target.region}`);
       current = { arn: newest.executionArn!, described: newest };
     }
@@ -327,20 +342,30 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
     const latest = await executionOf(client, stateMachineArn, execution, (message) => new Refused(`nothing to redrive: ${message}`));
     const { arn, described } = await currentExecution(client, latest);
     const name = described.name!;
+    const refused = await refusedStart(client, arn, described);
+    if (refused !== undefined) {
+      throw new Refused(
+        `nothing to redrive: ${name} was a start that started nothing (${refused}); a redrive would only try that start again. ` +
+          `To run what it asked for, start a run: ${startCommand(stage, values, described.input)}`,
+      );
+    }
     if (described.status === 'RUNNING' || described.status === 'SUCCEEDED') {
       throw new Refused(`nothing to redrive: ${name}, the train's ${described.status === 'RUNNING' ? 'current execution, is still running' : 'last execution, succeeded'}`);
     }
-    const tooOld = (reason: string | undefined) => {
+    const tooOld = async (reason: string | undefined) => {
       const ended = described.stopDate;
       const past = ended !== undefined && Date.now() - ended.getTime() > redrivableDays * 86_400_000;
       if (!/period|expired/i.test(reason ?? '') && !past) return undefined;
+      // The train as it began (its first execution's input) and the pipeline it ended on: a new run that picks up there.
+      const train = await readTrain(client, arn);
+      const unfinished = foldTrain(train, stateMachineArn, retriersOf(loadDefinition())).rows.find((row) => row.status !== 'Succeeded' && row.status !== 'Skipped');
       return new Refused(
         `${name} ended ${described.status}${ended ? ` on ${utcTime(ended.getTime())}` : ''}, more than ${redrivableDays} days ago: Step Functions redrives an execution only within ${redrivableDays} days of its end (${reason ?? 'redrivable period exceeded'}). ` +
-          `Start a new run instead, with --from the pipeline that failed: 'npx --no sequencer start ${whereFlags(stage, values)} --from PIPELINE'.`,
+          `Start a new run instead, ${unfinished ? `from ${unfinished.pipelineName}, where it ended` : 'with the same input'}: ${startCommand(stage, values, train[0]!.described.input, unfinished?.pipelineName)}`,
       );
     };
     if (described.redriveStatus === 'NOT_REDRIVABLE') {
-      throw tooOld(described.redriveStatusReason) ?? new Refused(`${name} cannot be redriven: ${described.redriveStatusReason ?? 'Step Functions says it is not redrivable'}`);
+      throw (await tooOld(described.redriveStatusReason)) ?? new Refused(`${name} cannot be redriven: ${described.redriveStatusReason ?? 'Step Functions says it is not redrivable'}`);
     }
     const others = (await runningOf(client, stateMachineArn)).filter((running) => running.executionArn !== arn);
     if (others.length > 0) {
@@ -352,7 +377,7 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
     } catch (error) {
       if ((error as { name?: string }).name !== 'ExecutionNotRedrivable') throw error;
       const reason = (error as Error).message;
-      throw tooOld(reason) ?? new Refused(`${name} cannot be redriven: ${reason}`);
+      throw (await tooOld(reason)) ?? new Refused(`${name} cannot be redriven: ${reason}`);
     }
     if (!values.json) {
       output.out(`Redriven ${name} at ${redriveDate ? utcTime(redriveDate.getTime()) : 'once Step Functions gets to it'} (redrive ${(described.redriveCount ?? 0) + 1}): it goes on from where it ended`);

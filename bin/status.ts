@@ -5,11 +5,12 @@ import {
   ListStateMachinesCommand,
   SFNClient,
   type DescribeExecutionCommandOutput,
+  type ExecutionListItem,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
 import type { RetryDetail, RunEvent } from '../local/engine.js';
-import { executionArnPrefix } from '../src/continuation.js';
+import { executionArnPrefix, looksLikeSuccessor } from '../src/continuation.js';
 import { NothingToShow } from './errors.js';
 import { RunState, seeEvent, summaryRows, withFailedLook, type Outcome, type SummaryRow } from './summary.js';
 
@@ -64,6 +65,8 @@ export interface StatusReport {
   rows: SummaryRow[];
   generations: { executionName: string; status: string; historyEvents: number; stateTransitions: number }[];
   redrives: number;
+  /** A scheduled start skipped for a run in flight: its output's reason, naming that run and when the schedule fired. */
+  skipped?: string;
   /** Oldest first, across the train's executions. */
   earlierAttempts: EarlierAttempt[];
   startedAt: number;
@@ -83,15 +86,91 @@ export async function findStateMachine(client: SFNClient, stage: string): Promis
   throw new NothingToShow(`there is no state machine ${name} (stage '${stage}'); deploy it with 'npx --no sls deploy --stage ${stage}', or give --stage`);
 }
 
-/** An execution's ARN from a name or an ARN; without either, the latest execution's (a train's latest continuation leads back to its first). */
+/** An execution's ARN from a name or an ARN; without either, the stage's train's (see `stageTrain`). */
 export async function resolveExecution(client: SFNClient, stateMachineArn: string, execution: string | undefined): Promise<string> {
   if (execution?.startsWith('arn:')) return execution;
   if (execution !== undefined) return `${executionArnPrefix(stateMachineArn)}${execution}`;
-  const { executions } = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }));
-  const latest = executions?.[0];
-  if (!latest) throw new NothingToShow(`${stateMachineArn} has no executions yet`);
-  return latest.executionArn!;
+  return stageTrain(client, stateMachineArn, (message) => new NothingToShow(message));
 }
+
+/**
+ * Of a state machine's running executions, the train's: the one single flight lets go on. A
+ * continuation belongs to a train that began before any new run (its latest generation is the
+ * train's current execution); otherwise the oldest, since a start that another run refuses is
+ * always the newer of the two, and may still be running while DecideOrder refuses it.
+ */
+export function runningTrain(running: ExecutionListItem[]): ExecutionListItem | undefined {
+  const newestFirst = [...running].sort((one, other) => (other.startDate?.getTime() ?? 0) - (one.startDate?.getTime() ?? 0));
+  return newestFirst.find((execution) => looksLikeSuccessor(execution.name ?? '')) ?? newestFirst.at(-1);
+}
+
+/** What a scheduled start skipped for a run in flight ends with (SkipScheduledRun's output: decide-order's `skipped`). */
+export function skippedReason(described: Pick<DescribeExecutionCommandOutput, 'status' | 'output'>): string | undefined {
+  if (described.status !== 'SUCCEEDED') return undefined;
+  const output = parse(described.output) as { reason?: unknown } | null | undefined;
+  return typeof output === 'object' && output !== null && Object.keys(output).length === 1 && typeof output.reason === 'string' ? output.reason : undefined;
+}
+
+/** The state an execution was in last: the newest StateEntered of its history. */
+async function lastStateOf(client: SFNClient, executionArn: string): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20, nextToken }));
+    const entered = page.events?.find((event) => event.type?.endsWith('StateEntered'));
+    if (entered) return entered.stateEnteredEventDetails?.name;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+/**
+ * How a start was refused before it started anything, or undefined for a train: DecideOrder
+ * failed it with AlreadyRunning (a continuation's input aside: that one's train did run), or,
+ * scheduled with whenBusy skip, it ended at SkipScheduledRun. Either only tried to start a run
+ * while another was in flight: following it tells nothing of that run, and redriving it would
+ * only try the start again, now perhaps with nothing in its way.
+ */
+export async function refusedStart(
+  client: SFNClient,
+  executionArn: string,
+  described: Pick<DescribeExecutionCommandOutput, 'status' | 'error' | 'cause' | 'input' | 'output'>,
+): Promise<string | undefined> {
+  const skipped = skippedReason(described);
+  if (skipped !== undefined) return `skipped: ${skipped}`;
+  if (described.status !== 'FAILED' || described.error !== 'AlreadyRunning' || Object.hasOwn(objectOf(described.input), 'continuation')) return undefined;
+  if ((await lastStateOf(client, executionArn)) !== 'DecideOrder') return undefined;
+  return `refused at DecideOrder: AlreadyRunning: ${described.cause ?? 'another run was in flight'}`;
+}
+
+/**
+ * The stage's train: its running train if there is one, else its newest execution that was a
+ * train, past any start refused since (`refusedStart`). `none` says there is none.
+ */
+export async function stageTrain(client: SFNClient, stateMachineArn: string, none: (message: string) => Error): Promise<string> {
+  const running = runningTrain((await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }))).executions ?? []);
+  if (running) return running.executionArn!;
+  let refused = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100, nextToken }));
+    for (const { executionArn, status } of page.executions ?? []) {
+      // Only a start that failed or succeeded can have been refused; any other ran (or runs, started since the look above).
+      if (status !== 'FAILED' && status !== 'SUCCEEDED') return executionArn!;
+      const described = await client.send(new DescribeExecutionCommand({ executionArn }));
+      if ((await refusedStart(client, executionArn!, described)) === undefined) return executionArn!;
+      refused += 1;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  if (refused === 0) throw none(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
+  throw none(`${stateMachineArn} has run no train yet: its ${refused === 1 ? 'one execution was a start' : `${refused} executions were starts`} refused while another run was in flight; start one with 'npx --no sequencer start'`);
+}
+
+/** An execution's input (or output) as a fresh object; anything else, or nothing, as an empty one. */
+export const objectOf = (text: string | undefined): Record<string, unknown> => {
+  const value = parse(text);
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {};
+};
 
 export async function readExecution(client: SFNClient, arn: string): Promise<ExecutionRead> {
   let described;
@@ -269,15 +348,19 @@ export function foldTrain(train: ExecutionRead[], stateMachineArn: string, retri
   const startedAt = first.described.startDate!.getTime();
   const lastEvent = last.history.at(-1)?.timestamp?.getTime() ?? startedAt;
   const endedAt = last.described.stopDate?.getTime() ?? lastEvent;
+  const skipped = skippedReason(last.described);
+  const rows = summaryRows(state.plan, state.run, outcome);
   return {
     executionName: first.name,
     stateMachineArn,
     ...outcome,
     ...(status === 'SUCCEEDED' && { output: parse(last.described.output) }),
     events,
-    rows: summaryRows(state.plan, state.run, outcome),
+    // Nothing started because another run was in flight, not because the run ended before its turn.
+    rows: skipped === undefined ? rows : rows.map((row) => (row.status === 'Not started' ? { ...row, reason: 'skipped: another run was in flight' } : row)),
     generations,
     redrives: last.described.redriveCount ?? 0,
+    ...(skipped !== undefined && { skipped }),
     earlierAttempts,
     startedAt,
     stats: {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { cleanEnv, exitCode, scratchFiles, sequencer, type Result } from './binary.js';
 
 /**
@@ -212,16 +212,45 @@ describe('start --wait and status --watch against the emulator', () => {
     ]);
   }, 60_000);
 
-  it('redrive past the 14 days Step Functions allows says so, exit 3', async () => {
-    const world = file('failed-long-ago.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 300, outcome: 'Failed' }] });
+  it('redrive past the 14 days Step Functions allows says so, exit 3, with a start from the pipeline it ended on, in its order', async () => {
+    const world = file('failed-long-ago.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 300, outcome: 'Failed' }, { name: 'P3', durationSeconds: 60 }] });
     // A million times the wall clock: the run's failure is weeks old within seconds.
-    running = await emulator(world, ['--run', '{"order":["P1"]}', '--speed', '10000000']);
+    running = await emulator(world, ['--run', '{"order":["P3","P1","P2"]}', '--speed', '10000000']);
 
     const { code, stderr } = await sequencer(['redrive'], running.env);
 
     expect(code).toBe(3);
-    expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:05:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
-    expect(stderr).toContain("'npx --no sequencer start --stage dev --from PIPELINE'");
+    expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:07:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
+    expect(stderr).toContain(`Start a new run instead, from P2, where it ended: npx --no sequencer start --stage dev --input '{"order":["P3","P1","P2"]}' --from P2\n`);
+  }, 60_000);
+
+  it('a start refused while the train runs is never the train: status --watch follows the train, redrive redrives it; the refused start, named, is refused with a start to run instead', async () => {
+    running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--speed', '100']);
+    const started = await sequencer(['start', '--name', 'train-1'], running.env);
+    await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'dup-2', input: '{"order":["P3"]}' }));
+    await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'sched-3', input: '{"scheduled":{"whenBusy":"skip","at":"2026-01-01T06:00:00Z"}}' }));
+    const describe = async (name: string) => running!.client.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }));
+    while ((await describe('dup-2')).status === 'RUNNING' || (await describe('sched-3')).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const whileRunning = await sequencer(['redrive'], running.env);
+    const watched = await sequencer(['status', '--watch', '--json', '--interval', '1'], running.env);
+    const skipped = await sequencer(['status', '--execution', 'sched-3'], running.env);
+    const refused = await sequencer(['redrive', '--execution', 'dup-2'], running.env);
+    const redriven = await sequencer(['redrive'], running.env);
+
+    expect(started.code).toBe(0);
+    expect(whileRunning).toMatchObject({ code: 3, stderr: "sequencer: nothing to redrive: train-1, the train's current execution, is still running\n" });
+    expect(watched.code).toBe(1);
+    expect(JSON.parse(watched.stdout)).toMatchObject({ executionName: 'train-1', status: 'FAILED', error: 'PipelineFailed' });
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(/^SUCCEEDED {2}the scheduled run for 2026-01-01T06:00:00Z was skipped \(scheduleWhenBusy: skip\): another run of this state machine is in progress: \S+:train-1 /m);
+    expect(skipped.stdout).not.toContain('dry run');
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toMatch(/^sequencer: nothing to redrive: dup-2 was a start that started nothing \(refused at DecideOrder: AlreadyRunning: another run of this state machine is in progress: \S+:train-1 /);
+    expect(refused.stderr).toContain(`To run what it asked for, start a run: npx --no sequencer start --stage dev --input '{"order":["P3"]}'\n`);
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout).toMatch(/^Redriven train-1 at \S+ \(redrive 1\)/);
+    expect(await describe('dup-2')).toMatchObject({ status: 'FAILED', redriveCount: 0 });
   }, 60_000);
 
   it('a train that continues as new while it is watched: followed into its next execution to the end, exit 0', async () => {
