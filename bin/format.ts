@@ -22,24 +22,31 @@ export function palette(enabled: boolean) {
 export type Palette = ReturnType<typeof palette>;
 
 /**
- * `42 s`, `10 min`, `7 min 36 s` under an hour; beyond it, exact to the second with fixed-width
- * fields, so durations in a column line up: `1 h 02 min 05 s`, `7 d 00 h 12 min 30 s`.
+ * `42 s`, `10 min`, `7 min 36 s`, `5 min 01 s`, `1 h 02 min 05 s`, `1 h 40 min`, `7 d 00 h 12 min 30 s`.
+ * One rule at every size: the first unit as it is, each later one in two digits as a clock
+ * writes it (so `1 h 05 min` never reads as `1 h 50 min` at a glance, and durations of the same
+ * units in a column have the same width), and the zero units at the end left out (`10 d`, not
+ * `10 d 00 h 00 min 00 s`), as `10 min` always was.
  */
 export function duration(seconds: number): string {
   const total = Math.round(seconds);
-  const days = Math.floor(total / 86_400);
-  const hours = Math.floor((total % 86_400) / 3600);
-  const minutes = Math.floor((total % 3600) / 60);
-  const rest = total % 60;
-  const two = (amount: number) => String(amount).padStart(2, '0');
-  if (days > 0) return `${days} d ${two(hours)} h ${two(minutes)} min ${two(rest)} s`;
-  if (hours > 0) return `${hours} h ${two(minutes)} min ${two(rest)} s`;
-  if (minutes > 0) return rest === 0 ? `${minutes} min` : `${minutes} min ${rest} s`;
-  return `${rest} s`;
+  const units: [number, string][] = [
+    [Math.floor(total / 86_400), 'd'],
+    [Math.floor((total % 86_400) / 3600), 'h'],
+    [Math.floor((total % 3600) / 60), 'min'],
+    [total % 60, 's'],
+  ];
+  const first = units.findIndex(([amount]) => amount > 0);
+  if (first < 0) return '0 s';
+  const last = units.findLastIndex(([amount]) => amount > 0);
+  return units
+    .slice(first, last + 1)
+    .map(([amount, unit], index) => `${index === 0 ? amount : String(amount).padStart(2, '0')} ${unit}`)
+    .join(' ');
 }
 
-/** `1 state transition`, `2 state transitions`. */
-export const count = (amount: number, noun: string) => `${amount} ${noun}${amount === 1 ? '' : 's'}`;
+/** `1 state transition`, `4,614 state transitions`: grouped by thousands, as the README writes them. */
+export const count = (amount: number, noun: string) => `${amount.toLocaleString('en-US')} ${noun}${amount === 1 ? '' : 's'}`;
 
 /** How a line or a table cell shows an instant of simulated time (epoch milliseconds). */
 export type TimeFormat = (ms: number) => string;
@@ -188,7 +195,7 @@ export class ProgressPrinter {
       if (this.held.has(id)) return;
       this.held.add(id);
       const summary = member.statusSummary ? `: ${member.statusSummary}` : '';
-      this.write(`${at}  ${name} ${statusColour(this.colours, 'Failed')}, waiting for a retry until ${member.deadline}${summary}`);
+      this.write(`${at}  ${name} ${statusColour(this.colours, 'Failed')}, waiting for a retry until ${this.time(Date.parse(member.deadline!))}${summary}`);
       return;
     }
     // Held, and now not Failed: someone retried the failed stage in CodePipeline.

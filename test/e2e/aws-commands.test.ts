@@ -113,7 +113,7 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(link).toContain(executionArn);
     expect(watched.code).toBe(1);
     expect(watched.stdout).toContain('order decided: P1 → P2 (from the input)');
-    expect(watched.stdout).toMatch(/P2 Failed after 5 min( 1 s)?: Integration tests failed/);
+    expect(watched.stdout).toMatch(/P2 Failed after 5 min( \d+ s)?: Integration tests failed/);
     expect(watched.stdout).toMatch(/^2 +P2 +Failed /m);
     expect(watched.stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P2 \(position 2 of 2\)/m);
     // Over already: the watch prints it as it stands, on GitHub Actions in a group with an annotation.

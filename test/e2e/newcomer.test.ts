@@ -53,6 +53,15 @@ describe('function logs', () => {
 
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
+
+  it('leave the --json document’s simulated time to the millisecond, as every instant in it', async () => {
+    const { stdout } = await withLogs();
+
+    const { stats } = JSON.parse(stdout) as { stats: { simulatedSeconds: number } };
+    // Events come a random fraction of a second late: the clock itself is not on a millisecond.
+    expect(stats.simulatedSeconds).not.toBe(Math.round(stats.simulatedSeconds));
+    expect(String(stats.simulatedSeconds)).toMatch(/^\d+\.\d{1,3}$/);
+  });
 });
 
 describe("the sequencer's own answer, not a CLI guess", () => {

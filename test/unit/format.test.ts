@@ -1,5 +1,7 @@
-import { colourWanted, count, duration, retryLine, startedWith, utcTime } from '../../bin/format.js';
+import { colourWanted, count, duration, offsetFrom, palette, ProgressPrinter, retryLine, startedWith, utcTime } from '../../bin/format.js';
 import type { SummaryRow } from '../../bin/summary.js';
+import type { RunEvent } from '../../local/engine.js';
+import type { Member } from '../../src/run.js';
 
 describe('duration', () => {
   it.each([
@@ -7,11 +9,15 @@ describe('duration', () => {
     [42, '42 s'],
     [600, '10 min'],
     [456, '7 min 36 s'],
-    [3599.6, '1 h 00 min 00 s'],
+    [301, '5 min 01 s'],
+    [3599.6, '1 h'],
+    [3601, '1 h 00 min 01 s'],
     [3725, '1 h 02 min 05 s'],
-    [7200, '2 h 00 min 00 s'],
+    [6000, '1 h 40 min'],
+    [7200, '2 h'],
     [7 * 86_400 + 750, '7 d 00 h 12 min 30 s'],
-  ])('%d s reads "%s": exact to the second beyond an hour', (seconds, text) => {
+    [10 * 86_400, '10 d'],
+  ])('%d s reads "%s": each unit after the first in two digits, none of the zero units at the end', (seconds, text) => {
     expect(duration(seconds)).toBe(text);
   });
 });
@@ -19,6 +25,10 @@ describe('duration', () => {
 describe('count', () => {
   it('is singular only for exactly one', () => {
     expect([0, 1, 2].map((amount) => count(amount, 'state transition'))).toEqual(['0 state transitions', '1 state transition', '2 state transitions']);
+  });
+
+  it('groups thousands, as the README writes 25,000', () => {
+    expect([4614, 1_234_567].map((amount) => count(amount, 'state transition'))).toEqual(['4,614 state transitions', '1,234,567 state transitions']);
   });
 });
 
@@ -97,5 +107,38 @@ describe('startedWith: the values under the table', () => {
       '3.1  deploy-prod-us started with IMAGE_TAG=1.4.2',
       '                                 STAGING_ENDPOINT=https://staging',
     ]);
+  });
+});
+
+describe('the progress lines of a pipeline', () => {
+  const start = Date.parse('2026-01-01T00:00:00Z');
+  const iso = (seconds: number) => new Date(start + seconds * 1000).toISOString();
+  const p2 = { position: 1, member: 0, pipelineName: 'P2', attempt: 0, pipelineExecutionId: 'e-2', startedAt: iso(601), polls: 0, supersededExecutionIds: [], earlierExecutionIds: [] };
+  const decided = {
+    type: 'decided',
+    at: start,
+    output: { plan: { count: 2, order: ['P1', 'P2'], source: 'order', variables: {} }, run: { generation: 1, results: [] } },
+  } as unknown as RunEvent;
+  const look = (type: 'started' | 'checked', seconds: number, member: Partial<Member>): RunEvent =>
+    ({ type, at: start + seconds * 1000, output: { members: [{ ...p2, ...member }], results: [] } }) as unknown as RunEvent;
+  const printed = (events: RunEvent[], time = offsetFrom(start)) => {
+    const lines: string[] = [];
+    const printer = new ProgressPrinter((line) => lines.push(line), palette(false), time);
+    for (const event of [decided, ...events]) printer.on(event);
+    return lines.slice(2).map((line) => line.trim());
+  };
+
+  it.each([
+    ['an offset', offsetFrom(start), '+0:15:02  P2 Failed, waiting for a retry until +1:10:01: Unit tests failed'],
+    ['UTC to the second (--timestamps)', utcTime, '2026-01-01T00:15:02Z  P2 Failed, waiting for a retry until 2026-01-01T01:10:01Z: Unit tests failed'],
+  ])('a failure held for a retry tells its deadline as the lines tell times: %s', (_, time, line) => {
+    // Act
+    const lines = printed(
+      [look('started', 601, { status: 'InProgress' }), look('checked', 902, { status: 'Failed', statusSummary: 'Unit tests failed', waitingForRetry: true, deadline: iso(4201.015) })],
+      time,
+    );
+
+    // Assess
+    expect(lines).toEqual([line]);
   });
 });
