@@ -198,25 +198,36 @@ export class ProgressPrinter {
       this.write(`${at}  ${name} ${statusColour(this.colours, 'Failed')}, waiting for a retry until ${this.time(Date.parse(member.deadline!))}${summary}`);
       return;
     }
-    // Held, and now not Failed: someone retried the failed stage in CodePipeline.
-    if (member.status !== 'Failed' && this.held.delete(id)) this.write(`${at}  ${name} was retried in CodePipeline, now ${statusColour(this.colours, member.status)}`);
+    // Held, and now not Failed: someone retried the failed stage in CodePipeline. That line tells
+    // where it stands, so the next "still in progress" line waits for the next doubling.
+    if (member.status !== 'Failed' && this.held.delete(id)) {
+      this.write(`${at}  ${name} was retried in CodePipeline, now ${statusColour(this.colours, member.status)}`);
+      this.reportedAt(id, elapsed);
+    }
     if (['InProgress', 'Stopping'].includes(member.status)) {
-      const next = this.nextReportSeconds.get(id) ?? 300;
-      if (elapsed >= next) {
+      if (elapsed >= (this.nextReportSeconds.get(id) ?? 300)) {
         this.write(`${at}  ${name} still ${statusColour(this.colours, member.status)} after ${duration(elapsed)}`);
-        let following = next;
-        while (following <= elapsed) following *= 2;
-        this.nextReportSeconds.set(id, following);
+        this.reportedAt(id, elapsed);
       }
       return;
     }
     this.ended.add(id);
-    // A look that failed the run is told by its error alone on AWS (all `sequencer status` has):
-    // its line says when it was noticed, so a live run and its status print the same.
-    const told = member.status === 'Succeeded';
-    const took = told && member.finishedAt ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : elapsed;
-    const summary = told || !member.statusSummary ? '' : `: ${member.statusSummary}`;
-    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)} after ${duration(took)}${summary}${told ? noticed(member) : ''}`);
+    // "after" is the execution's own time, as the table's duration: CodePipeline's start to its
+    // end; how late the end was noticed follows it, `(event, +1 s)`. One left running past its
+    // timeout has no end: its time so far. A failed look read from Step Functions (`sequencer
+    // status`) has no end time either (Lambda reports a failure by its error alone), so its line,
+    // as its table row, gives no duration rather than the time until it was noticed.
+    const took = member.finishedAt !== undefined ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : member.status === 'TimedOut' ? elapsed : undefined;
+    const after = took === undefined ? '' : ` after ${duration(took)}`;
+    const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
+    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)}${after}${noticed(member)}${summary}`);
+  }
+
+  /** Told how long it has run at `elapsed`: the next such line comes at the first doubling past it. */
+  private reportedAt(id: string, elapsed: number): void {
+    let following = this.nextReportSeconds.get(id) ?? 300;
+    while (following <= elapsed) following *= 2;
+    this.nextReportSeconds.set(id, following);
   }
 }
 

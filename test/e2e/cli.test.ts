@@ -65,7 +65,7 @@ describe('sequencer run', () => {
     expect(code).toBe(1);
     expect(stdout).toContain("order decided: P1 → P2 → P3 (the default sequence 'release')");
     expect(stdout).toMatch(/P1 started \(1 of 3\), execution [0-9a-f-]{36}/);
-    expect(stdout).toMatch(/P2 Failed after 5 min( \d+ s)?: Integration tests failed/);
+    expect(stdout).toMatch(/P2 Failed after 5 min \((event|sweep), \+[\d.]+ s\): Integration tests failed/);
     expect(stdout).toMatch(/#\s+pipeline\s+status\s+started\s+finished\s+duration\s+detected\s+execution\s+reason/);
     expect(stdout).toMatch(/2\s+P2\s+Failed .* PipelineFailed: Integration tests failed/);
     expect(stdout).toMatch(/3\s+P3\s+Not started .* position 2 did not succeed/);

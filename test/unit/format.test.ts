@@ -141,4 +141,78 @@ describe('the progress lines of a pipeline', () => {
     // Assess
     expect(lines).toEqual([line]);
   });
+
+  it('a failure says how long the execution ran, as the table does, then how late its end was noticed', () => {
+    // Act
+    const lines = printed([
+      look('started', 601, { status: 'InProgress' }),
+      look('checked', 902, { status: 'Failed', statusSummary: 'Unit tests failed', finishedAt: iso(901), detectedAt: iso(902), detectedBy: 'event' }),
+    ]);
+
+    // Assess
+    expect(lines).toEqual(['+0:15:02  P2 Failed after 5 min (event, +1 s): Unit tests failed']);
+  });
+
+  it('a failure held for a retry until its deadline: its time is the execution’s, not the wait’s', () => {
+    // Act
+    const lines = printed([
+      look('started', 601, { status: 'InProgress' }),
+      look('checked', 902, { status: 'Failed', statusSummary: 'Unit tests failed', waitingForRetry: true, deadline: iso(4201) }),
+      look('checked', 4202, { status: 'Failed', statusSummary: 'Unit tests failed', finishedAt: iso(901), detectedAt: iso(4202), detectedBy: 'timeout' }),
+    ]);
+
+    // Assess
+    expect(lines).toEqual([
+      '+0:15:02  P2 Failed, waiting for a retry until +1:10:01: Unit tests failed',
+      '+1:10:02  P2 Failed after 5 min (timeout, +55 min 01 s): Unit tests failed',
+    ]);
+  });
+
+  it('a failure read from Step Functions, with no end time: no duration, as its row has none', () => {
+    // Act
+    const lines = printed([look('started', 601, { status: 'InProgress' }), look('checked', 902, { status: 'Failed', statusSummary: 'Unit tests failed' })]);
+
+    // Assess
+    expect(lines).toEqual(['+0:15:02  P2 Failed: Unit tests failed']);
+  });
+
+  it('one left running past its timeout has no end: its time so far', () => {
+    // Act
+    const lines = printed([
+      look('started', 601, { status: 'InProgress' }),
+      look('checked', 4202, { status: 'TimedOut', error: 'PipelineTimedOut', detectedAt: iso(4202) }),
+    ]);
+
+    // Assess
+    expect(lines).toEqual(['+1:10:02  P2 TimedOut after 1 h 00 min 01 s']);
+  });
+
+  it('a stopped execution says its own time too', () => {
+    // Act
+    const lines = printed([
+      look('started', 601, { status: 'InProgress' }),
+      look('checked', 1262, { status: 'Stopped', statusSummary: 'Stopped by someone', finishedAt: iso(1201), detectedAt: iso(1262), detectedBy: 'sweep' }),
+    ]);
+
+    // Assess
+    expect(lines).toEqual(['+0:21:02  P2 Stopped after 10 min (sweep, +1 min 01 s): Stopped by someone']);
+  });
+
+  it('after a retry in CodePipeline, no "still InProgress" line on the same look: the retry line told it', () => {
+    // Act
+    const lines = printed([
+      look('started', 601, { status: 'InProgress' }),
+      look('checked', 1202, { status: 'Failed', statusSummary: 'flaky', waitingForRetry: true, deadline: iso(4201) }),
+      look('checked', 1802, { status: 'InProgress' }),
+      look('checked', 2402, { status: 'InProgress' }),
+      look('checked', 3002, { status: 'InProgress' }),
+    ]);
+
+    // Assess: retried at 20 min; the next line at the next doubling past it, 40 min.
+    expect(lines).toEqual([
+      '+0:20:02  P2 Failed, waiting for a retry until +1:10:01: flaky',
+      '+0:30:02  P2 was retried in CodePipeline, now InProgress',
+      '+0:50:02  P2 still InProgress after 40 min 01 s',
+    ]);
+  });
 });
