@@ -81,8 +81,10 @@ Options:
                      its pipelines; without --stage: the default params, every pipeline of the world
   --completion MODE  events or poll: how a pipeline's end is noticed, in place of the stage's
                      'completion' param (default: the param, events unless the stage says poll)
-  --continue-at N    Hand over to a new execution at N history events (500 to 24000) in place
-                     of 24000, to see a continuation without simulating weeks (local only)
+  --continue-at N    Hand over to a new execution once one more step would bring the history to
+                     N events (500 to 24000; default 24000), to see a continuation without
+                     simulating weeks (local only); the hand-over's own events (about ten) end
+                     each execution a few past N
   --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
   --json             Print one JSON document instead of progress lines and a summary
   --timestamps       Show absolute UTC times instead of offsets from the run's start
@@ -117,8 +119,10 @@ Options:
   --completion MODE
                 events or poll, in place of the stage's 'completion' param
   --continue-at N
-                Hand over to a new execution at N history events (500 to 24000) in place of
-                24000, to see a continuation without simulating weeks (local only)
+                Hand over to a new execution once one more step would bring the history to N
+                events (500 to 24000; default 24000), to see a continuation without simulating
+                weeks (local only); the hand-over's own events (about ten) end each execution a
+                few past N
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 

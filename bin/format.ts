@@ -1,4 +1,5 @@
 import type { RetryDetail, RunEvent, RunReport } from '../local/engine.js';
+import { continueAtEvents } from '../src/history-budget.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
 import type { EarlierAttempt } from './status.js';
 import { executionCell, positionCell, type Outcome, type SummaryRow } from './summary.js';
@@ -85,6 +86,10 @@ export class ProgressPrinter {
   private readonly held = new Set<string>();
   private count = 0;
   private variables: Plan['variables'] = {};
+  /** Where the train hands over: the loop continues as new when one more step would bring the history to this. */
+  private continueAt = continueAtEvents;
+  /** The history as the last start or look counted it: what the loop weighed the next step against. */
+  private historyEvents = 0;
 
   private readonly write: (line: string) => void;
   private readonly colours: Palette;
@@ -123,6 +128,7 @@ export class ProgressPrinter {
       const { plan, run } = event.output as { plan: Plan; run: Run };
       this.count = plan.count;
       this.variables = plan.variables;
+      this.continueAt = plan.continueAtEvents ?? continueAtEvents;
       if (run.generation > 1) {
         this.write(`${at}  ${event.executionName} took over the run (execution ${run.generation} of the train)`);
         return;
@@ -148,7 +154,10 @@ export class ProgressPrinter {
       return;
     }
     if (event.type === 'continued') {
-      this.write(`${at}  ${this.colours.dim(`history at ${event.historyEvents} events: the run continues as new execution ${event.successorName}`)}`);
+      // The count the hand-over was decided on, not the history's length now: the states on the way
+      // to the hand-over have added a few events since (it may be past N), and its own end a few more.
+      const history = `history at ${count(this.historyEvents, 'event')}, one more step would reach ${this.continueAt.toLocaleString('en-US')}`;
+      this.write(`${at}  ${this.colours.dim(`${history}: the run continues as new execution ${event.successorName}`)}`);
       return;
     }
     if (event.type === 'redriven') {
@@ -156,6 +165,7 @@ export class ProgressPrinter {
       return;
     }
     const run = event.output as Run;
+    this.historyEvents = run.history.events;
     for (const member of run.members) {
       if (member.pipelineExecutionId === undefined) continue;
       if (event.type === 'started') this.onStart(at, member, run.members.length);

@@ -31,8 +31,8 @@ function completionOption(value: string | undefined): 'events' | 'poll' | undefi
 }
 
 /**
- * `--continue-at`: the history events at which an execution hands over to its successor, in
- * place of 24,000, to watch a continuation without simulating weeks of looks (local only: a
+ * `--continue-at`: an execution hands over to its successor once one more step would bring its
+ * history to this many events, in place of 24,000, to watch a continuation without simulating weeks of looks (local only: a
  * deployed stage always hands over at 24,000).
  */
 function continueAtOption(value: string | undefined): number | undefined {

@@ -195,7 +195,7 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(lines(refused.stderr)).toEqual(['sequencer: --completion must be events or poll, got "webhook"', "Run 'sequencer run --help' for usage."]);
   });
 
-  it('--continue-at hands a polled run over at that many history events, and refuses a number outside 500 to 24,000', async () => {
+  it('--continue-at hands a polled run over once one more step would reach that many history events, each execution ending a few past it, and refuses a number outside 500 to 24,000', async () => {
     // Prepare: two days of looks are some 2,800 history events.
     const world = file('two-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 2 * 86_400 }] });
 
@@ -209,6 +209,10 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(executions(atDefault.stdout)).toBe(1);
     expect(handedOver.code).toBe(0);
     expect(executions(handedOver.stdout)).toBeGreaterThan(1);
+    // The hand-over's own events (its Task, the execution's end) come after the step that would have reached 1,000.
+    const handedOverAt = (JSON.parse(handedOver.stdout) as { generations: { historyEvents: number }[] }).generations.slice(0, -1).map((generation) => generation.historyEvents);
+    for (const events of handedOverAt) expect(events).toBeGreaterThan(1000);
+    for (const events of handedOverAt) expect(events).toBeLessThanOrEqual(1010);
     expect(refused.code).toBe(2);
     expect(lines(refused.stderr)[0]).toBe("sequencer: --continue-at must be a whole number of history events from 500 to 24000, got '499'");
   });

@@ -120,11 +120,11 @@ describe('the progress lines of a pipeline', () => {
     output: { plan: { count: 2, order: ['P1', 'P2'], source: 'order', variables: {} }, run: { generation: 1, results: [] } },
   } as unknown as RunEvent;
   const look = (type: 'started' | 'checked', seconds: number, member: Partial<Member>): RunEvent =>
-    ({ type, at: start + seconds * 1000, output: { members: [{ ...p2, ...member }], results: [] } }) as unknown as RunEvent;
-  const printed = (events: RunEvent[], time = offsetFrom(start)) => {
+    ({ type, at: start + seconds * 1000, output: { members: [{ ...p2, ...member }], results: [], history: { events: 9, pending: 2 } } }) as unknown as RunEvent;
+  const printed = (events: RunEvent[], time = offsetFrom(start), first = decided) => {
     const lines: string[] = [];
     const printer = new ProgressPrinter((line) => lines.push(line), palette(false), time);
-    for (const event of [decided, ...events]) printer.on(event);
+    for (const event of [first, ...events]) printer.on(event);
     return lines.slice(2).map((line) => line.trim());
   };
 
@@ -214,5 +214,26 @@ describe('the progress lines of a pipeline', () => {
       '+0:30:02  P2 was retried in CodePipeline, now InProgress',
       '+0:50:02  P2 still InProgress after 40 min 01 s',
     ]);
+  });
+
+  it.each([
+    ['--continue-at 500', 500, '+3:45:38  history at 494 events, one more step would reach 500: the run continues as new execution local-001-g2'],
+    ['no --continue-at', undefined, '+3:45:38  history at 494 events, one more step would reach 24,000: the run continues as new execution local-001-g2'],
+  ])('a hand-over tells the count it was decided on and the threshold the next step would reach: %s', (_, continueAtEvents, line) => {
+    // Prepare
+    const plan = { count: 2, order: ['P1', 'P2'], source: 'order', variables: {}, ...(continueAtEvents !== undefined && { continueAtEvents }) };
+    const decidedWith = { type: 'decided', at: start, output: { plan, run: { generation: 1, results: [] } } } as unknown as RunEvent;
+    const handedOver = { type: 'continued', at: start + 13_538_000, executionName: 'local-001', successorName: 'local-001-g2', historyEvents: 497 } as unknown as RunEvent;
+    const continuing = {
+      type: 'checked',
+      at: start + 13_538_000,
+      output: { phase: 'continue', members: [{ ...p2, status: 'InProgress' }], results: [], history: { events: 494, pending: 2 } },
+    } as unknown as RunEvent;
+
+    // Act
+    const lines = printed([look('started', 601, { status: 'InProgress' }), continuing, handedOver], offsetFrom(start), decidedWith);
+
+    // Assess
+    expect(lines.at(-1)).toBe(line);
   });
 });

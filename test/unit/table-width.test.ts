@@ -75,7 +75,7 @@ describe('the progress lines', () => {
     const started = {
       type: 'started',
       at: start + 101 * day * 1000,
-      output: { members: [{ pipelineName: 'smoke-tests', pipelineExecutionId: 'e-1', member: 0, position: 0, attempt: 0, variables: {} }], results: [] },
+      output: { members: [{ pipelineName: 'smoke-tests', pipelineExecutionId: 'e-1', member: 0, position: 0, attempt: 0, variables: {} }], results: [], history: { events: 9, pending: 2 } },
     } as unknown as RunEvent;
 
     // Act
