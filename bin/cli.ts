@@ -504,18 +504,18 @@ export const isArgumentError = (error: unknown) =>
 
 /**
  * The failure line goes to stderr too, where CI keeps it apart from the progress (unless both
- * streams are the same terminal, which would show it twice); on GitHub Actions it becomes an
- * annotation on the run, written to stdout unless stdout is the --json document.
+ * streams are the same terminal, which would show it twice). On GitHub Actions, whose log merges
+ * both streams, the failure is an annotation instead, told once: after the summary and its FAILED
+ * line on stdout, or alone on stderr when stdout is the --json document.
  */
 export function reportFailure(report: Parameters<typeof failureLine>[0], json: boolean, onGitHub: boolean): void {
-  // GitHub's log merges both streams: there the summary's FAILED line and the annotation say it once.
-  const shownInLog = onGitHub && !json;
-  if ((!(process.stdout.isTTY && process.stderr.isTTY) || json) && !shownInLog) output.err(`sequencer: ${failureLine(report, palette(false))}`);
   if (onGitHub) {
     const annotation = `::error title=${escapeProperty(`sequencer: ${report.error ?? report.status}`)}::${escapeData(report.cause ?? '')}`;
     if (json) output.err(annotation);
     else output.out(annotation);
+    return;
   }
+  if (!(process.stdout.isTTY && process.stderr.isTTY) || json) output.err(`sequencer: ${failureLine(report, palette(false))}`);
 }
 
 // GitHub's workflow command escaping (toolkit's command.ts): data, and property values.
