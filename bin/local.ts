@@ -1,8 +1,8 @@
 import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
-import { StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
-import { localStageConfig, projectRoot } from '../local/stage.js';
+import { UsageError, WorldFileError } from '../local/refusals.js';
+import { localStageConfig, projectRoot, stageParams } from '../local/stage.js';
 import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
@@ -12,6 +12,7 @@ import { continueAtEvents, minContinueAtEvents } from '../src/history-budget.js'
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
+import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
 import { checkExecutionInputSize, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
@@ -151,33 +152,25 @@ function worldLocations(world: World): Map<string, string> {
 }
 
 /**
+ * A stage param serverless.yml sets wrong is named as such, whatever the world (local/stage.ts).
  * A world with no pipelines, or none the stage allows, or more than a stage may list, cannot
  * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
- * A stage param serverless.yml sets wrong is named as such (local/stage.ts).
  */
 function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
+  // serverless.yml's params come first: a wrong one is no fault of the world's.
+  const params = stageParams(stage);
+  const allowed = stage === undefined ? undefined : (params.pipelines as PipelineEntry[]).map(entryName);
   const names = worldPipelineNames(world);
   if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
-  const problemOf = (stageName: string | undefined): unknown => {
-    try {
-      localStageConfig(names, stageName);
-      return undefined;
-    } catch (error) {
-      return error;
-    }
-  };
-  // serverless.yml's params as the stage merges them come first: a wrong one is no fault of the world's.
-  const asStaged = problemOf(stage);
-  if (asStaged instanceof StageParamsError) throw asStaged;
-  const whole = stage === undefined ? asStaged : problemOf(undefined);
-  if (whole instanceof ConfigurationError) {
-    throw new WorldFileError(`${worldName}: its ${names.length} pipelines do not fit a stage: ${whole.message.replace(/^STAGE_CONFIG\./, '')}`);
-  }
-  if (whole !== undefined) throw whole;
-  if (asStaged instanceof ConfigurationError) {
+  if (allowed !== undefined && !names.some((name) => allowed.includes(name))) {
     throw new WorldFileError(`--stage ${stage} allows none of the pipelines in ${worldName} (${names.join(', ')}): see the stage's params in serverless.yml`);
   }
-  if (asStaged !== undefined) throw asStaged;
+  try {
+    localStageConfig(names, stage);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new WorldFileError(`${worldName}: its ${names.length} pipelines do not fit a stage: ${error.message.replace(/^STAGE_CONFIG\./, '')}`);
+  }
 }
 
 /**

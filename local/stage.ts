@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
-import { ConfigurationError } from '../src/errors.js';
-import { stageConfigProblems } from '../src/stage-params.js';
+import { stageParamProblems } from '../src/stage-params.js';
 import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
 import { StageParamsError, UsageError } from './refusals.js';
 import { readYamlFile } from './yaml-file.js';
@@ -20,53 +19,62 @@ function readParams(): Params {
 }
 
 /**
- * The STAGE_CONFIG a local run hands the functions, built from serverless.yml's params the way
- * Serverless does (`default`, then the stage's own). Locally the allowed pipelines are the
- * world's, narrowed to the stage's list when a stage is named; a pipeline in another account
- * comes as `{ name, arn }`, with its account's role in `accounts`.
+ * serverless.yml's params for a stage, merged the way Serverless merges them (`default`, then the
+ * stage's own; without a stage, `default` alone), refused with every problem `sls package --stage`
+ * would name (src/stage-params.ts), each as the stage's own param or default's. All but one: the
+ * example-pipelines rule guards real pipelines named P1 to P3, and a local run starts only the
+ * world's.
  */
-export function localStageConfig(
-  worldPipelines: readonly PipelineEntry[],
-  stage?: string,
-  worldAccounts: Record<string, { roleArn: string }> = {},
-): StageConfig {
+export function stageParams(stage?: string): Record<string, unknown> {
   const params = readParams();
   // `sls deploy --stage staging` deploys a stage serverless.yml names no params for, with the
   // defaults; so does a local run. Only a name sls itself would refuse is refused.
   if (stage !== undefined && !stageNamePattern.test(stage)) {
     throw new UsageError(`--stage '${stage}' is not a stage name sls accepts: letters, digits and -`);
   }
-  const own = stage !== undefined && stage !== 'default' && Object.hasOwn(params, stage) ? params[stage] : {};
-  const merged: Record<string, unknown> = { ...params.default, ...own };
-  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as PipelineEntry[] | undefined)?.map(entryName);
+  // A stage written with nothing under it (`staging:`) reads as null.
+  const own = (stage !== undefined && stage !== 'default' && Object.hasOwn(params, stage) ? params[stage] : undefined) ?? {};
+  const defaults = params.default ?? {};
+  const ownerOf = (name: string) => (stage !== undefined && Object.hasOwn(own, name) ? stage : 'default');
+  const written = [...new Set([...Object.keys(defaults), ...Object.keys(own)])];
+  const merged: Record<string, unknown> = { ...defaults, ...own };
+  const problems = stageParamProblems(stage ?? 'default', merged, written, { ownerOf, realPipelines: false });
+  if (problems.length > 0) throw new StageParamsError(`serverless.yml: ${problems.join('; ')}`);
+  return merged;
+}
+
+/**
+ * The STAGE_CONFIG a local run hands the functions, built from the stage's params (stageParams).
+ * Locally the allowed pipelines are the world's, narrowed to the stage's list when a stage is
+ * named; a pipeline in another account comes as `{ name, arn }`, with its account's role in `accounts`.
+ */
+export function localStageConfig(
+  worldPipelines: readonly PipelineEntry[],
+  stage?: string,
+  worldAccounts: Record<string, { roleArn: string }> = {},
+): StageConfig {
+  const merged = stageParams(stage);
+  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as PipelineEntry[]).map(entryName);
   const pipelines = worldPipelines.filter((entry) => stagePipelines === undefined || stagePipelines.includes(entryName(entry)));
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
   const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));
   const accounts = Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)));
-  const stageConfig = JSON.stringify({
-    pipelines,
-    ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
-    sequences: merged.sequences,
-    defaultSequence: merged.defaultSequence,
-    pollSeconds: merged.pollSeconds,
-    maxPollSeconds: merged.maxPollSeconds,
-    pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
-    onSuperseded: merged.onSuperseded,
-    onFailure: merged.onFailure,
-    completion: merged.completion,
-    sweepSeconds: merged.sweepSeconds,
-  });
-  try {
-    return parseStageConfig(stageConfig);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    // The pipelines are the world's (and its accounts' roles): the caller says what of the world
-    // does not fit. Any other param is serverless.yml's, named as sls package names it.
-    const stageOf = (name: string) => (stage !== undefined && own !== undefined && Object.hasOwn(own, name) ? stage : 'default');
-    const problems = stageConfigProblems(stageOf, merged, error);
-    if (problems.some(({ name }) => name === 'pipelines' || name === 'accounts')) throw error;
-    throw new StageParamsError(`serverless.yml: ${problems.map(({ line }) => line).join('; ')}`, { cause: error });
-  }
+  // serverless.yml's params are sound by now: a refusal here is about the world's pipelines.
+  return parseStageConfig(
+    JSON.stringify({
+      pipelines,
+      ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
+      sequences: merged.sequences,
+      defaultSequence: merged.defaultSequence,
+      pollSeconds: merged.pollSeconds,
+      maxPollSeconds: merged.maxPollSeconds,
+      pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
+      onSuperseded: merged.onSuperseded,
+      onFailure: merged.onFailure,
+      completion: merged.completion,
+      sweepSeconds: merged.sweepSeconds,
+    }),
+  );
 }
 
 /**

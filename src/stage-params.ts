@@ -168,7 +168,7 @@ function scheduleInputProblem(input: unknown, config: StageConfig): string | und
  * the params it names (`params.dev.onFailure is "retry": must be ...`), one for each problem the
  * schema found, each with its param; `stageOf` says whose params each is (the stage's, or default's).
  */
-export function stageConfigProblems(stageOf: (name: string) => string, params: Record<string, unknown>, error: Error): { name: string; line: string }[] {
+function stageConfigProblems(stageOf: (name: string) => string, params: Record<string, unknown>, error: Error): string[] {
   const issues = (error.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
   // Once each: 30 s is both under 60 and not a whole number of minutes, one rule.
   const messages = [...new Set(issues?.map((issue) => `STAGE_CONFIG.${issue.path.join('.')}: ${issue.message}`) ?? [error.message])];
@@ -176,27 +176,43 @@ export function stageConfigProblems(stageOf: (name: string) => string, params: R
     const [, name = 'pipelines', path = '', rule = message] = /^STAGE_CONFIG\.(\w+)([.\w]*): (.*)$/.exec(message) ?? [];
     // Deep in a param (`pipelines.41.arn`), the refusal names that entry and shows its value, not the whole list.
     const value = path.split('.').filter(Boolean).reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], params[name]);
-    return { name, line: `params.${stageOf(name)}.${name}${path} is ${shown(value)}: ${rule}` };
+    return `params.${stageOf(name)}.${name}${path} is ${shown(value)}: ${rule}`;
   });
+}
+
+/** How a caller other than `sls package` asks for the stage's problems. */
+export interface StageParamChecks {
+  /** Whose params each is, as the line names it: the stage's own, or `default`'s (default: the stage's). */
+  ownerOf?: (name: string) => string;
+  /**
+   * Whether the pipelines are real ones. A local run starts only the world file's emulated
+   * pipelines, never a real one that happens to be named P1: it leaves the example rule out.
+   */
+  realPipelines?: boolean;
 }
 
 /**
  * Every problem with a stage's params, one line each, naming the param and what it allows. `own`
  * is the set of params the stage names itself (serverless.yml `params.<stage>`), checked for typos.
  */
-export function stageParamProblems(stage: string, params: Record<string, unknown>, own: readonly string[] = []): string[] {
+export function stageParamProblems(
+  stage: string,
+  params: Record<string, unknown>,
+  own: readonly string[] = [],
+  { ownerOf = () => stage, realPipelines = true }: StageParamChecks = {},
+): string[] {
   const problems: string[] = [];
-  const refuse = (name: string, rule: string) => problems.push(`params.${stage}.${name} is ${shown(params[name])}: ${rule}`);
+  const refuse = (name: string, rule: string) => problems.push(`params.${ownerOf(name)}.${name} is ${shown(params[name])}: ${rule}`);
 
   for (const name of own.filter((key) => !knownParams.includes(key))) {
     const meant = closestName(name, knownParams);
-    problems.push(`params.${stage}.${name} is not a param${meant !== undefined ? ` (did you mean ${meant}?)` : ''}; the params are ${knownParams.join(', ')}`);
+    problems.push(`params.${ownerOf(name)}.${name} is not a param${meant !== undefined ? ` (did you mean ${meant}?)` : ''}; the params are ${knownParams.join(', ')}`);
   }
   let config: StageConfig | undefined;
   try {
     config = parseStageConfig(JSON.stringify(Object.fromEntries(stageConfigKeys.map((key) => [key, params[key]]))));
   } catch (error) {
-    problems.push(...stageConfigProblems(() => stage, params, error as Error).map(({ line }) => line));
+    problems.push(...stageConfigProblems(ownerOf, params, error as Error));
   }
   const organization = params.targetOrganizationId;
   if (organization !== '' && !(typeof organization === 'string' && /^o-[a-z0-9]{10,32}$/.test(organization))) {
@@ -237,7 +253,7 @@ export function stageParamProblems(stage: string, params: Record<string, unknown
     const inputProblem = scheduleInputProblem(params.scheduleInput, config);
     if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
     const examples = pipelineNames(config).filter((name) => examplePipelines.includes(name));
-    if (stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {
+    if (realPipelines && stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {
       problems.push(
         `params.${stage}.pipelines still holds the example pipeline${examples.length === 1 ? '' : 's'} ${examples.join(', ')}: ` +
           `give the stage its own pipelines and sequences, or set params.${stage}.allowExamplePipelines: true if it really means pipelines of ${examples.length === 1 ? 'that name' : 'those names'}`,

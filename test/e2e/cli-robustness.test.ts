@@ -3,7 +3,7 @@ import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSy
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { copyOfService } from '../support/sls.js';
+import { copyOfService, slsRefusal } from '../support/sls.js';
 import { cleanEnv, exitCode, once, scratchFiles, sequencer } from './binary.js';
 
 /**
@@ -14,6 +14,20 @@ import { cleanEnv, exitCode, once, scratchFiles, sequencer } from './binary.js';
 
 const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 const stackFrame = /^\s+at /m;
+
+/** A copy of the service (with the command line) whose serverless.yml is `edit`ed: a stage param set wrong. */
+function serviceWith(edit: (yaml: string) => string): string {
+  const service = copyOfService('.', ['bin', 'local']);
+  const config = join(service, 'serverless.yml');
+  writeFileSync(config, edit(readFileSync(config, 'utf8')));
+  return service;
+}
+
+/** `sequencer ARGS` run from that copy, so that it reads the copy's serverless.yml. */
+const sequencerIn = (service: string, args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile('node', [join(service, 'bin/sequencer.js'), ...args], { cwd: service, env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
+  });
 
 const file = scratchFiles('sequencer-robust-');
 const startTime = '2026-01-01T00:00:00Z';
@@ -145,18 +159,12 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
 
   it('a stage param serverless.yml sets wrong is named as sls package names it: the stage’s own, or the default', async () => {
     // Prepare: a copy of the service whose dev stage sets onFailure: retry, and whose defaults a sweep every 90 s.
-    const service = copyOfService('.', ['bin', 'local']);
-    const config = join(service, 'serverless.yml');
-    writeFileSync(config, readFileSync(config, 'utf8').replace(/^ {4}sweepSeconds: 60$/m, '    sweepSeconds: 90').replace(/^ {2}dev:$/m, '  dev:\n    onFailure: retry'));
-    const runInCopy = (args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile('node', [join(service, 'bin/sequencer.js'), 'run', ...args], { cwd: service, env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
-      });
+    const service = serviceWith((yaml) => yaml.replace(/^ {4}sweepSeconds: 60$/m, '    sweepSeconds: 90').replace(/^ {2}dev:$/m, '  dev:\n    onFailure: retry'));
     const sweepRule = 'is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes';
 
     // Act
-    const inDev = await runInCopy(['--stage', 'dev']);
-    const byDefault = await runInCopy(['--json']);
+    const inDev = await sequencerIn(service, ['run', '--stage', 'dev']);
+    const byDefault = await sequencerIn(service, ['run', '--json']);
     rmSync(service, { recursive: true, force: true });
 
     // Assess: never the world file's fault, nor --stage's.
@@ -164,6 +172,26 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(lines(inDev.stderr)).toEqual([`sequencer: serverless.yml: params.dev.onFailure is "retry": must be 'fail' or 'wait'; params.default.sweepSeconds ${sweepRule}`]);
     expect(byDefault.code).toBe(2);
     expect(JSON.parse(byDefault.stdout)).toEqual({ status: 'REFUSED', error: 'StageParamsError', cause: `serverless.yml: params.default.sweepSeconds ${sweepRule}` });
+  });
+
+  it('run and emulator --stage refuse with every problem sls package names in the stage’s params, a misspelt one among them', async () => {
+    // Prepare: dev misspells pollSeconds (which alone used to run, polling every 30 s), sets it to 0 besides, and a schedule Scheduler refuses.
+    const service = serviceWith((yaml) => yaml.replace(/^ {4}pollSeconds: 15$/m, '    pollSecnds: 15\n    pollSeconds: 0\n    scheduleRate: every day'));
+
+    // Act
+    const ran = await sequencerIn(service, ['run', '--stage', 'dev', '--completion', 'poll']);
+    const served = await sequencerIn(service, ['emulator', '--world', 'local/worlds/demo.json', '--stage', 'dev', '--port', '0']);
+    const packaged = await slsRefusal('dev', { cwd: service });
+    rmSync(service, { recursive: true, force: true });
+
+    // Assess: the lines sls package prints, one line in all, exit 2, nothing served.
+    const packageProblems = packaged.split('\n').flatMap((line) => (/^- params\./.test(line) ? [line.slice(2)] : []));
+    expect(packageProblems).toEqual([expect.stringContaining('params.dev.pollSecnds is not a param (did you mean pollSeconds?)'), 'params.dev.pollSeconds is 0: must be at least 1', expect.stringContaining('params.dev.scheduleRate is "every day"')]);
+    for (const refused of [ran, served]) {
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(lines(refused.stderr)).toEqual([`sequencer: serverless.yml: ${packageProblems.join('; ')}`]);
+    }
   });
 
   it('--json keeps the exit code and the line, and stdout is one JSON report naming the error and cause', async () => {
@@ -240,6 +268,7 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed' });
   });
+
 });
 
 /** `{"a":{"a":...}}`, 4,000 objects deep, the text a user would pass. */

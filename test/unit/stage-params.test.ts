@@ -87,6 +87,33 @@ describe('stage params checked at package time', () => {
       'params.prod.scheduleRetryAttempts is 500: must be a whole number from 0 to 185 (EventBridge Scheduler)',
     ]);
   });
+
+  it('names each problem as the stage’s own param or default’s, when the caller says whose each is (a local run)', () => {
+    // Prepare: prod sets pollSeconds and a typo itself; the bad scheduleRate and sweepSeconds come from default.
+    const ownerOf = (name: string) => (['pollSeconds', 'pollSecnds'].includes(name) ? 'prod' : 'default');
+
+    // Act
+    const lines = problems({ pollSeconds: 0, scheduleRate: 'every day', sweepSeconds: 90 }, ['pollSecnds']);
+    const named = stageParamProblems(stage, { ...defaults, ...ownPipelines, pollSeconds: 0, scheduleRate: 'every day', sweepSeconds: 90 }, ['pollSecnds'], { ownerOf });
+
+    // Assess: the same problems, each under its owner.
+    expect(named).toEqual(lines.map((line) => (/^params\.prod\.(pollSeconds|pollSecnds) /.test(line) ? line : line.replace('params.prod.', 'params.default.'))));
+    expect(named).toEqual([
+      expect.stringMatching(/^params\.prod\.pollSecnds is not a param \(did you mean pollSeconds\?\)/),
+      'params.prod.pollSeconds is 0: must be at least 1',
+      'params.default.sweepSeconds is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes',
+      expect.stringMatching(/^params\.default\.scheduleRate is "every day": must be rate\(value unit\)/),
+    ]);
+  });
+
+  it('leaves the example-pipelines rule out for pipelines that are not real (a local run’s world), and only that rule', () => {
+    const examples = { pipelines: ['P1', 'P2', 'P3'], sequences: defaults.sequences };
+
+    expect(stageParamProblems(stage, { ...defaults, ...examples }, [], { realPipelines: false })).toEqual([]);
+    expect(stageParamProblems(stage, { ...defaults, ...examples, logLevel: 'DEBUG' }, [], { realPipelines: false })).toEqual([
+      'params.prod.logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF',
+    ]);
+  });
 });
 
 describe('schedule expressions, as EventBridge Scheduler takes them', () => {
