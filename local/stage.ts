@@ -45,8 +45,10 @@ export function stageParams(stage?: string): Record<string, unknown> {
 
 /**
  * The STAGE_CONFIG a local run hands the functions, built from the stage's params (stageParams).
- * Locally the allowed pipelines are the world's, narrowed to the stage's list when a stage is
- * named; a pipeline in another account comes as `{ name, arn }`, with its account's role in `accounts`.
+ * Without a stage the allowed pipelines are the world's. With one they are the stage's, as
+ * deployed, so a refusal names what the stage allows; each is the world's entry where the world
+ * has it (one in another account comes as `{ name, arn }`, with its account's role in `accounts`),
+ * and a name alone where it has not: a run that names it is refused before it starts.
  */
 export function localStageConfig(
   worldPipelines: readonly PipelineEntry[],
@@ -54,8 +56,8 @@ export function localStageConfig(
   worldAccounts: Record<string, { roleArn: string }> = {},
 ): StageConfig {
   const merged = stageParams(stage);
-  const stagePipelines = stage === undefined ? undefined : (merged.pipelines as PipelineEntry[]).map(entryName);
-  const pipelines = worldPipelines.filter((entry) => stagePipelines === undefined || stagePipelines.includes(entryName(entry)));
+  const inWorld = (entry: PipelineEntry) => worldPipelines.find((candidate) => entryName(candidate) === entryName(entry)) ?? entryName(entry);
+  const pipelines = stage === undefined ? [...worldPipelines] : (merged.pipelines as PipelineEntry[]).map(inWorld);
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
   const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));
   const accounts = Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)));

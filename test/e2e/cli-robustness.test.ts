@@ -260,15 +260,15 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(byDefault.stderr + byInput.stderr).not.toContain('not allowed in this stage');
   });
 
-  it('a pipeline the world has but the stage does not allow is still the stage’s refusal', async () => {
+  it('a pipeline the world has but the stage does not allow is still the stage’s refusal, naming what the stage allows', async () => {
+    // The world lacks P2 and P3: the refusal names them all the same, as the deployed stage would.
     const world = file('extra.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'X1', durationSeconds: 60 }] });
 
     const { code, stdout } = await sequencer(['run', '--world', world, '--stage', 'prod', '--input', '{"order":["P1","X1"]}', '--json']);
 
     expect(code).toBe(1);
-    expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed' });
+    expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed', cause: 'order: X1 is not allowed in this stage; allowed: P1, P2, P3' });
   });
-
 });
 
 /** `{"a":{"a":...}}`, 4,000 objects deep, the text a user would pass. */
