@@ -264,11 +264,12 @@ function reportDuplicates(names: string[], path: PropertyKey[], what: string, co
 }
 
 const httpStatusMessage = 'expected an HTTP error status between 400 and 599';
+const errorNamePattern = /^[A-Za-z][A-Za-z0-9]*$/;
 
 const operationFaultSchema = z
   .strictObject({
     operation: oneOf(faultableOperations),
-    error: z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/, 'expected an error name such as ThrottlingException').optional(),
+    error: z.string().regex(errorNamePattern, 'expected an error name such as ThrottlingException').optional(),
     httpStatus: z
       .int(httpStatusMessage)
       .min(400, httpStatusMessage)
@@ -362,94 +363,116 @@ const eventsSchema = z.strictObject({
   off: z.boolean().default(false),
 });
 
-const worldSchema = z
-  .strictObject({
-    startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
-    pipelines: z.array(pipelineSchema),
-    // Optional, so a world of the hub alone reads back exactly as written.
-    accounts: z.array(accountSchema).optional(),
-    faults: z.array(faultSchema).default([]),
-    events: eventsSchema.default({ delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false }),
-  })
-  .superRefine((world, context) => {
-    // The stage's names are unique across accounts and regions, and so is each account's pipeline per region.
-    const sequencedAt = new Map<string, string>();
-    const sequenced = (name: string, path: PropertyKey[], where: string) => {
-      const first = sequencedAt.get(name);
-      if (first === undefined) sequencedAt.set(name, where);
-      else context.addIssue({ code: 'custom', path, message: `"${name}" already names ${first}; give this one another sequencedAs` });
-    };
-    world.pipelines.forEach((pipeline, index) => {
-      if (pipeline.sequencedAs !== undefined) {
-        context.addIssue({ code: 'custom', path: ['pipelines', index, 'sequencedAs'], message: 'only for a pipeline in accounts' });
+const worldSchema = z.strictObject({
+  startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
+  pipelines: z.array(pipelineSchema),
+  // Optional, so a world of the hub alone reads back exactly as written.
+  accounts: z.array(accountSchema).optional(),
+  faults: z.array(faultSchema).default([]),
+  events: eventsSchema.default({ delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false }),
+});
+
+type Loose = Record<string, unknown>;
+const isLoose = (value: unknown): value is Loose => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** The objects of an array as written, each with its index: none when it is not an array. */
+const objectsOf = (value: unknown): [number, Loose][] => (Array.isArray(value) ? [...value.entries()].filter((entry): entry is [number, Loose] => isLoose(entry[1])) : []);
+/** The strings of an array as written, each with its index. */
+const stringsOf = (value: unknown): [number, string][] => (Array.isArray(value) ? [...value.entries()].filter((entry): entry is [number, string] => typeof entry[1] === 'string') : []);
+const isFaultableOperation = (value: unknown): value is (typeof faultableOperations)[number] => (faultableOperations as readonly unknown[]).includes(value);
+
+/**
+ * The checks that look across the file (a name one part gives and another uses) or at a value a
+ * field's own type cannot judge (an event state, an error for an operation). They read the file
+ * as written, so they report beside the schema's own complaints in one refusal, not once those
+ * are fixed (zod skips an object's refinement while any of its fields is wrong); each judges only
+ * what is readable, and leaves a field of the wrong type to the schema.
+ */
+function crossCheckIssues(json: unknown): { path: PropertyKey[]; message: string }[] {
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  const addIssue = (path: PropertyKey[], message: string) => issues.push({ path, message });
+  if (!isLoose(json)) return issues;
+  const hub = objectsOf(json.pipelines);
+  const accounts = objectsOf(json.accounts);
+  /** An account's pipelines by region, as written. */
+  const regionsOf = (account: Loose): [string, [number, Loose][]][] => (isLoose(account.regions) ? Object.entries(account.regions).map(([region, pipelines]) => [region, objectsOf(pipelines)]) : []);
+  const nameOf = (pipeline: Loose) => (typeof pipeline.name === 'string' ? pipeline.name : undefined);
+
+  // The stage's names are unique across accounts and regions, and so is each account's pipeline per region.
+  const sequencedAt = new Map<string, string>();
+  const sequenced = (name: string, path: PropertyKey[], where: string) => {
+    const first = sequencedAt.get(name);
+    if (first === undefined) sequencedAt.set(name, where);
+    else addIssue(path, `"${name}" already names ${first}; give this one another sequencedAs`);
+  };
+  for (const [index, pipeline] of hub) {
+    if (pipeline.sequencedAs !== undefined) addIssue(['pipelines', index, 'sequencedAs'], 'only for a pipeline in accounts');
+    // A duplicate among the hub's own is reported below, once.
+    const name = nameOf(pipeline);
+    if (name !== undefined && !sequencedAt.has(name)) sequencedAt.set(name, `pipelines[${index}]`);
+  }
+  const accountIds = new Set<unknown>();
+  for (const [accountIndex, account] of accounts) {
+    if (typeof account.id === 'string' && accountIds.has(account.id)) addIssue(['accounts', accountIndex, 'id'], `duplicate account "${account.id}"`);
+    accountIds.add(account.id);
+    for (const [region, pipelines] of regionsOf(account)) {
+      if (!regionPattern.test(region)) addIssue(['accounts', accountIndex, 'regions', region], 'expected a region such as eu-west-1');
+      const seen = new Set<string>();
+      for (const [index, pipeline] of pipelines) {
+        const name = nameOf(pipeline);
+        if (name === undefined) continue;
+        if (seen.has(name)) addIssue(['accounts', accountIndex, 'regions', region], `duplicate pipeline name "${name}"`);
+        seen.add(name);
+        const sequencedAs = typeof pipeline.sequencedAs === 'string' ? pipeline.sequencedAs : name;
+        sequenced(sequencedAs, ['accounts', accountIndex, 'regions', region, index], `${name} in ${String(account.id)} ${region}`);
       }
-      // A duplicate among the hub's own is reported below, once.
-      if (!sequencedAt.has(pipeline.name)) sequencedAt.set(pipeline.name, `pipelines[${index}]`);
-    });
-    const accountIds = new Set<string>();
-    (world.accounts ?? []).forEach((account, accountIndex) => {
-      if (accountIds.has(account.id)) context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'id'], message: `duplicate account "${account.id}"` });
-      accountIds.add(account.id);
-      for (const [region, pipelines] of Object.entries(account.regions)) {
-        if (!regionPattern.test(region)) {
-          context.addIssue({ code: 'custom', path: ['accounts', accountIndex, 'regions', region], message: 'expected a region such as eu-west-1' });
-        }
-        reportDuplicates(pipelines.map((pipeline) => pipeline.name), ['accounts', accountIndex, 'regions', region], 'pipeline', context);
-        pipelines.forEach((pipeline, index) =>
-          sequenced(pipeline.sequencedAs ?? pipeline.name, ['accounts', accountIndex, 'regions', region, index], `${pipeline.name} in ${account.id} ${region}`),
-        );
-      }
-    });
-    const firstIndexByName = new Map<string, number>();
-    world.pipelines.forEach((pipeline, index) => {
-      const firstIndex = firstIndexByName.get(pipeline.name);
-      if (firstIndex === undefined) firstIndexByName.set(pipeline.name, index);
-      else {
-        context.addIssue({
-          code: 'custom',
-          path: ['pipelines', index, 'name'],
-          message: `duplicate pipeline name "${pipeline.name}" (already pipelines[${firstIndex}])`,
-        });
-      }
-    });
-    const { delaySeconds, drop, lateSeconds } = world.events;
-    // As events spell them (FAILED, not the API's Failed): a state never spelt so would never match.
-    const stateRule = `expected one of ${eventStates.join(' | ')}`;
-    drop?.states?.forEach((state, index) => {
-      if (!eventStates.includes(state)) context.addIssue({ code: 'custom', path: ['events', 'drop', 'states', index], message: stateRule });
-    });
-    for (const state of Object.keys(lateSeconds ?? {})) {
-      if (!eventStates.includes(state)) context.addIssue({ code: 'custom', path: ['events', 'lateSeconds', state], message: stateRule });
     }
-    if (Array.isArray(delaySeconds) && delaySeconds[0] > delaySeconds[1]) {
-      context.addIssue({ code: 'custom', path: ['events', 'delaySeconds'], message: 'expected [min, max] with min at most max' });
+  }
+  const firstIndexByName = new Map<string, number>();
+  for (const [index, pipeline] of hub) {
+    const name = nameOf(pipeline);
+    if (name === undefined) continue;
+    const firstIndex = firstIndexByName.get(name);
+    if (firstIndex === undefined) firstIndexByName.set(name, index);
+    else addIssue(['pipelines', index, 'name'], `duplicate pipeline name "${name}" (already pipelines[${firstIndex}])`);
+  }
+  // Events and faults name a pipeline as CodePipeline does: an account's by its own name.
+  const accountNames = accounts.flatMap(([, account]) => regionsOf(account).flatMap(([, pipelines]) => pipelines.flatMap(([, pipeline]) => nameOf(pipeline) ?? [])));
+  const codePipelineNames = new Set([...firstIndexByName.keys(), ...accountNames]);
+
+  const events = isLoose(json.events) ? json.events : {};
+  const drop = isLoose(events.drop) ? events.drop : {};
+  // As events spell them (FAILED, not the API's Failed): a state never spelt so would never match.
+  const stateRule = `expected one of ${eventStates.join(' | ')}`;
+  for (const [index, state] of stringsOf(drop.states)) {
+    if (!eventStates.includes(state)) addIssue(['events', 'drop', 'states', index], stateRule);
+  }
+  for (const state of Object.keys(isLoose(events.lateSeconds) ? events.lateSeconds : {})) {
+    if (!eventStates.includes(state)) addIssue(['events', 'lateSeconds', state], stateRule);
+  }
+  const delay = events.delaySeconds;
+  if (Array.isArray(delay) && typeof delay[0] === 'number' && typeof delay[1] === 'number' && delay[0] > delay[1]) {
+    addIssue(['events', 'delaySeconds'], 'expected [min, max] with min at most max');
+  }
+  for (const [index, name] of stringsOf(drop.pipelines)) {
+    if (!codePipelineNames.has(name)) addIssue(['events', 'drop', 'pipelines', index], `no pipeline named "${name}" in this world`);
+  }
+
+  for (const [index, fault] of objectsOf(json.faults)) {
+    // A handler fault (picked by its key, as the schema picks it) names no operation, error or pipeline.
+    if ('handler' in fault) continue;
+    const { operation, error, pipelineName } = fault;
+    if (isFaultableOperation(operation) && typeof error === 'string' && errorNamePattern.test(error)) {
+      const answerable = [...errorsOf(operation), ...commonErrors];
+      if (!answerable.includes(error)) addIssue(['faults', index, 'error'], `${operation} cannot answer ${error}: expected one of ${answerable.join(', ')}`);
     }
-    // Events name a pipeline as CodePipeline does: an account's by its own name.
-    const eventNames = new Set([...world.pipelines, ...(world.accounts ?? []).flatMap((account) => Object.values(account.regions).flat())].map((pipeline) => pipeline.name));
-    drop?.pipelines?.forEach((name, index) => {
-      if (!eventNames.has(name)) context.addIssue({ code: 'custom', path: ['events', 'drop', 'pipelines', index], message: `no pipeline named "${name}" in this world` });
-    });
-    world.faults.forEach((fault, index) => {
-      if ('operation' in fault && fault.error !== undefined && ![...errorsOf(fault.operation), ...commonErrors].includes(fault.error)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['faults', index, 'error'],
-          message: `${fault.operation} cannot answer ${fault.error}: expected one of ${[...errorsOf(fault.operation), ...commonErrors].join(', ')}`,
-        });
-      }
-      // A fault matches the name a call sends: the hub's pipeline, or an account's by its CodePipeline name.
-      const accountNames = (world.accounts ?? []).flatMap((account) => Object.values(account.regions).flat().map((pipeline) => pipeline.name));
-      if ('operation' in fault && fault.operation === 'StartExecution' && fault.pipelineName !== undefined) {
-        context.addIssue({ code: 'custom', path: ['faults', index, 'pipelineName'], message: 'StartExecution is about no pipeline: leave pipelineName out' });
-      } else if ('pipelineName' in fault && fault.pipelineName !== undefined && !firstIndexByName.has(fault.pipelineName) && !accountNames.includes(fault.pipelineName)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['faults', index, 'pipelineName'],
-          message: `no pipeline named "${fault.pipelineName}" in this world`,
-        });
-      }
-    });
-  });
+    if (operation === 'StartExecution' && pipelineName !== undefined) {
+      addIssue(['faults', index, 'pipelineName'], 'StartExecution is about no pipeline: leave pipelineName out');
+    } else if (typeof pipelineName === 'string' && !codePipelineNames.has(pipelineName)) {
+      addIssue(['faults', index, 'pipelineName'], `no pipeline named "${pipelineName}" in this world`);
+    }
+  }
+  return issues;
+}
 
 export type World = z.output<typeof worldSchema>;
 export type WorldAccount = NonNullable<World['accounts']>[number];
@@ -510,10 +533,11 @@ export function handlerFaults(world: World): HandlerFault[] {
 
 export function parseWorld(json: unknown, sourceName: string): World {
   const result = worldSchema.safeParse(json, { reportInput: true });
-  if (result.success) return result.data;
-  const problems = result.error.issues.flatMap(describeIssue);
-  throw new WorldFileError(`${sourceName} is not a valid world file:\n  ${problems.join('\n  ')}`, {
-    cause: result.error,
+  const crossChecked = crossCheckIssues(json);
+  if (result.success && crossChecked.length === 0) return result.data;
+  const issues = [...(result.success ? [] : result.error.issues), ...crossChecked.map(({ path, message }) => ({ code: 'custom' as const, path, message, input: undefined }))];
+  throw new WorldFileError(`${sourceName} is not a valid world file:\n  ${issues.flatMap(describeIssue).join('\n  ')}`, {
+    cause: new z.ZodError(issues),
   });
 }
 

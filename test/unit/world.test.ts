@@ -218,6 +218,11 @@ describe('parseWorld', () => {
       worldWith({ faults: [{ operation: 'DeletePipeline', error: 'ThrottlingException', count: 1 }] }),
       'faults[0].operation: expected one of GetPipeline',
     ],
+    [
+      'a pipeline of an account named twice in one region',
+      worldWith({ accounts: [{ id: '210987654321', role: { name: 'r' }, regions: { 'eu-west-1': [minimalPipeline, { ...minimalPipeline, sequencedAs: 'P1-eu' }] } }] }),
+      'accounts[0].regions.eu-west-1: duplicate pipeline name "P1"',
+    ],
   ])('refuses %s, naming the field and the file', (_case, json, expectedProblem) => {
     // Act
     const error = refusal(json);
@@ -226,6 +231,42 @@ describe('parseWorld', () => {
     expect(error.name).toBe('WorldFileError');
     expect(error.message).toContain('worlds/broken.json');
     expect(error.message).toContain(expectedProblem);
+  });
+
+  it('names every problem in one refusal: the cross-checks beside the fields’ own, not once those are fixed', () => {
+    // Prepare: three problems a field's type shows, and three that need the rest of the world or the operation.
+    const json = worldWith({
+      faults: [
+        { operation: 'GetPipelineExecutio', error: 'ThrottlingException', count: 1 },
+        { handler: 'start-pipelin', crash: 'afterCall', count: 1 },
+        { operation: 'GetPipeline', error: 'ExecutionLimitExceeded', count: 1, pipelineName: 'P8' },
+      ],
+      events: { drop: { rate: 2, pipelines: ['P9'], states: ['Succeeded'] } },
+    });
+
+    // Act
+    const error = refusal(json);
+
+    // Assess
+    const problems = error.message.split('\n').slice(1).map((line) => line.trim());
+    expect(problems).toEqual([
+      expect.stringMatching(/^faults\[0\]\.operation: expected one of GetPipeline \|/),
+      expect.stringMatching(/^faults\[1\]\.handler: expected one of decide-order \|/),
+      expect.stringMatching(/^events\.drop\.rate: /),
+      expect.stringMatching(/^events\.drop\.states\[0\]: expected one of STARTED \| STOPPING \| SUCCEEDED/),
+      'events.drop.pipelines[0]: no pipeline named "P9" in this world',
+      expect.stringMatching(/^faults\[2\]\.error: GetPipeline cannot answer ExecutionLimitExceeded: expected one of PipelineNotFoundException/),
+      'faults[2].pipelineName: no pipeline named "P8" in this world',
+    ]);
+  });
+
+  it('leaves a field of the wrong type to the schema: one problem for it, not a cross-check’s too', () => {
+    const error = refusal(worldWith({ faults: [{ operation: 'GetPipeline', error: 'no such error!', count: 1 }], events: { drop: { pipelines: [7] } } }));
+
+    expect(error.message.split('\n').slice(1).map((line) => line.trim())).toEqual([
+      'faults[0].error: expected an error name such as ThrottlingException',
+      'events.drop.pipelines[0]: Invalid input: expected string, received number',
+    ]);
   });
 });
 
