@@ -99,7 +99,8 @@ ${exitCodes}`,
   emulator: `Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N] [--completion MODE] [--continue-at N]
 
 Serve the CodePipeline emulator and Step Functions' API for the stage's state machine
-(arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-STAGE), and print the
+(arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-STAGE; a call signed
+for another region finds none, as on AWS), and print the
 endpoint for AWS_ENDPOINT_URL_CODEPIPELINE and AWS_ENDPOINT_URL_SFN. StartExecution runs the real
 train (the definition and handlers, with every continuation); StopExecution, RedriveExecution,
 ListExecutions, DescribeExecution and GetExecutionHistory answer as on AWS: for 'sequencer

@@ -165,6 +165,53 @@ function allExecutions(account: EmulatedAccount): ExecutionView[] {
     .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
 }
 
+/** The region an ARN names (`arn:aws:states:<region>:...`), or undefined for text that is not an ARN. */
+const regionOfArn = (arn: unknown): string | undefined => (typeof arn === 'string' ? /^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]+):/.exec(arn)?.[1] : undefined);
+
+type Operation = (input: unknown) => unknown;
+type RegionalOperations = Record<
+  'StartExecution' | 'ListExecutions' | 'DescribeExecution' | 'GetExecutionHistory' | 'StopExecution' | 'RedriveExecution' | 'ListStateMachines',
+  Operation
+>;
+
+/**
+ * Step Functions as each region sees it. A state machine lives in the region its ARN names (the
+ * stage's, us-east-1: where the hub and its functions are), so a call signed for another region
+ * finds none, as on AWS: ListStateMachines lists nothing, and a call naming one of its state
+ * machines or executions is answered StateMachineDoesNotExist or ExecutionDoesNotExist. An ARN
+ * that is not one is left for the operation to refuse (InvalidArn), as before.
+ */
+function regional<Operations extends RegionalOperations>(operations: Operations, region: string): Operations {
+  const field = (input: unknown, name: string) => (typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[name] : undefined);
+  const elsewhere = (arn: unknown) => {
+    const arnRegion = regionOfArn(arn);
+    return arnRegion !== undefined && arnRegion !== region;
+  };
+  const stateMachineCall = (operation: Operation) => (input: unknown) => {
+    const arn = field(input, 'stateMachineArn');
+    if (elsewhere(arn)) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    return operation(input);
+  };
+  const executionCall = (operation: Operation) => (input: unknown) => {
+    const arn = field(input, 'executionArn');
+    if (elsewhere(arn)) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
+    return operation(input);
+  };
+  return {
+    ...operations,
+    StartExecution: stateMachineCall(operations.StartExecution),
+    ListExecutions: stateMachineCall(operations.ListExecutions),
+    DescribeExecution: executionCall(operations.DescribeExecution),
+    GetExecutionHistory: executionCall(operations.GetExecutionHistory),
+    StopExecution: executionCall(operations.StopExecution),
+    RedriveExecution: executionCall(operations.RedriveExecution),
+    ListStateMachines: (input: unknown) => {
+      const answer = operations.ListStateMachines(input) as { stateMachines: { stateMachineArn: string }[] };
+      return { ...answer, stateMachines: answer.stateMachines.filter((stateMachine) => !elsewhere(stateMachine.stateMachineArn)) };
+    },
+  };
+}
+
 /** A local CodePipeline (and Step Functions ListExecutions) whose executions follow the world and the clock. */
 export async function startEmulator(options: { world: World; clock: Clock; port?: number }): Promise<Emulator> {
   let account = emulatedAccount(options.world, options.clock);
@@ -205,7 +252,8 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       {
         targetPrefix: 'AWSStepFunctions',
         contentType: 'application/x-amz-json-1.0',
-        operations: () => stepFunctionsOperations,
+        // A call with no signature (the AWS CLI's --no-sign-request) names no region: it is taken as the hub's, as CodePipeline takes it.
+        operations: (caller) => regional(stepFunctionsOperations, caller.region ?? hubRegion),
       },
     ],
     query: (action, params, caller) => account.sts.query(action, params, caller),

@@ -404,6 +404,9 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     const noExecution = await sequencer(['stop', '--execution', 'nosuch'], running.env);
     const noRuns = await sequencer(['status', '--watch'], running.env);
     const noRedrive = await sequencer(['redrive'], running.env);
+    // The stage's state machine is in us-east-1, where it was deployed: another region has none.
+    const elsewhere = await sequencer(['start', '--region', 'eu-west-1', '--order', 'P1', '--name', 'eu1'], running.env);
+    const nothingElsewhere = await sequencer(['status', '--region', 'eu-west-1'], running.env);
 
     expect(noStateMachine.code).toBe(2);
     expect(noStateMachine.stderr).toContain(
@@ -415,6 +418,11 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(noRuns.stderr).toContain(`sequencer: ${stateMachineArn} has no executions yet`);
     expect(noRedrive.code).toBe(3);
     expect(noRedrive.stderr).toContain(`sequencer: nothing to redrive: ${stateMachineArn} has no executions yet`);
+    for (const refused of [elsewhere, nothingElsewhere]) {
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain("sequencer: there is no state machine codepipeline-sequencer-dev (stage 'dev') in region eu-west-1");
+    }
   }, 30_000);
 });
 

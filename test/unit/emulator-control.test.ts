@@ -1,10 +1,14 @@
 import {
   DescribeExecutionCommand,
+  ExecutionDoesNotExist,
   ExecutionNotRedrivable,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
   RedriveExecutionCommand,
   SFNClient,
   StartExecutionCommand,
+  StateMachineDoesNotExist,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { SimulatedClock } from '../../local/clock.js';
@@ -146,5 +150,63 @@ describe('reading a history incrementally (status --watch)', () => {
       client.destroy();
       await emulator.close();
     }
+  });
+});
+
+describe('regions, as AWS keeps them apart', () => {
+  let emulator: Emulator;
+  const clientIn = (region: string) => new SFNClient({ endpoint: emulator.endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+
+  beforeEach(async () => {
+    const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [] }, 'regions test world');
+    emulator = await startEmulator({ world, clock: new SimulatedClock(startMs) });
+    emulator.stepFunctions.serveStateMachine(stateMachineArn, () => undefined);
+    emulator.stepFunctions.controlExecutions({ stop: () => true, redrive: () => true });
+  });
+
+  afterEach(async () => {
+    await emulator.close();
+  });
+
+  it('a call signed for another region than the state machine’s sees neither it nor its executions', async () => {
+    // Prepare: one execution in us-east-1, where the state machine was deployed.
+    const home = clientIn('us-east-1');
+    const away = clientIn('eu-west-1');
+    const { executionArn } = await home.send(new StartExecutionCommand({ stateMachineArn, name: 'home', input: '{}' }));
+    try {
+      // Act
+      const listed = await away.send(new ListStateMachinesCommand({}));
+      const started = await rejectionOf(away.send(new StartExecutionCommand({ stateMachineArn, name: 'away', input: '{}' })));
+      const executions = await rejectionOf(away.send(new ListExecutionsCommand({ stateMachineArn })));
+      const refusals = await Promise.all([
+        rejectionOf(away.send(new DescribeExecutionCommand({ executionArn }))),
+        rejectionOf(away.send(new GetExecutionHistoryCommand({ executionArn }))),
+        rejectionOf(away.send(new StopExecutionCommand({ executionArn }))),
+        rejectionOf(away.send(new RedriveExecutionCommand({ executionArn }))),
+      ]);
+
+      // Assess: nothing there, nothing started or stopped; at home all is as it was.
+      expect(listed.stateMachines).toEqual([]);
+      expect(started).toBeInstanceOf(StateMachineDoesNotExist);
+      expect(executions).toBeInstanceOf(StateMachineDoesNotExist);
+      for (const refused of refusals) expect(refused).toBeInstanceOf(ExecutionDoesNotExist);
+      expect((await home.send(new ListStateMachinesCommand({}))).stateMachines?.map((stateMachine) => stateMachine.stateMachineArn)).toEqual([stateMachineArn]);
+      expect((await home.send(new ListExecutionsCommand({ stateMachineArn }))).executions?.map((execution) => [execution.name, execution.status])).toEqual([['home', 'RUNNING']]);
+    } finally {
+      home.destroy();
+      away.destroy();
+    }
+  });
+
+  it('an unsigned call (the AWS CLI’s --no-sign-request) names no region, and is taken as the state machine’s, us-east-1', async () => {
+    // Act: the wire request the AWS CLI sends unsigned, without an Authorization header.
+    const response = await fetch(emulator.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AWSStepFunctions.ListStateMachines' },
+      body: '{}',
+    });
+
+    // Assess
+    expect(((await response.json()) as { stateMachines: { stateMachineArn: string }[] }).stateMachines.map((stateMachine) => stateMachine.stateMachineArn)).toEqual([stateMachineArn]);
   });
 });
