@@ -127,7 +127,8 @@ Options:
   --port N      The port on 127.0.0.1 (default: any free one)
   -h, --help    Show this help
 
-Exit codes: 0 stopped, 2 bad command line, world file, or a port already in use.`,
+Exit codes: 2 bad command line, world file, or a port already in use; 130 stopped by Ctrl-C
+(143 by SIGTERM), as a signal ends any command, through npx too.`,
   status: `Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json] [--timestamps] [--watch [--interval S]] [--region R] [--profile P]
 
 Show a run's progress lines and summary, read from Step Functions (ListStateMachines,

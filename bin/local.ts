@@ -311,7 +311,10 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
   output.out('ready; Ctrl-C (or SIGTERM) stops it.');
   await untilAborted(signal);
   await service.close();
-  return 0;
+  // Stopped by a signal, it exits as any command a signal ends: 128 + the signal's number. Under
+  // npx that is the exit code whatever we return (the shell between npm and us dies of the
+  // signal itself, and npm reports that); run directly, it says the same.
+  return 128 + constants.signals[signal.reason as 'SIGINT'];
 }
 
 const untilAborted = (signal: AbortSignal) =>

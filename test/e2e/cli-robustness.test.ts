@@ -563,10 +563,34 @@ describe('signals and pipes', () => {
     child.kill(signal);
     const code = await exited;
 
-    if (signal === 'SIGTERM') expect(code).toBe(0);
+    if (signal === 'SIGTERM') expect(code).toBe(143);
     // The emulator behind a killed wrapper stops when its lifeline to the wrapper closes.
     for (let attempt = 0; attempt < 50 && !(await portIsFree(port)); attempt += 1) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await portIsFree(port)).toBe(true);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('the emulator stopped by %s exits %d, run directly as under npx (whose shell dies of the signal), as its help says', async (signal, expected) => {
+    // Prepare: each in a process group of its own, signalled as a terminal's Ctrl-C or `timeout` signals: the whole group.
+    const stopped = async (command: string, args: string[]) => {
+      const child = spawn(command, [...args, 'emulator', '--world', 'local/worlds/demo.json', '--port', '0'], { env: cleanEnv(), detached: true });
+      // As a shell reads it: npm may exit with 130 itself, or die of the signal.
+      const exited = new Promise<number>((resolve) => child.once('exit', (code, signalName) => resolve(exitCode({ code, signal: signalName ?? undefined }))));
+      // Signalled even if it never got ready, so that no emulator outlives the test.
+      await waitForLine(child, /^ready;/m).finally(() => child.exitCode === null && process.kill(-child.pid!, signal));
+      return exited;
+    };
+    const { stdout: help } = await sequencer(['emulator', '--help']);
+
+    // Act
+    const direct = await stopped('node', ['bin/sequencer.js']);
+    const throughNpx = await stopped('npx', ['--no', 'sequencer']);
+
+    // Assess
+    expect({ direct, throughNpx }).toEqual({ direct: expected, throughNpx: expected });
+    expect(help.replace(/\s+/g, ' ')).toContain('130 stopped by Ctrl-C (143 by SIGTERM)');
   });
 
   it('the emulator on a busy port says so in one line naming the port, exit 2', async () => {
