@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
-import { stageParamProblems } from '../src/stage-params.js';
+import { stageConfigKeys, stageParamProblems } from '../src/stage-params.js';
 import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
 import { StageParamsError, UsageError } from './refusals.js';
 import { readYamlFile } from './yaml-file.js';
@@ -21,9 +21,9 @@ function readParams(): Params {
 /**
  * serverless.yml's params for a stage, merged the way Serverless merges them (`default`, then the
  * stage's own; without a stage, `default` alone), refused with every problem `sls package --stage`
- * would name (src/stage-params.ts), each as the stage's own param or default's. All but one: the
+ * would name (src/stage-params.ts), each as the stage's own param or default's. All but two: the
  * example-pipelines rule guards real pipelines named P1 to P3, and a local run starts only the
- * world's.
+ * world's; and a Serverless variable's value is sls's to check once it resolves it.
  */
 export function stageParams(stage?: string): Record<string, unknown> {
   const params = readParams();
@@ -38,7 +38,16 @@ export function stageParams(stage?: string): Record<string, unknown> {
   const ownerOf = (name: string) => (stage !== undefined && Object.hasOwn(own, name) ? stage : 'default');
   const written = [...new Set([...Object.keys(defaults), ...Object.keys(own)])];
   const merged: Record<string, unknown> = { ...defaults, ...own };
-  const problems = stageParamProblems(stage ?? 'default', merged, written, { ownerOf, realPipelines: false });
+  // A Serverless variable (`${ssm:...}`, `${env:...}`) is resolved by sls at deploy time, which
+  // checks the value then. A run needs only the functions' config, and cannot read one there.
+  const variables = Object.keys(merged).filter((name) => JSON.stringify(merged[name] ?? null).includes('${'));
+  const needed = variables.filter((name) => (stageConfigKeys as readonly string[]).includes(name));
+  const problems = [
+    ...needed.map((name) => `params.${ownerOf(name)}.${name} is ${JSON.stringify(merged[name])}: a Serverless variable, which sls resolves at deploy time; a local run needs the value itself`),
+    ...stageParamProblems(stage ?? 'default', merged, written, { ownerOf, realPipelines: false }).filter(
+      (problem) => !variables.some((name) => problem.startsWith(`params.${ownerOf(name)}.${name} `)),
+    ),
+  ];
   if (problems.length > 0) throw new StageParamsError(`serverless.yml: ${problems.join('; ')}`);
   return merged;
 }

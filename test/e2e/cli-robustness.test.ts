@@ -194,6 +194,26 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     }
   });
 
+  it('a Serverless variable in a param the run does not need is left to sls; in one it needs, it is named', async () => {
+    // Prepare: dev takes its topic and schedule switch from SSM and the environment, as sls package allows.
+    const fromDeploy = serviceWith((yaml) => yaml.replace(/^ {2}dev:$/m, "  dev:\n    notificationTopicArn: ${ssm:/org/topic}\n    scheduleEnabled: ${env:SCHEDULE, false}"));
+    const pollFromEnv = serviceWith((yaml) => yaml.replace(/^ {4}pollSeconds: 15$/m, "    pollSeconds: ${env:POLL, 15}"));
+
+    // Act
+    const ran = await sequencerIn(fromDeploy, ['run', '--stage', 'dev']);
+    const refused = await sequencerIn(pollFromEnv, ['run', '--stage', 'dev']);
+    rmSync(fromDeploy, { recursive: true, force: true });
+    rmSync(pollFromEnv, { recursive: true, force: true });
+
+    // Assess
+    expect({ code: ran.code, stderr: ran.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(ran.stdout).toContain('SUCCEEDED');
+    expect(refused.code).toBe(2);
+    expect(lines(refused.stderr)).toEqual([
+      'sequencer: serverless.yml: params.dev.pollSeconds is "${env:POLL, 15}": a Serverless variable, which sls resolves at deploy time; a local run needs the value itself',
+    ]);
+  });
+
   it('--json keeps the exit code and the line, and stdout is one JSON report naming the error and cause', async () => {
     const { code, stdout, stderr } = await sequencer(['run', '--world', file('empty-too.json', { startTime, pipelines: [] }), '--json']);
 
