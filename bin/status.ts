@@ -124,11 +124,11 @@ async function lastStateOf(client: SFNClient, executionArn: string): Promise<str
 }
 
 /**
- * How a start was refused before it started anything, or undefined for a train: DecideOrder
- * failed it with AlreadyRunning (a continuation's input aside: that one's train did run), or,
- * scheduled with whenBusy skip, it ended at SkipScheduledRun. Either only tried to start a run
- * while another was in flight: following it tells nothing of that run, and redriving it would
- * only try the start again, now perhaps with nothing in its way.
+ * How a start ended before it started anything, or undefined for a train: DecideOrder failed it
+ * (for any reason: a run in flight, bad input, a pipeline not allowed or not found; a
+ * continuation's input aside, whose train did run), it was a dry run, or, scheduled with whenBusy
+ * skip, it ended at SkipScheduledRun. Following it tells nothing of the stage's train, and
+ * redriving it would only try the start again.
  */
 export async function refusedStart(
   client: SFNClient,
@@ -137,9 +137,11 @@ export async function refusedStart(
 ): Promise<string | undefined> {
   const skipped = skippedReason(described);
   if (skipped !== undefined) return `skipped: ${skipped}`;
-  if (described.status !== 'FAILED' || described.error !== 'AlreadyRunning' || Object.hasOwn(objectOf(described.input), 'continuation')) return undefined;
+  // ReturnPlanOnly's output is the plan, which says it was a dry run.
+  if (described.status === 'SUCCEEDED' && objectOf(described.output).dryRun === true) return 'a dry run: it only checked the plan';
+  if (described.status !== 'FAILED' || Object.hasOwn(objectOf(described.input), 'continuation')) return undefined;
   if ((await lastStateOf(client, executionArn)) !== 'DecideOrder') return undefined;
-  return `refused at DecideOrder: AlreadyRunning: ${described.cause ?? 'another run was in flight'}`;
+  return `refused at DecideOrder: ${described.error ?? 'an error'}: ${described.cause ?? 'no cause given'}`;
 }
 
 /**
@@ -163,7 +165,7 @@ export async function stageTrain(client: SFNClient, stateMachineArn: string, non
     nextToken = page.nextToken;
   } while (nextToken);
   if (refused === 0) throw none(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
-  throw none(`${stateMachineArn} has run no train yet: its ${refused === 1 ? 'one execution was a start' : `${refused} executions were starts`} refused while another run was in flight; start one with 'npx --no sequencer start'`);
+  throw none(`${stateMachineArn} has run no train yet: its ${refused === 1 ? 'one execution was a start' : `${refused} executions were starts`} that started nothing (refused, skipped or a dry run); start one with 'npx --no sequencer start'`);
 }
 
 /** An execution's input (or output) as a fresh object; anything else, or nothing, as an empty one. */

@@ -61,6 +61,7 @@ describe('the stage’s train, when no --execution is given', () => {
     stepFunctions.on(DescribeExecutionCommand, { executionArn: arnOf('dup-2') }).resolves({ status: 'FAILED', input: '{"order":["P3"]}', error: 'AlreadyRunning', cause: refusedCause });
     stepFunctions.on(DescribeExecutionCommand, { executionArn: arnOf('train-1') }).resolves({ status: 'FAILED', input: '{}', error: 'PipelineFailed', cause: 'P2 (position 2 of 3) ...' });
     stepFunctions.on(GetExecutionHistoryCommand, { executionArn: arnOf('dup-2') }).resolves({ events: endingIn('DecideOrder') });
+    stepFunctions.on(GetExecutionHistoryCommand, { executionArn: arnOf('train-1') }).resolves({ events: endingIn('CheckPipelines') });
 
     // Act
     const chosen = await stageTrain(client, stateMachineArn, none);
@@ -83,7 +84,7 @@ describe('the stage’s train, when no --execution is given', () => {
     listing([], [{ executionArn: arnOf('sched-3'), name: 'sched-3', stateMachineArn, status: 'SUCCEEDED', startDate: at(3) }]);
     stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: skippedOutput });
 
-    await expect(stageTrain(client, stateMachineArn, none)).rejects.toThrow(`${stateMachineArn} has run no train yet: its one execution was a start refused while another run was in flight`);
+    await expect(stageTrain(client, stateMachineArn, none)).rejects.toThrow(`${stateMachineArn} has run no train yet: its one execution was a start that started nothing (refused, skipped or a dry run)`);
   });
 });
 
@@ -107,9 +108,17 @@ describe('a refused start', () => {
     expect(await refusedStart(client, arnOf('dup-2'), refused)).toBe(`refused at DecideOrder: AlreadyRunning: ${refusedCause}`);
     expect(await refusedStart(client, arnOf('train-1'), refused)).toBeUndefined();
     expect(await refusedStart(client, arnOf('sched-3'), { status: 'SUCCEEDED', output: skippedOutput })).toMatch(/^skipped: the scheduled run for 2026-01-01T06:00:00Z was skipped/);
-    // A continuation refused at DecideOrder belongs to a train that ran; a dry run's output is its plan.
+    // A continuation refused at DecideOrder belongs to a train that ran.
     expect(await refusedStart(client, arnOf('dup-2'), { ...refused, input: '{"continuation":{}}' })).toBeUndefined();
-    expect(await refusedStart(client, arnOf('dry-4'), { status: 'SUCCEEDED', output: '{"order":["P1"],"dryRun":true}' })).toBeUndefined();
+  });
+
+  it('is also one DecideOrder failed for any other reason, and a dry run: neither started anything', async () => {
+    stepFunctions.on(GetExecutionHistoryCommand, { executionArn: arnOf('typo-5') }).resolves({ events: endingIn('DecideOrder') });
+    const notFound = { status: 'FAILED' as const, error: 'PipelineNotFound', cause: "pipeline 'P9' does not exist", input: '{"order":["P1","P9"]}' };
+
+    expect(await refusedStart(client, arnOf('typo-5'), notFound)).toBe(`refused at DecideOrder: PipelineNotFound: pipeline 'P9' does not exist`);
+    expect(await refusedStart(client, arnOf('dry-4'), { status: 'SUCCEEDED', output: '{"order":["P1"],"dryRun":true}' })).toBe('a dry run: it only checked the plan');
+    expect(await refusedStart(client, arnOf('train-6'), { status: 'SUCCEEDED', output: '{"pipelines":[]}' })).toBeUndefined();
   });
 });
 
