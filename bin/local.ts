@@ -298,14 +298,16 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
     );
   }
   output.out(`State machine ${engine.stateMachineArn}: StartExecution runs the train, at ${speed === 1 ? 'wall-clock speed' : `${speed} times wall-clock speed`}`);
+  const region = engine.stateMachineArn.split(':')[3]!;
   output.out(`  export AWS_ENDPOINT_URL_CODEPIPELINE=${endpoint} AWS_ENDPOINT_URL_SFN=${endpoint}`);
   if (report) {
     const executionArn = `${executionArnPrefix(engine.stateMachineArn)}${report.executionName}`;
-    // A command that runs as written, pasted into any shell in the checkout: the endpoint inline, no registry fetch.
-    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer status --stage ${stageName}`);
-    output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region us-east-1 --no-sign-request --execution-arn ${executionArn}`);
+    // A command that runs as written, pasted into any shell in the checkout: the endpoint inline, no
+    // registry fetch, and the state machine's region, whatever AWS_REGION the shell has.
+    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer status --stage ${stageName} --region ${region}`);
+    output.out(`  aws stepfunctions get-execution-history --endpoint-url ${endpoint} --region ${region} --no-sign-request --execution-arn ${executionArn}`);
   } else {
-    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer start --stage ${stageName} --wait`);
+    output.out(`  AWS_ENDPOINT_URL_SFN=${endpoint} npx --no sequencer start --stage ${stageName} --region ${region} --wait`);
   }
   // The line a script waits for: everything above is served, and so is whatever comes next.
   output.out('ready; Ctrl-C (or SIGTERM) stops it.');

@@ -219,15 +219,16 @@ describe('hints that point the right way', () => {
       });
       const suggested = printed.split('\n').find((line) => line.includes(' status '))!.trim();
 
-      // Act: exactly as printed, with nothing else set up.
+      // Act: exactly as printed, with nothing else set up but a shell's region elsewhere.
       const env = cleanEnv({});
-      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_REGION', 'AWS_DEFAULT_REGION']) delete env[name];
+      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_REGION']) delete env[name];
+      env.AWS_REGION = 'eu-west-1';
       const result = await new Promise<Result>((resolve) => {
         exec(suggested, { env }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
       });
 
       // Assess
-      expect(suggested).toMatch(/^AWS_ENDPOINT_URL_SFN=http:\/\/127\.0\.0\.1:\d+ npx --no sequencer status --stage staging$/);
+      expect(suggested).toMatch(/^AWS_ENDPOINT_URL_SFN=http:\/\/127\.0\.0\.1:\d+ npx --no sequencer status --stage staging --region us-east-1$/);
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
       expect(result.stdout).toContain('codepipeline-sequencer · status · local-001 · arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-staging');
       expect(result.stdout).toMatch(/^SUCCEEDED {2}3 pipelines succeeded/m);
