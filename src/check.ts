@@ -52,16 +52,17 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
       return due ? look(resumed, plan, now, { completion, detectedBy, run }) : resumed;
     }),
   );
-  // Redriven: every member that ended without success is restarted (or watched again, if it was
-  // only past its timeout) now, whatever the others are doing. The redrive re-enters with the
-  // state's input, from before the look that failed, so a member that ran past its timeout may
-  // still be InProgress there: waiting for it first and restarting the rest later would count
-  // the redrive as used and fail again with the old failure.
-  // Only what had ended before the redrive: stopped while it waited and redriven at once, a
-  // pipeline that fails later fails the run, as it would have without the stop.
-  const redrivenAt = redrivesSince > 0 ? await lastRedriveTime(execution.id) : undefined;
+  // Redriven: every member that had ended without success before the redrive is restarted (or
+  // watched again, if it was only past its timeout) now, whatever the others are doing. The
+  // redrive re-enters with the state's input, from before the look that failed, so a member that
+  // ran past its timeout may still be InProgress there: waiting for it first and restarting the
+  // rest later would count the redrive as used and fail again with the old failure. A member that
+  // failed after the redrive (stopped while it waited, and redriven at once) fails the entry as it
+  // would have without the stop, and then nothing is restarted: that would only delay the failure.
+  const redrivenAt = redrivesSince > 0 && seen.some(endedBadly) ? await lastRedriveTime(execution.id) : undefined;
+  const failedSinceRedrive = seen.some((member) => endedBadly(member) && !endedBefore(member, redrivenAt));
   const looked =
-    redrivesSince > 0 ? seen.map((member) => (endedBadly(member) && endedBefore(member, redrivenAt) ? restart(member, redriveCount, plan, now) : member)) : seen;
+    redrivesSince > 0 && !failedSinceRedrive ? seen.map((member) => (endedBadly(member) ? restart(member, redriveCount, plan, now) : member)) : seen;
   // A member watched again past its timeout has a new deadline: its watch item must live as long,
   // or its end's event (and the sweeper) would find it expired and only the deadline would notice.
   if (completion === 'events' && redrivesSince > 0) {

@@ -242,6 +242,21 @@ describe('check-status: redrive', () => {
     });
   });
 
+  it('restarts nothing in a group where a member failed after the redrive, though another had failed before it: the entry fails now', async () => {
+    // Prepare: redriven at 595 s; P2 had failed at 590 s, P3 fails at 598 s.
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    statusIs('exec-p3', 'Failed', 'Lint failed');
+    codePipeline
+      .on(ListPipelineExecutionsCommand)
+      .resolves({ pipelineExecutionSummaries: [summary('exec-p3', 0, 598, 'Failed'), summary('exec-p2', 0, 590, 'Failed')] });
+
+    // Act
+    const attempt = core(stepInput({ members: [tracked(), p3()] }, group, { redriveCount: 1 }));
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'PipelineFailed', message: expect.stringContaining('exec-p3 ended Failed: Lint failed') });
+  });
+
   it('restarts a failed member whose end CodePipeline no longer lists, as before: its end may well precede the redrive', async () => {
     statusIs('exec-p2', 'Failed', 'Tests failed');
     codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
