@@ -116,10 +116,10 @@ const executionArnPattern = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execut
 /** An --execution value checked: its ARN, given one; its name, given a name. */
 export function checkExecutionOption(value: string | undefined): { arn?: string; name?: string; region?: string } {
   if (value === undefined) return {};
-  if (value === '') throw new BadOption('--execution is empty; give an execution name or ARN, or leave it out for the stage’s latest run');
+  if (value === '') throw new BadOption('--execution is empty; give an execution name or ARN, or leave it out for the stage’s train');
   if (value.startsWith('arn:')) {
     if (/^arn:aws[a-z-]*:states:[^:]*:[^:]*:stateMachine:/.test(value)) {
-      throw new BadOption(`--execution ${value} is a state machine ARN; give an execution's ARN or name (or --stage for the stage's latest run)`);
+      throw new BadOption(`--execution ${value} is a state machine ARN; give an execution's ARN or name (or --stage for the stage's train)`);
     }
     const parts = executionArnPattern.exec(value);
     if (!parts || !legalName.test(parts[3]!) || !legalName.test(parts[4]!)) {

@@ -82,7 +82,7 @@ Options:
   --completion MODE  events or poll: how a pipeline's end is noticed, in place of the stage's
                      'completion' param (default: the param, events unless the stage says poll)
   --continue-at N    Hand over to a new execution once one more step would bring the history to
-                     N events (500 to 24000; default 24000), to see a continuation without
+                     N events (500 to 24,000; default 24,000), to see a continuation without
                      simulating weeks (local only); the hand-over's own events (about ten) end
                      each execution a few past N
   --redrive          If the run fails, redrive it once, as Step Functions' Redrive would
@@ -121,7 +121,7 @@ Options:
                 events or poll, in place of the stage's 'completion' param
   --continue-at N
                 Hand over to a new execution once one more step would bring the history to N
-                events (500 to 24000; default 24000), to see a continuation without simulating
+                events (500 to 24,000; default 24,000), to see a continuation without simulating
                 weeks (local only); the hand-over's own events (about ten) end each execution a
                 few past N
   --port N      The port on 127.0.0.1 (default: any free one)
@@ -140,7 +140,7 @@ ${emulatorNote}
 
 Options:
   --stage NAME            The stage whose state machine to read (default dev)
-  --execution NAME|ARN    The execution to show (default: the stage's latest)
+  --execution NAME|ARN    The execution to show (default: the stage's train, the running one else the last)
   --watch                 Follow the train until it ends
   --interval S            Seconds between looks while watching (default 5, at least 1)
   --json                  Print one JSON document
@@ -197,7 +197,7 @@ ${emulatorNote}
 
 Options:
   --stage NAME          The stage whose train to redrive (default dev)
-  --execution NAME|ARN  A train's execution (default: the stage's latest)
+  --execution NAME|ARN  A train's execution (default: the stage's train, the running one else the last)
   --wait                Follow the train until it ends
   --interval S          Seconds between looks while waiting (default 5, at least 1)
   --json                Print one JSON document

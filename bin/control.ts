@@ -185,7 +185,9 @@ async function watch(
     onEvent: (event) => printer?.on(event),
     onRetry: (error, retryInSeconds, givingUpAt) => {
       const why = setupProblemOf(error, target)?.message ?? `${target.endpoint ?? `Step Functions in ${target.region}`} answered ${(error as Error).name}: ${(error as Error).message}`;
-      output.err(`sequencer: ${why} Looking again in ${retryInSeconds} s, until ${utcTime(givingUpAt)}; the train goes on.`);
+      // setupProblemOf's sentences end in '?' or '.'; a service's own message may end in neither.
+      const sentence = /[.?!]$/.test(why) ? why : `${why}.`;
+      output.err(`sequencer: ${sentence} Looking again in ${retryInSeconds} s (giving up at ${utcTime(givingUpAt)}); the train goes on.`);
     },
   });
   if (!report) {
@@ -334,6 +336,7 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
     strict: true,
     options: { ...awsOptions, ...watchOptions, execution: { type: 'string' }, wait: { type: 'boolean', default: false } },
   });
+  if (values.interval !== undefined && !values.wait) throw new UsageError('--interval goes with --wait');
   const interval = intervalOf(values.interval);
   const stage = values.stage ?? 'dev';
   return withStepFunctions(values, values.execution, async (client, target, execution) => {

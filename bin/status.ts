@@ -11,6 +11,7 @@ import {
 import { loadDefinition } from '../local/definition.js';
 import type { RetryDetail, RunEvent } from '../local/engine.js';
 import { executionArnPrefix, looksLikeSuccessor } from '../src/continuation.js';
+import { membersOf } from '../src/run.js';
 import { NothingToShow } from './errors.js';
 import { RunState, seeEvent, summaryRows, withFailedLook, type Outcome, type SummaryRow } from './summary.js';
 
@@ -235,6 +236,14 @@ const parse = (text: string | undefined): unknown => {
   }
 };
 
+/** The pipelines of the entry the run was on: its members, or, between entries (ended while starting the next), that entry's names. */
+function entryPipelines(state: RunState): string[] {
+  const members = state.run?.members ?? [];
+  if (members.length > 0) return members.map((member) => member.pipelineName);
+  const entry = state.run !== undefined ? state.plan?.order[state.run.index] : undefined;
+  return entry !== undefined ? membersOf(entry) : [];
+}
+
 /** The events that end an attempt, and the status each gives the execution. */
 const attemptEnds: Record<string, EarlierAttempt['status']> = { ExecutionFailed: 'FAILED', ExecutionAborted: 'ABORTED', ExecutionTimedOut: 'TIMED_OUT' };
 
@@ -314,7 +323,7 @@ export function eventsFromHistory(
         const looked = withFailedLook(state.plan, state.run, outcome);
         if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });
       }
-      attemptEnd = { ...outcome, state: stateName, pipelines: (state.run?.members ?? []).map((member) => member.pipelineName), endedAt: at };
+      attemptEnd = { ...outcome, state: stateName, pipelines: entryPipelines(state), endedAt: at };
     }
   }
   return { events, transitions, lambdaInvocations, earlierAttempts };

@@ -13,7 +13,8 @@ import type { HistoryCount, Phase } from './run.js';
 export const historyEventLimit = 25_000;
 
 /**
- * Continue as new once an execution has written this many. The margin (1,000 events) is far
+ * Continue as new once one more step would bring an execution's history to this many events
+ * (the hand-over's own events then end it a few past). The margin (1,000 events) is far
  * more than the costliest step can add: one look that exhausts every retrier (14 retries,
  * 42 events), the continuation itself (about 60 with its own retries), and a redrive (48).
  */

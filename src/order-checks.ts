@@ -38,9 +38,10 @@ export function checkNamedInOrder(order: OrderEntry[], { variables = {}, from }:
   const names = order.flatMap(membersOf);
   const problems = Object.keys(variables)
     .filter((name) => !names.includes(name))
-    .map((name) => `variables.${name}: '${name}' is not in the order (${names.join(', ')})`);
-  if (from !== undefined && !names.includes(from)) problems.push(`from: '${from}' is not in the order (${names.join(', ')})`);
-  if (problems.length > 0) throw invalidInput(problems);
+    .map((name) => `variables.${name}: '${name}' is not in the order`);
+  if (from !== undefined && !names.includes(from)) problems.push(`from: '${from}' is not in the order`);
+  // The order is named once, after the last problem: up to 100 names, it would swell a cause ten times over.
+  if (problems.length > 0) throw invalidInput(problems.map((problem, index) => (index === problems.length - 1 ? `${problem} (${names.join(', ')})` : problem)));
 }
 
 /** An input's own `order`, checked as decide-order will check it (the default policy runs an order given). */

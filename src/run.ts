@@ -30,7 +30,7 @@ export interface Plan {
   polling: { pollSeconds: number; maxPollSeconds: number };
   /** `events` when the stage deploys the callback wait (absent: the poll loop). */
   completion?: 'events' | 'poll';
-  /** Continue as new once one more step would bring the history to this many events, instead of 24,000 (src/history-budget.ts); only the local engine's tests set it. */
+  /** Continue as new once one more step would bring the history to this many events, instead of 24,000 (src/history-budget.ts); only local runs set it (`--continue-at`, tests). */
   continueAtEvents?: number;
   decidedAt: string;
 }

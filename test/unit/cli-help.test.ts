@@ -69,6 +69,19 @@ describe('each command’s help', () => {
   });
 });
 
+describe('options that go together', () => {
+  it.each([
+    [['redrive', '--interval', '5'], '--interval goes with --wait'],
+    [['start', '--interval', '5'], '--interval goes with --wait'],
+    [['status', '--interval', '5'], '--interval goes with --watch'],
+  ])('%j is refused before anything is asked of AWS', async (argv, reason) => {
+    const { code, stderr } = await cli(...argv);
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`sequencer: ${reason}`);
+  });
+});
+
 describe('help and version themselves', () => {
   it.each([['help', 'help'], ['help']])('%j shows the overview, which says what help does', async (...argv) => {
     const { code, stdout } = await cli(...argv);

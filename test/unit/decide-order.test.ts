@@ -158,7 +158,7 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     const attempt = decide({ order: ['P1', 'P2'], variables: { P3: { A: '1' } }, from: 'P4' });
 
     await expect(attempt).rejects.toMatchObject({
-      message: "2 problems: 1) variables.P3: 'P3' is not in the order (P1, P2); 2) from: 'P4' is not in the order (P1, P2)",
+      message: "2 problems: 1) variables.P3: 'P3' is not in the order; 2) from: 'P4' is not in the order (P1, P2)",
     });
   });
 

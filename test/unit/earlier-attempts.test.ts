@@ -135,3 +135,30 @@ describe('status of an execution stopped, redriven, timed out and redriven again
     ]);
   });
 });
+
+describe('an attempt that failed while it started the next entry', () => {
+  it('names that entry’s pipelines, though none of them had started', () => {
+    // Prepare: decided, then StartPipelines failed before the group started; redriven at 5 min.
+    const read: ExecutionRead = {
+      name: 'release-43',
+      arn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:release-43`,
+      described: { status: 'RUNNING', startDate: minutes(0), redriveCount: 1 },
+      history: history([
+        [0, 'ExecutionStarted'],
+        [0, ...entered('DecideOrder')],
+        [0, 'LambdaFunctionScheduled'],
+        [0, ...succeeded({ plan, run: { ...run, members: [], results: run.results } })],
+        [0, ...entered('StartPipelines')],
+        [1, 'ExecutionFailed', { executionFailedEventDetails: { error: 'AwsUnavailable', cause: 'StartPipelineExecution: throttled' } }],
+        [5, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: 1 } }],
+        [5, ...entered('StartPipelines')],
+      ]),
+    };
+
+    // Act
+    const report = foldTrain([read], stateMachineArn, {});
+
+    // Assess
+    expect(report.earlierAttempts).toEqual([expect.objectContaining({ attempt: 1, status: 'FAILED', state: 'StartPipelines', pipelines: ['deploy-eu', 'deploy-us'] })]);
+  });
+});
