@@ -32,8 +32,11 @@ function loadTypeScript(file) {
 async function checkStageParams(resolveVariable) {
   const [stage, allParams] = await Promise.all([resolveVariable('sls:stage'), resolveVariable('self:params')]);
   const params = Object.fromEntries(await Promise.all(knownParams.map(async (key) => [key, await resolveVariable(`param:${key}`)])));
-  const own = [...new Set([...Object.keys(allParams?.default ?? {}), ...Object.keys(allParams?.[stage] ?? {})])];
-  const problems = stageParamProblems(stage, params, own);
+  const stageOwn = allParams?.[stage] ?? {};
+  const own = [...new Set([...Object.keys(allParams?.default ?? {}), ...Object.keys(stageOwn)])];
+  // Each problem names where the param is written, the stage's own params or default's, as a local run names it.
+  const ownerOf = (name) => (Object.hasOwn(stageOwn, name) ? stage : 'default');
+  const problems = stageParamProblems(stage, params, own, { ownerOf });
   if (problems.length > 0) throw stageRefusal(`stage '${stage}' cannot be packaged:\n- ${problems.join('\n- ')}`);
   return params;
 }

@@ -165,11 +165,16 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     // Act
     const inDev = await sequencerIn(service, ['run', '--stage', 'dev']);
     const byDefault = await sequencerIn(service, ['run', '--json']);
+    const packaged = await slsRefusal('dev', { cwd: service });
     rmSync(service, { recursive: true, force: true });
 
-    // Assess: never the world file's fault, nor --stage's.
+    // Assess: never the world file's fault, nor --stage's; and the very lines sls package prints.
     expect(inDev.code).toBe(2);
     expect(lines(inDev.stderr)).toEqual([`sequencer: serverless.yml: params.dev.onFailure is "retry": must be 'fail' or 'wait'; params.default.sweepSeconds ${sweepRule}`]);
+    expect(packaged.split('\n').filter((line) => line.startsWith('- params.'))).toEqual([
+      `- params.dev.onFailure is "retry": must be 'fail' or 'wait'`,
+      `- params.default.sweepSeconds ${sweepRule}`,
+    ]);
     expect(byDefault.code).toBe(2);
     expect(JSON.parse(byDefault.stdout)).toEqual({ status: 'REFUSED', error: 'StageParamsError', cause: `serverless.yml: params.default.sweepSeconds ${sweepRule}` });
   });
