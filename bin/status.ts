@@ -266,8 +266,6 @@ export function eventsFromHistory(
   const earlierAttempts: EarlierAttempt[] = [];
   let stateName = '';
   let taskState = '';
-  // The engine reports a continuation's history as it stood when the Task was entered.
-  let taskEnteredId = 0;
   let lastError: string | undefined;
   let retriesInARow = 0;
   let redriveCount: number | undefined;
@@ -291,7 +289,6 @@ export function eventsFromHistory(
       }
       if (type === 'TaskStateEntered') {
         taskState = name;
-        taskEnteredId = event.id ?? 0;
         lastError = undefined;
         retriesInARow = 0;
       }
@@ -310,7 +307,7 @@ export function eventsFromHistory(
       emit({ type: progressOf[taskState]!, executionName, output: parse(event.lambdaFunctionSucceededEventDetails?.output), at });
     } else if (type === 'TaskSucceeded') {
       const successor = (parse(event.taskSucceededEventDetails?.output) as { ExecutionArn?: string } | undefined)?.ExecutionArn;
-      if (successor) emit({ type: 'continued', executionName, successorName: successor.split(':').at(-1)!, historyEvents: taskEnteredId, at });
+      if (successor) emit({ type: 'continued', executionName, successorName: successor.split(':').at(-1)!, at });
     } else if (type === 'ExecutionRedriven') {
       redriveCount = event.executionRedrivenEventDetails?.redriveCount ?? 1;
       // The n-th redrive follows the end of attempt n.

@@ -63,7 +63,7 @@ export type RunEvent =
   | { type: 'started'; executionName: string; output: unknown; at: number }
   | { type: 'checked'; executionName: string; output: unknown; at: number }
   | { type: 'retried'; executionName: string; state: string; at: number; retry?: RetryDetail }
-  | { type: 'continued'; executionName: string; successorName: string; historyEvents: number; at: number }
+  | { type: 'continued'; executionName: string; successorName: string; at: number }
   | { type: 'redriven'; executionName: string; state: string; redriveCount: number; at: number };
 
 /** Which error a Task failed with, and the Retry entry of the definition that retries it. */
@@ -525,7 +525,7 @@ export class LocalEngine {
           if (this.takeCrash(continuationFaultName)) {
             throw new SdkClientError('the answer to StartExecution was lost after the execution started (injected fault)');
           }
-          emit({ type: 'continued', executionName, successorName: Name, historyEvents: history.events, at: this.clock.now() });
+          emit({ type: 'continued', executionName, successorName: Name, at: this.clock.now() });
           return { ExecutionArn: started.executionArn, StartDate: started.startDate!.toISOString() };
         });
       };

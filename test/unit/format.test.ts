@@ -223,7 +223,7 @@ describe('the progress lines of a pipeline', () => {
     // Prepare
     const plan = { count: 2, order: ['P1', 'P2'], source: 'order', variables: {}, ...(continueAtEvents !== undefined && { continueAtEvents }) };
     const decidedWith = { type: 'decided', at: start, output: { plan, run: { generation: 1, results: [] } } } as unknown as RunEvent;
-    const handedOver = { type: 'continued', at: start + 13_538_000, executionName: 'local-001', successorName: 'local-001-g2', historyEvents: 497 } as unknown as RunEvent;
+    const handedOver = { type: 'continued', at: start + 13_538_000, executionName: 'local-001', successorName: 'local-001-g2' } as unknown as RunEvent;
     const continuing = {
       type: 'checked',
       at: start + 13_538_000,
