@@ -230,7 +230,9 @@ export class ProgressPrinter {
     const took = member.finishedAt !== undefined ? (Date.parse(member.finishedAt) - Date.parse(member.startedAt!)) / 1000 : member.status === 'TimedOut' ? elapsed : undefined;
     const after = took === undefined ? '' : ` after ${duration(took)}`;
     const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
-    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)}${after}${noticed(member)}${summary}`);
+    // Held for a retry (onFailure: wait), its end was known all along: the deadline, not a late look, ended the wait.
+    const how = member.status === 'Failed' && this.held.has(id) ? ', and no retry came by its deadline' : noticed(member);
+    this.write(`${at}  ${name} ${statusColour(this.colours, member.status)}${after}${how}${summary}`);
   }
 
   /** Told how long it has run at `elapsed`: the next such line comes at the first doubling past it. */

@@ -153,7 +153,7 @@ describe('the progress lines of a pipeline', () => {
     expect(lines).toEqual(['+0:15:02  P2 Failed after 5 min (event, +1 s): Unit tests failed']);
   });
 
-  it('a failure held for a retry until its deadline: its time is the execution’s, not the wait’s', () => {
+  it('a failure held for a retry until its deadline: its time is the execution’s, and the deadline, not a late look, ended the wait', () => {
     // Act
     const lines = printed([
       look('started', 601, { status: 'InProgress' }),
@@ -164,7 +164,7 @@ describe('the progress lines of a pipeline', () => {
     // Assess
     expect(lines).toEqual([
       '+0:15:02  P2 Failed, waiting for a retry until +1:10:01: Unit tests failed',
-      '+1:10:02  P2 Failed after 5 min (timeout, +55 min 01 s): Unit tests failed',
+      '+1:10:02  P2 Failed after 5 min, and no retry came by its deadline: Unit tests failed',
     ]);
   });
 
