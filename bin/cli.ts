@@ -4,6 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
 import { BadOption, CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
+import type { EarlierAttempt } from '../local/engine.js';
 import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
 import { fieldPath, tooDeeplyNested } from '../src/field-path.js';
@@ -550,6 +551,10 @@ export function awsSummary(report: StatusReport, colours: Palette, time: (ms: nu
   return [...lines.slice(0, -1), `${colours.green('SUCCEEDED')}  ${report.skipped}`];
 }
 
+/** How each attempt before a redrive ended, for a --json document: its times in ISO 8601. */
+export const earlierAttemptsJson = (attempts: EarlierAttempt[]) =>
+  attempts.map((attempt) => ({ ...attempt, endedAt: new Date(attempt.endedAt).toISOString(), redrivenAt: new Date(attempt.redrivenAt).toISOString() }));
+
 /**
  * `status --json`: the fields of `run --json` that mean something for a run on AWS. No `world`
  * (there is no emulated world, and each row of `pipelines` already names the execution watched)
@@ -567,11 +572,7 @@ export function statusJson(report: StatusReport) {
     ...(report.skipped !== undefined && { skipped: report.skipped }),
     generations: report.generations,
     redrives: report.redrives,
-    earlierAttempts: report.earlierAttempts.map((attempt) => ({
-      ...attempt,
-      endedAt: new Date(attempt.endedAt).toISOString(),
-      redrivenAt: new Date(attempt.redrivenAt).toISOString(),
-    })),
+    earlierAttempts: earlierAttemptsJson(report.earlierAttempts),
     stats: { ...counts, elapsedSeconds: simulatedSeconds },
   };
 }

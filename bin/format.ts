@@ -1,7 +1,6 @@
-import type { RetryDetail, RunEvent, RunReport } from '../local/engine.js';
+import type { EarlierAttempt, RetryDetail, RunEvent, RunReport } from '../local/engine.js';
 import { continueAtEvents } from '../src/history-budget.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
-import type { EarlierAttempt } from './status.js';
 import { executionCell, positionCell, type Outcome, type SummaryRow } from './summary.js';
 
 /**

@@ -14,7 +14,7 @@ import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
-import { checkExecutionInputSize, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
 import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -228,6 +228,7 @@ function jsonReport(report: RunReport, rows: SummaryRow[]) {
     },
     generations: report.generations,
     redrives: report.redrives,
+    earlierAttempts: earlierAttemptsJson(report.earlierAttempts),
     // The simulated clock keeps fractions of a millisecond (an event's random delay): a time to the
     // millisecond, as every instant in the document, not `2523.3074689941404`.
     stats: { ...report.stats, simulatedSeconds: Math.round(report.stats.simulatedSeconds * 1000) / 1000 },

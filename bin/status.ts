@@ -9,9 +9,9 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
-import type { RetryDetail, RunEvent } from '../local/engine.js';
+import type { EarlierAttempt, RetryDetail, RunEvent } from '../local/engine.js';
 import { executionArnPrefix, looksLikeSuccessor } from '../src/continuation.js';
-import { membersOf } from '../src/run.js';
+import { entryPipelines } from '../src/run.js';
 import { NothingToShow } from './errors.js';
 import { RunState, seeEvent, summaryRows, withFailedLook, type Outcome, type SummaryRow } from './summary.js';
 
@@ -33,26 +33,6 @@ export interface ExecutionRead {
   arn: string;
   described: Pick<DescribeExecutionCommandOutput, 'status' | 'error' | 'cause' | 'output' | 'input' | 'startDate' | 'stopDate' | 'redriveCount'>;
   history: HistoryEvent[];
-}
-
-/**
- * An attempt of an execution that ended (failed, timed out or was stopped) and was then
- * redriven: the execution's status, error and cause say only how its last attempt went, and the
- * history alone still tells how the earlier ones ended.
- */
-export interface EarlierAttempt {
-  executionName: string;
-  /** 1 for the execution's first attempt; n + 1 for the one its n-th redrive began. */
-  attempt: number;
-  status: 'FAILED' | 'ABORTED' | 'TIMED_OUT';
-  error?: string;
-  cause?: string;
-  /** The state it ended in, which its redrive entered again. */
-  state: string;
-  /** The pipelines of the order entry the run was on. */
-  pipelines: string[];
-  endedAt: number;
-  redrivenAt: number;
 }
 
 export interface StatusReport {
@@ -236,14 +216,6 @@ const parse = (text: string | undefined): unknown => {
   }
 };
 
-/** The pipelines of the entry the run was on: its members, or, between entries (ended while starting the next), that entry's names. */
-function entryPipelines(state: RunState): string[] {
-  const members = state.run?.members ?? [];
-  if (members.length > 0) return members.map((member) => member.pipelineName);
-  const entry = state.run !== undefined ? state.plan?.order[state.run.index] : undefined;
-  return entry !== undefined ? membersOf(entry) : [];
-}
-
 /** The events that end an attempt, and the status each gives the execution. */
 const attemptEnds: Record<string, EarlierAttempt['status']> = { ExecutionFailed: 'FAILED', ExecutionAborted: 'ABORTED', ExecutionTimedOut: 'TIMED_OUT' };
 
@@ -320,7 +292,7 @@ export function eventsFromHistory(
         const looked = withFailedLook(state.plan, state.run, outcome);
         if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });
       }
-      attemptEnd = { ...outcome, state: stateName, pipelines: entryPipelines(state), endedAt: at };
+      attemptEnd = { ...outcome, state: stateName, pipelines: entryPipelines(state.plan, state.run), endedAt: at };
     }
   }
   return { events, transitions, lambdaInvocations, earlierAttempts };

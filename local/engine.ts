@@ -20,6 +20,7 @@ import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/field-path.js';
 import type { StageConfig } from '../src/config.js';
+import { entryPipelines, type Plan, type Run } from '../src/run.js';
 
 /** A state machine of the emulated account (`codepipeline-sequencer-<stage>` is what `sls deploy` names a stage's). */
 const stateMachineArnNamed = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
@@ -32,6 +33,26 @@ export interface GenerationReport {
   status: 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'RUNNING';
   historyEvents: number;
   stateTransitions: number;
+}
+
+/**
+ * An attempt of an execution that ended (failed, timed out or was stopped) and was then
+ * redriven: the execution's status, error and cause say only how its last attempt went, and the
+ * history alone still tells how the earlier ones ended.
+ */
+export interface EarlierAttempt {
+  executionName: string;
+  /** 1 for the execution's first attempt; n + 1 for the one its n-th redrive began. */
+  attempt: number;
+  status: 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+  error?: string;
+  cause?: string;
+  /** The state it ended in, which its redrive entered again. */
+  state: string;
+  /** The pipelines of the order entry the run was on. */
+  pipelines: string[];
+  endedAt: number;
+  redrivenAt: number;
 }
 
 /** What a run tells a user, and what `sequencer run --json` prints. */
@@ -47,6 +68,8 @@ export interface RunReport {
   generations: GenerationReport[];
   /** How many times the failed execution was redriven. */
   redrives: number;
+  /** How the attempt before each redrive ended. */
+  earlierAttempts: EarlierAttempt[];
   stats: {
     stateTransitions: number;
     /** The largest history of any one execution: what the 25,000-event limit applies to. */
@@ -164,6 +187,8 @@ interface ExecutionRecord {
   redriveCount: number;
   outcome?: Pick<RunReport, 'status' | 'error' | 'cause' | 'output'>;
   failurePoint?: FailurePoint;
+  /** When its last attempt ended. */
+  endedAt?: number;
   /** Set when the execution handed over to a successor (ContinueAsNewExecution succeeded). */
   successor?: Promise<ExecutionRecord>;
 }
@@ -346,6 +371,7 @@ export class LocalEngine {
     const generations: ExecutionRecord[] = [];
     let current: ExecutionRecord | undefined = await this.execute(first, { leaveClock: this.clock.join() });
     let redrives = 0;
+    const earlierAttempts: EarlierAttempt[] = [];
     while (current) {
       generations.push(current);
       if (current.outcome?.status === 'FAILED' && request.redrive && redrives === 0 && current.failurePoint) {
@@ -355,6 +381,18 @@ export class LocalEngine {
           await this.clock.sleep(request.redriveAfterSeconds);
           leaveClock();
         }
+        const { plan, run } = (current.failurePoint.input ?? {}) as { plan?: Plan; run?: Run };
+        earlierAttempts.push({
+          executionName: current.name,
+          attempt: current.redriveCount + 1,
+          status: 'FAILED',
+          ...(current.outcome.error !== undefined && { error: current.outcome.error }),
+          ...(current.outcome.cause !== undefined && { cause: current.outcome.cause }),
+          state: current.failurePoint.state,
+          pipelines: entryPipelines(plan, run),
+          endedAt: current.endedAt!,
+          redrivenAt: this.clock.now(),
+        });
         current = await this.redrive(current);
         generations.pop();
         continue;
@@ -375,6 +413,7 @@ export class LocalEngine {
         stateTransitions: generation.history.transitions,
       })),
       redrives,
+      earlierAttempts,
       stats: {
         stateTransitions: sum(generations.map((generation) => generation.history.transitions)),
         historyEvents: Math.max(...generations.map((generation) => generation.history.events)),
@@ -587,6 +626,7 @@ export class LocalEngine {
     await eventLog;
     // The instant it ended, as its history has it: once it leaves the clock, a paced clock moves on.
     const endedAt = this.clock.now();
+    record.endedAt = endedAt;
     options.leaveClock();
     if (historyLimitReached) history.events = historyEventLimit;
     // Step Functions redrives a stopped execution too, from the state it was stopped in.
@@ -691,6 +731,7 @@ export class LocalEngine {
       world: { executions: this.emulator.executions() },
       generations: [{ executionName, status: 'FAILED', historyEvents, stateTransitions: 1 }],
       redrives: 0,
+      earlierAttempts: [],
       stats: { stateTransitions: 1, historyEvents, lambdaInvocations: 1, simulatedSeconds: 0, executions: 1 },
     };
   }

@@ -13,6 +13,14 @@ export type OrderEntry = string | string[];
 
 export const membersOf = (entry: OrderEntry): string[] => (typeof entry === 'string' ? [entry] : entry);
 
+/** The pipelines of the entry a run is on: its members, or, between entries (starting the next), that entry's names. */
+export function entryPipelines(plan: Plan | undefined, run: Run | undefined): string[] {
+  const members = run?.members ?? [];
+  if (members.length > 0) return members.map((member) => member.pipelineName);
+  const entry = run !== undefined ? plan?.order[run.index] : undefined;
+  return entry !== undefined ? membersOf(entry) : [];
+}
+
 export interface Plan {
   order: OrderEntry[];
   /** How many entries the order has (a group counts once). */

@@ -22,6 +22,41 @@ const failing = worldFile('failing.json', {
 });
 
 describe('sequencer run', () => {
+  it('--redrive: redriven once, it tells how the attempt before the redrive ended, in the summary and in --json', async () => {
+    // Prepare: P2 fails once, then succeeds when started again.
+    const flaky = worldFile('flaky.json', {
+      startTime: '2026-01-01T00:00:00Z',
+      pipelines: [
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'Integration tests failed' },
+      ],
+    });
+
+    // Act
+    const plain = await sequencer(['run', '--world', flaky, '--input', '{"order":["P1","P2"]}', '--redrive', '--timestamps']);
+    const json = await sequencer(['run', '--world', flaky, '--input', '{"order":["P1","P2"]}', '--redrive', '--json']);
+
+    // Assess
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toMatch(/^local-001 attempt 1 {2}FAILED at \S+Z in CheckPipelines \(P2\), redriven at \S+Z\n {2}PipelineFailed: P2 \(position 2 of 2\) execution \S+ ended Failed: Integration tests failed/m);
+    expect(plain.stdout).toMatch(/^SUCCEEDED {2}2 pipelines succeeded/m);
+    const report = JSON.parse(json.stdout);
+    expect({ status: report.status, redrives: report.redrives }).toEqual({ status: 'SUCCEEDED', redrives: 1 });
+    expect(report.earlierAttempts).toEqual([
+      {
+        executionName: 'local-001',
+        attempt: 1,
+        status: 'FAILED',
+        error: 'PipelineFailed',
+        cause: expect.stringContaining('ended Failed: Integration tests failed'),
+        state: 'CheckPipelines',
+        pipelines: ['P2'],
+        endedAt: expect.stringMatching(/^2026-01-01T00:10:0\d\.\d{3}Z$/),
+        redrivenAt: expect.stringMatching(/^2026-01-01T00:10:0\d\.\d{3}Z$/),
+      },
+    ]);
+  });
+
   it('--json prints one JSON document: status, output, world executions in start order, stats', async () => {
     const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/demo.json', '--input', '{"order":["P3","P2","P1"]}', '--json']);
 

@@ -22,6 +22,12 @@ describe('a redrive after a group ended with a timed-out and a failed member', (
     // Assess
     expect({ status: report.status, error: report.error, cause: report.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
     expect(report.redrives).toBe(1);
+    // What the summary and --json tell of the attempt the redrive followed.
+    expect(report.earlierAttempts).toEqual([
+      expect.objectContaining({ attempt: 1, status: 'FAILED', error: 'PipelineFailed', state: 'CheckPipelines', pipelines: ['P1', 'P2'] }),
+    ]);
+    expect(report.earlierAttempts[0]!.cause).toContain('P2 (position 1 of 2, in a group of 2) execution');
+    expect(report.earlierAttempts[0]!.redrivenAt).toBeGreaterThanOrEqual(report.earlierAttempts[0]!.endedAt);
     const started = ours(report).map((execution) => [execution.pipelineName, execution.status]);
     expect(started).toEqual([
       ['P1', 'Succeeded'],
