@@ -43,6 +43,10 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
+/** Follows the train with the watch's usual options, a given interval, and what each retry says. */
+const follow = (intervalSeconds: number, onRetry: (error: unknown, retryInSeconds: number) => void) =>
+  followTrain(client, executionArn, { stateMachineArn, retriers: {}, intervalSeconds, signal: new AbortController().signal, onEvent: () => undefined, onRetry });
+
 describe('a watch that loses Step Functions for a while', () => {
   it('asks again, backing off and saying so each time, and follows the train to its end once it is back', async () => {
     // Prepare: the connection is refused twice, then a server error, then the train's end is read.
@@ -50,14 +54,7 @@ describe('a watch that loses Step Functions for a while', () => {
     const retries: [string, number][] = [];
 
     // Act
-    const watching = followTrain(client, executionArn, {
-      stateMachineArn,
-      retriers: {},
-      intervalSeconds: 1,
-      signal: new AbortController().signal,
-      onEvent: () => undefined,
-      onRetry: (error, retryInSeconds) => retries.push([(error as Error).message, retryInSeconds]),
-    });
+    const watching = follow(1, (error, retryInSeconds) => retries.push([(error as Error).message, retryInSeconds]));
     await jest.advanceTimersByTimeAsync(60_000);
     const report = await watching;
 
@@ -71,43 +68,34 @@ describe('a watch that loses Step Functions for a while', () => {
   });
 
   it(`gives up with the last error once it has been out of reach for ${unreachableSeconds} s in a row`, async () => {
+    // Prepare
     trainAnswering([refused]);
     let lastRetry = 0;
     const startedAt = Date.now();
 
-    const watching = followTrain(client, executionArn, {
-      stateMachineArn,
-      retriers: {},
-      intervalSeconds: 5,
-      signal: new AbortController().signal,
-      onEvent: () => undefined,
-      onRetry: () => (lastRetry = Date.now()),
-    });
+    // Act
+    const watching = follow(5, () => (lastRetry = Date.now()));
     const outcome = expect(watching).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await jest.advanceTimersByTimeAsync(2 * unreachableSeconds * 1000);
     await outcome;
 
-    // Its first failed look came one interval after the start; the last retry waits no later than the limit.
+    // Assess: its first failed look came one interval after the start; the last retry waits no later than the limit.
     expect(lastRetry - startedAt).toBeLessThan((5 + unreachableSeconds) * 1000);
     expect(lastRetry - startedAt).toBeGreaterThan(unreachableSeconds * 1000 - 60_000);
   });
 
   it('does not retry what asking again cannot mend', async () => {
+    // Prepare
     trainAnswering([() => Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })]);
     const retries: number[] = [];
 
-    const watching = followTrain(client, executionArn, {
-      stateMachineArn,
-      retriers: {},
-      intervalSeconds: 1,
-      signal: new AbortController().signal,
-      onEvent: () => undefined,
-      onRetry: (_error, retryInSeconds) => retries.push(retryInSeconds),
-    });
+    // Act
+    const watching = follow(1, (_error, retryInSeconds) => retries.push(retryInSeconds));
     const outcome = expect(watching).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await jest.advanceTimersByTimeAsync(10_000);
     await outcome;
 
+    // Assess
     expect(retries).toEqual([]);
   });
 });
