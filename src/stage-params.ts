@@ -9,6 +9,8 @@ import { parseStageConfig, type StageConfig } from './config.js';
 import { closestName } from './field-path.js';
 import { executionInputSchema, parseOrThrow } from './input.js';
 import { chooseOrder } from './order-policy.js';
+import { checkOrder } from './order-checks.js';
+import { InvalidInput } from './errors.js';
 import { membersOf } from './run.js';
 import { pipelineNames } from './targets.js';
 
@@ -143,6 +145,17 @@ export function isTimeZone(name: unknown): boolean {
   }
 }
 
+/** What checkOrder refuses in an order, as text; undefined for an order decide-order accepts. */
+function orderProblem(order: unknown, field: string): string | undefined {
+  try {
+    checkOrder(order, field);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidInput) return error.message;
+    throw error;
+  }
+}
+
 /** The schedule's input, checked as the state machine will check it, against this stage's own sequences and pipelines. */
 function scheduleInputProblem(input: unknown, config: StageConfig): string | undefined {
   try {
@@ -249,6 +262,10 @@ export function stageParamProblems(
     for (const [sequence, entries] of Object.entries(config.sequences)) {
       const strangers = entries.flatMap(membersOf).filter((name) => !pipelineNames(config!).includes(name));
       if (strangers.length > 0) refuse('sequences', `sequence '${sequence}' names ${strangers.join(', ')}, not in this stage's pipelines`);
+      // The rules decide-order applies to the order a sequence gives (a group of 2 to 10, each pipeline
+      // once): broken here, it would fail every run that takes this sequence, the schedule's too.
+      const shape = orderProblem(entries, `sequence '${sequence}'`);
+      if (shape !== undefined) refuse('sequences', shape);
     }
     const inputProblem = scheduleInputProblem(params.scheduleInput, config);
     if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);

@@ -80,6 +80,15 @@ describe('stage params checked at package time', () => {
     ]);
   });
 
+  it('refuses a sequence decide-order would refuse: a group of one, a pipeline twice', () => {
+    const sequences = { release: ['build-api', ['deploy-api']], rollback: ['smoke-tests', 'smoke-tests'] };
+
+    expect(problems({ sequences, defaultSequence: 'release' })).toEqual([
+      `params.prod.sequences is ${JSON.stringify(sequences)}: sequence 'release'[1]: a group runs 2 to 10 pipelines at the same time; this one has 1`,
+      `params.prod.sequences is ${JSON.stringify(sequences)}: sequence 'rollback'[1]: 'smoke-tests' appears twice; each pipeline runs once per run`,
+    ]);
+  });
+
   it('names a param it does not know, and every problem at once', () => {
     expect(problems({ scheduleRetryAttempts: 500, tracing: 'yes' }, ['notifyOnSucess'])).toEqual([
       expect.stringMatching(/^params\.prod\.notifyOnSucess is not a param \(did you mean notifyOnSuccess\?\); the params are pipelines, .*notifyOnSuccess/),
@@ -147,12 +156,14 @@ describe('time zones', () => {
 
 describe("the package's check (deploy/stage-params.cjs), as sls loads it", () => {
   // A child Node, as sls is: each way of loading src/stage-params.ts, and which loader it took.
-  const params = { ...defaults, ...ownPipelines, pollSeconds: 0, logLevel: 'DEBUG' };
+  // prod's own params set two wrong: each refusal names prod's param, where it is written.
+  const prodOwn = { ...ownPipelines, pollSeconds: 0, logLevel: 'DEBUG' };
+  const params = { ...defaults, ...prodOwn };
   const checkInChild = async (nodeOptions: string[]) => {
     const script = `
       const { checkStageParams } = require('./deploy/stage-params.cjs');
       const params = ${JSON.stringify(params)};
-      const variables = { 'sls:stage': 'prod', 'self:params': { default: params } };
+      const variables = { 'sls:stage': 'prod', 'self:params': { default: ${JSON.stringify(defaults)}, prod: ${JSON.stringify(prodOwn)} } };
       checkStageParams(async (name) => (name.startsWith('param:') ? params[name.slice(6)] : variables[name])).then(
         () => console.log(JSON.stringify({ refused: false })),
         (error) => console.log(JSON.stringify({ refused: error.message.split('\\n'), tsx: Object.keys(require.cache).some((file) => file.includes('/node_modules/tsx/')) })),
