@@ -126,6 +126,13 @@ function startCommand(stage: string, values: { region?: string | undefined; prof
   ].join(' ');
 }
 
+/** The order a train's summary rows tell: one name per position, or the group's names. */
+function decidedOrder(rows: { position: number; pipelineName: string; groupSize?: number }[]): (string | string[])[] {
+  const byPosition = new Map<number, string[]>();
+  for (const row of rows) byPosition.set(row.position, [...(byPosition.get(row.position) ?? []), row.pipelineName]);
+  return [...byPosition.entries()].sort(([one], [other]) => one - other).map(([, names]) => (names.length === 1 && rows.find((row) => row.pipelineName === names[0])?.groupSize === undefined ? names[0]! : names));
+}
+
 /** `sequencer status`: a snapshot, or with --watch, the train followed live to its end. */
 export async function status(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseOnce({
@@ -361,10 +368,14 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
       if (!/period|expired/i.test(reason ?? '') && !past) return undefined;
       // The train as it began (its first execution's input) and the pipeline it ended on: a new run that picks up there.
       const train = await readTrain(client, arn);
-      const unfinished = foldTrain(train, stateMachineArn, retriersOf(loadDefinition())).rows.find((row) => row.status !== 'Succeeded' && row.status !== 'Skipped');
+      const { rows } = foldTrain(train, stateMachineArn, retriersOf(loadDefinition()));
+      const unfinished = rows.find((row) => row.status !== 'Succeeded' && row.status !== 'Skipped');
+      // The order the train ran, as decided then: its sequence, or a policy of the day, may give another today.
+      const input: Record<string, unknown> = { ...objectOf(train[0]!.described.input), ...(rows.length > 0 && { order: decidedOrder(rows) }) };
+      delete input.sequence;
       return new Refused(
         `${name} ended ${described.status}${ended ? ` on ${utcTime(ended.getTime())}` : ''}, more than ${redrivableDays} days ago: Step Functions redrives an execution only within ${redrivableDays} days of its end (${reason ?? 'redrivable period exceeded'}). ` +
-          `Start a new run instead, ${unfinished ? `from ${unfinished.pipelineName}, where it ended` : 'with the same input'}: ${startCommand(stage, values, train[0]!.described.input, unfinished?.pipelineName)}`,
+          `Start a new run instead, ${unfinished ? `from ${unfinished.pipelineName}, where it ended` : 'with the same input'}: ${startCommand(stage, values, JSON.stringify(input), unfinished?.pipelineName)}`,
       );
     };
     if (described.redriveStatus === 'NOT_REDRIVABLE') {

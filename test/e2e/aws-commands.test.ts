@@ -213,16 +213,17 @@ describe('start --wait and status --watch against the emulator', () => {
     ]);
   }, 60_000);
 
-  it('redrive past the 14 days Step Functions allows says so, exit 3, with a start from the pipeline it ended on, in its order', async () => {
+  it('redrive past the 14 days Step Functions allows says so, exit 3, with a start from the pipeline it ended on, in the order it ran', async () => {
     const world = file('failed-long-ago.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 300, outcome: 'Failed' }, { name: 'P3', durationSeconds: 60 }] });
-    // A million times the wall clock: the run's failure is weeks old within seconds.
-    running = await emulator(world, ['--run', '{"order":["P3","P1","P2"]}', '--speed', '10000000']);
+    // A million times the wall clock: the run's failure is weeks old within seconds. It ran the
+    // hotfix sequence: the start names the order it decided, which the sequence may no longer give.
+    running = await emulator(world, ['--run', '{"sequence":"hotfix"}', '--speed', '10000000']);
 
     const { code, stderr } = await sequencer(['redrive'], running.env);
 
     expect(code).toBe(3);
-    expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:07:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
-    expect(stderr).toContain(`Start a new run instead, from P2, where it ended: npx --no sequencer start --stage dev --input '{"order":["P3","P1","P2"]}' --from P2\n`);
+    expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:05:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
+    expect(stderr).toContain(`Start a new run instead, from P2, where it ended: npx --no sequencer start --stage dev --input '{"order":["P2","P3","P1"]}' --from P2\n`);
   }, 60_000);
 
   it('a start refused while the train runs is never the train: status --watch follows the train, redrive redrives it; the refused start, named, is refused with a start to run instead', async () => {
