@@ -338,25 +338,30 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     }
     return await commands[command]!(rest, signal);
   } catch (error) {
-    if (process.env.GITHUB_ACTIONS === 'true') annotate(error);
+    const onGitHub = process.env.GITHUB_ACTIONS === 'true';
+    if (onGitHub) annotate(error);
+    // On GitHub the annotation tells it in place of the line: the job's log merges both streams.
+    const tell = (line: string) => {
+      if (!onGitHub) output.err(line);
+    };
     if (known && jsonCommands.includes(command) && rest.includes('--json') && output.linesOut === 0) printRefusal(error);
     if (error instanceof UsageError || error instanceof BadOption || isArgumentError(error)) {
-      output.err(`sequencer: ${oneLine((error as Error).message)}`);
+      tell(`sequencer: ${oneLine((error as Error).message)}`);
       // `sequencer --help` through npx is npx's own help: `help` is the command's.
       const versionCommand = command !== undefined && ['-V', '--version', 'version'].includes(command);
       output.err(`Run 'sequencer ${known ? `${command} --help` : versionCommand ? 'version --help' : 'help'}' for usage.`);
       return 2;
     }
     if (error instanceof WorldFileError || error instanceof StageParamsError || error instanceof CannotRun || error instanceof NothingToShow || error instanceof SetupProblem) {
-      output.err(`sequencer: ${oneLine(error.message)}`);
+      tell(`sequencer: ${oneLine(error.message)}`);
       return 2;
     }
     if (error instanceof Refused) {
-      output.err(`sequencer: ${oneLine(error.message)}`);
+      tell(`sequencer: ${oneLine(error.message)}`);
       return 3;
     }
     // Never 1, which says the train failed: nothing here tells how the train went.
-    output.err(`sequencer: unexpected ${describe(error)}`);
+    tell(`sequencer: unexpected ${describe(error)}`);
     return 2;
   }
 }

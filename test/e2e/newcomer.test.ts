@@ -117,13 +117,16 @@ describe('GitHub Actions mode', () => {
   it.each([
     ['a bad command line', ['run', '--bogus'], 'bad command line'],
     ['a bad world file', ['run', '--world', file('empty.json', { startTime, pipelines: [] })], 'bad world file'],
-  ])('%s is an ::error:: annotation, and still exit 2', async (_, args, title) => {
+  ])('%s is an ::error:: annotation in place of its line, and still exit 2', async (_, args, title) => {
     // Act
     const { code, stderr } = await sequencer(args, { GITHUB_ACTIONS: 'true' });
+    const offGitHub = await sequencer(args);
 
-    // Assess
+    // Assess: told once in the merged log; a command line's usage hint stays.
     expect(code).toBe(2);
     expect(stderr).toMatch(new RegExp(`^::error title=sequencer%3A ${title}::\\S`, 'm'));
+    expect(stderr).not.toMatch(/^sequencer: /m);
+    expect(offGitHub.stderr).toMatch(/^sequencer: /m);
   });
 
   it('a failed run prints FAILED once in the merged log', async () => {
