@@ -193,7 +193,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
-    const held: Member = hold ? { ...member, waitingForRetry: true } : member;
+    const held: Member = hold ? { ...member, waitingForRetry: true, ...firstSeen(start, now, context) } : withoutDetection(member, start);
     await armedFor(context.run, held, armed, context.completion);
     if (context.completion === 'events') return deadlineLook(held);
     const waitSeconds = nextWaitSeconds({
@@ -207,7 +207,22 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
 
   await disarm(context.run, member, armed);
   const finished = { ...withCodePipelineTimes(member, await recent(), now), detectedBy: context.detectedBy };
-  return finished.status === 'Succeeded' ? finished : failed(finished, plan);
+  // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.
+  const noticed = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
+  return finished.status === 'Succeeded' ? finished : failed({ ...finished, ...noticed }, plan);
+}
+
+/** When and how a held failure was first seen: kept from its first hold on. */
+function firstSeen(start: Member, now: number, context: LookContext): Pick<Member, 'detectedAt' | 'detectedBy'> {
+  if (start.waitingForRetry === true && start.detectedAt !== undefined && start.detectedBy !== undefined) return { detectedAt: start.detectedAt, detectedBy: start.detectedBy };
+  return { detectedAt: new Date(now).toISOString(), detectedBy: context.detectedBy };
+}
+
+/** Retried out of its hold, a member runs again: the hold's detection no longer says anything. */
+function withoutDetection(member: Member, start: Member): Member {
+  if (start.waitingForRetry !== true) return member;
+  const { detectedAt: _detectedAt, detectedBy: _detectedBy, ...running } = member;
+  return running;
 }
 
 function where(member: Member, plan: Plan): string {

@@ -61,6 +61,11 @@ describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (c
     expect(report.stats.simulatedSeconds).toBeGreaterThanOrEqual(300 + timeout);
     expect(report.stats.simulatedSeconds).toBeLessThan(300 + timeout + 60);
     expect(heldLooks(events).length).toBeGreaterThanOrEqual(1);
+    // Noticed when first held, not by the deadline's look: the table and --json say how soon.
+    const lastLook = events.filter((event) => event.type === 'checked').at(-1)!.output as Run;
+    const p2 = lastLook.members.find((member) => member.pipelineName === 'P2')!;
+    expect(p2.detectedBy).toBe(completion === 'events' ? 'event' : 'poll');
+    expect(Date.parse(p2.detectedAt!) - Date.parse(p2.finishedAt!)).toBeLessThan(completion === 'events' ? 5_000 : 10 * 60_000);
   });
 
   it('fail (the default) is unchanged: the failure fails the run when noticed, retried later or not', async () => {
