@@ -82,8 +82,8 @@ export async function stageStateMachine(client: SFNClient, target: Target, stage
   const account = seen[0]?.split(':')[4] ?? (await callerAccount(target));
   const others = seen.filter((arn) => arn.split(':').at(-1)!.startsWith('codepipeline-sequencer-')).map((arn) => arn.split(':').at(-1)!);
   throw new SetupProblem(
-    `there is no state machine ${name} (stage '${stage}') in region ${target.region}, account ${account ?? 'unknown (STS did not say)'}` +
-      `${others.length > 0 ? `; there is ${others.join(', ')}` : ''}; deploy it with 'npx --no sls deploy --stage ${stage}', or give --stage, --region or --profile`,
+    `there is no state machine ${name} (stage '${stage}') in region ${target.region}${account !== undefined ? `, account ${account}` : ''}` +
+      `${others.length > 0 ? `; there is ${others.join(', ')}` : ''}; deploy it with 'npx --no sls deploy --stage ${stage} --region ${target.region}', or give --stage, --region or --profile`,
   );
 }
 

@@ -222,6 +222,9 @@ const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<
   redrive: async (argv, signal) => (await import('./control.js')).redrive(argv, signal),
 };
 
+/** Every command a user may type, help and version among them. */
+const commandNames = [...Object.keys(commands), 'help', 'version'];
+
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** What the command prints, and whether anyone still reads it (`sequencer run | head -2`). */
@@ -313,11 +316,11 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
   const [command, ...rest] = argv;
   const known = command !== undefined && Object.hasOwn(commands, command);
   try {
-    if (command === undefined) throw new UsageError(`no command given; the commands are ${Object.keys(commands).join(', ')}`);
+    if (command === undefined) throw new UsageError(`no command given; the commands are ${commandNames.join(', ')}`);
     if (['-h', '--help', 'help'].includes(command)) {
       // `help help` is the overview, which says what help does; `help version` is version's own.
-      const topic = rest[0] === undefined || rest[0] === 'help' ? 'sequencer' : rest[0];
-      if (!Object.hasOwn(help, topic)) throw new UsageError(`no help for '${topic}'; the commands are ${[...Object.keys(commands), 'help', 'version'].join(', ')}`);
+      const topic = rest[0] === undefined || ['help', '--help', '-h'].includes(rest[0]) ? 'sequencer' : rest[0];
+      if (!Object.hasOwn(help, topic)) throw new UsageError(`no help for '${topic}'; the commands are ${commandNames.join(', ')}`);
       output.out(help[topic]!);
       return 0;
     }
@@ -331,7 +334,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       output.out(rest.includes('--json') ? JSON.stringify({ name: 'codepipeline-sequencer', version, node: process.version }) : `sequencer ${version}`);
       return 0;
     }
-    if (!known) throw new UsageError(`unknown command '${command}'; the commands are ${Object.keys(commands).join(', ')}`);
+    if (!known) throw new UsageError(`unknown command '${command}'; the commands are ${commandNames.join(', ')}`);
     if (rest.includes('--help') || rest.includes('-h')) {
       output.out(help[command]!);
       return 0;

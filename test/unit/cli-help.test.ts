@@ -116,6 +116,20 @@ describe('help and version themselves', () => {
     expect(stderr).toBe(`${line}\nRun 'sequencer version --help' for usage.\n`);
   });
 
+  it.each([['help', '--help'], ['help', '-h']])('%j shows the overview', async (...argv) => {
+    const { code, stdout } = await cli(...argv);
+
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: sequencer <command> \[options\]\n/);
+  });
+
+  it.each([[[]], [['bogus']]])('%j names help and version among the commands', async (argv) => {
+    const { code, stderr } = await cli(...argv);
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toMatch(/the commands are run, emulator, status, start, stop, redrive, help, version$/);
+  });
+
   it('a topic help does not know names help and version among the topics', async () => {
     const { code, stderr } = await cli('help', 'nope');
 
