@@ -297,7 +297,11 @@ function startInput(values: { input?: string | undefined; 'input-file'?: string 
     return input;
   } catch (error) {
     // The sequencer's own refusal, word for word, before anything is started.
-    if (error instanceof InvalidInput) throw new UsageError(`InvalidInput: ${error.message}; nothing was started`);
+    if (error instanceof InvalidInput) {
+      // After numbered problems, '; nothing was started' would read as part of the last one.
+      const several = /^(\d+ problems): /.exec(error.message);
+      throw new UsageError(`InvalidInput: ${several ? `${several[1]}, nothing was started: ${error.message.slice(several[0].length)}` : `${error.message}; nothing was started`}`);
+    }
     throw error;
   }
 }

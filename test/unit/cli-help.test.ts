@@ -82,6 +82,22 @@ describe('options that go together', () => {
   });
 });
 
+describe('start refusing its input, before anything is asked of AWS', () => {
+  it('says nothing was started after a single problem', async () => {
+    const { code, stderr } = await cli('start', '--input', '{"dryRun":"yes"}');
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe('sequencer: InvalidInput: dryRun: must be true or false; nothing was started');
+  });
+
+  it('says it once before numbered problems, not inside the last of them', async () => {
+    const { code, stderr } = await cli('start', '--input', '{"dryRun":"yes","onFailure":"retry"}');
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toMatch(/^sequencer: InvalidInput: 2 problems, nothing was started: 1\) \w+: .*; 2\) \w+: must be [^;]*$/);
+  });
+});
+
 describe('help and version themselves', () => {
   it.each([['help', 'help'], ['help']])('%j shows the overview, which says what help does', async (...argv) => {
     const { code, stdout } = await cli(...argv);
