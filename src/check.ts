@@ -44,7 +44,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   const detectedBy = redriveFound ? 'redrive' : await wakeSource(plan, run, now);
   const { wake: _wake, ...unwoken } = run;
   run = unwoken;
-  const seen = await Promise.all(
+  const looks = await Promise.all(
     run.members.map((member) => {
       const resumed = redrivesSince > 0 ? extendDeadline(member, plan, now) : member;
       // Woken by an end, the run cannot tell whose: every running member gets a look.
@@ -52,6 +52,15 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
       return due ? look(resumed, plan, now, { completion, detectedBy, run }) : resumed;
     }),
   );
+  // A redrive's time (DescribeExecution's redriveDate) tells what had ended before it. Polled, a
+  // run redriven into its Wait looks first when that Wait ends: an end after the redrive was the poll's to find.
+  const creditedToRedrive = looks.some((member, index) => member.detectedBy === 'redrive' && holds(run.members[index]!) && !holds(member));
+  const redrivenAt =
+    redrivesSince > 0 && (looks.some(endedBadly) || (completion === 'poll' && creditedToRedrive)) ? await lastRedriveTime(execution.id) : undefined;
+  const seen =
+    completion === 'poll' && creditedToRedrive
+      ? looks.map((member) => (member.detectedBy === 'redrive' && !endedBefore(member, redrivenAt) ? { ...member, detectedBy: 'poll' } : member))
+      : looks;
   // Redriven: every member that had ended without success before the redrive is restarted (or
   // watched again, if it was only past its timeout) now, whatever the others are doing. The
   // redrive re-enters with the state's input, from before the look that failed, so a member that
@@ -59,7 +68,6 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // rest later would count the redrive as used and fail again with the old failure. A member that
   // failed after the redrive (stopped while it waited, and redriven at once) fails the entry as it
   // would have without the stop, and then nothing is restarted: that would only delay the failure.
-  const redrivenAt = redrivesSince > 0 && seen.some(endedBadly) ? await lastRedriveTime(execution.id) : undefined;
   const failedSinceRedrive = seen.some((member) => endedBadly(member) && !endedBefore(member, redrivenAt));
   const looked =
     redrivesSince > 0 && !failedSinceRedrive ? seen.map((member) => (endedBadly(member) ? restart(member, redriveCount, plan, now) : member)) : seen;

@@ -99,15 +99,18 @@ describe('a redrive that watches a pipeline again after its timeout', () => {
 });
 
 describe('a redrive of a run stopped while it waited for an end', () => {
-  /** Runs P1 (10 min), stops the execution 2 min in, while it waits, then redrives it `standStoppedSeconds` later. */
-  async function stopThenRedrive(standStoppedSeconds: number, { outcomes = ['Succeeded'], completion = 'events' }: { outcomes?: string[]; completion?: 'events' | 'poll' } = {}) {
-    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600, outcomes }]), settings: { completion } });
+  /** Runs P1 (10 min), stops the execution `stopAfterSeconds` (2 min) in, while it waits, then redrives it `standStoppedSeconds` later. */
+  async function stopThenRedrive(
+    standStoppedSeconds: number,
+    { outcomes = ['Succeeded'], completion = 'events', durationSeconds = 600, stopAfterSeconds = 120 }: { outcomes?: string[]; completion?: 'events' | 'poll'; durationSeconds?: number; stopAfterSeconds?: number } = {},
+  ) {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds, outcomes }]), settings: { completion } });
     const controller = new AbortController();
     const stopped = await engine.run({
       input: { order: ['P1'] },
       signal: controller.signal,
       onEvent: (event) => {
-        if (event.type === 'started') engine.clock.schedule(event.at + 120_000, () => controller.abort());
+        if (event.type === 'started') engine.clock.schedule(event.at + stopAfterSeconds * 1000, () => controller.abort());
       },
     });
     const arn = `${executionArnPrefix(engine.stateMachineArn)}${stopped.executionName}`;
@@ -134,6 +137,16 @@ describe('a redrive of a run stopped while it waited for an end', () => {
     expect((Date.parse(p1.detectedAt!) - Date.parse(p1.finishedAt!)) / 1000).toBeLessThanOrEqual(2);
   });
 
+  it('polled, credits the poll with an end that came after the redrive, within the Wait the redrive ran again', async () => {
+    // Act: a 3-hour pipeline, polled every 10 min by then; stopped 2 min before its end and redriven at once.
+    const { described, p1, redrivenAt } = await stopThenRedrive(0, { completion: 'poll', durationSeconds: 3 * 3600, stopAfterSeconds: 3 * 3600 - 120 });
+
+    // Assess
+    expect(described.status).toBe('SUCCEEDED');
+    expect(Date.parse(p1.finishedAt!)).toBeGreaterThan(redrivenAt);
+    expect(p1.detectedBy).toBe('poll');
+  });
+
   it('credits the redrive with an end that came while the run stood stopped', async () => {
     // Act: redriven an hour in; P1 ended at 10 min.
     const { described, p1, redrivenAt } = await stopThenRedrive(3600);
@@ -146,8 +159,10 @@ describe('a redrive of a run stopped while it waited for an end', () => {
   });
 
   it.each(['events', 'poll'] as const)('fails the run, restarting nothing, when the pipeline fails after the redrive (%s)', async (completion) => {
-    // Act: redriven at once, 2 min in; P1 fails 8 min later, and would succeed if started again.
-    const { described, started, redrivenAt } = await stopThenRedrive(0, { outcomes: ['Failed', 'Succeeded'], completion });
+    // Act: redriven at once, 2 min before P1 fails (which would succeed if started again). Polled,
+    // a 3-hour pipeline: the Wait the redrive runs again is long enough to hold the failure.
+    const timing = completion === 'poll' ? { durationSeconds: 3 * 3600, stopAfterSeconds: 3 * 3600 - 120 } : { stopAfterSeconds: 480 };
+    const { described, started, redrivenAt } = await stopThenRedrive(0, { outcomes: ['Failed', 'Succeeded'], completion, ...timing });
 
     // Assess: the failure is the run's, as it would have been without the stop.
     expect({ status: described.status, error: described.error }).toEqual({ status: 'FAILED', error: 'PipelineFailed' });
