@@ -1,0 +1,176 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scratchFiles, sequencer } from './binary.js';
+import { emulator, stateMachineArn, type Emulator } from './emulator-process.js';
+
+/**
+ * `sequencer start`, `status`, `stop` and `redrive` given something they cannot work with: a bad
+ * option, no credentials, an endpoint that refuses, no state machine. A CI job must tell such a
+ * setup problem (exit 2, one line) from a train that failed (exit 1).
+ */
+
+const file = scratchFiles('sequencer-aws-refusals-');
+const startTime = '2026-01-01T00:00:00Z';
+
+let running: Emulator | undefined;
+afterEach(() => {
+  running?.stop();
+  running = undefined;
+});
+
+/** A stand-in for an AWS endpoint that answers every call with one error. */
+async function failingEndpoint(status: number, type: string, message: string): Promise<{ server: Server; endpoint: string }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': type });
+      response.end(JSON.stringify({ __type: type, message }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+}
+describe('a setup problem is never exit 1 (the train failed): exit 2, one line', () => {
+  it.each([
+    [['status', '--execution', 'arn:garbage'], '--execution "arn:garbage" is not an execution ARN'],
+    [['status', '--execution', ''], '--execution is empty'],
+    [['status', '--execution', stateMachineArn], `--execution ${stateMachineArn} is a state machine ARN`],
+    [['status', '--execution', 'bad name/../x'], '--execution "bad name/../x" is not an execution name'],
+    [['stop', '--execution', 'arn:garbage'], '--execution "arn:garbage" is not an execution ARN'],
+    [['redrive', '--execution', 'bad name/../x'], '--execution "bad name/../x" is not an execution name'],
+    [['start', '--name', 'release 42'], '--name "release 42" is not an execution name'],
+    [['start', '--input', '{"oder":["P1"]}'], 'InvalidInput: input: unknown field "oder"'],
+    [['start', '--input', '{}', '--input-file', '-'], 'give the input once'],
+    [['start', '--input-file', '/nonexistent/input.json'], 'cannot read --input-file /nonexistent/input.json: ENOENT'],
+    [['start', '--stage', 'prod', '--stage', 'dev'], '--stage is given more than once; give it once'],
+    [['start', '--input', '{"order":["P1"],"order":["P2"]}'], '--input: order is given twice; give it once'],
+    [['start', '--interval', '5'], '--interval goes with --wait'],
+    // Checked as decide-order would, so a typo never becomes a failed execution.
+    [['start', '--order', 'P1,,P2'], 'InvalidInput: order[1]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got ""; nothing was started'],
+    [['start', '--order', 'P1,P2+P2'], "InvalidInput: order[1][1]: 'P2' appears twice"],
+    [['start', '--order', 'P1,P2', '--from', 'P9'], "InvalidInput: from: 'P9' is not in the order (P1, P2); nothing was started"],
+    [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
+    [['status', '--region', 'mars'], "--region 'mars' is not a region name"],
+    [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds, at least 1'],
+  ])('%j', async (args, message) => {
+    // Refused before any call: nothing listens at this endpoint.
+    const { code, stdout, stderr } = await sequencer(args, { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
+
+    expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+    expect(stderr.split('\n')[0]).toContain(`sequencer: ${message}`);
+  });
+
+  it('with --json, stdout is still one document: REFUSED, the kind of refusal and its line', async () => {
+    // Act: refused before any call, as above; the third by its endpoint.
+    const refused = await Promise.all([
+      sequencer(['start', '--json', '--order', 'P1,,P2'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      sequencer(['status', '--json', '--execution', 'bad name/../x'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      sequencer(['stop', '--json'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' }),
+    ]);
+
+    // Assess: the same line as stderr's first, in a document a CI job can parse.
+    expect(refused.map(({ code, stdout, stderr }) => ({ code, document: JSON.parse(stdout) as unknown, line: stderr.split('\n')[0] }))).toEqual([
+      { code: 2, document: { status: 'REFUSED', error: 'UsageError', cause: expect.stringContaining("InvalidInput: order[1]") as string }, line: expect.stringContaining('InvalidInput: order[1]') as string },
+      { code: 2, document: { status: 'REFUSED', error: 'SetupProblem', cause: expect.stringContaining('--execution "bad name/../x" is not an execution name') as string }, line: expect.any(String) as string },
+      { code: 2, document: { status: 'REFUSED', error: 'SetupProblem', cause: expect.stringContaining("AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL") as string }, line: expect.any(String) as string },
+    ]);
+    for (const { stdout, stderr } of refused) expect(stderr.split('\n')[0]).toBe(`sequencer: ${(JSON.parse(stdout) as { cause: string }).cause}`);
+  });
+
+  it('an input over 256 KiB: start and run refuse it in one line, without echoing it', async () => {
+    const input = JSON.stringify({ order: ['P1'], padding: 'x'.repeat(300_000) });
+    const bytes = Buffer.byteLength(input).toLocaleString('en-US');
+
+    const started = await sequencer(['start', '--input-file', '-'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }, input);
+    const ran = await sequencer(['run', '--json', '--input-file', '-'], {}, input);
+
+    const refusal = `is ${bytes} bytes of JSON; Step Functions takes an execution input of at most 262,144 (256 KiB); nothing was started`;
+    expect({ code: started.code, stdout: started.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(started.stderr.split('\n')[0]).toBe(`sequencer: --input-file - (stdin) ${refusal}`);
+    expect(started.stderr.length).toBeLessThan(500);
+    expect(ran.code).toBe(2);
+    expect(JSON.parse(ran.stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: `--input-file - ${refusal}` });
+  });
+
+  it('an endpoint that is not a URL: names the variable, not the credentials; an empty one is not set, as the SDK reads it', async () => {
+    const { server, endpoint } = await failingEndpoint(400, 'AccessDeniedException', 'not you');
+    try {
+      const { code, stdout, stderr } = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' });
+      const empty = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL: endpoint.replace('http://', 'HTTP://') });
+
+      expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
+      expect(stderr.split('\n')[0]).toBe("sequencer: AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator");
+      // The empty one falls through to AWS_ENDPOINT_URL (its scheme in capitals, as a URL may have it), which answers.
+      expect(empty.stderr).toMatch(/^sequencer: access denied by HTTP:\/\/127\.0\.0\.1:\d+ \(AccessDeniedException: not you/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('no credentials: says how to give them', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
+
+    const { code, stderr } = await sequencer(['status', '--stage', 'prod'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-1' });
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^sequencer: no AWS credentials found \(.*\); set AWS_PROFILE or --profile/);
+  });
+
+  it('an unknown --profile: names it', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
+
+    const { code, stderr } = await sequencer(['start', '--profile', 'nosuch'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' });
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^sequencer: no AWS credentials found for profile nosuch/);
+  });
+
+  it.each([
+    [400, 'AccessDeniedException', 'User is not authorized to perform: states:ListStateMachines', /^sequencer: access denied by http:\/\/127\.0\.0\.1:\d+ \(AccessDeniedException: User is not authorized/],
+    [500, 'InternalFailure', 'something broke', /^sequencer: unexpected InternalFailure: something broke/],
+  ])('an endpoint answering %d %s', async (status, type, message, expected) => {
+    const { server, endpoint } = await failingEndpoint(status, type, message);
+    try {
+      const { code, stderr } = await sequencer(['status', '--watch'], { AWS_ENDPOINT_URL_SFN: endpoint });
+
+      expect(code).toBe(2);
+      expect(stderr).toMatch(expected);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('no such state machine, or execution: names the region and account searched', async () => {
+    running = await emulator(file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] }));
+
+    const noStateMachine = await sequencer(['start', '--stage', 'prod'], running.env);
+    const noExecution = await sequencer(['stop', '--execution', 'nosuch'], running.env);
+    const noRuns = await sequencer(['status', '--watch'], running.env);
+    const noRedrive = await sequencer(['redrive'], running.env);
+    // The stage's state machine is in us-east-1, where it was deployed: another region has none.
+    const elsewhere = await sequencer(['start', '--region', 'eu-west-1', '--order', 'P1', '--name', 'eu1'], running.env);
+    const nothingElsewhere = await sequencer(['status', '--region', 'eu-west-1'], running.env);
+
+    expect(noStateMachine.code).toBe(2);
+    expect(noStateMachine.stderr).toContain(
+      "sequencer: there is no state machine codepipeline-sequencer-prod (stage 'prod') in region us-east-1, account 123456789012; there is codepipeline-sequencer-dev;",
+    );
+    expect(noExecution.code).toBe(2);
+    expect(noExecution.stderr).toContain('sequencer: there is no such execution in region us-east-1');
+    expect(noRuns.code).toBe(2);
+    expect(noRuns.stderr).toContain(`sequencer: ${stateMachineArn} has no executions yet`);
+    expect(noRedrive.code).toBe(3);
+    expect(noRedrive.stderr).toContain(`sequencer: nothing to redrive: ${stateMachineArn} has no executions yet`);
+    for (const refused of [elsewhere, nothingElsewhere]) {
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toBe('');
+      // No account is named where none was found, and the deploy it suggests goes to that region.
+      expect(refused.stderr.split('\n')[0]).toBe(
+        "sequencer: there is no state machine codepipeline-sequencer-dev (stage 'dev') in region eu-west-1; deploy it with 'npx --no sls deploy --stage dev --region eu-west-1', or give --stage, --region or --profile",
+      );
+    }
+  }, 30_000);
+});
+

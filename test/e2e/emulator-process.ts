@@ -1,0 +1,25 @@
+import { spawn } from 'node:child_process';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { cleanEnv } from './binary.js';
+
+/** The dev stage's state machine, as `sequencer emulator` deploys it. */
+export const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
+
+/** `sequencer emulator` on a free port: its endpoint once it says it is ready. */
+export async function emulator(world: string, args: string[] = []) {
+  const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', world, '--port', '0', ...args], { env: cleanEnv() });
+  let printed = '';
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      printed += chunk.toString();
+      const found = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(printed);
+      if (found && /^ready; /m.test(printed)) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${printed}`)));
+  });
+  const client = new SFNClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+  return { child, endpoint, env: { AWS_ENDPOINT_URL_SFN: endpoint }, client, stop: () => (client.destroy(), child.kill('SIGTERM')) };
+}
+
+export type Emulator = Awaited<ReturnType<typeof emulator>>;
+
