@@ -7,6 +7,7 @@ import { loadWorld, worldPipelineNames, worldTargets, type World } from '../loca
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import type { StageConfig } from '../src/config.js';
+import { duration } from '../src/duration.js';
 import { ConfigurationError } from '../src/errors.js';
 import { continueAtEvents, minContinueAtEvents } from '../src/history-budget.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
@@ -15,7 +16,7 @@ import { chooseOrder } from '../src/order-policy.js';
 import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
 import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
-import { ProgressPrinter, colourWanted, count, duration, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
+import { ProgressPrinter, colourWanted, count, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
 /**

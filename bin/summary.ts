@@ -161,7 +161,8 @@ export function withFailedLook(plan: Plan, run: Run, outcome: Outcome): Run {
  * message (the local engine also shows the look itself): when the last state seen still has a
  * member in flight, read its end from the cause check-status wrote (src/check.ts): `P2 (position
  * 2 of 3) execution ID ended Failed: SUMMARY; it had superseded A, B` or `... execution ID is
- * still InProgress after N s, past pipelineTimeoutSeconds ...`.
+ * still InProgress after 2 h 00 min 05 s, past pipelineTimeoutSeconds ...` (or `after 7205 s`,
+ * as an execution run by an older deployment says it).
  */
 function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] {
   const cause = outcome.cause;
@@ -180,7 +181,7 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
       const { waitingForRetry: _held, ...ended_ } = member;
       return { ...ended_, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(error !== undefined && { error }) };
     }
-    const timedOut = /^execution (\S+) is still \w+ after \d+ s, past pipelineTimeoutSeconds/.exec(told);
+    const timedOut = /^execution (\S+) is still \w+ after [\w ]+, past pipelineTimeoutSeconds/.exec(told);
     if (timedOut) return { ...member, pipelineExecutionId: timedOut[1]!, status: 'TimedOut', error: 'PipelineTimedOut' };
     // Another member of the group, as the cause lists it: `execution ID Succeeded`.
     const other = /^execution (\S+) (\w+)/.exec(told);

@@ -8,6 +8,7 @@ import { successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
+import { duration } from './duration.js';
 import { checkAloneForRedrive } from './single-flight.js';
 import { lastRedriveTime } from './stepfunctions.js';
 import { beginInvocation } from './accounts.js';
@@ -259,7 +260,7 @@ function timedOut(member: Member, plan: Plan, now: number): Member {
     status: 'TimedOut',
     detectedAt: new Date(now).toISOString(),
     error: pipelineOutcomeErrors.TimedOut,
-    cause: `${where(member, plan)} execution ${member.pipelineExecutionId} is still ${member.status} after ${elapsed} s, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds}. The pipeline was left running`,
+    cause: `${where(member, plan)} execution ${member.pipelineExecutionId} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running`,
   };
 }
 

@@ -147,9 +147,12 @@ describe('check-status: ended badly', () => {
     statusIs('exec-p2', 'InProgress');
     nowMs = started + 7200_000;
 
-    await expect(core(stepInput({ members: [tracked({ deadline: at(3600) })] }, { pipelineTimeoutSeconds: 3600 }))).rejects.toMatchObject({
+    const failure = await core(stepInput({ members: [tracked({ deadline: at(3600) })] }, { pipelineTimeoutSeconds: 3600 })).catch((error: unknown) => error as Error);
+
+    expect(failure).toBeInstanceOf(Error);
+    expect({ name: (failure as Error).name, message: (failure as Error).message }).toEqual({
       name: 'PipelineTimedOut',
-      message: expect.stringMatching(/P2 \(position 2 of 3\) execution exec-p2 is still InProgress after 7200 s.*left running/),
+      message: 'P2 (position 2 of 3) execution exec-p2 is still InProgress after 2 h, past pipelineTimeoutSeconds 3600 (1 h). The pipeline was left running. Later pipelines were not started.',
     });
     expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(1);
     expect(codePipeline.commandCalls(StopPipelineExecutionCommand)).toHaveLength(0);

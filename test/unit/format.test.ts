@@ -1,4 +1,5 @@
-import { colourWanted, count, duration, offsetFrom, palette, ProgressPrinter, retryLine, startedWith, utcTime } from '../../bin/format.js';
+import { colourWanted, count, offsetFrom, palette, ProgressPrinter, retryLine, startedWith, utcTime } from '../../bin/format.js';
+import { duration } from '../../src/duration.js';
 import type { SummaryRow } from '../../bin/summary.js';
 import type { RunEvent } from '../../local/engine.js';
 import type { Member } from '../../src/run.js';

@@ -135,10 +135,13 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     ]);
   });
 
-  it('a timeout read from the cause: TimedOut, left running', () => {
+  it.each([
+    ['as check-status writes it', 'after 1 h 01 min 40 s, past pipelineTimeoutSeconds 3600 (1 h)'],
+    ['as an older deployment wrote it', 'after 3700 s, past pipelineTimeoutSeconds 3600'],
+  ])('a timeout read from the cause, %s: TimedOut, left running', (_, told) => {
     const plan = planOf(['P1']);
     const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a' })]);
-    const cause = 'P1 (position 1 of 1) execution a is still InProgress after 3700 s, past pipelineTimeoutSeconds 3600. The pipeline was left running';
+    const cause = `P1 (position 1 of 1) execution a is still InProgress ${told}. The pipeline was left running`;
 
     const [row] = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineTimedOut', cause });
 
