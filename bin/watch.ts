@@ -79,6 +79,8 @@ async function follow(client: SFNClient, executionArn: string, options: WatchOpt
       } catch (error) {
         intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
         if (isThrottling(error)) {
+          // Throttled is an answer: Step Functions is in reach again.
+          unreachableSince = undefined;
           await wait();
           continue;
         }

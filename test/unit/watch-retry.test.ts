@@ -84,6 +84,23 @@ describe('a watch that loses Step Functions for a while', () => {
     expect(lastRetry - startedAt).toBeGreaterThan(unreachableSeconds * 1000 - 60_000);
   });
 
+  it('counts the time out of reach afresh after a throttled answer, which came from Step Functions', async () => {
+    // Prepare: about 4 min out of reach, then throttled (so reached), then 3 min out of reach again, then the end.
+    const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    const outOfReach = (looks: number) => Array.from({ length: looks }, () => refused);
+    trainAnswering([...outOfReach(6), throttled, ...outOfReach(3), ended]);
+    const retries: number[] = [];
+
+    // Act
+    const watching = follow(5, (_error, retryInSeconds) => retries.push(retryInSeconds));
+    await jest.advanceTimersByTimeAsync(20 * 60_000);
+    const report = await watching;
+
+    // Assess: the two spells together were out of reach longer than the limit, each on its own less.
+    expect(report?.status).toBe('SUCCEEDED');
+    expect(retries.reduce((sum, seconds) => sum + seconds, 0)).toBeGreaterThan(unreachableSeconds);
+  });
+
   it('does not retry what asking again cannot mend', async () => {
     // Prepare
     trainAnswering([() => Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } })]);
