@@ -11,6 +11,7 @@ import {
 import { loadDefinition } from '../local/definition.js';
 import type { EarlierAttempt, RetryDetail, RunEvent } from '../local/engine.js';
 import { executionArnPrefix, looksLikeSuccessor } from '../src/continuation.js';
+import { causeMessage } from '../src/lambda-cause.js';
 import { entryPipelines } from '../src/run.js';
 import { NothingToShow } from './errors.js';
 import { RunState, seeEvent, summaryRows, withFailedLook, type Outcome, type SummaryRow } from './summary.js';
@@ -122,7 +123,7 @@ export async function refusedStart(
   if (described.status === 'SUCCEEDED' && objectOf(described.output).dryRun === true) return 'a dry run: it only checked the plan';
   if (described.status !== 'FAILED' || Object.hasOwn(objectOf(described.input), 'continuation')) return undefined;
   if ((await lastStateOf(client, executionArn)) !== 'DecideOrder') return undefined;
-  return `refused at DecideOrder: ${described.error ?? 'an error'}: ${described.cause ?? 'no cause given'}`;
+  return `refused at DecideOrder: ${described.error ?? 'an error'}: ${described.cause === undefined ? 'no cause given' : causeMessage(described.cause)}`;
 }
 
 /**
@@ -287,7 +288,7 @@ export function eventsFromHistory(
       attemptEnd = undefined;
     } else if (Object.hasOwn(attemptEnds, type)) {
       const details = event.executionFailedEventDetails ?? event.executionAbortedEventDetails ?? event.executionTimedOutEventDetails;
-      const outcome = { status: attemptEnds[type]!, ...(details?.error !== undefined && { error: details.error }), ...(details?.cause !== undefined && { cause: details.cause }) };
+      const outcome = { status: attemptEnds[type]!, ...(details?.error !== undefined && { error: details.error }), ...(details?.cause !== undefined && { cause: causeMessage(details.cause) }) };
       if (outcome.status === 'FAILED' && taskState === 'CheckPipelines' && state.plan && state.run) {
         const looked = withFailedLook(state.plan, state.run, outcome);
         if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });
@@ -323,7 +324,7 @@ export function foldTrain(train: ExecutionRead[], stateMachineArn: string, retri
   const outcome: Outcome = {
     status,
     ...(last.described.error !== undefined && { error: last.described.error }),
-    ...(last.described.cause !== undefined && { cause: last.described.cause }),
+    ...(last.described.cause !== undefined && { cause: causeMessage(last.described.cause) }),
   };
   const startedAt = first.described.startDate!.getTime();
   const lastEvent = last.history.at(-1)?.timestamp?.getTime() ?? startedAt;

@@ -19,6 +19,7 @@ import { interpreterRequire } from './interpreter.js';
 import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/field-path.js';
+import { causeMessage } from '../src/lambda-cause.js';
 import type { StageConfig } from '../src/config.js';
 import { entryPipelines, type Plan, type Run } from '../src/run.js';
 
@@ -61,6 +62,7 @@ export interface RunReport {
   /** ABORTED: the caller's signal interrupted the run (Ctrl-C), as StopExecution would on AWS. */
   status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   error?: string;
+  /** As a person reads it: a function's message, not Lambda's error document DescribeExecution holds. */
   cause?: string;
   output?: unknown;
   world: { executions: ExecutionView[] };
@@ -126,6 +128,18 @@ const eventHandlerModules = {
   pipelineEvent: '../handlers/pipeline-event.js',
   sweeper: '../handlers/sweeper.js',
 } as const;
+
+/**
+ * A function's thrown error as Step Functions records it on AWS: its name as the error, and the
+ * Node.js runtime's JSON error document as the cause, in the history, DescribeExecution and the
+ * run's report alike (src/lambda-cause.ts reads the message back out for a person).
+ */
+function asLambdaFailure(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const failure = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }));
+  failure.name = error.name;
+  return failure;
+}
 
 /** An error as Step Functions names it, for the engine's own integrations. */
 const namedError = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -387,7 +401,7 @@ export class LocalEngine {
           attempt: current.redriveCount + 1,
           status: 'FAILED',
           ...(current.outcome.error !== undefined && { error: current.outcome.error }),
-          ...(current.outcome.cause !== undefined && { cause: current.outcome.cause }),
+          ...(current.outcome.cause !== undefined && { cause: causeMessage(current.outcome.cause) }),
           state: current.failurePoint.state,
           pipelines: entryPipelines(plan, run),
           endedAt: current.endedAt!,
@@ -405,6 +419,7 @@ export class LocalEngine {
     return {
       executionName,
       ...last.outcome!,
+      ...(last.outcome?.cause !== undefined && { cause: causeMessage(last.outcome.cause) }),
       world: { executions: this.emulator.executions() },
       generations: generations.map((generation) => ({
         executionName: generation.name,
@@ -540,7 +555,7 @@ export class LocalEngine {
             // A look that ended the entry badly: show what it saw before the error fails the state.
             const seen = (error as { run?: unknown } | null)?.run;
             if (seen !== undefined) emit({ type: 'checked', executionName, output: seen, at: this.clock.now() });
-            throw error;
+            throw asLambdaFailure(error);
           });
           if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
             throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);

@@ -2,6 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import { clientSettings } from './client-settings.js';
 import { ConfigurationError } from './errors.js';
+import { lambdaErrorDocument } from './lambda-cause.js';
 import { describeExecution } from './stepfunctions.js';
 
 /**
@@ -60,15 +61,10 @@ export interface Notification {
 export function plainError(error: string | null | undefined, cause: string | null | undefined): { name: string; message: string } {
   let name = error || 'none given';
   let message = cause ?? '';
-  try {
-    const payload = JSON.parse(message) as unknown;
-    if (typeof payload === 'object' && payload !== null) {
-      const { errorType, errorMessage } = payload as { errorType?: unknown; errorMessage?: unknown };
-      if (typeof errorType === 'string' && errorType !== '' && name === 'none given') name = errorType;
-      message = typeof errorMessage === 'string' ? errorMessage : 'Step Functions gave a cause with no message';
-    }
-  } catch {
-    // A plain-text cause (Step Functions' own, or StopExecution's): kept as it is.
+  const document = lambdaErrorDocument(cause);
+  if (document) {
+    if (document.errorType && name === 'none given') name = document.errorType;
+    message = document.errorMessage ?? 'Step Functions gave a cause with no message';
   }
   // A stack trace pasted into a message ("    at handler (file.ts:3:5)") is for the logs, not for a person.
   message = message

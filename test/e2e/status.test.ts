@@ -1,4 +1,4 @@
-import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engine.js';
 import type { World } from '../../local/world.js';
 import { readFileSync } from 'node:fs';
@@ -45,7 +45,7 @@ async function runThenStatus(theWorld: World, input: unknown, options: { setting
     const statusLines: string[] = [];
     const statusPrinter = new ProgressPrinter((line) => statusLines.push(line), palette(false), offsetFrom(status.startedAt));
     for (const event of status.events) statusPrinter.on(event);
-    return { report, rows: summaryRows(state.plan, state.run, report), lines, status, statusLines, client: engine.emulator.endpoint };
+    return { report, rows: summaryRows(state.plan, state.run, report), lines, status, statusLines, endpoint: engine.emulator.endpoint };
   } finally {
     client.destroy();
   }
@@ -91,9 +91,12 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
       { name: 'P3', durationSeconds: 300 },
     ]);
 
-    const { report, rows, lines, status, statusLines } = await runThenStatus(theWorld, { order: ['P1', 'P2', 'P3'] });
+    const { report, rows, lines, status, statusLines, endpoint } = await runThenStatus(theWorld, { order: ['P1', 'P2', 'P3'] });
 
     expect(report.status).toBe('FAILED');
+    // As on AWS, Step Functions holds the function's JSON error document as the cause; status, as the run, tells its message.
+    const described = await new SFNClient({ endpoint, region: 'us-east-1', credentials }).send(new DescribeExecutionCommand({ executionArn: `${status.stateMachineArn.replace(':stateMachine:', ':execution:')}:${status.executionName}` }));
+    expect(JSON.parse(described.cause!)).toEqual({ errorType: 'PipelineFailed', errorMessage: report.cause, trace: expect.arrayContaining([`PipelineFailed: ${report.cause}`]) });
     expect({ status: status.status, error: status.error, cause: status.cause }).toEqual({ status: 'FAILED', error: report.error, cause: report.cause });
     expect(lines.filter((line) => / P2 Failed after 5 min \(event, \+[\d.]+ s\): Unit tests failed$/.test(line))).toHaveLength(1);
     expect(statusLines).toEqual(asStatusTellsIt(lines));
@@ -155,7 +158,7 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
   it('a redriven run: the history goes on with ExecutionRedriven, and status tells the redrive as the run did', async () => {
     const theWorld = world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky test' }]);
 
-    const { report, rows, lines, status, statusLines, client: endpoint } = await runThenStatus(theWorld, { order: ['P1'] }, { redrive: true });
+    const { report, rows, lines, status, statusLines, endpoint } = await runThenStatus(theWorld, { order: ['P1'] }, { redrive: true });
 
     expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
     expect(status).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
