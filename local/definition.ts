@@ -123,6 +123,9 @@ function localCallback(name: string, state: Record<string, unknown>, tableName: 
   };
 }
 
+/** The longest a Wait state may wait (Amazon States Language: Seconds, SecondsPath). */
+const maxWaitSeconds = 99_999_999;
+
 function waitSecondsReader(name: string, state: Record<string, unknown>): (input: unknown) => number {
   if (typeof state.Seconds === 'number') {
     const seconds = state.Seconds;
@@ -138,8 +141,9 @@ function waitSecondsReader(name: string, state: Record<string, unknown>): (input
       (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined),
       input,
     );
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw Object.assign(new Error(`Wait state ${name}: ${path} is ${JSON.stringify(value)}, not a non-negative number`), {
+    // As Step Functions: SecondsPath must select a whole number of seconds, 0 to 99,999,999.
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > maxWaitSeconds) {
+      throw Object.assign(new Error(`Wait state ${name}: ${path} is ${JSON.stringify(value)}, not a whole number of seconds from 0 to ${maxWaitSeconds}`), {
         name: 'States.Runtime',
       });
     }

@@ -164,7 +164,14 @@ describe('the local engine’s copy of the definition', () => {
     const waitFor = local.waits.WaitForPipelines!;
 
     expect(waitFor({ run: { waitSeconds: 420 } })).toBe(420);
+    expect(waitFor({ run: { waitSeconds: 0 } })).toBe(0);
     expect(() => waitFor({ run: {} })).toThrow(expect.objectContaining({ name: 'States.Runtime' }));
+  });
+
+  it.each([1.5, -1, 100_000_000, '60'])('fails the execution, as Step Functions would, for a SecondsPath of %j: a whole number of seconds up to 99,999,999 only', (waitSeconds) => {
+    const waitFor = local.waits.WaitForPipelines!;
+
+    expect(() => waitFor({ run: { waitSeconds } })).toThrow(expect.objectContaining({ name: 'States.Runtime', message: expect.stringContaining('not a whole number of seconds from 0 to 99999999') }));
   });
 
   it('leaves the file on disk untouched', () => {
