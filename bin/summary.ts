@@ -1,4 +1,5 @@
 import type { Member, OrderEntry, PipelineResult, Plan, Run } from '../src/run.js';
+import { supersededList } from '../src/superseded.js';
 
 /**
  * The summary of a run, built from what the functions said (the plan, then each run state), not
@@ -19,8 +20,10 @@ export interface SummaryRow {
   status: RowStatus;
   /** The execution watched last: ours, or the newer one that superseded it. */
   pipelineExecutionId?: string;
-  /** Ours first, then each newer one followed before the one watched. */
+  /** Ours first, then each newer one followed before the one watched (the latest of them: src/superseded.ts keptSupersededIds). */
   supersededExecutionIds: string[];
+  /** How many older superseded executions the run state no longer lists. */
+  supersededOmitted?: number;
   /** Executions started by attempts before a redrive. */
   earlierExecutionIds: string[];
   startedAt?: string;
@@ -98,6 +101,7 @@ function fromResult(base: RowBase, result: PipelineResult, plan: Plan): SummaryR
     status: 'Succeeded',
     ...(result.pipelineExecutionId !== undefined && { pipelineExecutionId: result.pipelineExecutionId }),
     supersededExecutionIds: result.supersededExecutionIds ?? [],
+    ...(result.supersededOmitted !== undefined && { supersededOmitted: result.supersededOmitted }),
     earlierExecutionIds: result.earlierExecutionIds ?? [],
     ...times(result),
   };
@@ -110,6 +114,7 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
     status,
     pipelineExecutionId: member.pipelineExecutionId!,
     supersededExecutionIds: member.supersededExecutionIds,
+    ...(member.supersededOmitted !== undefined && { supersededOmitted: member.supersededOmitted }),
     earlierExecutionIds: member.earlierExecutionIds,
     ...times(member),
   };
@@ -176,10 +181,12 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
     const ended = /^execution (\S+) ended (\w+)(?: \([^)]*\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; it waited for a retry [^;]*?)?(?:\. Other members of the group: |\. Later pipelines were not started\.|;\s\S+ \(position |\.?$)/.exec(told);
     if (ended) {
       const [, id, status, statusSummary, superseded] = ended;
-      const supersededExecutionIds = superseded ? superseded.split(', ') : member.supersededExecutionIds;
+      const listed = superseded === undefined ? undefined : /^(.*?)(?: and (\d+) before them)?$/.exec(superseded)!;
+      const supersededExecutionIds = listed ? listed[1]!.split(', ') : member.supersededExecutionIds;
+      const omitted = listed?.[2] === undefined ? member.supersededOmitted : Number(listed[2]);
       const error = member === members.find((candidate) => cause.startsWith(`${candidate.pipelineName} (position`)) ? outcome.error : undefined;
       const { waitingForRetry: _held, ...ended_ } = member;
-      return { ...ended_, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(error !== undefined && { error }) };
+      return { ...ended_, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(omitted !== undefined && { supersededOmitted: omitted }), ...(error !== undefined && { error }) };
     }
     const timedOut = /^execution (\S+) is still \w+ after [\w ]+, past pipelineTimeoutSeconds/.exec(told);
     if (timedOut) return { ...member, pipelineExecutionId: timedOut[1]!, status: 'TimedOut', error: 'PipelineTimedOut' };
@@ -194,7 +201,7 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
 export function executionCell(row: SummaryRow): string {
   if (row.pipelineExecutionId === undefined) return '-';
   const notes = [
-    ...(row.supersededExecutionIds.length > 0 ? [`superseded ${row.supersededExecutionIds.join(', ')}`] : []),
+    ...(row.supersededExecutionIds.length > 0 ? [`superseded ${supersededList(row.supersededExecutionIds, row.supersededOmitted)}`] : []),
     ...(row.earlierExecutionIds.length > 0 ? [`earlier attempt ${row.earlierExecutionIds.join(', ')}`] : []),
   ];
   return notes.length > 0 ? `${row.pipelineExecutionId} (${notes.join('; ')})` : row.pipelineExecutionId;
@@ -212,6 +219,7 @@ export function pipelinesJson(rows: SummaryRow[]) {
     status: row.status,
     ...(row.pipelineExecutionId !== undefined && { pipelineExecutionId: row.pipelineExecutionId }),
     ...(row.supersededExecutionIds.length > 0 && { supersededExecutionIds: row.supersededExecutionIds }),
+    ...(row.supersededOmitted !== undefined && { supersededOmitted: row.supersededOmitted }),
     ...(row.earlierExecutionIds.length > 0 && { earlierExecutionIds: row.earlierExecutionIds }),
     ...(row.startedAt !== undefined && { startedAt: row.startedAt }),
     ...(row.finishedAt !== undefined && { finishedAt: row.finishedAt }),

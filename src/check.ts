@@ -8,6 +8,7 @@ import { successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { pendingMember } from './start.js';
 import { nowMs } from './clock.js';
+import { supersededBy, supersededList } from './superseded.js';
 import { duration } from './duration.js';
 import { checkAloneForRedrive } from './single-flight.js';
 import { lastRedriveTime } from './stepfunctions.js';
@@ -189,7 +190,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
       ...member,
       pipelineExecutionId: newer.pipelineExecutionId!,
       watchedSince: newer.startTime!.toISOString(),
-      supersededExecutionIds: [...member.supersededExecutionIds, member.pipelineExecutionId!],
+      ...supersededBy(member),
     };
     delete member.statusSummary;
   }
@@ -248,7 +249,7 @@ function errorFor(status: string): { error: PipelineOutcomeError; known: boolean
 function failed(member: Member, plan: Plan): Member {
   const { error, known } = errorFor(member.status);
   const summary = member.statusSummary ?? 'CodePipeline gave no statusSummary';
-  const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${member.supersededExecutionIds.join(', ')}` : '';
+  const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
   return { ...member, error, cause: `${where(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };
 }
@@ -295,6 +296,7 @@ function toResult(member: Member): PipelineResult {
     ...(member.detectedBy !== undefined && { detectedBy: member.detectedBy }),
     polls: member.polls,
     supersededExecutionIds: member.supersededExecutionIds,
+    ...(member.supersededOmitted !== undefined && { supersededOmitted: member.supersededOmitted }),
     ...(member.earlierExecutionIds.length > 0 ? { earlierExecutionIds: member.earlierExecutionIds } : {}),
   };
 }

@@ -74,8 +74,14 @@ export interface Member {
   detectedBy?: string;
   polls: number;
   expected?: ExpectedDuration;
-  /** Our execution first, then each that superseded it, when onSuperseded is `follow`. */
+  /**
+   * The executions it superseded, when onSuperseded is `follow`: ours first, then each newer one,
+   * the latest `keptSupersededIds` of them (src/superseded.ts), so that a pipeline superseded for days
+   * cannot grow the run state past Step Functions' 256 KiB.
+   */
   supersededExecutionIds: string[];
+  /** How many older superseded executions are no longer listed. */
+  supersededOmitted?: number;
   /** Executions started by earlier attempts (before a redrive restarted this member). */
   earlierExecutionIds: string[];
   /**
@@ -108,6 +114,7 @@ export interface PipelineResult {
   detectedBy?: string;
   polls?: number;
   supersededExecutionIds?: string[];
+  supersededOmitted?: number;
   /** Executions of earlier attempts, when a redrive restarted this pipeline. */
   earlierExecutionIds?: string[];
 }
@@ -178,6 +185,7 @@ const memberSchema = z.strictObject({
   polls: atLeast(0),
   expected: z.optional(expectedSchema),
   supersededExecutionIds: z.array(text),
+  supersededOmitted: z.optional(atLeast(1)),
   earlierExecutionIds: z.array(text),
   error: z.optional(text),
   cause: z.optional(text),
@@ -198,6 +206,7 @@ const resultSchema = z.strictObject({
   detectedBy: z.optional(text),
   polls: z.optional(atLeast(0)),
   supersededExecutionIds: z.optional(z.array(text)),
+  supersededOmitted: z.optional(atLeast(1)),
   earlierExecutionIds: z.optional(z.array(text)),
 });
 

@@ -15,6 +15,7 @@ import { waitKey } from '../../src/completion-table.js';
 import { callbackWaitExtraEvents, continueAtEvents, eventsOnTheWay, redriveEvents, taskEvents, waitEndedEarlyEvents } from '../../src/history-budget.js';
 import { successorName } from '../../src/continuation.js';
 import { awsError, execution, stepInput, tracked, useStageConfig } from '../support/fixtures.js';
+import { keptSupersededIds } from '../../src/superseded.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const stepFunctions = mockClient(SFNClient);
@@ -439,6 +440,23 @@ describe('check-status: superseded', () => {
     const run = await core(stepInput());
 
     expect(run.results[0]).toMatchObject({ pipelineExecutionId: 'newer', status: 'Succeeded', supersededExecutionIds: ['exec-p2'] });
+  });
+
+  it(`lists the latest ${keptSupersededIds} superseded executions and counts the others, so a pipeline superseded all week cannot outgrow the state`, async () => {
+    statusIs('newer', 'Succeeded');
+    const listed = Array.from({ length: keptSupersededIds }, (_, index) => `s${index + 1}`);
+
+    const run = await core(stepInput({ members: [tracked({ supersededExecutionIds: listed, supersededOmitted: 5 })] }));
+
+    expect(run.results[0]).toMatchObject({ pipelineExecutionId: 'newer', supersededExecutionIds: [...listed.slice(1), 'exec-p2'], supersededOmitted: 6 });
+  });
+
+  it('names the superseded executions it lists in the cause, and how many before them', async () => {
+    statusIs('newer', 'Failed', 'Deploy failed');
+
+    const failure = core(stepInput({ members: [tracked({ supersededExecutionIds: ['s1', 's2', 's3'], supersededOmitted: 1 })] }));
+
+    await expect(failure).rejects.toMatchObject({ name: 'PipelineFailed', message: expect.stringContaining('execution newer ended Failed: Deploy failed; it had superseded s2, s3, exec-p2 and 2 before them') });
   });
 
   it('fails with PipelineSuperseded when the plan says fail', async () => {

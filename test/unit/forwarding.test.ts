@@ -15,7 +15,8 @@ import { useClock } from '../../src/clock.js';
 import { maxPlanBytes } from '../../src/decide.js';
 import { parseValue, resolvedBytesBound } from '../../src/references.js';
 import { pendingMember } from '../../src/start.js';
-import type { PipelineResult } from '../../src/run.js';
+import { stepInputSchema, type PipelineResult } from '../../src/run.js';
+import { keptSupersededIds } from '../../src/superseded.js';
 import { execution, plan, stepInput, useStageConfig } from '../support/fixtures.js';
 import { rejectionOf } from '../support/rejection.js';
 
@@ -328,7 +329,9 @@ describe('references: the state stays inside Step Functions’ 256 KiB at the la
 
     const uuid = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
     const time = '2026-01-05T06:00:00.000Z';
-    const results = names.slice(0, 90).map((pipelineName, position) => ({ ...succeeded(pipelineName, position, uuid), startedAt: time, finishedAt: time, detectedAt: time, polls: 99_999, attempt: 99, supersededExecutionIds: [uuid] }));
+    // Each pipeline superseded all along: the ids the state keeps (src/superseded.ts), and the count of the others.
+    const superseded = { supersededExecutionIds: Array.from({ length: keptSupersededIds }, () => uuid), supersededOmitted: 99_999 };
+    const results = names.slice(0, 90).map((pipelineName, position) => ({ ...succeeded(pipelineName, position, uuid), startedAt: time, finishedAt: time, detectedAt: time, polls: 99_999, attempt: 99, ...superseded }));
     const members = names.slice(90).map((pipelineName, member) => ({
       ...pendingMember(90, member, pipelineName, 99),
       status: 'InProgress',
@@ -339,7 +342,7 @@ describe('references: the state stays inside Step Functions’ 256 KiB at the la
       nextLookAt: time,
       polls: 99_999,
       expected: { fastestSeconds: 123_456.789, slowestSeconds: 123_456.789, samples: 20 },
-      supersededExecutionIds: [uuid, uuid],
+      ...superseded,
       earlierExecutionIds: [uuid, uuid],
       // The worst a forwarded value can cost in JSON: 1,000 characters escaped as \u0001.
       ...(Object.hasOwn(decided.variables, pipelineName)
@@ -352,5 +355,7 @@ describe('references: the state stays inside Step Functions’ 256 KiB at the la
     expect(accepted).toBeGreaterThan(20);
     expect(Object.values(decided.variables).flatMap(Object.keys)).toHaveLength(accepted);
     expect(stateBytes).toBeLessThanOrEqual(256 * 1024);
+    // The state the handlers accept is this one: every field above is in the schema.
+    expect(stepInputSchema.safeParse(state).success).toBe(true);
   });
 });
