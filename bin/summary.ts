@@ -181,7 +181,7 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
     const ended = /^execution (\S+) ended (\w+)(?: \([^)]*\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; it waited for a retry [^;]*?)?(?:\. Other members of the group: |\. Later pipelines were not started\.|;\s\S+ \(position |\.?$)/.exec(told);
     if (ended) {
       const [, id, status, statusSummary, superseded] = ended;
-      const listed = superseded === undefined ? undefined : /^(.*?)(?: and (\d+) before them)?$/.exec(superseded)!;
+      const listed = superseded === undefined ? undefined : /^(.*?)(?: and (\d+) others)?$/.exec(superseded)!;
       const supersededExecutionIds = listed ? listed[1]!.split(', ') : member.supersededExecutionIds;
       const omitted = listed?.[2] === undefined ? member.supersededOmitted : Number(listed[2]);
       const error = member === members.find((candidate) => cause.startsWith(`${candidate.pipelineName} (position`)) ? outcome.error : undefined;

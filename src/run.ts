@@ -75,12 +75,12 @@ export interface Member {
   polls: number;
   expected?: ExpectedDuration;
   /**
-   * The executions it superseded, when onSuperseded is `follow`: ours first, then each newer one,
-   * the latest `keptSupersededIds` of them (src/superseded.ts), so that a pipeline superseded for days
-   * cannot grow the run state past Step Functions' 256 KiB.
+   * The executions it superseded, when onSuperseded is `follow`: ours first, then each newer one;
+   * past `keptSupersededIds` (src/superseded.ts), ours and the latest, so that a pipeline
+   * superseded for days cannot grow the run state past Step Functions' 256 KiB.
    */
   supersededExecutionIds: string[];
-  /** How many older superseded executions are no longer listed. */
+  /** How many superseded executions between ours and the latest are no longer listed. */
   supersededOmitted?: number;
   /** Executions started by earlier attempts (before a redrive restarted this member). */
   earlierExecutionIds: string[];

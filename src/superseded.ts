@@ -3,9 +3,10 @@
 import type { Member } from './run.js';
 
 /**
- * How many superseded executions a member lists: the latest, the others counted. Followed for
- * weeks in a busy repository, a pipeline may be superseded hundreds of times, and every id kept
- * would stay in the run state (and each result of the train) to the end.
+ * How many superseded executions a member lists: ours, which the sequencer started, and the
+ * latest; the others between them are counted. Followed for weeks in a busy repository, a
+ * pipeline may be superseded hundreds of times, and every id kept would stay in the run state
+ * (and each result of the train) to the end.
  */
 export const keptSupersededIds = 3;
 
@@ -14,8 +15,9 @@ export function supersededBy(member: Member): Pick<Member, 'supersededExecutionI
   const all = [...member.supersededExecutionIds, member.pipelineExecutionId!];
   const dropped = Math.max(0, all.length - keptSupersededIds);
   const omitted = (member.supersededOmitted ?? 0) + dropped;
-  return { supersededExecutionIds: all.slice(dropped), ...(omitted > 0 && { supersededOmitted: omitted }) };
+  const [ours, ...newer] = all;
+  return { supersededExecutionIds: [ours!, ...newer.slice(dropped)], ...(omitted > 0 && { supersededOmitted: omitted }) };
 }
 
-/** `a, b, c`, or `a, b, c and 4 before them`. */
-export const supersededList = (ids: readonly string[], omitted = 0) => `${ids.join(', ')}${omitted > 0 ? ` and ${omitted} before them` : ''}`;
+/** `a, b, c`, or `a, d, e and 2 others` (ours first, then the latest). */
+export const supersededList = (ids: readonly string[], omitted = 0) => `${ids.join(', ')}${omitted > 0 ? ` and ${omitted} others` : ''}`;

@@ -15,7 +15,7 @@ import { waitKey } from '../../src/completion-table.js';
 import { callbackWaitExtraEvents, continueAtEvents, eventsOnTheWay, redriveEvents, taskEvents, waitEndedEarlyEvents } from '../../src/history-budget.js';
 import { successorName } from '../../src/continuation.js';
 import { awsError, execution, stepInput, tracked, useStageConfig } from '../support/fixtures.js';
-import { keptSupersededIds } from '../../src/superseded.js';
+import { keptSupersededIds, supersededBy } from '../../src/superseded.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const stepFunctions = mockClient(SFNClient);
@@ -442,21 +442,30 @@ describe('check-status: superseded', () => {
     expect(run.results[0]).toMatchObject({ pipelineExecutionId: 'newer', status: 'Succeeded', supersededExecutionIds: ['exec-p2'] });
   });
 
-  it(`lists the latest ${keptSupersededIds} superseded executions and counts the others, so a pipeline superseded all week cannot outgrow the state`, async () => {
+  it(`lists ours and the latest of ${keptSupersededIds} superseded executions and counts the others, so a pipeline superseded all week cannot outgrow the state`, async () => {
     statusIs('newer', 'Succeeded');
-    const listed = Array.from({ length: keptSupersededIds }, (_, index) => `s${index + 1}`);
+    // Ours, then the two latest; 5 between them already counted.
+    const listed = ['ours', 's6', 's7'];
 
     const run = await core(stepInput({ members: [tracked({ supersededExecutionIds: listed, supersededOmitted: 5 })] }));
 
-    expect(run.results[0]).toMatchObject({ pipelineExecutionId: 'newer', supersededExecutionIds: [...listed.slice(1), 'exec-p2'], supersededOmitted: 6 });
+    expect(run.results[0]).toMatchObject({ pipelineExecutionId: 'newer', supersededExecutionIds: ['ours', 's7', 'exec-p2'], supersededOmitted: 6 });
   });
 
-  it('names the superseded executions it lists in the cause, and how many before them', async () => {
+  it('keeps ours, which the sequencer started and its lines name, however often it is superseded', () => {
+    let member = tracked({ pipelineExecutionId: 'ours' });
+
+    for (const newer of ['s1', 's2', 's3', 's4', 's5']) member = { ...member, ...supersededBy(member), pipelineExecutionId: newer };
+
+    expect(member).toMatchObject({ pipelineExecutionId: 's5', supersededExecutionIds: ['ours', 's3', 's4'], supersededOmitted: 2 });
+  });
+
+  it('names the superseded executions it lists in the cause, and how many others', async () => {
     statusIs('newer', 'Failed', 'Deploy failed');
 
-    const failure = core(stepInput({ members: [tracked({ supersededExecutionIds: ['s1', 's2', 's3'], supersededOmitted: 1 })] }));
+    const failure = core(stepInput({ members: [tracked({ supersededExecutionIds: ['ours', 's2', 's3'], supersededOmitted: 1 })] }));
 
-    await expect(failure).rejects.toMatchObject({ name: 'PipelineFailed', message: expect.stringContaining('execution newer ended Failed: Deploy failed; it had superseded s2, s3, exec-p2 and 2 before them') });
+    await expect(failure).rejects.toMatchObject({ name: 'PipelineFailed', message: expect.stringContaining('execution newer ended Failed: Deploy failed; it had superseded ours, s3, exec-p2 and 2 others') });
   });
 
   it('fails with PipelineSuperseded when the plan says fail', async () => {

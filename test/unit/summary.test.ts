@@ -101,16 +101,16 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     expect(executionCell(row!)).toBe('newer (superseded ours)');
   });
 
-  it('superseded many times: the row lists the executions the cause names and counts the ones before them, in the table and in --json', () => {
+  it('superseded many times: the row lists the executions the cause names and counts the others, in the table and in --json', () => {
     const plan = planOf(['P1', 'P2']);
-    const cause = 'P2 (position 2 of 2) execution newest ended Failed: Deploy failed; it had superseded s5, s6, s7 and 4 before them.';
-    const run = runOf(1, [succeeded(0, 'P1', 'a')], [member(1, 'P2', { pipelineExecutionId: 's7', startedAt: at(10), supersededExecutionIds: ['s4', 's5', 's6'], supersededOmitted: 3 })]);
+    const cause = 'P2 (position 2 of 2) execution newest ended Failed: Deploy failed; it had superseded ours, s6, s7 and 4 others.';
+    const run = runOf(1, [succeeded(0, 'P1', 'a')], [member(1, 'P2', { pipelineExecutionId: 's7', startedAt: at(10), supersededExecutionIds: ['ours', 's5', 's6'], supersededOmitted: 3 })]);
 
     const [, row] = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause });
 
-    expect(row).toMatchObject({ status: 'Failed', pipelineExecutionId: 'newest', supersededExecutionIds: ['s5', 's6', 's7'], supersededOmitted: 4, reason: 'PipelineFailed: Deploy failed' });
-    expect(executionCell(row!)).toBe('newest (superseded s5, s6, s7 and 4 before them)');
-    expect(pipelinesJson([row!])[0]).toMatchObject({ supersededExecutionIds: ['s5', 's6', 's7'], supersededOmitted: 4 });
+    expect(row).toMatchObject({ status: 'Failed', pipelineExecutionId: 'newest', supersededExecutionIds: ['ours', 's6', 's7'], supersededOmitted: 4, reason: 'PipelineFailed: Deploy failed' });
+    expect(executionCell(row!)).toBe('newest (superseded ours, s6, s7 and 4 others)');
+    expect(pipelinesJson([row!])[0]).toMatchObject({ supersededExecutionIds: ['ours', 's6', 's7'], supersededOmitted: 4 });
   });
 
   it('a group with one failing member: a row per member, marked as such, the other member as it ended', () => {
