@@ -1,4 +1,5 @@
 import { setImmediate as drainEventLog } from 'node:timers/promises';
+import { types } from 'node:util';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
 import { completionModule, loadDefinition, localCallbackFields, localizeDefinition, type Definition } from './definition.js';
@@ -19,7 +20,7 @@ import { interpreterRequire } from './interpreter.js';
 import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/field-path.js';
-import { causeMessage } from '../src/lambda-cause.js';
+import { causeMessage, maxCauseLength } from '../src/lambda-cause.js';
 import type { StageConfig } from '../src/config.js';
 import { entryPipelines, type Plan, type Run } from '../src/run.js';
 
@@ -135,9 +136,12 @@ const eventHandlerModules = {
  * run's report alike (src/lambda-cause.ts reads the message back out for a person).
  */
 function asLambdaFailure(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const failure = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }));
-  failure.name = error.name;
+  // An error of another realm (a Node module's, under jest) is an Error all the same.
+  if (!(error instanceof Error) && !types.isNativeError(error)) return error;
+  const { name, message, stack } = error as Error;
+  // Step Functions keeps no more of a cause than its length limit: a longer one is cut, as there.
+  const failure = new Error(JSON.stringify({ errorType: name, errorMessage: message, trace: (stack ?? '').split('\n') }).slice(0, maxCauseLength));
+  failure.name = name;
   return failure;
 }
 

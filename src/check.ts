@@ -246,9 +246,19 @@ function errorFor(status: string): { error: PipelineOutcomeError; known: boolean
   return { error: known ? pipelineOutcomeErrors[status as keyof typeof pipelineOutcomeErrors] : pipelineOutcomeErrors.Failed, known };
 }
 
+/**
+ * A statusSummary as a failure's cause quotes it. A group of 10 with long summaries would make a
+ * message whose Lambda error document (the message twice, and a stack) passes the 32,768
+ * characters Step Functions keeps of a cause; the CodePipeline console keeps the whole of each.
+ */
+export const maxSummaryInCause = 1_000;
+
+const summaryInCause = (summary: string) =>
+  summary.length <= maxSummaryInCause ? summary : `${summary.slice(0, maxSummaryInCause)}… (${(summary.length - maxSummaryInCause).toLocaleString('en-US')} more characters in CodePipeline)`;
+
 function failed(member: Member, plan: Plan): Member {
   const { error, known } = errorFor(member.status);
-  const summary = member.statusSummary ?? 'CodePipeline gave no statusSummary';
+  const summary = summaryInCause(member.statusSummary ?? 'CodePipeline gave no statusSummary');
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
   return { ...member, error, cause: `${where(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };

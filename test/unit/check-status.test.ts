@@ -16,6 +16,8 @@ import { callbackWaitExtraEvents, continueAtEvents, eventsOnTheWay, redriveEvent
 import { successorName } from '../../src/continuation.js';
 import { awsError, execution, stepInput, tracked, useStageConfig } from '../support/fixtures.js';
 import { keptSupersededIds, supersededBy } from '../../src/superseded.js';
+import { maxCauseLength } from '../../src/lambda-cause.js';
+import { maxSummaryInCause } from '../../src/check.js';
 
 const codePipeline = mockClient(CodePipelineClient);
 const stepFunctions = mockClient(SFNClient);
@@ -130,6 +132,22 @@ describe('check-status: ended badly', () => {
     await expect(core(stepInput({}, { order: ['P3', 'P2'], count: 2 }))).rejects.toMatchObject({
       message: 'P2 (position 2 of 2) execution exec-p2 ended Failed: boom.',
     });
+  });
+
+  it('quotes each long statusSummary in part, so that a group of 10 failing at once still fits the cause Step Functions keeps', async () => {
+    // Prepare: every member of a group of 10 failed, each with a 3,000-character summary.
+    const names = Array.from({ length: 10 }, (_, index) => `G${index}`);
+    const members = names.map((pipelineName, member) => tracked({ member, pipelineName, pipelineExecutionId: `exec-${pipelineName}` }));
+    for (const name of names) statusIs(`exec-${name}`, 'Failed', `${name}: ${'x'.repeat(3_000)}`);
+
+    // Act
+    const failure = (await core(stepInput({ members }, { order: ['P1', names], count: 2 })).catch((error: unknown) => error)) as Error;
+
+    // Assess: Lambda's error document holds the message twice (errorMessage, and the trace's first line).
+    expect(failure.name).toBe('PipelineFailed');
+    expect(failure.message).toContain(`G0 (position 2 of 2, in a group of 10) execution exec-G0 ended Failed: G0: ${'x'.repeat(maxSummaryInCause - 4)}… (2,004 more characters in CodePipeline)`);
+    const document = JSON.stringify({ errorType: failure.name, errorMessage: failure.message, trace: [`${failure.name}: ${failure.message}`] });
+    expect(document.length).toBeLessThan(maxCauseLength - 4_000);
   });
 
   it('says so when CodePipeline gave no statusSummary', async () => {
