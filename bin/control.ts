@@ -1,7 +1,6 @@
 import { constants, hostname, userInfo } from 'node:os';
 import {
   DescribeExecutionCommand,
-  ListExecutionsCommand,
   RedriveExecutionCommand,
   StartExecutionCommand,
   StopExecutionCommand,
@@ -19,7 +18,7 @@ import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, 
 import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines } from './cli.js';
 import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
-import { continuedAs, foldTrain, objectOf, readStatus, readTrain, refusedStart, retriersOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
+import { continuedAs, foldTrain, objectOf, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
 import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';
 
 /**
@@ -89,9 +88,6 @@ async function currentExecution(client: SFNClient, executionArn: string): Promis
     arn = next;
   }
 }
-
-const runningOf = async (client: SFNClient, stateMachineArn: string): Promise<ExecutionListItem[]> =>
-  (await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }))).executions ?? [];
 
 const describeRunning = (executions: ExecutionListItem[]) =>
   executions.map((execution) => `${execution.name} (started ${execution.startDate?.toISOString() ?? 'at an unknown time'}, ${execution.executionArn})`).join(', ');

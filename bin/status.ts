@@ -75,6 +75,10 @@ export async function resolveExecution(client: SFNClient, stateMachineArn: strin
   return stageTrain(client, stateMachineArn, (message) => new NothingToShow(message));
 }
 
+/** A state machine's running executions (a run in flight, a continuation, a start still being refused). */
+export const runningOf = async (client: SFNClient, stateMachineArn: string): Promise<ExecutionListItem[]> =>
+  (await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }))).executions ?? [];
+
 /**
  * Of a state machine's running executions, the train's: the one single flight lets go on. A
  * continuation belongs to a train that began before any new run (its latest generation is the
@@ -131,7 +135,7 @@ export async function refusedStart(
  * train, past any start refused since (`refusedStart`). `none` says there is none.
  */
 export async function stageTrain(client: SFNClient, stateMachineArn: string, none: (message: string) => Error): Promise<string> {
-  const running = runningTrain((await client.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 100 }))).executions ?? []);
+  const running = runningTrain(await runningOf(client, stateMachineArn));
   if (running) return running.executionArn!;
   let refused = 0;
   let nextToken: string | undefined;
