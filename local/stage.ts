@@ -70,22 +70,10 @@ export function localStageConfig(
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
   const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));
   const accounts = Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)));
+  // The functions' params as serverless.yml sets them, but the pipelines and accounts: the world's.
+  const fromParams = Object.fromEntries(stageConfigKeys.filter((key) => key !== 'pipelines' && key !== 'accounts').map((key) => [key, merged[key]]));
   // serverless.yml's params are sound by now: a refusal here is about the world's pipelines.
-  return parseStageConfig(
-    JSON.stringify({
-      pipelines,
-      ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
-      sequences: merged.sequences,
-      defaultSequence: merged.defaultSequence,
-      pollSeconds: merged.pollSeconds,
-      maxPollSeconds: merged.maxPollSeconds,
-      pipelineTimeoutSeconds: merged.pipelineTimeoutSeconds,
-      onSuperseded: merged.onSuperseded,
-      onFailure: merged.onFailure,
-      completion: merged.completion,
-      sweepSeconds: merged.sweepSeconds,
-    }),
-  );
+  return parseStageConfig(JSON.stringify({ pipelines, ...(Object.keys(accounts).length > 0 ? { accounts } : {}), ...fromParams }));
 }
 
 /**
