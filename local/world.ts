@@ -255,7 +255,12 @@ const pipelineSchema = z
     durationSeconds: pipeline.durationSeconds ?? (pipeline.stages ?? []).reduce((sum, stage) => sum + stage.durationSeconds, 0),
   }));
 
-function reportDuplicates(names: string[], path: PropertyKey[], what: string, context: z.RefinementCtx): void {
+/** Where a duplicate is told: a schema's refinement, or the cross-checks of the file as written. */
+interface IssueSink {
+  addIssue(issue: { code: 'custom'; path: PropertyKey[]; message: string }): void;
+}
+
+function reportDuplicates(names: string[], path: PropertyKey[], what: string, context: IssueSink): void {
   const seen = new Set<string>();
   for (const name of names) {
     if (seen.has(name)) context.addIssue({ code: 'custom', path, message: `duplicate ${what} name "${name}"` });
@@ -390,6 +395,7 @@ const isFaultableOperation = (value: unknown): value is (typeof faultableOperati
 function crossCheckIssues(json: unknown): { path: PropertyKey[]; message: string }[] {
   const issues: { path: PropertyKey[]; message: string }[] = [];
   const addIssue = (path: PropertyKey[], message: string) => issues.push({ path, message });
+  const sink: IssueSink = { addIssue: ({ path, message }) => addIssue(path, message) };
   if (!isLoose(json)) return issues;
   const hub = objectsOf(json.pipelines);
   const accounts = objectsOf(json.accounts);
@@ -416,12 +422,10 @@ function crossCheckIssues(json: unknown): { path: PropertyKey[]; message: string
     accountIds.add(account.id);
     for (const [region, pipelines] of regionsOf(account)) {
       if (!regionPattern.test(region)) addIssue(['accounts', accountIndex, 'regions', region], 'expected a region such as eu-west-1');
-      const seen = new Set<string>();
+      reportDuplicates(pipelines.flatMap(([, pipeline]) => nameOf(pipeline) ?? []), ['accounts', accountIndex, 'regions', region], 'pipeline', sink);
       for (const [index, pipeline] of pipelines) {
         const name = nameOf(pipeline);
         if (name === undefined) continue;
-        if (seen.has(name)) addIssue(['accounts', accountIndex, 'regions', region], `duplicate pipeline name "${name}"`);
-        seen.add(name);
         const sequencedAs = typeof pipeline.sequencedAs === 'string' ? pipeline.sequencedAs : name;
         sequenced(sequencedAs, ['accounts', accountIndex, 'regions', region, index], `${name} in ${String(account.id)} ${region}`);
       }
