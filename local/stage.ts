@@ -26,6 +26,20 @@ function readParams(): Params {
  * world's; and a Serverless variable's value is sls's to check once it resolves it.
  */
 export function stageParams(stage?: string): Record<string, unknown> {
+  // A run asks at each of its checks (bin/local.ts) and again in the engine: read and checked once.
+  const key = stage ?? '';
+  let merged = checkedParams.get(key);
+  if (merged === undefined) {
+    merged = readStageParams(stage);
+    checkedParams.set(key, merged);
+  }
+  return merged;
+}
+
+/** Each stage's params as stageParams found them sound, by stage ('' for none): serverless.yml does not change under a run. */
+const checkedParams = new Map<string, Record<string, unknown>>();
+
+function readStageParams(stage: string | undefined): Record<string, unknown> {
   const params = readParams();
   // `sls deploy --stage staging` deploys a stage serverless.yml names no params for, with the
   // defaults; so does a local run. Only a name sls itself would refuse is refused.
