@@ -74,11 +74,13 @@ describe('SimulatedClock, paced (sequencer emulator --speed)', () => {
   it('runs timed work (an event delivery) when its simulated time comes, and an interrupted sleep ends there', async () => {
     // Prepare: an actor parked on a long interruptible sleep (a callback wait), and work scheduled
     // before its end. A second actor stays awake while both are placed, so time stands still until
-    // it leaves: at this speed one real millisecond is 1,000 simulated seconds.
+    // it leaves: at this speed one real millisecond is 1,000 simulated seconds. Both join before
+    // the pace: paced with nobody joined, time flows at once, and the 4 ms a loaded machine took
+    // between the pace and the join put the work at 4,000,000 instead of 60,000.
     const clock = new SimulatedClock(0);
-    clock.pace(1_000_000);
     const leave = clock.join();
     const placing = clock.join();
+    clock.pace(1_000_000);
     const wait = clock.interruptibleSleep(86_400);
     const ran: number[] = [];
     clock.schedule(60_000, () => {
