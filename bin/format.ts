@@ -143,7 +143,10 @@ export class ProgressPrinter {
     const run = event.output as Run;
     this.historyEvents = run.history.events;
     for (const member of run.members) {
-      if (member.pipelineExecutionId === undefined) continue;
+      if (member.pipelineExecutionId === undefined) {
+        if (event.type === 'started' && member.status === 'NotStarted') this.onRefusedStart(at, member, run.members.length);
+        continue;
+      }
       if (event.type === 'started') this.onStart(at, member, run.members.length);
       else this.onCheck(at, member, event.at);
     }
@@ -160,11 +163,21 @@ export class ProgressPrinter {
     if (this.nextReportSeconds.has(id)) return;
     this.nextReportSeconds.set(id, 300);
     const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
-    const attempt = member.attempt > 0 ? `, again after redrive ${member.attempt}` : '';
+    // A member whose start was refused before the redrive starts now for the first time.
+    const attempt = member.attempt > 0 ? `, ${member.earlierExecutionIds.length > 0 ? 'again ' : ''}after redrive ${member.attempt}` : '';
     const location = this.locations.has(member.pipelineName) ? ` in ${this.locations.get(member.pipelineName)!}` : '';
     this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt})${location}, execution ${id}`);
     const given = Object.hasOwn(this.variables, member.pipelineName) ? this.variables[member.pipelineName]! : {};
     for (const line of variableLines('', given, member.variables ?? {})) this.write(`${this.continued}  ${line}`);
+  }
+
+  /** A member whose start was refused while the rest of its group runs: told once, with the refusal. */
+  private onRefusedStart(at: string, member: Member, groupSize: number): void {
+    const key = `refused:${member.position}:${member.member}:${member.attempt}`;
+    if (this.ended.has(key)) return;
+    this.ended.add(key);
+    const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
+    this.write(`${at}  ${this.colours.bold(member.pipelineName)} ${statusColour(this.colours, 'Failed')} to start (${member.position + 1} of ${this.count}${group}): ${member.error}: ${member.statusSummary}; the others are watched to their end`);
   }
 
   private onCheck(at: string, member: Member, nowMs: number): void {

@@ -85,7 +85,9 @@ export function summaryRows(plan: Plan | undefined, run: Run | undefined, outcom
       if (result) return fromResult(base, result, plan);
       const current = members.find((candidate) => candidate.position === position && candidate.member === index);
       if (current && current.pipelineExecutionId !== undefined) return fromMember(base, current, outcome);
-      return { ...base, status: 'Not started', supersededExecutionIds: [], earlierExecutionIds: current?.earlierExecutionIds ?? [], reason: notStartedReason(plan, outcome, position, failedAt) };
+      // A member whose start was refused while the rest of its group runs (src/start.ts) says why.
+      const refused = current?.error !== undefined ? [current.error, current.statusSummary].filter((part) => part !== undefined).join(': ') : undefined;
+      return { ...base, status: 'Not started', supersededExecutionIds: [], earlierExecutionIds: current?.earlierExecutionIds ?? [], reason: refused ?? notStartedReason(plan, outcome, position, failedAt) };
     });
   });
 }

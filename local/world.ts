@@ -374,6 +374,12 @@ const worldSchema = z.strictObject({
   // Optional, so a world of the hub alone reads back exactly as written.
   accounts: z.array(accountSchema).optional(),
   faults: z.array(faultSchema).default([]),
+  /**
+   * How long CodePipeline honours a StartPipelineExecution clientRequestToken, in seconds: a start
+   * that repeats a token within it gets the first execution back, and after it starts another.
+   * AWS documents no lifetime (CodeBuild's own is 5 minutes); left out, the emulator honours one for ever.
+   */
+  clientRequestTokenSeconds: z.int('expected whole seconds').min(0, 'expected whole seconds').optional(),
   events: eventsSchema.default({ delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false }),
 });
 

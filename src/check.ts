@@ -1,6 +1,6 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { getExecution, listRecentExecutions } from './codepipeline.js';
-import { pipelineOutcomeError, pipelineOutcomeErrors, type PipelineOutcomeError } from './errors.js';
+import { entryError, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
 import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
@@ -289,7 +289,7 @@ function entryFailure(members: Member[], plan: Plan): Error {
   const laterText = later > 0 ? ' Later pipelines were not started.' : '';
   const othersText = others.length > 0 ? ` Other members of the group: ${others.join('; ')}.` : '';
   const message = `${first.cause!}.${othersText}${laterText}`;
-  return pipelineOutcomeError(first.error as PipelineOutcomeError, message);
+  return entryError(first.error as PipelineOutcomeError | RefusedStartError, message);
 }
 
 function toResult(member: Member): PipelineResult {

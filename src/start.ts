@@ -11,6 +11,7 @@ import { checkAloneForRedrive } from './single-flight.js';
 import { takeRunLock } from './run-lock.js';
 import { newOutputReader, resolveMemberVariables } from './references.js';
 import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
+import { refusedStartErrors } from './errors.js';
 
 /** How many recent executions teach us a pipeline's typical duration: one cheap page. */
 const historyPageSize = 20;
@@ -51,10 +52,11 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
   const forwarded = await Promise.all(
     members.map((member) => (member.status === 'Pending' ? resolveMemberVariables(plan, run, member, reader) : undefined)),
   );
-  const started = await Promise.all(
+  const attempts = await Promise.allSettled(
     members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!) : member)),
   );
   const now = nowMs();
+  const started = keepWhatStarted(plan, members, attempts, now);
   const completion = completionMode(plan);
   if (completion === 'poll') {
     return {
@@ -69,7 +71,9 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
   // Watched before the run parks: an end that comes before the token is stored still finds its run.
   await watchExecutions(
     run,
-    started.filter((member, index) => members[index]!.status === 'Pending').map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! })),
+    started
+      .filter((member, index) => members[index]!.status === 'Pending' && member.pipelineExecutionId !== undefined)
+      .map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! })),
   );
   const watched = started.map((member) => (stillRunning.has(member.status) ? deadlineLook(member) : member));
   const { wake: _wake, ...rest } = run;
@@ -82,6 +86,42 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
     redrives: Math.max(run.redrives, redriveCount),
   };
 }
+
+/**
+ * The members after their starts. A start that failed fails the Task, as it always did, unless
+ * another member of the entry is running and the failure is a refusal no retry mends: then the
+ * Task's failure would lose that member's execution id, the summary would call it Not started,
+ * nobody would watch it, and a redrive days later would send its start again with a token
+ * CodePipeline may have forgotten (AWS documents no lifetime for it). So the refused member ends
+ * here, with its error and cause, and the entry goes on as with a member that failed: the others
+ * are watched to their end, then the run fails with the refusal by name; a redrive starts the
+ * refused member only. A retryable failure still fails the Task: its retries come within minutes
+ * and send the same tokens.
+ */
+function keepWhatStarted(plan: Plan, members: Member[], attempts: PromiseSettledResult<Member>[], now: number): Member[] {
+  const failure = attempts.find((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
+  if (failure === undefined) return attempts.map((attempt) => (attempt as PromiseFulfilledResult<Member>).value);
+  const running = attempts.some((attempt) => attempt.status === 'fulfilled' && stillRunning.has(attempt.value.status));
+  const refusals = attempts.filter((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
+  if (!running || !refusals.every((attempt) => isRefusedStart(attempt.reason))) throw failure.reason;
+  const detectedAt = new Date(now).toISOString();
+  return attempts.map((attempt, index) => {
+    if (attempt.status === 'fulfilled') return attempt.value;
+    const member = members[index]!;
+    const error = attempt.reason as Error;
+    const { message } = error;
+    return {
+      ...member,
+      status: 'NotStarted',
+      error: error.name,
+      cause: `${member.pipelineName} (position ${member.position + 1} of ${plan.count}, in a group of ${members.length}) was not started: ${message}`,
+      statusSummary: message,
+      detectedAt,
+    };
+  });
+}
+
+const isRefusedStart = (error: unknown): boolean => error instanceof Error && (refusedStartErrors as readonly string[]).includes(error.name);
 
 async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {
   const { pipelineName } = member;

@@ -174,7 +174,8 @@ interface PipelineState {
   stages: StageModel[];
   executions: Execution[];
   startedBySequencer: number;
-  executionIdByClientRequestToken: Map<string, string>;
+  /** Each token's execution, and when the token was first sent. */
+  executionIdByClientRequestToken: Map<string, { pipelineExecutionId: string; sentAt: number }>;
   supersededWithSuccessor: Set<string>;
 }
 
@@ -187,13 +188,15 @@ export class CodePipelineEmulator {
   private readonly accountId: string;
   private readonly region: string;
   private readonly clock: Clock;
+  private readonly tokenLifetimeMs: number;
 
   constructor(
-    world: Pick<World, 'startTime' | 'pipelines'>,
+    world: Pick<World, 'startTime' | 'pipelines'> & Partial<Pick<World, 'clientRequestTokenSeconds'>>,
     clock: Clock,
     location: { accountId: string; region: string } = { accountId: hubAccountId, region: hubRegion },
   ) {
     this.clock = clock;
+    this.tokenLifetimeMs = world.clientRequestTokenSeconds === undefined ? Number.POSITIVE_INFINITY : world.clientRequestTokenSeconds * secondsToMs;
     this.accountId = location.accountId;
     this.region = location.region;
     this.startTimeMs = Date.parse(world.startTime);
@@ -381,7 +384,7 @@ export class CodePipelineEmulator {
     this.settle(pipeline, now);
     const token = request.clientRequestToken;
     const alreadyStarted = token === undefined ? undefined : pipeline.executionIdByClientRequestToken.get(token);
-    if (alreadyStarted !== undefined) return { pipelineExecutionId: alreadyStarted };
+    if (alreadyStarted !== undefined && now - alreadyStarted.sentAt <= this.tokenLifetimeMs) return { pipelineExecutionId: alreadyStarted.pipelineExecutionId };
 
     pipeline.startedBySequencer += 1;
     const { definition } = pipeline;
@@ -398,7 +401,7 @@ export class CodePipelineEmulator {
       sourceRevisions,
       ...(token !== undefined && { clientRequestToken: token }),
     });
-    if (token !== undefined) pipeline.executionIdByClientRequestToken.set(token, execution.pipelineExecutionId);
+    if (token !== undefined) pipeline.executionIdByClientRequestToken.set(token, { pipelineExecutionId: execution.pipelineExecutionId, sentAt: now });
     return { pipelineExecutionId: execution.pipelineExecutionId };
   }
 

@@ -110,7 +110,7 @@ function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
   codePipelines.set(locationKey(hubAccountId, hubRegion), new CodePipelineEmulator(world, clock));
   for (const account of world.accounts ?? []) {
     for (const [region, pipelines] of Object.entries(account.regions)) {
-      codePipelines.set(locationKey(account.id, region), new CodePipelineEmulator({ startTime: world.startTime, pipelines }, clock, { accountId: account.id, region }));
+      codePipelines.set(locationKey(account.id, region), new CodePipelineEmulator({ startTime: world.startTime, pipelines, clientRequestTokenSeconds: world.clientRequestTokenSeconds }, clock, { accountId: account.id, region }));
     }
   }
   return {

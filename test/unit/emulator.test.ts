@@ -126,6 +126,32 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
     expect(emulator.executions()[0]).toMatchObject({ clientRequestToken: 'run-7', startedBy: 'sequencer' });
   });
 
+  it('with clientRequestTokenSeconds, honours a token only that long: the same token later starts another execution', async () => {
+    // Prepare: a world whose CodePipeline forgets a token after 5 minutes (AWS documents no lifetime).
+    const world = parseWorld({ ...worldJson, clientRequestTokenSeconds: 300 }, 'forgetful world');
+    const clock = new SimulatedClock(Date.parse(world.startTime));
+    const forgetful = await startEmulator({ world, clock });
+    const client = clientFor(forgetful);
+    const start = () => client.send(new StartPipelineExecutionCommand({ name: 'P2', clientRequestToken: 'run-7' }));
+    try {
+      const first = await start();
+
+      // Act: again 5 minutes after the first, then once more a second later.
+      await clock.sleep(300);
+      const within = await start();
+      await clock.sleep(1);
+      const after = await start();
+
+      // Assess
+      expect(within.pipelineExecutionId).toBe(first.pipelineExecutionId);
+      expect(after.pipelineExecutionId).not.toBe(first.pipelineExecutionId);
+      expect(forgetful.executions()).toHaveLength(2);
+    } finally {
+      client.destroy();
+      await forgetful.close();
+    }
+  });
+
   it('keeps clientRequestTokens per pipeline', async () => {
     // Prepare
     const startWithToken = (name: string) =>

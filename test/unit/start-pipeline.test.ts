@@ -155,6 +155,54 @@ describe('start-pipeline', () => {
     expect(wait).toMatchObject({ seq: 1 });
   });
 
+  describe('a group whose start is refused for one member after another started', () => {
+    const group = { order: ['P1', ['P2', 'P3']], count: 2 };
+
+    it('keeps the started member and records the refusal on the other, instead of failing the Task and losing the execution it started', async () => {
+      // Prepare: P2 starts, P3 is refused for good.
+      codePipeline.on(StartPipelineExecutionCommand, { name: 'P3' }).rejects(awsError('ValidationException', 400));
+
+      // Act
+      const run = await core(stepInput({ index: 1, members: [], phase: 'start' }, group));
+
+      // Assess: P2 is watched with its execution; P3 ended, by name, with a cause naming it.
+      expect(run.phase).toBe('watch');
+      expect(run.members.map((member) => [member.pipelineName, member.status, member.pipelineExecutionId])).toEqual([
+        ['P2', 'InProgress', 'exec-new'],
+        ['P3', 'NotStarted', undefined],
+      ]);
+      expect(run.members[1]).toMatchObject({
+        error: 'AwsRequestRejected',
+        cause: expect.stringMatching(/^P3 \(position 2 of 2, in a group of 2\) was not started: StartPipelineExecution P3: ValidationException/),
+        detectedAt: now,
+      });
+    });
+
+    it('still fails the Task on a failure a retry may mend: the retry sends the same tokens within minutes', async () => {
+      codePipeline.on(StartPipelineExecutionCommand, { name: 'P3' }).rejects(awsError('ThrottlingException', 400));
+
+      await expect(core(stepInput({ index: 1, members: [], phase: 'start' }, group))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    });
+
+    it('still fails the Task when nothing of the entry runs: no execution to lose', async () => {
+      codePipeline.on(StartPipelineExecutionCommand).rejects(awsError('ValidationException', 400));
+
+      await expect(core(stepInput({ index: 1, members: [], phase: 'start' }, group))).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+    });
+
+    it('keeps a member already running from before (a redrive restarting the other) when the restart is refused', async () => {
+      codePipeline.on(StartPipelineExecutionCommand, { name: 'P2' }).rejects(new PipelineNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 400 } }));
+      const running = tracked({ member: 1, pipelineName: 'P3', status: 'InProgress', pipelineExecutionId: 'exec-p3' });
+
+      const run = await core(stepInput({ index: 1, phase: 'start', members: [pendingMember(1, 0, 'P2', 1), running] }, group));
+
+      expect(run.members.map((member) => [member.pipelineName, member.status, member.error])).toEqual([
+        ['P2', 'NotStarted', 'PipelineNotFound'],
+        ['P3', 'InProgress', undefined],
+      ]);
+    });
+  });
+
   it('reports a deleted pipeline as PipelineNotFound', async () => {
     codePipeline
       .on(StartPipelineExecutionCommand)
