@@ -20,11 +20,29 @@ describe('the README’s emulator recipes, run as scripts, verbatim', () => {
       .filter((line) => line.trim() !== '' && line.trim() !== '...');
   /** The recipe's emulator as `ps` shows it, without the shell's quotes: another test's emulator of the same world, in another jest worker, is not it. */
   const emulatorArgs = (world: string) => recipe(world).split('\n')[0]!.replace(/^npx --no sequencer /, '').replace(/\s*>.*$/, '').replaceAll("'", '');
+  /**
+   * The processes this file's scripts left, found by a mark in their environment: a reader's own
+   * emulator of the same world, in this checkout or another, is not one of them.
+   */
+  const mark = `README_RECIPE_RUN=${process.pid}`;
+  const markedBy = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(mark);
+    } catch {
+      return false;
+    }
+  };
   const emulatorsOf = (world: string) =>
-    execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((line) => line.includes(emulatorArgs(world)) && !line.includes('sh -e -c'));
+    execFileSync('ps', ['-eo', 'pid=,args='])
+      .toString()
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s(.*)$/.exec(line))
+      .filter((match) => match !== null && match[2]!.includes(emulatorArgs(world)) && !match[2]!.includes('sh -e -c') && markedBy(match[1]!))
+      .map((match) => match![2]!);
   const runScript = async (script: string, world: string) => {
     const result = await new Promise<Result>((resolve) => {
-      execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env: cleanEnv(), timeout: 150_000 }, (error, out, err) =>
+      const env = { ...cleanEnv(), README_RECIPE_RUN: String(process.pid) };
+      execFile('sh', ['-e', '-c', script], { cwd: projectRoot, env, timeout: 150_000 }, (error, out, err) =>
         resolve({ code: exitCode(error), stdout: out, stderr: err }),
       );
     });
