@@ -246,7 +246,16 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
           `Follow it with 'npx --no sequencer status ${whereFlags(stage, values)} --watch', or stop it with 'npx --no sequencer stop ${whereFlags(stage, values)}'.`,
       );
     }
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name !== undefined && { name }) }));
+    const started = await client
+      .send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name !== undefined && { name }) }))
+      .catch((error: unknown) => {
+        // A retried CI job's second start under the same --name: the run it names is there to see.
+        if (!(error instanceof Error && error.name === 'ExecutionAlreadyExists')) throw error;
+        throw new Refused(
+          `an execution named ${name ?? '(none)'} already exists on ${stateMachineArn.split(':').at(-1)}: Step Functions takes a name again only for the same input while that run is in flight, ` +
+            `and refuses it for 90 days after its end; nothing was started. See it with 'npx --no sequencer status ${whereFlags(stage, values)} --execution ${name ?? ''}', or give another --name.`,
+        );
+      });
     const executionArn = started.executionArn!;
     const executionName = executionArn.split(':').at(-1)!;
     const link = consoleLink(target.region, executionArn);

@@ -48,6 +48,26 @@ afterEach(() => {
 const latest = async (client: SFNClient) => (await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions![0]!;
 const progressLines = (stdout: string) => stdout.split('\n').filter((line) => /^ +\+\d+:\d\d:\d\d {2}/.test(line));
 
+describe('start under a name already taken', () => {
+  it('is refused with exit 3, naming the run and how to see it, and --json still prints one document', async () => {
+    // Prepare: a run named release-42 that has ended.
+    const world = file('named.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] });
+    running = await emulator(world, ['--speed', '600']);
+    const first = await sequencer(['start', '--order', 'P1', '--name', 'release-42', '--wait', '--interval', '1'], running.env);
+    expect(first.code).toBe(0);
+
+    // Act: the same name again, as a retried CI job would.
+    const again = await sequencer(['start', '--order', 'P1', '--name', 'release-42', '--json'], running.env);
+
+    // Assess
+    const cause =
+      "an execution named release-42 already exists on codepipeline-sequencer-dev: Step Functions takes a name again only for the same input while that run is in flight, and refuses it for 90 days after its end; nothing was started. See it with 'npx --no sequencer status --stage dev --execution release-42', or give another --name.";
+    expect(again.code).toBe(3);
+    expect(JSON.parse(again.stdout)).toEqual({ status: 'REFUSED', error: 'Refused', cause });
+    expect(again.stderr.split('\n')[0]).toBe(`sequencer: ${cause}`);
+  }, 60_000);
+});
+
 describe('start --wait and status --watch against the emulator', () => {
   it('start --wait follows the train as it runs and ends SUCCEEDED, exit 0, with the lines status prints', async () => {
     const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 600 }, { name: 'P2', durationSeconds: 300 }] });
