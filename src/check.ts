@@ -14,7 +14,7 @@ import { checkAloneForRedrive } from './single-flight.js';
 import { lastRedriveTime } from './stepfunctions.js';
 import { beginInvocation } from './accounts.js';
 import { releaseRunLock, takeRunLock } from './run-lock.js';
-import { type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
+import { memberPlace, type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
 const listing = { maxPages: 5, pageSize: 50 };
@@ -235,11 +235,6 @@ function withoutDetection(member: Member, start: Member): Member {
   return running;
 }
 
-function where(member: Member, plan: Plan): string {
-  const entry = plan.order[member.position]!;
-  const group = typeof entry === 'string' ? '' : `, in a group of ${entry.length}`;
-  return `${member.pipelineName} (position ${member.position + 1} of ${plan.count}${group})`;
-}
 
 function errorFor(status: string): { error: PipelineOutcomeError; known: boolean } {
   const known = Object.hasOwn(pipelineOutcomeErrors, status);
@@ -261,7 +256,7 @@ function failed(member: Member, plan: Plan): Member {
   const summary = summaryInCause(member.statusSummary ?? 'CodePipeline gave no statusSummary');
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
-  return { ...member, error, cause: `${where(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };
+  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };
 }
 
 function timedOut(member: Member, plan: Plan, now: number): Member {
@@ -271,7 +266,7 @@ function timedOut(member: Member, plan: Plan, now: number): Member {
     status: 'TimedOut',
     detectedAt: new Date(now).toISOString(),
     error: pipelineOutcomeErrors.TimedOut,
-    cause: `${where(member, plan)} execution ${member.pipelineExecutionId} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running`,
+    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running`,
   };
 }
 
@@ -283,7 +278,7 @@ function entryFailure(members: Member[], plan: Plan): Error {
   const first = failures[0]!;
   const others = members
     .filter((member) => member !== first)
-    .map((member) => member.cause ?? `${where(member, plan)} execution ${member.pipelineExecutionId} ${member.status}`);
+    .map((member) => member.cause ?? `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ${member.status}`);
   const position = first.position;
   const later = plan.count - position - 1;
   const laterText = later > 0 ? ' Later pipelines were not started.' : '';

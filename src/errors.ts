@@ -128,31 +128,6 @@ const outcomeErrorClasses = {
 export const pipelineOutcomeError = (name: PipelineOutcomeError, message: string): Error => new outcomeErrorClasses[name](message);
 
 /**
- * The refusals of a start that retrying cannot mend. When one member of a group is refused after
- * another started, start-pipeline records the refusal on the member instead of failing the Task
- * (src/start.ts says why), and check-status ends the entry with it by name, as with an outcome.
- */
-export const refusedStartErrors = ['PipelineNotFound', 'PipelineAccessDenied', 'AwsRequestRejected'] as const;
-export type RefusedStartError = (typeof refusedStartErrors)[number];
-
-/** The error a member's end raises, by its name: a pipeline outcome, or a refused start. */
-export function entryError(name: PipelineOutcomeError | RefusedStartError, message: string): Error {
-  const error =
-    name === 'PipelineNotFound'
-      ? new PipelineNotFound(message)
-      : name === 'PipelineAccessDenied'
-        ? new PipelineAccessDenied(message)
-        : name === 'AwsRequestRejected'
-          ? new AwsRequestRejected(message)
-          : pipelineOutcomeError(name, message);
-  // Its cause names every member of the entry, as an outcome's does.
-  namesWhatWasLeft.add(error);
-  return error;
-}
-
-const namesWhatWasLeft = new WeakSet<Error>();
-
-/**
  * A continued execution started before its predecessor had ended. Transient: the predecessor
  * ends a moment after it started its successor, so the state machine retries this shortly.
  */
@@ -208,6 +183,32 @@ export class AwsRequestRejected extends Error {
     this.name = 'AwsRequestRejected';
   }
 }
+
+/**
+ * The refusals of a start that retrying cannot mend. When one member of a group is refused after
+ * another started, start-pipeline records the refusal on the member instead of failing the Task
+ * (src/start.ts says why), and check-status ends the entry with it by name, as with an outcome.
+ */
+const refusedStartErrorClasses = {
+  PipelineNotFound,
+  PipelineAccessDenied,
+  AwsRequestRejected,
+} satisfies Record<string, new (message: string) => Error>;
+export type RefusedStartError = keyof typeof refusedStartErrorClasses;
+
+export const isRefusedStart = (error: unknown): boolean => error instanceof Error && Object.hasOwn(refusedStartErrorClasses, error.name);
+
+/** The error a member's end raises, by its name: a pipeline outcome, or a refused start. */
+export function entryError(name: PipelineOutcomeError | RefusedStartError, message: string): Error {
+  const error = Object.hasOwn(refusedStartErrorClasses, name)
+    ? new refusedStartErrorClasses[name as RefusedStartError](message)
+    : pipelineOutcomeError(name as PipelineOutcomeError, message);
+  // Its cause names every member of the entry, as an outcome's does.
+  namesWhatWasLeft.add(error);
+  return error;
+}
+
+const namesWhatWasLeft = new WeakSet<Error>();
 
 /** Errors whose cause already names the pipelines the run left and where. */
 const selfExplaining = new Set<string>([...Object.values(pipelineOutcomeErrors), 'OutputNotFound']);

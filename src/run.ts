@@ -13,6 +13,13 @@ export type OrderEntry = string | string[];
 
 export const membersOf = (entry: OrderEntry): string[] => (typeof entry === 'string' ? [entry] : entry);
 
+/** Where a member stands in the plan, as every cause names it: `P2 (position 2 of 3, in a group of 2)`. */
+export function memberPlace(member: { pipelineName: string; position: number }, plan: Pick<Plan, 'order' | 'count'>): string {
+  const entry = plan.order[member.position]!;
+  const group = typeof entry === 'string' ? '' : `, in a group of ${entry.length}`;
+  return `${member.pipelineName} (position ${member.position + 1} of ${plan.count}${group})`;
+}
+
 /** The pipelines of the entry a run is on: its members, or, between entries (starting the next), that entry's names. */
 export function entryPipelines(plan: Plan | undefined, run: Run | undefined): string[] {
   const members = run?.members ?? [];

@@ -10,8 +10,8 @@ import { nowMs } from './clock.js';
 import { checkAloneForRedrive } from './single-flight.js';
 import { takeRunLock } from './run-lock.js';
 import { newOutputReader, resolveMemberVariables } from './references.js';
-import { membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
-import { refusedStartErrors } from './errors.js';
+import { memberPlace, membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
+import { isRefusedStart } from './errors.js';
 
 /** How many recent executions teach us a pipeline's typical duration: one cheap page. */
 const historyPageSize = 20;
@@ -99,11 +99,10 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
  * and send the same tokens.
  */
 function keepWhatStarted(plan: Plan, members: Member[], attempts: PromiseSettledResult<Member>[], now: number): Member[] {
-  const failure = attempts.find((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
-  if (failure === undefined) return attempts.map((attempt) => (attempt as PromiseFulfilledResult<Member>).value);
+  const failures = attempts.filter((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
+  if (failures.length === 0) return attempts.map((attempt) => (attempt as PromiseFulfilledResult<Member>).value);
   const running = attempts.some((attempt) => attempt.status === 'fulfilled' && stillRunning.has(attempt.value.status));
-  const refusals = attempts.filter((attempt): attempt is PromiseRejectedResult => attempt.status === 'rejected');
-  if (!running || !refusals.every((attempt) => isRefusedStart(attempt.reason))) throw failure.reason;
+  if (!running || !failures.every((attempt) => isRefusedStart(attempt.reason))) throw failures[0]!.reason;
   const detectedAt = new Date(now).toISOString();
   return attempts.map((attempt, index) => {
     if (attempt.status === 'fulfilled') return attempt.value;
@@ -114,14 +113,12 @@ function keepWhatStarted(plan: Plan, members: Member[], attempts: PromiseSettled
       ...member,
       status: 'NotStarted',
       error: error.name,
-      cause: `${member.pipelineName} (position ${member.position + 1} of ${plan.count}, in a group of ${members.length}) was not started: ${message}`,
+      cause: `${memberPlace(member, plan)} was not started: ${message}`,
       statusSummary: message,
       detectedAt,
     };
   });
 }
-
-const isRefusedStart = (error: unknown): boolean => error instanceof Error && (refusedStartErrors as readonly string[]).includes(error.name);
 
 async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {
   const { pipelineName } = member;
