@@ -48,6 +48,9 @@ export function offset(ms: number): string {
   return days > 0 ? `+${days}d ${clock}` : `+${clock}`;
 }
 
+/** `, member 2 of a group of 3` for a member of a group; nothing for a lone pipeline. */
+const memberOfGroup = (member: Member, groupSize: number): string => (groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '');
+
 const statusColour = (colours: Palette, status: string) =>
   status === 'Succeeded' ? colours.green(status) : ['InProgress', 'Stopping'].includes(status) ? colours.yellow(status) : colours.red(status);
 
@@ -162,11 +165,10 @@ export class ProgressPrinter {
     const id = member.pipelineExecutionId!;
     if (this.nextReportSeconds.has(id)) return;
     this.nextReportSeconds.set(id, 300);
-    const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
     // A member whose start was refused before the redrive starts now for the first time.
     const attempt = member.attempt > 0 ? `, ${member.earlierExecutionIds.length > 0 ? 'again ' : ''}after redrive ${member.attempt}` : '';
     const location = this.locations.has(member.pipelineName) ? ` in ${this.locations.get(member.pipelineName)!}` : '';
-    this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${group}${attempt})${location}, execution ${id}`);
+    this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${memberOfGroup(member, groupSize)}${attempt})${location}, execution ${id}`);
     const given = Object.hasOwn(this.variables, member.pipelineName) ? this.variables[member.pipelineName]! : {};
     for (const line of variableLines('', given, member.variables ?? {})) this.write(`${this.continued}  ${line}`);
   }
@@ -176,8 +178,7 @@ export class ProgressPrinter {
     const key = `refused:${member.position}:${member.member}:${member.attempt}`;
     if (this.ended.has(key)) return;
     this.ended.add(key);
-    const group = groupSize > 1 ? `, member ${member.member + 1} of a group of ${groupSize}` : '';
-    this.write(`${at}  ${this.colours.bold(member.pipelineName)} ${statusColour(this.colours, 'Failed')} to start (${member.position + 1} of ${this.count}${group}): ${member.error}: ${member.statusSummary}; the others are watched to their end`);
+    this.write(`${at}  ${this.colours.bold(member.pipelineName)} ${statusColour(this.colours, 'Failed')} to start (${member.position + 1} of ${this.count}${memberOfGroup(member, groupSize)}): ${member.error}: ${member.statusSummary}; the others are watched to their end`);
   }
 
   private onCheck(at: string, member: Member, nowMs: number): void {
