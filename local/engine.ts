@@ -207,6 +207,8 @@ interface ExecutionRecord {
   failurePoint?: FailurePoint;
   /** When its last attempt ended. */
   endedAt?: number;
+  /** Whether its history is kept for GetExecutionHistory (a continuation's as its predecessor's). */
+  recordsHistory: boolean;
   /** Set when the execution handed over to a successor (ContinueAsNewExecution succeeded). */
   successor?: Promise<ExecutionRecord>;
 }
@@ -232,7 +234,9 @@ export class LocalEngine {
   private dynamoRequestsAtStart = 0;
   private localDynamo: LocalDynamo | undefined;
   private readonly executionArnPrefix: string;
-  private readonly recorder: HistoryRecorder | undefined;
+  private readonly recorder: HistoryRecorder;
+  /** Every execution's history is kept (`sequencer emulator`), or only a train's that may be redriven. */
+  private readonly recordAll: boolean;
   private readonly crashes: Map<string, number>;
   private readonly records = new Map<string, ExecutionRecord>();
   private readonly stepFunctionsClient: SFNClient;
@@ -268,13 +272,14 @@ export class LocalEngine {
     this.tableName = tableName;
     this.onDisk = loadDefinition(config.completion);
     this.local = localizeDefinition(this.onDisk, stateMachineArn, tableName);
-    this.recorder = recordHistory ? new HistoryRecorder(this.onDisk, emulator.stepFunctions) : undefined;
+    this.recorder = new HistoryRecorder(this.onDisk, emulator.stepFunctions);
+    this.recordAll = recordHistory;
     this.executionArnPrefix = executionArnPrefix(stateMachineArn);
     this.crashes = new Map(handlerFaults(world).map((fault) => [fault.handler, fault.count]));
     this.stepFunctionsClient = new SFNClient({ endpoint: emulator.endpoint, region: 'us-east-1', maxAttempts: 1 });
     emulator.stepFunctions.serveStateMachine(stateMachineArn, (started) => {
       const predecessor = this.predecessorOf(started.input);
-      const record = this.newRecord(started.name, JSON.parse(started.input ?? '{}'), started.startDate);
+      const record = this.newRecord(started.name, JSON.parse(started.input ?? '{}'), started.startDate, predecessor?.recordsHistory ?? this.recordAll);
       const running = this.execute(record, { leaveClock: this.clock.join() });
       if (predecessor) predecessor.successor = running.then(() => record);
     });
@@ -377,7 +382,8 @@ export class LocalEngine {
     if (request.onEvent) this.listeners.set(executionName, request.onEvent);
     if (request.signal) this.signals.set(executionName, request.signal);
     const startedAt = this.clock.now();
-    const first = this.newRecord(executionName, request.input, startedAt);
+    // A redrive into StartPipelines reads the history (src/lost-starts.ts), as on AWS.
+    const first = this.newRecord(executionName, request.input, startedAt, this.recordAll || request.redrive === true);
     this.emulator.stepFunctions.putExecution({
       executionArn: first.arn,
       stateMachineArn: this.stateMachineArn,
@@ -472,9 +478,10 @@ export class LocalEngine {
     return true;
   }
 
-  private newRecord(name: string, input: unknown, startedAt: number): ExecutionRecord {
+  private newRecord(name: string, input: unknown, startedAt: number, recordsHistory: boolean): ExecutionRecord {
     const record: ExecutionRecord = {
       name,
+      recordsHistory,
       arn: `${this.executionArnPrefix}${name}`,
       input,
       startedAt,
@@ -624,7 +631,7 @@ export class LocalEngine {
       let lastError = '';
       for await (const event of execution.eventLogs as AsyncIterable<EngineEvent & RetryEventFields>) {
         history.record(event);
-        this.recorder?.record(record.arn, event, this.clock.now(), record.redriveCount);
+        if (record.recordsHistory) this.recorder.record(record.arn, event, this.clock.now(), record.redriveCount);
         if (event.type === 'StateEntered' && event.state) lastEntered = { state: event.state.name, input: event.state.input };
         if (event.type === 'StateFailed') lastError = event.Error ?? '';
         if (event.type === 'StateRetried') {
@@ -698,7 +705,7 @@ export class LocalEngine {
       tasks.close(token);
       throw namedError(`DynamoDb.${(error as Error).name}`, (error as Error).message);
     }
-    this.recorder?.submitted(record.arn, stateName, this.clock.now());
+    if (record.recordsHistory) this.recorder.submitted(record.arn, stateName, this.clock.now());
     // Stopped, the wait ends with its execution, at once: its token is closed, as Step Functions
     // closes it (a later SendTaskSuccess gets TaskTimedOut), and its timeout holds neither the
     // simulated clock nor the interpreter's own timer.

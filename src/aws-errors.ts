@@ -18,6 +18,7 @@ export type CalledOperation =
   | 'ListActionExecutions'
   | 'ListExecutions'
   | 'DescribeExecution'
+  | 'GetExecutionHistory'
   | 'StartExecution';
 
 const anyOperation = 'any' as const;
@@ -55,13 +56,13 @@ export const awsErrorTable = {
   // A nextToken the service did not issue or no longer honours: retrying the same token cannot help.
   InvalidNextTokenException: { verdict: 'rejected', operations: ['ListPipelineExecutions', 'ListActionExecutions'] },
   // Step Functions: the state machine or execution ARN is malformed or names nothing (a deployment problem).
-  InvalidArn: { verdict: 'rejected', operations: ['ListExecutions', 'DescribeExecution', 'StartExecution'] },
-  InvalidToken: { verdict: 'rejected', operations: ['ListExecutions'] },
+  InvalidArn: { verdict: 'rejected', operations: ['ListExecutions', 'DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
+  InvalidToken: { verdict: 'rejected', operations: ['ListExecutions', 'GetExecutionHistory'] },
   ResourceNotFound: { verdict: 'rejected', operations: ['ListExecutions'] },
   StateMachineDoesNotExist: { verdict: 'rejected', operations: ['ListExecutions', 'StartExecution'] },
   StateMachineTypeNotSupported: { verdict: 'rejected', operations: ['ListExecutions'] },
   StateMachineDeleting: { verdict: 'rejected', operations: ['StartExecution'] },
-  ExecutionDoesNotExist: { verdict: 'rejected', operations: ['DescribeExecution'] },
+  ExecutionDoesNotExist: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory'] },
   // The name is taken by an execution with other input: the caller built a wrong name or input.
   ExecutionAlreadyExists: { verdict: 'rejected', operations: ['StartExecution'] },
   InvalidExecutionInput: { verdict: 'rejected', operations: ['StartExecution'] },
@@ -69,10 +70,10 @@ export const awsErrorTable = {
   // Step Functions' cap on open executions: like CodePipeline's, it clears as executions end.
   ExecutionLimitExceeded: { verdict: 'transient', operations: ['StartExecution'] },
   // The key's policy or state refuses us: fixed by people, not by waiting.
-  KmsAccessDeniedException: { verdict: 'rejected', operations: ['DescribeExecution', 'StartExecution'] },
-  KmsInvalidStateException: { verdict: 'rejected', operations: ['DescribeExecution', 'StartExecution'] },
+  KmsAccessDeniedException: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
+  KmsInvalidStateException: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
   // KMS throttled the call Step Functions made for us.
-  KmsThrottlingException: { verdict: 'transient', operations: ['DescribeExecution', 'StartExecution'] },
+  KmsThrottlingException: { verdict: 'transient', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
   // Common errors: throttling and the service's own failures pass.
   ThrottlingException: { verdict: 'transient', operations: anyOperation },
   TooManyRequestsException: { verdict: 'transient', operations: anyOperation },

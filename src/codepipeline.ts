@@ -132,10 +132,10 @@ export async function getExecution(name: string, pipelineExecutionId: string): P
   }
 }
 
-/** Recent executions, newest first, reading at most `maxPages` pages. */
+/** Recent executions, newest first, reading at most `maxPages` pages, and none past the page that reaches back to `since` (epoch ms). */
 export async function listRecentExecutions(
   name: string,
-  options: { maxPages: number; pageSize: number },
+  options: { maxPages: number; pageSize: number; since?: number },
 ): Promise<PipelineExecutionSummary[]> {
   const summaries: PipelineExecutionSummary[] = [];
   let nextToken: string | undefined;
@@ -145,9 +145,11 @@ export async function listRecentExecutions(
       const response = await client.send(
         new ListPipelineExecutionsCommand({ pipelineName, maxResults: options.pageSize, nextToken }),
       );
-      summaries.push(...(response.pipelineExecutionSummaries ?? []));
+      const page = response.pipelineExecutionSummaries ?? [];
+      summaries.push(...page);
       nextToken = response.nextToken;
-      if (!nextToken) break;
+      const oldest = page.at(-1)?.startTime?.getTime();
+      if (!nextToken || (options.since !== undefined && oldest !== undefined && oldest < options.since)) break;
     }
   } catch (error) {
     // A pipeline deleted mid-run is PipelineNotFound here too, not a refusal: the same fact as above.

@@ -163,6 +163,18 @@ export class PipelineAccessDenied extends Error {
   }
 }
 
+/**
+ * A redrive into StartPipelines found more than one execution of a pipeline started while the
+ * failed attempt was starting it, none of them known to the run: it cannot tell which was the
+ * run's, and starts none (src/lost-starts.ts). Never retried: the executions stay as they are.
+ */
+export class StartAmbiguous extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartAmbiguous';
+  }
+}
+
 /** The names the state machine never retries: retrying a validation error cannot succeed. */
 export const nonRetryableErrorNames = [
   'InvalidInput',
@@ -173,6 +185,7 @@ export const nonRetryableErrorNames = [
   'ConfigurationError',
   'AwsRequestRejected',
   'OutputNotFound',
+  'StartAmbiguous',
   ...Object.values(pipelineOutcomeErrors),
 ] as const;
 

@@ -96,6 +96,11 @@ export interface Member {
    * retried in CodePipeline (RetryStageExecution) or its deadline comes.
    */
   waitingForRetry?: boolean;
+  /**
+   * The execution was started by an attempt that failed without hearing back, and a redrive
+   * found it in CodePipeline instead of starting the pipeline again (src/lost-starts.ts).
+   */
+  startLost?: boolean;
   /** For a non-success: the error name the run fails with, and a cause naming pipeline and execution. */
   error?: string;
   cause?: string;
@@ -197,6 +202,7 @@ const memberSchema = z.strictObject({
   error: z.optional(text),
   cause: z.optional(text),
   waitingForRetry: z.optional(z.boolean()),
+  startLost: z.optional(z.boolean()),
   variables: z.optional(z.record(text, text)),
 });
 

@@ -1,3 +1,4 @@
+import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { startExecution, listRecentExecutions } from './codepipeline.js';
 import { clientRequestToken } from './client-token.js';
 import { beginInvocation } from './accounts.js';
@@ -12,6 +13,7 @@ import { takeRunLock } from './run-lock.js';
 import { newOutputReader, resolveMemberVariables } from './references.js';
 import { memberPlace, membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 import { isRefusedStart } from './errors.js';
+import { lostStarts } from './lost-starts.js';
 
 /** How many recent executions teach us a pipeline's typical duration: one cheap page. */
 const historyPageSize = 20;
@@ -43,10 +45,13 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
       : checkAloneForRedrive(execution));
   }
   const events = afterTask(run.history, { retryCount, redrivesSince });
-  const members =
+  const entryMembers =
     run.members.length > 0
       ? run.members
       : membersOf(plan.order[run.index]!).map((name, member) => pendingMember(run.index, member, name, 0));
+  // A redrive takes what the failed attempt started without hearing back, instead of starting it again.
+  const lost = redrivesSince > 0 ? await lostStarts(execution.id, plan, run, entryMembers) : new Map<number, PipelineExecutionSummary>();
+  const members = entryMembers.map((member, index) => (lost.has(index) ? takeLostStart(plan, member, lost.get(index)!, nowMs()) : member));
   // Every forwarded value of the entry is resolved before any member starts: one missing fails the entry unstarted.
   const reader = newOutputReader();
   const forwarded = await Promise.all(
@@ -72,10 +77,11 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
   await watchExecutions(
     run,
     started
-      .filter((member, index) => members[index]!.status === 'Pending' && member.pipelineExecutionId !== undefined)
+      .filter((member, index) => entryMembers[index]!.status === 'Pending' && member.pipelineExecutionId !== undefined)
       .map((member) => ({ pipelineName: member.pipelineName, pipelineExecutionId: member.pipelineExecutionId!, deadline: member.deadline! })),
   );
-  const watched = started.map((member) => (stillRunning.has(member.status) ? deadlineLook(member) : member));
+  // A lost start is looked at once: its end may have come (and its event gone) while the run stood failed.
+  const watched = started.map((member, index) => (stillRunning.has(member.status) && !lost.has(index) ? deadlineLook(member) : member));
   const { wake: _wake, ...rest } = run;
   return {
     ...rest,
@@ -118,6 +124,24 @@ function keepWhatStarted(plan: Plan, members: Member[], attempts: PromiseSettled
       detectedAt,
     };
   });
+}
+
+/**
+ * The member as the failed attempt left it in CodePipeline: its execution, watched from now and
+ * looked at now, its deadline counted from when it started (src/lost-starts.ts).
+ */
+function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSummary, now: number): Member {
+  const startedAtMs = summary.startTime!.getTime();
+  return {
+    ...member,
+    status: 'InProgress',
+    pipelineExecutionId: summary.pipelineExecutionId!,
+    startedAt: new Date(startedAtMs).toISOString(),
+    deadline: new Date(startedAtMs + plan.pipelineTimeoutSeconds * 1000).toISOString(),
+    watchedSince: new Date(now).toISOString(),
+    nextLookAt: new Date(now).toISOString(),
+    startLost: true,
+  };
 }
 
 async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {

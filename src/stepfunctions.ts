@@ -1,4 +1,4 @@
-import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { GetExecutionHistoryCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
 import { InvalidInput } from './errors.js';
@@ -74,5 +74,37 @@ export async function lastRedriveTime(executionArn: string): Promise<number | un
     return redriveDate?.getTime();
   } catch (error) {
     throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
+  }
+}
+
+/** One event of an execution's history, as much of it as a reader here needs. */
+export interface HistoryStep {
+  type: string;
+  /** Epoch milliseconds. */
+  at: number;
+  /** The state a *StateEntered or *StateExited event names. */
+  stateName?: string;
+}
+
+/**
+ * The execution's history, newest event first, without inputs and outputs, a page of 100 at a
+ * time, at most `maxPages` pages: the reader stops early by returning from its loop.
+ */
+export async function* historyBackwards(executionArn: string, maxPages: number): AsyncGenerator<HistoryStep> {
+  const { sdk, client } = await stepFunctions();
+  let nextToken: string | undefined;
+  for (let page = 0; page < maxPages; page += 1) {
+    let response: GetExecutionHistoryCommandOutput;
+    try {
+      response = await client.send(new sdk.GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 100, includeExecutionData: false, nextToken }));
+    } catch (error) {
+      throw toNamedAwsError(error, `GetExecutionHistory ${executionArn}`);
+    }
+    for (const event of response.events ?? []) {
+      const stateName = event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name;
+      yield { type: event.type ?? '', at: event.timestamp?.getTime() ?? 0, ...(stateName !== undefined && { stateName }) };
+    }
+    nextToken = response.nextToken;
+    if (!nextToken) return;
   }
 }

@@ -308,6 +308,55 @@ describe('parallel stages', () => {
 });
 
 describe('resume: from and redrive', () => {
+  describe('a start CodePipeline took whose answer was lost on every attempt, redriven a day later (tokens kept 5 minutes)', () => {
+    // The start function crashes after its call on the first try and on each of the Task's three
+    // retries: the execution fails with the pipeline running and no run knowing its id.
+    const crashedStarts = (pipelines: Record<string, unknown>[]) =>
+      world(pipelines, { faults: [{ handler: 'start-pipeline', crash: 'afterCall', count: 4 }], clientRequestTokenSeconds: 300 });
+
+    it.each(['events', 'poll'] as const)('%s: the redrive takes the execution the failed attempt started, and starts it nowhere again', async (completion) => {
+      const theWorld = crashedStarts([
+        { name: 'P1', durationSeconds: 600 },
+        { name: 'P2', durationSeconds: 300 },
+      ]);
+
+      const { report, events } = await runTrain(theWorld, { order: ['P1', 'P2'] }, { redrive: true, redriveAfterSeconds: day, settings: { completion } });
+
+      expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+      expect(report.earlierAttempts).toEqual([expect.objectContaining({ error: 'Lambda.Unknown', state: 'StartPipelines' })]);
+      expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+      const [p1] = ours(report);
+      const pipelines = (report.output as { pipelines: { pipelineName: string; pipelineExecutionId: string; status: string }[] }).pipelines;
+      expect(pipelines.map((pipeline) => [pipeline.pipelineName, pipeline.status])).toEqual([
+        ['P1', 'Succeeded'],
+        ['P2', 'Succeeded'],
+      ]);
+      expect(pipelines[0]!.pipelineExecutionId).toBe(p1!.pipelineExecutionId);
+      // P1 ended a day before the redrive, its event long gone: the redrive looks at once.
+      const taken = events.filter((event) => event.type === 'started').flatMap((event) => (event.output as Run).members.filter((member) => member.startLost));
+      expect(taken).toEqual([expect.objectContaining({ pipelineName: 'P1', pipelineExecutionId: p1!.pipelineExecutionId })]);
+      expect(Date.parse(taken[0]!.nextLookAt!)).toBe(Date.parse(taken[0]!.watchedSince!));
+    });
+
+    it('a group: both members taken, each started once', async () => {
+      const theWorld = crashedStarts([
+        { name: 'P1', durationSeconds: 600 },
+        { name: 'P2', durationSeconds: 3 * day },
+        { name: 'P3', durationSeconds: 300 },
+      ]);
+
+      const { report, events } = await runTrain(theWorld, { order: [['P1', 'P2'], 'P3'] }, { redrive: true, redriveAfterSeconds: day });
+
+      expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+      expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2', 'P3']);
+      const taken = events.filter((event) => event.type === 'started').flatMap((event) => (event.output as Run).members.filter((member) => member.startLost));
+      expect(taken.map((member) => member.pipelineName)).toEqual(['P1', 'P2']);
+      // P2 was still running at the redrive: P3 started after it ended, not before.
+      const byName = Object.fromEntries(ours(report).map((execution) => [execution.pipelineName, execution]));
+      expect(Date.parse(byName.P3!.startedAt)).toBeGreaterThanOrEqual(Date.parse(byName.P2!.finishedAt!));
+    });
+  });
+
   it('`from` skips the entries before the named pipeline, and reports them Skipped', async () => {
     const { report } = await runTrain(world(['P1', 'P2', 'P3', 'P4'].map((name) => ({ name, durationSeconds: 300 }))), {
       order: ['P1', ['P2', 'P3'], 'P4'],

@@ -426,7 +426,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     expect(statements(role).filter((statement) => statement.Action.some((action) => action.startsWith('codepipeline:')))).toEqual([]);
     expect(statements(role).filter((statement) => statement.Action.some((action) => action.startsWith('states:')))).toEqual([
       { Effect: 'Allow', Action: ['states:ListExecutions'], Resource: ownArn(stage, 'stateMachine') },
-      { Effect: 'Allow', Action: ['states:DescribeExecution'], Resource: ownArn(stage, 'execution') },
+      { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:GetExecutionHistory'], Resource: ownArn(stage, 'execution') },
     ]);
     // Watch items and the run lock: PutItem, GetItem, DeleteItem; UpdateItem marks a held member's
     // watch ended after a look saw its end (src/retry-hold.ts). Not Scan: that is the sweeper's.
@@ -537,6 +537,9 @@ describe('every AWS call a function makes locally, its role allows', () => {
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }], { events: { off: true } }) })).run({ input: { order: ['P1'] } });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'] }]) })).run({ input: { order: ['P1'] }, redrive: true });
       await (await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 300 }]), settings: { completion: 'poll' } })).run({ input: { order: ['P1'] } });
+      // A start whose answer was lost on every try: the redrive reads the history (GetExecutionHistory) to find it.
+      const crashedStarts = world([{ name: 'P1', durationSeconds: 300 }], { faults: [{ handler: 'start-pipeline', crash: 'afterCall', count: 4 }] });
+      await (await LocalEngine.create({ world: crashedStarts })).run({ input: { order: ['P1'] }, redrive: true });
       // A later pipeline's variables forwarded from an earlier one's outputs (ListActionExecutions).
       const forwarded = { P2: { IMAGE_TAG: '#{P1.BuildVariables.IMAGE_TAG}' } };
       await (await LocalEngine.create({ world: await loadWorld('local/worlds/forwarding.json') })).run({ input: { order: ['P1', 'P2'], variables: forwarded } });
@@ -561,7 +564,7 @@ describe('every AWS call a function makes locally, its role allows', () => {
     expect([...awsCallsByFunction.values()].flatMap((calls) => [...calls].map((action) => action.split(':')[0])).sort()).toEqual(expect.arrayContaining(['codepipeline', 'dynamodb', 'states']));
     expect([...awsCallsByFunction.get('checkStatus')!]).toEqual(expect.arrayContaining(['dynamodb:UpdateItem', 'codepipeline:GetPipelineExecution']));
     expect([...awsCallsByFunction.get('decideOrder')!]).toEqual(expect.arrayContaining(['states:ListExecutions', 'states:DescribeExecution', 'dynamodb:GetItem']));
-    expect([...awsCallsByFunction.get('startPipeline')!]).toContain('codepipeline:ListActionExecutions');
+    expect([...awsCallsByFunction.get('startPipeline')!]).toEqual(expect.arrayContaining(['codepipeline:ListActionExecutions', 'states:GetExecutionHistory']));
   });
 });
 

@@ -24,6 +24,7 @@ const calledOperations: [CalledOperation, 'client-codepipeline' | 'client-sfn'][
   ['ListActionExecutions', 'client-codepipeline'],
   ['ListExecutions', 'client-sfn'],
   ['DescribeExecution', 'client-sfn'],
+  ['GetExecutionHistory', 'client-sfn'],
   ['StartExecution', 'client-sfn'],
 ];
 

@@ -143,6 +143,18 @@ describe('the progress lines of a pipeline', () => {
     expect(lines).toEqual([line]);
   });
 
+  it('an execution a redrive found started by the failed attempt is told as found, not as started', () => {
+    // Prepare
+    const lines: string[] = [];
+    const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(start));
+
+    // Act
+    for (const event of [decided, look('started', 86_400, { status: 'InProgress', startLost: true, startedAt: iso(3) })]) printer.on(event);
+
+    // Assess
+    expect(lines.slice(1).map((line) => line.trim())).toEqual(['+1d 00:00:00  P2 found started by the attempt that failed (2 of 2), execution e-2: not started again']);
+  });
+
   it('a failure says how long the execution ran, as the table does, then how late its end was noticed', () => {
     // Act
     const lines = printed([

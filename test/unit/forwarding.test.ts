@@ -7,7 +7,7 @@ import {
   StartPipelineExecutionCommand,
   type ActionExecutionDetail,
 } from '@aws-sdk/client-codepipeline';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core as decideCore } from '../../handlers/decide-order.js';
 import { core as startCore } from '../../handlers/start-pipeline.js';
@@ -49,6 +49,7 @@ beforeEach(() => {
     },
   }));
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [] });
+  stepFunctions.on(GetExecutionHistoryCommand).resolves({ events: [] });
   codePipeline.on(StartPipelineExecutionCommand).callsFake(({ name }: { name: string }) => ({ pipelineExecutionId: `exec-${name}` }));
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
 });
