@@ -152,9 +152,11 @@ ${awsHelp(24)}
 ${awsExitCodes('succeeded (or still running, without --watch)', undefined)}`,
   start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--name NAME] [--wait [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
 
-Start a run: StartExecution on the stage's state machine. Prints the execution ARN and its
-console link; with --wait, follows it live as 'status --watch' does and exits by its outcome.
-Refused, with nothing started, while another run of the state machine is in flight.
+Start a run: StartExecution on the stage's state machine. Waits for decide-order's answer (at
+most 30 s), then prints the execution ARN, its console link and the order decided; with --wait,
+follows it live as 'status --watch' does and exits by its outcome. Refused, with nothing
+started, while another run of the state machine is in flight, or when decide-order refuses the
+input (a pipeline the stage does not allow, say).
 ${emulatorNote}
 
 Options:
@@ -173,7 +175,7 @@ Options:
 ${awsHelp(20)}
   -h, --help          Show this help
 
-${awsExitCodes('started (with --wait: succeeded)', 'another run is in flight')}`,
+${awsExitCodes('started (with --wait: succeeded)', 'another run is in flight, or decide-order refused the input')}`,
   stop: `Usage: sequencer stop [--stage NAME] [--execution NAME|ARN] [--cause TEXT] [--json] [--region R] [--profile P]
 
 Stop the train's current execution (StopExecution), with a cause. A pipeline in progress goes

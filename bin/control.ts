@@ -8,18 +8,19 @@ import {
   type ExecutionListItem,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import type { RunEvent } from '../local/engine.js';
 import { loadDefinition } from '../local/definition.js';
 import { UsageError } from '../local/refusals.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
-import { checkExecutionName, checkExecutionOption, consoleLink, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
+import { checkExecutionName, checkExecutionOption, consoleLink, isTransient, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
 import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines } from './cli.js';
 import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
-import { continuedAs, foldTrain, objectOf, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
-import { defaultWatchIntervalSeconds, followTrain, minimumWatchIntervalSeconds } from './watch.js';
+import { continuedAs, foldTrain, objectOf, readExecution, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
+import { defaultWatchIntervalSeconds, followTrain, isThrottling, minimumWatchIntervalSeconds } from './watch.js';
 
 /**
  * The commands that act on a stage's state machine on AWS (or on `sequencer emulator`, through
@@ -259,19 +260,75 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     const executionArn = started.executionArn!;
     const executionName = executionArn.split(':').at(-1)!;
     const link = consoleLink(target.region, executionArn);
-    if (values.json && !values.wait) {
-      output.out(JSON.stringify({ executionArn, executionName, stateMachineArn, startDate: started.startDate?.toISOString(), console: link }, null, 2));
+    if (values.wait) {
+      if (!values.json) {
+        output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
+        output.out(`  ${executionArn}`);
+        output.out(`  ${link}`);
+      }
+      return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
+    }
+    // A start is told only once DecideOrder has decided or refused: a refusal (a pipeline not
+    // allowed, not found) fails the execution at once, and 'Started' would hide it.
+    const decision = await awaitDecision(client, stateMachineArn, executionArn, signal);
+    if (decision.refused !== undefined) {
+      throw new Refused(`${executionName} ${decision.refused}; no pipeline was started. See it with 'npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName}'.`);
+    }
+    if (values.json) {
+      const plan = (decision.decided?.output as { plan?: { order?: unknown } } | undefined)?.plan;
+      output.out(JSON.stringify({ executionArn, executionName, stateMachineArn, startDate: started.startDate?.toISOString(), console: link, ...(plan?.order !== undefined && { order: plan.order }) }, null, 2));
       return 0;
     }
-    if (!values.json) {
-      output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
-      output.out(`  ${executionArn}`);
-      output.out(`  ${link}`);
-      if (!values.wait) output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
+    output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
+    output.out(`  ${executionArn}`);
+    output.out(`  ${link}`);
+    if (decision.decided !== undefined) {
+      const printer = new ProgressPrinter((line) => output.out(`  ${line.trimStart()}`), palette(colourWanted(process.env, Boolean(process.stdout.isTTY))), utcTime);
+      printer.on(decision.decided);
+    } else {
+      output.out(`  the order is not decided yet (${decision.unanswered ?? `DecideOrder is still at work after ${decisionWaitSeconds} s`})`);
     }
-    if (!values.wait) return 0;
-    return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
+    output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
+    return 0;
   });
+}
+
+type DecidedEvent = Extract<RunEvent, { type: 'decided' }>;
+
+/** How long `start` waits for DecideOrder to decide or refuse, looking once a second: its function's timeout. */
+const decisionWaitSeconds = 30;
+
+/**
+ * DecideOrder's answer to a start just made: the order it decided (the progress event), or why
+ * the execution ended without starting anything (`refusedStart`); neither, if it is still at
+ * work after `decisionWaitSeconds` (retrying AWS, say) or the wait was interrupted.
+ */
+async function awaitDecision(
+  client: SFNClient,
+  stateMachineArn: string,
+  executionArn: string,
+  signal: AbortSignal,
+): Promise<{ decided?: DecidedEvent; refused?: string; unanswered?: string }> {
+  const retriers = retriersOf(loadDefinition());
+  for (let look = 0; look <= decisionWaitSeconds && !signal.aborted; look += 1) {
+    try {
+      const read = await readExecution(client, executionArn);
+      const decided = foldTrain([read], stateMachineArn, retriers).events.find((event): event is DecidedEvent => event.type === 'decided');
+      if (read.described.status !== 'RUNNING') {
+        const refused = await refusedStart(client, executionArn, read.described);
+        // A dry run decided, and says so itself.
+        if (refused !== undefined && decided === undefined) return { refused };
+        return decided === undefined ? {} : { decided };
+      }
+      if (decided !== undefined) return { decided };
+    } catch (error) {
+      // The run is started: a busy Step Functions ends the waiting, never the command.
+      if (isThrottling(error) || isTransient(error)) return { unanswered: `Step Functions answered ${(error as Error).name}` };
+      throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return {};
 }
 
 /** The execution input from --input or --input-file (`-` is stdin), with --order, --sequence and --from laid over it. */

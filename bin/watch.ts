@@ -146,7 +146,7 @@ export async function newEvents(client: SFNClient, executionArn: string, afterId
   return fresh.reverse();
 }
 
-const isThrottling = (error: unknown) => ['ThrottlingException', 'TooManyRequestsException', 'Throttling'].includes((error as { name?: string }).name ?? '');
+export const isThrottling = (error: unknown) => ['ThrottlingException', 'TooManyRequestsException', 'Throttling'].includes((error as { name?: string }).name ?? '');
 
 const pause = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {

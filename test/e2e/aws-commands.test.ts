@@ -68,6 +68,37 @@ describe('start under a name already taken', () => {
   }, 60_000);
 });
 
+describe('start, before it returns', () => {
+  it('waits for decide-order: tells the order it decided, or its refusal with exit 3 and no pipeline started', async () => {
+    // Prepare
+    const world = file('decided.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
+    running = await emulator(world, ['--speed', '600']);
+
+    // Act: a pipeline the stage does not allow (the execution fails at DecideOrder), then a good order.
+    const notAllowed = await sequencer(['start', '--order', 'P1,P9'], running.env);
+    const notAllowedJson = await sequencer(['start', '--order', 'P1,P9', '--json'], running.env);
+    const decided = await sequencer(['start', '--order', 'P2,P1'], running.env);
+    while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    const decidedJson = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":[["P1","P2"]]}');
+
+    // Assess
+    const refusal = /^\S+ refused at DecideOrder: PipelineNotAllowed: order: P9 is not allowed in this stage; allowed: P1, P2; no pipeline was started\. See it with 'npx --no sequencer status --stage dev --execution \S+'\.$/;
+    expect(notAllowed).toMatchObject({ code: 3, stdout: '' });
+    expect(notAllowed.stderr.replace(/^sequencer: /, '').trimEnd()).toMatch(refusal);
+    expect(notAllowedJson.code).toBe(3);
+    expect(JSON.parse(notAllowedJson.stdout)).toEqual({ status: 'REFUSED', error: 'Refused', cause: expect.stringMatching(refusal) });
+    expect(decided.code).toBe(0);
+    const lines = decided.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^Started \S+ on codepipeline-sequencer-dev \(us-east-1\)$/);
+    expect(lines.slice(3)).toEqual([
+      expect.stringMatching(/^ {2}2026-01-01T\d\d:\d\d:\d\dZ {2}order decided: P2 → P1 \(from the input\)$/),
+      expect.stringMatching(/^ {2}follow it: npx --no sequencer status --stage dev --execution \S+ --watch$/),
+    ]);
+    expect(decidedJson.code).toBe(0);
+    expect(JSON.parse(decidedJson.stdout)).toMatchObject({ order: [['P1', 'P2']] });
+  }, 60_000);
+});
+
 describe('start --wait and status --watch against the emulator', () => {
   it('start --wait follows the train as it runs and ends SUCCEEDED, exit 0, with the lines status prints', async () => {
     const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 600 }, { name: 'P2', durationSeconds: 300 }] });
@@ -98,8 +129,9 @@ describe('start --wait and status --watch against the emulator', () => {
         { name: 'P1', durationSeconds: 300 },
         { name: 'P2', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' },
       ],
-      // More than the SDK's three attempts: the watch backs off and asks again.
-      faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 5 }],
+      // The start's first look at decide-order takes three (the SDK's attempts) and stops waiting;
+      // the five left are more than the SDK's three: the watch backs off and asks again.
+      faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 8 }],
     });
     running = await emulator(world, ['--speed', '200']);
 
