@@ -138,20 +138,25 @@ export async function stageTrain(client: SFNClient, stateMachineArn: string, non
   const running = runningTrain(await runningOf(client, stateMachineArn));
   if (running) return running.executionArn!;
   let refused = 0;
+  /** The newest start that started nothing, and how it ended: what the reader most likely just did. */
+  let newest: string | undefined;
   let nextToken: string | undefined;
   do {
     const page = await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 100, nextToken }));
-    for (const { executionArn, status } of page.executions ?? []) {
+    for (const { executionArn, name, status } of page.executions ?? []) {
       // Only a start that failed or succeeded can have been refused; any other ran (or runs, started since the look above).
       if (status !== 'FAILED' && status !== 'SUCCEEDED') return executionArn!;
       const described = await client.send(new DescribeExecutionCommand({ executionArn }));
-      if ((await refusedStart(client, executionArn!, described)) === undefined) return executionArn!;
+      const reason = await refusedStart(client, executionArn!, described);
+      if (reason === undefined) return executionArn!;
+      newest ??= `${name ?? executionArn!.split(':').at(-1)!}: ${reason}`;
       refused += 1;
     }
     nextToken = page.nextToken;
   } while (nextToken);
   if (refused === 0) throw none(`${stateMachineArn} has no executions yet; start one with 'npx --no sequencer start'`);
-  throw none(`${stateMachineArn} has run no train yet: its ${refused === 1 ? 'one execution was a start' : `${refused} executions were starts`} that started nothing (refused, skipped or a dry run); start one with 'npx --no sequencer start'`);
+  const which = refused === 1 ? `its one execution started nothing, ${newest}` : `its ${refused} executions started nothing, the newest ${newest}`;
+  throw none(`${stateMachineArn} has run no train yet: ${which}; start one with 'npx --no sequencer start'`);
 }
 
 /** An execution's input (or output) as a fresh object; anything else, or nothing, as an empty one. */

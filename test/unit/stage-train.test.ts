@@ -80,11 +80,25 @@ describe('the stage’s train, when no --execution is given', () => {
     expect(await stageTrain(client, stateMachineArn, none)).toBe(arnOf('train-1'));
   });
 
-  it('says so when every execution was a refused start', async () => {
+  it('says so when every execution was a refused start, and how the newest ended', async () => {
     listing([], [{ executionArn: arnOf('sched-3'), name: 'sched-3', stateMachineArn, status: 'SUCCEEDED', startDate: at(3) }]);
     stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', output: skippedOutput });
 
-    await expect(stageTrain(client, stateMachineArn, none)).rejects.toThrow(`${stateMachineArn} has run no train yet: its one execution was a start that started nothing (refused, skipped or a dry run)`);
+    await expect(stageTrain(client, stateMachineArn, none)).rejects.toThrow(`${stateMachineArn} has run no train yet: its one execution started nothing, sched-3: skipped: `);
+  });
+
+  it('names the newest refused start\'s error and cause, among several', async () => {
+    listing([], [
+      { executionArn: arnOf('bad-2'), name: 'bad-2', stateMachineArn, status: 'FAILED', startDate: at(3) },
+      { executionArn: arnOf('dup-1'), name: 'dup-1', stateMachineArn, status: 'FAILED', startDate: at(1) },
+    ]);
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: arnOf('bad-2') }).resolves({ status: 'FAILED', input: '{"order":["P9"]}', error: 'PipelineNotAllowed', cause: 'order: P9 is not allowed in this stage' });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: arnOf('dup-1') }).resolves({ status: 'FAILED', input: '{}', error: 'AlreadyRunning', cause: refusedCause });
+    stepFunctions.on(GetExecutionHistoryCommand).resolves({ events: endingIn('DecideOrder') });
+
+    await expect(stageTrain(client, stateMachineArn, none)).rejects.toThrow(
+      `${stateMachineArn} has run no train yet: its 2 executions started nothing, the newest bad-2: refused at DecideOrder: PipelineNotAllowed: order: P9 is not allowed in this stage; start one with 'npx --no sequencer start'`,
+    );
   });
 });
 
