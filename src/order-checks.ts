@@ -13,18 +13,19 @@ export function checkOrder(order: unknown, field: string): asserts order is Orde
   if (!Array.isArray(order) || order.length === 0) throw new InvalidInput(`${field}: must name at least one pipeline`);
   const problems: string[] = [];
   const seen = new Set<string>();
-  const checkName = (name: unknown, at: string) => {
-    if (typeof name !== 'string') return problems.push(`${at}: must be a pipeline name, or a group (a list) of pipeline names`);
+  const checkName = (name: unknown, at: string, inGroup: boolean) => {
+    if (inGroup && Array.isArray(name)) return problems.push(`${at}: groups cannot be nested; a group is a list of pipeline names, all started at once`);
+    if (typeof name !== 'string') return problems.push(`${at}: must be a pipeline name${inGroup ? '' : ', or a group (a list) of pipeline names'}`);
     if (!pipelineNamePattern.test(name)) return problems.push(`${at}: ${pipelineNameRule}; got ${shownName(name)}`);
     if (seen.has(name)) return problems.push(`${at}: '${name}' appears twice; each pipeline runs once per run`);
     seen.add(name);
   };
   order.forEach((entry, index) => {
-    if (!Array.isArray(entry)) return checkName(entry, `${field}[${index}]`);
+    if (!Array.isArray(entry)) return checkName(entry, `${field}[${index}]`, false);
     if (entry.length < 2 || entry.length > maxGroupSize) {
       problems.push(`${field}[${index}]: a group runs 2 to ${maxGroupSize} pipelines at the same time; this one has ${entry.length}`);
     }
-    entry.forEach((name, member) => checkName(name, `${field}[${index}][${member}]`));
+    entry.forEach((name, member) => checkName(name, `${field}[${index}][${member}]`, true));
   });
   if (seen.size > maxPipelinesPerRun) problems.push(`${field}: must name at most ${maxPipelinesPerRun} pipelines; it names ${seen.size}`);
   if (problems.length > 0) throw invalidInput(problems);

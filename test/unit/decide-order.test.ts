@@ -114,7 +114,7 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     [{ order: [Array.from({ length: 11 }, (_, index) => `P${index}`)] }, 'order[0]: a group runs 2 to 10 pipelines'],
     [{ order: ['P1', ['P2', 'P1']] }, "order[1][1]: 'P1' appears twice"],
     [{ order: [['P1', 'bad name']] }, 'order[0][1]: must be 1 to 100 characters'],
-    [{ order: ['P1', ['P2', ['P3']]] }, 'order[1][1]: must be a pipeline name, or a group'],
+    [{ order: ['P1', ['P2', ['P3']]] }, 'order[1][1]: groups cannot be nested; a group is a list of pipeline names, all started at once'],
     [{ order: ['P1', 7] }, 'order[1]: must be a pipeline name, or a group'],
     [{ order: ['P1', 'P2'], from: 'P3' }, "from: 'P3' is not in the order (P1, P2)"],
     [{ order: ['P1'], from: 'bad name' }, 'from: must be 1 to 100 characters'],
