@@ -7,7 +7,7 @@ import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcT
 import type { EarlierAttempt } from '../local/engine.js';
 import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
-import { fieldPath, tooDeeplyNested } from '../src/field-path.js';
+import { closestName, fieldPath, tooDeeplyNested } from '../src/field-path.js';
 import { maxExecutionInputBytes } from '../src/names.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
@@ -68,7 +68,7 @@ node being the Node.js that runs the sequencer.
 Options:
   --json        Print one JSON document
   -h, --help    Show this help`,
-  run: `Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps] [--completion MODE] [--continue-at N]
+  run: `Usage: sequencer run [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--dry-run] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps] [--completion MODE] [--continue-at N]
 
 Run the sequencer once, offline: the real state machine and handlers against a local
 CodePipeline emulator, in simulated time.
@@ -76,6 +76,10 @@ CodePipeline emulator, in simulated time.
 Options:
   --input JSON       The execution input (default {}), e.g. '{"order":["P3","P2","P1"]}'
   --input-file FILE  Read the execution input from FILE ('-' for stdin)
+  --order P1,P2+P3   The order: pipelines separated by commas, a group joined by +
+  --sequence NAME    One of the stage's named sequences
+  --from P           Start the order at pipeline P, skipping those before it
+  --dry-run          Decide and check the order, start nothing
   --world FILE       The pipelines to emulate (default local/worlds/demo.json)
   --stage NAME       Use this stage's params in serverless.yml (a stage without params of its own
                      gets the default ones, as 'sls deploy --stage NAME' would), and allow only
@@ -150,7 +154,7 @@ ${awsHelp(24)}
   -h, --help              Show this help
 
 ${awsExitCodes('succeeded (or still running, without --watch)', undefined)}`,
-  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--name NAME] [--wait [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
+  start: `Usage: sequencer start [--stage NAME] [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--dry-run] [--name NAME] [--wait [--interval S]] [--json] [--timestamps] [--region R] [--profile P]
 
 Start a run: StartExecution on the stage's state machine. Waits for decide-order's answer (at
 most 30 s), then prints the execution ARN, its console link and the order decided; with --wait,
@@ -166,6 +170,7 @@ Options:
   --order P1,P2+P3    The order: pipelines separated by commas, a group joined by +
   --sequence NAME     One of the stage's named sequences
   --from P            Start the order at pipeline P, skipping those before it
+  --dry-run           Decide and check the order on the stage, start nothing
   --name NAME         The execution's name (default: one Step Functions picks); each name is
                       taken once per state machine
   --wait              Follow the run until it ends
@@ -336,7 +341,10 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       output.out(rest.includes('--json') ? JSON.stringify({ name: 'codepipeline-sequencer', version, node: process.version }) : `sequencer ${version}`);
       return 0;
     }
-    if (!known) throw new UsageError(`unknown command '${command}'; the commands are ${commandNames.join(', ')}`);
+    if (!known) {
+      const meant = command === undefined ? undefined : closestName(command, commandNames);
+      throw new UsageError(`unknown command '${command}'${meant === undefined ? '' : ` (did you mean '${meant}'?)`}; the commands are ${commandNames.join(', ')}`);
+    }
     if (rest.includes('--help') || rest.includes('-h')) {
       output.out(help[command]!);
       return 0;
@@ -420,7 +428,12 @@ export const oneLine = (message: string) => message.replace(/:\s*\n\s*/g, ': ').
  * silently, and the user meant one of them.
  */
 export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  const parsed = parseArgs({ ...config, tokens: true });
+  let parsed;
+  try {
+    parsed = parseArgs({ ...config, tokens: true });
+  } catch (error) {
+    throw withMeant(error, Object.keys(config.options ?? {}));
+  }
   const seen = new Set<string>();
   for (const token of parsed.tokens ?? []) {
     // A repeated flag (--json --json) says the same thing twice; a repeated value is a conflict.
@@ -429,6 +442,51 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
     seen.add(token.name);
   }
   return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/** parseArgs' refusal of an unknown option, with the option a typo meant (`--inptu` → `--input`). */
+function withMeant(error: unknown, options: string[]): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error;
+  const typed = /^Unknown option '-{1,2}([^']+)'/.exec((error as Error).message)?.[1];
+  const meant = typed === undefined ? undefined : closestName(typed, options);
+  if (meant !== undefined) (error as Error).message = `Unknown option '--${typed}' (did you mean --${meant}?)`;
+  return error;
+}
+
+/** The input's common fields as options of their own, for `run` and `start`. */
+export const shorthandOptions = {
+  order: { type: 'string' },
+  sequence: { type: 'string' },
+  from: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+} as const;
+
+export interface Shorthands {
+  order?: string | undefined;
+  sequence?: string | undefined;
+  from?: string | undefined;
+  'dry-run'?: boolean | undefined;
+}
+
+/**
+ * The input with --order, --sequence, --from and --dry-run laid over it; a field given both ways
+ * is refused, as the user meant one of them. Without them, the input as it is.
+ */
+export function withShorthands(input: unknown, values: Shorthands, source: string): unknown {
+  const given = (['order', 'sequence', 'from', 'dry-run'] as const).filter((flag) => values[flag] !== undefined);
+  if (given.length === 0) return input;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`${source} must be a JSON object to take --${given[0]}, e.g. '{"order":["P1","P2"]}'`);
+  const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
+  const shorthand = (flag: string, field: string, value: unknown) => {
+    if (Object.hasOwn(merged, field)) throw new UsageError(`--${flag} and "${field}" in ${source}: give one of them`);
+    merged[field] = value;
+  };
+  // `--order P1,P2+P3,P4`: a comma between entries, a plus inside a group (no pipeline name holds either).
+  if (values.order !== undefined) shorthand('order', 'order', values.order.split(',').map((entry) => (entry.includes('+') ? entry.split('+') : entry)));
+  if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
+  if (values.from !== undefined) shorthand('from', 'from', values.from);
+  if (values['dry-run'] !== undefined) shorthand('dry-run', 'dryRun', values['dry-run']);
+  return merged;
 }
 
 /** `--input-file FILE` as messages name it. */

@@ -16,7 +16,7 @@ import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, isTransient, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
-import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, statusJson, statusLines } from './cli.js';
+import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, statusJson, statusLines, withShorthands, type Shorthands } from './cli.js';
 import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
 import { continuedAs, foldTrain, objectOf, readExecution, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
@@ -225,9 +225,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       ...watchOptions,
       input: { type: 'string' },
       'input-file': { type: 'string' },
-      order: { type: 'string' },
-      sequence: { type: 'string' },
-      from: { type: 'string' },
+      ...shorthandOptions,
       name: { type: 'string' },
       wait: { type: 'boolean', default: false },
     },
@@ -331,8 +329,8 @@ async function awaitDecision(
   return {};
 }
 
-/** The execution input from --input or --input-file (`-` is stdin), with --order, --sequence and --from laid over it. */
-function startInput(values: { input?: string | undefined; 'input-file'?: string | undefined; order?: string | undefined; sequence?: string | undefined; from?: string | undefined }) {
+/** The execution input from --input or --input-file (`-` is stdin), with --order, --sequence, --from and --dry-run laid over it. */
+function startInput(values: { input?: string | undefined; 'input-file'?: string | undefined } & Shorthands) {
   const file = values['input-file'];
   if (values.input !== undefined && file !== undefined) throw new UsageError('give the input once: one --input or one --input-file');
   let text = values.input;
@@ -343,15 +341,7 @@ function startInput(values: { input?: string | undefined; 'input-file'?: string 
   }
   const input = text === undefined ? {} : parseJsonInput(text, source);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`${source} must be a JSON object, e.g. '{"order":["P1","P2"]}'`);
-  const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-  const shorthand = (flag: string, field: string, value: unknown) => {
-    if (Object.hasOwn(merged, field)) throw new UsageError(`--${flag} and "${field}" in ${source}: give one of them`);
-    merged[field] = value;
-  };
-  // `--order P1,P2+P3,P4`: a comma between entries, a plus inside a group (no pipeline name holds either).
-  if (values.order !== undefined) shorthand('order', 'order', values.order.split(',').map((entry) => (entry.includes('+') ? entry.split('+') : entry)));
-  if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
-  if (values.from !== undefined) shorthand('from', 'from', values.from);
+  const merged = withShorthands(input, values, source);
   try {
     checkExecutionInputSize(merged, source);
     const input = parseOrThrow(executionInputSchema, merged, 'input');

@@ -15,7 +15,7 @@ import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
-import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, terminalWidth } from './cli.js';
+import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, terminalWidth, withShorthands } from './cli.js';
 import { ProgressPrinter, colourWanted, count, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -68,6 +68,7 @@ const parseRunArguments = (argv: string[]) =>
       timestamps: { type: 'boolean', default: false },
       completion: { type: 'string' },
       'continue-at': { type: 'string' },
+      ...shorthandOptions,
     },
   }).values;
 
@@ -90,8 +91,9 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   if (values.input !== undefined && values['input-file'] !== undefined) {
     throw new UsageError('give --input or --input-file, not both');
   }
-  const input = readInput(values.input, values['input-file']);
-  checkExecutionInputSize(input, values['input-file'] === undefined ? '--input' : `--input-file ${values['input-file']}`);
+  const source = values['input-file'] === undefined ? '--input' : `--input-file ${values['input-file']}`;
+  const input = withShorthands(readInput(values.input, values['input-file']), values, source);
+  checkExecutionInputSize(input, source);
   const worldName = values.world ?? relative(process.cwd(), defaultWorld);
   const world: World = await loadWorld(values.world ?? defaultWorld);
   checkWorldFitsStage(world, worldName, values.stage);

@@ -48,7 +48,7 @@ describe('help and version', () => {
   it.each([
     [['--help'], 'Usage: sequencer <command>'],
     [['help'], 'Usage: sequencer <command>'],
-    [['run', '--help'], 'Usage: sequencer run [--input JSON | --input-file FILE] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps] [--completion MODE] [--continue-at N]'],
+    [['run', '--help'], 'Usage: sequencer run [--input JSON | --input-file FILE] [--order P1,P2] [--sequence NAME] [--from P] [--dry-run] [--world FILE] [--stage NAME] [--redrive] [--json] [--timestamps] [--completion MODE] [--continue-at N]'],
     [['help', 'run'], 'Usage: sequencer run '],
     [['emulator', '--help'], 'Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]'],
     [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]'],

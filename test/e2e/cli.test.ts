@@ -109,6 +109,16 @@ describe('sequencer run', () => {
     expect(stdout).not.toContain('\u001b[');
   });
 
+  it('takes the order, from and dry run as options of their own, as start does', async () => {
+    const { code, stdout } = await sequencer(['run', '--order', 'P3,P1+P2', '--from', 'P1', '--dry-run', '--json']);
+
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { order: ['P3', ['P1', 'P2']], from: 'P1', dryRun: true },
+    });
+  });
+
   it.each([
     [['run', '--world', 'no/such/world.json'], 'no/such/world.json'],
     [['run', '--bogus'], "Unknown option '--bogus'"],

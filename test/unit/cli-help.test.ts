@@ -82,6 +82,34 @@ describe('options that go together', () => {
   });
 });
 
+describe('a typo on the command line', () => {
+  it.each([
+    [['run', '--inptu', '{}'], "Unknown option '--inptu' (did you mean --input?)", "Run 'sequencer run --help' for usage."],
+    [['start', '--oder', 'P1'], "Unknown option '--oder' (did you mean --order?)", "Run 'sequencer start --help' for usage."],
+    [['run', '--dryrun'], "Unknown option '--dryrun' (did you mean --dry-run?)", "Run 'sequencer run --help' for usage."],
+    [['run', '--bogus'], "Unknown option '--bogus'", "Run 'sequencer run --help' for usage."],
+    [['runn'], "unknown command 'runn' (did you mean 'run'?); the commands are run, emulator, status, start, stop, redrive, help, version", "Run 'sequencer help' for usage."],
+  ])('%j is refused naming what it most likely meant', async (argv, reason, hint) => {
+    const { code, stderr } = await cli(...argv);
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n').slice(0, 2)).toEqual([`sequencer: ${reason}`, hint]);
+  });
+});
+
+describe('--order, --sequence, --from and --dry-run laid over the input', () => {
+  it.each([
+    [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
+    [['start', '--dry-run', '--input', '{"dryRun":false}'], '--dry-run and "dryRun" in --input: give one of them'],
+    [['run', '--sequence', 'release', '--input', '[1]'], "--input must be a JSON object to take --sequence, e.g. '{\"order\":[\"P1\",\"P2\"]}'"],
+  ])('%j is refused before anything runs', async (argv, reason) => {
+    const { code, stderr } = await cli(...argv);
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`sequencer: ${reason}`);
+  });
+});
+
 describe('start refusing its input, before anything is asked of AWS', () => {
   it('says nothing was started after a single problem', async () => {
     const { code, stderr } = await cli('start', '--input', '{"dryRun":"yes"}');
