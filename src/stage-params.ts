@@ -259,15 +259,26 @@ export function stageParamProblems(
     refuse('scheduleWhenBusy', `must be one of ${scheduleWhenBusyValues.join(', ')}`);
   }
   if (config) {
-    for (const [sequence, entries] of Object.entries(config.sequences)) {
+    // Every sequence naming a pipeline the stage does not have, in one line: a stage that names its
+    // own pipelines and keeps default's sequences would otherwise read the same value once a sequence.
+    const strangersOf = Object.entries(config.sequences).flatMap(([sequence, entries]) => {
       const strangers = entries.flatMap(membersOf).filter((name) => !pipelineNames(config!).includes(name));
-      if (strangers.length > 0) refuse('sequences', `sequence '${sequence}' names ${strangers.join(', ')}, not in this stage's pipelines`);
+      return strangers.length > 0 ? [{ sequence, strangers }] : [];
+    });
+    if (strangersOf.length > 0) {
+      const named = strangersOf.map(({ sequence, strangers }, index) => `${index === 0 ? 'sequence ' : ''}'${sequence}' names ${strangers.join(', ')}`).join('; ');
+      const inherited = ownerOf('sequences') !== stage ? `; stage '${stage}' takes its sequences from params.${ownerOf('sequences')}: give it its own, params.${stage}.sequences` : '';
+      refuse('sequences', `${named}, not in this stage's pipelines (${pipelineNames(config).join(', ')})${inherited}`);
+    }
+    for (const [sequence, entries] of Object.entries(config.sequences)) {
       // The rules decide-order applies to the order a sequence gives (a group of 2 to 10, each pipeline
       // once): broken here, it would fail every run that takes this sequence, the schedule's too.
       const shape = orderProblem(entries, `sequence '${sequence}'`);
       if (shape !== undefined) refuse('sequences', shape);
     }
-    const inputProblem = scheduleInputProblem(params.scheduleInput, config);
+    // A schedule that runs a sequence refused above is told by that line.
+    const scheduledSequence = (params.scheduleInput as { sequence?: unknown } | undefined)?.sequence;
+    const inputProblem = strangersOf.some(({ sequence }) => sequence === scheduledSequence) ? undefined : scheduleInputProblem(params.scheduleInput, config);
     if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
     const examples = pipelineNames(config).filter((name) => examplePipelines.includes(name));
     if (realPipelines && stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {

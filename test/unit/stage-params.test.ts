@@ -40,8 +40,21 @@ describe('stage params checked at package time', () => {
 
   it('refuses a sequence that names a pipeline the stage does not allow', () => {
     expect(problems({ sequences: { release: ['build-api', ['deploy-api', 'P9']] } })).toContain(
-      `params.prod.sequences is {"release":["build-api",["deploy-api","P9"]]}: sequence 'release' names P9, not in this stage's pipelines`,
+      `params.prod.sequences is {"release":["build-api",["deploy-api","P9"]]}: sequence 'release' names P9, not in this stage's pipelines (build-api, deploy-api, smoke-tests)`,
     );
+  });
+
+  it('tells a stage with pipelines of its own and default\'s sequences, once, to give it sequences of its own', () => {
+    // Prepare: prod names its pipelines and nothing else, as Deploy step 1 has it.
+    const ownerOf = (name: string) => (name === 'pipelines' ? stage : 'default');
+
+    // Act
+    const found = stageParamProblems(stage, { ...defaults, pipelines: ownPipelines.pipelines }, ['pipelines'], { ownerOf });
+
+    // Assess: one line for the three sequences; the schedule's 'release' is told by it.
+    expect(found).toEqual([
+      `params.default.sequences is ${JSON.stringify(defaults.sequences)}: sequence 'release' names P1, P2, P3; 'rollback' names P3, P2, P1; 'hotfix' names P2, P3, P1, not in this stage's pipelines (build-api, deploy-api, smoke-tests); stage 'prod' takes its sequences from params.default: give it its own, params.prod.sequences`,
+    ]);
   });
 
   it('refuses a retention CloudWatch Logs does not offer, listing the ones it does', () => {
