@@ -2,7 +2,7 @@ import { listActionExecutions, getExecution } from './codepipeline.js';
 import { InvalidInput, OutputNotFound } from './errors.js';
 import { maxVariableValueLength, pipelineNamePattern, variableNamePattern } from './names.js';
 import { valueCharacterProblem } from './variable-rules.js';
-import { membersOf, type Member, type Plan, type Run } from './run.js';
+import { memberPlace, membersOf, type Member, type Plan, type Run } from './run.js';
 
 /**
  * Forwarded outputs: a variable value in the input may reference what an earlier pipeline of
@@ -203,7 +203,8 @@ const listed = (names: string[]) => (names.length > 0 ? names.join(', ') : 'none
  */
 export async function resolveMemberVariables(plan: Plan, run: Run, member: Member, reader = new OutputReader()): Promise<Record<string, string>> {
   const values = Object.hasOwn(plan.variables, member.pipelineName) ? plan.variables[member.pipelineName]! : {};
-  const notStarted = `${member.pipelineName} (position ${member.position + 1} of ${plan.count}) was not started, nor anything after it`;
+  const group = typeof plan.order[member.position] === 'string' ? '' : ', nor any member of its group';
+  const notStarted = `${memberPlace(member, plan)} was not started${group}, nor anything after it`;
   const resolved: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
     const parts = partsOf(member.pipelineName, name, value);

@@ -280,7 +280,7 @@ describe('references: resolved by start-pipeline from the execution the run watc
       ),
     );
 
-    expect(error).toMatchObject({ name: 'OutputNotFound', message: expect.stringContaining('P3 (position 2 of 2) was not started') });
+    expect(error).toMatchObject({ name: 'OutputNotFound', message: expect.stringMatching(/P3 \(position 2 of 2, in a group of 2\) was not started, nor any member of its group, nor anything after it$/) });
     expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
   });
 
