@@ -20,6 +20,7 @@ import { interpreterRequire } from './interpreter.js';
 import { routeFunctionLogs } from './function-logs.js';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { tooDeeplyNested } from '../src/field-path.js';
+import { maxExecutionInputBytes } from '../src/names.js';
 import { causeMessage, maxCauseLength } from '../src/lambda-cause.js';
 import type { StageConfig } from '../src/config.js';
 import { entryPipelines, type Plan, type Run } from '../src/run.js';
@@ -178,6 +179,23 @@ function integrationError(error: unknown): unknown {
   const named = new Error(message ?? name);
   named.name = `StepFunctions.${name}`;
   return named;
+}
+
+/**
+ * Step Functions' own failure when a Task's input (after Parameters) or its result passes the
+ * 256 KiB payload quota: the execution fails at that state (not catchable by States.ALL, not retried).
+ */
+class DataLimitExceeded extends Error {
+  constructor(stateName: string, what: 'input' | 'result', bytes: number) {
+    super(`The state/task '${stateName}' ${what === 'input' ? 'has an input' : 'returned a result'} with a size exceeding the maximum number of bytes service limit (${bytes.toLocaleString('en-US')} bytes; at most ${maxExecutionInputBytes.toLocaleString('en-US')}).`);
+    this.name = 'States.DataLimitExceeded';
+  }
+}
+
+/** Fails the Task as Step Functions would when a payload passes 256 KiB of UTF-8. */
+function checkPayload(stateName: string, what: 'input' | 'result', payload: unknown): void {
+  const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
+  if (bytes > maxExecutionInputBytes) throw new DataLimitExceeded(stateName, what, bytes);
 }
 
 /** Step Functions' own failure when the history passes 25,000 events (not catchable, not retried). */
@@ -557,6 +575,7 @@ export class LocalEngine {
     for (const [stateName, functionKey] of Object.entries(local.tasks)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
+        checkPayload(stateName, 'input', input);
         record.lambdaInvocations += 1;
         return attempt(stateName, async () => {
           // $$.State.RetryCount: the engine's context object is fixed per run, so it is filled in here.
@@ -571,6 +590,7 @@ export class LocalEngine {
           if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
             throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
           }
+          checkPayload(stateName, 'result', output);
           const type = stateName === 'DecideOrder' ? 'decided' : functionKey === 'startPipeline' ? 'started' : 'checked';
           emit({ type, executionName, output, at: this.clock.now() });
           return output;

@@ -36,6 +36,23 @@ describe('nothing starts on a plan that cannot finish', () => {
   });
 });
 
+describe('Step Functions\' 256 KiB payload quota, as the engine enforces it', () => {
+  it('an input StartExecution takes, just under 256 KiB, fails at DecideOrder with States.DataLimitExceeded: its Task input adds the execution\'s context', async () => {
+    // Prepare: 262,100 bytes of input; DecideOrder's Parameters add the execution id, name, times and counts.
+    const input = { order: ['P1'], padding: '' };
+    input.padding = 'x'.repeat(262_100 - Buffer.byteLength(JSON.stringify(input)));
+
+    // Act
+    const report = await runOnce(world(succeeding('P1')), input);
+
+    // Assess
+    expect(Buffer.byteLength(JSON.stringify(input))).toBe(262_100);
+    expect(report).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded' });
+    expect(report.cause).toMatch(/^The state\/task 'DecideOrder' has an input with a size exceeding the maximum number of bytes service limit \(262,\d{3} bytes; at most 262,144\)\.$/);
+    expect(ours(report)).toEqual([]);
+  });
+});
+
 describe('decide-order at 100 pipelines against a slow, throttling CodePipeline', () => {
   const names = Array.from({ length: 100 }, (_, index) => `P${index + 1}`);
 
