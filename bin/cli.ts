@@ -447,9 +447,9 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
 /** parseArgs' refusal of an unknown option, with the option a typo meant (`--inptu` → `--input`). */
 function withMeant(error: unknown, options: string[]): unknown {
   if ((error as { code?: unknown } | null)?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error;
-  const typed = /^Unknown option '-{1,2}([^']+)'/.exec((error as Error).message)?.[1];
+  const [, dashes, typed] = /^Unknown option '(-{1,2})([^']+)'/.exec((error as Error).message) ?? [];
   const meant = typed === undefined ? undefined : closestName(typed, options);
-  if (meant !== undefined) (error as Error).message = `Unknown option '--${typed}' (did you mean --${meant}?)`;
+  if (meant !== undefined) (error as Error).message = `Unknown option '${dashes}${typed}' (did you mean --${meant}?)`;
   return error;
 }
 

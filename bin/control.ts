@@ -1,4 +1,5 @@
 import { constants, hostname, userInfo } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DescribeExecutionCommand,
   RedriveExecutionCommand,
@@ -284,7 +285,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       const printer = new ProgressPrinter((line) => output.out(`  ${line.trimStart()}`), palette(colourWanted(process.env, Boolean(process.stdout.isTTY))), utcTime);
       printer.on(decision.decided);
     } else {
-      output.out(`  the order is not decided yet (${decision.unanswered ?? `DecideOrder is still at work after ${decisionWaitSeconds} s`})`);
+      output.out(`  the order is not decided yet (${decision.unanswered ?? 'no answer'})`);
     }
     output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
     return 0;
@@ -308,25 +309,25 @@ async function awaitDecision(
   signal: AbortSignal,
 ): Promise<{ decided?: DecidedEvent; refused?: string; unanswered?: string }> {
   const retriers = retriersOf(loadDefinition());
-  for (let look = 0; look <= decisionWaitSeconds && !signal.aborted; look += 1) {
+  for (let look = 0; look <= decisionWaitSeconds; look += 1) {
     try {
       const read = await readExecution(client, executionArn);
       const decided = foldTrain([read], stateMachineArn, retriers).events.find((event): event is DecidedEvent => event.type === 'decided');
+      if (decided !== undefined) return { decided };
       if (read.described.status !== 'RUNNING') {
         const refused = await refusedStart(client, executionArn, read.described);
-        // A dry run decided, and says so itself.
-        if (refused !== undefined && decided === undefined) return { refused };
-        return decided === undefined ? {} : { decided };
+        return refused !== undefined ? { refused } : { unanswered: `the execution ended ${read.described.status ?? 'UNKNOWN'} before decide-order answered` };
       }
-      if (decided !== undefined) return { decided };
     } catch (error) {
       // The run is started: a busy Step Functions ends the waiting, never the command.
       if (isThrottling(error) || isTransient(error)) return { unanswered: `Step Functions answered ${(error as Error).name}` };
       throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Ctrl-C stops the waiting, never the run.
+    const waited = await sleep(1000, true, { signal }).catch(() => false);
+    if (!waited) return { unanswered: 'stopped waiting' };
   }
-  return {};
+  return { unanswered: `decide-order is still at work after ${decisionWaitSeconds} s` };
 }
 
 /** The execution input from --input or --input-file (`-` is stdin), with --order, --sequence, --from and --dry-run laid over it. */

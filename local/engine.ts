@@ -186,17 +186,25 @@ function integrationError(error: unknown): unknown {
  * 256 KiB payload quota: the execution fails at that state (not catchable by States.ALL, not retried).
  */
 class DataLimitExceeded extends Error {
-  constructor(stateName: string, what: 'input' | 'result', bytes: number) {
-    super(`The state/task '${stateName}' ${what === 'input' ? 'has an input' : 'returned a result'} with a size exceeding the maximum number of bytes service limit (${bytes.toLocaleString('en-US')} bytes; at most ${maxExecutionInputBytes.toLocaleString('en-US')}).`);
+  constructor(stateName: string, what: PayloadKind, bytes: number) {
+    const which = { input: 'has an input', result: 'returned a result', output: 'has an output' }[what];
+    super(`The state/task '${stateName}' ${which} with a size exceeding the maximum number of bytes service limit (${bytes.toLocaleString('en-US')} bytes; at most ${maxExecutionInputBytes.toLocaleString('en-US')}).`);
     this.name = 'States.DataLimitExceeded';
   }
 }
 
+/** A Task's input after Parameters, its result, and its output after ResultPath. */
+type PayloadKind = 'input' | 'result' | 'output';
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '');
+
 /** Fails the Task as Step Functions would when a payload passes 256 KiB of UTF-8. */
-function checkPayload(stateName: string, what: 'input' | 'result', payload: unknown): void {
-  const bytes = Buffer.byteLength(JSON.stringify(payload) ?? '');
+function checkPayload(stateName: string, what: PayloadKind, bytes: number): void {
   if (bytes > maxExecutionInputBytes) throw new DataLimitExceeded(stateName, what, bytes);
 }
+
+/** `{"plan":` and `,"run":` and `}`: what a state of a plan and a run adds to the two. */
+const planAndRunJsonBytes = 16;
 
 /** Step Functions' own failure when the history passes 25,000 events (not catchable, not retried). */
 class HistoryLimitReached extends Error {
@@ -545,6 +553,8 @@ export class LocalEngine {
     const { history } = record;
     const retriesInARow = new Map<string, number>();
     let historyLimitReached = false;
+    /** The plan's size in the state, measured at the first Task that writes the run. */
+    let planBytes: number | undefined;
     const emit = (event: RunEvent) => this.emit(record, event);
     const executionName = record.name;
 
@@ -575,7 +585,11 @@ export class LocalEngine {
     for (const [stateName, functionKey] of Object.entries(local.tasks)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
-        checkPayload(stateName, 'input', input);
+        // DecideOrder's input is the execution's with its context. Every later Task's is the state
+        // (the plan and the run: measured as the Task before it wrote it) with a few hundred bytes
+        // of context, so measuring the state once per Task, at its output, costs a third as much.
+        const { plan } = input as { plan?: unknown };
+        if (plan === undefined) checkPayload(stateName, 'input', jsonBytes(input));
         record.lambdaInvocations += 1;
         return attempt(stateName, async () => {
           // $$.State.RetryCount: the engine's context object is fixed per run, so it is filled in here.
@@ -590,7 +604,13 @@ export class LocalEngine {
           if (this.takeCrash(handlerModules[functionKey]!.faultName)) {
             throw new LambdaUnknown(`${functionKey} crashed after its AWS call succeeded (injected fault)`);
           }
-          checkPayload(stateName, 'result', output);
+          const resultBytes = jsonBytes(output);
+          checkPayload(stateName, 'result', resultBytes);
+          // ResultPath $.run: the state's output is the plan (the same all the execution long) with the new run.
+          if (this.onDisk.States[stateName]?.ResultPath === '$.run') {
+            planBytes ??= jsonBytes(plan);
+            checkPayload(stateName, 'output', planBytes + resultBytes + planAndRunJsonBytes);
+          }
           const type = stateName === 'DecideOrder' ? 'decided' : functionKey === 'startPipeline' ? 'started' : 'checked';
           emit({ type, executionName, output, at: this.clock.now() });
           return output;

@@ -132,30 +132,44 @@ export async function getExecution(name: string, pipelineExecutionId: string): P
   }
 }
 
-/** Recent executions, newest first, reading at most `maxPages` pages, and none past the page that reaches back to `since` (epoch ms). */
-export async function listRecentExecutions(
+/** Recent executions, newest first, reading at most `maxPages` pages. */
+export async function listRecentExecutions(name: string, options: { maxPages: number; pageSize: number }): Promise<PipelineExecutionSummary[]> {
+  return (await pageExecutions(name, options.pageSize, options.maxPages, () => false)).summaries;
+}
+
+/**
+ * Every execution that started at `since` (epoch ms) or later, newest first, and whether the
+ * pages reached back that far (`complete`) within `maxPages`.
+ */
+export async function listExecutionsSince(name: string, since: number, maxPages: number): Promise<{ summaries: PipelineExecutionSummary[]; complete: boolean }> {
+  const read = await pageExecutions(name, 100, maxPages, (oldest) => oldest < since);
+  return { summaries: read.summaries.filter((summary) => (summary.startTime?.getTime() ?? 0) >= since), complete: read.complete };
+}
+
+/** Pages of ListPipelineExecutions, newest first, until there are no more, `maxPages` were read, or a page reaches `farEnough` (its oldest start, in ms). */
+async function pageExecutions(
   name: string,
-  options: { maxPages: number; pageSize: number; since?: number },
-): Promise<PipelineExecutionSummary[]> {
+  pageSize: number,
+  maxPages: number,
+  farEnough: (oldestStart: number) => boolean,
+): Promise<{ summaries: PipelineExecutionSummary[]; complete: boolean }> {
   const summaries: PipelineExecutionSummary[] = [];
   let nextToken: string | undefined;
   const { target, client, pipelineName } = await reach(name);
   try {
-    for (let page = 0; page < options.maxPages; page += 1) {
-      const response = await client.send(
-        new ListPipelineExecutionsCommand({ pipelineName, maxResults: options.pageSize, nextToken }),
-      );
+    for (let read = 0; read < maxPages; read += 1) {
+      const response = await client.send(new ListPipelineExecutionsCommand({ pipelineName, maxResults: pageSize, nextToken }));
       const page = response.pipelineExecutionSummaries ?? [];
       summaries.push(...page);
       nextToken = response.nextToken;
       const oldest = page.at(-1)?.startTime?.getTime();
-      if (!nextToken || (options.since !== undefined && oldest !== undefined && oldest < options.since)) break;
+      if (!nextToken || (oldest !== undefined && farEnough(oldest))) return { summaries, complete: true };
     }
   } catch (error) {
     // A pipeline deleted mid-run is PipelineNotFound here too, not a refusal: the same fact as above.
     throw failure(error, target, `ListPipelineExecutions ${name}`, `pipeline '${pipelineName}' does not exist any more`);
   }
-  return summaries;
+  return { summaries, complete: false };
 }
 
 export interface ActionOutputs {

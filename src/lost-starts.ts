@@ -1,6 +1,6 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
-import { listRecentExecutions } from './codepipeline.js';
-import { StartAmbiguous } from './errors.js';
+import { listExecutionsSince } from './codepipeline.js';
+import { isRefusedStart, StartAmbiguous } from './errors.js';
 import { historyBackwards } from './stepfunctions.js';
 import { memberPlace, type Member, type Plan, type Run } from './run.js';
 
@@ -11,11 +11,13 @@ import { memberPlace, type Member, type Plan, type Run } from './run.js';
  * CodePipeline answers with the same execution only while it remembers the token: AWS documents
  * no lifetime for it, so a redrive a day later may start the pipeline a second time.
  *
- * So a redrive into StartPipelines first asks Step Functions when the failed attempt ran (its
- * history: from StartPipelines' first entry to the execution's failure) and CodePipeline which
- * executions of each pending member started then by a StartPipelineExecution call. The run held
- * the stage all that time (the run lock, or polling's single flight), so such an execution is the
- * one the failed attempt started: the member takes it instead of starting again.
+ * So a redrive into StartPipelines first asks Step Functions when each failed attempt ran there
+ * (its history) and CodePipeline which executions of each pending member a StartPipelineExecution
+ * call started then. While an attempt ran, the run held the stage (the run lock, or polling's
+ * single flight), so such an execution is the one that attempt started: the member takes it
+ * instead of starting again. Between attempts, while the execution stood failed, the stage was
+ * free, and an attempt refused for another run in flight (AlreadyRunning) held nothing: neither
+ * counts.
  */
 
 /** The Task whose failed attempts may have started pipelines without hearing back. */
@@ -25,44 +27,63 @@ const startState = 'StartPipelines';
 const attemptEnds = new Set(['ExecutionFailed', 'ExecutionTimedOut', 'ExecutionAborted']);
 
 /**
- * After the failure: a start the last attempt sent just before its function was killed may
- * reach CodePipeline after Step Functions has failed the execution (the start function's
- * timeout is 20 s).
+ * After an attempt's end: a start its last try sent just before the function died may reach
+ * CodePipeline a moment after Step Functions failed the execution. The function died before the
+ * Task failed (the Task's timeout is the function's plus a margin), so its last request was on
+ * its way by then: seconds. Kept short, because once the execution failed the stage is free, and
+ * another run's start of the same pipeline must not be taken for this one's.
  */
-const lateStartMs = 60_000;
+const lateStartMs = 20_000;
 
-/** Before the first entry: the two services' clocks, which stamp the window and the executions. */
+/** Before an attempt's entry: the two services' clocks, which stamp the attempts and the executions. */
 const clockSkewMs = 5_000;
 
 /** A failed StartPipelines is a handful of events an attempt (Task, Lambda, retries); five pages hold many redrives of it. */
 const maxHistoryPages = 5;
 
-/** Executions of one pipeline since the window opened: more than a thousand means a busy pipeline's history is not where to look. */
+/** Pages of 100 executions of one pipeline, newest first, read back to the first attempt: past them, the redrive cannot tell. */
 const maxExecutionPages = 10;
 
-/** When the attempts that failed in StartPipelines ran, in epoch ms; undefined when the last attempt failed elsewhere. */
+/** When one failed attempt ran StartPipelines, in epoch ms. */
 export interface AttemptWindow {
   from: number;
   to: number;
 }
 
 /**
- * Reads the history back from now: past this attempt's own events to the end of the attempt
- * before (failed, timed out or stopped), then back through StartPipelines' events (its retries,
- * and earlier redrives that failed there too) to its first entry, stopping at any other state.
+ * The attempts that failed in StartPipelines, newest first, each from its entry (or its redrive)
+ * to its end. Read back from now: past this attempt's own events to the end of the attempt before,
+ * back through its StartPipelines events to the redrive or entry that began it, and on through the
+ * attempts before it that failed there too, stopping at any other state. None when the last
+ * attempt failed elsewhere.
  */
-export async function failedStartWindow(executionArn: string): Promise<AttemptWindow | undefined> {
-  let to: number | undefined;
-  let from: number | undefined;
+export async function failedStartAttempts(executionArn: string): Promise<AttemptWindow[]> {
+  const attempts: AttemptWindow[] = [];
+  let attempt: { to: number; from?: number; heldTheStage: boolean } | undefined;
+  let seeking = true;
+  const close = (from = attempt?.from) => {
+    if (attempt?.heldTheStage && from !== undefined) attempts.push({ from, to: attempt.to });
+    attempt = undefined;
+  };
   for await (const event of historyBackwards(executionArn, maxHistoryPages)) {
-    if (to === undefined) {
-      if (attemptEnds.has(event.type)) to = event.at;
+    if (seeking) {
+      if (attemptEnds.has(event.type)) {
+        attempt = { to: event.at, heldTheStage: event.error !== 'AlreadyRunning' };
+        seeking = false;
+      }
+      continue;
+    }
+    if (event.type === 'ExecutionRedriven') {
+      // This attempt began with a redrive: the attempt before it ended just before.
+      close(attempt?.from ?? event.at);
+      seeking = true;
       continue;
     }
     if (event.type === 'ExecutionStarted' || (event.stateName !== undefined && event.stateName !== startState)) break;
-    if (event.type === 'TaskStateEntered') from = event.at;
+    if (event.type === 'TaskStateEntered' && attempt) attempt.from = event.at;
   }
-  return to !== undefined && from !== undefined ? { from, to } : undefined;
+  close();
+  return attempts;
 }
 
 /** Every execution id the run already knows: a known one is never taken for a lost start. */
@@ -76,46 +97,49 @@ function knownExecutionIds(run: Run): Set<string> {
 }
 
 /**
- * The executions the failed attempt started for the pending members, by member index. A member
- * with none is started as usual; one with several fails the Task with StartAmbiguous before any
- * start, naming them.
+ * The executions the failed attempts started for the pending members, by member index. A member
+ * with none is started as usual; one with several, or whose executions could not be read back to
+ * the first attempt, fails the Task with StartAmbiguous before any start. A member CodePipeline
+ * refuses to list (gone, access denied) has none here: its start meets the same refusal, in its place.
  */
 export async function lostStarts(executionArn: string, plan: Plan, run: Run, members: Member[]): Promise<Map<number, PipelineExecutionSummary>> {
   const found = new Map<number, PipelineExecutionSummary>();
   const pending = members.flatMap((member, index) => (member.status === 'Pending' ? [{ member, index }] : []));
   if (pending.length === 0) return found;
-  const window = await failedStartWindow(executionArn);
-  if (window === undefined) return found;
-  const since = window.from - clockSkewMs;
-  const until = window.to + lateStartMs;
+  const attempts = await failedStartAttempts(executionArn);
+  if (attempts.length === 0) return found;
+  const since = Math.min(...attempts.map((attempt) => attempt.from)) - clockSkewMs;
+  const during = (startedAt: number) => attempts.some((attempt) => startedAt >= attempt.from - clockSkewMs && startedAt <= attempt.to + lateStartMs);
   const known = knownExecutionIds(run);
-  const candidates = await Promise.all(
-    pending.map(async ({ member }) =>
-      (await listRecentExecutions(member.pipelineName, { maxPages: maxExecutionPages, pageSize: 100, since })).filter((summary) => {
-        const startedAt = summary.startTime?.getTime();
-        return (
-          summary.trigger?.triggerType === 'StartPipelineExecution' &&
-          startedAt !== undefined &&
-          startedAt >= since &&
-          startedAt <= until &&
-          !known.has(summary.pipelineExecutionId ?? '')
-        );
-      }),
-    ),
-  );
-  const ambiguous = pending.filter((_, at) => candidates[at]!.length > 1);
-  if (ambiguous.length > 0) {
-    const [first] = ambiguous;
-    const ids = candidates[pending.indexOf(first!)]!.map((summary) => `${summary.pipelineExecutionId} (started ${summary.startTime!.toISOString()})`);
-    throw new StartAmbiguous(
-      `${memberPlace(first!.member, plan)}: the redrive found ${ids.length} executions started by a StartPipelineExecution call ` +
-        `while the failed attempt was starting it (${new Date(window.from).toISOString()} to ${new Date(window.to).toISOString()}): ${ids.join(', ')}. ` +
-        'It cannot tell which one the run started, so it started nothing',
+  const listings = await Promise.allSettled(pending.map(({ member }) => listExecutionsSince(member.pipelineName, since, maxExecutionPages)));
+  const unreadable = listings.find((listing): listing is PromiseRejectedResult => listing.status === 'rejected' && !isRefusedStart(listing.reason));
+  if (unreadable) throw unreadable.reason;
+  const when = attempts.map((attempt) => `${new Date(attempt.from).toISOString()} to ${new Date(attempt.to).toISOString()}`).join(', ');
+  pending.forEach(({ member, index }, at) => {
+    const listing = listings[at]!;
+    if (listing.status === 'rejected') return;
+    const place = memberPlace(member, plan);
+    if (!listing.value.complete) {
+      throw new StartAmbiguous(
+        `${place}: the redrive read ${maxExecutionPages * 100} of its executions, newest first, without reaching back to the failed attempt (${when}); ` +
+          'it cannot tell whether that attempt started one, so it started nothing',
+      );
+    }
+    const candidates = listing.value.summaries.filter(
+      (summary) =>
+        summary.trigger?.triggerType === 'StartPipelineExecution' &&
+        summary.pipelineExecutionId !== undefined &&
+        !known.has(summary.pipelineExecutionId) &&
+        during(summary.startTime!.getTime()),
     );
-  }
-  pending.forEach(({ index }, at) => {
-    const [summary] = candidates[at]!;
-    if (summary !== undefined) found.set(index, summary);
+    if (candidates.length > 1) {
+      const ids = candidates.map((summary) => `${summary.pipelineExecutionId} (started ${summary.startTime!.toISOString()})`);
+      throw new StartAmbiguous(
+        `${place}: the redrive found ${ids.length} executions started by a StartPipelineExecution call while the failed attempt was starting it (${when}): ${ids.join(', ')}. ` +
+          'It cannot tell which one the run started, so it started nothing',
+      );
+    }
+    if (candidates.length === 1) found.set(index, candidates[0]!);
   });
   return found;
 }

@@ -127,17 +127,19 @@ function keepWhatStarted(plan: Plan, members: Member[], attempts: PromiseSettled
 }
 
 /**
- * The member as the failed attempt left it in CodePipeline: its execution, watched from now and
- * looked at now, its deadline counted from when it started (src/lost-starts.ts).
+ * The member as the failed attempt left it in CodePipeline (src/lost-starts.ts): its execution,
+ * watched from now and looked at now. Its deadline counts from when it started, unless that has
+ * passed: then, as check-status gives any member a redrive finds past its timeout, a fresh one.
  */
 function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSummary, now: number): Member {
   const startedAtMs = summary.startTime!.getTime();
+  const timeoutMs = plan.pipelineTimeoutSeconds * 1000;
   return {
     ...member,
     status: 'InProgress',
     pipelineExecutionId: summary.pipelineExecutionId!,
     startedAt: new Date(startedAtMs).toISOString(),
-    deadline: new Date(startedAtMs + plan.pipelineTimeoutSeconds * 1000).toISOString(),
+    deadline: new Date(startedAtMs + timeoutMs > now ? startedAtMs + timeoutMs : now + timeoutMs).toISOString(),
     watchedSince: new Date(now).toISOString(),
     nextLookAt: new Date(now).toISOString(),
     startLost: true,

@@ -84,6 +84,8 @@ export interface HistoryStep {
   at: number;
   /** The state a *StateEntered or *StateExited event names. */
   stateName?: string;
+  /** The error an ExecutionFailed event names. */
+  error?: string;
 }
 
 /**
@@ -102,7 +104,8 @@ export async function* historyBackwards(executionArn: string, maxPages: number):
     }
     for (const event of response.events ?? []) {
       const stateName = event.stateEnteredEventDetails?.name ?? event.stateExitedEventDetails?.name;
-      yield { type: event.type ?? '', at: event.timestamp?.getTime() ?? 0, ...(stateName !== undefined && { stateName }) };
+      const error = event.executionFailedEventDetails?.error;
+      yield { type: event.type ?? '', at: event.timestamp?.getTime() ?? 0, ...(stateName !== undefined && { stateName }), ...(error !== undefined && { error }) };
     }
     nextToken = response.nextToken;
     if (!nextToken) return;

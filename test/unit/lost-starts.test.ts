@@ -3,9 +3,9 @@ import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type Hist
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/start-pipeline.js';
 import { useClock } from '../../src/clock.js';
-import { failedStartWindow } from '../../src/lost-starts.js';
+import { failedStartAttempts } from '../../src/lost-starts.js';
 import { pendingMember } from '../../src/start.js';
-import { execution, stepInput, useStageConfig } from '../support/fixtures.js';
+import { awsError, execution, stepInput, useStageConfig } from '../support/fixtures.js';
 
 /**
  * A redrive into StartPipelines takes the execution a failed attempt started without hearing
@@ -20,17 +20,22 @@ const day0 = Date.UTC(2026, 0, 1, 9, 0);
 const at = (seconds: number) => new Date(day0 + seconds * 1000);
 const redriveTime = 86_400;
 
-/** The history, one event a line: `[second, type, state name]`, oldest first. */
+/** The history, one event a line: `[second, type, state name (or an ExecutionFailed's error)]`, oldest first. */
 function history(lines: [number, string, string?][]): HistoryEvent[] {
   return lines.map(([second, type, name], index) => ({
     id: index + 1,
     timestamp: at(second),
     type,
-    ...(name !== undefined && (type.endsWith('StateEntered') ? { stateEnteredEventDetails: { name } } : { stateExitedEventDetails: { name } })),
+    ...(name !== undefined &&
+      (type === 'ExecutionFailed'
+        ? { executionFailedEventDetails: { error: name } }
+        : type.endsWith('StateEntered')
+          ? { stateEnteredEventDetails: { name } }
+          : { stateExitedEventDetails: { name } })),
   })) as HistoryEvent[];
 }
 
-/** P1 succeeded; P2's start failed on its first try and on each of three retries, then the execution failed; now redriven. */
+/** The first entry's start was killed on its first try and on a retry, then the execution failed; now redriven a day later. */
 const failedAtStart = history([
   [0, 'ExecutionStarted'],
   [0, 'TaskStateEntered', 'DecideOrder'],
@@ -71,37 +76,45 @@ beforeEach(() => {
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
 });
 
-describe('the failed attempt, read from the history', () => {
-  it('runs from StartPipelines\' first entry to the failure, reading backwards without the data', async () => {
+/** Three attempts failed in StartPipelines: killed, refused for another run in flight, timed out (no entry of its own: it began at its redrive). */
+  const thrice = history([
+    [0, 'ChoiceStateExited', 'MorePipelines?'],
+    [2, 'TaskStateEntered', 'StartPipelines'],
+    [25, 'LambdaFunctionTimedOut'],
+    [25, 'ExecutionFailed', 'Sandbox.Timedout'],
+    [600, 'ExecutionRedriven'],
+    [600, 'TaskStateEntered', 'StartPipelines'],
+    [601, 'LambdaFunctionFailed'],
+    [601, 'ExecutionFailed', 'AlreadyRunning'],
+    [7200, 'ExecutionRedriven'],
+    [7220, 'LambdaFunctionTimedOut'],
+    [7220, 'ExecutionTimedOut'],
+    [redriveTime, 'ExecutionRedriven'],
+    [redriveTime, 'TaskStateEntered', 'StartPipelines'],
+  ]);
+
+describe('the failed attempts, read from the history', () => {
+  it('the one attempt runs from StartPipelines\' entry to the failure, read backwards without the data', async () => {
     // Act
-    const window = await failedStartWindow(execution.id);
+    const attempts = await failedStartAttempts(execution.id);
 
     // Assess
-    expect(window).toEqual({ from: at(2).getTime(), to: at(53).getTime() });
+    expect(attempts).toEqual([{ from: at(2).getTime(), to: at(53).getTime() }]);
     expect(stepFunctions).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: execution.id, reverseOrder: true, includeExecutionData: false });
   });
 
-  it('reaches back through an earlier redrive that failed in StartPipelines too', async () => {
+  it('each earlier redrive that failed in StartPipelines is an attempt of its own, without the time the execution stood failed between them, nor one refused for another run in flight', async () => {
     // Prepare
-    const twice = history([
-      [0, 'ChoiceStateExited', 'MorePipelines?'],
-      [2, 'TaskStateEntered', 'StartPipelines'],
-      [25, 'LambdaFunctionTimedOut'],
-      [25, 'ExecutionFailed'],
-      [600, 'ExecutionRedriven'],
-      [600, 'TaskStateEntered', 'StartPipelines'],
-      [620, 'LambdaFunctionTimedOut'],
-      [620, 'ExecutionTimedOut'],
-      [redriveTime, 'ExecutionRedriven'],
-      [redriveTime, 'TaskStateEntered', 'StartPipelines'],
-    ]);
-    stepFunctions.on(GetExecutionHistoryCommand).resolves({ events: [...twice].reverse() });
+    stepFunctions.on(GetExecutionHistoryCommand).resolves({ events: [...thrice].reverse() });
 
     // Act
-    const window = await failedStartWindow(execution.id);
+    const attempts = await failedStartAttempts(execution.id);
 
-    // Assess
-    expect(window).toEqual({ from: at(2).getTime(), to: at(620).getTime() });
+    // Assess: the third (no entry of its own in the history) from its redrive; the second held nothing.
+    expect(attempts).toEqual([
+      { from: at(7200).getTime(), to: at(7220).getTime() },
+      { from: at(2).getTime(), to: at(25).getTime() },
+    ]);
   });
 
   it('is none when the attempt before failed in another state', async () => {
@@ -118,10 +131,10 @@ describe('the failed attempt, read from the history', () => {
     stepFunctions.on(GetExecutionHistoryCommand).resolves({ events: [...failedAtCheck].reverse() });
 
     // Act
-    const window = await failedStartWindow(execution.id);
+    const attempts = await failedStartAttempts(execution.id);
 
     // Assess
-    expect(window).toBeUndefined();
+    expect(attempts).toEqual([]);
   });
 });
 
@@ -189,6 +202,75 @@ describe('a redrive into StartPipelines', () => {
     // Assess
     await expect(attempt).rejects.toMatchObject({ name: 'StartAmbiguous' });
     await expect(attempt).rejects.toThrow(/^P2 \(position 1 of 1, in a group of 2\): the redrive found 2 executions .*exec-b .*exec-a .*started nothing/);
+    expect(codePipeline).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
+  });
+
+  it('takes nothing started while the execution stood failed between attempts, nor during one refused for another run in flight', async () => {
+    // Prepare: another train started P1 an hour after the first failure, and ran while the second attempt was refused.
+    stepFunctions.on(GetExecutionHistoryCommand).resolves({ events: [...thrice].reverse() });
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P1' }).resolves({ pipelineExecutionSummaries: [summary('exec-other-train', 3600), summary('exec-other-train-2', 600)] });
+
+    // Act
+    const run = await redriveInto(['P1']);
+
+    // Assess
+    expect(run.members[0]).toMatchObject({ pipelineExecutionId: 'exec-again' });
+    expect(run.members[0]!.startLost).toBeUndefined();
+  });
+
+  it('gives a taken execution past its timeout a fresh one, as check-status gives any member a redrive finds so', async () => {
+    // Prepare
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P1' }).resolves({ pipelineExecutionSummaries: [summary('exec-lost', 3)] });
+
+    // Act
+    const run = await core(stepInput({ index: 0, phase: 'start', members: [], redrives: 0 }, { order: ['P1'], count: 1, pipelineTimeoutSeconds: 3600 }, { redriveCount: 1 }));
+
+    // Assess
+    expect(run.members[0]).toMatchObject({ pipelineExecutionId: 'exec-lost', startedAt: at(3).toISOString(), deadline: at(redriveTime + 3600).toISOString() });
+  });
+
+  it('leaves a member CodePipeline refuses to list to its start, which meets the refusal in its place; the other is taken', async () => {
+    // Prepare: P2 was deleted while the execution stood failed.
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P1' }).resolves({ pipelineExecutionSummaries: [summary('exec-lost', 3)] });
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P2' }).rejects(awsError('PipelineNotFoundException', 400));
+    codePipeline.on(StartPipelineExecutionCommand, { name: 'P2' }).rejects(awsError('PipelineNotFoundException', 400));
+
+    // Act
+    const run = await redriveInto([['P1', 'P2']]);
+
+    // Assess
+    expect(run.members.map((member) => [member.pipelineName, member.status, member.error])).toEqual([
+      ['P1', 'InProgress', undefined],
+      ['P2', 'NotStarted', 'PipelineNotFound'],
+    ]);
+  });
+
+  it('with a listing AWS could not answer, fails the Task for a retry before any start', async () => {
+    // Prepare
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P2' }).rejects(awsError('InternalServerError', 500));
+
+    // Act
+    const attempt = redriveInto([['P1', 'P2']]);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    expect(codePipeline).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
+  });
+
+  it('when the executions since the failed attempt fill the pages it reads, fails StartAmbiguous rather than start again', async () => {
+    // Prepare: a busy pipeline, each page still newer than the attempt.
+    const page = (first: number) => Array.from({ length: 100 }, (_, index) => summary(`exec-${first + index}`, redriveTime - first - index, 'Webhook'));
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P1' }).callsFake(({ nextToken }: { nextToken?: string }) => {
+      const first = Number(nextToken ?? 0);
+      return { pipelineExecutionSummaries: page(first), nextToken: String(first + 100) };
+    });
+
+    // Act
+    const attempt = redriveInto(['P1']);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'StartAmbiguous', message: expect.stringMatching(/^P1 \(position 1 of 1\): the redrive read 1000 of its executions, newest first, without reaching back to the failed attempt/) });
+    expect(codePipeline).toHaveReceivedCommandTimes(ListPipelineExecutionsCommand, 10);
     expect(codePipeline).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
   });
 
