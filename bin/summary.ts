@@ -37,6 +37,8 @@ export interface SummaryRow {
   reason?: string;
   /** Failed, and the run holds it for a retry (onFailure: wait). */
   waitingForRetry?: boolean;
+  /** Its execution was found by a redrive, started by the attempt that failed, not started again. */
+  startLost?: boolean;
 }
 
 /** How the run ended, or `RUNNING` for a live execution. */
@@ -105,6 +107,7 @@ function fromResult(base: RowBase, result: PipelineResult, plan: Plan): SummaryR
     supersededExecutionIds: result.supersededExecutionIds ?? [],
     ...(result.supersededOmitted !== undefined && { supersededOmitted: result.supersededOmitted }),
     earlierExecutionIds: result.earlierExecutionIds ?? [],
+    ...(result.startLost === true && { startLost: true }),
     ...times(result),
   };
 }
@@ -118,6 +121,7 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
     supersededExecutionIds: member.supersededExecutionIds,
     ...(member.supersededOmitted !== undefined && { supersededOmitted: member.supersededOmitted }),
     earlierExecutionIds: member.earlierExecutionIds,
+    ...(member.startLost === true && { startLost: true }),
     ...times(member),
   };
   if (status === 'Succeeded') return row;
@@ -229,5 +233,6 @@ export function pipelinesJson(rows: SummaryRow[]) {
     ...(row.detectedBy !== undefined && { detectedBy: row.detectedBy }),
     ...(row.reason !== undefined && { reason: row.reason }),
     ...(row.waitingForRetry === true && { waitingForRetry: true }),
+    ...(row.startLost === true && { startLost: true }),
   }));
 }

@@ -303,6 +303,7 @@ function toResult(member: Member): PipelineResult {
     supersededExecutionIds: member.supersededExecutionIds,
     ...(member.supersededOmitted !== undefined && { supersededOmitted: member.supersededOmitted }),
     ...(member.earlierExecutionIds.length > 0 ? { earlierExecutionIds: member.earlierExecutionIds } : {}),
+    ...(member.startLost === true && { startLost: true }),
   };
 }
 

@@ -129,6 +129,8 @@ export interface PipelineResult {
   supersededOmitted?: number;
   /** Executions of earlier attempts, when a redrive restarted this pipeline. */
   earlierExecutionIds?: string[];
+  /** Its execution was started by an attempt that failed without hearing back, and found by a redrive (Member.startLost). */
+  startLost?: boolean;
 }
 
 /**
@@ -221,6 +223,7 @@ const resultSchema = z.strictObject({
   supersededExecutionIds: z.optional(z.array(text)),
   supersededOmitted: z.optional(atLeast(1)),
   earlierExecutionIds: z.optional(z.array(text)),
+  startLost: z.optional(z.boolean()),
 });
 
 export const orderEntrySchema = z.union([text, z.array(text)]);

@@ -326,10 +326,10 @@ describe('resume: from and redrive', () => {
       expect(report.earlierAttempts).toEqual([expect.objectContaining({ error: 'Lambda.Unknown', state: 'StartPipelines' })]);
       expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
       const [p1] = ours(report);
-      const pipelines = (report.output as { pipelines: { pipelineName: string; pipelineExecutionId: string; status: string }[] }).pipelines;
-      expect(pipelines.map((pipeline) => [pipeline.pipelineName, pipeline.status])).toEqual([
-        ['P1', 'Succeeded'],
-        ['P2', 'Succeeded'],
+      const pipelines = (report.output as { pipelines: { pipelineName: string; pipelineExecutionId: string; status: string; startLost?: boolean }[] }).pipelines;
+      expect(pipelines.map((pipeline) => [pipeline.pipelineName, pipeline.status, pipeline.startLost])).toEqual([
+        ['P1', 'Succeeded', true],
+        ['P2', 'Succeeded', undefined],
       ]);
       expect(pipelines[0]!.pipelineExecutionId).toBe(p1!.pipelineExecutionId);
       // P1 ended a day before the redrive, its event long gone: the redrive looks at once.

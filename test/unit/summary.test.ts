@@ -207,6 +207,23 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     ]);
   });
 
+  it('--json marks a pipeline whose execution a redrive found started by the attempt that failed, succeeded or still running', () => {
+    const plan = planOf(['P1', 'P2', 'P3']);
+    const run = runOf(
+      1,
+      [{ ...succeeded(0, 'P1', 'a'), startLost: true }],
+      [member(1, 'P2', { pipelineExecutionId: 'b', startedAt: at(10), startLost: true })],
+    );
+
+    const json = pipelinesJson(summaryRows(plan, run, { status: 'RUNNING' }));
+
+    expect(json.map((pipeline) => [pipeline.pipelineName, pipeline.startLost])).toEqual([
+      ['P1', true],
+      ['P2', true],
+      ['P3', undefined],
+    ]);
+  });
+
   it('--json: pipelines in planned order, each with position, name, status and the execution watched', () => {
     const plan = planOf(['P1', 'P2']);
     const run = runOf(1, [succeeded(0, 'P1', 'a')], [member(1, 'P2', { status: 'Pending' })]);
