@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanEnv, exitCode, type Result } from './binary.js';
 
@@ -73,6 +73,18 @@ describe('the README’s emulator recipes, run as scripts, verbatim', () => {
     expect(stdout.match(/^SUCCEEDED {2}/gm)).toHaveLength(2);
     expect(existsSync(join(projectRoot, 'emulator.log'))).toBe(false);
     expect(emulatorsOf('demo.json')).toEqual([]);
+  }, 180_000);
+
+  it('an emulator that cannot start (a world file that is not there) ends the script at once with its refusal, rather than wait for a ready line for ever', async () => {
+    const script = recipe('demo.json').replace('--world local/worlds/demo.json', '--world local/worlds/no-such-world.json');
+
+    const { code, stdout, stderr } = await runScript(script, 'demo.json');
+    // The script ended before its own clean-up.
+    rmSync(join(projectRoot, 'emulator.log'), { force: true });
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^sequencer: .*local\/worlds\/no-such-world\.json/m);
+    expect(stdout).not.toContain('Started ');
   }, 180_000);
 
   it('emulator --run, then status: the ready line waits for the run; status exits 1 with the failure; no emulator left behind', async () => {
