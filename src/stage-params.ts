@@ -267,8 +267,7 @@ export function stageParamProblems(
     });
     if (strangersOf.length > 0) {
       const named = strangersOf.map(({ sequence, strangers }, index) => `${index === 0 ? 'sequence ' : ''}'${sequence}' names ${strangers.join(', ')}`).join('; ');
-      const inherited = ownerOf('sequences') !== stage ? `; stage '${stage}' takes its sequences from params.${ownerOf('sequences')}: give it its own, params.${stage}.sequences` : '';
-      refuse('sequences', `${named}, not in this stage's pipelines (${pipelineNames(config).join(', ')})${inherited}`);
+      refuse('sequences', `${named}, not in this stage's pipelines (${pipelineNames(config).join(', ')})`);
     }
     for (const [sequence, entries] of Object.entries(config.sequences)) {
       // The rules decide-order applies to the order a sequence gives (a group of 2 to 10, each pipeline
@@ -282,11 +281,25 @@ export function stageParamProblems(
     if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
     const examples = pipelineNames(config).filter((name) => examplePipelines.includes(name));
     if (realPipelines && stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {
+      const holder = ownerOf('pipelines') === stage ? `params.${stage}.pipelines still holds` : `stage '${stage}' takes its pipelines from params.${ownerOf('pipelines')}, which holds`;
       problems.push(
-        `params.${stage}.pipelines still holds the example pipeline${examples.length === 1 ? '' : 's'} ${examples.join(', ')}: ` +
+        `${holder} the example pipeline${examples.length === 1 ? '' : 's'} ${examples.join(', ')}: ` +
           `give the stage its own pipelines and sequences, or set params.${stage}.allowExamplePipelines: true if it really means pipelines of ${examples.length === 1 ? 'that name' : 'those names'}`,
       );
     }
   }
-  return problems;
+  return problems.map((problem) => withOwnParamHint(problem, stage, ownerOf));
+}
+
+/** The params whose value must fit the stage's own pipelines: inherited, they may not. */
+const pipelineBoundParams = ['sequences', 'defaultSequence', 'scheduleInput'];
+
+/**
+ * A problem with a param the stage takes from another's (default's) that must fit its own
+ * pipelines says so, and which param to set: `params.prod.sequences`, not default's, which
+ * other stages may rely on.
+ */
+function withOwnParamHint(problem: string, stage: string, ownerOf: (name: string) => string): string {
+  const name = pipelineBoundParams.find((param) => ownerOf(param) !== stage && problem.startsWith(`params.${ownerOf(param)}.${param} `));
+  return name === undefined ? problem : `${problem}; stage '${stage}' takes its ${name} from params.${ownerOf(name)}: give it its own, params.${stage}.${name}`;
 }

@@ -651,7 +651,7 @@ describe('stages sls package refuses', () => {
 
   it('refuses prod as serverless.yml ships it, whose pipelines are still the examples P1 to P3', () => {
     expect(refusals.prod).toContain(
-      'params.prod.pipelines still holds the example pipelines P1, P2, P3: give the stage its own pipelines and sequences, or set params.prod.allowExamplePipelines: true',
+      "stage 'prod' takes its pipelines from params.default, which holds the example pipelines P1, P2, P3: give the stage its own pipelines and sequences, or set params.prod.allowExamplePipelines: true",
     );
   });
 

@@ -57,6 +57,34 @@ describe('stage params checked at package time', () => {
     ]);
   });
 
+  it('tells a stage whose sequences lack the default sequence it takes from default to set its own', () => {
+    // Prepare: prod's own pipelines and sequences, without a 'release'.
+    const own = { pipelines: ownPipelines.pipelines, sequences: { deploy: ['build-api', 'deploy-api'] } };
+    const ownerOf = (name: string) => (Object.hasOwn(own, name) ? stage : 'default');
+
+    // Act
+    const found = stageParamProblems(stage, { ...defaults, ...own }, Object.keys(own), { ownerOf });
+
+    // Assess
+    expect(found).toEqual([
+      expect.stringMatching(/^params\.default\.defaultSequence is "release": .*; stage 'prod' takes its defaultSequence from params\.default: give it its own, params\.prod\.defaultSequence$/),
+    ]);
+  });
+
+  it('a misspelt pipelines: the example pipelines are said to come from default, which the stage did not mean to take', () => {
+    // Prepare
+    const ownerOf = (name: string) => (name === 'pipeline' ? stage : 'default');
+
+    // Act
+    const found = stageParamProblems(stage, { ...defaults, pipeline: ownPipelines.pipelines }, ['pipeline'], { ownerOf });
+
+    // Assess
+    expect(found).toEqual([
+      expect.stringMatching(/^params\.prod\.pipeline is not a param \(did you mean pipelines\?\)/),
+      "stage 'prod' takes its pipelines from params.default, which holds the example pipelines P1, P2, P3: give the stage its own pipelines and sequences, or set params.prod.allowExamplePipelines: true if it really means pipelines of those names",
+    ]);
+  });
+
   it('refuses a retention CloudWatch Logs does not offer, listing the ones it does', () => {
     expect(problems({ logRetentionInDays: 10 })).toEqual([expect.stringMatching(/^params\.prod\.logRetentionInDays is 10: must be one of CloudWatch Logs' 1, 3, 5, 7, 14, 30, .*3653$/)]);
   });
