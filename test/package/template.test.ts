@@ -696,6 +696,11 @@ describe("the README's deploy steps", () => {
 
     expect(named).toBe('CodepipelineDashsequencerDashprodArn');
     expect(outputs[named!]?.Value).toEqual({ Ref: machineId('prod') });
+    // The Runbook's commands name these outputs.
+    expect(outputs.NotificationTopicArn?.Value).toEqual({ Ref: 'NotificationTopic' });
+    expect(outputs.DeliveryDeadLetterQueueUrl?.Value).toEqual({ Ref: 'DeliveryDeadLetterQueue' });
+    expect(readme).toContain('--topic-arn <NotificationTopicArn>');
+    expect(readme).toContain('--queue-url <DeliveryDeadLetterQueueUrl>');
     expect(readme).toMatch(/npx --no sls remove --stage prod/);
   });
 });
