@@ -454,6 +454,7 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
       output.out(`Redriven ${name} at ${redriveDate ? utcTime(redriveDate.getTime()) : 'once Step Functions gets to it'} (redrive ${(described.redriveCount ?? 0) + 1}): it goes on from where it ended`);
       output.out(`  ${arn}`);
       output.out(`  ${consoleLink(target.region, arn)}`);
+      if (!values.wait) output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${name} --watch`);
     } else if (!values.wait) {
       output.out(JSON.stringify({ executionArn: arn, executionName: name, redriveDate: redriveDate?.toISOString(), redriveCount: (described.redriveCount ?? 0) + 1 }, null, 2));
     }

@@ -222,6 +222,7 @@ describe('start --wait and status --watch against the emulator', () => {
     const json = await sequencer(['status', '--json'], running.env);
 
     expect([redriven.code, plain.code, json.code]).toEqual([0, 0, 0]);
+    expect(redriven.stdout).toMatch(/^ {2}follow it: npx --no sequencer status --stage dev --execution local-001 --watch$/m);
     // The redrive comes a wall-clock moment after the run's end (+0:15:02 in the README): a busy machine's moment is longer.
     const redriveMoment = (line: string) => line.replace(/\+0:15:\d\d/g, '+0:15:SS').replace(/ after 15 min \d+ s /, ' after 15 min S s ');
     expect(sample.length).toBeGreaterThan(5);
