@@ -482,11 +482,23 @@ export function withShorthands(input: unknown, values: Shorthands, source: strin
     merged[field] = value;
   };
   // `--order P1,P2+P3,P4`: a comma between entries, a plus inside a group (no pipeline name holds either).
-  if (values.order !== undefined) shorthand('order', 'order', values.order.split(',').map((entry) => (entry.includes('+') ? entry.split('+') : entry)));
+  if (values.order !== undefined) shorthand('order', 'order', orderOption(values.order));
   if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
   if (values.from !== undefined) shorthand('from', 'from', values.from);
   if (values['dry-run'] !== undefined) shorthand('dry-run', 'dryRun', values['dry-run']);
   return merged;
+}
+
+/** `--order`'s entries; an empty one is a stray comma or plus, told as such rather than as a name the rules refuse. */
+function orderOption(value: string): (string | string[])[] {
+  const entries = value.split(',').map((entry) => (entry.includes('+') ? entry.split('+') : entry));
+  const empty = entries.findIndex((entry) => (typeof entry === 'string' ? entry.trim() === '' : entry.some((name) => name.trim() === '')));
+  if (empty >= 0) {
+    const entry = entries[empty]!;
+    const where = typeof entry === 'string' ? `entry ${empty + 1} is empty (a comma too many?)` : `entry ${empty + 1} has an empty member (a + too many?)`;
+    throw new UsageError(`--order '${value}': ${where}; entries are separated by commas, a group's members joined by +, e.g. --order P1,P2+P3,P4`);
+  }
+  return entries;
 }
 
 /** `--input-file FILE` as messages name it. */

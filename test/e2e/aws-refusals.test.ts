@@ -48,7 +48,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['start', '--input', '{"order":["P1"],"order":["P2"]}'], '--input: order is given twice; give it once'],
     [['start', '--interval', '5'], '--interval goes with --wait'],
     // Checked as decide-order would, so a typo never becomes a failed execution.
-    [['start', '--order', 'P1,,P2'], 'InvalidInput: order[1]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got ""; nothing was started'],
+    [['start', '--order', 'P1,,P2'], "--order 'P1,,P2': entry 2 is empty (a comma too many?); entries are separated by commas, a group's members joined by +, e.g. --order P1,P2+P3,P4"],
     [['start', '--order', 'P1,P2+P2'], "InvalidInput: order[1][1]: 'P2' appears twice"],
     [['start', '--order', 'P1,P2', '--from', 'P9'], "InvalidInput: from: 'P9' is not in the order (P1, P2); nothing was started"],
     [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
@@ -65,14 +65,14 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   it('with --json, stdout is still one document: REFUSED, the kind of refusal and its line', async () => {
     // Act: refused before any call, as above; the third by its endpoint.
     const refused = await Promise.all([
-      sequencer(['start', '--json', '--order', 'P1,,P2'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      sequencer(['start', '--json', '--order', 'P1,P2+P2'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
       sequencer(['status', '--json', '--execution', 'bad name/../x'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
       sequencer(['stop', '--json'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' }),
     ]);
 
     // Assess: the same line as stderr's first, in a document a CI job can parse.
     expect(refused.map(({ code, stdout, stderr }) => ({ code, document: JSON.parse(stdout) as unknown, line: stderr.split('\n')[0] }))).toEqual([
-      { code: 2, document: { status: 'REFUSED', error: 'UsageError', cause: expect.stringContaining("InvalidInput: order[1]") as string }, line: expect.stringContaining('InvalidInput: order[1]') as string },
+      { code: 2, document: { status: 'REFUSED', error: 'UsageError', cause: expect.stringContaining("InvalidInput: order[1][1]: 'P2' appears twice") as string }, line: expect.stringContaining('InvalidInput: order[1][1]') as string },
       { code: 2, document: { status: 'REFUSED', error: 'SetupProblem', cause: expect.stringContaining('--execution "bad name/../x" is not an execution name') as string }, line: expect.any(String) as string },
       { code: 2, document: { status: 'REFUSED', error: 'SetupProblem', cause: expect.stringContaining("AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL") as string }, line: expect.any(String) as string },
     ]);

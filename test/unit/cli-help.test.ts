@@ -101,6 +101,8 @@ describe('--order, --sequence, --from and --dry-run laid over the input', () => 
   it.each([
     [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
     [['start', '--dry-run', '--input', '{"dryRun":false}'], '--dry-run and "dryRun" in --input: give one of them'],
+    [['run', '--order', 'P1,,P2'], "--order 'P1,,P2': entry 2 is empty (a comma too many?); entries are separated by commas, a group's members joined by +, e.g. --order P1,P2+P3,P4"],
+    [['start', '--order', 'P1,P2+,P3'], "--order 'P1,P2+,P3': entry 2 has an empty member (a + too many?); entries are separated by commas, a group's members joined by +, e.g. --order P1,P2+P3,P4"],
     [['run', '--sequence', 'release', '--input', '[1]'], "--input must be a JSON object to take --sequence, e.g. '{\"order\":[\"P1\",\"P2\"]}'"],
   ])('%j is refused before anything runs', async (argv, reason) => {
     const { code, stderr } = await cli(...argv);
