@@ -133,7 +133,10 @@ export async function lostStarts(executionArn: string, plan: Plan, run: Run, mem
         during(summary.startTime!.getTime()),
     );
     if (candidates.length > 1) {
-      const ids = candidates.map((summary) => `${summary.pipelineExecutionId} (started ${summary.startTime!.toISOString()})`);
+      // Who started each, as CodePipeline tells it (the functions' role, or a person's): what tells them apart.
+      const ids = candidates.map(
+        (summary) => `${summary.pipelineExecutionId} (started ${summary.startTime!.toISOString()}${summary.trigger?.triggerDetail ? ` by ${summary.trigger.triggerDetail}` : ''})`,
+      );
       throw new StartAmbiguous(
         `${place}: the redrive found ${ids.length} executions started by a StartPipelineExecution call while the failed attempt was starting it (${when}): ${ids.join(', ')}. ` +
           'It cannot tell which one the run started, so it started nothing',

@@ -194,14 +194,17 @@ describe('a redrive into StartPipelines', () => {
 
   it('with two candidates, fails StartAmbiguous naming both, before any start', async () => {
     // Prepare
-    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P2' }).resolves({ pipelineExecutionSummaries: [summary('exec-b', 40), summary('exec-a', 3)] });
+    const byHand = { ...summary('exec-b', 40), trigger: { triggerType: 'StartPipelineExecution' as const, triggerDetail: 'arn:aws:sts::123456789012:assumed-role/Admin/alice' } };
+    codePipeline.on(ListPipelineExecutionsCommand, { pipelineName: 'P2' }).resolves({ pipelineExecutionSummaries: [byHand, summary('exec-a', 3)] });
 
     // Act
     const attempt = redriveInto([['P1', 'P2']]);
 
-    // Assess
+    // Assess: each named with who started it, where CodePipeline says.
     await expect(attempt).rejects.toMatchObject({ name: 'StartAmbiguous' });
-    await expect(attempt).rejects.toThrow(/^P2 \(position 1 of 1, in a group of 2\): the redrive found 2 executions .*exec-b .*exec-a .*started nothing/);
+    await expect(attempt).rejects.toThrow(
+      /^P2 \(position 1 of 1, in a group of 2\): the redrive found 2 executions .*: exec-b \(started \S+ by arn:aws:sts::123456789012:assumed-role\/Admin\/alice\), exec-a \(started \S+\)\. .*started nothing/,
+    );
     expect(codePipeline).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
   });
 
