@@ -6,7 +6,7 @@ import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedE
 import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
 import { successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
-import { pendingMember } from './start.js';
+import { extendDeadline, pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { supersededBy, supersededList } from './superseded.js';
 import { duration } from './duration.js';
@@ -140,12 +140,6 @@ const endedBefore = (member: Member, redrivenAt: number | undefined): boolean =>
 
 const isDue = (member: Member, now: number): boolean =>
   holds(member) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);
-
-/** A redrive gives a member that outlived its timeout a fresh one: it was left running, not failed. */
-function extendDeadline(member: Member, plan: Plan, now: number): Member {
-  if (!stillRunning.has(member.status) || member.deadline === undefined || Date.parse(member.deadline) > now) return member;
-  return { ...member, deadline: new Date(now + plan.pipelineTimeoutSeconds * 1000).toISOString(), nextLookAt: new Date(now).toISOString() };
-}
 
 function restart(member: Member, attempt: number, plan: Plan, now: number): Member {
   const earlier = [...member.earlierExecutionIds, ...member.supersededExecutionIds, ...(member.pipelineExecutionId ? [member.pipelineExecutionId] : [])];

@@ -126,24 +126,30 @@ function keepWhatStarted(plan: Plan, members: Member[], attempts: PromiseSettled
   });
 }
 
+/** A redrive gives a member that outlived its timeout a fresh one: it was left running, not failed. */
+export function extendDeadline(member: Member, plan: Plan, now: number): Member {
+  if (!stillRunning.has(member.status) || member.deadline === undefined || Date.parse(member.deadline) > now) return member;
+  return { ...member, deadline: new Date(now + plan.pipelineTimeoutSeconds * 1000).toISOString(), nextLookAt: new Date(now).toISOString() };
+}
+
 /**
  * The member as the failed attempt left it in CodePipeline (src/lost-starts.ts): its execution,
  * watched from now and looked at now. Its deadline counts from when it started, unless that has
- * passed: then, as check-status gives any member a redrive finds past its timeout, a fresh one.
+ * passed: then, as for any member a redrive finds past its timeout, a fresh one.
  */
 function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSummary, now: number): Member {
   const startedAtMs = summary.startTime!.getTime();
-  const timeoutMs = plan.pipelineTimeoutSeconds * 1000;
-  return {
+  const taken: Member = {
     ...member,
     status: 'InProgress',
     pipelineExecutionId: summary.pipelineExecutionId!,
     startedAt: new Date(startedAtMs).toISOString(),
-    deadline: new Date(startedAtMs + timeoutMs > now ? startedAtMs + timeoutMs : now + timeoutMs).toISOString(),
+    deadline: new Date(startedAtMs + plan.pipelineTimeoutSeconds * 1000).toISOString(),
     watchedSince: new Date(now).toISOString(),
     nextLookAt: new Date(now).toISOString(),
     startLost: true,
   };
+  return extendDeadline(taken, plan, now);
 }
 
 async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {
