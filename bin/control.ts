@@ -315,7 +315,7 @@ async function awaitDecision(
       const decided = foldTrain([read], stateMachineArn, retriers).events.find((event): event is DecidedEvent => event.type === 'decided');
       if (decided !== undefined) return { decided };
       if (read.described.status !== 'RUNNING') {
-        const refused = await refusedStart(client, executionArn, read.described);
+        const refused = await refusedStart(client, executionArn, read.described, read.history);
         return refused !== undefined ? { refused } : { unanswered: `the execution ended ${read.described.status ?? 'UNKNOWN'} before decide-order answered` };
       }
     } catch (error) {

@@ -97,8 +97,9 @@ export function skippedReason(described: Pick<DescribeExecutionCommandOutput, 's
   return typeof output === 'object' && output !== null && Object.keys(output).length === 1 && typeof output.reason === 'string' ? output.reason : undefined;
 }
 
-/** The state an execution was in last: the newest StateEntered of its history. */
-async function lastStateOf(client: SFNClient, executionArn: string): Promise<string | undefined> {
+/** The state an execution was in last: the newest StateEntered of its history (`read`, when the caller has it whole). */
+async function lastStateOf(client: SFNClient, executionArn: string, read?: readonly HistoryEvent[]): Promise<string | undefined> {
+  if (read !== undefined) return read.findLast((event) => event.type?.endsWith('StateEntered'))?.stateEnteredEventDetails?.name;
   let nextToken: string | undefined;
   do {
     const page = await client.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20, nextToken }));
@@ -120,13 +121,14 @@ export async function refusedStart(
   client: SFNClient,
   executionArn: string,
   described: Pick<DescribeExecutionCommandOutput, 'status' | 'error' | 'cause' | 'input' | 'output'>,
+  history?: readonly HistoryEvent[],
 ): Promise<string | undefined> {
   const skipped = skippedReason(described);
   if (skipped !== undefined) return `skipped: ${skipped}`;
   // ReturnPlanOnly's output is the plan, which says it was a dry run.
   if (described.status === 'SUCCEEDED' && objectOf(described.output).dryRun === true) return 'a dry run: it only checked the plan';
   if (described.status !== 'FAILED' || Object.hasOwn(objectOf(described.input), 'continuation')) return undefined;
-  if ((await lastStateOf(client, executionArn)) !== 'DecideOrder') return undefined;
+  if ((await lastStateOf(client, executionArn, history)) !== 'DecideOrder') return undefined;
   return `refused at DecideOrder: ${described.error ?? 'an error'}: ${described.cause === undefined ? 'no cause given' : causeMessage(described.cause)}`;
 }
 
