@@ -468,28 +468,30 @@ export interface Shorthands {
   'dry-run'?: boolean | undefined;
 }
 
+/** Each shorthand's field of the input. */
+const shorthandFields = { order: 'order', sequence: 'sequence', from: 'from', 'dry-run': 'dryRun' } as const satisfies Record<keyof typeof shorthandOptions, string>;
+
 /**
  * The input with --order, --sequence, --from and --dry-run laid over it; a field given both ways
  * is refused, as the user meant one of them. Without them, the input as it is.
  */
 export function withShorthands(input: unknown, values: Shorthands, source: string): unknown {
-  const given = (['order', 'sequence', 'from', 'dry-run'] as const).filter((flag) => values[flag] !== undefined);
+  const given = (Object.keys(shorthandFields) as (keyof typeof shorthandFields)[]).filter((flag) => values[flag] !== undefined);
   if (given.length === 0) return input;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError(`${source} must be a JSON object to take --${given[0]}, e.g. '{"order":["P1","P2"]}'`);
   const merged: Record<string, unknown> = { ...(input as Record<string, unknown>) };
-  const shorthand = (flag: string, field: string, value: unknown) => {
+  for (const flag of given) {
+    const field = shorthandFields[flag];
     if (Object.hasOwn(merged, field)) throw new UsageError(`--${flag} and "${field}" in ${source}: give one of them`);
-    merged[field] = value;
-  };
-  // `--order P1,P2+P3,P4`: a comma between entries, a plus inside a group (no pipeline name holds either).
-  if (values.order !== undefined) shorthand('order', 'order', orderOption(values.order));
-  if (values.sequence !== undefined) shorthand('sequence', 'sequence', values.sequence);
-  if (values.from !== undefined) shorthand('from', 'from', values.from);
-  if (values['dry-run'] !== undefined) shorthand('dry-run', 'dryRun', values['dry-run']);
+    merged[field] = flag === 'order' ? orderOption(values.order!) : values[flag];
+  }
   return merged;
 }
 
-/** `--order`'s entries; an empty one is a stray comma or plus, told as such rather than as a name the rules refuse. */
+/**
+ * `--order P1,P2+P3,P4`'s entries: a comma between entries, a plus inside a group (no pipeline name
+ * holds either). An empty one is a stray comma or plus, told as such rather than as a name the rules refuse.
+ */
 function orderOption(value: string): (string | string[])[] {
   const entries = value.split(',').map((entry) => (entry.includes('+') ? entry.split('+') : entry));
   const empty = entries.findIndex((entry) => (typeof entry === 'string' ? entry.trim() === '' : entry.some((name) => name.trim() === '')));
