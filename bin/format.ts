@@ -165,13 +165,13 @@ export class ProgressPrinter {
     const id = member.pipelineExecutionId!;
     if (this.nextReportSeconds.has(id)) return;
     this.nextReportSeconds.set(id, 300);
-    // A member whose start was refused before the redrive starts now for the first time.
-    const attempt = member.attempt > 0 ? `, ${member.earlierExecutionIds.length > 0 ? 'again ' : ''}after redrive ${member.attempt}` : '';
     const location = this.locations.has(member.pipelineName) ? ` in ${this.locations.get(member.pipelineName)!}` : '';
     if (member.startLost === true) {
       this.write(`${at}  ${this.colours.bold(member.pipelineName)} found started by the attempt that failed (${member.position + 1} of ${this.count}${memberOfGroup(member, groupSize)})${location}, execution ${id}: not started again`);
       return;
     }
+    // A member whose start was refused before the redrive starts now for the first time.
+    const attempt = member.attempt > 0 ? `, ${member.earlierExecutionIds.length > 0 ? 'again ' : ''}after redrive ${member.attempt}` : '';
     this.write(`${at}  ${this.colours.bold(member.pipelineName)} started (${member.position + 1} of ${this.count}${memberOfGroup(member, groupSize)}${attempt})${location}, execution ${id}`);
     const given = Object.hasOwn(this.variables, member.pipelineName) ? this.variables[member.pipelineName]! : {};
     for (const line of variableLines('', given, member.variables ?? {})) this.write(`${this.continued}  ${line}`);

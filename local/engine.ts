@@ -182,8 +182,9 @@ function integrationError(error: unknown): unknown {
 }
 
 /**
- * Step Functions' own failure when a Task's input (after Parameters) or its result passes the
- * 256 KiB payload quota: the execution fails at that state (not catchable by States.ALL, not retried).
+ * Step Functions' own failure when a Task's input (after Parameters), its result or its output
+ * (after ResultPath) passes the 256 KiB payload quota: the execution fails at that state (not
+ * catchable by States.ALL, not retried).
  */
 class DataLimitExceeded extends Error {
   constructor(stateName: string, what: PayloadKind, bytes: number) {
