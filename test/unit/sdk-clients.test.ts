@@ -1,6 +1,9 @@
 import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { jest } from '@jest/globals';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
+import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulatedClock } from '../../local/clock.js';
@@ -15,6 +18,21 @@ import { recordRequestHosts } from '../support/request-hosts.js';
 
 const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSeconds: 600 }] }, 'sdk-clients world');
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+/** SHA-256 as the SDK's signer wants it: an HMAC when given a key. */
+class Sha256 {
+  readonly #hash;
+  constructor(secret?: SourceData) {
+    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
+  }
+  update(data: SourceData) {
+    this.#hash.update(bytesOf(data));
+  }
+  digest() {
+    return Promise.resolve(new Uint8Array(this.#hash.digest()));
+  }
+}
+const bytesOf = (data: SourceData) =>
+  typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 const codePipelineAt = (endpoint: string, maxAttempts = 1) => new CodePipelineClient({ endpoint, region: 'us-east-1', credentials, maxAttempts });
 
 let emulator: Emulator;
@@ -25,6 +43,16 @@ afterEach(async () => {
   stopAnsweringHere(emulator.endpoint);
   await emulator.close();
 });
+
+/** The requests the emulator answers in process from now on. */
+const spiedAnswers = () => {
+  const requests: WireRequest[] = [];
+  answerHere(emulator.endpoint, (request) => {
+    requests.push(request);
+    return emulator.answer(request);
+  });
+  return requests;
+};
 
 describe('the emulator answers a client of its own process as it answers one over a socket', () => {
   const json = (target: string, body: string): WireRequest => ({
@@ -111,15 +139,6 @@ describe("the functions' SDK clients (src/client-settings.ts)", () => {
 
 describe("a client of the engine's process reaches the emulator without a socket", () => {
   beforeAll(instrumentClients);
-  const spiedAnswers = () => {
-    const requests: WireRequest[] = [];
-    answerHere(emulator.endpoint, (request) => {
-      requests.push(request);
-      return emulator.answer(request);
-    });
-    return requests;
-  };
-
   it('answers through the emulator itself, with the SDK parsing answers and errors as from the wire', async () => {
     // Prepare
     const requests = spiedAnswers();
@@ -208,6 +227,54 @@ describe("a client of the engine's process reaches the emulator without a socket
     expect(served).toMatchObject({ name: 'InvalidAction', message: 'Could not find operation GetCallerIdentity for version 2011-06-15', $metadata: { httpStatusCode: 400 } });
     expect(overHttp).toMatchObject({ name: served.name, message: served.message, $metadata: { httpStatusCode: 400 } });
     sts.destroy();
+  });
+});
+
+describe('signatures', () => {
+  beforeAll(instrumentClients);
+
+  it('leaves the hashes out of a request answered in process, and signs one sent to any other endpoint as SigV4 signs it', async () => {
+    // Prepare: a server standing for AWS, keeping what it was sent; credentials with a session token, as a role's are.
+    const sent: { method: string; path: string; headers: Record<string, string>; body: string }[] = [];
+    const aws = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        sent.push({ method: request.method!, path: request.url!, headers: request.headers as Record<string, string>, body });
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => aws.listen(0, '127.0.0.1', resolve));
+    const port = (aws.address() as AddressInfo).port;
+    const temporary = { accessKeyId: 'local', secretAccessKey: 'secret', sessionToken: 'token' };
+    const requests = spiedAnswers();
+    const [here, there] = [emulator.endpoint, `http://127.0.0.1:${port}`].map((endpoint) => new CodePipelineClient({ endpoint, region: 'us-east-1', credentials: temporary, maxAttempts: 1 }));
+
+    // Act
+    await here!.send(new GetPipelineCommand({ name: 'P1' }));
+    await there!.send(new GetPipelineCommand({ name: 'P1' }));
+
+    // Assess: in process, who signed and when, as the emulator and dynalite read them.
+    const [answered] = requests;
+    expect(answered!.headers['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(answered!.headers['x-amz-security-token']).toBe('token');
+    expect(answered!.headers.authorization).toBe(
+      `AWS4-HMAC-SHA256 Credential=local/${answered!.headers['x-amz-date']!.slice(0, 8)}/us-east-1/codepipeline/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+    );
+    // Over the socket, the signature SigV4 computes over the very headers it names as signed.
+    const [request] = sent;
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(request!.headers.authorization!)![1]!.split(';');
+    const date = request!.headers['x-amz-date']!;
+    const signer = new SignatureV4({ credentials: temporary, region: 'us-east-1', service: 'codepipeline', sha256: Sha256 });
+    const resigned = await signer.sign(
+      { method: request!.method, protocol: 'http:', hostname: '127.0.0.1', port, path: request!.path, query: {}, body: request!.body, headers: Object.fromEntries(signedHeaders.map((name) => [name, request!.headers[name]!])) },
+      { signingDate: new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${date.slice(9, 11)}:${date.slice(11, 13)}:${date.slice(13, 15)}Z`) },
+    );
+    expect(request!.headers.authorization).toMatch(/Signature=[0-9a-f]{64}$/);
+    expect(request!.headers.authorization).toBe(resigned.headers.authorization);
+    here!.destroy();
+    there!.destroy();
+    aws.close();
   });
 });
 
