@@ -26,14 +26,29 @@ export const maxNestingDepth = 32;
 
 /** The top-level field holding a value nested deeper than maxNestingDepth, walked without recursion. */
 export function tooDeeplyNested(value: unknown): { field: PropertyKey | undefined } | undefined {
-  const pending: { value: unknown; depth: number; field: PropertyKey | undefined }[] = [{ value, depth: 1, field: undefined }];
-  while (pending.length > 0) {
-    const next = pending.pop()!;
-    if (typeof next.value !== 'object' || next.value === null) continue;
-    if (next.depth > maxNestingDepth) return { field: next.field };
-    for (const [key, child] of Object.entries(next.value)) {
-      const field = next.field ?? (Array.isArray(next.value) ? Number(key) : key);
-      pending.push({ value: child, depth: next.depth + 1, field });
+  // Only objects and arrays are pushed, in three parallel stacks: a handler walks its whole input on every call.
+  const values: object[] = [];
+  const depths: number[] = [];
+  const fields: (PropertyKey | undefined)[] = [];
+  if (typeof value === 'object' && value !== null) {
+    values.push(value);
+    depths.push(1);
+    fields.push(undefined);
+  }
+  while (values.length > 0) {
+    const next = values.pop()!;
+    const depth = depths.pop()!;
+    const field = fields.pop();
+    if (depth > maxNestingDepth) return { field };
+    const isArray = Array.isArray(next);
+    const keys = isArray ? undefined : Object.keys(next);
+    const count = keys?.length ?? (next as unknown[]).length;
+    for (let index = 0; index < count; index++) {
+      const child: unknown = keys ? (next as Record<string, unknown>)[keys[index]!] : (next as unknown[])[index];
+      if (typeof child !== 'object' || child === null) continue;
+      values.push(child);
+      depths.push(depth + 1);
+      fields.push(field ?? (keys ? keys[index] : index));
     }
   }
   return undefined;

@@ -96,10 +96,22 @@ export type ExecutionInput = z.infer<typeof executionInputSchema>;
  */
 function findProtoKey(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
-  for (const [key, child] of Object.entries(value)) {
-    const found = findProtoKey(child, [...path, Array.isArray(value) ? Number(key) : key]);
+  // One path, grown and shrunk as the walk goes (a handler walks its whole input on every call).
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      path.push(index);
+      const found = findProtoKey(value[index], path);
+      if (found) return found;
+      path.pop();
+    }
+    return undefined;
+  }
+  if (Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const key of Object.keys(value)) {
+    path.push(key);
+    const found = findProtoKey((value as Record<string, unknown>)[key], path);
     if (found) return found;
+    path.pop();
   }
   return undefined;
 }
