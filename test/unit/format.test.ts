@@ -29,7 +29,7 @@ describe('count', () => {
   });
 
   it('groups thousands, as the README writes 25,000', () => {
-    expect([4614, 1_234_567].map((amount) => count(amount, 'state transition'))).toEqual(['4,614 state transitions', '1,234,567 state transitions']);
+    expect([999, 1000, 4614, 100_000, 1_234_567].map((amount) => count(amount, 'event'))).toEqual(['999 events', '1,000 events', '4,614 events', '100,000 events', '1,234,567 events']);
   });
 });
 

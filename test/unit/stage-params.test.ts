@@ -191,7 +191,8 @@ describe('schedule expressions, as EventBridge Scheduler takes them', () => {
 });
 
 describe('time zones', () => {
-  it.each(['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5'])('accepts %s', (zone) => expect(isTimeZone(zone)).toBe(true));
+  // Canonical names, and aliases that are not on Intl's list of them (US/Pacific).
+  it.each(['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5', 'US/Pacific', 'Asia/Kolkata'])('accepts %s', (zone) => expect(isTimeZone(zone)).toBe(true));
   it.each(['Mars/Olympus', '+01:00', '', 'Europe/Paris '])('refuses %j', (zone) => expect(isTimeZone(zone)).toBe(false));
 });
 
