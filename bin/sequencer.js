@@ -11,6 +11,7 @@ import { setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import interpreterImports from '../local/interpreter-imports/index.cjs';
 import { compileCacheDirectory } from '../local/own-directory.mjs';
+import { resolutionCache } from '../local/resolutions.mjs';
 import typescriptSources from '../deploy/typescript-sources.cjs';
 
 if (!typescriptSources.runsTypeScript()) {
@@ -66,6 +67,8 @@ if (!typescriptSources.runsTypeScript()) {
   // An ES module's import of node:http (@middy/util's) gets local/node-http.ts, which leaves out
   // the exports that load undici; a require gets Node's own.
   const nodeHttp = new URL('../local/node-http.ts', import.meta.url).href;
+  // Where each package was found last time (local/resolutions.mjs), for what Node would work out anew.
+  const resolutions = resolutionCache(new URL('..', import.meta.url));
   // The sources' `./x.js` imports name `./x.ts` (deploy/typescript-sources.cjs).
   nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
@@ -75,7 +78,12 @@ if (!typescriptSources.runsTypeScript()) {
       if ((specifier === 'node:http' || specifier === 'http') && context.conditions.includes('import') && context.parentURL !== nodeHttp) {
         return { url: nodeHttp, shortCircuit: true };
       }
-      return nextResolve(typescriptSources.sourceSpecifier(specifier, context.parentURL), context);
+      const key = `${context.parentURL}\n${specifier}\n${context.conditions}`;
+      const kept = resolutions.get(key);
+      if (kept !== undefined) return kept;
+      const resolved = nextResolve(typescriptSources.sourceSpecifier(specifier, context.parentURL), context);
+      resolutions.set(key, resolved);
+      return resolved;
     },
   });
   const { cli } = await import('./cli.ts');

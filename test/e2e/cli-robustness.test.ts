@@ -360,7 +360,7 @@ process.on('exit', () => {
     return JSON.parse(/^loaded: (.*)$/m.exec(stderr)![1]!) as string[];
   };
 
-  it('the first run parses the YAML and checks the definition; a second loads neither parser nor validator, nor the unused Lambda client, and evaluates paths through the stand-in', async () => {
+  it('the first run parses the YAML, checks the definition and keeps where it found each package; a second loads neither parser nor validator, nor the unused Lambda client, and evaluates paths through the stand-in', async () => {
     const temporaryDirectory = freshTemporaryDirectory();
 
     const first = await loadedBy(temporaryDirectory);
@@ -380,6 +380,8 @@ process.on('exit', () => {
     expect(second).not.toContain('(type stripper)');
     expect(readdirSync(join(temporaryDirectory, `codepipeline-sequencer-${process.getuid!()}`, 'compile-cache'))).not.toEqual([]);
     expect(existsSync(join(temporaryDirectory, 'node-compile-cache'))).toBe(false);
+    // Where each package was found is kept beside it, in one file (local/resolutions.mjs).
+    expect(readdirSync(join(temporaryDirectory, `codepipeline-sequencer-${process.getuid!()}`, 'resolutions'))).toHaveLength(1);
     // Nothing in a run fetches: an ES module's import of node:http (@middy/util's) must not load
     // undici (local/node-http.ts).
     expect([first, second].flat()).not.toContain('(undici)');
