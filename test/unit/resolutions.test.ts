@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { projectRoot } from '../../local/stage.js';
 
@@ -29,8 +29,8 @@ interface Steps {
   get?: string[];
 }
 
-/** What one process looked up, with the caches' sets made after the lookups. */
-const inProcess = (steps: Steps) =>
+/** What one process looked up, with the caches' sets made after the lookups (in `env` added to the environment). */
+const inProcess = (steps: Steps, env: Record<string, string> = {}) =>
   new Promise<Record<string, unknown>>((resolve, reject) => {
     const script = `import { resolutionCache } from ${JSON.stringify(pathToFileURL(join(projectRoot, 'local/resolutions.mjs')).href)};
 const steps = ${JSON.stringify(steps)};
@@ -38,13 +38,23 @@ const caches = steps.caches.map(() => resolutionCache(new URL(${JSON.stringify(p
 const seen = Object.fromEntries((steps.get ?? []).map((key) => [key, caches[0]?.get(key) ?? null]));
 steps.caches.forEach((sets, index) => sets.forEach(([key, url]) => caches[index].set(key, { url, format: 'module' })));
 process.stdout.write(JSON.stringify(seen));`;
-    execFile(join(projectRoot, 'node_modules/node/bin/node'), ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: scratch } }, (error, stdout, stderr) =>
+    execFile(join(projectRoot, 'node_modules/node/bin/node'), ['--input-type=module', '-e', script], { env: { ...process.env, TMPDIR: scratch, ...env } }, (error, stdout, stderr) =>
       error ? reject(new Error(stderr)) : resolve(JSON.parse(stdout) as Record<string, unknown>),
     );
   });
 
-const inPackages = 'file:///project/node_modules/zod/v4/mini/index.js';
-const ownFile = 'file:///project/src/run.ts';
+/** A file of the project (made), as a URL: `node_modules/zod/v4/mini/index.js`, `src/run.ts`. */
+const projectFile = (path: string) => {
+  mkdirSync(dirname(join(project, path)), { recursive: true });
+  writeFileSync(join(project, path), '');
+  return pathToFileURL(join(project, path)).href;
+};
+let inPackages: string;
+let ownFile: string;
+beforeEach(() => {
+  inPackages = projectFile('node_modules/zod/v4/mini/index.js');
+  ownFile = projectFile('src/run.ts');
+});
 const keptDirectory = () => join(scratch, `codepipeline-sequencer-${process.getuid!()}`, 'resolutions');
 
 describe('where each package was found, kept for the next command', () => {
@@ -75,14 +85,45 @@ describe('where each package was found, kept for the next command', () => {
   it('adds to what another command kept meanwhile, rather than writing over it', async () => {
     // Prepare: two caches in one process stand for two commands ending one after the other, each
     // having read the file before the other wrote it.
-    await inProcess({ caches: [[['a\nzod/mini\nimport', inPackages]], [['c\nyaml\nimport', 'file:///project/node_modules/yaml/dist/index.js']]] });
+    const yaml = projectFile('node_modules/yaml/dist/index.js');
+    await inProcess({ caches: [[['a\nzod/mini\nimport', inPackages]], [['c\nyaml\nimport', yaml]]] });
 
     // Act
     const seen = await inProcess({ caches: [[]], get: ['a\nzod/mini\nimport', 'c\nyaml\nimport'] });
 
     // Assess
-    expect(Object.values(seen).map((kept) => (kept as { url: string } | null)?.url)).toEqual([inPackages, 'file:///project/node_modules/yaml/dist/index.js']);
+    expect(Object.values(seen).map((kept) => (kept as { url: string } | null)?.url)).toEqual([inPackages, yaml]);
     expect(readdirSync(keptDirectory())).toHaveLength(1);
+  });
+
+  it("looks up anew a kept file that is gone, and never keeps a package found outside the project's node_modules", async () => {
+    // Prepare: a linked package's dependency lives in that package's own node_modules, out of
+    // sight of the project's .package-lock.json.
+    mkdirSync(join(scratch, 'linked/node_modules/qux'), { recursive: true });
+    writeFileSync(join(scratch, 'linked/node_modules/qux/index.js'), '');
+    const linked = pathToFileURL(join(scratch, 'linked/node_modules/qux/index.js')).href;
+    await inProcess({ caches: [[['a\nzod/mini\nimport', inPackages], ['d\nqux\nimport', linked]]] });
+
+    // Act
+    rmSync(join(project, 'node_modules/zod'), { recursive: true });
+    const seen = await inProcess({ caches: [[]], get: ['a\nzod/mini\nimport', 'd\nqux\nimport'] });
+
+    // Assess
+    expect(seen).toEqual({ 'a\nzod/mini\nimport': null, 'd\nqux\nimport': null });
+  });
+
+  it("starts anew under other Node options (--preserve-symlinks, NODE_PATH change what a specifier names)", async () => {
+    // Prepare
+    await inProcess({ caches: [[['a\nzod/mini\nimport', inPackages]]] });
+
+    // Act
+    const withOptions = await inProcess({ caches: [[]], get: ['a\nzod/mini\nimport'] }, { NODE_OPTIONS: '--preserve-symlinks' });
+    const withPath = await inProcess({ caches: [[]], get: ['a\nzod/mini\nimport'] }, { NODE_PATH: scratch });
+    const asBefore = await inProcess({ caches: [[]], get: ['a\nzod/mini\nimport'] });
+
+    // Assess
+    expect([withOptions, withPath].map((seen) => seen['a\nzod/mini\nimport'])).toEqual([null, null]);
+    expect(asBefore['a\nzod/mini\nimport']).toMatchObject({ url: inPackages });
   });
 
   it('reads a damaged file as nothing kept, and writes it whole again', async () => {
