@@ -259,12 +259,13 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     const executionArn = started.executionArn!;
     const executionName = executionArn.split(':').at(-1)!;
     const link = consoleLink(target.region, executionArn);
+    const tellStarted = () => {
+      output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
+      output.out(`  ${executionArn}`);
+      output.out(`  ${link}`);
+    };
     if (values.wait) {
-      if (!values.json) {
-        output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
-        output.out(`  ${executionArn}`);
-        output.out(`  ${link}`);
-      }
+      if (!values.json) tellStarted();
       return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     }
     // A start is told only once DecideOrder has decided or refused: a refusal (a pipeline not
@@ -278,9 +279,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       output.out(JSON.stringify({ executionArn, executionName, stateMachineArn, startDate: started.startDate?.toISOString(), console: link, ...(plan?.order !== undefined && { order: plan.order }) }, null, 2));
       return 0;
     }
-    output.out(`Started ${executionName} on ${stateMachineArn.split(':').at(-1)} (${target.region})`);
-    output.out(`  ${executionArn}`);
-    output.out(`  ${link}`);
+    tellStarted();
     if (decision.decided !== undefined) {
       const printer = new ProgressPrinter((line) => output.out(`  ${line.trimStart()}`), palette(colourWanted(process.env, Boolean(process.stdout.isTTY))), utcTime);
       printer.on(decision.decided);

@@ -22,12 +22,12 @@ export function palette(enabled: boolean) {
 
 export type Palette = ReturnType<typeof palette>;
 
-/** `1 state transition`, `4,614 state transitions`: grouped by thousands, as the README writes them. */
 /**
  * `12,345`, as toLocaleString('en-US') writes a whole number, without Intl: a run's summary was
  * the command's first use of Intl, whose start-up (ICU's data) cost 30 ms of every `run`.
  */
 export const grouped = (amount: number) => String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+/** `1 state transition`, `4,614 state transitions`: grouped by thousands, as the README writes them. */
 export const count = (amount: number, noun: string) => `${grouped(amount)} ${noun}${amount === 1 ? '' : 's'}`;
 
 /** How a line or a table cell shows an instant of simulated time (epoch milliseconds). */

@@ -55,6 +55,9 @@ function wireText(body: unknown): string {
 /** The endpoints this process serves itself (the emulator's), each with its answer. */
 const servedHere = new Map<string, RunningServer['answer']>();
 
+/** A request's endpoint, as servedHere names it (`http://127.0.0.1:4599`). */
+const endpointOf = (request: SdkRequest) => `${request.protocol}//${request.hostname}:${request.port}`;
+
 /** From now on, this process's clients reach `endpoint` through `answer`, without a socket. */
 export const answerHere = (endpoint: string, answer: RunningServer['answer']) => void servedHere.set(endpoint, answer);
 /** `endpoint` is served no more (closed): a client sending to it gets the socket's own refusal. */
@@ -69,7 +72,7 @@ export const stopAnsweringHere = (endpoint: string) => void servedHere.delete(en
  */
 function answeringHere(handler: SdkRequestHandler): SdkRequestHandler {
   const handle = async (request: SdkRequest, options?: unknown) => {
-    const answer = servedHere.get(`${request.protocol}//${request.hostname}:${request.port}`);
+    const answer = servedHere.get(endpointOf(request));
     if (!answer) return handler.handle(request, options);
     const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]));
     const body = wireText(request.body);
@@ -127,7 +130,7 @@ function signingHere(signerOf: SdkSignerProvider, config: AnyClient['config']): 
   return async (authScheme) => {
     const signer = await signerOf(authScheme);
     const sign: SdkSigner['sign'] = async (request, options = {}) => {
-      if (!servedHere.has(`${request.protocol}//${request.hostname}:${request.port}`)) return signer.sign(request, options);
+      if (!servedHere.has(endpointOf(request))) return signer.sign(request, options);
       const credentials = typeof config.credentials === 'function' ? await config.credentials() : config.credentials;
       const region = options.signingRegion ?? (await config.region());
       const longDate = (options.signingDate ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
