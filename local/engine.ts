@@ -30,6 +30,18 @@ const stateMachineArnNamed = (name: string) => `arn:aws:states:us-east-1:1234567
 
 export const localStateMachineArn = stateMachineArnNamed('codepipeline-sequencer-local');
 
+/**
+ * How long after SendTaskSuccess (or SendTaskFailure) a callback Task hands its output on, in
+ * simulated time. On AWS, Step Functions resumes the Task and invokes the next Lambda function
+ * in some tens to hundreds of milliseconds; here every Task else takes no time at all. Without
+ * this moment, a run the sweeper woke started its next pipeline at the very instant of the
+ * sweeper's tick, so a pipeline whose duration is whole minutes (as worlds script them) ended on
+ * a later tick exactly: that sweep, not the event a second later, noticed it, and every pipeline
+ * after it. A 100-pipeline world of one-hour pipelines had 68 ends noticed by the sweeper where
+ * AWS would see about one or two.
+ */
+export const callbackResumeSeconds = 0.1;
+
 /** One execution of a train, as `--json` reports it. */
 export interface GenerationReport {
   executionName: string;
@@ -766,6 +778,7 @@ export class LocalEngine {
       tasks.close(token);
       throw namedError('States.Timeout', `${stateName} timed out after ${timeoutSeconds} s`);
     }
+    await this.clock.sleep(callbackResumeSeconds);
     if (end.kind === 'failed') throw namedError(end.error || 'States.TaskFailed', end.cause);
     return end.output;
   }

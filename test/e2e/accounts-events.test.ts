@@ -2,7 +2,7 @@ import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '..
 import { pipelineEvent } from '../../local/pipeline-events.js';
 import { hubAccountId, loadWorld, parseWorld, type World } from '../../local/world.js';
 import type { PipelineResult } from '../../src/run.js';
-import { accountsTrainInput, startTime } from './support.js';
+import { accountsTrainInput, noticedByEvent, startTime } from './support.js';
 
 /*
  * completion: events across accounts, end to end in the local engine: the emulator's CodePipeline
@@ -50,7 +50,7 @@ describe('completion: events, pipelines in other accounts', () => {
 
     expect(report.status).toBe('SUCCEEDED');
     expect(detectedBy(report)).toEqual({ build: 'event', 'deploy-staging': 'event' });
-    for (const result of results(report)) expect(detection(result)).toBeLessThanOrEqual(1.5);
+    for (const result of results(report)) expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
     // The event the hub's bus got is the target account's, as its forwarding rule sends it on.
     const end = engine.bus!.records.find((record) => record.change.accountId === staging && record.change.state === 'SUCCEEDED')!;
     expect(end).toMatchObject({ fate: 'delivered', change: { region: 'eu-west-1', pipelineName: 'deploy-api' } });
@@ -79,8 +79,8 @@ describe('completion: events, pipelines in other accounts', () => {
     expect(detectedBy(report)).toEqual({ 'deploy-api': 'event', 'deploy-staging': 'event', 'deploy-prod': 'event' });
     for (const result of results(report)) {
       // Noticed after its own end, never earlier (a namesake's end would have been taken for it).
-      expect(detection(result)).toBeGreaterThanOrEqual(0.5);
-      expect(detection(result)).toBeLessThanOrEqual(1.5);
+      expect(detection(result)).toBeGreaterThanOrEqual(noticedByEvent.least);
+      expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
     }
     // One look per end: no namesake's event woke the run for nothing.
     expect(events.filter((event) => event.type === 'checked')).toHaveLength(3);

@@ -240,7 +240,7 @@ describe('start --wait and status --watch against the emulator', () => {
         cause: 'P2 (position 2 of 3) execution f61b377f-20ae-38ba-4079-4d844da2e9c6 ended Failed: Unit tests failed. Later pipelines were not started.',
         state: 'CheckPipelines',
         pipelines: ['P2'],
-        endedAt: '2026-01-01T00:15:01.845Z',
+        endedAt: '2026-01-01T00:15:02.045Z',
         redrivenAt: expect.stringMatching(/^2026-01-01T00:15:\d\d\.\d{3}Z$/) as string,
       },
     ]);

@@ -205,8 +205,8 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
         cause: firstCause,
         state: 'CheckPipelines',
         pipelines: ['P2'],
-        endedAt: Date.parse('2026-01-01T00:10:01.845Z'),
-        redrivenAt: Date.parse('2026-01-01T01:10:01.845Z'),
+        endedAt: Date.parse('2026-01-01T00:10:02.045Z'),
+        redrivenAt: Date.parse('2026-01-01T01:10:02.045Z'),
       },
     ]);
     const printed = printStatus(status, palette(false), false);
@@ -219,7 +219,7 @@ describe('sequencer status, read from the emulator after emulator --run', () => 
     expect(statusJson(status)).toMatchObject({
       status: 'FAILED',
       redrives: 1,
-      earlierAttempts: [{ attempt: 1, status: 'FAILED', error: 'PipelineFailed', cause: firstCause, state: 'CheckPipelines', pipelines: ['P2'], endedAt: '2026-01-01T00:10:01.845Z', redrivenAt: '2026-01-01T01:10:01.845Z' }],
+      earlierAttempts: [{ attempt: 1, status: 'FAILED', error: 'PipelineFailed', cause: firstCause, state: 'CheckPipelines', pipelines: ['P2'], endedAt: '2026-01-01T00:10:02.045Z', redrivenAt: '2026-01-01T01:10:02.045Z' }],
     });
   });
 

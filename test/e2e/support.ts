@@ -1,10 +1,16 @@
-import { LocalEngine, type RunReport } from '../../local/engine.js';
+import { callbackResumeSeconds, LocalEngine, type RunReport } from '../../local/engine.js';
 import { parseWorld, type World } from '../../local/world.js';
 import type { StageConfig } from '../../src/config.js';
 
 export type WorldJson = Record<string, unknown> & { pipelines: Record<string, unknown>[] };
 
 export const startTime = '2026-01-01T00:00:00Z';
+
+/**
+ * How long after its end a pipeline's event gets it noticed, in seconds: the world's default
+ * delivery delay (0.5 to 1.5 s), then the moment the callback Task takes to resume.
+ */
+export const noticedByEvent = { least: 0.5 + callbackResumeSeconds, most: 1.5 + callbackResumeSeconds };
 
 /** A world where every named pipeline simply succeeds after `durationSeconds`. */
 export const world = (pipelines: Record<string, unknown>[], extra: Record<string, unknown> = {}): World =>
