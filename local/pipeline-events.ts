@@ -164,12 +164,17 @@ export class LocalEventBus {
     }
   }
 
+  /**
+   * `pipelines` and `states` choose the events a drop applies to (each, where given, narrows it),
+   * and `rate` is the share of those it drops (all of them without a rate): `{ pipelines: [P2],
+   * states: [SUCCEEDED], rate: 0.1 }` drops a tenth of P2's SUCCEEDED events and nothing else.
+   */
   private dropped(change: LocatedChange): boolean {
     const { drop } = this.knobs;
-    if (!drop) return false;
-    if (drop.pipelines?.includes(change.pipelineName)) return drop.states === undefined || drop.states.includes(change.state);
-    if (drop.pipelines === undefined && drop.states?.includes(change.state)) return true;
-    return drop.rate !== undefined && this.draw(change, 'drop') < drop.rate;
+    if (!drop || (drop.pipelines === undefined && drop.states === undefined && drop.rate === undefined)) return false;
+    if (drop.pipelines !== undefined && !drop.pipelines.includes(change.pipelineName)) return false;
+    if (drop.states !== undefined && !drop.states.includes(change.state)) return false;
+    return drop.rate === undefined || this.draw(change, 'drop') < drop.rate;
   }
 
   private delaySeconds(change: LocatedChange, copy: number): number {

@@ -353,7 +353,7 @@ const eventStates = [...Object.values(eventStateOf), 'RESUMED'];
 /**
  * How CodePipeline's events reach the stage's event function (with `completion: events`):
  * delivered `delaySeconds` after the change (a number, or [min, max] drawn per event), some
- * dropped (by pipeline, by state, or at a rate), some delivered twice, some out of order (a
+ * dropped (those of some pipelines, of some states, or both, all or a share of them), some delivered twice, some out of order (a
  * random extra delay of up to `outOfOrder` seconds), or none at all (`off`).
  */
 const eventsSchema = z.strictObject({

@@ -334,6 +334,25 @@ describe('completion: events, against the world’s delivery knobs', () => {
     expect(noticedBy(lastLook(lastRun))).toEqual({ P1: 'sweep', P2: 'event' });
   });
 
+  it('pipelines, states and rate together: a share of those pipelines’ ends of those states is dropped, and nothing else', async () => {
+    const pipelines = ['P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8'].map((name, index) => ({ name, durationSeconds: 301 + index * 13 }));
+    const chosen = ['P1', 'P2', 'P3', 'P4'];
+    const { report, engine } = await runEvents(
+      pipelines,
+      { order: pipelines.map((pipeline) => pipeline.name) },
+      { events: { drop: { pipelines: chosen, states: ['SUCCEEDED'], rate: 0.5 } } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const fates = new Map(endRecords(engine).map((record) => [record.change.pipelineName, record.fate]));
+    // A share of the chosen pipelines' ends: some dropped, some not; the others' all delivered.
+    expect(new Set(chosen.map((name) => fates.get(name)))).toEqual(new Set(['dropped', 'delivered']));
+    for (const name of ['P5', 'P6', 'P7', 'P8']) expect([name, fates.get(name)]).toEqual([name, 'delivered']);
+    for (const result of results(report)) {
+      expect([result.pipelineName, result.detectedBy]).toEqual([result.pipelineName, fates.get(result.pipelineName) === 'dropped' ? 'sweep' : 'event']);
+    }
+  });
+
   it('a numeric delaySeconds delivers every event exactly that late, and each end is noticed then', async () => {
     const { report, engine } = await runEvents(
       ['P1', 'P2', 'P3'].map((name) => ({ name, durationSeconds: 300 })),
