@@ -367,7 +367,7 @@ export interface SummaryReport {
   cause?: string;
   /** A run read from Step Functions: how each attempt before a redrive ended. */
   earlierAttempts?: EarlierAttempt[];
-  stats: Pick<RunReport['stats'], 'stateTransitions' | 'historyEvents' | 'lambdaInvocations' | 'simulatedSeconds'>;
+  stats: Pick<RunReport['stats'], 'stateTransitions' | 'historyEvents' | 'lambdaInvocations' | 'simulatedSeconds'> & Partial<Pick<RunReport['stats'], 'executions'>>;
 }
 
 /**
@@ -407,9 +407,12 @@ export function summary(
     lines.push(...(variables.length > 0 ? ['', ...variables] : []), '');
   }
   const { stats } = report;
+  // Transitions and invocations add up over a train's executions; the history is the largest one's,
+  // which is what the 25,000-event limit applies to: say so where a sum would be read.
+  const history = count(stats.historyEvents, 'history event');
   const counts = [
     count(stats.stateTransitions, 'state transition'),
-    count(stats.historyEvents, 'history event'),
+    stats.executions !== undefined && stats.executions > 1 ? `${history} in the largest of ${stats.executions} executions` : history,
     count(stats.lambdaInvocations, 'Lambda invocation'),
   ].join(', ');
   const took = `${duration(stats.simulatedSeconds)}${options.clock === 'simulated' ? ' of simulated time' : ''}`;

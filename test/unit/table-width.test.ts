@@ -26,6 +26,20 @@ const report = { status: 'FAILED' as const, error: 'PipelineFailed', cause: 'dep
 const tableOf = (lines: string[]) => lines.slice(1, lines.indexOf('', 1));
 
 describe('the summary table', () => {
+  it.each([
+    [1, '(1,495 state transitions, 509 history events, 493 Lambda invocations)'],
+    [9, '(1,495 state transitions, 509 history events in the largest of 9 executions, 493 Lambda invocations)'],
+  ])('counts a train of %i execution(s): transitions and invocations in all, the history of the largest execution, and says so', (executions, counts) => {
+    // Prepare
+    const train = { ...report, stats: { stateTransitions: 1495, historyEvents: 509, lambdaInvocations: 493, simulatedSeconds: 11 * day, executions } };
+
+    // Act
+    const lines = summary(train, rows, palette(false), offsetFrom(start), { clock: 'simulated' });
+
+    // Assess
+    expect(lines.at(-1)).toBe(`after 11 d of simulated time ${counts}`);
+  });
+
   it('keeps every column when no width is given (a CI log, a file)', () => {
     // Act
     const lines = tableOf(summary(report, rows, palette(false), offsetFrom(start), { clock: 'simulated' }));
