@@ -141,8 +141,9 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
 }
 
 function times(item: { startedAt?: string; finishedAt?: string; detectedAt?: string; detectedBy?: string }) {
+  // To the millisecond, as the times it comes from: an event's second matters (the table rounds it).
   const detection =
-    item.finishedAt !== undefined && item.detectedAt !== undefined ? Math.max(0, Math.round((Date.parse(item.detectedAt) - Date.parse(item.finishedAt)) / 1000)) : undefined;
+    item.finishedAt !== undefined && item.detectedAt !== undefined ? Math.max(0, Date.parse(item.detectedAt) - Date.parse(item.finishedAt)) / 1000 : undefined;
   return {
     ...(item.startedAt !== undefined && { startedAt: item.startedAt }),
     ...(item.finishedAt !== undefined && { finishedAt: item.finishedAt }),

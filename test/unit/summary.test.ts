@@ -1,3 +1,4 @@
+import { offsetFrom, palette, summary } from '../../bin/format.js';
 import { executionCell, pipelinesJson, positionCell, RunState, summaryRows } from '../../bin/summary.js';
 import type { Member, OrderEntry, PipelineResult, Plan, Run } from '../../src/run.js';
 
@@ -64,6 +65,15 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
       [2, 'P2', 'Succeeded', 'b', undefined],
     ]);
     expect(rows[0]!.detectionSeconds).toBe(60);
+  });
+
+  it('how late an end was noticed, to the millisecond in --json, in whole seconds in the table', () => {
+    const plan = planOf(['P1']);
+    const noticed = { ...succeeded(0, 'P1', 'a'), detectedAt: new Date(Date.parse(at(5)) + 1054).toISOString(), detectedBy: 'event' as const };
+    const rows = summaryRows(plan, runOf(1, [noticed]), { status: 'SUCCEEDED' });
+
+    expect(pipelinesJson(rows)[0]).toMatchObject({ detectionSeconds: 1.054, detectedBy: 'event' });
+    expect(summary({ status: 'SUCCEEDED', stats: { stateTransitions: 1, historyEvents: 1, lambdaInvocations: 1, simulatedSeconds: 1 } }, rows, palette(false), offsetFrom(Date.parse(at(0))))[2]).toMatch(/ \+1 s event /);
   });
 
   it('a run failed in the middle: the failure with its reason, the later pipelines Not started', () => {
