@@ -1,4 +1,5 @@
 import type { Member, OrderEntry, PipelineResult, Plan, Run } from '../src/run.js';
+import { noStatusSummary, outcomeErrorOf } from '../src/errors.js';
 import { supersededList } from '../src/superseded.js';
 
 /**
@@ -191,9 +192,20 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
       const listed = superseded === undefined ? undefined : /^(.*?)(?: and (\d+) others)?$/.exec(superseded)!;
       const supersededExecutionIds = listed ? listed[1]!.split(', ') : member.supersededExecutionIds;
       const omitted = listed?.[2] === undefined ? member.supersededOmitted : Number(listed[2]);
-      const error = member === members.find((candidate) => cause.startsWith(`${candidate.pipelineName} (position`)) ? outcome.error : undefined;
-      const { waitingForRetry: _held, ...ended_ } = member;
-      return { ...ended_, pipelineExecutionId: id!, status: status!, statusSummary: statusSummary!, supersededExecutionIds, ...(omitted !== undefined && { supersededOmitted: omitted }), ...(error !== undefined && { error }) };
+      // The member the cause starts with is the error the execution failed with; every other one
+      // was recorded with its own status's error, as the look that ended it recorded it.
+      const error = member === members.find((candidate) => cause.startsWith(`${candidate.pipelineName} (position`)) ? outcome.error : outcomeErrorOf(status!);
+      const { waitingForRetry: _held, statusSummary: _before, ...ended_ } = member;
+      return {
+        ...ended_,
+        pipelineExecutionId: id!,
+        status: status!,
+        // The cause's words for a missing statusSummary are not CodePipeline's: leave it missing, as a local run's row does.
+        ...(statusSummary !== noStatusSummary && { statusSummary: statusSummary! }),
+        supersededExecutionIds,
+        ...(omitted !== undefined && { supersededOmitted: omitted }),
+        ...(error !== undefined && { error }),
+      };
     }
     const timedOut = /^execution (\S+) is still \w+ after [\w ]+, past pipelineTimeoutSeconds/.exec(told);
     if (timedOut) return { ...member, pipelineExecutionId: timedOut[1]!, status: 'TimedOut', error: 'PipelineTimedOut' };

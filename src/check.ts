@@ -1,6 +1,6 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { getExecution, listRecentExecutions } from './codepipeline.js';
-import { entryError, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
+import { entryError, noStatusSummary, outcomeErrorOf, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
 import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
@@ -231,8 +231,7 @@ function withoutDetection(member: Member, start: Member): Member {
 
 
 function errorFor(status: string): { error: PipelineOutcomeError; known: boolean } {
-  const known = Object.hasOwn(pipelineOutcomeErrors, status);
-  return { error: known ? pipelineOutcomeErrors[status as keyof typeof pipelineOutcomeErrors] : pipelineOutcomeErrors.Failed, known };
+  return { error: outcomeErrorOf(status), known: Object.hasOwn(pipelineOutcomeErrors, status) };
 }
 
 /**
@@ -247,7 +246,7 @@ const summaryInCause = (summary: string) =>
 
 function failed(member: Member, plan: Plan): Member {
   const { error, known } = errorFor(member.status);
-  const summary = summaryInCause(member.statusSummary ?? 'CodePipeline gave no statusSummary');
+  const summary = summaryInCause(member.statusSummary ?? noStatusSummary);
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
   return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };

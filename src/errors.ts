@@ -76,6 +76,13 @@ export const pipelineOutcomeErrors = {
 
 export type PipelineOutcomeError = (typeof pipelineOutcomeErrors)[keyof typeof pipelineOutcomeErrors];
 
+/** The error an end is recorded with: a status CodePipeline may add later counts as Failed. */
+export const outcomeErrorOf = (status: string): PipelineOutcomeError =>
+  Object.hasOwn(pipelineOutcomeErrors, status) ? pipelineOutcomeErrors[status as keyof typeof pipelineOutcomeErrors] : pipelineOutcomeErrors.Failed;
+
+/** What a failure's cause says of an end CodePipeline gave no statusSummary for. */
+export const noStatusSummary = 'CodePipeline gave no statusSummary';
+
 /** A pipeline ended Failed (or in a status CodePipeline may add later). */
 export class PipelineFailed extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -157,6 +157,26 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     ]);
   });
 
+  it('a group read from the cause, its members ended otherwise: each row’s reason names its own error, as the local run’s row does', () => {
+    const plan = planOf([['S', 'X', 'U'], 'OK']);
+    const inFlight = ['S', 'X', 'U'].map((name, index) => member(0, name, { member: index, pipelineExecutionId: name.toLowerCase() }));
+    const run = runOf(0, [], inFlight);
+    const cause =
+      'S (position 1 of 2, in a group of 3) execution s ended Stopped: stopped by alice. Other members of the group: ' +
+      'X (position 1 of 2, in a group of 3) execution x ended Cancelled: CodePipeline gave no statusSummary; ' +
+      'U (position 1 of 2, in a group of 3) execution u ended Failed: CodePipeline gave no statusSummary; it had superseded o. Later pipelines were not started.';
+
+    const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineStopped', cause });
+
+    expect(rows.map((row) => [positionCell(row), row.status, row.reason])).toEqual([
+      ['1.1', 'Stopped', 'PipelineStopped: stopped by alice'],
+      ['1.2', 'Cancelled', 'PipelineCancelled'],
+      ['1.3', 'Failed', 'PipelineFailed'],
+      ['2', 'Not started', 'position 1 did not succeed'],
+    ]);
+    expect(rows[2]!.supersededExecutionIds).toEqual(['o']);
+  });
+
   it.each([
     ['as check-status writes it', 'after 1 h 01 min 40 s, past pipelineTimeoutSeconds 3600 (1 h)'],
     ['as an older deployment wrote it', 'after 3700 s, past pipelineTimeoutSeconds 3600'],
