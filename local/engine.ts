@@ -42,6 +42,9 @@ export const localStateMachineArn = stateMachineArnNamed('codepipeline-sequencer
  */
 export const callbackResumeSeconds = 0.1;
 
+/** Where the sweeper's schedule ticks, past the world's start and every sweepSeconds after (listenToPipelineEvents says why). */
+const sweepPhaseMs = 37_000;
+
 /** One execution of a train, as `--json` reports it. */
 export interface GenerationReport {
   executionName: string;
@@ -381,9 +384,12 @@ export class LocalEngine {
     this.dynamoRequestsAtStart = dynamo.requests();
     this.dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
     const periodMs = this.config.sweepSeconds * 1000;
-    // A schedule's phase has nothing to do with the run's; half a period off the world's start
-    // keeps its ticks off the round instants worlds script their ends at.
-    const scheduleOrigin = this.clock.now() + periodMs / 2;
+    // A schedule's phase is the moment it was created, which has nothing to do with the run's.
+    // Worlds script their stages and ends on whole seconds, mostly multiples of 5 (a default Source
+    // stage takes 30 s): a tick on such an instant, or within the second or so an event takes
+    // after it, notices those ends before their events, every time. 37 s past the world's start
+    // is 2 s past the nearest multiple of 5.
+    const scheduleOrigin = this.clock.now() + sweepPhaseMs;
     this.bus = new LocalEventBus(
       this.clock,
       // Every account's and region's CodePipeline: the bus emits the hub's and the forwarding accounts' changes.

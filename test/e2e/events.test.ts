@@ -107,6 +107,24 @@ describe('completion: events', () => {
     for (const result of results(report).slice(1)) expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
   });
 
+  it('a pipeline superseded when its Source stage ends is noticed by its successor’s event, no sweep falling on the whole and half minutes worlds script', async () => {
+    // A newer execution supersedes U 30 s in (the default Source stage) and runs whole minutes, as
+    // V does after U: each end is on a whole or half minute from the world's start.
+    const { report } = await runEvents(
+      [
+        { name: 'U', durationSeconds: 600, outcome: 'Superseded', supersededBy: { durationSeconds: 600, outcome: 'Succeeded' } },
+        { name: 'V', durationSeconds: 900 },
+      ],
+      { order: ['U', 'V'] },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    for (const result of results(report)) {
+      expect([result.pipelineName, result.detectedBy]).toEqual([result.pipelineName, 'event']);
+      expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
+    }
+  });
+
   it('duplicated and out-of-order deliveries change nothing: same order, each started once', async () => {
     const pipelines = ['P1', 'P2', 'P3', 'P4'].map((name, index) => ({ name, durationSeconds: 20 + index * 7 }));
     const { report } = await runEvents(pipelines, { order: ['P1', 'P2', 'P3', 'P4'] }, { events: { duplicate: 1, outOfOrder: 30 } });
