@@ -222,7 +222,8 @@ export class ProgressPrinter {
     }
     this.ended.add(id);
     // "after" is the execution's own time, as the table's duration: CodePipeline's start to its
-    // end; how late the end was noticed follows it, `(event, +1 s)`. One left running past its
+    // end (from ours' start, after following a newer execution that superseded it); how late the
+    // end was noticed follows it, `(event, +1 s)`. One left running past its
     // timeout has no end: its time so far. A failed look read from Step Functions (`sequencer
     // status`) has no end time either (Lambda reports a failure by its error alone), so its line,
     // as its table row, gives no duration rather than the time until it was noticed.

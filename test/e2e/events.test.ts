@@ -107,7 +107,7 @@ describe('completion: events', () => {
     for (const result of results(report).slice(1)) expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
   });
 
-  it('a pipeline superseded when its Source stage ends is noticed by its successor’s event, no sweep falling on the whole and half minutes worlds script', async () => {
+  it('a pipeline superseded when its Source stage ends is noticed by its successor’s event, no sweep falling on the whole and half minutes worlds script; its row runs from our start to that end', async () => {
     // A newer execution supersedes U 30 s in (the default Source stage) and runs whole minutes, as
     // V does after U: each end is on a whole or half minute from the world's start.
     const { report } = await runEvents(
@@ -123,6 +123,12 @@ describe('completion: events', () => {
       expect([result.pipelineName, result.detectedBy]).toEqual([result.pipelineName, 'event']);
       expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
     }
+    // U's row keeps our start and ends with the newer execution it followed (README: Running locally).
+    const [ours, newer] = report.world.executions.filter((execution) => execution.pipelineName === 'U');
+    expect(Date.parse(newer!.startedAt) - Date.parse(ours!.startedAt)).toBe(30_000);
+    const row = results(report)[0]!;
+    expect(row).toMatchObject({ pipelineExecutionId: newer!.pipelineExecutionId, supersededExecutionIds: [ours!.pipelineExecutionId] });
+    expect([Date.parse(row.startedAt!), Date.parse(row.finishedAt!)]).toEqual([Date.parse(ours!.startedAt), Date.parse(newer!.finishedAt!)]);
   });
 
   it('duplicated and out-of-order deliveries change nothing: same order, each started once', async () => {
