@@ -31,9 +31,10 @@ const stateMachineArnNamed = (name: string) => `arn:aws:states:us-east-1:1234567
 export const localStateMachineArn = stateMachineArnNamed('codepipeline-sequencer-local');
 
 /**
- * How long after SendTaskSuccess (or SendTaskFailure) a callback Task hands its output on, in
- * simulated time. On AWS, Step Functions resumes the Task and invokes the next Lambda function
- * in some tens to hundreds of milliseconds; here every Task else takes no time at all. Without
+ * How long after SendTaskSuccess ends a callback Task the next Lambda function (check-status)
+ * starts, in simulated time (the Task's end is recorded at the call, as Step Functions records it).
+ * On AWS, Step Functions moves on and invokes the next function in some tens to hundreds of
+ * milliseconds; here every other step takes no time at all. Without
  * this moment, a run the sweeper woke started its next pipeline at the very instant of the
  * sweeper's tick, so a pipeline whose duration is whole minutes (as worlds script them) ended on
  * a later tick exactly: that sweep, not the event a second later, noticed it, and every pipeline
@@ -253,6 +254,8 @@ interface ExecutionRecord {
   recordsHistory: boolean;
   /** Set when the execution handed over to a successor (ContinueAsNewExecution succeeded). */
   successor?: Promise<ExecutionRecord>;
+  /** A callback Task just ended by SendTaskSuccess: the function after it starts callbackResumeSeconds later. */
+  resumeDue?: boolean;
 }
 
 /**
@@ -603,6 +606,12 @@ export class LocalEngine {
     const taskHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, functionKey] of Object.entries(local.tasks)) {
       taskHandlers[stateName] = async (input) => {
+        if (record.resumeDue) {
+          record.resumeDue = false;
+          // Stopped in that moment, the execution ends there, and the function is never invoked.
+          await this.clock.interruptibleSleep(callbackResumeSeconds, signal).done;
+          if (signal.aborted) throw namedError('States.Runtime', `${stateName}: the execution was stopped`);
+        }
         await guardHistory();
         // DecideOrder's input is the execution's with its context. Every later Task's is the state
         // (the plan and the run: measured as the Task before it wrote it) with a few hundred bytes
@@ -784,8 +793,9 @@ export class LocalEngine {
       tasks.close(token);
       throw namedError('States.Timeout', `${stateName} timed out after ${timeoutSeconds} s`);
     }
-    await this.clock.sleep(callbackResumeSeconds);
     if (end.kind === 'failed') throw namedError(end.error || 'States.TaskFailed', end.cause);
+    // Step Functions records the Task's end at the call; the function after it starts a moment later.
+    record.resumeDue = true;
     return end.output;
   }
 

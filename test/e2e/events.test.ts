@@ -78,9 +78,23 @@ describe('completion: events', () => {
     expect(report.status).toBe('SUCCEEDED');
     for (const result of results(report)) {
       expect(result.detectedBy).toBe('sweep');
-      expect(detection(result)).toBeLessThanOrEqual(sweepSeconds);
+      expect(detection(result)).toBeLessThanOrEqual(sweepSeconds + callbackResumeSeconds);
     }
     expect(engine.sweeps).toBeGreaterThanOrEqual(2);
+  });
+
+  it('with every event lost and whole-minute pipelines, each end after the first is noticed a whole sweep interval late, the worst case (README)', async () => {
+    // Each starts the moment after the tick that woke the run, so it ends that moment after a later
+    // tick: the next tick is an interval less the moment away, and the look a moment after it.
+    const { report } = await runEvents(
+      ['P1', 'P2', 'P3'].map((name) => ({ name, durationSeconds: 600 })),
+      { order: ['P1', 'P2', 'P3'] },
+      { events: { off: true } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(results(report).map((result) => result.detectedBy)).toEqual(['sweep', 'sweep', 'sweep']);
+    for (const result of results(report).slice(1)) expect(detection(result)).toBeCloseTo(sweepSeconds, 3);
   });
 
   it('with the events of one pipeline dropped, that one is swept and the ones after it still come by event, though each lasts whole minutes', async () => {
@@ -244,6 +258,34 @@ describe('completion: events', () => {
     expect(events![entered + 1]!.taskScheduledEventDetails).toMatchObject({ resourceType: 'aws-sdk:dynamodb', resource: 'updateItem.waitForTaskToken' });
     expect(JSON.parse(events![entered + 4]!.taskSucceededEventDetails!.output!)).toMatchObject({ by: 'event', pipelineName: 'P1', state: 'SUCCEEDED' });
     expect(events).toHaveLength(report.stats.historyEvents);
+    // The Task ends when the event function's SendTaskSuccess comes; check-status's invocation takes
+    // the moment after it. (History timestamps are whole milliseconds; the simulated clock is not.)
+    const delivery = endRecords(engine)[0]!.deliveredAt[0]!;
+    const looked = events!.findIndex((event, index) => index > entered && event.type === 'LambdaFunctionSucceeded');
+    expect([events![entered + 4]!.timestamp!.getTime(), events![entered + 5]!.timestamp!.getTime()]).toEqual([Math.trunc(delivery), Math.trunc(delivery)]);
+    expect(events![looked]!.timestamp!.getTime()).toBe(Math.trunc(delivery + callbackResumeSeconds * 1000));
+  });
+
+  it('stopped in the moment between the wake and check-status, the execution ends there, without a look', async () => {
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 600 }], { events: { delaySeconds: 1 } }), settings: { completion: 'events', sweepSeconds } });
+    const controller = new AbortController();
+    const events: RunEvent[] = [];
+    let stopAt = 0;
+
+    // Act: P1 ends 600 s in, its event wakes the run 1 s later; the stop comes 50 ms after that.
+    const report = await engine.run({
+      input: { order: ['P1'] },
+      signal: controller.signal,
+      onEvent: (event) => {
+        events.push(event);
+        if (event.type === 'started') engine.clock.schedule((stopAt = event.at + 601_000 + callbackResumeSeconds * 500), () => controller.abort());
+      },
+    });
+
+    // Assess
+    expect(report.status).toBe('ABORTED');
+    expect(looks(events)).toBe(0);
+    expect(engine.clock.now()).toBe(stopAt);
   });
 
   it('poll keeps today’s loop: a Wait and a look, noticed by the poll', async () => {
