@@ -466,6 +466,10 @@ function crossCheckIssues(json: unknown): { path: PropertyKey[]; message: string
   for (const [index, name] of stringsOf(drop.pipelines)) {
     if (!codePipelineNames.has(name)) addIssue(['events', 'drop', 'pipelines', index], `no pipeline named "${name}" in this world`);
   }
+  // Each narrows the events the drop applies to: an empty one leaves none, so the knob never applies.
+  for (const field of ['pipelines', 'states'] as const) {
+    if (Array.isArray(drop[field]) && drop[field].length === 0) addIssue(['events', 'drop', field], `empty: it would choose no event to drop; leave it out to drop those of every ${field === 'pipelines' ? 'pipeline' : 'state'}`);
+  }
 
   for (const [index, fault] of objectsOf(json.faults)) {
     // A handler fault (picked by its key, as the schema picks it) names no operation, error or pipeline.

@@ -414,6 +414,9 @@ describe('completion: events, against the world’s delivery knobs', () => {
     // A share of the chosen pipelines' ends: some dropped, some not; the others' all delivered.
     expect(new Set(chosen.map((name) => fates.get(name)))).toEqual(new Set(['dropped', 'delivered']));
     for (const name of ['P5', 'P6', 'P7', 'P8']) expect([name, fates.get(name)]).toEqual([name, 'delivered']);
+    // Nor any other state of the chosen pipelines (their STARTED events pass the drop, and the rule filters them).
+    const droppedOthers = engine.bus!.records.filter((record) => record.fate === 'dropped' && (record.change.state !== 'SUCCEEDED' || !chosen.includes(record.change.pipelineName)));
+    expect(droppedOthers).toEqual([]);
     for (const result of results(report)) {
       expect([result.pipelineName, result.detectedBy]).toEqual([result.pipelineName, fates.get(result.pipelineName) === 'dropped' ? 'sweep' : 'event']);
     }

@@ -212,6 +212,8 @@ describe('parseWorld', () => {
     ['an event state spelt as the API spells it', worldWith({ events: { drop: { states: ['Failed'] } } }), 'events.drop.states[0]: expected one of STARTED | STOPPING | SUCCEEDED'],
     ['a late state spelt wrong', worldWith({ events: { lateSeconds: { SUCCEDED: 60 } } }), 'events.lateSeconds.SUCCEDED: expected one of STARTED'],
     ['events dropped for a pipeline the world lacks', worldWith({ events: { drop: { pipelines: ['P9'] } } }), 'events.drop.pipelines[0]: no pipeline named "P9" in this world'],
+    ['a drop that chooses no pipeline', worldWith({ events: { drop: { pipelines: [], rate: 0.5 } } }), 'events.drop.pipelines: empty: it would choose no event to drop'],
+    ['a drop that chooses no state', worldWith({ events: { drop: { states: [] } } }), 'events.drop.states: empty: it would choose no event to drop'],
     ['a delivery delay whose min is above its max', worldWith({ events: { delaySeconds: [5, 1] } }), 'events.delaySeconds: expected [min, max] with min at most max'],
     [
       'a fault on an operation the emulator does not serve',
