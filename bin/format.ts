@@ -148,6 +148,10 @@ export class ProgressPrinter {
       this.write(`${at}  ${this.colours.yellow(`${event.executionName} redriven from ${event.state} (redrive ${event.redriveCount})`)}`);
       return;
     }
+    if (event.type === 'stopped') {
+      this.write(`${at}  ${this.colours.yellow(`${event.executionName} stopped in ${event.state}`)}${event.cause === undefined ? '' : `: ${event.cause}`}`);
+      return;
+    }
     const run = event.output as Run;
     this.historyEvents = run.history.events;
     for (const member of run.members) {

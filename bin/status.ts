@@ -300,6 +300,8 @@ export function eventsFromHistory(
     } else if (Object.hasOwn(attemptEnds, type)) {
       const details = event.executionFailedEventDetails ?? event.executionAbortedEventDetails ?? event.executionTimedOutEventDetails;
       const outcome = { status: attemptEnds[type]!, ...(details?.error !== undefined && { error: details.error }), ...(details?.cause !== undefined && { cause: causeMessage(details.cause) }) };
+      // A stop is a step of the train's story, with who stopped it and why, as a failed look is.
+      if (outcome.status === 'ABORTED') emit({ type: 'stopped', executionName, state: stateName, ...(outcome.cause !== undefined && { cause: outcome.cause }), at });
       if (outcome.status === 'FAILED' && taskState === 'CheckPipelines' && state.plan && state.run) {
         const looked = withFailedLook(state.plan, state.run, outcome);
         if (looked !== state.run) emit({ type: 'checked', executionName, output: looked, at });

@@ -107,7 +107,9 @@ export type RunEvent =
   | { type: 'checked'; executionName: string; output: unknown; at: number }
   | { type: 'retried'; executionName: string; state: string; at: number; retry?: RetryDetail }
   | { type: 'continued'; executionName: string; successorName: string; at: number }
-  | { type: 'redriven'; executionName: string; state: string; redriveCount: number; at: number };
+  | { type: 'redriven'; executionName: string; state: string; redriveCount: number; at: number }
+  /** Read from a history (`sequencer status`, `--watch`): the execution was stopped, in that state, for that cause. */
+  | { type: 'stopped'; executionName: string; state: string; cause?: string; at: number };
 
 /** Which error a Task failed with, and the Retry entry of the definition that retries it. */
 export interface RetryDetail {

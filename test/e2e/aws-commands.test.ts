@@ -182,6 +182,9 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toMatch(new RegExp(`^Stopped ${name} at \\S+: release called off$`, 'm'));
     expect(code).toBe(1);
+    // The stop is a line of the train's story, with its cause, just before the summary.
+    const progress = progressLines(watching.output.stdout);
+    expect(progress.at(-1)).toMatch(new RegExp(`^ +\\+\\d+:\\d\\d:\\d\\d {2}${name} stopped in WaitForPipelineEnd: release called off$`));
     expect(watching.output.stdout).toContain('ABORTED  the run was stopped; a pipeline in progress was left running');
     expect(await running.client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ status: 'ABORTED', cause: 'release called off' });
     expect(again.code).toBe(3);

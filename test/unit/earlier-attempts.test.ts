@@ -136,6 +136,29 @@ describe('status of an execution stopped, redriven, timed out and redriven again
   });
 });
 
+describe('a stop, read from the history', () => {
+  it('is a line of the train’s story, in the state it came in, with its cause, before the redrive; a timeout is no stop', () => {
+    // Prepare
+    const report = foldTrain([redrivenTwice()], stateMachineArn, {});
+
+    // Act
+    const story = report.events.flatMap((event) =>
+      event.type === 'stopped' ? [[event.type, event.state, event.cause, event.at]] : event.type === 'redriven' ? [[event.type, event.state, event.redriveCount, event.at]] : [],
+    );
+    const lines = statusLines(report, palette(false), true);
+
+    // Assess
+    expect(story).toEqual([
+      ['stopped', 'WaitForPipelines', 'release called off', minutes(25).getTime()],
+      ['redriven', 'WaitForPipelines', 1, minutes(40).getTime()],
+      ['redriven', 'WaitForPipelines', 2, minutes(95).getTime()],
+    ]);
+    const stopLine = lines.findIndex((line) => line.includes(' stopped in '));
+    expect(lines[stopLine]).toBe('2026-01-05T09:25:00Z  release-42 stopped in WaitForPipelines: release called off');
+    expect(lines[stopLine + 1]).toBe('2026-01-05T09:40:00Z  release-42 redriven from WaitForPipelines (redrive 1)');
+  });
+});
+
 describe('an attempt that failed while it started the next entry', () => {
   it('names that entry’s pipelines, though none of them had started', () => {
     // Prepare: decided, then StartPipelines failed before the group started; redriven at 5 min.
