@@ -32,14 +32,13 @@ export const localStateMachineArn = stateMachineArnNamed('codepipeline-sequencer
 
 /**
  * How long after SendTaskSuccess ends a callback Task the next Lambda function (check-status)
- * starts, in simulated time (the Task's end is recorded at the call, as Step Functions records it).
+ * takes, in simulated time (the Task's end is recorded at the call, as Step Functions records it).
  * On AWS, Step Functions moves on and invokes the next function in some tens to hundreds of
- * milliseconds; here every other step takes no time at all. Without
- * this moment, a run the sweeper woke started its next pipeline at the very instant of the
- * sweeper's tick, so a pipeline whose duration is whole minutes (as worlds script them) ended on
- * a later tick exactly: that sweep, not the event a second later, noticed it, and every pipeline
- * after it. A 100-pipeline world of one-hour pipelines had 68 ends noticed by the sweeper where
- * AWS would see about one or two.
+ * milliseconds; here every other step takes no time at all. Without this moment, a run the
+ * sweeper woke started its next pipeline at the very instant of the sweeper's tick, so a pipeline
+ * of whole minutes (as worlds script them) ended exactly on a later tick: that sweep, not the
+ * event a second later, noticed it, and every pipeline after it. A world of 100 one-hour
+ * pipelines had 68 ends noticed by the sweeper, where AWS would see one or two (2, with it).
  */
 export const callbackResumeSeconds = 0.1;
 

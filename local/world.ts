@@ -353,8 +353,9 @@ const eventStates = [...Object.values(eventStateOf), 'RESUMED'];
 /**
  * How CodePipeline's events reach the stage's event function (with `completion: events`):
  * delivered `delaySeconds` after the change (a number, or [min, max] drawn per event), some
- * dropped (those of some pipelines, of some states, or both, all or a share of them), some delivered twice, some out of order (a
- * random extra delay of up to `outOfOrder` seconds), or none at all (`off`).
+ * dropped (those of some pipelines, of some states, or both; all of them or a share), some
+ * delivered twice, some out of order (a random extra delay of up to `outOfOrder` seconds), or
+ * none at all (`off`).
  */
 const eventsSchema = z.strictObject({
   delaySeconds: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).default([0.5, 1.5]),
