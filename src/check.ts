@@ -72,7 +72,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // would have without the stop, and then nothing is restarted: that would only delay the failure.
   const failedSinceRedrive = seen.some((member) => endedBadly(member) && !endedBefore(member, redrivenAt));
   const looked =
-    redrivesSince > 0 && !failedSinceRedrive ? seen.map((member) => (endedBadly(member) ? restart(member, redriveCount, plan, now) : member)) : seen;
+    redrivesSince > 0 && !failedSinceRedrive ? seen.map((member) => (endedBadly(member) ? restart(member, nextAttempt(member, redriveCount), plan, now) : member)) : seen;
   // A member watched again past its timeout has a new deadline: its watch item must live as long,
   // or its end's event (and the sweeper) would find it expired and only the deadline would notice.
   if (completion === 'events' && redrivesSince > 0) {
@@ -140,6 +140,15 @@ const endedBefore = (member: Member, redrivenAt: number | undefined): boolean =>
 
 const isDue = (member: Member, now: number): boolean =>
   holds(member) && (member.nextLookAt === undefined || Date.parse(member.nextLookAt) <= now + dueToleranceMs);
+
+/**
+ * The attempt a redrive restarts a member as, which names its start's clientRequestToken: the
+ * execution's redrive count, as the progress line tells it, but always past the member's own last
+ * attempt. A continuation's redrive count starts again at 0, while the member carries the attempt
+ * an earlier execution's redrive gave it: the same count again would send that start's token, and
+ * CodePipeline would answer with that failed execution instead of running the pipeline again.
+ */
+const nextAttempt = (member: Member, redriveCount: number) => Math.max(redriveCount, member.attempt + 1);
 
 function restart(member: Member, attempt: number, plan: Plan, now: number): Member {
   const earlier = [...member.earlierExecutionIds, ...member.supersededExecutionIds, ...(member.pipelineExecutionId ? [member.pipelineExecutionId] : [])];

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 
 /**
  * The idempotency token for one start: the train's first execution, the entry's position, the
- * member within it, and the attempt (0, then the redrive count that restarted it). A retried
+ * member within it, and the attempt (0, then the redrive count that restarted it, or one past the
+ * member's last attempt where that is higher: src/check.ts nextAttempt). A retried
  * task, a Lambda that crashed after its call, or a continuation of the train sends the same
  * token and CodePipeline starts nothing new; a redrive that restarts a failed member sends a
  * new one, so the pipeline really runs again, once per redrive.

@@ -393,6 +393,38 @@ describe('resume: from and redrive', () => {
     expect(report.generations).toHaveLength(1);
   });
 
+  it('a redrive of a continuation restarts a member a redrive of an earlier execution restarted: a new start, the pipeline runs again', async () => {
+    // Prepare: P2 runs two days, polled, so the train continues as new while it runs; it fails twice, then succeeds.
+    const engine = await LocalEngine.create({
+      world: world([{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 2 * day, outcomes: ['Failed', 'Failed', 'Succeeded'] }]),
+      settings: { completion: 'poll', continueAtEvents: 1_000 },
+    });
+
+    // Act: the first failure is redriven at once, in the execution it failed in; the second comes in a later one, redriven then.
+    const first = await engine.run({ input: { order: ['P1', 'P2'] }, redrive: true });
+    const arnOf = (generation: number) =>
+      `${engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${generation === 1 ? first.executionName : successorName(first.executionName, generation)}`;
+    let generation = first.generations.length;
+    expect(engine.redriveExecution(arnOf(generation))).toBe(true);
+    // The redriven execution goes on, and continues as new while P2 runs again: follow the train to its end.
+    for (;;) {
+      while (engine.emulator.stepFunctions.execution(arnOf(generation))!.status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 5));
+      if (engine.emulator.stepFunctions.execution(arnOf(generation + 1)) === undefined) break;
+      generation += 1;
+    }
+
+    // Assess: the second failure came after a continuation; each redrive started P2 once more.
+    expect(first).toMatchObject({ status: 'FAILED', error: 'PipelineFailed', redrives: 1 });
+    expect(first.generations.length).toBeGreaterThan(2);
+    expect(engine.emulator.stepFunctions.execution(arnOf(generation))!.status).toBe('SUCCEEDED');
+    expect(ours({ ...first, world: { executions: engine.emulator.executions() } }).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['P1', 'Succeeded'],
+      ['P2', 'Failed'],
+      ['P2', 'Failed'],
+      ['P2', 'Succeeded'],
+    ]);
+  }, longTrain);
+
   it('redrive after a group member failed: restarts that member only', async () => {
     const theWorld = world([
       { name: 'P1', durationSeconds: 300 },

@@ -254,6 +254,16 @@ describe('check-status: redrive', () => {
     expect(run.members[1]).toMatchObject({ pipelineName: 'P3', status: 'Succeeded', attempt: 0 });
   });
 
+  it('restarts a member a redrive of an earlier execution of the train restarted already past that attempt: a new token, so the pipeline runs again', async () => {
+    // Prepare: this execution is a continuation, redriven once; P2 had been restarted as attempt 1 by the first execution's redrive.
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    statusIs('exec-p3', 'Succeeded');
+
+    const run = await core(stepInput({ members: [tracked({ attempt: 1 }), p3()] }, group, { redriveCount: 1 }));
+
+    expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending', attempt: 2, earlierExecutionIds: ['exec-p2'] });
+  });
+
   it('does not restart a member that failed after the redrive (stopped while it waited, redriven at once): the run fails', async () => {
     statusIs('exec-p2', 'Failed', 'Tests failed');
     stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000) });
