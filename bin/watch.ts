@@ -36,7 +36,7 @@ export interface WatchOptions {
   intervalSeconds: number;
   /** Aborting it stops the watching, never the train. */
   signal: AbortSignal;
-  /** Just redriven: the last execution's redrive count to wait for, should DescribeExecution not show the redrive yet. */
+  /** Just redriven: the redriven execution's (`executionArn`'s) redrive count to wait for, should DescribeExecution not show the redrive yet. */
   redriveCount?: number;
   /** Once, when the train's first execution is known. */
   onStart?: (first: ExecutionRead) => void;
@@ -109,7 +109,8 @@ async function follow(client: SFNClient, executionArn: string, options: WatchOpt
     const last = train.at(-1)!;
     // Described a moment before its history was read, it may have ended in between.
     if (last.described.status === 'RUNNING' && ended.has(last.history.at(-1)?.type ?? '')) last.described = await describe(last.arn);
-    const redriveSeen = (last.described.redriveCount ?? 0) >= (options.redriveCount ?? 0);
+    // The redrive count waited for is the redriven execution's: a successor it continued as counts from 0.
+    const redriveSeen = last.arn !== executionArn || (last.described.redriveCount ?? 0) >= (options.redriveCount ?? 0);
     if (last.described.status !== 'RUNNING' && !redriveSeen) {
       await wait();
       last.described = await describe(last.arn);

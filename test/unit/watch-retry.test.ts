@@ -116,3 +116,43 @@ describe('a watch that loses Step Functions for a while', () => {
     expect(retries).toEqual([]);
   });
 });
+
+describe('a watch of a train just redriven (redrive --wait)', () => {
+  it('follows it into the execution it continued as, whose own redrive count starts at 0, to its end', async () => {
+    // Prepare: train-1 was redriven (its redrive 1), went on and continued as train-1-g2, which failed.
+    const successorArn = `${executionArn}-g2`;
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
+    const descriptions: Record<string, object> = {
+      [executionArn]: { name: 'train-1', status: 'SUCCEEDED', startDate: at(0), input: '{}', redriveCount: 1, output: JSON.stringify({ continuedAs: successorArn }) },
+      [successorArn]: { name: 'train-1-g2', status: 'FAILED', startDate: at(30), input: '{}', error: 'PipelineFailed', cause: 'P2 failed' },
+    };
+    const histories: Record<string, object[]> = {
+      [executionArn]: [
+        { id: 1, type: 'ExecutionStarted', timestamp: at(0) },
+        { id: 2, type: 'ExecutionFailed', timestamp: at(10) },
+        { id: 3, type: 'ExecutionRedriven', timestamp: at(20), executionRedrivenEventDetails: { redriveCount: 1 } },
+        { id: 4, type: 'ExecutionSucceeded', timestamp: at(30) },
+      ],
+      [successorArn]: [
+        { id: 1, type: 'ExecutionStarted', timestamp: at(30) },
+        { id: 2, type: 'ExecutionFailed', timestamp: at(40), executionFailedEventDetails: { error: 'PipelineFailed', cause: 'P2 failed' } },
+      ],
+    };
+    stepFunctions.on(DescribeExecutionCommand).callsFake((input: { executionArn: string }) => descriptions[input.executionArn]);
+    stepFunctions.on(GetExecutionHistoryCommand).callsFake((input: GetExecutionHistoryCommandInput) => {
+      const events = histories[input.executionArn!]!;
+      return { events: input.reverseOrder ? [...events].reverse() : events };
+    });
+
+    // Act: as redrive --wait follows it, waiting for redrive 1 of train-1.
+    const outcome = { settled: false, status: undefined as string | undefined };
+    const watching = followTrain(client, executionArn, { stateMachineArn, retriers: {}, intervalSeconds: 1, signal: new AbortController().signal, onEvent: () => undefined, redriveCount: 1 }).then(
+      (report) => Object.assign(outcome, { settled: true, status: report?.status }),
+    );
+    await jest.advanceTimersByTimeAsync(60_000);
+
+    // Assess: it ended, with the train's end, rather than waiting for a redrive count train-1-g2 will never show.
+    expect(outcome).toEqual({ settled: true, status: 'FAILED' });
+    await watching;
+  });
+});
