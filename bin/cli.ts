@@ -649,7 +649,8 @@ export function statusJson(report: StatusReport) {
     executionName: report.executionName,
     stateMachineArn: report.stateMachineArn,
     pipelines: pipelinesJson(report.rows),
-    ...(report.error !== undefined && { error: report.error, cause: report.cause }),
+    // A stop has a cause (who stopped it and why), and most often no error.
+    ...((report.error !== undefined || report.status === 'ABORTED') && { error: report.error, cause: report.cause }),
     ...(report.status === 'SUCCEEDED' && { output: report.output }),
     ...(report.skipped !== undefined && { skipped: report.skipped }),
     generations: report.generations,

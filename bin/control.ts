@@ -150,7 +150,7 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
     const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
     const lines = values.json ? [JSON.stringify(statusJson(report), null, 2)] : statusLines(report, colours, values.timestamps, onGitHub);
     for (const line of lines) output.out(line);
-    if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, values.json, onGitHub);
+    if (endedBadly.has(report.status)) reportFailure(report, values.json, onGitHub);
     return ['SUCCEEDED', 'RUNNING'].includes(report.status) ? 0 : 1;
   });
 }
@@ -203,6 +203,9 @@ async function watch(
   return finish(report, values.json, onGitHub, time);
 }
 
+/** How a train can end that a CI job must be told why on stderr (or in an annotation): a stop too, with who stopped it and why. */
+const endedBadly = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+
 /** The summary (or the JSON document), the failure line, and the exit code of a train that ended. */
 function finish(report: StatusReport, json: boolean, onGitHub: boolean, time: (ms: number) => string): number {
   const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
@@ -212,7 +215,7 @@ function finish(report: StatusReport, json: boolean, onGitHub: boolean, time: (m
     if (onGitHub) output.out('::endgroup::');
     for (const line of awsSummary(report, colours, time)) output.out(line);
   }
-  if (['FAILED', 'TIMED_OUT'].includes(report.status)) reportFailure(report, json, onGitHub);
+  if (endedBadly.has(report.status)) reportFailure(report, json, onGitHub);
   return report.status === 'SUCCEEDED' ? 0 : 1;
 }
 

@@ -463,4 +463,6 @@ function earlierAttemptLines(attempt: EarlierAttempt, colours: Palette, time: Ti
 export const failureLine = (report: Pick<SummaryReport, 'status' | 'error' | 'cause'>, colours: Palette) =>
   report.status === 'TIMED_OUT'
     ? `${colours.red('TIMED OUT')}  ${report.error ?? 'States.Timeout'}: ${report.cause ?? 'the execution ran past its TimeoutSeconds'}`
-    : `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;
+    : report.status === 'ABORTED'
+      ? `${colours.yellow('ABORTED')}  the run was stopped${report.error === undefined ? '' : ` (${report.error})`}: ${report.cause ?? 'no cause given'}`
+      : `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;

@@ -186,6 +186,8 @@ describe('start --wait and status --watch against the emulator', () => {
     const progress = progressLines(watching.output.stdout);
     expect(progress.at(-1)).toMatch(new RegExp(`^ +\\+\\d+:\\d\\d:\\d\\d {2}${name} stopped in WaitForPipelineEnd: release called off$`));
     expect(watching.output.stdout).toContain('ABORTED  the run was stopped; a pipeline in progress was left running');
+    // Exit 1 with the reason on stderr, where CI keeps it, as for a failure.
+    expect(watching.output.stderr).toContain('sequencer: ABORTED  the run was stopped: release called off');
     expect(await running.client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ status: 'ABORTED', cause: 'release called off' });
     expect(again.code).toBe(3);
     expect(again.stderr).toContain('sequencer: nothing to stop: no execution of codepipeline-sequencer-dev is running in us-east-1');

@@ -1,6 +1,6 @@
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { statusJson, statusLines } from '../../bin/cli.js';
-import { palette } from '../../bin/format.js';
+import { failureLine, palette } from '../../bin/format.js';
 import { foldTrain, type ExecutionRead } from '../../bin/status.js';
 import type { Member, Plan, Run } from '../../src/run.js';
 import { plan as fixturePlan } from '../support/fixtures.js';
@@ -156,6 +156,21 @@ describe('a stop, read from the history', () => {
     const stopLine = lines.findIndex((line) => line.includes(' stopped in '));
     expect(lines[stopLine]).toBe('2026-01-05T09:25:00Z  release-42 stopped in WaitForPipelines: release called off');
     expect(lines[stopLine + 1]).toBe('2026-01-05T09:40:00Z  release-42 redriven from WaitForPipelines (redrive 1)');
+  });
+});
+
+describe('a train that was stopped and not redriven', () => {
+  it('says who stopped it and why in --json and in the line a CI job reads, as a failure does', () => {
+    // Prepare: the history of redrivenTwice's first attempt, as StopExecution left it.
+    const read = redrivenTwice();
+    const stopped: ExecutionRead = { ...read, described: { status: 'ABORTED', startDate: minutes(0), cause: 'release called off' }, history: read.history.slice(0, 9) };
+
+    // Act
+    const report = foldTrain([stopped], stateMachineArn, {});
+
+    // Assess
+    expect(statusJson(report)).toMatchObject({ status: 'ABORTED', cause: 'release called off' });
+    expect(failureLine(report, palette(false))).toBe('ABORTED  the run was stopped: release called off');
   });
 });
 
