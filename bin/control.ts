@@ -16,7 +16,7 @@ import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { checkGivenOrder } from '../src/order-checks.js';
-import { checkExecutionName, checkExecutionOption, consoleLink, isTransient, setupProblemOf, sfnClient, stageStateMachine, targetOf, type Target } from './aws.js';
+import { checkExecutionName, checkExecutionOption, consoleLink, isTransient, setupProblemOf, sfnClient, stageStateMachine, stageStateMachineName, targetOf, type Target } from './aws.js';
 import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, statusJson, statusLines, withShorthands, type Shorthands } from './cli.js';
 import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
@@ -43,13 +43,18 @@ const watchOptions = {
 
 /** Runs `act` with a Step Functions client for the command's target, turning AWS's refusals into one line each. */
 async function withStepFunctions<T>(
-  values: { region?: string | undefined; profile?: string | undefined },
+  values: { region?: string | undefined; profile?: string | undefined; stage?: string | undefined },
   executionOption: string | undefined,
   act: (client: SFNClient, target: Target, execution: ReturnType<typeof checkExecutionOption>) => Promise<T>,
 ): Promise<T> {
   const execution = checkExecutionOption(executionOption);
   if (execution.region !== undefined && values.region !== undefined && execution.region !== values.region) {
     throw new BadOption(`--execution is in region ${execution.region}, but --region says ${values.region}; give one of them`);
+  }
+  // An ARN names its state machine, and so its stage: another stage's run is never acted on unasked.
+  const stateMachineName = execution.arn?.split(':')[6];
+  if (stateMachineName !== undefined && values.stage !== undefined && stateMachineName !== stageStateMachineName(values.stage)) {
+    throw new BadOption(`--execution is a run of ${stateMachineName}, but --stage ${values.stage} is ${stageStateMachineName(values.stage)}; give one of them`);
   }
   const target = targetOf({ region: values.region ?? execution.region, profile: values.profile }, process.env);
   const client = sfnClient(target, process.env);

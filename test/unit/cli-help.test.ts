@@ -112,6 +112,28 @@ describe('--order, --sequence, --from and --dry-run laid over the input', () => 
   });
 });
 
+describe('--execution given as an ARN beside --region or --stage that say otherwise', () => {
+  const devRun = 'arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:s1';
+  it.each([
+    [['stop', '--stage', 'prod', '--execution', devRun], '--execution is a run of codepipeline-sequencer-dev, but --stage prod is codepipeline-sequencer-prod; give one of them'],
+    [['redrive', '--stage', 'prod', '--execution', devRun], '--execution is a run of codepipeline-sequencer-dev, but --stage prod is codepipeline-sequencer-prod; give one of them'],
+    [['status', '--region', 'eu-west-1', '--execution', devRun], '--execution is in region us-east-1, but --region says eu-west-1; give one of them'],
+  ])('%j is refused before any call: another stage’s or region’s run is never acted on unasked', async (argv, reason) => {
+    const { code, stderr } = await cli(...argv);
+
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(`sequencer: ${reason}`);
+  });
+
+  it('takes the ARN when --stage names its own state machine', async () => {
+    // Refused only later, by the endpoint nothing listens at: the stage check let it through.
+    const { code, stderr } = await cli('status', '--stage', 'dev', '--execution', devRun);
+
+    expect(code).toBe(2);
+    expect(stderr).not.toContain('give one of them');
+  });
+});
+
 describe('start refusing its input, before anything is asked of AWS', () => {
   it('says nothing was started after a single problem', async () => {
     const { code, stderr } = await cli('start', '--input', '{"dryRun":"yes"}');
