@@ -282,9 +282,17 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     if (decision.refused !== undefined) {
       throw new Refused(`${executionName} ${decision.refused}; no pipeline was started. See it with 'npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName}'.`);
     }
+    const plan = (decision.decided?.output as { plan?: { order?: unknown; dryRun?: unknown } } | undefined)?.plan;
+    // A dry run's execution decides and checks the order, then ends: nothing will run, and a script must be able to tell.
+    const dryRun = plan?.dryRun === true;
     if (values.json) {
-      const plan = (decision.decided?.output as { plan?: { order?: unknown } } | undefined)?.plan;
-      output.out(JSON.stringify({ executionArn, executionName, stateMachineArn, startDate: started.startDate?.toISOString(), console: link, ...(plan?.order !== undefined && { order: plan.order }) }, null, 2));
+      output.out(
+        JSON.stringify(
+          { executionArn, executionName, stateMachineArn, startDate: started.startDate?.toISOString(), console: link, ...(plan?.order !== undefined && { order: plan.order }), ...(dryRun && { dryRun }) },
+          null,
+          2,
+        ),
+      );
       return 0;
     }
     tellStarted();
@@ -294,7 +302,11 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
     } else {
       output.out(`  the order is not decided yet (${decision.unanswered ?? 'no answer'})`);
     }
-    output.out(`  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`);
+    output.out(
+      dryRun
+        ? `  a dry run: the order is decided and checked, and no pipeline starts; see it with npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName}`
+        : `  follow it: npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName} --watch`,
+    );
     return 0;
   });
 }

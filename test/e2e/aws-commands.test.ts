@@ -69,7 +69,7 @@ describe('start under a name already taken', () => {
 });
 
 describe('start, before it returns', () => {
-  it('waits for decide-order: tells the order it decided, or its refusal with exit 3 and no pipeline started', async () => {
+  it('waits for decide-order: tells the order it decided, or its refusal with exit 3 and no pipeline started; a dry run says no pipeline starts', async () => {
     // Prepare
     const world = file('decided.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
     running = await emulator(world, ['--speed', '600']);
@@ -80,6 +80,11 @@ describe('start, before it returns', () => {
     const decided = await sequencer(['start', '--order', 'P2,P1'], running.env);
     while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
     const decidedJson = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":[["P1","P2"]]}');
+    while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    const dryRun = await sequencer(['start', '--order', 'P2,P1', '--dry-run'], running.env);
+    // Told once decided, a dry run's execution may take a moment more to end: a start meanwhile would be refused.
+    while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    const dryRunJson = await sequencer(['start', '--order', 'P2,P1', '--dry-run', '--json'], running.env);
 
     // Assess
     const refusal = /^\S+ refused at DecideOrder: PipelineNotAllowed: order: P9 is not allowed in this stage; allowed: P1, P2; no pipeline was started\. See it with 'npx --no sequencer status --stage dev --execution \S+'\.$/;
@@ -96,6 +101,12 @@ describe('start, before it returns', () => {
     ]);
     expect(decidedJson.code).toBe(0);
     expect(JSON.parse(decidedJson.stdout)).toMatchObject({ order: [['P1', 'P2']] });
+    expect(JSON.parse(decidedJson.stdout)).not.toHaveProperty('dryRun');
+    // A dry run starts an execution that starts no pipeline: the output says so, in words and in --json.
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout.trimEnd().split('\n').at(-1)).toMatch(/^ {2}a dry run: the order is decided and checked, and no pipeline starts; see it with npx --no sequencer status --stage dev --execution \S+$/);
+    expect(dryRun.stdout).not.toContain('--watch');
+    expect(JSON.parse(dryRunJson.stdout)).toMatchObject({ order: ['P2', 'P1'], dryRun: true });
   }, 60_000);
 });
 
