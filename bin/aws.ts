@@ -113,8 +113,8 @@ export const consoleLink = (region: string, executionArn: string) =>
 const legalName = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u;
 const executionArnPattern = /^arn:aws[a-z-]*:states:([a-z0-9-]+):(\d{12}):execution:([^:]+):([^:]+)$/;
 
-/** An --execution value checked: its ARN, given one; its name, given a name. */
-export function checkExecutionOption(value: string | undefined): { arn?: string; name?: string; region?: string } {
+/** An --execution value checked: its ARN (with the region and state machine it names), given one; its name, given a name. */
+export function checkExecutionOption(value: string | undefined): { arn?: string; name?: string; region?: string; stateMachineName?: string } {
   if (value === undefined) return {};
   if (value === '') throw new BadOption('--execution is empty; give an execution name or ARN, or leave it out for the stage’s train');
   if (value.startsWith('arn:')) {
@@ -125,7 +125,7 @@ export function checkExecutionOption(value: string | undefined): { arn?: string;
     if (!parts || !legalName.test(parts[3]!) || !legalName.test(parts[4]!)) {
       throw new BadOption(`--execution ${JSON.stringify(value)} is not an execution ARN (arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME)`);
     }
-    return { arn: value, region: parts[1]! };
+    return { arn: value, region: parts[1]!, stateMachineName: parts[3]! };
   }
   return { name: checkExecutionName('--execution', value) };
 }

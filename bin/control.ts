@@ -52,9 +52,8 @@ async function withStepFunctions<T>(
     throw new BadOption(`--execution is in region ${execution.region}, but --region says ${values.region}; give one of them`);
   }
   // An ARN names its state machine, and so its stage: another stage's run is never acted on unasked.
-  const stateMachineName = execution.arn?.split(':')[6];
-  if (stateMachineName !== undefined && values.stage !== undefined && stateMachineName !== stageStateMachineName(values.stage)) {
-    throw new BadOption(`--execution is a run of ${stateMachineName}, but --stage ${values.stage} is ${stageStateMachineName(values.stage)}; give one of them`);
+  if (execution.stateMachineName !== undefined && values.stage !== undefined && execution.stateMachineName !== stageStateMachineName(values.stage)) {
+    throw new BadOption(`--execution is a run of ${execution.stateMachineName}, but --stage ${values.stage} is ${stageStateMachineName(values.stage)}; give one of them`);
   }
   const target = targetOf({ region: values.region ?? execution.region, profile: values.profile }, process.env);
   const client = sfnClient(target, process.env);

@@ -26,11 +26,12 @@ describe('the AWS commands’ target', () => {
 });
 
 describe('--execution', () => {
-  it('takes a legal name, or an execution ARN and its region', () => {
+  it('takes a legal name, or an execution ARN with its region and state machine', () => {
     expect(checkExecutionOption('release-42')).toEqual({ name: 'release-42' });
     expect(checkExecutionOption('arn:aws:states:eu-west-1:123456789012:execution:codepipeline-sequencer-prod:release-42')).toEqual({
       arn: 'arn:aws:states:eu-west-1:123456789012:execution:codepipeline-sequencer-prod:release-42',
       region: 'eu-west-1',
+      stateMachineName: 'codepipeline-sequencer-prod',
     });
   });
 
