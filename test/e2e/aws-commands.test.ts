@@ -46,6 +46,10 @@ afterEach(() => {
 });
 
 const latest = async (client: SFNClient) => (await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions![0]!;
+/** Until the latest execution has ended: a start meanwhile would be refused (AlreadyRunning). */
+const untilLatestEnded = async (client: SFNClient) => {
+  while ((await latest(client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+};
 const progressLines = (stdout: string) => stdout.split('\n').filter((line) => /^ +\+\d+:\d\d:\d\d {2}/.test(line));
 
 describe('start under a name already taken', () => {
@@ -78,12 +82,12 @@ describe('start, before it returns', () => {
     const notAllowed = await sequencer(['start', '--order', 'P1,P9'], running.env);
     const notAllowedJson = await sequencer(['start', '--order', 'P1,P9', '--json'], running.env);
     const decided = await sequencer(['start', '--order', 'P2,P1'], running.env);
-    while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilLatestEnded(running.client);
     const decidedJson = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":[["P1","P2"]]}');
-    while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilLatestEnded(running.client);
     const dryRun = await sequencer(['start', '--order', 'P2,P1', '--dry-run'], running.env);
     // Told once decided, a dry run's execution may take a moment more to end: a start meanwhile would be refused.
-    while ((await latest(running.client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    await untilLatestEnded(running.client);
     const dryRunJson = await sequencer(['start', '--order', 'P2,P1', '--dry-run', '--json'], running.env);
 
     // Assess

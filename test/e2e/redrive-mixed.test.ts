@@ -1,7 +1,7 @@
 import { closeLocalEngine, LocalEngine, type RunReport } from '../../local/engine.js';
 import { executionArnPrefix } from '../../src/continuation.js';
 import type { PipelineResult } from '../../src/run.js';
-import { ours, world } from './support.js';
+import { ours, untilEnded, world } from './support.js';
 
 afterAll(closeLocalEngine);
 
@@ -119,8 +119,7 @@ describe('a redrive of a run stopped while it waited for an end', () => {
     leaveClock();
     const redrivenAt = engine.clock.now();
     expect(engine.redriveExecution(arn)).toBe(true);
-    while (engine.emulator.stepFunctions.execution(arn)!.status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 5));
-    const described = engine.emulator.stepFunctions.execution(arn)!;
+    const described = await untilEnded(engine, arn);
     const [p1] = described.output === undefined ? [] : (JSON.parse(described.output) as { pipelines: PipelineResult[] }).pipelines;
     return { stopped, described, p1: p1!, redrivenAt, started: engine.emulator.executions().filter((execution) => execution.startedBy === 'sequencer') };
   }

@@ -37,6 +37,12 @@ export async function runOnce(
   return engine.run({ input });
 }
 
+/** The execution once it is no longer RUNNING (a redrive, say, runs on after the call that made it). */
+export async function untilEnded(engine: LocalEngine, executionArn: string) {
+  while (engine.emulator.stepFunctions.execution(executionArn)!.status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 5));
+  return engine.emulator.stepFunctions.execution(executionArn)!;
+}
+
 /** The executions the sequencer itself started, in start order. */
 export const ours = (report: RunReport) => report.world.executions.filter((execution) => execution.startedBy === 'sequencer');
 

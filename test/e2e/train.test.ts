@@ -1,8 +1,8 @@
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
 import { historyEventLimit, minContinueAtEvents, redriveEvents } from '../../src/history-budget.js';
-import { successorName } from '../../src/continuation.js';
+import { executionArnPrefix, successorName } from '../../src/continuation.js';
 import type { PipelineResult, Run } from '../../src/run.js';
-import { expectSequential, ours, runOnce, world } from './support.js';
+import { expectSequential, ours, runOnce, untilEnded, world } from './support.js';
 
 afterAll(closeLocalEngine);
 
@@ -402,13 +402,12 @@ describe('resume: from and redrive', () => {
 
     // Act: the first failure is redriven at once, in the execution it failed in; the second comes in a later one, redriven then.
     const first = await engine.run({ input: { order: ['P1', 'P2'] }, redrive: true });
-    const arnOf = (generation: number) =>
-      `${engine.stateMachineArn.replace(':stateMachine:', ':execution:')}:${generation === 1 ? first.executionName : successorName(first.executionName, generation)}`;
+    const arnOf = (generation: number) => `${executionArnPrefix(engine.stateMachineArn)}${generation === 1 ? first.executionName : successorName(first.executionName, generation)}`;
     let generation = first.generations.length;
     expect(engine.redriveExecution(arnOf(generation))).toBe(true);
     // The redriven execution goes on, and continues as new while P2 runs again: follow the train to its end.
     for (;;) {
-      while (engine.emulator.stepFunctions.execution(arnOf(generation))!.status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 5));
+      await untilEnded(engine, arnOf(generation));
       if (engine.emulator.stepFunctions.execution(arnOf(generation + 1)) === undefined) break;
       generation += 1;
     }
