@@ -426,11 +426,12 @@ export function summary(
   if (report.status === 'SUCCEEDED') {
     const succeeded = rows.filter((row) => row.status === 'Succeeded').length;
     const skipped = rows.filter((row) => row.status === 'Skipped').length;
+    // A dry run takes no time worth saying: '... nothing was started in 0 s' read as a timing.
     const what =
       succeeded + skipped > 0 && !rows.some((row) => row.status === 'Not started')
-        ? `${count(succeeded, 'pipeline')} succeeded${skipped > 0 ? `, ${skipped} skipped` : ''}`
+        ? `${count(succeeded, 'pipeline')} succeeded${skipped > 0 ? `, ${skipped} skipped` : ''} in ${took}`
         : 'dry run: the plan is valid, nothing was started';
-    lines.push(`${colours.green('SUCCEEDED')}  ${what} in ${took} (${counts})`);
+    lines.push(`${colours.green('SUCCEEDED')}  ${what} (${counts})`);
   } else if (report.status === 'RUNNING') {
     const done = rows.filter((row) => row.status === 'Succeeded').length;
     lines.push(`${colours.yellow('RUNNING')}  ${done} of ${count(rows.length, 'pipeline')} succeeded so far, after ${took} (${counts})`);

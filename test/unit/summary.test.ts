@@ -76,6 +76,19 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     expect(summary({ status: 'SUCCEEDED', stats: { stateTransitions: 1, historyEvents: 1, lambdaInvocations: 1, simulatedSeconds: 1 } }, rows, palette(false), offsetFrom(Date.parse(at(0))))[2]).toMatch(/ \+1 s event /);
   });
 
+  it('the last line: how long the pipelines took, and for a dry run no duration at all, since nothing ran', () => {
+    const stats = { stateTransitions: 3, historyEvents: 11, lambdaInvocations: 1, simulatedSeconds: 0 };
+    const time = offsetFrom(Date.parse(at(0)));
+    const ran = summaryRows(planOf(['P1']), runOf(1, [succeeded(0, 'P1', 'a')]), { status: 'SUCCEEDED' });
+    const dry = summaryRows(planOf(['P1'], { dryRun: true }), runOf(0, []), { status: 'SUCCEEDED' });
+
+    const ranLine = summary({ status: 'SUCCEEDED', stats: { ...stats, simulatedSeconds: 360 } }, ran, palette(false), time, { clock: 'simulated' }).at(-1);
+    const dryLine = summary({ status: 'SUCCEEDED', stats }, dry, palette(false), time, { clock: 'simulated' }).at(-1);
+
+    expect(ranLine).toBe('SUCCEEDED  1 pipeline succeeded in 6 min of simulated time (3 state transitions, 11 history events, 1 Lambda invocation)');
+    expect(dryLine).toBe('SUCCEEDED  dry run: the plan is valid, nothing was started (3 state transitions, 11 history events, 1 Lambda invocation)');
+  });
+
   it('a run failed in the middle: the failure with its reason, the later pipelines Not started', () => {
     const plan = planOf(['P1', 'P2', 'P3']);
     const failed = member(1, 'P2', {
