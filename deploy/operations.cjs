@@ -366,7 +366,7 @@ module.exports = {
       ...stateMachineRole(s),
       ...schedule(s),
       ...codePipelinePolicies(s.params.pipelines, s.region),
-      ...targetResources(s.params.accounts, s.params.targetOrganizationId),
+      ...targetResources(s.params.accounts, s.params.targetOrganizationId, `${s.service}-${s.stage}`),
       ...completionResources(s),
     };
   },

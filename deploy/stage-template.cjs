@@ -33,6 +33,7 @@ const nameLimits = [
   { type: 'AWS::SNS::Topic', property: 'TopicName', what: 'SNS topic name', max: 256 },
   { type: 'AWS::SNS::Topic', property: 'DisplayName', what: 'SNS topic display name', max: 100 },
   { type: 'AWS::CloudWatch::Alarm', property: 'AlarmName', what: 'alarm name', max: 255 },
+  { type: 'AWS::Events::EventBusPolicy', property: 'StatementId', what: 'event bus statement id', max: 64, pattern: /^[a-zA-Z0-9_-]+$/ },
 ];
 const lambdaEnvironmentLimit = 4096;
 const inlinePoliciesPerRoleLimit = 10240;

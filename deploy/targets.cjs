@@ -15,7 +15,7 @@ const localPipelines = (pipelines) => pipelines.filter((entry) => typeof entry =
  * default bus admits CodePipeline events from the target accounts, or from the organization.
  * The rule on the bus that feeds the event handler comes with the event path.
  */
-function targetResources(accounts, organizationId) {
+function targetResources(accounts, organizationId, stackName) {
   const roleArns = Object.values(accounts).map((account) => account.roleArn);
   if (roleArns.length === 0) return {};
   const resources = {
@@ -38,7 +38,7 @@ function targetResources(accounts, organizationId) {
     resources.TargetEventsBusPolicy = {
       Type: 'AWS::Events::EventBusPolicy',
       Properties: {
-        StatementId: 'codepipeline-sequencer-targets-org',
+        StatementId: statementId(stackName, 'organization'),
         Statement: {
           Effect: 'Allow',
           Principal: '*',
@@ -54,7 +54,7 @@ function targetResources(accounts, organizationId) {
     resources[`TargetEventsBusPolicy${accountId}`] = {
       Type: 'AWS::Events::EventBusPolicy',
       Properties: {
-        StatementId: `codepipeline-sequencer-${accountId}`,
+        StatementId: statementId(stackName, accountId),
         Statement: {
           Effect: 'Allow',
           Principal: { AWS: { 'Fn::Sub': `arn:\${AWS::Partition}:iam::${accountId}:root` } },
@@ -68,4 +68,12 @@ function targetResources(accounts, organizationId) {
   return resources;
 }
 
-module.exports = { localPipelines, targetResources };
+/**
+ * The bus statement's id is its EventBusPolicy's physical id in CloudFormation, unique per account
+ * and region across stacks: two stages of one hub that admit the same target account each need
+ * their own (the same id made the second stage's stack fail, and deleting one stage's stack
+ * would have taken the other's statement with it). The stack's name makes it the stage's.
+ */
+const statementId = (stackName, admitted) => `${stackName}-${admitted}`;
+
+module.exports = { localPipelines, targetResources, statementId };

@@ -1,4 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { lintTogether, type Finding } from '../support/cfn-lint.js';
@@ -38,6 +39,10 @@ const stageParams = {
 };
 const orgStageParams = { ...stageParams, targetOrganizationId: 'o-a1b2c3d4e5' };
 const unreachableStageParams = { ...stageParams, accounts: { [accounts[0]!]: { roleArn: roleArn(accounts[0]!) } } };
+
+const { targetResources } = createRequire(import.meta.url)('../../deploy/targets.cjs') as {
+  targetResources: (accounts: object, organizationId: string | undefined, stackName: string) => Record<string, Resource>;
+};
 
 const service = copyOfService();
 const templates: Record<string, Packaged<Template>> = {};
@@ -154,6 +159,19 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
     }
     expect(organization).toHaveLength(1);
     expect(organization[0].Condition.StringEquals).toEqual({ 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' });
+  });
+
+  it("names each bus statement after the stage's stack: another stage admitting the same account has its own", () => {
+    const statementIds = (stage: string) => ofType(templates[stage]!.template, 'AWS::Events::EventBusPolicy').map(([, policy]) => policy.Properties.StatementId as string);
+    // CloudFormation's physical id of an EventBusPolicy, unique per account and region across stacks.
+    const otherStage = Object.values(targetResources(stageParams.accounts, undefined, 'codepipeline-sequencer-staging'))
+      .filter((resource) => resource.Type === 'AWS::Events::EventBusPolicy')
+      .map((resource) => resource.Properties.StatementId as string);
+
+    expect(statementIds('targets')).toEqual(accounts.map((accountId) => `codepipeline-sequencer-targets-${accountId}`));
+    expect(statementIds('targets-org')).toEqual(['codepipeline-sequencer-targets-org-organization']);
+    expect(otherStage).toHaveLength(accounts.length);
+    expect(otherStage.filter((id) => statementIds('targets').includes(id))).toEqual([]);
   });
 
   it('refuses a stage whose pipeline lives in an account without a role, naming the pipeline and what to add', () => {
