@@ -183,7 +183,7 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
 });
 
 // CloudFormation's short-form tags, read as plain values.
-const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join'].flatMap((tag) => [
+const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join', '!Contains'].flatMap((tag) => [
   { tag, resolve: (value: string) => ({ [tag]: value }) },
   { tag, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }) },
 ]);
@@ -228,6 +228,41 @@ describe('the target-account template (deploy/target-account.yml)', () => {
     expect(forwarding.Policies[0].PolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: ['events:PutEvents'], Resource: rule.Targets[0].Arn },
     ]);
+  });
+
+  describe('its rule refuses a stack that would trust no one, before anything is made', () => {
+    type Rule = { RuleCondition: unknown; Assertions: { Assert: unknown }[] };
+    const { TrustSomeone } = (template as Template & { Rules: Record<string, Rule> }).Rules;
+    // What CloudFormation lets a rule use: Ref and the rule functions, nothing else (no Join, no Sub).
+    const ruleFunctions = ['!Ref', '!And', '!Contains', '!EachMemberEquals', '!EachMemberIn', '!Equals', '!Not', '!Or', '!RefAll', '!ValueOf', '!ValueOfAll'];
+    const functionsIn = (value: unknown): string[] =>
+      value === null || typeof value !== 'object' ? [] : Object.entries(value).flatMap(([key, inner]) => [...(key.startsWith('!') ? [key] : []), ...functionsIn(inner)]);
+    /** The rule's functions as CloudFormation documents them; a CommaDelimitedList is its value split at every comma. */
+    const evaluate = (value: unknown, parameters: Record<string, string>): unknown => {
+      if (typeof value !== 'object' || value === null) return value;
+      const [[name, argument]] = Object.entries(value) as [[string, unknown]];
+      const args = [argument].flat().map((inner) => evaluate(inner, parameters));
+      if (name === '!Ref') return argument === 'HubRoleArns' ? parameters.HubRoleArns!.split(',') : parameters[argument as string];
+      if (name === '!Not') return !args[0];
+      if (name === '!Equals') return args[0] === args[1];
+      if (name === '!Contains') return (args[0] as string[]).includes(args[1] as string);
+      throw new Error(`no evaluation of ${name} here`);
+    };
+    const accepts = (parameters: Record<string, string>) =>
+      !evaluate(TrustSomeone!.RuleCondition, parameters) || TrustSomeone!.Assertions.every(({ Assert }) => evaluate(Assert, parameters));
+
+    it('uses only what CloudFormation accepts in a rule', () => {
+      expect(functionsIn(TrustSomeone).filter((name) => !ruleFunctions.includes(name))).toEqual([]);
+    });
+
+    it.each([
+      ['no HubRoleArns and no OrganizationId', { HubRoleArns: '', OrganizationId: '' }, 'refused'],
+      ['an empty entry among the roles', { HubRoleArns: `${roleArn('111122223333')},`, OrganizationId: '' }, 'refused'],
+      ['the hub roles', { HubRoleArns: `${roleArn('111122223333')},${roleArn('111122223333')}-2`, OrganizationId: '' }, 'accepted'],
+      ['an organization instead', { HubRoleArns: '', OrganizationId: 'o-a1b2c3d4e5' }, 'accepted'],
+    ])('%s: %s', (_, parameters, outcome) => {
+      expect(accepts(parameters) ? 'accepted' : 'refused').toBe(outcome);
+    });
   });
 });
 
