@@ -14,6 +14,7 @@ const tableArn = (service, stage) => ({
   'Fn::Sub': `arn:\${AWS::Partition}:dynamodb:\${AWS::Region}:\${AWS::AccountId}:table/${completionTableName(service, stage)}`,
 });
 const statement = (actions, resource) => ({ Effect: 'Allow', Action: actions, Resource: resource });
+const deadLetterQueueArn = { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] };
 
 /** A function's own role: its log group, the completion table, and completing task tokens. */
 function functionRole(s, functionName, extraStatements) {
@@ -39,11 +40,15 @@ function sweepRate(sweepSeconds) {
 
 function completionResources(s) {
   const { service, stage, params } = s;
+  // Lambda sends a failed invocation to the dead-letter queue with the function's own role, and
+  // checks the grant when the destination is set: so it is in the role, made before the function.
+  const deadLetters = params.completion === 'events' ? [policy('dead-letter', [statement(['sqs:SendMessage'], deadLetterQueueArn)])] : [];
   const roles = {
-    PipelineEventRole: functionRole(s, 'pipelineEvent', []),
+    PipelineEventRole: functionRole(s, 'pipelineEvent', deadLetters),
     SweeperRole: functionRole(s, 'sweeper', [
       // Scan reads the open watches; GetPipelineExecution is granted below, pipeline by pipeline.
       policy('read-open-watches', [statement(['dynamodb:Scan'], tableArn(service, stage))]),
+      ...deadLetters,
     ]),
     ...codePipelinePolicies(params.pipelines, s.region, {
       actions: ['codepipeline:GetPipelineExecution'],
@@ -55,6 +60,7 @@ function completionResources(s) {
   if (params.completion !== 'events') return roles;
   return {
     ...roles,
+    ...invocationFailures(),
     CompletionTable: {
       Type: 'AWS::DynamoDB::Table',
       Properties: {
@@ -143,6 +149,31 @@ function completionResources(s) {
         Policies: [policy('invoke-sweeper', [statement(['lambda:InvokeFunction'], { 'Fn::GetAtt': ['SweeperLambdaFunction', 'Arn'] })])],
       },
     },
+  };
+}
+
+/**
+ * EventBridge and Scheduler invoke both functions asynchronously: once Lambda has taken the event,
+ * the rule's retry policy and dead-letter queue are done with it, and an invocation that fails
+ * (DynamoDB or SendTaskSuccess refused, a timeout) is retried twice by Lambda and then dropped,
+ * with FailedInvocations still at zero. Lambda sends what it drops to the stage's dead-letter
+ * queue instead, whose alarm tells people. A sweep is not retried: the next one is a minute
+ * away, and one that waited in Lambda's queue longer than that (throttled) would only repeat it.
+ */
+function invocationFailures() {
+  const onFailure = (functionId, retries, maximumAge) => ({
+    Type: 'AWS::Lambda::EventInvokeConfig',
+    Properties: {
+      FunctionName: { Ref: functionId },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: retries,
+      ...(maximumAge !== undefined && { MaximumEventAgeInSeconds: maximumAge }),
+      DestinationConfig: { OnFailure: { Destination: deadLetterQueueArn } },
+    },
+  });
+  return {
+    PipelineEventInvokeConfig: onFailure('PipelineEventLambdaFunction', 2),
+    SweeperInvokeConfig: onFailure('SweeperLambdaFunction', 0, 60),
   };
 }
 

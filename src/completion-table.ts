@@ -152,7 +152,7 @@ async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'Table
 
 /**
  * Opens a watch marked ended again, if it is still marked with this state: the end it recorded
- * woke nobody (SendTaskSuccess failed), so the bus's retry of the delivery, or the sweeper, must
+ * woke nobody (SendTaskSuccess failed), so Lambda's retry of the invocation, or the sweeper, must
  * find it open.
  */
 export async function reopenWatch(watch: WatchItem, state: string): Promise<void> {

@@ -67,7 +67,7 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   if (!(await markWatchEnded(watched, end.state))) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
   const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000).catch(
     async (error: unknown) => {
-      // The end woke nobody: open the watch again, so that EventBridge's retry of this delivery is no duplicate, and the sweeper sees it.
+      // The end woke nobody: open the watch again, so that Lambda's retry of this invocation is no duplicate, and the sweeper sees it.
       await reopenWatch(watched, end.state);
       throw error;
     },

@@ -328,7 +328,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   it('keeps what could not be delivered in a dead-letter queue, alarmed at the first message', () => {
     const [, queue] = only(stage, 'AWS::SQS::Queue');
     const [, queuePolicy] = only(stage, 'AWS::SQS::QueuePolicy');
-    const [, invokeConfig] = only(stage, 'AWS::Lambda::EventInvokeConfig');
+    const invokeConfig = resource(stage, 'NotifyRunEventInvokeConfig');
     const alarm = resource(stage, 'DeliveryDeadLetterAlarm').Properties;
 
     expect(queue.Properties).toEqual(expect.objectContaining({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true }));
@@ -470,6 +470,23 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     expect(resource(stage, 'PipelineEventPermission').Properties).toMatchObject({ Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['PipelineEventRule', 'Arn'] } });
   });
 
+  it('completion: events: an invocation of the event function or the sweeper that fails is kept in the dead-letter queue, not dropped by Lambda', () => {
+    // EventBridge and Scheduler invoke them asynchronously: once Lambda took the event, the rule's
+    // dead-letter queue never sees the function fail. Lambda's own failure destination does.
+    const invokeConfigs = Object.fromEntries(resources(stage, 'AWS::Lambda::EventInvokeConfig').map(([, config]) => [config.Properties.FunctionName.Ref, config.Properties]));
+    const toQueue = { OnFailure: { Destination: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } } };
+
+    expect(invokeConfigs.PipelineEventLambdaFunction).toEqual({ FunctionName: { Ref: 'PipelineEventLambdaFunction' }, Qualifier: '$LATEST', MaximumRetryAttempts: 2, DestinationConfig: toQueue });
+    // A sweep is not retried: the next one comes within sweepSeconds.
+    expect(invokeConfigs.SweeperLambdaFunction).toEqual({
+      FunctionName: { Ref: 'SweeperLambdaFunction' },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 60,
+      DestinationConfig: toQueue,
+    });
+  });
+
   it('completion: events: the event function and the sweeper each have their own role, scoped to the table, task tokens and (the sweeper) reading executions', () => {
     const granted = (roleId: string) => statements(resource(stage, roleId)).filter((statement) => !statement.Action.every((action) => action.startsWith('logs:')));
     const meet = [
@@ -479,8 +496,10 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
 
     expect(resource(stage, 'PipelineEventLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['PipelineEventRole', 'Arn'] });
     expect(resource(stage, 'SweeperLambdaFunction').Properties.Role).toEqual({ 'Fn::GetAtt': ['SweeperRole', 'Arn'] });
-    expect(granted('PipelineEventRole')).toEqual(meet);
-    expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }]);
+    // Lambda sends an invocation it drops to the dead-letter queue with the function's own role.
+    const deadLetter = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } };
+    expect(granted('PipelineEventRole')).toEqual([...meet, deadLetter]);
+    expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }, deadLetter]);
     const [, sweeperPolicy] = resources(stage, 'AWS::IAM::ManagedPolicy').find(([, policy]) => policy.Properties.Roles[0].Ref === 'SweeperRole')!;
     expect(sweeperPolicy.Properties.PolicyDocument.Statement).toEqual([
       { Effect: 'Allow', Action: ['codepipeline:GetPipelineExecution'], Resource: ['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })) },
