@@ -1,5 +1,6 @@
 import { listActionExecutions, getExecution } from './codepipeline.js';
 import { InvalidInput, OutputNotFound } from './errors.js';
+import { invalidInput } from './input.js';
 import { maxVariableValueLength, pipelineNamePattern, variableNamePattern } from './names.js';
 import { valueCharacterProblem } from './variable-rules.js';
 import { memberPlace, membersOf, type Member, type Plan, type Run } from './run.js';
@@ -91,32 +92,42 @@ function referencingVariables(plan: Plan) {
 /**
  * Syntax and order, checked without asking AWS: every reference names a pipeline of an entry
  * before the referencing pipeline's entry (a member of the same group runs at the same time, so
- * it is not earlier) and not skipped by `from` (the run watched no execution of it).
+ * it is not earlier) and, for a pipeline this run starts, not one skipped by `from` (the run
+ * watched no execution of it; a skipped pipeline's own variables are never resolved). Every
+ * problem is named, not only the first.
  */
 export function checkReferenceOrder(plan: Plan): void {
   const entryOf = new Map(plan.order.flatMap((entry, index) => membersOf(entry).map((name) => [name, index] as const)));
   const firstRun = plan.from === undefined ? 0 : entryOf.get(plan.from)!;
-  for (const { pipelineName, name, references } of referencingVariables(plan)) {
+  const problems: string[] = [];
+  for (const [pipelineName, values] of Object.entries(plan.variables)) {
     const at = entryOf.get(pipelineName)!;
-    for (const reference of references) {
-      const where = `${inputField(pipelineName, name)}: ${reference.text}`;
-      const producer = entryOf.get(reference.pipeline);
-      if (producer === undefined) throw new InvalidInput(`${where} refers to '${reference.pipeline}', which is not in the order`);
-      if (producer === at) {
-        throw new InvalidInput(`${where} refers to '${reference.pipeline}', which runs in the same entry as ${pipelineName} (position ${at + 1}), not before it`);
+    for (const [name, value] of Object.entries(values)) {
+      let references: Reference[];
+      try {
+        references = partsOf(pipelineName, name, value).filter(isReference);
+      } catch (error) {
+        problems.push((error as InvalidInput).message);
+        continue;
       }
-      if (producer > at) {
-        throw new InvalidInput(`${where} refers to '${reference.pipeline}' (position ${producer + 1}), which runs after ${pipelineName} (position ${at + 1})`);
-      }
-      if (producer < firstRun) {
-        throw new InvalidInput(`${where} refers to '${reference.pipeline}', which from '${plan.from}' skips: this run has no execution of it to read`);
+      for (const reference of references) {
+        const where = `${inputField(pipelineName, name)}: ${reference.text}`;
+        const producer = entryOf.get(reference.pipeline);
+        if (producer === undefined) problems.push(`${where} refers to '${reference.pipeline}', which is not in the order`);
+        else if (producer === at) problems.push(`${where} refers to '${reference.pipeline}', which runs in the same entry as ${pipelineName} (position ${at + 1}), not before it`);
+        else if (producer > at) problems.push(`${where} refers to '${reference.pipeline}' (position ${producer + 1}), which runs after ${pipelineName} (position ${at + 1})`);
+        else if (producer < firstRun && at >= firstRun) {
+          problems.push(`${where} refers to '${reference.pipeline}', which from '${plan.from}' skips: this run has no execution of it to read`);
+        }
       }
     }
   }
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
-/** Every reference names a namespace its pipeline declares (or a pipeline-level variable it declares). */
+/** Every reference names a namespace its pipeline declares (or a pipeline-level variable it declares); every problem is named. */
 export function checkReferenceDeclarations(plan: Plan, declarations: ReadonlyMap<string, Declarations>): void {
+  const problems: string[] = [];
   for (const { pipelineName, name, references } of referencingVariables(plan)) {
     for (const reference of references) {
       const declared = declarations.get(reference.pipeline)!;
@@ -124,14 +135,15 @@ export function checkReferenceDeclarations(plan: Plan, declarations: ReadonlyMap
       if (reference.namespace === pipelineVariablesNamespace) {
         if (!declared.variables.includes(reference.variable)) {
           const known = declared.variables.length > 0 ? `it declares ${declared.variables.join(', ')}` : 'it declares none';
-          throw new InvalidInput(`${where}: '${reference.pipeline}' declares no pipeline-level variable '${reference.variable}' (${known})`);
+          problems.push(`${where}: '${reference.pipeline}' declares no pipeline-level variable '${reference.variable}' (${known})`);
         }
       } else if (!declared.namespaces.includes(reference.namespace)) {
         const known = declared.namespaces.length > 0 ? `its actions' namespaces are ${declared.namespaces.join(', ')}` : 'none of its actions has a namespace';
-        throw new InvalidInput(`${where}: '${reference.pipeline}' has no action with namespace '${reference.namespace}' (${known})`);
+        problems.push(`${where}: '${reference.pipeline}' has no action with namespace '${reference.namespace}' (${known})`);
       }
     }
   }
+  if (problems.length > 0) throw invalidInput(problems);
 }
 
 /**

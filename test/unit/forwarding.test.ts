@@ -116,6 +116,38 @@ describe('references: checked by decide-order before anything starts', () => {
     expect(codePipeline).toHaveReceivedCommandTimes(StartPipelineExecutionCommand, 0);
   });
 
+  it("accepts, with from, a skipped pipeline's reference to a pipeline skipped too: its variables are never resolved", async () => {
+    // The README's train across accounts, resumed from its third entry: the start redrive suggests past 14 days.
+    const variables = { P2: { IMAGE_TAG: '#{P1.BuildVariables.IMAGE_TAG}' }, P3: { RELEASE: 'v1' } };
+
+    const { plan: decided } = await decide({ order: ['P1', 'P2', 'P3'], from: 'P3', variables, dryRun: true });
+
+    expect(decided).toMatchObject({ from: 'P3', variables });
+  });
+
+  it('names every reference problem in one refusal, not only the first', async () => {
+    const variables = {
+      P2: { IMAGE_TAG: '#{P3.BuildVariables.IMAGE_TAG}', ENV: 'x #{P1.BuildVariables}' },
+      P3: { ENDPOINT: '#{P4.variables.URL}' },
+    };
+
+    const error = await rejectionOf(decide({ order: ['P1', 'P2', 'P3'], variables }));
+
+    expect(error.message).toBe(
+      "3 problems: 1) variables.P2.IMAGE_TAG: #{P3.BuildVariables.IMAGE_TAG} refers to 'P3' (position 3), which runs after P2 (position 2); " +
+        "2) variables.P2.ENV: '#{P1.BuildVariables}' is not a reference; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}" +
+        "; 3) variables.P3.ENDPOINT: #{P4.variables.URL} refers to 'P4', which is not in the order",
+    );
+    expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineCommand, 0);
+  });
+
+  it('names every undeclared name in one refusal, after the one GetPipeline per pipeline', async () => {
+    const error = await rejectionOf(decide({ order: ['P1', 'P2', 'P3'], variables: { P3: { ENDPOINT: '#{P1.DeployVariables.URL}', RELEASE: '#{P1.variables.ENV}' } } }));
+
+    expect(error.message).toMatch(/^2 problems: 1\) variables\.P3\.ENDPOINT: .*'DeployVariables'.*; 2\) variables\.P3\.RELEASE: .*'ENV'/);
+    expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineCommand, 3);
+  });
+
   it.each([
     ['#{P1.DeployVariables.URL}', "'P1' has no action with namespace 'DeployVariables' (its actions' namespaces are SourceVariables, BuildVariables)"],
     ['#{P1.variables.ENV}', "'P1' declares no pipeline-level variable 'ENV' (it declares none)"],
