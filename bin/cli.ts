@@ -9,6 +9,7 @@ import type { StatusReport } from './status.js';
 import { pipelinesJson } from './summary.js';
 import { closestName, fieldPath, tooDeeplyNested } from '../src/field-path.js';
 import { maxExecutionInputBytes } from '../src/names.js';
+import { oneLine } from '../src/errors.js';
 
 const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
 
@@ -420,8 +421,6 @@ function annotate(error: unknown): void {
   output.err(`::error title=${escapeProperty(`sequencer: ${kind}`)}::${escapeData(message)}`);
 }
 
-/** `X is not a valid world file:\n  a\n  b` → `X is not a valid world file: a; b`. */
-export const oneLine = (message: string) => message.replace(/:\s*\n\s*/g, ': ').replace(/\s*\n\s*/g, '; ');
 
 /**
  * parseArgs, refusing an option with a value given twice: `--input A --input B` would otherwise run B

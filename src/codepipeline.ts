@@ -11,7 +11,7 @@ import { toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
 import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
 import { stageConfig } from './config.js';
-import { AwsUnavailable, PipelineAccessDenied } from './errors.js';
+import { AwsUnavailable, PipelineAccessDenied, oneLine } from './errors.js';
 import { describeTarget, targetOf, type PipelineTarget } from './targets.js';
 
 /**
@@ -119,7 +119,8 @@ export async function getExecution(name: string, pipelineExecutionId: string): P
     );
     return {
       status: pipelineExecution?.status ?? 'Unknown',
-      ...(pipelineExecution?.statusSummary ? { statusSummary: pipelineExecution.statusSummary } : {}),
+      // Free text, a build's log excerpt sometimes: several lines, which every place that quotes it reads as one.
+      ...(pipelineExecution?.statusSummary ? { statusSummary: oneLine(pipelineExecution.statusSummary) } : {}),
       ...(variables.length > 0 ? { variables: Object.fromEntries(variables) } : {}),
     };
   } catch (error) {

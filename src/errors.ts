@@ -80,6 +80,18 @@ export type PipelineOutcomeError = (typeof pipelineOutcomeErrors)[keyof typeof p
 export const outcomeErrorOf = (status: string): PipelineOutcomeError =>
   Object.hasOwn(pipelineOutcomeErrors, status) ? pipelineOutcomeErrors[status as keyof typeof pipelineOutcomeErrors] : pipelineOutcomeErrors.Failed;
 
+/**
+ * Text from elsewhere (CodePipeline's statusSummary, a world file's problems) as one line: a
+ * cause, a progress line and the table's reason are each read as one line, and a failure is one
+ * line on stderr. `a:\n  b\n  c` reads `a: b; c`; any other control character is a space.
+ */
+export const oneLine = (text: string) =>
+  text
+    .replace(/:[^\S\n]*\r?\n\s*/g, ': ')
+    .replace(/\s*\r?\n\s*/g, '; ')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what it takes out
+    .replace(/[\u0000-\u001f\u007f]/g, ' ');
+
 /** What a failure's cause says of an end CodePipeline gave no statusSummary for. */
 export const noStatusSummary = 'CodePipeline gave no statusSummary';
 

@@ -150,6 +150,14 @@ describe('check-status: ended badly', () => {
     expect(document.length).toBeLessThan(maxCauseLength - 4_000);
   });
 
+  it('quotes a statusSummary of several lines as one line: a cause, a progress line and a failure on stderr are each one line', async () => {
+    statusIs('exec-p2', 'Failed', 'Build failed:\n  COMMAND_EXECUTION_ERROR: exit status 1\r\nsee the log\u0000');
+
+    await expect(core(stepInput())).rejects.toMatchObject({
+      message: 'P2 (position 2 of 3) execution exec-p2 ended Failed: Build failed: COMMAND_EXECUTION_ERROR: exit status 1; see the log . Later pipelines were not started.',
+    });
+  });
+
   it('says so when CodePipeline gave no statusSummary', async () => {
     statusIs('exec-p2', 'Failed');
 
