@@ -83,23 +83,39 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
     await watchExecutions(run, rewatched.map((member) => watchOf(member)));
   }
 
+  // onFailure wait holds a Failed member for a retry that could still let its entry succeed. Once
+  // another member has ended for good without success (Stopped, Cancelled, a failure not held, a
+  // timeout), none can: the held ones are looked at again as ended, and the entry fails once its
+  // running members have ended, as with onFailure fail (it held the train until the deadline).
+  const givenUp = looked.find(endedBadly);
+  const settled =
+    givenUp === undefined || !looked.some((member) => member.waitingForRetry === true)
+      ? looked
+      : await Promise.all(
+          looked.map((member) =>
+            member.waitingForRetry === true
+              ? look(member, plan, now, { completion, detectedBy, run, released: `${givenUp.pipelineName} ended ${givenUp.status}, so no retry can let the entry succeed` })
+              : member,
+          ),
+        );
+
   let next: Run;
-  if (looked.some((member) => member.status === 'Pending')) {
+  if (settled.some((member) => member.status === 'Pending')) {
     // Not started yet (a redriven start that failed): StartPipelines starts it, with its token.
-    next = { ...run, phase: 'start', members: looked, waitSeconds: 0 };
-  } else if (looked.some(holds)) {
+    next = { ...run, phase: 'start', members: settled, waitSeconds: 0 };
+  } else if (settled.some(holds)) {
     next =
       completion === 'events'
-        ? { ...run, phase: 'watch', members: looked, ...nextWait(run, looked, now) }
-        : { ...run, phase: 'watch', members: looked, waitSeconds: secondsUntilNextLook(looked, now) };
-  } else if (looked.every((member) => member.status === 'Succeeded')) {
-    next = { ...run, phase: 'start', index: run.index + 1, members: [], waitSeconds: 0, results: [...run.results, ...looked.map(toResult)] };
+        ? { ...run, phase: 'watch', members: settled, ...nextWait(run, settled, now) }
+        : { ...run, phase: 'watch', members: settled, waitSeconds: secondsUntilNextLook(settled, now) };
+  } else if (settled.every((member) => member.status === 'Succeeded')) {
+    next = { ...run, phase: 'start', index: run.index + 1, members: [], waitSeconds: 0, results: [...run.results, ...settled.map(toResult)] };
   } else {
     // The train ends here (a redrive takes the lock again).
     if (completion === 'events') await releaseRunLock(lock);
-    throw Object.defineProperty(entryFailure(looked, plan), 'run', {
+    throw Object.defineProperty(entryFailure(settled, plan), 'run', {
       // What the look saw, for a caller in the same process (the local engine's progress lines); Lambda sends only name and message.
-      value: { ...run, members: looked },
+      value: { ...run, members: settled },
       enumerable: false,
     });
   }
@@ -170,6 +186,8 @@ interface LookContext {
   /** What made this look happen, recorded on a member found ended. */
   detectedBy: string;
   run: Run;
+  /** Why a held member is held no more (its entry can no longer succeed): looked at as ended. */
+  released?: string;
 }
 
 /** Looks at one member's execution once: follows a superseder, notices the end, or decides the next look. */
@@ -202,7 +220,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     await watchExecutions(context.run, [watchOf(member, false)]);
   }
 
-  const hold = heldForRetry(member, plan, now);
+  const hold = context.released === undefined && heldForRetry(member, plan, now);
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
@@ -222,7 +240,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   const finished = { ...withCodePipelineTimes(member, await recent(), now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.
   const noticed = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
-  return finished.status === 'Succeeded' ? finished : failed({ ...finished, ...noticed }, plan);
+  return finished.status === 'Succeeded' ? finished : failed({ ...finished, ...noticed }, plan, context.released);
 }
 
 /** When and how a held failure was first seen: kept from its first hold on. */
@@ -253,12 +271,13 @@ export const maxSummaryInCause = 1_000;
 const summaryInCause = (summary: string) =>
   summary.length <= maxSummaryInCause ? summary : `${summary.slice(0, maxSummaryInCause)}… (${(summary.length - maxSummaryInCause).toLocaleString('en-US')} more characters in CodePipeline)`;
 
-function failed(member: Member, plan: Plan): Member {
+function failed(member: Member, plan: Plan, released?: string): Member {
   const { error, known } = errorFor(member.status);
   const summary = summaryInCause(member.statusSummary ?? noStatusSummary);
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
-  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };
+  const held = released !== undefined ? `; not held for a retry: ${released}` : waitedForRetry(member, plan);
+  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${held}` };
 }
 
 function timedOut(member: Member, plan: Plan, now: number): Member {

@@ -68,6 +68,20 @@ describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (c
     expect(Date.parse(p2.detectedAt!) - Date.parse(p2.finishedAt!)).toBeLessThan(completion === 'events' ? 5_000 : 10 * 60_000);
   });
 
+  it('a held member is held no more once another member of its group ended for good (Stopped): the run fails then, not at the deadline', async () => {
+    const stopped = { name: 'P2', durationSeconds: 600, outcome: 'Stopped', statusSummary: 'stopped by alice' };
+    const { report } = await run([{ ...neverRetried, name: 'P1' }, stopped, { name: 'P3', durationSeconds: 300 }], { order: [['P1', 'P2'], 'P3'], onFailure: 'wait' }, { completion });
+
+    expect(report.status).toBe('FAILED');
+    expect(report.cause).toContain('P1 (position 1 of 2, in a group of 2) execution');
+    expect(report.cause).toContain('ended Failed: flaky integration test; not held for a retry: P2 ended Stopped, so no retry can let the entry succeed');
+    expect(report.cause).toContain('ended Stopped: stopped by alice');
+    expect(report.cause).not.toContain('none came');
+    expect(ours(report).map((execution) => execution.pipelineName).sort()).toEqual(['P1', 'P2']);
+    // P2 stopped at 600 s: noticed then, not at the deadline an hour later.
+    expect(report.stats.simulatedSeconds).toBeLessThan(600 + (completion === 'events' ? 5 : 10 * 60));
+  });
+
   it('fail (the default) is unchanged: the failure fails the run when noticed, retried later or not', async () => {
     const { report, events } = await run(train(retried), {}, { completion });
 
