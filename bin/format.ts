@@ -65,7 +65,8 @@ const statusColour = (colours: Palette, status: string) =>
  */
 export class ProgressPrinter {
   private nextReportSeconds = new Map<string, number>();
-  private readonly ended = new Set<string>();
+  /** Each execution whose end was told, with the status told (and each refused start, told once). */
+  private readonly ended = new Map<string, string>();
   /** Executions told Failed and held for a retry (onFailure: wait). */
   private readonly held = new Set<string>();
   private count = 0;
@@ -165,7 +166,7 @@ export class ProgressPrinter {
     // An entry that succeeded has moved from the members to the results.
     if (event.type === 'checked') {
       for (const result of run.results) {
-        if (result.pipelineExecutionId !== undefined && !this.ended.has(result.pipelineExecutionId)) this.onCheck(at, resultAsMember(result), event.at);
+        if (result.pipelineExecutionId !== undefined && this.ended.get(result.pipelineExecutionId) !== result.status) this.onCheck(at, resultAsMember(result), event.at);
       }
     }
   }
@@ -190,13 +191,18 @@ export class ProgressPrinter {
   private onRefusedStart(at: string, member: Member, groupSize: number): void {
     const key = `refused:${member.position}:${member.member}:${member.attempt}`;
     if (this.ended.has(key)) return;
-    this.ended.add(key);
+    this.ended.set(key, 'NotStarted');
     this.write(`${at}  ${this.colours.bold(member.pipelineName)} ${statusColour(this.colours, 'Failed')} to start (${member.position + 1} of ${this.count}${memberOfGroup(member, groupSize)}): ${member.error}: ${member.statusSummary}; the others are watched to their end`);
   }
 
   private onCheck(at: string, member: Member, nowMs: number): void {
     const id = member.pipelineExecutionId!;
-    if (this.ended.has(id)) return;
+    // Told ended, an execution is told again only when a redrive watches it again (it ran past its
+    // timeout, or was retried in CodePipeline meanwhile): running again, or ended otherwise.
+    if (this.ended.has(id)) {
+      if (this.ended.get(id) === member.status && member.waitingForRetry !== true) return;
+      this.ended.delete(id);
+    }
     const elapsed = (nowMs - Date.parse(member.startedAt!)) / 1000;
     const name = this.colours.bold(member.pipelineName);
     if (member.supersededExecutionIds.length > 0 && !this.nextReportSeconds.has(id)) {
@@ -224,7 +230,7 @@ export class ProgressPrinter {
       }
       return;
     }
-    this.ended.add(id);
+    this.ended.set(id, member.status);
     // "after" is the execution's own time, as the table's duration: CodePipeline's start to its
     // end (from ours' start, after following a newer execution that superseded it); how late the
     // end was noticed follows it, `(event, +1 s)`. One left running past its

@@ -143,6 +143,45 @@ describe('the progress lines of a pipeline', () => {
     expect(lines).toEqual([line]);
   });
 
+  describe('an execution a redrive watches again is told again', () => {
+    const redriven = { type: 'redriven', at: start + 3000 * 1000, executionName: 'run-1', state: 'CheckPipelines', redriveCount: 1 } as unknown as RunEvent;
+
+    it('past its timeout: running on, then its second timeout', () => {
+      const lines = printed([
+        look('started', 601, { status: 'InProgress' }),
+        look('checked', 1201, { status: 'TimedOut' }),
+        redriven,
+        look('checked', 3000, { status: 'InProgress' }),
+        look('checked', 3601, { status: 'TimedOut' }),
+      ]);
+
+      expect(lines.filter((line) => / P2 /.test(line))).toEqual([
+        '+0:20:01  P2 TimedOut after 10 min',
+        '+0:50:00  P2 still InProgress after 39 min 59 s',
+        '+1:00:01  P2 TimedOut after 50 min',
+      ]);
+    });
+
+    it('retried in CodePipeline while the run stood failed: its success, once', () => {
+      const succeeded = (seconds: number) =>
+        ({
+          type: 'checked',
+          at: start + seconds * 1000,
+          output: { members: [], results: [{ ...p2, status: 'Succeeded', finishedAt: iso(2900), detectedAt: iso(3000), detectedBy: 'redrive' }], history: { events: 9, pending: 2 } },
+        }) as unknown as RunEvent;
+
+      const lines = printed([
+        look('started', 601, { status: 'InProgress' }),
+        look('checked', 902, { status: 'Failed', statusSummary: 'flaky', finishedAt: iso(901), detectedAt: iso(902), detectedBy: 'event' }),
+        redriven,
+        succeeded(3000),
+        succeeded(3001),
+      ]);
+
+      expect(lines.filter((line) => / P2 /.test(line))).toEqual(['+0:15:02  P2 Failed after 5 min (event, +1 s): flaky', '+0:50:00  P2 Succeeded after 38 min 19 s (redrive, +1 min 40 s)']);
+    });
+  });
+
   it('an execution a redrive found started by the failed attempt is told as found, not as started', () => {
     // Prepare
     const lines: string[] = [];
