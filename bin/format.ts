@@ -2,7 +2,7 @@ import type { EarlierAttempt, RetryDetail, RunEvent, RunReport } from '../local/
 import { duration } from '../src/duration.js';
 import { continueAtEvents } from '../src/history-budget.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
-import { executionCell, positionCell, type Outcome, type SummaryRow } from './summary.js';
+import { executionCell, positionCell, reasonCell, type Outcome, type SummaryRow } from './summary.js';
 
 /**
  * Colour for a person at a terminal, or when FORCE_COLOR asks for it (CI logs that render it);
@@ -407,7 +407,7 @@ export function summary(
         started === undefined || finished === undefined ? '-' : duration((finished - started) / 1000),
         row.detectionSeconds === undefined ? '-' : `+${duration(row.detectionSeconds)}${row.detectedBy === undefined ? '' : ` ${row.detectedBy}`}`,
         executionCell(row),
-        row.reason ?? '',
+        reasonCell(row, time),
       ]);
     }
     // A run where everything succeeded has no reasons to give: no empty column.

@@ -38,9 +38,15 @@ export interface SummaryRow {
   reason?: string;
   /** Failed, and the run holds it for a retry (onFailure: wait). */
   waitingForRetry?: boolean;
+  /** Held in a live run: until when (ISO), which the table shows as its other times and the reason quotes. */
+  retryDeadline?: string;
   /** Its execution was found by a redrive, started by the attempt that failed, not started again. */
   startLost?: boolean;
 }
+
+/** The reason as the table shows it: a retry's deadline in the table's own time format, not the ISO --json keeps. */
+export const reasonCell = (row: SummaryRow, time: (epochMs: number) => string): string =>
+  row.retryDeadline === undefined ? (row.reason ?? '') : (row.reason ?? '').replace(row.retryDeadline, time(Date.parse(row.retryDeadline)));
 
 /** How the run ended, or `RUNNING` for a live execution. */
 export interface Outcome {
@@ -129,7 +135,8 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
   if (member.waitingForRetry === true) {
     const why = outcome.status === 'RUNNING' ? `until ${member.deadline ?? 'its deadline'}` : `when ${outcome.status === 'ABORTED' ? 'the run was stopped' : outcome.error ?? 'the run ended'}`;
     const told = member.statusSummary === undefined ? '' : `: ${member.statusSummary}`;
-    return { ...row, waitingForRetry: true, reason: `Failed, waiting for a retry ${why}${told}` };
+    const held = outcome.status === 'RUNNING' && member.deadline !== undefined ? { retryDeadline: member.deadline } : {};
+    return { ...row, waitingForRetry: true, ...held, reason: `Failed, waiting for a retry ${why}${told}` };
   }
   if (status === 'InProgress' || status === 'Stopping') {
     if (outcome.status === 'RUNNING') return row;

@@ -1,5 +1,5 @@
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
-import { offsetFrom, palette, ProgressPrinter } from '../../bin/format.js';
+import { offsetFrom, palette, ProgressPrinter, summary } from '../../bin/format.js';
 import { pipelinesJson, summaryRows } from '../../bin/summary.js';
 import type { StageConfig } from '../../src/config.js';
 import type { Plan, PipelineResult, Run } from '../../src/run.js';
@@ -184,5 +184,11 @@ describe('onFailure: wait, what the user sees', () => {
     expect(p2).toMatchObject({ status: 'Failed', waitingForRetry: true });
     expect(p2.reason).toMatch(/^Failed, waiting for a retry until .*: flaky integration test$/);
     expect(pipelinesJson(rows).find((row) => row.pipelineName === 'P2')).toMatchObject({ status: 'Failed', waitingForRetry: true, reason: p2.reason });
+    // The table shows the deadline as it shows its other times (an offset here), the line as the progress line does.
+    const heldLine = lines.find((line) => / P2 Failed, waiting for a retry until /.test(line))!;
+    const table = summary({ status: 'RUNNING', stats: report.stats }, rows, palette(false), offsetFrom(events[0]!.at));
+    const until = / until (\S+): /.exec(heldLine)![1]!;
+    expect(until).toMatch(/^\+\d+:\d\d:\d\d$/);
+    expect(table.find((line) => / P2 /.test(line))).toContain(`Failed, waiting for a retry until ${until}: flaky integration test`);
   });
 });
