@@ -442,7 +442,11 @@ export function summary(
     const done = rows.filter((row) => row.status === 'Succeeded').length;
     lines.push(`${colours.yellow('RUNNING')}  ${done} of ${count(rows.length, 'pipeline')} succeeded so far, after ${took} (${counts})`);
   } else if (report.status === 'ABORTED') {
-    lines.push(`${colours.yellow(options.clock === 'simulated' ? 'INTERRUPTED' : 'ABORTED')}  the run was stopped; a pipeline in progress was left running`);
+    // Stopping a run stops no pipeline: name those it left running, and say so when there were none.
+    const running = rows.filter((row) => row.status === 'InProgress' || row.status === 'Stopping').map((row) => row.pipelineName);
+    const left =
+      running.length > 0 ? `; ${running.join(', ')} ${running.length === 1 ? 'was' : 'were'} left running in CodePipeline` : rows.length > 0 ? '; no pipeline was running' : '';
+    lines.push(`${colours.yellow(options.clock === 'simulated' ? 'INTERRUPTED' : 'ABORTED')}  the run was stopped${left}`);
     lines.push(colours.dim(`after ${took} (${counts})`));
   } else {
     lines.push(failureLine(report, colours));

@@ -200,7 +200,7 @@ describe('start --wait and status --watch against the emulator', () => {
     // The stop is a line of the train's story, with its cause, just before the summary.
     const progress = progressLines(watching.output.stdout);
     expect(progress.at(-1)).toMatch(new RegExp(`^ +\\+\\d+:\\d\\d:\\d\\d {2}${name} stopped in WaitForPipelineEnd: release called off$`));
-    expect(watching.output.stdout).toContain('ABORTED  the run was stopped; a pipeline in progress was left running');
+    expect(watching.output.stdout).toMatch(/^ABORTED {2}the run was stopped; P\d was left running in CodePipeline$/m);
     // Exit 1 with the reason on stderr, where CI keeps it, as for a failure.
     expect(watching.output.stderr).toContain('sequencer: ABORTED  the run was stopped: release called off');
     expect(await running.client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({ status: 'ABORTED', cause: 'release called off' });

@@ -646,7 +646,7 @@ describe('signals and pipes', () => {
     expect(await exited).toBe(130);
     expect(output.stdout).toMatch(/ {2}interrupted \(SIGINT\)\n/);
     expect(output.stdout).toMatch(/^1 {2}P1 +InProgress +\+0:00:00 +- +- +- +[0-9a-f-]{36} +left running \(the run was stopped\)$/m);
-    expect(output.stdout).toContain('INTERRUPTED  the run was stopped; a pipeline in progress was left running');
+    expect(output.stdout).toContain('INTERRUPTED  the run was stopped; P1 was left running in CodePipeline');
     expect(output.stderr).toBe('');
   });
 

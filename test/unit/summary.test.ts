@@ -250,6 +250,21 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     ]);
   });
 
+  it('the last line of a stopped run names the pipelines it left running, or says none was', () => {
+    const stats = { stateTransitions: 9, historyEvents: 30, lambdaInvocations: 3, simulatedSeconds: 600 };
+    const lastLines = (members: Member[]) =>
+      summary({ status: 'ABORTED', stats }, summaryRows(planOf([['P1', 'P2']]), runOf(0, [], members), { status: 'ABORTED' }), palette(false), offsetFrom(Date.parse(at(0))), { clock: 'real' }).slice(-2, -1);
+
+    const running = lastLines([member(0, 'P1', { pipelineExecutionId: 'a', startedAt: at(0) }), { ...member(0, 'P2', { pipelineExecutionId: 'b', startedAt: at(0) }), member: 1 }]);
+    const held = lastLines([
+      member(0, 'P1', { pipelineExecutionId: 'a', startedAt: at(0), status: 'Failed', waitingForRetry: true, deadline: at(60) }),
+      { ...member(0, 'P2', { pipelineExecutionId: 'b', startedAt: at(0), status: 'Failed', waitingForRetry: true, deadline: at(60) }), member: 1 },
+    ]);
+
+    expect(running).toEqual(['ABORTED  the run was stopped; P1, P2 were left running in CodePipeline']);
+    expect(held).toEqual(['ABORTED  the run was stopped; no pipeline was running']);
+  });
+
   it('--json marks a pipeline whose execution a redrive found started by the attempt that failed, succeeded or still running', () => {
     const plan = planOf(['P1', 'P2', 'P3']);
     const run = runOf(
