@@ -112,12 +112,14 @@ export class LocalEventBus {
 
   /**
    * The change's identity: the hub's as before (so the hub's worlds replay the same deliveries),
-   * another account's prefixed with where it is, since namesakes live in several accounts.
+   * another account's prefixed with where it is, since namesakes live in several accounts; a
+   * retry's (attempt 2 on) with its attempt, since a retry can fail again and be retried again.
    */
   private keyOf(change: LocatedChange, suffix = ''): string {
     const where = this.locations()[0];
     const prefix = where && where.accountId === change.accountId && where.region === change.region ? '' : `${change.accountId}/${change.region}/`;
-    return `${prefix}${change.pipelineName}#${change.pipelineExecutionId}#${change.state}${suffix}`;
+    const attempt = (change.attempt ?? 1) > 1 ? `#${change.attempt}` : '';
+    return `${prefix}${change.pipelineName}#${change.pipelineExecutionId}#${change.state}${attempt}${suffix}`;
   }
 
   private emit(change: LocatedChange, location: CodePipelineLocation): void {

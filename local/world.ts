@@ -142,6 +142,13 @@ const outcomes = ['Succeeded', 'Failed', 'Stopped', 'Cancelled', 'Superseded'] a
 const supersedingOutcomes = ['Succeeded', 'Failed', 'Stopped', 'Cancelled'] as const;
 
 const statusSummary = z.string().min(1, 'expected a non-empty string');
+/** One retry of a failed stage: when, how long, and how it ends (a retry can fail again). */
+const retrySchema = z.strictObject({
+  afterSeconds: positiveInteger,
+  durationSeconds: positiveInteger,
+  outcome: oneOf(['Succeeded', 'Failed']).default('Succeeded'),
+  statusSummary: statusSummary.optional(),
+});
 
 // CodePipeline's constraints on stage, action and namespace names and on pipeline-level variables
 // (API reference: StageDeclaration, ActionDeclaration, PipelineVariableDeclaration).
@@ -174,9 +181,13 @@ const pipelineSchema = z
     /**
      * Someone retries the failed stage (RetryStageExecution) of each execution the sequencer
      * started that ends Failed: `afterSeconds` after the failure the same execution is InProgress
-     * again (event RESUMED, attempt 2), and `durationSeconds` later it has Succeeded.
+     * again (event RESUMED, attempt 2), and `durationSeconds` later it has Succeeded, or ended as
+     * `outcome` says. A list scripts retries one after another, each after the previous one failed.
      */
-    retry: z.strictObject({ afterSeconds: positiveInteger, durationSeconds: positiveInteger }).optional(),
+    // One retry, or a list (read as a list of one, so that a problem is named by its place in either).
+    retry: z
+      .preprocess((value) => (value === undefined || Array.isArray(value) ? value : [value]), z.array(retrySchema).min(1, 'expected at least one retry').max(10, 'expected at most 10 retries'))
+      .optional(),
     supersededBy: z
       .strictObject({
         durationSeconds: positiveInteger,

@@ -287,7 +287,7 @@ export class CodePipelineEmulator {
           if (Number.isFinite(resolved.endsAt)) changes.push(change(eventStateOf[resolved.endStatus] ?? resolved.endStatus.toUpperCase(), resolved.endsAt));
           // The world starts a newer execution when ours reaches its held transition: look again then.
           else if (resolved.heldAt !== undefined && Number.isFinite(resolved.heldAt)) changes.push(change(worldChangesAt, resolved.heldAt));
-          if (resolved.retried) changes.push(change('RESUMED', resolved.retried.at, 2), change('SUCCEEDED', resolved.retried.endsAt, 2));
+          for (const retry of resolved.retried ?? []) changes.push(change('RESUMED', retry.at, retry.attempt), change(retry.status.toUpperCase(), retry.endsAt, retry.attempt));
           return changes;
         }),
     );
@@ -396,7 +396,15 @@ export class CodePipelineEmulator {
       durationMs: definition.durationSeconds * secondsToMs,
       outcome,
       ...(definition.statusSummary !== undefined && { statusSummary: definition.statusSummary }),
-      ...(outcome === 'Failed' && definition.retry && { retry: { afterMs: definition.retry.afterSeconds * secondsToMs, durationMs: definition.retry.durationSeconds * secondsToMs } }),
+      ...(outcome === 'Failed' &&
+        definition.retry && {
+          retry: definition.retry.map(({ afterSeconds, durationSeconds, outcome: ending, statusSummary }) => ({
+            afterMs: afterSeconds * secondsToMs,
+            durationMs: durationSeconds * secondsToMs,
+            outcome: ending,
+            ...(statusSummary !== undefined && { statusSummary }),
+          })),
+        }),
       variables,
       sourceRevisions,
       ...(token !== undefined && { clientRequestToken: token }),

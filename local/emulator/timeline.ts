@@ -33,11 +33,27 @@ export interface Execution {
   sourceRevisions: SourceRevision[];
   clientRequestToken?: string;
   stopRequest?: StopRequest;
-  /** Ending Failed by its outcome: retried (RetryStageExecution) this long after, and then succeeding after durationMs. */
-  retry?: { afterMs: number; durationMs: number };
+  /** Ending Failed by its outcome: retried (RetryStageExecution) afterMs after each failure, ending as `outcome` durationMs later; the next retry follows a failed one. */
+  retry?: ScriptedRetry[];
 }
 
 type TerminalStatus = Exclude<PipelineExecutionStatus, 'InProgress' | 'Stopping'>;
+
+export interface ScriptedRetry {
+  afterMs: number;
+  durationMs: number;
+  outcome: 'Succeeded' | 'Failed';
+  statusSummary?: string;
+}
+
+/** One retry of the failed stage: InProgress again from `at` (attempt `attempt`), ended as `status` at `endsAt`. */
+export interface Retried {
+  at: number;
+  endsAt: number;
+  attempt: number;
+  status: 'Succeeded' | 'Failed';
+  statusSummary?: string;
+}
 export type StageEndStatus = 'Succeeded' | 'Failed' | 'Stopped' | 'Cancelled';
 
 /** An execution's time inside one stage. */
@@ -73,10 +89,11 @@ export interface ResolvedExecution {
   heldAt?: number;
   statusSummary?: string;
   /**
-   * Its failed stage retried: InProgress again from `at` (attempt 2), Succeeded at `endsAt`. The
-   * retry runs outside the stage locks: no other execution is made to wait for it.
+   * Its failed stage retried, once or more: each InProgress again from `at` (attempt 2, 3, ...),
+   * ended at `endsAt`, the next after a failed one. Retries run outside the stage locks: no other
+   * execution is made to wait for them.
    */
-  retried?: { at: number; endsAt: number };
+  retried?: Retried[];
 }
 
 export interface ExecutionState {
@@ -165,7 +182,7 @@ export function resolveTimeline(
     const { statusSummary } = runtime.resolved.execution;
     if (endedBy === 'outcome' && statusSummary !== undefined) runtime.resolved.statusSummary = statusSummary;
     const { retry } = runtime.resolved.execution;
-    if (endedBy === 'outcome' && status === 'Failed' && retry) runtime.resolved.retried = { at: at + retry.afterMs, endsAt: at + retry.afterMs + retry.durationMs };
+    if (endedBy === 'outcome' && status === 'Failed' && retry) runtime.resolved.retried = retriesFrom(at, retry, statusSummary);
   };
   const stopWaiting = (runtime: Runtime, at: number) => {
     const queue = waiting[runtime.stage]!;
@@ -263,12 +280,26 @@ export function resolveTimeline(
   return runtimes.map((runtime) => runtime.resolved);
 }
 
+/** The retries a failure at `failedAt` sets off, one after another until one succeeds or the script ends. */
+function retriesFrom(failedAt: number, script: ScriptedRetry[], statusSummary: string | undefined): Retried[] {
+  const retried: Retried[] = [];
+  let end = failedAt;
+  for (const [index, { afterMs, durationMs, outcome, statusSummary: told }] of script.entries()) {
+    const at = end + afterMs;
+    end = at + durationMs;
+    const summary = told ?? statusSummary;
+    retried.push({ at, endsAt: end, attempt: index + 2, status: outcome, ...(outcome === 'Failed' && summary !== undefined && { statusSummary: summary }) });
+    if (outcome === 'Succeeded') break;
+  }
+  return retried;
+}
+
 export function stateAt(resolved: ResolvedExecution, now: number): ExecutionState {
-  const { retried } = resolved;
-  if (retried !== undefined && now >= retried.at) {
-    // The same execution, retried: InProgress again, then Succeeded.
-    if (now >= retried.endsAt) return { status: 'Succeeded', lastUpdateTime: retried.endsAt, finishedAt: retried.endsAt };
-    return { status: 'InProgress', lastUpdateTime: retried.at, finishedAt: null };
+  const retry = resolved.retried?.findLast((candidate) => now >= candidate.at);
+  if (retry !== undefined) {
+    // The same execution, retried: InProgress again, then ended as the retry did.
+    if (now < retry.endsAt) return { status: 'InProgress', lastUpdateTime: retry.at, finishedAt: null };
+    return { status: retry.status, ...(retry.statusSummary !== undefined && { statusSummary: retry.statusSummary }), lastUpdateTime: retry.endsAt, finishedAt: retry.endsAt };
   }
   if (now >= resolved.endsAt) {
     return {

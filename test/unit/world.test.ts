@@ -126,6 +126,11 @@ describe('parseWorld', () => {
       'pipelines[0].supersededBy: only allowed when an outcome is Superseded',
     ],
     [
+      'a retry ending in neither Succeeded nor Failed',
+      worldWith({ pipelines: [{ ...minimalPipeline, outcome: 'Failed', retry: [{ afterSeconds: 60, durationSeconds: 60, outcome: 'Failed' }, { afterSeconds: 60, durationSeconds: 60, outcome: 'Stopped' }] }] }),
+      'pipelines[0].retry[1].outcome: expected one of Succeeded | Failed',
+    ],
+    [
       'QUEUED on a V1 pipeline',
       worldWith({ pipelines: [{ ...minimalPipeline, executionMode: 'QUEUED', pipelineType: 'V1' }] }),
       'pipelines[0].executionMode: QUEUED needs pipelineType V2',
