@@ -1,5 +1,5 @@
 import type { EarlierAttempt, RetryDetail, RunEvent, RunReport } from '../local/engine.js';
-import { duration } from '../src/duration.js';
+import { duration, timesOf } from '../src/duration.js';
 import { continueAtEvents } from '../src/history-budget.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
 import { executionCell, positionCell, reasonCell, type Outcome, type SummaryRow } from './summary.js';
@@ -220,7 +220,8 @@ export class ProgressPrinter {
     // Held, and now not Failed: someone retried the failed stage in CodePipeline. That line tells
     // where it stands, so the next "still in progress" line waits for the next doubling.
     if (member.status !== 'Failed' && this.held.delete(id)) {
-      this.write(`${at}  ${name} was retried in CodePipeline, now ${statusColour(this.colours, member.status)}`);
+      const which = (member.retries ?? 1) > 1 ? ` (retry ${member.retries})` : '';
+      this.write(`${at}  ${name} was retried in CodePipeline${which}, now ${statusColour(this.colours, member.status)}`);
       this.reportedAt(id, elapsed);
     }
     if (['InProgress', 'Stopping'].includes(member.status)) {
@@ -241,7 +242,7 @@ export class ProgressPrinter {
     const after = took === undefined ? '' : ` after ${duration(took)}`;
     const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
     // Held for a retry (onFailure: wait), its end was known all along: the deadline, not a late look, ended the wait.
-    const how = member.status === 'Failed' && this.held.has(id) ? ', and no retry came by its deadline' : noticed(member);
+    const how = member.status === 'Failed' && this.held.has(id) ? `, ${member.retries === undefined ? 'and no retry came' : `retried ${timesOf(member.retries)} and failed again, and no other retry came`} by its deadline` : noticed(member);
     this.write(`${at}  ${name} ${statusColour(this.colours, member.status)}${after}${how}${summary}`);
   }
 

@@ -42,6 +42,8 @@ export interface SummaryRow {
   retryDeadline?: string;
   /** Its execution was found by a redrive, started by the attempt that failed, not started again. */
   startLost?: boolean;
+  /** Its failed execution was retried in CodePipeline this many times (onFailure: wait). */
+  retries?: number;
 }
 
 /** The reason as the table shows it: a retry's deadline in the table's own time format, not the ISO --json keeps. */
@@ -115,6 +117,7 @@ function fromResult(base: RowBase, result: PipelineResult, plan: Plan): SummaryR
     ...(result.supersededOmitted !== undefined && { supersededOmitted: result.supersededOmitted }),
     earlierExecutionIds: result.earlierExecutionIds ?? [],
     ...(result.startLost === true && { startLost: true }),
+    ...(result.retries !== undefined && { retries: result.retries }),
     ...times(result),
   };
 }
@@ -129,6 +132,7 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
     ...(member.supersededOmitted !== undefined && { supersededOmitted: member.supersededOmitted }),
     earlierExecutionIds: member.earlierExecutionIds,
     ...(member.startLost === true && { startLost: true }),
+    ...(member.retries !== undefined && { retries: member.retries }),
     ...times(member),
   };
   if (status === 'Succeeded') return row;
@@ -254,5 +258,6 @@ export function pipelinesJson(rows: SummaryRow[]) {
     ...(row.reason !== undefined && { reason: row.reason }),
     ...(row.waitingForRetry === true && { waitingForRetry: true }),
     ...(row.startLost === true && { startLost: true }),
+    ...(row.retries !== undefined && { retries: row.retries }),
   }));
 }

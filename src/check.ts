@@ -224,7 +224,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
-    const held: Member = hold ? { ...member, waitingForRetry: true, ...firstSeen(start, now, context) } : withoutDetection(member, start);
+    const held: Member = hold ? { ...member, waitingForRetry: true, ...firstSeen(start, now, context) } : withoutDetection(retried(member, start), start);
     await armedFor(context.run, held, armed, context.completion);
     if (context.completion === 'events') return deadlineLook(held);
     const waitSeconds = nextWaitSeconds({
@@ -237,7 +237,8 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   }
 
   await disarm(context.run, member, armed);
-  const finished = { ...withCodePipelineTimes(member, await recent(), now), detectedBy: context.detectedBy };
+  // Held and now Succeeded, the retry and its end came between two looks.
+  const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.
   const noticed = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
   return finished.status === 'Succeeded' ? finished : failed({ ...finished, ...noticed }, plan, context.released);
@@ -248,6 +249,9 @@ function firstSeen(start: Member, now: number, context: LookContext): Pick<Membe
   if (start.waitingForRetry === true && start.detectedAt !== undefined && start.detectedBy !== undefined) return { detectedAt: start.detectedAt, detectedBy: start.detectedBy };
   return { detectedAt: new Date(now).toISOString(), detectedBy: context.detectedBy };
 }
+
+/** Held, and now not Failed: someone retried its failed stage in CodePipeline, once more. */
+const retried = (member: Member, start: Member): Member => (start.waitingForRetry === true && member.status !== 'Failed' ? { ...member, retries: (start.retries ?? 0) + 1 } : member);
 
 /** Retried out of its hold, a member runs again: the hold's detection no longer says anything. */
 function withoutDetection(member: Member, start: Member): Member {
@@ -325,6 +329,7 @@ function toResult(member: Member): PipelineResult {
     ...(member.supersededOmitted !== undefined && { supersededOmitted: member.supersededOmitted }),
     ...(member.earlierExecutionIds.length > 0 ? { earlierExecutionIds: member.earlierExecutionIds } : {}),
     ...(member.startLost === true && { startLost: true }),
+    ...(member.retries !== undefined && { retries: member.retries }),
   };
 }
 

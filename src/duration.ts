@@ -24,3 +24,6 @@ export function duration(seconds: number): string {
     .map(([amount, unit], index) => `${index === 0 ? amount : String(amount).padStart(2, '0')} ${unit}`)
     .join(' ');
 }
+
+/** `once`, `twice`, `3 times`. */
+export const timesOf = (count: number): string => (count === 1 ? 'once' : count === 2 ? 'twice' : `${count} times`);

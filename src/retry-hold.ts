@@ -1,3 +1,4 @@
+import { timesOf } from './duration.js';
 import { stillRunning } from './polling.js';
 import { watchExecutions, watchLocation, watchOf } from './event-wait.js';
 import { markWatchEnded, watchKey } from './completion-table.js';
@@ -20,10 +21,12 @@ export const heldForRetry = (member: Member, plan: Plan, now: number): boolean =
   plan.onFailure === 'wait' && member.status === 'Failed' && member.deadline !== undefined && now < Date.parse(member.deadline);
 
 /** What a failure's cause adds when the run waited in vain. */
-export const waitedForRetry = (member: Member, plan: Plan): string =>
-  plan.onFailure === 'wait' && member.status === 'Failed'
-    ? `; it waited for a retry until its deadline (pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds}) and none came`
-    : '';
+export const waitedForRetry = (member: Member, plan: Plan): string => {
+  if (plan.onFailure !== 'wait' || member.status !== 'Failed') return '';
+  const deadline = `until its deadline (pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds})`;
+  if (member.retries === undefined) return `; it waited for a retry ${deadline} and none came`;
+  return `; it was retried in CodePipeline ${timesOf(member.retries)} and failed again, then waited for another retry ${deadline} and none came`;
+};
 
 export interface Armed {
   pipelineExecutionId: string;

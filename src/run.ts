@@ -96,6 +96,8 @@ export interface Member {
    * retried in CodePipeline (RetryStageExecution) or its deadline comes.
    */
   waitingForRetry?: boolean;
+  /** With onFailure `wait`: how many times the run saw its failed execution retried in CodePipeline. */
+  retries?: number;
   /**
    * The execution was started by an attempt that failed without hearing back, and a redrive
    * found it in CodePipeline instead of starting the pipeline again (src/lost-starts.ts).
@@ -131,6 +133,8 @@ export interface PipelineResult {
   earlierExecutionIds?: string[];
   /** Its execution was started by an attempt that failed without hearing back, and found by a redrive (Member.startLost). */
   startLost?: boolean;
+  /** Its execution failed and was retried in CodePipeline this many times before it succeeded (onFailure: wait). */
+  retries?: number;
 }
 
 /**
@@ -204,6 +208,7 @@ const memberSchema = z.strictObject({
   error: z.optional(text),
   cause: z.optional(text),
   waitingForRetry: z.optional(z.boolean()),
+  retries: z.optional(atLeast(1)),
   startLost: z.optional(z.boolean()),
   variables: z.optional(z.record(text, text)),
 });
@@ -224,6 +229,7 @@ const resultSchema = z.strictObject({
   supersededOmitted: z.optional(atLeast(1)),
   earlierExecutionIds: z.optional(z.array(text)),
   startLost: z.optional(z.boolean()),
+  retries: z.optional(atLeast(1)),
 });
 
 export const orderEntrySchema = z.union([text, z.array(text)]);

@@ -112,6 +112,47 @@ describe('onFailure: wait with completion: events', () => {
     expect(results(report).find((result) => result.pipelineName === 'P2')!.detectedBy).toBe('event');
   });
 
+  it('a retry that fails again holds the train again; a second retry that succeeds lets it go on, each told and counted', async () => {
+    const twice = { ...neverRetried, retry: [{ afterSeconds: 600, durationSeconds: 120, outcome: 'Failed', statusSummary: 'still flaky' }, { afterSeconds: 300, durationSeconds: 60 }] };
+    const lines: string[] = [];
+    const { report, engine, events } = await run(train(twice), { onFailure: 'wait' }, { completion: 'events' });
+    const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(events[0]!.at));
+    for (const event of events) printer.on(event);
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2', 'P3']);
+    expect(startsOf(report, 'P2')).toHaveLength(1);
+    const p2 = startsOf(report, 'P2')[0]!.pipelineExecutionId;
+    const delivered = engine.bus!.records.filter((record) => record.change.pipelineExecutionId === p2 && record.fate === 'delivered').map((record) => [record.change.state, record.change.attempt]);
+    expect(delivered).toEqual([
+      ['FAILED', 1],
+      ['RESUMED', 2],
+      ['FAILED', 2],
+      ['RESUMED', 3],
+      ['SUCCEEDED', 3],
+    ]);
+    expect(results(report).find((result) => result.pipelineName === 'P2')).toMatchObject({ retries: 2, detectedBy: 'event' });
+    expect(lines.filter((line) => / P2 (Failed, waiting|was retried)/.test(line)).map((line) => line.replace(/^ *\+\S+ {2}/, ''))).toEqual([
+      'P2 Failed, waiting for a retry until +1:05:01: flaky integration test',
+      'P2 was retried in CodePipeline, now InProgress',
+      'P2 Failed, waiting for a retry until +1:05:01: still flaky',
+      'P2 was retried in CodePipeline (retry 2), now InProgress',
+    ]);
+  });
+
+  it('a retry that fails again, and no other: the run fails at the deadline saying it was retried and failed again', async () => {
+    const once = { ...neverRetried, retry: [{ afterSeconds: 600, durationSeconds: 120, outcome: 'Failed' }] };
+    const lines: string[] = [];
+    const { report, events } = await run(train(once), { onFailure: 'wait' }, { completion: 'events' });
+    const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(events[0]!.at));
+    for (const event of events) printer.on(event);
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    expect(report.cause).toContain(`ended Failed: flaky integration test; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds ${timeout}) and none came`);
+    expect(lines.some((line) => /P2 Failed after .*, retried once and failed again, and no other retry came by its deadline: flaky integration test$/.test(line))).toBe(true);
+    expect(startsOf(report, 'P2')).toHaveLength(1);
+  });
+
   it('an out-of-order FAILED delivered after RESUMED does not end the wait', async () => {
     // FAILED at 600 s reaches the function 700 s late, after RESUMED (1200 s) and before SUCCEEDED (1320 s).
     const { report, engine } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' }, { events: { delaySeconds: 1, lateSeconds: { FAILED: 700 } } });
