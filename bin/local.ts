@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
 import { UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot, stageParams } from '../local/stage.js';
-import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
+import { loadWorld, worldPipelineNames, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import type { StageConfig } from '../src/config.js';
@@ -13,7 +13,7 @@ import { continueAtEvents, minContinueAtEvents } from '../src/history-budget.js'
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
-import { entryName, type PipelineEntry } from '../src/targets.js';
+import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
 import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, terminalWidth, withShorthands } from './cli.js';
 import { ProgressPrinter, colourWanted, count, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
@@ -115,7 +115,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
     } else {
       const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
       const time = values.timestamps ? utcTime : offsetFrom(runStart);
-      const printer = new ProgressPrinter((line) => output.out(line), colours, time, worldLocations(world));
+      const printer = new ProgressPrinter((line) => output.out(line), colours, time, locationsOf(engine.config));
       const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
       output.out(onGitHub ? `::group::${header}` : colours.dim(header));
       report = await engine.run({
@@ -143,13 +143,14 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   return report.status === 'SUCCEEDED' ? 0 : 1;
 }
 
-/** Where each of the world's pipelines in another account lives, as a start line names it. */
-function worldLocations(world: World): Map<string, string> {
+/** Where each pipeline the run may start in another account lives, as its entry says (the stage's, or the world's), as a start line names it. */
+function locationsOf(config: StageConfig): Map<string, string> {
   return new Map(
-    worldTargets(world).flatMap((target) => {
-      if (!target.account) return [];
-      const own = target.definition.name === target.sequencedAs ? '' : `, pipeline ${target.definition.name}`;
-      return [[target.sequencedAs, `account ${target.accountId}, ${target.region}${own}`] as const];
+    config.pipelines.flatMap((entry) => {
+      const target = typeof entry === 'string' ? undefined : parseCodePipelineArn(entry.arn);
+      if (typeof entry === 'string' || target === undefined) return [];
+      const own = target.pipelineName === entry.name ? '' : `, pipeline ${target.pipelineName}`;
+      return [[entry.name, `account ${target.accountId}, ${target.region}${own}`] as const];
     }),
   );
 }

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { parseStageConfig, type StageConfig } from '../src/config.js';
 import { stageConfigKeys, stageParamProblems } from '../src/stage-params.js';
-import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
+import { parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
 import { StageParamsError, UsageError } from './refusals.js';
 import { readYamlFile } from './yaml-file.js';
 
@@ -68,10 +68,12 @@ function readStageParams(stage: string | undefined): Record<string, unknown> {
 
 /**
  * The STAGE_CONFIG a local run hands the functions, built from the stage's params (stageParams).
- * Without a stage the allowed pipelines are the world's. With one they are the stage's, as
- * deployed, so a refusal names what the stage allows; each is the world's entry where the world
- * has it (one in another account comes as `{ name, arn }`, with its account's role in `accounts`),
- * and a name alone where it has not: a run that names it is refused before it starts.
+ * Without a stage the allowed pipelines are the world's (one in another account as `{ name, arn }`,
+ * with its account's role in `accounts`). With one they are the stage's, as deployed: its entries
+ * and roles as written, so the world answers them as AWS would answer the deployed stage. An ARN
+ * naming another account, region or pipeline than the world holds is PipelineNotFound, a role the
+ * world's account does not have (or whose trust does not admit the hub) PipelineAccessDenied,
+ * before anything starts; a name the world lacks is refused by the run before it starts.
  */
 export function localStageConfig(
   worldPipelines: readonly PipelineEntry[],
@@ -79,12 +81,14 @@ export function localStageConfig(
   worldAccounts: Record<string, { roleArn: string }> = {},
 ): StageConfig {
   const merged = stageParams(stage);
-  const inWorld = (entry: PipelineEntry) => worldPipelines.find((candidate) => entryName(candidate) === entryName(entry)) ?? entryName(entry);
-  const pipelines = stage === undefined ? [...worldPipelines] : (merged.pipelines as PipelineEntry[]).map(inWorld);
+  const pipelines = stage === undefined ? [...worldPipelines] : (merged.pipelines as PipelineEntry[]);
   // Only the accounts the allowed pipelines live in: the config refuses a role nobody needs.
   const used = new Set(pipelines.flatMap((entry) => (typeof entry === 'string' ? [] : [parseCodePipelineArn(entry.arn)?.accountId])));
-  const accounts = Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)));
-  // The functions' params as serverless.yml sets them, but the pipelines and accounts: the world's.
+  const accounts =
+    stage === undefined
+      ? Object.fromEntries(Object.entries(worldAccounts).filter(([accountId]) => used.has(accountId)))
+      : ((merged.accounts as Record<string, { roleArn: string }> | undefined) ?? {});
+  // The functions' params as serverless.yml sets them; without a stage, the pipelines and accounts the world's.
   const fromParams = Object.fromEntries(stageConfigKeys.filter((key) => key !== 'pipelines' && key !== 'accounts').map((key) => [key, merged[key]]));
   // serverless.yml's params are sound by now: a refusal here is about the world's pipelines.
   return parseStageConfig(JSON.stringify({ pipelines, ...(Object.keys(accounts).length > 0 ? { accounts } : {}), ...fromParams }));

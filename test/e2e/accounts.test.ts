@@ -1,10 +1,14 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
 import { hubAccountId, hubRegion, loadWorld, parseWorld, worldTargets, type World } from '../../local/world.js';
 import type { CodePipelineCall } from '../../local/emulator/index.js';
 import { roleSessionName } from '../../src/accounts.js';
 import { sweeperSession } from '../../src/sweep.js';
 import type { StageConfig } from '../../src/config.js';
-import { sequencer } from './binary.js';
+import { copyOfService } from '../support/sls.js';
+import { cleanEnv, exitCode, sequencer } from './binary.js';
 import { accountsTrainInput, ours, startTime } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -214,6 +218,63 @@ describe('reaching another account is proven before anything starts', () => {
     expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineNotFound' });
     for (const part of ["'ghost-api'", `account ${staging}`, 'region eu-west-1']) expect(report.cause).toContain(part);
     expect(report.world.executions).toEqual([]);
+  });
+});
+
+describe('run --stage rehearses the stage as deployed: its own ARNs and roles, answered by the world', () => {
+  // A copy of the service whose stage `xa` lists the shipped accounts world's pipelines, with `arn` and `roleArn` as given.
+  const stageWith = (deployStaging: string, stagingRole: string) => {
+    const service = copyOfService('.', ['bin', 'local']);
+    const config = join(service, 'serverless.yml');
+    const stage = [
+      '  xa:',
+      '    pipelines:',
+      '      - build',
+      `      - { name: deploy-staging, arn: "${deployStaging}" }`,
+      `      - { name: deploy-prod-us, arn: "arn:aws:codepipeline:us-east-1:${prod}:deploy-api" }`,
+      `      - { name: deploy-prod-eu, arn: "arn:aws:codepipeline:eu-west-1:${prod}:deploy-api" }`,
+      '    accounts:',
+      `      "${staging}": { roleArn: "${stagingRole}" }`,
+      `      "${prod}": { roleArn: "${roleArn(prod)}" }`,
+      '    sequences: { ship: [build, deploy-staging] }',
+      '    defaultSequence: ship',
+      '    scheduleInput: { sequence: ship }',
+      '',
+    ].join('\n');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^ {2}dev:$/m, `${stage}  dev:`));
+    return service;
+  };
+  const runIn = (service: string) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const args = ['run', '--stage', 'xa', '--world', 'local/worlds/accounts.json', '--input', JSON.stringify(accountsTrainInput)];
+      execFile('node', [join(service, 'bin/sequencer.js'), ...args], { cwd: service, env: cleanEnv() }, (error, stdout, stderr) => resolve({ code: exitCode(error), stdout, stderr }));
+    });
+  const stagingArn = `arn:aws:codepipeline:eu-west-1:${staging}:deploy-api`;
+
+  it.each([
+    ['an ARN naming a pipeline the account does not have', `arn:aws:codepipeline:eu-west-1:${staging}:deploy-api-typo`, roleArn(staging), 'PipelineNotFound', "'deploy-api-typo'"],
+    ['an ARN in a region the pipeline is not in', `arn:aws:codepipeline:us-west-2:${staging}:deploy-api`, roleArn(staging), 'PipelineNotFound', 'region us-west-2'],
+    ['a role the account does not have', stagingArn, `arn:aws:iam::${staging}:role/typo-role`, 'PipelineAccessDenied', `arn:aws:iam::${staging}:role/typo-role`],
+  ])('refuses %s as AWS would, before anything starts (the world has the right one)', async (_, arn, role, error, named) => {
+    const service = stageWith(arn, role);
+
+    const { code, stdout, stderr } = await runIn(service);
+    rmSync(service, { recursive: true, force: true });
+
+    expect(code).toBe(1);
+    expect(stderr).toContain(`sequencer: FAILED  ${error}: `);
+    expect(stderr).toContain(named);
+    expect(stdout).not.toContain(' started (');
+  });
+
+  it('runs the stage as written, each start line saying where its entry puts it', async () => {
+    const service = stageWith(stagingArn, roleArn(staging));
+
+    const { code, stdout } = await runIn(service);
+    rmSync(service, { recursive: true, force: true });
+
+    expect(code).toBe(0);
+    expect(stdout).toContain(`deploy-staging started (2 of 3) in account ${staging}, eu-west-1, pipeline deploy-api`);
   });
 });
 
