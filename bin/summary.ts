@@ -180,6 +180,9 @@ export function withFailedLook(plan: Plan, run: Run, outcome: Outcome): Run {
   return members.some((member, index) => member !== run.members[index]) ? { ...run, members } : run;
 }
 
+/** Where a pipeline elsewhere is, as a cause names it after the execution id (src/codepipeline.ts whereIs). */
+const elsewhere = String.raw`(?: in account \d{12}, [a-z0-9-]+(?: \(pipeline [^)]+\))?)?`;
+
 /**
  * The members as the failure left them. Lambda reports a failed look only by its error's name and
  * message (the local engine also shows the look itself): when the last state seen still has a
@@ -197,7 +200,9 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
     const at = cause.indexOf(where);
     if (at < 0) return member;
     const told = cause.slice(at + where.length).replace(/^[^)]*\)\s*/, '');
-    const ended = /^execution (\S+) ended (\w+)(?: \([^)]*\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; it waited for a retry [^;]*?)?(?:\. Other members of the group: |\. Later pipelines were not started\.|;\s\S+ \(position |\.?$)/.exec(told);
+    const ended = new RegExp(
+      `^execution (\\S+)${elsewhere} ended (\\w+)(?: \\([^)]*\\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; (?:it waited for a retry |it was retried in CodePipeline |not held for a retry: )[^;]*?)?(?:\\. Other members of the group: |\\. Later pipelines were not started\\.|;\\s\\S+ \\(position |\\.?$)`,
+    ).exec(told);
     if (ended) {
       const [, id, status, statusSummary, superseded] = ended;
       const listed = superseded === undefined ? undefined : /^(.*?)(?: and (\d+) others)?$/.exec(superseded)!;
@@ -218,10 +223,10 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
         ...(error !== undefined && { error }),
       };
     }
-    const timedOut = /^execution (\S+) is still \w+ after [\w ]+, past pipelineTimeoutSeconds/.exec(told);
+    const timedOut = new RegExp(`^execution (\\S+)${elsewhere} is still \\w+ after [\\w ]+, past pipelineTimeoutSeconds`).exec(told);
     if (timedOut) return { ...member, pipelineExecutionId: timedOut[1]!, status: 'TimedOut', error: 'PipelineTimedOut' };
     // Another member of the group, as the cause lists it: `execution ID Succeeded`.
-    const other = /^execution (\S+) (\w+)/.exec(told);
+    const other = new RegExp(`^execution (\\S+)${elsewhere} (\\w+)`).exec(told);
     if (other && codePipelineEnds.has(other[2]!)) return { ...member, pipelineExecutionId: other[1]!, status: other[2]! };
     return member;
   });

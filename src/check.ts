@@ -1,5 +1,5 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
-import { getExecution, listRecentExecutions } from './codepipeline.js';
+import { getExecution, listRecentExecutions, whereIs } from './codepipeline.js';
 import { entryError, noStatusSummary, outcomeErrorOf, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
@@ -281,7 +281,7 @@ function failed(member: Member, plan: Plan, released?: string): Member {
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
   const held = released !== undefined ? `; not held for a retry: ${released}` : waitedForRetry(member, plan);
-  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ended ${member.status}${unexpected}: ${summary}${superseded}${held}` };
+  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} ended ${member.status}${unexpected}: ${summary}${superseded}${held}` };
 }
 
 function timedOut(member: Member, plan: Plan, now: number): Member {
@@ -291,7 +291,7 @@ function timedOut(member: Member, plan: Plan, now: number): Member {
     status: 'TimedOut',
     detectedAt: new Date(now).toISOString(),
     error: pipelineOutcomeErrors.TimedOut,
-    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running`,
+    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running`,
   };
 }
 
@@ -303,7 +303,7 @@ function entryFailure(members: Member[], plan: Plan): Error {
   const first = failures[0]!;
   const others = members
     .filter((member) => member !== first)
-    .map((member) => member.cause ?? `${memberPlace(member, plan)} execution ${member.pipelineExecutionId} ${member.status}`);
+    .map((member) => member.cause ?? `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} ${member.status}`);
   const position = first.position;
   const later = plan.count - position - 1;
   const laterText = later > 0 ? ' Later pipelines were not started.' : '';

@@ -31,6 +31,17 @@ async function reach(name: string): Promise<{ target: PipelineTarget; client: Co
   return { target, client: await codePipelineFor(target, codePipeline), pipelineName: target.pipelineName };
 }
 
+/**
+ * Where a pipeline elsewhere is, as a failure's cause names it beside its execution id: ` in
+ * account 222233334444, eu-west-1 (pipeline deploy-api)`, so that whoever reads it knows which
+ * account's console to open; nothing for a pipeline in the functions' own account and region.
+ */
+export function whereIs(name: string): string {
+  const { remote, pipelineName } = targetOf(stageConfig(), name);
+  if (!remote) return '';
+  return ` in account ${remote.accountId}, ${remote.region}${pipelineName === name ? '' : ` (pipeline ${pipelineName})`}`;
+}
+
 const accessDenied = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException']);
 
 /** toNamedAwsError, but a pipeline elsewhere says where it is, and a refusal there is PipelineAccessDenied. */

@@ -310,6 +310,8 @@ describe('redrive and continuation across accounts', () => {
     expect(started[1]!.clientRequestToken).not.toBe(started[2]!.clientRequestToken);
     expectEachCallInItsOwnAccount(theWorld, calls);
     expect(assumed.every((call) => call.granted && call.roleArn === roleArn(prod))).toBe(true);
+    // The failure that was redriven says where the pipeline is: which account's console to open.
+    expect(report.earlierAttempts![0]!.cause).toContain(`deploy-prod (position 2 of 2) execution ${started[1]!.pipelineExecutionId} in account ${prod}, eu-west-1 (pipeline deploy-api) ended Failed`);
   });
 
   it('continued executions watch a 2-day pipeline in another account through the role, each in its own session name', async () => {

@@ -190,6 +190,34 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     expect(rows[2]!.supersededExecutionIds).toEqual(['o']);
   });
 
+  it('a group across accounts, read from the cause: where each is, a retry held and released, each member read whole', () => {
+    const plan = planOf([['EU', 'US', 'HUB'], 'OK'], { onFailure: 'wait' });
+    const inFlight = ['EU', 'US', 'HUB'].map((name, index) => member(0, name, { member: index, pipelineExecutionId: name.toLowerCase(), ...(index === 0 && { status: 'Failed', waitingForRetry: true }) }));
+    const run = runOf(0, [], inFlight);
+    const cause =
+      'EU (position 1 of 2, in a group of 3) execution eu in account 222233334444, eu-west-1 (pipeline deploy-api) ended Failed: flaky; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds 3600) and none came. Other members of the group: ' +
+      'US (position 1 of 2, in a group of 3) execution us in account 333344445555, us-east-1 ended Failed: lint; not held for a retry: HUB ended Stopped, so no retry can let the entry succeed; ' +
+      'HUB (position 1 of 2, in a group of 3) execution hub ended Stopped: stopped by alice. Later pipelines were not started.';
+
+    const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause });
+
+    expect(rows.map((row) => [positionCell(row), row.status, row.pipelineExecutionId, row.reason])).toEqual([
+      ['1.1', 'Failed', 'eu', 'PipelineFailed: flaky'],
+      ['1.2', 'Failed', 'us', 'PipelineFailed: lint'],
+      ['1.3', 'Stopped', 'hub', 'PipelineStopped: stopped by alice'],
+      ['2', 'Not started', undefined, 'position 1 did not succeed'],
+    ]);
+  });
+
+  it('a timeout read from the cause of a pipeline elsewhere: TimedOut', () => {
+    const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a' })]);
+    const cause = 'P1 (position 1 of 1) execution a in account 222233334444, eu-west-1 is still InProgress after 1 h 01 min 40 s, past pipelineTimeoutSeconds 3600 (1 h). The pipeline was left running';
+
+    const [row] = summaryRows(planOf(['P1']), run, { status: 'FAILED', error: 'PipelineTimedOut', cause });
+
+    expect(row).toMatchObject({ status: 'TimedOut', reason: 'PipelineTimedOut: past pipelineTimeoutSeconds; left running' });
+  });
+
   it.each([
     ['as check-status writes it', 'after 1 h 01 min 40 s, past pipelineTimeoutSeconds 3600 (1 h)'],
     ['as an older deployment wrote it', 'after 3700 s, past pipelineTimeoutSeconds 3600'],
