@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import { ConfigurationError } from './errors.js';
 import { continueAtEvents, minContinueAtEvents } from './history-budget.js';
 import { maxPipelineTimeoutSeconds, maxPipelinesPerRun, pipelineNamePattern, sequenceNamePattern } from './names.js';
-import { accountIdPattern, codePipelineArnPattern, roleArnPattern, targetProblem } from './targets.js';
+import { accountIdPattern, codePipelineArnPattern, roleArnPattern, targetProblems } from './targets.js';
 
 const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, 'is not a valid CodePipeline name'));
 const list = (min: number, max: number) => [
@@ -86,8 +86,12 @@ export function parseStageConfig(raw: string | undefined): StageConfig {
   if (config.maxPollSeconds < config.pollSeconds) {
     throw new ConfigurationError('STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds');
   }
-  const problem = targetProblem(config);
-  if (problem !== undefined) throw new ConfigurationError(`STAGE_CONFIG.${problem}`);
+  const problems = targetProblems(config);
+  if (problems.length > 0) {
+    // Each as the schema's issues are, so that sls package names every one (src/stage-params.ts).
+    const issues = problems.map((problem) => ({ path: problem.slice(0, problem.indexOf(':')).split('.'), message: problem.slice(problem.indexOf(':') + 2) }));
+    throw new ConfigurationError(problems.map((problem) => `STAGE_CONFIG.${problem}`).join('; '), { cause: { issues } });
+  }
   if (!(config.defaultSequence in config.sequences)) {
     throw new ConfigurationError(`STAGE_CONFIG.defaultSequence: '${config.defaultSequence}' is not one of the sequences`);
   }

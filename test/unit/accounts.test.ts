@@ -117,6 +117,30 @@ describe('stage config: pipelines elsewhere', () => {
     expect(atStart).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringContaining(message.replace(/\.1\./, '.1.')) }));
     expect(atPackage).toEqual([expect.stringContaining(message)]);
   });
+
+  it('names every such problem at once, one line each, not only the first', () => {
+    // Prepare: an account without a role, a role in another account, one nobody needs, a name twice, one pipeline under two names.
+    const overrides = {
+      pipelines: [...targets.pipelines, { name: 'x', arn: arn('eu-west-1', '444455556666', 'x') }, { name: 'P1', arn: arn('eu-west-1', prod, 'deploy-api') }],
+      accounts: { [staging]: { roleArn: roleArn(staging) }, [prod]: { roleArn: roleArn(staging) }, '555566667777': { roleArn: roleArn('555566667777') } },
+    };
+
+    // Act
+    const atStart = () => parseStageConfig(JSON.stringify({ ...stageConfig, ...overrides }));
+    const atPackage = stageParamProblems('dev', { ...defaultParams, ...overrides, sequences: { only: ['P1'] }, defaultSequence: 'only', scheduleInput: { sequence: 'only' } });
+
+    // Assess
+    const expected = [
+      'no role: add accounts."444455556666".roleArn',
+      "'P1' is listed twice",
+      'a pipeline has one name in a stage',
+      `is a role in account ${staging}, not ${prod}`,
+      'no pipeline of the stage lives in this account',
+    ];
+    expect(atPackage).toHaveLength(expected.length);
+    for (const [index, part] of expected.entries()) expect(atPackage[index]).toContain(part);
+    expect(atStart).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringMatching(new RegExp(expected.map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'))) }));
+  });
 });
 
 describe('the run names itself in the target account', () => {
