@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
 import { UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot, stageParams } from '../local/stage.js';
-import { loadWorld, worldPipelineNames, type World } from '../local/world.js';
+import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import type { StageConfig } from '../src/config.js';
@@ -97,7 +97,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   const worldName = values.world ?? relative(process.cwd(), defaultWorld);
   const world: World = await loadWorld(values.world ?? defaultWorld);
   checkWorldFitsStage(world, worldName, values.stage);
-  checkOrderIsInWorld(input, world, worldName, values.stage);
+  checkOrderIsInWorld(input, world, worldName, values.stage, values.order !== undefined ? '--order' : '--input');
   // The engine (the interpreter, the SDK clients, DynamoDB) loads once the run is sure to go ahead.
   const { LocalEngine } = await import('../local/engine.js');
   const engine = await LocalEngine.create({ world, ...(values.stage !== undefined && { stage: values.stage }), ...(settings && { settings }) });
@@ -208,8 +208,16 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
   const quoted = (list: string[]) => list.map((name) => JSON.stringify(name)).join(', ');
   const [kind, sequence] = source.split(':');
   const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${quoted(order)})`;
+  // A pipeline elsewhere is ordered by the stage's name for it, not its CodePipeline name: say which those are.
+  const namesakes = missing.flatMap((name) => {
+    const known = worldTargets(world).filter((target) => target.account && target.definition.name === name && target.sequencedAs !== name);
+    if (known.length === 0) return [];
+    const where = known.map((target) => `${target.sequencedAs} (account ${target.accountId}, ${target.region})`).join(', ');
+    return [`; ${JSON.stringify(name)} is the CodePipeline name of ${where}: an order names a pipeline elsewhere by the stage's name for it`];
+  });
+  const hint = inputOption === '--order' ? "give --order with the world's pipelines" : `give ${inputOption} '{"order":[...]}' with the world's pipelines`;
   throw new WorldFileError(
-    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or give ${inputOption} '{"order":[...]}' with the world's pipelines`,
+    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}${namesakes.join('')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or ${hint}`,
   );
 }
 

@@ -82,6 +82,15 @@ describe('a train across accounts and regions (local/worlds/accounts.json)', () 
     ]);
   });
 
+  it("an order naming a pipeline elsewhere by its CodePipeline name is told the stage's names for it, and --order's hint is --order's", async () => {
+    const { code, stderr } = await sequencer(['run', '--world', 'local/worlds/accounts.json', '--order', 'build,deploy-api']);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `"deploy-api" is the CodePipeline name of deploy-staging (account ${staging}, eu-west-1), deploy-prod-us (account ${prod}, us-east-1), deploy-prod-eu (account ${prod}, eu-west-1): an order names a pipeline elsewhere by the stage's name for it; add it to the world, or give --order with the world's pipelines`,
+    );
+  });
+
   it('assumes each role once per invocation, not once per call: the prod group shares one AssumeRole per look', async () => {
     // Prepare
     const theWorld = await loadWorld('local/worlds/accounts.json');
