@@ -12,7 +12,7 @@ import { clientSettings } from './client-settings.js';
 import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
 import { stageConfig } from './config.js';
 import { AwsUnavailable, PipelineAccessDenied, oneLine } from './errors.js';
-import { describeTarget, targetOf, type PipelineTarget } from './targets.js';
+import { describeLocation, targetOf, type PipelineTarget } from './targets.js';
 
 /**
  * Created once at module load, with the functions' client settings (src/client-settings.ts).
@@ -46,19 +46,20 @@ const accessDenied = new Set(['AccessDeniedException', 'AccessDenied', 'Unrecogn
 
 /** toNamedAwsError, but a pipeline elsewhere says where it is, and a refusal there is PipelineAccessDenied. */
 function failure(error: unknown, target: PipelineTarget, request: string, gone: string): Error {
-  const where = describeTarget(target);
+  if (!target.remote) return toNamedAwsError(error, request, gone);
+  // The request names the stage's name for the pipeline (`GetPipeline deploy-prod`): then where it is.
+  const where = describeLocation({ ...target, remote: target.remote });
   // AssumeRole failed (src/accounts.ts named it): say which pipeline the call was for.
   if (isAssumeRoleFailure(error)) {
     const named = error instanceof PipelineAccessDenied ? PipelineAccessDenied : AwsUnavailable;
     return new named(`${request}: cannot reach ${where}: ${error.message}`, { cause: error });
   }
-  if (!target.remote) return toNamedAwsError(error, request, gone);
   const name = (error as { name?: string }).name ?? '';
   if (accessDenied.has(name)) {
     const message = (error as { message?: string }).message;
-    return new PipelineAccessDenied(`${request} ${where}: ${name}${message ? `: ${message}` : ''}`, { cause: error });
+    return new PipelineAccessDenied(`${request} (${where}): ${name}${message ? `: ${message}` : ''}`, { cause: error });
   }
-  return toNamedAwsError(error, `${request} ${where}`, `${gone.replace(' in this account and region', '')} in account ${target.remote.accountId}, region ${target.remote.region}`);
+  return toNamedAwsError(error, `${request} (${where})`, `${gone.replace(' in this account and region', '')} in account ${target.remote.accountId}, region ${target.remote.region}`);
 }
 
 export type PipelineType = 'V1' | 'V2';

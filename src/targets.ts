@@ -89,11 +89,13 @@ export function targetOf(config: Pick<StageConfig, 'pipelines' | 'accounts'>, na
   };
 }
 
-/** `deploy-prod (deploy-api in account 222233334444, eu-west-1, through role arn:...)`, or just the name for a local pipeline. */
-export function describeTarget(target: PipelineTarget): string {
-  if (!target.remote) return `'${target.name}'`;
+/**
+ * Where a pipeline elsewhere is, to follow a request that names the stage's name for it:
+ * `pipeline 'deploy-api' in account 222233334444, region eu-west-1, through role arn:...`.
+ */
+export function describeLocation(target: PipelineTarget & { remote: RemoteLocation }): string {
   const { accountId, region, roleArn } = target.remote;
-  return `'${target.name}' (pipeline '${target.pipelineName}' in account ${accountId}, region ${region}, through role ${roleArn})`;
+  return `pipeline '${target.pipelineName}' in account ${accountId}, region ${region}, through role ${roleArn}`;
 }
 
 /**

@@ -212,7 +212,7 @@ describe('decide-order reaches every pipeline before anything starts', () => {
     // Assess
     await expect(refused).rejects.toMatchObject({
       name: 'PipelineAccessDenied',
-      message: expect.stringMatching(new RegExp(`'deploy-prod'.*'deploy-api'.*account ${prod}.*region eu-west-1.*${roleArn(prod)}.*AccessDenied`)),
+      message: expect.stringMatching(new RegExp(`^GetPipeline deploy-prod: cannot reach pipeline 'deploy-api' in account ${prod}, region eu-west-1, through role ${roleArn(prod)}: .*AccessDenied`)),
     });
     await expect(refused).rejects.toMatchObject({ message: expect.not.stringContaining('secret-of') });
   });
@@ -224,7 +224,7 @@ describe('decide-order reaches every pipeline before anything starts', () => {
     // Act, Assess
     await expect(decide({ order: ['smoke-staging'] })).rejects.toMatchObject({
       name: 'PipelineAccessDenied',
-      message: expect.stringContaining(`'smoke-staging' (pipeline 'smoke' in account ${staging}, region us-east-1, through role ${roleArn(staging)})`),
+      message: expect.stringContaining(`GetPipeline smoke-staging (pipeline 'smoke' in account ${staging}, region us-east-1, through role ${roleArn(staging)}): AccessDeniedException`),
     });
   });
 
