@@ -183,7 +183,7 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
 });
 
 // CloudFormation's short-form tags, read as plain values.
-const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join', '!Contains'].flatMap((tag) => [
+const customTags = ['!Ref', '!Sub', '!GetAtt', '!If', '!Equals', '!Not', '!Join', '!Contains', '!EachMemberEquals'].flatMap((tag) => [
   { tag, resolve: (value: string) => ({ [tag]: value }) },
   { tag, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [tag]: value.toJSON() }) },
 ]);
@@ -230,9 +230,9 @@ describe('the target-account template (deploy/target-account.yml)', () => {
     ]);
   });
 
-  describe('its rule refuses a stack that would trust no one, before anything is made', () => {
+  describe('its rules refuse a stack that would trust no one, or both ways, before anything is made', () => {
     type Rule = { RuleCondition: unknown; Assertions: { Assert: unknown }[] };
-    const { TrustSomeone } = (template as Template & { Rules: Record<string, Rule> }).Rules;
+    const { Rules } = template as Template & { Rules: Record<string, Rule> };
     // What CloudFormation lets a rule use: Ref and the rule functions, nothing else (no Join, no Sub).
     const ruleFunctions = ['!Ref', '!And', '!Contains', '!EachMemberEquals', '!EachMemberIn', '!Equals', '!Not', '!Or', '!RefAll', '!ValueOf', '!ValueOfAll'];
     const functionsIn = (value: unknown): string[] =>
@@ -246,13 +246,15 @@ describe('the target-account template (deploy/target-account.yml)', () => {
       if (name === '!Not') return !args[0];
       if (name === '!Equals') return args[0] === args[1];
       if (name === '!Contains') return (args[0] as string[]).includes(args[1] as string);
+      if (name === '!EachMemberEquals') return (args[0] as string[]).every((member) => member === args[1]);
       throw new Error(`no evaluation of ${name} here`);
     };
     const accepts = (parameters: Record<string, string>) =>
-      !evaluate(TrustSomeone!.RuleCondition, parameters) || TrustSomeone!.Assertions.every(({ Assert }) => evaluate(Assert, parameters));
+      Object.values(Rules).every((rule) => !evaluate(rule.RuleCondition, parameters) || rule.Assertions.every(({ Assert }) => evaluate(Assert, parameters)));
 
     it('uses only what CloudFormation accepts in a rule', () => {
-      expect(functionsIn(TrustSomeone).filter((name) => !ruleFunctions.includes(name))).toEqual([]);
+      expect(Object.keys(Rules)).toEqual(['TrustSomeone', 'TrustOneWay']);
+      expect(functionsIn(Rules).filter((name) => !ruleFunctions.includes(name))).toEqual([]);
     });
 
     it.each([
@@ -260,6 +262,7 @@ describe('the target-account template (deploy/target-account.yml)', () => {
       ['an empty entry among the roles', { HubRoleArns: `${roleArn('111122223333')},`, OrganizationId: '' }, 'refused'],
       ['the hub roles', { HubRoleArns: `${roleArn('111122223333')},${roleArn('111122223333')}-2`, OrganizationId: '' }, 'accepted'],
       ['an organization instead', { HubRoleArns: '', OrganizationId: 'o-a1b2c3d4e5' }, 'accepted'],
+      ['both the hub roles and an organization', { HubRoleArns: roleArn('111122223333'), OrganizationId: 'o-a1b2c3d4e5' }, 'refused'],
     ])('%s: %s', (_, parameters, outcome) => {
       expect(accepts(parameters) ? 'accepted' : 'refused').toBe(outcome);
     });
