@@ -29,7 +29,9 @@ const sequenceName = z.string({ error: 'must be a string' }).check(z.regex(seque
 /** The stage's params, as serverless.yml hands them to every function in STAGE_CONFIG. */
 const stageConfigSchema = z.strictObject(
   {
-    pipelines: z.array(z.union([pipelineName, remotePipeline]), { error: 'must be a list of pipeline names' }).check(...list(1, 500)),
+    pipelines: z
+      .array(z.union([pipelineName, remotePipeline], { error: 'must be a pipeline name or { name, arn }' }), { error: 'must be a list of pipeline names' })
+      .check(...list(1, 500)),
     // The role the functions assume for each account that holds some of the pipelines.
     accounts: z.optional(
       z.record(z.string().check(z.regex(accountIdPattern, 'must be a 12-digit account id')), account, {

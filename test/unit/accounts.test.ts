@@ -103,6 +103,7 @@ describe('stage config: pipelines elsewhere', () => {
 
   it.each([
     ['an ARN that is not a CodePipeline ARN', { pipelines: ['P1', { name: 'x', arn: 'arn:aws:s3:::bucket' }] }, 'pipelines.1.arn'],
+    ['an entry without its name', { pipelines: ['P1', { arn: arn('eu-west-1', staging, 'x') }] }, 'must be a pipeline name or { name, arn }'],
     ['an account without a role', { pipelines: ['P1', { name: 'x', arn: arn('eu-west-1', staging, 'x') }] }, `account ${staging} has no role`],
     ['a role in another account', { ...targets, accounts: { ...targets.accounts, [prod]: { roleArn: roleArn(staging) } } }, `is a role in account ${staging}, not ${prod}`],
     ['a role nobody needs', { ...targets, accounts: { ...targets.accounts, '444455556666': { roleArn: roleArn('444455556666') } } }, 'no pipeline of the stage lives in this account'],
