@@ -126,7 +126,9 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
 /** Hands the count on, and turns the next step into a continuation when it would not fit. */
 function withHistory(next: Run, plan: Plan, events: number, completion: 'events' | 'poll'): Run {
   const finished = next.phase === 'start' && next.index >= plan.count;
-  const nextStep = handOn(events, 'checked', next.phase, completion).pending + taskEvents(0);
+  // The next point that can hand over is a look: before a start, that is the start, its wait and the look after it.
+  const throughStart = next.phase === 'start' ? handOn(0, 'started', 'watch', completion).pending + taskEvents(0) : 0;
+  const nextStep = handOn(events, 'checked', next.phase, completion).pending + taskEvents(0) + throughStart;
   if (finished || !mustContinue(events + nextStep, plan.continueAtEvents)) return { ...next, history: handOn(events, 'checked', next.phase, completion) };
   const { successor: _previous, ...rest } = next;
   return {

@@ -152,6 +152,18 @@ describe('continuation', () => {
     expect(late).toEqual([]);
   });
 
+  it('hands over before a start whose wait and look would pass the budget: no execution ends more than the hand-over’s own events past it', async () => {
+    // Short pipelines, event-woken: starts come one after another, each followed by a wait and a look that cannot hand over.
+    const names = Array.from({ length: 30 }, (_, index) => `Q${String(index).padStart(2, '0')}`);
+
+    const { report } = await runTrain(world(names.map((name) => ({ name, durationSeconds: 60 }))), { order: names }, { settings: { continueAtEvents: 500 } });
+
+    expectWholeTrain(report, names);
+    expect(report.stats.executions).toBeGreaterThan(1);
+    // Each hand-over writes about ten events of its own (its Task, the execution's end) past the point it was decided at.
+    for (const generation of report.generations.slice(0, -1)) expect(generation.historyEvents).toBeLessThanOrEqual(500 + 10);
+  }, longTrain);
+
   it('survives a lost answer between the new execution’s start and the old one’s end: the retry names the same execution', async () => {
     // Four hours of looks every 30 s pass a 1,000-event handover: the first handover loses its answer.
     const theWorld = world([{ name: 'Long', durationSeconds: 4 * 3600 }, { name: 'After', durationSeconds: 60 }], {
