@@ -79,19 +79,11 @@ export class ProgressPrinter {
   private readonly write: (line: string) => void;
   private readonly colours: Palette;
   private readonly time: TimeFormat;
-  /** Where each pipeline in another account lives, by the stage's name: `account 2222..., eu-west-1, pipeline deploy-api`. */
-  private readonly locations: ReadonlyMap<string, string>;
 
-  constructor(
-    write: (line: string) => void,
-    colours: Palette,
-    time: TimeFormat,
-    locations: ReadonlyMap<string, string> = new Map(),
-  ) {
+  constructor(write: (line: string) => void, colours: Palette, time: TimeFormat) {
     this.write = write;
     this.colours = colours;
     this.time = time;
-    this.locations = locations;
   }
 
   /**
@@ -175,7 +167,9 @@ export class ProgressPrinter {
     const id = member.pipelineExecutionId!;
     if (this.nextReportSeconds.has(id)) return;
     this.nextReportSeconds.set(id, 300);
-    const location = this.locations.has(member.pipelineName) ? ` in ${this.locations.get(member.pipelineName)!}` : '';
+    // Where a pipeline elsewhere runs, as start-pipeline reached it: a local run's lines and status's on AWS alike.
+    const where = member.location;
+    const location = where === undefined ? '' : ` in account ${where.accountId}, ${where.region}${where.pipelineName === member.pipelineName ? '' : `, pipeline ${where.pipelineName}`}`;
     if (member.startLost === true) {
       this.write(`${at}  ${this.colours.bold(member.pipelineName)} found started by the attempt that failed (${member.position + 1} of ${this.count}${memberOfGroup(member, groupSize)})${location}, execution ${id}: not started again`);
       return;

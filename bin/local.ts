@@ -13,7 +13,7 @@ import { continueAtEvents, minContinueAtEvents } from '../src/history-budget.js'
 import { executionInputSchema, parseOrThrow } from '../src/input.js';
 import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
-import { entryName, parseCodePipelineArn, type PipelineEntry } from '../src/targets.js';
+import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
 import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, terminalWidth, withShorthands } from './cli.js';
 import { ProgressPrinter, colourWanted, count, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
@@ -115,7 +115,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
     } else {
       const colours = palette(colourWanted(process.env, Boolean(process.stdout.isTTY)));
       const time = values.timestamps ? utcTime : offsetFrom(runStart);
-      const printer = new ProgressPrinter((line) => output.out(line), colours, time, locationsOf(engine.config));
+      const printer = new ProgressPrinter((line) => output.out(line), colours, time);
       const header = `codepipeline-sequencer · local run · world ${worldName} · simulated time from ${world.startTime}`;
       output.out(onGitHub ? `::group::${header}` : colours.dim(header));
       report = await engine.run({
@@ -141,18 +141,6 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
   if (report.status === 'ABORTED') return 128 + constants.signals[signal.reason as 'SIGINT'];
   return report.status === 'SUCCEEDED' ? 0 : 1;
-}
-
-/** Where each pipeline the run may start in another account lives, as its entry says (the stage's, or the world's), as a start line names it. */
-function locationsOf(config: StageConfig): Map<string, string> {
-  return new Map(
-    config.pipelines.flatMap((entry) => {
-      const target = typeof entry === 'string' ? undefined : parseCodePipelineArn(entry.arn);
-      if (typeof entry === 'string' || target === undefined) return [];
-      const own = target.pipelineName === entry.name ? '' : `, pipeline ${target.pipelineName}`;
-      return [[entry.name, `account ${target.accountId}, ${target.region}${own}`] as const];
-    }),
-  );
 }
 
 /**

@@ -98,6 +98,8 @@ export interface Member {
   waitingForRetry?: boolean;
   /** With onFailure `wait`: how many times the run saw its failed execution retried in CodePipeline. */
   retries?: number;
+  /** A pipeline elsewhere: where it runs, as started (the progress lines, here and on AWS, name it). Kept while it is the current entry. */
+  location?: PipelineLocation;
   /**
    * The execution was started by an attempt that failed without hearing back, and a redrive
    * found it in CodePipeline instead of starting the pipeline again (src/lost-starts.ts).
@@ -112,6 +114,13 @@ export interface Member {
    * the current entry, never in the results: src/references.ts bounds them.
    */
   variables?: Record<string, string>;
+}
+
+/** Where a pipeline outside the functions' account and region runs, under its own CodePipeline name. */
+export interface PipelineLocation {
+  accountId: string;
+  region: string;
+  pipelineName: string;
 }
 
 export interface PipelineResult {
@@ -209,6 +218,7 @@ const memberSchema = z.strictObject({
   cause: z.optional(text),
   waitingForRetry: z.optional(z.boolean()),
   retries: z.optional(atLeast(1)),
+  location: z.optional(z.strictObject({ accountId: nonEmpty, region: nonEmpty, pipelineName: nonEmpty })),
   startLost: z.optional(z.boolean()),
   variables: z.optional(z.record(text, text)),
 });

@@ -148,6 +148,7 @@ function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSum
     watchedSince: new Date(now).toISOString(),
     nextLookAt: new Date(now).toISOString(),
     startLost: true,
+    ...locationOf(member.pipelineName),
   };
   return extendDeadline(taken, plan, now);
 }
@@ -180,6 +181,7 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
     nextLookAt: new Date(now + waitSeconds * 1000).toISOString(),
     ...(expected ? { expected } : {}),
     ...(Object.keys(forwarded).length > 0 ? { variables: forwarded } : {}),
+    ...locationOf(pipelineName),
   };
 }
 
@@ -199,4 +201,10 @@ async function expectedDuration(pipelineName: string) {
 function remoteIdentity(name: string): string | undefined {
   const { remote, pipelineName } = targetOf(stageConfig(), name);
   return remote ? `${remote.partition}:${remote.accountId}:${remote.region}:${pipelineName}` : undefined;
+}
+
+/** Where a pipeline elsewhere runs, for the member that starts it; nothing for a local one. */
+function locationOf(name: string): Pick<Member, 'location'> {
+  const { remote, pipelineName } = targetOf(stageConfig(), name);
+  return remote ? { location: { accountId: remote.accountId, region: remote.region, pipelineName } } : {};
 }

@@ -182,6 +182,25 @@ describe('the progress lines of a pipeline', () => {
     });
   });
 
+  it('a pipeline elsewhere is told where it runs, from the member start-pipeline returned (a local run and status on AWS alike)', () => {
+    const lines: string[] = [];
+    const printer = new ProgressPrinter((line) => lines.push(line.trim()), palette(false), offsetFrom(start));
+
+    for (const event of [
+      decided,
+      look('started', 601, { status: 'InProgress', location: { accountId: '222233334444', region: 'eu-west-1', pipelineName: 'deploy-api' } }),
+      { ...look('started', 602, { status: 'InProgress', location: { accountId: '333344445555', region: 'us-east-1', pipelineName: 'P2' } }), output: { members: [{ ...p2, pipelineExecutionId: 'e-3', status: 'InProgress', location: { accountId: '333344445555', region: 'us-east-1', pipelineName: 'P2' } }], results: [], history: { events: 9, pending: 2 } } } as RunEvent,
+    ]) {
+      printer.on(event);
+    }
+
+    expect(lines.filter((line) => line.includes(' started ('))).toEqual([
+      '+0:10:01  P2 started (2 of 2) in account 222233334444, eu-west-1, pipeline deploy-api, execution e-2',
+      // Its own name there too: only where it is.
+      '+0:10:02  P2 started (2 of 2) in account 333344445555, us-east-1, execution e-3',
+    ]);
+  });
+
   it('an execution a redrive found started by the failed attempt is told as found, not as started', () => {
     // Prepare
     const lines: string[] = [];
