@@ -9,7 +9,7 @@ import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retr
 import { extendDeadline, pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { supersededBy, supersededList } from './superseded.js';
-import { duration } from './duration.js';
+import { duration, timesOf } from './duration.js';
 import { checkAloneForRedrive } from './single-flight.js';
 import { lastRedriveTime } from './stepfunctions.js';
 import { beginInvocation } from './accounts.js';
@@ -288,12 +288,14 @@ function failed(member: Member, plan: Plan, released?: string): Member {
 
 function timedOut(member: Member, plan: Plan, now: number): Member {
   const elapsed = Math.round((now - Date.parse(member.startedAt!)) / 1000);
+  // Held for a retry (onFailure: wait) and retried, it was the retry that ran past the deadline.
+  const retry = member.retries === undefined ? '' : ` (its failed stage retried ${timesOf(member.retries)}, the last retry still running)`;
   return {
     ...member,
     status: 'TimedOut',
     detectedAt: new Date(now).toISOString(),
     error: pipelineOutcomeErrors.TimedOut,
-    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running`,
+    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running${retry}`,
   };
 }
 

@@ -153,6 +153,16 @@ describe('onFailure: wait with completion: events', () => {
     expect(startsOf(report, 'P2')).toHaveLength(1);
   });
 
+  it('a retry still running at the deadline: PipelineTimedOut, saying it was the retry that ran past it', async () => {
+    const slowRetry = { ...neverRetried, retry: { afterSeconds: 600, durationSeconds: 7200 } };
+
+    const { report } = await run(train(slowRetry), { onFailure: 'wait' }, { completion: 'events' });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineTimedOut' });
+    expect(report.cause).toMatch(/^P2 \(position 2 of 3\) execution \S+ is still InProgress after 1 h, past pipelineTimeoutSeconds 3600 \(1 h\)\. The pipeline was left running \(its failed stage retried once, the last retry still running\)/);
+    expect(startsOf(report, 'P2')).toHaveLength(1);
+  });
+
   it('an out-of-order FAILED delivered after RESUMED does not end the wait', async () => {
     // FAILED at 600 s reaches the function 700 s late, after RESUMED (1200 s) and before SUCCEEDED (1320 s).
     const { report, engine } = await run(train(retried), { onFailure: 'wait' }, { completion: 'events' }, { events: { delaySeconds: 1, lateSeconds: { FAILED: 700 } } });
