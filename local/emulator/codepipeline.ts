@@ -114,6 +114,12 @@ const triggerTypeByOrigin: Record<ExecutionOrigin, TriggerType> = {
   superseding: 'CloudWatchEvent',
 };
 
+/** How CodePipeline says who started an execution: a StartPipelineExecution names its caller in triggerDetail. */
+const triggerOf = (execution: Execution) => ({
+  triggerType: triggerTypeByOrigin[execution.origin],
+  ...(execution.startedBy !== undefined && { triggerDetail: execution.startedBy }),
+});
+
 /** One state change of an execution, as CodePipeline's EventBridge events report it. */
 export interface PipelineStateChange {
   pipelineName: string;
@@ -189,6 +195,8 @@ export class CodePipelineEmulator {
   private readonly region: string;
   private readonly clock: Clock;
   private readonly tokenLifetimeMs: number;
+  /** Who signs the call being answered (set by the server around each call): a start's triggerDetail. */
+  private caller: string | undefined;
 
   constructor(
     world: Pick<World, 'startTime' | 'pipelines'> & Partial<Pick<World, 'clientRequestTokenSeconds'>>,
@@ -233,6 +241,16 @@ export class CodePipelineEmulator {
     StopPipelineExecution: (input) => this.stopPipelineExecution(input),
     GetPipelineState: (input) => this.getPipelineState(input),
   };
+
+  /** Answers one call made by `caller` (its role session ARN), which a start records as its trigger's detail. */
+  answerAs<Answer>(caller: string, answer: () => Answer): Answer {
+    this.caller = caller;
+    try {
+      return answer();
+    } finally {
+      this.caller = undefined;
+    }
+  }
 
   /** Every execution started since startTime (history excluded), in start order, as of now. */
   executions(): ExecutionView[] {
@@ -391,6 +409,7 @@ export class CodePipelineEmulator {
     const outcome = definition.outcomes?.[pipeline.startedBySequencer - 1] ?? definition.outcome;
     const execution = this.addExecution(pipeline, {
       identity: `${definition.name}/started/${pipeline.startedBySequencer}`,
+      ...(this.caller !== undefined && { startedBy: this.caller }),
       origin: 'sequencer',
       startedAt: now,
       durationMs: definition.durationSeconds * secondsToMs,
@@ -484,7 +503,7 @@ export class CodePipelineEmulator {
         ...(state.statusSummary !== undefined && { statusSummary: state.statusSummary }),
         artifactRevisions: this.artifactRevisions(pipeline, resolved, now),
         variables: this.resolvedVariables(pipeline, execution),
-        trigger: { triggerType: triggerTypeByOrigin[execution.origin] },
+        trigger: triggerOf(execution),
         executionMode: pipeline.definition.executionMode,
         executionType: 'STANDARD',
       },
@@ -562,7 +581,7 @@ export class CodePipelineEmulator {
             revisionId: revision.revisionId,
             revisionSummary: revision.revisionSummary,
           })),
-          trigger: { triggerType: triggerTypeByOrigin[execution.origin] },
+          trigger: triggerOf(execution),
           ...(stopReason !== undefined && { stopTrigger: { reason: stopReason } }),
           executionMode: pipeline.definition.executionMode,
           executionType: 'STANDARD',

@@ -236,18 +236,21 @@ export async function startEmulator(options: { world: World; clock: Clock; port?
       {
         targetPrefix: 'CodePipeline_20150709',
         contentType: 'application/x-amz-json-1.1',
-        operations: (caller) =>
-          Object.fromEntries(
+        operations: (caller) => {
+          const codePipeline = codePipelineFor(account, caller);
+          const identity = account.sts.identityOf(caller);
+          return Object.fromEntries(
             // Any call may settle executions the world scripts (a newer one that supersedes): tell the listener after each.
-            Object.entries(codePipelineFor(account, caller).operations).map(([name, operation]) => [
+            Object.entries(codePipeline.operations).map(([name, operation]) => [
               name,
               (input: unknown) => {
-                const answer = operation(input);
+                const answer = codePipeline.answerAs(identity, () => operation(input));
                 changeListener?.();
                 return answer;
               },
             ]),
-          ),
+          );
+        },
       },
       {
         targetPrefix: 'AWSStepFunctions',

@@ -28,6 +28,7 @@ export const temporaryKeyPrefix = 'ASIA';
 
 export class StsEmulator {
   private readonly accountByAccessKey = new Map<string, string>();
+  private readonly identityByAccessKey = new Map<string, string>();
   private readonly assumed: AssumeRoleRecord[] = [];
   private issued = 0;
 
@@ -48,6 +49,15 @@ export class StsEmulator {
     if (key === undefined) return hubAccountId;
     if (this.accountByAccessKey.has(key)) return this.accountByAccessKey.get(key);
     return key.startsWith(temporaryKeyPrefix) ? undefined : hubAccountId;
+  }
+
+  /**
+   * Who signed a call, as AWS names a caller (a trigger's triggerDetail): an assumed role's
+   * session, or, for the hub's own keys, the functions' role as the local stage names it.
+   */
+  identityOf(caller: Caller): string {
+    const key = caller.accessKeyId;
+    return (key !== undefined && this.identityByAccessKey.get(key)) || `arn:aws:sts::${hubAccountId}:assumed-role/codepipeline-sequencer-local/codepipeline-sequencer-local`;
   }
 
   /** Every AssumeRole answered, granted or not, in order. */
@@ -83,6 +93,7 @@ export class StsEmulator {
     record.accessKeyId = accessKeyId;
     const expiration = new Date(this.clock.now() + durationSeconds * 1000).toISOString();
     const roleName = roleArn.slice(roleArn.indexOf(':role/') + ':role/'.length);
+    this.identityByAccessKey.set(accessKeyId, `arn:aws:sts::${account.id}:assumed-role/${roleName}/${sessionName}`);
     return {
       httpStatus: 200,
       xml: [

@@ -32,6 +32,8 @@ export interface Execution {
   variables: { name: string; value: string }[];
   sourceRevisions: SourceRevision[];
   clientRequestToken?: string;
+  /** Who called StartPipelineExecution (trigger.triggerDetail): the caller's role session ARN. */
+  startedBy?: string;
   stopRequest?: StopRequest;
   /** Ending Failed by its outcome: retried (RetryStageExecution) afterMs after each failure, ending as `outcome` durationMs later; the next retry follows a failed one. */
   retry?: ScriptedRetry[];

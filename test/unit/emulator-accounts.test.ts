@@ -1,4 +1,4 @@
-import { CodePipelineClient, GetPipelineCommand, PipelineNotFoundException } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, GetPipelineCommand, ListPipelineExecutionsCommand, PipelineNotFoundException, StartPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startEmulator, type Emulator } from '../../local/emulator/index.js';
 import { WorldFileError } from '../../local/refusals.js';
@@ -57,6 +57,24 @@ describe('the emulator serves several accounts', () => {
       [staging, 'eu-west-1', 'deploy-api'],
       [staging, 'us-east-1', 'deploy-api'],
       ['123456789012', 'eu-west-1', 'prod-only'],
+    ]);
+  });
+
+  it("names who started each execution in its trigger's detail, as CodePipeline does: the assumed role's session, or the hub's functions", async () => {
+    // Prepare
+    const stagingKeys = await assume(staging);
+
+    // Act
+    await codePipeline('eu-west-1', stagingKeys).send(new StartPipelineExecutionCommand({ name: 'deploy-api' }));
+    await codePipeline('us-east-1').send(new StartPipelineExecutionCommand({ name: 'deploy-api' }));
+    const listed = async (client: CodePipelineClient) => (await client.send(new ListPipelineExecutionsCommand({ pipelineName: 'deploy-api' }))).pipelineExecutionSummaries!.map((summary) => summary.trigger);
+
+    // Assess
+    expect(await listed(codePipeline('eu-west-1', stagingKeys))).toEqual([
+      { triggerType: 'StartPipelineExecution', triggerDetail: `arn:aws:sts::${staging}:assumed-role/sequencer/run-1` },
+    ]);
+    expect(await listed(codePipeline('us-east-1'))).toEqual([
+      { triggerType: 'StartPipelineExecution', triggerDetail: 'arn:aws:sts::123456789012:assumed-role/codepipeline-sequencer-local/codepipeline-sequencer-local' },
     ]);
   });
 

@@ -193,7 +193,7 @@ describe('the CodePipeline emulator, through the real SDK client', () => {
         { name: 'requested-by', resolvedValue: 'sequencer@local' },
         { name: 'region', resolvedValue: 'eu-west-1' },
       ],
-      trigger: { triggerType: 'StartPipelineExecution' },
+      trigger: { triggerType: 'StartPipelineExecution', triggerDetail: 'arn:aws:sts::123456789012:assumed-role/codepipeline-sequencer-local/codepipeline-sequencer-local' },
       executionMode: 'SUPERSEDED',
       executionType: 'STANDARD',
     });
