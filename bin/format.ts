@@ -236,7 +236,9 @@ export class ProgressPrinter {
     const after = took === undefined ? '' : ` after ${duration(took)}`;
     const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
     // Held for a retry (onFailure: wait), its end was known all along: the deadline, not a late look, ended the wait.
-    const how = member.status === 'Failed' && this.held.has(id) ? `, ${member.retries === undefined ? 'and no retry came' : `retried ${timesOf(member.retries)} and failed again, and no other retry came`} by its deadline` : noticed(member);
+    const retried = member.retries === undefined ? '' : `retried ${timesOf(member.retries)} and failed again, `;
+    const heldUntil = member.releasedBy !== undefined ? `${retried}held no more: ${member.releasedBy}` : `${retried}and no ${retried === '' ? '' : 'other '}retry was seen by its deadline`;
+    const how = member.status === 'Failed' && this.held.has(id) ? `, ${heldUntil}` : noticed(member);
     this.write(`${at}  ${name} ${statusColour(this.colours, member.status)}${after}${how}${summary}`);
   }
 

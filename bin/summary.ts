@@ -201,7 +201,7 @@ function withFailure(members: Member[], outcome: Outcome, plan: Plan): Member[] 
     if (at < 0) return member;
     const told = cause.slice(at + where.length).replace(/^[^)]*\)\s*/, '');
     const ended = new RegExp(
-      `^execution (\\S+)${elsewhere} ended (\\w+)(?: \\([^)]*\\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; (?:it waited for a retry |it was retried in CodePipeline |not held for a retry: )[^;]*?)?(?:\\. Other members of the group: |\\. Later pipelines were not started\\.|;\\s\\S+ \\(position |\\.?$)`,
+      `^execution (\\S+)${elsewhere} ended (\\w+)(?: \\([^)]*\\))?: (.*?)(?:; it had superseded ([^;]*?))?(?:; (?:it waited for a retry |it was retried in CodePipeline |not held for a retry: )[^;]*?)*(?:\\. Other members of the group: |\\. Later pipelines were not started\\.|;\\s\\S+ \\(position |\\.?$)`,
     ).exec(told);
     if (ended) {
       const [, id, status, statusSummary, superseded] = ended;

@@ -71,8 +71,12 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // failed after the redrive (stopped while it waited, and redriven at once) fails the entry as it
   // would have without the stop, and then nothing is restarted: that would only delay the failure.
   const failedSinceRedrive = seen.some((member) => endedBadly(member) && !endedBefore(member, redrivenAt));
-  const looked =
-    redrivesSince > 0 && !failedSinceRedrive ? seen.map((member) => (endedBadly(member) ? restart(member, nextAttempt(member, redriveCount), plan, now) : member)) : seen;
+  // A member held for a retry beside one that ended for good was released by the look that failed
+  // the entry; the redrive re-enters from before that look, where it is held again: restart it too.
+  const restarting = redrivesSince > 0 && !failedSinceRedrive && seen.some(endedBadly);
+  const looked = restarting
+    ? seen.map((member) => (endedBadly(member) || member.waitingForRetry === true ? restart(member, nextAttempt(member, redriveCount), plan, now) : member))
+    : seen;
   // A member watched again past its timeout has a new deadline: its watch item must live as long,
   // or its end's event (and the sweeper) would find it expired and only the deadline would notice.
   if (completion === 'events' && redrivesSince > 0) {
@@ -94,7 +98,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
       : await Promise.all(
           looked.map((member) =>
             member.waitingForRetry === true
-              ? look(member, plan, now, { completion, detectedBy, run, released: `${givenUp.pipelineName} ended ${givenUp.status}, so no retry can let the entry succeed` })
+              ? look(member, plan, now, { completion, detectedBy, run, released: `${givenUp.pipelineName} ended ${givenUp.status}` })
               : member,
           ),
         );
@@ -188,7 +192,7 @@ interface LookContext {
   /** What made this look happen, recorded on a member found ended. */
   detectedBy: string;
   run: Run;
-  /** Why a held member is held no more (its entry can no longer succeed): looked at as ended. */
+  /** Why a held member is held no more (`P2 ended Stopped`: its entry can no longer succeed): looked at as ended. */
   released?: string;
 }
 
@@ -243,7 +247,8 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.
   const noticed = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
-  return finished.status === 'Succeeded' ? finished : failed({ ...finished, ...noticed }, plan, context.released);
+  if (finished.status === 'Succeeded') return finished;
+  return failed({ ...finished, ...noticed, ...(context.released !== undefined && { releasedBy: context.released }) }, plan);
 }
 
 /** When and how a held failure was first seen: kept from its first hold on. */
@@ -277,13 +282,12 @@ export const maxSummaryInCause = 1_000;
 const summaryInCause = (summary: string) =>
   summary.length <= maxSummaryInCause ? summary : `${summary.slice(0, maxSummaryInCause)}… (${(summary.length - maxSummaryInCause).toLocaleString('en-US')} more characters in CodePipeline)`;
 
-function failed(member: Member, plan: Plan, released?: string): Member {
+function failed(member: Member, plan: Plan): Member {
   const { error, known } = errorFor(member.status);
   const summary = summaryInCause(member.statusSummary ?? noStatusSummary);
   const superseded = member.supersededExecutionIds.length > 0 ? `; it had superseded ${supersededList(member.supersededExecutionIds, member.supersededOmitted)}` : '';
   const unexpected = known ? '' : ' (an unexpected status, treated as a failure)';
-  const held = released !== undefined ? `; not held for a retry: ${released}` : waitedForRetry(member, plan);
-  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} ended ${member.status}${unexpected}: ${summary}${superseded}${held}` };
+  return { ...member, error, cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member)} ended ${member.status}${unexpected}: ${summary}${superseded}${waitedForRetry(member, plan)}` };
 }
 
 function timedOut(member: Member, plan: Plan, now: number): Member {
@@ -295,7 +299,7 @@ function timedOut(member: Member, plan: Plan, now: number): Member {
     status: 'TimedOut',
     detectedAt: new Date(now).toISOString(),
     error: pipelineOutcomeErrors.TimedOut,
-    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running${retry}`,
+    cause: `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member)} is still ${member.status} after ${duration(elapsed)}, past pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds} (${duration(plan.pipelineTimeoutSeconds)}). The pipeline was left running${retry}`,
   };
 }
 
@@ -307,7 +311,7 @@ function entryFailure(members: Member[], plan: Plan): Error {
   const first = failures[0]!;
   const others = members
     .filter((member) => member !== first)
-    .map((member) => member.cause ?? `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member.pipelineName)} ${member.status}`);
+    .map((member) => member.cause ?? `${memberPlace(member, plan)} execution ${member.pipelineExecutionId}${whereIs(member)} ${member.status}`);
   const position = first.position;
   const later = plan.count - position - 1;
   const laterText = later > 0 ? ' Later pipelines were not started.' : '';

@@ -11,6 +11,7 @@ import { toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
 import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
 import { stageConfig } from './config.js';
+import type { Member } from './run.js';
 import { AwsUnavailable, PipelineAccessDenied, oneLine } from './errors.js';
 import { describeLocation, targetOf, type PipelineTarget } from './targets.js';
 
@@ -36,10 +37,12 @@ async function reach(name: string): Promise<{ target: PipelineTarget; client: Co
  * account 222233334444, eu-west-1 (pipeline deploy-api)`, so that whoever reads it knows which
  * account's console to open; nothing for a pipeline in the functions' own account and region.
  */
-export function whereIs(name: string): string {
-  const { remote, pipelineName } = targetOf(stageConfig(), name);
-  if (!remote) return '';
-  return ` in account ${remote.accountId}, ${remote.region}${pipelineName === name ? '' : ` (pipeline ${pipelineName})`}`;
+export function whereIs(member: Pick<Member, 'pipelineName' | 'location'>): string {
+  // Where it was started (a redeploy mid-run may have moved the stage's entry), else where the stage says.
+  const target = targetOf(stageConfig(), member.pipelineName);
+  const location = member.location ?? (target.remote && { accountId: target.remote.accountId, region: target.remote.region, pipelineName: target.pipelineName });
+  if (!location) return '';
+  return ` in account ${location.accountId}, ${location.region}${location.pipelineName === member.pipelineName ? '' : ` (pipeline ${location.pipelineName})`}`;
 }
 
 const accessDenied = new Set(['AccessDeniedException', 'AccessDenied', 'UnrecognizedClientException', 'InvalidClientTokenId', 'ExpiredTokenException']);

@@ -23,9 +23,11 @@ export const heldForRetry = (member: Member, plan: Plan, now: number): boolean =
 /** What a failure's cause adds when the run waited in vain. */
 export const waitedForRetry = (member: Member, plan: Plan): string => {
   if (plan.onFailure !== 'wait' || member.status !== 'Failed') return '';
+  const retried = member.retries === undefined ? '' : `; it was retried in CodePipeline ${timesOf(member.retries)} and failed again`;
+  if (member.releasedBy !== undefined) return `${retried}; not held for a retry: ${member.releasedBy}, so no retry can let the entry succeed`;
+  // A retry that ran and failed between two looks is not seen (a poll's interval, an event's delay): say what was seen.
   const deadline = `until its deadline (pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds})`;
-  if (member.retries === undefined) return `; it waited for a retry ${deadline} and none came`;
-  return `; it was retried in CodePipeline ${timesOf(member.retries)} and failed again, then waited for another retry ${deadline} and none came`;
+  return member.retries === undefined ? `; it waited for a retry ${deadline} and saw none` : `${retried}, then waited for another retry ${deadline} and saw none`;
 };
 
 export interface Armed {

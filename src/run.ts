@@ -98,6 +98,8 @@ export interface Member {
   waitingForRetry?: boolean;
   /** With onFailure `wait`: how many times the run saw its failed execution retried in CodePipeline. */
   retries?: number;
+  /** With onFailure `wait`: why it is held no more before its deadline (`P2 ended Stopped`: the entry cannot succeed). */
+  releasedBy?: string;
   /** A pipeline elsewhere: where it runs, as started (the progress lines, here and on AWS, name it). Kept while it is the current entry. */
   location?: PipelineLocation;
   /**
@@ -218,6 +220,7 @@ const memberSchema = z.strictObject({
   cause: z.optional(text),
   waitingForRetry: z.optional(z.boolean()),
   retries: z.optional(atLeast(1)),
+  releasedBy: z.optional(text),
   location: z.optional(z.strictObject({ accountId: nonEmpty, region: nonEmpty, pipelineName: nonEmpty })),
   startLost: z.optional(z.boolean()),
   variables: z.optional(z.record(text, text)),

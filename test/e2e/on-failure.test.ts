@@ -55,7 +55,7 @@ describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (c
     expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
     expect(report.cause).toContain('P2 (position 2 of 3) execution');
     expect(report.cause).toContain('ended Failed: flaky integration test');
-    expect(report.cause).toContain(`waited for a retry until its deadline (pipelineTimeoutSeconds ${timeout}) and none came`);
+    expect(report.cause).toContain(`waited for a retry until its deadline (pipelineTimeoutSeconds ${timeout}) and saw none`);
     expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
     // P2 started at 300 s: the run held it until 300 + 3600 s, and no longer than a look after.
     expect(report.stats.simulatedSeconds).toBeGreaterThanOrEqual(300 + timeout);
@@ -70,16 +70,43 @@ describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (c
 
   it('a held member is held no more once another member of its group ended for good (Stopped): the run fails then, not at the deadline', async () => {
     const stopped = { name: 'P2', durationSeconds: 600, outcome: 'Stopped', statusSummary: 'stopped by alice' };
-    const { report } = await run([{ ...neverRetried, name: 'P1' }, stopped, { name: 'P3', durationSeconds: 300 }], { order: [['P1', 'P2'], 'P3'], onFailure: 'wait' }, { completion });
+    const { report, events } = await run([{ ...neverRetried, name: 'P1' }, stopped, { name: 'P3', durationSeconds: 300 }], { order: [['P1', 'P2'], 'P3'], onFailure: 'wait' }, { completion });
 
     expect(report.status).toBe('FAILED');
     expect(report.cause).toContain('P1 (position 1 of 2, in a group of 2) execution');
     expect(report.cause).toContain('ended Failed: flaky integration test; not held for a retry: P2 ended Stopped, so no retry can let the entry succeed');
     expect(report.cause).toContain('ended Stopped: stopped by alice');
-    expect(report.cause).not.toContain('none came');
+    expect(report.cause).not.toContain('saw none');
     expect(ours(report).map((execution) => execution.pipelineName).sort()).toEqual(['P1', 'P2']);
     // P2 stopped at 600 s: noticed then, not at the deadline an hour later.
     expect(report.stats.simulatedSeconds).toBeLessThan(600 + (completion === 'events' ? 5 : 10 * 60));
+    // The line says why it is held no more, not that its deadline came.
+    const lines: string[] = [];
+    const printer = new ProgressPrinter((line) => lines.push(line), palette(false), offsetFrom(events[0]!.at));
+    for (const event of events) printer.on(event);
+    expect(lines.filter((line) => / P1 Failed after /.test(line)).map((line) => line.replace(/^ *\+\S+ {2}/, ''))).toEqual(['P1 Failed after 5 min, held no more: P2 ended Stopped: flaky integration test']);
+  });
+
+  it('redriven after a release: both the stopped member and the released one start again, and the train goes on', async () => {
+    const pipelines = [
+      { name: 'A', durationSeconds: 300, outcomes: ['Failed', 'Succeeded'], statusSummary: 'flaky' },
+      { name: 'C', durationSeconds: 600, outcomes: ['Stopped', 'Succeeded'] },
+      { name: 'P3', durationSeconds: 300 },
+    ];
+    const engine = await LocalEngine.create({ world: world(pipelines), settings: { sweepSeconds, completion } });
+
+    const report = await engine.run({ input: { order: [['A', 'C'], 'P3'], pipelineTimeoutSeconds: timeout, onFailure: 'wait' }, redrive: true });
+
+    expect(report).toMatchObject({ status: 'SUCCEEDED', redrives: 1 });
+    expect(ours(report).map((execution) => [execution.pipelineName, execution.status])).toEqual([
+      ['A', 'Failed'],
+      ['C', 'Stopped'],
+      ['A', 'Succeeded'],
+      ['C', 'Succeeded'],
+      ['P3', 'Succeeded'],
+    ]);
+    // Restarted at the redrive, not held until A's old deadline.
+    expect(report.stats.simulatedSeconds).toBeLessThan(timeout);
   });
 
   it('fail (the default) is unchanged: the failure fails the run when noticed, retried later or not', async () => {
@@ -148,8 +175,8 @@ describe('onFailure: wait with completion: events', () => {
     for (const event of events) printer.on(event);
 
     expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
-    expect(report.cause).toContain(`ended Failed: flaky integration test; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds ${timeout}) and none came`);
-    expect(lines.some((line) => /P2 Failed after .*, retried once and failed again, and no other retry came by its deadline: flaky integration test$/.test(line))).toBe(true);
+    expect(report.cause).toContain(`ended Failed: flaky integration test; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds ${timeout}) and saw none`);
+    expect(lines.some((line) => /P2 Failed after .*, retried once and failed again, and no other retry was seen by its deadline: flaky integration test$/.test(line))).toBe(true);
     expect(startsOf(report, 'P2')).toHaveLength(1);
   });
 

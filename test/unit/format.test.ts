@@ -235,7 +235,7 @@ describe('the progress lines of a pipeline', () => {
     // Assess
     expect(lines).toEqual([
       '+0:15:02  P2 Failed, waiting for a retry until +1:10:01: Unit tests failed',
-      '+1:10:02  P2 Failed after 5 min, and no retry came by its deadline: Unit tests failed',
+      '+1:10:02  P2 Failed after 5 min, and no retry was seen by its deadline: Unit tests failed',
     ]);
   });
 

@@ -195,8 +195,8 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     const inFlight = ['EU', 'US', 'HUB'].map((name, index) => member(0, name, { member: index, pipelineExecutionId: name.toLowerCase(), ...(index === 0 && { status: 'Failed', waitingForRetry: true }) }));
     const run = runOf(0, [], inFlight);
     const cause =
-      'EU (position 1 of 2, in a group of 3) execution eu in account 222233334444, eu-west-1 (pipeline deploy-api) ended Failed: flaky; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds 3600) and none came. Other members of the group: ' +
-      'US (position 1 of 2, in a group of 3) execution us in account 333344445555, us-east-1 ended Failed: lint; not held for a retry: HUB ended Stopped, so no retry can let the entry succeed; ' +
+      'EU (position 1 of 2, in a group of 3) execution eu in account 222233334444, eu-west-1 (pipeline deploy-api) ended Failed: flaky; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds 3600) and saw none. Other members of the group: ' +
+      'US (position 1 of 2, in a group of 3) execution us in account 333344445555, us-east-1 ended Failed: lint; it was retried in CodePipeline once and failed again; not held for a retry: HUB ended Stopped, so no retry can let the entry succeed; ' +
       'HUB (position 1 of 2, in a group of 3) execution hub ended Stopped: stopped by alice. Later pipelines were not started.';
 
     const rows = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineFailed', cause });
