@@ -158,7 +158,8 @@ function completionResources(s) {
  * (DynamoDB or SendTaskSuccess refused, a timeout) is retried twice by Lambda and then dropped,
  * with FailedInvocations still at zero. Lambda sends what it drops to the stage's dead-letter
  * queue instead, whose alarm tells people. A sweep is not retried: the next one is a minute
- * away, and one that waited in Lambda's queue longer than that (throttled) would only repeat it.
+ * away, and one that waited in Lambda's queue longer than that (throttled) would only repeat it;
+ * Lambda sends such an expired sweep to the queue too, so a sweeper throttled for a minute alarms.
  */
 function invocationFailures() {
   const onFailure = (functionId, retries, maximumAge) => ({

@@ -308,7 +308,7 @@ function deadLetters(s, rules) {
       Statistic: 'Maximum',
       Period: 300,
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'QueueName'] } }],
-      what: 'a notification, a scheduled start or a CodePipeline event for the runs could not be delivered and is in the dead-letter queue',
+      what: 'a notification, a scheduled start, a CodePipeline event for the runs or an invocation of the event function or the sweeper could not be delivered or failed, and is in the dead-letter queue',
     }),
   };
 }

@@ -90,7 +90,8 @@ export const oneLine = (text: string) =>
     .replace(/:[^\S\n]*\r?\n\s*/g, ': ')
     .replace(/\s*\r?\n\s*/g, '; ')
     // eslint-disable-next-line no-control-regex -- control characters are exactly what it takes out
-    .replace(/[\u0000-\u001f\u007f]/g, ' ');
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim();
 
 /** What a failure's cause says of an end CodePipeline gave no statusSummary for. */
 export const noStatusSummary = 'CodePipeline gave no statusSummary';

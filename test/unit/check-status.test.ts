@@ -154,7 +154,7 @@ describe('check-status: ended badly', () => {
     statusIs('exec-p2', 'Failed', 'Build failed:\n  COMMAND_EXECUTION_ERROR: exit status 1\r\nsee the log\u0000');
 
     await expect(core(stepInput())).rejects.toMatchObject({
-      message: 'P2 (position 2 of 3) execution exec-p2 ended Failed: Build failed: COMMAND_EXECUTION_ERROR: exit status 1; see the log . Later pipelines were not started.',
+      message: 'P2 (position 2 of 3) execution exec-p2 ended Failed: Build failed: COMMAND_EXECUTION_ERROR: exit status 1; see the log. Later pipelines were not started.',
     });
   });
 
