@@ -13,7 +13,7 @@ import { codePipelineFor, isAssumeRoleFailure } from './accounts.js';
 import { stageConfig } from './config.js';
 import type { Member } from './run.js';
 import { AwsUnavailable, PipelineAccessDenied, oneLine } from './errors.js';
-import { describeLocation, targetOf, type PipelineTarget } from './targets.js';
+import { describeLocation, locationOf, targetOf, type PipelineTarget } from './targets.js';
 
 /**
  * Created once at module load, with the functions' client settings (src/client-settings.ts).
@@ -39,8 +39,7 @@ async function reach(name: string): Promise<{ target: PipelineTarget; client: Co
  */
 export function whereIs(member: Pick<Member, 'pipelineName' | 'location'>): string {
   // Where it was started (a redeploy mid-run may have moved the stage's entry), else where the stage says.
-  const target = targetOf(stageConfig(), member.pipelineName);
-  const location = member.location ?? (target.remote && { accountId: target.remote.accountId, region: target.remote.region, pipelineName: target.pipelineName });
+  const location = member.location ?? locationOf(targetOf(stageConfig(), member.pipelineName));
   if (!location) return '';
   return ` in account ${location.accountId}, ${location.region}${location.pipelineName === member.pipelineName ? '' : ` (pipeline ${location.pipelineName})`}`;
 }

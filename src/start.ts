@@ -3,7 +3,7 @@ import { startExecution, listRecentExecutions } from './codepipeline.js';
 import { clientRequestToken } from './client-token.js';
 import { beginInvocation } from './accounts.js';
 import { stageConfig } from './config.js';
-import { targetOf } from './targets.js';
+import { locationOf, targetOf } from './targets.js';
 import { expectedDurationFrom, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { completionMode, deadlineLook, nextWait, watchExecutions } from './event-wait.js';
 import { afterTask, handOn } from './history-budget.js';
@@ -148,7 +148,7 @@ function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSum
     watchedSince: new Date(now).toISOString(),
     nextLookAt: new Date(now).toISOString(),
     startLost: true,
-    ...locationOf(member.pipelineName),
+    ...located(member.pipelineName),
   };
   return extendDeadline(taken, plan, now);
 }
@@ -181,7 +181,7 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
     nextLookAt: new Date(now + waitSeconds * 1000).toISOString(),
     ...(expected ? { expected } : {}),
     ...(Object.keys(forwarded).length > 0 ? { variables: forwarded } : {}),
-    ...locationOf(pipelineName),
+    ...located(pipelineName),
   };
 }
 
@@ -204,7 +204,7 @@ function remoteIdentity(name: string): string | undefined {
 }
 
 /** Where a pipeline elsewhere runs, for the member that starts it; nothing for a local one. */
-function locationOf(name: string): Pick<Member, 'location'> {
-  const { remote, pipelineName } = targetOf(stageConfig(), name);
-  return remote ? { location: { accountId: remote.accountId, region: remote.region, pipelineName } } : {};
+function located(name: string): Pick<Member, 'location'> {
+  const location = locationOf(targetOf(stageConfig(), name));
+  return location ? { location } : {};
 }

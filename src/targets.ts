@@ -1,5 +1,6 @@
 import type { StageConfig } from './config.js';
 import { ConfigurationError } from './errors.js';
+import type { PipelineLocation } from './run.js';
 
 /**
  * Where each pipeline of a stage lives. A stage's `pipelines` entry is a name (a pipeline in the
@@ -88,6 +89,10 @@ export function targetOf(config: Pick<StageConfig, 'pipelines' | 'accounts'>, na
     remote: { partition: location.partition, accountId: location.accountId, region: location.region, roleArn },
   };
 }
+
+/** Where a pipeline elsewhere runs, under its own CodePipeline name; undefined for one in the functions' own account and region. */
+export const locationOf = ({ remote, pipelineName }: PipelineTarget): PipelineLocation | undefined =>
+  remote && { accountId: remote.accountId, region: remote.region, pipelineName };
 
 /**
  * Where a pipeline elsewhere is, to follow a request that names the stage's name for it:
