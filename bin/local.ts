@@ -197,8 +197,9 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
   const [kind, sequence] = source.split(':');
   const from = kind === 'order' ? 'the input order' : `${kind === 'default' ? 'the default ' : ''}sequence '${sequence}' (${quoted(order)})`;
   // A pipeline elsewhere is ordered by the stage's name for it, not its CodePipeline name: say which those are.
+  const elsewhere = worldTargets(world).filter((target) => target.account && target.definition.name !== target.sequencedAs);
   const namesakes = missing.flatMap((name) => {
-    const known = worldTargets(world).filter((target) => target.account && target.definition.name === name && target.sequencedAs !== name);
+    const known = elsewhere.filter((target) => target.definition.name === name);
     if (known.length === 0) return [];
     const where = known.map((target) => `${target.sequencedAs} (account ${target.accountId}, ${target.region})`).join(', ');
     return [`; ${JSON.stringify(name)} is the CodePipeline name of ${where}: an order names a pipeline elsewhere by the stage's name for it`];

@@ -27,8 +27,8 @@ const maxChainedDurationSeconds = 3600;
 export const temporaryKeyPrefix = 'ASIA';
 
 export class StsEmulator {
-  private readonly accountByAccessKey = new Map<string, string>();
-  private readonly identityByAccessKey = new Map<string, string>();
+  /** Each key AssumeRole issued: the account it signs for, and the session it is (a caller's identity). */
+  private readonly sessionByAccessKey = new Map<string, { accountId: string; identity: string }>();
   private readonly assumed: AssumeRoleRecord[] = [];
   private issued = 0;
 
@@ -47,7 +47,8 @@ export class StsEmulator {
   accountOf(caller: Caller): string | undefined {
     const key = caller.accessKeyId;
     if (key === undefined) return hubAccountId;
-    if (this.accountByAccessKey.has(key)) return this.accountByAccessKey.get(key);
+    const session = this.sessionByAccessKey.get(key);
+    if (session !== undefined) return session.accountId;
     return key.startsWith(temporaryKeyPrefix) ? undefined : hubAccountId;
   }
 
@@ -57,7 +58,7 @@ export class StsEmulator {
    */
   identityOf(caller: Caller): string {
     const key = caller.accessKeyId;
-    return (key !== undefined && this.identityByAccessKey.get(key)) || `arn:aws:sts::${hubAccountId}:assumed-role/codepipeline-sequencer-local/codepipeline-sequencer-local`;
+    return (key !== undefined && this.sessionByAccessKey.get(key)?.identity) || `arn:aws:sts::${hubAccountId}:assumed-role/codepipeline-sequencer-local/codepipeline-sequencer-local`;
   }
 
   /** Every AssumeRole answered, granted or not, in order. */
@@ -89,11 +90,10 @@ export class StsEmulator {
     this.issued += 1;
     const digest = createHash('sha256').update(`${roleArn}/${sessionName}/${this.issued}`).digest('hex').toUpperCase();
     const accessKeyId = `${temporaryKeyPrefix}${digest.slice(0, 16)}`;
-    this.accountByAccessKey.set(accessKeyId, account.id);
     record.accessKeyId = accessKeyId;
     const expiration = new Date(this.clock.now() + durationSeconds * 1000).toISOString();
     const roleName = roleArn.slice(roleArn.indexOf(':role/') + ':role/'.length);
-    this.identityByAccessKey.set(accessKeyId, `arn:aws:sts::${account.id}:assumed-role/${roleName}/${sessionName}`);
+    this.sessionByAccessKey.set(accessKeyId, { accountId: account.id, identity: `arn:aws:sts::${account.id}:assumed-role/${roleName}/${sessionName}` });
     return {
       httpStatus: 200,
       xml: [
