@@ -88,11 +88,10 @@ export function parseStageConfig(raw: string | undefined): StageConfig {
   if (config.maxPollSeconds < config.pollSeconds) {
     throw new ConfigurationError('STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds');
   }
-  const problems = targetProblems(config);
-  if (problems.length > 0) {
-    // Each as the schema's issues are, so that sls package names every one (src/stage-params.ts).
-    const issues = problems.map((problem) => ({ path: problem.slice(0, problem.indexOf(':')).split('.'), message: problem.slice(problem.indexOf(':') + 2) }));
-    throw new ConfigurationError(problems.map((problem) => `STAGE_CONFIG.${problem}`).join('; '), { cause: { issues } });
+  const issues = targetProblems(config);
+  if (issues.length > 0) {
+    // Shaped as the schema's issues, so that sls package names every one (src/stage-params.ts).
+    throw new ConfigurationError(issues.map(({ path, message }) => `STAGE_CONFIG.${path.join('.')}: ${message}`).join('; '), { cause: { issues } });
   }
   if (!(config.defaultSequence in config.sequences)) {
     throw new ConfigurationError(`STAGE_CONFIG.defaultSequence: '${config.defaultSequence}' is not one of the sequences`);

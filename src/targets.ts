@@ -104,34 +104,35 @@ export function describeLocation(target: PipelineTarget & { remote: RemoteLocati
 }
 
 /**
- * What the schema alone cannot see, each as one sentence naming the field (`pipelines.3.arn: ...`),
- * none when all is well: names and locations unique, every account a pipeline lives in has a role,
+ * What the schema alone cannot see, each as the field's path and what is wrong with it (as the
+ * schema's own issues are), none when all is well: names and locations unique, every account a pipeline lives in has a role,
  * every role in its own account and used. sls package refuses the same through this code
  * (src/stage-params.ts), one line each.
  */
-export function targetProblems(config: Pick<StageConfig, 'pipelines' | 'accounts'>): string[] {
-  const problems: string[] = [];
+export function targetProblems(config: Pick<StageConfig, 'pipelines' | 'accounts'>): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const problem = (path: (string | number)[], message: string) => problems.push({ path, message });
   const names = new Map<string, number>();
   const locations = new Map<string, number>();
   const usedAccounts = new Set<string>();
   for (const [index, entry] of config.pipelines.entries()) {
     const name = entryName(entry);
-    if (names.has(name)) problems.push(`pipelines.${index}: '${name}' is listed twice (also pipelines.${names.get(name)})`);
+    if (names.has(name)) problem(['pipelines', index], `'${name}' is listed twice (also pipelines.${names.get(name)})`);
     else names.set(name, index);
     if (typeof entry === 'string') continue;
     const location = parseCodePipelineArn(entry.arn)!;
     const key = pipelineKey(location.accountId, location.region, location.pipelineName);
-    if (locations.has(key)) problems.push(`pipelines.${index}.arn: ${entry.arn} is also pipelines.${locations.get(key)}; a pipeline has one name in a stage`);
+    if (locations.has(key)) problem(['pipelines', index, 'arn'], `${entry.arn} is also pipelines.${locations.get(key)}; a pipeline has one name in a stage`);
     else locations.set(key, index);
     if (config.accounts?.[location.accountId] === undefined) {
-      problems.push(`pipelines.${index}.arn: account ${location.accountId} has no role: add accounts."${location.accountId}".roleArn`);
+      problem(['pipelines', index, 'arn'], `account ${location.accountId} has no role: add accounts."${location.accountId}".roleArn`);
     }
     usedAccounts.add(location.accountId);
   }
   for (const [accountId, { roleArn }] of Object.entries(config.accounts ?? {})) {
     const role = roleArnPattern.exec(roleArn);
-    if (role && role[2] !== accountId) problems.push(`accounts.${accountId}.roleArn: ${roleArn} is a role in account ${role[2]}, not ${accountId}`);
-    if (!usedAccounts.has(accountId)) problems.push(`accounts.${accountId}: no pipeline of the stage lives in this account; remove it (the hub may assume only roles it needs)`);
+    if (role && role[2] !== accountId) problem(['accounts', accountId, 'roleArn'], `${roleArn} is a role in account ${role[2]}, not ${accountId}`);
+    if (!usedAccounts.has(accountId)) problem(['accounts', accountId], 'no pipeline of the stage lives in this account; remove it (the hub may assume only roles it needs)');
   }
   return problems;
 }
