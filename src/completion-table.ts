@@ -194,7 +194,8 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
 }
 
 /**
- * Records an end for wait `woken`, on condition that the item is still as it was read (`seen`):
+ * Records an end for wait `woken`, on condition that the item is still as it was read (`seen`:
+ * its numbers and its token):
  * optimistic concurrency, so the waker and the token writer never both miss each other. False
  * when the item changed in between; the caller reads again. `output` is what the waker sends
  * the run: kept (`wake`), so the sweeper can send it again for a claim no delivery completed.
@@ -214,13 +215,17 @@ export async function recordEnd(
     values[`:seen_${attribute}`] = { N: String(value) };
     return `${attribute} = :seen_${attribute}`;
   };
-  const asRead = `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)}`;
+  // The token too: a redriven execution parks the same wait again (same seq) with a new token, and
+  // a claim of the old one would leave the new one parked with nobody left to complete it.
+  const token = seen?.token === undefined ? 'attribute_not_exists(#token)' : '#token = :seen_token';
+  if (seen?.token !== undefined) values[':seen_token'] = { S: seen.token };
+  const asRead = `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)} AND ${token}`;
   // Read as absent may be an item past its TTL that DynamoDB has not deleted yet: as absent it stays.
   if (seen === undefined) values[':now'] = { N: String(nowSeconds(nowMs)) };
   return updateIf(key, {
     UpdateExpression: 'SET woken = :woken, wokenBy = :by, wokenAt = :at, #wake = :wake, expiresAt = if_not_exists(expiresAt, :expires)',
     ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead,
-    ExpressionAttributeNames: { '#wake': 'wake' },
+    ExpressionAttributeNames: { '#wake': 'wake', '#token': 'token' },
     ExpressionAttributeValues: {
       ...values,
       ':woken': { N: String(woken) },

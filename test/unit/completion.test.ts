@@ -174,6 +174,23 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     expect(await park(3, 'token-3')).toBe('parked');
   });
 
+  it('a redrive that parks the same wait again with a new token between the waker’s read and its claim has that token completed', async () => {
+    // Prepare: wait 1 parked with token-1, then the run was stopped (token-1 is closed); the
+    // redriven execution runs the same Task with the same input (wait 1) and a new token, landing
+    // between the waker's read and its claim.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand, { taskToken: 'token-1' }).rejects(awsError('TaskTimedOut', 400));
+    await afterTheWakersRead(() => park(1, 'token-2'));
+
+    // Act
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess: the claim of token-1 was refused (the token changed), and the parked token-2 completed.
+    expect(outcome).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-2']);
+  });
+
   it('an end after a refused write is recorded for the wait after it, not lost', async () => {
     // Prepare: wait 1 refused (an end came first), the run looked; another member ends before wait 2.
     await watch('exec-1', 'P1');
