@@ -25,8 +25,13 @@ import { clientSettings } from './client-settings.js';
 /** Created once; AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB. */
 export const dynamo = new DynamoDBClient(clientSettings);
 
-/** A wait or watch item outlives the pipeline's deadline by this much, for late events and the sweeper. */
-export const keepAfterDeadlineSeconds = 2 * 24 * 3600;
+/**
+ * A wait or watch item outlives the pipeline's deadline by this much: Step Functions' redrive
+ * window (14 days after an execution failed or was stopped, which is at the latest its deadline)
+ * and a day. A redrive runs the callback Task again with the input it had, expiry included, and
+ * an item expired by then would ignore the events and sweeps of a pipeline that still runs.
+ */
+export const keepAfterDeadlineSeconds = 15 * 24 * 3600;
 
 let cachedTableName: { raw: string | undefined; name: string } | undefined;
 

@@ -80,14 +80,14 @@ describe('a redrive that watches a pipeline again after its timeout', () => {
   const results = (report: RunReport) => (report.output as { pipelines: PipelineResult[] }).pipelines;
 
   it.each([
-    ['within two days of the old deadline', 4.5 * day],
-    ['more than two days past the old deadline, when its first watch has expired', 5.5 * day],
-  ])('notices its end by the event %s', async (_, durationSeconds) => {
+    ['redriven at once, soon after the old deadline', 4.5 * day, 0],
+    ['redriven 13 days on, when its first watch has expired (kept 15 days past the old deadline)', 18.5 * day, 13 * day],
+  ])('notices its end by the event: %s', async (_, durationSeconds, redriveAfterSeconds) => {
     // Prepare: a 3-day timeout; the pipeline runs on, and the redrive gives it 3 days more.
     const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds }]) });
 
     // Act
-    const report = await engine.run({ input: { order: ['P1'], pipelineTimeoutSeconds: 3 * day }, redrive: true });
+    const report = await engine.run({ input: { order: ['P1'], pipelineTimeoutSeconds: 3 * day }, redrive: true, redriveAfterSeconds });
 
     // Assess
     expect({ status: report.status, redrives: report.redrives }).toEqual({ status: 'SUCCEEDED', redrives: 1 });
@@ -102,12 +102,18 @@ describe('a redrive of a run stopped while it waited for an end', () => {
   /** Runs P1 (10 min), stops the execution `stopAfterSeconds` (2 min) in, while it waits, then redrives it `standStoppedSeconds` later. */
   async function stopThenRedrive(
     standStoppedSeconds: number,
-    { outcomes = ['Succeeded'], completion = 'events', durationSeconds = 600, stopAfterSeconds = 120 }: { outcomes?: string[]; completion?: 'events' | 'poll'; durationSeconds?: number; stopAfterSeconds?: number } = {},
+    {
+      outcomes = ['Succeeded'],
+      completion = 'events',
+      durationSeconds = 600,
+      stopAfterSeconds = 120,
+      pipelineTimeoutSeconds,
+    }: { outcomes?: string[]; completion?: 'events' | 'poll'; durationSeconds?: number; stopAfterSeconds?: number; pipelineTimeoutSeconds?: number } = {},
   ) {
     const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds, outcomes }]), settings: { completion } });
     const controller = new AbortController();
     const stopped = await engine.run({
-      input: { order: ['P1'] },
+      input: { order: ['P1'], ...(pipelineTimeoutSeconds !== undefined && { pipelineTimeoutSeconds }) },
       signal: controller.signal,
       onEvent: (event) => {
         if (event.type === 'started') engine.clock.schedule(event.at + stopAfterSeconds * 1000, () => controller.abort());
@@ -130,6 +136,19 @@ describe('a redrive of a run stopped while it waited for an end', () => {
 
     // Assess
     expect(stopped.status).toBe('ABORTED');
+    expect(described.status).toBe('SUCCEEDED');
+    expect(Date.parse(p1.finishedAt!)).toBeGreaterThan(redrivenAt);
+    expect(p1.detectedBy).toBe('event');
+    expect((Date.parse(p1.detectedAt!) - Date.parse(p1.finishedAt!)) / 1000).toBeLessThanOrEqual(2);
+  });
+
+  it('notices by its event an end after a redrive that came days after the deadline, within the redrive window', async () => {
+    // Act: a 1-day timeout, a 4-day pipeline; stopped 2 min in and redriven 3.5 days later, when
+    // items kept only two days past the deadline had expired.
+    const day = 86_400;
+    const { described, p1, redrivenAt } = await stopThenRedrive(3.5 * day, { durationSeconds: 4 * day, pipelineTimeoutSeconds: day });
+
+    // Assess
     expect(described.status).toBe('SUCCEEDED');
     expect(Date.parse(p1.finishedAt!)).toBeGreaterThan(redrivenAt);
     expect(p1.detectedBy).toBe('event');
