@@ -26,6 +26,13 @@ import { clientSettings } from './client-settings.js';
 export const dynamo = new DynamoDBClient(clientSettings);
 
 /**
+ * How long a claim, or an end marked on a watch and not yet recorded on its wait, stands before
+ * the sweeper or a retried delivery makes it good: longer than any function's timeout (30 s), so
+ * the delivery that made it is surely gone, and a live run has parked again long before.
+ */
+export const claimGraceSeconds = 60;
+
+/**
  * A wait or watch item outlives the pipeline's deadline by this much: Step Functions' redrive
  * window (14 days after an execution failed or was stopped, which is at the latest its deadline)
  * and a day. A redrive runs the callback Task again with the input it had, expiry included, and
@@ -71,6 +78,12 @@ export interface WatchItem {
   waitKey: string;
   /** Set once an end of this execution was recorded: a duplicate event finds it and does nothing. */
   ended?: string;
+  /**
+   * Set with `ended` by the delivery that marked it, and removed once that end is recorded on the
+   * wait item (epoch seconds): still here well after, that delivery died in between, and the end
+   * reached no wait. Lambda's retry of the delivery, or the sweeper, records it then.
+   */
+  waking?: number;
   /** The run holds this Failed execution for a retry (onFailure: wait): FAILED does not wake it, RESUMED does (src/retry-hold.ts). */
   held?: boolean;
 }
@@ -131,16 +144,38 @@ function toWatch(item: Record<string, AttributeValue>): WatchItem {
     pipelineExecutionId: item.pipelineExecutionId!.S!,
     waitKey: item.waitKey!.S!,
     ...(item.ended?.S !== undefined && { ended: item.ended.S }),
+    ...(item.waking?.N !== undefined && { waking: Number(item.waking.N) }),
     ...(item.held?.BOOL === true && { held: true }),
   };
 }
 
-/** Marks the watched execution ended, once: false when it was marked already (a duplicate). */
-export async function markWatchEnded(watch: WatchItem, state: string): Promise<boolean> {
+/**
+ * Marks the watched execution ended, once: false when it was marked already (a duplicate).
+ * `wakingAtMs`, for an end that is to wake the run: marks it as not yet recorded on the wait item
+ * (`waking`) until finishWaking.
+ */
+export async function markWatchEnded(watch: WatchItem, state: string, wakingAtMs?: number): Promise<boolean> {
   return updateIf(watch.key, {
-    UpdateExpression: 'SET ended = :state',
+    UpdateExpression: wakingAtMs === undefined ? 'SET ended = :state' : 'SET ended = :state, waking = :waking',
     ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
-    ExpressionAttributeValues: { ':state': { S: state } },
+    ExpressionAttributeValues: { ':state': { S: state }, ...(wakingAtMs !== undefined && { ':waking': { N: String(nowSeconds(wakingAtMs)) } }) },
+  });
+}
+
+/** The end is recorded on the wait item: the mark set at `wakingAtMs` goes, if it is still that one. */
+export async function finishWaking(watch: WatchItem, wakingAtMs: number): Promise<void> {
+  await updateIf(watch.key, { UpdateExpression: 'REMOVE waking', ConditionExpression: 'waking = :waking', ExpressionAttributeValues: { ':waking': { N: String(nowSeconds(wakingAtMs)) } } });
+}
+
+/**
+ * Takes over the waking of an end whose delivery died before recording it (its `waking` mark as
+ * read, stale): false when another retry or sweep took it first.
+ */
+export async function takeOverWaking(watch: WatchItem & { waking: number }, nowMs: number): Promise<boolean> {
+  return updateIf(watch.key, {
+    UpdateExpression: 'SET waking = :now',
+    ConditionExpression: 'waking = :seen',
+    ExpressionAttributeValues: { ':now': { N: String(nowSeconds(nowMs)) }, ':seen': { N: String(watch.waking) } },
   });
 }
 
@@ -161,7 +196,7 @@ async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'Table
  * find it open.
  */
 export async function reopenWatch(watch: WatchItem, state: string): Promise<void> {
-  await updateIf(watch.key, { UpdateExpression: 'REMOVE ended', ConditionExpression: 'ended = :state', ExpressionAttributeValues: { ':state': { S: state } } });
+  await updateIf(watch.key, { UpdateExpression: 'REMOVE ended, waking', ConditionExpression: 'ended = :state', ExpressionAttributeValues: { ':state': { S: state } } });
 }
 
 /**
@@ -265,17 +300,20 @@ export async function markResent(claim: StaleClaim): Promise<void> {
 // this replaced, against under 1 ms, and a run sweeps once for each pipeline's end. An item past
 // its TTL is left to the loop below, which ignores it as every reader of the table does.
 const openWatch = 'begins_with(pk, :watch) AND attribute_not_exists(ended)';
+const endNotRecorded = 'begins_with(pk, :watch) AND waking <= :claimedBefore';
 const claimNotSentAgain =
   'begins_with(pk, :wait) AND woken = seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
 
 /**
  * One Scan for the sweeper:
  * - every watch item not yet marked ended: what it asks CodePipeline about;
+ * - every watch marked ended whose end was not recorded on its wait by `claimedBeforeMs` (its
+ *   `waking` mark): the delivery that marked it died in between;
  * - every wait claimed (`woken = seq`, its token stored) at or before `claimedBeforeMs` and not
  *   sent again yet. A live run parks again seconds after it is woken, so such a claim is either a
  *   train that ended (its token is closed: sending it again is refused, harmlessly, once) or one
  *   whose waker died between its claim and SendTaskSuccess, with no retry of the delivery left.
- * Neither past its TTL.
+ * None past its TTL.
  */
 export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise<{ watches: WatchItem[]; claims: StaleClaim[] }> {
   const watches: WatchItem[] = [];
@@ -286,7 +324,7 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
       dynamo.send(
         new ScanCommand({
           TableName: completionTableName(),
-          FilterExpression: `${openWatch} OR ${claimNotSentAgain}`,
+          FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimNotSentAgain}`,
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: {
             ':watch': { S: 'watch#' },

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, type WatchItem } from './completion-table.js';
+import { claimGraceSeconds, finishWaking, getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, type WatchItem } from './completion-table.js';
 import { completeClaimed, wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
@@ -64,14 +64,29 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   if (!wakesWatch(watched, end.state)) return 'not-an-end';
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
   const output = { by, at: new Date(now).toISOString(), ...ended };
-  if (!(await markWatchEnded(watched, end.state))) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
-  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000).catch(
+  if (!(await markWatchEnded(watched, end.state, now))) {
+    if (!diedBeforeRecording(watched, now)) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
+    // The delivery that marked it died before the end reached the wait item: this one records it,
+    // unless another retry or sweep took that over first. A claim it did make is completed again.
+    if (!(await takeOverWaking(watched, now))) return 'duplicate';
+    if (await completeClaimed(watched.waitKey, output, now)) return finishedWaking(watched, now, 'completed');
+  }
+  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, () => finishWaking(watched, now)).catch(
     async (error: unknown) => {
       // The end woke nobody: open the watch again, so that Lambda's retry of this invocation is no duplicate, and the sweeper sees it.
-      await reopenWatch(watched, end.state);
+      await reopenWatch(watched, watched.ended ?? end.state);
       throw error;
     },
   );
   logger.info('end recorded', { ...ended, by, result });
+  return result;
+}
+
+/** Marked ended by a delivery that has not recorded the end on the wait item for longer than any function runs. */
+const diedBeforeRecording = (watch: WatchItem, nowMs: number): watch is WatchItem & { waking: number } =>
+  watch.waking !== undefined && watch.waking <= Math.floor(nowMs / 1000) - claimGraceSeconds;
+
+async function finishedWaking(watch: WatchItem, nowMs: number, result: EventOutcome): Promise<EventOutcome> {
+  await finishWaking(watch, nowMs);
   return result;
 }

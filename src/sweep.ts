@@ -1,5 +1,5 @@
 import { getExecution } from './codepipeline.js';
-import { sweepable } from './completion-table.js';
+import { claimGraceSeconds, sweepable } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { sweptState } from './retry-hold.js';
 import { resendClaim } from './wake.js';
@@ -16,11 +16,6 @@ const eventState: Record<string, string> = {
   Cancelled: 'CANCELED',
 };
 
-/**
- * How long a claim stands before the sweeper sends it again: longer than any function's timeout
- * (30 s), so its waker is surely gone, and a live run has parked again long before.
- */
-export const claimGraceSeconds = 60;
 
 /** The RoleSessionName of the sweeper's AssumeRoles: it reads for every run, so it names itself. */
 export const sweeperSession = 'codepipeline-sequencer-sweeper';
@@ -41,6 +36,11 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
   let failed = 0;
   for (const watch of watches) {
     try {
+      // Marked ended by a delivery that died before recording the end: CodePipeline was asked already.
+      if (watch.ended !== undefined) {
+        outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state: watch.ended }, 'sweep', watch));
+        continue;
+      }
       const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
       const state = sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
       if (state === undefined) continue;

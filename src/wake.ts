@@ -41,13 +41,22 @@ export type WakeResult = 'completed' | 'recorded-for-next-wait' | 'no-wait';
  * - no wait is parked: record the end for the next wait (`woken = max(seq, woken) + 1`), so that
  *   wait's conditional token write fails and the run looks at once instead of parking.
  * Every write is conditional on the item being as read, so the token writer and the waker meet.
+ * `onRecorded` runs once the end is on the wait item, before its token is completed.
  */
-export async function wake(waitKey: string, output: WakeOutput, nowMs: number, expiresAtMs: number): Promise<WakeResult> {
+export async function wake(waitKey: string, output: WakeOutput, nowMs: number, expiresAtMs: number, onRecorded: () => Promise<void>): Promise<WakeResult> {
   let closedToken: string | undefined;
+  let recorded = false;
+  // From here on the wait item holds the end (a claim the sweeper resends, or an end for the next wait).
+  const record = async (wait: WaitItem | undefined, woken: number) => {
+    if (!(await recordEnd(waitKey, wait, woken, output, expiresAtMs, nowMs))) return false;
+    if (!recorded) await onRecorded();
+    recorded = true;
+    return true;
+  };
   for (let round = 0; round < maxRounds; round += 1) {
     const wait = await getWait(waitKey, nowMs);
     if (parked(wait) && wait.token !== closedToken) {
-      if (!(await recordEnd(waitKey, wait, wait.seq, output, expiresAtMs, nowMs))) continue;
+      if (!(await record(wait, wait.seq))) continue;
       if (await completeToken(wait.token, output).catch(async (error: unknown) => {
         // Not woken after all: give the claim back, or a retry would find the wait claimed and the run would sleep on.
         await unclaim(wait);
@@ -59,7 +68,7 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
       continue;
     }
     const next = Math.max(wait?.seq ?? 0, wait?.woken ?? 0) + 1;
-    if (await recordEnd(waitKey, wait, next, output, expiresAtMs, nowMs)) return wait ? 'recorded-for-next-wait' : 'no-wait';
+    if (await record(wait, next)) return wait ? 'recorded-for-next-wait' : 'no-wait';
   }
   throw toNamedAwsError({ name: 'ThrottlingException', message: `the wait item changed ${maxRounds} times in a row` }, `wake ${waitKey}`);
 }

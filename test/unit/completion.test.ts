@@ -92,6 +92,29 @@ async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void
   );
 }
 
+/**
+ * Delivers the end once and lets that delivery die after it marked the watch ended and before the
+ * end reached the wait item (a Lambda timeout, a crash): its read of the wait item never returns.
+ * Resolves once it is stuck there.
+ */
+async function deliveryDyingBeforeItsClaim(pipelineExecutionId: string): Promise<void> {
+  const { dynamo } = await import('../../src/completion-table.js');
+  let stuck = false;
+  dynamo.config.cacheMiddleware = false;
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (!stuck && context.commandName === 'GetItemCommand' && (args.input as GetItemCommandInput).Key?.pk?.S === waitKey) {
+        stuck = true;
+        return new Promise(() => {});
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: betweenReadAndWrite },
+  );
+  void local.completion.onPipelineEvent(event(pipelineExecutionId, 'SUCCEEDED'));
+  while (!stuck) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 afterEach(async () => {
   const { dynamo } = await import('../../src/completion-table.js');
   dynamo.middlewareStack.remove(betweenReadAndWrite);
@@ -273,6 +296,66 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
 
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ outcomes: ['completed'] });
+  });
+});
+
+describe('an end marked on its watch by a delivery that died before the end reached the wait', () => {
+  const aMinuteLater = () => useClock({ now: () => now + 61_000 });
+
+  it('is recorded by Lambda’s retry of the delivery a minute on, which completes the parked token; not by a duplicate at once', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await deliveryDyingBeforeItsClaim('exec-1');
+
+    // Act: a duplicate at once (the first delivery may still be alive), then the retry.
+    const atOnce = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    aMinuteLater();
+    const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const again = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect([atOnce, retried, again]).toEqual(['duplicate', 'completed', 'duplicate']);
+    // The retry completed it; the duplicate after it sent the claimed token again, refused (TaskTimedOut).
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expect(await park(2, 'token-2')).toBe('parked');
+  });
+
+  it('with no retry left, is recorded by the next sweep a minute on, once, without asking CodePipeline', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await deliveryDyingBeforeItsClaim('exec-1');
+
+    // Act
+    const atOnce = await local.sweeper.sweep();
+    aMinuteLater();
+    const later = await local.sweeper.sweep();
+    const after = await local.sweeper.sweep();
+
+    // Assess
+    expect(atOnce).toMatchObject({ watched: 0, outcomes: [] });
+    expect(later).toMatchObject({ watched: 1, outcomes: ['completed'], resent: [], failed: 0 });
+    expect(after).toMatchObject({ watched: 0, outcomes: [], resent: [] });
+    expect(tokensCompleted()).toEqual(['token-1']);
+    expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(0);
+    const [output] = stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => JSON.parse(call.args[0].input.output!) as unknown);
+    expect(output).toMatchObject({ by: 'sweep', pipelineExecutionId: 'exec-1', state: 'SUCCEEDED' });
+  });
+
+  it('a retry and a sweep at the same moment record it once', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await deliveryDyingBeforeItsClaim('exec-1');
+    aMinuteLater();
+
+    // Act
+    const [retried, swept] = await Promise.all([local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED')), local.sweeper.sweep()]);
+
+    // Assess
+    expect([retried, ...swept.outcomes].sort()).toEqual(['completed', 'duplicate']);
+    expect(tokensCompleted()).toEqual(['token-1']);
   });
 });
 
