@@ -4,7 +4,7 @@ import { entryError, noStatusSummary, outcomeErrorOf, pipelineOutcomeErrors, typ
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
 import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
-import { successorName } from './continuation.js';
+import { executionArnPrefix, successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
 import { extendDeadline, pendingMember } from './start.js';
 import { nowMs } from './clock.js';
@@ -13,7 +13,7 @@ import { duration, timesOf } from './duration.js';
 import { checkAloneForRedrive } from './single-flight.js';
 import { lastRedriveTime } from './stepfunctions.js';
 import { beginInvocation } from './accounts.js';
-import { releaseRunLock, takeRunLock } from './run-lock.js';
+import { handOverRunLock, releaseRunLock, takeRunLock } from './run-lock.js';
 import { memberPlace, type Member, type PipelineResult, type Plan, type Run, type StepInput } from './run.js';
 
 /** Pages of ListPipelineExecutions read to find our execution's times or its superseder. */
@@ -124,7 +124,11 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
     });
   }
   if (completion === 'events' && next.phase === 'start' && next.index >= plan.count) await releaseRunLock(lock);
-  return withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events, completion);
+  const handed = withHistory({ ...next, redrives: Math.max(run.redrives, redriveCount) }, plan, events, completion);
+  if (completion === 'events' && handed.phase === 'continue' && handed.successor !== undefined) {
+    await handOverRunLock({ ...lock, successorArn: `${executionArnPrefix(execution.stateMachineArn)}${handed.successor.executionName}` });
+  }
+  return handed;
 }
 
 /** Hands the count on, and turns the next step into a continuation when it would not fit. */

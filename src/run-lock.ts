@@ -1,4 +1,5 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
 import { completionTableName, dynamo, isConditionFailure } from './completion-table.js';
@@ -12,6 +13,13 @@ import { stepFunctions } from './stepfunctions.js';
  * consistent). A train's continuation and its redrive take it again as the same holder; a holder
  * that is no longer RUNNING (stopped, failed, timed out) is taken over; a train that ends
  * releases it.
+ *
+ * Every write gives the item a new `taken` mark, and a takeover is conditional on the mark it
+ * read: a redrive re-taking the lock writes the same holder and execution, and a takeover decided
+ * on the execution's earlier FAILED must not go through after it. A train about to continue names
+ * its continuation as the execution holding the lock (`handingOverFrom` itself): until the
+ * continuation claims it, the lock is held while the execution handing over runs or succeeded
+ * (what a hand-over ends in), so no run slips in between the two.
  */
 const lockKey = (stateMachineArn: string) => `lock#${stateMachineArn}`;
 
@@ -52,10 +60,47 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
   if (status === 'RUNNING') {
     throw new AlreadyRunning(`another run of this state machine is in progress: ${holderExecution} holds the stage's run lock; nothing was started`);
   }
+  const handingOverFrom = Item.handingOverFrom?.S;
+  if (status === 'UNKNOWN' && handingOverFrom !== undefined && ['RUNNING', 'SUCCEEDED'].includes(await executionStatus(handingOverFrom))) {
+    throw new AlreadyRunning(
+      `another run of this state machine is in progress: ${handingOverFrom} is handing its train over to ${holderExecution}, which holds the stage's run lock; nothing was started`,
+    );
+  }
   // Its holder ended without releasing it (stopped, or failed and not redriven): take it over,
-  // unless someone else did first.
-  if (await putLock(claim, 'holderExecution = :seen', { ':seen': { S: holderExecution } })) return;
+  // unless someone else did first, or its holder took it again (a redrive) since it was read.
+  const taken = Item.taken?.S;
+  const asRead = taken === undefined ? 'attribute_not_exists(taken)' : 'taken = :taken';
+  if (await putLock(claim, `holderExecution = :seen AND ${asRead}`, { ':seen': { S: holderExecution }, ...(taken !== undefined && { ':taken': { S: taken } }) })) return;
   throw new AlreadyRunning(`another run of this state machine took the stage's run lock over from ${holderExecution} first; nothing was started`);
+}
+
+/**
+ * Names the continuation about to start as the execution holding the lock, if this train holds
+ * it: the execution handing over ends in a moment, and its continuation claims the lock only
+ * once it runs. Not held (taken over meanwhile), there is nothing to hand over: the continuation's
+ * own claim then finds the lock another run's.
+ */
+export async function handOverRunLock(claim: RunLockClaim & { successorArn: string }): Promise<void> {
+  try {
+    await send('UpdateItem', () =>
+      dynamo.send(
+        new UpdateItemCommand({
+          TableName: completionTableName(),
+          Key: { pk: { S: lockKey(claim.stateMachineArn) } },
+          UpdateExpression: 'SET holderExecution = :successor, handingOverFrom = :current, taken = :taken',
+          ConditionExpression: 'holder = :origin',
+          ExpressionAttributeValues: {
+            ':origin': { S: claim.originArn },
+            ':successor': { S: claim.successorArn },
+            ':current': { S: claim.executionArn },
+            ':taken': { S: randomUUID() },
+          },
+        }),
+      ),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+  }
 }
 
 /** Releases the lock if this train holds it: the train ended. */
@@ -77,13 +122,18 @@ export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn'
   }
 }
 
-async function putLock(claim: RunLockClaim, condition: string, values: Record<string, { S: string }>): Promise<boolean> {
+async function putLock(claim: RunLockClaim, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
   try {
     await send('PutItem', () =>
       dynamo.send(
         new PutItemCommand({
           TableName: completionTableName(),
-          Item: { pk: { S: lockKey(claim.stateMachineArn) }, holder: { S: claim.originArn }, holderExecution: { S: claim.executionArn } },
+          Item: {
+            pk: { S: lockKey(claim.stateMachineArn) },
+            holder: { S: claim.originArn },
+            holderExecution: { S: claim.executionArn },
+            taken: { S: randomUUID() },
+          },
           ConditionExpression: condition,
           // DynamoDB refuses an empty map: a condition without values sends none.
           ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),

@@ -6,7 +6,7 @@ import {
   type PipelineExecutionStatus,
   StopPipelineExecutionCommand,
 } from '@aws-sdk/client-codepipeline';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { core } from '../../handlers/check-status.js';
@@ -430,6 +430,20 @@ describe('check-status: woken from a callback wait (completion: events)', () => 
     expect(run.history.events).toBe(1000 + eventsOnTheWay.checkedToWatch + callbackWaitExtraEvents + taskEvents(0));
     expect(run.results[0]).toMatchObject({ detectedBy: 'sweep' });
     expect(dynamo).not.toHaveReceivedAnyCommand();
+  });
+
+  it('a continuation names its successor as the lock’s holding execution before it starts, so no run slips in between', async () => {
+    statusIs('exec-p2', 'InProgress');
+    const successorArn = `${execution.stateMachineArn.replace(':stateMachine:', ':execution:')}:${successorName(execution.name, 2)}`;
+
+    const run = await core(stepInput({ history: { events: continueAtEvents - 10, pending: 4 } }, { completion: 'events' }));
+
+    expect(run).toMatchObject({ phase: 'continue', successor: { executionName: successorName(execution.name, 2) } });
+    expect(dynamo).toHaveReceivedCommandWith(UpdateItemCommand, {
+      Key: { pk: { S: `lock#${execution.stateMachineArn}` } },
+      ConditionExpression: 'holder = :origin',
+      ExpressionAttributeValues: expect.objectContaining({ ':origin': { S: execution.id }, ':successor': { S: successorArn }, ':current': { S: execution.id } }) as unknown,
+    });
   });
 
   it('a wait item past its TTL, which DynamoDB deletes only days later, is taken as gone: the end is reported as an event’s', async () => {

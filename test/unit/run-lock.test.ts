@@ -98,6 +98,84 @@ describe('the stage’s run lock', () => {
     expect(results.sort()).toEqual(['AlreadyRunning', 'took it']);
   });
 
+  it('is held through a train’s hand-over to its continuation: another run between the two is refused, the continuation takes it', async () => {
+    // Prepare: the train's first execution hands over to train-g2 and has SUCCEEDED; train-g2 has
+    // not claimed the lock yet (it does at its DecideOrder), and Step Functions does not know it yet.
+    await lock.takeRunLock(claim('train'));
+    await lock.handOverRunLock({ ...claim('train'), successorArn: execution('train-g2') });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('train') }).resolves({ status: 'SUCCEEDED' });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('train-g2') }).rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
+
+    // Act
+    const other = await outcome(lock.takeRunLock(claim('other')));
+    const continuation = await outcome(lock.takeRunLock(claim('train', 'train-g2')));
+
+    // Assess
+    expect({ other, continuation }).toEqual({ other: 'AlreadyRunning', continuation: 'took it' });
+  });
+
+  it('says which execution is handing over when it refuses a run in that moment', async () => {
+    await lock.takeRunLock(claim('train'));
+    await lock.handOverRunLock({ ...claim('train'), successorArn: execution('train-g2') });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('train-g2') }).rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
+
+    await expect(lock.takeRunLock(claim('other'))).rejects.toMatchObject({
+      name: 'AlreadyRunning',
+      message: `another run of this state machine is in progress: ${execution('train')} is handing its train over to ${execution('train-g2')}, which holds the stage's run lock; nothing was started`,
+    });
+  });
+
+  it.each(['FAILED', 'ABORTED'] as const)('is taken over from a hand-over whose execution ended %s before its continuation started', async (status) => {
+    // Prepare: the continuation's StartExecution failed for good, or the execution was stopped: no continuation runs.
+    await lock.takeRunLock(claim('train'));
+    await lock.handOverRunLock({ ...claim('train'), successorArn: execution('train-g2') });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('train') }).resolves({ status });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('train-g2') }).rejects(Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' }));
+
+    // Act
+    const other = await outcome(lock.takeRunLock(claim('other')));
+
+    // Assess
+    expect(other).toBe('took it');
+  });
+
+  it('hands nothing over for a train that no longer holds it', async () => {
+    await lock.takeRunLock(claim('holder'));
+
+    await lock.handOverRunLock({ ...claim('train'), successorArn: execution('train-g2') });
+
+    // The holder is still the other train, RUNNING.
+    await expect(lock.takeRunLock(claim('third'))).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining(`${execution('holder')} holds`) });
+  });
+
+  it('is not taken over from a failed holder that its redrive took again after the takeover read it', async () => {
+    // Prepare: train T failed holding the lock; run X reads the lock and asks DescribeExecution,
+    // which answers FAILED only after T's redrive (check-status) took the lock again.
+    await lock.takeRunLock(claim('T'));
+    let answer = () => {};
+    const gate = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let asked = () => {};
+    const xAsked = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).callsFakeOnce(async () => {
+      asked();
+      await gate;
+      return { status: 'FAILED' };
+    });
+
+    // Act
+    const x = outcome(lock.takeRunLock(claim('X')));
+    await xAsked;
+    const redrive = await outcome(lock.takeRunLock(claim('T')));
+    answer();
+
+    // Assess: exactly one goes on, the redriven train that took it first.
+    expect({ redrive, X: await x }).toEqual({ redrive: 'took it', X: 'AlreadyRunning' });
+  });
+
   it('is free again once the train that holds it releases it; another train’s release does nothing', async () => {
     await lock.takeRunLock(claim('first'));
 
