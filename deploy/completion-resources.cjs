@@ -21,7 +21,8 @@ function functionRole(s, functionName, extraStatements) {
   return lambdaRole(s, [
     writeLogs(s, functionName),
     policy('meet-waiting-runs', [
-      statement(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], tableArn(s.service, s.stage)),
+      // No DeleteItem: neither deletes an item, and with it either could delete the stage's run lock.
+      statement(['dynamodb:GetItem', 'dynamodb:UpdateItem'], tableArn(s.service, s.stage)),
       // Task tokens of service-integration Tasks cannot be scoped by IAM (only activities can): the action is the scope.
       statement(['states:SendTaskSuccess'], '*'),
     ]),
@@ -181,7 +182,7 @@ function invocationFailures() {
 /** The state machine's grant: the callback Task writes the run's wait item, nothing else. */
 function stateMachineTableStatements(s) {
   if (s.params.completion !== 'events') return [];
-  return [policy('store-task-tokens', [statement(['dynamodb:PutItem', 'dynamodb:UpdateItem'], tableArn(s.service, s.stage))])];
+  return [policy('store-task-tokens', [statement(['dynamodb:UpdateItem'], tableArn(s.service, s.stage))])];
 }
 
 module.exports = { completionResources, stateMachineTableStatements, completionTableName, sweepRate, eventFunctions: ['pipelineEvent', 'sweeper'] };

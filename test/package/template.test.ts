@@ -429,7 +429,8 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
       { Effect: 'Allow', Action: ['states:DescribeExecution', 'states:GetExecutionHistory'], Resource: ownArn(stage, 'execution') },
     ]);
     // Watch items and the run lock: PutItem, GetItem, DeleteItem; UpdateItem marks a held member's
-    // watch ended after a look saw its end (src/retry-hold.ts). Not Scan: that is the sweeper's.
+    // watch ended after a look saw its end (src/retry-hold.ts) and hands the lock over to a
+    // continuation (src/run-lock.ts). Not Scan: that is the sweeper's.
     expect(statements(role).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')))).toEqual([
       { Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: completionTableArn(stage) },
     ]);
@@ -448,7 +449,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     expect(start).toEqual([{ Effect: 'Allow', Action: ['states:StartExecution'], Resource: ownArn(stage, 'stateMachine') }]);
     expect(others.flatMap((statement) => statement.Action).every((action) => action.startsWith('logs:'))).toBe(true);
     // completion: events: the callback Task stores its token in the stage's table, and does nothing else there.
-    expect(table).toEqual([{ Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: completionTableArn(stage) }]);
+    expect(table).toEqual([{ Effect: 'Allow', Action: ['dynamodb:UpdateItem'], Resource: completionTableArn(stage) }]);
   });
 
   it('completion: events: an on-demand table with TTL, the stage’s pipelines’ ends to the event function with a dead-letter queue and an alarm, a sweep every minute', () => {
@@ -490,7 +491,8 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
   it('completion: events: the event function and the sweeper each have their own role, scoped to the table, task tokens and (the sweeper) reading executions', () => {
     const granted = (roleId: string) => statements(resource(stage, roleId)).filter((statement) => !statement.Action.every((action) => action.startsWith('logs:')));
     const meet = [
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], Resource: completionTableArn(stage) },
+      // Never DeleteItem: with it, either function could delete the stage's run lock.
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: completionTableArn(stage) },
       { Effect: 'Allow', Action: ['states:SendTaskSuccess'], Resource: '*' },
     ];
 
