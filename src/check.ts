@@ -345,13 +345,22 @@ function toResult(member: Member): PipelineResult {
   };
 }
 
-/** The newer execution that superseded ours: the first one CodePipeline started after it. */
+/**
+ * The newer execution that superseded ours: the first one CodePipeline started after it that had
+ * not ended by the time ours was superseded. CodePipeline does not say which execution superseded
+ * which; one started after ours that failed or was stopped in an earlier stage before that moment
+ * (a push, a manual start) never reached ours, and the next one did: executions cannot overtake
+ * one another within a stage.
+ */
 function findSuperseder(member: Member, summaries: PipelineExecutionSummary[]): PipelineExecutionSummary | undefined {
   const ours = summaries.find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId);
   const oursStarted = ours?.startTime?.getTime() ?? Date.parse(member.watchedSince!);
+  const supersededAt = ours?.lastUpdateTime?.getTime();
+  const endedBeforeThat = (summary: PipelineExecutionSummary) =>
+    supersededAt !== undefined && !stillRunning.has(summary.status ?? '') && summary.lastUpdateTime !== undefined && summary.lastUpdateTime.getTime() < supersededAt;
   return summaries
     .filter((summary) => summary.pipelineExecutionId !== member.pipelineExecutionId && summary.startTime)
-    .filter((summary) => summary.startTime!.getTime() >= oursStarted)
+    .filter((summary) => summary.startTime!.getTime() >= oursStarted && !endedBeforeThat(summary))
     .sort((a, b) => a.startTime!.getTime() - b.startTime!.getTime())[0];
 }
 

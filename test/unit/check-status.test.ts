@@ -484,6 +484,22 @@ describe('check-status: superseded', () => {
     });
   });
 
+  it('passes over a newer execution that ended before ours was superseded: it failed or was stopped in an earlier stage, and never reached ours', async () => {
+    statusIs('newer', 'Succeeded');
+    codePipeline.on(ListPipelineExecutionsCommand).resolves({
+      pipelineExecutionSummaries: [
+        summary('newer', 300, 600, 'Succeeded'),
+        summary('stopped-early', 150, 250, 'Stopped'),
+        summary('failed-early', 100, 200, 'Failed'),
+        summary('exec-p2', 0, 300, 'Superseded'),
+      ],
+    });
+
+    const run = await core(stepInput());
+
+    expect(run.results[0]).toMatchObject({ pipelineExecutionId: 'newer', status: 'Succeeded', supersededExecutionIds: ['exec-p2'] });
+  });
+
   it('records both executions when the newer one succeeds', async () => {
     statusIs('newer', 'Succeeded');
 
