@@ -602,13 +602,18 @@ export class CodePipelineEmulator {
     const latestOnly = request.filter?.latestInPipelineExecution?.startTimeRange === 'Latest';
     const details = executions
       .flatMap((resolved) =>
-        resolved.visits
+        [...resolved.visits, ...retriedVisits(resolved, pipeline.stages.length)]
           .filter((visit) => visit.enteredAt <= now)
           .filter(
             (visit, _index, entered) =>
               !latestOnly || entered.every((other) => other.stageIndex !== visit.stageIndex || other.enteredAt <= visit.enteredAt),
           )
-          .flatMap((visit) => pipeline.stages[visit.stageIndex]!.actions.map((action, index) => ({ resolved, visit, action, index }))),
+          .flatMap((visit) => {
+            const { actions } = pipeline.stages[visit.stageIndex]!;
+            return actions
+              .map((action, index) => ({ resolved, visit, action, index }))
+              .filter(({ index }) => !(visit as Partial<RetriedVisit>).failedActionOnly || index === actions.length - 1);
+          }),
       )
       .sort((a, b) => b.visit.enteredAt - a.visit.enteredAt || b.resolved.execution.sequence - a.resolved.execution.sequence);
     const { page, nextToken } = paginate({
@@ -876,7 +881,38 @@ export class CodePipelineEmulator {
 }
 
 function actionExecutionIdFor(execution: Execution, visit: StageVisit, action: ActionModel): string {
-  return executionIdFor(`${execution.pipelineExecutionId}/${visit.stageIndex}/${action.name}`);
+  const attempt = (visit as Partial<RetriedVisit>).attempt;
+  return executionIdFor(`${execution.pipelineExecutionId}/${visit.stageIndex}/${action.name}${attempt === undefined ? '' : `/${attempt}`}`);
+}
+
+/** A stage visit of a retry (attempt 2, 3, ...): RetryStageExecution runs the failed action again (FAILED_ACTIONS, its default). */
+interface RetriedVisit extends StageVisit {
+  attempt: number;
+  /** The retried stage itself: only its failed action (the last) runs again. */
+  failedActionOnly: boolean;
+}
+
+/**
+ * The stage visits the retries of an execution's failed stage add, as ListActionExecutions shows
+ * them next to the first attempt's: the failed action again, failing again or succeeding, and
+ * after a success the stages after it, each a share of the retry's time. Without them, outputs a
+ * retried action published (a namespace's variables) could not be read locally, as they are on AWS.
+ */
+function retriedVisits(resolved: ResolvedExecution, stageCount: number): RetriedVisit[] {
+  const failed = resolved.visits.findLast((visit) => visit.endStatus === 'Failed');
+  if (failed === undefined) return [];
+  return (resolved.retried ?? []).flatMap((retry) => {
+    const stages = retry.status === 'Succeeded' ? stageCount - failed.stageIndex : 1;
+    const share = (retry.endsAt - retry.at) / stages;
+    return Array.from({ length: stages }, (_, offset) => ({
+      stageIndex: failed.stageIndex + offset,
+      enteredAt: retry.at + offset * share,
+      leftAt: offset === stages - 1 ? retry.endsAt : retry.at + (offset + 1) * share,
+      endStatus: retry.status,
+      attempt: retry.attempt,
+      failedActionOnly: offset === 0,
+    }));
+  });
 }
 
 /** A stage's actions run for the whole stage; when it fails, its last action is the one that failed. */

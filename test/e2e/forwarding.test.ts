@@ -97,6 +97,21 @@ describe('forwarding outputs from one pipeline to a later one', () => {
     expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1']);
   });
 
+  it('takes the value a retried action published, when the producer failed and someone retried its stage (onFailure: wait)', async () => {
+    // Prepare: P1's Build fails at 10 min and is retried in CodePipeline 10 min later; the retry succeeds.
+    const theWorld = world([producer({ outcome: 'Failed', retry: { afterSeconds: 600, durationSeconds: 120 } }), consumer('P2', ['IMAGE_TAG'])]);
+
+    // Act
+    const report = await runOnce(theWorld, { order: ['P1', 'P2'], onFailure: 'wait', variables: { P2: { IMAGE_TAG: '#{P1.BuildVariables.IMAGE_TAG}' } } });
+
+    // Assess
+    expect({ status: report.status, error: report.error, cause: report.cause }).toEqual({ status: 'SUCCEEDED', error: undefined, cause: undefined });
+    expect(variablesOf(report)).toEqual([
+      ['P1', {}],
+      ['P2', { IMAGE_TAG: '1.4.2' }],
+    ]);
+  });
+
   it('takes the value from the execution it followed when the producer was superseded, not from ours', async () => {
     const theWorld = world([
       producer({ outcome: 'Superseded', supersededBy: { durationSeconds: 300 } }),
