@@ -1,5 +1,5 @@
 import { getExecution } from './codepipeline.js';
-import { claimGraceSeconds, sweepable } from './completion-table.js';
+import { claimGraceSeconds, sweepable, type WatchItem } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { sweptState } from './retry-hold.js';
 import { resendClaim } from './wake.js';
@@ -34,21 +34,18 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
   const { watches, claims } = await sweepable(now, now - claimGraceSeconds * 1000);
   const outcomes: EventOutcome[] = [];
   let failed = 0;
+  const unreadable: { error: Error; what: string }[] = [];
   for (const watch of watches) {
     try {
       // Marked ended by a delivery that died before recording the end: CodePipeline was asked already.
-      if (watch.ended !== undefined) {
-        outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state: watch.ended }, 'sweep', watch));
-        continue;
-      }
-      const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
-      const state = sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
+      const state = watch.ended ?? (await sweptStateOf(watch));
       if (state === undefined) continue;
       outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state }, 'sweep', watch));
     } catch (error) {
-      // One execution that cannot be read (its pipeline deleted, say) must not hide the others' ends.
+      // One execution that cannot be read must not hide the others' ends.
       failed += 1;
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
+      if ((error as Error).name !== 'AwsUnavailable') unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId}` });
     }
   }
   // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.
@@ -61,5 +58,38 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       logger.warn('could not send a claimed wake again', { wait: claim.key, error });
     }
   }
+  if (unreadable.length > 0) throw sweepIncomplete(unreadable);
   return { watched: watches.length, ended: outcomes.length, failed, outcomes, resent };
+}
+
+/**
+ * What the sweeper makes of a watched execution now. One that no longer exists (its pipeline
+ * deleted, or the execution): 'GONE', which wakes the run, whose own look then fails with
+ * PipelineNotFound by name within a sweep, rather than at the pipeline's deadline.
+ */
+async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
+  try {
+    const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
+    return sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
+  } catch (error) {
+    if ((error as Error).name === 'PipelineNotFound') return 'GONE';
+    throw error;
+  }
+}
+
+/**
+ * A sweep that could not read some watched executions for a reason that does not pass (a refused
+ * role, access denied) fails, once it has done the rest: Lambda then sends it to the stage's
+ * dead-letter queue, whose alarm tells someone; logged only, it would leave those runs to notice
+ * their ends by events alone, or at their deadline. Named as the first of the errors.
+ */
+function sweepIncomplete(unreadable: { error: Error; what: string }[]): Error {
+  const [first] = unreadable;
+  const listed = unreadable.map(({ error, what }) => `${what}: ${error.name}: ${error.message}`).join('; ');
+  const failure = new Error(
+    `the sweeper could not read ${unreadable.length === 1 ? 'a watched execution' : `${unreadable.length} watched executions`} (${listed}); until it can, their runs notice these ends by their events alone, or at their deadline`,
+    { cause: first!.error },
+  );
+  failure.name = first!.error.name;
+  return failure;
 }

@@ -121,6 +121,23 @@ describe('completion: events', () => {
     for (const result of results(report).slice(1)) expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
   });
 
+  it('a pipeline deleted mid-run, its events lost, fails the run by name within a sweep, not at its deadline', async () => {
+    // P2 (10 min, started at 5 min) is gone by the time anyone asks: GetPipelineExecution answers PipelineNotFoundException.
+    const { report } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 300 },
+        { name: 'P2', durationSeconds: 600 },
+      ],
+      { order: ['P1', 'P2'] },
+      { events: { drop: { pipelines: ['P2'] } }, faults: [{ operation: 'GetPipelineExecution', pipelineName: 'P2', error: 'PipelineNotFoundException', count: 100 }] },
+    );
+
+    expect({ status: report.status, error: report.error }).toEqual({ status: 'FAILED', error: 'PipelineNotFound' });
+    expect(report.cause).toContain('P2');
+    // P2 ends 15 min in; the next sweep wakes the run, whose look fails.
+    expect(report.stats.simulatedSeconds).toBeLessThanOrEqual(900 + sweepSeconds + 5);
+  });
+
   it('a pipeline superseded when its Source stage ends is noticed by its successor’s event, no sweep falling on the whole and half minutes worlds script; its row runs from our start to that end', async () => {
     // A newer execution supersedes U 30 s in (the default Source stage) and runs whole minutes, as
     // V does after U: each end is on a whole or half minute from the world's start.

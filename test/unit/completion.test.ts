@@ -603,14 +603,34 @@ describe('the sweeper: the end whose event never came', () => {
     expect(tokensCompleted()).toEqual([]);
   });
 
-  it('one execution it cannot read does not hide the others’ ends', async () => {
+  it('wakes the run of an execution that no longer exists (its pipeline deleted), whose own look then fails by name', async () => {
     await watch('exec-gone', 'P1');
-    await watch('exec-2', 'P2');
     await park(1, 'token-1');
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-gone' }).rejects(awsError('PipelineNotFoundException', 400));
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 1, failed: 0, outcomes: ['completed'] });
+    const output = JSON.parse(stepFunctions.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!) as unknown;
+    expect(output).toMatchObject({ by: 'sweep', pipelineExecutionId: 'exec-gone', state: 'GONE' });
+  });
+
+  it('one execution it may not read does not hide the others’ ends; the sweep then fails, naming it, for the dead-letter queue’s alarm', async () => {
+    await watch('exec-denied', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).resolves({ pipelineExecution: { status: 'Succeeded' } });
 
-    await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 1, failed: 1 });
+    await expect(local.sweeper.sweep()).rejects.toMatchObject({
+      name: 'AwsRequestRejected',
+      message: expect.stringMatching(/^the sweeper could not read a watched execution \(P1 execution exec-denied: AwsRequestRejected: .*AccessDeniedException from the service.*\); until it can, their runs notice these ends by their events alone, or at their deadline$/) as unknown,
+    });
     expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('a read that fails for a passing reason (throttling past the SDK’s retries) is left to the next sweep, which does not fail', async () => {
+    await watch('exec-1', 'P1');
+    codePipeline.on(GetPipelineExecutionCommand).rejects(awsError('ServiceUnavailable', 503));
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 1 });
   });
 });
