@@ -68,6 +68,8 @@ export interface WaitItem {
   wokenBy?: string;
   /** The execution's redrive count when its token was stored ($$.Execution.RedriveCount). */
   parkedAtRedrive?: number;
+  /** The last end recorded on it (what `wake` holds): which execution, in which state. */
+  lastEnd?: { pipelineExecutionId: string; state: string };
 }
 
 export interface WatchItem {
@@ -230,7 +232,13 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
     ...(Item.token?.S !== undefined && { token: Item.token.S }),
     ...(Item.wokenBy?.S !== undefined && { wokenBy: Item.wokenBy.S }),
     ...(Item.parkedAtRedrive?.N !== undefined && { parkedAtRedrive: Number(Item.parkedAtRedrive.N) }),
+    ...(Item.wake?.S !== undefined && { lastEnd: endIn(Item.wake.S) }),
   };
+}
+
+function endIn(wake: string): { pipelineExecutionId: string; state: string } {
+  const { pipelineExecutionId, state } = JSON.parse(wake) as { pipelineExecutionId: string; state: string };
+  return { pipelineExecutionId, state };
 }
 
 /**

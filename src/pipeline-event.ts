@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { claimGraceSeconds, finishWaking, getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, type WatchItem } from './completion-table.js';
+import { claimGraceSeconds, finishWaking, getWait, getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, type WatchItem } from './completion-table.js';
 import { completeClaimed, wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
@@ -61,17 +61,27 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
     logger.info('an execution no run watches', end);
     return 'not-ours';
   }
-  if (!wakesWatch(watched, end.state)) return 'not-an-end';
+  if (!wakesWatch(watched, end.state)) {
+    // Marked by a delivery that died, and held since (onFailure: wait): that end wakes nobody now.
+    if (diedBeforeRecording(watched, now)) await clearWaking(watched, watched.waking * 1000);
+    return 'not-an-end';
+  }
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
   const output = { by, at: new Date(now).toISOString(), ...ended };
   if (!(await markWatchEnded(watched, end.state, now))) {
     if (!diedBeforeRecording(watched, now)) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
-    // The delivery that marked it died before the end reached the wait item: this one records it,
-    // unless another retry or sweep took that over first. A claim it did make is completed again.
+    // The delivery that marked it died before it cleared the mark: this one takes over, unless
+    // another retry or sweep did first. If that delivery got as far as recording the end on the
+    // wait item, only its claim (if it claimed) is completed again; otherwise the end is recorded now.
     if (!(await takeOverWaking(watched, now))) return 'duplicate';
-    if (await completeClaimed(watched.waitKey, output, now)) return finishedWaking(watched, now, 'completed');
+    const { lastEnd } = (await getWait(watched.waitKey, now)) ?? {};
+    if (lastEnd?.pipelineExecutionId === end.pipelineExecutionId && lastEnd.state === end.state) {
+      const completed = await completeClaimed(watched.waitKey, output, now);
+      await clearWaking(watched, now);
+      return completed ? 'completed' : 'duplicate';
+    }
   }
-  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, () => finishWaking(watched, now)).catch(
+  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, () => clearWaking(watched, now)).catch(
     async (error: unknown) => {
       // The end woke nobody: open the watch again, so that Lambda's retry of this invocation is no duplicate, and the sweeper sees it.
       await reopenWatch(watched, watched.ended ?? end.state);
@@ -86,7 +96,11 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
 const diedBeforeRecording = (watch: WatchItem, nowMs: number): watch is WatchItem & { waking: number } =>
   watch.waking !== undefined && watch.waking <= Math.floor(nowMs / 1000) - claimGraceSeconds;
 
-async function finishedWaking(watch: WatchItem, nowMs: number, result: EventOutcome): Promise<EventOutcome> {
-  await finishWaking(watch, nowMs);
-  return result;
+/**
+ * Clears the mark once the end is on the wait item, as far as it can: a failure here must not undo
+ * the end recorded (the claim stands, and its token is sent next), and a mark left behind costs
+ * only a takeover a minute on, which finds the end recorded.
+ */
+async function clearWaking(watch: WatchItem, wakingAtMs: number): Promise<void> {
+  await finishWaking(watch, wakingAtMs).catch((error: unknown) => logger.warn('could not clear the waking mark of a recorded end', { watch: watch.key, error }));
 }

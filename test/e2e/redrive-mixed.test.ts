@@ -81,7 +81,7 @@ describe('a redrive that watches a pipeline again after its timeout', () => {
 
   it.each([
     ['redriven at once, soon after the old deadline', 4.5 * day, 0],
-    ['redriven 13 days on, when its first watch has expired (kept 15 days past the old deadline)', 18.5 * day, 13 * day],
+    ['redriven 13 days on, ending after its first watch expired (kept 15 days past the old deadline): the redrive watched it again', 18.5 * day, 13 * day],
   ])('notices its end by the event: %s', async (_, durationSeconds, redriveAfterSeconds) => {
     // Prepare: a 3-day timeout; the pipeline runs on, and the redrive gives it 3 days more.
     const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds }]) });

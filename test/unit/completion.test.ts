@@ -1,5 +1,5 @@
 import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
-import { type GetItemCommandInput, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { clientSettings } from '../../src/client-settings.js';
@@ -113,6 +113,34 @@ async function deliveryDyingBeforeItsClaim(pipelineExecutionId: string): Promise
   );
   void local.completion.onPipelineEvent(event(pipelineExecutionId, 'SUCCEEDED'));
   while (!stuck) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/**
+ * Makes the first completion-table UpdateItem that `matches` fail (`throw`: throttled past the
+ * SDK's retries) or never return (`hang`: the delivery died there); `reached` resolves once that
+ * call was made.
+ */
+async function onTheFirstTableCall(matches: (input: { UpdateExpression?: string }) => boolean, behaviour: 'throw' | 'hang'): Promise<{ reached: Promise<void> }> {
+  const { dynamo } = await import('../../src/completion-table.js');
+  let reached = () => {};
+  const hit = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  let pending = true;
+  dynamo.config.cacheMiddleware = false;
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (pending && context.commandName === 'UpdateItemCommand' && matches(args.input as { UpdateExpression?: string })) {
+        pending = false;
+        reached();
+        if (behaviour === 'hang') return new Promise(() => {});
+        throw awsError('ProvisionedThroughputExceededException', 400);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: betweenReadAndWrite },
+  );
+  return { reached: hit };
 }
 
 afterEach(async () => {
@@ -341,6 +369,72 @@ describe('an end marked on its watch by a delivery that died before the end reac
     expect(codePipeline.commandCalls(GetPipelineExecutionCommand)).toHaveLength(0);
     const [output] = stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => JSON.parse(call.args[0].input.output!) as unknown);
     expect(output).toMatchObject({ by: 'sweep', pipelineExecutionId: 'exec-1', state: 'SUCCEEDED' });
+  });
+
+  it('a failure to clear the mark once the end is on the wait item undoes nothing: the token is completed', async () => {
+    // Prepare: the write that clears the mark fails (throttled past the SDK's retries).
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await onTheFirstTableCall((input) => input.UpdateExpression === 'REMOVE waking', 'throw');
+
+    // Act
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect(outcome).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('a delivery that died after recording the end and before clearing the mark: the takeover finds the end recorded and wakes no later wait', async () => {
+    // Prepare: P1's end woke wait 1; P2's delivery records its end for the next wait, then dies
+    // clearing the mark; the run's wait 2 is refused, it looks, goes on, and parks wait 3.
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+    const { reached } = await onTheFirstTableCall((input) => input.UpdateExpression === 'REMOVE waking', 'hang');
+    void local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+    await reached;
+    expect([await park(2, 'token-2'), await park(3, 'token-3')]).toEqual(['refused', 'parked']);
+
+    // Act
+    aMinuteLater();
+    const swept = await local.sweeper.sweep();
+
+    // Assess
+    expect(swept).toMatchObject({ watched: 1, outcomes: ['duplicate'] });
+    expect(tokensCompleted()).toEqual(['token-1']);
+    expect(await local.sweeper.sweep()).toMatchObject({ watched: 0 });
+  });
+
+  it('a mark left on a watch held since (onFailure: wait), whose FAILED wakes nobody, is cleared by the next sweep', async () => {
+    // Prepare: the delivery of P1's FAILED read the watch unheld, marked it after the run held it, and died.
+    const { watchKey } = await import('../../src/completion-table.js');
+    await local.tableClient.send(
+      new PutItemCommand({
+        TableName: process.env.COMPLETION_TABLE_NAME,
+        Item: {
+          pk: { S: watchKey(local.watching.watchLocation(run, 'P1'), 'exec-1') },
+          pipelineName: { S: 'P1' },
+          pipelineExecutionId: { S: 'exec-1' },
+          waitKey: { S: waitKey },
+          expiresAt: { N: String(now / 1000 + 86_400) },
+          held: { BOOL: true },
+          ended: { S: 'FAILED' },
+          waking: { N: String(now / 1000) },
+        },
+      }),
+    );
+    aMinuteLater();
+
+    // Act
+    const first = await local.sweeper.sweep();
+    const second = await local.sweeper.sweep();
+
+    // Assess
+    expect(first).toMatchObject({ watched: 1, outcomes: ['not-an-end'] });
+    expect(second).toMatchObject({ watched: 0, outcomes: [] });
+    expect(tokensCompleted()).toEqual([]);
   });
 
   it('a retry and a sweep at the same moment record it once', async () => {
