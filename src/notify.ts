@@ -83,10 +83,24 @@ export function plainError(error: string | null | undefined, cause: string | nul
  */
 export function pipelineNamed(message: string): string | undefined {
   const found = /([A-Za-z0-9.@_-]{1,100})( \(position \d+ of \d+[^)]*\))? execution ([A-Za-z0-9-]+)(?: \((position \d+ of \d+)\))?/.exec(message);
-  if (!found) return undefined;
+  if (!found) return calledAbout(message);
   const [, pipeline, where, executionId, whereAfter] = found;
   const position = where ? where.trim().slice(1, -1) : (whereAfter ?? /\bat (position \d+ of \d+)/.exec(message)?.[1]);
   return `${pipeline}${position ? ` (${position})` : ''}, execution ${executionId}`;
+}
+
+/**
+ * A failure before any execution of the pipeline: the CodePipeline call it failed on names it
+ * (`StartPipelineExecution P2: ... (the run was about to start position 2 of 3)`, `GetPipeline
+ * deploy-prod: ...` while the order was checked).
+ */
+function calledAbout(message: string): string | undefined {
+  const called = /^(StartPipelineExecution|GetPipeline) ([A-Za-z0-9.@_-]{1,100})\b/.exec(message);
+  if (!called) return undefined;
+  const [, operation, pipeline] = called;
+  if (operation === 'GetPipeline') return `${pipeline}, checked before any start (nothing was started)`;
+  const position = /\babout to start (position \d+ of \d+)/.exec(message)?.[1];
+  return `${pipeline}${position ? ` (${position})` : ''}, not started`;
 }
 
 /** The console's page for one execution, in the execution's partition. */
@@ -102,7 +116,24 @@ export function consoleLink(region: string, executionArn: string): string {
 const endings: Record<string, string> = { FAILED: 'failed', TIMED_OUT: 'timed out', ABORTED: 'was stopped' };
 
 /** SNS takes a subject of up to 100 printable ASCII characters, on one line. */
-const subjectLine = (text: string) => text.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
+const subjectLimit = 100;
+const printable = (text: string) => text.replace(/[^\x20-\x7e]/g, '?');
+
+/**
+ * `<service> <stage>: run <name> <ending>`, within SNS's limit: a long run name (a schedule's or
+ * an unnamed start's UUID) is shortened in its middle, so that the ending and the error's name,
+ * what a reader of a list of subjects needs, are never cut.
+ */
+function subjectLine(config: Pick<NotifierConfig, 'service' | 'stage'>, runName: string, ending: string): string {
+  const head = printable(`${config.service} ${config.stage}: run `);
+  const tail = printable(` ${ending}`);
+  const name = printable(runName);
+  const room = subjectLimit - head.length - tail.length;
+  if (name.length <= room) return `${head}${name}${tail}`;
+  if (room < 10) return `${head}${name}${tail}`.slice(0, subjectLimit);
+  const kept = room - 3;
+  return `${head}${name.slice(0, Math.ceil(kept / 2))}...${name.slice(name.length - Math.floor(kept / 2))}${tail}`;
+}
 
 /** A summary at the end of a train: what SummariseRun writes, and no other SUCCEEDED execution does. */
 interface TrainSummary {
@@ -137,16 +168,17 @@ export function notificationFor(event: StatusChangeEvent, config: Pick<NotifierC
     const across = summary.generation > 1 ? ` across ${summary.generation} executions` : '';
     const from = summary.source.replace(/^(sequence|default):/, 'sequence ');
     return {
-      subject: subjectLine(`${config.service} ${config.stage}: run ${detail.name} succeeded`),
+      subject: subjectLine(config, detail.name, 'succeeded'),
       message: [`${run} succeeded${across}.`, '', `Pipelines: ${ran.join(', ') || 'none (every entry was skipped)'} (${from})`, '', ...footer].join('\n'),
     };
   }
   const ending = endings[detail.status];
   if (!ending) return undefined;
   const error = plainError(detail.error, detail.cause);
-  const pipeline = pipelineNamed(error.message) ?? `none named (the cause does not say; \`sequencer status --execution ${detail.name}\` shows the failed state)`;
+  const status = `npx --no sequencer status --stage ${config.stage} --region ${region} --execution ${detail.name}`;
+  const pipeline = pipelineNamed(error.message) ?? `none named (the cause does not say; \`${status}\` shows the failed state)`;
   return {
-    subject: subjectLine(`${config.service} ${config.stage}: run ${detail.name} ${ending} (${error.name})`),
+    subject: subjectLine(config, detail.name, `${ending} (${error.name})`),
     message: [
       `${run} ${ending}.`,
       '',

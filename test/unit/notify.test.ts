@@ -117,6 +117,37 @@ describe('notify-run: a failed run, told in words', () => {
     expect(message).toContain('Error:     AwsUnavailable');
   });
 
+  it.each([
+    [
+      'a start refused',
+      'AwsRequestRejected',
+      'StartPipelineExecution P2: AccessDeniedException: not authorized to perform codepipeline:StartPipelineExecution (the run was about to start position 2 of 3)',
+      'P2 (position 2 of 3), not started',
+    ],
+    ['the order checked before any start', 'PipelineAccessDenied', 'GetPipeline deploy-prod-us: AccessDeniedException: not authorized', 'deploy-prod-us, checked before any start (nothing was started)'],
+  ])('names the pipeline of %s, from the call the cause names', (_, name, message, named) => {
+    const cause = lambdaCause(Object.assign(new Error(message), { name }));
+
+    const { message: told } = notificationFor(statusChange({ error: name, cause }), config)!;
+
+    expect(told).toContain(`Pipeline:  ${named}\n`);
+  });
+
+  it('points a failure that names no pipeline at a status command for its own stage and region', () => {
+    const { message } = notificationFor({ ...statusChange({ status: 'TIMED_OUT' }), region: 'eu-west-1' }, config)!;
+
+    expect(message).toContain('Pipeline:  none named (the cause does not say; `npx --no sequencer status --stage prod --region eu-west-1 --execution 4f6c0e2a` shows the failed state)');
+  });
+
+  it('shortens a long run name in the subject, never the error’s name, within SNS’s 100 characters', () => {
+    const name = '9e9d4459-6a1f-4c2b-8d3e-c154f1bea752';
+
+    const { subject } = notificationFor(statusChange({ name, error: 'PipelineAccessDenied', cause: 'GetPipeline P1: denied' }), { service: 'codepipeline-sequencer', stage: 'staging' })!;
+
+    expect(subject.length).toBeLessThanOrEqual(100);
+    expect(subject).toMatch(/^codepipeline-sequencer staging: run 9e9d4459-\S+\.\.\.\S+bea752 failed \(PipelineAccessDenied\)$/);
+  });
+
   it('says so when Step Functions gives no error and no cause (an execution timeout) or a plain-text one (a stop)', () => {
     const timedOut = notificationFor(statusChange({ status: 'TIMED_OUT' }), config)!;
     const stopped = notificationFor(statusChange({ status: 'ABORTED', error: 'Stopped', cause: 'Stopped by alice before the release window closed' }), config)!;
