@@ -412,6 +412,9 @@ export async function stop(argv: string[]): Promise<number> {
 const redrivableDays = 14;
 
 /** `sequencer redrive`: RedriveExecution on the train's last execution, if it failed; with --wait, followed to its end. */
+/** DecideOrder's refusals of the input itself: started again as it was, it would be refused again. */
+const inputRefusals = new Set(['InvalidInput', 'PipelineNotAllowed', 'PipelineNotFound']);
+
 export async function redrive(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseOnce({
     args: argv,
@@ -429,10 +432,11 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
     const name = described.name!;
     const refused = await refusedStart(client, arn, described);
     if (refused !== undefined) {
-      throw new Refused(
-        `nothing to redrive: ${name} was a start that started nothing (${refused}); a redrive would only try that start again. ` +
-          `To run what it asked for, start a run: ${startCommand(stage, values, described.input)}`,
-      );
+      // Refused for what it asked (a typo, a pipeline the stage does not allow): the same input would be refused again.
+      const again = inputRefusals.has(described.error ?? '')
+        ? 'Fix what its cause names in its input, then start a run with it'
+        : `To run what it asked for, start a run: ${startCommand(stage, values, described.input)}`;
+      throw new Refused(`nothing to redrive: ${name} was a start that started nothing (${refused}); a redrive would only try that start again. ${again}`);
     }
     if (described.status === 'RUNNING' || described.status === 'SUCCEEDED') {
       throw new Refused(`nothing to redrive: ${name}, the train's ${described.status === 'RUNNING' ? 'current execution, is still running' : 'last execution, succeeded'}`);

@@ -284,13 +284,16 @@ describe('start --wait and status --watch against the emulator', () => {
     const started = await sequencer(['start', '--name', 'train-1'], running.env);
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'dup-2', input: '{"order":["P3"]}' }));
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'sched-3', input: '{"scheduled":{"whenBusy":"skip","at":"2026-01-01T06:00:00Z"}}' }));
+    await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'typo-4', input: '{"sequence":"relase"}' }));
     const describe = async (name: string) => running!.client.send(new DescribeExecutionCommand({ executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}` }));
-    while ((await describe('dup-2')).status === 'RUNNING' || (await describe('sched-3')).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+    const stillRunning = async () => (await Promise.all(['dup-2', 'sched-3', 'typo-4'].map(describe))).some(({ status }) => status === 'RUNNING');
+    while (await stillRunning()) await new Promise((resolve) => setTimeout(resolve, 100));
 
     const whileRunning = await sequencer(['redrive'], running.env);
     const watched = await sequencer(['status', '--watch', '--json', '--interval', '1'], running.env);
     const skipped = await sequencer(['status', '--execution', 'sched-3'], running.env);
     const refused = await sequencer(['redrive', '--execution', 'dup-2'], running.env);
+    const mistyped = await sequencer(['redrive', '--execution', 'typo-4'], running.env);
     const redriven = await sequencer(['redrive'], running.env);
 
     expect(started.code).toBe(0);
@@ -303,6 +306,9 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(refused.code).toBe(3);
     expect(refused.stderr).toMatch(/^sequencer: nothing to redrive: dup-2 was a start that started nothing \(refused at DecideOrder: AlreadyRunning: another run of this state machine is in progress: \S+:train-1 /);
     expect(refused.stderr).toContain(`To run what it asked for, start a run: npx --no sequencer start --stage dev --input '{"order":["P3"]}'\n`);
+    // Refused for its input: the same start would be refused again.
+    expect(mistyped.code).toBe(3);
+    expect(mistyped.stderr).toMatch(/^sequencer: nothing to redrive: typo-4 was a start that started nothing \(refused at DecideOrder: InvalidInput: .*relase.*\); a redrive would only try that start again\. Fix what its cause names in its input, then start a run with it$/m);
     expect(redriven.code).toBe(0);
     expect(redriven.stdout).toMatch(/^Redriven train-1 at \S+ \(redrive 1\)/);
     expect(await describe('dup-2')).toMatchObject({ status: 'FAILED', redriveCount: 0 });
