@@ -271,15 +271,16 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
       output.out(`  ${executionArn}`);
       output.out(`  ${link}`);
     };
-    if (values.wait) {
-      if (!values.json) tellStarted();
-      return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
-    }
     // A start is told only once DecideOrder has decided or refused: a refusal (a pipeline not
-    // allowed, not found) fails the execution at once, and 'Started' would hide it.
+    // allowed, not found) fails the execution at once, and 'Started' would hide it. Followed
+    // (--wait) too: a refusal is exit 3, nothing started, never a train that failed (exit 1).
     const decision = await awaitDecision(client, stateMachineArn, executionArn, signal);
     if (decision.refused !== undefined) {
       throw new Refused(`${executionName} ${decision.refused}; no pipeline was started. See it with 'npx --no sequencer status ${whereFlags(stage, values)} --execution ${executionName}'.`);
+    }
+    if (values.wait) {
+      if (!values.json) tellStarted();
+      return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     }
     const plan = (decision.decided?.output as { plan?: { order?: unknown; dryRun?: unknown } } | undefined)?.plan;
     // A dry run's execution decides and checks the order, then ends: nothing will run, and a script must be able to tell.

@@ -73,7 +73,7 @@ describe('start under a name already taken', () => {
 });
 
 describe('start, before it returns', () => {
-  it('waits for decide-order: tells the order it decided, or its refusal with exit 3 and no pipeline started; a dry run says no pipeline starts', async () => {
+  it('waits for decide-order, followed or not: tells the order it decided, or its refusal with exit 3 and no pipeline started; a dry run says no pipeline starts', async () => {
     // Prepare
     const world = file('decided.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
     running = await emulator(world, ['--speed', '600']);
@@ -81,6 +81,7 @@ describe('start, before it returns', () => {
     // Act: a pipeline the stage does not allow (the execution fails at DecideOrder), then a good order.
     const notAllowed = await sequencer(['start', '--order', 'P1,P9'], running.env);
     const notAllowedJson = await sequencer(['start', '--order', 'P1,P9', '--json'], running.env);
+    const notAllowedFollowed = await sequencer(['start', '--order', 'P1,P9', '--wait', '--interval', '1'], running.env);
     const decided = await sequencer(['start', '--order', 'P2,P1'], running.env);
     await untilLatestEnded(running.client);
     const decidedJson = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":[["P1","P2"]]}');
@@ -96,6 +97,9 @@ describe('start, before it returns', () => {
     expect(notAllowed.stderr.replace(/^sequencer: /, '').trimEnd()).toMatch(refusal);
     expect(notAllowedJson.code).toBe(3);
     expect(JSON.parse(notAllowedJson.stdout)).toEqual({ status: 'REFUSED', error: 'Refused', cause: expect.stringMatching(refusal) });
+    // Followed, the same refusal: nothing started (exit 3), never a train that failed (exit 1).
+    expect(notAllowedFollowed).toMatchObject({ code: 3, stdout: '' });
+    expect(notAllowedFollowed.stderr.replace(/^sequencer: /, '').trimEnd()).toMatch(refusal);
     expect(decided.code).toBe(0);
     const lines = decided.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^Started \S+ on codepipeline-sequencer-dev \(us-east-1\)$/);
