@@ -145,12 +145,17 @@ function fromMember(base: RowBase, member: Member, outcome: Outcome): SummaryRow
   if (status === 'InProgress' || status === 'Stopping') {
     if (outcome.status === 'RUNNING') return row;
     const why = outcome.status === 'ABORTED' ? 'the run was stopped' : outcome.error ?? 'the run ended';
+    // The run failed because it could not look: how the pipeline stands is not known, only how it last stood.
+    if (outcome.error !== undefined && unlooked.has(outcome.error)) return { ...row, reason: `last seen ${status}; the run could not look again (${why})` };
     return { ...row, reason: `left running (${why})` };
   }
   const named = member.error ?? '';
   const told = member.statusSummary ?? (status === 'TimedOut' ? 'past pipelineTimeoutSeconds; left running' : '');
   return { ...row, reason: [named, told].filter((part) => part !== '').join(': ') || status };
 }
+
+/** The errors of a look that failed (the pipeline gone, access refused, AWS down): the run ended without knowing how its pipelines stood. */
+const unlooked = new Set(['PipelineNotFound', 'PipelineAccessDenied', 'AwsRequestRejected', 'AwsUnavailable']);
 
 function times(item: { startedAt?: string; finishedAt?: string; detectedAt?: string; detectedBy?: string }) {
   // To the millisecond, as the times it comes from: an event's second matters (the table rounds it).

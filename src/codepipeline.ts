@@ -64,6 +64,14 @@ function failure(error: unknown, target: PipelineTarget, request: string, gone: 
   return toNamedAwsError(error, `${request} (${where})`, `${gone.replace(' in this account and region', '')} in account ${target.remote.accountId}, region ${target.remote.region}`);
 }
 
+/** What vanished, as CodePipeline tells the two apart: the pipeline itself, or only this execution of it. */
+function executionGone(error: unknown, pipelineName: string, pipelineExecutionId: string): string {
+  if ((error as { name?: string } | null)?.name === 'PipelineNotFoundException') {
+    return `pipeline '${pipelineName}' does not exist any more (deleted while the run watched its execution ${pipelineExecutionId})`;
+  }
+  return `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted and created again?)`;
+}
+
 export type PipelineType = 'V1' | 'V2';
 
 export interface PipelineDescription {
@@ -138,12 +146,7 @@ export async function getExecution(name: string, pipelineExecutionId: string): P
       ...(variables.length > 0 ? { variables: Object.fromEntries(variables) } : {}),
     };
   } catch (error) {
-    throw failure(
-      error,
-      target,
-      `GetPipelineExecution ${name} ${pipelineExecutionId}`,
-      `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
-    );
+    throw failure(error, target, `GetPipelineExecution ${name} ${pipelineExecutionId}`, executionGone(error, pipelineName, pipelineExecutionId));
   }
 }
 
@@ -225,12 +228,7 @@ export async function listActionExecutions(name: string, pipelineExecutionId: st
       if (!nextToken) break;
     }
   } catch (error) {
-    throw failure(
-      error,
-      target,
-      `ListActionExecutions ${name} ${pipelineExecutionId}`,
-      `CodePipeline has no execution ${pipelineExecutionId} of '${pipelineName}' any more (was the pipeline deleted?)`,
-    );
+    throw failure(error, target, `ListActionExecutions ${name} ${pipelineExecutionId}`, executionGone(error, pipelineName, pipelineExecutionId));
   }
   return actions;
 }

@@ -133,7 +133,7 @@ describe('completion: events', () => {
     );
 
     expect({ status: report.status, error: report.error }).toEqual({ status: 'FAILED', error: 'PipelineNotFound' });
-    expect(report.cause).toContain('P2');
+    expect(report.cause).toContain("pipeline 'P2' does not exist any more (deleted while the run watched its execution");
     // P2 ends 15 min in; the next sweep wakes the run, whose look fails.
     expect(report.stats.simulatedSeconds).toBeLessThanOrEqual(900 + sweepSeconds + 5);
   });

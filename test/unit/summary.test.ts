@@ -278,6 +278,15 @@ describe('summaryRows: one row per planned pipeline, from the run state', () => 
     ]);
   });
 
+  it('a run that failed because it could not look: that row says how the pipeline last stood, not that it was left running', () => {
+    const plan = planOf(['P1', 'P2']);
+    const run = runOf(0, [], [member(0, 'P1', { pipelineExecutionId: 'a', startedAt: at(0) })]);
+
+    const [row] = summaryRows(plan, run, { status: 'FAILED', error: 'PipelineNotFound', cause: "pipeline 'P1' does not exist any more" });
+
+    expect(row!.reason).toBe('last seen InProgress; the run could not look again (PipelineNotFound)');
+  });
+
   it('the last line of a stopped run names the pipelines it left running, or says none was', () => {
     const stats = { stateTransitions: 9, historyEvents: 30, lambdaInvocations: 3, simulatedSeconds: 600 };
     const lastLines = (members: Member[]) =>
