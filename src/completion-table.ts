@@ -94,13 +94,18 @@ const nowSeconds = (nowMs: number) => Math.floor(nowMs / 1000);
 const number = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
 const isExpired = (item: Record<string, AttributeValue>, nowMs: number) => (number(item.expiresAt) ?? Infinity) <= nowSeconds(nowMs);
 
-async function call<T>(operation: string, send: () => Promise<T>): Promise<T> {
+/**
+ * One call to the completion table, its failure named as every AWS failure is, saying which table
+ * and what for (`the run lock`, `a watch`...), and for a table that is not there, what to do.
+ */
+export async function onTable<T>(operation: string, purpose: string, send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (error) {
     // A refused condition is an answer for the caller; a missing table name is ours to report as it is.
     if (['ConditionalCheckFailedException', 'ConfigurationError'].includes((error as { name?: string }).name ?? '')) throw error;
-    throw toNamedAwsError(error, `DynamoDB ${operation}`);
+    const missing = (error as { name?: string }).name === 'ResourceNotFoundException' ? `; the stage's completion table is missing: deploy the stage again` : '';
+    throw toNamedAwsError(error, `DynamoDB ${operation} on ${completionTableName()} (${purpose}${missing})`);
   }
 }
 
@@ -115,7 +120,7 @@ export async function putWatch(item: {
   expiresAtMs: number;
   held?: boolean;
 }): Promise<void> {
-  await call('PutItem', () =>
+  await onTable('PutItem', 'a watch of a pipeline execution', () =>
     dynamo.send(
       new PutItemCommand({
         TableName: completionTableName(),
@@ -134,7 +139,7 @@ export async function putWatch(item: {
 
 export async function getWatch(location: string, pipelineExecutionId: string, nowMs: number): Promise<WatchItem | undefined> {
   const key = watchKey(location, pipelineExecutionId);
-  const { Item } = await call('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const { Item } = await onTable('GetItem', 'a watch of a pipeline execution', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return toWatch(Item);
 }
@@ -184,7 +189,7 @@ export async function takeOverWaking(watch: WatchItem & { waking: number }, nowM
 /** One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it). */
 async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
   try {
-    await call('UpdateItem', () => dynamo.send(new UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
+    await onTable('UpdateItem', key.startsWith('wait#') ? "a run's wait" : 'a watch of a pipeline execution', () => dynamo.send(new UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -223,7 +228,7 @@ export async function unclaim(wait: WaitItem & { token: string }): Promise<void>
 }
 
 export async function getWait(key: string, nowMs: number): Promise<WaitItem | undefined> {
-  const { Item } = await call('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const { Item } = await onTable('GetItem', "a run's wait", () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return {
     key,
@@ -328,7 +333,7 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
   const claims: StaleClaim[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await call('Scan', () =>
+    const page = await onTable('Scan', 'the open watches, for the sweeper', () =>
       dynamo.send(
         new ScanCommand({
           TableName: completionTableName(),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
-import { completionTableName, dynamo, isConditionFailure } from './completion-table.js';
+import { completionTableName, dynamo, isConditionFailure, onTable } from './completion-table.js';
 import { stepFunctions } from './stepfunctions.js';
 
 /**
@@ -41,7 +41,7 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
   const key = lockKey(claim.stateMachineArn);
   // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it.
   if (await putLock(claim, 'attribute_not_exists(pk) OR holder = :origin', { ':origin': { S: claim.originArn } })) return;
-  const { Item } = await send('GetItem', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const { Item } = await onTable('GetItem', "the stage's run lock", () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   // The lock changed between the write and the read: claim it again, a few times at most, since
   // each time another run must have taken it and let it go in that moment.
   const again = () => {
@@ -82,7 +82,7 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
  */
 export async function handOverRunLock(claim: RunLockClaim & { successorArn: string }): Promise<void> {
   try {
-    await send('UpdateItem', () =>
+    await onTable('UpdateItem', "the stage's run lock", () =>
       dynamo.send(
         new UpdateItemCommand({
           TableName: completionTableName(),
@@ -106,7 +106,7 @@ export async function handOverRunLock(claim: RunLockClaim & { successorArn: stri
 /** Releases the lock if this train holds it: the train ended. */
 export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn' | 'originArn'>): Promise<void> {
   try {
-    await send('DeleteItem', () =>
+    await onTable('DeleteItem', "the stage's run lock", () =>
       dynamo.send(
         new DeleteItemCommand({
           TableName: completionTableName(),
@@ -124,7 +124,7 @@ export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn'
 
 async function putLock(claim: RunLockClaim, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
   try {
-    await send('PutItem', () =>
+    await onTable('PutItem', "the stage's run lock", () =>
       dynamo.send(
         new PutItemCommand({
           TableName: completionTableName(),
@@ -158,11 +158,4 @@ async function executionStatus(executionArn: string): Promise<string> {
   }
 }
 
-async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isConditionFailure(error) || (error as { name?: string } | null)?.name === 'ConfigurationError') throw error;
-    throw toNamedAwsError(error, `DynamoDB ${operation}`);
-  }
-}
+

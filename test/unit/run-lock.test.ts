@@ -176,6 +176,17 @@ describe('the stage’s run lock', () => {
     expect({ redrive, X: await x }).toEqual({ redrive: 'took it', X: 'AlreadyRunning' });
   });
 
+  it('says which table, what for, and what to do when the completion table is not there', async () => {
+    process.env.COMPLETION_TABLE_NAME = 'codepipeline-sequencer-dev-completion';
+
+    await expect(lock.takeRunLock(claim('train'))).rejects.toMatchObject({
+      name: 'AwsRequestRejected',
+      message: expect.stringMatching(
+        /^DynamoDB PutItem on codepipeline-sequencer-dev-completion \(the stage's run lock; the stage's completion table is missing: deploy the stage again\): ResourceNotFoundException/,
+      ) as unknown,
+    });
+  });
+
   it('is free again once the train that holds it releases it; another train’s release does nothing', async () => {
     await lock.takeRunLock(claim('first'));
 
