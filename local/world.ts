@@ -125,9 +125,18 @@ export const startExecutionErrors = [
   'ValidationException',
 ] as const;
 
-const faultableOperations = [...emulatedOperations, 'StartExecution'] as const;
+/**
+ * SendTaskSuccess, which the event function and the sweeper call to wake a run, may be faulted
+ * too: a wake that fails is what the functions' retries, reopened watches and sweeps recover.
+ * Its model's errors, as the SDK lists them.
+ */
+export const sendTaskSuccessErrors = ['InvalidOutput', 'InvalidToken', 'KmsAccessDeniedException', 'KmsInvalidStateException', 'KmsThrottlingException', 'TaskDoesNotExist', 'TaskTimedOut'] as const;
+
+const faultableOperations = [...emulatedOperations, 'StartExecution', 'SendTaskSuccess'] as const;
+/** The operations about no pipeline: a fault on one names none. */
+const aboutNoPipeline: readonly string[] = ['StartExecution', 'SendTaskSuccess'];
 const errorsOf = (operation: (typeof faultableOperations)[number]): readonly string[] =>
-  operation === 'StartExecution' ? startExecutionErrors : modelledErrors[operation];
+  operation === 'StartExecution' ? startExecutionErrors : operation === 'SendTaskSuccess' ? sendTaskSuccessErrors : modelledErrors[operation];
 
 const positiveInteger = z.int('expected a positive integer').positive('expected a positive integer');
 
@@ -491,8 +500,8 @@ function crossCheckIssues(json: unknown): { path: PropertyKey[]; message: string
       const answerable = [...errorsOf(operation), ...commonErrors];
       if (!answerable.includes(error)) addIssue(['faults', index, 'error'], `${operation} cannot answer ${error}: expected one of ${answerable.join(', ')}`);
     }
-    if (operation === 'StartExecution' && pipelineName !== undefined) {
-      addIssue(['faults', index, 'pipelineName'], 'StartExecution is about no pipeline: leave pipelineName out');
+    if (typeof operation === 'string' && aboutNoPipeline.includes(operation) && pipelineName !== undefined) {
+      addIssue(['faults', index, 'pipelineName'], `${operation} is about no pipeline: leave pipelineName out`);
     } else if (typeof pipelineName === 'string' && !codePipelineNames.has(pipelineName)) {
       addIssue(['faults', index, 'pipelineName'], `no pipeline named "${pipelineName}" in this world`);
     }

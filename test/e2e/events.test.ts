@@ -121,6 +121,15 @@ describe('completion: events', () => {
     for (const result of results(report).slice(1)) expect(detection(result)).toBeLessThanOrEqual(noticedByEvent.most);
   });
 
+  it('a wake whose SendTaskSuccess fails (a world fault) is made good by the next sweep: the watch was opened again', async () => {
+    const { report } = await runEvents([{ name: 'P1', durationSeconds: 600 }], { order: ['P1'] }, { faults: [{ operation: 'SendTaskSuccess', error: 'AccessDeniedException', count: 1 }] });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const [p1] = results(report);
+    expect(p1!.detectedBy).toBe('sweep');
+    expect(detection(p1!)).toBeLessThanOrEqual(sweepSeconds + 5);
+  });
+
   it('a pipeline deleted mid-run, its events lost, fails the run by name within a sweep, not at its deadline', async () => {
     // P2 (10 min, started at 5 min) is gone by the time anyone asks: GetPipelineExecution answers PipelineNotFoundException.
     const { report } = await runEvents(
