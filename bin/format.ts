@@ -1,4 +1,4 @@
-import type { EarlierAttempt, RetryDetail, RunEvent, RunReport } from '../local/engine.js';
+import type { EarlierAttempt, FunctionFailure, RetryDetail, RunEvent, RunReport } from '../local/engine.js';
 import { duration, timesOf } from '../src/duration.js';
 import { continueAtEvents } from '../src/history-budget.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
@@ -375,6 +375,8 @@ export interface SummaryReport {
   cause?: string;
   /** A run read from Step Functions: how each attempt before a redrive ended. */
   earlierAttempts?: EarlierAttempt[];
+  /** A local run: the invocations of the event function and the sweeper that failed meanwhile. */
+  functionFailures?: FunctionFailure[];
   stats: Pick<RunReport['stats'], 'stateTransitions' | 'historyEvents' | 'lambdaInvocations' | 'simulatedSeconds'> & Partial<Pick<RunReport['stats'], 'executions'>>;
 }
 
@@ -426,6 +428,7 @@ export function summary(
   const took = `${duration(stats.simulatedSeconds)}${options.clock === 'simulated' ? ' of simulated time' : ''}`;
   // Just above the outcome, which is the last attempt's: the execution's own error and cause no longer say why it was redriven.
   for (const attempt of report.earlierAttempts ?? []) lines.push(...earlierAttemptLines(attempt, colours, time));
+  lines.push(...functionFailureLines(report.functionFailures ?? [], colours, time));
   if (report.status === 'SUCCEEDED') {
     const succeeded = rows.filter((row) => row.status === 'Succeeded').length;
     const skipped = rows.filter((row) => row.status === 'Skipped').length;
@@ -465,6 +468,23 @@ function earlierAttemptLines(attempt: EarlierAttempt, colours: Palette, time: Ti
     `${attempt.executionName} attempt ${attempt.attempt}  ${painted} at ${time(attempt.endedAt)} in ${attempt.state}${pipelines}, redriven at ${time(attempt.redrivenAt)}`,
     ...(why === '' ? [] : [`  ${why}`]),
   ];
+}
+
+/**
+ * One line per function and error: `sweeper failed 3 times (first at +0:10:37): AwsRequestRejected: ...`,
+ * with what AWS would do with those invocations. The run went on without them.
+ */
+function functionFailureLines(failures: FunctionFailure[], colours: Palette, time: TimeFormat): string[] {
+  const groups = new Map<string, FunctionFailure[]>();
+  for (const failure of failures) {
+    const key = `${failure.functionName}\u0000${failure.error}\u0000${failure.message}`;
+    groups.set(key, [...(groups.get(key) ?? []), failure]);
+  }
+  return [...groups.values()].map((group) => {
+    const [first] = group as [FunctionFailure, ...FunctionFailure[]];
+    const times = group.length === 1 ? `once, at ${time(first.at)}` : `${group.length} times, first at ${time(first.at)}`;
+    return `${colours.yellow(first.functionName)} failed ${times} (on AWS: Lambda's retries, then the dead-letter queue): ${first.error}: ${first.message}`;
+  });
 }
 
 /** `FAILED  PipelineFailed: P2 (position 2 of 3) ...`: also what goes to stderr. */

@@ -230,6 +230,7 @@ function jsonReport(report: RunReport, rows: SummaryRow[]) {
     generations: report.generations,
     redrives: report.redrives,
     earlierAttempts: earlierAttemptsJson(report.earlierAttempts),
+    functionFailures: report.functionFailures.map((failure) => ({ ...failure, at: new Date(failure.at).toISOString() })),
     // The simulated clock keeps fractions of a millisecond (an event's random delay): a time to the
     // millisecond, as every instant in the document, not `2523.3074689941404`.
     stats: { ...report.stats, simulatedSeconds: Math.round(report.stats.simulatedSeconds * 1000) / 1000 },

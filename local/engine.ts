@@ -89,6 +89,11 @@ export interface RunReport {
   redrives: number;
   /** How the attempt before each redrive ended. */
   earlierAttempts: EarlierAttempt[];
+  /**
+   * Invocations of the event function or the sweeper that failed while the run ran: on AWS each
+   * is a log line, Lambda's retries and at last the dead-letter queue; the run went on without them.
+   */
+  functionFailures: FunctionFailure[];
   stats: {
     stateTransitions: number;
     /** The largest history of any one execution: what the 25,000-event limit applies to. */
@@ -97,6 +102,14 @@ export interface RunReport {
     simulatedSeconds: number;
     executions: number;
   };
+}
+
+/** One failed invocation of a function EventBridge invokes: which, when (simulated), and its error. */
+export interface FunctionFailure {
+  functionName: keyof typeof eventHandlerModules;
+  at: number;
+  error: string;
+  message: string;
 }
 
 /** Progress, as the functions report it: what the human output prints line by line. */
@@ -277,6 +290,8 @@ export class LocalEngine {
   private readonly sweepsScheduled = new Set<number>();
   /** Sweeps run, for tests and the bench. */
   sweeps = 0;
+  /** Every failed invocation of the event function and the sweeper, in order. */
+  private readonly functionFailures: FunctionFailure[] = [];
   private dynamoRequestsAtStart = 0;
   private localDynamo: LocalDynamo | undefined;
   private readonly executionArnPrefix: string;
@@ -401,7 +416,7 @@ export class LocalEngine {
       this.world.events,
       completionModule.pipelineEventPattern(this.config.pipelines),
       async (event) => {
-        await invoke('pipelineEvent', this.eventHandlers.pipelineEvent!, event);
+        await this.invokeEventFunction('pipelineEvent', event);
       },
       (change) => {
         const tick = scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs;
@@ -409,13 +424,26 @@ export class LocalEngine {
         this.sweepsScheduled.add(tick);
         this.clock.schedule(tick, async () => {
           this.sweeps += 1;
-          await invoke('sweeper', this.eventHandlers.sweeper!, {});
+          await this.invokeEventFunction('sweeper', {});
         });
       },
       eventStateOf,
     );
     this.emulator.onCodePipelineChange(() => this.bus?.scan());
     this.bus.scan();
+  }
+
+  /**
+   * Invokes a function EventBridge invokes, keeping its failure for the run's report rather than
+   * letting it escape into the clock: on AWS it is a log line and the dead-letter queue.
+   */
+  private async invokeEventFunction(functionName: keyof typeof eventHandlerModules, event: unknown): Promise<void> {
+    try {
+      await invoke(functionName, this.eventHandlers[functionName]!, event);
+    } catch (error) {
+      const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+      this.functionFailures.push({ functionName, at: this.clock.now(), error: name, message });
+    }
   }
 
   /**
@@ -431,6 +459,7 @@ export class LocalEngine {
     if (request.onEvent) this.listeners.set(executionName, request.onEvent);
     if (request.signal) this.signals.set(executionName, request.signal);
     const startedAt = this.clock.now();
+    const failuresBefore = this.functionFailures.length;
     // A redrive into StartPipelines reads the history (src/lost-starts.ts), as on AWS.
     const first = this.newRecord(executionName, request.input, startedAt, this.recordAll || request.redrive === true);
     this.emulator.stepFunctions.putExecution({
@@ -488,6 +517,7 @@ export class LocalEngine {
       })),
       redrives,
       earlierAttempts,
+      functionFailures: this.functionFailures.slice(failuresBefore),
       stats: {
         stateTransitions: sum(generations.map((generation) => generation.history.transitions)),
         historyEvents: Math.max(...generations.map((generation) => generation.history.events)),
@@ -829,6 +859,7 @@ export class LocalEngine {
       generations: [{ executionName, status: 'FAILED', historyEvents, stateTransitions: 1 }],
       redrives: 0,
       earlierAttempts: [],
+      functionFailures: [],
       stats: { stateTransitions: 1, historyEvents, lambdaInvocations: 1, simulatedSeconds: 0, executions: 1 },
     };
   }

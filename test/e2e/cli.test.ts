@@ -94,6 +94,25 @@ describe('sequencer run', () => {
     });
   });
 
+  it('tells, once above the outcome and in --json, the event function’s invocations that failed, with no stack, as AWS would log them', async () => {
+    const world = worldFile('wake-denied.json', {
+      startTime: '2026-01-01T00:00:00Z',
+      pipelines: [{ name: 'P1', durationSeconds: 300 }],
+      faults: [{ operation: 'SendTaskSuccess', error: 'AccessDeniedException', count: 1 }],
+    });
+
+    const [human, json] = await Promise.all([sequencer(['run', '--world', world, '--order', 'P1']), sequencer(['run', '--world', world, '--order', 'P1', '--json'])]);
+
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(
+      /^pipelineEvent failed once, at \+0:05:0\d \(on AWS: Lambda's retries, then the dead-letter queue\): AwsRequestRejected: SendTaskSuccess: AccessDeniedException: AccessDeniedException injected by the world file\nSUCCEEDED {2}1 pipeline succeeded/m,
+    );
+    expect(human.stderr).not.toMatch(/\n\s+at /);
+    expect(JSON.parse(json.stdout).functionFailures).toEqual([
+      { functionName: 'pipelineEvent', at: expect.stringMatching(/^2026-01-01T00:05:0\d\.\d{3}Z$/) as unknown, error: 'AwsRequestRejected', message: expect.stringContaining('SendTaskSuccess: AccessDeniedException') as unknown },
+    ]);
+  });
+
   it('prints a readable run for a person: one line per step, a summary table, the outcome; no logs, no colour off a terminal', async () => {
     const { code, stdout } = await sequencer(['run', '--world', failing]);
 

@@ -128,6 +128,7 @@ describe('completion: events', () => {
     const [p1] = results(report);
     expect(p1!.detectedBy).toBe('sweep');
     expect(detection(p1!)).toBeLessThanOrEqual(sweepSeconds + 5);
+    expect(report.functionFailures).toEqual([expect.objectContaining({ functionName: 'pipelineEvent', error: 'AwsRequestRejected' })]);
   });
 
   it('a pipeline deleted mid-run, its events lost, fails the run by name within a sweep, not at its deadline', async () => {
