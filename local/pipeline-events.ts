@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SimulatedClock } from './clock.js';
 import type { EventPattern } from './definition.js';
-import { worldChangesAt, type PipelineStateChange } from './emulator/codepipeline.js';
+import { retryOvertakenAt, worldChangesAt, type PipelineStateChange } from './emulator/codepipeline.js';
 import type { CodePipelineLocation } from './emulator/index.js';
 import type { EventDelivery } from './world.js';
 
@@ -125,6 +125,11 @@ export class LocalEventBus {
   private emit(change: LocatedChange, location: CodePipelineLocation): void {
     this.scan();
     if (change.state === worldChangesAt) return;
+    // No event announces it: only the sweeper, at its next tick, can notice it.
+    if (change.state === retryOvertakenAt) {
+      this.onEnd(change);
+      return;
+    }
     const status = location.codePipeline.statusNow(change.pipelineName, change.pipelineExecutionId);
     const record: BusRecord = { change, fate: 'delivered', deliveredAt: [] };
     this.records.push(record);

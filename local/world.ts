@@ -204,6 +204,19 @@ const pipelineSchema = z
         statusSummary: statusSummary.optional(),
       })
       .optional(),
+    /**
+     * Someone starts the pipeline again (a push with a fix) `afterSeconds` after each execution
+     * the sequencer started ends Failed: once the new execution has run the failed stage,
+     * CodePipeline can no longer retry it (RetryStageExecution: NotLatestPipelineExecution).
+     */
+    rerun: z
+      .strictObject({
+        afterSeconds: positiveInteger,
+        durationSeconds: positiveInteger,
+        outcome: oneOf(supersedingOutcomes).default('Succeeded'),
+        statusSummary: statusSummary.optional(),
+      })
+      .optional(),
     executionMode: oneOf(['SUPERSEDED', 'QUEUED', 'PARALLEL']).default('SUPERSEDED'),
     pipelineType: oneOf(['V1', 'V2']).default('V2'),
     /** Pipeline-level variables (V2 only): the only names StartPipelineExecution accepts. */
@@ -221,8 +234,15 @@ const pipelineSchema = z
   })
   .superRefine((pipeline, context) => {
     const canBeSuperseded = pipeline.outcome === 'Superseded' || (pipeline.outcomes ?? []).includes('Superseded');
-    if (pipeline.retry && pipeline.outcome !== 'Failed' && !(pipeline.outcomes ?? []).includes('Failed')) {
+    const canFail = pipeline.outcome === 'Failed' || (pipeline.outcomes ?? []).includes('Failed');
+    if (pipeline.retry && !canFail) {
       context.addIssue({ code: 'custom', path: ['retry'], message: 'only allowed when an outcome is Failed' });
+    }
+    if (pipeline.rerun && !canFail) {
+      context.addIssue({ code: 'custom', path: ['rerun'], message: 'only allowed when an outcome is Failed' });
+    }
+    if (pipeline.rerun && pipeline.retry) {
+      context.addIssue({ code: 'custom', path: ['rerun'], message: 'not with retry: CodePipeline refuses to retry a stage a later execution ran; script one or the other' });
     }
     if (canBeSuperseded && !pipeline.supersededBy) {
       context.addIssue({ code: 'custom', path: ['supersededBy'], message: 'required when an outcome is Superseded' });

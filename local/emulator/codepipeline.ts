@@ -112,6 +112,7 @@ const triggerTypeByOrigin: Record<ExecutionOrigin, TriggerType> = {
   history: 'CloudWatchEvent',
   inProgressAtStart: 'CloudWatchEvent',
   superseding: 'CloudWatchEvent',
+  rerun: 'CloudWatchEvent',
 };
 
 /** How CodePipeline says who started an execution: a StartPipelineExecution names its caller in triggerDetail. */
@@ -134,6 +135,11 @@ export interface PipelineStateChange {
 
 /** Not a state: the instant the world itself starts an execution, when the changes must be read again. */
 export const worldChangesAt = 'WORLD_CHANGES';
+/**
+ * Not a state either: the instant the world's `rerun` enters the stage a Failed execution of ours
+ * failed in, after which CodePipeline can no longer retry it. No event says so; a sweep can see it.
+ */
+export const retryOvertakenAt = 'RETRY_OVERTAKEN';
 
 interface ActionModel {
   name: string;
@@ -183,6 +189,8 @@ interface PipelineState {
   /** Each token's execution, and when the token was first sent. */
   executionIdByClientRequestToken: Map<string, { pipelineExecutionId: string; sentAt: number }>;
   supersededWithSuccessor: Set<string>;
+  /** The executions of ours the world's `rerun` has started a new execution after. */
+  rerunAfter: Set<string>;
 }
 
 /** CodePipeline's executions, scripted by the world and settled lazily against the clock. */
@@ -216,6 +224,7 @@ export class CodePipelineEmulator {
         startedBySequencer: 0,
         executionIdByClientRequestToken: new Map(),
         supersededWithSuccessor: new Set(),
+        rerunAfter: new Set(),
       };
       this.pipelines.set(definition.name, pipeline);
       this.addHistory(pipeline);
@@ -287,8 +296,9 @@ export class CodePipelineEmulator {
    */
   stateChanges(): PipelineStateChange[] {
     const now = this.clock.now();
-    return [...this.pipelines.values()].flatMap((pipeline) =>
-      this.settle(pipeline, now)
+    return [...this.pipelines.values()].flatMap((pipeline) => {
+      const settled = this.settle(pipeline, now);
+      return settled
         .filter((resolved) => resolved.execution.origin !== 'history')
         .flatMap((resolved) => {
           const { execution } = resolved;
@@ -306,9 +316,27 @@ export class CodePipelineEmulator {
           // The world starts a newer execution when ours reaches its held transition: look again then.
           else if (resolved.heldAt !== undefined && Number.isFinite(resolved.heldAt)) changes.push(change(worldChangesAt, resolved.heldAt));
           for (const retry of resolved.retried ?? []) changes.push(change('RESUMED', retry.at, retry.attempt), change(retry.status.toUpperCase(), retry.endsAt, retry.attempt));
+          changes.push(...this.rerunChanges(pipeline, resolved, settled, change));
           return changes;
-        }),
-    );
+        });
+    });
+  }
+
+  /** For a Failed execution of ours the world's `rerun` follows: when the rerun starts, and when it enters the stage ours failed in. */
+  private rerunChanges(
+    pipeline: PipelineState,
+    resolved: ResolvedExecution,
+    settled: ResolvedExecution[],
+    change: (state: string, at: number) => PipelineStateChange,
+  ): PipelineStateChange[] {
+    const { rerun } = pipeline.definition;
+    if (rerun === undefined || resolved.execution.origin !== 'sequencer' || resolved.endStatus !== 'Failed' || !Number.isFinite(resolved.endsAt)) return [];
+    const startsAt = resolved.endsAt + rerun.afterSeconds * secondsToMs;
+    const later = settled.find(({ execution }) => execution.origin === 'rerun' && execution.startedAt === startsAt);
+    if (later === undefined) return [change(worldChangesAt, startsAt)];
+    const failedIn = resolved.visits.findLast((visit) => visit.endStatus === 'Failed')?.stageIndex;
+    const entered = later.visits.find((visit) => visit.stageIndex === failedIn)?.enteredAt;
+    return entered === undefined || !Number.isFinite(entered) ? [] : [change(retryOvertakenAt, entered)];
   }
 
   /** The execution's status now, for checking that a scheduled change still holds when its instant comes. */
@@ -815,6 +843,7 @@ export class CodePipelineEmulator {
             !pipeline.supersededWithSuccessor.has(resolved.execution.pipelineExecutionId),
         )
         .sort((a, b) => a.heldAt! - b.heldAt!)[0];
+      if (definition.rerun !== undefined && this.addRerun(pipeline, timeline, now, definition.rerun)) continue;
       if (!successorDue || !definition.supersededBy) {
         return timeline.filter((resolved) => resolved.execution.startedAt <= now);
       }
@@ -831,6 +860,31 @@ export class CodePipelineEmulator {
         }),
       });
     }
+  }
+
+  /**
+   * The world's `rerun`: a new execution of the pipeline `afterSeconds` after one the sequencer
+   * started ended Failed, once (for the first such execution not yet rerun). True when it added one.
+   */
+  private addRerun(pipeline: PipelineState, timeline: ResolvedExecution[], now: number, rerun: NonNullable<PipelineState['definition']['rerun']>): boolean {
+    const due = timeline.find(
+      ({ execution, endStatus, endsAt }) =>
+        execution.origin === 'sequencer' &&
+        endStatus === 'Failed' &&
+        endsAt + rerun.afterSeconds * secondsToMs <= now &&
+        !pipeline.rerunAfter.has(execution.pipelineExecutionId),
+    );
+    if (due === undefined) return false;
+    pipeline.rerunAfter.add(due.execution.pipelineExecutionId);
+    this.addExecution(pipeline, {
+      identity: `${due.execution.pipelineExecutionId}/rerun`,
+      origin: 'rerun',
+      startedAt: due.endsAt + rerun.afterSeconds * secondsToMs,
+      durationMs: rerun.durationSeconds * secondsToMs,
+      outcome: rerun.outcome,
+      ...(rerun.statusSummary !== undefined && { statusSummary: rerun.statusSummary }),
+    });
+    return true;
   }
 
   /** Past successes, history[0] the newest, each ending an hour before the next one starts. */

@@ -2,7 +2,7 @@ import type { ExecutionMode, PipelineExecutionStatus } from '@aws-sdk/client-cod
 import type { PipelineOutcome } from '../world.js';
 
 /** Where an execution came from: the sequencer's own start, or something the world file scripts. */
-export type ExecutionOrigin = 'sequencer' | 'history' | 'inProgressAtStart' | 'superseding';
+export type ExecutionOrigin = 'sequencer' | 'history' | 'inProgressAtStart' | 'superseding' | 'rerun';
 
 export interface StopRequest {
   requestedAt: number;

@@ -150,6 +150,21 @@ describe('parseWorld', () => {
       worldWith({ pipelines: [minimalPipeline, { name: 'P2', durationSeconds: 1.5 }] }),
       'pipelines[1].durationSeconds: expected a positive integer',
     ],
+    [
+      'a rerun of a pipeline that never fails',
+      worldWith({ pipelines: [{ ...minimalPipeline, rerun: { afterSeconds: 60, durationSeconds: 60 } }] }),
+      'pipelines[0].rerun: only allowed when an outcome is Failed',
+    ],
+    [
+      'a rerun and a retry of the same failure',
+      worldWith({ pipelines: [{ ...minimalPipeline, outcome: 'Failed', retry: { afterSeconds: 60, durationSeconds: 60 }, rerun: { afterSeconds: 60, durationSeconds: 60 } }] }),
+      'pipelines[0].rerun: not with retry: CodePipeline refuses to retry a stage a later execution ran; script one or the other',
+    ],
+    [
+      'a SendTaskSuccess fault aimed at a pipeline',
+      worldWith({ faults: [{ operation: 'SendTaskSuccess', error: 'TaskTimedOut', count: 1, pipelineName: 'P1' }] }),
+      'faults[0].pipelineName: SendTaskSuccess is about no pipeline',
+    ],
     ['a missing startTime', { pipelines: [] }, 'startTime: required'],
     [
       'a StartExecution fault aimed at a pipeline',
