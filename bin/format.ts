@@ -237,7 +237,8 @@ export class ProgressPrinter {
     const summary = member.status === 'Succeeded' || !member.statusSummary ? '' : `: ${member.statusSummary}`;
     // Held for a retry (onFailure: wait), its end was known all along: the deadline, not a late look, ended the wait.
     const retried = member.retries === undefined ? '' : `retried ${timesOf(member.retries)} and failed again, `;
-    const heldUntil = member.releasedBy !== undefined ? `${retried}held no more: ${member.releasedBy}` : `${retried}and no ${retried === '' ? '' : 'other '}retry was seen by its deadline`;
+    const releasedBy = member.releasedBy ?? member.unretriable;
+    const heldUntil = releasedBy !== undefined ? `${retried}held no more: ${releasedBy}` : `${retried}and no ${retried === '' ? '' : 'other '}retry was seen by its deadline`;
     const how = member.status === 'Failed' && this.held.has(id) ? `, ${heldUntil}` : noticed(member);
     this.write(`${at}  ${name} ${statusColour(this.colours, member.status)}${after}${how}${summary}`);
   }

@@ -52,7 +52,8 @@ function completionResources(s) {
       ...deadLetters,
     ]),
     ...codePipelinePolicies(params.pipelines, s.region, {
-      actions: ['codepipeline:GetPipelineExecution'],
+      // GetPipelineState and ListActionExecutions: whether a held failure can still be retried (src/codepipeline.ts retryOvertaken).
+      actions: ['codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions'],
       role: 'SweeperRole',
       idPrefix: 'SweeperCodePipelinePolicy',
       what: 'the sweeper read the executions of',

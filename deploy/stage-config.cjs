@@ -39,8 +39,10 @@ const codePipelineActions = [
   'codepipeline:StartPipelineExecution',
   'codepipeline:GetPipelineExecution',
   'codepipeline:ListPipelineExecutions',
-  // Reads an earlier pipeline's output variables for the values a later one forwards.
+  // Reads an earlier pipeline's output variables for the values a later one forwards, and where a held failure failed.
   'codepipeline:ListActionExecutions',
+  // onFailure wait: whether a later execution ran a held failure's stage, after which no retry can come.
+  'codepipeline:GetPipelineState',
 ];
 
 function policyDocument(resources, actions = codePipelineActions) {

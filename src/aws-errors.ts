@@ -16,6 +16,7 @@ export type CalledOperation =
   | 'GetPipelineExecution'
   | 'ListPipelineExecutions'
   | 'ListActionExecutions'
+  | 'GetPipelineState'
   | 'ListExecutions'
   | 'DescribeExecution'
   | 'GetExecutionHistory'
@@ -39,7 +40,7 @@ export const awsErrorTable = {
   // The pipeline does not exist, or no longer: it was deleted mid-run, whichever call noticed it.
   PipelineNotFoundException: {
     verdict: 'gone',
-    operations: ['GetPipeline', 'StartPipelineExecution', 'GetPipelineExecution', 'ListPipelineExecutions', 'ListActionExecutions'],
+    operations: ['GetPipeline', 'StartPipelineExecution', 'GetPipelineExecution', 'ListPipelineExecutions', 'ListActionExecutions', 'GetPipelineState'],
   },
   // Our execution is unknown to the pipeline: it was deleted and re-created under the same name.
   PipelineExecutionNotFoundException: { verdict: 'gone', operations: ['GetPipelineExecution', 'ListActionExecutions'] },

@@ -1,5 +1,5 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
-import { getExecution, listRecentExecutions, whereIs } from './codepipeline.js';
+import { getExecution, retryOvertaken, listRecentExecutions, whereIs } from './codepipeline.js';
 import { entryError, noStatusSummary, outcomeErrorOf, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
@@ -230,7 +230,9 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     await watchExecutions(context.run, [watchOf(member, false)]);
   }
 
-  const hold = context.released === undefined && heldForRetry(member, plan, now);
+  // Held only while CodePipeline could still retry it: once a later execution ran its failed stage, no retry can come.
+  const overtaken = context.released === undefined && heldForRetry(member, plan, now) ? await retryOvertaken(member.pipelineName, member.pipelineExecutionId!) : undefined;
+  const hold = context.released === undefined && overtaken === undefined && heldForRetry(member, plan, now);
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
@@ -252,7 +254,8 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.
   const noticed = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
   if (finished.status === 'Succeeded') return finished;
-  return failed({ ...finished, ...noticed, ...(context.released !== undefined && { releasedBy: context.released }) }, plan);
+  const unretriable = overtaken && `execution ${overtaken.laterExecutionId} has since run its failed stage ${overtaken.stageName}, so CodePipeline can no longer retry it`;
+  return failed({ ...finished, ...noticed, ...(context.released !== undefined && { releasedBy: context.released }), ...(unretriable && { unretriable }) }, plan);
 }
 
 /** When and how a held failure was first seen: kept from its first hold on. */

@@ -2,6 +2,7 @@ import {
   CodePipelineClient,
   GetPipelineCommand,
   GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
   ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   StartPipelineExecutionCommand,
@@ -147,6 +148,29 @@ export async function getExecution(name: string, pipelineExecutionId: string): P
     };
   } catch (error) {
     throw failure(error, target, `GetPipelineExecution ${name} ${pipelineExecutionId}`, executionGone(error, pipelineName, pipelineExecutionId));
+  }
+}
+
+/**
+ * Whether a Failed execution can still be retried (RetryStageExecution): only while it is the
+ * latest execution of the stage it failed in, which GetPipelineState shows as that stage's
+ * `latestExecution`, Failed. Once a later execution has entered that stage (a push, a manual
+ * start), CodePipeline refuses the retry (NotLatestPipelineExecution): that execution and stage
+ * are returned then. Undefined while it can be retried, or when nothing says otherwise.
+ */
+export async function retryOvertaken(name: string, pipelineExecutionId: string): Promise<{ laterExecutionId: string; stageName: string } | undefined> {
+  const { target, client, pipelineName } = await reach(name);
+  try {
+    const { stageStates = [] } = await client.send(new GetPipelineStateCommand({ name: pipelineName }));
+    if (stageStates.some(({ latestExecution }) => latestExecution?.pipelineExecutionId === pipelineExecutionId && latestExecution.status === 'Failed')) return undefined;
+    // Ours shows Failed nowhere: the stage it failed in (its Failed action says which) has run a later execution.
+    const { actionExecutionDetails = [] } = await client.send(new ListActionExecutionsCommand({ pipelineName, filter: { pipelineExecutionId } }));
+    const failedIn = actionExecutionDetails.find((detail) => detail.status === 'Failed')?.stageName;
+    const later = stageStates.find((stage) => stage.stageName === failedIn)?.latestExecution?.pipelineExecutionId;
+    if (failedIn === undefined || later === undefined || later === pipelineExecutionId) return undefined;
+    return { laterExecutionId: later, stageName: failedIn };
+  } catch (error) {
+    throw failure(error, target, `GetPipelineState ${name} (can ${pipelineExecutionId} still be retried?)`, `pipeline '${pipelineName}' does not exist any more`);
   }
 }
 

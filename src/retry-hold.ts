@@ -25,6 +25,7 @@ export const waitedForRetry = (member: Member, plan: Plan): string => {
   if (plan.onFailure !== 'wait' || member.status !== 'Failed') return '';
   const retried = member.retries === undefined ? '' : `; it was retried in CodePipeline ${timesOf(member.retries)} and failed again`;
   if (member.releasedBy !== undefined) return `${retried}; not held for a retry: ${member.releasedBy}, so no retry can let the entry succeed`;
+  if (member.unretriable !== undefined) return `${retried}; not held for a retry: ${member.unretriable}`;
   // A retry that ran and failed between two looks is not seen (a poll's interval, an event's delay): say what was seen.
   const deadline = `until its deadline (pipelineTimeoutSeconds ${plan.pipelineTimeoutSeconds})`;
   return member.retries === undefined ? `; it waited for a retry ${deadline} and saw none` : `${retried}, then waited for another retry ${deadline} and saw none`;

@@ -100,6 +100,8 @@ export interface Member {
   retries?: number;
   /** With onFailure `wait`: why it is held no more before its deadline (`P2 ended Stopped`: the entry cannot succeed). */
   releasedBy?: string;
+  /** With onFailure `wait`: why no retry can come any more (a later execution ran its failed stage). */
+  unretriable?: string;
   /** A pipeline elsewhere: where it runs, as started (the progress lines, here and on AWS, name it). Kept while it is the current entry. */
   location?: PipelineLocation;
   /**
@@ -221,6 +223,7 @@ const memberSchema = z.strictObject({
   waitingForRetry: z.optional(z.boolean()),
   retries: z.optional(atLeast(1)),
   releasedBy: z.optional(text),
+  unretriable: z.optional(text),
   location: z.optional(z.strictObject({ accountId: nonEmpty, region: nonEmpty, pipelineName: nonEmpty })),
   startLost: z.optional(z.boolean()),
   variables: z.optional(z.record(text, text)),

@@ -1,4 +1,4 @@
-import { getExecution } from './codepipeline.js';
+import { getExecution, retryOvertaken } from './codepipeline.js';
 import { claimGraceSeconds, sweepable, type WatchItem } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { sweptState } from './retry-hold.js';
@@ -65,12 +65,17 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
 /**
  * What the sweeper makes of a watched execution now. One that no longer exists (its pipeline
  * deleted, or the execution): 'GONE', which wakes the run, whose own look then fails with
- * PipelineNotFound by name within a sweep, rather than at the pipeline's deadline.
+ * PipelineNotFound by name within a sweep, rather than at the pipeline's deadline. One held for
+ * a retry that can no longer come: 'UNRETRIABLE', which wakes the run to end the hold.
  */
 async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
   try {
     const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
-    return sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
+    const state = sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
+    // Held for a retry, and still Failed: no event comes when a later execution runs its failed
+    // stage, after which no retry can; the run's look then ends the hold.
+    if (state === undefined && watch.held === true && status === 'Failed' && (await retryOvertaken(watch.pipelineName, watch.pipelineExecutionId))) return 'UNRETRIABLE';
+    return state;
   } catch (error) {
     if ((error as Error).name === 'PipelineNotFound') return 'GONE';
     throw error;

@@ -49,6 +49,20 @@ describe.each(['events', 'poll'] as const)('onFailure: wait, completion: %s', (c
     expect(heldLooks(events).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('a failed pipeline whose failed stage a later execution ran (a push with a fix) is held no more: the run fails then, not at its deadline', async () => {
+    // P2 fails at 600 s; someone starts P2 again 120 s later, whose Build stage begins 30 s after that.
+    const overtaken = { ...neverRetried, rerun: { afterSeconds: 120, durationSeconds: 300 } };
+
+    const { report } = await run(train(overtaken), { onFailure: 'wait' }, { completion });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    const rerun = report.world.executions.find((execution) => execution.pipelineName === 'P2' && execution.startedBy !== 'sequencer')!;
+    expect(report.cause).toContain(`ended Failed: flaky integration test; not held for a retry: execution ${rerun.pipelineExecutionId} has since run its failed stage Build, so CodePipeline can no longer retry it`);
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2']);
+    // Noticed within a sweep (events) or a poll of the later execution entering Build at 750 s, days before the deadline.
+    expect(report.stats.simulatedSeconds).toBeLessThan(750 + 600);
+  });
+
   it('a failed pipeline nobody retries fails the run at its deadline, naming it and the wait', async () => {
     const { report, events } = await run(train(neverRetried), { onFailure: 'wait' }, { completion });
 

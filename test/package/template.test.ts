@@ -418,6 +418,7 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     expect([...grant.Action].sort()).toEqual([
       'codepipeline:GetPipeline',
       'codepipeline:GetPipelineExecution',
+      'codepipeline:GetPipelineState',
       'codepipeline:ListActionExecutions',
       'codepipeline:ListPipelineExecutions',
       'codepipeline:StartPipelineExecution',
@@ -504,7 +505,12 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }, deadLetter]);
     const [, sweeperPolicy] = resources(stage, 'AWS::IAM::ManagedPolicy').find(([, policy]) => policy.Properties.Roles[0].Ref === 'SweeperRole')!;
     expect(sweeperPolicy.Properties.PolicyDocument.Statement).toEqual([
-      { Effect: 'Allow', Action: ['codepipeline:GetPipelineExecution'], Resource: ['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })) },
+      // GetPipelineState and ListActionExecutions: whether an execution held for a retry can still be retried.
+      {
+        Effect: 'Allow',
+        Action: ['codepipeline:GetPipelineExecution', 'codepipeline:GetPipelineState', 'codepipeline:ListActionExecutions'],
+        Resource: ['P1', 'P2', 'P3'].map((name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:codepipeline:\${AWS::Region}:\${AWS::AccountId}:${name}` })),
+      },
     ]);
   });
 

@@ -22,6 +22,7 @@ const calledOperations: [CalledOperation, 'client-codepipeline' | 'client-sfn'][
   ['GetPipelineExecution', 'client-codepipeline'],
   ['ListPipelineExecutions', 'client-codepipeline'],
   ['ListActionExecutions', 'client-codepipeline'],
+  ['GetPipelineState', 'client-codepipeline'],
   ['ListExecutions', 'client-sfn'],
   ['DescribeExecution', 'client-sfn'],
   ['GetExecutionHistory', 'client-sfn'],

@@ -1,6 +1,8 @@
 import {
   CodePipelineClient,
   GetPipelineExecutionCommand,
+  GetPipelineStateCommand,
+  ListActionExecutionsCommand,
   ListPipelineExecutionsCommand,
   PipelineExecutionNotFoundException,
   type PipelineExecutionStatus,
@@ -453,6 +455,46 @@ describe('check-status: woken from a callback wait (completion: events)', () => 
     const run = await core(waitingOnWait2(refusedWrite));
 
     expect(run.results[0]).toMatchObject({ detectedBy: 'event' });
+  });
+});
+
+describe('check-status: onFailure wait, held only while a retry can come', () => {
+  const stageStates = (latest: Record<string, { id: string; status: string }>) =>
+    codePipeline.on(GetPipelineStateCommand).resolves({
+      stageStates: Object.entries(latest).map(([stageName, { id, status }]) => ({ stageName, latestExecution: { pipelineExecutionId: id, status: status as 'Failed' } })),
+    });
+
+  it('holds a Failed member while CodePipeline still shows it the latest, Failed, in the stage it failed in', async () => {
+    statusIs('exec-p2', 'Failed', 'Unit tests failed');
+    stageStates({ Source: { id: 'exec-p2', status: 'Succeeded' }, Build: { id: 'exec-p2', status: 'Failed' } });
+
+    const run = await core(stepInput({}, { onFailure: 'wait' }));
+
+    expect(run).toMatchObject({ phase: 'watch' });
+    expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true });
+    expect(codePipeline).toHaveReceivedCommandWith(GetPipelineStateCommand, { name: 'P2' });
+    expect(codePipeline).not.toHaveReceivedCommand(ListActionExecutionsCommand);
+  });
+
+  it('fails the entry, before its deadline, once a later execution ran the stage it failed in: no retry can come', async () => {
+    statusIs('exec-p2', 'Failed', 'Unit tests failed');
+    stageStates({ Source: { id: 'later', status: 'Succeeded' }, Build: { id: 'later', status: 'InProgress' } });
+    codePipeline.on(ListActionExecutionsCommand).resolves({
+      actionExecutionDetails: [
+        { pipelineExecutionId: 'exec-p2', stageName: 'Build', actionName: 'Build', status: 'Failed' },
+        { pipelineExecutionId: 'exec-p2', stageName: 'Source', actionName: 'Source', status: 'Succeeded' },
+      ],
+    });
+
+    const failure = core(stepInput({}, { onFailure: 'wait' }));
+
+    await expect(failure).rejects.toMatchObject({
+      name: 'PipelineFailed',
+      message: expect.stringContaining(
+        'ended Failed: Unit tests failed; not held for a retry: execution later has since run its failed stage Build, so CodePipeline can no longer retry it',
+      ) as unknown,
+    });
+    expect(codePipeline).toHaveReceivedCommandWith(ListActionExecutionsCommand, { pipelineName: 'P2', filter: { pipelineExecutionId: 'exec-p2' } });
   });
 });
 

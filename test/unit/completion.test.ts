@@ -1,4 +1,4 @@
-import { CodePipelineClient, GetPipelineExecutionCommand } from '@aws-sdk/client-codepipeline';
+import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -628,6 +628,32 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
     await park(1, 'token-1');
 
     await expect(local.completion.onPipelineEvent(event('exec-old', 'SUCCEEDED'))).resolves.toBe('not-ours');
+  });
+});
+
+describe('the sweeper: an execution held for a retry (onFailure: wait)', () => {
+  const heldWatch = () => local.watching.watchExecutions(run, [{ pipelineName: 'P1', pipelineExecutionId: 'exec-1', deadline, held: true }]);
+
+  it('wakes nobody while it is still Failed and CodePipeline could still retry it', async () => {
+    await heldWatch();
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Failed' } });
+    codePipeline.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'Build', latestExecution: { pipelineExecutionId: 'exec-1', status: 'Failed' } }] });
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ watched: 1, ended: 0 });
+    expect(tokensCompleted()).toEqual([]);
+  });
+
+  it('wakes the run once a later execution ran the stage it failed in, for which no event comes: its look ends the hold', async () => {
+    await heldWatch();
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Failed' } });
+    codePipeline.on(GetPipelineStateCommand).resolves({ stageStates: [{ stageName: 'Build', latestExecution: { pipelineExecutionId: 'later', status: 'InProgress' } }] });
+    codePipeline.on(ListActionExecutionsCommand).resolves({ actionExecutionDetails: [{ stageName: 'Build', status: 'Failed' }] });
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ watched: 1, outcomes: ['completed'] });
+    const output = JSON.parse(stepFunctions.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!) as unknown;
+    expect(output).toMatchObject({ by: 'sweep', pipelineExecutionId: 'exec-1', state: 'UNRETRIABLE' });
   });
 });
 
