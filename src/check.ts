@@ -49,8 +49,10 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   const looks = await Promise.all(
     run.members.map((member) => {
       const resumed = redrivesSince > 0 ? extendDeadline(member, plan, now) : member;
-      // Woken by an end, the run cannot tell whose: every running member gets a look.
-      const due = completion === 'events' ? holds(resumed) : isDue(resumed, now);
+      // Woken by an end, the run cannot tell whose: every running member gets a look. Redriven,
+      // so does every member the run saw end without success: someone may have retried its stage in
+      // CodePipeline since (it runs again, or has succeeded), and then it must not be started again.
+      const due = (completion === 'events' ? holds(resumed) : isDue(resumed, now)) || (redrivesSince > 0 && mayHaveBeenRetried(resumed));
       return due ? look(resumed, plan, now, { completion, detectedBy, run }) : resumed;
     }),
   );
@@ -77,12 +79,14 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   const looked = restarting
     ? seen.map((member) => (endedBadly(member) || member.waitingForRetry === true ? restart(member, nextAttempt(member, redriveCount), plan, now) : member))
     : seen;
-  // A member watched again past its timeout has a new deadline: its watch item must live as long,
-  // or its end's event (and the sweeper) would find it expired and only the deadline would notice.
+  // Redriven, every running member is watched afresh: one watched again past its timeout has a
+  // new deadline (its watch item must live as long), and one retried in CodePipeline since the run
+  // saw it fail has a watch its FAILED marked ended, which would ignore its next end: either way
+  // only the deadline would notice. A member held for a retry keeps the held watch armWatch wrote.
   if (completion === 'events' && redrivesSince > 0) {
     const rewatched = looked.filter((member, index) => {
       const before = run.members[index]!;
-      return holds(member) && member.pipelineExecutionId !== undefined && member.pipelineExecutionId === before.pipelineExecutionId && member.deadline !== before.deadline;
+      return holds(member) && member.waitingForRetry !== true && member.pipelineExecutionId !== undefined && member.pipelineExecutionId === before.pipelineExecutionId;
     });
     await watchExecutions(run, rewatched.map((member) => watchOf(member)));
   }
@@ -149,6 +153,9 @@ function withHistory(next: Run, plan: Plan, events: number, completion: 'events'
     },
   };
 }
+
+/** Ended Failed or Stopped, as the run last saw it: a stage CodePipeline lets someone retry. */
+const mayHaveBeenRetried = (member: Member): boolean => (member.status === 'Failed' || member.status === 'Stopped') && member.pipelineExecutionId !== undefined;
 
 const endedBadly = (member: Member): boolean => member.status !== 'Succeeded' && member.status !== 'Pending' && !holds(member);
 

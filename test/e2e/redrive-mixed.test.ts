@@ -75,6 +75,54 @@ describe('a redrive hours after the failure', () => {
   });
 });
 
+describe('a redrive after someone retried the failed stage in CodePipeline', () => {
+  it.each(['events', 'poll'] as const)('starts nothing twice: a group member retried since the run saw it fail is watched, or taken as succeeded (%s)', async (completion) => {
+    // Prepare: A fails at 10 min and is retried at 26 min; L runs 2 h, so the run fails when L ends.
+    const pipelines = (retrySeconds: number) =>
+      world([
+        { name: 'A', durationSeconds: 600, outcome: 'Failed', retry: { afterSeconds: 1000, durationSeconds: retrySeconds } },
+        { name: 'L', durationSeconds: 7200 },
+        { name: 'B', durationSeconds: 300 },
+      ]);
+
+    for (const [retrySeconds, atTheRedrive] of [
+      [10_000, 'running again'],
+      [1_000, 'succeeded'],
+    ] as const) {
+      const engine = await LocalEngine.create({ world: pipelines(retrySeconds), settings: { completion } });
+
+      // Act: redriven at once, when L ended.
+      const report = await engine.run({ input: { order: [['A', 'L'], 'B'] }, redrive: true });
+
+      // Assess: A was started once, and B after A's retry succeeded.
+      expect({ atTheRedrive, status: report.status, redrives: report.redrives }).toEqual({ atTheRedrive, status: 'SUCCEEDED', redrives: 1 });
+      expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['A', 'L', 'B']);
+      const [a, , b] = ours(report);
+      expect(Date.parse(b!.startedAt)).toBeGreaterThanOrEqual(Date.parse(a!.finishedAt!));
+    }
+  });
+
+  it('notices by its event the end of a pipeline retried since the run failed on it, rather than at its deadline', async () => {
+    // Prepare: A fails at 10 min and the run fails; someone retries A at 1 h (20 min), and the redrive comes at once.
+    const engine = await LocalEngine.create({
+      world: world([
+        { name: 'A', durationSeconds: 600, outcome: 'Failed', retry: { afterSeconds: 3000, durationSeconds: 1200 } },
+        { name: 'B', durationSeconds: 300 },
+      ]),
+    });
+
+    // Act
+    const report = await engine.run({ input: { order: ['A', 'B'] }, redrive: true, redriveAfterSeconds: 3000 });
+
+    // Assess
+    expect({ status: report.status, redrives: report.redrives }).toEqual({ status: 'SUCCEEDED', redrives: 1 });
+    const [a] = (report.output as { pipelines: PipelineResult[] }).pipelines;
+    expect(a!.detectedBy).toBe('event');
+    expect((Date.parse(a!.detectedAt!) - Date.parse(a!.finishedAt!)) / 1000).toBeLessThanOrEqual(2);
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['A', 'B']);
+  });
+});
+
 describe('a redrive that watches a pipeline again after its timeout', () => {
   const day = 86_400;
   const results = (report: RunReport) => (report.output as { pipelines: PipelineResult[] }).pipelines;
