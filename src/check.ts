@@ -1,11 +1,11 @@
 import type { PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
-import { getExecution, retryOvertaken, listRecentExecutions, whereIs } from './codepipeline.js';
+import { getExecution, listRecentExecutions, whereIs } from './codepipeline.js';
 import { entryError, noStatusSummary, outcomeErrorOf, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
 import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
 import { executionArnPrefix, successorName } from './continuation.js';
-import { armedFor, armWatch, disarm, heldForRetry, waitedForRetry } from './retry-hold.js';
+import { armedFor, armWatch, disarm, heldForRetry, overtakenIfKnown, waitedForRetry } from './retry-hold.js';
 import { extendDeadline, pendingMember } from './start.js';
 import { nowMs } from './clock.js';
 import { supersededBy, supersededList } from './superseded.js';
@@ -238,7 +238,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   }
 
   // Held only while CodePipeline could still retry it: once a later execution ran its failed stage, no retry can come.
-  const overtaken = context.released === undefined && heldForRetry(member, plan, now) ? await retryOvertaken(member.pipelineName, member.pipelineExecutionId!) : undefined;
+  const overtaken = context.released === undefined && heldForRetry(member, plan, now) ? await overtakenIfKnown(member.pipelineName, member.pipelineExecutionId!) : undefined;
   const hold = context.released === undefined && overtaken === undefined && heldForRetry(member, plan, now);
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);

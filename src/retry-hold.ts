@@ -2,6 +2,8 @@ import { timesOf } from './duration.js';
 import { stillRunning } from './polling.js';
 import { watchExecutions, watchLocation, watchOf } from './event-wait.js';
 import { markWatchEnded, watchKey } from './completion-table.js';
+import { retryOvertaken } from './codepipeline.js';
+import { logger } from './logger.js';
 import type { Member, Plan, Run } from './run.js';
 
 /**
@@ -19,6 +21,20 @@ import type { Member, Plan, Run } from './run.js';
 /** Held for a retry: Failed, onFailure `wait`, and its deadline not yet come. */
 export const heldForRetry = (member: Member, plan: Plan, now: number): boolean =>
   plan.onFailure === 'wait' && member.status === 'Failed' && member.deadline !== undefined && now < Date.parse(member.deadline);
+
+/**
+ * retryOvertaken, but a question CodePipeline does not answer (throttled, or a role in another
+ * account deployed before it was granted GetPipelineState) leaves the hold as it is: the next look
+ * or sweep asks again, and the deadline ends the hold as it always did.
+ */
+export async function overtakenIfKnown(pipelineName: string, pipelineExecutionId: string): Promise<Awaited<ReturnType<typeof retryOvertaken>>> {
+  try {
+    return await retryOvertaken(pipelineName, pipelineExecutionId);
+  } catch (error) {
+    logger.warn('could not tell whether a failure held for a retry can still be retried', { pipelineName, pipelineExecutionId, error });
+    return undefined;
+  }
+}
 
 /** What a failure's cause adds when the run waited in vain. */
 export const waitedForRetry = (member: Member, plan: Plan): string => {

@@ -1,7 +1,7 @@
-import { getExecution, retryOvertaken } from './codepipeline.js';
+import { getExecution } from './codepipeline.js';
 import { claimGraceSeconds, sweepable, type WatchItem } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
-import { sweptState } from './retry-hold.js';
+import { overtakenIfKnown, sweptState } from './retry-hold.js';
 import { resendClaim } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
@@ -74,7 +74,7 @@ async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
     const state = sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
     // Held for a retry, and still Failed: no event comes when a later execution runs its failed
     // stage, after which no retry can; the run's look then ends the hold.
-    if (state === undefined && watch.held === true && status === 'Failed' && (await retryOvertaken(watch.pipelineName, watch.pipelineExecutionId))) return 'UNRETRIABLE';
+    if (state === undefined && watch.held === true && status === 'Failed' && (await overtakenIfKnown(watch.pipelineName, watch.pipelineExecutionId))) return 'UNRETRIABLE';
     return state;
   } catch (error) {
     if ((error as Error).name === 'PipelineNotFound') return 'GONE';

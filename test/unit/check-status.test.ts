@@ -476,6 +476,16 @@ describe('check-status: onFailure wait, held only while a retry can come', () =>
     expect(codePipeline).not.toHaveReceivedCommand(ListActionExecutionsCommand);
   });
 
+  it('keeps holding, as before, when CodePipeline does not say (a role in another account not yet granted GetPipelineState)', async () => {
+    statusIs('exec-p2', 'Failed', 'Unit tests failed');
+    codePipeline.on(GetPipelineStateCommand).rejects(awsError('AccessDeniedException', 400));
+
+    const run = await core(stepInput({}, { onFailure: 'wait' }));
+
+    expect(run).toMatchObject({ phase: 'watch' });
+    expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true });
+  });
+
   it('fails the entry, before its deadline, once a later execution ran the stage it failed in: no retry can come', async () => {
     statusIs('exec-p2', 'Failed', 'Unit tests failed');
     stageStates({ Source: { id: 'later', status: 'Succeeded' }, Build: { id: 'later', status: 'InProgress' } });
