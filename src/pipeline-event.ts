@@ -68,6 +68,8 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   }
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
   const output = { by, at: new Date(now).toISOString(), ...ended };
+  // The sweeper asks the run to look, and nothing has ended: the watch stays open, for the end to come if the look finds it running.
+  if (lookNowStates.has(end.state)) return wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, async () => {});
   if (!(await markWatchEnded(watched, end.state, now))) {
     if (!diedBeforeRecording(watched, now)) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
     // The delivery that marked it died before it cleared the mark: this one takes over, unless
@@ -91,6 +93,13 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   logger.info('end recorded', { ...ended, by, result });
   return result;
 }
+
+/**
+ * What the sweeper sends, beside ends, to make a run look now: its execution no longer exists
+ * (`GONE`), or no retry of its held failure can come any more (`UNRETRIABLE`). Either way the
+ * run's own look decides, and may find the execution running after all.
+ */
+export const lookNowStates: ReadonlySet<string> = new Set(['GONE', 'UNRETRIABLE']);
 
 /** Marked ended by a delivery that has not recorded the end on the wait item for longer than any function runs. */
 const diedBeforeRecording = (watch: WatchItem, nowMs: number): watch is WatchItem & { waking: number } =>

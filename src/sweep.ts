@@ -70,11 +70,11 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
  */
 async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
   try {
-    const { status } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
+    const { status, executionMode } = await getExecution(watch.pipelineName, watch.pipelineExecutionId);
     const state = sweptState(watch, status, (ended) => eventState[ended] ?? ended.toUpperCase());
     // Held for a retry, and still Failed: no event comes when a later execution runs its failed
     // stage, after which no retry can; the run's look then ends the hold.
-    if (state === undefined && watch.held === true && status === 'Failed' && (await overtakenIfKnown(watch.pipelineName, watch.pipelineExecutionId))) return 'UNRETRIABLE';
+    if (state === undefined && watch.held === true && status === 'Failed' && (await overtakenIfKnown(watch.pipelineName, watch.pipelineExecutionId, executionMode))) return 'UNRETRIABLE';
     return state;
   } catch (error) {
     if ((error as Error).name === 'PipelineNotFound') return 'GONE';

@@ -733,6 +733,25 @@ describe('the sweeper: the end whose event never came', () => {
     expect(output).toMatchObject({ by: 'sweep', pipelineExecutionId: 'exec-gone', state: 'GONE' });
   });
 
+  it('leaves the watch open when it wakes a run for an execution it could not find: if the run’s look finds it running, its end still wakes the run', async () => {
+    // Prepare: a passing not-found (the sweep read right after the start, say).
+    await watch('exec-1', 'P1');
+    await park(1, 'token-1');
+    codePipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-1' })
+      .rejectsOnce(awsError('PipelineExecutionNotFoundException', 400))
+      .resolves({ pipelineExecution: { status: 'InProgress' } });
+    await local.sweeper.sweep();
+
+    // Act: the run looked, found exec-1 running, and parked again; then exec-1 ends.
+    expect(await park(2, 'token-2')).toBe('parked');
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect(outcome).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-2']);
+  });
+
   it('one execution it may not read does not hide the others’ ends; the sweep then fails, naming it, for the dead-letter queue’s alarm', async () => {
     await watch('exec-denied', 'P1');
     await watch('exec-2', 'P2');
