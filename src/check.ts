@@ -154,6 +154,12 @@ function withHistory(next: Run, plan: Plan, events: number, completion: 'events'
   };
 }
 
+/** A member without what its last end told (its error, cause, end and how it was noticed): the next look tells them anew. */
+function reopened(member: Member): Member {
+  const { error: _error, cause: _cause, finishedAt: _finishedAt, detectedAt: _detectedAt, detectedBy: _detectedBy, releasedBy: _releasedBy, unretriable: _unretriable, statusSummary: _summary, ...rest } = member;
+  return rest;
+}
+
 /** Ended Failed or Stopped, as the run last saw it: a stage CodePipeline lets someone retry. */
 const mayHaveBeenRetried = (member: Member): boolean => (member.status === 'Failed' || member.status === 'Stopped') && member.pipelineExecutionId !== undefined;
 
@@ -214,12 +220,16 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   // A held member's statusSummary told its failure: GetPipelineExecution tells it again if it still holds.
   const { waitingForRetry: _held, ...unheld } = start;
   if (start.waitingForRetry === true) delete unheld.statusSummary;
-  let member: Member = { ...unheld, polls: start.polls + 1 };
+  // Seen ended before and looked at again (a redrive): what it ended with is the look's to say again.
+  let member: Member = start.waitingForRetry !== true && mayHaveBeenRetried(start) ? { ...reopened(unheld), polls: start.polls + 1 } : { ...unheld, polls: start.polls + 1 };
   // One listing serves the whole look: finding superseders and reading the end time.
   let listed: Promise<PipelineExecutionSummary[]> | undefined;
   const recent = () => (listed ??= listRecentExecutions(member.pipelineName, listing));
+  let executionMode: string | undefined;
   for (let follows = 0; ; follows += 1) {
-    const { status, statusSummary } = await getExecution(member.pipelineName, member.pipelineExecutionId!);
+    const read = await getExecution(member.pipelineName, member.pipelineExecutionId!);
+    const { status, statusSummary } = read;
+    executionMode = read.executionMode;
     member = { ...member, status, ...(statusSummary ? { statusSummary } : {}) };
     if (status !== 'Superseded' || plan.onSuperseded !== 'follow' || follows >= maxFollows) break;
     const newer = findSuperseder(member, await recent());
@@ -238,7 +248,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   }
 
   // Held only while CodePipeline could still retry it: once a later execution ran its failed stage, no retry can come.
-  const overtaken = context.released === undefined && heldForRetry(member, plan, now) ? await overtakenIfKnown(member.pipelineName, member.pipelineExecutionId!) : undefined;
+  const overtaken = context.released === undefined && heldForRetry(member, plan, now) ? await overtakenIfKnown(member.pipelineName, member.pipelineExecutionId!, executionMode) : undefined;
   const hold = context.released === undefined && overtaken === undefined && heldForRetry(member, plan, now);
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);

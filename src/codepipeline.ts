@@ -129,6 +129,8 @@ export interface ExecutionStatus {
   statusSummary?: string;
   /** The pipeline-level variables the execution resolved (given at start, else the defaults). */
   variables?: Record<string, string>;
+  /** SUPERSEDED, QUEUED or PARALLEL, as the execution says (a V1 pipeline's says nothing). */
+  executionMode?: string;
 }
 
 export async function getExecution(name: string, pipelineExecutionId: string): Promise<ExecutionStatus> {
@@ -145,6 +147,7 @@ export async function getExecution(name: string, pipelineExecutionId: string): P
       // Free text, a build's log excerpt sometimes: several lines, which every place that quotes it reads as one.
       ...(pipelineExecution?.statusSummary ? { statusSummary: oneLine(pipelineExecution.statusSummary) } : {}),
       ...(variables.length > 0 ? { variables: Object.fromEntries(variables) } : {}),
+      ...(pipelineExecution?.executionMode !== undefined && { executionMode: pipelineExecution.executionMode }),
     };
   } catch (error) {
     throw failure(error, target, `GetPipelineExecution ${name} ${pipelineExecutionId}`, executionGone(error, pipelineName, pipelineExecutionId));

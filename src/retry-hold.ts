@@ -27,7 +27,10 @@ export const heldForRetry = (member: Member, plan: Plan, now: number): boolean =
  * account deployed before it was granted GetPipelineState) leaves the hold as it is: the next look
  * or sweep asks again, and the deadline ends the hold as it always did.
  */
-export async function overtakenIfKnown(pipelineName: string, pipelineExecutionId: string): Promise<Awaited<ReturnType<typeof retryOvertaken>>> {
+export async function overtakenIfKnown(pipelineName: string, pipelineExecutionId: string, executionMode: string | undefined): Promise<Awaited<ReturnType<typeof retryOvertaken>>> {
+  // PARALLEL: executions do not queue through the stages, and another one passing through the
+  // failed stage need not make ours the stage's old news; what AWS does then is not documented.
+  if (executionMode === 'PARALLEL') return undefined;
   try {
     return await retryOvertaken(pipelineName, pipelineExecutionId);
   } catch (error) {

@@ -102,6 +102,26 @@ describe('a redrive after someone retried the failed stage in CodePipeline', () 
     }
   });
 
+  it.each(['events', 'poll'] as const)('does not blame a member retried to success before the redrive when the member it restarted fails again (%s)', async (completion) => {
+    // Prepare: A fails at 10 min and is retried to success by 43 min; L fails at 2 h, and fails again when the redrive restarts it.
+    const engine = await LocalEngine.create({
+      world: world([
+        { name: 'A', durationSeconds: 600, outcome: 'Failed', statusSummary: 'A broke once', retry: { afterSeconds: 1000, durationSeconds: 1000 } },
+        { name: 'L', durationSeconds: 7200, outcome: 'Failed', statusSummary: 'L broke' },
+      ]),
+      settings: { completion },
+    });
+
+    // Act
+    const report = await engine.run({ input: { order: [['A', 'L']] }, redrive: true });
+
+    // Assess
+    expect({ status: report.status, error: report.error, redrives: report.redrives }).toEqual({ status: 'FAILED', error: 'PipelineFailed', redrives: 1 });
+    expect(report.cause).toMatch(/^L \(position 1 of 1, in a group of 2\) execution \S+ ended Failed: L broke/);
+    expect(report.cause).not.toContain('A broke once');
+    expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['A', 'L', 'L']);
+  });
+
   it('notices by its event the end of a pipeline retried since the run failed on it, rather than at its deadline', async () => {
     // Prepare: A fails at 10 min and the run fails; someone retries A at 1 h (20 min), and the redrive comes at once.
     const engine = await LocalEngine.create({

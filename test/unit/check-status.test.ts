@@ -476,6 +476,17 @@ describe('check-status: onFailure wait, held only while a retry can come', () =>
     expect(codePipeline).not.toHaveReceivedCommand(ListActionExecutionsCommand);
   });
 
+  it('does not ask for a PARALLEL pipeline, where another execution passing the failed stage need not end the chance of a retry', async () => {
+    codePipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-p2' })
+      .resolves({ pipelineExecution: { pipelineName: 'P2', pipelineExecutionId: 'exec-p2', status: 'Failed', executionMode: 'PARALLEL' } });
+
+    const run = await core(stepInput({}, { onFailure: 'wait' }));
+
+    expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true });
+    expect(codePipeline).not.toHaveReceivedCommand(GetPipelineStateCommand);
+  });
+
   it('keeps holding, as before, when CodePipeline does not say (a role in another account not yet granted GetPipelineState)', async () => {
     statusIs('exec-p2', 'Failed', 'Unit tests failed');
     codePipeline.on(GetPipelineStateCommand).rejects(awsError('AccessDeniedException', 400));
