@@ -21,7 +21,7 @@ import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonI
 import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
 import { continuedAs, foldTrain, objectOf, readExecution, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
-import { defaultWatchIntervalSeconds, followTrain, isThrottling, minimumWatchIntervalSeconds } from './watch.js';
+import { defaultWatchIntervalSeconds, followTrain, isThrottling, minimumWatchIntervalSeconds, patiently } from './watch.js';
 
 /**
  * The commands that act on a stage's state machine on AWS (or on `sequencer emulator`, through
@@ -147,7 +147,8 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
   const stage = values.stage ?? 'dev';
   return withStepFunctions(values, values.execution, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
-    const executionArn = await executionOf(client, stateMachineArn, execution);
+    // Followed, a busy Step Functions delays the watch, finding the train included, and never ends it.
+    const executionArn = values.watch ? await patiently(() => executionOf(client, stateMachineArn, execution), signal, interval) : await executionOf(client, stateMachineArn, execution);
     if (values.watch) return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     const report = await readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));
     const onGitHub = process.env.GITHUB_ACTIONS === 'true';

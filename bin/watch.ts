@@ -147,6 +147,21 @@ export async function newEvents(client: SFNClient, executionArn: string, afterId
   return fresh.reverse();
 }
 
+/**
+ * A call a watch makes before it follows anything (finding the stage's train): throttled past
+ * the SDK's own retries, it waits, twice as long each time, and asks again, as the watch does.
+ */
+export async function patiently<T>(call: () => Promise<T>, signal: AbortSignal, firstWaitSeconds: number): Promise<T> {
+  for (let waitSeconds = firstWaitSeconds; ; waitSeconds = Math.min(maximumBackoffSeconds, waitSeconds * 2)) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!isThrottling(error) || signal.aborted) throw error;
+      await pause(waitSeconds * 1000, signal);
+    }
+  }
+}
+
 export const isThrottling = (error: unknown) => ['ThrottlingException', 'TooManyRequestsException', 'Throttling'].includes((error as { name?: string }).name ?? '');
 
 const pause = (ms: number, signal: AbortSignal) =>

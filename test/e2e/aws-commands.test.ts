@@ -176,6 +176,21 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(onGitHub.stdout).toMatch(/^::error title=sequencer%3A PipelineFailed::P2 \(position 2 of 2\)/m);
   }, 60_000);
 
+  it('status --watch of a train that ended before it looked, throttled past the SDK\'s retries while it finds the train: waits, asks again, and tells the failure, exit 1', async () => {
+    // Finding the stage's train reads a failed execution's history (was it a start that started nothing?): 5 throttles are more than the SDK's attempts.
+    const world = file('ended.json', {
+      startTime,
+      pipelines: [{ name: 'P1', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' }],
+      faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 5 }],
+    });
+    running = await emulator(world, ['--run', '{"order":["P1"]}', '--speed', '10000000']);
+
+    const watched = await sequencer(['status', '--watch', '--interval', '1'], running.env);
+
+    expect(watched.code).toBe(1);
+    expect(watched.stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P1 \(position 1 of 1\)/m);
+  });
+
   it('stop mid-train: the run in flight refuses another start (exit 3); stopped with a cause, the watch ends ABORTED, exit 1', async () => {
     const world = file('long.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 7200 }, { name: 'P2', durationSeconds: 60 }] });
     running = await emulator(world, ['--speed', '50']);
