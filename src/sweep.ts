@@ -45,7 +45,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       // One execution that cannot be read must not hide the others' ends.
       failed += 1;
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
-      if ((error as Error).name !== 'AwsUnavailable') unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId}` });
+      if ((error as Error).name !== 'AwsUnavailable') unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
     }
   }
   // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.

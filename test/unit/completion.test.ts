@@ -761,7 +761,7 @@ describe('the sweeper: the end whose event never came', () => {
 
     await expect(local.sweeper.sweep()).rejects.toMatchObject({
       name: 'AwsRequestRejected',
-      message: expect.stringMatching(/^the sweeper could not read a watched execution \(P1 execution exec-denied: AwsRequestRejected: .*AccessDeniedException from the service.*\); until it can, their runs notice these ends by their events alone, or at their deadline$/) as unknown,
+      message: expect.stringMatching(/^the sweeper could not read a watched execution \(P1 execution exec-denied \(item watch#123456789012\/us-east-1\/P1#exec-denied\): AwsRequestRejected: .*AccessDeniedException from the service.*\); until it can, their runs notice these ends by their events alone, or at their deadline$/) as unknown,
     });
     expect(tokensCompleted()).toEqual(['token-1']);
   });
