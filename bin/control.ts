@@ -413,10 +413,10 @@ export async function stop(argv: string[]): Promise<number> {
 
 const redrivableDays = 14;
 
-/** `sequencer redrive`: RedriveExecution on the train's last execution, if it failed; with --wait, followed to its end. */
 /** DecideOrder's refusals of the input itself: started again as it was, it would be refused again. */
 const inputRefusals = new Set(['InvalidInput', 'PipelineNotAllowed', 'PipelineNotFound']);
 
+/** `sequencer redrive`: RedriveExecution on the train's last execution, if it failed; with --wait, followed to its end. */
 export async function redrive(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseOnce({
     args: argv,

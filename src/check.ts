@@ -221,7 +221,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   const { waitingForRetry: _held, ...unheld } = start;
   if (start.waitingForRetry === true) delete unheld.statusSummary;
   // Seen ended before and looked at again (a redrive): what it ended with is the look's to say again.
-  let member: Member = start.waitingForRetry !== true && mayHaveBeenRetried(start) ? { ...reopened(unheld), polls: start.polls + 1 } : { ...unheld, polls: start.polls + 1 };
+  let member: Member = { ...(start.waitingForRetry !== true && mayHaveBeenRetried(start) ? reopened(unheld) : unheld), polls: start.polls + 1 };
   // One listing serves the whole look: finding superseders and reading the end time.
   let listed: Promise<PipelineExecutionSummary[]> | undefined;
   const recent = () => (listed ??= listRecentExecutions(member.pipelineName, listing));
@@ -248,8 +248,9 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   }
 
   // Held only while CodePipeline could still retry it: once a later execution ran its failed stage, no retry can come.
-  const overtaken = context.released === undefined && heldForRetry(member, plan, now) ? await overtakenIfKnown(member.pipelineName, member.pipelineExecutionId!, executionMode) : undefined;
-  const hold = context.released === undefined && overtaken === undefined && heldForRetry(member, plan, now);
+  const wouldHold = context.released === undefined && heldForRetry(member, plan, now);
+  const overtaken = wouldHold ? await overtakenIfKnown(member.pipelineName, member.pipelineExecutionId!, executionMode) : undefined;
+  const hold = wouldHold && overtaken === undefined;
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);

@@ -157,5 +157,3 @@ async function executionStatus(executionArn: string): Promise<string> {
     throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
   }
 }
-
-

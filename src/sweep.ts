@@ -16,7 +16,6 @@ const eventState: Record<string, string> = {
   Cancelled: 'CANCELED',
 };
 
-
 /** The RoleSessionName of the sweeper's AssumeRoles: it reads for every run, so it names itself. */
 export const sweeperSession = 'codepipeline-sequencer-sweeper';
 
