@@ -98,29 +98,21 @@ async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void
  * Resolves once it is stuck there.
  */
 async function deliveryDyingBeforeItsClaim(pipelineExecutionId: string): Promise<void> {
-  const { dynamo } = await import('../../src/completion-table.js');
-  let stuck = false;
-  dynamo.config.cacheMiddleware = false;
-  dynamo.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (!stuck && context.commandName === 'GetItemCommand' && (args.input as GetItemCommandInput).Key?.pk?.S === waitKey) {
-        stuck = true;
-        return new Promise(() => {});
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: betweenReadAndWrite },
-  );
+  const { reached } = await onTheFirstTableCall('GetItemCommand', (input) => input.Key?.pk?.S === waitKey, 'hang');
   void local.completion.onPipelineEvent(event(pipelineExecutionId, 'SUCCEEDED'));
-  while (!stuck) await new Promise((resolve) => setTimeout(resolve, 5));
+  await reached;
 }
 
 /**
- * Makes the first completion-table UpdateItem that `matches` fail (`throw`: throttled past the
- * SDK's retries) or never return (`hang`: the delivery died there); `reached` resolves once that
- * call was made.
+ * Makes the first completion-table call of `command` whose input `matches` fail (`throw`:
+ * throttled past the SDK's retries) or never return (`hang`: the delivery died there); `reached`
+ * resolves once that call was made.
  */
-async function onTheFirstTableCall(matches: (input: { UpdateExpression?: string }) => boolean, behaviour: 'throw' | 'hang'): Promise<{ reached: Promise<void> }> {
+async function onTheFirstTableCall(
+  command: 'GetItemCommand' | 'UpdateItemCommand',
+  matches: (input: { UpdateExpression?: string; Key?: GetItemCommandInput['Key'] }) => boolean,
+  behaviour: 'throw' | 'hang',
+): Promise<{ reached: Promise<void> }> {
   const { dynamo } = await import('../../src/completion-table.js');
   let reached = () => {};
   const hit = new Promise<void>((resolve) => {
@@ -130,7 +122,7 @@ async function onTheFirstTableCall(matches: (input: { UpdateExpression?: string 
   dynamo.config.cacheMiddleware = false;
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
-      if (pending && context.commandName === 'UpdateItemCommand' && matches(args.input as { UpdateExpression?: string })) {
+      if (pending && context.commandName === command && matches(args.input as { UpdateExpression?: string; Key?: GetItemCommandInput['Key'] })) {
         pending = false;
         reached();
         if (behaviour === 'hang') return new Promise(() => {});
@@ -375,7 +367,7 @@ describe('an end marked on its watch by a delivery that died before the end reac
     // Prepare: the write that clears the mark fails (throttled past the SDK's retries).
     await watch('exec-1');
     await park(1, 'token-1');
-    await onTheFirstTableCall((input) => input.UpdateExpression === 'REMOVE waking', 'throw');
+    await onTheFirstTableCall('UpdateItemCommand', (input) => input.UpdateExpression === 'REMOVE waking', 'throw');
 
     // Act
     const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
@@ -392,7 +384,7 @@ describe('an end marked on its watch by a delivery that died before the end reac
     await watch('exec-2', 'P2');
     await park(1, 'token-1');
     await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
-    const { reached } = await onTheFirstTableCall((input) => input.UpdateExpression === 'REMOVE waking', 'hang');
+    const { reached } = await onTheFirstTableCall('UpdateItemCommand', (input) => input.UpdateExpression === 'REMOVE waking', 'hang');
     void local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
     await reached;
     expect([await park(2, 'token-2'), await park(3, 'token-3')]).toEqual(['refused', 'parked']);
