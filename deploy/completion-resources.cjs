@@ -7,7 +7,7 @@
 const { codePipelinePolicies } = require('./stage-config.cjs');
 const { pipelineEventPattern } = require('./completion.cjs');
 const { runbook } = require('./runbook.cjs');
-const { lambdaRole, policy, writeLogs } = require('./lambda-role.cjs');
+const { lambdaRole, policy, readRuns, writeLogs } = require('./lambda-role.cjs');
 
 const completionTableName = (service, stage) => `${service}-${stage}-completion`;
 const tableArn = (service, stage) => ({
@@ -49,6 +49,8 @@ function completionResources(s) {
     SweeperRole: functionRole(s, 'sweeper', [
       // Scan reads the open watches; GetPipelineExecution is granted below, pipeline by pipeline.
       policy('read-open-watches', [statement(['dynamodb:Scan'], tableArn(service, stage))]),
+      // Whether the run of a watch it cannot read has ended (src/sweep.ts watcherEnded): this state machine's runs only.
+      readRuns(s),
       ...deadLetters,
     ]),
     ...codePipelinePolicies(params.pipelines, s.region, {

@@ -16,6 +16,16 @@ const writeLogs = (s, functionName) =>
     },
   ]);
 
+/** Reads the runs of the stage's state machine (DescribeExecution): its executions, no other. */
+const readRuns = (s) =>
+  policy('read-runs', [
+    {
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution'],
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${s.stateMachineName}:*` },
+    },
+  ]);
+
 const sendTraces = (s) =>
   s.params.tracing === true ? [policy('send-traces', [{ Effect: 'Allow', Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Resource: '*' }])] : [];
 
@@ -33,4 +43,4 @@ function lambdaRole(s, policies) {
   };
 }
 
-module.exports = { lambdaRole, policy, writeLogs };
+module.exports = { lambdaRole, policy, readRuns, writeLogs };

@@ -10,7 +10,7 @@ const { codePipelinePolicies, scheduleState } = require('./stage-config.cjs');
 const { checkStageParams } = require('./stage-params.cjs');
 
 const { runbook } = require('./runbook.cjs');
-const { lambdaRole, policy, writeLogs } = require('./lambda-role.cjs');
+const { lambdaRole, policy, readRuns, writeLogs } = require('./lambda-role.cjs');
 
 /** The function that writes notifications; the state machine never invokes it. */
 const notifierFunction = 'notifyRun';
@@ -247,13 +247,7 @@ function notifier(s) {
     NotifyRunRole: lambdaRole(s, [
       policy('publish-notifications', [{ Effect: 'Allow', Action: ['sns:Publish'], Resource: s.topicArn }]),
       // A success event leaves the output out when it is large: the function reads it back.
-      policy('read-executions', [
-        {
-          Effect: 'Allow',
-          Action: ['states:DescribeExecution'],
-          Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${s.stateMachineName}:*` },
-        },
-      ]),
+      readRuns(s),
       writeLogs(s, notifierFunction),
       policy('dead-letter', [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } }]),
     ]),

@@ -68,6 +68,8 @@ export interface WaitItem {
   wokenBy?: string;
   /** The execution's redrive count when its token was stored ($$.Execution.RedriveCount). */
   parkedAtRedrive?: number;
+  /** The execution that stored the token ($$.Execution.Id): a continuation's successor, not the origin the key names. */
+  parkedBy?: string;
   /** The last end recorded on it (what `wake` holds): which execution, in which state. */
   lastEnd?: { pipelineExecutionId: string; state: string };
 }
@@ -237,6 +239,7 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
     ...(Item.token?.S !== undefined && { token: Item.token.S }),
     ...(Item.wokenBy?.S !== undefined && { wokenBy: Item.wokenBy.S }),
     ...(Item.parkedAtRedrive?.N !== undefined && { parkedAtRedrive: Number(Item.parkedAtRedrive.N) }),
+    ...(Item.parkedBy?.S !== undefined && { parkedBy: Item.parkedBy.S }),
     ...(Item.wake?.S !== undefined && { lastEnd: endIn(Item.wake.S) }),
   };
 }

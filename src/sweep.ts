@@ -1,11 +1,12 @@
 import { getExecution } from './codepipeline.js';
-import { claimGraceSeconds, sweepable, type WatchItem } from './completion-table.js';
+import { claimGraceSeconds, getWait, sweepable, type WatchItem } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { overtakenIfKnown, sweptState } from './retry-hold.js';
 import { resendClaim } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { beginInvocation } from './accounts.js';
+import { describeExecution } from './stepfunctions.js';
 
 /** CodePipeline's API statuses, spelled as the events spell them, for the one end path. */
 const eventState: Record<string, string> = {
@@ -44,7 +45,10 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       // One execution that cannot be read must not hide the others' ends.
       failed += 1;
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
-      if ((error as Error).name !== 'AwsUnavailable') unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
+      if ((error as Error).name === 'AwsUnavailable') continue;
+      const runEnded = await watcherEnded(watch, now);
+      if (runEnded === undefined) unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
+      else logger.info('the run that watched it has ended: not a failed sweep; redriven, the run looks at every member again itself', { watch: watch.key, runStatus: runEnded });
     }
   }
   // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.
@@ -78,6 +82,30 @@ async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
   } catch (error) {
     if ((error as Error).name === 'PipelineNotFound') return 'GONE';
     throw error;
+  }
+}
+
+/** Step Functions' statuses of an execution that has ended: a PENDING_REDRIVE one is about to run again. */
+const endedStatuses = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/**
+ * How the run that last parked on this watch's wait ended (SUCCEEDED, FAILED, TIMED_OUT,
+ * ABORTED), or undefined while it runs or when that cannot be told (a wait item written before
+ * `parkedBy` was, or Step Functions would not say). A watch an ended run left behind, unreadable
+ * for good (its pipeline left the stage's config, its account's role removed), must not fail
+ * every sweep until it expires, up to 15 days later: nobody waits on it, and a redrive looks at
+ * every member again itself before it parks. A continuation's successor that has not parked yet
+ * is told by its predecessor: at worst one sweep passes over such a watch.
+ */
+async function watcherEnded(watch: WatchItem, now: number): Promise<string | undefined> {
+  try {
+    const parkedBy = (await getWait(watch.waitKey, now))?.parkedBy;
+    if (parkedBy === undefined) return undefined;
+    const { status } = await describeExecution(parkedBy);
+    return endedStatuses.has(status) ? status : undefined;
+  } catch (error) {
+    logger.warn('could not tell whether the run of an unreadable watch has ended', { watch: watch.key, error });
+    return undefined;
   }
 }
 

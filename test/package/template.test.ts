@@ -502,7 +502,13 @@ describe.each(['dev', 'prod'])('sls package --stage %s', (stage) => {
     // Lambda sends an invocation it drops to the dead-letter queue with the function's own role.
     const deadLetter = { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: { 'Fn::GetAtt': ['DeliveryDeadLetterQueue', 'Arn'] } };
     expect(granted('PipelineEventRole')).toEqual([...meet, deadLetter]);
-    expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }, deadLetter]);
+    // DescribeExecution: whether the run of a watch it cannot read has ended; this stage's runs only.
+    const readRuns = {
+      Effect: 'Allow',
+      Action: ['states:DescribeExecution'],
+      Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:codepipeline-sequencer-${stage}:*` },
+    };
+    expect(granted('SweeperRole')).toEqual([...meet, { Effect: 'Allow', Action: ['dynamodb:Scan'], Resource: completionTableArn(stage) }, readRuns, deadLetter]);
     const [, sweeperPolicy] = resources(stage, 'AWS::IAM::ManagedPolicy').find(([, policy]) => policy.Properties.Roles[0].Ref === 'SweeperRole')!;
     expect(sweeperPolicy.Properties.PolicyDocument.Statement).toEqual([
       // GetPipelineState and ListActionExecutions: whether an execution held for a retry can still be retried.

@@ -63,10 +63,10 @@ async function park(train: string, token: string): Promise<void> {
     new UpdateItemCommand({
       TableName: process.env.COMPLETION_TABLE_NAME,
       Key: { pk: { S: `wait#${originOf(train)}` } },
-      UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt, #parkedAtRedrive = :redrive',
+      UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt, #parkedAtRedrive = :redrive, #parkedBy = :execution',
       ConditionExpression: 'attribute_not_exists(#woken) OR #woken < :seq',
-      ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt', '#parkedAtRedrive': 'parkedAtRedrive' },
-      ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: '1' }, ':expiresAt': { N: String(now / 1000 + 86_400) }, ':redrive': { N: '0' } },
+      ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt', '#parkedAtRedrive': 'parkedAtRedrive', '#parkedBy': 'parkedBy' },
+      ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: '1' }, ':expiresAt': { N: String(now / 1000 + 86_400) }, ':redrive': { N: '0' }, ':execution': { S: originOf(train) } },
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type ExecutionStatus, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { clientSettings } from '../../src/client-settings.js';
 import { useClock } from '../../src/clock.js';
@@ -52,16 +52,16 @@ const event = (pipelineExecutionId: string, state: string, pipeline = 'P1') => (
 });
 
 /** The callback Task's UpdateItem, as statemachines/sequencer.asl.yml writes it: parked, or refused because an end came first. */
-async function park(seq: number, token: string, expiresAt = now / 1000 + 86_400): Promise<'parked' | 'refused'> {
+async function park(seq: number, token: string, expiresAt = now / 1000 + 86_400, parkedBy = origin): Promise<'parked' | 'refused'> {
   try {
     await local.tableClient.send(
       new UpdateItemCommand({
         TableName: process.env.COMPLETION_TABLE_NAME,
         Key: { pk: { S: waitKey } },
-        UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt, #parkedAtRedrive = :redrive',
+        UpdateExpression: 'SET #token = :token, #seq = :seq, #expiresAt = :expiresAt, #parkedAtRedrive = :redrive, #parkedBy = :execution',
         ConditionExpression: 'attribute_not_exists(#woken) OR #woken < :seq',
-        ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt', '#parkedAtRedrive': 'parkedAtRedrive' },
-        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(expiresAt) }, ':redrive': { N: '0' } },
+        ExpressionAttributeNames: { '#token': 'token', '#seq': 'seq', '#woken': 'woken', '#expiresAt': 'expiresAt', '#parkedAtRedrive': 'parkedAtRedrive', '#parkedBy': 'parkedBy' },
+        ExpressionAttributeValues: { ':token': { S: token }, ':seq': { N: String(seq) }, ':expiresAt': { N: String(expiresAt) }, ':redrive': { N: '0' }, ':execution': { S: parkedBy } },
       }),
     );
     return 'parked';
@@ -756,6 +756,48 @@ describe('the sweeper: the end whose event never came', () => {
       message: expect.stringMatching(/^the sweeper could not read a watched execution \(P1 execution exec-denied \(item watch#123456789012\/us-east-1\/P1#exec-denied\): AwsRequestRejected: .*AccessDeniedException from the service.*\); until it can, their runs notice these ends by their events alone, or at their deadline$/) as unknown,
     });
     expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it.each(['ABORTED', 'FAILED', 'TIMED_OUT', 'SUCCEEDED'])('a watch it may not read, left by a run that has ended (%s), does not fail the sweep: nobody waits on it, and a redrive looks again itself', async (runStatus) => {
+    // Prepare
+    await watch('exec-denied', 'P1');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: runStatus as ExecutionStatus });
+
+    // Act
+    const swept = local.sweeper.sweep();
+
+    // Assess
+    await expect(swept).resolves.toMatchObject({ ended: 0, failed: 1 });
+    expect(tokensCompleted()).toEqual([]);
+  });
+
+  it('asks about the execution that parked last, a continuation’s successor, not the origin the wait is named after', async () => {
+    // Prepare: the origin continued (SUCCEEDED); its successor parked on the same wait and runs.
+    const successor = `${origin}-2`;
+    await watch('exec-denied', 'P1');
+    await park(1, 'token-1', undefined, successor);
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED' });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: successor }).resolves({ status: 'RUNNING' });
+
+    // Act
+    const swept = local.sweeper.sweep();
+
+    // Assess
+    await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected', message: expect.stringContaining('P1 execution exec-denied') as unknown });
+    expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: successor });
+    expect(stepFunctions).not.toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: origin });
+  });
+
+  it('still fails when it cannot tell whether the run has ended (Step Functions refuses to say), rather than hide a run in danger', async () => {
+    await watch('exec-denied', 'P1');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand).rejects(awsError('AccessDeniedException', 400));
+
+    await expect(local.sweeper.sweep()).rejects.toMatchObject({ name: 'AwsRequestRejected' });
   });
 
   it('a read that fails for a passing reason (throttling past the SDK’s retries) is left to the next sweep, which does not fail', async () => {

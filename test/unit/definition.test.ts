@@ -218,12 +218,20 @@ describe('the definition with completion: events', () => {
     expect(JSON.stringify(rest).replaceAll('WaitForPipelineEnd', 'WaitForPipelines')).toBe(JSON.stringify(pollRest));
   });
 
-  it('stores the token only while no end was recorded for this wait, and times out at the path the handlers set', () => {
-    const parameters = wait.Parameters as { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues: Record<string, Record<string, string>> };
+  it('stores the token, and which execution parked (the sweeper asks it whether the run has ended), only while no end was recorded for this wait, and times out at the path the handlers set', () => {
+    const parameters = wait.Parameters as {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeNames: Record<string, string>;
+      ExpressionAttributeValues: Record<string, Record<string, string>>;
+    };
 
     expect(parameters.ConditionExpression).toBe('attribute_not_exists(#woken) OR #woken < :seq');
     expect(parameters.ExpressionAttributeNames['#woken']).toBe('woken');
     expect(parameters.ExpressionAttributeValues[':token']).toEqual({ 'S.$': '$$.Task.Token' });
+    expect(parameters.UpdateExpression).toContain('#parkedBy = :execution');
+    expect(parameters.ExpressionAttributeNames['#parkedBy']).toBe('parkedBy');
+    expect(parameters.ExpressionAttributeValues[':execution']).toEqual({ 'S.$': '$$.Execution.Id' });
     expect(wait.TimeoutSecondsPath).toBe('$.run.waitSeconds');
     expect(wait.TimeoutSeconds).toBeUndefined();
   });
