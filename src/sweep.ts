@@ -1,12 +1,12 @@
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { getExecution } from './codepipeline.js';
 import { claimGraceSeconds, getWait, sweepable, type WatchItem } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { overtakenIfKnown, sweptState } from './retry-hold.js';
-import { resendClaim } from './wake.js';
+import { resendClaim, stepFunctionsClient } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { beginInvocation } from './accounts.js';
-import { describeExecution } from './stepfunctions.js';
 
 /** CodePipeline's API statuses, spelled as the events spell them, for the one end path. */
 const eventState: Record<string, string> = {
@@ -101,8 +101,8 @@ async function watcherEnded(watch: WatchItem, now: number): Promise<string | und
   try {
     const parkedBy = (await getWait(watch.waitKey, now))?.parkedBy;
     if (parkedBy === undefined) return undefined;
-    const { status } = await describeExecution(parkedBy);
-    return endedStatuses.has(status) ? status : undefined;
+    const { status } = await stepFunctionsClient.send(new DescribeExecutionCommand({ executionArn: parkedBy }));
+    return status !== undefined && endedStatuses.has(status) ? status : undefined;
   } catch (error) {
     logger.warn('could not tell whether the run of an unreadable watch has ended', { watch: watch.key, error });
     return undefined;

@@ -6,9 +6,11 @@ import { logger } from './logger.js';
 
 /**
  * Created once, and only in the modules that wake runs (the event function and the sweeper):
- * AWS_ENDPOINT_URL_SFN points it at the local emulator.
+ * AWS_ENDPOINT_URL_SFN points it at the local emulator. The sweeper's other Step Functions call
+ * goes through it too: loading the SDK again with import() (src/stepfunctions.ts) would put a
+ * second copy of its code in the sweeper's cold start.
  */
-const stepFunctions = new SFNClient(clientSettings);
+export const stepFunctionsClient = new SFNClient(clientSettings);
 
 /** How an end reached the run: what progress lines and `detectedBy` report. */
 export type WakeSource = 'event' | 'sweep';
@@ -103,7 +105,7 @@ const parked = (wait: WaitItem | undefined): wait is WaitItem & { token: string 
 /** True when the run took it; false when the wait was closed already. */
 async function completeToken(taskToken: string, output: WakeOutput): Promise<boolean> {
   try {
-    await stepFunctions.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    await stepFunctionsClient.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
     return true;
   } catch (error) {
     const name = (error as { name?: string } | null)?.name ?? '';
