@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import * as z from 'zod/mini';
 import { decideOrder } from '../src/decide.js';
-import { parseOrThrow } from '../src/input.js';
+import { parseOrThrow } from '../src/parse.js';
 import { logger } from '../src/logger.js';
 import { beforeTheDeadline } from '../src/deadline.js';
 

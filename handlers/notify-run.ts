@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { parseOrThrow } from '../src/input.js';
+import { parseOrThrow } from '../src/parse.js';
 import { logger } from '../src/logger.js';
 import { notifierConfig, notifyRun, statusChangeEventSchema } from '../src/notify.js';
 

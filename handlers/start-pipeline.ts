@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { startPipelines } from '../src/start.js';
-import { parseOrThrow } from '../src/input.js';
+import { parseOrThrow } from '../src/parse.js';
 import { stepInputSchema, whatWasLeft } from '../src/run.js';
 import { withWhatWasLeft } from '../src/errors.js';
 import { logger } from '../src/logger.js';

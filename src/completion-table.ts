@@ -92,6 +92,13 @@ export interface WatchItem {
   held?: boolean;
 }
 
+/**
+ * Whether an event's state wakes the run watching through this watch item: a held one (src/retry-hold.ts)
+ * is woken by anything but FAILED, any other by anything but RESUMED. Here, beside the item, so that
+ * the event function does not load the retry hold's CodePipeline calls.
+ */
+export const wakesWatch = (watch: Pick<WatchItem, 'held'>, state: string): boolean => (watch.held === true ? state !== 'FAILED' : state !== 'RESUMED');
+
 const nowSeconds = (nowMs: number) => Math.floor(nowMs / 1000);
 const number = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
 const isExpired = (item: Record<string, AttributeValue>, nowMs: number) => (number(item.expiresAt) ?? Infinity) <= nowSeconds(nowMs);

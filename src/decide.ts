@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { stageConfig, type StageConfig } from './config.js';
 import { InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
-import { executionInputSchema, parseOrThrow } from './input.js';
+import { executionInputSchema } from './input.js';
+import { parseOrThrow } from './parse.js';
 import { checkNamedInOrder, checkOrder } from './order-checks.js';
 import { describePipeline } from './codepipeline.js';
 import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound } from './references.js';

@@ -1,5 +1,6 @@
 import { InvalidInput } from './errors.js';
-import { invalidInput, pipelineNameRule, type ExecutionInput } from './input.js';
+import { pipelineNameRule, type ExecutionInput } from './input.js';
+import { invalidInput } from './parse.js';
 import { maxGroupSize, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
 import { membersOf, type OrderEntry } from './run.js';
 

@@ -1,11 +1,10 @@
 import * as z from 'zod/mini';
-import { claimGraceSeconds, finishWaking, getWait, getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, type WatchItem } from './completion-table.js';
+import { claimGraceSeconds, finishWaking, getWait, getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, wakesWatch, type WatchItem } from './completion-table.js';
 import { completeClaimed, wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
-import { parseOrThrow } from './input.js';
+import { parseOrThrow } from './parse.js';
 import { pipelineKey } from './targets.js';
-import { wakesWatch } from './retry-hold.js';
 
 /** The CodePipeline execution states an event may carry that end an execution. */
 export const endStates = ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'] as const;

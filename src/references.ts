@@ -1,6 +1,6 @@
 import { listActionExecutions, getExecution } from './codepipeline.js';
 import { InvalidInput, OutputNotFound } from './errors.js';
-import { invalidInput } from './input.js';
+import { invalidInput } from './parse.js';
 import { maxVariableValueLength, pipelineNamePattern, variableNamePattern } from './names.js';
 import { valueCharacterProblem } from './variable-rules.js';
 import { memberPlace, membersOf, type Member, type Plan, type Run } from './run.js';

@@ -90,9 +90,6 @@ export async function disarm(run: Run, member: Member, armed: Armed | undefined)
   await markWatchEnded({ key, pipelineName: member.pipelineName, pipelineExecutionId: armed.pipelineExecutionId, waitKey: '' }, member.status.toUpperCase());
 }
 
-/** Whether an event's state wakes the run watching through this watch item. */
-export const wakesWatch = (watch: { held?: boolean }, state: string): boolean => (watch.held === true ? state !== 'FAILED' : state !== 'RESUMED');
-
 /**
  * What the sweeper makes of an execution's status: the state to report, or undefined when it
  * must not wake the run (still running; or, for a held watch, still Failed). A held execution

@@ -7,7 +7,8 @@
  */
 import { parseStageConfig, type StageConfig } from './config.js';
 import { closestName } from './field-path.js';
-import { executionInputSchema, parseOrThrow } from './input.js';
+import { executionInputSchema } from './input.js';
+import { parseOrThrow } from './parse.js';
 import { chooseOrder } from './order-policy.js';
 import { checkOrder } from './order-checks.js';
 import { InvalidInput } from './errors.js';

@@ -1,4 +1,5 @@
-import { sweptState, wakesWatch } from '../../src/retry-hold.js';
+import { wakesWatch } from '../../src/completion-table.js';
+import { sweptState } from '../../src/retry-hold.js';
 
 // The event function and the sweeper decide by the watch item alone whether an execution's state wakes the run.
 const eventState = (status: string) => status.toUpperCase();
