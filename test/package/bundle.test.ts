@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { slsPackageOptions } from '../../deploy/bundle.js';
 import { ShiftedWallClock } from '../../local/clock.js';
 import { localStateMachineArn } from '../../local/engine.js';
@@ -32,10 +33,17 @@ async function invoke(handler: string, event: unknown): Promise<unknown> {
   return (JSON.parse(stdout) as { result: unknown }).result;
 }
 
+const handlers = ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper'] as const;
+const metafiles = {} as Record<(typeof handlers)[number], Metafile>;
+const { reachableOutputs } = createRequire(import.meta.url)('../../deploy/metafile.cjs') as {
+  reachableOutputs: (outputs: Metafile['outputs'], entry: string, follows?: (item: Metafile['outputs'][string]['imports'][number]) => boolean) => Set<string>;
+};
+
 beforeAll(async () => {
   // One build per function, as serverless-esbuild builds them: each function's chunks are its own.
-  for (const handler of ['decide-order', 'start-pipeline', 'check-status', 'pipeline-event', 'sweeper']) {
-    await build({ ...slsPackageOptions(), entryPoints: [`handlers/${handler}.ts`], outdir: join(directory, 'handlers'), logLevel: 'silent' });
+  for (const handler of handlers) {
+    const { metafile } = await build({ ...slsPackageOptions(), entryPoints: [`handlers/${handler}.ts`], outdir: join(directory, 'handlers'), metafile: true, logLevel: 'silent' });
+    metafiles[handler] = metafile;
   }
   const world = parseWorld({ startTime: new Date().toISOString(), pipelines: [{ name: 'P1', durationSeconds: 3600 }] }, 'bundle world');
   emulator = await startEmulator({ world, clock: new ShiftedWallClock(Date.parse(world.startTime)) });
@@ -130,4 +138,24 @@ it('loads the Step Functions client from its own chunk when a rare path needs it
 
   // DescribeExecution, through the chunk the bundle loads only now, said the holder runs.
   await expect(second).rejects.toThrow(new RegExp(`^AlreadyRunning: .*:${execution.name} holds the stage's run lock`, 'm'));
+});
+
+/** The AWS SDK clients whose code a function's cold start loads: its entry and what that imports statically, transitively. */
+function clientsLoadedAtStart(handler: (typeof handlers)[number]): string[] {
+  const { outputs } = metafiles[handler];
+  const entry = Object.keys(outputs).find((output) => outputs[output]!.entryPoint === `handlers/${handler}.ts`)!;
+  const loaded = reachableOutputs(outputs, entry, ({ kind }) => kind === 'import-statement');
+  const inputs = [...loaded].flatMap((output) => Object.keys(outputs[output]!.inputs));
+  return [...new Set(inputs.map((input) => /node_modules\/@aws-sdk\/client-([a-z]+)\//.exec(input)?.[1]).filter((client) => client !== undefined))].sort();
+}
+
+it('loads at its cold start the code of the AWS clients each function calls on its common path only: the rare ones (Step Functions, STS) on first use', () => {
+  expect(Object.fromEntries(handlers.map((handler) => [handler, clientsLoadedAtStart(handler)]))).toEqual({
+    'decide-order': ['codepipeline', 'dynamodb'],
+    'start-pipeline': ['codepipeline', 'dynamodb'],
+    'check-status': ['codepipeline', 'dynamodb'],
+    // The event function wakes runs (Step Functions) and never calls CodePipeline.
+    'pipeline-event': ['dynamodb', 'sfn'],
+    sweeper: ['codepipeline', 'dynamodb', 'sfn'],
+  });
 });
