@@ -1,4 +1,4 @@
-import { execFile, type ChildProcess, type ExecFileException } from 'node:child_process';
+import { execFile, spawn, type ChildProcess, type ExecFileException } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,3 +73,31 @@ export function once<T>(make: () => Promise<T>): () => Promise<T> {
   let answer: Promise<T> | undefined;
   return () => (answer ??= make());
 }
+
+/** A command left running, whose lines can be waited for as they come. */
+export function follow(args: string[], env: Record<string, string>) {
+  const child = spawn('node', ['bin/sequencer.js', ...args], { env: cleanEnv(env) });
+  const output = { stdout: '', stderr: '' };
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  child.stdout.on('data', (chunk: Buffer) => {
+    output.stdout += chunk.toString();
+    for (const waiter of [...waiters]) {
+      const line = output.stdout.split('\n').find((candidate) => waiter.pattern.test(candidate));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(line);
+      }
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+  return {
+    child,
+    output,
+    exited,
+    waitFor: (pattern: RegExp) => new Promise<string>((resolve) => waiters.push({ pattern, resolve })),
+  };
+}
+
+/** The progress lines `start --wait` and `status --watch` print: `  +0:05:00  P1 ...`. */
+export const progressLines = (stdout: string) => stdout.split('\n').filter((line) => /^ +\+\d+:\d\d:\d\d {2}/.test(line));

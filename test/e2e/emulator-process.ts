@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { cleanEnv } from './binary.js';
 
 /** The dev stage's state machine, as `sequencer emulator` deploys it. */
@@ -23,3 +23,9 @@ export async function emulator(world: string, args: string[] = []) {
 
 export type Emulator = Awaited<ReturnType<typeof emulator>>;
 
+/** The emulator's latest execution of the dev stage's state machine. */
+export const latest = async (client: SFNClient) => (await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions![0]!;
+/** Until the latest execution has ended: a start meanwhile would be refused (AlreadyRunning). */
+export const untilLatestEnded = async (client: SFNClient) => {
+  while ((await latest(client)).status === 'RUNNING') await new Promise((resolve) => setTimeout(resolve, 100));
+};
