@@ -1,5 +1,3 @@
-import 'aws-sdk-client-mock-jest';
-
 // The functions' JSON logs are for CloudWatch: a test run shows them only when asked, e.g.
 // `SEQUENCER_LOG_LEVEL=INFO npm test` (or POWERTOOLS_LOG_LEVEL). Set before the test file loads
 // its modules, since Powertools' Logger reads its level once, when src/logger.ts is imported.

@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { CodePipelineClient, GetPipelineCommand } from '@aws-sdk/client-codepipeline';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';

@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';

@@ -1,3 +1,4 @@
+import 'aws-sdk-client-mock-jest';
 import { CodePipelineClient, ListPipelineExecutionsCommand, StartPipelineExecutionCommand, type PipelineExecutionSummary } from '@aws-sdk/client-codepipeline';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
