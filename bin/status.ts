@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { loadDefinition } from '../local/definition.js';
 import type { EarlierAttempt, RetryDetail, RunEvent } from '../local/engine.js';
-import { executionArnPrefix, looksLikeSuccessor } from '../src/continuation.js';
+import { continuedAs as handedOverTo, executionArnPrefix, looksLikeSuccessor } from '../src/continuation.js';
 import { causeMessage } from '../src/lambda-cause.js';
 import { entryPipelines } from '../src/run.js';
 import { NothingToShow } from './errors.js';
@@ -210,15 +210,7 @@ export async function readTrain(client: SFNClient, executionArn: string): Promis
   }
 }
 
-export function continuedAs(read: ExecutionRead): string | undefined {
-  if (read.described.status !== 'SUCCEEDED') return undefined;
-  try {
-    const output = JSON.parse(read.described.output ?? '{}') as { continuedAs?: unknown };
-    return typeof output.continuedAs === 'string' ? output.continuedAs : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const continuedAs = (read: ExecutionRead): string | undefined => handedOverTo(read.described);
 
 const parse = (text: string | undefined): unknown => {
   try {

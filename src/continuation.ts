@@ -24,3 +24,18 @@ export const predecessorName = (originName: string, generation: number): string 
 /** `arn:…:execution:<state machine>:` for a state machine ARN `arn:…:stateMachine:<name>`. */
 export const executionArnPrefix = (stateMachineArn: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+
+/**
+ * The execution a continued one handed the train to: a SUCCEEDED execution's output is
+ * `{"continuedAs": ARN}` when it ended at ContinuedAsNew (statemachines/sequencer.asl.yml).
+ * Undefined for any other status or output.
+ */
+export function continuedAs(described: { status?: string; output?: string }): string | undefined {
+  if (described.status !== 'SUCCEEDED') return undefined;
+  try {
+    const parsed = JSON.parse(described.output ?? 'null') as { continuedAs?: unknown } | null;
+    return typeof parsed?.continuedAs === 'string' ? parsed.continuedAs : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -16,7 +16,7 @@ import { takeRunLock } from './run-lock.js';
 import { chooseOrder } from './order-policy.js';
 import { maxPipelineTimeoutSeconds } from './names.js';
 import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents, waitExtraEvents } from './history-budget.js';
-import { executionArnPrefix, predecessorName, successorName } from './continuation.js';
+import { continuedAs, executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
 import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
 
@@ -194,7 +194,7 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
   if (predecessor.status === 'RUNNING') {
     throw new PredecessorStillRunning(`continuation: ${predecessorArn} is still handing over to ${execution.name}`);
   }
-  const handedTo = predecessor.status === 'SUCCEEDED' ? parseHandover(predecessor.output) : undefined;
+  const handedTo = continuedAs(predecessor);
   if (handedTo !== execution.id) {
     throw refuse(`${predecessorArn} ended ${predecessor.status} without handing over to this execution (a stopped train does not continue)`);
   }
@@ -221,11 +221,3 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
   };
 }
 
-function parseHandover(output: string | undefined): string | undefined {
-  try {
-    const parsed = JSON.parse(output ?? 'null') as { continuedAs?: unknown } | null;
-    return typeof parsed?.continuedAs === 'string' ? parsed.continuedAs : undefined;
-  } catch {
-    return undefined;
-  }
-}

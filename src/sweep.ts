@@ -7,6 +7,7 @@ import { resendClaim, stepFunctionsClient } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
 import { beginInvocation } from './accounts.js';
+import { continuedAs } from './continuation.js';
 
 /** CodePipeline's API statuses, spelled as the events spell them, for the one end path. */
 const eventState: Record<string, string> = {
@@ -48,7 +49,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       if ((error as Error).name === 'AwsUnavailable') continue;
       const runEnded = await watcherEnded(watch, now);
       if (runEnded === undefined) unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
-      else logger.info('the run that watched it has ended: not a failed sweep; redriven, the run looks at every member again itself', { watch: watch.key, runStatus: runEnded });
+      else logger.info('the train that watched it has ended: not a failed sweep; a redriven run parks again, and its watches count again', { watch: watch.key, runStatus: runEnded });
     }
   }
   // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.
@@ -88,21 +89,29 @@ async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
 /** Step Functions' statuses of an execution that has ended: a PENDING_REDRIVE one is about to run again. */
 const endedStatuses = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
+/** Continuations followed from the execution that parked last; more in one sweep's interval cannot be. */
+const maxHandovers = 3;
+
 /**
- * How the run that last parked on this watch's wait ended (SUCCEEDED, FAILED, TIMED_OUT,
+ * How the train whose run last parked on this watch's wait ended (SUCCEEDED, FAILED, TIMED_OUT,
  * ABORTED), or undefined while it runs or when that cannot be told (a wait item written before
- * `parkedBy` was, or Step Functions would not say). A watch an ended run left behind, unreadable
- * for good (its pipeline left the stage's config, its account's role removed), must not fail
- * every sweep until it expires, up to 15 days later: nobody waits on it, and a redrive looks at
- * every member again itself before it parks. A continuation's successor that has not parked yet
- * is told by its predecessor: at worst one sweep passes over such a watch.
+ * `parkedBy` was, or Step Functions would not say). A watch an ended train left behind,
+ * unreadable for good (its pipeline left the stage's config, its account's role removed), must
+ * not fail every sweep until it expires, up to 15 days later: nobody waits on it, and a redriven
+ * run parks again, naming a running execution. An execution that continued as new hands the
+ * train to its successor, which may not have parked yet (its DecideOrder can retry for minutes):
+ * the train has ended only if that one has too.
  */
 async function watcherEnded(watch: WatchItem, now: number): Promise<string | undefined> {
   try {
-    const parkedBy = (await getWait(watch.waitKey, now))?.parkedBy;
-    if (parkedBy === undefined) return undefined;
-    const { status } = await stepFunctionsClient.send(new DescribeExecutionCommand({ executionArn: parkedBy }));
-    return status !== undefined && endedStatuses.has(status) ? status : undefined;
+    let executionArn = (await getWait(watch.waitKey, now))?.parkedBy;
+    for (let handovers = 0; executionArn !== undefined && handovers <= maxHandovers; handovers += 1) {
+      const described = await stepFunctionsClient.send(new DescribeExecutionCommand({ executionArn }));
+      if (described.status === undefined || !endedStatuses.has(described.status)) return undefined;
+      executionArn = continuedAs(described);
+      if (executionArn === undefined) return described.status;
+    }
+    return undefined;
   } catch (error) {
     logger.warn('could not tell whether the run of an unreadable watch has ended', { watch: watch.key, error });
     return undefined;

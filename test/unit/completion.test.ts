@@ -751,6 +751,8 @@ describe('the sweeper: the end whose event never came', () => {
     await park(1, 'token-1');
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).resolves({ pipelineExecution: { status: 'Succeeded' } });
+    // The run still waits (its wait is woken by exec-2's end, and its look will find exec-denied unreadable).
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'RUNNING' });
 
     await expect(local.sweeper.sweep()).rejects.toMatchObject({
       name: 'AwsRequestRejected',
@@ -790,6 +792,52 @@ describe('the sweeper: the end whose event never came', () => {
     await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected', message: expect.stringContaining('P1 execution exec-denied') as unknown });
     expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: successor });
     expect(stepFunctions).not.toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: origin });
+  });
+
+  it('follows a continuation that has not parked yet: the train runs on in the successor, so the sweep still fails', async () => {
+    // Prepare: the origin parked, then continued as new; its successor runs (DecideOrder, say) and has not parked.
+    const successor = `${origin}-g2`;
+    await watch('exec-denied', 'P1');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: successor }).resolves({ status: 'RUNNING' });
+
+    // Act
+    const swept = local.sweeper.sweep();
+
+    // Assess
+    await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+    expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: successor });
+  });
+
+  it('a train that continued and was then stopped, before its successor parked, has ended: the sweep does not fail', async () => {
+    const successor = `${origin}-g2`;
+    await watch('exec-denied', 'P1');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: successor }).resolves({ status: 'ABORTED' });
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 1 });
+  });
+
+  it('a wait parked before the execution was recorded on it (an older release) cannot tell: the sweep fails, as it did', async () => {
+    // Prepare: the wait as the earlier definition wrote it, with no parkedBy.
+    await watch('exec-denied', 'P1');
+    await park(1, 'token-1');
+    await local.tableClient.send(
+      new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: waitKey } }, UpdateExpression: 'REMOVE #parkedBy', ExpressionAttributeNames: { '#parkedBy': 'parkedBy' } }),
+    );
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+
+    // Act
+    const swept = local.sweeper.sweep();
+
+    // Assess
+    await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+    expect(stepFunctions).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 
   it('still fails when it cannot tell whether the run has ended (Step Functions refuses to say), rather than hide a run in danger', async () => {
