@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-jest';
+import { jest } from '@jest/globals';
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, type ExecutionStatus, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -761,12 +762,15 @@ describe('the sweeper: the end whose event never came', () => {
     expect(tokensCompleted()).toEqual(['token-1']);
   });
 
-  it.each(['ABORTED', 'FAILED', 'TIMED_OUT', 'SUCCEEDED'])('a watch it may not read, left by a run that has ended (%s), does not fail the sweep: nobody waits on it, and a redrive looks again itself', async (runStatus) => {
+  it.each(['ABORTED', 'FAILED', 'TIMED_OUT', 'SUCCEEDED'])('a watch it may not read, left by a run that has ended (%s), does not fail the sweep, nor warn every minute: nobody waits on it, and a redriven run parks again', async (runStatus) => {
     // Prepare
     await watch('exec-denied', 'P1');
     await park(1, 'token-1');
     codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
     stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: runStatus as ExecutionStatus });
+    // Said every minute until the item expires: information, not a warning.
+    const { logger } = await import('../../src/logger.js');
+    const warned = jest.spyOn(logger, 'warn');
 
     // Act
     const swept = local.sweeper.sweep();
@@ -774,6 +778,8 @@ describe('the sweeper: the end whose event never came', () => {
     // Assess
     await expect(swept).resolves.toMatchObject({ ended: 0, failed: 1 });
     expect(tokensCompleted()).toEqual([]);
+    expect(warned).not.toHaveBeenCalled();
+    warned.mockRestore();
   });
 
   it('asks about the execution that parked last, a continuation’s successor, not the origin the wait is named after', async () => {
