@@ -36,6 +36,12 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
   const outcomes: EventOutcome[] = [];
   let failed = 0;
   const unreadable: { error: Error; what: string }[] = [];
+  // Whether a watch's train has ended, asked once a sweep per wait: a group's members in an account whose role is gone share one.
+  const endedByWait = new Map<string, Promise<string | undefined>>();
+  const trainEndedOf = (watch: WatchItem) => {
+    if (!endedByWait.has(watch.waitKey)) endedByWait.set(watch.waitKey, watcherEnded(watch, now));
+    return endedByWait.get(watch.waitKey)!;
+  };
   for (const watch of watches) {
     try {
       // Marked ended by a delivery that died before recording the end: CodePipeline was asked already.
@@ -45,7 +51,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
     } catch (error) {
       // One execution that cannot be read must not hide the others' ends.
       failed += 1;
-      const trainEnded = (error as Error).name === 'AwsUnavailable' ? undefined : await watcherEnded(watch, now);
+      const trainEnded = (error as Error).name === 'AwsUnavailable' ? undefined : await trainEndedOf(watch);
       if (trainEnded !== undefined) {
         // Every sweep until the item expires says so: a warning each minute would be noise.
         logger.info('could not sweep a watch of a train that has ended: not a failed sweep; a redriven run parks again, and its watches count again', { watch: watch.key, trainStatus: trainEnded, error });

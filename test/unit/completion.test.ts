@@ -800,6 +800,17 @@ describe('the sweeper: the end whose event never came', () => {
     expect(stepFunctions).not.toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: origin });
   });
 
+  it('asks Step Functions once a sweep about a train whose several watches it may not read (a group in an account whose role is gone)', async () => {
+    await watch('exec-a', 'P1');
+    await watch('exec-b', 'P2');
+    await park(1, 'token-1');
+    codePipeline.on(GetPipelineExecutionCommand).rejects(awsError('AccessDeniedException', 400));
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'ABORTED' });
+
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 2 });
+    expect(stepFunctions).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
+  });
+
   it('follows a continuation that has not parked yet: the train runs on in the successor, so the sweep still fails', async () => {
     // Prepare: the origin parked, then continued as new; its successor runs (DecideOrder, say) and has not parked.
     const successor = `${origin}-g2`;
