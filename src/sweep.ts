@@ -98,7 +98,10 @@ async function sweptStateOf(watch: WatchItem): Promise<string | undefined> {
 /** Step Functions' statuses of an execution that has ended: a PENDING_REDRIVE one is about to run again. */
 const endedStatuses = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
-/** Continuations followed from the execution that parked last; more in one sweep's interval cannot be. */
+/**
+ * Continuations followed from the execution that parked last: every execution parks before it can
+ * continue, so a sweep meets one at most; past this many it cannot tell, and the sweep fails.
+ */
 const maxHandovers = 3;
 
 /**
