@@ -51,14 +51,16 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
     } catch (error) {
       // One execution that cannot be read must not hide the others' ends.
       failed += 1;
-      const trainEnded = (error as Error).name === 'AwsUnavailable' ? undefined : await trainEndedOf(watch);
+      // A passing failure (throttling, AWS down) waits for the next sweep; any other fails this one, unless the train has ended.
+      const passing = (error as Error).name === 'AwsUnavailable';
+      const trainEnded = passing ? undefined : await trainEndedOf(watch);
       if (trainEnded !== undefined) {
         // Every sweep until the item expires says so: a warning each minute would be noise.
         logger.info('could not sweep a watch of a train that has ended: not a failed sweep; a redriven run parks again, and its watches count again', { watch: watch.key, trainStatus: trainEnded, error });
         continue;
       }
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
-      if ((error as Error).name !== 'AwsUnavailable') unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
+      if (!passing) unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
     }
   }
   // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.
