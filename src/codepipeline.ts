@@ -173,7 +173,7 @@ export async function retryOvertaken(name: string, pipelineExecutionId: string):
     if (failedIn === undefined || later === undefined || later === pipelineExecutionId) return undefined;
     return { laterExecutionId: later, stageName: failedIn };
   } catch (error) {
-    throw failure(error, target, `GetPipelineState ${name} (can ${pipelineExecutionId} still be retried?)`, `pipeline '${pipelineName}' does not exist any more`);
+    throw failure(error, target, `GetPipelineState ${name} (can ${pipelineExecutionId} still be retried?)`, executionGone(error, pipelineName, pipelineExecutionId));
   }
 }
 
