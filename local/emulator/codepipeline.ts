@@ -331,7 +331,7 @@ export class CodePipelineEmulator {
   ): PipelineStateChange[] {
     const { rerun } = pipeline.definition;
     if (rerun === undefined || resolved.execution.origin !== 'sequencer' || resolved.endStatus !== 'Failed' || !Number.isFinite(resolved.endsAt)) return [];
-    const startsAt = resolved.endsAt + rerun.afterSeconds * secondsToMs;
+    const startsAt = rerunStartsAt(resolved, rerun);
     const later = settled.find(({ execution }) => execution.origin === 'rerun' && execution.startedAt === startsAt);
     if (later === undefined) return [change(worldChangesAt, startsAt)];
     const failedIn = resolved.visits.findLast((visit) => visit.endStatus === 'Failed')?.stageIndex;
@@ -871,7 +871,7 @@ export class CodePipelineEmulator {
       ({ execution, endStatus, endsAt }) =>
         execution.origin === 'sequencer' &&
         endStatus === 'Failed' &&
-        endsAt + rerun.afterSeconds * secondsToMs <= now &&
+        rerunStartsAt({ endsAt }, rerun) <= now &&
         !pipeline.rerunAfter.has(execution.pipelineExecutionId),
     );
     if (due === undefined) return false;
@@ -879,7 +879,7 @@ export class CodePipelineEmulator {
     this.addExecution(pipeline, {
       identity: `${due.execution.pipelineExecutionId}/rerun`,
       origin: 'rerun',
-      startedAt: due.endsAt + rerun.afterSeconds * secondsToMs,
+      startedAt: rerunStartsAt(due, rerun),
       durationMs: rerun.durationSeconds * secondsToMs,
       outcome: rerun.outcome,
       ...(rerun.statusSummary !== undefined && { statusSummary: rerun.statusSummary }),
@@ -933,6 +933,9 @@ export class CodePipelineEmulator {
     return toEpochSeconds(this.startTimeMs - pipelineCreatedBeforeStartMs);
   }
 }
+
+/** When the world's `rerun` starts a new execution after a Failed one of ours: `afterSeconds` after it ended. */
+const rerunStartsAt = ({ endsAt }: Pick<ResolvedExecution, 'endsAt'>, rerun: { afterSeconds: number }): number => endsAt + rerun.afterSeconds * secondsToMs;
 
 function actionExecutionIdFor(execution: Execution, visit: StageVisit, action: ActionModel): string {
   const attempt = (visit as Partial<RetriedVisit>).attempt;
