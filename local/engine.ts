@@ -354,7 +354,7 @@ export class LocalEngine {
     logLevel?: string;
     /** The state machine's name in the emulated account (default codepipeline-sequencer-local). */
     stateMachineName?: string;
-    /** Where the emulator listens (default: any free port); only the process's first engine chooses. */
+    /** Where the emulator listens (default: any free port); an engine that finds the process's emulator serving shares it instead. */
     port?: number;
     /** Keep each execution's history in Step Functions' shapes, for GetExecutionHistory. */
     recordHistory?: boolean;
@@ -967,15 +967,24 @@ function checkOnce(shape: string, check: () => void): void {
 }
 
 let shared: Emulator | undefined;
+/**
+ * Every endpoint an emulator of this process listened on. The handlers' SDK clients are made once,
+ * at module load, and keep the first's: an emulator started after another closed (a command run
+ * after another in one process, as the end-to-end tests' warm command does) answers them all.
+ */
+const endpointsOfThisProcess = new Set<string>();
 
 async function sharedEmulator(world: World, clock: SimulatedClock, port?: number): Promise<Emulator> {
   if (!shared) {
     const emulator = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
+    endpointsOfThisProcess.add(emulator.endpoint);
     // Answered in process for as long as it serves: closed, its endpoint refuses as a socket would.
-    answerHere(emulator.endpoint, emulator.answer);
+    for (const endpoint of endpointsOfThisProcess) answerHere(endpoint, emulator.answer);
     const close = emulator.close;
     emulator.close = () => {
-      stopAnsweringHere(emulator.endpoint);
+      for (const endpoint of endpointsOfThisProcess) stopAnsweringHere(endpoint);
+      // Closed, it cannot serve the process's next engine: that one starts its own.
+      if (shared === emulator) shared = undefined;
       return close();
     };
     shared = emulator;
