@@ -51,6 +51,76 @@ export const sequencer = (args: string[], extraEnv: Record<string, string> = {},
     child.stdin!.end(stdin ?? '');
   });
 
+/** The answer of test/e2e/warm-sequencer.mjs to one command. */
+interface WarmAnswer extends Result {
+  id: number;
+  /** What the command left keeping the event loop alive: a real process would not have exited. */
+  leftOpen?: string[];
+  /** An error nothing caught ended the command, and the process with it, as it ends the binary. */
+  crashed?: true;
+}
+
+/**
+ * What a process reads once, when it starts or first runs the functions: a warm process keeps the
+ * first command's (Node's options, the temporary directory of its caches, the functions' log level).
+ */
+const readAtStart = ['NODE_OPTIONS', 'TMPDIR', 'SEQUENCER_LOG_LEVEL', 'POWERTOOLS_LOG_LEVEL'];
+
+/** This test file's warm commands waiting for their next command, and how many it asked so far. */
+const idleWarm: ChildProcess[] = [];
+let warmCommands = 0;
+
+function startWarm(): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', ['test/e2e/warm-sequencer.mjs'], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    running.add(child);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('message', () => resolve(child));
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      const index = idleWarm.indexOf(child);
+      if (index >= 0) idleWarm.splice(index, 1);
+      reject(new Error(`the warm sequencer ended (${signal ?? code}) before it was ready:\n${stderr}`));
+    });
+  });
+}
+
+/**
+ * `sequencer ARGS` run by the same main() as the binary, in a process kept warm for the next
+ * command (test/e2e/warm-sequencer.mjs), in the clean environment plus `extraEnv`: the exit code and
+ * both streams, as `sequencer` gives them. For what a command prints and answers; what the process
+ * itself does (signals, pipes, stdin, what a start loads, the Node-20 handover) takes `sequencer`.
+ * A command that leaves anything keeping the process alive fails, as a real one would hang.
+ */
+export async function warmSequencer(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
+  const readOncePerProcess = Object.keys(extraEnv).filter((name) => readAtStart.includes(name));
+  if (readOncePerProcess.length > 0) throw new Error(`warmSequencer cannot honour ${readOncePerProcess.join(', ')}: a process reads it once, at its start; use sequencer`);
+  // One command at a time per process: commands a test runs together each get their own.
+  const child = idleWarm.pop() ?? (await startWarm());
+  warmCommands += 1;
+  const id = warmCommands;
+  const { code, stdout, stderr, leftOpen, crashed } = await new Promise<WarmAnswer>((resolve, reject) => {
+    const ended = (exitedWith: number | null, signal: NodeJS.Signals | null) =>
+      reject(new Error(`the warm sequencer ended (${signal ?? exitedWith}) while running sequencer ${args.join(' ')}`));
+    const answered = (message: WarmAnswer) => {
+      if (message.id !== id) return;
+      child.off('message', answered);
+      child.off('exit', ended);
+      resolve(message);
+    };
+    child.on('message', answered);
+    child.once('exit', ended);
+    child.send({ id, args, env: cleanEnv(extraEnv) });
+  });
+  if (leftOpen !== undefined && leftOpen.length > 0) {
+    child.kill('SIGKILL');
+    throw new Error(`sequencer ${args.join(' ')} left ${leftOpen.join(', ')} open: a real process would not have exited`);
+  }
+  if (!crashed) idleWarm.push(child);
+  return { code, stdout, stderr };
+}
+
 /**
  * A writer of the files a test hands the binary (worlds, inputs), in a temporary directory of its
  * own named after `prefix`: `file(name, content)` writes a string as it is, anything else as JSON, and returns the path.
