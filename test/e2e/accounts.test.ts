@@ -8,7 +8,7 @@ import { roleSessionName } from '../../src/accounts.js';
 import { sweeperSession } from '../../src/sweep.js';
 import type { StageConfig } from '../../src/config.js';
 import { copyOfService } from '../support/sls.js';
-import { cleanEnv, exitCode, sequencer } from './binary.js';
+import { cleanEnv, exitCode, warmSequencer } from './binary.js';
 import { accountsTrainInput, ours, startTime } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -69,7 +69,7 @@ describe('a train across accounts and regions (local/worlds/accounts.json)', () 
 
   it('sequencer run says where each pipeline elsewhere started: account, region and its own name', async () => {
     // Act
-    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/accounts.json', '--input', JSON.stringify(input)]);
+    const { code, stdout } = await warmSequencer(['run', '--world', 'local/worlds/accounts.json', '--input', JSON.stringify(input)]);
 
     // Assess
     expect(code).toBe(0);
@@ -83,7 +83,7 @@ describe('a train across accounts and regions (local/worlds/accounts.json)', () 
   });
 
   it("an order naming a pipeline elsewhere by its CodePipeline name is told the stage's names for it, and --order's hint is --order's", async () => {
-    const { code, stderr } = await sequencer(['run', '--world', 'local/worlds/accounts.json', '--order', 'build,deploy-api']);
+    const { code, stderr } = await warmSequencer(['run', '--world', 'local/worlds/accounts.json', '--order', 'build,deploy-api']);
 
     expect(code).toBe(2);
     expect(stderr).toContain(

@@ -1,9 +1,10 @@
-import { follow, progressLines, scratchFiles, sequencer } from './binary.js';
+import { follow, progressLines, scratchFiles, sequencer, warmSequencer } from './binary.js';
 import { emulator, latest, untilLatestEnded, type Emulator } from './emulator-process.js';
 
 /**
  * `sequencer start` and `status --watch`, as a release engineer's CI job runs them against AWS:
- * separate processes, judged by what they print and their exit codes. Here AWS is `sequencer
+ * commands judged by what they print and their exit codes (warmSequencer: the binary's main() in a
+ * process kept warm; `sequencer` where stdin matters). Here AWS is `sequencer
  * emulator`, whose StartExecution runs the real train (the definition and the handlers) in
  * simulated time paced by --speed, so the watch sees the train unfold. `stop`, `redrive` and a
  * continuation followed are in aws-redrive.test.ts: a file of its own, so that jest runs the two
@@ -24,11 +25,11 @@ describe('start under a name already taken', () => {
     // Prepare: a run named release-42 that has ended.
     const world = file('named.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] });
     running = await emulator(world, ['--speed', '600']);
-    const first = await sequencer(['start', '--order', 'P1', '--name', 'release-42', '--wait', '--interval', '1'], running.env);
+    const first = await warmSequencer(['start', '--order', 'P1', '--name', 'release-42', '--wait', '--interval', '1'], running.env);
     expect(first.code).toBe(0);
 
     // Act: the same name again, as a retried CI job would.
-    const again = await sequencer(['start', '--order', 'P1', '--name', 'release-42', '--json'], running.env);
+    const again = await warmSequencer(['start', '--order', 'P1', '--name', 'release-42', '--json'], running.env);
 
     // Assess
     const cause =
@@ -46,17 +47,17 @@ describe('start, before it returns', () => {
     running = await emulator(world, ['--speed', '600']);
 
     // Act: a pipeline the stage does not allow (the execution fails at DecideOrder), then a good order.
-    const notAllowed = await sequencer(['start', '--order', 'P1,P9'], running.env);
-    const notAllowedJson = await sequencer(['start', '--order', 'P1,P9', '--json'], running.env);
-    const notAllowedFollowed = await sequencer(['start', '--order', 'P1,P9', '--wait', '--interval', '1'], running.env);
-    const decided = await sequencer(['start', '--order', 'P2,P1'], running.env);
+    const notAllowed = await warmSequencer(['start', '--order', 'P1,P9'], running.env);
+    const notAllowedJson = await warmSequencer(['start', '--order', 'P1,P9', '--json'], running.env);
+    const notAllowedFollowed = await warmSequencer(['start', '--order', 'P1,P9', '--wait', '--interval', '1'], running.env);
+    const decided = await warmSequencer(['start', '--order', 'P2,P1'], running.env);
     await untilLatestEnded(running.client);
     const decidedJson = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":[["P1","P2"]]}');
     await untilLatestEnded(running.client);
-    const dryRun = await sequencer(['start', '--order', 'P2,P1', '--dry-run'], running.env);
+    const dryRun = await warmSequencer(['start', '--order', 'P2,P1', '--dry-run'], running.env);
     // Told once decided, a dry run's execution may take a moment more to end: a start meanwhile would be refused.
     await untilLatestEnded(running.client);
-    const dryRunJson = await sequencer(['start', '--order', 'P2,P1', '--dry-run', '--json'], running.env);
+    const dryRunJson = await warmSequencer(['start', '--order', 'P2,P1', '--dry-run', '--json'], running.env);
 
     // Assess
     const refusal = /^\S+ refused at DecideOrder: PipelineNotAllowed: order: P9 is not allowed in this stage; allowed: P1, P2; no pipeline was started\. See it with 'npx --no sequencer status --stage dev --execution \S+'\.$/;
@@ -102,7 +103,7 @@ describe('start --wait and status --watch against the emulator', () => {
     expect(stdout).toContain(`  https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${whileWatched.executionArn}`);
     expect(stdout).toContain('P2 Succeeded after 5 min');
     expect(stdout).toMatch(/^SUCCEEDED {2}2 pipelines succeeded in /m);
-    const snapshot = await sequencer(['status'], running.env);
+    const snapshot = await warmSequencer(['status'], running.env);
     expect(snapshot.code).toBe(0);
     expect(progressLines(stdout)).toEqual(progressLines(snapshot.stdout));
     expect(stdout.slice(stdout.indexOf('\n#  pipeline'))).toBe(snapshot.stdout.slice(snapshot.stdout.indexOf('\n#  pipeline')));
@@ -122,8 +123,8 @@ describe('start --wait and status --watch against the emulator', () => {
     running = await emulator(world, ['--speed', '200']);
 
     const started = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":["P1","P2"]}');
-    const watched = await sequencer(['status', '--watch', '--interval', '1'], running.env);
-    const onGitHub = await sequencer(['status', '--watch'], { ...running.env, GITHUB_ACTIONS: 'true' });
+    const watched = await warmSequencer(['status', '--watch', '--interval', '1'], running.env);
+    const onGitHub = await warmSequencer(['status', '--watch'], { ...running.env, GITHUB_ACTIONS: 'true' });
 
     expect(started.code).toBe(0);
     const { executionArn, console: link } = JSON.parse(started.stdout);
@@ -152,7 +153,7 @@ describe('start --wait and status --watch against the emulator', () => {
     });
     running = await emulator(world, ['--run', '{"order":["P1"]}', '--speed', '10000000']);
 
-    const watched = await sequencer(['status', '--watch', '--interval', '1'], running.env);
+    const watched = await warmSequencer(['status', '--watch', '--interval', '1'], running.env);
 
     expect(watched.code).toBe(1);
     expect(watched.stderr).toMatch(/^sequencer: FAILED {2}PipelineFailed: P1 \(position 1 of 1\)/m);

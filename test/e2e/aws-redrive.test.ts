@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { follow, progressLines, scratchFiles, sequencer } from './binary.js';
-import { emulator, latest, stateMachineArn, type Emulator } from './emulator-process.js';
+import { follow, progressLines, scratchFiles, warmSequencer, type Result } from './binary.js';
+import { emulator, latest, stateMachineArn, untilLatestEnded, type Emulator } from './emulator-process.js';
 
 /**
  * `sequencer stop` and `redrive`, and `status --watch` of a train that is stopped, redriven or
@@ -25,15 +25,15 @@ describe('stop, redrive and continuation against the emulator', () => {
     await watching.waitFor(/P1 started/);
     const { executionArn, name, startDate } = await latest(running.client);
 
-    const second = await sequencer(['start', '--order', 'P2'], running.env);
+    const second = await warmSequencer(['start', '--order', 'P2'], running.env);
     const onlyWatching = follow(['status', '--watch', '--interval', '1'], running.env);
     await onlyWatching.waitFor(/P1 started/);
     onlyWatching.child.kill('SIGINT');
     const interrupted = await onlyWatching.exited;
     const afterInterrupt = await latest(running.client);
-    const stopped = await sequencer(['stop', '--cause', 'release called off'], running.env);
+    const stopped = await warmSequencer(['stop', '--cause', 'release called off'], running.env);
     const code = await watching.exited;
-    const again = await sequencer(['stop'], running.env);
+    const again = await warmSequencer(['stop'], running.env);
 
     expect(second.code).toBe(3);
     expect(second.stderr).toContain(`sequencer: AlreadyRunning: ${name} (started ${startDate!.toISOString()}, ${executionArn}) is in flight on codepipeline-sequencer-dev; nothing was started.`);
@@ -61,9 +61,9 @@ describe('stop, redrive and continuation against the emulator', () => {
     // of wall time, not 1.5 s. The tests above prove the watch sees a train unfold.
     running = await emulator(world, ['--speed', '2000']);
 
-    const failed = await sequencer(['start', '--order', 'P1', '--wait', '--json', '--interval', '1'], running.env);
-    const redriven = await sequencer(['redrive', '--wait', '--interval', '1'], running.env);
-    const again = await sequencer(['redrive'], running.env);
+    const failed = await warmSequencer(['start', '--order', 'P1', '--wait', '--json', '--interval', '1'], running.env);
+    const redriven = await warmSequencer(['redrive', '--wait', '--interval', '1'], running.env);
+    const again = await warmSequencer(['redrive'], running.env);
 
     expect(failed.code).toBe(1);
     expect(JSON.parse(failed.stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineFailed', pipelines: [{ pipelineName: 'P1', status: 'Failed' }] });
@@ -83,9 +83,15 @@ describe('stop, redrive and continuation against the emulator', () => {
     // After its run the emulator goes on at the wall clock's pace: the redriven P2 runs for 5 minutes, well past the commands below.
     running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--run', '{}']);
 
-    const redriven = await sequencer(['redrive'], running.env);
-    const plain = await sequencer(['status'], running.env);
-    const json = await sequencer(['status', '--json'], running.env);
+    const redriven = await warmSequencer(['redrive'], running.env);
+    // The redriven execution starts P2 again a moment after the redrive returns.
+    const p2Again = (status: Result) => (JSON.parse(status.stdout) as { pipelines?: { status?: string }[] }).pipelines?.[1]?.status === 'InProgress';
+    let json = await warmSequencer(['status', '--json'], running.env);
+    for (let look = 0; look < 100 && !p2Again(json); look += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      json = await warmSequencer(['status', '--json'], running.env);
+    }
+    const plain = await warmSequencer(['status'], running.env);
 
     expect([redriven.code, plain.code, json.code]).toEqual([0, 0, 0]);
     expect(redriven.stdout).toMatch(/^ {2}follow it: npx --no sequencer status --stage dev --execution local-001 --watch$/m);
@@ -117,8 +123,11 @@ describe('stop, redrive and continuation against the emulator', () => {
     // A million times the wall clock: the run's failure is weeks old within seconds. It ran the
     // hotfix sequence: the start names the order it decided, which the sequence may no longer give.
     running = await emulator(world, ['--run', '{"sequence":"hotfix"}', '--speed', '10000000']);
+    // 14 days pass in 0.12 s of wall time at that speed: a command asked sooner after the end redrives.
+    await untilLatestEnded(running.client);
+    await new Promise((resolve) => setTimeout(resolve, 250));
 
-    const { code, stderr } = await sequencer(['redrive'], running.env);
+    const { code, stderr } = await warmSequencer(['redrive'], running.env);
 
     expect(code).toBe(3);
     expect(stderr).toMatch(/^sequencer: local-001 ended FAILED on 2026-01-01T00:05:\d\dZ, more than 14 days ago: Step Functions redrives an execution only within 14 days of its end/);
@@ -127,7 +136,7 @@ describe('stop, redrive and continuation against the emulator', () => {
 
   it('a start refused while the train runs is never the train: status --watch follows the train, redrive redrives it; the refused start, named, is refused with a start to run instead', async () => {
     running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--speed', '100']);
-    const started = await sequencer(['start', '--name', 'train-1'], running.env);
+    const started = await warmSequencer(['start', '--name', 'train-1'], running.env);
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'dup-2', input: '{"order":["P3"]}' }));
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'sched-3', input: '{"scheduled":{"whenBusy":"skip","at":"2026-01-01T06:00:00Z"}}' }));
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'typo-4', input: '{"sequence":"relase"}' }));
@@ -135,12 +144,12 @@ describe('stop, redrive and continuation against the emulator', () => {
     const stillRunning = async () => (await Promise.all(['dup-2', 'sched-3', 'typo-4'].map(describe))).some(({ status }) => status === 'RUNNING');
     while (await stillRunning()) await new Promise((resolve) => setTimeout(resolve, 100));
 
-    const whileRunning = await sequencer(['redrive'], running.env);
-    const watched = await sequencer(['status', '--watch', '--json', '--interval', '1'], running.env);
-    const skipped = await sequencer(['status', '--execution', 'sched-3'], running.env);
-    const refused = await sequencer(['redrive', '--execution', 'dup-2'], running.env);
-    const mistyped = await sequencer(['redrive', '--execution', 'typo-4'], running.env);
-    const redriven = await sequencer(['redrive'], running.env);
+    const whileRunning = await warmSequencer(['redrive'], running.env);
+    const watched = await warmSequencer(['status', '--watch', '--json', '--interval', '1'], running.env);
+    const skipped = await warmSequencer(['status', '--execution', 'sched-3'], running.env);
+    const refused = await warmSequencer(['redrive', '--execution', 'dup-2'], running.env);
+    const mistyped = await warmSequencer(['redrive', '--execution', 'typo-4'], running.env);
+    const redriven = await warmSequencer(['redrive'], running.env);
 
     expect(started.code).toBe(0);
     expect(whileRunning).toMatchObject({ code: 3, stderr: "sequencer: nothing to redrive: train-1, the train's current execution, is still running\n" });
@@ -167,7 +176,7 @@ describe('stop, redrive and continuation against the emulator', () => {
     // Polled: an event-woken wait costs a handful of events however long it lasts, and would never continue.
     running = await emulator(world, ['--speed', '10000000', '--completion', 'poll', '--continue-at', '2000']);
 
-    const watched = await sequencer(['start', '--input', `{"order":["P1"],"pipelineTimeoutSeconds":${30 * 86_400}}`, '--wait', '--interval', '1'], running.env);
+    const watched = await warmSequencer(['start', '--input', `{"order":["P1"],"pipelineTimeoutSeconds":${30 * 86_400}}`, '--wait', '--interval', '1'], running.env);
 
     expect(watched.code).toBe(0);
     const name = (await latest(running.client)).name!;
@@ -175,7 +184,7 @@ describe('stop, redrive and continuation against the emulator', () => {
     expect(watched.stdout).toMatch(/the run continues as new execution \S+-g2/);
     expect(watched.stdout).toContain(`${name} took over the run (execution 2 of the train)`);
     expect(watched.stdout).toMatch(/^1 +P1 +Succeeded /m);
-    const snapshot = await sequencer(['status', '--json'], running.env);
+    const snapshot = await warmSequencer(['status', '--json'], running.env);
     expect(JSON.parse(snapshot.stdout).generations.map((generation: { status: string }) => generation.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
   }, 180_000);
 });

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scratchFiles, sequencer } from './binary.js';
+import { scratchFiles, sequencer, warmSequencer } from './binary.js';
 import { emulator, stateMachineArn, type Emulator } from './emulator-process.js';
 
 /**
@@ -56,7 +56,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds, at least 1'],
   ])('%j', async (args, message) => {
     // Refused before any call: nothing listens at this endpoint.
-    const { code, stdout, stderr } = await sequencer(args, { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
+    const { code, stdout, stderr } = await warmSequencer(args, { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
 
     expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
     expect(stderr.split('\n')[0]).toContain(`sequencer: ${message}`);
@@ -65,9 +65,9 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   it('with --json, stdout is still one document: REFUSED, the kind of refusal and its line', async () => {
     // Act: refused before any call, as above; the third by its endpoint.
     const refused = await Promise.all([
-      sequencer(['start', '--json', '--order', 'P1,P2+P2'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
-      sequencer(['status', '--json', '--execution', 'bad name/../x'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
-      sequencer(['stop', '--json'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' }),
+      warmSequencer(['start', '--json', '--order', 'P1,P2+P2'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      warmSequencer(['status', '--json', '--execution', 'bad name/../x'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }),
+      warmSequencer(['stop', '--json'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' }),
     ]);
 
     // Assess: the same line as stderr's first, in a document a CI job can parse.
@@ -97,8 +97,8 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   it('an endpoint that is not a URL: names the variable, not the credentials; an empty one is not set, as the SDK reads it', async () => {
     const { server, endpoint } = await failingEndpoint(400, 'AccessDeniedException', 'not you');
     try {
-      const { code, stdout, stderr } = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' });
-      const empty = await sequencer(['status'], { AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL: endpoint.replace('http://', 'HTTP://') });
+      const { code, stdout, stderr } = await warmSequencer(['status'], { AWS_ENDPOINT_URL_SFN: '127.0.0.1:4599' });
+      const empty = await warmSequencer(['status'], { AWS_ENDPOINT_URL_SFN: '', AWS_ENDPOINT_URL: endpoint.replace('http://', 'HTTP://') });
 
       expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
       expect(stderr.split('\n')[0]).toBe("sequencer: AWS_ENDPOINT_URL_SFN '127.0.0.1:4599' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator");
@@ -112,7 +112,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   it('no credentials: says how to give them', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
 
-    const { code, stderr } = await sequencer(['status', '--stage', 'prod'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-1' });
+    const { code, stderr } = await warmSequencer(['status', '--stage', 'prod'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-1' });
 
     expect(code).toBe(2);
     expect(stderr).toMatch(/^sequencer: no AWS credentials found \(.*\); set AWS_PROFILE or --profile/);
@@ -121,7 +121,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   it('an unknown --profile: names it', async () => {
     const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
 
-    const { code, stderr } = await sequencer(['start', '--profile', 'nosuch'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' });
+    const { code, stderr } = await warmSequencer(['start', '--profile', 'nosuch'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' });
 
     expect(code).toBe(2);
     expect(stderr).toMatch(/^sequencer: no AWS credentials found for profile nosuch/);
@@ -133,7 +133,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   ])('an endpoint answering %d %s', async (status, type, message, expected) => {
     const { server, endpoint } = await failingEndpoint(status, type, message);
     try {
-      const { code, stderr } = await sequencer(['status', '--watch'], { AWS_ENDPOINT_URL_SFN: endpoint });
+      const { code, stderr } = await warmSequencer(['status', '--watch'], { AWS_ENDPOINT_URL_SFN: endpoint });
 
       expect(code).toBe(2);
       expect(stderr).toMatch(expected);
@@ -145,13 +145,13 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   it('no such state machine, or execution: names the region and account searched', async () => {
     running = await emulator(file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] }));
 
-    const noStateMachine = await sequencer(['start', '--stage', 'prod'], running.env);
-    const noExecution = await sequencer(['stop', '--execution', 'nosuch'], running.env);
-    const noRuns = await sequencer(['status', '--watch'], running.env);
-    const noRedrive = await sequencer(['redrive'], running.env);
+    const noStateMachine = await warmSequencer(['start', '--stage', 'prod'], running.env);
+    const noExecution = await warmSequencer(['stop', '--execution', 'nosuch'], running.env);
+    const noRuns = await warmSequencer(['status', '--watch'], running.env);
+    const noRedrive = await warmSequencer(['redrive'], running.env);
     // The stage's state machine is in us-east-1, where it was deployed: another region has none.
-    const elsewhere = await sequencer(['start', '--region', 'eu-west-1', '--order', 'P1', '--name', 'eu1'], running.env);
-    const nothingElsewhere = await sequencer(['status', '--region', 'eu-west-1'], running.env);
+    const elsewhere = await warmSequencer(['start', '--region', 'eu-west-1', '--order', 'P1', '--name', 'eu1'], running.env);
+    const nothingElsewhere = await warmSequencer(['status', '--region', 'eu-west-1'], running.env);
 
     expect(noStateMachine.code).toBe(2);
     expect(noStateMachine.stderr).toContain(

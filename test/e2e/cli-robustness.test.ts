@@ -4,11 +4,13 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { copyOfService, slsRefusal } from '../support/sls.js';
-import { cleanEnv, exitCode, once, scratchFiles, sequencer } from './binary.js';
+import { cleanEnv, exitCode, once, scratchFiles, sequencer, warmSequencer } from './binary.js';
 
 /**
- * The command line as a platform engineer and a CI job meet it: a separate process, judged by
- * its exit code and what it prints. No failure may show a stack trace or the whole usage.
+ * The command line as a platform engineer and a CI job meet it, judged by its exit code and what
+ * it prints. No failure may show a stack trace or the whole usage. What the process itself does
+ * (signals, pipes, what a start loads, the Node-20 handover) runs the real binary (`sequencer`,
+ * spawn); the rest runs its main() in a process kept warm (warmSequencer).
  */
 
 
@@ -54,7 +56,7 @@ describe('help and version', () => {
     [['emulator', '-h'], 'Usage: sequencer emulator --world FILE [--stage NAME] [--run INPUT] [--speed N] [--port N]'],
     [['status', '--help'], 'Usage: sequencer status [--stage NAME] [--execution NAME|ARN] [--json]'],
   ])('%j prints its usage and exits 0', async (args, firstLine) => {
-    const { code, stdout, stderr } = await sequencer(args);
+    const { code, stdout, stderr } = await warmSequencer(args);
 
     expect(code).toBe(0);
     expect(stdout.split('\n')[0]).toContain(firstLine);
@@ -62,7 +64,7 @@ describe('help and version', () => {
   });
 
   it('run --help documents every option it accepts', async () => {
-    const { stdout } = await sequencer(['run', '--help']);
+    const { stdout } = await warmSequencer(['run', '--help']);
 
     for (const option of ['--input JSON', '--input-file FILE', '--world FILE', '--stage NAME', '--json', '--timestamps', 'NO_COLOR', 'GITHUB_ACTIONS', 'SEQUENCER_LOG_LEVEL']) {
       expect(stdout).toContain(option);
@@ -70,7 +72,7 @@ describe('help and version', () => {
   });
 
   it.each([['--version'], ['-V'], ['version']])('%s prints the version from package.json', async (flag) => {
-    const { code, stdout } = await sequencer([flag]);
+    const { code, stdout } = await warmSequencer([flag]);
 
     expect(code).toBe(0);
     expect(stdout).toBe(`sequencer ${packageVersion}\n`);
@@ -110,7 +112,7 @@ process.on('exit', () => process.stderr.write('packages: ' + JSON.stringify([...
   });
 
   it('status with nothing listening at its endpoint says so in one line, exit 2', async () => {
-    const { code, stdout, stderr } = await sequencer(['status', '--stage', 'dev'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
+    const { code, stdout, stderr } = await warmSequencer(['status', '--stage', 'dev'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
@@ -128,7 +130,7 @@ describe('a command-line error: one line and a hint, never the usage', () => {
     [['emulator'], "Run 'sequencer emulator --help' for usage."],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', 'http'], "Run 'sequencer emulator --help' for usage."],
   ])('%j exits 2', async (args, hint) => {
-    const { code, stdout, stderr } = await sequencer(args);
+    const { code, stdout, stderr } = await warmSequencer(args);
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
@@ -148,7 +150,7 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     ['a world with several problems', ['--world', file('bad.json', { startTime, pipelines: [{ name: 'P1', durationSecs: 1 }] })], 'is not a valid world file: pipelines[0].durationSecs: unknown field; pipelines[0].durationSeconds: required unless stages are given'],
     ['a world file that is not JSON', ['--world', file('broken.json', '{ "startTime": ')], 'not valid JSON'],
   ])('%s', async (_, args, message) => {
-    const { code, stdout, stderr } = await sequencer(['run', ...args]);
+    const { code, stdout, stderr } = await warmSequencer(['run', ...args]);
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
@@ -220,7 +222,7 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
   });
 
   it('--json keeps the exit code and the line, and stdout is one JSON report naming the error and cause', async () => {
-    const { code, stdout, stderr } = await sequencer(['run', '--world', file('empty-too.json', { startTime, pipelines: [] }), '--json']);
+    const { code, stdout, stderr } = await warmSequencer(['run', '--world', file('empty-too.json', { startTime, pipelines: [] }), '--json']);
 
     expect(code).toBe(2);
     expect(JSON.parse(stdout)).toEqual({ status: 'REFUSED', error: 'WorldFileError', cause: expect.stringContaining('"pipelines" is empty') });
@@ -232,9 +234,9 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     const world = file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 600 }] });
 
     // Act
-    const byEvents = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--json']);
-    const byPolling = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--json']);
-    const refused = await sequencer(['run', '--world', world, '--completion', 'webhook']);
+    const byEvents = await warmSequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--json']);
+    const byPolling = await warmSequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--json']);
+    const refused = await warmSequencer(['run', '--world', world, '--completion', 'webhook']);
 
     // Assess
     const detected = (stdout: string) =>
@@ -253,9 +255,9 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     const world = file('two-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 2 * 86_400 }] });
 
     // Act
-    const atDefault = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--json']);
-    const handedOver = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--continue-at', '1000', '--json']);
-    const refused = await sequencer(['run', '--world', world, '--continue-at', '499']);
+    const atDefault = await warmSequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--json']);
+    const handedOver = await warmSequencer(['run', '--world', world, '--input', '{"order":["P1"]}', '--completion', 'poll', '--continue-at', '1000', '--json']);
+    const refused = await warmSequencer(['run', '--world', world, '--continue-at', '499']);
 
     // Assess
     const executions = (stdout: string) => (JSON.parse(stdout) as { stats: { executions: number } }).stats.executions;
@@ -273,8 +275,8 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
   it('a pipeline in the order that the world file lacks is named, with the file', async () => {
     const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
 
-    const byDefault = await sequencer(['run', '--world', world]);
-    const byInput = await sequencer(['run', '--world', world, '--input', '{"order":["P2","P9","P1"]}']);
+    const byDefault = await warmSequencer(['run', '--world', world]);
+    const byInput = await warmSequencer(['run', '--world', world, '--input', '{"order":["P2","P9","P1"]}']);
 
     expect(byDefault.code).toBe(2);
     expect(lines(byDefault.stderr)).toEqual([
@@ -289,7 +291,7 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     // The world lacks P2 and P3: the refusal names them all the same, as the deployed stage would.
     const world = file('extra.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'X1', durationSeconds: 60 }] });
 
-    const { code, stdout } = await sequencer(['run', '--world', world, '--stage', 'prod', '--input', '{"order":["P1","X1"]}', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', world, '--stage', 'prod', '--input', '{"order":["P1","X1"]}', '--json']);
 
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed', cause: 'order: X1 is not allowed in this stage; allowed: P1, P2, P3' });
@@ -301,7 +303,7 @@ const deepInput = file('deep.json', `${'{"a":'.repeat(4000)}1${'}'.repeat(4000)}
 
 describe('a 4,000-level nested input', () => {
   it('is refused as InvalidInput by decide-order, naming the limit, and the run ends (it used to hang)', async () => {
-    const { code, stdout, stderr } = await sequencer(['run', '--input-file', deepInput, '--json']);
+    const { code, stdout, stderr } = await warmSequencer(['run', '--input-file', deepInput, '--json']);
 
     expect(code).toBe(1);
     const report = JSON.parse(stdout);
@@ -311,7 +313,7 @@ describe('a 4,000-level nested input', () => {
   });
 
   it('reads "1 state transition" for a run refused at the first Task', async () => {
-    const { stdout } = await sequencer(['run', '--input-file', deepInput]);
+    const { stdout } = await warmSequencer(['run', '--input-file', deepInput]);
 
     expect(stdout).toContain('(1 state transition, 6 history events, 1 Lambda invocation)');
   });
@@ -319,8 +321,8 @@ describe('a 4,000-level nested input', () => {
   it('100,000 levels deep: run and start refuse it by name too, never overflowing the stack', async () => {
     const deeper = file('deeper.json', `{"order":["P1"],"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
 
-    const ran = await sequencer(['run', '--input-file', deeper]);
-    const started = await sequencer(['start', '--input-file', deeper], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
+    const ran = await warmSequencer(['run', '--input-file', deeper]);
+    const started = await warmSequencer(['start', '--input-file', deeper], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
 
     expect(ran.code).toBe(1);
     expect(ran.stderr).toContain('sequencer: FAILED  InvalidInput: input: objects and arrays nested more than 32 levels deep');
@@ -423,12 +425,12 @@ registerHooks({
 });
 
 describe('output for people and for CI', () => {
-  const plainRun = once(() => sequencer(['run', '--world', failing]));
+  const plainRun = once(() => warmSequencer(['run', '--world', failing]));
 
   it('is plain off a terminal, coloured with FORCE_COLOR, and never coloured with NO_COLOR', async () => {
     const plain = await plainRun();
-    const forced = await sequencer(['run', '--world', failing], { FORCE_COLOR: '1' });
-    const refused = await sequencer(['run', '--world', failing], { FORCE_COLOR: '1', NO_COLOR: '1' });
+    const forced = await warmSequencer(['run', '--world', failing], { FORCE_COLOR: '1' });
+    const refused = await warmSequencer(['run', '--world', failing], { FORCE_COLOR: '1', NO_COLOR: '1' });
 
     expect(plain.stdout).not.toContain('\u001b[');
     expect(forced.stdout).toContain('\u001b[31mFailed\u001b[0m');
@@ -444,7 +446,7 @@ describe('output for people and for CI', () => {
   });
 
   it('on GitHub Actions, groups the progress and turns a failure into an ::error:: annotation', async () => {
-    const { code, stdout, stderr } = await sequencer(['run', '--world', failing], { GITHUB_ACTIONS: 'true' });
+    const { code, stdout, stderr } = await warmSequencer(['run', '--world', failing], { GITHUB_ACTIONS: 'true' });
 
     expect(code).toBe(1);
     const printed = lines(stdout);
@@ -457,7 +459,7 @@ describe('output for people and for CI', () => {
   });
 
   it('on GitHub Actions with --json, keeps stdout one JSON document and tells the failure once on stderr, as the annotation', async () => {
-    const { code, stdout, stderr } = await sequencer(['run', '--world', failing, '--json'], { GITHUB_ACTIONS: 'true' });
+    const { code, stdout, stderr } = await warmSequencer(['run', '--world', failing, '--json'], { GITHUB_ACTIONS: 'true' });
 
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
@@ -465,7 +467,7 @@ describe('output for people and for CI', () => {
   });
 
   it('--timestamps shows absolute UTC times in the progress and the table', async () => {
-    const { stdout } = await sequencer(['run', '--world', failing, '--timestamps']);
+    const { stdout } = await warmSequencer(['run', '--world', failing, '--timestamps']);
 
     expect(stdout).toContain("2026-01-01T00:00:00Z  order decided: P1 → P2 → P3 (the default sequence 'release')");
     expect(stdout).toMatch(/^1 {2}P1 +Succeeded +2026-01-01T00:00:00Z +2026-01-01T00:05:00Z +5 min /m);
@@ -481,7 +483,7 @@ describe('output for people and for CI', () => {
       faults: [{ operation: 'GetPipelineExecution', error: 'InternalFailure', httpStatus: 500, count: 8 }],
     });
 
-    const { code, stdout } = await sequencer(['run', '--world', world, '--input', '{"order":["P1"]}']);
+    const { code, stdout } = await warmSequencer(['run', '--world', world, '--input', '{"order":["P1"]}']);
 
     expect(code).toBe(0);
     expect(stdout).toContain('CheckPipelines failed with AwsUnavailable; retrying (attempt 2 of 6, backoff up to 5 s with full jitter)');
@@ -609,7 +611,7 @@ describe('signals and pipes', () => {
       await waitForLine(child, /^ready;/m).finally(() => child.exitCode === null && process.kill(-child.pid!, signal));
       return exited;
     };
-    const { stdout: help } = await sequencer(['emulator', '--help']);
+    const { stdout: help } = await warmSequencer(['emulator', '--help']);
 
     // Act
     const direct = await stopped('node', ['bin/sequencer.js']);
@@ -625,7 +627,7 @@ describe('signals and pipes', () => {
     await new Promise<void>((resolve) => busy!.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as { port: number }).port;
 
-    const { code, stdout, stderr } = await sequencer(['emulator', '--world', 'local/worlds/demo.json', '--port', String(port)]);
+    const { code, stdout, stderr } = await warmSequencer(['emulator', '--world', 'local/worlds/demo.json', '--port', String(port)]);
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
@@ -667,7 +669,7 @@ describe('a negative number given to an option that takes a number', () => {
     [['emulator', '--world', 'local/worlds/demo.json', '--speed', '-1'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '-1'"],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
   ])("%j says what the option takes, not parseArgs' own words", async (args, message) => {
-    const { code, stderr } = await sequencer(args);
+    const { code, stderr } = await warmSequencer(args);
 
     expect(code).toBe(2);
     expect(lines(stderr)[0]).toBe(`sequencer: ${message}`);

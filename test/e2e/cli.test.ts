@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepipeline';
-import { sequencer } from './binary.js';
+import { warmSequencer } from './binary.js';
 
 
 const directory = mkdtempSync(join(tmpdir(), 'sequencer-cli-'));
@@ -33,8 +33,8 @@ describe('sequencer run', () => {
     });
 
     // Act
-    const plain = await sequencer(['run', '--world', flaky, '--input', '{"order":["P1","P2"]}', '--redrive', '--timestamps']);
-    const json = await sequencer(['run', '--world', flaky, '--input', '{"order":["P1","P2"]}', '--redrive', '--json']);
+    const plain = await warmSequencer(['run', '--world', flaky, '--input', '{"order":["P1","P2"]}', '--redrive', '--timestamps']);
+    const json = await warmSequencer(['run', '--world', flaky, '--input', '{"order":["P1","P2"]}', '--redrive', '--json']);
 
     // Assess
     expect(plain.code).toBe(0);
@@ -58,7 +58,7 @@ describe('sequencer run', () => {
   });
 
   it('--json prints one JSON document: status, output, world executions in start order, stats', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/demo.json', '--input', '{"order":["P3","P2","P1"]}', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', 'local/worlds/demo.json', '--input', '{"order":["P3","P2","P1"]}', '--json']);
 
     expect(code).toBe(0);
     const report = JSON.parse(stdout);
@@ -84,7 +84,7 @@ describe('sequencer run', () => {
   });
 
   it('exits 1 on a failed run, with the error and cause in the JSON', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', failing, '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', failing, '--json']);
 
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({
@@ -101,7 +101,7 @@ describe('sequencer run', () => {
       faults: [{ operation: 'SendTaskSuccess', error: 'AccessDeniedException', count: 1 }],
     });
 
-    const [human, json] = await Promise.all([sequencer(['run', '--world', world, '--order', 'P1']), sequencer(['run', '--world', world, '--order', 'P1', '--json'])]);
+    const [human, json] = await Promise.all([warmSequencer(['run', '--world', world, '--order', 'P1']), warmSequencer(['run', '--world', world, '--order', 'P1', '--json'])]);
 
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(
@@ -114,7 +114,7 @@ describe('sequencer run', () => {
   });
 
   it('prints a readable run for a person: one line per step, a summary table, the outcome; no logs, no colour off a terminal', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', failing]);
+    const { code, stdout } = await warmSequencer(['run', '--world', failing]);
 
     expect(code).toBe(1);
     expect(stdout).toContain("order decided: P1 → P2 → P3 (the default sequence 'release')");
@@ -129,7 +129,7 @@ describe('sequencer run', () => {
   });
 
   it('takes the order, from and dry run as options of their own, as start does', async () => {
-    const { code, stdout } = await sequencer(['run', '--order', 'P3,P1+P2', '--from', 'P1', '--dry-run', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--order', 'P3,P1+P2', '--from', 'P1', '--dry-run', '--json']);
 
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({
@@ -145,7 +145,7 @@ describe('sequencer run', () => {
     [['run', '--stage', 'qa/1'], "--stage 'qa/1' is not a stage name sls accepts"],
     [['launch'], "unknown command 'launch'"],
   ])('exits 2 with a clear message for %j', async (args, message) => {
-    const { code, stdout, stderr } = await sequencer(args);
+    const { code, stdout, stderr } = await warmSequencer(args);
 
     expect(code).toBe(2);
     expect(stderr).toContain(message);
@@ -155,7 +155,7 @@ describe('sequencer run', () => {
   it('exits 2 naming the field of a malformed world file', async () => {
     const bad = worldFile('bad.json', { startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'P1', durationSecs: 60 }] });
 
-    const { code, stderr } = await sequencer(['run', '--world', bad]);
+    const { code, stderr } = await warmSequencer(['run', '--world', bad]);
 
     expect(code).toBe(2);
     expect(stderr).toContain('pipelines[0]');
@@ -196,7 +196,7 @@ describe('sequencer emulator --run, then sequencer status', () => {
     try {
       const endpoint = await endpointOf(child);
       // No credentials, region or profile: the clean environment has no AWS_ variable but this one.
-      const { code, stdout, stderr } = await sequencer(['status', '--json'], { AWS_ENDPOINT_URL_SFN: endpoint });
+      const { code, stdout, stderr } = await warmSequencer(['status', '--json'], { AWS_ENDPOINT_URL_SFN: endpoint });
 
       expect(code).toBe(1);
       const report = JSON.parse(stdout);
@@ -214,7 +214,7 @@ describe('npm start', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const sample = /```text\n([\s\S]*?)```/.exec(readme)![1]!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
 
-    const { code, stdout } = await sequencer(['run']);
+    const { code, stdout } = await warmSequencer(['run']);
 
     expect(code).toBe(0);
     expect(sample.length).toBeGreaterThan(5);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CodePipelineClient, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
 import { closeLocalEngine, LocalEngine, type RunEvent } from '../../local/engine.js';
 import { loadWorld, type World } from '../../local/world.js';
-import { sequencer } from './binary.js';
+import { warmSequencer } from './binary.js';
 import { expectSequential, ours, runOnce, world } from './support.js';
 
 afterAll(closeLocalEngine);
@@ -179,7 +179,7 @@ describe('sequencer run --json', () => {
   const variables = { P2: { IMAGE_TAG: 'img-#{P1.BuildVariables.IMAGE_TAG}', ENV: 'prod' } };
 
   it('reports the variables each execution was started with in world.executions[]', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', JSON.stringify({ order: ['P1', 'P2'], variables }), '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', JSON.stringify({ order: ['P1', 'P2'], variables }), '--json']);
 
     expect(code).toBe(0);
     const executions = JSON.parse(stdout).world.executions as { pipelineName: string; variables: Record<string, string> }[];
@@ -190,7 +190,7 @@ describe('sequencer run --json', () => {
   });
 
   it('shows a dry run the references as written', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', JSON.stringify({ order: ['P1', 'P2'], variables, dryRun: true }), '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', JSON.stringify({ order: ['P1', 'P2'], variables, dryRun: true }), '--json']);
 
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'SUCCEEDED', output: { variables }, world: { executions: [] } });
@@ -204,7 +204,7 @@ describe('README: passing outputs between pipelines', () => {
     const [, command, sample] = /```sh\n(npx --no sequencer run --world local\/worlds\/forwarding\.json --input '.*')\n```\n\n```text\n([\s\S]*?)```/.exec(section)!;
     const input = /--input '(.*)'$/.exec(command!)![1]!;
 
-    const { code, stdout } = await sequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', input]);
+    const { code, stdout } = await warmSequencer(['run', '--world', 'local/worlds/forwarding.json', '--input', input]);
 
     expect(code).toBe(0);
     const printed = stdout.split('\n');

@@ -1,9 +1,10 @@
 import { exec, spawn } from 'node:child_process';
-import { cleanEnv, exitCode, once, scratchFiles, sequencer, type Result } from './binary.js';
+import { cleanEnv, exitCode, once, type Result, scratchFiles, sequencer, warmSequencer } from './binary.js';
 
 /**
- * The rough edges a newcomer hit (issue 18, section 3), each through the real binary: a separate
- * process, judged by its exit code and what it prints where.
+ * The rough edges a newcomer hit (issue 18, section 3), each through the binary's main() (in a
+ * process kept warm, warmSequencer; the real binary where stdin or the log level matters), judged
+ * by its exit code and what it prints where.
  */
 
 
@@ -49,7 +50,7 @@ describe('function logs', () => {
   });
 
   it('stay off by default', async () => {
-    const { code, stderr } = await sequencer(['run', '--world', quick, '--json']);
+    const { code, stderr } = await warmSequencer(['run', '--world', quick, '--json']);
 
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
@@ -71,7 +72,7 @@ describe("the sequencer's own answer, not a CLI guess", () => {
     ['a name given twice', '{"order":["P1","P9","P9"]}', "'P9' appears twice"],
   ])('%s is InvalidInput from decide-order, never "add it to the world"', async (_, input, cause) => {
     // Act
-    const { code, stdout, stderr } = await sequencer(['run', '--world', quick, '--input', input, '--json']);
+    const { code, stdout, stderr } = await warmSequencer(['run', '--world', quick, '--input', input, '--json']);
 
     // Assess
     expect(code).toBe(1);
@@ -83,7 +84,7 @@ describe("the sequencer's own answer, not a CLI guess", () => {
 
   it('a pipeline the world lacks is named as a JSON string, and --json prints one report with error and cause', async () => {
     // Act
-    const { code, stdout, stderr } = await sequencer(['run', '--world', quick, '--input', '{"order":["P1","P9"]}', '--json']);
+    const { code, stdout, stderr } = await warmSequencer(['run', '--world', quick, '--input', '{"order":["P1","P9"]}', '--json']);
 
     // Assess
     expect(code).toBe(2);
@@ -99,14 +100,14 @@ describe("the sequencer's own answer, not a CLI guess", () => {
     [['extra'], "Unexpected argument 'extra'"],
     [['--input-file', '/nonexistent/input.json'], 'cannot read --input-file /nonexistent/input.json: ENOENT'],
   ])('--json with a command line it refuses (%j) still prints one report', async (args, cause) => {
-    const { code, stdout } = await sequencer(['run', '--json', ...args]);
+    const { code, stdout } = await warmSequencer(['run', '--json', ...args]);
 
     expect(code).toBe(2);
     expect(JSON.parse(stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: expect.stringContaining(cause) });
   });
 
   it('--json with input that is not JSON still prints one report', async () => {
-    const { code, stdout } = await sequencer(['run', '--input', '{order', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--input', '{order', '--json']);
 
     expect(code).toBe(2);
     expect(JSON.parse(stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: expect.stringMatching(/^--input is not valid JSON: /) });
@@ -119,8 +120,8 @@ describe('GitHub Actions mode', () => {
     ['a bad world file', ['run', '--world', file('empty.json', { startTime, pipelines: [] })], 'bad world file'],
   ])('%s is an ::error:: annotation in place of its line, and still exit 2', async (_, args, title) => {
     // Act
-    const { code, stderr } = await sequencer(args, { GITHUB_ACTIONS: 'true' });
-    const offGitHub = await sequencer(args);
+    const { code, stderr } = await warmSequencer(args, { GITHUB_ACTIONS: 'true' });
+    const offGitHub = await warmSequencer(args);
 
     // Assess: told once in the merged log; a command line's usage hint stays.
     expect(code).toBe(2);
@@ -141,7 +142,7 @@ describe('GitHub Actions mode', () => {
     });
 
     // Act
-    const { code, stdout, stderr } = await sequencer(['run', '--world', failing], { GITHUB_ACTIONS: 'true' });
+    const { code, stdout, stderr } = await warmSequencer(['run', '--world', failing], { GITHUB_ACTIONS: 'true' });
 
     // Assess
     expect(code).toBe(1);
@@ -164,7 +165,7 @@ describe('small things on the command line', () => {
     ['a repeated --port', ['emulator', '--world', quick, '--port', '0', '--port', '1'], '--port is given more than once'],
     ['--port -1', ['emulator', '--world', quick, '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
   ])('%s is refused with a clear message, exit 2', async (_, args, message) => {
-    const { code, stdout, stderr } = await sequencer(args);
+    const { code, stdout, stderr } = await warmSequencer(args);
 
     expect(code).toBe(2);
     expect(stdout).toBe('');
@@ -172,14 +173,14 @@ describe('small things on the command line', () => {
   });
 
   it('top-level help lists help and version among the commands', async () => {
-    const { stdout } = await sequencer(['help']);
+    const { stdout } = await warmSequencer(['help']);
 
     const commands = stdout.split('Commands:\n')[1]!.split('\n\n')[0]!.split('\n').map((line) => line.trim().split(/\s+/)[0]);
     expect(commands).toEqual(expect.arrayContaining(['run', 'emulator', 'status', 'help', 'version']));
   });
 
   it('InvalidInput lists the fields a user may write, never the internal AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', quick, '--input', '{"oder":["P1"]}', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', quick, '--input', '{"oder":["P1"]}', '--json']);
 
     expect(code).toBe(1);
     const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
@@ -189,8 +190,8 @@ describe('small things on the command line', () => {
   });
 
   it('a hand-written continuation is refused with the sequencer’s own cause, shown as it is', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}', '--json']);
-    const plain = await sequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}']);
+    const { code, stdout } = await warmSequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}', '--json']);
+    const plain = await warmSequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}']);
 
     expect(code).toBe(1);
     const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
@@ -201,7 +202,7 @@ describe('small things on the command line', () => {
 
 describe('hints that point the right way', () => {
   it('emulator --run names --run, not --input, when the world lacks a pipeline of the order', async () => {
-    const { code, stderr } = await sequencer(['emulator', '--world', quick, '--run', '{"order":["P9"]}']);
+    const { code, stderr } = await warmSequencer(['emulator', '--world', quick, '--run', '{"order":["P9"]}']);
 
     expect(code).toBe(2);
     expect(stderr).toContain(`give --run '{"order":[...]}' with the world's pipelines`);
@@ -256,24 +257,24 @@ describe('local stages behave like deploy', () => {
     startTime,
     pipelines: ['P1', 'P2', 'P3', 'P4'].map((name) => ({ name, durationSeconds: 120 })),
   });
-  const emulatorHelp = once(() => sequencer(['emulator', '--help']));
+  const emulatorHelp = once(() => warmSequencer(['emulator', '--help']));
 
   it('run --stage staging (no params of its own) runs on the default params, as sls deploy --stage staging would', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', quick, '--stage', 'staging', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', quick, '--stage', 'staging', '--json']);
 
     expect(code).toBe(0);
     expect((JSON.parse(stdout) as { pipelines: { pipelineName: string }[] }).pipelines.map((row) => row.pipelineName)).toEqual(['P1', 'P2', 'P3']);
   });
 
   it('run --stage staging allows only the default params’ pipelines', async () => {
-    const { code, stdout } = await sequencer(['run', '--world', withP4, '--stage', 'staging', '--input', '{"order":["P4"]}', '--json']);
+    const { code, stdout } = await warmSequencer(['run', '--world', withP4, '--stage', 'staging', '--input', '{"order":["P4"]}', '--json']);
 
     expect(code).toBe(1);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed' });
   });
 
   it('a stage name sls would refuse is refused before anything runs', async () => {
-    const { code, stderr } = await sequencer(['run', '--stage', 'qa/1']);
+    const { code, stderr } = await warmSequencer(['run', '--stage', 'qa/1']);
 
     expect(code).toBe(2);
     expect(stderr).toContain("--stage 'qa/1' is not a stage name sls accepts");
@@ -321,8 +322,8 @@ describe('tables fit the terminal', () => {
     });
 
     // Act
-    const narrow = await sequencer(['run', '--world', failing], { COLUMNS: '80' });
-    const wide = await sequencer(['run', '--world', failing]);
+    const narrow = await warmSequencer(['run', '--world', failing], { COLUMNS: '80' });
+    const wide = await warmSequencer(['run', '--world', failing]);
 
     // Assess
     const tableOf = (stdout: string) => {
@@ -350,7 +351,7 @@ describe('the time column', () => {
     });
 
     // Act
-    const { code, stdout } = await sequencer(['run', '--world', long, '--input', '{"pipelineTimeoutSeconds":1209600}']);
+    const { code, stdout } = await warmSequencer(['run', '--world', long, '--input', '{"pipelineTimeoutSeconds":1209600}']);
 
     // Assess
     expect(code).toBe(0);
