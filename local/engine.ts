@@ -982,9 +982,12 @@ async function sharedEmulator(world: World, clock: SimulatedClock, port?: number
     for (const endpoint of endpointsOfThisProcess) answerHere(endpoint, emulator.answer);
     const close = emulator.close;
     emulator.close = () => {
-      for (const endpoint of endpointsOfThisProcess) stopAnsweringHere(endpoint);
-      // Closed, it cannot serve the process's next engine: that one starts its own.
-      if (shared === emulator) shared = undefined;
+      // Closed, it cannot serve the process's next engine: that one starts its own. Closed again
+      // once replaced, it leaves the endpoints to the one that answers them now.
+      if (shared === emulator) {
+        for (const endpoint of endpointsOfThisProcess) stopAnsweringHere(endpoint);
+        shared = undefined;
+      }
       return close();
     };
     shared = emulator;
@@ -995,9 +998,26 @@ async function sharedEmulator(world: World, clock: SimulatedClock, port?: number
 let sharedDynamoDb: Promise<LocalDynamo> | undefined;
 let tables = 0;
 
+/** Every endpoint a local DynamoDB of this process listened on, for the same reason as the emulator's, and which answers them. */
+const dynamoEndpointsOfThisProcess = new Set<string>();
+let answeringDynamo: LocalDynamo | undefined;
+
 /** The process's local DynamoDB: the SDK clients read AWS_ENDPOINT_URL_DYNAMODB once, like the emulator's. */
 function sharedDynamo(): Promise<LocalDynamo> {
-  sharedDynamoDb ??= startLocalDynamo();
+  sharedDynamoDb ??= startLocalDynamo().then((dynamo) => {
+    dynamoEndpointsOfThisProcess.add(dynamo.endpoint);
+    for (const endpoint of dynamoEndpointsOfThisProcess) answerHere(endpoint, dynamo.answer);
+    answeringDynamo = dynamo;
+    const close = dynamo.close;
+    dynamo.close = () => {
+      if (answeringDynamo === dynamo) {
+        for (const endpoint of dynamoEndpointsOfThisProcess) stopAnsweringHere(endpoint);
+        answeringDynamo = undefined;
+      }
+      return close();
+    };
+    return dynamo;
+  });
   return sharedDynamoDb;
 }
 
