@@ -9,7 +9,7 @@
 // `leftOpen` when the command left something that would keep a real process from exiting.
 /* global AbortController */
 import { Buffer } from 'node:buffer';
-import { setTimeout } from 'node:timers';
+import { setImmediate, setTimeout } from 'node:timers';
 import { runTypeScriptAsIs } from '../../bin/typescript-hooks.mjs';
 
 runTypeScriptAsIs();
@@ -42,12 +42,13 @@ const describe = (error) => (error instanceof Error ? `${error.name}: ${error.me
 /** The command being run: one at a time, since the environment and the standard streams are the process's own. */
 let current;
 
-// As bin/cli.ts's cli() does for the binary: an error nothing caught is one line, exit 2. This
-// process then goes, as the binary would, so the next command gets a fresh one.
+// As bin/cli.ts's cli() does for the binary: an error nothing caught, while the command runs or
+// before it would have exited, is one line, exit 2. This process then goes, as the binary would,
+// so the next command gets a fresh one.
 const crash = (error) => {
   if (current === undefined) throw error;
   current.stderr += `sequencer: unexpected ${describe(error)}\n`;
-  process.send({ id: current.id, code: 2, stdout: current.stdout, stderr: current.stderr, crashed: true }, () => process.exit(2));
+  process.send({ id: current.id, code: 2, stdout: current.stdout, stderr: current.stderr, retired: true }, () => process.exit(2));
 };
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
@@ -70,10 +71,20 @@ process.on('message', async ({ id, args, env }) => {
   }
   const before = activeResources();
   const code = await main(args, new AbortController().signal);
+  // What the binary would still print before it exits (a warning Node emits on a later tick, a
+  // last log line) is the command's output too: the streams stay captured until it has settled.
+  await new Promise((resolve) => setImmediate(resolve));
+  const left = await leftOpen(before);
   const { stdout, stderr } = current;
   current = undefined;
   for (const name of ['stdout', 'stderr']) streams[name].write = writes[name];
-  process.send({ id, code, stdout, stderr, leftOpen: await leftOpen(before) });
+  // On exit 2 the binary exits whatever is still open (cli() says why): so does this process,
+  // rather than serve the next command beside what this one left.
+  if (code === 2 && left.length > 0) {
+    process.send({ id, code, stdout, stderr, retired: true }, () => process.exit(2));
+    return;
+  }
+  process.send({ id, code, stdout, stderr, leftOpen: left });
 });
 
 process.send({ ready: true });
