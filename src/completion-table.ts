@@ -54,6 +54,8 @@ export function completionTableName(): string {
 }
 
 export const waitKey = (originExecutionArn: string): string => `wait#${originExecutionArn}`;
+/** The train's first execution, which `key` (a waitKey) is named after; undefined for any other key. */
+export const originOfWait = (key: string): string | undefined => (key.startsWith('wait#') ? key.slice('wait#'.length) : undefined);
 /** `location` is the pipeline's pipelineKey (account/region/CodePipeline name), never the stage's name alone. */
 export const watchKey = (location: string, pipelineExecutionId: string): string => `watch#${location}#${pipelineExecutionId}`;
 

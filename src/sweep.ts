@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { getExecution } from './codepipeline.js';
-import { claimGraceSeconds, getWait, sweepable, type WatchItem } from './completion-table.js';
+import { claimGraceSeconds, getWait, originOfWait, sweepable, type WatchItem } from './completion-table.js';
 import { endOf, type EventOutcome } from './pipeline-event.js';
 import { overtakenIfKnown, sweptState } from './retry-hold.js';
 import { resendClaim, stepFunctionsClient } from './wake.js';
@@ -102,14 +102,15 @@ const endedStatuses = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /**
  * Continuations followed from the execution that parked last: every execution parks before it can
- * continue, so a sweep meets one at most; past this many it cannot tell, and the sweep fails.
+ * continue, so a sweep meets one at most. From the train's first execution (a wait of an earlier
+ * release) it meets one per continuation. Past this many it cannot tell, and the sweep fails.
  */
 const maxHandovers = 3;
 
 /**
  * How the train whose run last parked on this watch's wait ended (SUCCEEDED, FAILED, TIMED_OUT,
- * ABORTED), or undefined while it runs or when that cannot be told (a wait item written before
- * `parkedBy` was, or Step Functions would not say). A watch an ended train left behind,
+ * ABORTED), or undefined while it runs or when that cannot be told (more continuations than
+ * followed, or Step Functions would not say). A watch an ended train left behind,
  * unreadable for good (its pipeline left the stage's config, its account's role removed), must
  * not fail every sweep until it expires, up to 15 days later: nobody waits on it, and a redriven
  * run parks again, naming a running execution. An execution that continued as new hands the
@@ -118,7 +119,9 @@ const maxHandovers = 3;
  */
 async function watcherEnded(watch: WatchItem, now: number): Promise<string | undefined> {
   try {
-    let executionArn = (await getWait(watch.waitKey, now))?.parkedBy;
+    // A wait parked before `parkedBy` was written (an earlier release), or gone, still names the
+    // train's first execution: its continuations lead to the same answer, a few calls later.
+    let executionArn = (await getWait(watch.waitKey, now))?.parkedBy ?? originOfWait(watch.waitKey);
     for (let handovers = 0; executionArn !== undefined && handovers <= maxHandovers; handovers += 1) {
       const described = await stepFunctionsClient.send(new DescribeExecutionCommand({ executionArn }));
       if (described.status === undefined || !endedStatuses.has(described.status)) return undefined;

@@ -843,22 +843,46 @@ describe('the sweeper: the end whose event never came', () => {
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 1 });
   });
 
-  it('a wait parked before the execution was recorded on it (an older release) cannot tell: the sweep fails, as it did', async () => {
-    // Prepare: the wait as the earlier definition wrote it, with no parkedBy.
-    await watch('exec-denied', 'P1');
-    await park(1, 'token-1');
-    await local.tableClient.send(
-      new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: waitKey } }, UpdateExpression: 'REMOVE #parkedBy', ExpressionAttributeNames: { '#parkedBy': 'parkedBy' } }),
-    );
-    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-    stepFunctions.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' });
+  describe('a wait parked before the execution was recorded on it (an earlier release)', () => {
+    const withoutParkedBy = () =>
+      local.tableClient.send(
+        new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: waitKey } }, UpdateExpression: 'REMOVE #parkedBy', ExpressionAttributeNames: { '#parkedBy': 'parkedBy' } }),
+      );
 
-    // Act
-    const swept = local.sweeper.sweep();
+    it('asks about the train’s first execution, which the wait is named after: ended, the sweep does not fail', async () => {
+      // Prepare
+      await watch('exec-denied', 'P1');
+      await park(1, 'token-1');
+      await withoutParkedBy();
+      codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'ABORTED' });
 
-    // Assess
-    await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected' });
-    expect(stepFunctions).not.toHaveReceivedCommand(DescribeExecutionCommand);
+      // Act
+      const swept = local.sweeper.sweep();
+
+      // Assess
+      await expect(swept).resolves.toMatchObject({ ended: 0, failed: 1 });
+      expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: origin });
+    });
+
+    it('follows that execution’s continuations to the one running: the sweep still fails', async () => {
+      // Prepare: the origin continued twice; the train runs on in its third execution.
+      const [second, third] = [`${origin}-g2`, `${origin}-g3`];
+      await watch('exec-denied', 'P1');
+      await park(1, 'token-1', undefined, third);
+      await withoutParkedBy();
+      codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: second }) });
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: second }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: third }) });
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: third }).resolves({ status: 'RUNNING' });
+
+      // Act
+      const swept = local.sweeper.sweep();
+
+      // Assess
+      await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+      expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: third });
+    });
   });
 
   it('still fails when it cannot tell whether the run has ended (Step Functions refuses to say), rather than hide a run in danger', async () => {
