@@ -429,7 +429,7 @@ function annotate(error: unknown): void {
 export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   let parsed;
   try {
-    parsed = parseArgs({ ...config, tokens: true });
+    parsed = parseArgs({ ...config, args: withNegativeValues(config), tokens: true });
   } catch (error) {
     throw withMeant(error, Object.keys(config.options ?? {}));
   }
@@ -441,6 +441,27 @@ export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<type
     seen.add(token.name);
   }
   return parsed as ReturnType<typeof parseArgs<T>>;
+}
+
+/**
+ * `--interval -1` as `--interval=-1`: parseArgs takes a value that starts with a dash for an option
+ * of its own, and refuses it in words of its own ("argument is ambiguous"). Given to the option,
+ * it meets the option's own rule, which says what the option takes.
+ */
+function withNegativeValues(config: ParseArgsConfig): string[] | undefined {
+  const { args, options = {} } = config;
+  if (args === undefined) return undefined;
+  const end = args.indexOf('--');
+  const joined: string[] = [];
+  for (let at = 0; at < args.length; at += 1) {
+    const name = /^--([^=]+)$/.exec(args[at]!)?.[1];
+    const value = args[at + 1];
+    if ((end < 0 || at < end) && name !== undefined && options[name]?.type === 'string' && value !== undefined && /^-\d/.test(value)) {
+      joined.push(`--${name}=${value}`);
+      at += 1;
+    } else joined.push(args[at]!);
+  }
+  return joined;
 }
 
 /** parseArgs' refusal of an unknown option, with the option a typo meant (`--inptu` → `--input`). */

@@ -75,16 +75,6 @@ const parseRunArguments = (argv: string[]) =>
 
 const speedRule = 'a positive number (1 is wall time, 60 a minute a second)';
 
-/** `--port -1` (or `--speed -1`) reads to parseArgs as a missing value followed by an option; say what is wrong with it. */
-function refuseNegativeNumbers(argv: string[]): void {
-  const rules = { '--port': 'a whole number from 0 to 65535', '--speed': speedRule };
-  for (const [option, rule] of Object.entries(rules)) {
-    const at = argv.indexOf(option);
-    const value = at >= 0 ? argv[at + 1] : undefined;
-    if (value !== undefined && /^-\d/.test(value)) throw new UsageError(`${option} must be ${rule}, got '${value}'`);
-  }
-}
-
 export async function run(argv: string[], signal: AbortSignal): Promise<number> {
   // Refused before it starts: the command line prints the refusal (with --json, its document too).
   const values = parseRunArguments(argv);
@@ -245,7 +235,6 @@ function readInput(inline: string | undefined, file: string | undefined, option 
 }
 
 export async function emulator(argv: string[], signal: AbortSignal): Promise<number> {
-  refuseNegativeNumbers(argv);
   const { values } = parseOnce({
     args: argv,
     strict: true,

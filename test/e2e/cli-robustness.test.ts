@@ -668,6 +668,9 @@ describe('a negative number given to an option that takes a number', () => {
   it.each([
     [['emulator', '--world', 'local/worlds/demo.json', '--speed', '-1'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '-1'"],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
+    [['run', '--continue-at', '-5'], "--continue-at must be a whole number of history events from 500 to 24000, got '-5'"],
+    [['status', '--watch', '--interval', '-1'], "--interval must be a number of seconds, at least 1, got '-1'"],
+    [['start', '--wait', '--interval', '-1'], "--interval must be a number of seconds, at least 1, got '-1'"],
   ])("%j says what the option takes, not parseArgs' own words", async (args, message) => {
     const { code, stderr } = await warmSequencer(args);
 
