@@ -17,7 +17,7 @@ import { chooseOrder } from '../src/order-policy.js';
 import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
 import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, terminalWidth, withShorthands } from './cli.js';
-import { ProgressPrinter, colourWanted, count, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
+import { ProgressPrinter, colourWanted, count, failureLine, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
 /**
@@ -289,6 +289,8 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
     output.out(
       `Ran ${report.executionName} in simulated time: ${report.status} after ${duration(report.stats.simulatedSeconds)}, ${count(report.stats.executions, 'execution')}, ${count(report.stats.historyEvents, 'history event')}`,
     );
+    // Why, at once: a refused input fails in the first second, before status could be asked.
+    if (report.status !== 'SUCCEEDED') output.out(`  ${failureLine(report, palette(false))}`);
   }
   output.out(`State machine ${engine.stateMachineArn}: StartExecution runs the train, at ${speed === 1 ? 'wall-clock speed' : `${speed} times wall-clock speed`}`);
   const region = engine.stateMachineArn.split(':')[3]!;

@@ -281,26 +281,28 @@ describe('local stages behave like deploy', () => {
   });
 
   it.each([
-    ['without --stage, every pipeline of the world', [], 'SUCCEEDED'],
-    ['with --stage staging, only the default params’ pipelines', ['--stage', 'staging'], 'FAILED'],
-  ])('emulator --run uses the params its help says: %s', async (_, stageArgs, status) => {
+    ['without --stage, every pipeline of the world', [], 'SUCCEEDED', undefined],
+    ['with --stage staging, only the default params’ pipelines', ['--stage', 'staging'], 'FAILED', /^ {2}FAILED {2}PipelineNotAllowed: order: P4 is not allowed in this stage/],
+  ])('emulator --run uses the params its help says, and says why its run failed: %s', async (_, stageArgs, status, why) => {
     // Prepare
     const { stdout: help } = await emulatorHelp();
     const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', withP4, '--run', '{"order":["P4"]}', ...stageArgs, '--port', '0'], { env: cleanEnv({}) });
     try {
       // Act
-      const ran = await new Promise<string>((resolve, reject) => {
+      const [ran, next] = await new Promise<[string, string]>((resolve, reject) => {
         let text = '';
         child.stdout.on('data', (chunk: Buffer) => {
           text += chunk.toString();
-          const found = /^Ran \S+ in simulated time: (\w+)/m.exec(text);
-          if (found) resolve(found[1]!);
+          const found = /^Ran \S+ in simulated time: (\w+).*\n(.*)\n/m.exec(text);
+          if (found) resolve([found[1]!, found[2]!]);
         });
         child.once('exit', (exitCode) => reject(new Error(`emulator exited with ${exitCode}: ${text}`)));
       });
 
       // Assess
       expect(ran).toBe(status);
+      if (why === undefined) expect(next).toMatch(/^State machine /);
+      else expect(next).toMatch(why);
       expect(help.replace(/\s+/g, ' ')).toContain('without --stage the run uses the default params and every pipeline of the world');
       expect(help.replace(/\s+/g, ' ')).toContain("a stage without params of its own gets the default ones, as 'sls deploy' would");
     } finally {
