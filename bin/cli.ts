@@ -58,6 +58,7 @@ Commands:
 Options:
   -h, --help     Show this help; 'sequencer <command> --help' shows a command's
   -V, --version  Show the version
+  Through npx these two are npx's own: write 'npx --no sequencer help' or '... version'
 
 Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 3 refused by the state of the
 stage (start, stop, redrive: a run in flight, nothing to stop or redrive), 130 interrupted (143 on SIGTERM).`,
@@ -106,14 +107,13 @@ ${exitCodes}`,
 
 Serve the CodePipeline emulator and Step Functions' API for the stage's state machine
 (arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-STAGE; a call signed
-for another region finds none, as on AWS), and print the
-endpoint for AWS_ENDPOINT_URL_CODEPIPELINE and AWS_ENDPOINT_URL_SFN. StartExecution runs the real
-train (the definition and handlers, with every continuation); StopExecution, RedriveExecution,
-ListExecutions, DescribeExecution and GetExecutionHistory answer as on AWS: for 'sequencer
-start', 'status --watch', 'stop' and 'redrive', or the AWS CLI. Time starts at the world's
-startTime and runs N times as fast as the wall clock while the handlers wait (they work in no
-time). The last line it prints, 'ready; ...', says everything is served. Ctrl-C (or SIGTERM)
-stops it.
+for another region finds none, as on AWS), and print the endpoint for
+AWS_ENDPOINT_URL_CODEPIPELINE and AWS_ENDPOINT_URL_SFN. StartExecution runs the real train (the
+definition and handlers, with every continuation); StopExecution, RedriveExecution,
+ListExecutions, DescribeExecution and GetExecutionHistory answer as on AWS: for 'sequencer start',
+'status --watch', 'stop' and 'redrive', or the AWS CLI. Time starts at the world's startTime and
+runs N times as fast as the wall clock while the handlers wait (they work in no time). The last
+line it prints, 'ready; ...', says everything is served. Ctrl-C (or SIGTERM) stops it.
 
 Options:
   --world FILE  The pipelines to emulate
