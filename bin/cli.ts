@@ -11,7 +11,8 @@ import { closestName, fieldPath, tooDeeplyNested } from '../src/field-path.js';
 import { maxExecutionInputBytes } from '../src/names.js';
 import { oneLine } from '../src/errors.js';
 
-const exitCodes = 'Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 130 interrupted (143 on SIGTERM).';
+const exitCodes = `Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 3 refused by decide-order
+(bad input, a pipeline the stage does not allow): nothing started, 130 interrupted (143 on SIGTERM).`;
 
 /** The options every AWS command takes, aligned to its help's column. */
 const awsHelp = (column: number) =>
@@ -60,8 +61,9 @@ Options:
   -V, --version  Show the version
   Through npx these two are npx's own: write 'npx --no sequencer help' or '... version'
 
-Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 3 refused by the state of the
-stage (start, stop, redrive: a run in flight, nothing to stop or redrive), 130 interrupted (143 on SIGTERM).`,
+Exit codes: 0 succeeded, 1 failed, 2 bad command line or world file, 3 refused, nothing done (run,
+start: decide-order refused the input; start, stop, redrive: a run in flight, nothing to stop or
+redrive), 130 interrupted (143 on SIGTERM).`,
   version: `Usage: sequencer version [--json]
 
 Show the sequencer's version; with --json, one JSON document: { "name", "version", "node" },

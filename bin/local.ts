@@ -131,8 +131,14 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   }
   if (report.status === 'FAILED') reportFailure(report, values.json, onGitHub);
   if (report.status === 'ABORTED') return 128 + constants.signals[signal.reason as 'SIGINT'];
-  return report.status === 'SUCCEEDED' ? 0 : 1;
+  if (report.status === 'SUCCEEDED') return 0;
+  // Failed before decide-order decided anything (bad input, a pipeline the stage does not allow):
+  // nothing started. `start` says exit 3 for that very refusal, and so does the rehearsal of it.
+  return state.plan === undefined ? refusedAtDecideOrder : 1;
 }
+
+/** The exit code of a run, or a start, that decide-order refused: nothing was started. */
+const refusedAtDecideOrder = 3;
 
 /**
  * A stage param serverless.yml sets wrong is named as such, whatever the world (local/stage.ts).

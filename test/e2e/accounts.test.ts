@@ -270,7 +270,7 @@ describe('run --stage rehearses the stage as deployed: its own ARNs and roles, a
     const { code, stdout, stderr } = await runIn(service);
     rmSync(service, { recursive: true, force: true });
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(stderr).toContain(`sequencer: FAILED  ${error}: `);
     expect(stderr).toContain(named);
     expect(stdout).not.toContain(' started (');

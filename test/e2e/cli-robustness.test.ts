@@ -293,7 +293,7 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
 
     const { code, stdout } = await warmSequencer(['run', '--world', world, '--stage', 'prod', '--input', '{"order":["P1","X1"]}', '--json']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed', cause: 'order: X1 is not allowed in this stage; allowed: P1, P2, P3' });
   });
 });
@@ -305,7 +305,7 @@ describe('a 4,000-level nested input', () => {
   it('is refused as InvalidInput by decide-order, naming the limit, and the run ends (it used to hang)', async () => {
     const { code, stdout, stderr } = await warmSequencer(['run', '--input-file', deepInput, '--json']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     const report = JSON.parse(stdout);
     expect(report).toMatchObject({ status: 'FAILED', error: 'InvalidInput', cause: 'input: objects and arrays nested more than 32 levels deep; at most 32 are accepted' });
     expect(report.world.executions).toEqual([]);
@@ -324,7 +324,7 @@ describe('a 4,000-level nested input', () => {
     const ran = await warmSequencer(['run', '--input-file', deeper]);
     const started = await warmSequencer(['start', '--input-file', deeper], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });
 
-    expect(ran.code).toBe(1);
+    expect(ran.code).toBe(3);
     expect(ran.stderr).toContain('sequencer: FAILED  InvalidInput: input: objects and arrays nested more than 32 levels deep');
     expect(started.code).toBe(2);
     expect(started.stderr.split('\n')[0]).toBe('sequencer: InvalidInput: x: objects and arrays nested more than 32 levels deep; at most 32 are accepted; nothing was started');

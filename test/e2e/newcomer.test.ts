@@ -75,7 +75,7 @@ describe("the sequencer's own answer, not a CLI guess", () => {
     const { code, stdout, stderr } = await warmSequencer(['run', '--world', quick, '--input', input, '--json']);
 
     // Assess
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     const report = JSON.parse(stdout) as { status: string; error: string; cause: string };
     expect({ status: report.status, error: report.error }).toEqual({ status: 'FAILED', error: 'InvalidInput' });
     expect(report.cause).toContain(cause);
@@ -182,7 +182,7 @@ describe('small things on the command line', () => {
   it('InvalidInput lists the fields a user may write, never the internal AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID', async () => {
     const { code, stdout } = await warmSequencer(['run', '--world', quick, '--input', '{"oder":["P1"]}', '--json']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
     expect(error).toBe('InvalidInput');
     expect(cause).toContain('unknown field "oder" (did you mean "order"?); the fields are order, sequence');
@@ -193,7 +193,7 @@ describe('small things on the command line', () => {
     const { code, stdout } = await warmSequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}', '--json']);
     const plain = await warmSequencer(['run', '--world', quick, '--input', '{"continuation":{"plan":{},"run":{}}}']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     const { error, cause } = JSON.parse(stdout) as { error: string; cause: string };
     expect(error).toBe('InvalidInput');
     expect(plain.stderr.trim()).toBe(`sequencer: FAILED  InvalidInput: ${cause}`);
@@ -269,7 +269,7 @@ describe('local stages behave like deploy', () => {
   it('run --stage staging allows only the default params’ pipelines', async () => {
     const { code, stdout } = await warmSequencer(['run', '--world', withP4, '--stage', 'staging', '--input', '{"order":["P4"]}', '--json']);
 
-    expect(code).toBe(1);
+    expect(code).toBe(3);
     expect(JSON.parse(stdout)).toMatchObject({ status: 'FAILED', error: 'PipelineNotAllowed' });
   });
 
