@@ -458,7 +458,7 @@ function withNegativeValues(config: ParseArgsConfig): string[] | undefined {
   for (let at = 0; at < args.length; at += 1) {
     const name = /^--([^=]+)$/.exec(args[at]!)?.[1];
     const value = args[at + 1];
-    if ((end < 0 || at < end) && name !== undefined && options[name]?.type === 'string' && value !== undefined && /^-\d/.test(value)) {
+    if ((end < 0 || at < end) && name !== undefined && options[name]?.type === 'string' && value !== undefined && /^-\.?\d/.test(value)) {
       joined.push(`--${name}=${value}`);
       at += 1;
     } else joined.push(args[at]!);

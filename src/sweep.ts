@@ -102,8 +102,8 @@ const endedStatuses = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 
 /**
  * Continuations followed from the execution that parked last: every execution parks before it can
- * continue, so a sweep meets one at most. From the train's first execution (a wait of an earlier
- * release) it meets one per continuation. Past this many it cannot tell, and the sweep fails.
+ * continue, so a sweep meets one at most. From the train's first execution (a wait that does not
+ * record who parked) it meets one per continuation. Past this many it cannot tell, and the sweep fails.
  */
 const maxHandovers = 3;
 
@@ -119,8 +119,9 @@ const maxHandovers = 3;
  */
 async function watcherEnded(watch: WatchItem, now: number): Promise<string | undefined> {
   try {
-    // A wait parked before `parkedBy` was written (an earlier release), or gone, still names the
-    // train's first execution: its continuations lead to the same answer, a few calls later.
+    // A wait that does not record who parked (an earlier release wrote it, or an end came before
+    // the run parked and the run never parked again), or that is gone, still names the train's
+    // first execution: its continuations lead to the same answer, a few calls later.
     let executionArn = (await getWait(watch.waitKey, now))?.parkedBy ?? originOfWait(watch.waitKey);
     for (let handovers = 0; executionArn !== undefined && handovers <= maxHandovers; handovers += 1) {
       const described = await stepFunctionsClient.send(new DescribeExecutionCommand({ executionArn }));

@@ -671,6 +671,7 @@ describe('a negative number given to an option that takes a number', () => {
     [['run', '--continue-at', '-5'], "--continue-at must be a whole number of history events from 500 to 24000, got '-5'"],
     [['status', '--watch', '--interval', '-1'], "--interval must be a number of seconds, at least 1, got '-1'"],
     [['start', '--wait', '--interval', '-1'], "--interval must be a number of seconds, at least 1, got '-1'"],
+    [['status', '--watch', '--interval', '-.5'], "--interval must be a number of seconds, at least 1, got '-.5'"],
   ])("%j says what the option takes, not parseArgs' own words", async (args, message) => {
     const { code, stderr } = await warmSequencer(args);
 

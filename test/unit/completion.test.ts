@@ -843,45 +843,89 @@ describe('the sweeper: the end whose event never came', () => {
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 1 });
   });
 
-  describe('a wait parked before the execution was recorded on it (an earlier release)', () => {
+  describe('a wait that does not record who parked (an earlier release wrote it, or an end that came before the run parked)', () => {
     const withoutParkedBy = () =>
       local.tableClient.send(
         new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: waitKey } }, UpdateExpression: 'REMOVE #parkedBy', ExpressionAttributeNames: { '#parkedBy': 'parkedBy' } }),
       );
+    /** The train's executions: the origin, then `continuations` successors, the last of which ended `lastStatus`. */
+    const train = (continuations: number, lastStatus: ExecutionStatus) => {
+      const executions = [origin, ...Array.from({ length: continuations }, (_, index) => `${origin}-g${index + 2}`)];
+      executions.forEach((executionArn, index) => {
+        const successor = executions[index + 1];
+        stepFunctions
+          .on(DescribeExecutionCommand, { executionArn })
+          .resolves(successor === undefined ? { status: lastStatus } : { status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
+      });
+      return executions;
+    };
+    const unreadableWatch = async () => {
+      await watch('exec-denied', 'P1');
+      codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+    };
+    const describedInOrder = () => stepFunctions.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input.executionArn);
 
     it('asks about the train’s first execution, which the wait is named after: ended, the sweep does not fail', async () => {
       // Prepare
-      await watch('exec-denied', 'P1');
+      await unreadableWatch();
       await park(1, 'token-1');
       await withoutParkedBy();
-      codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-      stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'ABORTED' });
+      train(0, 'ABORTED');
 
       // Act
       const swept = local.sweeper.sweep();
 
       // Assess
       await expect(swept).resolves.toMatchObject({ ended: 0, failed: 1 });
-      expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: origin });
+      expect(describedInOrder()).toEqual([origin]);
     });
 
-    it('follows that execution’s continuations to the one running: the sweep still fails', async () => {
-      // Prepare: the origin continued twice; the train runs on in its third execution.
-      const [second, third] = [`${origin}-g2`, `${origin}-g3`];
-      await watch('exec-denied', 'P1');
-      await park(1, 'token-1', undefined, third);
+    it('asks the same when the wait item itself is gone (expired, or never written)', async () => {
+      // Prepare: the watch alone.
+      await unreadableWatch();
+      train(0, 'FAILED');
+
+      // Act
+      const swept = local.sweeper.sweep();
+
+      // Assess
+      await expect(swept).resolves.toMatchObject({ ended: 0, failed: 1 });
+      expect(describedInOrder()).toEqual([origin]);
+    });
+
+    it.each([
+      ['three continuations, the last stopped: the train has ended', 3, 'ABORTED', 'ended'],
+      ['three continuations, the last running: the sweep fails', 3, 'RUNNING', 'fails'],
+      ['a first execution redriven (pending): the sweep fails', 0, 'PENDING_REDRIVE', 'fails'],
+    ] as const)('follows each continuation in turn: %s', async (_, continuations, lastStatus, outcome) => {
+      // Prepare
+      await unreadableWatch();
+      await park(1, 'token-1');
       await withoutParkedBy();
-      codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-      stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: second }) });
-      stepFunctions.on(DescribeExecutionCommand, { executionArn: second }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: third }) });
-      stepFunctions.on(DescribeExecutionCommand, { executionArn: third }).resolves({ status: 'RUNNING' });
+      const executions = train(continuations, lastStatus);
+
+      // Act
+      const swept = local.sweeper.sweep();
+
+      // Assess
+      if (outcome === 'ended') await expect(swept).resolves.toMatchObject({ ended: 0, failed: 1 });
+      else await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected' });
+      expect(describedInOrder()).toEqual(executions);
+    });
+
+    it('past three continuations it cannot tell, and the sweep fails rather than hide a run in danger', async () => {
+      // Prepare
+      await unreadableWatch();
+      await park(1, 'token-1');
+      await withoutParkedBy();
+      const executions = train(4, 'ABORTED');
 
       // Act
       const swept = local.sweeper.sweep();
 
       // Assess
       await expect(swept).rejects.toMatchObject({ name: 'AwsRequestRejected' });
-      expect(stepFunctions).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: third });
+      expect(describedInOrder()).toEqual(executions.slice(0, 4));
     });
   });
 
