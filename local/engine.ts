@@ -966,65 +966,65 @@ function checkOnce(shape: string, check: () => void): void {
   validShapes.add(shape);
 }
 
-let shared: Emulator | undefined;
-/**
- * Every endpoint an emulator of this process listened on. The handlers' SDK clients are made once,
- * at module load, and keep the first's: an emulator started after another closed (a command run
- * after another in one process, as the end-to-end tests' warm command does) answers them all.
- */
-const endpointsOfThisProcess = new Set<string>();
-
-async function sharedEmulator(world: World, clock: SimulatedClock, port?: number): Promise<Emulator> {
-  if (!shared) {
-    const emulator = await startEmulator({ world, clock, ...(port !== undefined && { port }) });
-    endpointsOfThisProcess.add(emulator.endpoint);
-    // Answered in process for as long as it serves: closed, its endpoint refuses as a socket would.
-    for (const endpoint of endpointsOfThisProcess) answerHere(endpoint, emulator.answer);
-    const close = emulator.close;
-    emulator.close = () => {
-      // Closed, it cannot serve the process's next engine: that one starts its own. Closed again
-      // once replaced, it leaves the endpoints to the one that answers them now.
-      if (shared === emulator) {
-        for (const endpoint of endpointsOfThisProcess) stopAnsweringHere(endpoint);
-        shared = undefined;
-      }
-      return close();
-    };
-    shared = emulator;
-  } else shared.reset({ world, clock });
-  return shared;
+/** A server this process's clients reach without a socket: the emulator, or the local DynamoDB. */
+interface AnsweredHere {
+  endpoint: string;
+  answer: Parameters<typeof answerHere>[1];
+  close(): Promise<void>;
 }
 
+/**
+ * The one server of a kind that answers now, and every endpoint a server of that kind listened on
+ * in this process. The handlers' SDK clients are made once, at module load, and keep the first's:
+ * one started after another closed (a command run after another in one process, as the end-to-end
+ * tests' warm command does, or a test file's engine after closeLocalEngine) answers them all.
+ */
+interface ServedKind<T extends AnsweredHere> {
+  current: T | undefined;
+  endpoints: Set<string>;
+}
+
+/**
+ * `server` answers its kind's endpoints in process for as long as it serves: closed, they refuse
+ * as a socket would, and the next engine starts another. Closed again once replaced, it leaves
+ * them to the one that answers them now.
+ */
+function answerForTheProcess<T extends AnsweredHere>(server: T, kind: ServedKind<T>): T {
+  kind.endpoints.add(server.endpoint);
+  for (const endpoint of kind.endpoints) answerHere(endpoint, server.answer);
+  kind.current = server;
+  const close = server.close;
+  server.close = () => {
+    if (kind.current === server) {
+      for (const endpoint of kind.endpoints) stopAnsweringHere(endpoint);
+      kind.current = undefined;
+    }
+    return close();
+  };
+  return server;
+}
+
+const emulators: ServedKind<Emulator> = { current: undefined, endpoints: new Set() };
+
+async function sharedEmulator(world: World, clock: SimulatedClock, port?: number): Promise<Emulator> {
+  if (emulators.current === undefined) return answerForTheProcess(await startEmulator({ world, clock, ...(port !== undefined && { port }) }), emulators);
+  emulators.current.reset({ world, clock });
+  return emulators.current;
+}
+
+const dynamos: ServedKind<LocalDynamo> = { current: undefined, endpoints: new Set() };
 let sharedDynamoDb: Promise<LocalDynamo> | undefined;
 let tables = 0;
 
-/** Every endpoint a local DynamoDB of this process listened on, for the same reason as the emulator's, and which answers them. */
-const dynamoEndpointsOfThisProcess = new Set<string>();
-let answeringDynamo: LocalDynamo | undefined;
-
 /** The process's local DynamoDB: the SDK clients read AWS_ENDPOINT_URL_DYNAMODB once, like the emulator's. */
 function sharedDynamo(): Promise<LocalDynamo> {
-  sharedDynamoDb ??= startLocalDynamo().then((dynamo) => {
-    dynamoEndpointsOfThisProcess.add(dynamo.endpoint);
-    for (const endpoint of dynamoEndpointsOfThisProcess) answerHere(endpoint, dynamo.answer);
-    answeringDynamo = dynamo;
-    const close = dynamo.close;
-    dynamo.close = () => {
-      if (answeringDynamo === dynamo) {
-        for (const endpoint of dynamoEndpointsOfThisProcess) stopAnsweringHere(endpoint);
-        answeringDynamo = undefined;
-      }
-      return close();
-    };
-    return dynamo;
-  });
+  sharedDynamoDb ??= startLocalDynamo().then((dynamo) => answerForTheProcess(dynamo, dynamos));
   return sharedDynamoDb;
 }
 
 /** Stops the process-wide emulator and DynamoDB (tests call it in afterAll; the CLI exits anyway). */
 export async function closeLocalEngine(): Promise<void> {
-  await shared?.close();
-  shared = undefined;
+  await emulators.current?.close();
   const dynamo = sharedDynamoDb;
   sharedDynamoDb = undefined;
   await (await dynamo)?.close();
