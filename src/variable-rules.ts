@@ -45,8 +45,10 @@ export function checkVariableDeclarations(plan: Plan, descriptions: ReadonlyMap<
       if (position < fromIndex) continue;
       const missing = description.requiredVariables.filter((name) => !Object.hasOwn(given, name));
       if (missing.length > 0) {
+        // Where in the input they go, spelt out: the field a first-time user has not met yet.
+        const example = JSON.stringify({ variables: { [pipelineName]: Object.fromEntries(missing.map((name) => [name, '...'])) } });
         throw new InvalidInput(
-          `variables.${pipelineName}.${missing[0]}: pipeline '${pipelineName}' declares ${missing.map((name) => `'${name}'`).join(', ')} without a default value, so the input must give ${missing.length === 1 ? 'it' : 'them'}; nothing was started`,
+          `variables.${pipelineName}.${missing[0]}: pipeline '${pipelineName}' declares ${missing.map((name) => `'${name}'`).join(', ')} without a default value, so the input must give ${missing.length === 1 ? 'it' : 'them'}, as in ${example}; nothing was started`,
         );
       }
     }

@@ -54,7 +54,7 @@ describe('decide-order: every variable rule StartPipelineExecution applies, befo
     [
       'a required variable left out',
       { order: ['P1', 'P2', 'P3'], variables: { P3: { ENV: 'dev' } } },
-      "variables.P3.RELEASE: pipeline 'P3' declares 'RELEASE' without a default value, so the input must give it; nothing was started",
+      'variables.P3.RELEASE: pipeline \'P3\' declares \'RELEASE\' without a default value, so the input must give it, as in {"variables":{"P3":{"RELEASE":"..."}}}; nothing was started',
     ],
     [
       'a required variable of a named sequence, which carries no variables',
