@@ -13,9 +13,32 @@ type Params = Record<string, Record<string, unknown>>;
 const stageNamePattern = /^[A-Za-z0-9-]+$/;
 
 
-function readParams(): Params {
-  const service = readYamlFile(`${projectRoot}serverless.yml`) as { params?: Params };
-  return service.params ?? {};
+/** What a local run reads of serverless.yml: the service's name, its functions' keys and the stage params. */
+interface Service {
+  service?: string;
+  functions?: Record<string, unknown>;
+  params?: Params;
+}
+
+const readService = () => readYamlFile(`${projectRoot}serverless.yml`) as Service;
+
+/** Lambda's limit on a function's name, which sls makes `<service>-<stage>-<function key>`. */
+const functionNameLimit = 64;
+
+/**
+ * A stage name osls accepts can still be too long for a name the stage deploys: `sls package`
+ * refuses it (deploy/stage-template.cjs), and so does a local run of that stage, with the same
+ * words. The function names are the longest that depend on the stage alone.
+ */
+function checkStageNameFits(stage: string, service: Service): void {
+  const names = Object.keys(service.functions ?? {}).map((key) => `${service.service}-${stage}-${key}`);
+  const longest = names.reduce((longer, name) => (name.length > longer.length ? name : longer), '');
+  if (longest.length > functionNameLimit) {
+    const fits = functionNameLimit - (longest.length - stage.length);
+    throw new UsageError(
+      `--stage '${stage}' cannot be packaged: the Lambda function name '${longest}' has ${longest.length} characters; AWS allows ${functionNameLimit} (a stage name of at most ${fits} characters fits)`,
+    );
+  }
 }
 
 /**
@@ -40,12 +63,14 @@ export function stageParams(stage?: string): Record<string, unknown> {
 const checkedParams = new Map<string, Record<string, unknown>>();
 
 function readStageParams(stage: string | undefined): Record<string, unknown> {
-  const params = readParams();
+  const service = readService();
+  const params = service.params ?? {};
   // `sls deploy --stage staging` deploys a stage serverless.yml names no params for, with the
   // defaults; so does a local run. Only a name sls itself would refuse is refused.
   if (stage !== undefined && !stageNamePattern.test(stage)) {
     throw new UsageError(`--stage '${stage}' is not a stage name sls accepts: letters, digits and -`);
   }
+  if (stage !== undefined) checkStageNameFits(stage, service);
   // A stage written with nothing under it (`staging:`) reads as null.
   const own = (stage !== undefined && stage !== 'default' && Object.hasOwn(params, stage) ? params[stage] : undefined) ?? {};
   const defaults = params.default ?? {};

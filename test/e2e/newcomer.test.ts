@@ -280,6 +280,20 @@ describe('local stages behave like deploy', () => {
     expect(stderr).toContain("--stage 'qa/1' is not a stage name sls accepts");
   });
 
+  it('a stage name too long for the Lambda functions it deploys is refused as sls package refuses it; one that fits runs', async () => {
+    // 27 characters is the most `codepipeline-sequencer-<stage>-startPipeline` leaves of Lambda's 64.
+    const fits = 'a'.repeat(27);
+
+    const tooLong = await warmSequencer(['run', '--stage', `${fits}b`]);
+    const fitting = await warmSequencer(['run', '--stage', fits, '--json']);
+
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain(
+      `--stage '${fits}b' cannot be packaged: the Lambda function name 'codepipeline-sequencer-${fits}b-startPipeline' has 65 characters; AWS allows 64 (a stage name of at most 27 characters fits)`,
+    );
+    expect([fitting.code, JSON.parse(fitting.stdout).status]).toEqual([0, 'SUCCEEDED']);
+  });
+
   it.each([
     ['without --stage, every pipeline of the world', [], 'SUCCEEDED', undefined],
     ['with --stage staging, only the default params’ pipelines', ['--stage', 'staging'], 'FAILED', /^ {2}FAILED {2}PipelineNotAllowed: order: P4 is not allowed in this stage/],
