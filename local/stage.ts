@@ -31,7 +31,11 @@ const functionNameLimit = 64;
  * words. The function names are the longest that depend on the stage alone.
  */
 function checkStageNameFits(stage: string, service: Service): void {
-  const names = Object.keys(service.functions ?? {}).map((key) => `${service.service}-${stage}-${key}`);
+  const functions = Object.entries(service.functions ?? {}) as [string, { name?: unknown } | null][];
+  // A name set by hand, or a Serverless variable, is sls's to resolve and check at package time.
+  const names = functions
+    .map(([key, definition]) => (definition?.name !== undefined ? String(definition.name) : `${service.service}-${stage}-${key}`))
+    .filter((name) => !name.includes('${'));
   const longest = names.reduce((longer, name) => (name.length > longer.length ? name : longer), '');
   if (longest.length > functionNameLimit) {
     const fits = functionNameLimit - (longest.length - stage.length);

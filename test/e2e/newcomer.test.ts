@@ -285,12 +285,14 @@ describe('local stages behave like deploy', () => {
     const fits = 'a'.repeat(27);
 
     const tooLong = await warmSequencer(['run', '--stage', `${fits}b`]);
+    const tooLongServed = await warmSequencer(['emulator', '--world', quick, '--stage', `${fits}b`]);
     const fitting = await warmSequencer(['run', '--stage', fits, '--json']);
 
     expect(tooLong.code).toBe(2);
     expect(tooLong.stderr).toContain(
       `--stage '${fits}b' cannot be packaged: the Lambda function name 'codepipeline-sequencer-${fits}b-startPipeline' has 65 characters; AWS allows 64 (a stage name of at most 27 characters fits)`,
     );
+    expect([tooLongServed.code, tooLongServed.stderr.split('\n')[0]]).toEqual([2, tooLong.stderr.split('\n')[0]]);
     expect([fitting.code, JSON.parse(fitting.stdout).status]).toEqual([0, 'SUCCEEDED']);
   });
 
