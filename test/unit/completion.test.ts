@@ -762,12 +762,28 @@ describe('the sweeper: the end whose event never came', () => {
     expect(tokensCompleted()).toEqual(['token-1']);
   });
 
+  /** The train's executions, as Step Functions describes them: the origin, then `continuations` successors, the last of which ended `lastStatus`. */
+  const train = (continuations: number, lastStatus: ExecutionStatus) => {
+    const executions = [origin, ...Array.from({ length: continuations }, (_, index) => `${origin}-g${index + 2}`)];
+    executions.forEach((executionArn, index) => {
+      const successor = executions[index + 1];
+      stepFunctions
+        .on(DescribeExecutionCommand, { executionArn })
+        .resolves(successor === undefined ? { status: lastStatus } : { status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
+    });
+    return executions;
+  };
+  /** A watch of exec-denied, which CodePipeline refuses to describe (a role gone): it fails the sweep unless its train has ended. */
+  const unreadableWatch = async () => {
+    await watch('exec-denied', 'P1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
+  };
+
   it.each(['ABORTED', 'FAILED', 'TIMED_OUT', 'SUCCEEDED'])('a watch it may not read, left by a run that has ended (%s), does not fail the sweep, nor warn every minute: nobody waits on it, and a redriven run parks again', async (runStatus) => {
     // Prepare
-    await watch('exec-denied', 'P1');
+    await unreadableWatch();
     await park(1, 'token-1');
-    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: runStatus as ExecutionStatus });
+    train(0, runStatus as ExecutionStatus);
     // Said every minute until the item expires: information, not a warning.
     const { logger } = await import('../../src/logger.js');
     const warned = jest.spyOn(logger, 'warn');
@@ -789,9 +805,8 @@ describe('the sweeper: the end whose event never came', () => {
   it('asks about the execution that parked last, a continuation’s successor, not the origin the wait is named after', async () => {
     // Prepare: the origin continued (SUCCEEDED); its successor parked on the same wait and runs.
     const successor = `${origin}-2`;
-    await watch('exec-denied', 'P1');
+    await unreadableWatch();
     await park(1, 'token-1', undefined, successor);
-    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
     stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED' });
     stepFunctions.on(DescribeExecutionCommand, { executionArn: successor }).resolves({ status: 'RUNNING' });
 
@@ -817,12 +832,9 @@ describe('the sweeper: the end whose event never came', () => {
 
   it('follows a continuation that has not parked yet: the train runs on in the successor, so the sweep still fails', async () => {
     // Prepare: the origin parked, then continued as new; its successor runs (DecideOrder, say) and has not parked.
-    const successor = `${origin}-g2`;
-    await watch('exec-denied', 'P1');
+    await unreadableWatch();
     await park(1, 'token-1');
-    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
-    stepFunctions.on(DescribeExecutionCommand, { executionArn: successor }).resolves({ status: 'RUNNING' });
+    const [, successor] = train(1, 'RUNNING');
 
     // Act
     const swept = local.sweeper.sweep();
@@ -833,12 +845,9 @@ describe('the sweeper: the end whose event never came', () => {
   });
 
   it('a train that continued and was then stopped, before its successor parked, has ended: the sweep does not fail', async () => {
-    const successor = `${origin}-g2`;
-    await watch('exec-denied', 'P1');
+    await unreadableWatch();
     await park(1, 'token-1');
-    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-    stepFunctions.on(DescribeExecutionCommand, { executionArn: origin }).resolves({ status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
-    stepFunctions.on(DescribeExecutionCommand, { executionArn: successor }).resolves({ status: 'ABORTED' });
+    train(1, 'ABORTED');
 
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 1 });
   });
@@ -848,21 +857,6 @@ describe('the sweeper: the end whose event never came', () => {
       local.tableClient.send(
         new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: waitKey } }, UpdateExpression: 'REMOVE #parkedBy', ExpressionAttributeNames: { '#parkedBy': 'parkedBy' } }),
       );
-    /** The train's executions: the origin, then `continuations` successors, the last of which ended `lastStatus`. */
-    const train = (continuations: number, lastStatus: ExecutionStatus) => {
-      const executions = [origin, ...Array.from({ length: continuations }, (_, index) => `${origin}-g${index + 2}`)];
-      executions.forEach((executionArn, index) => {
-        const successor = executions[index + 1];
-        stepFunctions
-          .on(DescribeExecutionCommand, { executionArn })
-          .resolves(successor === undefined ? { status: lastStatus } : { status: 'SUCCEEDED', output: JSON.stringify({ continuedAs: successor }) });
-      });
-      return executions;
-    };
-    const unreadableWatch = async () => {
-      await watch('exec-denied', 'P1');
-      codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
-    };
     const describedInOrder = () => stepFunctions.commandCalls(DescribeExecutionCommand).map((call) => call.args[0].input.executionArn);
 
     it('asks about the train’s first execution, which the wait is named after: ended, the sweep does not fail', async () => {
@@ -930,9 +924,8 @@ describe('the sweeper: the end whose event never came', () => {
   });
 
   it('still fails when it cannot tell whether the run has ended (Step Functions refuses to say), rather than hide a run in danger', async () => {
-    await watch('exec-denied', 'P1');
+    await unreadableWatch();
     await park(1, 'token-1');
-    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-denied' }).rejects(awsError('AccessDeniedException', 400));
     stepFunctions.on(DescribeExecutionCommand).rejects(awsError('AccessDeniedException', 400));
 
     await expect(local.sweeper.sweep()).rejects.toMatchObject({ name: 'AwsRequestRejected' });
