@@ -1,5 +1,5 @@
 import { follow, progressLines, scratchFiles, sequencer, warmSequencer } from './binary.js';
-import { emulator, latest, untilLatestEnded, type Emulator } from './emulator-process.js';
+import { emulator, latest, untilLatestEnded } from './emulator-process.js';
 
 /**
  * `sequencer start` and `status --watch`, as a release engineer's CI job runs them against AWS:
@@ -14,17 +14,11 @@ import { emulator, latest, untilLatestEnded, type Emulator } from './emulator-pr
 const file = scratchFiles('sequencer-aws-');
 const startTime = '2026-01-01T00:00:00Z';
 
-let running: Emulator | undefined;
-afterEach(() => {
-  running?.stop();
-  running = undefined;
-});
-
 describe('start under a name already taken', () => {
   it('is refused with exit 3, naming the run and how to see it, and --json still prints one document', async () => {
     // Prepare: a run named release-42 that has ended.
     const world = file('named.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] });
-    running = await emulator(world, ['--speed', '600']);
+    const running = await emulator(world, ['--speed', '600']);
     const first = await warmSequencer(['start', '--order', 'P1', '--name', 'release-42', '--wait', '--interval', '1'], running.env);
     expect(first.code).toBe(0);
 
@@ -44,7 +38,7 @@ describe('start, before it returns', () => {
   it('waits for decide-order, followed or not: tells the order it decided, or its refusal with exit 3 and no pipeline started; a dry run says no pipeline starts', async () => {
     // Prepare
     const world = file('decided.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 60 }] });
-    running = await emulator(world, ['--speed', '600']);
+    const running = await emulator(world, ['--speed', '600']);
 
     // Act: a pipeline the stage does not allow (the execution fails at DecideOrder), then a good order.
     const notAllowed = await warmSequencer(['start', '--order', 'P1,P9'], running.env);
@@ -89,7 +83,7 @@ describe('start, before it returns', () => {
 describe('start --wait and status --watch against the emulator', () => {
   it('start --wait follows the train as it runs and ends SUCCEEDED, exit 0, with the lines status prints', async () => {
     const world = file('two.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 600 }, { name: 'P2', durationSeconds: 300 }] });
-    running = await emulator(world, ['--speed', '200']);
+    const running = await emulator(world, ['--speed', '200']);
 
     const watching = follow(['start', '--order', 'P1,P2', '--wait', '--interval', '1'], running.env);
     await watching.waitFor(/P1 started \(1 of 2\)/);
@@ -120,7 +114,7 @@ describe('start --wait and status --watch against the emulator', () => {
       // the five left are more than the SDK's three: the watch backs off and asks again.
       faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 8 }],
     });
-    running = await emulator(world, ['--speed', '200']);
+    const running = await emulator(world, ['--speed', '200']);
 
     const started = await sequencer(['start', '--input-file', '-', '--json'], running.env, '{"order":["P1","P2"]}');
     const watched = await warmSequencer(['status', '--watch', '--interval', '1'], running.env);
@@ -151,7 +145,7 @@ describe('start --wait and status --watch against the emulator', () => {
       pipelines: [{ name: 'P1', durationSeconds: 300, outcome: 'Failed', statusSummary: 'Integration tests failed' }],
       faults: [{ operation: 'GetExecutionHistory', error: 'ThrottlingException', count: 5 }],
     });
-    running = await emulator(world, ['--run', '{"order":["P1"]}', '--speed', '10000000']);
+    const running = await emulator(world, ['--run', '{"order":["P1"]}', '--speed', '10000000']);
 
     const watched = await warmSequencer(['status', '--watch', '--interval', '1'], running.env);
 

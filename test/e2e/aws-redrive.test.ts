@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { follow, progressLines, scratchFiles, warmSequencer, type Result } from './binary.js';
-import { emulator, latest, stateMachineArn, untilLatestEnded, type Emulator } from './emulator-process.js';
+import { emulator, latest, stateMachineArn, untilLatestEnded } from './emulator-process.js';
 
 /**
  * `sequencer stop` and `redrive`, and `status --watch` of a train that is stopped, redriven or
@@ -11,16 +11,10 @@ import { emulator, latest, stateMachineArn, untilLatestEnded, type Emulator } fr
 const file = scratchFiles('sequencer-aws-redrive-');
 const startTime = '2026-01-01T00:00:00Z';
 
-let running: Emulator | undefined;
-afterEach(() => {
-  running?.stop();
-  running = undefined;
-});
-
 describe('stop, redrive and continuation against the emulator', () => {
   it('stop mid-train: the run in flight refuses another start (exit 3); stopped with a cause, the watch ends ABORTED, exit 1', async () => {
     const world = file('long.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 7200 }, { name: 'P2', durationSeconds: 60 }] });
-    running = await emulator(world, ['--speed', '50']);
+    const running = await emulator(world, ['--speed', '50']);
     const watching = follow(['start', '--order', 'P1,P2', '--wait', '--interval', '1'], running.env);
     await watching.waitFor(/P1 started/);
     const { executionArn, name, startDate } = await latest(running.client);
@@ -59,7 +53,7 @@ describe('stop, redrive and continuation against the emulator', () => {
     // What is asserted is how each run ended and what the watch printed of it, which is the same
     // whether the watch read the run live or once over: paced fast, each 5-minute run lasts 0.15 s
     // of wall time, not 1.5 s. The tests above prove the watch sees a train unfold.
-    running = await emulator(world, ['--speed', '2000']);
+    const running = await emulator(world, ['--speed', '2000']);
 
     const failed = await warmSequencer(['start', '--order', 'P1', '--wait', '--json', '--interval', '1'], running.env);
     const redriven = await warmSequencer(['redrive', '--wait', '--interval', '1'], running.env);
@@ -81,7 +75,7 @@ describe('stop, redrive and continuation against the emulator', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const sample = /runs it\):\n\n```text\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('Redriven (`npx --no sequencer redrive`)')))![1]!.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '...');
     // After its run the emulator goes on at the wall clock's pace: the redriven P2 runs for 5 minutes, well past the commands below.
-    running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--run', '{}']);
+    const running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--run', '{}']);
 
     const redriven = await warmSequencer(['redrive'], running.env);
     // The redriven execution starts P2 again a moment after the redrive returns.
@@ -122,7 +116,7 @@ describe('stop, redrive and continuation against the emulator', () => {
     const world = file('failed-long-ago.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'P2', durationSeconds: 300, outcome: 'Failed' }, { name: 'P3', durationSeconds: 60 }] });
     // A million times the wall clock: the run's failure is weeks old within seconds. It ran the
     // hotfix sequence: the start names the order it decided, which the sequence may no longer give.
-    running = await emulator(world, ['--run', '{"sequence":"hotfix"}', '--speed', '10000000']);
+    const running = await emulator(world, ['--run', '{"sequence":"hotfix"}', '--speed', '10000000']);
     // 14 days pass in 0.12 s of wall time at that speed: a command asked sooner after the end redrives.
     await untilLatestEnded(running.client);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -135,7 +129,7 @@ describe('stop, redrive and continuation against the emulator', () => {
   }, 60_000);
 
   it('a start refused while the train runs is never the train: status --watch follows the train, redrive redrives it; the refused start, named, is refused with a start to run instead', async () => {
-    running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--speed', '100']);
+    const running = await emulator(new URL('../../local/worlds/failing.json', import.meta.url).pathname, ['--speed', '100']);
     const started = await warmSequencer(['start', '--name', 'train-1'], running.env);
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'dup-2', input: '{"order":["P3"]}' }));
     await running.client.send(new StartExecutionCommand({ stateMachineArn, name: 'sched-3', input: '{"scheduled":{"whenBusy":"skip","at":"2026-01-01T06:00:00Z"}}' }));
@@ -174,7 +168,7 @@ describe('stop, redrive and continuation against the emulator', () => {
     // once, as 20 days of looks would at 24,000.
     const world = file('two-days.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 2 * 86_400 }] });
     // Polled: an event-woken wait costs a handful of events however long it lasts, and would never continue.
-    running = await emulator(world, ['--speed', '10000000', '--completion', 'poll', '--continue-at', '2000']);
+    const running = await emulator(world, ['--speed', '10000000', '--completion', 'poll', '--continue-at', '2000']);
 
     const watched = await warmSequencer(['start', '--input', `{"order":["P1"],"pipelineTimeoutSeconds":${30 * 86_400}}`, '--wait', '--interval', '1'], running.env);
 

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scratchFiles, sequencer, warmSequencer } from './binary.js';
-import { emulator, stateMachineArn, type Emulator } from './emulator-process.js';
+import { emulator, stateMachineArn } from './emulator-process.js';
 
 /**
  * `sequencer start`, `status`, `stop` and `redrive` given something they cannot work with: a bad
@@ -13,12 +13,6 @@ import { emulator, stateMachineArn, type Emulator } from './emulator-process.js'
 
 const file = scratchFiles('sequencer-aws-refusals-');
 const startTime = '2026-01-01T00:00:00Z';
-
-let running: Emulator | undefined;
-afterEach(() => {
-  running?.stop();
-  running = undefined;
-});
 
 /** A stand-in for an AWS endpoint that answers every call with one error. */
 async function failingEndpoint(status: number, type: string, message: string): Promise<{ server: Server; endpoint: string }> {
@@ -143,7 +137,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
   });
 
   it('no such state machine, or execution: names the region and account searched', async () => {
-    running = await emulator(file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] }));
+    const running = await emulator(file('one.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] }));
 
     const noStateMachine = await warmSequencer(['start', '--stage', 'prod'], running.env);
     const noExecution = await warmSequencer(['stop', '--execution', 'nosuch'], running.env);

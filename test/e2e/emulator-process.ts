@@ -5,7 +5,14 @@ import { cleanEnv } from './binary.js';
 /** The dev stage's state machine, as `sequencer emulator` deploys it. */
 export const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
 
-/** `sequencer emulator` on a free port: its endpoint once it says it is ready. */
+/** The emulators the running test started: each stops when its test ends, however the test ends. */
+const startedThisTest = new Set<{ stop: () => unknown }>();
+afterEach(() => {
+  for (const started of startedThisTest) started.stop();
+  startedThisTest.clear();
+});
+
+/** `sequencer emulator` on a free port, for the running test only: its endpoint once it says it is ready. */
 export async function emulator(world: string, args: string[] = []) {
   const child = spawn('node', ['bin/sequencer.js', 'emulator', '--world', world, '--port', '0', ...args], { env: cleanEnv() });
   let printed = '';
@@ -18,10 +25,10 @@ export async function emulator(world: string, args: string[] = []) {
     child.once('exit', (code) => reject(new Error(`emulator exited with ${code}: ${printed}`)));
   });
   const client = new SFNClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
-  return { child, endpoint, env: { AWS_ENDPOINT_URL_SFN: endpoint }, client, stop: () => (client.destroy(), child.kill('SIGTERM')) };
+  const started = { child, endpoint, env: { AWS_ENDPOINT_URL_SFN: endpoint }, client, stop: () => (client.destroy(), child.kill('SIGTERM')) };
+  startedThisTest.add(started);
+  return started;
 }
-
-export type Emulator = Awaited<ReturnType<typeof emulator>>;
 
 /** The emulator's latest execution of the dev stage's state machine. */
 export const latest = async (client: SFNClient) => (await client.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1 }))).executions![0]!;
