@@ -53,11 +53,15 @@ export function completionTableName(): string {
   return raw;
 }
 
-export const waitKey = (originExecutionArn: string): string => `wait#${originExecutionArn}`;
+/** What each kind of item's key starts with: the keys below, the sweeper's Scan, and what an error says it was about. */
+const waitPrefix = 'wait#';
+const watchPrefix = 'watch#';
+
+export const waitKey = (originExecutionArn: string): string => `${waitPrefix}${originExecutionArn}`;
 /** The train's first execution, which `key` (a waitKey) is named after; undefined for any other key. */
-export const originOfWait = (key: string): string | undefined => (key.startsWith('wait#') ? key.slice('wait#'.length) : undefined);
+export const originOfWait = (key: string): string | undefined => (key.startsWith(waitPrefix) ? key.slice(waitPrefix.length) : undefined);
 /** `location` is the pipeline's pipelineKey (account/region/CodePipeline name), never the stage's name alone. */
-export const watchKey = (location: string, pipelineExecutionId: string): string => `watch#${location}#${pipelineExecutionId}`;
+export const watchKey = (location: string, pipelineExecutionId: string): string => `${watchPrefix}${location}#${pipelineExecutionId}`;
 
 export interface WaitItem {
   key: string;
@@ -200,7 +204,7 @@ export async function takeOverWaking(watch: WatchItem & { waking: number }, nowM
 /** One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it). */
 async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
   try {
-    await onTable('UpdateItem', key.startsWith('wait#') ? "a run's wait" : 'a watch of a pipeline execution', () => dynamo.send(new UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
+    await onTable('UpdateItem', key.startsWith(waitPrefix) ? "a run's wait" : 'a watch of a pipeline execution', () => dynamo.send(new UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -352,8 +356,8 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
           FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimNotSentAgain}`,
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: {
-            ':watch': { S: 'watch#' },
-            ':wait': { S: 'wait#' },
+            ':watch': { S: watchPrefix },
+            ':wait': { S: waitPrefix },
             ':claimedBefore': { N: String(nowSeconds(claimedBeforeMs)) },
           },
           ...(startKey && { ExclusiveStartKey: startKey }),
@@ -362,7 +366,7 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
     );
     for (const item of page.Items ?? []) {
       if (isExpired(item, nowMs)) continue;
-      if (item.pk!.S!.startsWith('watch#')) watches.push(toWatch(item));
+      if (item.pk!.S!.startsWith(watchPrefix)) watches.push(toWatch(item));
       else if (item.wake?.S !== undefined) claims.push({ key: item.pk!.S!, seq: number(item.seq)!, token: item.token!.S!, output: item.wake.S });
     }
     startKey = page.LastEvaluatedKey;
