@@ -291,7 +291,7 @@ export async function cli(argv: string[]): Promise<void> {
     output.stderrOpen = false;
   });
   const crash = (error: unknown) => {
-    output.err(`sequencer: unexpected ${describe(error)}`);
+    output.err(unexpected(error));
     process.exit(2);
   };
   process.on('uncaughtException', crash);
@@ -319,8 +319,9 @@ export function terminalWidth(): number | undefined {
   return Number.isInteger(columns) && columns > 0 ? columns : undefined;
 }
 
-const describe = (error: unknown) =>
-  error instanceof Error ? `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ') : String(error);
+/** What the command says of an error nothing expected: one line, never a stack (the warm test command says the same). */
+export const unexpected = (error: unknown) =>
+  `sequencer: unexpected ${error instanceof Error ? `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ') : String(error)}`;
 
 export async function main(argv: string[], signal: AbortSignal): Promise<number> {
   const [command, ...rest] = argv;
@@ -377,7 +378,7 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
       return 3;
     }
     // Never 1, which says the train failed: nothing here tells how the train went.
-    tell(`sequencer: unexpected ${describe(error)}`);
+    tell(unexpected(error));
     return 2;
   }
 }

@@ -13,7 +13,7 @@ import { setImmediate, setTimeout } from 'node:timers';
 import { runTypeScriptAsIs } from '../../bin/typescript-hooks.mjs';
 
 runTypeScriptAsIs();
-const { main, output } = await import('../../bin/cli.ts');
+const { main, output, unexpected } = await import('../../bin/cli.ts');
 
 /** How long a command's leftovers (a closing socket, a last timer) may take to go, as a process's exit would wait for them. */
 const settleMs = 2000;
@@ -37,8 +37,6 @@ async function leftOpen(before) {
   }
 }
 
-const describe = (error) => (error instanceof Error ? `${error.name}: ${error.message}`.replace(/\s*\n\s*/g, ' ') : String(error));
-
 /** The command being run: one at a time, since the environment and the standard streams are the process's own. */
 let current;
 
@@ -47,7 +45,7 @@ let current;
 // so the next command gets a fresh one.
 const crash = (error) => {
   if (current === undefined) throw error;
-  current.stderr += `sequencer: unexpected ${describe(error)}\n`;
+  current.stderr += `${unexpected(error)}\n`;
   process.send({ id: current.id, code: 2, stdout: current.stdout, stderr: current.stderr, retired: true }, () => process.exit(2));
 };
 process.on('uncaughtException', crash);
