@@ -4,6 +4,8 @@ import * as z from 'zod/mini';
 import { decideOrder } from '../src/decide.js';
 import { parseOrThrow } from '../src/parse.js';
 import { logger } from '../src/logger.js';
+import { preloadTableClient } from '../src/completion-table.js';
+import * as tableSdk from '../src/table-sdk.js';
 import { beforeTheDeadline } from '../src/deadline.js';
 
 /** What the DecideOrder state passes: the execution input as given, and who is asking. */
@@ -34,5 +36,8 @@ export const core = async (event: unknown, context?: { getRemainingTimeInMillis?
   });
   return decision;
 };
+
+// Meets the completion table on every call: its client loads with the function.
+preloadTableClient(tableSdk);
 
 export const handler = middy(core).use(injectLambdaContext(logger, { resetKeys: true }));

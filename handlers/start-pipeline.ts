@@ -5,6 +5,8 @@ import { parseOrThrow } from '../src/parse.js';
 import { stepInputSchema, whatWasLeft } from '../src/run.js';
 import { withWhatWasLeft } from '../src/errors.js';
 import { logger } from '../src/logger.js';
+import { preloadTableClient } from '../src/completion-table.js';
+import * as tableSdk from '../src/table-sdk.js';
 import { beforeTheDeadline } from '../src/deadline.js';
 
 export const core = async (event: unknown, context?: { getRemainingTimeInMillis?: () => number }) => {
@@ -21,5 +23,8 @@ export const core = async (event: unknown, context?: { getRemainingTimeInMillis?
   });
   return run;
 };
+
+// Meets the completion table on every call: its client loads with the function.
+preloadTableClient(tableSdk);
 
 export const handler = middy(core).use(injectLambdaContext(logger, { resetKeys: true }));

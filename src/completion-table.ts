@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
@@ -22,8 +22,34 @@ import { clientSettings } from './client-settings.js';
  * treat an expired item as absent.
  */
 
-/** Created once; AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB. */
-export const dynamo = new DynamoDBClient(clientSettings);
+type TableSdk = typeof import('./table-sdk.js');
+export interface TableClient {
+  sdk: TableSdk;
+  client: DynamoDBClient;
+}
+
+let loaded: Promise<TableClient> | undefined;
+
+const withClient = (sdk: TableSdk): TableClient => ({ sdk, client: new sdk.DynamoDBClient(clientSettings) });
+
+/**
+ * The DynamoDB client, created once. check-status, the function a run calls at every look, meets
+ * the table only on rare paths (the train's end, a continuation, a redrive, a failure held for a
+ * retry): it loads the SDK's DynamoDB code at first use, a chunk of its own outside its cold start
+ * (esbuild's `splitting`). AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB.
+ */
+export function tableClient(): Promise<TableClient> {
+  loaded ??= import('./table-sdk.js').then(withClient);
+  return loaded;
+}
+
+/**
+ * For the functions that meet the table on every call: they import the SDK's code at their start,
+ * with the rest of theirs, which costs them less than a chunk loaded at first use (`npm run bench`).
+ */
+export function preloadTableClient(sdk: TableSdk): void {
+  loaded ??= Promise.resolve(withClient(sdk));
+}
 
 /**
  * How long a claim, or an end marked on a watch and not yet recorded on its wait, stands before
@@ -113,9 +139,9 @@ const isExpired = (item: Record<string, AttributeValue>, nowMs: number) => (numb
  * One call to the completion table, its failure named as every AWS failure is, saying which table
  * and what for (`the run lock`, `a watch`...), and for a table that is not there, what to do.
  */
-export async function onTable<T>(operation: string, purpose: string, send: () => Promise<T>): Promise<T> {
+export async function onTable<T>(operation: string, purpose: string, send: (table: TableClient) => Promise<T>): Promise<T> {
   try {
-    return await send();
+    return await send(await tableClient());
   } catch (error) {
     // A refused condition is an answer for the caller; a missing table name is ours to report as it is.
     if (['ConditionalCheckFailedException', 'ConfigurationError'].includes((error as { name?: string }).name ?? '')) throw error;
@@ -135,9 +161,9 @@ export async function putWatch(item: {
   expiresAtMs: number;
   held?: boolean;
 }): Promise<void> {
-  await onTable('PutItem', 'a watch of a pipeline execution', () =>
-    dynamo.send(
-      new PutItemCommand({
+  await onTable('PutItem', 'a watch of a pipeline execution', ({ sdk, client }) =>
+    client.send(
+      new sdk.PutItemCommand({
         TableName: completionTableName(),
         Item: {
           pk: { S: watchKey(item.location, item.pipelineExecutionId) },
@@ -154,7 +180,7 @@ export async function putWatch(item: {
 
 export async function getWatch(location: string, pipelineExecutionId: string, nowMs: number): Promise<WatchItem | undefined> {
   const key = watchKey(location, pipelineExecutionId);
-  const { Item } = await onTable('GetItem', 'a watch of a pipeline execution', () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const { Item } = await onTable('GetItem', 'a watch of a pipeline execution', ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return toWatch(Item);
 }
@@ -204,7 +230,7 @@ export async function takeOverWaking(watch: WatchItem & { waking: number }, nowM
 /** One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it). */
 async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
   try {
-    await onTable('UpdateItem', key.startsWith(waitPrefix) ? "a run's wait" : 'a watch of a pipeline execution', () => dynamo.send(new UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
+    await onTable('UpdateItem', key.startsWith(waitPrefix) ? "a run's wait" : 'a watch of a pipeline execution', ({ sdk, client }) => client.send(new sdk.UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
     return true;
   } catch (error) {
     if (isConditionFailure(error)) return false;
@@ -243,7 +269,7 @@ export async function unclaim(wait: WaitItem & { token: string }): Promise<void>
 }
 
 export async function getWait(key: string, nowMs: number): Promise<WaitItem | undefined> {
-  const { Item } = await onTable('GetItem', "a run's wait", () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const { Item } = await onTable('GetItem', "a run's wait", ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return {
     key,
@@ -349,9 +375,9 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
   const claims: StaleClaim[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await onTable('Scan', 'the open watches, for the sweeper', () =>
-      dynamo.send(
-        new ScanCommand({
+    const page = await onTable('Scan', 'the open watches, for the sweeper', ({ sdk, client }) =>
+      client.send(
+        new sdk.ScanCommand({
           TableName: completionTableName(),
           FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimNotSentAgain}`,
           ExpressionAttributeNames: { '#token': 'token' },

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
-import { completionTableName, dynamo, isConditionFailure, onTable } from './completion-table.js';
+import { completionTableName, isConditionFailure, onTable } from './completion-table.js';
 import { stepFunctions } from './stepfunctions.js';
 
 /**
@@ -41,7 +41,7 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
   const key = lockKey(claim.stateMachineArn);
   // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it.
   if (await putLock(claim, 'attribute_not_exists(pk) OR holder = :origin', { ':origin': { S: claim.originArn } })) return;
-  const { Item } = await onTable('GetItem', "the stage's run lock", () => dynamo.send(new GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const { Item } = await onTable('GetItem', "the stage's run lock", ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   // The lock changed between the write and the read: claim it again, a few times at most, since
   // each time another run must have taken it and let it go in that moment.
   const again = () => {
@@ -82,9 +82,9 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
  */
 export async function handOverRunLock(claim: RunLockClaim & { successorArn: string }): Promise<void> {
   try {
-    await onTable('UpdateItem', "the stage's run lock", () =>
-      dynamo.send(
-        new UpdateItemCommand({
+    await onTable('UpdateItem', "the stage's run lock", ({ sdk, client }) =>
+      client.send(
+        new sdk.UpdateItemCommand({
           TableName: completionTableName(),
           Key: { pk: { S: lockKey(claim.stateMachineArn) } },
           UpdateExpression: 'SET holderExecution = :successor, handingOverFrom = :current, taken = :taken',
@@ -106,9 +106,9 @@ export async function handOverRunLock(claim: RunLockClaim & { successorArn: stri
 /** Releases the lock if this train holds it: the train ended. */
 export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn' | 'originArn'>): Promise<void> {
   try {
-    await onTable('DeleteItem', "the stage's run lock", () =>
-      dynamo.send(
-        new DeleteItemCommand({
+    await onTable('DeleteItem', "the stage's run lock", ({ sdk, client }) =>
+      client.send(
+        new sdk.DeleteItemCommand({
           TableName: completionTableName(),
           Key: { pk: { S: lockKey(claim.stateMachineArn) } },
           ConditionExpression: 'holder = :origin',
@@ -124,9 +124,9 @@ export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn'
 
 async function putLock(claim: RunLockClaim, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
   try {
-    await onTable('PutItem', "the stage's run lock", () =>
-      dynamo.send(
-        new PutItemCommand({
+    await onTable('PutItem', "the stage's run lock", ({ sdk, client }) =>
+      client.send(
+        new sdk.PutItemCommand({
           TableName: completionTableName(),
           Item: {
             pk: { S: lockKey(claim.stateMachineArn) },

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { build, type Metafile } from 'esbuild';
 import { slsPackageOptions } from '../../deploy/bundle.js';
 import { ShiftedWallClock } from '../../local/clock.js';
@@ -149,13 +149,43 @@ function clientsLoadedAtStart(handler: (typeof handlers)[number]): string[] {
   return [...new Set(inputs.map((input) => /node_modules\/@aws-sdk\/client-([a-z]+)\//.exec(input)?.[1]).filter((client) => client !== undefined))].sort();
 }
 
-it('loads at its cold start the code of the AWS clients each function calls on its common path only: the rare ones (Step Functions, STS) on first use', () => {
+it('loads at its cold start the code of the AWS clients each function calls on its common path only: the rare ones (Step Functions, STS, DynamoDB in check-status) on first use', () => {
   expect(Object.fromEntries(handlers.map((handler) => [handler, clientsLoadedAtStart(handler)]))).toEqual({
     'decide-order': ['codepipeline', 'dynamodb'],
     'start-pipeline': ['codepipeline', 'dynamodb'],
-    'check-status': ['codepipeline', 'dynamodb'],
+    // check-status meets the completion table only on rare paths (the train's end, a redrive, a held failure).
+    'check-status': ['codepipeline'],
     // The event function wakes runs (Step Functions) and never calls CodePipeline.
     'pipeline-event': ['dynamodb', 'sfn'],
     sweeper: ['codepipeline', 'dynamodb', 'sfn'],
   });
+});
+
+it("loads the DynamoDB client from its own chunk in check-status when a rare path needs it: a redriven run takes the stage's run lock again", async () => {
+  // Prepare: a run of P1, its first look due, whose execution Step Functions has redriven once.
+  const redriven = { ...execution, id: `${execution.id}-redriven`, name: 'bundle-test-redriven' };
+  emulator.stepFunctions.putExecution({ executionArn: redriven.id, stateMachineArn: localStateMachineArn, name: redriven.name, status: 'RUNNING', startDate: Date.now() });
+  const table = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const lockItem = async () => (await table.send(new GetItemCommand({ TableName: 'bundle-completion', Key: { pk: { S: `lock#${localStateMachineArn}` } } }))).Item;
+  await table.send(new DeleteItemCommand({ TableName: 'bundle-completion', Key: { pk: { S: `lock#${localStateMachineArn}` } } }));
+  const counts = { retryCount: 0, redriveCount: 0 };
+  const decided = (await invoke('decide-order', { input: { order: ['P1'] }, execution: { ...redriven, startTime: new Date().toISOString() }, ...counts })) as { plan: unknown; run: unknown };
+  const started = (await invoke('start-pipeline', { plan: decided.plan, run: decided.run, execution: redriven, ...counts })) as { members: { pipelineExecutionId: string }[] };
+  const due = { ...started, members: started.members.map((member) => ({ ...member, nextLookAt: new Date().toISOString() })) };
+  const taken = (await lockItem())!.taken;
+  emulator.stepFunctions.redriven(redriven.id, 1, Date.now());
+
+  try {
+    // Act
+    const checked = (await invoke('check-status', { plan: decided.plan, run: due, execution: redriven, retryCount: 0, redriveCount: 1 })) as {
+      members: { pipelineExecutionId: string; status: string }[];
+    };
+
+    // Assess: the look was made, and the lock was taken again by the same run, with a new mark.
+    expect(checked.members[0]).toMatchObject({ pipelineExecutionId: started.members[0]!.pipelineExecutionId, status: 'InProgress' });
+    expect(await lockItem()).toMatchObject({ holder: { S: redriven.id }, holderExecution: { S: redriven.id } });
+    expect((await lockItem())!.taken).not.toEqual(taken);
+  } finally {
+    table.destroy();
+  }
 });

@@ -77,7 +77,7 @@ const betweenReadAndWrite = 'between-the-wakers-read-and-write';
 
 /** Runs `between` once, right after the waker reads the wait item and before it writes it: the run's token write lands in that gap. */
 async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void> {
-  const { dynamo } = await import('../../src/completion-table.js');
+  const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
   let pending = true;
   // Added after the client's first call: the client must resolve its stack again at every call.
   dynamo.config.cacheMiddleware = false;
@@ -115,7 +115,7 @@ async function onTheFirstTableCall(
   matches: (input: { UpdateExpression?: string; Key?: GetItemCommandInput['Key'] }) => boolean,
   behaviour: 'throw' | 'hang',
 ): Promise<{ reached: Promise<void> }> {
-  const { dynamo } = await import('../../src/completion-table.js');
+  const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
   let reached = () => {};
   const hit = new Promise<void>((resolve) => {
     reached = resolve;
@@ -138,7 +138,7 @@ async function onTheFirstTableCall(
 }
 
 afterEach(async () => {
-  const { dynamo } = await import('../../src/completion-table.js');
+  const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
   dynamo.middlewareStack.remove(betweenReadAndWrite);
   dynamo.config.cacheMiddleware = clientSettings.cacheMiddleware;
 });

@@ -199,7 +199,7 @@ describe('the stage’s run lock', () => {
 
   it('is taken over from a lock item that names no execution (written by hand), and then holds', async () => {
     // Prepare: a lock no sequencer wrote, in the shape of the stage's lock item.
-    const { dynamo: table } = await import('../../src/completion-table.js');
+    const { client: table } = await (await import('../../src/completion-table.js')).tableClient();
     await table.send(new PutItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Item: { pk: { S: `lock#${stateMachineArn}` }, holder: { S: 'by hand' } } }));
 
     // Act
@@ -212,7 +212,7 @@ describe('the stage’s run lock', () => {
   it('gives up, by name, when the lock changes hands between each of its writes and reads', async () => {
     // Prepare: before each of this claim's writes another run takes the lock, and before each of
     // its reads that run lets it go again.
-    const { dynamo: table } = await import('../../src/completion-table.js');
+    const { client: table } = await (await import('../../src/completion-table.js')).tableClient();
     const TableName = process.env.COMPLETION_TABLE_NAME;
     const Key = { pk: { S: `lock#${stateMachineArn}` } };
     const calls: string[] = [];
@@ -251,7 +251,7 @@ describe('the stage’s run lock', () => {
   });
 
   it('lets exactly one of two runs take over a lock item that names no execution, every time', async () => {
-    const { dynamo: table } = await import('../../src/completion-table.js');
+    const { client: table } = await (await import('../../src/completion-table.js')).tableClient();
     for (let round = 0; round < 10; round += 1) {
       // Prepare: a fresh hand-written lock each round.
       process.env.COMPLETION_TABLE_NAME = `lock-by-hand-${tables}-${round}`;

@@ -88,7 +88,7 @@ describe("the functions' SDK clients (src/client-settings.ts)", () => {
   it('are made with the settings: the CodePipeline, DynamoDB, SNS and Step Functions clients', async () => {
     // Prepare
     const { codePipeline } = await import('../../src/codepipeline.js');
-    const { dynamo } = await import('../../src/completion-table.js');
+    const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
     const { sns } = await import('../../src/notify.js');
     const { stepFunctions } = await import('../../src/stepfunctions.js');
 
