@@ -20,7 +20,17 @@ export type CalledOperation =
   | 'ListExecutions'
   | 'DescribeExecution'
   | 'GetExecutionHistory'
-  | 'StartExecution';
+  | 'StartExecution'
+  | 'SendTaskSuccess'
+  | 'GetItem'
+  | 'PutItem'
+  | 'UpdateItem'
+  | 'DeleteItem'
+  | 'Scan';
+
+/** The completion table's calls (`completion: events`), which every function but check-status makes on its common path. */
+const tableOperations = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Scan'] as const satisfies readonly CalledOperation[];
+const tableWrites = ['PutItem', 'UpdateItem', 'DeleteItem'] as const satisfies readonly CalledOperation[];
 
 const anyOperation = 'any' as const;
 
@@ -33,7 +43,7 @@ interface AwsErrorRow {
 /**
  * Every error the operations we call can answer, mapped on purpose. The operation-specific rows
  * are the `@throws` of each command in the SDK's model (CodePipeline 2015-07-09, Step Functions
- * 2016-11-23); the `any` rows are the errors every AWS JSON API shares (API reference, "Common
+ * 2016-11-23, DynamoDB 2012-08-10); the `any` rows are the errors every AWS JSON API shares (API reference, "Common
  * Errors"). The README's failure section documents this table.
  */
 export const awsErrorTable = {
@@ -58,7 +68,13 @@ export const awsErrorTable = {
   InvalidNextTokenException: { verdict: 'rejected', operations: ['ListPipelineExecutions', 'ListActionExecutions'] },
   // Step Functions: the state machine or execution ARN is malformed or names nothing (a deployment problem).
   InvalidArn: { verdict: 'rejected', operations: ['ListExecutions', 'DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
-  InvalidToken: { verdict: 'rejected', operations: ['ListExecutions', 'GetExecutionHistory'] },
+  // For SendTaskSuccess, like TaskTimedOut and TaskDoesNotExist: a wait closed already, which
+  // src/wake.ts answers as such before anything names it.
+  InvalidToken: { verdict: 'rejected', operations: ['ListExecutions', 'GetExecutionHistory', 'SendTaskSuccess'] },
+  TaskTimedOut: { verdict: 'rejected', operations: ['SendTaskSuccess'] },
+  TaskDoesNotExist: { verdict: 'rejected', operations: ['SendTaskSuccess'] },
+  // The wake's output refused: ours to fix, never passing.
+  InvalidOutput: { verdict: 'rejected', operations: ['SendTaskSuccess'] },
   ResourceNotFound: { verdict: 'rejected', operations: ['ListExecutions'] },
   StateMachineDoesNotExist: { verdict: 'rejected', operations: ['ListExecutions', 'StartExecution'] },
   StateMachineTypeNotSupported: { verdict: 'rejected', operations: ['ListExecutions'] },
@@ -71,10 +87,24 @@ export const awsErrorTable = {
   // Step Functions' cap on open executions: like CodePipeline's, it clears as executions end.
   ExecutionLimitExceeded: { verdict: 'transient', operations: ['StartExecution'] },
   // The key's policy or state refuses us: fixed by people, not by waiting.
-  KmsAccessDeniedException: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
-  KmsInvalidStateException: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
+  KmsAccessDeniedException: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution', 'SendTaskSuccess'] },
+  KmsInvalidStateException: { verdict: 'rejected', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution', 'SendTaskSuccess'] },
   // KMS throttled the call Step Functions made for us.
-  KmsThrottlingException: { verdict: 'transient', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution'] },
+  KmsThrottlingException: { verdict: 'transient', operations: ['DescribeExecution', 'GetExecutionHistory', 'StartExecution', 'SendTaskSuccess'] },
+  // DynamoDB, the completion table: its throughput (a partition's, or the account's) was exceeded,
+  // or a transaction or another region's write met the item. The SDK retries these first; past
+  // its retries they still pass, as for the callback Task (statemachines/sequencer.asl.yml).
+  ProvisionedThroughputExceededException: { verdict: 'transient', operations: tableOperations },
+  TransactionConflictException: { verdict: 'transient', operations: tableWrites },
+  ReplicatedWriteConflictException: { verdict: 'transient', operations: tableWrites },
+  // An endpoint discovery answer gone stale: the next request discovers again.
+  InvalidEndpointException: { verdict: 'transient', operations: tableOperations },
+  // The stage's table is missing (src/completion-table.ts onTable says to deploy the stage again).
+  ResourceNotFoundException: { verdict: 'rejected', operations: tableOperations },
+  // A local secondary index's item collection full: the table has none, so never, and never passing.
+  ItemCollectionSizeLimitExceededException: { verdict: 'rejected', operations: tableWrites },
+  // Never named: a refused condition is an answer its caller takes (src/completion-table.ts onTable).
+  ConditionalCheckFailedException: { verdict: 'rejected', operations: tableWrites },
   // Common errors: throttling and the service's own failures pass.
   ThrottlingException: { verdict: 'transient', operations: anyOperation },
   TooManyRequestsException: { verdict: 'transient', operations: anyOperation },

@@ -9,14 +9,16 @@ import { awsError, useStageConfig } from '../support/fixtures.js';
 
 const require = createRequire(import.meta.url);
 
+type Client = 'client-codepipeline' | 'client-sfn' | 'client-dynamodb';
+
 /** The errors the SDK's model lists for an operation: the `@throws` of its command's documentation. */
-function modelledErrors(client: 'client-codepipeline' | 'client-sfn', operation: string): string[] {
+function modelledErrors(client: Client, operation: string): string[] {
   const packageRoot = dirname(require.resolve(`@aws-sdk/${client}/package.json`));
   const text = readFileSync(join(packageRoot, 'dist-types', 'commands', `${operation}Command.d.ts`), 'utf8');
   return [...text.matchAll(/@throws \{@link (\w+)\} \(client fault\)/g)].map((match) => match[1]!);
 }
 
-const calledOperations: [CalledOperation, 'client-codepipeline' | 'client-sfn'][] = [
+const calledOperations: [CalledOperation, Client][] = [
   ['GetPipeline', 'client-codepipeline'],
   ['StartPipelineExecution', 'client-codepipeline'],
   ['GetPipelineExecution', 'client-codepipeline'],
@@ -27,6 +29,12 @@ const calledOperations: [CalledOperation, 'client-codepipeline' | 'client-sfn'][
   ['DescribeExecution', 'client-sfn'],
   ['GetExecutionHistory', 'client-sfn'],
   ['StartExecution', 'client-sfn'],
+  ['SendTaskSuccess', 'client-sfn'],
+  ['GetItem', 'client-dynamodb'],
+  ['PutItem', 'client-dynamodb'],
+  ['UpdateItem', 'client-dynamodb'],
+  ['DeleteItem', 'client-dynamodb'],
+  ['Scan', 'client-dynamodb'],
 ];
 
 describe('the AWS error table', () => {
@@ -56,6 +64,9 @@ describe('the AWS error table', () => {
   it.each([
     ['ConflictException', 409, 'transient'],
     ['ConcurrentPipelineExecutionsLimitExceededException', 400, 'transient'],
+    // The completion table throttled past the SDK's retries: the state machine retries it, as it does the callback Task's.
+    ['ProvisionedThroughputExceededException', 400, 'transient'],
+    ['ResourceNotFoundException', 400, 'rejected'],
     ['SomethingNew', 429, 'transient'],
     ['ValidationException', 429, 'transient'],
     ['SomethingNew', 502, 'transient'],
