@@ -10,7 +10,11 @@ import { clientSettings } from './client-settings.js';
  *   token and the wait's sequence number there (`seq`), on condition that no end was recorded for
  *   this wait (`woken < seq`); the waker records an end (`woken`) and completes the stored token.
  *   A claim (`woken = seq`) keeps what it sends (`wake`) and when (`wokenAt`), so the sweeper can
- *   send it again if the waker died before SendTaskSuccess (`resent` marks that it did).
+ *   send it again if the waker died before SendTaskSuccess (`resent` marks that it did). An end
+ *   recorded over a claim for the next wait (`woken > seq`) leaves the claimed token stored and
+ *   owed: its waker may still die, so the token of any wait with `woken >= seq` is sent again
+ *   when in doubt (a closed one is refused, harmlessly); only a new token write (`woken < seq`)
+ *   ends that.
  *   One item per train rather than per execution: a continuation goes on with the same item and
  *   numbering, so the watch items below never need re-pointing when the train continues.
  * - `watch#<account>/<region>/<CodePipeline name>#<executionId>`: one per pipeline execution a
@@ -344,7 +348,7 @@ export interface StaleClaim {
 export async function markResent(claim: StaleClaim): Promise<void> {
   await updateIf(claim.key, {
     UpdateExpression: 'SET resent = :seq',
-    ConditionExpression: 'seq = :seq AND woken = :seq',
+    ConditionExpression: 'seq = :seq AND woken >= :seq',
     ExpressionAttributeValues: { ':seq': { N: String(claim.seq) } },
   });
 }
@@ -357,17 +361,18 @@ export async function markResent(claim: StaleClaim): Promise<void> {
 const openWatch = 'begins_with(pk, :watch) AND attribute_not_exists(ended)';
 const endNotRecorded = 'begins_with(pk, :watch) AND waking <= :claimedBefore';
 const claimNotSentAgain =
-  'begins_with(pk, :wait) AND woken = seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
+  'begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
 
 /**
  * One Scan for the sweeper:
  * - every watch item not yet marked ended: what it asks CodePipeline about;
  * - every watch marked ended whose end was not recorded on its wait by `claimedBeforeMs` (its
  *   `waking` mark): the delivery that marked it died in between;
- * - every wait claimed (`woken = seq`, its token stored) at or before `claimedBeforeMs` and not
- *   sent again yet. A live run parks again seconds after it is woken, so such a claim is either a
- *   train that ended (its token is closed: sending it again is refused, harmlessly, once) or one
- *   whose waker died between its claim and SendTaskSuccess, with no retry of the delivery left.
+ * - every wait claimed (`woken >= seq`, its token stored), its last end recorded at or before
+ *   `claimedBeforeMs`, and not sent again yet. A live run parks again seconds after it is woken,
+ *   so such a claim is either a train that ended (its token is closed: sending it again is
+ *   refused, harmlessly, once) or one whose waker died between its claim and SendTaskSuccess,
+ *   with no retry of the delivery left, an end for the next wait recorded over it or not.
  * None past its TTL.
  */
 export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise<{ watches: WatchItem[]; claims: StaleClaim[] }> {

@@ -77,13 +77,14 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
 
 /**
  * For an end recorded before (its watch marked ended): if the wait it would wake is claimed
- * (`woken = seq`) with its token stored, complete that token again. The delivery that claimed it
- * may have died before SendTaskSuccess (a Lambda timeout, a crash), and this retry is the only
- * one left; if it did complete it, Step Functions answers TaskTimedOut, which is harmless.
+ * (`woken >= seq`: claimed, and maybe an end for the next wait recorded over the claim since)
+ * with its token stored, complete that token again. The delivery that claimed it may have died
+ * before SendTaskSuccess (a Lambda timeout, a crash), and this retry is the only one left; if it
+ * did complete it, Step Functions answers TaskTimedOut, which is harmless.
  */
 export async function completeClaimed(waitKey: string, output: WakeOutput, nowMs: number): Promise<boolean> {
   const wait = await getWait(waitKey, nowMs);
-  if (wait?.token === undefined || wait.woken !== wait.seq) return false;
+  if (wait?.token === undefined || wait.woken < wait.seq) return false;
   return completeToken(wait.token, output);
 }
 

@@ -553,6 +553,98 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
   });
 });
 
+describe('a claim overtaken by an end recorded for the next wait: its token is still owed until it is sent', () => {
+  // A group: P1's end claims wait 1; P2's end, before the claimed token is sent, finds nothing
+  // parked and records itself for wait 2. The run still sleeps on token-1, and only P1's waker
+  // was to send it.
+  const aMinuteLater = () => useClock({ now: () => now + 61_000 });
+  const groupOfTwoParked = async () => {
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+  };
+
+  it('P1’s waker dies before SendTaskSuccess: the retry of its delivery completes token-1', async () => {
+    // Prepare
+    await groupOfTwoParked();
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1', 'P1');
+    await expect(local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'))).resolves.toBe('recorded-for-next-wait');
+
+    // Act: EventBridge's retry of P1's delivery.
+    const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+
+    // Assess: the run is woken, and its next wait is refused, so it looks at once and sees P2's end too.
+    expect(retried).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expect(await park(2, 'token-2')).toBe('refused');
+  });
+
+  it('P1’s waker dies and no retry comes: the sweep a minute after the last end recorded sends token-1, once', async () => {
+    // Prepare
+    await groupOfTwoParked();
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1', 'P1');
+    await local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+
+    // Act
+    const atOnce = await local.sweeper.sweep();
+    aMinuteLater();
+    const later = await local.sweeper.sweep();
+    const after = await local.sweeper.sweep();
+
+    // Assess
+    expect(atOnce).toMatchObject({ watched: 0, resent: [] });
+    expect(later).toMatchObject({ watched: 0, resent: ['completed'], failed: 0 });
+    expect(after).toMatchObject({ resent: [] });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+
+  it('P1’s SendTaskSuccess fails after P2’s end was recorded over its claim, so the claim cannot be given back: the next sweep sends token-1', async () => {
+    // Prepare: P1's send is held until P2's end is recorded, then throttled past the SDK's retries.
+    await groupOfTwoParked();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    stepFunctions.on(SendTaskSuccessCommand).callsFakeOnce(async () => {
+      await held;
+      throw awsError('ThrottlingException', 400);
+    });
+    const p1 = local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1')).catch((error: Error) => error.name);
+    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await expect(local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'))).resolves.toBe('recorded-for-next-wait');
+    release();
+    await expect(p1).resolves.toBe('AwsUnavailable');
+    // Its retry finds the watch reopened and nothing parked: it records the end for a later wait.
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'))).resolves.toBe('recorded-for-next-wait');
+
+    // Act
+    aMinuteLater();
+    const swept = await local.sweeper.sweep();
+
+    // Assess
+    expect(swept).toMatchObject({ resent: ['completed'], failed: 0 });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+
+  it('a lone pipeline whose SendTaskSuccess fails, and the claim’s give-back too: its retry records the end for a later wait, and the next sweep sends token-1', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
+    await onTheFirstTableCall('UpdateItemCommand', (input) => input.UpdateExpression?.startsWith('REMOVE woken') === true, 'throw');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('recorded-for-next-wait');
+
+    // Act
+    aMinuteLater();
+    const swept = await local.sweeper.sweep();
+
+    // Assess
+    expect(swept).toMatchObject({ resent: ['completed'], failed: 0 });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+});
+
 describe('the event is a hint: every other delivery does nothing harmful', () => {
   it('another train’s end completes that train’s wait, never this one’s', async () => {
     // Prepare: this train parked; another train (another wait item) watches its own execution.
