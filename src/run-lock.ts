@@ -4,6 +4,7 @@ import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
 import { completionTableName, isConditionFailure, onTable } from './completion-table.js';
 import { stepFunctions } from './stepfunctions.js';
+import { nowMs } from './clock.js';
 
 /**
  * The stage's single flight, with completion: events: one item of the completion table per state
@@ -20,6 +21,12 @@ import { stepFunctions } from './stepfunctions.js';
  * its continuation as the execution holding the lock (`handingOverFrom` itself): until the
  * continuation claims it, the lock is held while the execution handing over runs or succeeded
  * (what a hand-over ends in), so no run slips in between the two.
+ *
+ * DescribeExecution, which tells whether the holder still runs, is eventually consistent: it "may
+ * not reflect very recent updates". Every write also records when (`takenAt`, epoch ms), so that
+ * a takeover trusts no answer older than the lock: an execution that wrote the lock itself a
+ * moment ago exists, whatever the answer says, and one that wrote it after the end the answer
+ * reports was redriven since.
  */
 const lockKey = (stateMachineArn: string) => `lock#${stateMachineArn}`;
 
@@ -33,6 +40,13 @@ export interface RunLockClaim {
 
 /** How many times a claim tries again when the lock changed between the claim's write and its read. */
 const maxChangedInBetween = 3;
+
+/**
+ * How long after its holder wrote the lock a DescribeExecution that does not know the holder is
+ * taken for lag, not for an execution gone: Step Functions' reads catch up within seconds, and
+ * forgets an execution only 90 days after it ended.
+ */
+export const unknownHolderGraceSeconds = 60;
 
 /** Takes the stage's run lock for this train, or throws AlreadyRunning naming the run that holds it. */
 export const takeRunLock = (claim: RunLockClaim): Promise<void> => claimLock(claim, 0);
@@ -56,12 +70,24 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
     if (await putLock(claim, 'attribute_exists(pk) AND attribute_not_exists(holderExecution)', {})) return;
     return again();
   }
-  const status = await executionStatus(holderExecution);
+  const { status, stopDate } = await executionStatus(holderExecution);
   if (status === 'RUNNING') {
     throw new AlreadyRunning(`another run of this state machine is in progress: ${holderExecution} holds the stage's run lock; nothing was started`);
   }
   const handingOverFrom = Item.handingOverFrom?.S;
-  if (status === 'UNKNOWN' && handingOverFrom !== undefined && ['RUNNING', 'SUCCEEDED'].includes(await executionStatus(handingOverFrom))) {
+  const takenAt = Item.takenAt?.N === undefined ? undefined : Number(Item.takenAt.N);
+  // Not behind a hand-over, the holder wrote the lock itself, so it exists.
+  if (status === 'UNKNOWN' && handingOverFrom === undefined && takenAt !== undefined && nowMs() - takenAt < unknownHolderGraceSeconds * 1000) {
+    throw new AlreadyRunning(
+      `another run of this state machine holds the stage's run lock: ${holderExecution} took it ${Math.max(0, Math.round((nowMs() - takenAt) / 1000))} s ago, and Step Functions does not show that execution yet (DescribeExecution is eventually consistent); nothing was started. Start again in a minute if it has ended`,
+    );
+  }
+  if (stopDate !== undefined && takenAt !== undefined && takenAt > stopDate.getTime()) {
+    throw new AlreadyRunning(
+      `another run of this state machine is in progress: ${holderExecution} took the stage's run lock again after the ${status} end Step Functions still reports (a redrive, which DescribeExecution, eventually consistent, does not show yet); nothing was started`,
+    );
+  }
+  if (status === 'UNKNOWN' && handingOverFrom !== undefined && ['RUNNING', 'SUCCEEDED'].includes((await executionStatus(handingOverFrom)).status)) {
     throw new AlreadyRunning(
       `another run of this state machine is in progress: ${handingOverFrom} is handing its train over to ${holderExecution}, which holds the stage's run lock; nothing was started`,
     );
@@ -87,13 +113,14 @@ export async function handOverRunLock(claim: RunLockClaim & { successorArn: stri
         new sdk.UpdateItemCommand({
           TableName: completionTableName(),
           Key: { pk: { S: lockKey(claim.stateMachineArn) } },
-          UpdateExpression: 'SET holderExecution = :successor, handingOverFrom = :current, taken = :taken',
+          UpdateExpression: 'SET holderExecution = :successor, handingOverFrom = :current, taken = :taken, takenAt = :takenAt',
           ConditionExpression: 'holder = :origin',
           ExpressionAttributeValues: {
             ':origin': { S: claim.originArn },
             ':successor': { S: claim.successorArn },
             ':current': { S: claim.executionArn },
             ':taken': { S: randomUUID() },
+            ':takenAt': { N: String(nowMs()) },
           },
         }),
       ),
@@ -133,6 +160,7 @@ async function putLock(claim: RunLockClaim, condition: string, values: Record<st
             holder: { S: claim.originArn },
             holderExecution: { S: claim.executionArn },
             taken: { S: randomUUID() },
+            takenAt: { N: String(nowMs()) },
           },
           ConditionExpression: condition,
           // DynamoDB refuses an empty map: a condition without values sends none.
@@ -147,13 +175,15 @@ async function putLock(claim: RunLockClaim, condition: string, values: Record<st
   }
 }
 
-async function executionStatus(executionArn: string): Promise<string> {
+/** The execution's status, and when it ended if it has, as Step Functions answers now. */
+async function executionStatus(executionArn: string): Promise<{ status: string; stopDate?: Date }> {
   try {
     const { sdk, client } = await stepFunctions();
-    return (await client.send(new sdk.DescribeExecutionCommand({ executionArn }))).status ?? 'UNKNOWN';
+    const { status, stopDate } = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
+    return { status: status ?? 'UNKNOWN', ...(stopDate !== undefined && { stopDate }) };
   } catch (error) {
-    // A holder Step Functions does not know holds nothing.
-    if ((error as { name?: string } | null)?.name === 'ExecutionDoesNotExist') return 'UNKNOWN';
+    // A holder Step Functions does not know holds nothing, unless it wrote the lock a moment ago.
+    if ((error as { name?: string } | null)?.name === 'ExecutionDoesNotExist') return { status: 'UNKNOWN' };
     throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
   }
 }

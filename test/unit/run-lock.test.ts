@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 import { clientSettings } from '../../src/client-settings.js';
+import { useClock } from '../../src/clock.js';
 
 /*
  * The stage's run lock (completion: events) on a real DynamoDB (dynalite): a conditional write,
@@ -175,6 +176,63 @@ describe('the stage’s run lock', () => {
 
     // Assess: exactly one goes on, the redriven train that took it first.
     expect({ redrive, X: await x }).toEqual({ redrive: 'took it', X: 'AlreadyRunning' });
+  });
+
+  describe('trusts no answer of DescribeExecution older than the lock (it is eventually consistent)', () => {
+    const doesNotExist = () => Object.assign(new Error('no such execution'), { name: 'ExecutionDoesNotExist' });
+    afterEach(() => useClock({ now: Date.now }));
+
+    it('is not taken over from a holder Step Functions does not show yet, which took it a moment ago', async () => {
+      // Prepare: two runs started 1 ms apart; the first took the lock, and Step Functions' read of it lags.
+      await lock.takeRunLock(claim('first'));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('first') }).rejects(doesNotExist());
+
+      // Act
+      const second = lock.takeRunLock(claim('second'));
+
+      // Assess
+      await expect(second).rejects.toMatchObject({
+        name: 'AlreadyRunning',
+        message: expect.stringMatching(
+          new RegExp(`^another run of this state machine holds the stage's run lock: ${execution('first')} took it 0 s ago, and Step Functions does not show that execution yet \\(DescribeExecution is eventually consistent\\); nothing was started`),
+        ) as unknown,
+      });
+    });
+
+    it('is taken over from a holder Step Functions does not know a minute after it took it: an execution it forgot, 90 days after its end', async () => {
+      // Prepare
+      await lock.takeRunLock(claim('forgotten'));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('forgotten') }).rejects(doesNotExist());
+      const takenAt = Date.now();
+      useClock({ now: () => takenAt + (lock.unknownHolderGraceSeconds + 1) * 1000 });
+
+      // Act, Assess
+      await expect(lock.takeRunLock(claim('next'))).resolves.toBeUndefined();
+    });
+
+    it('is not taken over from a holder whose reported end came before it took the lock: a redrive took it again, which the answer does not show yet', async () => {
+      // Prepare: T failed a minute ago, was redriven, and its redrive took the lock again now; the read still says FAILED.
+      await lock.takeRunLock(claim('T'));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'FAILED', stopDate: new Date(Date.now() - 60_000) });
+
+      // Act
+      const other = lock.takeRunLock(claim('X'));
+
+      // Assess
+      await expect(other).rejects.toMatchObject({
+        name: 'AlreadyRunning',
+        message: expect.stringContaining(`${execution('T')} took the stage's run lock again after the FAILED end Step Functions still reports`) as unknown,
+      });
+    });
+
+    it('is taken over from a holder that ended after it took the lock', async () => {
+      // Prepare
+      await lock.takeRunLock(claim('T'));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'ABORTED', stopDate: new Date(Date.now() + 1000) });
+
+      // Act, Assess
+      await expect(lock.takeRunLock(claim('X'))).resolves.toBeUndefined();
+    });
   });
 
   it('says which table, what for, and what to do when the completion table is not there', async () => {
