@@ -150,7 +150,7 @@ Options:
   --stage NAME            The stage whose state machine to read (default dev)
   --execution NAME|ARN    The execution to show (default: the stage's train, the running one else the last)
   --watch                 Follow the train until it ends
-  --interval S            Seconds between looks while watching (default 5, at least 1)
+  --interval S            Seconds between looks while watching (default 5, 1 to 3600)
   --json                  Print one JSON document
   --timestamps            Show absolute UTC times instead of offsets from the run's start
 ${awsHelp(24)}
@@ -177,7 +177,7 @@ Options:
   --name NAME         The execution's name (default: one Step Functions picks); each name is
                       taken once per state machine
   --wait              Follow the run until it ends
-  --interval S        Seconds between looks while waiting (default 5, at least 1)
+  --interval S        Seconds between looks while waiting (default 5, 1 to 3600)
   --json              Print one JSON document (with --wait, the run's report)
   --timestamps        Show absolute UTC times instead of offsets from the run's start
 ${awsHelp(20)}
@@ -210,7 +210,7 @@ Options:
   --stage NAME          The stage whose train to redrive (default dev)
   --execution NAME|ARN  A train's execution (default: the stage's train, the running one else the last)
   --wait                Follow the train until it ends
-  --interval S          Seconds between looks while waiting (default 5, at least 1)
+  --interval S          Seconds between looks while waiting (default 5, 1 to 3600)
   --json                Print one JSON document
   --timestamps          Show absolute UTC times instead of offsets from the run's start
 ${awsHelp(22)}

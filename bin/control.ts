@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { RunEvent } from '../local/engine.js';
 import { loadDefinition } from '../local/definition.js';
-import { UsageError } from '../local/refusals.js';
+import { typedNumber, UsageError } from '../local/refusals.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema } from '../src/input.js';
@@ -22,7 +22,7 @@ import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonI
 import { BadOption, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
 import { continuedAs, foldTrain, objectOf, readExecution, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
-import { defaultWatchIntervalSeconds, followTrain, isThrottling, minimumWatchIntervalSeconds, patiently } from './watch.js';
+import { defaultWatchIntervalSeconds, followTrain, isThrottling, maximumWatchIntervalSeconds, minimumWatchIntervalSeconds, patiently } from './watch.js';
 
 /**
  * The commands that act on a stage's state machine on AWS (or on `sequencer emulator`, through
@@ -101,9 +101,9 @@ const describeRunning = (executions: ExecutionListItem[]) =>
 
 function intervalOf(value: string | undefined): number {
   if (value === undefined) return defaultWatchIntervalSeconds;
-  const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds < minimumWatchIntervalSeconds) {
-    throw new UsageError(`--interval must be a number of seconds, at least ${minimumWatchIntervalSeconds}, got '${value}'`);
+  const seconds = typedNumber(value);
+  if (!(seconds >= minimumWatchIntervalSeconds && seconds <= maximumWatchIntervalSeconds)) {
+    throw new UsageError(`--interval must be a number of seconds from ${minimumWatchIntervalSeconds} to ${maximumWatchIntervalSeconds}, got '${value}'`);
   }
   return seconds;
 }

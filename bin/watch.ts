@@ -23,6 +23,11 @@ import { continuedAs, foldTrain, readExecution, readTrain, type ExecutionRead, t
 
 export const defaultWatchIntervalSeconds = 5;
 export const minimumWatchIntervalSeconds = 1;
+/**
+ * An hour: a look an hour still notices a long pipeline's end in time. Node's timers overflow past
+ * 24.8 days and then fire at once, which would turn a huge interval into a call every millisecond.
+ */
+export const maximumWatchIntervalSeconds = 3600;
 const maximumBackoffSeconds = 60;
 /** How long a watch goes on asking while Step Functions is out of reach (or failing with 5xx), before it gives up. */
 export const unreachableSeconds = 300;

@@ -25,3 +25,10 @@ export class StageParamsError extends Error {
     this.name = 'StageParamsError';
   }
 }
+
+/**
+ * A number as a person types one on the command line: digits, maybe with a decimal point. NaN
+ * for anything else, so that the option's own rule refuses it: Number() would also take `0x200`,
+ * `1e3`, `' 600'` or an empty string (0), none of which a person means as seconds or a port.
+ */
+export const typedNumber = (text: string): number => (/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN);

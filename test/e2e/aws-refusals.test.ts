@@ -47,7 +47,10 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['start', '--order', 'P1,P2', '--from', 'P9'], "InvalidInput: from: 'P9' is not in the order (P1, P2); nothing was started"],
     [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
     [['status', '--region', 'mars'], "--region 'mars' is not a region name"],
-    [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds, at least 1'],
+    [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds from 1 to 3600'],
+    // Past Node's 24.8-day timer limit a look would fire every millisecond: hundreds of calls a second.
+    [['status', '--watch', '--interval', '3000000'], "--interval must be a number of seconds from 1 to 3600, got '3000000'"],
+    [['start', '--wait', '--interval', '3601'], "--interval must be a number of seconds from 1 to 3600, got '3601'"],
   ])('%j', async (args, message) => {
     // Refused before any call: nothing listens at this endpoint.
     const { code, stdout, stderr } = await warmSequencer(args, { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' });

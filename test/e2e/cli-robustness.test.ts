@@ -669,10 +669,26 @@ describe('a negative number given to an option that takes a number', () => {
     [['emulator', '--world', 'local/worlds/demo.json', '--speed', '-1'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '-1'"],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', '-1'], "--port must be a whole number from 0 to 65535, got '-1'"],
     [['run', '--continue-at', '-5'], "--continue-at must be a whole number of history events from 500 to 24000, got '-5'"],
-    [['status', '--watch', '--interval', '-1'], "--interval must be a number of seconds, at least 1, got '-1'"],
-    [['start', '--wait', '--interval', '-1'], "--interval must be a number of seconds, at least 1, got '-1'"],
-    [['status', '--watch', '--interval', '-.5'], "--interval must be a number of seconds, at least 1, got '-.5'"],
+    [['status', '--watch', '--interval', '-1'], "--interval must be a number of seconds from 1 to 3600, got '-1'"],
+    [['start', '--wait', '--interval', '-1'], "--interval must be a number of seconds from 1 to 3600, got '-1'"],
+    [['status', '--watch', '--interval', '-.5'], "--interval must be a number of seconds from 1 to 3600, got '-.5'"],
   ])("%j says what the option takes, not parseArgs' own words", async (args, message) => {
+    const { code, stderr } = await warmSequencer(args);
+
+    expect(code).toBe(2);
+    expect(lines(stderr)[0]).toBe(`sequencer: ${message}`);
+  });
+});
+
+describe('a number typed as no person means it: hexadecimal, an exponent, spaces, nothing', () => {
+  it.each([
+    [['emulator', '--world', 'local/worlds/demo.json', '--port', '0x200'], "--port must be a whole number from 0 to 65535, got '0x200'"],
+    [['emulator', '--world', 'local/worlds/demo.json', '--port', ''], "--port must be a whole number from 0 to 65535, got ''"],
+    [['emulator', '--world', 'local/worlds/demo.json', '--speed', '1e3'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '1e3'"],
+    [['run', '--continue-at', '0x200'], "--continue-at must be a whole number of history events from 500 to 24000, got '0x200'"],
+    [['run', '--continue-at', ' 600'], "--continue-at must be a whole number of history events from 500 to 24000, got ' 600'"],
+    [['status', '--watch', '--interval', '0x10'], "--interval must be a number of seconds from 1 to 3600, got '0x10'"],
+  ])('%j is refused by the option’s own rule', async (args, message) => {
     const { code, stderr } = await warmSequencer(args);
 
     expect(code).toBe(2);
