@@ -2,11 +2,11 @@ import * as z from 'zod/mini';
 import { stageConfig, type StageConfig } from './config.js';
 import { InvalidInput, PipelineNotAllowed, PredecessorStillRunning } from './errors.js';
 import { executionInputSchema } from './input.js';
-import { parseOrThrow } from './parse.js';
+import { invalidInput, parseOrThrow } from './parse.js';
 import { checkNamedInOrder, checkOrder } from './order-checks.js';
-import { describePipeline } from './codepipeline.js';
-import { checkReferenceDeclarations, checkReferenceOrder, resolvedBytesBound } from './references.js';
-import { checkVariableDeclarations } from './variable-rules.js';
+import { describePipeline, type PipelineDescription } from './codepipeline.js';
+import { checkReferenceOrder, referenceDeclarationProblems, resolvedBytesBound } from './references.js';
+import { variableDeclarationProblems } from './variable-rules.js';
 import { mapBounded, retryUnavailable } from './bounded.js';
 import { beginInvocation } from './accounts.js';
 import { pipelineNames } from './targets.js';
@@ -90,8 +90,7 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
   const names = order.flatMap(membersOf);
   const described = await mapBounded(names, describeConcurrency, (name) => retryUnavailable(() => describePipeline(name), describeRetries));
   const descriptions = new Map(names.map((name, index) => [name, described[index]!]));
-  checkVariableDeclarations(plan, descriptions);
-  checkReferenceDeclarations(plan, descriptions);
+  checkDeclarations(plan, descriptions);
 
   // completion: events has the completion table, and with it an exact lock; poll reads ListExecutions.
   const takeFlight = () =>
@@ -123,6 +122,19 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
 
 const skippedEntries = (entry: OrderEntry, position: number): PipelineResult[] =>
   membersOf(entry).map((pipelineName, member) => ({ position, member, pipelineName, status: 'Skipped' }));
+
+/**
+ * What GetPipeline said against what the input asks of each pipeline: its variables, then the
+ * references to its outputs. Both are refused at once, so that one run names every problem.
+ */
+function checkDeclarations(plan: Plan, descriptions: ReadonlyMap<string, PipelineDescription>): void {
+  const variableProblems = variableDeclarationProblems(plan, descriptions);
+  const problems = [...variableProblems, ...referenceDeclarationProblems(plan, descriptions)];
+  if (problems.length === 0) return;
+  // A variable problem alone ends as it always has. Numbered problems end as parse.ts ends them,
+  // without it: after the last one, '; nothing was started' would read as part of that one.
+  throw variableProblems.length === 1 && problems.length === 1 ? new InvalidInput(`${problems[0]}; nothing was started`) : invalidInput(problems);
+}
 
 /** Everything about a plan that the stage decides: the order's shape, the allow-list, variables, `from`, limits. */
 function checkPlan(plan: Plan, config: StageConfig, field: string): void {

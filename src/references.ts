@@ -125,8 +125,8 @@ export function checkReferenceOrder(plan: Plan): void {
   if (problems.length > 0) throw invalidInput(problems);
 }
 
-/** Every reference names a namespace its pipeline declares (or a pipeline-level variable it declares); every problem is named. */
-export function checkReferenceDeclarations(plan: Plan, declarations: ReadonlyMap<string, Declarations>): void {
+/** Every reference names a namespace its pipeline declares (or a pipeline-level variable it declares): each one that does not. */
+export function referenceDeclarationProblems(plan: Plan, declarations: ReadonlyMap<string, Declarations>): string[] {
   const problems: string[] = [];
   for (const { pipelineName, name, references } of referencingVariables(plan)) {
     for (const reference of references) {
@@ -143,7 +143,7 @@ export function checkReferenceDeclarations(plan: Plan, declarations: ReadonlyMap
       }
     }
   }
-  if (problems.length > 0) throw invalidInput(problems);
+  return problems;
 }
 
 /**

@@ -83,6 +83,22 @@ describe('forwarding outputs from one pipeline to a later one', () => {
     expect(ours(report)).toEqual([]);
   });
 
+  it('names every variable and reference problem of the shipped world in one refusal, not one a run', async () => {
+    // Act: P2's IMAGE_TAG and P3's ENDPOINT left out, P3's RELEASE read from a namespace P1 lacks.
+    const report = await runOnce(await loadWorld('local/worlds/forwarding.json'), { variables: { P3: { RELEASE: '#{P1.Nope.X}' } } });
+
+    // Assess
+    expect(report).toMatchObject({
+      status: 'FAILED',
+      error: 'InvalidInput',
+      cause:
+        '3 problems: 1) variables.P2.IMAGE_TAG: pipeline \'P2\' declares \'IMAGE_TAG\' without a default value, so the input must give it, as in {"variables":{"P2":{"IMAGE_TAG":"..."}}}; ' +
+        '2) variables.P3.ENDPOINT: pipeline \'P3\' declares \'ENDPOINT\' without a default value, so the input must give it, as in {"variables":{"P3":{"ENDPOINT":"..."}}}; ' +
+        "3) variables.P3.RELEASE: #{P1.Nope.X}: 'P1' has no action with namespace 'Nope' (its actions' namespaces are SourceVariables, BuildVariables)",
+    });
+    expect(ours(report)).toEqual([]);
+  });
+
   it('fails with OutputNotFound when the output is not there, and starts nothing after the producer', async () => {
     const theWorld = world([producer(), consumer('P2', ['TAG']), consumer('P3', [])]);
 

@@ -81,6 +81,43 @@ describe('decide-order: every variable rule StartPipelineExecution applies, befo
     expect(stepFunctions).not.toHaveReceivedAnyCommand();
   });
 
+  it('names every problem of every pipeline in one refusal, variables and references alike', async () => {
+    // Prepare: one problem of each kind, spread over four pipelines; P1's actions have no namespace.
+    const input = {
+      order: ['V1Pipe', 'P1', 'P2', 'P3'],
+      variables: { V1Pipe: { A: '1' }, P2: { ENV: 'a\nb', X: 'y' }, P3: { ENV: '#{P1.Nope.X}' } },
+    };
+
+    // Act
+    const attempt = decide(input);
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message:
+        "5 problems: 1) variables.V1Pipe: 'V1Pipe' is a V1 pipeline; pipeline-level variables need a V2 pipeline; " +
+        '2) variables.P2.ENV: must be one line: character 2 is a line break (U+000A), which CodePipeline refuses; ' +
+        "3) variables.P2.X: pipeline 'P2' declares no variable 'X' (it declares ENV); " +
+        '4) variables.P3.RELEASE: pipeline \'P3\' declares \'RELEASE\' without a default value, so the input must give it, as in {"variables":{"P3":{"RELEASE":"..."}}}; ' +
+        "5) variables.P3.ENV: #{P1.Nope.X}: 'P1' has no action with namespace 'Nope' (none of its actions has a namespace)",
+    });
+    expect(stepFunctions).not.toHaveReceivedAnyCommand();
+  });
+
+  it('names at most 10 problems, then how many more, as every other input check does', async () => {
+    // Prepare: twelve variables P3 does not declare.
+    const undeclared = Object.fromEntries(Array.from({ length: 12 }, (_, index) => [`X${index + 1}`, 'y']));
+
+    // Act
+    const attempt = decide({ order: ['P3'], variables: { P3: { RELEASE: '1.0', ...undeclared } } });
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: expect.stringMatching(/^12 problems: 1\) variables\.P3\.X1: .*; 10\) variables\.P3\.X10: pipeline 'P3' declares no variable 'X10' \(it declares RELEASE, ENV\); and 2 more$/),
+    });
+  });
+
   it('gives a dry run the same refusal', async () => {
     // Act
     const attempt = decide({ order: ['P1', 'P2', 'P3'], variables: { P3: { RELEASE: '1.0', X: 'y' } }, dryRun: true });
