@@ -69,6 +69,59 @@ const stageConfigSchema = z.strictObject(
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 
+/** One problem with a stage config: the param (and the entry in it) and the rule it breaks. */
+export interface StageConfigIssue {
+  path: (string | number)[];
+  message: string;
+  /** For a rule between two params, the other one and its value as the message shows it. */
+  against?: { param: string; value: string };
+}
+
+/** Each param the schema accepts on its own, parsed (a default filled in): the rules between params need both sides sound. */
+function paramsParsedAlone(json: unknown): Partial<StageConfig> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return {};
+  const fields = Object.entries(stageConfigSchema.shape).flatMap(([name, schema]) => {
+    const field = schema.safeParse((json as Record<string, unknown>)[name]);
+    return field.success ? [[name, field.data] as const] : [];
+  });
+  return Object.fromEntries(fields) as Partial<StageConfig>;
+}
+
+/** The rules between params, each checked when the params it compares are sound on their own. */
+function crossParamIssues(fields: Partial<StageConfig>): StageConfigIssue[] {
+  const issues: StageConfigIssue[] = [];
+  const { pollSeconds, maxPollSeconds, pipelines, sequences, defaultSequence } = fields;
+  if (pollSeconds !== undefined && maxPollSeconds !== undefined && maxPollSeconds < pollSeconds) {
+    issues.push({ path: ['maxPollSeconds'], message: 'must be at least pollSeconds', against: { param: 'pollSeconds', value: String(pollSeconds) } });
+  }
+  if (pipelines !== undefined && Object.hasOwn(fields, 'accounts')) {
+    issues.push(...targetProblems({ pipelines, ...(fields.accounts !== undefined ? { accounts: fields.accounts } : {}) }));
+  }
+  if (sequences !== undefined && defaultSequence !== undefined && !Object.hasOwn(sequences, defaultSequence)) {
+    issues.push({
+      path: ['defaultSequence'],
+      message: `'${defaultSequence}' is not one of the sequences`,
+      against: { param: 'sequences', value: Object.keys(sequences).join(', ') },
+    });
+  }
+  return issues;
+}
+
+/**
+ * Every problem with a stage config, the schema's and those of each rule between params whose
+ * params are sound, so that a stage with several is refused once with all of them; the config
+ * itself when there are none.
+ */
+export function stageConfigIssues(json: unknown): { config?: StageConfig; fields: Partial<StageConfig>; issues: StageConfigIssue[] } {
+  const parsed = stageConfigSchema.safeParse(json);
+  const fields = paramsParsedAlone(json);
+  const issues = [
+    ...(parsed.error?.issues.map(({ path, message }) => ({ path: path as (string | number)[], message })) ?? []),
+    ...crossParamIssues(fields),
+  ];
+  return { ...(parsed.success && issues.length === 0 ? { config: parsed.data } : {}), fields, issues };
+}
+
 export function parseStageConfig(raw: string | undefined): StageConfig {
   if (raw === undefined || raw === '') {
     throw new ConfigurationError('STAGE_CONFIG is not set: deploy with serverless.yml, which sets it from the stage params');
@@ -79,24 +132,11 @@ export function parseStageConfig(raw: string | undefined): StageConfig {
   } catch (error) {
     throw new ConfigurationError('STAGE_CONFIG is not valid JSON', { cause: error });
   }
-  const parsed = stageConfigSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(`STAGE_CONFIG.${issue.path.join('.')}: ${issue.message}`, { cause: parsed.error });
-  }
-  const config = parsed.data;
-  if (config.maxPollSeconds < config.pollSeconds) {
-    throw new ConfigurationError('STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds');
-  }
-  const issues = targetProblems(config);
-  if (issues.length > 0) {
-    // Shaped as the schema's issues, so that sls package names every one (src/stage-params.ts).
-    throw new ConfigurationError(issues.map(({ path, message }) => `STAGE_CONFIG.${path.join('.')}: ${message}`).join('; '), { cause: { issues } });
-  }
-  if (!(config.defaultSequence in config.sequences)) {
-    throw new ConfigurationError(`STAGE_CONFIG.defaultSequence: '${config.defaultSequence}' is not one of the sequences`);
-  }
-  return config;
+  const { config, issues } = stageConfigIssues(json);
+  if (config) return config;
+  // The issues go with it, so that sls package names every one under its param (src/stage-params.ts).
+  const lines = issues.map(({ path, message, against }) => `STAGE_CONFIG.${path.join('.')}: ${message}${against ? ` (${against.value})` : ''}`);
+  throw new ConfigurationError(lines.join('; '), { cause: { issues } });
 }
 
 let cached: { raw: string | undefined; config: StageConfig } | undefined;

@@ -5,7 +5,7 @@
  * and what it allows. The stage config and the schedule's input go through the very code the
  * functions run (src/config.ts, src/input.ts, src/order-policy.ts), so the two cannot disagree.
  */
-import { parseStageConfig, type StageConfig } from './config.js';
+import { stageConfigIssues, type StageConfig, type StageConfigIssue } from './config.js';
 import { closestName } from './field-path.js';
 import { executionInputSchema } from './input.js';
 import { parseOrThrow } from './parse.js';
@@ -161,18 +161,31 @@ function orderProblem(order: unknown, field: string): string | undefined {
   }
 }
 
-/** The schedule's input, checked as the state machine will check it, against this stage's own sequences and pipelines. */
-function scheduleInputProblem(input: unknown, config: StageConfig): string | undefined {
+/** The stage's own orders, as far as they are sound: the default sequence only when it is one of the sequences. */
+interface StageOrders extends Pick<StageConfig, 'pipelines' | 'sequences'> {
+  defaultSequence: string | undefined;
+}
+
+/**
+ * The schedule's input, checked as the state machine will check it: its shape always, then, when
+ * the stage's pipelines and sequences are sound (`stage`), against them.
+ */
+function scheduleInputProblem(input: unknown, stage: StageOrders | undefined, pipelinesFrom: string): string | undefined {
   try {
     if (typeof input === 'object' && input !== null && Object.hasOwn(input, 'scheduled')) {
       return "'scheduled' is written by the stack from scheduleWhenBusy; leave it out";
     }
     const parsed = parseOrThrow(executionInputSchema, input, 'scheduleInput');
-    const { order } = chooseOrder({ input: parsed, sequences: config.sequences, defaultSequence: config.defaultSequence, now: new Date() });
+    if (stage === undefined) return undefined;
+    const { defaultSequence } = stage;
+    // An input that would take the default sequence, when that is not one, is told by defaultSequence's line.
+    if (parsed.order === undefined && parsed.sequence === undefined && defaultSequence === undefined) return undefined;
+    // '' is never read: without a default sequence, the input names its order or sequence.
+    const { order } = chooseOrder({ input: parsed, sequences: stage.sequences, defaultSequence: defaultSequence ?? '', now: new Date() });
     const names = order.flatMap(membersOf);
-    const allowed = pipelineNames(config);
+    const allowed = pipelineNames(stage);
     const disallowed = names.filter((name) => !allowed.includes(name));
-    if (disallowed.length > 0) return `${disallowed.join(', ')} not in this stage's pipelines (${allowed.join(', ')})`;
+    if (disallowed.length > 0) return `${disallowed.join(', ')} not in this stage's pipelines (${allowed.join(', ')}, ${pipelinesFrom})`;
     const strangers = [...Object.keys(parsed.variables ?? {}), ...(parsed.from !== undefined ? [parsed.from] : [])].filter((name) => !names.includes(name));
     if (strangers.length > 0) return `${strangers.join(', ')} not in the order it runs (${names.join(', ')})`;
     return undefined;
@@ -182,20 +195,20 @@ function scheduleInputProblem(input: unknown, config: StageConfig): string | und
 }
 
 /**
- * src/config.ts's refusal of a stage config (`STAGE_CONFIG.onFailure: must be ...`) as lines about
- * the params it names (`params.dev.onFailure is "retry": must be ...`), one for each problem the
- * schema found, each with its param; `stageOf` says whose params each is (the stage's, or default's).
+ * src/config.ts's problems with a stage config as lines about the params they name
+ * (`params.dev.onFailure is "retry": must be ...`), one for each; `stageOf` says whose params each
+ * is (the stage's, or default's), and a rule between two params says the other's value and whose
+ * it is (`must be at least pollSeconds (30, from params.default)`).
  */
-function stageConfigProblems(stageOf: (name: string) => string, params: Record<string, unknown>, error: Error): string[] {
-  const issues = (error.cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)?.issues;
-  // Once each: 30 s is both under 60 and not a whole number of minutes, one rule.
-  const messages = [...new Set(issues?.map((issue) => `STAGE_CONFIG.${issue.path.join('.')}: ${issue.message}`) ?? [error.message])];
-  return messages.map((message) => {
-    const [, name = 'pipelines', path = '', rule = message] = /^STAGE_CONFIG\.(\w+)([.\w]*): (.*)$/.exec(message) ?? [];
+function stageConfigProblems(stageOf: (name: string) => string, params: Record<string, unknown>, issues: StageConfigIssue[]): string[] {
+  const lines = issues.map(({ path: [name = 'pipelines', ...entry], message, against }) => {
     // Deep in a param (`pipelines.41.arn`), the refusal names that entry and shows its value, not the whole list.
-    const value = path.split('.').filter(Boolean).reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], params[name]);
-    return `params.${stageOf(name)}.${name}${path} is ${shown(value)}: ${rule}`;
+    const value = entry.reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], params[name]);
+    const other = against ? ` (${against.value}, from params.${stageOf(against.param)})` : '';
+    return `params.${stageOf(String(name))}.${[name, ...entry].join('.')} is ${shown(value)}: ${message}${other}`;
   });
+  // Once each: 30 s is both under 60 and not a whole number of minutes, one rule.
+  return [...new Set(lines)];
 }
 
 /** How a caller other than `sls package` asks for the stage's problems. */
@@ -226,12 +239,9 @@ export function stageParamProblems(
     const meant = closestName(name, knownParams);
     problems.push(`params.${ownerOf(name)}.${name} is not a param${meant !== undefined ? ` (did you mean ${meant}?)` : ''}; the params are ${knownParams.join(', ')}`);
   }
-  let config: StageConfig | undefined;
-  try {
-    config = parseStageConfig(JSON.stringify(Object.fromEntries(stageConfigKeys.map((key) => [key, params[key]]))));
-  } catch (error) {
-    problems.push(...stageConfigProblems(ownerOf, params, error as Error));
-  }
+  // Through JSON, as serverless.yml hands the params to the functions in STAGE_CONFIG.
+  const { fields, issues } = stageConfigIssues(JSON.parse(JSON.stringify(Object.fromEntries(stageConfigKeys.map((key) => [key, params[key]])))));
+  problems.push(...stageConfigProblems(ownerOf, params, issues));
   const organization = params.targetOrganizationId;
   if (organization !== '' && !(typeof organization === 'string' && /^o-[a-z0-9]{10,32}$/.test(organization))) {
     refuse('targetOrganizationId', "must be an organization id such as o-a1b2c3d4e5, or ''");
@@ -263,35 +273,44 @@ export function stageParamProblems(
   if (!scheduleWhenBusyValues.includes(params.scheduleWhenBusy as string)) {
     refuse('scheduleWhenBusy', `must be one of ${scheduleWhenBusyValues.join(', ')}`);
   }
-  if (config) {
-    // Every sequence naming a pipeline the stage does not have, in one line: a stage that names its
-    // own pipelines and keeps default's sequences would otherwise read the same value once a sequence.
-    const strangersOf = Object.entries(config.sequences).flatMap(([sequence, entries]) => {
-      const strangers = entries.flatMap(membersOf).filter((name) => !pipelineNames(config!).includes(name));
-      return strangers.length > 0 ? [{ sequence, strangers }] : [];
-    });
-    if (strangersOf.length > 0) {
-      const named = strangersOf.map(({ sequence, strangers }, index) => `${index === 0 ? 'sequence ' : ''}'${sequence}' names ${strangers.join(', ')}`).join('; ');
-      refuse('sequences', `${named}, not in this stage's pipelines (${pipelineNames(config).join(', ')})`);
-    }
-    for (const [sequence, entries] of Object.entries(config.sequences)) {
-      // The rules decide-order applies to the order a sequence gives (a group of 2 to 10, each pipeline
-      // once): broken here, it would fail every run that takes this sequence, the schedule's too.
-      const shape = orderProblem(entries, `sequence '${sequence}'`);
-      if (shape !== undefined) refuse('sequences', shape);
-    }
-    // A schedule that runs a sequence refused above is told by that line.
-    const scheduledSequence = (params.scheduleInput as { sequence?: unknown } | undefined)?.sequence;
-    const inputProblem = strangersOf.some(({ sequence }) => sequence === scheduledSequence) ? undefined : scheduleInputProblem(params.scheduleInput, config);
-    if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
-    const examples = pipelineNames(config).filter((name) => examplePipelines.includes(name));
-    if (realPipelines && stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {
-      const holder = ownerOf('pipelines') === stage ? `params.${stage}.pipelines still holds` : `stage '${stage}' takes its pipelines from params.${ownerOf('pipelines')}, which holds`;
-      problems.push(
-        `${holder} the example pipeline${examples.length === 1 ? '' : 's'} ${examples.join(', ')}: ` +
-          `give the stage its own pipelines and sequences, or set params.${stage}.allowExamplePipelines: true if it really means pipelines of ${examples.length === 1 ? 'that name' : 'those names'}`,
-      );
-    }
+  // The rules below need only the params they read to be sound: a stage is refused once, with every problem.
+  const { pipelines, sequences, defaultSequence } = fields;
+  const allowed = pipelines === undefined ? undefined : pipelineNames({ pipelines });
+  const pipelinesFrom = `from params.${ownerOf('pipelines')}`;
+  // Every sequence naming a pipeline the stage does not have, in one line: a stage that names its
+  // own pipelines and keeps default's sequences would otherwise read the same value once a sequence.
+  const strangersOf =
+    allowed === undefined || sequences === undefined
+      ? []
+      : Object.entries(sequences).flatMap(([sequence, entries]) => {
+          const strangers = entries.flatMap(membersOf).filter((name) => !allowed.includes(name));
+          return strangers.length > 0 ? [{ sequence, strangers }] : [];
+        });
+  if (allowed !== undefined && strangersOf.length > 0) {
+    const named = strangersOf.map(({ sequence, strangers }, index) => `${index === 0 ? 'sequence ' : ''}'${sequence}' names ${strangers.join(', ')}`).join('; ');
+    refuse('sequences', `${named}, not in this stage's pipelines (${allowed.join(', ')}, ${pipelinesFrom})`);
+  }
+  for (const [sequence, entries] of Object.entries(sequences ?? {})) {
+    // The rules decide-order applies to the order a sequence gives (a group of 2 to 10, each pipeline
+    // once): broken here, it would fail every run that takes this sequence, the schedule's too.
+    const shape = orderProblem(entries, `sequence '${sequence}'`);
+    if (shape !== undefined) refuse('sequences', shape);
+  }
+  const stageOrders =
+    pipelines !== undefined && sequences !== undefined
+      ? { pipelines, sequences, defaultSequence: defaultSequence !== undefined && Object.hasOwn(sequences, defaultSequence) ? defaultSequence : undefined }
+      : undefined;
+  // A schedule that runs a sequence refused above is told by that line.
+  const scheduledSequence = (params.scheduleInput as { sequence?: unknown } | undefined)?.sequence;
+  const inputProblem = strangersOf.some(({ sequence }) => sequence === scheduledSequence) ? undefined : scheduleInputProblem(params.scheduleInput, stageOrders, pipelinesFrom);
+  if (inputProblem) refuse('scheduleInput', `${inputProblem}; it must be an input the state machine accepts in this stage (README, Input)`);
+  const examples = (allowed ?? []).filter((name) => examplePipelines.includes(name));
+  if (realPipelines && stage !== exampleStage && examples.length > 0 && params.allowExamplePipelines !== true) {
+    const holder = ownerOf('pipelines') === stage ? `params.${stage}.pipelines still holds` : `stage '${stage}' takes its pipelines from params.${ownerOf('pipelines')}, which holds`;
+    problems.push(
+      `${holder} the example pipeline${examples.length === 1 ? '' : 's'} ${examples.join(', ')}: ` +
+        `give the stage its own pipelines and sequences, or set params.${stage}.allowExamplePipelines: true if it really means pipelines of ${examples.length === 1 ? 'that name' : 'those names'}`,
+    );
   }
   return problems.map((problem) => withOwnParamHint(problem, stage, ownerOf));
 }

@@ -160,9 +160,13 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
   });
 
   it('a stage param serverless.yml sets wrong is named as sls package names it: the stage’s own, or the default', async () => {
-    // Prepare: a copy of the service whose dev stage sets onFailure: retry, and whose defaults a sweep every 90 s.
-    const service = serviceWith((yaml) => yaml.replace(/^ {4}sweepSeconds: 60$/m, '    sweepSeconds: 90').replace(/^ {2}dev:$/m, '  dev:\n    onFailure: retry'));
+    // Prepare: a copy of the service whose dev stage sets onFailure: retry, and whose defaults a sweep every 90 s
+    // and a longest poll of 10 s, under default's pollSeconds (30) and dev's (15): a rule between two params, checked beside the others.
+    const service = serviceWith((yaml) =>
+      yaml.replace(/^ {4}sweepSeconds: 60$/m, '    sweepSeconds: 90').replace(/^ {4}maxPollSeconds: 600$/m, '    maxPollSeconds: 10').replace(/^ {2}dev:$/m, '  dev:\n    onFailure: retry'),
+    );
     const sweepRule = 'is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes';
+    const maxPollRule = 'params.default.maxPollSeconds is 10: must be at least pollSeconds';
 
     // Act
     const inDev = await sequencerIn(service, ['run', '--stage', 'dev']);
@@ -172,13 +176,20 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
 
     // Assess: never the world file's fault, nor --stage's; and the very lines sls package prints.
     expect(inDev.code).toBe(2);
-    expect(lines(inDev.stderr)).toEqual([`sequencer: serverless.yml: params.dev.onFailure is "retry": must be 'fail' or 'wait'; params.default.sweepSeconds ${sweepRule}`]);
+    expect(lines(inDev.stderr)).toEqual([
+      `sequencer: serverless.yml: params.dev.onFailure is "retry": must be 'fail' or 'wait'; params.default.sweepSeconds ${sweepRule}; ${maxPollRule} (15, from params.dev)`,
+    ]);
     expect(packaged.split('\n').filter((line) => line.startsWith('- params.'))).toEqual([
       `- params.dev.onFailure is "retry": must be 'fail' or 'wait'`,
       `- params.default.sweepSeconds ${sweepRule}`,
+      `- ${maxPollRule} (15, from params.dev)`,
     ]);
     expect(byDefault.code).toBe(2);
-    expect(JSON.parse(byDefault.stdout)).toEqual({ status: 'REFUSED', error: 'StageParamsError', cause: `serverless.yml: params.default.sweepSeconds ${sweepRule}` });
+    expect(JSON.parse(byDefault.stdout)).toEqual({
+      status: 'REFUSED',
+      error: 'StageParamsError',
+      cause: `serverless.yml: params.default.sweepSeconds ${sweepRule}; ${maxPollRule} (30, from params.default)`,
+    });
   });
 
   it('run and emulator --stage refuse with every problem sls package names in the stage’s params, a misspelt one among them', async () => {

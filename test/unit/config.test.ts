@@ -12,8 +12,8 @@ describe('stage configuration', () => {
     [JSON.stringify({ ...stageConfig, pollSeconds: 0 }), 'STAGE_CONFIG.pollSeconds'],
     [JSON.stringify({ ...stageConfig, pipelines: ['bad name'] }), 'STAGE_CONFIG.pipelines.0'],
     [JSON.stringify({ ...stageConfig, extra: 1 }), 'STAGE_CONFIG.'],
-    [JSON.stringify({ ...stageConfig, maxPollSeconds: 10 }), 'STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds'],
-    [JSON.stringify({ ...stageConfig, defaultSequence: 'nightly' }), "STAGE_CONFIG.defaultSequence: 'nightly' is not one of the sequences"],
+    [JSON.stringify({ ...stageConfig, maxPollSeconds: 10 }), 'STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds (30)'],
+    [JSON.stringify({ ...stageConfig, defaultSequence: 'nightly' }), "STAGE_CONFIG.defaultSequence: 'nightly' is not one of the sequences (release, hotfix)"],
     [JSON.stringify({ ...stageConfig, onSuperseded: 'ignore' }), 'STAGE_CONFIG.onSuperseded'],
     [JSON.stringify({ ...stageConfig, onFailure: 'retry' }), 'STAGE_CONFIG.onFailure'],
     // Only lower than the real budget, and never so low that an execution cannot take a step.
@@ -21,5 +21,23 @@ describe('stage configuration', () => {
     [JSON.stringify({ ...stageConfig, continueAtEvents: 499 }), 'STAGE_CONFIG.continueAtEvents: must be at least 500'],
   ])('refuses %s with ConfigurationError', (raw, message) => {
     expect(() => parseStageConfig(raw)).toThrow(expect.objectContaining({ name: 'ConfigurationError', message: expect.stringContaining(message) }));
+  });
+
+  it('names every problem in one ConfigurationError, the rules between params beside the schema\'s', () => {
+    // Prepare: a shape problem, and two rules between params whose params are sound.
+    const raw = JSON.stringify({ ...stageConfig, onFailure: 'retry', maxPollSeconds: 10, defaultSequence: 'nightly' });
+
+    // Act
+    const attempt = () => parseStageConfig(raw);
+
+    // Assess
+    expect(attempt).toThrow(
+      expect.objectContaining({
+        name: 'ConfigurationError',
+        message:
+          "STAGE_CONFIG.onFailure: must be 'fail' or 'wait'; STAGE_CONFIG.maxPollSeconds: must be at least pollSeconds (30); " +
+          "STAGE_CONFIG.defaultSequence: 'nightly' is not one of the sequences (release, hotfix)",
+      }),
+    );
   });
 });

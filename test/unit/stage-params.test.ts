@@ -40,7 +40,7 @@ describe('stage params checked at package time', () => {
 
   it('refuses a sequence that names a pipeline the stage does not allow', () => {
     expect(problems({ sequences: { release: ['build-api', ['deploy-api', 'P9']] } })).toContain(
-      `params.prod.sequences is {"release":["build-api",["deploy-api","P9"]]}: sequence 'release' names P9, not in this stage's pipelines (build-api, deploy-api, smoke-tests)`,
+      `params.prod.sequences is {"release":["build-api",["deploy-api","P9"]]}: sequence 'release' names P9, not in this stage's pipelines (build-api, deploy-api, smoke-tests, from params.prod)`,
     );
   });
 
@@ -53,7 +53,7 @@ describe('stage params checked at package time', () => {
 
     // Assess: one line for the three sequences; the schedule's 'release' is told by it.
     expect(found).toEqual([
-      `params.default.sequences is ${JSON.stringify(defaults.sequences)}: sequence 'release' names P1, P2, P3; 'rollback' names P3, P2, P1; 'hotfix' names P2, P3, P1, not in this stage's pipelines (build-api, deploy-api, smoke-tests); stage 'prod' takes its sequences from params.default: give it its own, params.prod.sequences`,
+      `params.default.sequences is ${JSON.stringify(defaults.sequences)}: sequence 'release' names P1, P2, P3; 'rollback' names P3, P2, P1; 'hotfix' names P2, P3, P1, not in this stage's pipelines (build-api, deploy-api, smoke-tests, from params.prod); stage 'prod' takes its sequences from params.default: give it its own, params.prod.sequences`,
     ]);
   });
 
@@ -65,9 +65,10 @@ describe('stage params checked at package time', () => {
     // Act
     const found = stageParamProblems(stage, { ...defaults, ...own }, Object.keys(own), { ownerOf });
 
-    // Assess
+    // Assess: the schedule's input, default's too, runs that missing sequence as well.
     expect(found).toEqual([
       expect.stringMatching(/^params\.default\.defaultSequence is "release": .*; stage 'prod' takes its defaultSequence from params\.default: give it its own, params\.prod\.defaultSequence$/),
+      expect.stringMatching(/^params\.default\.scheduleInput is \{"sequence":"release"\}: sequence: 'release' is not a sequence of this stage; .*give it its own, params\.prod\.scheduleInput$/),
     ]);
   });
 
@@ -96,7 +97,7 @@ describe('stage params checked at package time', () => {
     expect(problems({ scheduleInput: { sequence: 'nope' } })).toEqual([
       expect.stringContaining("params.prod.scheduleInput is {\"sequence\":\"nope\"}: sequence: 'nope' is not a sequence of this stage; the sequences are release"),
     ]);
-    expect(problems({ scheduleInput: { order: ['build-api', 'P9'] } })).toEqual([expect.stringContaining("P9 not in this stage's pipelines (build-api, deploy-api, smoke-tests)")]);
+    expect(problems({ scheduleInput: { order: ['build-api', 'P9'] } })).toEqual([expect.stringContaining("P9 not in this stage's pipelines (build-api, deploy-api, smoke-tests, from params.prod)")]);
     expect(problems({ scheduleInput: { variables: { 'smoke-tests': { ENV: 'prod' } }, order: ['build-api'] } })).toEqual([
       expect.stringContaining('smoke-tests not in the order it runs (build-api)'),
     ]);
@@ -118,6 +119,40 @@ describe('stage params checked at package time', () => {
     expect(problems({ completion: 'event', sweepSeconds: 90 })).toEqual([
       `params.prod.completion is "event": must be 'events' or 'poll'`,
       'params.prod.sweepSeconds is 90: must be a multiple of 60 from 60 to 3600: the sweeper runs on a rate in whole minutes',
+    ]);
+  });
+
+  it('names the rules between params beside the shape problems, each with the other param’s value and whose it is', () => {
+    // Prepare: qa sets its own pipelines, sequences and three wrong params; pollSeconds (30) and defaultSequence ('release') come from default.
+    const own = { pipelines: ['build-api', 'deploy-api'], sequences: { deploy: ['build-api', 'P9'] }, maxPollSeconds: 5, onFailure: 'retry', logLevel: 'DEBUG' };
+    const ownerOf = (name: string) => (Object.hasOwn(own, name) ? 'qa' : 'default');
+
+    // Act
+    const found = stageParamProblems('qa', { ...defaults, ...own }, Object.keys(own), { ownerOf });
+
+    // Assess: onFailure's shape no longer hides the rules between maxPollSeconds and pollSeconds, defaultSequence and sequences, sequences and pipelines.
+    expect(found).toEqual([
+      `params.qa.onFailure is "retry": must be 'fail' or 'wait'`,
+      'params.qa.maxPollSeconds is 5: must be at least pollSeconds (30, from params.default)',
+      `params.default.defaultSequence is "release": 'release' is not one of the sequences (deploy, from params.qa); stage 'qa' takes its defaultSequence from params.default: give it its own, params.qa.defaultSequence`,
+      'params.qa.logLevel is "DEBUG": must be one of ALL, ERROR, FATAL, OFF',
+      `params.qa.sequences is {"deploy":["build-api","P9"]}: sequence 'deploy' names P9, not in this stage's pipelines (build-api, deploy-api, from params.qa)`,
+      `params.default.scheduleInput is {"sequence":"release"}: sequence: 'release' is not a sequence of this stage; the sequences are deploy; it must be an input the state machine accepts in this stage (README, Input); stage 'qa' takes its scheduleInput from params.default: give it its own, params.qa.scheduleInput`,
+    ]);
+  });
+
+  it('checks what it still can when a param the rules read is broken: the schedule\'s input shape, a sequence\'s groups', () => {
+    // Prepare: pipelines is not a list, so no rule that reads it can be checked; the rest still can.
+    const sequences = { release: ['build-api', ['deploy-api']] };
+
+    // Act
+    const found = problems({ pipelines: 'build-api', sequences, scheduleInput: { sequence: 'release', typo: 1 } });
+
+    // Assess
+    expect(found).toEqual([
+      'params.prod.pipelines is "build-api": must be a list of pipeline names',
+      `params.prod.sequences is ${JSON.stringify(sequences)}: sequence 'release'[1]: a group runs 2 to 10 pipelines at the same time; this one has 1`,
+      expect.stringMatching(/^params\.prod\.scheduleInput is \{"sequence":"release","typo":1\}: unknown field "typo"/),
     ]);
   });
 
