@@ -114,7 +114,8 @@ function crossParamIssues(fields: Partial<StageConfig>): StageConfigIssue[] {
  */
 export function stageConfigIssues(json: unknown): { config?: StageConfig; fields: Partial<StageConfig>; issues: StageConfigIssue[] } {
   const parsed = stageConfigSchema.safeParse(json);
-  const fields = paramsParsedAlone(json);
+  // Parsed whole, each param is as it would be alone: every function's cold start parses the config once.
+  const fields = parsed.success ? parsed.data : paramsParsedAlone(json);
   const issues = [
     ...(parsed.error?.issues.map(({ path, message }) => ({ path: path as (string | number)[], message })) ?? []),
     ...crossParamIssues(fields),
