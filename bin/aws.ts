@@ -15,7 +15,11 @@ export interface Target {
   profile?: string;
   /** AWS_ENDPOINT_URL_SFN (or AWS_ENDPOINT_URL), when set: a local emulator, usually. */
   endpoint?: string;
+  /** Which of the two variables set `endpoint`. */
+  endpointVariable?: 'AWS_ENDPOINT_URL_SFN' | 'AWS_ENDPOINT_URL';
   local: boolean;
+  /** Signs with the emulator's dummy credentials: a local endpoint, and neither AWS_ACCESS_KEY_ID nor --profile given. */
+  dummyCredentials: boolean;
 }
 
 /**
@@ -35,30 +39,44 @@ export function targetOf(options: { region?: string | undefined; profile?: strin
   if (options.profile !== undefined && options.profile.trim() === '') throw new BadOption('--profile is empty');
   // As the SDK reads them: an empty variable is not set (a CI file's unused `${{ inputs.endpoint }}`).
   const endpoint = env.AWS_ENDPOINT_URL_SFN || env.AWS_ENDPOINT_URL || undefined;
+  const variable = env.AWS_ENDPOINT_URL_SFN ? 'AWS_ENDPOINT_URL_SFN' : 'AWS_ENDPOINT_URL';
   if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/i.test(endpoint)) {
-    const variable = env.AWS_ENDPOINT_URL_SFN ? 'AWS_ENDPOINT_URL_SFN' : 'AWS_ENDPOINT_URL';
     throw new SetupProblem(`${variable} '${endpoint}' is not an http(s) URL, e.g. http://127.0.0.1:4599 for a local emulator`);
   }
   const local = endpoint !== undefined && /^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/i.test(endpoint);
   return {
     region: options.region ?? (env.AWS_REGION || deploymentRegion()),
     ...(options.profile !== undefined && { profile: options.profile }),
-    ...(endpoint !== undefined && { endpoint }),
+    ...(endpoint !== undefined && { endpoint, endpointVariable: variable }),
     local,
+    dummyCredentials: local && !env.AWS_ACCESS_KEY_ID && options.profile === undefined,
   };
 }
 
 /**
+ * How long a call may wait for a connection, and then for its answer, before it fails as the
+ * endpoint being out of reach (TimeoutError): Step Functions answers in well under a second, and
+ * a server that takes the connection and never answers must not hold a command for ever.
+ */
+export const connectionTimeoutMs = 5_000;
+export const requestTimeoutMs = 30_000;
+
+/**
  * The Step Functions client: the default credential chain (or --profile) in the target region.
  * Pointed at a local emulator with no AWS_ACCESS_KEY_ID and no --profile, it signs with dummy
- * credentials, which the emulator does not check.
+ * credentials, which the emulator does not check. Every call ends when `signal` does (Ctrl-C,
+ * SIGTERM), the one in flight included.
  */
-export function sfnClient(target: Target, env: NodeJS.ProcessEnv): SFNClient {
-  return new SFNClient({
+export function sfnClient(target: Target, signal: AbortSignal): SFNClient {
+  const client = new SFNClient({
     region: target.region,
     ...(target.profile !== undefined && { profile: target.profile }),
-    ...(target.local && !env.AWS_ACCESS_KEY_ID && target.profile === undefined && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    ...(target.dummyCredentials && { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
   });
+  const send = client.send.bind(client) as (command: unknown, options?: object) => Promise<unknown>;
+  client.send = ((command: unknown, options?: object) => send(command, { abortSignal: signal, ...options })) as SFNClient['send'];
+  return client;
 }
 
 /** The state machine `sls deploy` names for a stage. */
@@ -159,9 +177,19 @@ export function setupProblemOf(error: unknown, target: Target): SetupProblem | u
   const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
   const where = target.endpoint ?? `Step Functions in ${target.region}`;
   if (name === 'CredentialsProviderError' || /Could not load credentials|credential/i.test(name ?? '')) {
-    return new SetupProblem(
-      `no AWS credentials found${target.profile ? ` for profile ${target.profile}` : ''} (${message}); set AWS_PROFILE or --profile, or AWS credentials, or AWS_ENDPOINT_URL_SFN for a local emulator`,
-    );
+    // Pointed at the emulator, the user's own credentials (or profile) turned off its dummy ones.
+    const instead =
+      target.local && !target.dummyCredentials
+        ? `; ${target.endpointVariable} points at an emulator, whose dummy credentials are used only without ${target.profile ? '--profile' : 'AWS_ACCESS_KEY_ID (set, here, without a whole key pair)'}: ${target.profile ? 'leave --profile out' : 'unset it, or set AWS_SECRET_ACCESS_KEY too'}`
+        : '; set AWS_PROFILE or --profile, or AWS credentials, or AWS_ENDPOINT_URL_SFN for a local emulator';
+    return new SetupProblem(`no AWS credentials found${target.profile ? ` for profile ${target.profile}` : ''} (${message})${instead}`);
+  }
+  // An answer that is not Step Functions' (a wrong port, a proxy's page): the SDK could not read it.
+  const response = (error as { $response?: { statusCode?: number; headers?: Record<string, string> } } | null)?.$response;
+  if (response !== undefined && (name === 'SyntaxError' || /Deserialization error/.test(message ?? ''))) {
+    const type = response.headers?.['content-type'];
+    const hint = target.endpoint !== undefined ? `is ${target.endpointVariable} the emulator's address?` : 'is a proxy in the way?';
+    return new SetupProblem(`${where} answered with HTTP ${response.statusCode ?? '?'}${type ? ` (${type})` : ''}, not as Step Functions does; ${hint}`);
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied' || name === 'UnrecognizedClientException' || name === 'InvalidSignatureException' || name === 'ExpiredTokenException') {
     return new SetupProblem(`access denied by ${where} (${name}: ${message}); check the credentials${target.profile ? ` of profile ${target.profile}` : ''} and their states:* permissions`);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
-import { BadOption, CannotRun, NothingToShow, Refused, SetupProblem } from './errors.js';
+import { BadOption, CannotRun, Interrupted, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { EarlierAttempt } from '../local/engine.js';
 import type { StatusReport } from './status.js';
@@ -228,7 +228,7 @@ const commands: Record<string, (argv: string[], signal: AbortSignal) => Promise<
   emulator: async (argv, signal) => (await import('./local.js')).emulator(argv, signal),
   status: async (argv, signal) => (await import('./control.js')).status(argv, signal),
   start: async (argv, signal) => (await import('./control.js')).start(argv, signal),
-  stop: async (argv) => (await import('./control.js')).stop(argv),
+  stop: async (argv, signal) => (await import('./control.js')).stop(argv, signal),
   redrive: async (argv, signal) => (await import('./control.js')).redrive(argv, signal),
 };
 
@@ -376,6 +376,10 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     if (error instanceof Refused) {
       tell(`sequencer: ${oneLine(error.message)}`);
       return 3;
+    }
+    if (error instanceof Interrupted) {
+      tell(`sequencer: ${oneLine(error.message)}`);
+      return 128 + (constants.signals[error.signalName] ?? 0);
     }
     // Never 1, which says the train failed: nothing here tells how the train went.
     tell(unexpected(error));

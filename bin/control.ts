@@ -19,7 +19,7 @@ import { parseOrThrow } from '../src/parse.js';
 import { checkGivenOrder } from '../src/order-checks.js';
 import { checkExecutionName, checkExecutionOption, consoleLink, isTransient, setupProblemOf, sfnClient, stageStateMachine, stageStateMachineName, targetOf, type Target } from './aws.js';
 import { awsSummary, checkExecutionInputSize, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, statusJson, statusLines, withShorthands, type Shorthands } from './cli.js';
-import { BadOption, Refused, SetupProblem } from './errors.js';
+import { BadOption, Interrupted, Refused, SetupProblem } from './errors.js';
 import { colourWanted, offsetFrom, palette, ProgressPrinter, utcTime } from './format.js';
 import { continuedAs, foldTrain, objectOf, readExecution, readStatus, readTrain, refusedStart, retriersOf, runningOf, runningTrain, stageTrain, type ExecutionRead, type StatusReport } from './status.js';
 import { defaultWatchIntervalSeconds, followTrain, isThrottling, maximumWatchIntervalSeconds, minimumWatchIntervalSeconds, patiently } from './watch.js';
@@ -46,6 +46,7 @@ const watchOptions = {
 async function withStepFunctions<T>(
   values: { region?: string | undefined; profile?: string | undefined; stage?: string | undefined },
   executionOption: string | undefined,
+  signal: AbortSignal,
   act: (client: SFNClient, target: Target, execution: ReturnType<typeof checkExecutionOption>) => Promise<T>,
 ): Promise<T> {
   const execution = checkExecutionOption(executionOption);
@@ -57,10 +58,16 @@ async function withStepFunctions<T>(
     throw new BadOption(`--execution is a run of ${execution.stateMachineName}, but --stage ${values.stage} is ${stageStateMachineName(values.stage)}; give one of them`);
   }
   const target = targetOf({ region: values.region ?? execution.region, profile: values.profile }, process.env);
-  const client = sfnClient(target, process.env);
+  const client = sfnClient(target, signal);
   try {
     return await act(client, target, execution);
   } catch (error) {
+    if (signal.aborted) {
+      throw new Interrupted(
+        `interrupted (${String(signal.reason)}) before ${target.endpoint ?? `Step Functions in ${target.region}`} answered; what was asked may still happen: 'npx --no sequencer status ${whereFlags(values.stage ?? 'dev', values)}' shows the train`,
+        signal.reason as NodeJS.Signals,
+      );
+    }
     throw setupProblemOf(error, target) ?? error;
   } finally {
     client.destroy();
@@ -146,7 +153,7 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
   const interval = intervalOf(values.interval);
   if (values.interval !== undefined && !values.watch) throw new UsageError('--interval goes with --watch');
   const stage = values.stage ?? 'dev';
-  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+  return withStepFunctions(values, values.execution, signal, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     // Followed, a busy Step Functions delays the watch, finding the train included, and never ends it.
     const executionArn = values.watch ? await patiently(() => executionOf(client, stateMachineArn, execution), signal, interval) : await executionOf(client, stateMachineArn, execution);
@@ -245,7 +252,7 @@ export async function start(argv: string[], signal: AbortSignal): Promise<number
   const input = startInput(values);
   const name = values.name === undefined ? undefined : checkExecutionName('--name', values.name);
   const stage = values.stage ?? 'dev';
-  return withStepFunctions(values, undefined, async (client, target) => {
+  return withStepFunctions(values, undefined, signal, async (client, target) => {
     const stateMachineArn = await stageStateMachine(client, target, stage);
     // Step Functions would start it, and decide-order fail it with AlreadyRunning: say so first.
     const running = await runningOf(client, stateMachineArn);
@@ -380,8 +387,11 @@ function startInput(values: { input?: string | undefined; 'input-file'?: string 
   }
 }
 
+/** StopExecution's limit on `cause` (API reference): checked before the call, as every option is. */
+const maxStopCauseLength = 32_768;
+
 /** `sequencer stop`: StopExecution on the train's current execution, with a cause. */
-export async function stop(argv: string[]): Promise<number> {
+export async function stop(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseOnce({
     args: argv,
     strict: true,
@@ -389,7 +399,10 @@ export async function stop(argv: string[]): Promise<number> {
   });
   const stage = values.stage ?? 'dev';
   const cause = values.cause ?? `stopped with 'sequencer stop' by ${userInfo().username}@${hostname()}`;
-  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+  if (cause.length > maxStopCauseLength) {
+    throw new BadOption(`--cause is ${cause.length.toLocaleString('en-US')} characters; Step Functions keeps at most ${maxStopCauseLength.toLocaleString('en-US')}`);
+  }
+  return withStepFunctions(values, values.execution, signal, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     let current: { arn: string; described: { name?: string; status?: string } };
     if (execution.arn !== undefined || execution.name !== undefined) {
@@ -427,7 +440,7 @@ export async function redrive(argv: string[], signal: AbortSignal): Promise<numb
   if (values.interval !== undefined && !values.wait) throw new UsageError('--interval goes with --wait');
   const interval = intervalOf(values.interval);
   const stage = values.stage ?? 'dev';
-  return withStepFunctions(values, values.execution, async (client, target, execution) => {
+  return withStepFunctions(values, values.execution, signal, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     // Nothing to redrive is a refusal (exit 3), as a run that succeeded is.
     const latest = await executionOf(client, stateMachineArn, execution, (message) => new Refused(`nothing to redrive: ${message}`));

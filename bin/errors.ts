@@ -25,6 +25,17 @@ export class Refused extends Error {
   }
 }
 
+/** Ctrl-C or SIGTERM while a call to AWS was in flight: exit 128 + the signal's number, with its message. */
+export class Interrupted extends Error {
+  readonly signalName: NodeJS.Signals;
+
+  constructor(message: string, signalName: NodeJS.Signals) {
+    super(message);
+    this.name = 'Interrupted';
+    this.signalName = signalName;
+  }
+}
+
 /** Thrown for a run that cannot be found: exit 2 with its message. */
 export class NothingToShow extends Error {}
 

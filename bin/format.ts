@@ -1,5 +1,6 @@
 import type { EarlierAttempt, FunctionFailure, RetryDetail, RunEvent, RunReport } from '../local/engine.js';
 import { duration, timesOf } from '../src/duration.js';
+import { oneLine } from '../src/errors.js';
 import { continueAtEvents } from '../src/history-budget.js';
 import type { Member, Plan, PipelineResult, Run } from '../src/run.js';
 import { executionCell, positionCell, reasonCell, type Outcome, type SummaryRow } from './summary.js';
@@ -491,7 +492,8 @@ function functionFailureLines(failures: FunctionFailure[], colours: Palette, tim
 /** `FAILED  PipelineFailed: P2 (position 2 of 3) ...`: also what goes to stderr. */
 export const failureLine = (report: Pick<SummaryReport, 'status' | 'error' | 'cause'>, colours: Palette) =>
   report.status === 'TIMED_OUT'
-    ? `${colours.red('TIMED OUT')}  ${report.error ?? 'States.Timeout'}: ${report.cause ?? 'the execution ran past its TimeoutSeconds'}`
+    ? `${colours.red('TIMED OUT')}  ${report.error ?? 'States.Timeout'}: ${oneLine(report.cause ?? 'the execution ran past its TimeoutSeconds')}`
     : report.status === 'ABORTED'
-      ? `${colours.yellow('ABORTED')}  the run was stopped${report.error === undefined ? '' : ` (${report.error})`}: ${report.cause ?? 'no cause given'}`
-      : `${colours.red('FAILED')}  ${report.error}: ${report.cause}`;
+      ? // A stop's cause is anyone's text (`sequencer stop --cause`, the console): one line all the same.
+        `${colours.yellow('ABORTED')}  the run was stopped${report.error === undefined ? '' : ` (${report.error})`}: ${oneLine(report.cause ?? 'no cause given')}`
+      : `${colours.red('FAILED')}  ${report.error}: ${oneLine(report.cause ?? '')}`;

@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scratchFiles, sequencer, warmSequencer } from './binary.js';
+import { follow, scratchFiles, sequencer, warmSequencer } from './binary.js';
 import { emulator, stateMachineArn } from './emulator-process.js';
 
 /**
@@ -48,6 +49,8 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
     [['status', '--region', 'mars'], "--region 'mars' is not a region name"],
     [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds from 1 to 3600'],
+    // StopExecution's own limit, checked before the call rather than answered ValidationException by AWS.
+    [['stop', '--cause', 'x'.repeat(40_000)], '--cause is 40,000 characters; Step Functions keeps at most 32,768'],
     // Past Node's 24.8-day timer limit a look would fire every millisecond: hundreds of calls a second.
     [['status', '--watch', '--interval', '3000000'], "--interval must be a number of seconds from 1 to 3600, got '3000000'"],
     [['start', '--wait', '--interval', '3601'], "--interval must be a number of seconds from 1 to 3600, got '3601'"],
@@ -113,6 +116,62 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
 
     expect(code).toBe(2);
     expect(stderr).toMatch(/^sequencer: no AWS credentials found \(.*\); set AWS_PROFILE or --profile/);
+  });
+
+  it('an AWS_ACCESS_KEY_ID without its secret, beside an emulator endpoint: says it turned off the dummy credentials', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sequencer-home-'));
+
+    const { code, stderr } = await warmSequencer(['status'], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1', AWS_ACCESS_KEY_ID: 'x' });
+
+    expect(code).toBe(2);
+    expect(stderr).toMatch(
+      /^sequencer: no AWS credentials found \(.*\); AWS_ENDPOINT_URL_SFN points at an emulator, whose dummy credentials are used only without AWS_ACCESS_KEY_ID \(set, here, without a whole key pair\): unset it, or set AWS_SECRET_ACCESS_KEY too$/m,
+    );
+  });
+
+  it('an endpoint that is not Step Functions (a wrong port, a proxy page): says what it answered, not how to read the SDK', async () => {
+    const server = createServer((request, response) => {
+      request.resume();
+      response.writeHead(404, { 'content-type': 'text/html' });
+      response.end('<!DOCTYPE html><html><body>Not Found</body></html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const { code, stderr } = await warmSequencer(['status'], { AWS_ENDPOINT_URL_SFN: endpoint });
+
+      expect(code).toBe(2);
+      expect(stderr).toBe(`sequencer: ${endpoint} answered with HTTP 404 (text/html), not as Step Functions does; is AWS_ENDPOINT_URL_SFN the emulator's address?\n`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('Ctrl-C while a call waits on an endpoint that never answers: ends at once, exit 130, saying what it waited for', async () => {
+    // A server that takes the connection and never answers (a hung proxy, a paused emulator).
+    const held: Socket[] = [];
+    let connected = () => {};
+    const reached = new Promise<void>((resolve) => (connected = resolve));
+    const server = createNetServer((socket) => {
+      held.push(socket);
+      connected();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const { child, output, exited } = follow(['status'], { AWS_ENDPOINT_URL_SFN: endpoint });
+      await reached;
+
+      child.kill('SIGINT');
+
+      expect(await exited).toBe(130);
+      expect(output.stderr).toBe(
+        `sequencer: interrupted (SIGINT) before ${endpoint} answered; what was asked may still happen: 'npx --no sequencer status --stage dev' shows the train\n`,
+      );
+    } finally {
+      for (const socket of held) socket.destroy();
+      server.close();
+    }
   });
 
   it('an unknown --profile: names it', async () => {

@@ -172,6 +172,18 @@ describe('a train that was stopped and not redriven', () => {
     expect(statusJson(report)).toMatchObject({ status: 'ABORTED', cause: 'release called off' });
     expect(failureLine(report, palette(false))).toBe('ABORTED  the run was stopped: release called off');
   });
+
+  it('keeps the line a CI job reads one line, whatever the cause given to the stop (`--cause $\'a\\nb\'`, the console)', () => {
+    // Prepare
+    const read = redrivenTwice();
+    const stopped: ExecutionRead = { ...read, described: { status: 'ABORTED', startDate: minutes(0), cause: 'called off:\nthe release\nis tomorrow' }, history: read.history.slice(0, 9) };
+
+    // Act
+    const line = failureLine(foldTrain([stopped], stateMachineArn, {}), palette(false));
+
+    // Assess
+    expect(line).toBe('ABORTED  the run was stopped: called off: the release; is tomorrow');
+  });
 });
 
 describe('an attempt that failed while it started the next entry', () => {
