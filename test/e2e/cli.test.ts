@@ -221,4 +221,18 @@ describe('npm start', () => {
     const printed = stdout.split('\n');
     for (const line of sample) expect(printed).toContain(line);
   });
+
+  it('takes another world as `npm start -- --world FILE`: the script gives none of the options a user may add', async () => {
+    // Prepare: the command the script runs, as npm runs it, with what `npm start -- ...` appends.
+    const { scripts } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+    const [, , ...scriptArgs] = scripts.start.split(' ');
+
+    // Act
+    const { code, stderr } = await warmSequencer([...scriptArgs, '--world', 'local/worlds/failing.json']);
+
+    // Assess: that world's run, which fails, not a refusal of the command line.
+    expect(scriptArgs).toEqual(['run']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('sequencer: FAILED  PipelineFailed: P2 (position 2 of 3)');
+  });
 });
