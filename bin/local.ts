@@ -202,6 +202,14 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
     return [`; ${JSON.stringify(name)} is the CodePipeline name of ${where}: an order names a pipeline elsewhere by the stage's name for it`];
   });
   const hint = inputOption === '--order' ? "give --order with the world's pipelines" : `give ${inputOption} '{"order":[...]}' with the world's pipelines`;
+  // With --stage, a name the stage does not allow either is the stage's to fix too: say both at once.
+  const allowed = stage === undefined ? undefined : (stageParams(stage).pipelines as PipelineEntry[]).map(entryName);
+  const notAllowed = allowed === undefined ? [] : missing.filter((name) => !allowed.includes(name));
+  if (notAllowed.length > 0) {
+    throw new WorldFileError(
+      `${quoted(notAllowed)} ${notAllowed.length === 1 ? 'is' : 'are'} in ${from} but neither allowed by --stage ${stage} (${quoted(allowed!)}: its pipelines param in serverless.yml) nor in the world file ${worldName}, which has ${quoted(names)}; add ${notAllowed.length === 1 ? 'it' : 'them'} to both, or ${hint.replace("the world's pipelines", 'pipelines both have')}`,
+    );
+  }
   throw new WorldFileError(
     `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}${namesakes.join('')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or ${hint}`,
   );

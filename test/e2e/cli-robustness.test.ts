@@ -298,6 +298,20 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(byDefault.stderr + byInput.stderr).not.toContain('not allowed in this stage');
   });
 
+  it('with --stage, a pipeline in the order that neither the stage allows nor the world has is named as both, in one line', async () => {
+    // Act: P9 is in neither; P3 is allowed by dev but not in this world.
+    const neither = await warmSequencer(['run', '--stage', 'dev', '--input', '{"order":["P1","P9"]}']);
+    const worldOnly = await warmSequencer(['run', '--stage', 'dev', '--world', file('p1.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] }), '--input', '{"order":["P1","P3"]}']);
+
+    // Assess
+    expect(neither.code).toBe(2);
+    expect(lines(neither.stderr)).toEqual([
+      `sequencer: "P9" is in the input order but neither allowed by --stage dev ("P1", "P2", "P3": its pipelines param in serverless.yml) nor in the world file local/worlds/demo.json, which has "P1", "P2", "P3"; add it to both, or give --input '{"order":[...]}' with pipelines both have`,
+    ]);
+    expect(worldOnly.code).toBe(2);
+    expect(worldOnly.stderr).toContain('"P3" is in the input order but not in the world file');
+  });
+
   it('a pipeline the world has but the stage does not allow is still the stage’s refusal, naming what the stage allows', async () => {
     // The world lacks P2 and P3: the refusal names them all the same, as the deployed stage would.
     const world = file('extra.json', { startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }, { name: 'X1', durationSeconds: 60 }] });
