@@ -536,7 +536,8 @@ export const inputFileLabel = (file: string) => `--input-file ${file === '-' ? '
 /** What `--input-file FILE` holds: `-` is stdin, as for most command-line tools (`generate-input | sequencer run --input-file -`). */
 export function readInputFile(file: string): string {
   try {
-    return readFileSync(file === '-' ? 0 : file, 'utf8');
+    // An editor's "UTF-8 with BOM" is still the JSON the user wrote; JSON.parse refuses the mark.
+    return readFileSync(file === '-' ? 0 : file, 'utf8').replace(/^\uFEFF/, '');
   } catch (error) {
     throw new UsageError(`cannot read ${inputFileLabel(file)}: ${(error as Error).message}`);
   }

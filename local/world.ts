@@ -599,7 +599,8 @@ export function parseWorld(json: unknown, sourceName: string): World {
 export async function loadWorld(path: string): Promise<World> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // An editor's "UTF-8 with BOM" is still the JSON the user wrote; JSON.parse refuses the mark.
+    text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
   } catch (error) {
     throw new WorldFileError(`${path}: cannot read the world file (${(error as Error).message})`, { cause: error });
   }

@@ -159,6 +159,19 @@ describe('a world or run that cannot be: one line, exit 2, no stack trace', () =
     expect(stderr).not.toMatch(stackFrame);
   });
 
+  it('a world file and an input file saved as "UTF-8 with BOM" (as some editors save JSON) are read as the JSON they hold', async () => {
+    // Prepare
+    const bom = '\uFEFF';
+    const world = file('bom-world.json', `${bom}${JSON.stringify({ startTime, pipelines: [{ name: 'P1', durationSeconds: 60 }] })}`);
+    const input = file('bom-input.json', `${bom}{"order":["P1"]}`);
+
+    // Act
+    const { code, stderr } = await warmSequencer(['run', '--world', world, '--input-file', input]);
+
+    // Assess
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('a stage param serverless.yml sets wrong is named as sls package names it: the stage’s own, or the default', async () => {
     // Prepare: a copy of the service whose dev stage sets onFailure: retry, and whose defaults a sweep every 90 s
     // and a longest poll of 10 s, under default's pollSeconds (30) and dev's (15): a rule between two params, checked beside the others.
