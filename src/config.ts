@@ -87,14 +87,17 @@ function paramsParsedAlone(json: unknown): Partial<StageConfig> {
   return Object.fromEntries(fields) as Partial<StageConfig>;
 }
 
-/** The rules between params, each checked when the params it compares are sound on their own. */
-function crossParamIssues(fields: Partial<StageConfig>): StageConfigIssue[] {
+/**
+ * The rules between params, each checked when the params it compares are sound on their own.
+ * `accountsSound`: the accounts param parsed (absent is sound: it is optional).
+ */
+function crossParamIssues(fields: Partial<StageConfig>, accountsSound: boolean): StageConfigIssue[] {
   const issues: StageConfigIssue[] = [];
   const { pollSeconds, maxPollSeconds, pipelines, sequences, defaultSequence } = fields;
   if (pollSeconds !== undefined && maxPollSeconds !== undefined && maxPollSeconds < pollSeconds) {
     issues.push({ path: ['maxPollSeconds'], message: 'must be at least pollSeconds', against: { param: 'pollSeconds', value: String(pollSeconds) } });
   }
-  if (pipelines !== undefined && Object.hasOwn(fields, 'accounts')) {
+  if (pipelines !== undefined && accountsSound) {
     issues.push(...targetProblems({ pipelines, ...(fields.accounts !== undefined ? { accounts: fields.accounts } : {}) }));
   }
   if (sequences !== undefined && defaultSequence !== undefined && !Object.hasOwn(sequences, defaultSequence)) {
@@ -118,7 +121,7 @@ export function stageConfigIssues(json: unknown): { config?: StageConfig; fields
   const fields = parsed.success ? parsed.data : paramsParsedAlone(json);
   const issues = [
     ...(parsed.error?.issues.map(({ path, message }) => ({ path: path as (string | number)[], message })) ?? []),
-    ...crossParamIssues(fields),
+    ...crossParamIssues(fields, parsed.success || Object.hasOwn(fields, 'accounts')),
   ];
   return { ...(parsed.success && issues.length === 0 ? { config: parsed.data } : {}), fields, issues };
 }
