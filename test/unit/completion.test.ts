@@ -155,6 +155,21 @@ async function deliveryDyingAfterItsClaim(pipelineExecutionId: string, token: st
   while (!tokensCompleted().includes(token)) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
+/** A sweep at once (the waker may still be alive), one a minute on, and one more. */
+async function sweepsAtOnceAndAMinuteOn() {
+  const atOnce = await local.sweeper.sweep();
+  useClock({ now: () => now + 61_000 });
+  return { atOnce, later: await local.sweeper.sweep(), after: await local.sweeper.sweep() };
+}
+
+/** token-1's claim, left by a waker that died, is sent again by the sweep a minute on, and by no other. */
+function expectClaimSentOnceAMinuteOn({ atOnce, later, after }: Awaited<ReturnType<typeof sweepsAtOnceAndAMinuteOn>>): void {
+  expect(atOnce).toMatchObject({ watched: 0, resent: [] });
+  expect(later).toMatchObject({ watched: 0, resent: ['completed'], failed: 0 });
+  expect(after).toMatchObject({ resent: [] });
+  expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+}
+
 describe('the end meets the waiting run on one item, whichever comes second', () => {
   it('an end after the token is stored completes that token, once', async () => {
     // Prepare
@@ -457,17 +472,11 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     await park(1, 'token-1');
     await deliveryDyingAfterItsClaim('exec-1', 'token-1');
 
-    // Act: a sweep at once (the waker may still be alive) and one a minute later.
-    const atOnce = await local.sweeper.sweep();
-    aMinuteLater();
-    const later = await local.sweeper.sweep();
-    const after = await local.sweeper.sweep();
+    // Act
+    const sweeps = await sweepsAtOnceAndAMinuteOn();
 
     // Assess: the watch is ended, so only the claim can wake the run; it does, once.
-    expect(atOnce).toMatchObject({ watched: 0, resent: [] });
-    expect(later).toMatchObject({ watched: 0, resent: ['completed'], failed: 0 });
-    expect(after).toMatchObject({ resent: [] });
-    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expectClaimSentOnceAMinuteOn(sweeps);
     // The claim's own end, as the event noticed it; delivered, and so reported, by the sweeper.
     expect(outputs()[0]).toMatchObject({ by: 'event' });
     expect(outputs()[1]).toEqual({ ...(outputs()[0] as object), by: 'sweep' });
@@ -586,16 +595,10 @@ describe('a claim overtaken by an end recorded for the next wait: its token is s
     await local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
 
     // Act
-    const atOnce = await local.sweeper.sweep();
-    aMinuteLater();
-    const later = await local.sweeper.sweep();
-    const after = await local.sweeper.sweep();
+    const sweeps = await sweepsAtOnceAndAMinuteOn();
 
     // Assess
-    expect(atOnce).toMatchObject({ watched: 0, resent: [] });
-    expect(later).toMatchObject({ watched: 0, resent: ['completed'], failed: 0 });
-    expect(after).toMatchObject({ resent: [] });
-    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expectClaimSentOnceAMinuteOn(sweeps);
   });
 
   it('P1’s SendTaskSuccess fails after P2’s end was recorded over its claim, so the claim cannot be given back: the next sweep sends token-1', async () => {
