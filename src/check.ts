@@ -35,7 +35,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   beginInvocation(execution.name);
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
   const completion = completionMode(plan);
-  const lock = { stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id };
+  const lock = { stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id, redriveCount };
   if (redrivesSince > 0) await (completion === 'events' ? takeRunLock(lock) : checkAloneForRedrive(execution));
   // A callback wait whose token write was refused (an end came first) wrote one event fewer.
   const events = afterTask(run.history, { retryCount, redrivesSince }) + (wokeBeforeParking(run.wake) ? waitEndedEarlyEvents : 0);

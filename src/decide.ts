@@ -95,7 +95,7 @@ export async function decideOrder(request: DecideRequest): Promise<{ plan: Plan;
   // completion: events has the completion table, and with it an exact lock; poll reads ListExecutions.
   const takeFlight = () =>
     config.completion === 'events'
-      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: execution.id, executionArn: execution.id })
+      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: execution.id, executionArn: execution.id, redriveCount: request.redriveCount ?? 0 })
       : checkSingleFlight(execution);
   const skipped = plan.dryRun ? undefined : await checkSingleFlightOrSkip(takeFlight, executionInput.scheduled);
   const startIndex = plan.from === undefined ? 0 : order.findIndex((entry) => membersOf(entry).includes(plan.from!));
@@ -212,7 +212,9 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
   }
 
   // The lock is the train's: the continuation holds it from now on.
-  if (plan.completion === 'events') await takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id });
+  if (plan.completion === 'events') {
+    await takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id, redriveCount: request.redriveCount ?? 0 });
+  }
   const redriveCount = request.redriveCount ?? 0;
   const { successor, ...carried } = run;
   return {

@@ -23,10 +23,13 @@ import { nowMs } from './clock.js';
  * (what a hand-over ends in), so no run slips in between the two.
  *
  * DescribeExecution, which tells whether the holder still runs, is eventually consistent: it "may
- * not reflect very recent updates". Every write also records when (`takenAt`, epoch ms), so that
- * a takeover trusts no answer older than the lock: an execution that wrote the lock itself a
- * moment ago exists, whatever the answer says, and one that wrote it after the end the answer
- * reports was redriven since.
+ * not reflect very recent updates". Every write also records when (`takenAt`, epoch ms) and in
+ * which of the holder's redrives (`holderRedriveCount`, $$.Execution.RedriveCount), so that a
+ * takeover trusts no answer older than the lock: an execution that wrote the lock itself a moment
+ * ago exists, whatever the answer says, and an answer that counts fewer redrives than the one
+ * that wrote the lock has not seen it. (A time alone cannot tell the second: StopExecution does
+ * not stop a function already running, so a run stopped during its DecideOrder writes the lock
+ * after its end, and must not hold it for ever.)
  */
 const lockKey = (stateMachineArn: string) => `lock#${stateMachineArn}`;
 
@@ -36,6 +39,11 @@ export interface RunLockClaim {
   originArn: string;
   /** The execution claiming it now. */
   executionArn: string;
+}
+
+/** A claim to take the lock: also the claiming execution's $$.Execution.RedriveCount. */
+export interface RunLockTaking extends RunLockClaim {
+  redriveCount: number;
 }
 
 /** How many times a claim tries again when the lock changed between the claim's write and its read. */
@@ -49,9 +57,9 @@ const maxChangedInBetween = 3;
 export const unknownHolderGraceSeconds = 60;
 
 /** Takes the stage's run lock for this train, or throws AlreadyRunning naming the run that holds it. */
-export const takeRunLock = (claim: RunLockClaim): Promise<void> => claimLock(claim, 0);
+export const takeRunLock = (claim: RunLockTaking): Promise<void> => claimLock(claim, 0);
 
-async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise<void> {
+async function claimLock(claim: RunLockTaking, changedInBetween: number): Promise<void> {
   const key = lockKey(claim.stateMachineArn);
   // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it.
   if (await putLock(claim, 'attribute_not_exists(pk) OR holder = :origin', { ':origin': { S: claim.originArn } })) return;
@@ -70,7 +78,7 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
     if (await putLock(claim, 'attribute_exists(pk) AND attribute_not_exists(holderExecution)', {})) return;
     return again();
   }
-  const { status, stopDate } = await executionStatus(holderExecution);
+  const { status, redriveCount } = await executionStatus(holderExecution);
   if (status === 'RUNNING') {
     throw new AlreadyRunning(`another run of this state machine is in progress: ${holderExecution} holds the stage's run lock; nothing was started`);
   }
@@ -82,9 +90,10 @@ async function claimLock(claim: RunLockClaim, changedInBetween: number): Promise
       `another run of this state machine holds the stage's run lock: ${holderExecution} took it ${Math.max(0, Math.round((nowMs() - takenAt) / 1000))} s ago, and Step Functions does not show that execution yet (DescribeExecution is eventually consistent); nothing was started. Start again in a minute if it has ended`,
     );
   }
-  if (stopDate !== undefined && takenAt !== undefined && takenAt > stopDate.getTime()) {
+  const lockRedrives = Item.holderRedriveCount?.N === undefined ? undefined : Number(Item.holderRedriveCount.N);
+  if (lockRedrives !== undefined && redriveCount !== undefined && lockRedrives > redriveCount) {
     throw new AlreadyRunning(
-      `another run of this state machine is in progress: ${holderExecution} took the stage's run lock again after the ${status} end Step Functions still reports (a redrive, which DescribeExecution, eventually consistent, does not show yet); nothing was started`,
+      `another run of this state machine is in progress: ${holderExecution} took the stage's run lock in its redrive ${lockRedrives}, which Step Functions does not show yet (it answers ${status} after ${redriveCount} redrives; DescribeExecution is eventually consistent); nothing was started`,
     );
   }
   if (status === 'UNKNOWN' && handingOverFrom !== undefined && ['RUNNING', 'SUCCEEDED'].includes((await executionStatus(handingOverFrom)).status)) {
@@ -113,7 +122,8 @@ export async function handOverRunLock(claim: RunLockClaim & { successorArn: stri
         new sdk.UpdateItemCommand({
           TableName: completionTableName(),
           Key: { pk: { S: lockKey(claim.stateMachineArn) } },
-          UpdateExpression: 'SET holderExecution = :successor, handingOverFrom = :current, taken = :taken, takenAt = :takenAt',
+          // The continuation, a new execution, has been redriven no times.
+          UpdateExpression: 'SET holderExecution = :successor, handingOverFrom = :current, taken = :taken, takenAt = :takenAt, holderRedriveCount = :none',
           ConditionExpression: 'holder = :origin',
           ExpressionAttributeValues: {
             ':origin': { S: claim.originArn },
@@ -121,6 +131,7 @@ export async function handOverRunLock(claim: RunLockClaim & { successorArn: stri
             ':current': { S: claim.executionArn },
             ':taken': { S: randomUUID() },
             ':takenAt': { N: String(nowMs()) },
+            ':none': { N: '0' },
           },
         }),
       ),
@@ -149,7 +160,7 @@ export async function releaseRunLock(claim: Pick<RunLockClaim, 'stateMachineArn'
   }
 }
 
-async function putLock(claim: RunLockClaim, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
+async function putLock(claim: RunLockTaking, condition: string, values: Record<string, AttributeValue>): Promise<boolean> {
   try {
     await onTable('PutItem', "the stage's run lock", ({ sdk, client }) =>
       client.send(
@@ -161,6 +172,7 @@ async function putLock(claim: RunLockClaim, condition: string, values: Record<st
             holderExecution: { S: claim.executionArn },
             taken: { S: randomUUID() },
             takenAt: { N: String(nowMs()) },
+            holderRedriveCount: { N: String(claim.redriveCount) },
           },
           ConditionExpression: condition,
           // DynamoDB refuses an empty map: a condition without values sends none.
@@ -176,11 +188,11 @@ async function putLock(claim: RunLockClaim, condition: string, values: Record<st
 }
 
 /** The execution's status, and when it ended if it has, as Step Functions answers now. */
-async function executionStatus(executionArn: string): Promise<{ status: string; stopDate?: Date }> {
+async function executionStatus(executionArn: string): Promise<{ status: string; redriveCount?: number }> {
   try {
     const { sdk, client } = await stepFunctions();
-    const { status, stopDate } = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
-    return { status: status ?? 'UNKNOWN', ...(stopDate !== undefined && { stopDate }) };
+    const { status, redriveCount } = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
+    return { status: status ?? 'UNKNOWN', ...(redriveCount !== undefined && { redriveCount }) };
   } catch (error) {
     // A holder Step Functions does not know holds nothing, unless it wrote the lock a moment ago.
     if ((error as { name?: string } | null)?.name === 'ExecutionDoesNotExist') return { status: 'UNKNOWN' };

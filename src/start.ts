@@ -41,7 +41,7 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
   const redrivesSince = Math.max(0, redriveCount - run.redrives);
   if (redrivesSince > 0) {
     await (plan.completion === 'events'
-      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id })
+      ? takeRunLock({ stateMachineArn: execution.stateMachineArn, originArn: run.origin.executionArn, executionArn: execution.id, redriveCount })
       : checkAloneForRedrive(execution));
   }
   const events = afterTask(run.history, { retryCount, redrivesSince });

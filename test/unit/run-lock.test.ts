@@ -14,7 +14,7 @@ import { useClock } from '../../src/clock.js';
 const stepFunctions = mockClient(SFNClient);
 const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-dev';
 const execution = (name: string) => `arn:aws:states:us-east-1:123456789012:execution:codepipeline-sequencer-dev:${name}`;
-const claim = (origin: string, current = origin) => ({ stateMachineArn, originArn: execution(origin), executionArn: execution(current) });
+const claim = (origin: string, current = origin, redriveCount = 0) => ({ stateMachineArn, originArn: execution(origin), executionArn: execution(current), redriveCount });
 
 let dynamo: LocalDynamo;
 let lock: typeof import('../../src/run-lock.js');
@@ -210,10 +210,10 @@ describe('the stage’s run lock', () => {
       await expect(lock.takeRunLock(claim('next'))).resolves.toBeUndefined();
     });
 
-    it('is not taken over from a holder whose reported end came before it took the lock: a redrive took it again, which the answer does not show yet', async () => {
-      // Prepare: T failed a minute ago, was redriven, and its redrive took the lock again now; the read still says FAILED.
-      await lock.takeRunLock(claim('T'));
-      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'FAILED', stopDate: new Date(Date.now() - 60_000) });
+    it('is not taken over from a holder that took it in a redrive the answer does not show yet', async () => {
+      // Prepare: T failed, was redriven, and its redrive took the lock again; the read still counts no redrive and says FAILED.
+      await lock.takeRunLock(claim('T', 'T', 1));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'FAILED', redriveCount: 0 });
 
       // Act
       const other = lock.takeRunLock(claim('X'));
@@ -221,17 +221,24 @@ describe('the stage’s run lock', () => {
       // Assess
       await expect(other).rejects.toMatchObject({
         name: 'AlreadyRunning',
-        message: expect.stringContaining(`${execution('T')} took the stage's run lock again after the FAILED end Step Functions still reports`) as unknown,
+        message: `another run of this state machine is in progress: ${execution('T')} took the stage's run lock in its redrive 1, which Step Functions does not show yet (it answers FAILED after 0 redrives; DescribeExecution is eventually consistent); nothing was started`,
       });
     });
 
-    it('is taken over from a holder that ended after it took the lock', async () => {
-      // Prepare
-      await lock.takeRunLock(claim('T'));
-      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'ABORTED', stopDate: new Date(Date.now() + 1000) });
+    it('is taken over from a holder whose answer has seen the redrive that took it, and its end since', async () => {
+      await lock.takeRunLock(claim('T', 'T', 1));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'FAILED', redriveCount: 1 });
+
+      await expect(lock.takeRunLock(claim('X'))).resolves.toBeUndefined();
+    });
+
+    it('is taken over from a run stopped while its DecideOrder still ran, which wrote the lock after its end (StopExecution does not stop a running function)', async () => {
+      // Prepare: stopped a second ago; its DecideOrder took the lock just now.
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('stopped') }).resolves({ status: 'ABORTED', stopDate: new Date(Date.now() - 1000), redriveCount: 0 });
+      await lock.takeRunLock(claim('stopped'));
 
       // Act, Assess
-      await expect(lock.takeRunLock(claim('X'))).resolves.toBeUndefined();
+      await expect(lock.takeRunLock(claim('next'))).resolves.toBeUndefined();
     });
   });
 
