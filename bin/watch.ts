@@ -82,6 +82,8 @@ async function follow(client: SFNClient, executionArn: string, options: WatchOpt
         unreachableSince = undefined;
         return answer;
       } catch (error) {
+        // Ctrl-C ends the call in flight too (bin/aws.ts sfnClient): that is the watch stopped, not a failure.
+        if (options.signal.aborted) throw new Interrupted();
         intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
         if (isThrottling(error)) {
           // Throttled is an answer: Step Functions is in reach again.

@@ -117,6 +117,24 @@ describe('a watch that loses Step Functions for a while', () => {
   });
 });
 
+describe('a watch stopped by Ctrl-C', () => {
+  it('while a call is in flight (the command’s client ends it, bin/aws.ts sfnClient) stops the watching, as during its pause', async () => {
+    // Prepare: the first look never answers until the signal ends it, as the SDK ends an aborted call.
+    const controller = new AbortController();
+    stepFunctions.on(DescribeExecutionCommand).callsFake(
+      () => new Promise((_, reject) => controller.signal.addEventListener('abort', () => reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })))),
+    );
+
+    // Act
+    const watching = followTrain(client, executionArn, { stateMachineArn, retriers: {}, intervalSeconds: 5, signal: controller.signal, onEvent: () => {} });
+    await jest.advanceTimersByTimeAsync(0);
+    controller.abort('SIGINT');
+
+    // Assess: undefined is "stopped watching; the train goes on" (bin/control.ts watch), not a failure of the command.
+    await expect(watching).resolves.toBeUndefined();
+  });
+});
+
 describe('a watch of a train just redriven (redrive --wait)', () => {
   it('follows it into the execution it continued as, whose own redrive count starts at 0, to its end', async () => {
     // Prepare: train-1 was redriven (its redrive 1), went on and continued as train-1-g2, which failed.
