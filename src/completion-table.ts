@@ -38,9 +38,10 @@ const withClient = (sdk: TableSdk): TableClient => ({ sdk, client: new sdk.Dynam
 
 /**
  * The DynamoDB client, created once. check-status, the function a run calls at every look, meets
- * the table only on rare paths (the train's end, a continuation, a redrive, a failure held for a
- * retry): it loads the SDK's DynamoDB code at first use, a chunk of its own outside its cold start
- * (esbuild's `splitting`). AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB.
+ * the table only on some looks (the train's end, a continuation, a redrive, a failure held for a
+ * retry, an end that came before the run parked, a superseding execution followed): it loads the
+ * SDK's DynamoDB code at first use, a chunk of its own outside its cold start (esbuild's
+ * `splitting`). AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB.
  */
 export function tableClient(): Promise<TableClient> {
   loaded ??= import('./table-sdk.js').then(withClient);
