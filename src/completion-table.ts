@@ -9,7 +9,7 @@ import { clientSettings } from './client-settings.js';
  * - `wait#<train's first execution ARN>`: the run's wait item. The callback Task writes its task
  *   token and the wait's sequence number there (`seq`), on condition that no end was recorded for
  *   this wait (`woken < seq`); the waker records an end (`woken`) and completes the stored token.
- *   A claim (`woken = seq`) keeps what it sends (`wake`) and when (`wokenAt`), so the sweeper can
+ *   A claim (`woken = seq`) keeps what it sends (`wake`) and when (`claimedAt`), so the sweeper can
  *   send it again if the waker died before SendTaskSuccess (`resent` marks that it did). An end
  *   recorded over a claim for the next wait (`woken > seq`) leaves the claimed token stored and
  *   owed: its waker may still die, so the token of any wait with `woken >= seq` is sent again
@@ -322,8 +322,11 @@ export async function recordEnd(
   const asRead = `${same('seq', seen?.seq ?? 0)} AND ${same('woken', seen?.woken ?? 0)} AND ${token}`;
   // Read as absent may be an item past its TTL that DynamoDB has not deleted yet: as absent it stays.
   if (seen === undefined) values[':now'] = { N: String(nowSeconds(nowMs)) };
+  // A claim says when it was made, apart from the ends recorded over it since: those must not keep
+  // putting off the sweeper's resend of a claim whose waker died (a gone pipeline's end, each sweep).
+  const claim = seen?.token !== undefined && woken === seen.seq;
   return updateIf(key, {
-    UpdateExpression: 'SET woken = :woken, wokenBy = :by, wokenAt = :at, #wake = :wake, expiresAt = if_not_exists(expiresAt, :expires)',
+    UpdateExpression: `SET woken = :woken, wokenBy = :by, wokenAt = :at, #wake = :wake, expiresAt = if_not_exists(expiresAt, :expires)${claim ? ', claimedAt = :at' : ''}`,
     ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead,
     ExpressionAttributeNames: { '#wake': 'wake', '#token': 'token' },
     ExpressionAttributeValues: {
@@ -362,15 +365,18 @@ export async function markResent(claim: StaleClaim): Promise<void> {
 const openWatch = 'begins_with(pk, :watch) AND attribute_not_exists(ended)';
 const endNotRecorded = 'begins_with(pk, :watch) AND waking <= :claimedBefore';
 const claimNotSentAgain =
-  'begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
+  'begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND claimedAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
+// A claim an earlier release made, without `claimedAt`: its last end recorded stands for it.
+const earlierClaimNotSentAgain =
+  'begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND attribute_not_exists(claimedAt) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
 
 /**
  * One Scan for the sweeper:
  * - every watch item not yet marked ended: what it asks CodePipeline about;
  * - every watch marked ended whose end was not recorded on its wait by `claimedBeforeMs` (its
  *   `waking` mark): the delivery that marked it died in between;
- * - every wait claimed (`woken >= seq`, its token stored), its last end recorded at or before
- *   `claimedBeforeMs`, and not sent again yet. A live run parks again seconds after it is woken,
+ * - every wait claimed (`woken >= seq`, its token stored) at or before `claimedBeforeMs`, and
+ *   not sent again yet. A live run parks again seconds after it is woken,
  *   so such a claim is either a train that ended (its token is closed: sending it again is
  *   refused, harmlessly, once) or one whose waker died between its claim and SendTaskSuccess,
  *   with no retry of the delivery left, an end for the next wait recorded over it or not.
@@ -385,7 +391,7 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
       client.send(
         new sdk.ScanCommand({
           TableName: completionTableName(),
-          FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimNotSentAgain}`,
+          FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimNotSentAgain} OR ${earlierClaimNotSentAgain}`,
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: {
             ':watch': { S: watchPrefix },

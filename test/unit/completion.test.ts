@@ -483,6 +483,20 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     expect(outputs()[1]).toMatchObject({ pipelineExecutionId: 'exec-1', state: 'SUCCEEDED' });
   });
 
+  it('a claim an earlier release made, without claimedAt: the sweep a minute on still sends it', async () => {
+    // Prepare: as above, then the item as a release before claimedAt left it.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1');
+    await local.tableClient.send(new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: waitKey } }, UpdateExpression: 'REMOVE claimedAt' }));
+
+    // Act
+    const sweeps = await sweepsAtOnceAndAMinuteOn();
+
+    // Assess
+    expectClaimSentOnceAMinuteOn(sweeps);
+  });
+
   it('a claim whose wait is past its TTL by the next sweep is never sent again (DynamoDB deletes it only days later)', async () => {
     // Prepare: as above, but the wait item expires 30 s after the claim.
     await watch('exec-1');
@@ -626,6 +640,30 @@ describe('a claim overtaken by an end recorded for the next wait: its token is s
 
     // Assess
     expect(swept).toMatchObject({ resent: ['completed'], failed: 0 });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+
+  it('P1’s waker dies while P2’s pipeline is gone: the GONE the sweeper records every minute does not put off sending token-1', async () => {
+    // Prepare: P1's end claims wait 1 and its waker dies. P2's pipeline was deleted: each sweep asks
+    // about it (1.5 s, a role assumed in another account, say) and records GONE for a later wait.
+    let clock = now;
+    useClock({ now: () => clock });
+    await groupOfTwoParked();
+    await deliveryDyingAfterItsClaim('exec-1', 'token-1', 'P1');
+    codePipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'exec-2' }).callsFake(async () => {
+      clock += 1500;
+      throw awsError('PipelineNotFoundException', 400);
+    });
+
+    // Act: a sweep every minute (sweepSeconds: 60), the first 30 s after the claim.
+    const resent: string[] = [];
+    for (let sweep = 0; sweep < 3; sweep += 1) {
+      clock = now + 30_000 + sweep * 60_000;
+      resent.push(...(await local.sweeper.sweep()).resent);
+    }
+
+    // Assess: sent by the first sweep a minute after the claim, once.
+    expect(resent).toEqual(['completed']);
     expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
   });
 
