@@ -61,8 +61,14 @@ export const takeRunLock = (claim: RunLockTaking): Promise<void> => claimLock(cl
 
 async function claimLock(claim: RunLockTaking, changedInBetween: number): Promise<void> {
   const key = lockKey(claim.stateMachineArn);
-  // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it.
-  if (await putLock(claim, 'attribute_not_exists(pk) OR holder = :origin', { ':origin': { S: claim.originArn } })) return;
+  // Free, or already this train's (a retried DecideOrder, a continuation, a redrive): take it. Not
+  // from a later redrive of the same execution, though: a stopped run's DecideOrder, which
+  // StopExecution does not stop, may write after the redrive did, and must not record the lower
+  // count that would let a lagging DescribeExecution answer pass for the truth (it then finds the
+  // lock its redrive's, running, and fails harmlessly).
+  const sameTrain = 'holder = :origin AND NOT (holderExecution = :execution AND holderRedriveCount > :redriveCount)';
+  const values = { ':origin': { S: claim.originArn }, ':execution': { S: claim.executionArn }, ':redriveCount': { N: String(claim.redriveCount) } };
+  if (await putLock(claim, `attribute_not_exists(pk) OR (${sameTrain})`, values)) return;
   const { Item } = await onTable('GetItem', "the stage's run lock", ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
   // The lock changed between the write and the read: claim it again, a few times at most, since
   // each time another run must have taken it and let it go in that moment.

@@ -232,6 +232,20 @@ describe('the stage’s run lock', () => {
       await expect(lock.takeRunLock(claim('X'))).resolves.toBeUndefined();
     });
 
+    it('keeps the count a redrive recorded when the stopped attempt’s DecideOrder writes after it: another run is still refused while the answer lags', async () => {
+      // Prepare: T was stopped in its DecideOrder and redriven at once; the redrive took the lock in
+      // its redrive 1, then the stopped attempt's DecideOrder, still running, claims it with count 0.
+      await lock.takeRunLock(claim('T', 'T', 1));
+      stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).resolves({ status: 'ABORTED', redriveCount: 0 });
+      const late = await outcome(lock.takeRunLock(claim('T', 'T', 0)));
+
+      // Act: another run, while Step Functions still answers the stop.
+      const other = await outcome(lock.takeRunLock(claim('X')));
+
+      // Assess: the late write failed harmlessly; the lock is still the redrive's.
+      expect({ late, other }).toEqual({ late: 'AlreadyRunning', other: 'AlreadyRunning' });
+    });
+
     it('is taken over from a run stopped while its DecideOrder still ran, which wrote the lock after its end (StopExecution does not stop a running function)', async () => {
       // Prepare: stopped a second ago; its DecideOrder took the lock just now.
       stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('stopped') }).resolves({ status: 'ABORTED', stopDate: new Date(Date.now() - 1000), redriveCount: 0 });
