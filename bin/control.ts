@@ -347,6 +347,8 @@ async function awaitDecision(
         return refused !== undefined ? { refused } : { unanswered: `the execution ended ${read.described.status ?? 'UNKNOWN'} before decide-order answered` };
       }
     } catch (error) {
+      // Ctrl-C ends the look in flight too (sfnClient): the run is started, only the waiting stops.
+      if (signal.aborted) return { unanswered: 'stopped waiting' };
       // The run is started: a busy Step Functions ends the waiting, never the command.
       if (isThrottling(error) || isTransient(error)) return { unanswered: `Step Functions answered ${(error as Error).name}` };
       throw error;
