@@ -99,7 +99,7 @@ describe('decide-order: a continued run', () => {
     // The successor parks on the same item with the next number: ends recorded for the predecessor's waits still count.
     expect(decided.run.wait).toEqual(wait);
     expect(table).toHaveReceivedCommandWith(PutItemCommand, {
-      ConditionExpression: 'attribute_not_exists(pk) OR holder = :origin',
+      ConditionExpression: 'attribute_not_exists(pk) OR (holder = :origin AND NOT (holderExecution = :execution AND holderRedriveCount > :redriveCount))',
       Item: expect.objectContaining({ holder: { S: origin.executionArn }, holderExecution: { S: `${executions}nightly-g2` } }),
     });
     table.restore();
