@@ -16,7 +16,7 @@ import { pipelineNamePattern } from '../src/names.js';
 import { chooseOrder } from '../src/order-policy.js';
 import { entryName, type PipelineEntry } from '../src/targets.js';
 import { CannotRun } from './errors.js';
-import { checkExecutionInputSize, earlierAttemptsJson, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, terminalWidth, withShorthands } from './cli.js';
+import { checkExecutionInputSize, earlierAttemptsJson, inputFileLabel, output, parseJsonInput, parseOnce, readInputFile, reportFailure, shorthandOptions, terminalWidth, withShorthands } from './cli.js';
 import { ProgressPrinter, colourWanted, count, failureLine, offsetFrom, palette, startedWith, summary, utcTime } from './format.js';
 import { RunState, pipelinesJson, seeEvent, summaryRows, type SummaryRow } from './summary.js';
 
@@ -82,7 +82,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   if (values.input !== undefined && values['input-file'] !== undefined) {
     throw new UsageError('give --input or --input-file, not both');
   }
-  const source = values['input-file'] === undefined ? '--input' : `--input-file ${values['input-file']}`;
+  const source = values['input-file'] === undefined ? '--input' : inputFileLabel(values['input-file']);
   const input = withShorthands(readInput(values.input, values['input-file']), values, source);
   checkExecutionInputSize(input, source);
   const worldName = values.world ?? relative(process.cwd(), defaultWorld);
@@ -245,7 +245,7 @@ function jsonReport(report: RunReport, rows: SummaryRow[]) {
 function readInput(inline: string | undefined, file: string | undefined, option = '--input'): unknown {
   if (inline === undefined && file === undefined) return {};
   const text = file === undefined ? inline! : readInputFile(file);
-  return parseJsonInput(text, file ?? option);
+  return parseJsonInput(text, file === undefined ? option : inputFileLabel(file));
 }
 
 export async function emulator(argv: string[], signal: AbortSignal): Promise<number> {

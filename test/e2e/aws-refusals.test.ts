@@ -91,7 +91,17 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     expect(started.stderr.split('\n')[0]).toBe(`sequencer: --input-file - (stdin) ${refusal}`);
     expect(started.stderr.length).toBeLessThan(500);
     expect(ran.code).toBe(2);
-    expect(JSON.parse(ran.stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: `--input-file - ${refusal}` });
+    expect(JSON.parse(ran.stdout)).toEqual({ status: 'REFUSED', error: 'UsageError', cause: `--input-file - (stdin) ${refusal}` });
+  });
+
+  it('an input on stdin that is not JSON: start and run name it the same way', async () => {
+    const started = await sequencer(['start', '--input-file', '-'], { AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1' }, '{not json');
+    const ran = await sequencer(['run', '--input-file', '-'], {}, '{not json');
+
+    for (const { code, stderr } of [started, ran]) {
+      expect(code).toBe(2);
+      expect(stderr.split('\n')[0]).toMatch(/^sequencer: --input-file - \(stdin\) is not valid JSON: /);
+    }
   });
 
   it('an endpoint that is not a URL: names the variable, not the credentials; an empty one is not set, as the SDK reads it', async () => {
