@@ -35,6 +35,8 @@ const variableValues = z
     ),
   );
 
+const timeoutTooLong = `must be at most ${maxPipelineTimeoutSeconds} seconds (60 days, the longest a CodePipeline manual approval can wait)`;
+
 export const executionInputSchema = z.strictObject(
   {
     order: z.optional(
@@ -56,14 +58,12 @@ export const executionInputSchema = z.strictObject(
     onFailure: z.optional(z.enum(['fail', 'wait'], { error: "must be 'fail' or 'wait'" })),
     pipelineTimeoutSeconds: z.optional(
       z
-        .number({ error: 'must be a number' })
+        // JSON's 1e309 parses as Infinity, which zod refuses as no number: it is one, only too large.
+        .number({ error: (issue) => (typeof issue.input === 'number' ? timeoutTooLong : 'must be a number') })
         .check(
           z.refine((seconds) => Number.isInteger(seconds), 'must be a whole number of seconds'),
           z.minimum(60, 'must be at least 60 seconds'),
-          z.maximum(
-            maxPipelineTimeoutSeconds,
-            `must be at most ${maxPipelineTimeoutSeconds} seconds (60 days, the longest a CodePipeline manual approval can wait)`,
-          ),
+          z.maximum(maxPipelineTimeoutSeconds, timeoutTooLong),
         ),
     ),
     // Written by the schedule (deploy/operations.cjs), never by a person: how a scheduled start

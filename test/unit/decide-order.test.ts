@@ -111,6 +111,9 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     [{ pipelineTimeoutSeconds: 10 }, 'pipelineTimeoutSeconds: must be at least 60 seconds'],
     [{ pipelineTimeoutSeconds: 60.5 }, 'pipelineTimeoutSeconds: must be a whole number'],
     [{ pipelineTimeoutSeconds: 60 * 86_400 + 1 }, 'pipelineTimeoutSeconds: must be at most 5184000 seconds (60 days'],
+    // JSON's 1e309 parses as Infinity: a number, too large, not "not a number".
+    [{ pipelineTimeoutSeconds: Infinity }, 'pipelineTimeoutSeconds: must be at most 5184000 seconds (60 days'],
+    [{ pipelineTimeoutSeconds: '600' }, 'pipelineTimeoutSeconds: must be a number'],
     [{ order: ['P1', ['P2']] }, 'order[1]: a group runs 2 to 10 pipelines at the same time; this one has 1'],
     [{ order: [Array.from({ length: 11 }, (_, index) => `P${index}`)] }, 'order[0]: a group runs 2 to 10 pipelines'],
     [{ order: ['P1', ['P2', 'P1']] }, "order[1][1]: 'P1' appears twice"],
