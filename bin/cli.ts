@@ -433,12 +433,12 @@ function annotate(error: unknown): void {
  * parseArgs, refusing an option with a value given twice: `--input A --input B` would otherwise run B
  * silently, and the user meant one of them.
  */
-export function parseOnce<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+export function parseOnce<T extends ParseArgsConfig>(config: T, meant: Record<string, string> = {}): ReturnType<typeof parseArgs<T>> {
   let parsed;
   try {
     parsed = parseArgs({ ...config, args: withNegativeValues(config), tokens: true });
   } catch (error) {
-    throw withMeant(error, Object.keys(config.options ?? {}));
+    throw withMeant(error, Object.keys(config.options ?? {}), meant);
   }
   const seen = new Set<string>();
   for (const token of parsed.tokens ?? []) {
@@ -471,11 +471,14 @@ function withNegativeValues(config: ParseArgsConfig): string[] | undefined {
   return joined;
 }
 
-/** parseArgs' refusal of an unknown option, with the option a typo meant (`--inptu` → `--input`). */
-function withMeant(error: unknown, options: string[]): unknown {
+/**
+ * parseArgs' refusal of an unknown option, with the option a typo meant (`--inptu` → `--input`),
+ * or the one `meantFor` names for an option of another command (the emulator's `--input` → `--run`).
+ */
+function withMeant(error: unknown, options: string[], meantFor: Record<string, string>): unknown {
   if ((error as { code?: unknown } | null)?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error;
   const [, dashes, typed] = /^Unknown option '(-{1,2})([^']+)'/.exec((error as Error).message) ?? [];
-  const meant = typed === undefined ? undefined : closestName(typed, options);
+  const meant = typed === undefined ? undefined : (Object.hasOwn(meantFor, typed) ? meantFor[typed] : undefined) ?? closestName(typed, options);
   if (meant !== undefined) (error as Error).message = `Unknown option '${dashes}${typed}' (did you mean --${meant}?)`;
   return error;
 }

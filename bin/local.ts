@@ -261,6 +261,9 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
       completion: { type: 'string' },
       'continue-at': { type: 'string' },
     },
+  }, {
+    // What `run` takes as --input, the emulator takes as the input of the run it starts.
+    input: 'run',
   });
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
   const settings = settingsOf(values);

@@ -141,6 +141,8 @@ describe('sequencer run', () => {
   it.each([
     [['run', '--world', 'no/such/world.json'], 'no/such/world.json'],
     [['run', '--bogus'], "Unknown option '--bogus'"],
+    // The emulator takes the input of the run it starts as --run.
+    [['emulator', '--world', 'local/worlds/demo.json', '--input', '{}'], "Unknown option '--input' (did you mean --run?)"],
     [['run', '--input', '{not json'], '--input is not valid JSON'],
     [['run', '--stage', 'qa/1'], "--stage 'qa/1' is not a stage name sls accepts"],
     [['launch'], "unknown command 'launch'"],
