@@ -421,6 +421,12 @@ const worldSchema = z.strictObject({
    * AWS documents no lifetime (CodeBuild's own is 5 minutes); left out, the emulator honours one for ever.
    */
   clientRequestTokenSeconds: z.int('expected whole seconds').min(0, 'expected whole seconds').optional(),
+  /**
+   * How far Step Functions' DescribeExecution lags (AWS: "eventually consistent ... may not reflect
+   * very recent updates"): an execution started less than this long ago is not found, and one
+   * redriven less than this long ago is answered as it was before the redrive. Left out, it never lags.
+   */
+  stepFunctionsReadLagSeconds: z.number().min(0, 'expected seconds, at least 0').optional(),
   events: eventsSchema.default({ delaySeconds: [0.5, 1.5], duplicate: 0, outOfOrder: 0, off: false }),
 });
 

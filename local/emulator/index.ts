@@ -118,7 +118,7 @@ function emulatedAccount(world: World, clock: Clock): EmulatedAccount {
     clock,
     codePipelines,
     tasks: new TaskTokens(),
-    stepFunctions: new StepFunctionsRegistry(),
+    stepFunctions: new StepFunctionsRegistry((world.stepFunctionsReadLagSeconds ?? 0) * 1000),
     sts: new StsEmulator(world, clock),
     faults: new FaultInjector(operationFaults(world)),
     callCounts: {},

@@ -124,6 +124,15 @@ export interface ExecutionControls {
 /** The Step Functions executions the local runner has reported or started, served through the API. */
 export class StepFunctionsRegistry {
   private readonly executionsByArn = new Map<string, SfnExecutionRecord>();
+  /** Each redriven execution as it was before its last redrive, and until when a lagging read still sees that. */
+  private readonly beforeRedrive = new Map<string, { record: SfnExecutionRecord; until: number }>();
+
+  /** How far DescribeExecution lags behind starts and redrives (the world's stepFunctionsReadLagSeconds). */
+  private readonly readLagMs: number;
+
+  constructor(readLagMs = 0) {
+    this.readLagMs = readLagMs;
+  }
   private readonly stateMachines = new Set<string>();
   private readonly histories = new Map<string, (HistoryEventRecord & { id: number; previousEventId: number })[]>();
   private starter: ExecutionStarter | undefined;
@@ -292,6 +301,7 @@ export class StepFunctionsRegistry {
   }
 
   private reopen(execution: SfnExecutionRecord, redriveCount: number, now: number): void {
+    if (this.readLagMs > 0) this.beforeRedrive.set(execution.executionArn, { record: execution, until: now + this.readLagMs });
     const { stopDate: _stopDate, error: _error, cause: _cause, output: _output, ...running } = execution;
     this.executionsByArn.set(execution.executionArn, { ...running, status: 'RUNNING', redriveCount, redriveDate: now });
   }
@@ -308,8 +318,12 @@ export class StepFunctionsRegistry {
     if (!executionArnPattern.test(request.executionArn)) {
       throw new AwsServiceError('InvalidArn', `Invalid Arn: '${request.executionArn}'`);
     }
-    const execution = this.executionsByArn.get(request.executionArn);
-    if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${request.executionArn}'`);
+    const current = this.executionsByArn.get(request.executionArn);
+    // Lagging (stepFunctionsReadLagSeconds): a start too recent is not found yet, a redrive too recent not seen yet.
+    const lagging = this.readLagMs > 0 && current !== undefined && now < current.startDate + this.readLagMs;
+    if (!current || lagging) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${request.executionArn}'`);
+    const earlier = this.readLagMs > 0 ? this.beforeRedrive.get(request.executionArn) : undefined;
+    const execution = earlier !== undefined && now < earlier.until ? earlier.record : current;
     const withData = request.includedData !== 'METADATA_ONLY';
     return {
       ...identity(execution),

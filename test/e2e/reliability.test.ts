@@ -209,6 +209,24 @@ describe('single flight', () => {
     expectSequential(winner, (winner.output as { order: string[] }).order);
   });
 
+  it('lets exactly one of two runs started at the same instant go on while Step Functions does not show the first yet (DescribeExecution lags)', async () => {
+    // Prepare: AWS documents DescribeExecution as eventually consistent; this world's lags 30 s.
+    const engine = await LocalEngine.create({ world: world(succeeding('P1', 'P2'), { stepFunctionsReadLagSeconds: 30 }) });
+
+    // Act
+    const reports = await Promise.all([
+      engine.run({ input: { order: ['P1', 'P2'] }, executionName: 'nightly' }),
+      engine.run({ input: { order: ['P2', 'P1'] }, executionName: 'hotfix' }),
+    ]);
+
+    // Assess: the second run read the lock the first wrote, and was refused although Step Functions did not know its holder yet.
+    expect(reports.map((report) => report.error ?? report.status).sort()).toEqual(['AlreadyRunning', 'SUCCEEDED']);
+    const refused = reports.find((report) => report.status === 'FAILED')!;
+    expect(refused.cause).toContain('Step Functions does not show that execution yet (DescribeExecution is eventually consistent)');
+    const winner = reports.find((report) => report.status === 'SUCCEEDED')!;
+    expectSequential(winner, (winner.output as { order: string[] }).order);
+  });
+
   /** The stage's lock item (src/run-lock.ts), read straight from the engine's completion table. */
   const lockItem = async (engine: LocalEngine, tableName: string) => {
     const client = new DynamoDBClient({

@@ -315,3 +315,34 @@ describe('Step Functions StartExecution and DescribeExecution, through the real 
     expect(noExecution).toBeInstanceOf(ExecutionDoesNotExist);
   });
 });
+
+describe('Step Functions DescribeExecution, lagging as the world says (stepFunctionsReadLagSeconds)', () => {
+  it('does not find an execution started less than the lag ago, and answers a redrive less than the lag old as the execution was before it', async () => {
+    // Prepare: a 10 s lag; an execution started at 0 that failed at 20 s.
+    let nowMs = startMs;
+    const clock = { now: () => nowMs };
+    const world = parseWorld({ startTime: '2026-01-01T00:00:00Z', pipelines: [], stepFunctionsReadLagSeconds: 10 }, 'lagging world');
+    const emulator = await startEmulator({ world, clock });
+    const stepFunctions = new SFNClient({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
+    const { executionArn } = execution('lagged', 0);
+    emulator.stepFunctions.putExecution(execution('lagged', 0));
+    const describe = () => stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+    try {
+      // Act, Assess: at 5 s, not found yet; at 11 s, running.
+      nowMs = startMs + 5_000;
+      expect(await rejectionOf(describe())).toBeInstanceOf(ExecutionDoesNotExist);
+      nowMs = startMs + 11_000;
+      expect(await describe()).toMatchObject({ status: 'RUNNING', redriveCount: 0 });
+
+      // Act, Assess: failed at 20 s, redriven at 30 s: until 40 s it still reads FAILED, without the redrive.
+      emulator.stepFunctions.putExecution({ ...execution('lagged', 0), status: 'FAILED', stopDate: startMs + 20_000 });
+      emulator.stepFunctions.redriven(executionArn, 1, startMs + 30_000);
+      nowMs = startMs + 35_000;
+      expect(await describe()).toMatchObject({ status: 'FAILED', redriveCount: 0 });
+      nowMs = startMs + 41_000;
+      expect(await describe()).toMatchObject({ status: 'RUNNING', redriveCount: 1 });
+    } finally {
+      await closeBoth(emulator, stepFunctions);
+    }
+  });
+});
