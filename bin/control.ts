@@ -42,12 +42,16 @@ const watchOptions = {
   interval: { type: 'string' },
 } as const;
 
-/** Runs `act` with a Step Functions client for the command's target, turning AWS's refusals into one line each. */
+/**
+ * Runs `act` with a Step Functions client for the command's target, turning AWS's refusals into
+ * one line each. `readOnly`: the command only reads (status), so an interrupted call changed nothing.
+ */
 async function withStepFunctions<T>(
   values: { region?: string | undefined; profile?: string | undefined; stage?: string | undefined },
   executionOption: string | undefined,
   signal: AbortSignal,
   act: (client: SFNClient, target: Target, execution: ReturnType<typeof checkExecutionOption>) => Promise<T>,
+  { readOnly = false } = {},
 ): Promise<T> {
   const execution = checkExecutionOption(executionOption);
   if (execution.region !== undefined && values.region !== undefined && execution.region !== values.region) {
@@ -63,10 +67,8 @@ async function withStepFunctions<T>(
     return await act(client, target, execution);
   } catch (error) {
     if (signal.aborted) {
-      throw new Interrupted(
-        `interrupted (${String(signal.reason)}) before ${target.endpoint ?? `Step Functions in ${target.region}`} answered; what was asked may still happen: 'npx --no sequencer status ${whereFlags(values.stage ?? 'dev', values)}' shows the train`,
-        signal.reason as NodeJS.Signals,
-      );
+      const asked = readOnly ? '' : `; what was asked may still happen: 'npx --no sequencer status ${whereFlags(values.stage ?? 'dev', values)}' shows the train`;
+      throw new Interrupted(`interrupted (${String(signal.reason)}) before ${target.endpoint ?? `Step Functions in ${target.region}`} answered${asked}`, signal.reason as NodeJS.Signals);
     }
     throw setupProblemOf(error, target) ?? error;
   } finally {
@@ -115,6 +117,12 @@ function intervalOf(value: string | undefined): number {
   return seconds;
 }
 
+/** Ctrl-C or SIGTERM ended a watch: the train goes on, and how to stop it. */
+function stoppedWatching(values: { stage: string; region?: string | undefined; profile?: string | undefined }, signal: AbortSignal): number {
+  output.err(`sequencer: stopped watching (${String(signal.reason)}); the train goes on. 'npx --no sequencer stop ${whereFlags(values.stage, values)}' stops it.`);
+  return 128 + constants.signals[signal.reason as 'SIGINT'];
+}
+
 /** The flags that say where to look, for a hint that runs as written. */
 const whereFlags = (stage: string, values: { region?: string | undefined; profile?: string | undefined }) =>
   [`--stage ${stage}`, ...(values.region ? [`--region ${values.region}`] : []), ...(values.profile ? [`--profile ${values.profile}`] : [])].join(' ');
@@ -156,7 +164,14 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
   return withStepFunctions(values, values.execution, signal, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     // Followed, a busy Step Functions delays the watch, finding the train included, and never ends it.
-    const executionArn = values.watch ? await patiently(() => executionOf(client, stateMachineArn, execution), signal, interval) : await executionOf(client, stateMachineArn, execution);
+    const executionArn = values.watch
+      ? // Ctrl-C while the train is still being found (the call in flight included) stops the watching, as later.
+        await patiently(() => executionOf(client, stateMachineArn, execution), signal, interval).catch((error: unknown) => {
+          if (signal.aborted) return undefined;
+          throw error;
+        })
+      : await executionOf(client, stateMachineArn, execution);
+    if (executionArn === undefined) return stoppedWatching({ ...values, stage }, signal);
     if (values.watch) return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     const report = await readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));
     const onGitHub = process.env.GITHUB_ACTIONS === 'true';
@@ -165,7 +180,7 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
     for (const line of lines) output.out(line);
     if (endedBadly.has(report.status)) reportFailure(report, values.json, onGitHub);
     return ['SUCCEEDED', 'RUNNING'].includes(report.status) ? 0 : 1;
-  });
+  }, { readOnly: true });
 }
 
 /**
@@ -210,8 +225,7 @@ async function watch(
   });
   if (!report) {
     if (!values.json && onGitHub) output.out('::endgroup::');
-    output.err(`sequencer: stopped watching (${String(signal.reason)}); the train goes on. 'npx --no sequencer stop ${whereFlags(values.stage, values)}' stops it.`);
-    return 128 + constants.signals[signal.reason as 'SIGINT'];
+    return stoppedWatching(values, signal);
   }
   return finish(report, values.json, onGitHub, time);
 }

@@ -175,11 +175,40 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
       child.kill('SIGINT');
 
       expect(await exited).toBe(130);
-      expect(output.stderr).toBe(
-        `sequencer: interrupted (SIGINT) before ${endpoint} answered; what was asked may still happen: 'npx --no sequencer status --stage dev' shows the train\n`,
-      );
+      // status only reads: nothing it asked can still happen.
+      expect(output.stderr).toBe(`sequencer: interrupted (SIGINT) before ${endpoint} answered\n`);
     } finally {
       for (const socket of held) socket.destroy();
+      server.close();
+    }
+  });
+
+  it('Ctrl-C while status --watch is still finding the train, its call in flight: stopped watching, as later on', async () => {
+    // Prepare: an endpoint that knows the stage's state machine, and never answers the look for its train.
+    const stateMachines = { stateMachines: [{ name: 'codepipeline-sequencer-dev', stateMachineArn, type: 'STANDARD', creationDate: 1_767_225_600 }] };
+    let looked = () => {};
+    const looking = new Promise<void>((resolve) => (looked = resolve));
+    const server = createServer((request, response) => {
+      request.resume();
+      if (request.headers['x-amz-target'] === 'AWSStepFunctions.ListStateMachines') {
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(JSON.stringify(stateMachines));
+      } else looked();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const { child, output, exited } = follow(['status', '--watch'], { AWS_ENDPOINT_URL_SFN: endpoint });
+      await looking;
+
+      // Act
+      child.kill('SIGINT');
+
+      // Assess
+      expect(await exited).toBe(130);
+      expect(output.stderr).toBe("sequencer: stopped watching (SIGINT); the train goes on. 'npx --no sequencer stop --stage dev' stops it.\n");
+    } finally {
+      server.closeAllConnections();
       server.close();
     }
   });
