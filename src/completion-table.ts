@@ -137,8 +137,9 @@ export interface WatchItem {
 export const wakesWatch = (watch: Pick<WatchItem, 'held'>, state: string): boolean => (watch.held === true ? state !== 'FAILED' : state !== 'RESUMED');
 
 const nowSeconds = (nowMs: number) => Math.floor(nowMs / 1000);
-const number = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
-const isExpired = (item: Record<string, AttributeValue>, nowMs: number) => (number(item.expiresAt) ?? Infinity) <= nowSeconds(nowMs);
+/** A number attribute's value; undefined when the item has none. */
+export const numberAttribute = (value: AttributeValue | undefined): number | undefined => (value?.N === undefined ? undefined : Number(value.N));
+const isExpired = (item: Record<string, AttributeValue>, nowMs: number) => (numberAttribute(item.expiresAt) ?? Infinity) <= nowSeconds(nowMs);
 
 /**
  * One call to the completion table, its failure named as every AWS failure is, saying which table
@@ -278,8 +279,8 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return {
     key,
-    seq: number(Item.seq) ?? 0,
-    woken: number(Item.woken) ?? 0,
+    seq: numberAttribute(Item.seq) ?? 0,
+    woken: numberAttribute(Item.woken) ?? 0,
     ...(Item.token?.S !== undefined && { token: Item.token.S }),
     ...(Item.wokenBy?.S !== undefined && { wokenBy: Item.wokenBy.S }),
     ...(Item.parkedAtRedrive?.N !== undefined && { parkedAtRedrive: Number(Item.parkedAtRedrive.N) }),
@@ -405,7 +406,7 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
     for (const item of page.Items ?? []) {
       if (isExpired(item, nowMs)) continue;
       if (item.pk!.S!.startsWith(watchPrefix)) watches.push(toWatch(item));
-      else if (item.wake?.S !== undefined) claims.push({ key: item.pk!.S!, seq: number(item.seq)!, token: item.token!.S!, output: item.wake.S });
+      else if (item.wake?.S !== undefined) claims.push({ key: item.pk!.S!, seq: numberAttribute(item.seq)!, token: item.token!.S!, output: item.wake.S });
     }
     startKey = page.LastEvaluatedKey;
   } while (startKey);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
-import { completionTableName, isConditionFailure, onTable } from './completion-table.js';
+import { completionTableName, isConditionFailure, numberAttribute, onTable } from './completion-table.js';
 import { stepFunctions } from './stepfunctions.js';
 import { nowMs } from './clock.js';
 
@@ -89,14 +89,15 @@ async function claimLock(claim: RunLockTaking, changedInBetween: number): Promis
     throw new AlreadyRunning(`another run of this state machine is in progress: ${holderExecution} holds the stage's run lock; nothing was started`);
   }
   const handingOverFrom = Item.handingOverFrom?.S;
-  const takenAt = Item.takenAt?.N === undefined ? undefined : Number(Item.takenAt.N);
+  const takenAt = numberAttribute(Item.takenAt);
+  const heldForMs = takenAt === undefined ? undefined : nowMs() - takenAt;
   // Not behind a hand-over, the holder wrote the lock itself, so it exists.
-  if (status === 'UNKNOWN' && handingOverFrom === undefined && takenAt !== undefined && nowMs() - takenAt < unknownHolderGraceSeconds * 1000) {
+  if (status === 'UNKNOWN' && handingOverFrom === undefined && heldForMs !== undefined && heldForMs < unknownHolderGraceSeconds * 1000) {
     throw new AlreadyRunning(
-      `another run of this state machine holds the stage's run lock: ${holderExecution} took it ${Math.max(0, Math.round((nowMs() - takenAt) / 1000))} s ago, and Step Functions does not show that execution yet (DescribeExecution is eventually consistent); nothing was started. Start again in a minute if it has ended`,
+      `another run of this state machine holds the stage's run lock: ${holderExecution} took it ${Math.max(0, Math.round(heldForMs / 1000))} s ago, and Step Functions does not show that execution yet (DescribeExecution is eventually consistent); nothing was started. Start again in a minute if it has ended`,
     );
   }
-  const lockRedrives = Item.holderRedriveCount?.N === undefined ? undefined : Number(Item.holderRedriveCount.N);
+  const lockRedrives = numberAttribute(Item.holderRedriveCount);
   if (lockRedrives !== undefined && redriveCount !== undefined && lockRedrives > redriveCount) {
     throw new AlreadyRunning(
       `another run of this state machine is in progress: ${holderExecution} took the stage's run lock in its redrive ${lockRedrives}, which Step Functions does not show yet (it answers ${status} after ${redriveCount} redrives; DescribeExecution is eventually consistent); nothing was started`,
