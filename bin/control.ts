@@ -164,13 +164,7 @@ export async function status(argv: string[], signal: AbortSignal): Promise<numbe
   return withStepFunctions(values, values.execution, signal, async (client, target, execution) => {
     const stateMachineArn = await stateMachineOf(client, target, stage, execution);
     // Followed, a busy Step Functions delays the watch, finding the train included, and never ends it.
-    const executionArn = values.watch
-      ? // Ctrl-C while the train is still being found (the call in flight included) stops the watching, as later.
-        await patiently(() => executionOf(client, stateMachineArn, execution), signal, interval).catch((error: unknown) => {
-          if (signal.aborted) return undefined;
-          throw error;
-        })
-      : await executionOf(client, stateMachineArn, execution);
+    const executionArn = values.watch ? await patiently(() => executionOf(client, stateMachineArn, execution), signal, interval) : await executionOf(client, stateMachineArn, execution);
     if (executionArn === undefined) return stoppedWatching({ ...values, stage }, signal);
     if (values.watch) return watch(client, target, stateMachineArn, executionArn, { ...values, interval, stage }, signal);
     const report = await readStatus(client, stateMachineArn, executionArn, retriersOf(loadDefinition()));

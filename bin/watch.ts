@@ -157,13 +157,15 @@ export async function newEvents(client: SFNClient, executionArn: string, afterId
 /**
  * A call a watch makes before it follows anything (finding the stage's train): throttled past
  * the SDK's own retries, it waits, twice as long each time, and asks again, as the watch does.
+ * Undefined if the watching was stopped (Ctrl-C), the call in flight included, as followTrain.
  */
-export async function patiently<T>(call: () => Promise<T>, signal: AbortSignal, firstWaitSeconds: number): Promise<T> {
+export async function patiently<T>(call: () => Promise<T>, signal: AbortSignal, firstWaitSeconds: number): Promise<T | undefined> {
   for (let waitSeconds = firstWaitSeconds; ; waitSeconds = Math.min(maximumBackoffSeconds, waitSeconds * 2)) {
     try {
       return await call();
     } catch (error) {
-      if (!isThrottling(error) || signal.aborted) throw error;
+      if (signal.aborted) return undefined;
+      if (!isThrottling(error)) throw error;
       await pause(waitSeconds * 1000, signal);
     }
   }
