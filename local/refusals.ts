@@ -32,3 +32,6 @@ export class StageParamsError extends Error {
  * `1e3`, `' 600'` or an empty string (0), none of which a person means as seconds or a port.
  */
 export const typedNumber = (text: string): number => (/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN);
+
+/** A file's text without the byte-order mark an editor's "UTF-8 with BOM" puts first: still the JSON the user wrote, which JSON.parse refuses with it. */
+export const withoutByteOrderMark = (text: string): string => text.replace(/^\uFEFF/, '');

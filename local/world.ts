@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { WorldFileError } from './refusals.js';
+import { withoutByteOrderMark, WorldFileError } from './refusals.js';
 import { closestName, fieldPath } from '../src/field-path.js';
 
 /**
@@ -605,8 +605,7 @@ export function parseWorld(json: unknown, sourceName: string): World {
 export async function loadWorld(path: string): Promise<World> {
   let text: string;
   try {
-    // An editor's "UTF-8 with BOM" is still the JSON the user wrote; JSON.parse refuses the mark.
-    text = (await readFile(path, 'utf8')).replace(/^\uFEFF/, '');
+    text = withoutByteOrderMark(await readFile(path, 'utf8'));
   } catch (error) {
     throw new WorldFileError(`${path}: cannot read the world file (${(error as Error).message})`, { cause: error });
   }
