@@ -140,15 +140,18 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
 /** The exit code of a run, or a start, that decide-order refused: nothing was started. */
 const refusedAtDecideOrder = 3;
 
+/** The pipelines --stage allows (its pipelines param in serverless.yml); undefined without --stage. */
+const allowedBy = (stage: string | undefined): string[] | undefined => (stage === undefined ? undefined : (stageParams(stage).pipelines as PipelineEntry[]).map(entryName));
+
 /**
  * A stage param serverless.yml sets wrong is named as such, whatever the world (local/stage.ts).
  * A world with no pipelines, or none the stage allows, or more than a stage may list, cannot
  * make a stage config; say which, about the world file, instead of STAGE_CONFIG's complaint.
  */
 function checkWorldFitsStage(world: World, worldName: string, stage: string | undefined): void {
-  // serverless.yml's params come first: a wrong one is no fault of the world's.
-  const params = stageParams(stage);
-  const allowed = stage === undefined ? undefined : (params.pipelines as PipelineEntry[]).map(entryName);
+  // serverless.yml's params come first, the default ones too: a wrong one is no fault of the world's.
+  stageParams(stage);
+  const allowed = allowedBy(stage);
   const names = worldPipelineNames(world);
   if (names.length === 0) throw new WorldFileError(`${worldName}: "pipelines" is empty; a run needs at least one pipeline`);
   if (allowed !== undefined && !names.some((name) => allowed.includes(name))) {
@@ -201,17 +204,17 @@ function checkOrderIsInWorld(input: unknown, world: World, worldName: string, st
     const where = known.map((target) => `${target.sequencedAs} (account ${target.accountId}, ${target.region})`).join(', ');
     return [`; ${JSON.stringify(name)} is the CodePipeline name of ${where}: an order names a pipeline elsewhere by the stage's name for it`];
   });
-  const hint = inputOption === '--order' ? "give --order with the world's pipelines" : `give ${inputOption} '{"order":[...]}' with the world's pipelines`;
+  const hint = (pipelines: string) => (inputOption === '--order' ? `give --order with ${pipelines}` : `give ${inputOption} '{"order":[...]}' with ${pipelines}`);
   // With --stage, a name the stage does not allow either is the stage's to fix too: say both at once.
-  const allowed = stage === undefined ? undefined : (stageParams(stage).pipelines as PipelineEntry[]).map(entryName);
+  const allowed = allowedBy(stage);
   const notAllowed = allowed === undefined ? [] : missing.filter((name) => !allowed.includes(name));
-  if (notAllowed.length > 0) {
+  if (allowed !== undefined && notAllowed.length > 0) {
     throw new WorldFileError(
-      `${quoted(notAllowed)} ${notAllowed.length === 1 ? 'is' : 'are'} in ${from} but neither allowed by --stage ${stage} (${quoted(allowed!)}: its pipelines param in serverless.yml) nor in the world file ${worldName}, which has ${quoted(names)}; add ${notAllowed.length === 1 ? 'it' : 'them'} to both, or ${hint.replace("the world's pipelines", 'pipelines both have')}`,
+      `${quoted(notAllowed)} ${notAllowed.length === 1 ? 'is' : 'are'} in ${from} but neither allowed by --stage ${stage} (${quoted(allowed)}: its pipelines param in serverless.yml) nor in the world file ${worldName}, which has ${quoted(names)}; add ${notAllowed.length === 1 ? 'it' : 'them'} to both, or ${hint('pipelines both have')}`,
     );
   }
   throw new WorldFileError(
-    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}${namesakes.join('')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or ${hint}`,
+    `${quoted(missing)} ${missing.length === 1 ? 'is' : 'are'} in ${from} but not in the world file ${worldName}, which has ${quoted(names)}${namesakes.join('')}; add ${missing.length === 1 ? 'it' : 'them'} to the world, or ${hint("the world's pipelines")}`,
   );
 }
 
