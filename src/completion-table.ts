@@ -365,11 +365,11 @@ export async function markResent(claim: StaleClaim): Promise<void> {
 // its TTL is left to the loop below, which ignores it as every reader of the table does.
 const openWatch = 'begins_with(pk, :watch) AND attribute_not_exists(ended)';
 const endNotRecorded = 'begins_with(pk, :watch) AND waking <= :claimedBefore';
-const claimNotSentAgain =
-  'begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND claimedAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
+const claimNotSentAgain = (claimedBefore: string) =>
+  `begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND ${claimedBefore} AND (attribute_not_exists(resent) OR resent <> seq)`;
+const claimed = claimNotSentAgain('claimedAt <= :claimedBefore');
 // A claim an earlier release made, without `claimedAt`: its last end recorded stands for it.
-const earlierClaimNotSentAgain =
-  'begins_with(pk, :wait) AND woken >= seq AND attribute_exists(#token) AND attribute_not_exists(claimedAt) AND wokenAt <= :claimedBefore AND (attribute_not_exists(resent) OR resent <> seq)';
+const claimedByAnEarlierRelease = claimNotSentAgain('attribute_not_exists(claimedAt) AND wokenAt <= :claimedBefore');
 
 /**
  * One Scan for the sweeper:
@@ -377,10 +377,10 @@ const earlierClaimNotSentAgain =
  * - every watch marked ended whose end was not recorded on its wait by `claimedBeforeMs` (its
  *   `waking` mark): the delivery that marked it died in between;
  * - every wait claimed (`woken >= seq`, its token stored) at or before `claimedBeforeMs`, and
- *   not sent again yet. A live run parks again seconds after it is woken,
- *   so such a claim is either a train that ended (its token is closed: sending it again is
- *   refused, harmlessly, once) or one whose waker died between its claim and SendTaskSuccess,
- *   with no retry of the delivery left, an end for the next wait recorded over it or not.
+ *   not sent again yet. A live run parks again seconds after it is woken, so such a claim is
+ *   either a train that ended (its token is closed: sending it again is refused, harmlessly,
+ *   once) or one whose waker died between its claim and SendTaskSuccess, with no retry of the
+ *   delivery left, an end for the next wait recorded over it or not.
  * None past its TTL.
  */
 export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise<{ watches: WatchItem[]; claims: StaleClaim[] }> {
@@ -392,7 +392,7 @@ export async function sweepable(nowMs: number, claimedBeforeMs: number): Promise
       client.send(
         new sdk.ScanCommand({
           TableName: completionTableName(),
-          FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimNotSentAgain} OR ${earlierClaimNotSentAgain}`,
+          FilterExpression: `${openWatch} OR ${endNotRecorded} OR ${claimed} OR ${claimedByAnEarlierRelease}`,
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: {
             ':watch': { S: watchPrefix },
