@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { follow, scratchFiles, sequencer, warmSequencer } from './binary.js';
@@ -24,8 +24,13 @@ async function failingEndpoint(status: number, type: string, message: string): P
       response.end(JSON.stringify({ __type: type, message }));
     });
   });
+  return { server, endpoint: await listening(server) };
+}
+
+/** `server` listening on a free port of 127.0.0.1: the endpoint to point a command at. */
+async function listening(server: Server | NetServer): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 describe('a setup problem is never exit 1 (the train failed): exit 2, one line', () => {
   it.each([
@@ -145,8 +150,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
       response.writeHead(404, { 'content-type': 'text/html' });
       response.end('<!DOCTYPE html><html><body>Not Found</body></html>');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const endpoint = await listening(server);
     try {
       const { code, stderr } = await warmSequencer(['status'], { AWS_ENDPOINT_URL_SFN: endpoint });
 
@@ -166,8 +170,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
       held.push(socket);
       connected();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const endpoint = await listening(server);
     try {
       const { child, output, exited } = follow(['status'], { AWS_ENDPOINT_URL_SFN: endpoint });
       await reached;
@@ -195,8 +198,7 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
         response.end(JSON.stringify(stateMachines));
       } else looked();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const endpoint = await listening(server);
     try {
       const { child, output, exited } = follow(['status', '--watch'], { AWS_ENDPOINT_URL_SFN: endpoint });
       await looking;
