@@ -392,8 +392,9 @@ export class LocalEngine {
   /**
    * The events path, as deployed: the emulator's state changes reach the event function through
    * the rule's own pattern (deploy/completion.cjs), and the sweeper runs on its schedule. The
-   * sweeps are scheduled at the first tick of the `sweepSeconds` schedule after each end: a sweep
-   * at any other tick finds nothing new to do, so it is left out of simulated time.
+   * sweeps are scheduled at the first tick of the `sweepSeconds` schedule after each end, and at
+   * the tick after a sweep that failed: a sweep at any other tick finds nothing new to do, so it is
+   * left out of simulated time.
    */
   private async listenToPipelineEvents(dynamo: LocalDynamo): Promise<void> {
     for (const [key, file] of Object.entries(eventHandlerModules)) {
@@ -409,6 +410,17 @@ export class LocalEngine {
     // after it, notices those ends before their events, every time. 37 s past the world's start
     // is 2 s past the nearest multiple of 5.
     const scheduleOrigin = this.clock.now() + sweepPhaseMs;
+    const scheduleSweep = (tick: number) => {
+      if (this.sweepsScheduled.has(tick)) return;
+      this.sweepsScheduled.add(tick);
+      this.clock.schedule(tick, async () => {
+        this.sweeps += 1;
+        const sweep = await this.invokeEventFunction('sweeper', {});
+        // What a sweep could not do (it failed, or some watch or claim failed in it), the schedule's
+        // next tick tries again, as on AWS: skipping that tick would leave the run asleep until its deadline.
+        if (!sweep.succeeded || (sweep.result as { failed?: number }).failed !== 0) scheduleSweep(tick + periodMs);
+      });
+    };
     this.bus = new LocalEventBus(
       this.clock,
       // Every account's and region's CodePipeline: the bus emits the hub's and the forwarding accounts' changes.
@@ -418,15 +430,7 @@ export class LocalEngine {
       async (event) => {
         await this.invokeEventFunction('pipelineEvent', event);
       },
-      (change) => {
-        const tick = scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs;
-        if (this.sweepsScheduled.has(tick)) return;
-        this.sweepsScheduled.add(tick);
-        this.clock.schedule(tick, async () => {
-          this.sweeps += 1;
-          await this.invokeEventFunction('sweeper', {});
-        });
-      },
+      (change) => scheduleSweep(scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs),
       eventStateOf,
     );
     this.emulator.onCodePipelineChange(() => this.bus?.scan());
@@ -437,12 +441,13 @@ export class LocalEngine {
    * Invokes a function EventBridge invokes, keeping its failure for the run's report rather than
    * letting it escape into the clock: on AWS it is a log line and the dead-letter queue.
    */
-  private async invokeEventFunction(functionName: keyof typeof eventHandlerModules, event: unknown): Promise<void> {
+  private async invokeEventFunction(functionName: keyof typeof eventHandlerModules, event: unknown): Promise<{ succeeded: true; result: unknown } | { succeeded: false }> {
     try {
-      await invoke(functionName, this.eventHandlers[functionName]!, event);
+      return { succeeded: true, result: await invoke(functionName, this.eventHandlers[functionName]!, event) };
     } catch (error) {
       const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
       this.functionFailures.push({ functionName, at: this.clock.now(), error: name, message });
+      return { succeeded: false };
     }
   }
 

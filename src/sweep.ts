@@ -35,7 +35,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
   const { watches, claims } = await sweepable(now, now - claimGraceSeconds * 1000);
   const outcomes: EventOutcome[] = [];
   let failed = 0;
-  const unreadable: { error: Error; what: string }[] = [];
+  const unfinished: Unfinished[] = [];
   // Whether a watch's train has ended, asked once a sweep per wait: a group's members in an account whose role is gone share one.
   const endedByWait = new Map<string, Promise<string | undefined>>();
   const trainEndedOf = (watch: WatchItem) => {
@@ -43,10 +43,12 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
     return endedByWait.get(watch.waitKey)!;
   };
   for (const watch of watches) {
+    let step: Unfinished['step'] = 'read';
     try {
       // Marked ended by a delivery that died before recording the end: CodePipeline was asked already.
       const state = watch.ended ?? (await sweptStateOf(watch));
       if (state === undefined) continue;
+      step = 'wake';
       outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state }, 'sweep', watch));
     } catch (error) {
       // One execution that cannot be read must not hide the others' ends.
@@ -60,7 +62,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
         continue;
       }
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
-      if (!passing) unreadable.push({ error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
+      if (!passing) unfinished.push({ step, error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
     }
   }
   // A claim whose waker died before SendTaskSuccess, with every retry of its delivery spent.
@@ -73,7 +75,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       logger.warn('could not send a claimed wake again', { wait: claim.key, error });
     }
   }
-  if (unreadable.length > 0) throw sweepIncomplete(unreadable);
+  if (unfinished.length > 0) throw sweepIncomplete(unfinished);
   return { watched: watches.length, ended: outcomes.length, failed, outcomes, resent };
 }
 
@@ -136,19 +138,38 @@ async function watcherEnded(watch: WatchItem, now: number): Promise<string | und
   }
 }
 
+/** A watched execution the sweeper could not read, or whose end it could not wake the run with. */
+interface Unfinished {
+  step: 'read' | 'wake';
+  error: Error;
+  what: string;
+}
+
 /**
- * A sweep that could not read some watched executions for a reason that does not pass (a refused
- * role, access denied) fails, once it has done the rest: Lambda then sends it to the stage's
- * dead-letter queue, whose alarm tells someone; logged only, it would leave those runs to notice
- * their ends by events alone, or at their deadline. Named as the first of the errors.
+ * A sweep that could not read some watched executions, or wake the runs waiting on some that
+ * ended, for a reason that does not pass (a refused role, access denied) fails, once it has done
+ * the rest: Lambda then sends it to the stage's dead-letter queue, whose alarm tells someone;
+ * logged only, it would leave those runs to notice their ends by events alone, or at their
+ * deadline. Named as the first of the errors.
  */
-function sweepIncomplete(unreadable: { error: Error; what: string }[]): Error {
-  const [first] = unreadable;
-  const listed = unreadable.map(({ error, what }) => `${what}: ${error.name}: ${error.message}`).join('; ');
-  const failure = new Error(
-    `the sweeper could not read ${unreadable.length === 1 ? 'a watched execution' : `${unreadable.length} watched executions`} (${listed}); until it can, their runs notice these ends by their events alone, or at their deadline`,
-    { cause: first!.error },
-  );
-  failure.name = first!.error.name;
+function sweepIncomplete(unfinished: Unfinished[]): Error {
+  const listed = (failures: Unfinished[]) => failures.map(({ error, what }) => `${what}: ${error.name}: ${error.message}`).join('; ');
+  const unread = unfinished.filter(({ step }) => step === 'read');
+  const unwoken = unfinished.filter(({ step }) => step === 'wake');
+  const parts = [
+    ...(unread.length === 0
+      ? []
+      : [
+          `could not read ${unread.length === 1 ? 'a watched execution' : `${unread.length} watched executions`} (${listed(unread)}); until it can, their runs notice these ends by their events alone, or at their deadline`,
+        ]),
+    // The watch was opened again (endOf): the next sweep, or a retried event, wakes the run.
+    ...(unwoken.length === 0
+      ? []
+      : [
+          `could not wake the run waiting on ${unwoken.length === 1 ? 'an execution that ended' : `each of ${unwoken.length} executions that ended`} (${listed(unwoken)}); every sweep tries again, and until one can, the run sleeps on, until its deadline at the latest`,
+        ]),
+  ];
+  const failure = new Error(`the sweeper ${parts.join('; and it ')}`, { cause: unfinished[0]!.error });
+  failure.name = unfinished[0]!.error.name;
   return failure;
 }

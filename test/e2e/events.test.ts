@@ -1,6 +1,7 @@
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { callbackResumeSeconds, closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
 import type { PipelineResult, Run } from '../../src/run.js';
+import { clientSettings } from '../../src/client-settings.js';
 import { expectSequential, noticedByEvent, ours, world } from './support.js';
 
 /*
@@ -129,6 +130,33 @@ describe('completion: events', () => {
     expect(p1!.detectedBy).toBe('sweep');
     expect(detection(p1!)).toBeLessThanOrEqual(sweepSeconds + 5);
     expect(report.functionFailures).toEqual([expect.objectContaining({ functionName: 'pipelineEvent', error: 'AwsRequestRejected' })]);
+  });
+
+  it('a wake that fails twice, by event and by the sweep after it, is made good by the sweep a tick later, not at the deadline', async () => {
+    const { report } = await runEvents([{ name: 'P1', durationSeconds: 600 }], { order: ['P1'] }, { faults: [{ operation: 'SendTaskSuccess', error: 'AccessDeniedException', count: 2 }] });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const [p1] = results(report);
+    expect(p1!.detectedBy).toBe('sweep');
+    expect(detection(p1!)).toBeLessThanOrEqual(2 * sweepSeconds + 5);
+    expect(report.functionFailures).toEqual([
+      expect.objectContaining({ functionName: 'pipelineEvent', error: 'AwsRequestRejected' }),
+      expect.objectContaining({ functionName: 'sweeper', error: 'AwsRequestRejected', message: expect.stringContaining('the sweeper could not wake the run waiting on an execution that ended') as unknown }),
+    ]);
+  });
+
+  it('a sweep whose look at an execution fails for a passing reason, every event lost, tries again at the next tick', async () => {
+    // Every attempt of the sweeper's first GetPipelineExecution (the run sleeps until a sweep wakes it), the SDK's retries too.
+    const { report } = await runEvents(
+      [{ name: 'P1', durationSeconds: 600 }],
+      { order: ['P1'] },
+      { events: { off: true }, faults: [{ operation: 'GetPipelineExecution', pipelineName: 'P1', error: 'ServiceUnavailable', count: clientSettings.maxAttempts }] },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const [p1] = results(report);
+    expect(p1!.detectedBy).toBe('sweep');
+    expect(detection(p1!)).toBeLessThanOrEqual(2 * sweepSeconds + 5);
   });
 
   it('a pipeline deleted mid-run, its events lost, fails the run by name within a sweep, not at its deadline', async () => {
