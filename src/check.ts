@@ -44,6 +44,8 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // redrive found. Redriven into the wait (stopped while parked), it parked again, and what woke it since says.
   const redriveFound = redrivesSince > 0 && !(completion === 'events' && (await parkedSinceRedrive(run, redriveCount, now)));
   const detectedBy = redriveFound ? 'redrive' : await wakeSource(plan, run, now);
+  // Whose end woke the run, if one did: that end marked its watch already.
+  const wokenFor = typeof run.wake?.pipelineExecutionId === 'string' ? run.wake.pipelineExecutionId : undefined;
   const { wake: _wake, ...unwoken } = run;
   run = unwoken;
   const looks = await Promise.all(
@@ -53,7 +55,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
       // so does every member the run saw end without success: someone may have retried its stage in
       // CodePipeline since (it runs again, or has succeeded), and then it must not be started again.
       const due = (completion === 'events' ? holds(resumed) : isDue(resumed, now)) || (redrivesSince > 0 && mayHaveBeenRetried(resumed));
-      return due ? look(resumed, plan, now, { completion, detectedBy, run }) : resumed;
+      return due ? look(resumed, plan, now, { completion, detectedBy, run, ...(wokenFor !== undefined && { wokenFor }) }) : resumed;
     }),
   );
   // A redrive's time (DescribeExecution's redriveDate) tells what had ended before it. Polled, a
@@ -208,6 +210,8 @@ interface LookContext {
   completion: 'events' | 'poll';
   /** What made this look happen, recorded on a member found ended. */
   detectedBy: string;
+  /** The execution whose end woke the run (an event's or a sweep's): its watch is marked ended already. */
+  wokenFor?: string;
   run: Run;
   /** Why a held member is held no more (`P2 ended Stopped`: its entry can no longer succeed): looked at as ended. */
   released?: string;
@@ -266,7 +270,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     return { ...held, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
   }
 
-  await disarm(context.run, member, armed);
+  await disarm(context.run, member, armed, context);
   // Held and now Succeeded, the retry and its end came between two looks.
   const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.

@@ -254,6 +254,15 @@ export async function reopenWatch(watch: WatchItem, state: string): Promise<void
 }
 
 /**
+ * Opens a watch marked ended, whatever the state it was marked with: the run's look found the
+ * execution running again (someone retried its failed stage in CodePipeline since the end that
+ * marked it), so the end to come must find it open.
+ */
+export async function reopenRunningWatch(key: string): Promise<void> {
+  await updateIf(key, { UpdateExpression: 'REMOVE ended, waking', ConditionExpression: 'attribute_exists(ended)' });
+}
+
+/**
  * Gives back a claim (`woken = seq`) whose token could not be completed, if nothing moved since:
  * the wait is parked again, so a retried delivery or the sweeper completes it. Had the run moved
  * on (its wait timed out, it looked and parked again), the claim is left as it is.

@@ -1,7 +1,7 @@
 import { timesOf } from './duration.js';
 import { stillRunning } from './polling.js';
 import { watchExecutions, watchLocation, watchOf } from './event-wait.js';
-import { markWatchEnded, watchKey } from './completion-table.js';
+import { markWatchEnded, reopenRunningWatch, watchKey } from './completion-table.js';
 import { retryOvertaken } from './codepipeline.js';
 import { logger } from './logger.js';
 import type { Member, Plan, Run } from './run.js';
@@ -69,9 +69,21 @@ export async function armWatch(run: Run, member: Member, plan: Plan, completion:
   return { pipelineExecutionId: member.pipelineExecutionId, held };
 }
 
-/** After the look: the watch again, when the member's hold changed (it failed, or a retry resumed it) or it follows a newer execution. */
+/**
+ * After a look that found the member running or held: the watch again, when the member's hold
+ * changed (it failed, or a retry resumed it) or it follows a newer execution. Not armed (onFailure
+ * `fail`), a watch an end marked is opened again: a FAILED event can come after someone retried
+ * the failed stage, or the retry can come between the end that woke the run and its look, and
+ * left marked, the watch would turn the retry's own end away, leaving the run to its deadline.
+ * (An end between this look and that write finds the watch marked, and the next sweep finds it
+ * open.)
+ */
 export async function armedFor(run: Run, member: Member, armed: Armed | undefined, completion: 'events' | 'poll'): Promise<void> {
-  if (armed === undefined || completion !== 'events') return;
+  if (completion !== 'events') return;
+  if (armed === undefined) {
+    if (member.pipelineExecutionId !== undefined) await reopenRunningWatch(watchKey(watchLocation(run, member.pipelineName), member.pipelineExecutionId));
+    return;
+  }
   const held = member.waitingForRetry === true;
   if (armed.pipelineExecutionId === member.pipelineExecutionId && armed.held === held) return;
   // A followed superseder has its (open, normal) watch already.
@@ -80,14 +92,18 @@ export async function armedFor(run: Run, member: Member, armed: Armed | undefine
 }
 
 /**
- * After a look that found the member ended: marks its watch ended again, as the end's event
- * would have, since armWatch reopened it; left open, the sweeper would find the end and wake
- * the run's next wait for nothing.
+ * After a look that found the member ended: marks its watch ended, as the end's event would have,
+ * since armWatch reopened it; left open, its event, late, or the sweeper would find the end and
+ * wake the run's next wait for nothing, and take the credit for noticing whatever ended by then.
+ * Not armed, only when the end that woke the run was not this execution's own (a group's member
+ * found ended while another's end was handled): that end marked the watch already.
  */
-export async function disarm(run: Run, member: Member, armed: Armed | undefined): Promise<void> {
-  if (armed === undefined) return;
-  const key = watchKey(watchLocation(run, member.pipelineName), armed.pipelineExecutionId);
-  await markWatchEnded({ key, pipelineName: member.pipelineName, pipelineExecutionId: armed.pipelineExecutionId, waitKey: '' }, member.status.toUpperCase());
+export async function disarm(run: Run, member: Member, armed: Armed | undefined, { completion, wokenFor }: { completion: 'events' | 'poll'; wokenFor?: string }): Promise<void> {
+  if (completion !== 'events') return;
+  const pipelineExecutionId = armed?.pipelineExecutionId ?? member.pipelineExecutionId;
+  if (pipelineExecutionId === undefined || (armed === undefined && wokenFor === pipelineExecutionId)) return;
+  const key = watchKey(watchLocation(run, member.pipelineName), pipelineExecutionId);
+  await markWatchEnded({ key, pipelineName: member.pipelineName, pipelineExecutionId, waitKey: '' }, member.status.toUpperCase());
 }
 
 /**

@@ -159,6 +159,43 @@ describe('completion: events', () => {
     expect(detection(p1!)).toBeLessThanOrEqual(2 * sweepSeconds + 5);
   });
 
+  it('a FAILED event that comes after someone retried the stage: the run looks, finds it running, and the retry’s end wakes it by its event', async () => {
+    // onFailure fail (the default): P1 fails at 5 min and is retried 30 s later; its FAILED event is delivered 3 min late.
+    const { report } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 300, outcome: 'Failed', retry: { afterSeconds: 30, durationSeconds: 600 } },
+        { name: 'P2', durationSeconds: 300 },
+      ],
+      { order: ['P1', 'P2'] },
+      { events: { lateSeconds: { FAILED: 180 } } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    expectSequential(report, ['P1', 'P2']);
+    const [p1] = results(report);
+    expect(p1).toMatchObject({ status: 'Succeeded', detectedBy: 'event' });
+    expect(detection(p1!)).toBeLessThanOrEqual(noticedByEvent.most);
+  });
+
+  it('a group member the look found ended while another’s end woke the run: its own late event wakes nobody, and takes no credit', async () => {
+    // P4's end wakes the run, whose look finds P3 ended too; P3's event, delivered after P1 started, must not wake P1's wait.
+    const { report, engine } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 2 },
+        { name: 'P3', durationSeconds: 61 },
+        { name: 'P4', durationSeconds: 57 },
+      ],
+      { order: [['P4', 'P3'], 'P1'] },
+      { events: { delaySeconds: [0, 5], outOfOrder: 7 } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const p1 = results(report).find((result) => result.pipelineName === 'P1')!;
+    const p1Delivered = engine.bus!.records.find((record) => record.change.pipelineName === 'P1' && record.change.state === 'SUCCEEDED')!.deliveredAt;
+    expect(p1.detectedBy).toBe('event');
+    expect(Date.parse(p1.detectedAt!)).toBeGreaterThanOrEqual(Math.min(...p1Delivered));
+  });
+
   it('a pipeline deleted mid-run, its events lost, fails the run by name within a sweep, not at its deadline', async () => {
     // P2 (10 min, started at 5 min) is gone by the time anyone asks: GetPipelineExecution answers PipelineNotFoundException.
     const { report } = await runEvents(
