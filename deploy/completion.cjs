@@ -40,12 +40,15 @@ const eventDetailType = 'CodePipeline Pipeline Execution State Change';
 /** The states that end an execution, as events spell them (CANCELED; the API says Cancelled). */
 const endStates = ['SUCCEEDED', 'FAILED', 'STOPPED', 'SUPERSEDED', 'CANCELED'];
 
+/** The states the rule forwards: those that end an execution, and RESUMED, which reopens a FAILED one. */
+const forwardedStates = [...endStates, 'RESUMED'];
+
 /**
  * The rule's event pattern: the stage's pipelines, and only the states that end an execution
  * (RESUMED too, which reopens a FAILED one). The local emulator delivers through this same pattern.
  */
 function pipelineEventPattern(pipelines) {
-  const states = [...endStates, 'RESUMED'];
+  const states = [...forwardedStates];
   // A pipeline in another account ({ name, arn }) is named in its events by its own CodePipeline name.
   const names = [...new Set(pipelines.map((entry) => (typeof entry === 'string' ? entry : entry.arn.split(':').at(-1))))];
   const named = { source: [eventSource], 'detail-type': [eventDetailType], detail: { pipeline: names, state: states } };
@@ -58,4 +61,4 @@ function pipelineEventPattern(pipelines) {
 /** EventBridge's limit on an event pattern's size, in characters. */
 const maxPatternCharacters = 2048;
 
-module.exports = { pollWait, callbackWait, completions, forCompletion, pipelineEventPattern, eventSource, eventDetailType, endStates };
+module.exports = { pollWait, callbackWait, completions, forCompletion, pipelineEventPattern, eventSource, eventDetailType, endStates, forwardedStates };

@@ -8,6 +8,7 @@ export const completionModule = createRequire(import.meta.url)('../deploy/comple
   pipelineEventPattern: (pipelines: readonly (string | { name: string; arn: string })[]) => EventPattern;
   callbackWait: string;
   endStates: string[];
+  forwardedStates: string[];
 };
 
 /** An EventBridge event pattern of exact values, as the rule in deploy/ is written. */

@@ -178,7 +178,7 @@ export class LocalEventBus {
    */
   private dropped(change: LocatedChange): boolean {
     const { drop } = this.knobs;
-    if (!drop || (drop.pipelines === undefined && drop.states === undefined && drop.rate === undefined)) return false;
+    if (!drop) return false;
     if (drop.pipelines !== undefined && !drop.pipelines.includes(change.pipelineName)) return false;
     if (drop.states !== undefined && !drop.states.includes(change.state)) return false;
     return drop.rate === undefined || this.draw(change, 'drop') < drop.rate;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { withoutByteOrderMark, WorldFileError } from './refusals.js';
 import { closestName, fieldPath } from '../src/field-path.js';
+import { completionModule } from './definition.js';
 
 /**
  * A world file scripts what the local CodePipeline does: which pipelines exist, how long
@@ -186,7 +187,7 @@ const pipelineSchema = z
     durationSeconds: positiveInteger.optional(),
     outcome: oneOf(outcomes).default('Succeeded'),
     statusSummary: statusSummary.optional(),
-    outcomes: z.array(oneOf(outcomes)).optional(),
+    outcomes: z.array(oneOf(outcomes)).min(1, 'empty: leave it out, and every execution ends as outcome says').optional(),
     /**
      * Someone retries the failed stage (RetryStageExecution) of each execution the sequencer
      * started that ends Failed: `afterSeconds` after the failure the same execution is InProgress
@@ -387,8 +388,11 @@ export const eventStateOf: Record<string, string> = {
   Cancelled: 'CANCELED',
 };
 
-/** Every state an event can carry: the statuses', and RESUMED (a failed stage retried). */
-const eventStates = [...Object.values(eventStateOf), 'RESUMED'];
+/**
+ * The states whose events the stage's rule forwards to the event function (deploy/completion.cjs):
+ * a knob about any other state (STARTED, STOPPING) could never apply.
+ */
+const { forwardedStates } = completionModule;
 
 /**
  * How CodePipeline's events reach the stage's event function (with `completion: events`):
@@ -398,7 +402,9 @@ const eventStates = [...Object.values(eventStateOf), 'RESUMED'];
  * none at all (`off`).
  */
 const eventsSchema = z.strictObject({
-  delaySeconds: z.union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])]).default([0.5, 1.5]),
+  delaySeconds: z
+    .union([z.number().min(0), z.tuple([z.number().min(0), z.number().min(0)])], { error: 'expected seconds at least 0, as a number or as [min, max]' })
+    .default([0.5, 1.5]),
   drop: z
     .strictObject({ pipelines: z.array(z.string()).optional(), states: z.array(z.string()).optional(), rate: rate.optional() })
     .optional(),
@@ -409,8 +415,19 @@ const eventsSchema = z.strictObject({
   off: z.boolean().default(false),
 });
 
+/**
+ * A world's time stays where AWS's clocks can be: DynamoDB's TTL and Step Functions' dates count
+ * seconds from 1970, and a run's deadlines and dates, written as ISO-8601 with four-digit years,
+ * can lie years past its start (100 pipelines of 60 days each).
+ */
+const earliestStart = Date.parse('1970-01-01T00:00:00Z');
+const latestStart = Date.parse('9000-01-01T00:00:00Z');
+const startTimeRange = 'expected a date-time from 1970-01-01T00:00:00Z to before 9000-01-01T00:00:00Z';
+
 const worldSchema = z.strictObject({
-  startTime: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' }),
+  startTime: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 date-time such as 2026-01-01T00:00:00Z' })
+    .refine((time) => Date.parse(time) >= earliestStart && Date.parse(time) < latestStart, startTimeRange),
   pipelines: z.array(pipelineSchema),
   // Optional, so a world of the hub alone reads back exactly as written.
   accounts: z.array(accountSchema).optional(),
@@ -498,13 +515,21 @@ function crossCheckIssues(json: unknown): { path: PropertyKey[]; message: string
 
   const events = isLoose(json.events) ? json.events : {};
   const drop = isLoose(events.drop) ? events.drop : {};
-  // As events spell them (FAILED, not the API's Failed): a state never spelt so would never match.
-  const stateRule = `expected one of ${eventStates.join(' | ')}`;
+  // As events spell them (FAILED, not the API's Failed), and of a state the rule forwards: any other would never match.
+  const stateRule = `expected one of ${forwardedStates.join(' | ')} (the states the stage's rule forwards, spelt as events spell them)`;
   for (const [index, state] of stringsOf(drop.states)) {
-    if (!eventStates.includes(state)) addIssue(['events', 'drop', 'states', index], stateRule);
+    if (!forwardedStates.includes(state)) addIssue(['events', 'drop', 'states', index], stateRule);
   }
   for (const state of Object.keys(isLoose(events.lateSeconds) ? events.lateSeconds : {})) {
-    if (!eventStates.includes(state)) addIssue(['events', 'lateSeconds', state], stateRule);
+    if (!forwardedStates.includes(state)) addIssue(['events', 'lateSeconds', state], stateRule);
+  }
+  for (const field of ['pipelines', 'states'] as const) {
+    const listed = stringsOf(drop[field]).map(([, name]) => name);
+    reportDuplicates(listed, ['events', 'drop', field], field === 'pipelines' ? 'pipeline' : 'state', sink);
+  }
+  // No event is delivered at all: a knob about how they are delivered could never apply.
+  if (events.off === true) {
+    for (const knob of Object.keys(events).filter((key) => key !== 'off')) addIssue(['events', knob], 'off: true delivers no event, so this never applies: leave it out, or off');
   }
   const delay = events.delaySeconds;
   if (Array.isArray(delay) && typeof delay[0] === 'number' && typeof delay[1] === 'number' && delay[0] > delay[1]) {

@@ -196,6 +196,19 @@ describe('completion: events', () => {
     expect(Date.parse(p1.detectedAt!)).toBeGreaterThanOrEqual(Math.min(...p1Delivered));
   });
 
+  it('a drop naming no pipeline, state or rate drops every event: each end is swept', async () => {
+    const { report } = await runEvents(
+      [
+        { name: 'P1', durationSeconds: 600 },
+        { name: 'P2', durationSeconds: 300 },
+      ],
+      { order: ['P1', 'P2'] },
+      { events: { drop: {} } },
+    );
+
+    expect(results(report).map((result) => result.detectedBy)).toEqual(['sweep', 'sweep']);
+  });
+
   it('a pipeline deleted mid-run, its events lost, fails the run by name within a sweep, not at its deadline', async () => {
     // P2 (10 min, started at 5 min) is gone by the time anyone asks: GetPipelineExecution answers PipelineNotFoundException.
     const { report } = await runEvents(
