@@ -273,8 +273,11 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   await disarm(context.run, member, armed, context);
   // Held and now Succeeded, the retry and its end came between two looks.
   const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
-  // Held until its deadline, the failure was noticed when it was first held, not by the deadline's look.
-  const noticed = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
+  // Held until its deadline, the failure was noticed when it was first held, not by the deadline's
+  // look; unless a retry ran and failed again between two looks, unseen (its RESUMED lost): that
+  // later failure, the one the member ends with, only this look saw.
+  const held = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
+  const noticed = held.detectedAt !== undefined && Date.parse(held.detectedAt) < Date.parse(finished.finishedAt!) ? {} : held;
   if (finished.status === 'Succeeded') return finished;
   const unretriable = overtaken && `execution ${overtaken.laterExecutionId} has since run its failed stage ${overtaken.stageName}, so CodePipeline can no longer retry it`;
   return failed({ ...finished, ...noticed, ...(context.released !== undefined && { releasedBy: context.released }), ...(unretriable && { unretriable }) }, plan);

@@ -3,7 +3,7 @@ import { offsetFrom, palette, ProgressPrinter, summary } from '../../bin/format.
 import { pipelinesJson, summaryRows } from '../../bin/summary.js';
 import type { StageConfig } from '../../src/config.js';
 import type { Plan, PipelineResult, Run } from '../../src/run.js';
-import { expectSequential, ours, world } from './support.js';
+import { expectSequential, ours, startTime, world } from './support.js';
 
 /*
  * onFailure: wait, end to end in the local engine: a FAILED pipeline execution holds the train.
@@ -192,6 +192,23 @@ describe('onFailure: wait with completion: events', () => {
     expect(report.cause).toContain(`ended Failed: flaky integration test; it was retried in CodePipeline once and failed again, then waited for another retry until its deadline (pipelineTimeoutSeconds ${timeout}) and saw none`);
     expect(lines.some((line) => /P2 Failed after .*, retried once and failed again, and no other retry was seen by its deadline: flaky integration test$/.test(line))).toBe(true);
     expect(startsOf(report, 'P2')).toHaveLength(1);
+  });
+
+  it('a retry that runs and fails again between two sweeps, its RESUMED lost: that failure was noticed at the deadline, never before it happened', async () => {
+    // P2 fails at 600 s; the retry runs from 640 to 645 s, between the sweeps of 637 and 697 s, which find it Failed.
+    const unseen = { ...neverRetried, retry: { afterSeconds: 40, durationSeconds: 5, outcome: 'Failed' } };
+
+    const { report, events } = await run(train(unseen), { onFailure: 'wait' }, { completion: 'events' }, { events: { drop: { states: ['RESUMED'] } } });
+
+    expect(report).toMatchObject({ status: 'FAILED', error: 'PipelineFailed' });
+    // What the summary and --json say of it, as the command line reads them.
+    const decided = events.find((event): event is Extract<RunEvent, { type: 'decided' }> => event.type === 'decided')!.output as { plan: Plan };
+    const lastLook = events.filter((event) => event.type === 'checked').at(-1)!.output as Run;
+    const p2 = pipelinesJson(summaryRows(decided.plan, lastLook, report)).find((row) => row.pipelineName === 'P2')!;
+    // It ends with the retry's failure (P2 started a second or so after P1's end, at 300 s).
+    expect(Date.parse(p2.finishedAt!) - Date.parse(startTime)).toBeGreaterThanOrEqual(645_000);
+    expect(p2).toMatchObject({ status: 'Failed', detectedBy: 'timeout' });
+    expect(p2.detectionSeconds).toBeGreaterThan(0);
   });
 
   it('a retry still running at the deadline: PipelineTimedOut, saying it was the retry that ran past it', async () => {
