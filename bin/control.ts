@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { RunEvent } from '../local/engine.js';
 import { loadDefinition } from '../local/definition.js';
-import { typedNumber, UsageError } from '../local/refusals.js';
+import { inDigits, typedNumber, UsageError } from '../local/refusals.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import { InvalidInput } from '../src/errors.js';
 import { executionInputSchema } from '../src/input.js';
@@ -112,7 +112,7 @@ function intervalOf(value: string | undefined): number {
   if (value === undefined) return defaultWatchIntervalSeconds;
   const seconds = typedNumber(value);
   if (!(seconds >= minimumWatchIntervalSeconds && seconds <= maximumWatchIntervalSeconds)) {
-    throw new UsageError(`--interval must be a number of seconds from ${minimumWatchIntervalSeconds} to ${maximumWatchIntervalSeconds}, got '${value}'`);
+    throw new UsageError(`--interval must be a number of seconds from ${minimumWatchIntervalSeconds} to ${maximumWatchIntervalSeconds}, got '${value}'${inDigits(value)}`);
   }
   return seconds;
 }

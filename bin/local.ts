@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
-import { typedNumber, UsageError, WorldFileError } from '../local/refusals.js';
+import { inDigits, typedNumber, UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot, stageParams } from '../local/stage.js';
 import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
@@ -42,7 +42,7 @@ function continueAtOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const events = typedNumber(value);
   if (!Number.isInteger(events) || events < minContinueAtEvents || events > continueAtEvents) {
-    throw new UsageError(`--continue-at must be a whole number of history events from ${minContinueAtEvents} to ${continueAtEvents}, got '${value}'`);
+    throw new UsageError(`--continue-at must be a whole number of history events from ${minContinueAtEvents} to ${continueAtEvents}, got '${value}'${inDigits(value)}`);
   }
   return events;
 }
@@ -271,12 +271,12 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
   if (values.world === undefined) throw new UsageError('emulator needs --world FILE');
   const settings = settingsOf(values);
   const port = values.port === undefined ? undefined : typedNumber(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
-    throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'`);
+  if (values.port !== undefined && port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65_535)) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, got '${values.port}'${inDigits(values.port)}`);
   }
   const speed = values.speed === undefined ? 1 : typedNumber(values.speed);
   if (values.speed !== undefined && !(speed > 0)) {
-    throw new UsageError(`--speed must be ${speedRule}, got '${values.speed}'`);
+    throw new UsageError(`--speed must be ${speedRule}, got '${values.speed}'${inDigits(values.speed)}`);
   }
   const portProblem = (error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;

@@ -33,5 +33,15 @@ export class StageParamsError extends Error {
  */
 export const typedNumber = (text: string): number => (/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(text) ? Number(text) : Number.NaN);
 
+/**
+ * What a refusal of typedNumber's NaN adds when the text is a number in another form (`1e9`,
+ * `0x200`, `' 600'`): that it must be written in digits, and how, since the rule's range alone
+ * would say the value is out of it.
+ */
+export const inDigits = (text: string): string => {
+  const meant = Number(text);
+  return Number.isNaN(typedNumber(text)) && text.trim() !== '' && Number.isFinite(meant) ? ` (written in digits only: ${meant})` : '';
+};
+
 /** A file's text without the byte-order mark an editor's "UTF-8 with BOM" puts first: still the JSON the user wrote, which JSON.parse refuses with it. */
 export const withoutByteOrderMark = (text: string): string => text.replace(/^\uFEFF/, '');

@@ -720,12 +720,14 @@ describe('a negative number given to an option that takes a number', () => {
 
 describe('a number typed as no person means it: hexadecimal, an exponent, spaces, nothing', () => {
   it.each([
-    [['emulator', '--world', 'local/worlds/demo.json', '--port', '0x200'], "--port must be a whole number from 0 to 65535, got '0x200'"],
+    [['emulator', '--world', 'local/worlds/demo.json', '--port', '0x200'], "--port must be a whole number from 0 to 65535, got '0x200' (written in digits only: 512)"],
     [['emulator', '--world', 'local/worlds/demo.json', '--port', ''], "--port must be a whole number from 0 to 65535, got ''"],
-    [['emulator', '--world', 'local/worlds/demo.json', '--speed', '1e3'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '1e3'"],
-    [['run', '--continue-at', '0x200'], "--continue-at must be a whole number of history events from 500 to 24000, got '0x200'"],
-    [['run', '--continue-at', ' 600'], "--continue-at must be a whole number of history events from 500 to 24000, got ' 600'"],
-    [['status', '--watch', '--interval', '0x10'], "--interval must be a number of seconds from 1 to 3600, got '0x10'"],
+    [['emulator', '--world', 'local/worlds/demo.json', '--speed', '1e3'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got '1e3' (written in digits only: 1000)"],
+    [['run', '--continue-at', '0x200'], "--continue-at must be a whole number of history events from 500 to 24000, got '0x200' (written in digits only: 512)"],
+    [['run', '--continue-at', ' 600'], "--continue-at must be a whole number of history events from 500 to 24000, got ' 600' (written in digits only: 600)"],
+    [['status', '--watch', '--interval', '0x10'], "--interval must be a number of seconds from 1 to 3600, got '0x10' (written in digits only: 16)"],
+    // Not a number in any form: nothing to say of digits.
+    [['emulator', '--world', 'local/worlds/demo.json', '--speed', 'fast'], "--speed must be a positive number (1 is wall time, 60 a minute a second), got 'fast'"],
   ])('%j is refused by the option’s own rule', async (args, message) => {
     const { code, stderr } = await warmSequencer(args);
 
