@@ -84,7 +84,7 @@ Options:
   --sequence NAME    One of the stage's named sequences
   --from P           Start the order at pipeline P, skipping those before it
   --dry-run          Decide and check the order, start nothing
-  --world FILE       The pipelines to emulate (default local/worlds/demo.json)
+  --world FILE       The pipelines to emulate (default local/worlds/demo.json; '-' reads stdin)
   --stage NAME       Use this stage's params in serverless.yml (a stage without params of its own
                      gets the default ones, as 'sls deploy --stage NAME' would), and allow only
                      its pipelines; without --stage: the default params, every pipeline of the world
@@ -118,7 +118,7 @@ runs N times as fast as the wall clock while the handlers wait (they work in no 
 line it prints, 'ready; ...', says everything is served. Ctrl-C (or SIGTERM) stops it.
 
 Options:
-  --world FILE  The pipelines to emulate
+  --world FILE  The pipelines to emulate ('-' reads stdin)
   --stage NAME  The stage whose state machine (default dev) and params to use: only its pipelines
                 are allowed (a stage without params of its own gets the default ones, as 'sls
                 deploy' would); without --stage the run uses the default params and every

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
 import { inDigits, typedNumber, UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot, stageParams } from '../local/stage.js';
-import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
+import { loadWorld, worldFileLabel, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import type { StageConfig } from '../src/config.js';
@@ -82,10 +82,11 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   if (values.input !== undefined && values['input-file'] !== undefined) {
     throw new UsageError('give --input or --input-file, not both');
   }
+  if (values.world === '-' && values['input-file'] === '-') throw new UsageError('--world - and --input-file - would both read stdin: give one of them a file');
   const source = values['input-file'] === undefined ? '--input' : inputFileLabel(values['input-file']);
   const input = withShorthands(readInput(values.input, values['input-file']), values, source);
   checkExecutionInputSize(input, source);
-  const worldName = values.world ?? relative(process.cwd(), defaultWorld);
+  const worldName = values.world === undefined ? relative(process.cwd(), defaultWorld) : worldFileLabel(values.world);
   const world: World = await loadWorld(values.world ?? defaultWorld);
   checkWorldFitsStage(world, worldName, values.stage);
   checkOrderIsInWorld(input, world, worldName, values.stage, values.order !== undefined ? '--order' : '--input');
@@ -286,8 +287,8 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
   };
   const input = values.run === undefined ? undefined : readInput(values.run, undefined, '--run');
   const world = await loadWorld(values.world);
-  checkWorldFitsStage(world, values.world, values.stage);
-  if (input !== undefined) checkOrderIsInWorld(input, world, values.world, values.stage, '--run');
+  checkWorldFitsStage(world, worldFileLabel(values.world), values.stage);
+  if (input !== undefined) checkOrderIsInWorld(input, world, worldFileLabel(values.world), values.stage, '--run');
   const stageName = values.stage ?? 'dev';
   const { serveTrains } = await import('../local/trains.js');
   let service: TrainService;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { withoutByteOrderMark, WorldFileError } from './refusals.js';
@@ -627,20 +628,24 @@ export function parseWorld(json: unknown, sourceName: string): World {
   });
 }
 
+/** A world file as messages name it: `-` is stdin, as for `--input-file -`. */
+export const worldFileLabel = (path: string) => (path === '-' ? '- (stdin)' : path);
+
 export async function loadWorld(path: string): Promise<World> {
+  const label = worldFileLabel(path);
   let text: string;
   try {
-    text = withoutByteOrderMark(await readFile(path, 'utf8'));
+    text = withoutByteOrderMark(path === '-' ? readFileSync(0, 'utf8') : await readFile(path, 'utf8'));
   } catch (error) {
-    throw new WorldFileError(`${path}: cannot read the world file (${(error as Error).message})`, { cause: error });
+    throw new WorldFileError(`${label}: cannot read the world file (${(error as Error).message})`, { cause: error });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new WorldFileError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new WorldFileError(`${label}: not valid JSON (${(error as Error).message})`, { cause: error });
   }
-  return parseWorld(json, path);
+  return parseWorld(json, label);
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {

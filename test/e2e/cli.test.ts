@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CodePipelineClient, ListPipelinesCommand } from '@aws-sdk/client-codepipeline';
-import { warmSequencer } from './binary.js';
+import { sequencer, warmSequencer } from './binary.js';
 
 
 const directory = mkdtempSync(join(tmpdir(), 'sequencer-cli-'));
@@ -55,6 +55,21 @@ describe('sequencer run', () => {
         redrivenAt: expect.stringMatching(/^2026-01-01T00:10:0\d\.\d{3}Z$/),
       },
     ]);
+  });
+
+  it('--world - reads the world from stdin, as --input-file - reads the input; both at once is refused', async () => {
+    const world = { startTime: '2026-01-01T00:00:00Z', pipelines: [{ name: 'Piped', durationSeconds: 60 }] };
+
+    const piped = await sequencer(['run', '--world', '-', '--order', 'Piped'], {}, JSON.stringify(world));
+    const both = await warmSequencer(['run', '--world', '-', '--input-file', '-']);
+    const broken = await sequencer(['run', '--world', '-'], {}, '{"startTime":');
+
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/world - \(stdin\)/);
+    expect(piped.stdout).toMatch(/^SUCCEEDED {2}1 pipeline succeeded/m);
+    expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('--world - and --input-file - would both read stdin') as unknown });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/^sequencer: - \(stdin\): not valid JSON/);
   });
 
   it('--json prints one JSON document: status, output, world executions in start order, stats', async () => {
