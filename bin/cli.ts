@@ -515,6 +515,11 @@ export function withShorthands(input: unknown, values: Shorthands, source: strin
     if (Object.hasOwn(merged, field)) throw new UsageError(`--${flag} and "${field}" in ${source}: give one of them`);
     merged[field] = flag === 'order' ? orderOption(values.order!) : values[flag];
   }
+  // An order wins over a sequence (src/order-policy.ts): one named on the command line beside it would be ignored without a word.
+  if (Object.hasOwn(merged, 'order') && Object.hasOwn(merged, 'sequence')) {
+    const where = (field: 'order' | 'sequence') => (given.includes(field) ? `--${field}` : `"${field}" in ${source}`);
+    throw new UsageError(`${where('order')} and ${where('sequence')}: an order wins over a sequence, so the sequence would be ignored; give one of them`);
+  }
   return merged;
 }
 

@@ -52,6 +52,9 @@ describe('a setup problem is never exit 1 (the train failed): exit 2, one line',
     [['start', '--order', 'P1,P2+P2'], "InvalidInput: order[1][1]: 'P2' appears twice"],
     [['start', '--order', 'P1,P2', '--from', 'P9'], "InvalidInput: from: 'P9' is not in the order (P1, P2); nothing was started"],
     [['start', '--order', 'P1', '--input', '{"order":["P2"]}'], '--order and "order" in --input: give one of them'],
+    // An order wins over a sequence: one named beside it would be ignored without a word.
+    [['start', '--order', 'P1', '--sequence', 'release'], '--order and --sequence: an order wins over a sequence, so the sequence would be ignored; give one of them'],
+    [['start', '--sequence', 'release', '--input', '{"order":["P2"]}'], '"order" in --input and --sequence: an order wins over a sequence'],
     [['status', '--region', 'mars'], "--region 'mars' is not a region name"],
     [['status', '--watch', '--interval', '0.1'], '--interval must be a number of seconds from 1 to 3600'],
     // StopExecution's own limit, checked before the call rather than answered ValidationException by AWS.
