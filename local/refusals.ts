@@ -40,7 +40,8 @@ export const typedNumber = (text: string): number => (/^(?:\d+(?:\.\d*)?|\.\d+)$
  */
 export const inDigits = (text: string): string => {
   const meant = Number(text);
-  return Number.isNaN(typedNumber(text)) && text.trim() !== '' && Number.isFinite(meant) ? ` (written in digits only: ${meant})` : '';
+  // A negative one is refused for its sign, which digits would not mend.
+  return Number.isNaN(typedNumber(text)) && text.trim() !== '' && Number.isFinite(meant) && meant >= 0 ? ` (written in digits only: ${meant})` : '';
 };
 
 /** A file's text without the byte-order mark an editor's "UTF-8 with BOM" puts first: still the JSON the user wrote, which JSON.parse refuses with it. */
