@@ -7,6 +7,7 @@ import {
   maxVariablesPerExecution,
   pipelineNamePattern,
   sequenceNamePattern,
+  shownName,
   variableNamePattern,
 } from './names.js';
 
@@ -15,7 +16,9 @@ import {
  * InvalidInput, because a typo such as "oder" must not silently run the default sequence.
  */
 export const pipelineNameRule = 'must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule)';
-const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, pipelineNameRule));
+/** A rule's refusal, naming what was given: a name that looks right may hold a character that does not show. */
+const refusedAs = (rule: string) => ({ error: (issue: { input?: unknown }) => (typeof issue.input === 'string' ? `${rule}; got ${shownName(issue.input)}` : rule) });
+const pipelineName = z.string({ error: 'must be a string' }).check(z.regex(pipelineNamePattern, refusedAs(pipelineNameRule)));
 
 const variableValues = z
   .record(
@@ -49,7 +52,7 @@ export const executionInputSchema = z.strictObject(
         ),
     ),
     sequence: z.optional(
-      z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, 'must be 1 to 64 characters of A-Z a-z 0-9 _ -')),
+      z.string({ error: 'must be a string' }).check(z.regex(sequenceNamePattern, refusedAs('must be 1 to 64 characters of A-Z a-z 0-9 _ -'))),
     ),
     variables: z.optional(z.record(pipelineName, variableValues, { error: 'must be an object of pipeline name to variables' })),
     from: z.optional(pipelineName),

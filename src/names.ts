@@ -28,3 +28,19 @@ export const maxExecutionNameLength = 80;
 
 /** Step Functions' limit on an execution's input (StartExecution: 256 KiB, UTF-8). */
 export const maxExecutionInputBytes = 262_144;
+
+/**
+ * Characters a terminal shows as nothing, or as a space: a name holding one reads as its
+ * lookalike (`"P1\u200b"` shown as `"P1"`). JSON.stringify escapes only the control characters.
+ */
+const unseen = /[\p{Cf}\p{Zl}\p{Zp}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/gu;
+
+/**
+ * A refused name as the refusal shows it: a JSON string with every unseen character escaped,
+ * and a long one cut, so that ten of them stay a readable cause.
+ */
+export function shownName(name: string): string {
+  const shown = (text: string) =>
+    JSON.stringify(text).replace(unseen, (character) => [...Array(character.length).keys()].map((at) => `\\u${character.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`).join(''));
+  return name.length > 120 ? `${shown(name.slice(0, 100))}… (${name.length} characters)` : shown(name);
+}

@@ -1,7 +1,7 @@
 import { InvalidInput } from './errors.js';
 import { pipelineNameRule, type ExecutionInput } from './input.js';
 import { invalidInput } from './parse.js';
-import { maxGroupSize, maxPipelinesPerRun, pipelineNamePattern } from './names.js';
+import { maxGroupSize, maxPipelinesPerRun, pipelineNamePattern, shownName } from './names.js';
 import { membersOf, type OrderEntry } from './run.js';
 
 /**
@@ -31,9 +31,6 @@ export function checkOrder(order: unknown, field: string): asserts order is Orde
   if (seen.size > maxPipelinesPerRun) problems.push(`${field}: must name at most ${maxPipelinesPerRun} pipelines; it names ${seen.size}`);
   if (problems.length > 0) throw invalidInput(problems);
 }
-
-/** A refused name as the refusal shows it: a long one cut, so that ten of them stay a readable cause. */
-const shownName = (name: string): string => (name.length > 120 ? `${JSON.stringify(name.slice(0, 100))}… (${name.length} characters)` : JSON.stringify(name));
 
 /** `variables` and `from` may name only pipelines of the order. */
 export function checkNamedInOrder(order: OrderEntry[], { variables = {}, from }: Pick<ExecutionInput, 'variables' | 'from'>): void {

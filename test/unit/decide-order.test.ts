@@ -172,6 +172,18 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     await expect(attempt).rejects.toMatchObject({ message: `order[0]: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got "${'x'.repeat(100)}"… (5000 characters)` });
   });
 
+  it.each([
+    ['a zero-width space', { order: ['P1\u200b'] }, 'order[0]', String.raw`"P1\u200B"`],
+    ['a no-break space', { order: ['P1', 'P2'], from: 'P\u00a01' }, 'from', String.raw`"P\u00A01"`],
+    ['a right-to-left mark', { sequence: 'release\u200f' }, 'sequence', String.raw`"release\u200F"`],
+  ])('shows a refused name holding %s with that character escaped, where it would read as its lookalike', async (_case, input, field, shown) => {
+    const error = (await decide(input).catch((refusal: unknown) => refusal)) as Error;
+
+    expect(error.name).toBe('InvalidInput');
+    expect(error.message.startsWith(`${field}: must be `)).toBe(true);
+    expect(error.message.endsWith(`; got ${shown}`)).toBe(true);
+  });
+
   it('refuses a pipeline the stage does not allow, naming it and the allowed ones', async () => {
     const attempt = decide({ order: ['P1', 'Prod-DB'] });
 
