@@ -10,6 +10,7 @@ import {
   shownName,
   variableNamePattern,
 } from './names.js';
+import { parseValue, valueCharacterProblem } from './variable-values.js';
 
 /**
  * The execution input contract (also what the schedule sends). Strict: an unknown field is
@@ -28,6 +29,16 @@ const variableValues = z
       .check(
         z.minLength(1, 'must not be empty'),
         z.maxLength(maxVariableValueLength, `must be at most ${maxVariableValueLength} characters`),
+        // CodePipeline's character rule and the references' syntax need no AWS: named here, beside every other problem of the input.
+        z.superRefine((value, context) => {
+          const characters = valueCharacterProblem(value);
+          if (characters !== undefined) context.addIssue({ code: 'custom', message: characters, input: value });
+          try {
+            parseValue(value);
+          } catch (error) {
+            context.addIssue({ code: 'custom', message: (error as Error).message, input: value });
+          }
+        }),
       ),
     { error: 'must be an object of variable name to string value' },
   )

@@ -1,31 +1,19 @@
 import { listActionExecutions, getExecution } from './codepipeline.js';
 import { InvalidInput, OutputNotFound } from './errors.js';
 import { invalidInput } from './parse.js';
-import { maxVariableValueLength, pipelineNamePattern, variableNamePattern } from './names.js';
-import { valueCharacterProblem } from './variable-rules.js';
+import { maxVariableValueLength } from './names.js';
+import { parseValue, valueCharacterProblem, type Part, type Reference } from './variable-values.js';
 import { memberPlace, membersOf, type Member, type Plan, type Run } from './run.js';
 
 /**
  * Forwarded outputs: a variable value in the input may reference what an earlier pipeline of
- * the order produced, `#{<pipeline>.<namespace>.<variable>}` for an action's output variable
- * and `#{<pipeline>.variables.<name>}` for the pipeline-level variables its execution resolved.
- * decide-order checks every reference before anything starts; start-pipeline resolves them
- * from the execution of the earlier pipeline that the run watched succeed.
+ * the order produced (src/variable-values.ts reads them). decide-order checks every reference
+ * before anything starts; start-pipeline resolves them from the execution of the earlier
+ * pipeline that the run watched succeed.
  */
-export interface Reference {
-  /** The reference as written, `#{P1.BuildVariables.IMAGE_TAG}`. */
-  text: string;
-  pipeline: string;
-  namespace: string;
-  variable: string;
-}
 
 /** The namespace that reads an execution's pipeline-level variables rather than an action's outputs. */
 export const pipelineVariablesNamespace = 'variables';
-
-// CodePipeline's rule for an action's namespace (ActionDeclaration.namespace).
-const namespacePattern = /^[A-Za-z0-9@\-_]{1,100}$/;
-const syntax = '#{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}';
 
 /** What a pipeline declares, as GetPipeline shows it: read once per pipeline by decide-order. */
 export interface Declarations {
@@ -33,37 +21,6 @@ export interface Declarations {
   namespaces: string[];
   /** Its pipeline-level variables (V2 only). */
   variables: string[];
-}
-
-type Part = string | Reference;
-
-/**
- * Splits a value into literal text and references. Pipeline names may contain dots while
- * namespaces and variable names may not, so a reference is read from the right. Anything that
- * opens with `#{` is a reference: a malformed one is refused, never passed on as text.
- */
-export function parseValue(value: string): Part[] {
-  const parts: Part[] = [];
-  let rest = value;
-  for (let open = rest.indexOf('#{'); open >= 0; open = rest.indexOf('#{')) {
-    if (open > 0) parts.push(rest.slice(0, open));
-    const close = rest.indexOf('}', open);
-    if (close < 0) throw new SyntaxError(`'${rest.slice(open)}' opens a reference that is never closed; a reference is ${syntax}`);
-    const text = rest.slice(open, close + 1);
-    const inner = text.slice(2, -1);
-    const variableDot = inner.lastIndexOf('.');
-    const namespaceDot = inner.lastIndexOf('.', variableDot - 1);
-    const pipeline = inner.slice(0, Math.max(0, namespaceDot));
-    const namespace = inner.slice(namespaceDot + 1, variableDot);
-    const variable = inner.slice(variableDot + 1);
-    if (variableDot < 0 || namespaceDot <= 0 || !pipelineNamePattern.test(pipeline) || !namespacePattern.test(namespace) || !variableNamePattern.test(variable)) {
-      throw new SyntaxError(`'${text}' is not a reference; a reference is ${syntax}`);
-    }
-    parts.push({ text, pipeline, namespace, variable });
-    rest = rest.slice(close + 1);
-  }
-  if (rest !== '') parts.push(rest);
-  return parts;
 }
 
 const isReference = (part: Part): part is Reference => typeof part !== 'string';
@@ -103,14 +60,8 @@ export function checkReferenceOrder(plan: Plan): void {
   for (const [pipelineName, values] of Object.entries(plan.variables)) {
     const at = entryOf.get(pipelineName)!;
     for (const [name, value] of Object.entries(values)) {
-      let references: Reference[];
-      try {
-        references = partsOf(pipelineName, name, value).filter(isReference);
-      } catch (error) {
-        problems.push((error as InvalidInput).message);
-        continue;
-      }
-      for (const reference of references) {
+      // The input's schema refused any malformed reference already (src/input.ts).
+      for (const reference of partsOf(pipelineName, name, value).filter(isReference)) {
         const where = `${inputField(pipelineName, name)}: ${reference.text}`;
         const producer = entryOf.get(reference.pipeline);
         if (producer === undefined) problems.push(`${where} refers to '${reference.pipeline}', which is not in the order`);

@@ -2,26 +2,11 @@ import type { PipelineDescription } from './codepipeline.js';
 import { membersOf, type Plan } from './run.js';
 
 /**
- * Characters a variable value may not hold. CodePipeline's model gives values the pattern `.*`,
- * which the service matches as Java does: `.` stops at a line terminator. A value with one would
- * be refused by StartPipelineExecution, possibly hours into a run, so it is refused here first.
- */
-const lineTerminator = /[\n\r\u0085\u2028\u2029]/;
-
-/** Where a value breaks CodePipeline's character rule, or undefined when it does not. */
-export function valueCharacterProblem(value: string): string | undefined {
-  const found = lineTerminator.exec(value);
-  if (!found) return undefined;
-  const code = found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-  return `must be one line: character ${found.index + 1} is a line break (U+${code}), which CodePipeline refuses`;
-}
-
-/**
  * Every rule StartPipelineExecution applies to a pipeline's variables, checked against what
  * GetPipeline said before anything starts, so a run never fails half-way on a variable: only a
  * V2 pipeline takes variables, each one given must be declared, each one declared without a
- * default must be given (by a pipeline that will start: one `from` skips never starts), and
- * each value must be one line (the names and lengths the input schema already checked). Every
+ * default must be given (by a pipeline that will start: one `from` skips never starts) (the
+ * names, lengths and characters of the values the input schema already checked). Every
  * problem of every pipeline is named, so that one run shows them all.
  */
 export function variableDeclarationProblems(plan: Plan, descriptions: ReadonlyMap<string, PipelineDescription>): string[] {
@@ -38,13 +23,8 @@ export function variableDeclarationProblems(plan: Plan, descriptions: ReadonlyMa
         continue;
       }
       const declared = description.variables.length > 0 ? `it declares ${description.variables.join(', ')}` : 'it declares none';
-      for (const name of names) {
-        if (!description.variables.includes(name)) {
-          problems.push(`variables.${pipelineName}.${name}: pipeline '${pipelineName}' declares no variable '${name}' (${declared})`);
-          continue;
-        }
-        const problem = valueCharacterProblem(given[name]!);
-        if (problem) problems.push(`variables.${pipelineName}.${name}: ${problem}`);
+      for (const name of names.filter((given) => !description.variables.includes(given))) {
+        problems.push(`variables.${pipelineName}.${name}: pipeline '${pipelineName}' declares no variable '${name}' (${declared})`);
       }
       if (position < fromIndex) continue;
       const missing = description.requiredVariables.filter((name) => !Object.hasOwn(given, name));

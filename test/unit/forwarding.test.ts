@@ -14,7 +14,8 @@ import { core as decideCore } from '../../handlers/decide-order.js';
 import { core as startCore } from '../../handlers/start-pipeline.js';
 import { useClock } from '../../src/clock.js';
 import { maxPlanBytes } from '../../src/decide.js';
-import { parseValue, resolvedBytesBound } from '../../src/references.js';
+import { resolvedBytesBound } from '../../src/references.js';
+import { parseValue } from '../../src/variable-values.js';
 import { pendingMember } from '../../src/start.js';
 import { stepInputSchema, type PipelineResult } from '../../src/run.js';
 import { keptSupersededIds } from '../../src/superseded.js';
@@ -128,18 +129,26 @@ describe('references: checked by decide-order before anything starts', () => {
 
   it('names every reference problem in one refusal, not only the first', async () => {
     const variables = {
-      P2: { IMAGE_TAG: '#{P3.BuildVariables.IMAGE_TAG}', ENV: 'x #{P1.BuildVariables}' },
+      P2: { IMAGE_TAG: '#{P3.BuildVariables.IMAGE_TAG}', ENV: 'x #{P1.BuildVariables.ENV}' },
       P3: { ENDPOINT: '#{P4.variables.URL}' },
     };
 
     const error = await rejectionOf(decide({ order: ['P1', 'P2', 'P3'], variables }));
 
     expect(error.message).toBe(
-      "3 problems: 1) variables.P2.IMAGE_TAG: #{P3.BuildVariables.IMAGE_TAG} refers to 'P3' (position 3), which runs after P2 (position 2); " +
-        "2) variables.P2.ENV: '#{P1.BuildVariables}' is not a reference; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}" +
-        "; 3) variables.P3.ENDPOINT: #{P4.variables.URL} refers to 'P4', which is not in the order",
+      "2 problems: 1) variables.P2.IMAGE_TAG: #{P3.BuildVariables.IMAGE_TAG} refers to 'P3' (position 3), which runs after P2 (position 2); " +
+        "2) variables.P3.ENDPOINT: #{P4.variables.URL} refers to 'P4', which is not in the order",
     );
     expect(codePipeline).toHaveReceivedCommandTimes(GetPipelineCommand, 0);
+  });
+
+  it('names a malformed reference with the input’s other problems, before the order is read', async () => {
+    const error = await rejectionOf(decide({ order: ['P1', 'P2', 'P3'], from: 'P 2', variables: { P2: { ENV: 'x #{P1.BuildVariables}' } } }));
+
+    expect(error.message).toBe(
+      "2 problems: 1) variables.P2.ENV: '#{P1.BuildVariables}' is not a reference; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}; " +
+        '2) from: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got "P 2"',
+    );
   });
 
   it('names every undeclared name in one refusal, after the one GetPipeline per pipeline', async () => {

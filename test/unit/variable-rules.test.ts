@@ -82,10 +82,10 @@ describe('decide-order: every variable rule StartPipelineExecution applies, befo
   });
 
   it('names every problem of every pipeline in one refusal, variables and references alike', async () => {
-    // Prepare: one problem of each kind, spread over four pipelines; P1's actions have no namespace.
+    // Prepare: one problem of each kind GetPipeline tells, spread over four pipelines; P1's actions have no namespace.
     const input = {
       order: ['V1Pipe', 'P1', 'P2', 'P3'],
-      variables: { V1Pipe: { A: '1' }, P2: { ENV: 'a\nb', X: 'y' }, P3: { ENV: '#{P1.Nope.X}' } },
+      variables: { V1Pipe: { A: '1' }, P2: { X: 'y' }, P3: { ENV: '#{P1.Nope.X}' } },
     };
 
     // Act
@@ -95,13 +95,27 @@ describe('decide-order: every variable rule StartPipelineExecution applies, befo
     await expect(attempt).rejects.toMatchObject({
       name: 'InvalidInput',
       message:
-        "5 problems: 1) variables.V1Pipe: 'V1Pipe' is a V1 pipeline; pipeline-level variables need a V2 pipeline; " +
-        '2) variables.P2.ENV: must be one line: character 2 is a line break (U+000A), which CodePipeline refuses; ' +
-        "3) variables.P2.X: pipeline 'P2' declares no variable 'X' (it declares ENV); " +
-        '4) variables.P3.RELEASE: pipeline \'P3\' declares \'RELEASE\' without a default value, so the input must give it, as in {"variables":{"P3":{"RELEASE":"..."}}}; ' +
-        "5) variables.P3.ENV: #{P1.Nope.X}: 'P1' has no action with namespace 'Nope' (none of its actions has a namespace)",
+        "4 problems: 1) variables.V1Pipe: 'V1Pipe' is a V1 pipeline; pipeline-level variables need a V2 pipeline; " +
+        "2) variables.P2.X: pipeline 'P2' declares no variable 'X' (it declares ENV); " +
+        '3) variables.P3.RELEASE: pipeline \'P3\' declares \'RELEASE\' without a default value, so the input must give it, as in {"variables":{"P3":{"RELEASE":"..."}}}; ' +
+        "4) variables.P3.ENV: #{P1.Nope.X}: 'P1' has no action with namespace 'Nope' (none of its actions has a namespace)",
     });
     expect(stepFunctions).not.toHaveReceivedAnyCommand();
+  });
+
+  it('names every problem a value has on its own at once, before asking CodePipeline anything: empty, on two lines, a reference never closed', async () => {
+    const input = { order: ['P1', 'P2', 'P3'], variables: { P2: { IMAGE_TAG: 'a\nb', ENV: '' }, P3: { ENDPOINT: '#{P2.DeployVariables.ENDPOINT' } } };
+
+    const attempt = decide(input);
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message:
+        '3 problems: 1) variables.P2.IMAGE_TAG: must be one line: character 2 is a line break (U+000A), which CodePipeline refuses; ' +
+        '2) variables.P2.ENV: must not be empty; ' +
+        "3) variables.P3.ENDPOINT: '#{P2.DeployVariables.ENDPOINT' opens a reference that is never closed; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}",
+    });
+    expect(codePipeline).not.toHaveReceivedAnyCommand();
   });
 
   it('names at most 10 problems, then how many more, as every other input check does', async () => {
