@@ -516,7 +516,7 @@ export function withShorthands(input: unknown, values: Shorthands, source: strin
     merged[field] = flag === 'order' ? orderOption(values.order!) : values[flag];
   }
   // An order wins over a sequence (src/order-policy.ts): one named on the command line beside it would be ignored without a word.
-  if (Object.hasOwn(merged, 'order') && Object.hasOwn(merged, 'sequence')) {
+  if ((given.includes('order') || given.includes('sequence')) && Object.hasOwn(merged, 'order') && Object.hasOwn(merged, 'sequence')) {
     const where = (field: 'order' | 'sequence') => (given.includes(field) ? `--${field}` : `"${field}" in ${source}`);
     throw new UsageError(`${where('order')} and ${where('sequence')}: an order wins over a sequence, so the sequence would be ignored; give one of them`);
   }

@@ -72,6 +72,20 @@ describe('sequencer run', () => {
     expect(broken.stderr).toMatch(/^sequencer: - \(stdin\): not valid JSON/);
   });
 
+  it('an input with both an order and a sequence follows the order, with other options beside it too; naming either as an option is refused', async () => {
+    const both = '{"order":["P1"],"sequence":"release"}';
+
+    const dryRun = await warmSequencer(['run', '--input', both, '--dry-run']);
+    const withFrom = await warmSequencer(['run', '--input', both, '--from', 'P1', '--dry-run']);
+    const optionBeside = await warmSequencer(['run', '--input', '{"order":["P1"]}', '--sequence', 'release']);
+
+    expect(dryRun.code).toBe(0);
+    expect(dryRun.stdout).toMatch(/order decided: P1 \(from the input\)/);
+    expect(withFrom.code).toBe(0);
+    expect(optionBeside.code).toBe(2);
+    expect(optionBeside.stderr).toContain('"order" in --input and --sequence: an order wins over a sequence');
+  });
+
   it('--json prints one JSON document: status, output, world executions in start order, stats', async () => {
     const { code, stdout } = await warmSequencer(['run', '--world', 'local/worlds/demo.json', '--input', '{"order":["P3","P2","P1"]}', '--json']);
 
