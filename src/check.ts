@@ -3,7 +3,7 @@ import { getExecution, listRecentExecutions, whereIs } from './codepipeline.js';
 import { entryError, noStatusSummary, outcomeErrorOf, pipelineOutcomeErrors, type PipelineOutcomeError, type RefusedStartError } from './errors.js';
 import { holds, nextWaitSeconds, secondsUntilNextLook, stillRunning } from './polling.js';
 import { afterTask, eventsOnTheWay, handOn, mustContinue, taskEvents, waitEndedEarlyEvents } from './history-budget.js';
-import { completionMode, deadlineLook, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking } from './event-wait.js';
+import { completionMode, deadlineLook, endThatWoke, nextWait, parkedSinceRedrive, wakeSource, watchExecutions, watchOf, wokeBeforeParking, type EndThatWoke } from './event-wait.js';
 import { executionArnPrefix, successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, overtakenIfKnown, waitedForRetry } from './retry-hold.js';
 import { extendDeadline, pendingMember } from './start.js';
@@ -44,8 +44,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // redrive found. Redriven into the wait (stopped while parked), it parked again, and what woke it since says.
   const redriveFound = redrivesSince > 0 && !(completion === 'events' && (await parkedSinceRedrive(run, redriveCount, now)));
   const detectedBy = redriveFound ? 'redrive' : await wakeSource(plan, run, now);
-  // Whose end woke the run, if one did: that end marked its watch already.
-  const wokenFor = typeof run.wake?.pipelineExecutionId === 'string' ? run.wake.pipelineExecutionId : undefined;
+  const woke = endThatWoke(run.wake);
   const { wake: _wake, ...unwoken } = run;
   run = unwoken;
   const looks = await Promise.all(
@@ -55,7 +54,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
       // so does every member the run saw end without success: someone may have retried its stage in
       // CodePipeline since (it runs again, or has succeeded), and then it must not be started again.
       const due = (completion === 'events' ? holds(resumed) : isDue(resumed, now)) || (redrivesSince > 0 && mayHaveBeenRetried(resumed));
-      return due ? look(resumed, plan, now, { completion, detectedBy, run, ...(wokenFor !== undefined && { wokenFor }) }) : resumed;
+      return due ? look(resumed, plan, now, { completion, detectedBy, run, ...(woke !== undefined && { woke }) }) : resumed;
     }),
   );
   // A redrive's time (DescribeExecution's redriveDate) tells what had ended before it. Polled, a
@@ -210,8 +209,8 @@ interface LookContext {
   completion: 'events' | 'poll';
   /** What made this look happen, recorded on a member found ended. */
   detectedBy: string;
-  /** The execution whose end woke the run (an event's or a sweep's): its watch is marked ended already. */
-  wokenFor?: string;
+  /** The end a waker sent the run, if one did (src/retry-hold.ts: which watches a look writes). */
+  woke?: EndThatWoke;
   run: Run;
   /** Why a held member is held no more (`P2 ended Stopped`: its entry can no longer succeed): looked at as ended. */
   released?: string;
@@ -259,7 +258,7 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
     const held: Member = hold ? { ...member, waitingForRetry: true, ...firstSeen(start, now, context) } : withoutDetection(retried(member, start), start);
-    await armedFor(context.run, held, armed, context.completion);
+    await armedFor(context.run, held, armed, context);
     if (context.completion === 'events') return deadlineLook(held);
     const waitSeconds = nextWaitSeconds({
       elapsedSeconds: (now - Date.parse(member.watchedSince!)) / 1000,
@@ -275,9 +274,11 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's
   // look; unless a retry ran and failed again between two looks, unseen (its RESUMED lost): that
-  // later failure, the one the member ends with, only this look saw.
+  // later failure, the one the member ends with, only this look saw. Told by CodePipeline's end
+  // time only: an execution the listing does not show has the look's time for its end.
   const held = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
-  const noticed = held.detectedAt !== undefined && Date.parse(held.detectedAt) < Date.parse(finished.finishedAt!) ? {} : held;
+  const listedEnd = (await recent()).find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId)?.lastUpdateTime;
+  const noticed = held.detectedAt !== undefined && listedEnd !== undefined && Date.parse(held.detectedAt) < listedEnd.getTime() ? {} : held;
   if (finished.status === 'Succeeded') return finished;
   const unretriable = overtaken && `execution ${overtaken.laterExecutionId} has since run its failed stage ${overtaken.stageName}, so CodePipeline can no longer retry it`;
   return failed({ ...finished, ...noticed, ...(context.released !== undefined && { releasedBy: context.released }), ...(unretriable && { unretriable }) }, plan);

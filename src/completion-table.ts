@@ -39,7 +39,8 @@ const withClient = (sdk: TableSdk): TableClient => ({ sdk, client: new sdk.Dynam
 /**
  * The DynamoDB client, created once. check-status, the function a run calls at every look, meets
  * the table only on some looks (the train's end, a continuation, a redrive, a failure held for a
- * retry, an end that came before the run parked, a superseding execution followed): it loads the
+ * retry, an end that came before the run parked, a superseding execution followed, a member found
+ * running again after its own end, a group's member found ended by another's wake): it loads the
  * SDK's DynamoDB code at first use, a chunk of its own outside its cold start (esbuild's
  * `splitting`). AWS_ENDPOINT_URL_DYNAMODB points it at the local DynamoDB.
  */
@@ -254,12 +255,21 @@ export async function reopenWatch(watch: WatchItem, state: string): Promise<void
 }
 
 /**
+ * What the sweeper sends, beside ends, to make a run look now: its execution no longer exists
+ * (`GONE`), or no retry of its held failure can come any more (`UNRETRIABLE`). Either way the
+ * run's own look decides, and may find the execution running after all. Neither marks the watch.
+ */
+export const lookNowStates: ReadonlySet<string> = new Set(['GONE', 'UNRETRIABLE']);
+
+/**
  * Opens a watch marked ended, whatever the state it was marked with: the run's look found the
  * execution running again (someone retried its failed stage in CodePipeline since the end that
- * marked it), so the end to come must find it open.
+ * marked it), so the end to come must find it open. Not while a delivery is recording an end
+ * (its `waking` mark): that end may be a new one, after the look, and its wake makes the run look
+ * again; a delivery that died with its mark on is taken over by the sweeper, whose wake does too.
  */
 export async function reopenRunningWatch(key: string): Promise<void> {
-  await updateIf(key, { UpdateExpression: 'REMOVE ended, waking', ConditionExpression: 'attribute_exists(ended)' });
+  await updateIf(key, { UpdateExpression: 'REMOVE ended', ConditionExpression: 'attribute_exists(ended) AND attribute_not_exists(waking)' });
 }
 
 /**

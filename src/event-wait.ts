@@ -1,4 +1,4 @@
-import { getWait, keepAfterDeadlineSeconds, putWatch, waitKey } from './completion-table.js';
+import { getWait, keepAfterDeadlineSeconds, lookNowStates, putWatch, waitKey } from './completion-table.js';
 import { secondsUntilNextLook } from './polling.js';
 import type { Member, Plan, Run } from './run.js';
 import { stageConfig } from './config.js';
@@ -76,6 +76,22 @@ export function nextWait(run: Run, members: Member[], now: number): Pick<Run, 'w
 const endCameFirst = new Set(['DynamoDb.ConditionalCheckFailedException', 'DynamoDB.ConditionalCheckFailedException']);
 
 export const wokeBeforeParking = (wake: Run['wake']): boolean => typeof wake?.Error === 'string' && endCameFirst.has(wake.Error);
+
+/** The execution whose end a waker sent, and whether that end marked its watch ended. */
+export interface EndThatWoke {
+  pipelineExecutionId: string;
+  marked: boolean;
+}
+
+/**
+ * What woke the run, when a waker (an event's delivery, a sweep) sent it: every end marks its
+ * watch, a sweeper's look-now state does not. Undefined when no end woke it by name: its deadline,
+ * an end that came before it parked (recorded, not sent), or none yet.
+ */
+export function endThatWoke(wake: Run['wake']): EndThatWoke | undefined {
+  if (typeof wake?.pipelineExecutionId !== 'string') return undefined;
+  return { pipelineExecutionId: wake.pipelineExecutionId, marked: typeof wake.state === 'string' && !lookNowStates.has(wake.state) };
+}
 
 /**
  * Whether the run, redriven, parked again before this look: its token write (after the redrive)

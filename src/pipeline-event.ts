@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { claimGraceSeconds, finishWaking, getWait, getWatch, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, wakesWatch, type WatchItem } from './completion-table.js';
+import { claimGraceSeconds, finishWaking, getWait, getWatch, lookNowStates, markWatchEnded, keepAfterDeadlineSeconds, reopenWatch, takeOverWaking, wakesWatch, type WatchItem } from './completion-table.js';
 import { completeClaimed, wake, type WakeResult, type WakeSource } from './wake.js';
 import { nowMs } from './clock.js';
 import { logger } from './logger.js';
@@ -92,13 +92,6 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   logger.info('end recorded', { ...ended, by, result });
   return result;
 }
-
-/**
- * What the sweeper sends, beside ends, to make a run look now: its execution no longer exists
- * (`GONE`), or no retry of its held failure can come any more (`UNRETRIABLE`). Either way the
- * run's own look decides, and may find the execution running after all.
- */
-export const lookNowStates: ReadonlySet<string> = new Set(['GONE', 'UNRETRIABLE']);
 
 /** Marked ended by a delivery that has not recorded the end on the wait item for longer than any function runs. */
 const diedBeforeRecording = (watch: WatchItem, nowMs: number): watch is WatchItem & { waking: number } =>

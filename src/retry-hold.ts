@@ -1,6 +1,6 @@
 import { timesOf } from './duration.js';
 import { stillRunning } from './polling.js';
-import { watchExecutions, watchLocation, watchOf } from './event-wait.js';
+import { watchExecutions, watchLocation, watchOf, type EndThatWoke } from './event-wait.js';
 import { markWatchEnded, reopenRunningWatch, watchKey } from './completion-table.js';
 import { retryOvertaken } from './codepipeline.js';
 import { logger } from './logger.js';
@@ -69,19 +69,29 @@ export async function armWatch(run: Run, member: Member, plan: Plan, completion:
   return { pipelineExecutionId: member.pipelineExecutionId, held };
 }
 
+/** What a look knows of how the run was woken, for the watches it writes after it. */
+interface LookedAfter {
+  completion: 'events' | 'poll';
+  woke?: EndThatWoke;
+}
+
 /**
  * After a look that found the member running or held: the watch again, when the member's hold
  * changed (it failed, or a retry resumed it) or it follows a newer execution. Not armed (onFailure
  * `fail`), a watch an end marked is opened again: a FAILED event can come after someone retried
  * the failed stage, or the retry can come between the end that woke the run and its look, and
  * left marked, the watch would turn the retry's own end away, leaving the run to its deadline.
- * (An end between this look and that write finds the watch marked, and the next sweep finds it
- * open.)
+ * Only when the run was woken by this execution's end, or by no end it was sent: a watch marked by
+ * an end that did not complete this wait recorded that end for the next one, whose park then fails
+ * and whose look comes here without a sent end. So a group's look writes nothing for the members
+ * it finds running. (An end between this look and that write finds the watch marked, and the next
+ * sweep finds it open.)
  */
-export async function armedFor(run: Run, member: Member, armed: Armed | undefined, completion: 'events' | 'poll'): Promise<void> {
+export async function armedFor(run: Run, member: Member, armed: Armed | undefined, { completion, woke }: LookedAfter): Promise<void> {
   if (completion !== 'events') return;
   if (armed === undefined) {
-    if (member.pipelineExecutionId !== undefined) await reopenRunningWatch(watchKey(watchLocation(run, member.pipelineName), member.pipelineExecutionId));
+    const markedByItsEnd = woke === undefined || woke.pipelineExecutionId === member.pipelineExecutionId;
+    if (member.pipelineExecutionId !== undefined && markedByItsEnd) await reopenRunningWatch(watchKey(watchLocation(run, member.pipelineName), member.pipelineExecutionId));
     return;
   }
   const held = member.waitingForRetry === true;
@@ -95,13 +105,14 @@ export async function armedFor(run: Run, member: Member, armed: Armed | undefine
  * After a look that found the member ended: marks its watch ended, as the end's event would have,
  * since armWatch reopened it; left open, its event, late, or the sweeper would find the end and
  * wake the run's next wait for nothing, and take the credit for noticing whatever ended by then.
- * Not armed, only when the end that woke the run was not this execution's own (a group's member
- * found ended while another's end was handled): that end marked the watch already.
+ * Not armed, only when the run was not woken by this execution's own end, which marked the watch
+ * already (a group's member found ended while another's end was handled, or a sweeper's look-now
+ * state, which marks nothing).
  */
-export async function disarm(run: Run, member: Member, armed: Armed | undefined, { completion, wokenFor }: { completion: 'events' | 'poll'; wokenFor?: string }): Promise<void> {
+export async function disarm(run: Run, member: Member, armed: Armed | undefined, { completion, woke }: LookedAfter): Promise<void> {
   if (completion !== 'events') return;
   const pipelineExecutionId = armed?.pipelineExecutionId ?? member.pipelineExecutionId;
-  if (pipelineExecutionId === undefined || (armed === undefined && wokenFor === pipelineExecutionId)) return;
+  if (pipelineExecutionId === undefined || (armed === undefined && woke?.marked === true && woke.pipelineExecutionId === pipelineExecutionId)) return;
   const key = watchKey(watchLocation(run, member.pipelineName), pipelineExecutionId);
   await markWatchEnded({ key, pipelineName: member.pipelineName, pipelineExecutionId, waitKey: '' }, member.status.toUpperCase());
 }

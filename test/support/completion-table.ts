@@ -7,6 +7,8 @@ export interface CompletionOnDynamo {
   completion: typeof import('../../src/pipeline-event.js');
   sweeper: typeof import('../../src/sweep.js');
   watching: typeof import('../../src/event-wait.js');
+  /** What check-status's looks write to the watches (src/retry-hold.ts). */
+  looks: typeof import('../../src/retry-hold.js');
 }
 
 /**
@@ -33,6 +35,7 @@ export function completionOnDynamo(tablePrefix: string, credentials = { accessKe
     context.completion = await import('../../src/pipeline-event.js');
     context.sweeper = await import('../../src/sweep.js');
     context.watching = await import('../../src/event-wait.js');
+    context.looks = await import('../../src/retry-hold.js');
   });
 
   afterAll(async () => {

@@ -498,6 +498,20 @@ describe('check-status: onFailure wait, held only while a retry can come', () =>
     expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true });
   });
 
+  it.each([
+    ['a retry ran and failed again since it was held (CodePipeline’s end time is later): this look saw that failure', [summary('exec-p2', 0, 500, 'Failed')], { detectedAt: at(600), detectedBy: 'poll' }],
+    ['CodePipeline’s listing does not show the execution: its end time is unknown, and the hold’s first sighting stands', [], { detectedAt: at(300), detectedBy: 'event' }],
+  ])('at its deadline, a held failure is told noticed when first held, unless %s', async (_case, listed, noticed) => {
+    statusIs('exec-p2', 'Failed', 'Unit tests failed');
+    statusIs('exec-p3', 'InProgress');
+    codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: listed });
+    const held = tracked({ status: 'Failed', waitingForRetry: true, detectedAt: at(300), detectedBy: 'event', deadline: at(600) });
+
+    const run = await core(stepInput({ members: [held, p3()] }, { ...group, onFailure: 'wait' }));
+
+    expect(run.members[0]).toMatchObject({ status: 'Failed', error: 'PipelineFailed', ...noticed });
+  });
+
   it('fails the entry, before its deadline, once a later execution ran the stage it failed in: no retry can come', async () => {
     statusIs('exec-p2', 'Failed', 'Unit tests failed');
     stageStates({ Source: { id: 'later', status: 'Succeeded' }, Build: { id: 'later', status: 'InProgress' } });

@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { jest } from '@jest/globals';
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
-import { type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, type ExecutionStatus, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { clientSettings } from '../../src/client-settings.js';
@@ -1072,5 +1072,101 @@ describe('the sweeper: the end whose event never came', () => {
 
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ ended: 0, failed: 1 });
     expect(stepFunctions).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+});
+
+describe('what a look writes to a watch (onFailure fail): open again when its execution runs again, marked when found ended', () => {
+  const running = (pipelineExecutionId: string) => ({ pipelineName: 'P1', pipelineExecutionId, status: 'InProgress' }) as Parameters<typeof local.looks.armedFor>[1];
+  const succeeded = (pipelineExecutionId: string) => ({ pipelineName: 'P1', pipelineExecutionId, status: 'Succeeded' }) as Parameters<typeof local.looks.disarm>[1];
+  const woke = (pipelineExecutionId: string, state = 'FAILED') => ({ pipelineExecutionId, marked: state !== 'GONE' });
+  const watchItem = async (pipelineExecutionId: string) =>
+    (await local.tableClient.send(new GetItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: `watch#123456789012/us-east-1/P1#${pipelineExecutionId}` } } }))).Item;
+  const markedEnded = async (pipelineExecutionId: string) => (await watchItem(pipelineExecutionId))?.ended?.S;
+
+  it('woken by its own FAILED, a look that finds it running again (retried) opens its watch: the retry’s end then wakes the run', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await local.completion.onPipelineEvent(event('exec-1', 'FAILED'));
+
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events', woke: woke('exec-1') });
+    await park(2, 'token-2');
+    const outcome = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    expect(outcome).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-2']);
+  });
+
+  it('woken by another execution’s end, a look writes nothing for a member it finds running: that member’s end was recorded for the next wait, whose look opens it', async () => {
+    await watch('exec-1');
+    await watch('exec-2', 'P2');
+    // exec-1's FAILED comes while the run looks (nothing parked): recorded for the next wait.
+    await local.completion.onPipelineEvent(event('exec-1', 'FAILED'));
+
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events', woke: woke('exec-2', 'SUCCEEDED') });
+    const markedAfterThatLook = await markedEnded('exec-1');
+    const parked = await park(1, 'token-1');
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events' });
+
+    expect(markedAfterThatLook).toBe('FAILED');
+    expect(parked).toBe('refused');
+    expect(await markedEnded('exec-1')).toBeUndefined();
+  });
+
+  it('leaves a watch alone while a delivery is recording an end on it (its waking mark): that end, after the look, must not leave the watch open for the sweeper to wake a later wait', async () => {
+    await watch('exec-1');
+    const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached = () => {};
+    const atGate = new Promise<void>((resolve) => (reached = resolve));
+    let pending = true;
+    dynamo.config.cacheMiddleware = false;
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (pending && context.commandName === 'GetItemCommand' && (args.input as GetItemCommandInput).Key?.pk?.S === waitKey) {
+          pending = false;
+          reached();
+          await gate;
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: betweenReadAndWrite },
+    );
+    // The look saw exec-1 running; exec-1 ends now, and its delivery marks the watch and stops before the wait item.
+    const delivery = local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    await atGate;
+
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events' });
+    await park(1, 'token-1');
+    release();
+    expect(await delivery).toBe('completed');
+    await local.looks.disarm(run, succeeded('exec-1'), undefined, { completion: 'events', woke: woke('exec-1', 'SUCCEEDED') });
+    await park(2, 'token-2');
+    codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { pipelineExecutionId: 'exec-1', status: 'Succeeded' } });
+    const swept = await local.sweeper.sweep();
+
+    expect(await markedEnded('exec-1')).toBe('SUCCEEDED');
+    expect(swept.watched).toBe(0);
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it.each([
+    ['another execution’s end', woke('exec-2', 'SUCCEEDED')],
+    ['the sweeper’s GONE, which marks nothing', woke('exec-1', 'GONE')],
+  ])('woken by %s, a look that finds a member ended marks its watch: its event, late, wakes no later wait', async (_case, wokeBy) => {
+    await watch('exec-1');
+
+    await local.looks.disarm(run, succeeded('exec-1'), undefined, { completion: 'events', woke: wokeBy });
+
+    expect(await markedEnded('exec-1')).toBe('SUCCEEDED');
+  });
+
+  it('woken by the member’s own end, the look leaves the watch as that end marked it, without a write', async () => {
+    // Not marked here, so that a write would show.
+    await watch('exec-1');
+
+    await local.looks.disarm(run, succeeded('exec-1'), undefined, { completion: 'events', woke: woke('exec-1', 'SUCCEEDED') });
+
+    expect(await markedEnded('exec-1')).toBeUndefined();
   });
 });
