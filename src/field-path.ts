@@ -1,5 +1,19 @@
 // How refusals name fields, without zod: the command line names them before it loads any schema.
 
+/**
+ * Characters a terminal shows as nothing, or as a space: a name holding one reads as its lookalike
+ * (`"P1\u200b"` shown as `"P1"`). Unicode's default-ignorable characters (zero-width ones,
+ * direction marks, variation selectors, fillers), the format characters, every space but the plain
+ * one, and the blank braille pattern. JSON.stringify escapes only the control characters.
+ */
+const unseen = /[\p{Default_Ignorable_Code_Point}\p{Cf}\p{Zl}\p{Zp}\p{Zs}\u2800]/gu;
+
+/** Text as a refusal quotes it: a JSON string, one line, with every character that does not show escaped (`"P1\u200B"`). */
+export const quoted = (text: string): string =>
+  JSON.stringify(text).replace(unseen, (character) =>
+    character === ' ' ? character : [...Array(character.length).keys()].map((at) => `\\u${character.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`).join(''),
+  );
+
 /** A key written bare in a path: what pipeline, variable and field names are made of. */
 const bareKey = /^[A-Za-z0-9_.@-]+$/;
 
@@ -12,7 +26,7 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((text, key) => {
     if (typeof key === 'number') return `${text}[${key}]`;
     const name = String(key);
-    if (!bareKey.test(name)) return `${text}[${JSON.stringify(name)}]`;
+    if (!bareKey.test(name)) return `${text}[${quoted(name)}]`;
     return text === '' ? name : `${text}.${name}`;
   }, '');
 }

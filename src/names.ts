@@ -1,3 +1,5 @@
+import { quoted } from './field-path.js';
+
 /** CodePipeline's own rules (API reference: PipelineName, PipelineVariable, ClientRequestToken). */
 export const pipelineNamePattern = /^[A-Za-z0-9.@\-_]{1,100}$/;
 export const variableNamePattern = /^[A-Za-z0-9@\-_]{1,128}$/;
@@ -30,17 +32,11 @@ export const maxExecutionNameLength = 80;
 export const maxExecutionInputBytes = 262_144;
 
 /**
- * Characters a terminal shows as nothing, or as a space: a name holding one reads as its
- * lookalike (`"P1\u200b"` shown as `"P1"`). JSON.stringify escapes only the control characters.
- */
-const unseen = /[\p{Cf}\p{Zl}\p{Zp}\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/gu;
-
-/**
- * A refused name as the refusal shows it: a JSON string with every unseen character escaped,
- * and a long one cut, so that ten of them stay a readable cause.
+ * A refused name as the refusal shows it (quoted: a JSON string with every character that does not
+ * show escaped), a long one cut, so that ten of them stay a readable cause.
  */
 export function shownName(name: string): string {
-  const shown = (text: string) =>
-    JSON.stringify(text).replace(unseen, (character) => [...Array(character.length).keys()].map((at) => `\\u${character.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')}`).join(''));
-  return name.length > 120 ? `${shown(name.slice(0, 100))}… (${name.length} characters)` : shown(name);
+  const characters = [...name];
+  // Cut between characters, never inside a surrogate pair.
+  return characters.length > 120 ? `${quoted(characters.slice(0, 100).join(''))}… (${characters.length} characters)` : quoted(name);
 }

@@ -4,7 +4,7 @@
 // cold start.
 import * as z from 'zod/mini';
 import { InvalidInput } from './errors.js';
-import { closestName, fieldPath, maxNestingDepth, tooDeeplyNested } from './field-path.js';
+import { closestName, fieldPath, maxNestingDepth, quoted, tooDeeplyNested } from './field-path.js';
 
 /** What a parent state machine passes when it starts a run (AWS's convention); set by Step Functions, never by hand. */
 const startedByField = 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID';
@@ -72,7 +72,7 @@ export function parseOrThrow<T>(schema: z.ZodMiniType<T>, value: unknown, root: 
     const fields = issue.path.length === 0 ? known : [];
     const named = issue.keys.map((key) => {
       const meant = closestName(key, fields);
-      return `${JSON.stringify(key)}${meant !== undefined ? ` (did you mean "${meant}"?)` : ''}`;
+      return `${quoted(key)}${meant !== undefined ? ` (did you mean "${meant}"?)` : ''}`;
     });
     return `${field}: unknown field${named.length > 1 ? 's' : ''} ${named.join(', ')}${fields.length > 0 ? `; the fields are ${fields.join(', ')}` : ''}`;
   });

@@ -176,12 +176,26 @@ describe('decide-order: refuses bad input by name, before anything else', () => 
     ['a zero-width space', { order: ['P1\u200b'] }, 'order[0]', String.raw`"P1\u200B"`],
     ['a no-break space', { order: ['P1', 'P2'], from: 'P\u00a01' }, 'from', String.raw`"P\u00A01"`],
     ['a right-to-left mark', { sequence: 'release\u200f' }, 'sequence', String.raw`"release\u200F"`],
-  ])('shows a refused name holding %s with that character escaped, where it would read as its lookalike', async (_case, input, field, shown) => {
+    ['a variation selector', { order: ['P1\ufe0f'] }, 'order[0]', String.raw`"P1\uFE0F"`],
+    ['a Hangul filler', { order: ['P1\u3164'] }, 'order[0]', String.raw`"P1\u3164"`],
+    // Visible: shown as it is.
+    ['an emoji', { order: ['P1🚀'] }, 'order[0]', '"P1🚀"'],
+  ])('shows a refused name holding %s so that it cannot read as a lookalike: only a character that does not show is escaped', async (_case, input, field, shown) => {
     const error = (await decide(input).catch((refusal: unknown) => refusal)) as Error;
 
     expect(error.name).toBe('InvalidInput');
     expect(error.message.startsWith(`${field}: must be `)).toBe(true);
     expect(error.message.endsWith(`; got ${shown}`)).toBe(true);
+  });
+
+  it('names an unknown field, and a key of a field, with a character that does not show escaped; cuts a long name between characters', async () => {
+    const unknownField = (await decide({ 'sequ\u200bence': 'release' }).catch((refusal: unknown) => refusal)) as Error;
+    const badKey = (await decide({ order: ['P1'], variables: { 'P1\u200b': { A: '1' } } }).catch((refusal: unknown) => refusal)) as Error;
+    const longEmoji = (await decide({ order: ['🚀'.repeat(130)] }).catch((refusal: unknown) => refusal)) as Error;
+
+    expect(unknownField.message).toContain(String.raw`unknown field "sequ\u200Bence" (did you mean "sequence"?)`);
+    expect(badKey.message.startsWith(String.raw`variables["P1\u200B"]: `)).toBe(true);
+    expect(longEmoji.message).toContain(`got "${'🚀'.repeat(100)}"… (130 characters)`);
   });
 
   it('refuses a pipeline the stage does not allow, naming it and the allowed ones', async () => {
