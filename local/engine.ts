@@ -623,13 +623,27 @@ export class LocalEngine {
         throw new HistoryLimitReached();
       }
     };
+    /** A state's last failure that a Retry of its own matches: the next attempt, at the same instant, waits out the Retry's interval first. */
+    const retryDue = new Map<string, { failedAt: number; delaySeconds: number }>();
     const attempt = async <T>(stateName: string, work: () => Promise<T>): Promise<T> => {
+      const due = retryDue.get(stateName);
+      retryDue.delete(stateName);
+      // The engine retries at once (retryIntervalOverrides); Step Functions waits, and what the
+      // retry meets (a read caught up, a pipeline ended) depends on that wait. A later entry of
+      // the state, after a Catch, waits for nothing.
+      if (due !== undefined && due.failedAt === this.clock.now()) {
+        await this.clock.interruptibleSleep(due.delaySeconds, signal).done;
+        if (signal.aborted) throw namedError('States.Runtime', `${stateName}: the execution was stopped`);
+      }
       try {
         const output = await work();
         retriesInARow.delete(stateName);
         return output;
       } catch (error) {
-        retriesInARow.set(stateName, (retriesInARow.get(stateName) ?? 0) + 1);
+        const failures = (retriesInARow.get(stateName) ?? 0) + 1;
+        retriesInARow.set(stateName, failures);
+        const retrier = retrierFor(this.onDisk.States[stateName]?.Retry, (error as { name?: unknown } | null)?.name);
+        if (retrier !== undefined) retryDue.set(stateName, { failedAt: this.clock.now(), delaySeconds: retryDelaySeconds(retrier, failures) });
         throw error;
       }
     };
@@ -899,6 +913,24 @@ const sum = (values: number[]) => values.reduce((total, value) => total + value,
 function isSuccessorOf(name: string, originName: string): boolean {
   const generation = Number(/-g(\d+)$/.exec(name)?.[1]);
   return Number.isInteger(generation) && successorName(originName, generation) === name;
+}
+
+/** The first Retry entry whose ErrorEquals names the error, as Step Functions picks it. */
+function retrierFor(retry: unknown, errorName: unknown): RetryDetail['retrier'] | undefined {
+  if (!Array.isArray(retry) || typeof errorName !== 'string') return undefined;
+  const matches = (names: string[]) => names.includes(errorName) || names.includes('States.ALL') || (names.includes('States.TaskFailed') && errorName !== 'States.Timeout');
+  return (retry as RetryDetail['retrier'][]).find((retrier) => matches(retrier.ErrorEquals));
+}
+
+/**
+ * How long Step Functions waits before the retry after `failures` failures in a row: IntervalSeconds
+ * (1 by default) times BackoffRate (2 by default) for each retry before, at most MaxDelaySeconds.
+ * FULL jitter draws from 0 to that: half of it, its mean, keeps a world's run the same every time.
+ */
+export function retryDelaySeconds(retrier: RetryDetail['retrier'], failures: number): number {
+  const delay = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failures - 1);
+  const capped = retrier.MaxDelaySeconds === undefined ? delay : Math.min(delay, retrier.MaxDelaySeconds);
+  return retrier.JitterStrategy === 'FULL' ? capped / 2 : capped;
 }
 
 /** The fields of aws-local-stepfunctions' StateFailed and StateRetried events the retry lines read. */

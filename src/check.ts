@@ -61,7 +61,7 @@ export async function checkPipelines({ plan, run, execution, retryCount, redrive
   // run redriven into its Wait looks first when that Wait ends: an end after the redrive was the poll's to find.
   const creditedToRedrive = looks.some((member, index) => member.detectedBy === 'redrive' && holds(run.members[index]!) && !holds(member));
   const redrivenAt =
-    redrivesSince > 0 && (looks.some(endedBadly) || (completion === 'poll' && creditedToRedrive)) ? await lastRedriveTime(execution.id) : undefined;
+    redrivesSince > 0 && (looks.some(endedBadly) || (completion === 'poll' && creditedToRedrive)) ? await lastRedriveTime(execution.id, redriveCount) : undefined;
   const seen =
     completion === 'poll' && creditedToRedrive
       ? looks.map((member) => (member.detectedBy === 'redrive' && !endedBefore(member, redrivenAt) ? { ...member, detectedBy: 'poll' } : member))

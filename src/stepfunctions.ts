@@ -1,7 +1,8 @@
 import type { GetExecutionHistoryCommandOutput, SFNClient } from '@aws-sdk/client-sfn';
 import { toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
-import { InvalidInput } from './errors.js';
+import { AwsUnavailable, InvalidInput } from './errors.js';
+import { timesOf } from './duration.js';
 
 type StepFunctionsSdk = typeof import('@aws-sdk/client-sfn');
 
@@ -64,17 +65,25 @@ export async function describeExecution(executionArn: string): Promise<Described
 }
 
 /**
- * When the execution was last redriven (DescribeExecution's redriveDate, in ms): a redrive
- * restarts what had failed before it, never what failed after it.
+ * When the execution asking was last redriven (DescribeExecution's redriveDate, in ms): a redrive
+ * restarts what had failed before it, never what failed after it. DescribeExecution is eventually
+ * consistent: an answer that does not know the execution, or counts fewer redrives than the
+ * execution itself does ($$.Execution.RedriveCount), has not caught up yet, and its redriveDate
+ * would be an earlier redrive's. Either is AwsUnavailable, which the state machine retries.
  */
-export async function lastRedriveTime(executionArn: string): Promise<number | undefined> {
+export async function lastRedriveTime(executionArn: string, redriveCount: number): Promise<number | undefined> {
+  const behind = (answer: string, cause?: unknown) =>
+    new AwsUnavailable(`DescribeExecution ${executionArn}: ${answer}, though this execution has been redriven ${timesOf(redriveCount)}: Step Functions has not caught up yet (DescribeExecution is eventually consistent)`, { cause });
+  let described: { redriveDate?: Date; redriveCount?: number };
   try {
     const { sdk, client } = await stepFunctions();
-    const { redriveDate } = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
-    return redriveDate?.getTime();
+    described = await client.send(new sdk.DescribeExecutionCommand({ executionArn }));
   } catch (error) {
+    if ((error as { name?: string } | null)?.name === 'ExecutionDoesNotExist') throw behind('ExecutionDoesNotExist', error);
     throw toNamedAwsError(error, `DescribeExecution ${executionArn}`);
   }
+  if ((described.redriveCount ?? 0) < redriveCount) throw behind(`it counts ${described.redriveCount ?? 0} redrives`);
+  return described.redriveDate?.getTime();
 }
 
 /** One event of an execution's history, as much of it as a reader here needs. */

@@ -227,6 +227,21 @@ describe('single flight', () => {
     expectSequential(winner, (winner.output as { order: string[] }).order);
   });
 
+  it('redriven while Step Functions does not show the execution yet: the look fails AwsUnavailable, and its Retry, waited out in simulated time as on AWS, finds it', async () => {
+    // P1 fails 10 s in; the run is redriven at once, well inside the 60 s DescribeExecution lags.
+    const engine = await LocalEngine.create({ world: world([{ name: 'P1', durationSeconds: 10, outcomes: ['Failed', 'Succeeded'] }], { stepFunctionsReadLagSeconds: 60 }) });
+    const retries: RunEvent[] = [];
+
+    const report = await engine.run({ input: { order: ['P1'] }, redrive: true, onEvent: (event) => (event.type === 'retried' ? retries.push(event) : undefined) });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.redrives).toBe(1);
+    expect(ours(report).filter((execution) => execution.pipelineName === 'P1')).toHaveLength(2);
+    // CheckPipelines' Retry on AwsUnavailable waits 5, 10, 20, 40 s (FULL jitter: half of each, its mean) until the read has caught up.
+    expect(retries.some((event) => event.type === 'retried' && event.state === 'CheckPipelines')).toBe(true);
+    expect(report.stats.simulatedSeconds).toBeGreaterThan(60);
+  });
+
   /** The stage's lock item (src/run-lock.ts), read straight from the engine's completion table. */
   const lockItem = async (engine: LocalEngine, tableName: string) => {
     const client = new DynamoDBClient({

@@ -60,7 +60,7 @@ beforeEach(() => {
   useStageConfig();
   stepFunctions.on(ListExecutionsCommand).resolves({ executions: [running(execution.name)] });
   // Redriven (where a test says so) after P2's end at 590 s: the redrive that restarts what failed.
-  stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 595_000) });
+  stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 595_000), redriveCount: 1 });
   nowMs = started + 600_000;
   useClock({ now: () => nowMs });
   codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [summary('exec-p2', 0, 590)] });
@@ -277,7 +277,7 @@ describe('check-status: redrive', () => {
 
   it('does not restart a member that failed after the redrive (stopped while it waited, redriven at once): the run fails', async () => {
     statusIs('exec-p2', 'Failed', 'Tests failed');
-    stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000) });
+    stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000), redriveCount: 1 });
 
     await expect(core(stepInput({}, {}, { redriveCount: 1 }))).rejects.toMatchObject({
       name: 'PipelineFailed',
@@ -303,11 +303,23 @@ describe('check-status: redrive', () => {
   it('restarts a failed member whose end CodePipeline no longer lists, as before: its end may well precede the redrive', async () => {
     statusIs('exec-p2', 'Failed', 'Tests failed');
     codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [] });
-    stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000) });
+    stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000), redriveCount: 1 });
 
     const run = await core(stepInput({}, {}, { redriveCount: 1 }));
 
     expect(run.members[0]).toMatchObject({ pipelineName: 'P2', status: 'Pending', attempt: 1, earlierExecutionIds: ['exec-p2'] });
+  });
+
+  it.each([
+    ['does not know the execution yet', () => stepFunctions.on(DescribeExecutionCommand).rejects(awsError('ExecutionDoesNotExist', 400)), 'ExecutionDoesNotExist'],
+    ['has not seen the redrive yet', () => stepFunctions.on(DescribeExecutionCommand).resolves({ redriveDate: new Date(started + 300_000), redriveCount: 0 }), 'it counts 0 redrives'],
+  ])('redriven, when DescribeExecution %s (it is eventually consistent): AwsUnavailable, which the state machine retries, not a refusal', async (_case, answer, told) => {
+    statusIs('exec-p2', 'Failed', 'Tests failed');
+    answer();
+
+    const attempt = core(stepInput({}, {}, { redriveCount: 1 }));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'AwsUnavailable', message: expect.stringContaining(`${told}, though this execution has been redriven once: Step Functions has not caught up yet`) as unknown });
   });
 
   it('refuses to go on beside a run that started while this one lay failed, starting nothing', async () => {
