@@ -246,8 +246,10 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     delete member.statusSummary;
   }
   if (context.completion === 'events' && member.pipelineExecutionId !== start.pipelineExecutionId) {
-    // Following a superseder: its end is the one that must wake the run now.
+    // Following a superseder: its end is the one that must wake the run now, and the superseded
+    // one's, late (or the sweeper's finding it), must wake no later wait.
     await watchExecutions(context.run, [watchOf(member, false)]);
+    await disarm(context.run, { ...start, status: 'Superseded' }, undefined, context);
   }
 
   // Held only while CodePipeline could still retry it: once a later execution ran its failed stage, no retry can come.

@@ -196,6 +196,27 @@ describe('completion: events', () => {
     expect(Date.parse(p1.detectedAt!)).toBeGreaterThanOrEqual(Math.min(...p1Delivered));
   });
 
+  it('a superseded execution’s late SUPERSEDED event, once the run follows its superseder, wakes no later wait and takes no credit', async () => {
+    // A's end wakes the group's look, which follows B's superseder; C runs next. B's old SUPERSEDED is delivered 26 s late, after C's end.
+    const { report, engine } = await runEvents(
+      [
+        { name: 'A', durationSeconds: 5 },
+        { name: 'B', durationSeconds: 20, outcome: 'Superseded', supersededBy: { durationSeconds: 10 } },
+        { name: 'C', durationSeconds: 12 },
+      ],
+      { order: [['A', 'B'], 'C'] },
+      { events: { delaySeconds: 1, lateSeconds: { SUPERSEDED: 25, SUCCEEDED: 10 } } },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const c = results(report).find((result) => result.pipelineName === 'C')!;
+    const cDelivered = engine.bus!.records.find((record) => record.change.pipelineName === 'C' && record.change.state === 'SUCCEEDED')!.deliveredAt;
+    // Credited to an event before C's own was delivered: the stale one woke C's wait.
+    const creditedToAnotherEvent = c.detectedBy === 'event' && Date.parse(c.detectedAt!) < Math.min(...cDelivered);
+    expect(creditedToAnotherEvent).toBe(false);
+    expect(c.detectedBy).toMatch(/^(event|sweep)$/);
+  });
+
   it('a drop naming no pipeline, state or rate drops every event: each end is swept', async () => {
     const { report } = await runEvents(
       [
