@@ -77,19 +77,21 @@ const endCameFirst = new Set(['DynamoDb.ConditionalCheckFailedException', 'Dynam
 
 export const wokeBeforeParking = (wake: Run['wake']): boolean => typeof wake?.Error === 'string' && endCameFirst.has(wake.Error);
 
-/** The execution whose end a waker sent, and whether that end marked its watch ended. */
+/**
+ * What ended the run's last wait: the execution whose end a waker (an event's delivery, a sweep)
+ * sent, and whether that end marked its watch ended (every end does, a sweeper's look-now state
+ * does not); no execution when none was sent (its deadline, or an end that came before it parked,
+ * recorded and not sent).
+ */
 export interface EndThatWoke {
-  pipelineExecutionId: string;
+  pipelineExecutionId?: string;
   marked: boolean;
 }
 
-/**
- * What woke the run, when a waker (an event's delivery, a sweep) sent it: every end marks its
- * watch, a sweeper's look-now state does not. Undefined when no end woke it by name: its deadline,
- * an end that came before it parked (recorded, not sent), or none yet.
- */
+/** What ended the run's last wait; undefined before its first, when no end can have been recorded for it. */
 export function endThatWoke(wake: Run['wake']): EndThatWoke | undefined {
-  if (typeof wake?.pipelineExecutionId !== 'string') return undefined;
+  if (wake === undefined) return undefined;
+  if (typeof wake.pipelineExecutionId !== 'string') return { marked: false };
   return { pipelineExecutionId: wake.pipelineExecutionId, marked: typeof wake.state === 'string' && !lookNowStates.has(wake.state) };
 }
 

@@ -81,16 +81,17 @@ interface LookedAfter {
  * `fail`), a watch an end marked is opened again: a FAILED event can come after someone retried
  * the failed stage, or the retry can come between the end that woke the run and its look, and
  * left marked, the watch would turn the retry's own end away, leaving the run to its deadline.
- * Only when the run was woken by this execution's end, or by no end it was sent: a watch marked by
- * an end that did not complete this wait recorded that end for the next one, whose park then fails
- * and whose look comes here without a sent end. So a group's look writes nothing for the members
- * it finds running. (An end between this look and that write finds the watch marked, and the next
- * sweep finds it open.)
+ * Only when the run's wait was ended by this execution's end, or by no end it was sent (its
+ * deadline, an end recorded before it parked): a watch marked by an end that did not complete this
+ * wait recorded that end for the next one, whose park then fails and whose look comes here without
+ * a sent end. So a group's look writes nothing for the members it finds running, and neither does
+ * a look before any wait (no end can have been recorded yet). (An end between this look and that
+ * write finds the watch marked, and the next sweep finds it open.)
  */
 export async function armedFor(run: Run, member: Member, armed: Armed | undefined, { completion, woke }: LookedAfter): Promise<void> {
   if (completion !== 'events') return;
   if (armed === undefined) {
-    const markedByItsEnd = woke === undefined || woke.pipelineExecutionId === member.pipelineExecutionId;
+    const markedByItsEnd = woke !== undefined && (woke.pipelineExecutionId === undefined || woke.pipelineExecutionId === member.pipelineExecutionId);
     if (member.pipelineExecutionId !== undefined && markedByItsEnd) await reopenRunningWatch(watchKey(watchLocation(run, member.pipelineName), member.pipelineExecutionId));
     return;
   }

@@ -1105,11 +1105,22 @@ describe('what a look writes to a watch (onFailure fail): open again when its ex
     await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events', woke: woke('exec-2', 'SUCCEEDED') });
     const markedAfterThatLook = await markedEnded('exec-1');
     const parked = await park(1, 'token-1');
-    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events' });
+    // That refused park is the wake of the next look: an end recorded, none sent.
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events', woke: { marked: false } });
 
     expect(markedAfterThatLook).toBe('FAILED');
     expect(parked).toBe('refused');
     expect(await markedEnded('exec-1')).toBeUndefined();
+  });
+
+  it('before the run’s first wait, a look writes nothing for a member it finds running: no end can have been recorded for it yet', async () => {
+    await watch('exec-1');
+    // Marked here only so that a write would show.
+    await local.completion.onPipelineEvent(event('exec-1', 'FAILED'));
+
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events' });
+
+    expect(await markedEnded('exec-1')).toBe('FAILED');
   });
 
   it('leaves a watch alone while a delivery is recording an end on it (its waking mark): that end, after the look, must not leave the watch open for the sweeper to wake a later wait', async () => {
@@ -1136,7 +1147,7 @@ describe('what a look writes to a watch (onFailure fail): open again when its ex
     const delivery = local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
     await atGate;
 
-    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events' });
+    await local.looks.armedFor(run, running('exec-1'), undefined, { completion: 'events', woke: { marked: false } });
     await park(1, 'token-1');
     release();
     expect(await delivery).toBe('completed');
