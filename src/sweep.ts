@@ -73,6 +73,8 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
     } catch (error) {
       failed += 1;
       logger.warn('could not send a claimed wake again', { wait: claim.key, error });
+      // As a wake the sweep could not send: a passing failure waits for the next sweep, any other fails this one.
+      if ((error as Error).name !== 'AwsUnavailable') unfinished.push({ step: 'wake', error: error as Error, what: `the wait ${claim.key}, whose claimed wake no delivery sent` });
     }
   }
   if (unfinished.length > 0) throw sweepIncomplete(unfinished);

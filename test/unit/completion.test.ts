@@ -557,7 +557,23 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     expect(tokensCompleted()).toEqual(['token-1', 'token-1', 'token-2', 'token-2']);
   });
 
-  it('a send that fails is tried again at the next sweep', async () => {
+  it('a send throttled past the SDK’s retries is left to the next sweep, which does not fail', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions
+      .on(SendTaskSuccessCommand)
+      .callsFakeOnce(() => new Promise(() => {}))
+      .rejectsOnce(awsError('ThrottlingException', 400))
+      .resolves({});
+    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+
+    aMinuteLater();
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: [], failed: 1 });
+    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: ['completed'], failed: 0 });
+  });
+
+  it('a send that fails is tried again at the next sweep; refused (not passing), it fails that sweep, for the dead-letter queue’s alarm', async () => {
     await watch('exec-1');
     await park(1, 'token-1');
     // The first send never returns; the next is refused in a way the SDK does not retry (a role
@@ -571,7 +587,10 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
 
     aMinuteLater();
-    await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: [], failed: 1 });
+    await expect(local.sweeper.sweep()).rejects.toMatchObject({
+      name: 'AwsRequestRejected',
+      message: expect.stringMatching(/^the sweeper could not wake the run waiting on an execution that ended \(the wait wait#\S+, whose claimed wake no delivery sent: AwsRequestRejected: SendTaskSuccess: AccessDeniedException/) as unknown,
+    });
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: ['completed'], failed: 0 });
   });
 });
