@@ -271,7 +271,8 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     return { ...held, nextLookAt: new Date(now + waitSeconds * 1000).toISOString() };
   }
 
-  await disarm(context.run, member, armed, context);
+  // Armed for the execution it started from, the look may have followed a superseder since: that one's watch is the one to mark.
+  await disarm(context.run, member, armed?.pipelineExecutionId === member.pipelineExecutionId ? armed : undefined, context);
   // Held and now Succeeded, the retry and its end came between two looks.
   const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's

@@ -217,6 +217,27 @@ describe('completion: events', () => {
     expect(c.detectedBy).toMatch(/^(event|sweep)$/);
   });
 
+  it.each(['fail', 'wait'] as const)('onFailure %s: a superseder the look finds ended leaves no open watch behind to wake the next entry', async (onFailure) => {
+    // B is superseded at 3 s by C, which succeeds at 12 s; B's SUPERSEDED comes 41 s late, so the sweep at 37 s
+    // wakes the run and its look follows C, already Succeeded. D runs next; every SUCCEEDED comes 51 s late.
+    const { report, engine } = await runEvents(
+      [
+        { name: 'B', durationSeconds: 20, outcome: 'Superseded', supersededBy: { durationSeconds: 10 } },
+        { name: 'D', durationSeconds: 15 },
+      ],
+      { order: ['B', 'D'], onSuperseded: 'follow', onFailure },
+      { events: { delaySeconds: 1, lateSeconds: { SUPERSEDED: 40, SUCCEEDED: 50 } } },
+      { sweepSeconds: 600 },
+    );
+
+    expect(report.status).toBe('SUCCEEDED');
+    const d = results(report).find((result) => result.pipelineName === 'D')!;
+    const dDelivered = engine.bus!.records.find((record) => record.change.pipelineName === 'D' && record.change.state === 'SUCCEEDED')!.deliveredAt;
+    expect(d.detectedBy).toBe('event');
+    // Credited to an event before D's own was delivered: C's stale one woke D's wait.
+    expect(Date.parse(d.detectedAt!)).toBeGreaterThanOrEqual(Math.min(...dDelivered));
+  });
+
   it('a drop naming no pipeline, state or rate drops every event: each end is swept', async () => {
     const { report } = await runEvents(
       [
