@@ -31,6 +31,8 @@ const variableValues = z
         z.maxLength(maxVariableValueLength, `must be at most ${maxVariableValueLength} characters`),
         // CodePipeline's character rule and the references' syntax need no AWS: named here, beside every other problem of the input.
         z.superRefine((value, context) => {
+          // Too long, it is refused for that alone: its text quoted again would swamp the other problems.
+          if (value.length > maxVariableValueLength) return;
           const characters = valueCharacterProblem(value);
           if (characters !== undefined) context.addIssue({ code: 'custom', message: characters, input: value });
           try {

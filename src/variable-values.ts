@@ -1,4 +1,4 @@
-import { pipelineNamePattern, variableNamePattern } from './names.js';
+import { pipelineNamePattern, shownName, variableNamePattern } from './names.js';
 
 /**
  * What a variable value of the input is made of, read without asking AWS: the input's schema
@@ -34,7 +34,7 @@ export function parseValue(value: string): Part[] {
   for (let open = rest.indexOf('#{'); open >= 0; open = rest.indexOf('#{')) {
     if (open > 0) parts.push(rest.slice(0, open));
     const close = rest.indexOf('}', open);
-    if (close < 0) throw new SyntaxError(`'${rest.slice(open)}' opens a reference that is never closed; a reference is ${syntax}`);
+    if (close < 0) throw new SyntaxError(`${shownName(rest.slice(open))} opens a reference that is never closed; a reference is ${syntax}`);
     const text = rest.slice(open, close + 1);
     const inner = text.slice(2, -1);
     const variableDot = inner.lastIndexOf('.');
@@ -43,7 +43,7 @@ export function parseValue(value: string): Part[] {
     const namespace = inner.slice(namespaceDot + 1, variableDot);
     const variable = inner.slice(variableDot + 1);
     if (variableDot < 0 || namespaceDot <= 0 || !pipelineNamePattern.test(pipeline) || !namespacePattern.test(namespace) || !variableNamePattern.test(variable)) {
-      throw new SyntaxError(`'${text}' is not a reference; a reference is ${syntax}`);
+      throw new SyntaxError(`${shownName(text)} is not a reference; a reference is ${syntax}`);
     }
     parts.push({ text, pipeline, namespace, variable });
     rest = rest.slice(close + 1);

@@ -109,7 +109,7 @@ describe('references: checked by decide-order before anything starts', () => {
     ['itself', { order: ['P1', 'P2'], variables: { P2: { ENV: '#{P2.DeployVariables.URL}' } } }, "refers to 'P2', which runs in the same entry as P2"],
     ['a pipeline not in the order', { order: ['P1', 'P2'], variables: { P2: { ENV: '#{P3.variables.ENDPOINT}' } } }, "refers to 'P3', which is not in the order"],
     ['a pipeline that from skips', { order: ['P1', 'P2', 'P3'], from: 'P2', variables: { P3: { IMAGE_TAG: '#{P1.BuildVariables.IMAGE_TAG}' } } }, "refers to 'P1', which from 'P2' skips"],
-    ['malformed syntax', { order: ['P1', 'P2'], variables: { P2: { ENV: 'x #{P1.BuildVariables}' } } }, "variables.P2.ENV: '#{P1.BuildVariables}' is not a reference"],
+    ['malformed syntax', { order: ['P1', 'P2'], variables: { P2: { ENV: 'x #{P1.BuildVariables}' } } }, 'variables.P2.ENV: "#{P1.BuildVariables}" is not a reference'],
   ])('refuses a reference to %s, naming the field, before asking CodePipeline anything', async (_, input, cause) => {
     const error = await rejectionOf(decide(input));
 
@@ -146,7 +146,7 @@ describe('references: checked by decide-order before anything starts', () => {
     const error = await rejectionOf(decide({ order: ['P1', 'P2', 'P3'], from: 'P 2', variables: { P2: { ENV: 'x #{P1.BuildVariables}' } } }));
 
     expect(error.message).toBe(
-      "2 problems: 1) variables.P2.ENV: '#{P1.BuildVariables}' is not a reference; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}; " +
+      '2 problems: 1) variables.P2.ENV: "#{P1.BuildVariables}" is not a reference; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}; ' +
         '2) from: must be 1 to 100 characters of A-Z a-z 0-9 . @ - _ (CodePipeline’s rule); got "P 2"',
     );
   });

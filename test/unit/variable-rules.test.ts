@@ -103,6 +103,14 @@ describe('decide-order: every variable rule StartPipelineExecution applies, befo
     expect(stepFunctions).not.toHaveReceivedAnyCommand();
   });
 
+  it('refuses a value too long for that alone, quoting none of it, beside the input’s other problems; a malformed reference is quoted escaped and cut', async () => {
+    const tooLong = (await decide({ order: ['P1', 'P2'], variables: { P2: { A: `#{${'x'.repeat(200_000)}` } }, onFailure: 'bogus' }).catch((refusal: unknown) => refusal)) as Error;
+    const unseen = (await decide({ order: ['P1', 'P2'], variables: { P2: { A: '#{P1.N\u200b.x}' } } }).catch((refusal: unknown) => refusal)) as Error;
+
+    expect(tooLong.message).toBe("2 problems: 1) variables.P2.A: must be at most 1000 characters; 2) onFailure: must be 'fail' or 'wait'");
+    expect(unseen.message).toContain(String.raw`variables.P2.A: "#{P1.N\u200B.x}" is not a reference`);
+  });
+
   it('names every problem a value has on its own at once, before asking CodePipeline anything: empty, on two lines, a reference never closed', async () => {
     const input = { order: ['P1', 'P2', 'P3'], variables: { P2: { IMAGE_TAG: 'a\nb', ENV: '' }, P3: { ENDPOINT: '#{P2.DeployVariables.ENDPOINT' } } };
 
@@ -113,7 +121,7 @@ describe('decide-order: every variable rule StartPipelineExecution applies, befo
       message:
         '3 problems: 1) variables.P2.IMAGE_TAG: must be one line: character 2 is a line break (U+000A), which CodePipeline refuses; ' +
         '2) variables.P2.ENV: must not be empty; ' +
-        "3) variables.P3.ENDPOINT: '#{P2.DeployVariables.ENDPOINT' opens a reference that is never closed; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}",
+        '3) variables.P3.ENDPOINT: "#{P2.DeployVariables.ENDPOINT" opens a reference that is never closed; a reference is #{<pipeline>.<namespace>.<variable>} or #{<pipeline>.variables.<name>}',
     });
     expect(codePipeline).not.toHaveReceivedAnyCommand();
   });
