@@ -1,4 +1,5 @@
 import type { EarlierAttempt, FunctionFailure, RetryDetail, RunEvent, RunReport } from '../local/engine.js';
+import { retryBackoffSeconds } from '../local/retry-backoff.js';
 import { duration, timesOf } from '../src/duration.js';
 import { oneLine } from '../src/errors.js';
 import { continueAtEvents } from '../src/history-budget.js';
@@ -284,16 +285,15 @@ function resultAsMember(result: PipelineResult): Member {
 
 /**
  * `StartPipelines failed with AwsUnavailable; retrying (attempt 2 of 6, backoff up to 5 s with full jitter)`.
- * The backoff is the one Step Functions would wait (the local engine waits none in simulated
- * time): IntervalSeconds × BackoffRate^(retry − 1), capped by MaxDelaySeconds; full jitter picks
- * a random wait up to it. Defaults per the States Language: 1 s, 3 retries, rate 2, no jitter.
+ * The backoff is the one Step Functions would wait (retryBackoffSeconds; the local engine waits
+ * its mean in simulated time); full jitter picks a random wait up to it. Defaults per the States
+ * Language: 1 s, 3 retries, rate 2, no jitter.
  */
 export function retryLine(state: string, retry: RetryDetail | undefined): string {
   if (!retry) return `${state} failed and is being retried`;
   const { retrier, retryNumber } = retry;
   const maxAttempts = retrier.MaxAttempts ?? 3;
-  const uncapped = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (retryNumber - 1);
-  const backoff = retrier.MaxDelaySeconds === undefined ? uncapped : Math.min(uncapped, retrier.MaxDelaySeconds);
+  const backoff = retryBackoffSeconds(retrier, retryNumber);
   const wait = retrier.JitterStrategy === 'FULL' ? `up to ${duration(backoff)} with full jitter` : duration(backoff);
   const error = retry.error === '' ? '' : ` with ${retry.error}`;
   return `${state} failed${error}; retrying (attempt ${retryNumber + 1} of ${maxAttempts + 1}, backoff ${wait})`;

@@ -2,6 +2,7 @@ import { setImmediate as drainEventLog } from 'node:timers/promises';
 import { types } from 'node:util';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { SimulatedClock } from './clock.js';
+import { retryBackoffSeconds, type Retrier } from './retry-backoff.js';
 import { completionModule, loadDefinition, localCallbackFields, localizeDefinition, type Definition } from './definition.js';
 import { startLocalDynamo, type LocalDynamo } from './dynamodb.js';
 import { LocalEventBus } from './pipeline-events.js';
@@ -128,7 +129,7 @@ export interface RetryDetail {
   error: string;
   /** 1 for the first retry. */
   retryNumber: number;
-  retrier: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number; MaxDelaySeconds?: number; JitterStrategy?: string };
+  retrier: Retrier;
 }
 
 export interface RunRequest {
@@ -625,6 +626,8 @@ export class LocalEngine {
     };
     /** A state's last failure that a Retry of its own matches: the next attempt, at the same instant, waits out the Retry's interval first. */
     const retryDue = new Map<string, { failedAt: number; delaySeconds: number }>();
+    /** Each retrier's failures in a row, per state (`state#index`): Step Functions counts a retrier's attempts on its own. */
+    const retrierFailures = new Map<string, number>();
     const attempt = async <T>(stateName: string, work: () => Promise<T>): Promise<T> => {
       const due = retryDue.get(stateName);
       retryDue.delete(stateName);
@@ -638,12 +641,18 @@ export class LocalEngine {
       try {
         const output = await work();
         retriesInARow.delete(stateName);
+        for (const key of [...retrierFailures.keys()].filter((key) => key.startsWith(`${stateName}#`))) retrierFailures.delete(key);
         return output;
       } catch (error) {
-        const failures = (retriesInARow.get(stateName) ?? 0) + 1;
-        retriesInARow.set(stateName, failures);
-        const retrier = retrierFor(this.onDisk.States[stateName]?.Retry, (error as { name?: unknown } | null)?.name);
-        if (retrier !== undefined) retryDue.set(stateName, { failedAt: this.clock.now(), delaySeconds: retryDelaySeconds(retrier, failures) });
+        retriesInARow.set(stateName, (retriesInARow.get(stateName) ?? 0) + 1);
+        const retriers = this.onDisk.States[stateName]?.Retry;
+        const index = retrierIndex(retriers, (error as { name?: unknown } | null)?.name);
+        if (index !== undefined) {
+          const key = `${stateName}#${index}`;
+          const failures = (retrierFailures.get(key) ?? 0) + 1;
+          retrierFailures.set(key, failures);
+          retryDue.set(stateName, { failedAt: this.clock.now(), delaySeconds: retryDelaySeconds((retriers as Retrier[])[index]!, failures) });
+        }
         throw error;
       }
     };
@@ -716,7 +725,7 @@ export class LocalEngine {
     for (const stateName of Object.keys(local.callbacks)) {
       taskHandlers[stateName] = async (input) => {
         await guardHistory();
-        return this.callbackWait(record, stateName, input as Record<string, unknown>, signal);
+        return attempt(stateName, () => this.callbackWait(record, stateName, input as Record<string, unknown>, signal));
       };
     }
     for (const [stateName, seconds] of Object.entries(local.waits)) {
@@ -733,7 +742,7 @@ export class LocalEngine {
       overrides: {
         taskResourceLocalHandlers: taskHandlers as never,
         // Retries pause in simulated time, not real time.
-        retryIntervalOverrides: Object.fromEntries([...Object.keys(local.tasks), ...Object.keys(local.continuations)].map((state) => [state, 0])),
+        retryIntervalOverrides: Object.fromEntries([...Object.keys(local.tasks), ...Object.keys(local.continuations), ...Object.keys(local.callbacks)].map((state) => [state, 0])),
       },
       context: {
         Execution: { Id: record.arn, Name: executionName, RedriveCount: record.redriveCount },
@@ -915,22 +924,22 @@ function isSuccessorOf(name: string, originName: string): boolean {
   return Number.isInteger(generation) && successorName(originName, generation) === name;
 }
 
-/** The first Retry entry whose ErrorEquals names the error, as Step Functions picks it. */
-function retrierFor(retry: unknown, errorName: unknown): RetryDetail['retrier'] | undefined {
+/** Which Retry entry retries the error: the first whose ErrorEquals names it, as Step Functions picks it. */
+function retrierIndex(retry: unknown, errorName: unknown): number | undefined {
   if (!Array.isArray(retry) || typeof errorName !== 'string') return undefined;
   const matches = (names: string[]) => names.includes(errorName) || names.includes('States.ALL') || (names.includes('States.TaskFailed') && errorName !== 'States.Timeout');
-  return (retry as RetryDetail['retrier'][]).find((retrier) => matches(retrier.ErrorEquals));
+  const index = (retry as Retrier[]).findIndex((retrier) => matches(retrier.ErrorEquals));
+  return index < 0 ? undefined : index;
 }
 
 /**
- * How long Step Functions waits before the retry after `failures` failures in a row: IntervalSeconds
- * (1 by default) times BackoffRate (2 by default) for each retry before, at most MaxDelaySeconds.
- * FULL jitter draws from 0 to that: half of it, its mean, keeps a world's run the same every time.
+ * How long the engine waits, in simulated time, before a retrier's retry number `retryNumber`:
+ * Step Functions' backoff; with FULL jitter, which draws from 0 to it, half of it, its mean, so
+ * that a world's run is the same every time.
  */
-export function retryDelaySeconds(retrier: RetryDetail['retrier'], failures: number): number {
-  const delay = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (failures - 1);
-  const capped = retrier.MaxDelaySeconds === undefined ? delay : Math.min(delay, retrier.MaxDelaySeconds);
-  return retrier.JitterStrategy === 'FULL' ? capped / 2 : capped;
+function retryDelaySeconds(retrier: Retrier, retryNumber: number): number {
+  const backoff = retryBackoffSeconds(retrier, retryNumber);
+  return retrier.JitterStrategy === 'FULL' ? backoff / 2 : backoff;
 }
 
 /** The fields of aws-local-stepfunctions' StateFailed and StateRetried events the retry lines read. */

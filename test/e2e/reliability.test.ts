@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { closeLocalEngine, LocalEngine, type RunEvent, type RunReport } from '../../local/engine.js';
 import fc from 'fast-check';
+import { clientSettings } from '../../src/client-settings.js';
 import { executionArnPrefix } from '../../src/continuation.js';
 import type { PipelineResult } from '../../src/run.js';
 import { expectSequential, ours, runOnce, startTime, succeeding, world } from './support.js';
@@ -31,6 +32,32 @@ describe('at most one start per position', () => {
 
     expect(report.status).toBe('SUCCEEDED');
     expectSequential(report, ['P1', 'P2']);
+  });
+});
+
+describe('a Task’s retries wait in simulated time, as Step Functions waits them', () => {
+  it('waits each retrier’s own backoff: a crash after an unavailable CodePipeline is that retrier’s first retry, not the second in a row', async () => {
+    // CheckPipelines' first attempt meets CodePipeline unavailable (every SDK attempt: AwsUnavailable); its second crashes after its call (Lambda.Unknown).
+    const engine = await LocalEngine.create({
+      world: world(succeeding('P1'), {
+        faults: [
+          { operation: 'GetPipelineExecution', pipelineName: 'P1', error: 'ServiceUnavailable', count: clientSettings.maxAttempts },
+          { handler: 'check-status', crash: 'afterCall', count: 1 },
+        ],
+      }),
+      settings: { completion: 'poll' },
+    });
+    const events: RunEvent[] = [];
+
+    const report = await engine.run({ input: { order: ['P1'] }, onEvent: (event) => events.push(event) });
+
+    expect(report.status).toBe('SUCCEEDED');
+    const retried = events.filter((event): event is Extract<RunEvent, { type: 'retried' }> => event.type === 'retried' && event.state === 'CheckPipelines');
+    expect(retried.map((event) => event.retry?.error)).toEqual(['AwsUnavailable', 'Lambda.Unknown']);
+    const checked = events.find((event) => event.type === 'checked' && event.at > retried[1]!.at)!;
+    // Both retriers wait 5 s before their first retry; FULL jitter: the engine waits its mean, 2.5 s.
+    expect(retried[1]!.at - retried[0]!.at).toBe(2500);
+    expect(checked.at - retried[1]!.at).toBe(2500);
   });
 });
 
