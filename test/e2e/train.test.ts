@@ -164,10 +164,14 @@ describe('continuation', () => {
     for (const generation of report.generations.slice(0, -1)) expect(generation.historyEvents).toBeLessThanOrEqual(500 + 10);
   }, longTrain);
 
-  it('survives a lost answer between the new execution’s start and the old one’s end: the retry names the same execution', async () => {
+  it.each([
+    ['a lost answer', 1],
+    // Each of the old execution's retries waits (up to about 122 s in all) while the new one waits for it to end: it must outwait them.
+    ['five lost answers in a row, as many as the old execution’s Retry makes,', 5],
+  ])('survives %s between the new execution’s start and the old one’s end: the retry names the same execution', async (_case, lost) => {
     // Four hours of looks every 30 s pass a 1,000-event handover: the first handover loses its answer.
     const theWorld = world([{ name: 'Long', durationSeconds: 4 * 3600 }, { name: 'After', durationSeconds: 60 }], {
-      faults: [{ handler: 'continue-as-new', crash: 'afterCall', count: 1 }],
+      faults: [{ handler: 'continue-as-new', crash: 'afterCall', count: lost }],
     });
 
     const { report, events } = await runTrain(theWorld, { order: ['Long', 'After'] }, {

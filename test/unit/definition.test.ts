@@ -2,6 +2,7 @@ import aslValidator from 'asl-validator';
 import { readFileSync } from 'node:fs';
 import { functionKeyOf, loadDefinition, localFunctionArn, localizeDefinition } from '../../local/definition.js';
 import { nonRetryableErrorNames, pipelineOutcomeErrors } from '../../src/errors.js';
+import { awsErrorTable } from '../../src/aws-errors.js';
 
 // The poll loop (`completion: poll`): what the tests below tell; the events wait has its own block at the end.
 const definition = loadDefinition('poll');
@@ -9,7 +10,7 @@ const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
 const lambdaTasks = tasks.filter(([, state]) => functionKeyOf(state) !== undefined);
 const localArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
-type Retrier = { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number };
+type Retrier = { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number };
 
 /** The definition as CloudFormation would resolve it: every Fn::GetAtt a function ARN, every Fn::Sub a state machine ARN. */
 const resolved = {
@@ -90,7 +91,8 @@ describe('statemachines/sequencer.asl.yml', () => {
     expect(lambda?.ErrorEquals).toEqual(
       expect.arrayContaining(['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']),
     );
-    for (const retrier of retriers) expect(retrier.JitterStrategy).toBe('FULL');
+    // All but the wait for a continuation's predecessor, one waiter whose wait must be sure (below).
+    for (const retrier of retriers.filter(({ ErrorEquals }) => !ErrorEquals.includes('PredecessorStillRunning'))) expect(retrier.JitterStrategy).toBe('FULL');
   });
 
   it.each(lambdaTasks.map(([name]) => name))('%s retries a crashed or timed-out function under every name Step Functions gives it', (name) => {
@@ -106,6 +108,30 @@ describe('statemachines/sequencer.asl.yml', () => {
     // The optimized integration prefixes the API's error code: StartExecution's is ExecutionLimitExceeded.
     expect(retried).toContain('StepFunctions.ExecutionLimitExceeded');
     expect(retried).not.toContain('StepFunctions.ExecutionLimitExceededException');
+  });
+
+  it('retries every error the AWS error table calls passing for StartExecution, under the integration’s name', () => {
+    const retried = (definition.States.ContinueAsNewExecution!.Retry as Retrier[]).flatMap((retrier) => retrier.ErrorEquals);
+    const passing = Object.entries(awsErrorTable)
+      .filter(([, row]) => row.verdict === 'transient' && (row.operations === 'any' || (row.operations as readonly string[]).includes('StartExecution')))
+      .map(([name]) => `StepFunctions.${name}`)
+      // Answers the SDK gives, not the service: no integration raises them.
+      .filter((name) => !['StepFunctions.TimeoutError'].includes(name));
+
+    expect(retried).toEqual(expect.arrayContaining(passing));
+  });
+
+  it('lets a continuation wait for its predecessor longer than the predecessor retries starting it, so the successor never fails first', () => {
+    const budget = (retrier: Retrier, jitterless: boolean) =>
+      Array.from({ length: retrier.MaxAttempts ?? 3 }, (_, retry) => {
+        const backoff = Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** retry, retrier.MaxDelaySeconds ?? Infinity);
+        // FULL jitter may wait anything up to the backoff: the least it is sure to wait is nothing.
+        return jitterless || retrier.JitterStrategy !== 'FULL' ? backoff : 0;
+      }).reduce((sum, seconds) => sum + seconds, 0);
+    const waiting = (definition.States.DecideOrder!.Retry as Retrier[]).find((retrier) => retrier.ErrorEquals.includes('PredecessorStillRunning'))!;
+    const starting = (definition.States.ContinueAsNewExecution!.Retry as Retrier[]).find((retrier) => retrier.ErrorEquals.includes('States.Timeout'))!;
+
+    expect(budget(waiting, false)).toBeGreaterThan(budget(starting, true));
   });
 
   it.each(tasks.map(([name]) => name))('%s never retries a validation error, nor everything', (name) => {
