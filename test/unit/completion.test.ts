@@ -557,36 +557,34 @@ describe('a claim no delivery completed: the sweeper sends it again, once', () =
     expect(tokensCompleted()).toEqual(['token-1', 'token-1', 'token-2', 'token-2']);
   });
 
-  it('a send throttled past the SDK’s retries is left to the next sweep, which does not fail', async () => {
+  /**
+   * A claim whose delivery's SendTaskSuccess never returned, a minute on: the sweeper's first resend
+   * then fails with `error`, and the one after is taken.
+   */
+  async function staleClaimWhoseResendFails(error: string): Promise<void> {
     await watch('exec-1');
     await park(1, 'token-1');
     stepFunctions
       .on(SendTaskSuccessCommand)
       .callsFakeOnce(() => new Promise(() => {}))
-      .rejectsOnce(awsError('ThrottlingException', 400))
+      .rejectsOnce(awsError(error, 400))
       .resolves({});
     void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
     while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-
     aMinuteLater();
+  }
+
+  it('a send throttled past the SDK’s retries is left to the next sweep, which does not fail', async () => {
+    await staleClaimWhoseResendFails('ThrottlingException');
+
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: [], failed: 1 });
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ resent: ['completed'], failed: 0 });
   });
 
   it('a send that fails is tried again at the next sweep; refused (not passing), it fails that sweep, for the dead-letter queue’s alarm', async () => {
-    await watch('exec-1');
-    await park(1, 'token-1');
-    // The first send never returns; the next is refused in a way the SDK does not retry (a role
-    // being fixed, say); the one after is taken.
-    stepFunctions
-      .on(SendTaskSuccessCommand)
-      .callsFakeOnce(() => new Promise(() => {}))
-      .rejectsOnce(awsError('AccessDeniedException', 400))
-      .resolves({});
-    void local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
-    while (tokensCompleted().length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Refused in a way the SDK does not retry (a role being fixed, say).
+    await staleClaimWhoseResendFails('AccessDeniedException');
 
-    aMinuteLater();
     await expect(local.sweeper.sweep()).rejects.toMatchObject({
       name: 'AwsRequestRejected',
       message: expect.stringMatching(/^the sweeper could not wake the run waiting on an execution that ended \(the wait wait#\S+, whose claimed wake no delivery sent: AwsRequestRejected: SendTaskSuccess: AccessDeniedException/) as unknown,
