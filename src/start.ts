@@ -14,6 +14,7 @@ import { newOutputReader, resolveMemberVariables } from './references.js';
 import { memberPlace, membersOf, type Member, type Plan, type Run, type StepInput } from './run.js';
 import { isRefusedStart } from './errors.js';
 import { lostStarts } from './lost-starts.js';
+import { logger } from './logger.js';
 
 /** How many recent executions teach us a pipeline's typical duration: one cheap page. */
 const historyPageSize = 20;
@@ -58,7 +59,7 @@ export async function startPipelines({ plan, run, execution, retryCount, redrive
     members.map((member) => (member.status === 'Pending' ? resolveMemberVariables(plan, run, member, reader) : undefined)),
   );
   const attempts = await Promise.allSettled(
-    members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!) : member)),
+    members.map((member, index) => (member.status === 'Pending' ? startMember(plan, run, member, forwarded[index]!, retryCount > 0) : member)),
   );
   const now = nowMs();
   const started = keepWhatStarted(plan, members, attempts, now);
@@ -153,7 +154,7 @@ function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSum
   return extendDeadline(taken, plan, now);
 }
 
-async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>): Promise<Member> {
+async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>, retried: boolean): Promise<Member> {
   const { pipelineName } = member;
   // Only polling paces its looks by the pipeline's typical duration; an event-woken run looks at
   // the end or the deadline, so it spares CodePipeline the ListPipelineExecutions per start.
@@ -164,26 +165,46 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
     clientRequestToken: clientRequestToken(run.origin.executionArn, member.position, member.member, member.attempt, remoteIdentity(pipelineName)),
   });
   const now = nowMs();
-  const startedAt = new Date(now).toISOString();
+  // A retry of this Task gets back (by its token) the execution an earlier attempt started, if one
+  // did: it has run since then, and its timeout counts from then, as CodePipeline shows it.
+  const startedAtMs = retried ? ((await startTimeOf(pipelineName, pipelineExecutionId)) ?? now) : now;
+  const deadlineMs = startedAtMs + plan.pipelineTimeoutSeconds * 1000;
   const waitSeconds = nextWaitSeconds({
-    elapsedSeconds: 0,
+    elapsedSeconds: (now - startedAtMs) / 1000,
     settings: plan.polling,
-    remainingSeconds: plan.pipelineTimeoutSeconds,
+    remainingSeconds: Math.max(0, (deadlineMs - now) / 1000),
     ...(expected ? { expected } : {}),
   });
   return {
     ...member,
     status: 'InProgress',
     pipelineExecutionId,
-    startedAt,
-    deadline: new Date(now + plan.pipelineTimeoutSeconds * 1000).toISOString(),
-    watchedSince: startedAt,
+    startedAt: new Date(startedAtMs).toISOString(),
+    deadline: new Date(deadlineMs).toISOString(),
+    watchedSince: new Date(now).toISOString(),
     nextLookAt: new Date(now + waitSeconds * 1000).toISOString(),
     ...(expected ? { expected } : {}),
     ...(Object.keys(forwarded).length > 0 ? { variables: forwarded } : {}),
     ...located(pipelineName),
   };
 }
+
+/**
+ * When CodePipeline started the execution, from the newest page of its executions; undefined when
+ * it is not there or CodePipeline does not say (the start stands: the deadline then counts from now).
+ */
+async function startTimeOf(pipelineName: string, pipelineExecutionId: string): Promise<number | undefined> {
+  try {
+    const summaries = await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: startLookupPageSize });
+    return summaries.find((summary) => summary.pipelineExecutionId === pipelineExecutionId)?.startTime?.getTime();
+  } catch (error) {
+    logger.warn('could not read when a retried start began; its deadline counts from now', { pipelineName, pipelineExecutionId, error });
+    return undefined;
+  }
+}
+
+/** A retried start's execution is among the newest few: another start would have had to come in between. */
+const startLookupPageSize = 10;
 
 async function expectedDuration(pipelineName: string) {
   return expectedDurationFrom(

@@ -92,6 +92,17 @@ describe('start-pipeline', () => {
     expect(codePipeline).toHaveReceivedCommandWith(StartPipelineExecutionCommand, { clientRequestToken: clientRequestToken(origin.executionArn, 1, 0, 0) });
   });
 
+  it.each([
+    ['the execution an earlier attempt started, back by its token', [{ pipelineExecutionId: 'exec-new', status: 'InProgress' as const, startTime: new Date(Date.parse(now) - 8_000) }], '2026-01-01T09:59:52.000Z'],
+    ['an execution CodePipeline does not list yet', [], now],
+  ])('a retried start times %s from when CodePipeline started it', async (_case, listed, startedAt) => {
+    codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: listed });
+
+    const run = await core(stepInput({ index: 1, members: [], phase: 'start' }, { completion: 'events' }, { retryCount: 1 }));
+
+    expect(run.members[0]).toMatchObject({ startedAt, watchedSince: now, deadline: new Date(Date.parse(startedAt) + 86_400_000).toISOString() });
+  });
+
   it('counts its own history events and the states on the way to the next look', async () => {
     const run = await core(stepInput({ index: 1, members: [], phase: 'start', history: { events: 200, pending: 4 } }, {}, { retryCount: 1 }));
 
