@@ -187,7 +187,7 @@ export async function putWatch(item: {
 
 export async function getWatch(location: string, pipelineExecutionId: string, nowMs: number): Promise<WatchItem | undefined> {
   const key = watchKey(location, pipelineExecutionId);
-  const { Item } = await onTable('GetItem', 'a watch of a pipeline execution', ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const Item = await readItem(key, 'a watch of a pipeline execution');
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return toWatch(Item);
 }
@@ -232,6 +232,12 @@ export async function takeOverWaking(watch: WatchItem & { waking: number }, nowM
     ConditionExpression: 'waking = :seen',
     ExpressionAttributeValues: { ':now': { N: String(nowSeconds(nowMs)) }, ':seen': { N: String(watch.waking) } },
   });
+}
+
+/** One item, read consistently (a conditional write of the other party's must show), expired or not; `purpose` as onTable's. */
+export async function readItem(key: string, purpose: string): Promise<Record<string, AttributeValue> | undefined> {
+  const { Item } = await onTable('GetItem', purpose, ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  return Item;
 }
 
 /** One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it). */
@@ -294,7 +300,7 @@ export async function unclaim(wait: WaitItem & { token: string }): Promise<void>
 }
 
 export async function getWait(key: string, nowMs: number): Promise<WaitItem | undefined> {
-  const { Item } = await onTable('GetItem', "a run's wait", ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const Item = await readItem(key, "a run's wait");
   if (!Item || isExpired(Item, nowMs)) return undefined;
   return {
     key,

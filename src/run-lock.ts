@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { AlreadyRunning } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
-import { completionTableName, isConditionFailure, numberAttribute, onTable } from './completion-table.js';
+import { completionTableName, isConditionFailure, numberAttribute, onTable, readItem } from './completion-table.js';
 import { stepFunctions } from './stepfunctions.js';
 import { nowMs } from './clock.js';
 
@@ -69,7 +69,7 @@ async function claimLock(claim: RunLockTaking, changedInBetween: number): Promis
   const sameTrain = 'holder = :origin AND NOT (holderExecution = :execution AND holderRedriveCount > :redriveCount)';
   const values = { ':origin': { S: claim.originArn }, ':execution': { S: claim.executionArn }, ':redriveCount': { N: String(claim.redriveCount) } };
   if (await putLock(claim, `attribute_not_exists(pk) OR (${sameTrain})`, values)) return;
-  const { Item } = await onTable('GetItem', "the stage's run lock", ({ sdk, client }) => client.send(new sdk.GetItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ConsistentRead: true })));
+  const Item = await readItem(key, "the stage's run lock");
   // The lock changed between the write and the read: claim it again, a few times at most, since
   // each time another run must have taken it and let it go in that moment.
   const again = () => {
@@ -194,7 +194,7 @@ async function putLock(claim: RunLockTaking, condition: string, values: Record<s
   }
 }
 
-/** The execution's status, and when it ended if it has, as Step Functions answers now. */
+/** The execution's status, and how many times it was redriven, as Step Functions answers now. */
 async function executionStatus(executionArn: string): Promise<{ status: string; redriveCount?: number }> {
   try {
     const { sdk, client } = await stepFunctions();
