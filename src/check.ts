@@ -274,13 +274,14 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   // Armed for the execution it started from, the look may have followed a superseder since: that one's watch is the one to mark.
   await disarm(context.run, member, armed?.pipelineExecutionId === member.pipelineExecutionId ? armed : undefined, context);
   // Held and now Succeeded, the retry and its end came between two looks.
-  const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, await recent(), now), detectedBy: context.detectedBy };
+  // CodePipeline's own end time, so finishedAt is when the pipeline ended, not when we looked; the look's time when the listing does not show it.
+  const listedEnd = (await recent()).find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId)?.lastUpdateTime;
+  const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, listedEnd, now), detectedBy: context.detectedBy };
   // Held until its deadline, the failure was noticed when it was first held, not by the deadline's
   // look; unless a retry ran and failed again between two looks, unseen (its RESUMED lost): that
   // later failure, the one the member ends with, only this look saw. Told by CodePipeline's end
   // time only: an execution the listing does not show has the look's time for its end.
   const held = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
-  const listedEnd = (await recent()).find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId)?.lastUpdateTime;
   const noticed = held.detectedAt !== undefined && listedEnd !== undefined && Date.parse(held.detectedAt) < listedEnd.getTime() ? {} : held;
   if (finished.status === 'Succeeded') return finished;
   const unretriable = overtaken && `execution ${overtaken.laterExecutionId} has since run its failed stage ${overtaken.stageName}, so CodePipeline can no longer retry it`;
@@ -396,9 +397,8 @@ function findSuperseder(member: Member, summaries: PipelineExecutionSummary[]): 
     .sort((a, b) => a.startTime!.getTime() - b.startTime!.getTime())[0];
 }
 
-/** CodePipeline's own end time, so finishedAt is when the pipeline ended, not when we looked. */
-function withCodePipelineTimes(member: Member, summaries: PipelineExecutionSummary[], now: number): Member {
-  const ours = summaries.find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId);
+/** The member ended at `endedAt` (CodePipeline's time, if it gave one) and seen so `now`. */
+function withCodePipelineTimes(member: Member, endedAt: Date | undefined, now: number): Member {
   const detectedAt = new Date(now).toISOString();
-  return { ...member, finishedAt: ours?.lastUpdateTime?.toISOString() ?? detectedAt, detectedAt };
+  return { ...member, finishedAt: endedAt?.toISOString() ?? detectedAt, detectedAt };
 }

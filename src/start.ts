@@ -157,8 +157,11 @@ function takeLostStart(plan: Plan, member: Member, summary: PipelineExecutionSum
 async function startMember(plan: Plan, run: Run, member: Member, forwarded: Record<string, string>, retried: boolean): Promise<Member> {
   const { pipelineName } = member;
   // Only polling paces its looks by the pipeline's typical duration; an event-woken run looks at
-  // the end or the deadline, so it spares CodePipeline the ListPipelineExecutions per start.
-  const expected = completionMode(plan) === 'poll' ? await expectedDuration(pipelineName) : undefined;
+  // the end or the deadline, so it spares CodePipeline the ListPipelineExecutions per start. A
+  // retried Task reads the page too, for the start time of an execution an earlier attempt started.
+  const polling = completionMode(plan) === 'poll';
+  const recent = polling ? await recentExecutions(pipelineName) : retried ? await recentExecutionsIfKnown(pipelineName) : [];
+  const expected = polling ? expectedDurationOf(recent) : undefined;
   const pipelineExecutionId = await startExecution({
     pipelineName,
     variables: { ...(Object.hasOwn(plan.variables, pipelineName) ? plan.variables[pipelineName]! : {}), ...forwarded },
@@ -166,8 +169,9 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
   });
   const now = nowMs();
   // A retry of this Task gets back (by its token) the execution an earlier attempt started, if one
-  // did: it has run since then, and its timeout counts from then, as CodePipeline shows it.
-  const startedAtMs = retried ? ((await startTimeOf(pipelineName, pipelineExecutionId)) ?? now) : now;
+  // did, listed before this call: it has run since then, and its timeout counts from then. One not
+  // listed was started now.
+  const startedAtMs = recent.find((summary) => summary.pipelineExecutionId === pipelineExecutionId)?.startTime?.getTime() ?? now;
   const deadlineMs = startedAtMs + plan.pipelineTimeoutSeconds * 1000;
   const waitSeconds = nextWaitSeconds({
     elapsedSeconds: (now - startedAtMs) / 1000,
@@ -189,26 +193,22 @@ async function startMember(plan: Plan, run: Run, member: Member, forwarded: Reco
   };
 }
 
-/**
- * When CodePipeline started the execution, from the newest page of its executions; undefined when
- * it is not there or CodePipeline does not say (the start stands: the deadline then counts from now).
- */
-async function startTimeOf(pipelineName: string, pipelineExecutionId: string): Promise<number | undefined> {
+/** The pipeline's newest executions: one cheap page. */
+const recentExecutions = (pipelineName: string) => listRecentExecutions(pipelineName, { maxPages: 1, pageSize: historyPageSize });
+
+/** The same, for a retried start only: unread (CodePipeline does not say), the start stands, its deadline counting from now. */
+async function recentExecutionsIfKnown(pipelineName: string): Promise<PipelineExecutionSummary[]> {
   try {
-    const summaries = await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: startLookupPageSize });
-    return summaries.find((summary) => summary.pipelineExecutionId === pipelineExecutionId)?.startTime?.getTime();
+    return await recentExecutions(pipelineName);
   } catch (error) {
-    logger.warn('could not read when a retried start began; its deadline counts from now', { pipelineName, pipelineExecutionId, error });
-    return undefined;
+    logger.warn('could not read when a retried start began; its deadline counts from now', { pipelineName, error });
+    return [];
   }
 }
 
-/** A retried start's execution is among the newest few: another start would have had to come in between. */
-const startLookupPageSize = 10;
-
-async function expectedDuration(pipelineName: string) {
+function expectedDurationOf(recent: PipelineExecutionSummary[]) {
   return expectedDurationFrom(
-    (await listRecentExecutions(pipelineName, { maxPages: 1, pageSize: historyPageSize }))
+    recent
       .filter((summary) => summary.status === 'Succeeded' && summary.startTime && summary.lastUpdateTime)
       .map((summary) => (summary.lastUpdateTime!.getTime() - summary.startTime!.getTime()) / 1000),
   );
