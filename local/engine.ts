@@ -626,8 +626,8 @@ export class LocalEngine {
     };
     /** A state's last failure that a Retry of its own matches: the next attempt, at the same instant, waits out the Retry's interval first. */
     const retryDue = new Map<string, { failedAt: number; delaySeconds: number }>();
-    /** Each retrier's failures in a row, per state (`state#index`): Step Functions counts a retrier's attempts on its own. */
-    const retrierFailures = new Map<string, number>();
+    /** Each retrier's failures in a row, by its index, per state: Step Functions counts a retrier's attempts on its own. */
+    const retrierFailures = new Map<string, number[]>();
     const attempt = async <T>(stateName: string, work: () => Promise<T>): Promise<T> => {
       const due = retryDue.get(stateName);
       retryDue.delete(stateName);
@@ -641,17 +641,17 @@ export class LocalEngine {
       try {
         const output = await work();
         retriesInARow.delete(stateName);
-        for (const key of [...retrierFailures.keys()].filter((key) => key.startsWith(`${stateName}#`))) retrierFailures.delete(key);
+        retrierFailures.delete(stateName);
         return output;
       } catch (error) {
         retriesInARow.set(stateName, (retriesInARow.get(stateName) ?? 0) + 1);
         const retriers = this.onDisk.States[stateName]?.Retry;
         const index = retrierIndex(retriers, (error as { name?: unknown } | null)?.name);
         if (index !== undefined) {
-          const key = `${stateName}#${index}`;
-          const failures = (retrierFailures.get(key) ?? 0) + 1;
-          retrierFailures.set(key, failures);
-          retryDue.set(stateName, { failedAt: this.clock.now(), delaySeconds: retryDelaySeconds((retriers as Retrier[])[index]!, failures) });
+          const failures = retrierFailures.get(stateName) ?? [];
+          failures[index] = (failures[index] ?? 0) + 1;
+          retrierFailures.set(stateName, failures);
+          retryDue.set(stateName, { failedAt: this.clock.now(), delaySeconds: retryDelaySeconds((retriers as Retrier[])[index]!, failures[index]) });
         }
         throw error;
       }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { functionKeyOf, loadDefinition, localFunctionArn, localizeDefinition } from '../../local/definition.js';
 import { nonRetryableErrorNames, pipelineOutcomeErrors } from '../../src/errors.js';
 import { awsErrorTable } from '../../src/aws-errors.js';
+import { retryBackoffSeconds, type Retrier } from '../../local/retry-backoff.js';
 
 // The poll loop (`completion: poll`): what the tests below tell; the events wait has its own block at the end.
 const definition = loadDefinition('poll');
@@ -10,7 +11,6 @@ const states = Object.entries(definition.States);
 const tasks = states.filter(([, state]) => state.Type === 'Task');
 const lambdaTasks = tasks.filter(([, state]) => functionKeyOf(state) !== undefined);
 const localArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:codepipeline-sequencer-local';
-type Retrier = { ErrorEquals: string[]; JitterStrategy?: string; MaxAttempts?: number; IntervalSeconds?: number; BackoffRate?: number; MaxDelaySeconds?: number };
 
 /** The definition as CloudFormation would resolve it: every Fn::GetAtt a function ARN, every Fn::Sub a state machine ARN. */
 const resolved = {
@@ -124,7 +124,7 @@ describe('statemachines/sequencer.asl.yml', () => {
   it('lets a continuation wait for its predecessor longer than the predecessor retries starting it, so the successor never fails first', () => {
     const budget = (retrier: Retrier, jitterless: boolean) =>
       Array.from({ length: retrier.MaxAttempts ?? 3 }, (_, retry) => {
-        const backoff = Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** retry, retrier.MaxDelaySeconds ?? Infinity);
+        const backoff = retryBackoffSeconds(retrier, retry + 1);
         // FULL jitter may wait anything up to the backoff: the least it is sure to wait is nothing.
         return jitterless || retrier.JitterStrategy !== 'FULL' ? backoff : 0;
       }).reduce((sum, seconds) => sum + seconds, 0);
