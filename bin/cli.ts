@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { StageParamsError, UsageError, withoutByteOrderMark, WorldFileError } from '../local/refusals.js';
+import { fileLabel, readCommandLineFile, StageParamsError, UsageError, WorldFileError } from '../local/refusals.js';
 import { BadOption, CannotRun, Interrupted, NothingToShow, Refused, SetupProblem } from './errors.js';
 import { ProgressPrinter, count, failureLine, offsetFrom, palette, summary, utcTime, type Palette } from './format.js';
 import type { EarlierAttempt } from '../local/engine.js';
@@ -539,12 +539,12 @@ function orderOption(value: string): (string | string[])[] {
 }
 
 /** `--input-file FILE` as messages name it. */
-export const inputFileLabel = (file: string) => `--input-file ${file === '-' ? '- (stdin)' : file}`;
+export const inputFileLabel = (file: string) => `--input-file ${fileLabel(file)}`;
 
 /** What `--input-file FILE` holds: `-` is stdin, as for most command-line tools (`generate-input | sequencer run --input-file -`). */
 export function readInputFile(file: string): string {
   try {
-    return withoutByteOrderMark(readFileSync(file === '-' ? 0 : file, 'utf8'));
+    return readCommandLineFile(file);
   } catch (error) {
     throw new UsageError(`cannot read ${inputFileLabel(file)}: ${(error as Error).message}`);
   }

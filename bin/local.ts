@@ -1,9 +1,9 @@
 import { constants } from 'node:os';
 import { relative } from 'node:path';
 import type { RunReport } from '../local/engine.js';
-import { inDigits, typedNumber, UsageError, WorldFileError } from '../local/refusals.js';
+import { fileLabel, inDigits, typedNumber, UsageError, WorldFileError } from '../local/refusals.js';
 import { localStageConfig, projectRoot, stageParams } from '../local/stage.js';
-import { loadWorld, worldFileLabel, worldPipelineNames, worldTargets, type World } from '../local/world.js';
+import { loadWorld, worldPipelineNames, worldTargets, type World } from '../local/world.js';
 import type { TrainService } from '../local/trains.js';
 import { executionArnPrefix } from '../src/continuation.js';
 import type { StageConfig } from '../src/config.js';
@@ -86,7 +86,7 @@ export async function run(argv: string[], signal: AbortSignal): Promise<number> 
   const source = values['input-file'] === undefined ? '--input' : inputFileLabel(values['input-file']);
   const input = withShorthands(readInput(values.input, values['input-file']), values, source);
   checkExecutionInputSize(input, source);
-  const worldName = values.world === undefined ? relative(process.cwd(), defaultWorld) : worldFileLabel(values.world);
+  const worldName = values.world === undefined ? relative(process.cwd(), defaultWorld) : fileLabel(values.world);
   const world: World = await loadWorld(values.world ?? defaultWorld);
   checkWorldFitsStage(world, worldName, values.stage);
   checkOrderIsInWorld(input, world, worldName, values.stage, values.order !== undefined ? '--order' : '--input');
@@ -287,8 +287,8 @@ export async function emulator(argv: string[], signal: AbortSignal): Promise<num
   };
   const input = values.run === undefined ? undefined : readInput(values.run, undefined, '--run');
   const world = await loadWorld(values.world);
-  checkWorldFitsStage(world, worldFileLabel(values.world), values.stage);
-  if (input !== undefined) checkOrderIsInWorld(input, world, worldFileLabel(values.world), values.stage, '--run');
+  checkWorldFitsStage(world, fileLabel(values.world), values.stage);
+  if (input !== undefined) checkOrderIsInWorld(input, world, fileLabel(values.world), values.stage, '--run');
   const stageName = values.stage ?? 'dev';
   const { serveTrains } = await import('../local/trains.js');
   let service: TrainService;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * What a local run refuses before it starts, in a module of their own: the command line catches
  * them without loading the engine, the world's schema or serverless.yml's parser.
@@ -45,4 +47,10 @@ export const inDigits = (text: string): string => {
 };
 
 /** A file's text without the byte-order mark an editor's "UTF-8 with BOM" puts first: still the JSON the user wrote, which JSON.parse refuses with it. */
-export const withoutByteOrderMark = (text: string): string => text.replace(/^\uFEFF/, '');
+const withoutByteOrderMark = (text: string): string => text.replace(/^\uFEFF/, '');
+
+/** A file named on the command line (`--input-file`, `--world`) as messages name it: `-` is stdin. */
+export const fileLabel = (path: string): string => (path === '-' ? '- (stdin)' : path);
+
+/** The text of a file named on the command line, `-` for stdin, without a byte-order mark; fails as readFileSync does. */
+export const readCommandLineFile = (path: string): string => withoutByteOrderMark(readFileSync(path === '-' ? 0 : path, 'utf8'));

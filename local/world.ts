@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { withoutByteOrderMark, WorldFileError } from './refusals.js';
+import { fileLabel, readCommandLineFile, WorldFileError } from './refusals.js';
 import { closestName, fieldPath } from '../src/field-path.js';
 import { completionModule } from './definition.js';
 
@@ -628,14 +626,12 @@ export function parseWorld(json: unknown, sourceName: string): World {
   });
 }
 
-/** A world file as messages name it: `-` is stdin, as for `--input-file -`. */
-export const worldFileLabel = (path: string) => (path === '-' ? '- (stdin)' : path);
-
+/** Reads and checks a world file; `-` is stdin, as for `--input-file -`. */
 export async function loadWorld(path: string): Promise<World> {
-  const label = worldFileLabel(path);
+  const label = fileLabel(path);
   let text: string;
   try {
-    text = withoutByteOrderMark(path === '-' ? readFileSync(0, 'utf8') : await readFile(path, 'utf8'));
+    text = readCommandLineFile(path);
   } catch (error) {
     throw new WorldFileError(`${label}: cannot read the world file (${(error as Error).message})`, { cause: error });
   }
