@@ -56,20 +56,20 @@ export async function followTrain(client: SFNClient, executionArn: string, optio
   try {
     return await follow(client, executionArn, options);
   } catch (error) {
-    if (error instanceof Interrupted) return undefined;
+    if (error instanceof WatchStopped) return undefined;
     throw error;
   }
 }
 
 /** The watching was stopped (Ctrl-C) while it waited. */
-class Interrupted extends Error {}
+class WatchStopped extends Error {}
 
 async function follow(client: SFNClient, executionArn: string, options: WatchOptions): Promise<StatusReport> {
   const baseSeconds = Math.max(minimumWatchIntervalSeconds, options.intervalSeconds);
   let intervalSeconds = baseSeconds;
   const wait = async (seconds = intervalSeconds) => {
     await pause(seconds * 1000, options.signal);
-    if (options.signal.aborted) throw new Interrupted();
+    if (options.signal.aborted) throw new WatchStopped();
   };
   let unreachableSince: number | undefined;
   // Every call of the watch: throttled (past the SDK's own retries), it waits twice as long and
@@ -83,7 +83,7 @@ async function follow(client: SFNClient, executionArn: string, options: WatchOpt
         return answer;
       } catch (error) {
         // Ctrl-C ends the call in flight too (bin/aws.ts sfnClient): that is the watch stopped, not a failure.
-        if (options.signal.aborted) throw new Interrupted();
+        if (options.signal.aborted) throw new WatchStopped();
         intervalSeconds = Math.min(maximumBackoffSeconds, intervalSeconds * 2);
         if (isThrottling(error)) {
           // Throttled is an answer: Step Functions is in reach again.
