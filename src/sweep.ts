@@ -159,18 +159,12 @@ function sweepIncomplete(unfinished: Unfinished[]): Error {
   const unread = unfinished.filter(({ step }) => step === 'read');
   const unwoken = unfinished.filter(({ step }) => step === 'wake');
   const parts = [
-    ...(unread.length === 0
-      ? []
-      : [
-          `could not read ${unread.length === 1 ? 'a watched execution' : `${unread.length} watched executions`} (${listed(unread)}); until it can, their runs notice these ends by their events alone, or at their deadline`,
-        ]),
+    unread.length > 0 &&
+      `could not read ${unread.length === 1 ? 'a watched execution' : `${unread.length} watched executions`} (${listed(unread)}); until it can, their runs notice these ends by their events alone, or at their deadline`,
     // The watch was opened again (endOf): the next sweep, or a retried event, wakes the run.
-    ...(unwoken.length === 0
-      ? []
-      : [
-          `could not wake the run waiting on ${unwoken.length === 1 ? 'an execution that ended' : `each of ${unwoken.length} executions that ended`} (${listed(unwoken)}); every sweep tries again, and until one can, the run sleeps on, until its deadline at the latest`,
-        ]),
-  ];
+    unwoken.length > 0 &&
+      `could not wake the run waiting on ${unwoken.length === 1 ? 'an execution that ended' : `each of ${unwoken.length} executions that ended`} (${listed(unwoken)}); every sweep tries again, and until one can, the run sleeps on, until its deadline at the latest`,
+  ].filter((part) => part !== false);
   const failure = new Error(`the sweeper ${parts.join('; and it ')}`, { cause: unfinished[0]!.error });
   failure.name = unfinished[0]!.error.name;
   return failure;
