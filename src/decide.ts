@@ -18,6 +18,7 @@ import { maxPipelineTimeoutSeconds } from './names.js';
 import { eventsOnTheWay, openingEvents, redriveEvents, taskEvents, waitExtraEvents } from './history-budget.js';
 import { continuedAs, executionArnPrefix, predecessorName, successorName } from './continuation.js';
 import { nowMs } from './clock.js';
+import { secondsUntilNextLook } from './polling.js';
 import { membersOf, planSchema, runSchema, type OrderEntry, type PipelineResult, type Plan, type Run } from './run.js';
 
 /**
@@ -222,6 +223,9 @@ async function continueTrain(request: DecideRequest, config: StageConfig): Promi
     run: {
       ...carried,
       phase: successor.resume,
+      // The predecessor measured its wait before the handover, which takes seconds (minutes, when
+      // StartExecution is retried): the next look stays due when the predecessor planned it.
+      ...(successor.resume === 'watch' ? { waitSeconds: secondsUntilNextLook(carried.members, nowMs()) } : {}),
       generation,
       redrives: redriveCount,
       history: {

@@ -105,6 +105,17 @@ describe('decide-order: a continued run', () => {
     table.restore();
   });
 
+  it('keeps the next look when the predecessor planned it, however long the handover took', async () => {
+    predecessorIs('SUCCEEDED', { continuedAs: `${executions}nightly-g2`, startDate: startTime });
+    // The predecessor looked at 06:00:00 and planned the next look 300 s later; the handover took 20 s.
+    const nextLookAt = new Date(Date.parse(startTime) + 300_000).toISOString();
+    useClock({ now: () => Date.parse(startTime) + 20_000 });
+
+    const decided = await continueAs('nightly-g2', handover({ run: handedOver({ waitSeconds: 300, members: [tracked({ nextLookAt })] }) }));
+
+    expect(decided.run.waitSeconds).toBe(280);
+  });
+
   it('asks to be retried while the predecessor is still handing over', async () => {
     predecessorIs('RUNNING');
 
