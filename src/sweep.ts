@@ -26,7 +26,16 @@ export const sweeperSession = 'codepipeline-sequencer-sweeper';
  * watches, and sends each ended one down the same path an event takes. Costs the runs no state
  * transitions while nothing ended.
  */
-export async function sweep(): Promise<{ watched: number; ended: number; failed: number; outcomes: EventOutcome[]; resent: ('completed' | 'duplicate')[] }> {
+export async function sweep(): Promise<{
+  watched: number;
+  ended: number;
+  /** What this sweep could not do, for the next one to try again. */
+  failed: number;
+  /** Unreadable watches of trains that have ended: nothing to try again, they wait to expire. */
+  ofEndedTrains: number;
+  outcomes: EventOutcome[];
+  resent: ('completed' | 'duplicate')[];
+}> {
   // A pipeline in another account is read through its account's role (getExecution, via
   // src/accounts.ts), as every CodePipeline call is: the only way to notice the ends of an account
   // that forwards no events. Credentials last this sweep only; CloudTrail there shows the sweeper.
@@ -35,6 +44,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
   const { watches, claims } = await sweepable(now, now - claimGraceSeconds * 1000);
   const outcomes: EventOutcome[] = [];
   let failed = 0;
+  let ofEndedTrains = 0;
   const unfinished: Unfinished[] = [];
   // Whether a watch's train has ended, asked once a sweep per wait: a group's members in an account whose role is gone share one.
   const endedByWait = new Map<string, Promise<string | undefined>>();
@@ -52,15 +62,16 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
       outcomes.push(await endOf({ pipelineExecutionId: watch.pipelineExecutionId, state }, 'sweep', watch));
     } catch (error) {
       // One execution that cannot be read must not hide the others' ends.
-      failed += 1;
       // A passing failure (throttling, AWS down) waits for the next sweep; any other fails this one, unless the train has ended.
       const passing = (error as Error).name === 'AwsUnavailable';
       const trainEnded = passing ? undefined : await trainEndedOf(watch);
       if (trainEnded !== undefined) {
         // Every sweep until the item expires says so: a warning each minute would be noise.
         logger.info('could not sweep a watch of a train that has ended: not a failed sweep; a redriven run parks again, and its watches count again', { watch: watch.key, trainStatus: trainEnded, error });
+        ofEndedTrains += 1;
         continue;
       }
+      failed += 1;
       logger.warn('could not sweep a watched execution', { watch: watch.key, error });
       if (!passing) unfinished.push({ step, error: error as Error, what: `${watch.pipelineName} execution ${watch.pipelineExecutionId} (item ${watch.key})` });
     }
@@ -78,7 +89,7 @@ export async function sweep(): Promise<{ watched: number; ended: number; failed:
     }
   }
   if (unfinished.length > 0) throw sweepIncomplete(unfinished);
-  return { watched: watches.length, ended: outcomes.length, failed, outcomes, resent };
+  return { watched: watches.length, ended: outcomes.length, failed, ofEndedTrains, outcomes, resent };
 }
 
 /**
