@@ -677,8 +677,9 @@ export class LocalEngine {
         // of context, so measuring the state once per Task, at its output, costs a third as much.
         const { plan } = input as { plan?: unknown };
         if (plan === undefined) checkPayload(stateName, 'input', jsonBytes(input));
-        record.lambdaInvocations += 1;
         return attempt(stateName, async () => {
+          // Counted once the retry's backoff is over: an execution stopped during it invokes nothing.
+          record.lambdaInvocations += 1;
           // $$.State.RetryCount: the engine's context object is fixed per run, so it is filled in here.
           const event = { ...(input as Record<string, unknown>), retryCount: retriesInARow.get(stateName) ?? 0 };
           const timed = stateName === 'DecideOrder' ? this.withSimulatedStartTime(event, record.startedAt) : event;

@@ -59,6 +59,28 @@ describe('a Task’s retries wait in simulated time, as Step Functions waits the
     expect(retried[1]!.at - retried[0]!.at).toBe(2500);
     expect(checked.at - retried[1]!.at).toBe(2500);
   });
+
+  it('stopped during a retry’s backoff, the execution ends there: the retry is never invoked, nor counted', async () => {
+    // Prepare: StartPipelines' first attempt meets CodePipeline unavailable, and the stop comes 1 s into its 2.5 s backoff.
+    const engine = await LocalEngine.create({
+      world: world(succeeding('P1'), { faults: [{ operation: 'StartPipelineExecution', error: 'ServiceUnavailable', count: clientSettings.maxAttempts }] }),
+    });
+    const controller = new AbortController();
+
+    // Act
+    const report = await engine.run({
+      input: { order: ['P1'] },
+      signal: controller.signal,
+      onEvent: (event) => {
+        if (event.type === 'retried') engine.clock.schedule(event.at + 1000, () => controller.abort());
+      },
+    });
+
+    // Assess: DecideOrder and the one attempt of StartPipelines.
+    expect(report.status).toBe('ABORTED');
+    expect(engine.emulator.callCounts().StartPipelineExecution).toBe(clientSettings.maxAttempts);
+    expect(report.stats.lambdaInvocations).toBe(2);
+  });
 });
 
 describe('transient AWS errors', () => {
