@@ -113,7 +113,11 @@ async function claimLock(claim: RunLockTaking, changedInBetween: number): Promis
   const taken = Item.taken?.S;
   const asRead = taken === undefined ? 'attribute_not_exists(taken)' : 'taken = :taken';
   if (await putLock(claim, `holderExecution = :seen AND ${asRead}`, { ':seen': { S: holderExecution }, ...(taken !== undefined && { ':taken': { S: taken } }) })) return;
-  throw new AlreadyRunning(`another run of this state machine took the stage's run lock over from ${holderExecution} first; nothing was started`);
+  // Refused: the lock changed since it was read. Maybe by another run, maybe by this very write:
+  // DynamoDB may apply a write whose answer is lost (a 500, a timeout), and the SDK's retry of it
+  // then meets it. The next round tells which: this train's lock is taken again as its own, and
+  // another's is refused naming the run that holds it.
+  return again();
 }
 
 /**

@@ -162,11 +162,15 @@ describe('the stage’s run lock', () => {
     const xAsked = new Promise<void>((resolve) => {
       asked = resolve;
     });
-    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('T') }).callsFakeOnce(async () => {
-      asked();
-      await gate;
-      return { status: 'FAILED' };
-    });
+    stepFunctions
+      .on(DescribeExecutionCommand, { executionArn: execution('T') })
+      .callsFakeOnce(async () => {
+        asked();
+        await gate;
+        return { status: 'FAILED' };
+      })
+      // Asked again, it answers what the redrive made of it.
+      .resolves({ status: 'RUNNING' });
 
     // Act
     const x = outcome(lock.takeRunLock(claim('X')));
@@ -176,6 +180,7 @@ describe('the stage’s run lock', () => {
 
     // Assess: exactly one goes on, the redriven train that took it first.
     expect({ redrive, X: await x }).toEqual({ redrive: 'took it', X: 'AlreadyRunning' });
+    await expect(lock.takeRunLock(claim('X'))).rejects.toMatchObject({ message: expect.stringContaining(`${execution('T')} holds`) });
   });
 
   describe('trusts no answer of DescribeExecution older than the lock (it is eventually consistent)', () => {
@@ -325,6 +330,42 @@ describe('the stage’s run lock', () => {
       expect(calls).toEqual(Array.from({ length: 4 }, () => ['PutItem', 'GetItem']).flat());
     } finally {
       table.middlewareStack.remove('churn');
+      table.config.cacheMiddleware = clientSettings.cacheMiddleware;
+    }
+  });
+
+  it('holds the lock its own takeover wrote when DynamoDB’s answer to it was lost and the SDK’s retry of the write meets it', async () => {
+    // Prepare: a stopped holder; DynamoDB applies the takeover but answers 500, so the SDK sends it again.
+    await lock.takeRunLock(claim('stopped'));
+    stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('stopped') }).resolves({ status: 'ABORTED' });
+    const { client: table } = await (await import('../../src/completion-table.js')).tableClient();
+    // The HTTP status of each takeover write DynamoDB answered (beneath the SDK's deserializer and retries).
+    const takeovers: number[] = [];
+    table.config.cacheMiddleware = false;
+    table.middlewareStack.add(
+      (next) => async (args) => {
+        const { body: raw } = args.request as { body?: unknown };
+        const body = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? '');
+        if (!body.includes('holderExecution = :seen')) return next(args);
+        const result = await next(args);
+        takeovers.push((result.response as { statusCode: number }).statusCode);
+        if (takeovers.length > 1) return result;
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      },
+      { step: 'deserialize', name: 'answerLost' },
+    );
+
+    try {
+      // Act
+      const taken = await outcome(lock.takeRunLock(claim('next')));
+
+      // Assess: the write was applied, and its retry met it (a failed condition); this run goes on,
+      // holding the lock, and the next run is refused, naming it.
+      expect(takeovers).toEqual([200, 400]);
+      expect(taken).toBe('took it');
+      await expect(lock.takeRunLock(claim('other'))).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining(`${execution('next')} holds`) });
+    } finally {
+      table.middlewareStack.remove('answerLost');
       table.config.cacheMiddleware = clientSettings.cacheMiddleware;
     }
   });
