@@ -2,7 +2,7 @@ import { AwsRequestRejected, AwsUnavailable, PipelineNotFound } from './errors.j
 
 /**
  * What the sequencer makes of an AWS error:
- * - `transient`: AwsUnavailable, which the state machine retries with bounded backoff (5 attempts,
+ * - `transient`: AwsUnavailable, which the state machine retries with bounded backoff (5 retries,
  *   full jitter, at most 120 s apart) after the SDK's own 4 attempts;
  * - `gone`: PipelineNotFound, the pipeline (or our execution of it) no longer exists;
  * - `rejected`: AwsRequestRejected, a refusal no retry can fix.

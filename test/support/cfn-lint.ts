@@ -23,6 +23,9 @@ export async function lintTogether(files: string[]): Promise<Record<string, Find
   const unplaced = findings.filter((finding) => !files.includes(finding.Filename ?? ''));
   // A run that failed without a finding in one of the templates (a crash, a bad argument) fails every template.
   if (unplaced.length > 0) throw new Error(`cfn-lint found problems outside the templates: ${JSON.stringify(unplaced)}`);
+  if ((failure as { code?: unknown } | undefined)?.code === 'ENOENT') {
+    throw new Error('cfn-lint is not on the PATH: the template tests lint what `sls package` writes with it. Install it with `pip install cfn-lint` (or `pipx install cfn-lint`)');
+  }
   if (failure && findings.length === 0) throw failure;
   return Object.fromEntries(files.map((file) => [file, findings.filter((finding) => finding.Filename === file)]));
 }
