@@ -77,6 +77,16 @@ const throttledAssumeRole = new Set(['Throttling', 'IDPCommunicationError']);
 /** The errors that say the role cannot be assumed by us: people fix them, waiting does not. */
 const refusedAssumeRole = new Set(['AccessDenied', 'AccessDeniedException', 'RegionDisabledException', 'ExpiredTokenException', 'InvalidClientTokenId']);
 
+/** The answers of a trust policy that does not admit the caller. */
+const deniedAssumeRole = new Set(['AccessDenied', 'AccessDeniedException']);
+
+/**
+ * IAM keeps a role named in a trust policy by its unique id: a hub role deleted and created again
+ * (a stage removed and deployed again) keeps its ARN but is no longer the role trusted.
+ */
+const trustHint =
+  ". The role's trust policy must admit this function's role (deploy/target-account.yml's HubRoleArns, the sweeper's role too, or OrganizationId); a hub role deleted and created again since that stack was deployed is not the one it trusts: deploy it again";
+
 /** Errors of AssumeRole itself: codepipeline.ts names the pipeline the call was for. */
 const assumeRoleFailures = new WeakSet<Error>();
 export const isAssumeRoleFailure = (error: unknown): error is Error => error instanceof Error && assumeRoleFailures.has(error);
@@ -100,7 +110,7 @@ async function assumeRole(remote: RemoteTarget['remote']): Promise<AwsCredential
   } catch (error) {
     const { name = 'UnknownError', message = '' } = error as { name?: string; message?: string };
     // Only the error's name and message: never the request, which a verbose SDK error may echo.
-    const said = `AssumeRole ${roleArn} (account ${accountId}) as session ${invocation.sessionName}: ${name}${message ? `: ${message}` : ''}`;
+    const said = `AssumeRole ${roleArn} (account ${accountId}) as session ${invocation.sessionName}: ${name}${message ? `: ${message}` : ''}${deniedAssumeRole.has(name) ? trustHint : ''}`;
     const refused = refusedAssumeRole.has(name) || (!throttledAssumeRole.has(name) && awsErrorVerdict(error) === 'rejected');
     const failure = refused ? new PipelineAccessDenied(said, { cause: error }) : new AwsUnavailable(said, { cause: error });
     assumeRoleFailures.add(failure);
