@@ -212,14 +212,14 @@ describe('the target-account template (deploy/target-account.yml)', () => {
     expect(iamStatements(template).flatMap(actionsOf).filter((action) => action.includes('*'))).toEqual([]);
   });
 
-  it("forwards the listed pipelines' execution state changes to the hub's default bus, through a role only that rule may use", () => {
+  it("forwards the account's own pipeline execution state changes to the hub's default bus, through a role only that rule may use", () => {
     const rule = template.Resources.ForwardPipelineEventsRule!.Properties;
     const forwarding = template.Resources.ForwardPipelineEventsRole!.Properties;
 
     expect(rule.EventPattern).toEqual({
       source: ['aws.codepipeline'],
       'detail-type': ['CodePipeline Pipeline Execution State Change'],
-      resources: { '!Ref': 'PipelineArns' },
+      account: [{ '!Ref': 'AWS::AccountId' }],
     });
     expect(rule.Targets[0].Arn).toEqual({ '!Sub': 'arn:${AWS::Partition}:events:${HubRegion}:${HubAccountId}:event-bus/default' });
     expect(forwarding.AssumeRolePolicyDocument.Statement[0].Condition.ArnEquals['aws:SourceArn']).toEqual({
