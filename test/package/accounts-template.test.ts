@@ -138,6 +138,19 @@ describe('the hub: a stage of 100 pipelines of 100 characters, 60 of them in 3 o
     expect([...inlineAssume('SweeperRole'), ...inlineAssume('PipelineEventRole')]).toEqual([]);
   });
 
+  it("outputs HubRoleArns, the target template's parameter: the ARN of every role that assumes a target account's role, and the README's command reads it", () => {
+    const { template } = templates.targets!;
+    const [assumer] = ofType(template, 'AWS::IAM::ManagedPolicy').filter(([, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[]).some((statement) => actionsOf(statement).includes('sts:AssumeRole')),
+    );
+    const { Outputs } = template as Template & { Outputs: Record<string, { Value: { 'Fn::Join': [string, { 'Fn::GetAtt': [string, string] }[]] } }> };
+    const [separator, parts] = Outputs.HubRoleArns!.Value['Fn::Join'];
+
+    expect(separator).toBe(',');
+    expect(parts.map((part) => part['Fn::GetAtt'])).toEqual(assumer![1].Properties.Roles.map(({ Ref }: { Ref: string }) => [Ref, 'Arn']));
+    expect(readFileSync('README.md', 'utf8')).toContain("--query \"Stacks[0].Outputs[?OutputKey=='HubRoleArns'].OutputValue\"");
+  });
+
   it('lets the sweeper read the executions of the local pipelines only, never of a pipeline in another account', () => {
     const { template } = templates.targets!;
     const sweeperReads = ofType(template, 'AWS::IAM::ManagedPolicy')
