@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from './errors.js';
 import { toNamedAwsError } from './aws-errors.js';
@@ -210,11 +211,15 @@ function toWatch(item: Record<string, AttributeValue>): WatchItem {
  * (`waking`) until finishWaking.
  */
 export async function markWatchEnded(watch: WatchItem, state: string, wakingAtMs?: number): Promise<boolean> {
-  return updateIf(watch.key, {
-    UpdateExpression: wakingAtMs === undefined ? 'SET ended = :state' : 'SET ended = :state, waking = :waking',
-    ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
-    ExpressionAttributeValues: { ':state': { S: state }, ...(wakingAtMs !== undefined && { ':waking': { N: String(nowSeconds(wakingAtMs)) } }) },
-  });
+  return updateIf(
+    watch.key,
+    {
+      UpdateExpression: wakingAtMs === undefined ? 'SET ended = :state' : 'SET ended = :state, waking = :waking',
+      ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(ended)',
+      ExpressionAttributeValues: { ':state': { S: state }, ...(wakingAtMs !== undefined && { ':waking': { N: String(nowSeconds(wakingAtMs)) } }) },
+    },
+    'markedBy',
+  );
 }
 
 /** The end is recorded on the wait item: the mark set at `wakingAtMs` goes, if it is still that one. */
@@ -227,11 +232,15 @@ export async function finishWaking(watch: WatchItem, wakingAtMs: number): Promis
  * read, stale): false when another retry or sweep took it first.
  */
 export async function takeOverWaking(watch: WatchItem & { waking: number }, nowMs: number): Promise<boolean> {
-  return updateIf(watch.key, {
-    UpdateExpression: 'SET waking = :now',
-    ConditionExpression: 'waking = :seen',
-    ExpressionAttributeValues: { ':now': { N: String(nowSeconds(nowMs)) }, ':seen': { N: String(watch.waking) } },
-  });
+  return updateIf(
+    watch.key,
+    {
+      UpdateExpression: 'SET waking = :now',
+      ConditionExpression: 'waking = :seen',
+      ExpressionAttributeValues: { ':now': { N: String(nowSeconds(nowMs)) }, ':seen': { N: String(watch.waking) } },
+    },
+    'markedBy',
+  );
 }
 
 /** One item, read consistently (a conditional write of the other party's must show), expired or not; `purpose` as onTable's. */
@@ -240,16 +249,30 @@ export async function readItem(key: string, purpose: string): Promise<Record<str
   return Item;
 }
 
-/** One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it). */
-async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+/**
+ * One UpdateItem on condition: false when the condition does not hold (the item is not as the caller read or expects it).
+ *
+ * A write whose success decides what its caller does next (the one mark of an end, its record on
+ * the wait) names an attribute `ownMark`, which it sets to a value of its own. DynamoDB may apply a
+ * write and still answer 500 or time out, and the SDK's retry of it then meets the write itself:
+ * refused after more than one attempt, the item is read, and holding that value, the write was ours.
+ */
+async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>, ownMark?: string): Promise<boolean> {
+  const purpose = key.startsWith(waitPrefix) ? "a run's wait" : 'a watch of a pipeline execution';
+  const mark = ownMark === undefined ? undefined : { attribute: ownMark, value: randomUUID() };
+  const sent = mark === undefined ? update : { ...update, UpdateExpression: `${update.UpdateExpression}, ${mark.attribute} = :ownMark`, ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':ownMark': { S: mark.value } } };
   try {
-    await onTable('UpdateItem', key.startsWith(waitPrefix) ? "a run's wait" : 'a watch of a pipeline execution', ({ sdk, client }) => client.send(new sdk.UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...update })));
+    await onTable('UpdateItem', purpose, ({ sdk, client }) => client.send(new sdk.UpdateItemCommand({ TableName: completionTableName(), Key: { pk: { S: key } }, ...sent })));
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
+    if (!isConditionFailure(error)) throw error;
+    if (mark === undefined || !sentMoreThanOnce(error)) return false;
+    return (await readItem(key, purpose))?.[mark.attribute]?.S === mark.value;
   }
 }
+
+/** Whether the SDK sent the request more than once: a refusal may then be of its own first attempt. */
+const sentMoreThanOnce = (error: unknown): boolean => ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
 
 /**
  * Opens a watch marked ended again, if it is still marked with this state: the end it recorded
@@ -351,19 +374,23 @@ export async function recordEnd(
   // A claim says when it was made, apart from the ends recorded over it since: those must not keep
   // putting off the sweeper's resend of a claim whose waker died (a gone pipeline's end, each sweep).
   const claim = seen?.token !== undefined && woken === seen.seq;
-  return updateIf(key, {
-    UpdateExpression: `SET woken = :woken, wokenBy = :by, wokenAt = :at, #wake = :wake, expiresAt = if_not_exists(expiresAt, :expires)${claim ? ', claimedAt = :at' : ''}`,
-    ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead,
-    ExpressionAttributeNames: { '#wake': 'wake', '#token': 'token' },
-    ExpressionAttributeValues: {
-      ...values,
-      ':woken': { N: String(woken) },
-      ':by': { S: output.by },
-      ':at': { N: String(nowSeconds(nowMs)) },
-      ':wake': { S: JSON.stringify(output) },
-      ':expires': { N: String(nowSeconds(expiresAtMs)) },
+  return updateIf(
+    key,
+    {
+      UpdateExpression: `SET woken = :woken, wokenBy = :by, wokenAt = :at, #wake = :wake, expiresAt = if_not_exists(expiresAt, :expires)${claim ? ', claimedAt = :at' : ''}`,
+      ConditionExpression: seen === undefined ? `(${asRead}) OR expiresAt <= :now` : asRead,
+      ExpressionAttributeNames: { '#wake': 'wake', '#token': 'token' },
+      ExpressionAttributeValues: {
+        ...values,
+        ':woken': { N: String(woken) },
+        ':by': { S: output.by },
+        ':at': { N: String(nowSeconds(nowMs)) },
+        ':wake': { S: JSON.stringify(output) },
+        ':expires': { N: String(nowSeconds(expiresAtMs)) },
+      },
     },
-  });
+    'recordedBy',
+  );
 }
 
 /** A claimed wait whose claimer may have died before SendTaskSuccess: its token, and what the claim was to send. */

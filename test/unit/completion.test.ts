@@ -735,6 +735,35 @@ describe('the event is a hint: every other delivery does nothing harmful', () =>
     expect(await park(2, 'token-2')).toBe('parked');
   });
 
+  it('a duplicate refused at its first attempt reads nothing more to tell whether the mark was its own', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
+    const calls: string[] = [];
+    dynamo.config.cacheMiddleware = false;
+    dynamo.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(`${(context.commandName ?? '').replace(/Command$/, '')} ${String((args.input as { Key?: { pk?: { S?: string } } }).Key?.pk?.S).split('#')[0]}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'calls' },
+    );
+
+    try {
+      // Act
+      const duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+      // Assess: the watch read, its mark refused, the wait read to complete a claim again; no second read of the watch.
+      expect(duplicate).toBe('duplicate');
+      expect(calls).toEqual(['GetItem watch', 'UpdateItem watch', 'GetItem wait']);
+    } finally {
+      dynamo.middlewareStack.remove('calls');
+      dynamo.config.cacheMiddleware = clientSettings.cacheMiddleware;
+    }
+  });
+
   it('out of order, a STARTED after the SUCCEEDED changes nothing', async () => {
     await watch('exec-1');
     await park(1, 'token-1');

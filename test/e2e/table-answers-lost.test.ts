@@ -1,0 +1,74 @@
+import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
+import { tableClient } from '../../src/completion-table.js';
+import { clientSettings } from '../../src/client-settings.js';
+import type { PipelineResult } from '../../src/run.js';
+import { expectSequential, noticedByEvent, ours, world } from './support.js';
+
+/*
+ * DynamoDB may apply a write and still answer 500 (or time out): the SDK sends it again, and a
+ * conditional write then meets itself. The local table never does that by itself, so each test
+ * here makes it do so, once, for one kind of the functions' writes, beneath the SDK's retries: the
+ * run must still end as it would, never start a pipeline twice, and notice every end from its
+ * event as soon as it would have (a write that took its own refusal for another's left the run
+ * asleep to the pipeline's deadline locally, and for a sweep and a minute's grace on AWS).
+ */
+
+afterAll(closeLocalEngine);
+
+const sweepSeconds = 60;
+const pipelines = [
+  { name: 'P1', durationSeconds: 600 },
+  { name: 'P2', durationSeconds: 900 },
+  { name: 'P3', durationSeconds: 420 },
+];
+
+/** What tells each kind of write apart in its request. */
+const writes = {
+  'the stage’s run lock taken': ['"PutItem"', '"lock#'],
+  'a watch written by start-pipeline': ['"PutItem"', '"watch#'],
+  'a watch marked ended by the event function': ['SET ended = :state'],
+  'an end recorded on the run’s wait': ['SET woken = :woken'],
+  'the waking mark cleared': ['REMOVE waking'],
+  'the stage’s run lock released': ['"DeleteItem"', '"lock#'],
+} as const;
+
+describe('a table write DynamoDB applied but whose answer was lost', () => {
+  it.each(Object.keys(writes) as (keyof typeof writes)[])('%s: the run ends as it would, each pipeline started once, each end noticed from its event', async (kind) => {
+    // Prepare: the first such write is applied, then answered 500; the SDK sends it again.
+    const { client } = await tableClient();
+    const answered: number[] = [];
+    client.config.cacheMiddleware = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const { body } = args.request as { body?: unknown };
+        const text = `"${(context.commandName ?? '').replace(/Command$/, '')}" ${body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body ?? '')}`;
+        if (answered.length > 1 || !writes[kind].every((part) => text.includes(part))) return next(args);
+        const result = await next(args);
+        answered.push((result.response as { statusCode: number }).statusCode);
+        if (answered.length > 1) return result;
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      },
+      { step: 'deserialize', name: 'answerLost' },
+    );
+
+    try {
+      const engine = await LocalEngine.create({ world: world(pipelines), settings: { completion: 'events', sweepSeconds } });
+
+      // Act
+      const report = await engine.run({ input: { order: ['P1', 'P2', 'P3'] } });
+
+      // Assess: the write happened, and the SDK's retry met it.
+      expect(answered[0]).toBe(200);
+      expect(report.status).toBe('SUCCEEDED');
+      expectSequential(report, ['P1', 'P2', 'P3']);
+      expect(ours(report).map((execution) => execution.pipelineName)).toEqual(['P1', 'P2', 'P3']);
+      for (const result of (report.output as { pipelines: PipelineResult[] }).pipelines) {
+        expect(result.detectedBy).toBe('event');
+        expect((Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!)) / 1000).toBeLessThanOrEqual(noticedByEvent.most);
+      }
+    } finally {
+      client.middlewareStack.remove('answerLost');
+      client.config.cacheMiddleware = clientSettings.cacheMiddleware;
+    }
+  });
+});
