@@ -15,6 +15,7 @@ import { startEmulator, type Emulator, type ExecutionView } from './emulator/ind
 import { answerHere, instrumentClients, invokedAs, stopAnsweringHere } from './sdk-clients.js';
 import { useClock } from '../src/clock.js';
 import { executionArnPrefix, successorName } from '../src/continuation.js';
+import { claimGraceSeconds } from '../src/completion-table.js';
 import { HistoryRecorder } from './history-recorder.js';
 import { keep, recall } from './remembered.js';
 import { interpreterRequire } from './interpreter.js';
@@ -393,9 +394,9 @@ export class LocalEngine {
   /**
    * The events path, as deployed: the emulator's state changes reach the event function through
    * the rule's own pattern (deploy/completion.cjs), and the sweeper runs on its schedule. The
-   * sweeps are scheduled at the first tick of the `sweepSeconds` schedule after each end, and at
-   * the tick after a sweep that failed: a sweep at any other tick finds nothing new to do, so it is
-   * left out of simulated time.
+   * sweeps are scheduled at the first tick of the `sweepSeconds` schedule after each end, at the
+   * tick after a sweep that failed, and at the first tick past the grace after a delivery that
+   * failed: a sweep at any other tick finds nothing new to do, so it is left out of simulated time.
    */
   private async listenToPipelineEvents(dynamo: LocalDynamo): Promise<void> {
     for (const [key, file] of Object.entries(eventHandlerModules)) {
@@ -411,6 +412,7 @@ export class LocalEngine {
     // after it, notices those ends before their events, every time. 37 s past the world's start
     // is 2 s past the nearest multiple of 5.
     const scheduleOrigin = this.clock.now() + sweepPhaseMs;
+    const firstTickFrom = (at: number) => scheduleOrigin + Math.ceil((at - scheduleOrigin) / periodMs) * periodMs;
     const scheduleSweep = (tick: number) => {
       if (this.sweepsScheduled.has(tick)) return;
       this.sweepsScheduled.add(tick);
@@ -429,9 +431,12 @@ export class LocalEngine {
       this.world.events,
       completionModule.pipelineEventPattern(this.config.pipelines),
       async (event) => {
-        await this.invokeEventFunction('pipelineEvent', event);
+        const delivery = await this.invokeEventFunction('pipelineEvent', event);
+        // A delivery that failed may leave its end marked and not recorded, or a claim not sent: the
+        // sweeper takes those over once they are older than the grace, at a tick after it, as on AWS.
+        if (!delivery.succeeded) scheduleSweep(firstTickFrom(this.clock.now() + claimGraceSeconds * 1000));
       },
-      (change) => scheduleSweep(scheduleOrigin + Math.ceil((change.at - scheduleOrigin) / periodMs) * periodMs),
+      (change) => scheduleSweep(firstTickFrom(change.at)),
       eventStateOf,
     );
     this.emulator.onCodePipelineChange(() => this.bus?.scan());

@@ -307,17 +307,19 @@ export async function reopenRunningWatch(key: string): Promise<void> {
  * on (its wait timed out, it looked and parked again), the claim is left as it is.
  */
 export async function unclaim(wait: WaitItem & { token: string }): Promise<void> {
+  // The end the claim recorded (`wake`) goes with it: a delivery that takes over a dead one's end
+  // and finds that end on the wait would take it as recorded, and only send a token nobody claims.
   const previous =
     wait.woken === 0
-      ? { update: 'REMOVE woken, wokenBy', values: {} }
+      ? { update: 'REMOVE woken, wokenBy, #wake', values: {} }
       : {
-          update: wait.wokenBy === undefined ? 'SET woken = :woken REMOVE wokenBy' : 'SET woken = :woken, wokenBy = :by',
+          update: wait.wokenBy === undefined ? 'SET woken = :woken REMOVE wokenBy, #wake' : 'SET woken = :woken, wokenBy = :by REMOVE #wake',
           values: { ':woken': { N: String(wait.woken) }, ...(wait.wokenBy !== undefined && { ':by': { S: wait.wokenBy } }) },
         };
   await updateIf(wait.key, {
     UpdateExpression: previous.update,
     ConditionExpression: 'seq = :seq AND woken = :seq AND #token = :token',
-    ExpressionAttributeNames: { '#token': 'token' },
+    ExpressionAttributeNames: { '#token': 'token', '#wake': 'wake' },
     ExpressionAttributeValues: { ...previous.values, ':seq': { N: String(wait.seq) }, ':token': { S: wait.token } },
   });
 }

@@ -82,13 +82,15 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
       return completed ? 'completed' : 'duplicate';
     }
   }
-  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, () => clearWaking(watched, now)).catch(
-    async (error: unknown) => {
-      // The end woke nobody: open the watch again, so that Lambda's retry of this invocation is no duplicate, and the sweeper sees it.
-      await reopenWatch(watched, watched.ended ?? end.state);
-      throw error;
-    },
-  );
+  // The end woke nobody: open the watch again, so that Lambda's retry of this invocation is no
+  // duplicate, and the sweeper sees it. Before a claim is given back: the end then stays where a
+  // retry or a sweep finds it (an open watch, or the claim), whichever of the two writes fails.
+  const reopen = () => reopenWatch(watched, watched.ended ?? end.state);
+  const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, () => clearWaking(watched, now), reopen).catch(async (error: unknown) => {
+    // Failed before it claimed (the end not recorded, its mark on): a watch left marked is taken over by the sweeper.
+    await reopen().catch((failure: unknown) => logger.warn('could not open the watch again', { watch: watched.key, error: failure }));
+    throw error;
+  });
   logger.info('end recorded', { ...ended, by, result });
   return result;
 }

@@ -44,8 +44,19 @@ export type WakeResult = 'completed' | 'recorded-for-next-wait' | 'no-wait';
  *   wait's conditional token write fails and the run looks at once instead of parking.
  * Every write is conditional on the item being as read, so the token writer and the waker meet.
  * `onRecorded` runs once the end is on the wait item, before its token is completed.
+ * `onUnsent` runs when the claimed token could not be completed, before the claim is given back:
+ * whatever it must leave for a retry or the sweeper to find (the watch opened again) is there
+ * before the claim goes. If it fails, the claim stays, and the sweeper sends it again; the error
+ * thrown is still the token's.
  */
-export async function wake(waitKey: string, output: WakeOutput, nowMs: number, expiresAtMs: number, onRecorded: () => Promise<void>): Promise<WakeResult> {
+export async function wake(
+  waitKey: string,
+  output: WakeOutput,
+  nowMs: number,
+  expiresAtMs: number,
+  onRecorded: () => Promise<void>,
+  onUnsent: () => Promise<void> = async () => {},
+): Promise<WakeResult> {
   let closedToken: string | undefined;
   let recorded = false;
   // From here on the wait item holds the end (a claim the sweeper resends, or an end for the next wait).
@@ -61,7 +72,15 @@ export async function wake(waitKey: string, output: WakeOutput, nowMs: number, e
       if (!(await record(wait, wait.seq))) continue;
       if (await completeToken(wait.token, output).catch(async (error: unknown) => {
         // Not woken after all: give the claim back, or a retry would find the wait claimed and the run would sleep on.
-        await unclaim(wait);
+        // Not if the end could not be left for the retry: then the claim is what the sweeper sends again.
+        const left = await onUnsent().then(
+          () => true,
+          (failure: unknown) => {
+            logger.warn('could not leave the end for a retry: the claim stays, for the sweeper to send again', { wait: waitKey, error: failure });
+            return false;
+          },
+        );
+        if (left) await unclaim(wait);
         throw error;
       })) {
         return 'completed';

@@ -1,5 +1,5 @@
 import { closeLocalEngine, LocalEngine } from '../../local/engine.js';
-import { tableClient } from '../../src/completion-table.js';
+import { claimGraceSeconds, tableClient } from '../../src/completion-table.js';
 import { clientSettings } from '../../src/client-settings.js';
 import type { PipelineResult } from '../../src/run.js';
 import { expectSequential, noticedByEvent, ours, world } from './support.js';
@@ -68,6 +68,45 @@ describe('a table write DynamoDB applied but whose answer was lost', () => {
       }
     } finally {
       client.middlewareStack.remove('answerLost');
+      client.config.cacheMiddleware = clientSettings.cacheMiddleware;
+    }
+  });
+});
+
+describe('a delivery whose SendTaskSuccess failed, and that could not open the watch again', () => {
+  it('keeps its claim, which a sweep sends again once it is older than the grace, not left to the pipeline’s deadline', async () => {
+    // Prepare: the wake's SendTaskSuccess is refused (a world fault), and every reopening of the watch is refused too.
+    const { client } = await tableClient();
+    client.config.cacheMiddleware = false;
+    let refused = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const { UpdateExpression } = args.input as { UpdateExpression?: string };
+        if (context.commandName !== 'UpdateItemCommand' || UpdateExpression !== 'REMOVE ended, waking') return next(args);
+        refused += 1;
+        throw Object.assign(new Error('User is not authorized to perform: dynamodb:UpdateItem'), { name: 'AccessDeniedException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+      },
+      { step: 'initialize', name: 'reopenRefused' },
+    );
+
+    try {
+      const engine = await LocalEngine.create({
+        world: world([{ name: 'P1', durationSeconds: 600 }], { faults: [{ operation: 'SendTaskSuccess', error: 'AccessDeniedException', count: 1 }] }),
+        settings: { completion: 'events', sweepSeconds },
+      });
+
+      // Act
+      const report = await engine.run({ input: { order: ['P1'] } });
+
+      // Assess: the delivery failed, saying why (SendTaskSuccess); its claim stayed, and a sweep a minute or two on sent it again.
+      expect(refused).toBeGreaterThan(0);
+      expect(report.functionFailures).toEqual([expect.objectContaining({ functionName: 'pipelineEvent', message: expect.stringContaining('SendTaskSuccess') as unknown })]);
+      expect(report.status).toBe('SUCCEEDED');
+      const [p1] = (report.output as { pipelines: PipelineResult[] }).pipelines;
+      expect(p1!.detectedBy).toBe('sweep');
+      expect((Date.parse(p1!.detectedAt!) - Date.parse(p1!.finishedAt!)) / 1000).toBeLessThanOrEqual(claimGraceSeconds + sweepSeconds + 5);
+    } finally {
+      client.middlewareStack.remove('reopenRefused');
       client.config.cacheMiddleware = clientSettings.cacheMiddleware;
     }
   });

@@ -358,6 +358,25 @@ describe('an end marked on its watch by a delivery that died before the end reac
     expect(await park(2, 'token-2')).toBe('parked');
   });
 
+  it('after an earlier delivery of that end gave its claim back (SendTaskSuccess failed), the sweep records it anew and completes the parked token', async () => {
+    // Prepare: delivery 1 claims, its SendTaskSuccess fails, it gives the claim back and reopens the
+    // watch; delivery 2 (Lambda's retry) marks the watch again and dies before recording the end.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await deliveryDyingBeforeItsClaim('exec-1');
+
+    // Act
+    aMinuteLater();
+    const swept = await local.sweeper.sweep();
+
+    // Assess: the end delivery 1 had recorded went with its claim; the sweep's takeover records it and wakes the run.
+    expect(swept).toMatchObject({ watched: 1, outcomes: ['completed'] });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+    expect(await park(2, 'token-2')).toBe('parked');
+  });
+
   it('with no retry left, is recorded by the next sweep a minute on, once, without asking CodePipeline', async () => {
     // Prepare
     await watch('exec-1');
