@@ -3,6 +3,7 @@ import { claimGraceSeconds, tableClient } from '../../src/completion-table.js';
 import { clientSettings } from '../../src/client-settings.js';
 import type { PipelineResult } from '../../src/run.js';
 import { expectSequential, noticedByEvent, ours, world } from './support.js';
+import { answerLostOnce } from '../support/answer-lost.js';
 
 /*
  * DynamoDB may apply a write and still answer 500 (or time out): the SDK sends it again, and a
@@ -35,21 +36,7 @@ const writes = {
 describe('a table write DynamoDB applied but whose answer was lost', () => {
   it.each(Object.keys(writes) as (keyof typeof writes)[])('%s: the run ends as it would, each pipeline started once, each end noticed from its event', async (kind) => {
     // Prepare: the first such write is applied, then answered 500; the SDK sends it again.
-    const { client } = await tableClient();
-    const answered: number[] = [];
-    client.config.cacheMiddleware = false;
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const { body } = args.request as { body?: unknown };
-        const text = `"${(context.commandName ?? '').replace(/Command$/, '')}" ${body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body ?? '')}`;
-        if (answered.length > 1 || !writes[kind].every((part) => text.includes(part))) return next(args);
-        const result = await next(args);
-        answered.push((result.response as { statusCode: number }).statusCode);
-        if (answered.length > 1) return result;
-        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
-      },
-      { step: 'deserialize', name: 'answerLost' },
-    );
+    const { answered, restore } = answerLostOnce((await tableClient()).client, (request) => writes[kind].every((part) => request.includes(part)));
 
     try {
       const engine = await LocalEngine.create({ world: world(pipelines), settings: { completion: 'events', sweepSeconds } });
@@ -67,8 +54,7 @@ describe('a table write DynamoDB applied but whose answer was lost', () => {
         expect((Date.parse(result.detectedAt!) - Date.parse(result.finishedAt!)) / 1000).toBeLessThanOrEqual(noticedByEvent.most);
       }
     } finally {
-      client.middlewareStack.remove('answerLost');
-      client.config.cacheMiddleware = clientSettings.cacheMiddleware;
+      restore();
     }
   });
 });

@@ -4,6 +4,7 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamo, type LocalDynamo } from '../../local/dynamodb.js';
 import { clientSettings } from '../../src/client-settings.js';
+import { answerLostOnce } from '../support/answer-lost.js';
 import { useClock } from '../../src/clock.js';
 
 /*
@@ -339,21 +340,8 @@ describe('the stage’s run lock', () => {
     await lock.takeRunLock(claim('stopped'));
     stepFunctions.on(DescribeExecutionCommand, { executionArn: execution('stopped') }).resolves({ status: 'ABORTED' });
     const { client: table } = await (await import('../../src/completion-table.js')).tableClient();
-    // The HTTP status of each takeover write DynamoDB answered (beneath the SDK's deserializer and retries).
-    const takeovers: number[] = [];
-    table.config.cacheMiddleware = false;
-    table.middlewareStack.add(
-      (next) => async (args) => {
-        const { body: raw } = args.request as { body?: unknown };
-        const body = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : String(raw ?? '');
-        if (!body.includes('holderExecution = :seen')) return next(args);
-        const result = await next(args);
-        takeovers.push((result.response as { statusCode: number }).statusCode);
-        if (takeovers.length > 1) return result;
-        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
-      },
-      { step: 'deserialize', name: 'answerLost' },
-    );
+    // The HTTP status of the takeover write and of its retry, as DynamoDB answered them (beneath the SDK's deserializer).
+    const { answered: takeovers, restore } = answerLostOnce(table, (request) => request.includes('holderExecution = :seen'));
 
     try {
       // Act
@@ -365,8 +353,7 @@ describe('the stage’s run lock', () => {
       expect(taken).toBe('took it');
       await expect(lock.takeRunLock(claim('other'))).rejects.toMatchObject({ name: 'AlreadyRunning', message: expect.stringContaining(`${execution('next')} holds`) });
     } finally {
-      table.middlewareStack.remove('answerLost');
-      table.config.cacheMiddleware = clientSettings.cacheMiddleware;
+      restore();
     }
   });
 
