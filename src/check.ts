@@ -259,7 +259,9 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   if (stillRunning.has(member.status) || hold) {
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
-    const held: Member = hold ? { ...member, waitingForRetry: true, ...firstSeen(start, now, context) } : withoutDetection(retried(member, start), start);
+    // Held again: the failure read may be a later one than the hold's (a retry that ran and failed between two looks, unseen).
+    const listedEnd = hold && start.waitingForRetry === true ? await endListedFor(member, recent) : undefined;
+    const held: Member = hold ? { ...member, waitingForRetry: true, ...heldFailure(start, listedEnd, now, context) } : withoutDetection(retried(member, start), start);
     await armedFor(context.run, held, armed, context);
     if (context.completion === 'events') return deadlineLook(held);
     const waitSeconds = nextWaitSeconds({
@@ -275,23 +277,30 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   await disarm(context.run, member, armed?.pipelineExecutionId === member.pipelineExecutionId ? armed : undefined, context);
   // Held and now Succeeded, the retry and its end came between two looks.
   // CodePipeline's own end time, so finishedAt is when the pipeline ended, not when we looked; the look's time when the listing does not show it.
-  const listedEnd = (await recent()).find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId)?.lastUpdateTime;
+  const listedEnd = await endListedFor(member, recent);
   const finished = { ...withCodePipelineTimes(member.status === 'Succeeded' ? retried(member, start) : member, listedEnd, now), detectedBy: context.detectedBy };
-  // Held until its deadline, the failure was noticed when it was first held, not by the deadline's
-  // look; unless a retry ran and failed again between two looks, unseen (its RESUMED lost): that
-  // later failure, the one the member ends with, only this look saw. Told by CodePipeline's end
-  // time only: an execution the listing does not show has the look's time for its end.
-  const held = start.waitingForRetry === true && member.status === 'Failed' ? firstSeen(start, now, context) : {};
-  const noticed = held.detectedAt !== undefined && listedEnd !== undefined && Date.parse(held.detectedAt) < listedEnd.getTime() ? {} : held;
+  // Held until its deadline (or released), the failure was noticed when it was held, not by this look.
+  const held = start.waitingForRetry === true && member.status === 'Failed' ? heldFailure(start, listedEnd, now, context) : {};
   if (finished.status === 'Succeeded') return finished;
   const unretriable = overtaken && `execution ${overtaken.laterExecutionId} has since run its failed stage ${overtaken.stageName}, so CodePipeline can no longer retry it`;
-  return failed({ ...finished, ...noticed, ...(context.released !== undefined && { releasedBy: context.released }), ...(unretriable && { unretriable }) }, plan);
+  return failed({ ...finished, ...held, ...(context.released !== undefined && { releasedBy: context.released }), ...(unretriable && { unretriable }) }, plan);
 }
 
-/** When and how a held failure was first seen: kept from its first hold on. */
-function firstSeen(start: Member, now: number, context: LookContext): Pick<Member, 'detectedAt' | 'detectedBy'> {
-  if (start.waitingForRetry === true && start.detectedAt !== undefined && start.detectedBy !== undefined) return { detectedAt: start.detectedAt, detectedBy: start.detectedBy };
-  return { detectedAt: new Date(now).toISOString(), detectedBy: context.detectedBy };
+/** CodePipeline's own time of the execution's last change (its end, once it has ended), from the look's one listing. */
+const endListedFor = async (member: Member, recent: () => Promise<PipelineExecutionSummary[]>): Promise<Date | undefined> =>
+  (await recent()).find((summary) => summary.pipelineExecutionId === member.pipelineExecutionId)?.lastUpdateTime;
+
+/**
+ * When and how a held failure, read Failed again, was noticed: when it was first held; unless a
+ * retry ran and failed again since that look, unseen (its RESUMED lost or late), and the failure
+ * read now is that later one: this look noticed it, and the retry counts. Told by CodePipeline's
+ * end time only (`listedEnd`): an execution the listing does not show keeps its first detection.
+ */
+function heldFailure(start: Member, listedEnd: Date | undefined, now: number, context: LookContext): Pick<Member, 'detectedAt' | 'detectedBy' | 'retries'> {
+  const seen = start.waitingForRetry === true && start.detectedAt !== undefined && start.detectedBy !== undefined ? { detectedAt: start.detectedAt, detectedBy: start.detectedBy } : undefined;
+  if (seen !== undefined && (listedEnd === undefined || Date.parse(seen.detectedAt) >= listedEnd.getTime())) return seen;
+  const retries = seen === undefined ? {} : { retries: (start.retries ?? 0) + 1 };
+  return { detectedAt: new Date(now).toISOString(), detectedBy: context.detectedBy, ...retries };
 }
 
 /** Held, and now not Failed: someone retried its failed stage in CodePipeline, once more. */

@@ -211,6 +211,27 @@ describe('onFailure: wait with completion: events', () => {
     expect(p2.detectionSeconds).toBeGreaterThan(0);
   });
 
+  it('a retry that fails again before its late RESUMED wakes a look: that look noticed the later failure, which a release later does not date again', async () => {
+    // A fails at 100 s, is retried at 110 s and fails again at 115 s; its RESUMED comes 20 s late and
+    // wakes a look at about 131 s, which reads it Failed; B's stop at 300 s releases it.
+    const group = [
+      { name: 'A', durationSeconds: 100, outcome: 'Failed', statusSummary: 'boom', retry: [{ afterSeconds: 10, durationSeconds: 5, outcome: 'Failed' }] },
+      { name: 'B', durationSeconds: 300, outcome: 'Stopped' },
+    ];
+
+    const { report, events } = await run(group, { order: [['A', 'B']], onFailure: 'wait' }, { completion: 'events' }, { events: { delaySeconds: 1, lateSeconds: { RESUMED: 20 } } });
+
+    expect(report).toMatchObject({ status: 'FAILED' });
+    const lastLook = events.filter((event) => event.type === 'checked').at(-1)!.output as Run;
+    const a = lastLook.members.find((member) => member.pipelineName === 'A')!;
+    const secondsIn = (iso: string) => (Date.parse(iso) - Date.parse(startTime)) / 1000;
+    expect(secondsIn(a.finishedAt!)).toBeGreaterThanOrEqual(115);
+    // Noticed by the look the late RESUMED woke, a few seconds after it came, not by B's release at 300 s.
+    expect(secondsIn(a.detectedAt!)).toBeGreaterThan(130);
+    expect(secondsIn(a.detectedAt!)).toBeLessThan(140);
+    expect(a).toMatchObject({ detectedBy: 'event', retries: 1, releasedBy: expect.anything() as unknown });
+  });
+
   it('a retry still running at the deadline: PipelineTimedOut, saying it was the retry that ran past it', async () => {
     const slowRetry = { ...neverRetried, retry: { afterSeconds: 600, durationSeconds: 7200 } };
 
