@@ -174,3 +174,9 @@ export function toNamedAwsError(error: unknown, request: string, gone?: string):
       return new AwsRequestRejected(message, { cause: error });
   }
 }
+
+/**
+ * Whether the SDK sent the request more than once (its answer lost, a 500, a timeout): a refusal
+ * of the last attempt may then be of the first attempt's own effect.
+ */
+export const sentMoreThanOnce = (error: unknown): boolean => ((error as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts ?? 1) > 1;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AttributeValue, DynamoDBClient, UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from './errors.js';
-import { toNamedAwsError } from './aws-errors.js';
+import { sentMoreThanOnce, toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
 
 /**
@@ -271,8 +271,6 @@ async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'Table
   }
 }
 
-/** Whether the SDK sent the request more than once: a refusal may then be of its own first attempt. */
-const sentMoreThanOnce = (error: unknown): boolean => ((error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
 
 /**
  * Opens a watch marked ended again, if it is still marked with this state: the end it recorded

@@ -1,5 +1,5 @@
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { toNamedAwsError } from './aws-errors.js';
+import { sentMoreThanOnce, toNamedAwsError } from './aws-errors.js';
 import { clientSettings } from './client-settings.js';
 import { getWait, markResent, recordEnd, unclaim, type StaleClaim, type WaitItem } from './completion-table.js';
 import { logger } from './logger.js';
@@ -129,6 +129,10 @@ async function completeToken(taskToken: string, output: WakeOutput): Promise<boo
     return true;
   } catch (error) {
     const name = (error as { name?: string } | null)?.name ?? '';
+    // Sent twice, the first attempt may have completed the token itself, its answer lost: then the
+    // run took it. Taken so, nothing is recorded again for the next wait, which would cost the run
+    // a look; and if another closed it (a timeout, a redrive, another waker), that run looks anyway.
+    if (alreadyDone.has(name) && sentMoreThanOnce(error)) return true;
     if (alreadyDone.has(name)) {
       logger.info('the wait was closed already', { answer: name });
       return false;

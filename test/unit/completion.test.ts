@@ -289,6 +289,20 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     expect(await park(2, 'token-2')).toBe('refused');
   });
 
+  it('a SendTaskSuccess the SDK sent twice, whose retry meets TaskTimedOut (the first completed it, its answer lost), woke the run: nothing is recorded for the next wait', async () => {
+    // Prepare
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('TaskTimedOut', 400, { $metadata: { httpStatusCode: 400, attempts: 2 } }));
+
+    // Act
+    const woke = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess: the run's next wait parks, rather than finding an end recorded for it and looking once more.
+    expect(woke).toBe('completed');
+    expect(await park(2, 'token-2')).toBe('parked');
+  });
+
   it('any other SendTaskSuccess failure is an error, so EventBridge retries the delivery', async () => {
     await watch('exec-1');
     await park(1, 'token-1');
