@@ -85,7 +85,14 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   // The end woke nobody: open the watch again, so that Lambda's retry of this invocation is no
   // duplicate, and the sweeper sees it. Before a claim is given back: the end then stays where a
   // retry or a sweep finds it (an open watch, or the claim), whichever of the two writes fails.
-  const reopen = () => reopenWatch(watched, watched.ended ?? end.state);
+  // Once per delivery: a second reopen, after the claim was given back, could remove the mark of
+  // another delivery of this end that claimed and woke the run in between.
+  let reopened = false;
+  const reopen = async () => {
+    if (reopened) return;
+    reopened = true;
+    await reopenWatch(watched, watched.ended ?? end.state);
+  };
   const result = await wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, () => clearWaking(watched, now), reopen).catch(async (error: unknown) => {
     // Failed before it claimed (the end not recorded, its mark on): a watch left marked is taken over by the sweeper.
     await reopen().catch((failure: unknown) => logger.warn('could not open the watch again', { watch: watched.key, error: failure }));

@@ -1,7 +1,7 @@
 import 'aws-sdk-client-mock-jest';
 import { jest } from '@jest/globals';
 import { CodePipelineClient, GetPipelineExecutionCommand, GetPipelineStateCommand, ListActionExecutionsCommand } from '@aws-sdk/client-codepipeline';
-import { GetItemCommand, type GetItemCommandInput, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type GetItemCommandInput, PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, type ExecutionStatus, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { clientSettings } from '../../src/client-settings.js';
@@ -135,6 +135,24 @@ async function onTheFirstTableCall(
     { step: 'initialize', name: betweenReadAndWrite },
   );
   return { reached: hit };
+}
+
+/** Runs `between` once, right after the functions' first UpdateItem that `matches` was answered. */
+async function afterTheWrite(matches: (input: UpdateItemCommandInput) => boolean, between: () => Promise<unknown>): Promise<void> {
+  const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
+  let pending = true;
+  dynamo.config.cacheMiddleware = false;
+  dynamo.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (pending && context.commandName === 'UpdateItemCommand' && matches(args.input as UpdateItemCommandInput)) {
+        pending = false;
+        await between();
+      }
+      return result;
+    },
+    { step: 'initialize', name: betweenReadAndWrite },
+  );
 }
 
 afterEach(async () => {
@@ -347,6 +365,86 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
     await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
 
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ outcomes: ['completed'] });
+  });
+});
+
+describe('a delivery whose SendTaskSuccess failed, and another delivery of the same end', () => {
+  const isUnclaim = (input: UpdateItemCommandInput) => (input.ConditionExpression ?? '').includes('woken = :seq AND #token = :token');
+  const isReopen = (input: UpdateItemCommandInput) => input.UpdateExpression === 'REMOVE ended, waking';
+
+  it('a duplicate that marks the watch and wakes the run after the first gave its claim back keeps its mark: the first’s retry is a duplicate, and the next wait stays parked', async () => {
+    // Prepare: delivery A claims wait 1, its SendTaskSuccess fails; A opens the watch again and
+    // gives the claim back; then a duplicate D marks the watch, claims wait 1 and completes token-1.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503));
+    let duplicate: unknown;
+    await afterTheWrite(isUnclaim, async () => {
+      duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    });
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    // The run, woken by D, looked and parked wait 2.
+    expect(await park(2, 'token-2')).toBe('parked');
+
+    // Act: Lambda's retry of A.
+    const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess: A opened the watch once, before D marked it; D's mark stands.
+    expect(duplicate).toBe('completed');
+    expect(retried).toBe('duplicate');
+    expect(tokensCompleted()).not.toContain('token-2');
+  });
+
+  it('a duplicate that records the end over the first’s claim, between its reopen and its unclaim, keeps its mark: the first’s retry sends the claimed token', async () => {
+    await watch('exec-1');
+    await park(1, 'token-1');
+    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503));
+    let duplicate: unknown;
+    await afterTheWrite(isReopen, async () => {
+      duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+    });
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+
+    // Act: Lambda's retry of A.
+    const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess: the run still parked on token-1 is woken now, not by the sweeper's resend a minute on.
+    expect(duplicate).toBe('recorded-for-next-wait');
+    expect(retried).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
+  });
+});
+
+describe('a claim DynamoDB applied but whose answer was lost', () => {
+  it('is told its own although another member’s end was recorded over it before the SDK’s retry: the claimed token is sent at once', async () => {
+    // Prepare: a group, P1 and P2 watched, wait 1 parked. Delivery A of P1's end claims wait 1;
+    // DynamoDB applies the claim and answers 500. Before the SDK's retry, P2's end finds wait 1
+    // claimed and records itself for the next wait.
+    await watch('exec-1', 'P1');
+    await watch('exec-2', 'P2');
+    await park(1, 'token-1');
+    const { client: dynamo } = await (await import('../../src/completion-table.js')).tableClient();
+    let armed = true;
+    let other: unknown;
+    dynamo.config.cacheMiddleware = false;
+    dynamo.middlewareStack.add(
+      (next) => async (args) => {
+        const { body } = args.request as { body?: unknown };
+        if (!armed || !(body instanceof Uint8Array ? new TextDecoder().decode(body) : String(body ?? '')).includes('claimedAt = :at')) return next(args);
+        armed = false;
+        await next(args);
+        other = await local.completion.onPipelineEvent(event('exec-2', 'SUCCEEDED', 'P2'));
+        throw Object.assign(new Error('We encountered an internal error. Please try again.'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      },
+      { step: 'deserialize', name: betweenReadAndWrite },
+    );
+
+    // Act
+    const first = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED', 'P1'));
+
+    // Assess: A sends token-1 itself, not the sweeper a minute on.
+    expect(other).toBe('recorded-for-next-wait');
+    expect({ first, tokens: tokensCompleted() }).toEqual({ first: 'completed', tokens: ['token-1'] });
   });
 });
 
