@@ -389,7 +389,9 @@ export async function recordEnd(
         ':expires': { N: String(nowSeconds(expiresAtMs)) },
       },
     },
-    'recordedBy',
+    // A claim's own mark: an end recorded over it for the next wait (a group's other member) must
+    // not overwrite it before this write's retry reads it.
+    claim ? 'claimedBy' : 'recordedBy',
   );
 }
 
