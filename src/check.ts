@@ -8,6 +8,7 @@ import { executionArnPrefix, successorName } from './continuation.js';
 import { armedFor, armWatch, disarm, heldForRetry, overtakenIfKnown, waitedForRetry } from './retry-hold.js';
 import { extendDeadline, pendingMember } from './start.js';
 import { nowMs } from './clock.js';
+import { logger } from './logger.js';
 import { supersededBy, supersededList } from './superseded.js';
 import { duration, timesOf } from './duration.js';
 import { checkAloneForRedrive } from './single-flight.js';
@@ -227,7 +228,8 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
   let member: Member = { ...(start.waitingForRetry !== true && mayHaveBeenRetried(start) ? reopened(unheld) : unheld), polls: start.polls + 1 };
   // One listing serves the whole look: finding superseders and reading the end time.
   let listed: Promise<PipelineExecutionSummary[]> | undefined;
-  const recent = () => (listed ??= listRecentExecutions(member.pipelineName, listing));
+  // Newest first: the page that shows the execution watched also shows every newer one (a superseder).
+  const recent = () => (listed ??= listRecentExecutions(member.pipelineName, { ...listing, until: start.pipelineExecutionId! }));
   let executionMode: string | undefined;
   for (let follows = 0; ; follows += 1) {
     const read = await getExecution(member.pipelineName, member.pipelineExecutionId!);
@@ -260,7 +262,14 @@ async function look(start: Member, plan: Plan, now: number, context: LookContext
     const deadline = Date.parse(member.deadline!);
     if (now >= deadline) return timedOut(member, plan, now);
     // Held again: the failure read may be a later one than the hold's (a retry that ran and failed between two looks, unseen).
-    const listedEnd = hold && start.waitingForRetry === true ? await endListedFor(member, recent) : undefined;
+    // A listing that fails only leaves that unknown: the hold's first detection stands, and the hold goes on.
+    const listedEnd =
+      hold && start.waitingForRetry === true
+        ? await endListedFor(member, recent).catch((error: unknown) => {
+            logger.warn('could not read when a held failure ended: its first detection stands', { pipelineName: member.pipelineName, error });
+            return undefined;
+          })
+        : undefined;
     const held: Member = hold ? { ...member, waitingForRetry: true, ...heldFailure(start, listedEnd, now, context) } : withoutDetection(retried(member, start), start);
     await armedFor(context.run, held, armed, context);
     if (context.completion === 'events') return deadlineLook(held);

@@ -178,8 +178,9 @@ export async function retryOvertaken(name: string, pipelineExecutionId: string):
 }
 
 /** Recent executions, newest first, reading at most `maxPages` pages. */
-export async function listRecentExecutions(name: string, options: { maxPages: number; pageSize: number }): Promise<PipelineExecutionSummary[]> {
-  return (await pageExecutions(name, options.pageSize, options.maxPages, () => false)).summaries;
+export async function listRecentExecutions(name: string, options: { maxPages: number; pageSize: number; until?: string }): Promise<PipelineExecutionSummary[]> {
+  const found = (page: PipelineExecutionSummary[]) => options.until !== undefined && page.some((summary) => summary.pipelineExecutionId === options.until);
+  return (await pageExecutions(name, options.pageSize, options.maxPages, found)).summaries;
 }
 
 /**
@@ -187,16 +188,16 @@ export async function listRecentExecutions(name: string, options: { maxPages: nu
  * pages reached back that far (`complete`) within `maxPages`.
  */
 export async function listExecutionsSince(name: string, since: number, maxPages: number): Promise<{ summaries: PipelineExecutionSummary[]; complete: boolean }> {
-  const read = await pageExecutions(name, 100, maxPages, (oldest) => oldest < since);
+  const read = await pageExecutions(name, 100, maxPages, (page) => (page.at(-1)?.startTime?.getTime() ?? Infinity) < since);
   return { summaries: read.summaries.filter((summary) => (summary.startTime?.getTime() ?? 0) >= since), complete: read.complete };
 }
 
-/** Pages of ListPipelineExecutions, newest first, until there are no more, `maxPages` were read, or a page reaches `farEnough` (its oldest start, in ms). */
+/** Pages of ListPipelineExecutions, newest first, until there are no more, `maxPages` were read, or a page is `farEnough`. */
 async function pageExecutions(
   name: string,
   pageSize: number,
   maxPages: number,
-  farEnough: (oldestStart: number) => boolean,
+  farEnough: (page: PipelineExecutionSummary[]) => boolean,
 ): Promise<{ summaries: PipelineExecutionSummary[]; complete: boolean }> {
   const summaries: PipelineExecutionSummary[] = [];
   let nextToken: string | undefined;
@@ -207,8 +208,7 @@ async function pageExecutions(
       const page = response.pipelineExecutionSummaries ?? [];
       summaries.push(...page);
       nextToken = response.nextToken;
-      const oldest = page.at(-1)?.startTime?.getTime();
-      if (!nextToken || (oldest !== undefined && farEnough(oldest))) return { summaries, complete: true };
+      if (!nextToken || farEnough(page)) return { summaries, complete: true };
     }
   } catch (error) {
     // A pipeline deleted mid-run is PipelineNotFound here too, not a refusal: the same fact as above.

@@ -524,6 +524,41 @@ describe('check-status: onFailure wait, held only while a retry can come', () =>
     expect(run.members[0]).toMatchObject({ status: 'Failed', error: 'PipelineFailed', ...noticed });
   });
 
+  describe('each look at a member still held reads CodePipeline’s end time (a retry that failed again unseen)', () => {
+    const stillHeld = () => tracked({ status: 'Failed', waitingForRetry: true, detectedAt: at(300), detectedBy: 'poll', deadline: at(86_400), nextLookAt: at(600) });
+    beforeEach(() => {
+      statusIs('exec-p2', 'Failed', 'Unit tests failed');
+      stageStates({ Build: { id: 'exec-p2', status: 'Failed' } });
+    });
+
+    it('from the first page that shows the execution, however long the pipeline’s history', async () => {
+      // Every page has a next one; ours, the newest, is on the first.
+      codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [summary('exec-p2', 0, 290, 'Failed')], nextToken: 'more' });
+
+      const run = await core(stepInput({ members: [stillHeld()] }, { onFailure: 'wait' }));
+
+      expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true, detectedAt: at(300) });
+      expect(codePipeline).toHaveReceivedCommandTimes(ListPipelineExecutionsCommand, 1);
+    });
+
+    it('and keeps holding, its first detection standing, when CodePipeline will not list (throttled past the SDK’s retries)', async () => {
+      codePipeline.on(ListPipelineExecutionsCommand).rejects(awsError('ThrottlingException', 400));
+
+      const run = await core(stepInput({ members: [stillHeld()] }, { onFailure: 'wait' }));
+
+      expect(run).toMatchObject({ phase: 'watch' });
+      expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true, detectedAt: at(300), detectedBy: 'poll' });
+    });
+
+    it('and a later end than the hold’s first sighting is a retry that failed again: noticed now, and counted', async () => {
+      codePipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [summary('exec-p2', 0, 500, 'Failed')] });
+
+      const run = await core(stepInput({ members: [stillHeld()] }, { onFailure: 'wait' }));
+
+      expect(run.members[0]).toMatchObject({ status: 'Failed', waitingForRetry: true, detectedAt: at(600), retries: 1 });
+    });
+  });
+
   it('fails the entry, before its deadline, once a later execution ran the stage it failed in: no retry can come', async () => {
     statusIs('exec-p2', 'Failed', 'Unit tests failed');
     stageStates({ Source: { id: 'later', status: 'Succeeded' }, Build: { id: 'later', status: 'InProgress' } });
