@@ -110,7 +110,7 @@ export interface WaitItem {
   /** The execution that stored the token ($$.Execution.Id): a continuation's successor, not the origin the key names. */
   parkedBy?: string;
   /** The last end recorded on it (what `wake` holds): which execution, in which state. */
-  lastEnd?: { pipelineExecutionId: string; state: string };
+  lastEnd?: { pipelineExecutionId: string; state: string; at?: string };
 }
 
 export interface WatchItem {
@@ -337,9 +337,9 @@ export async function getWait(key: string, nowMs: number): Promise<WaitItem | un
   };
 }
 
-function endIn(wake: string): { pipelineExecutionId: string; state: string } {
-  const { pipelineExecutionId, state } = JSON.parse(wake) as { pipelineExecutionId: string; state: string };
-  return { pipelineExecutionId, state };
+function endIn(wake: string): { pipelineExecutionId: string; state: string; at?: string } {
+  const { pipelineExecutionId, state, at } = JSON.parse(wake) as { pipelineExecutionId: string; state: string; at?: string };
+  return { pipelineExecutionId, state, ...(at !== undefined && { at }) };
 }
 
 /**

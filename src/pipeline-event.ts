@@ -62,7 +62,9 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   }
   if (!wakesWatch(watched, end.state)) {
     // Marked by a delivery that died, and held since (onFailure: wait): that end wakes nobody now.
-    if (diedBeforeRecording(watched, now)) await clearWaking(watched, watched.waking * 1000);
+    // Judged by the end it marked, not by this event's state: an end that still wakes the run
+    // (a RESUMED coming after a FAILED whose delivery died) stays marked, for the sweeper to take over.
+    if (diedBeforeRecording(watched, now) && !wakesWatch(watched, watched.ended ?? end.state)) await clearWaking(watched, watched.waking * 1000);
     return 'not-an-end';
   }
   const ended = { pipelineName: watched.pipelineName, pipelineExecutionId: end.pipelineExecutionId, state: end.state };
@@ -76,7 +78,11 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
     // wait item, only its claim (if it claimed) is completed again; otherwise the end is recorded now.
     if (!(await takeOverWaking(watched, now))) return 'duplicate';
     const { lastEnd } = (await getWait(watched.waitKey, now)) ?? {};
-    if (lastEnd?.pipelineExecutionId === end.pipelineExecutionId && lastEnd.state === end.state) {
+    // That delivery's own record: the same end, made when it marked the watch (its output's `at`
+    // is the mark's `waking`). An earlier end of the same execution and state (failed twice,
+    // onFailure: wait) is not it.
+    const recordedByIt = lastEnd?.at !== undefined && Math.floor(Date.parse(lastEnd.at) / 1000) === watched.waking;
+    if (lastEnd?.pipelineExecutionId === end.pipelineExecutionId && lastEnd.state === end.state && recordedByIt) {
       const completed = await completeClaimed(watched.waitKey, output, now);
       await clearWaking(watched, now);
       return completed ? 'completed' : 'duplicate';

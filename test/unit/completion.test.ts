@@ -99,9 +99,9 @@ async function afterTheWakersRead(between: () => Promise<unknown>): Promise<void
  * end reached the wait item (a Lambda timeout, a crash): its read of the wait item never returns.
  * Resolves once it is stuck there.
  */
-async function deliveryDyingBeforeItsClaim(pipelineExecutionId: string): Promise<void> {
+async function deliveryDyingBeforeItsClaim(pipelineExecutionId: string, state = 'SUCCEEDED'): Promise<void> {
   const { reached } = await onTheFirstTableCall('GetItemCommand', (input) => input.Key?.pk?.S === waitKey, 'hang');
-  void local.completion.onPipelineEvent(event(pipelineExecutionId, 'SUCCEEDED'));
+  void local.completion.onPipelineEvent(event(pipelineExecutionId, state));
   await reached;
 }
 
@@ -487,6 +487,46 @@ describe('an end marked on its watch by a delivery that died before the end reac
     expect(swept).toMatchObject({ watched: 1, outcomes: ['completed'] });
     expect(tokensCompleted()).toEqual(['token-1', 'token-1']);
     expect(await park(2, 'token-2')).toBe('parked');
+  });
+
+  it('stays marked when an event that wakes nobody (RESUMED, the watch not held) comes a minute on: the sweep then takes it over', async () => {
+    // Prepare: the FAILED end's delivery died after marking the watch; a retry's RESUMED comes a minute on.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await deliveryDyingBeforeItsClaim('exec-1', 'FAILED');
+    aMinuteLater();
+
+    // Act
+    const resumed = await local.completion.onPipelineEvent(event('exec-1', 'RESUMED'));
+    const swept = await local.sweeper.sweep();
+
+    // Assess
+    expect(resumed).toBe('not-an-end');
+    expect(swept).toMatchObject({ watched: 1, outcomes: ['completed'] });
+    expect(tokensCompleted()).toEqual(['token-1']);
+  });
+
+  it('is recorded by the takeover although an earlier end of the same execution and state is on the wait (it failed, was retried, failed again)', async () => {
+    // Prepare: the first FAILED woke the run (wait 1); its look found the execution running again
+    // (a retry), opened the watch again and parked wait 2. The retry failed 30 s on, and that
+    // FAILED's delivery died after marking the watch.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'FAILED'))).resolves.toBe('completed');
+    await local.tableClient.send(
+      new UpdateItemCommand({ TableName: process.env.COMPLETION_TABLE_NAME, Key: { pk: { S: 'watch#123456789012/us-east-1/P1#exec-1' } }, UpdateExpression: 'REMOVE ended, waking' }),
+    );
+    expect(await park(2, 'token-2')).toBe('parked');
+    useClock({ now: () => now + 30_000 });
+    await deliveryDyingBeforeItsClaim('exec-1', 'FAILED');
+
+    // Act: a sweep past the grace.
+    useClock({ now: () => now + 91_000 });
+    const swept = await local.sweeper.sweep();
+
+    // Assess: the second failure wakes wait 2; the first's record on the wait was not taken for it.
+    expect(swept).toMatchObject({ watched: 1, outcomes: ['completed'] });
+    expect(tokensCompleted()).toEqual(['token-1', 'token-2']);
   });
 
   it('with no retry left, is recorded by the next sweep a minute on, once, without asking CodePipeline', async () => {
