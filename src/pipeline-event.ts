@@ -71,7 +71,11 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   const output = { by, at: new Date(now).toISOString(), ...ended };
   // The sweeper asks the run to look, and nothing has ended: the watch stays open, for the end to come if the look finds it running.
   if (lookNowStates.has(end.state)) return wake(watched.waitKey, output, now, now + keepAfterDeadlineSeconds * 1000, async () => {});
-  if (!(await markWatchEnded(watched, end.state, now))) {
+  // Marked with another end whose mark is still on (its delivery at work, or its clearing failed):
+  // this end came after it, a retry having run since, and the run's look could not open the watch
+  // again while that mark was on. It wakes the run too: a stale one costs a look at most.
+  const afterAnotherEnd = watched.waking !== undefined && watched.ended !== undefined && watched.ended !== end.state && !diedBeforeRecording(watched, now);
+  if (!afterAnotherEnd && !(await markWatchEnded(watched, end.state, now))) {
     if (!diedBeforeRecording(watched, now)) return (await completeClaimed(watched.waitKey, output, now)) ? 'completed' : 'duplicate';
     // The delivery that marked it died before it cleared the mark: this one takes over, unless
     // another retry or sweep did first. If that delivery got as far as recording the end on the
@@ -95,7 +99,8 @@ export async function endOf(end: { location?: string; pipelineExecutionId: strin
   // another delivery of this end that claimed and woke the run in between.
   let reopened = false;
   const reopen = async () => {
-    if (reopened) return;
+    // The watch is the other end's: its delivery, or the sweeper's takeover of it, wakes the run.
+    if (reopened || afterAnotherEnd) return;
     reopened = true;
     await reopenWatch(watched, watched.ended ?? end.state);
   };
@@ -114,8 +119,9 @@ const diedBeforeRecording = (watch: WatchItem, nowMs: number): watch is WatchIte
 
 /**
  * Clears the mark once the end is on the wait item, as far as it can: a failure here must not undo
- * the end recorded (the claim stands, and its token is sent next), and a mark left behind costs
- * only a takeover a minute on, which finds the end recorded.
+ * the end recorded (the claim stands, and its token is sent next). A mark left behind costs a
+ * takeover a minute on, which finds the end recorded; meanwhile the run's look cannot open the
+ * watch again, so a later end of the execution (a retry's) wakes the run past it (endOf).
  */
 async function clearWaking(watch: WatchItem, wakingAtMs: number): Promise<void> {
   await finishWaking(watch, wakingAtMs).catch((error: unknown) => logger.warn('could not clear the waking mark of a recorded end', { watch: watch.key, error }));

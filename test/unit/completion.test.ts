@@ -448,6 +448,27 @@ describe('a claim DynamoDB applied but whose answer was lost', () => {
   });
 });
 
+describe('a mark its delivery could not clear', () => {
+  it('does not turn a later end of the execution (a retry that succeeded) into a duplicate: that end wakes the run', async () => {
+    // Prepare: FAILED's delivery woke the run but could not clear its mark; the run's look found
+    // the execution running again (a retry) and could not open the watch while the mark was on;
+    // it parked wait 2.
+    await watch('exec-1');
+    await park(1, 'token-1');
+    await onTheFirstTableCall('UpdateItemCommand', (input) => input.UpdateExpression === 'REMOVE waking', 'throw');
+    await expect(local.completion.onPipelineEvent(event('exec-1', 'FAILED'))).resolves.toBe('completed');
+    expect(await park(2, 'token-2')).toBe('parked');
+
+    // Act: the retry succeeds 50 s on, within the mark's grace.
+    useClock({ now: () => now + 50_000 });
+    const succeeded = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+
+    // Assess
+    expect(succeeded).toBe('completed');
+    expect(tokensCompleted()).toEqual(['token-1', 'token-2']);
+  });
+});
+
 describe('an end marked on its watch by a delivery that died before the end reached the wait', () => {
   const aMinuteLater = () => useClock({ now: () => now + 61_000 });
 
