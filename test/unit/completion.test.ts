@@ -371,18 +371,23 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
 describe('a delivery whose SendTaskSuccess failed, and another delivery of the same end', () => {
   const isUnclaim = (input: UpdateItemCommandInput) => (input.ConditionExpression ?? '').includes('woken = :seq AND #token = :token');
   const isReopen = (input: UpdateItemCommandInput) => input.UpdateExpression === 'REMOVE ended, waking';
-
-  it('a duplicate that marks the watch and wakes the run after the first gave its claim back keeps its mark: the first’s retry is a duplicate, and the next wait stays parked', async () => {
-    // Prepare: delivery A claims wait 1, its SendTaskSuccess fails; A opens the watch again and
-    // gives the claim back; then a duplicate D marks the watch, claims wait 1 and completes token-1.
+  /** Delivery A of exec-1's end claims wait 1 and its SendTaskSuccess fails; a duplicate D runs right after A's write that `after` picks. D's outcome. */
+  const failedDeliveryWithADuplicateAfter = async (after: (input: UpdateItemCommandInput) => boolean): Promise<unknown> => {
     await watch('exec-1');
     await park(1, 'token-1');
     stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503));
     let duplicate: unknown;
-    await afterTheWrite(isUnclaim, async () => {
+    await afterTheWrite(after, async () => {
       duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
     });
     await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    return duplicate;
+  };
+
+  it('a duplicate that marks the watch and wakes the run after the first gave its claim back keeps its mark: the first’s retry is a duplicate, and the next wait stays parked', async () => {
+    // Prepare: delivery A claims wait 1, its SendTaskSuccess fails; A opens the watch again and
+    // gives the claim back; then a duplicate D marks the watch, claims wait 1 and completes token-1.
+    const duplicate = await failedDeliveryWithADuplicateAfter(isUnclaim);
     // The run, woken by D, looked and parked wait 2.
     expect(await park(2, 'token-2')).toBe('parked');
 
@@ -396,14 +401,7 @@ describe('a delivery whose SendTaskSuccess failed, and another delivery of the s
   });
 
   it('a duplicate that records the end over the first’s claim, between its reopen and its unclaim, keeps its mark: the first’s retry sends the claimed token', async () => {
-    await watch('exec-1');
-    await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503));
-    let duplicate: unknown;
-    await afterTheWrite(isReopen, async () => {
-      duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
-    });
-    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    const duplicate = await failedDeliveryWithADuplicateAfter(isReopen);
 
     // Act: Lambda's retry of A.
     const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
