@@ -164,6 +164,18 @@ afterEach(async () => {
 const tokensCompleted = () => stepFunctions.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input.taskToken);
 
 /**
+ * Delivers exec-1's end to the run parked on wait 1 (token-1), and its SendTaskSuccess fails once
+ * (503): the delivery fails AwsUnavailable. `before` runs first, once the wait is parked.
+ */
+async function aDeliveryWhoseSendFails(before: () => Promise<unknown> = async () => {}): Promise<void> {
+  await watch('exec-1');
+  await park(1, 'token-1');
+  stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
+  await before();
+  await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+}
+
+/**
  * Delivers the end once and lets that delivery die between its claim and SendTaskSuccess (a
  * Lambda timeout, a crash): its SendTaskSuccess never returns. Resolves once that call was made.
  */
@@ -330,11 +342,7 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
   });
 
   it('a delivery retried after SendTaskSuccess failed completes the token: the failure gave back the claim and reopened the watch', async () => {
-    await watch('exec-1');
-    await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
-
-    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await aDeliveryWhoseSendFails();
     const retried = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
 
     expect(retried).toBe('completed');
@@ -357,12 +365,9 @@ describe('the end meets the waiting run on one item, whichever comes second', ()
   });
 
   it('after a delivery whose SendTaskSuccess failed and was never retried, the sweeper completes the token', async () => {
-    await watch('exec-1');
-    await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
     codePipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
 
-    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await aDeliveryWhoseSendFails();
 
     await expect(local.sweeper.sweep()).resolves.toMatchObject({ outcomes: ['completed'] });
   });
@@ -373,14 +378,12 @@ describe('a delivery whose SendTaskSuccess failed, and another delivery of the s
   const isReopen = (input: UpdateItemCommandInput) => input.UpdateExpression === 'REMOVE ended, waking';
   /** Delivery A of exec-1's end claims wait 1 and its SendTaskSuccess fails; a duplicate D runs right after A's write that `after` picks. D's outcome. */
   const failedDeliveryWithADuplicateAfter = async (after: (input: UpdateItemCommandInput) => boolean): Promise<unknown> => {
-    await watch('exec-1');
-    await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503));
     let duplicate: unknown;
-    await afterTheWrite(after, async () => {
-      duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
-    });
-    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await aDeliveryWhoseSendFails(() =>
+      afterTheWrite(after, async () => {
+        duplicate = await local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'));
+      }),
+    );
     return duplicate;
   };
 
@@ -492,10 +495,7 @@ describe('an end marked on its watch by a delivery that died before the end reac
   it('after an earlier delivery of that end gave its claim back (SendTaskSuccess failed), the sweep records it anew and completes the parked token', async () => {
     // Prepare: delivery 1 claims, its SendTaskSuccess fails, it gives the claim back and reopens the
     // watch; delivery 2 (Lambda's retry) marks the watch again and dies before recording the end.
-    await watch('exec-1');
-    await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
-    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await aDeliveryWhoseSendFails();
     await deliveryDyingBeforeItsClaim('exec-1');
 
     // Act
@@ -876,11 +876,7 @@ describe('a claim overtaken by an end recorded for the next wait: its token is s
 
   it('a lone pipeline whose SendTaskSuccess fails, and the claim’s give-back too: its retry records the end for a later wait, and the next sweep sends token-1', async () => {
     // Prepare
-    await watch('exec-1');
-    await park(1, 'token-1');
-    stepFunctions.on(SendTaskSuccessCommand).rejectsOnce(awsError('ServiceUnavailable', 503)).resolves({});
-    await onTheFirstTableCall('UpdateItemCommand', (input) => input.UpdateExpression?.startsWith('REMOVE woken') === true, 'throw');
-    await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).rejects.toMatchObject({ name: 'AwsUnavailable' });
+    await aDeliveryWhoseSendFails(() => onTheFirstTableCall('UpdateItemCommand', (input) => input.UpdateExpression?.startsWith('REMOVE woken') === true, 'throw'));
     await expect(local.completion.onPipelineEvent(event('exec-1', 'SUCCEEDED'))).resolves.toBe('recorded-for-next-wait');
 
     // Act
