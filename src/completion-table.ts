@@ -271,7 +271,6 @@ async function updateIf(key: string, update: Omit<UpdateItemCommandInput, 'Table
   }
 }
 
-
 /**
  * Opens a watch marked ended again, if it is still marked with this state: the end it recorded
  * woke nobody (SendTaskSuccess failed), so Lambda's retry of the invocation, or the sweeper, must
